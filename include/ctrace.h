@@ -1,0 +1,284 @@
+/*
+ * ctrace.h - Go's execution tracer, for C programs.
+ *
+ * libctrace records what every thread of a process does -- creation, running,
+ * blocking on locks, condition variables, sleeps, network and other syscalls,
+ * user tasks, regions and logs, CPU profile samples -- with nanosecond
+ * timestamps and stack traces, and writes it in Go's execution-trace format
+ * (the one Go 1.22 writes), so `go tool trace` and its ecosystem open it.
+ *
+ * Two levels of API, as in Go:
+ *   - runtime level (ctrace_start_trace / ctrace_read_trace /
+ *     ctrace_stop_trace): the caller pulls chunks of trace data;
+ *   - writer level (ctrace_start, ctrace_start_fd, ctrace_start_file,
+ *     ctrace_stop): a background thread drains the trace to a callback, a file
+ *     descriptor or a file.
+ * Annotations (tasks, regions, logs, thread names, block/unblock) are cheap
+ * no-ops while tracing is off.
+ *
+ * Errors are negative CTRACE_E* codes; ctrace_strerror() names them.  Every
+ * function is thread-safe.  Nothing here ever kills, blocks forever or
+ * changes the errno of the calling program; a failing trace writer stops
+ * tracing and the program goes on.
+ */
+#ifndef CTRACE_H
+#define CTRACE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define CTRACE_VERSION_MAJOR 0
+#define CTRACE_VERSION_MINOR 1
+#define CTRACE_VERSION_PATCH 0
+#define CTRACE_VERSION_STRING "0.1.0"
+/* Single number for comparisons: major * 10000 + minor * 100 + patch. */
+#define CTRACE_VERSION_NUMBER \
+    (CTRACE_VERSION_MAJOR * 10000 + CTRACE_VERSION_MINOR * 100 + CTRACE_VERSION_PATCH)
+
+#if defined(__GNUC__)
+#define CTRACE_API __attribute__((visibility("default")))
+#define CTRACE_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define CTRACE_API
+#define CTRACE_PRINTF(f, a)
+#endif
+
+/* ------------------------------------------------------------------ */
+/* Errors                                                              */
+/* ------------------------------------------------------------------ */
+
+#define CTRACE_OK 0
+#define CTRACE_EINVAL (-1)     /* invalid argument                          */
+#define CTRACE_EBUSY (-2)      /* tracing already enabled, or another reader */
+#define CTRACE_ENOTRACING (-3) /* tracing is not enabled                    */
+#define CTRACE_ENOMEM (-4)     /* out of memory                             */
+#define CTRACE_EWRITE (-5)     /* the trace writer failed (errno is set)    */
+#define CTRACE_EOPEN (-6)      /* could not open the output (errno is set)  */
+#define CTRACE_ESYS (-7)       /* a system call failed (errno is set)       */
+#define CTRACE_ECHILD (-8)     /* called in a forked child of the tracer    */
+
+/* Returns a static English description of a CTRACE_E* code (or "unknown
+ * error").  Never returns NULL. */
+CTRACE_API const char *ctrace_strerror(int err);
+
+/* Returns CTRACE_VERSION_STRING of the library actually loaded. */
+CTRACE_API const char *ctrace_version(void);
+
+/* ------------------------------------------------------------------ */
+/* Configuration                                                       */
+/* ------------------------------------------------------------------ */
+
+/* How stacks are captured. */
+enum ctrace_stack_mode {
+    CTRACE_STACKS_NONE = 0, /* no stacks: smallest, fastest traces       */
+    CTRACE_STACKS_FP = 1,   /* frame-pointer walk, bounds-checked (default);
+                               needs -fno-omit-frame-pointer for full stacks */
+    CTRACE_STACKS_UNWIND = 2 /* DWARF CFI unwinding through libunwind: works
+                               for binaries built without frame pointers,
+                               several times slower                        */
+};
+
+/* Settings.  Fill with ctrace_config_init(), change fields, pass to
+ * ctrace_configure().  Caller-owned; the library keeps a copy. */
+typedef struct ctrace_config {
+    /* CPU profile samples per second per thread (thread CPU time).
+     * 0 disables sampling.  Default 100.  Env: CTRACE_CPU_HZ. */
+    unsigned cpu_hz;
+    /* Generation length in nanoseconds: how often the per-thread buffers,
+     * string and stack tables are flushed into a self-contained chunk of
+     * the trace.  Default 1e9 (1 s).  Env: CTRACE_PERIOD (e.g. "500ms"). */
+    uint64_t period_ns;
+    /* enum ctrace_stack_mode.  Default CTRACE_STACKS_FP.
+     * Env: CTRACE_STACKS=none|fp|unwind. */
+    int stacks;
+    /* Maximum bytes of trace data buffered in memory (event buffers waiting
+     * to be read).  When the reader falls behind and the cap is reached,
+     * threads drop events and the drop is recorded; the trace stays valid
+     * (see docs/ARCHITECTURE.md).  Default 64 MiB, minimum 1 MiB.
+     * Env: CTRACE_MEM (e.g. "256M"). */
+    size_t mem_cap;
+} ctrace_config;
+
+/* Fills *cfg with the defaults, then applies the CTRACE_* environment
+ * variables documented above.  Malformed variables are ignored (and
+ * reported once on stderr). */
+CTRACE_API void ctrace_config_init(ctrace_config *cfg);
+
+/* Makes *cfg the configuration of the next trace.  Returns CTRACE_EBUSY while
+ * tracing is on, CTRACE_EINVAL for out-of-range fields. */
+CTRACE_API int ctrace_configure(const ctrace_config *cfg);
+
+/* ------------------------------------------------------------------ */
+/* Runtime level: start, read, stop (like Go's runtime.StartTrace)      */
+/* ------------------------------------------------------------------ */
+
+/* Enables tracing of the whole process.  Threads that already exist are
+ * recorded with their current state.  Returns CTRACE_EBUSY if tracing is
+ * already enabled.  The data must then be pulled with ctrace_read_trace(). */
+CTRACE_API int ctrace_start_trace(void);
+
+/* Disables tracing.  Returns only after all trace data has been returned by
+ * ctrace_read_trace() (so another thread must be reading).  Returns
+ * CTRACE_ENOTRACING if tracing was not enabled. */
+CTRACE_API int ctrace_stop_trace(void);
+
+/* Returns the next chunk of trace data and its length in *len, blocking until
+ * data is available.  The chunk stays valid until the next call.  Returns NULL
+ * with *len = 0 once tracing is stopped and everything has been returned.
+ * One reader at a time: a concurrent second call returns NULL with
+ * *len = 0 and errno = EBUSY (see ctrace_read_trace_chunk for a status). */
+CTRACE_API const void *ctrace_read_trace(size_t *len);
+
+/* Same as ctrace_read_trace, with a status: returns 1 and sets *chunk/*len
+ * for data, 0 at the end of the trace, CTRACE_EBUSY if another thread is
+ * reading, CTRACE_ENOTRACING if no trace was started. */
+CTRACE_API int ctrace_read_trace_chunk(const void **chunk, size_t *len);
+
+/* ------------------------------------------------------------------ */
+/* Writer level: trace to a callback, a file descriptor or a file       */
+/* ------------------------------------------------------------------ */
+
+/* Receives trace data in order.  Return 0 on success or a positive errno
+ * value on failure; a failure stops tracing (the program continues) and is
+ * reported by ctrace_stop(). */
+typedef int (*ctrace_write_fn)(void *arg, const void *data, size_t len);
+
+/* Starts tracing; a background thread passes the data to fn(arg, ...). */
+CTRACE_API int ctrace_start(ctrace_write_fn fn, void *arg);
+
+/* Starts tracing to an open file descriptor (not closed by ctrace). */
+CTRACE_API int ctrace_start_fd(int fd);
+
+/* Starts tracing to a file created (or truncated) at path.  In path, "%p"
+ * is replaced by the process id.  Returns CTRACE_EOPEN (errno set) if it
+ * cannot be opened. */
+CTRACE_API int ctrace_start_file(const char *path);
+
+/* Stops tracing started with ctrace_start*, returning after every byte has
+ * been handed to the writer (and the file, if ctrace opened it, closed).
+ * Returns CTRACE_OK, CTRACE_ENOTRACING, or CTRACE_EWRITE with errno set to
+ * the writer's error (ENOSPC, EPIPE, ...) if the writer failed -- in which
+ * case tracing had stopped at the failure. */
+CTRACE_API int ctrace_stop(void);
+
+/* Statistics of the current or last trace. */
+typedef struct ctrace_stats {
+    uint64_t generations;     /* generations written                       */
+    uint64_t bytes;           /* bytes of trace produced                    */
+    uint64_t events_dropped;  /* events lost at the memory cap               */
+    uint64_t stacks_dropped;  /* stacks recorded as "no stack" (table full)  */
+    uint64_t samples;         /* CPU samples recorded                        */
+    uint64_t samples_dropped; /* CPU samples lost (per-thread ring full)     */
+    uint64_t threads;         /* threads seen                                */
+} ctrace_stats;
+
+/* Fills *st.  Safe at any time. */
+CTRACE_API void ctrace_get_stats(ctrace_stats *st);
+
+/* ------------------------------------------------------------------ */
+/* Is tracing on?                                                       */
+/* ------------------------------------------------------------------ */
+
+/* Non-zero while tracing; read with one load.  Use ctrace_enabled(). */
+CTRACE_API extern volatile int ctrace_enabled_flag;
+
+/* Returns non-zero while tracing is enabled.  Costs one memory load. */
+static inline int ctrace_enabled(void)
+{
+    return ctrace_enabled_flag != 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Annotations: tasks, regions, logs, thread names                      */
+/* ------------------------------------------------------------------ */
+
+/* A task: a logical operation spanning threads (Go's trace.Task).  0 is the
+ * background task. */
+typedef uint64_t ctrace_task;
+
+/* Begins a task named name, child of parent (0 for none).  Returns its id,
+ * or 0 while tracing is off. */
+CTRACE_API ctrace_task ctrace_task_begin(ctrace_task parent, const char *name);
+
+/* Ends a task.  Ignored for 0. */
+CTRACE_API void ctrace_task_end(ctrace_task task);
+
+/* Begins a region (a timed interval on the calling thread, Go's
+ * trace.StartRegion) in task (0 for none).  Regions nest; end them in reverse
+ * order with the same name. */
+CTRACE_API void ctrace_region_begin(ctrace_task task, const char *name);
+
+/* Ends the innermost region begun with the same task and name. */
+CTRACE_API void ctrace_region_end(ctrace_task task, const char *name);
+
+/* Logs message under category in task (Go's trace.Log). */
+CTRACE_API void ctrace_log(ctrace_task task, const char *category, const char *message);
+
+/* printf-style ctrace_log; the message is cut at 1 KiB. */
+CTRACE_API void ctrace_logf(ctrace_task task, const char *category, const char *fmt, ...)
+    CTRACE_PRINTF(3, 4);
+
+/* Names the calling thread in the trace (shown with its goroutine).  The
+ * name is remembered across traces.  Names set with pthread_setname_np are
+ * picked up automatically when the thread is first seen. */
+CTRACE_API void ctrace_thread_name(const char *name);
+
+/* Scoped region: CTRACE_REGION(task, "name"); ends at the end of the block.
+ * (GCC/Clang: uses the cleanup attribute.) */
+struct ctrace_region_scope {
+    ctrace_task task;
+    const char *name;
+};
+static inline void ctrace_region_scope_end(struct ctrace_region_scope *s)
+{
+    ctrace_region_end(s->task, s->name);
+}
+#define CTRACE_CAT_(a, b) a##b
+#define CTRACE_CAT(a, b) CTRACE_CAT_(a, b)
+#define CTRACE_REGION(task, name)                                        \
+    __attribute__((cleanup(ctrace_region_scope_end), unused))           \
+    struct ctrace_region_scope CTRACE_CAT(ctrace_region_, __LINE__) =   \
+        (ctrace_region_begin((task), (name)),                           \
+         (struct ctrace_region_scope){(task), (name)})
+
+/* ------------------------------------------------------------------ */
+/* Blocking annotations for custom primitives                          */
+/* ------------------------------------------------------------------ */
+
+/* Why a thread blocks.  Each maps to the reason string go tool trace
+ * classifies (docs/FORMAT.md): SYNC and COND count as synchronization
+ * blocking, NET as network wait, SLEEP as sleep. */
+enum ctrace_block_kind {
+    CTRACE_BLOCK_SYNC = 0,  /* lock, semaphore, barrier: "sync"            */
+    CTRACE_BLOCK_COND = 1,  /* condition variable: "sync.Cond.Wait"        */
+    CTRACE_BLOCK_NET = 2,   /* socket wait: "network"                      */
+    CTRACE_BLOCK_SLEEP = 3, /* sleep: "sleep"                              */
+    CTRACE_BLOCK_SELECT = 4,/* poll/select over many sources: "select"     */
+    CTRACE_BLOCK_CHAN = 5,  /* queue/channel receive: "chan receive"       */
+    CTRACE_BLOCK_OTHER = 6  /* anything else: "wait"                       */
+};
+
+/* Records that the calling thread is about to block, with its stack. */
+CTRACE_API void ctrace_block(enum ctrace_block_kind kind);
+
+/* Same, with a free-form reason.  Include "sync" in it to be counted as
+ * synchronization blocking by go tool trace, or use "network". */
+CTRACE_API void ctrace_block_reason(const char *reason);
+
+/* Records that the calling thread is running again after ctrace_block*. */
+CTRACE_API void ctrace_unblock(void);
+
+/* Records entry to / exit from a blocking system call (or any call into
+ * the kernel or an outside service worth showing as a syscall). */
+CTRACE_API void ctrace_syscall_begin(void);
+CTRACE_API void ctrace_syscall_end(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CTRACE_H */

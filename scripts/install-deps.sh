@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Installs what ctrace needs to build and test, idempotently.
+#
+#   scripts/install-deps.sh          build deps + test deps (Go 1.22/1.23 from backports)
+#   scripts/install-deps.sh --check  only report what is missing, install nothing
+#
+# Run as root (apt-get).  Debian bookworm is the reference system.  The
+# bookworm-backports entry (for golang-1.22-go and golang-1.23-go) is derived
+# from the machine's own Debian source entry, so no archive host is named here.
+set -euo pipefail
+
+check_only=0
+[ "${1:-}" = "--check" ] && check_only=1
+
+pkgs=(cmake make gcc clang libclang-rt-14-dev pkg-config
+      libdw-dev libelf-dev libunwind-dev
+      golang-1.22-go golang-1.23-go)
+
+missing=()
+for p in "${pkgs[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && { echo "install-deps: everything is installed"; exit 0; }
+
+if [ $check_only = 1 ] || [ "$(id -u)" != 0 ]; then
+    echo "install-deps: missing packages: ${missing[*]}" >&2
+    echo "install-deps: install them with: sudo bash scripts/install-deps.sh" >&2
+    exit 1
+fi
+
+# Enable bookworm-backports by copying the stanza of the existing Debian
+# source entry (deb822 .sources or one-line .list) with the suite renamed.
+enable_backports() {
+    grep -rqs "bookworm-backports" /etc/apt/sources.list /etc/apt/sources.list.d/ && return 0
+    local src out=/etc/apt/sources.list.d/ctrace-backports.sources
+    for src in /etc/apt/sources.list.d/*.sources; do
+        [ -f "$src" ] || continue
+        # First deb822 stanza whose Suites line names plain bookworm.
+        awk -v RS= -v ORS='\n\n' '/Suites:[^\n]*(^|[ \t])bookworm([ \t\n]|$)/ && !done {
+                 gsub(/Suites:[^\n]*/, "Suites: bookworm-backports"); print; done=1 }' "$src" > "$out.tmp"
+        if [ -s "$out.tmp" ]; then
+            # drop comment lines that may carry a snapshot address
+            grep -v '^#' "$out.tmp" > "$out"; rm -f "$out.tmp"; return 0
+        fi
+        rm -f "$out.tmp"
+    done
+    # One-line format fallback.
+    local line
+    line=$(grep -hE '^deb .* bookworm( |$)' /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null | head -n1 || true)
+    if [ -n "$line" ]; then
+        echo "$line" | sed -E 's/ bookworm( |$)/ bookworm-backports\1/' > /etc/apt/sources.list.d/ctrace-backports.list
+        return 0
+    fi
+    echo "install-deps: no Debian bookworm source entry to derive backports from" >&2
+    return 1
+}
+
+case " ${missing[*]} " in *" golang-1.2"*) enable_backports ;; esac
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "install-deps: installed ${missing[*]}"

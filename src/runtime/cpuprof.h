@@ -1,0 +1,64 @@
+/*
+ * cpuprof.h - CPU profile samples: a per-thread CPU-time timer delivers
+ * SIGPROF to the thread that consumed the CPU; the handler captures the
+ * interrupted stack into that thread's sample ring; the flusher drains the
+ * rings into the generation's CPU-sample batch.
+ *
+ * Invariants:
+ *  - The handler is async-signal-safe: no locks, no malloc, no errno change;
+ *    it writes only the calling thread's ring (single producer) and the
+ *    flusher only reads it (single consumer), ordered by acquire/release on
+ *    the ring's head and tail.  A full ring drops the sample and counts it.
+ *  - A program's own SIGPROF handler keeps working: ct_cpuprof_install()
+ *    saves it and the handler forwards signals not sent by ctrace's timers.
+ *  - Timers are per thread (timer_create on CLOCK_THREAD_CPUTIME_ID with
+ *    SIGEV_THREAD_ID), so samples are attributed to the thread that burnt
+ *    the CPU, in proportion to CPU time.
+ */
+#ifndef CTRACE_RUNTIME_CPUPROF_H
+#define CTRACE_RUNTIME_CPUPROF_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include "unwind.h"
+
+#define CT_SAMPLE_MAX_FRAMES 32
+#define CT_SAMPLE_RING 64 /* samples buffered per thread between drains */
+
+struct ct_sample {
+    uint64_t ts;      /* ct_now() at the signal                       */
+    uint32_t nframes;
+    uintptr_t pcs[CT_SAMPLE_MAX_FRAMES]; /* pcs[0] is the interrupted PC */
+};
+
+struct ct_cpuprof_thread {
+    const struct ct_stack_bounds *bounds;
+    timer_t timer;
+    int timer_live;
+    uint64_t dropped;             /* samples lost to a full ring        */
+    _Atomic uint32_t head, tail;  /* producer: head; consumer: tail     */
+    struct ct_sample ring[CT_SAMPLE_RING];
+};
+
+/* Installs the SIGPROF handler (chaining to the program's).  Idempotent.
+ * Returns 0 or a negative CTRACE_E code. */
+int ct_cpuprof_install(void);
+
+/* Restores the program's SIGPROF disposition. */
+void ct_cpuprof_uninstall(void);
+
+/* Starts hz samples per CPU-second for the calling thread.  pt must stay
+ * valid until ct_cpuprof_thread_stop().  Returns 0 or negative. */
+int ct_cpuprof_thread_start(struct ct_cpuprof_thread *pt,
+                            const struct ct_stack_bounds *bounds, unsigned hz);
+
+/* Stops the calling thread's timer (call on the owning thread, or at
+ * thread exit). */
+void ct_cpuprof_thread_stop(struct ct_cpuprof_thread *pt);
+
+/* Consumer side: pops one sample into *out.  Returns 1 if one was popped,
+ * 0 if the ring is empty. */
+int ct_cpuprof_pop(struct ct_cpuprof_thread *pt, struct ct_sample *out);
+
+#endif /* CTRACE_RUNTIME_CPUPROF_H */

@@ -1,0 +1,72 @@
+/*
+ * hooks.h - the runtime's interface to the interposers (src/interpose).
+ *
+ * Interposers wrap libc/pthread functions and report what the calling thread
+ * does through these calls.  Every hook is cheap when tracing is off (one
+ * load of ctrace_enabled_flag) and never changes errno.
+ *
+ * Invariants the interposers rely on:
+ *  - A hook never calls an interposed function in a way that re-enters a
+ *    hook: the runtime marks its own threads (writer, advancer) as internal
+ *    and every hook returns immediately on an internal thread or while the
+ *    calling thread is already inside the tracer (ct_in_tracer()).
+ *  - ct_block*()/ct_unblock() and ct_syscall_begin()/ct_syscall_end() must
+ *    pair on the same thread; an unpaired end is ignored, so a hook that
+ *    raced with ctrace_start_trace() is harmless.
+ *  - skip counts frames of the interposer itself to leave out of the stack.
+ */
+#ifndef CTRACE_RUNTIME_HOOKS_H
+#define CTRACE_RUNTIME_HOOKS_H
+
+#include <stdint.h>
+#include <pthread.h>
+
+#include "ctrace.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* True if the calling thread must not be traced right now: a tracer thread,
+ * or a thread already inside the tracer. */
+int ct_in_tracer(void);
+
+/* Blocking.  kind as in ctrace_block; reason overrides it if non-NULL. */
+void ct_block(enum ctrace_block_kind kind, const char *reason, int skip);
+void ct_unblock(void);
+
+/* Syscalls (file I/O, waits, anything blocking that is not a block). */
+void ct_syscall_begin(int skip);
+void ct_syscall_end(void);
+
+/* Thread creation, from the pthread_create interposer.
+ *   parent, before calling the real pthread_create:
+ *       struct ct_spawn *s = ct_spawn_prepare(start_routine, skip);
+ *   child, first thing in the trampoline (s may be NULL):
+ *       ct_spawn_child(s);
+ *   parent, if the real pthread_create failed:
+ *       ct_spawn_abort(s);
+ * ct_spawn_prepare returns NULL when tracing is off; the child then
+ * registers lazily.  ct_spawn_child frees s. */
+struct ct_spawn;
+struct ct_spawn *ct_spawn_prepare(void *(*start)(void *), int skip);
+void ct_spawn_child(struct ct_spawn *s);
+void ct_spawn_abort(struct ct_spawn *s);
+
+/* The calling thread is about to exit (pthread_exit, or its start routine
+ * returned).  Also called from the TLS destructor. */
+void ct_thread_exit(void);
+
+/* Process events.  ct_before_exec flushes and finishes the trace file so
+ * that the new image starts a trace of its own; ct_exec_failed resumes
+ * tracing if execve returned.  ct_process_exit finishes the trace (exit,
+ * _exit, fatal default signals). */
+void ct_before_exec(void);
+void ct_exec_failed(void);
+void ct_process_exit(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CTRACE_RUNTIME_HOOKS_H */

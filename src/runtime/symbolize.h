@@ -1,0 +1,42 @@
+/*
+ * symbolize.h - PC to function, file and line (with inlined frames), through
+ * elfutils libdw.  Used when a generation's stack table is written: never on
+ * the hot path, never from a signal handler.
+ *
+ * Invariants:
+ *  - One symbolizer is used by one thread at a time (the flusher).
+ *  - Results are cached by PC for the life of the symbolizer; returned
+ *    strings live as long as the symbolizer.
+ *  - A PC in a module loaded after the symbolizer was created (dlopen) is
+ *    found by re-reading the process's module list on a miss (rate-limited).
+ *  - Unknown PCs still yield one frame: function "?" (or the ELF symbol, or
+ *    "module+0xoff"), file "?", line 0, so the trace stays well-formed.
+ */
+#ifndef CTRACE_RUNTIME_SYMBOLIZE_H
+#define CTRACE_RUNTIME_SYMBOLIZE_H
+
+#include <stdint.h>
+
+struct ct_frame {
+    uintptr_t pc;      /* the PC as captured                              */
+    const char *func;  /* function name, never NULL                       */
+    const char *file;  /* source file (absolute when known), never NULL   */
+    unsigned line;     /* 0 when unknown                                  */
+};
+
+struct ct_symbolizer;
+
+/* Creates a symbolizer for the current process.  NULL on failure (callers
+ * then emit PCs with "?" names). */
+struct ct_symbolizer *ct_symbolizer_new(void);
+
+/* Resolves pc.  is_return: pc is a return address (look up pc-1).  Writes
+ * up to max frames, innermost (most inlined) first, all with .pc = pc, and
+ * returns their number (>= 1 when max >= 1). */
+int ct_symbolize(struct ct_symbolizer *s, uintptr_t pc, int is_return,
+                 struct ct_frame *out, int max);
+
+/* Frees it (NULL is harmless). */
+void ct_symbolizer_free(struct ct_symbolizer *s);
+
+#endif /* CTRACE_RUNTIME_SYMBOLIZE_H */
