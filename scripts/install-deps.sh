@@ -14,7 +14,7 @@ check_only=0
 
 pkgs=(cmake make gcc clang libclang-rt-14-dev pkg-config
       libdw-dev libelf-dev libunwind-dev
-      golang-1.22-go golang-1.23-go)
+      golang-1.19-go golang-1.22-go golang-1.23-go)
 
 missing=()
 for p in "${pkgs[@]}"; do
