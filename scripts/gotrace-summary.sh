@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# gotrace-summary.sh FILE
+# gotrace-summary.sh [--v2-model] FILE
 #
 # Prints a stable, sorted summary of a Go execution trace as Go's own
 # parser sees it, one fact per line, tab-separated "section<TAB>key<TAB>n"
@@ -9,14 +9,18 @@
 #     Go 1.23 (GOTRACE_GO=/usr/lib/go-1.22/bin/go to use another toolchain).
 #   v1 traces (header "go 1.5" .. "go 1.21 trace"): `go tool trace -d` of
 #     Go 1.19 for versions up to 1.19, of Go 1.22 for 1.20/1.21.
+#   --v2-model: read every version with Go 1.23's `go tool trace -d=1`, which
+#     converts v1 traces into the v2 event model (as ctrace's reader does).
 #
 # Exits 1 (with Go's error on stderr) if Go's parser rejects the trace,
 # 2 on usage errors or a missing toolchain.
 set -uo pipefail
 
-usage() { echo "usage: gotrace-summary.sh FILE" >&2; exit 2; }
+usage() { echo "usage: gotrace-summary.sh [--v2-model] FILE" >&2; exit 2; }
+v2model=0
+[ "${1:-}" = --v2-model ] && { v2model=1; shift; }
 [ $# -eq 1 ] || usage
-case $1 in -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
+case $1 in -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
 file=$1
 [ -r "$file" ] || { echo "gotrace-summary: cannot read $file" >&2; exit 2; }
 
@@ -28,7 +32,7 @@ if [ -z "$minor" ]; then
     exit 1
 fi
 
-if [ "$minor" -ge 22 ]; then
+if [ "$minor" -ge 22 ] || [ $v2model = 1 ]; then
     format=v2
     go=${GOTRACE_GO:-/usr/lib/go-1.23/bin/go}
     dflag=-d=1
