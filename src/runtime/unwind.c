@@ -1,0 +1,327 @@
+/*
+ * unwind.c - stack capture: bounds-checked frame-pointer walks (hot path and
+ * signal handler) and DWARF-CFI unwinding through libunwind (see unwind.h).
+ *
+ * Invariants:
+ *  - The frame-pointer walkers dereference only addresses fp and fp + 8 with
+ *    lo <= fp <= hi - 16, fp 8-aligned, and fp strictly greater than the
+ *    previous frame pointer (or than the interrupted stack pointer for the
+ *    first frame of a ucontext walk).  Every such address lies between a
+ *    live stack pointer of this thread and the top of its stack, i.e. in
+ *    memory the kernel has mapped for the stack, so a walk over garbage
+ *    frame pointers returns garbage PCs but can never fault.  Because each
+ *    step strictly increases fp inside a finite range, walks always end.
+ *  - A thread running on a stack other than [lo, hi) (sigaltstack, a
+ *    makecontext coroutine, a fiber) walks nothing: we cannot vouch for
+ *    memory we do not know the bounds of.  The ucontext walk still records
+ *    the interrupted PC, which needs no memory access.
+ *  - ct_unwind_fp() and ct_unwind_from_ucontext() take no locks, allocate
+ *    nothing, make no system calls and leave errno alone, so both are
+ *    async-signal-safe.  ct_stack_bounds_init() is not (it may read /proc).
+ *  - ct_unwind_libunwind() is never called from a signal handler (libunwind
+ *    may allocate and lock on its first use in a thread).
+ *  - The walkers are compiled without ASan instrumentation: reading another
+ *    frame's saved registers is legitimate, but a garbage frame pointer
+ *    landing in a redzone would otherwise be reported as a bug.
+ *
+ * Frame layout relied upon (x86-64 and AArch64 alike, with frame pointers):
+ * the frame pointer register (rbp / x29) points at a two-word frame record
+ * { saved caller frame pointer, return address }.
+ */
+#define _GNU_SOURCE
+#include "unwind.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CT_NO_ASAN __attribute__((no_sanitize("address")))
+#endif
+#endif
+#if !defined(CT_NO_ASAN) && defined(__SANITIZE_ADDRESS__)
+#define CT_NO_ASAN __attribute__((no_sanitize_address))
+#endif
+#ifndef CT_NO_ASAN
+#define CT_NO_ASAN
+#endif
+
+/* Frame records are at least 8-aligned on both targets (16 on AArch64 and,
+ * with the standard ABI, on x86-64; 8 keeps code built with a smaller
+ * -mpreferred-stack-boundary walkable). */
+#define FP_ALIGN_MASK ((uintptr_t)7)
+
+/* glibc exports the initial stack pointer of the process; weak so that other
+ * libcs simply skip that fallback. */
+extern void *__libc_stack_end __attribute__((weak));
+
+/* AArch64 pointer authentication signs return addresses saved in frame
+ * records (-mbranch-protection=pac-ret); strip the signature.  XPACLRI is in
+ * the hint space, a no-op on CPUs without PAC. */
+static inline uintptr_t strip_pc(uintptr_t pc)
+{
+#if defined(__aarch64__)
+    register uintptr_t x30 __asm__("x30") = pc;
+    __asm__("hint #7" /* xpaclri */ : "+r"(x30));
+    return x30;
+#else
+    return pc;
+#endif
+}
+
+/* ------------------------------------------------------------------ */
+/* Stack bounds                                                        */
+/* ------------------------------------------------------------------ */
+
+/* The [stack] line of /proc/self/maps: the main thread's stack mapping.
+ * Read with plain read(2) into a fixed buffer so nothing is allocated. */
+static int bounds_from_maps(struct ct_stack_bounds *b)
+{
+    int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    char buf[4096];
+    size_t have = 0;
+    int found = -1;
+    for (;;) {
+        ssize_t r = read(fd, buf + have, sizeof buf - 1 - have);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        have += (size_t)r;
+        buf[have] = '\0';
+        /* Process complete lines; keep a partial last line for next read. */
+        char *line = buf, *nl;
+        while ((nl = strchr(line, '\n')) != NULL) {
+            *nl = '\0';
+            if (strstr(line, "[stack]")) {
+                unsigned long lo, hi;
+                if (sscanf(line, "%lx-%lx", &lo, &hi) == 2 && lo < hi) {
+                    b->lo = lo;
+                    b->hi = hi;
+                    found = 0;
+                }
+            }
+            line = nl + 1;
+        }
+        have = (size_t)(buf + have - line);
+        memmove(buf, line, have);
+        if (have == sizeof buf - 1) /* absurdly long line: drop it */
+            have = 0;
+        if (found == 0)
+            break;
+    }
+    close(fd);
+    return found;
+}
+
+/* Last resort for the main thread: the top is just above the initial stack
+ * pointer (argv and environ lie above it, within the same mapping); the
+ * depth is the stack rlimit.  Only frames above our own are ever read, and
+ * those are mapped, so an overestimated depth is harmless. */
+static int bounds_from_rlimit(struct ct_stack_bounds *b)
+{
+    if (&__libc_stack_end == NULL || __libc_stack_end == NULL)
+        return -1;
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    if (page == 0 || page == (uintptr_t)-1)
+        page = 4096;
+    uintptr_t hi = ((uintptr_t)__libc_stack_end + page - 1) & ~(page - 1);
+    struct rlimit rl;
+    uintptr_t size = 8u << 20;
+    if (getrlimit(RLIMIT_STACK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+        rl.rlim_cur < hi)
+        size = (uintptr_t)rl.rlim_cur;
+    if (size > hi)
+        size = hi;
+    b->lo = hi - size;
+    b->hi = hi;
+    return 0;
+}
+
+int ct_stack_bounds_init(struct ct_stack_bounds *b)
+{
+    int saved_errno = errno;
+    int rc = -1;
+    uintptr_t here = (uintptr_t)__builtin_frame_address(0);
+    b->lo = b->hi = 0;
+
+    pthread_attr_t attr;
+    if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+        void *addr = NULL;
+        size_t size = 0;
+        if (pthread_attr_getstack(&attr, &addr, &size) == 0 && addr && size) {
+            b->lo = (uintptr_t)addr;
+            b->hi = (uintptr_t)addr + size;
+            rc = 0;
+        }
+        pthread_attr_destroy(&attr);
+    }
+    int is_main = getpid() == (pid_t)syscall(SYS_gettid);
+    if (rc != 0 && is_main)
+        rc = bounds_from_maps(b);
+    if (rc != 0 && is_main)
+        rc = bounds_from_rlimit(b);
+    /* Sanity: we must be running on the stack we describe, otherwise the
+     * "frames above us are mapped" argument does not hold. */
+    if (rc == 0 && !(b->lo <= here && here < b->hi && b->hi - b->lo >= 64))
+        rc = -1;
+    if (rc != 0)
+        b->lo = b->hi = 0;
+    errno = saved_errno;
+    return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Frame-pointer walks                                                 */
+/* ------------------------------------------------------------------ */
+
+/*
+ * skip counting: with skip = 0, pcs[0] is the return address of
+ * ct_unwind_fp() itself, i.e. a PC inside the function that called it;
+ * pcs[1] is a PC in that function's caller, and so on.  skip = n drops the
+ * first n of those.  An interposer two calls deep (wrapper -> helper ->
+ * ct_unwind_fp) passes skip = 2 to start the stack at the wrapper's caller.
+ * noinline keeps that count exact: inlined into a caller, our frame and our
+ * caller's would merge and the first PC would be one level further out.
+ *
+ * Speed: one frame costs two loads and three compares; the lower bound is
+ * checked only once because the chain must increase strictly.
+ */
+__attribute__((noinline)) CT_NO_ASAN int ct_unwind_fp(const struct ct_stack_bounds *b,
+                                                      uintptr_t *pcs, int max, int skip)
+{
+    if (b == NULL || max <= 0 || b->hi < b->lo + 16)
+        return 0;
+    const uintptr_t lo = b->lo, top = b->hi - 16;
+    uintptr_t fp = (uintptr_t)__builtin_frame_address(0);
+    if (fp < lo || fp > top || (fp & FP_ALIGN_MASK))
+        return 0; /* not on the thread's stack (sigaltstack, coroutine) */
+    int n = 0;
+    for (;;) {
+        const uintptr_t *rec = (const uintptr_t *)fp;
+        uintptr_t next = rec[0], pc = rec[1];
+        if (pc == 0)
+            break;
+        if (skip > 0) {
+            skip--;
+        } else {
+            pcs[n++] = strip_pc(pc);
+            if (n >= max)
+                break;
+        }
+        if (next <= fp || next > top || (next & FP_ALIGN_MASK))
+            break;
+        fp = next;
+    }
+    return n;
+}
+
+/*
+ * The interrupted code may be anywhere: in a leaf or a function built
+ * without frame pointers (then rbp/x29 holds its caller's frame, or any
+ * value at all), or in a prologue/epilogue where the frame record is not set
+ * up yet (then the immediate caller is missing from the stack -- frame
+ * pointers cannot tell).  pcs[0] is always the interrupted PC.  The first
+ * frame pointer must lie at or above the interrupted stack pointer: a live
+ * frame record is never below it, so this rejects most garbage values of
+ * rbp/x29 early, and it is what makes every read land in mapped stack.  If
+ * the interrupted stack pointer is outside [lo, hi), the thread was running
+ * on another stack (a coroutine, or a handler on a sigaltstack) and only the
+ * PC is recorded.  (This handler running on a sigaltstack is fine: uc
+ * describes the interrupted code, not us.)  The PC is recorded even with
+ * zeroed bounds: it needs no memory access.
+ */
+CT_NO_ASAN int ct_unwind_from_ucontext(const struct ct_stack_bounds *b, const ucontext_t *uc,
+                                       uintptr_t *pcs, int max)
+{
+    if (uc == NULL || max <= 0)
+        return 0;
+    uintptr_t pc, fp, sp;
+#if defined(__x86_64__)
+    pc = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
+    fp = (uintptr_t)uc->uc_mcontext.gregs[REG_RBP];
+    sp = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
+#elif defined(__aarch64__)
+    pc = (uintptr_t)uc->uc_mcontext.pc;
+    fp = (uintptr_t)uc->uc_mcontext.regs[29];
+    sp = (uintptr_t)uc->uc_mcontext.sp;
+#else
+    (void)b;
+    return 0; /* unsupported architecture: no stacks, but no harm */
+#endif
+#if defined(__x86_64__) || defined(__aarch64__)
+    int n = 0;
+    pcs[n++] = pc;
+    if (b == NULL || b->hi < b->lo + 16 || sp < b->lo || sp >= b->hi)
+        return n;
+    const uintptr_t top = b->hi - 16;
+    if (fp < sp || fp > top || (fp & FP_ALIGN_MASK))
+        return n;
+    while (n < max) {
+        const uintptr_t *rec = (const uintptr_t *)fp;
+        uintptr_t next = rec[0], ret = rec[1];
+        if (ret == 0)
+            break;
+        pcs[n++] = strip_pc(ret);
+        if (next <= fp || next > top || (next & FP_ALIGN_MASK))
+            break;
+        fp = next;
+    }
+    return n;
+#endif
+}
+
+/* ------------------------------------------------------------------ */
+/* libunwind                                                           */
+/* ------------------------------------------------------------------ */
+
+/* Upper bound on frames gathered before skipping (stack array, no malloc). */
+#define LIBUNWIND_MAX 256
+
+/*
+ * Same skip convention as ct_unwind_fp: skip = 0 starts at the PC in our
+ * caller.  unw_backtrace() reports its own internal frames first (how many
+ * depends on the libunwind build), so we locate our caller's frame by our
+ * own return address rather than by a fixed count.
+ */
+__attribute__((noinline)) int ct_unwind_libunwind(uintptr_t *pcs, int max, int skip)
+{
+    if (max <= 0 || skip < 0)
+        return 0;
+    int saved_errno = errno;
+    void *buf[LIBUNWIND_MAX];
+    int want = max + skip + 4;
+    if (want > LIBUNWIND_MAX || want < 0)
+        want = LIBUNWIND_MAX;
+    int got = unw_backtrace(buf, want);
+    void *ret = __builtin_return_address(0);
+    int start = -1;
+    for (int i = 0; i < got && i < 8; i++)
+        if (buf[i] == ret) {
+            start = i;
+            break;
+        }
+    if (start < 0)
+        start = got > 1 ? 1 : got; /* unexpected: assume [0] is ourselves */
+    start += skip;
+    int n = 0;
+    for (int i = start; i < got && n < max; i++) {
+        if (buf[i] == NULL)
+            break;
+        pcs[n++] = (uintptr_t)buf[i];
+    }
+    errno = saved_errno;
+    return n;
+}
