@@ -1,0 +1,566 @@
+/*
+ * symbolize.c - PC -> function, file, line (inlined frames expanded) through
+ * elfutils libdw/libdwfl (see symbolize.h).
+ *
+ * Invariants:
+ *  - Single-threaded use (the flusher); no locks.  Never called from a
+ *    signal handler, so malloc and file I/O are allowed.
+ *  - Every string handed out is an interned copy owned by the symbolizer:
+ *    libdw's strings die with their module, and a re-report after dlclose
+ *    removes modules, so we never hand out libdw memory.
+ *  - The cache maps (pc, is_return) to a run of frames in one growing frame
+ *    array; it grows with the number of distinct PCs seen, which is bounded
+ *    by the program's code.  Entries resolved while the PC was in no known
+ *    module are provisional: they are resolved again after the next
+ *    re-report of the module list, so a PC in a library dlopen'ed after we
+ *    were created is found.
+ *  - Re-reporting (re-reading /proc/self/maps through libdwfl) happens on a
+ *    module miss only, when the dynamic loader's load/unload counters moved
+ *    since the last report, or at most once per second otherwise.
+ *  - No network: debuginfo is looked for locally (build-id tree, debuglink
+ *    next to the file, /usr/lib/debug); libdwfl's standard callback would
+ *    consult debuginfod when DEBUGINFOD_URLS is set, i.e. make HTTP requests
+ *    from inside the traced program, which we never want.
+ *  - Out of memory degrades to "?" frames, never to a crash.
+ */
+#define _GNU_SOURCE
+#include "symbolize.h"
+
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <elfutils/libdwelf.h>
+#include <elfutils/libdwfl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libelf.h>
+#include <link.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_INLINE 64              /* frames kept per PC (inline depth)     */
+#define REREPORT_MIN_NS 1000000000 /* misses with unchanged loader counters */
+
+struct centry {
+    uintptr_t pc;      /* key (with is_return)                     */
+    uint32_t first;    /* index into frames[]                      */
+    uint16_t n;        /* frames for this PC                       */
+    uint8_t is_return;
+    uint8_t used;
+    uint8_t nomod;     /* provisional: PC was in no known module   */
+    uint32_t gen;      /* report generation when resolved (nomod)  */
+};
+
+struct ct_symbolizer {
+    Dwfl *dwfl;
+    Dwfl_Callbacks cb;
+    char *debuginfo_path; /* NULL: libdwfl's default search path */
+    pid_t pid;
+
+    struct centry *tab; /* open addressing, power-of-two capacity */
+    size_t cap, used;
+
+    struct ct_frame *frames; /* .pc unused in storage */
+    size_t nframes, frames_cap;
+
+    char **strs; /* interned strings, open addressing */
+    size_t scap, sused;
+
+    uint32_t gen;             /* bumped by each re-report           */
+    uint64_t last_report_ns;
+    unsigned long long dl_adds, dl_subs; /* loader counters at last report */
+};
+
+static const char QMARK[] = "?";
+
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* ------------------------------------------------------------------ */
+/* String interning                                                    */
+/* ------------------------------------------------------------------ */
+
+static uint64_t hash_str(const char *s)
+{
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
+static int strs_grow(struct ct_symbolizer *s)
+{
+    size_t ncap = s->scap ? s->scap * 2 : 256;
+    char **n = calloc(ncap, sizeof *n);
+    if (!n)
+        return -1;
+    for (size_t i = 0; i < s->scap; i++) {
+        char *str = s->strs[i];
+        if (!str)
+            continue;
+        size_t j = hash_str(str) & (ncap - 1);
+        while (n[j])
+            j = (j + 1) & (ncap - 1);
+        n[j] = str;
+    }
+    free(s->strs);
+    s->strs = n;
+    s->scap = ncap;
+    return 0;
+}
+
+/* Returns a copy of str owned by s ("?" for NULL or on failure). */
+static const char *intern(struct ct_symbolizer *s, const char *str)
+{
+    if (str == NULL || *str == '\0')
+        return QMARK;
+    if ((s->sused + 1) * 2 > s->scap && strs_grow(s) != 0)
+        return QMARK;
+    size_t j = hash_str(str) & (s->scap - 1);
+    while (s->strs[j]) {
+        if (strcmp(s->strs[j], str) == 0)
+            return s->strs[j];
+        j = (j + 1) & (s->scap - 1);
+    }
+    char *copy = strdup(str);
+    if (!copy)
+        return QMARK;
+    s->strs[j] = copy;
+    s->sused++;
+    return copy;
+}
+
+/* ------------------------------------------------------------------ */
+/* PC cache                                                            */
+/* ------------------------------------------------------------------ */
+
+static size_t hash_pc(uintptr_t pc, int is_return)
+{
+    uint64_t h = ((uint64_t)pc << 1 | (uint64_t)(is_return != 0)) * 0x9e3779b97f4a7c15ull;
+    return (size_t)(h >> 20);
+}
+
+static int tab_grow(struct ct_symbolizer *s)
+{
+    size_t ncap = s->cap ? s->cap * 2 : 1024;
+    struct centry *n = calloc(ncap, sizeof *n);
+    if (!n)
+        return -1;
+    for (size_t i = 0; i < s->cap; i++) {
+        if (!s->tab[i].used)
+            continue;
+        size_t j = hash_pc(s->tab[i].pc, s->tab[i].is_return) & (ncap - 1);
+        while (n[j].used)
+            j = (j + 1) & (ncap - 1);
+        n[j] = s->tab[i];
+    }
+    free(s->tab);
+    s->tab = n;
+    s->cap = ncap;
+    return 0;
+}
+
+/* Finds the entry for (pc, is_return), or the empty slot where it goes. */
+static struct centry *tab_slot(struct ct_symbolizer *s, uintptr_t pc, int is_return)
+{
+    size_t j = hash_pc(pc, is_return) & (s->cap - 1);
+    while (s->tab[j].used && !(s->tab[j].pc == pc && s->tab[j].is_return == is_return))
+        j = (j + 1) & (s->cap - 1);
+    return &s->tab[j];
+}
+
+/* Appends frames to the frame store; returns the index of the first, or
+ * -1 when out of memory. */
+static long frames_append(struct ct_symbolizer *s, const struct ct_frame *f, int n)
+{
+    if (s->nframes + (size_t)n > UINT32_MAX)
+        return -1;
+    if (s->nframes + (size_t)n > s->frames_cap) {
+        size_t ncap = s->frames_cap ? s->frames_cap * 2 : 4096;
+        while (ncap < s->nframes + (size_t)n)
+            ncap *= 2;
+        struct ct_frame *nf = realloc(s->frames, ncap * sizeof *nf);
+        if (!nf)
+            return -1;
+        s->frames = nf;
+        s->frames_cap = ncap;
+    }
+    memcpy(s->frames + s->nframes, f, (size_t)n * sizeof *f);
+    long first = (long)s->nframes;
+    s->nframes += (size_t)n;
+    return first;
+}
+
+/* ------------------------------------------------------------------ */
+/* Module list                                                         */
+/* ------------------------------------------------------------------ */
+
+struct dl_counts {
+    unsigned long long adds, subs;
+    int ok;
+};
+
+static int dl_counts_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    struct dl_counts *c = arg;
+    if (size >= offsetof(struct dl_phdr_info, dlpi_subs) + sizeof info->dlpi_subs) {
+        c->adds = info->dlpi_adds;
+        c->subs = info->dlpi_subs;
+        c->ok = 1;
+    }
+    return 1; /* the counters are global: the first module is enough */
+}
+
+static struct dl_counts dl_counts_now(void)
+{
+    struct dl_counts c = {0, 0, 0};
+    dl_iterate_phdr(dl_counts_cb, &c);
+    return c;
+}
+
+/* (Re)reads the process's modules.  dwfl_report_begin/end keeps the modules
+ * that are reported again (with their already loaded DWARF) and drops the
+ * ones that were unmapped. */
+static int report_modules(struct ct_symbolizer *s)
+{
+    struct dl_counts c = dl_counts_now();
+    dwfl_report_begin(s->dwfl);
+    int rc = dwfl_linux_proc_report(s->dwfl, s->pid);
+    int rc2 = dwfl_report_end(s->dwfl, NULL, NULL);
+    s->gen++;
+    s->last_report_ns = mono_ns();
+    s->dl_adds = c.adds;
+    s->dl_subs = c.subs;
+    return rc == 0 && rc2 == 0 ? 0 : -1;
+}
+
+/* A PC fell in no module: re-report if the loader says something changed,
+ * or if it has been a while (code mapped by other means). */
+static void maybe_rereport(struct ct_symbolizer *s)
+{
+    struct dl_counts c = dl_counts_now();
+    int changed = c.ok && (c.adds != s->dl_adds || c.subs != s->dl_subs);
+    if (changed || mono_ns() - s->last_report_ns >= REREPORT_MIN_NS)
+        report_modules(s);
+}
+
+/* ------------------------------------------------------------------ */
+/* Debuginfo lookup without debuginfod                                 */
+/* ------------------------------------------------------------------ */
+
+/* Accepts fd as the debug file of mod if its build ID matches (or mod has
+ * none to compare with). */
+static int debug_file_matches(Dwfl_Module *mod, int fd)
+{
+    const unsigned char *want;
+    GElf_Addr vaddr;
+    int wlen = dwfl_module_build_id(mod, &want, &vaddr);
+    if (wlen <= 0)
+        return 1;
+    Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+    if (!elf)
+        return 0;
+    const void *have;
+    ssize_t hlen = dwelf_elf_gnu_build_id(elf, &have);
+    int ok = hlen == wlen && memcmp(have, want, (size_t)wlen) == 0;
+    elf_end(elf);
+    return ok;
+}
+
+static int try_debug_path(Dwfl_Module *mod, const char *path, char **out_name)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    if (!debug_file_matches(mod, fd)) {
+        close(fd);
+        return -1;
+    }
+    *out_name = strdup(path);
+    return fd;
+}
+
+static int find_debuginfo_local(Dwfl_Module *mod, void **userdata, const char *modname,
+                                Dwarf_Addr base, const char *file_name,
+                                const char *debuglink_file, GElf_Word debuglink_crc,
+                                char **debuginfo_file_name)
+{
+    int saved_errno = errno;
+    /* /usr/lib/debug/.build-id/xx/yyyy.debug: how distributions ship it. */
+    int fd = dwfl_build_id_find_debuginfo(mod, userdata, modname, base, file_name,
+                                          debuglink_file, debuglink_crc,
+                                          debuginfo_file_name);
+    if (fd < 0 && debuglink_file && file_name && strchr(debuglink_file, '/') == NULL) {
+        char dir[4096], path[4096 + 512];
+        snprintf(dir, sizeof dir, "%s", file_name);
+        char *slash = strrchr(dir, '/');
+        if (slash) {
+            *slash = '\0';
+            const char *fmts[] = {"%s/%s", "%s/.debug/%s", "/usr/lib/debug%s/%s"};
+            for (size_t i = 0; fd < 0 && i < sizeof fmts / sizeof fmts[0]; i++) {
+                int w = snprintf(path, sizeof path, fmts[i], dir, debuglink_file);
+                if (w <= 0 || (size_t)w >= sizeof path || strcmp(path, file_name) == 0)
+                    continue;
+                fd = try_debug_path(mod, path, debuginfo_file_name);
+            }
+        }
+    }
+    errno = saved_errno;
+    return fd < 0 ? -1 : fd;
+}
+
+/* ------------------------------------------------------------------ */
+/* Resolution                                                          */
+/* ------------------------------------------------------------------ */
+
+/* File name of entry idx of the line table of the CU containing die. */
+static const char *cu_file(Dwarf_Die *die, Dwarf_Word idx)
+{
+    Dwarf_Die cu_mem;
+    Dwarf_Die *cu = dwarf_diecu(die, &cu_mem, NULL, NULL);
+    Dwarf_Files *files;
+    size_t nfiles;
+    if (!cu || dwarf_getsrcfiles(cu, &files, &nfiles) != 0 || idx >= nfiles)
+        return NULL;
+    return dwarf_filesrc(files, idx, NULL, NULL);
+}
+
+static int attr_udata(Dwarf_Die *die, int name, Dwarf_Word *out)
+{
+    Dwarf_Attribute a;
+    return dwarf_attr(die, name, &a) && dwarf_formudata(&a, out) == 0 ? 0 : -1;
+}
+
+/* Name of a subprogram or inlined_subroutine: dwarf_diename follows
+ * DW_AT_abstract_origin and DW_AT_specification. */
+static const char *die_func_name(Dwarf_Die *die)
+{
+    const char *n = dwarf_diename(die);
+    if (!n) {
+        Dwarf_Attribute a;
+        n = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_linkage_name, &a));
+    }
+    return n;
+}
+
+/* Fills out[] with frames for addr (already adjusted for return addresses),
+ * innermost first.  Returns the count (>= 1), sets *nomod if addr is in no
+ * module. */
+static int resolve(struct ct_symbolizer *s, Dwarf_Addr addr, struct ct_frame *out, int *nomod)
+{
+    *nomod = 0;
+    out[0].func = QMARK;
+    out[0].file = QMARK;
+    out[0].line = 0;
+    Dwfl_Module *mod = s->dwfl ? dwfl_addrmodule(s->dwfl, addr) : NULL;
+    Dwarf_Addr mstart = 0, mend = 0;
+    /* dwfl_addrmodule can answer with a neighbouring module for addresses
+     * in gaps between (or beyond) modules; trust only the module's range. */
+    if (mod && (!dwfl_module_info(mod, NULL, &mstart, &mend, NULL, NULL, NULL, NULL) ||
+                addr < mstart || addr >= mend))
+        mod = NULL;
+    if (!mod) {
+        *nomod = 1;
+        return 1;
+    }
+
+    /* Innermost position: the line table row for addr. */
+    const char *file = NULL;
+    int line = 0;
+    Dwfl_Line *l = dwfl_module_getsrc(mod, addr);
+    if (l)
+        file = dwfl_lineinfo(l, NULL, &line, NULL, NULL, NULL);
+
+    int n = 0;
+    Dwarf_Addr bias = 0;
+    Dwarf_Die *cudie = dwfl_module_addrdie(mod, addr, &bias);
+    if (cudie) {
+        /* dwarf_getscopes() finds the innermost scope at the PC, but above
+         * an inlined instance it continues with the scopes of the abstract
+         * definition; the concrete chain of callers comes from
+         * dwarf_getscopes_die() on that innermost DIE (as eu-addr2line -i
+         * does). */
+        Dwarf_Die *scopes = NULL;
+        int ns = dwarf_getscopes(cudie, addr - bias, &scopes);
+        if (ns > 0) {
+            Dwarf_Die inner = scopes[0];
+            free(scopes);
+            scopes = NULL;
+            ns = dwarf_getscopes_die(&inner, &scopes);
+        }
+        for (int i = 0; i < ns && n < MAX_INLINE; i++) {
+            Dwarf_Die *d = &scopes[i];
+            int tag = dwarf_tag(d);
+            if (tag != DW_TAG_inlined_subroutine && tag != DW_TAG_subprogram)
+                continue; /* lexical blocks and the CU itself */
+            const char *fn = die_func_name(d);
+            const char *ff = file;
+            int fl = line;
+            if (!ff && tag == DW_TAG_subprogram) {
+                /* No line row: the function's declaration is the best hint. */
+                ff = dwarf_decl_file(d);
+                dwarf_decl_line(d, &fl);
+            }
+            out[n].func = intern(s, fn);
+            out[n].file = intern(s, ff);
+            out[n].line = fl > 0 ? (unsigned)fl : 0;
+            n++;
+            if (tag == DW_TAG_subprogram)
+                break; /* the out-of-line function: outermost frame */
+            /* The caller's position is the call site of this inline copy. */
+            Dwarf_Word cf = 0, cl = 0;
+            file = attr_udata(d, DW_AT_call_file, &cf) == 0 ? cu_file(d, cf) : NULL;
+            line = attr_udata(d, DW_AT_call_line, &cl) == 0 ? (int)cl : 0;
+        }
+        free(scopes);
+    }
+    if (n > 0)
+        return n;
+
+    /* No DWARF scope: the ELF symbol table, then module+offset. */
+    const char *sym = dwfl_module_addrname(mod, addr);
+    if (sym) {
+        out[0].func = intern(s, sym);
+    } else {
+        const char *mname = dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+        const char *base = mname ? strrchr(mname, '/') : NULL;
+        base = base ? base + 1 : mname ? mname : "?";
+        char buf[512];
+        snprintf(buf, sizeof buf, "%s+0x%llx", base, (unsigned long long)(addr - mstart));
+        out[0].func = intern(s, buf);
+    }
+    out[0].file = intern(s, file);
+    out[0].line = line > 0 ? (unsigned)line : 0;
+    return 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* API                                                                 */
+/* ------------------------------------------------------------------ */
+
+struct ct_symbolizer *ct_symbolizer_new(void)
+{
+    int saved_errno = errno;
+    struct ct_symbolizer *s = calloc(1, sizeof *s);
+    if (!s)
+        goto fail;
+    elf_version(EV_CURRENT);
+    s->cb.find_elf = dwfl_linux_proc_find_elf;
+    s->cb.find_debuginfo = find_debuginfo_local;
+    s->cb.debuginfo_path = &s->debuginfo_path;
+    s->pid = getpid();
+    s->dwfl = dwfl_begin(&s->cb);
+    if (!s->dwfl || tab_grow(s) != 0)
+        goto fail;
+    if (report_modules(s) != 0) {
+        /* Keep going: a partial module list still resolves what it can,
+         * and misses will re-report. */
+    }
+    errno = saved_errno;
+    return s;
+fail:
+    ct_symbolizer_free(s);
+    errno = saved_errno;
+    return NULL;
+}
+
+int ct_symbolize(struct ct_symbolizer *s, uintptr_t pc, int is_return, struct ct_frame *out,
+                 int max)
+{
+    if (max <= 0)
+        return 0;
+    int saved_errno = errno;
+    is_return = is_return != 0;
+    struct ct_frame tmp[MAX_INLINE];
+    const struct ct_frame *src = tmp;
+    int n;
+
+    if (s == NULL) {
+        tmp[0].func = QMARK;
+        tmp[0].file = QMARK;
+        tmp[0].line = 0;
+        n = 1;
+        goto copy;
+    }
+    if ((s->used + 1) * 4 > s->cap * 3 && tab_grow(s) != 0) {
+        /* Cannot cache: resolve without it. */
+        int nomod;
+        n = resolve(s, is_return && pc > 0 ? pc - 1 : pc, tmp, &nomod);
+        goto copy;
+    }
+    struct centry *e = tab_slot(s, pc, is_return);
+    if (e->used && e->nomod) {
+        /* Provisional miss: retry once the module list may have changed. */
+        if (e->gen == s->gen)
+            maybe_rereport(s);
+        if (e->gen == s->gen) {
+            src = &s->frames[e->first];
+            n = e->n;
+            goto copy;
+        }
+    } else if (e->used) {
+        src = &s->frames[e->first];
+        n = e->n;
+        goto copy;
+    }
+
+    Dwarf_Addr addr = is_return && pc > 0 ? pc - 1 : pc;
+    int nomod;
+    n = resolve(s, addr, tmp, &nomod);
+    if (nomod && !e->used) {
+        /* First miss: maybe the PC is in a library dlopen'ed since. */
+        uint32_t g = s->gen;
+        maybe_rereport(s);
+        if (s->gen != g)
+            n = resolve(s, addr, tmp, &nomod);
+    }
+    if (e->used && (size_t)n <= e->n) {
+        memcpy(&s->frames[e->first], tmp, (size_t)n * sizeof tmp[0]); /* reuse */
+    } else {
+        long first = frames_append(s, tmp, n);
+        if (first < 0)
+            goto copy; /* uncached answer, still correct */
+        e->first = (uint32_t)first;
+    }
+    if (!e->used)
+        s->used++;
+    e->used = 1;
+    e->pc = pc;
+    e->is_return = (uint8_t)is_return;
+    e->n = (uint16_t)n;
+    e->nomod = (uint8_t)nomod;
+    e->gen = s->gen;
+    src = &s->frames[e->first];
+
+copy:
+    if (n > max)
+        n = max; /* keep the innermost frames */
+    for (int i = 0; i < n; i++) {
+        out[i].pc = pc;
+        out[i].func = src[i].func;
+        out[i].file = src[i].file;
+        out[i].line = src[i].line;
+    }
+    errno = saved_errno;
+    return n;
+}
+
+void ct_symbolizer_free(struct ct_symbolizer *s)
+{
+    if (!s)
+        return;
+    if (s->dwfl)
+        dwfl_end(s->dwfl);
+    for (size_t i = 0; i < s->scap; i++)
+        free(s->strs[i]);
+    free(s->strs);
+    free(s->tab);
+    free(s->frames);
+    free(s);
+}
