@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# check_program.sh TEST BINARY [GENCUT]: runs one of the integration test
+# programs of this folder and checks the traces it leaves.
+name=$1 bin=$2 gencut=${3:-}
+. "$(dirname "$0")/lib.sh"
+
+ctrace_tool=$CTRACE_BUILD/src/tools/ctrace
+
+# run_prog ARGS...: runs the program, shows its output, fails if it fails.
+run_prog() {
+    local rc=0
+    "$bin" "$@" > prog.out 2> prog.err || rc=$?
+    cat prog.out
+    [ -s prog.err ] && { echo "--- stderr:"; tail -n 40 prog.err; }
+    if [ $rc -ne 0 ]; then
+        fail "$(basename "$bin") exited with status $rc ($(grep -c '^FAIL' prog.out) failed checks above)"
+    else
+        ok "$(basename "$bin") exited 0"
+    fi
+}
+
+case $name in
+misuse)
+    run_prog
+    for t in misuse-writer.trace misuse-again.trace misuse-runtime.trace; do
+        validate "$t" && dump "$t"
+    done
+    check "no trace written by refused starts" test ! -e misuse-never.trace
+    s=misuse-writer.trace.sum
+    show "$s"
+    expect_key "$s" eq 1 region outer
+    expect_key "$s" ge 1 region misuse-region
+    expect_key "$s" eq 1 region left-open-at-stop
+    expect_key "$s" eq 1 region left-open-by-exiting-thread
+    expect_key "$s" eq 1 log big
+    expect_key "$s" eq 1 log big-plain
+    expect le 1024 "longest message of category big (ctrace_logf cuts at 1 KiB)" "$(count "$s" logmaxlen big)"
+    expect ge 1000 "longest message of category big" "$(count "$s" logmaxlen big)"
+    check "thread name annotator in the trace" grep -q annotator misuse-writer.trace.d1
+    check "nothing recorded while off (no off-thread name)" bash -c '! grep -q off-thread misuse-writer.trace.d1'
+    s=misuse-runtime.trace.sum
+    expect_key "$s" eq 1 task misuse-task
+    expect_key "$s" eq 1 region misuse-region
+    expect_key "$s" eq 2 log misuse
+    ;;
+writer_fail)
+    run_prog
+    validate writer-fail-after.trace
+    ;;
+stress)
+    secs=${STRESS_SECONDS:-8}
+    run_prog "$secs" 30
+    n=0
+    for t in stress-*.trace; do
+        [ -e "$t" ] || continue
+        n=$((n + 1))
+        # only failures are shown
+        validate "$t" > "$t.log" 2>&1 || grep FAIL "$t.log"
+    done
+    expect ge 10 "stress traces written" "$n"
+    # The traces together hold many of the short-lived threads.
+    total=0
+    for t in stress-*.trace; do
+        [ -e "$t" ] || continue
+        dump "$t" > /dev/null 2>&1 || true
+        total=$((total + $(count "$t.sum" gocreate)))
+        c=$(count "$t.sum" region leaf-work); e=$(count "$t.sum" regionend leaf-work)
+        [ "$e" -le "$c" ] || fail "$t: more region ends ($e) than begins ($c)"
+    done
+    expect ge 100 "threads created (NotExist->Runnable) over all stress traces" "$total"
+    ;;
+sigkill)
+    t=killed.trace
+    CTRACE_PERIOD=100ms "$bin" "$t" > child.out 2> child.err &
+    pid=$!
+    for i in $(seq 100); do grep -q tracing child.out 2>/dev/null && break; sleep 0.05; done
+    check "the child started tracing" grep -q tracing child.out
+    sleep 1.2
+    kill -KILL $pid 2>/dev/null
+    wait $pid; rc=$?
+    expect eq 137 "child's exit status (killed by SIGKILL)" "$rc"
+    [ -s child.err ] && { echo "--- child stderr:"; tail -n 20 child.err; }
+    check "the killed child left a trace" test -s "$t"
+    ls -l "$t" 2>&1
+    "$gencut" "$t" cut.trace | tee gencut.out
+    gens=$(awk '/^complete:/ {print $2}' gencut.out)
+    expect ge 5 "complete generations in the killed child's trace (100 ms generations, 1.2 s)" "${gens:-0}"
+    # Go 1.23 reads the complete generations of the file as it is.
+    rc=0; "$GO123" tool trace -d=1 "$t" > raw.d1 2> raw.err || rc=$?
+    echo "go 1.23 tool trace -d=1 on the killed trace: exit $rc, $(grep -c '^M=' raw.d1) events; $(tail -n1 raw.err)"
+    # Cut after the last complete generation, both parsers accept it.
+    validate cut.trace && dump cut.trace
+    s=cut.trace.sum
+    show "$s"
+    expect_key "$s" ge 10 region busy
+    expect_key "$s" ge 10 log busy
+    expect_key "$s" ge 4 goroutines
+    expect ge "$(count "$s" events)" "events Go 1.23 prints from the uncut killed trace (at least the cut trace's)" "$(grep -c '^M=' raw.d1)"
+    if [ -x "$ctrace_tool" ]; then
+        rc=0; "$ctrace_tool" check "$t" > check.out 2>&1 || rc=$?
+        echo "ctrace check on the killed trace: exit $rc: $(head -c 300 check.out)"
+        check "ctrace check accepts the cut trace" "$ctrace_tool" check cut.trace
+    fi
+    ;;
+fork)
+    export TSAN_OPTIONS="${TSAN_OPTIONS:+$TSAN_OPTIONS:}die_after_fork=0"
+    run_prog
+    validate fork-parent.trace && dump fork-parent.trace
+    s=fork-parent.trace.sum
+    show "$s"
+    expect_key "$s" eq 1 region before-fork
+    expect_key "$s" eq 1 region after-fork
+    expect_key "$s" ge 10 region parent-bg
+    expect_key "$s" eq 0 region child-region
+    expect_key "$s" eq 0 task child-task
+    expect_key "$s" eq 0 log child
+    expect_key "$s" eq 0 region child-own
+    check "no child event text in the parent's trace" bash -c '! grep -q "child event" fork-parent.trace.d1'
+    if [ -e fork-child.trace ]; then
+        validate fork-child.trace && dump fork-child.trace
+        s=fork-child.trace.sum
+        show "$s"
+        expect_key "$s" eq 1 region child-own
+        expect_key "$s" eq 0 region parent-bg
+        expect_key "$s" eq 0 region child-region
+        expect_key "$s" eq 0 region before-fork
+    fi
+    ;;
+*)
+    die "unknown test $name"
+    ;;
+esac
+finish

@@ -1,0 +1,113 @@
+# lib.sh - helpers for the integration tests (sourced by the test scripts).
+#
+# Environment (set by tests/integration/CMakeLists.txt):
+#   CTRACE_SRC   source tree          CTRACE_BUILD  build tree
+#   CTRACE_WORK  scratch directory of this test (created and entered here)
+# Checks do not stop at the first failure: every failed check prints
+# "FAIL: ..." and `finish` exits 1 if any failed, so one run lists them all.
+set -uo pipefail
+
+GO122=${GO122:-/usr/lib/go-1.22/bin/go}
+GO123=${GO123:-/usr/lib/go-1.23/bin/go}
+# Never let the go command look for another toolchain (no network in CI).
+export GOTOOLCHAIN=local GOFLAGS= GO111MODULE=off
+[ -n "${HOME:-}" ] || export HOME=/tmp
+CTRACE_SRC=${CTRACE_SRC:?CTRACE_SRC not set}
+CTRACE_BUILD=${CTRACE_BUILD:?CTRACE_BUILD not set}
+CTRACE_WORK=${CTRACE_WORK:-$(mktemp -d)}
+
+rm -rf "$CTRACE_WORK" && mkdir -p "$CTRACE_WORK" && cd "$CTRACE_WORK" || exit 1
+
+nchecks=0
+nfailed=0
+
+ok()   { nchecks=$((nchecks + 1)); echo "ok:   $*"; }
+fail() { nchecks=$((nchecks + 1)); nfailed=$((nfailed + 1)); echo "FAIL: $*"; }
+# Aborts the test at once (nothing further can be checked).
+die()  { echo "FAIL: $*"; echo "integration: stopped early, $nfailed earlier check(s) failed"; exit 1; }
+
+finish() {
+    echo "$((nchecks - nfailed)) passed, $nfailed failed"
+    [ "$nfailed" -eq 0 ]
+}
+
+# check DESCRIPTION COMMAND...: ok if COMMAND succeeds.
+check() {
+    local what=$1; shift
+    if "$@"; then ok "$what"; else fail "$what"; fi
+}
+
+# validate FILE: both Go 1.22 and Go 1.23 `go tool trace -d=1` accept FILE.
+# Uses scripts/gotrace-validate.sh when the tree has it.
+validate() {
+    local f=$1 v
+    if [ ! -s "$f" ]; then fail "$f: missing or empty"; return 1; fi
+    if [ -f "$CTRACE_SRC/scripts/gotrace-validate.sh" ]; then
+        if bash "$CTRACE_SRC/scripts/gotrace-validate.sh" "$f" > "$f.validate" 2>&1; then
+            ok "$f: accepted by Go 1.22 and Go 1.23 (gotrace-validate.sh)"; return 0
+        fi
+        fail "$f: rejected by gotrace-validate.sh: $(tail -n 3 "$f.validate" | tr '\n' ' ')"
+        return 1
+    fi
+    local rc=0
+    for v in 1.22 1.23; do
+        local go=$GO122; [ $v = 1.23 ] && go=$GO123
+        if "$go" tool trace -d=1 "$f" > /dev/null 2> "$f.go$v.err"; then
+            ok "$f: accepted by Go $v"
+        else
+            fail "$f: rejected by Go $v: $(tail -n 2 "$f.go$v.err" | tr '\n' ' ')"
+            rc=1
+        fi
+    done
+    return $rc
+}
+
+# dump FILE: FILE.d1 = Go 1.23's `go tool trace -d=1` text, FILE.sum = its
+# summary (summarize.awk).  Returns go's exit status.
+dump() {
+    local f=$1 rc=0
+    "$GO123" tool trace -d=1 "$f" > "$f.d1" 2> "$f.d1.err" || rc=$?
+    awk -f "$CTRACE_SRC/tests/integration/summarize.awk" "$f.d1" | sort > "$f.sum"
+    return $rc
+}
+
+# count SUMFILE KEY...: the count for the key (fields joined by tabs), 0 if absent.
+count() {
+    local sum=$1; shift
+    local key
+    [ -f "$sum" ] || { echo 0; return; }
+    key=$(IFS=$'\t'; echo "$*")
+    awk -F'\t' -v k="$key" '{ v = $NF; l = $0; sub(/\t[^\t]*$/, "", l)
+        if (l == k) { print v; f = 1; exit } } END { if (!f) print 0 }' "$sum"
+}
+
+# count_match SUMFILE PREFIX REGEX: sum of counts of "PREFIX<TAB>X" keys whose
+# X matches REGEX (awk ERE).
+count_match() {
+    [ -f "$1" ] || { echo 0; return; }
+    awk -F'\t' -v p="$2" -v re="$3" 'NF == 3 && $1 == p && $2 ~ re { s += $3 } END { print s + 0 }' "$1"
+}
+
+# expect OP WANT DESCRIPTION VALUE: numeric comparison (OP: eq ge le gt).
+expect() {
+    local op=$1 want=$2 what=$3 got=$4
+    if [ "$got" -"$op" "$want" ]; then ok "$what = $got ($op $want)"
+    else fail "$what = $got, want $op $want"; fi
+}
+
+# expect_key SUMFILE OP WANT KEY...: expect on count SUMFILE KEY...
+expect_key() {
+    local sum=$1 op=$2 want=$3; shift 3
+    expect "$op" "$want" "$(echo "$*" | tr ' ' '/')" "$(count "$sum" "$@")"
+}
+
+# blocks_balanced SUMFILE: every Running->Waiting has its Waiting->Runnable.
+blocks_balanced() {
+    local b u
+    b=$(count "$1" transition 'Running->Waiting')
+    u=$(count "$1" transition 'Waiting->Runnable')
+    expect eq "$b" "unblocks (Waiting->Runnable) vs blocks (Running->Waiting)" "$u"
+}
+
+# show SUMFILE: the summary, for the log.
+show() { [ -f "$1" ] || return 0; echo "--- summary of ${1%.sum} ---"; grep -v -e '^blockfn' -e '^samplefn' "$1" | sed 's/^/    /'; }
