@@ -21,6 +21,8 @@
  *    next to the file, /usr/lib/debug); libdwfl's standard callback would
  *    consult debuginfod when DEBUGINFOD_URLS is set, i.e. make HTTP requests
  *    from inside the traced program, which we never want.
+ *  - Modules without .debug_aranges (clang output) get a sorted index of
+ *    their CUs' address ranges, owned by the module's userdata.
  *  - Out of memory degrades to "?" frames, never to a crash.
  */
 #define _GNU_SOURCE
@@ -227,12 +229,15 @@ static struct dl_counts dl_counts_now(void)
 /* (Re)reads the process's modules.  dwfl_report_begin/end keeps the modules
  * that are reported again (with their already loaded DWARF) and drops the
  * ones that were unmapped. */
+static int removed_module(Dwfl_Module *mod, void *ud, const char *name, Dwarf_Addr base,
+                          void *arg);
+
 static int report_modules(struct ct_symbolizer *s)
 {
     struct dl_counts c = dl_counts_now();
     dwfl_report_begin(s->dwfl);
     int rc = dwfl_linux_proc_report(s->dwfl, s->pid);
-    int rc2 = dwfl_report_end(s->dwfl, NULL, NULL);
+    int rc2 = dwfl_report_end(s->dwfl, removed_module, NULL);
     s->gen++;
     s->last_report_ns = mono_ns();
     s->dl_adds = c.adds;
@@ -319,6 +324,108 @@ static int find_debuginfo_local(Dwfl_Module *mod, void **userdata, const char *m
 /* Resolution                                                          */
 /* ------------------------------------------------------------------ */
 
+/* Per-module index of CU address ranges, for modules without
+ * .debug_aranges (clang does not emit them; libdw 0.188 then cannot map an
+ * address to its CU).  Built lazily on the first such miss, hung on the
+ * module's userdata, freed when the module goes away. */
+struct cu_range {
+    Dwarf_Addr lo, hi; /* DWARF addresses (unbiased) */
+    Dwarf_Die cu;
+};
+struct cu_index {
+    size_t n;
+    struct cu_range r[];
+};
+
+static int cmp_range(const void *a, const void *b)
+{
+    const struct cu_range *x = a, *y = b;
+    return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+static struct cu_index *build_cu_index(Dwfl_Module *mod)
+{
+    Dwarf_Addr bias;
+    Dwarf *dw = dwfl_module_getdwarf(mod, &bias);
+    size_t n = 0, cap = 0;
+    struct cu_index *ix = NULL;
+    Dwarf_CU *cu = NULL, *next;
+    Dwarf_Die cudie, subdie;
+    Dwarf_Half ver;
+    uint8_t ut;
+    while (dw && dwarf_get_units(dw, cu, &next, &ver, &ut, &cudie, &subdie) == 0) {
+        cu = next;
+        if (ut != DW_UT_compile && ut != DW_UT_skeleton && ut != DW_UT_partial)
+            continue;
+        Dwarf_Addr base, lo, hi;
+        ptrdiff_t off = 0;
+        while ((off = dwarf_ranges(&cudie, off, &base, &lo, &hi)) > 0) {
+            if (lo >= hi)
+                continue;
+            if (n == cap) {
+                size_t ncap = cap ? cap * 2 : 64;
+                struct cu_index *g = realloc(ix, sizeof *ix + ncap * sizeof ix->r[0]);
+                if (!g)
+                    goto done;
+                ix = g;
+                cap = ncap;
+            }
+            ix->r[n++] = (struct cu_range){lo, hi, cudie};
+        }
+    }
+done:
+    if (!ix && !(ix = malloc(sizeof *ix)))
+        return NULL;
+    ix->n = n;
+    qsort(ix->r, n, sizeof ix->r[0], cmp_range);
+    return ix;
+}
+
+/* The CU containing addr when dwfl_module_addrdie() cannot tell. */
+static Dwarf_Die *cu_fallback(Dwfl_Module *mod, Dwarf_Addr addr, Dwarf_Addr *bias,
+                              Dwarf_Die *out)
+{
+    void **ud;
+    if (!dwfl_module_info(mod, &ud, NULL, NULL, NULL, NULL, NULL, NULL))
+        return NULL;
+    if (*ud == NULL)
+        *ud = build_cu_index(mod);
+    struct cu_index *ix = *ud;
+    if (!ix || ix->n == 0 || !dwfl_module_getdwarf(mod, bias))
+        return NULL;
+    Dwarf_Addr a = addr - *bias;
+    size_t lo = 0, hi = ix->n; /* first range with r.lo > a */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (ix->r[mid].lo <= a)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    /* Ranges rarely overlap; look back a little for one that contains a. */
+    for (size_t i = lo, k = 0; i > 0 && k < 8; i--, k++)
+        if (a >= ix->r[i - 1].lo && a < ix->r[i - 1].hi) {
+            *out = ix->r[i - 1].cu;
+            return out;
+        }
+    return NULL;
+}
+
+static int free_module_ud(Dwfl_Module *mod, void **ud, const char *name, Dwarf_Addr base,
+                          void *arg)
+{
+    free(*ud);
+    *ud = NULL;
+    return DWARF_CB_OK;
+}
+
+static int removed_module(Dwfl_Module *mod, void *ud, const char *name, Dwarf_Addr base,
+                          void *arg)
+{
+    free(ud);
+    return 0;
+}
+
 /* File name of entry idx of the line table of the CU containing die. */
 static const char *cu_file(Dwarf_Die *die, Dwarf_Word idx)
 {
@@ -370,16 +477,27 @@ static int resolve(struct ct_symbolizer *s, Dwarf_Addr addr, struct ct_frame *ou
         return 1;
     }
 
+    Dwarf_Addr bias = 0;
+    Dwarf_Die cu_mem;
+    Dwarf_Die *cudie = dwfl_module_addrdie(mod, addr, &bias);
+    if (!cudie)
+        cudie = cu_fallback(mod, addr, &bias, &cu_mem);
+
     /* Innermost position: the line table row for addr. */
     const char *file = NULL;
     int line = 0;
     Dwfl_Line *l = dwfl_module_getsrc(mod, addr);
-    if (l)
+    if (l) {
         file = dwfl_lineinfo(l, NULL, &line, NULL, NULL, NULL);
+    } else if (cudie) {
+        Dwarf_Line *dl = dwarf_getsrc_die(cudie, addr - bias);
+        if (dl) {
+            file = dwarf_linesrc(dl, NULL, NULL);
+            dwarf_lineno(dl, &line);
+        }
+    }
 
     int n = 0;
-    Dwarf_Addr bias = 0;
-    Dwarf_Die *cudie = dwfl_module_addrdie(mod, addr, &bias);
     if (cudie) {
         /* dwarf_getscopes() finds the innermost scope at the PC, but above
          * an inlined instance it continues with the scopes of the abstract
@@ -555,8 +673,10 @@ void ct_symbolizer_free(struct ct_symbolizer *s)
 {
     if (!s)
         return;
-    if (s->dwfl)
+    if (s->dwfl) {
+        dwfl_getmodules(s->dwfl, free_module_ud, NULL, 0);
         dwfl_end(s->dwfl);
+    }
     for (size_t i = 0; i < s->scap; i++)
         free(s->strs[i]);
     free(s->strs);

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 #include <ucontext.h>
 #include <unistd.h>
 
@@ -245,23 +246,41 @@ static void test_ucontext(void)
     CHECK(ct_unwind_from_ucontext(&g_bounds, NULL, pcs, 64) == 0);
 }
 
-/* From a real signal: the handler's walk starts at the interrupted PC. */
-static volatile sig_atomic_t sig_n;
+/* From a real signal interrupting frame-pointer code: the handler's walk
+ * starts at the interrupted PC and continues through the busy function's
+ * callers. */
+static volatile sig_atomic_t sig_n, sig_hits;
 static uintptr_t sig_pcs[64];
-static void on_usr1(int sig, siginfo_t *si, void *uc)
+static void on_vtalrm(int sig, siginfo_t *si, void *uc)
 {
-    sig_n = ct_unwind_from_ucontext(&g_bounds, uc, sig_pcs, 64);
+    int n = ct_unwind_from_ucontext(&g_bounds, uc, sig_pcs, 64);
+    if (n > sig_n)
+        sig_n = n;
+    sig_hits++;
+}
+
+__attribute__((noinline)) static unsigned long busy_fp(void)
+{
+    unsigned long x = 1;
+    while (sig_hits < 20)
+        for (int i = 0; i < 1000; i++)
+            x = x * 6364136223846793005ul + 1442695040888963407ul;
+    NO_TAIL(x);
+    return x;
 }
 
 static void test_signal(void)
 {
     struct sigaction sa, old;
     memset(&sa, 0, sizeof sa);
-    sa.sa_sigaction = on_usr1;
-    sa.sa_flags = SA_SIGINFO;
-    sigaction(SIGUSR1, &sa, &old);
-    raise(SIGUSR1);
-    sigaction(SIGUSR1, &old, NULL);
+    sa.sa_sigaction = on_vtalrm;
+    sa.sa_flags = SA_SIGINFO | SA_RESTART;
+    sigaction(SIGVTALRM, &sa, &old);
+    struct itimerval it = {{0, 1000}, {0, 1000}}, off = {{0, 0}, {0, 0}};
+    setitimer(ITIMER_VIRTUAL, &it, NULL);
+    busy_fp();
+    setitimer(ITIMER_VIRTUAL, &off, NULL);
+    sigaction(SIGVTALRM, &old, NULL);
     CHECKF(sig_n >= 3, "signal walk n=%d", (int)sig_n);
 }
 

@@ -8,7 +8,7 @@
 
 #include <stdio.h>
 
-static int test_failures;
+static int test_failures __attribute__((unused));
 
 #define CHECK(cond)                                                              \
     do {                                                                         \

@@ -1,0 +1,291 @@
+/*
+ * cpuprof.c - CPU profile samples through per-thread CPU-time timers and a
+ * chaining SIGPROF handler (see cpuprof.h).
+ *
+ * Invariants:
+ *  - A SIGPROF is ours iff si_code == SI_TIMER and si_value.sival_ptr is the
+ *    calling thread's current struct ct_cpuprof_thread (cp_self) or one it
+ *    retired recently (cp_retired: a signal already queued when the timer
+ *    was deleted is still delivered, and must not reach the program's
+ *    handler or, worse, SIGPROF's default action, which kills).  Timers are
+ *    SIGEV_THREAD_ID, so our signals only ever arrive on the owning thread,
+ *    and comparing against thread-local pointers is enough: we never
+ *    dereference a sival_ptr we did not just recognise as cp_self.
+ *  - The handler is async-signal-safe: thread-local reads (initial-exec TLS,
+ *    no allocation on first touch), ct_now(), ct_unwind_from_ucontext(),
+ *    the ring write, and for forwarding only sigprocmask/sigaction/raise.
+ *    It saves errno on entry and restores it on every path.
+ *  - Ring: single producer (the owning thread's handler; SIGPROF is blocked
+ *    while it runs, so it never nests), single consumer (the flusher).  The
+ *    producer publishes a slot with a release store of head; the consumer
+ *    reads the slot after an acquire load of head and frees it with a
+ *    release store of tail, which the producer acquires before reuse.
+ *  - Signals that are not ours go to the disposition that was in place when
+ *    ct_cpuprof_install() ran: its handler (with its sa_mask added), nothing
+ *    for SIG_IGN, and for SIG_DFL the default action, i.e. the process is
+ *    terminated by SIGPROF exactly as it would have been without ctrace.
+ */
+#define _GNU_SOURCE
+#include "cpuprof.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "ctrace.h"
+
+#ifndef sigev_notify_thread_id
+#define sigev_notify_thread_id _sigev_un._tid
+#endif
+#ifndef SIGEV_THREAD_ID
+#define SIGEV_THREAD_ID 4
+#endif
+
+#define CT_TLS __thread __attribute__((tls_model("initial-exec")))
+#define RETIRED_SLOTS 4
+
+static CT_TLS struct ct_cpuprof_thread *cp_self;
+static CT_TLS void *cp_retired[RETIRED_SLOTS];
+static CT_TLS unsigned cp_retired_next;
+
+/* The program's disposition, captured before ours is installed.  Written
+ * under install_mu while no handler of ours can read it concurrently
+ * (before install) -- except for SA_RESETHAND emulation, which the handler
+ * performs on its own copy of the flag. */
+static struct sigaction old_sa;
+static _Atomic int installed;
+static _Atomic int old_reset_done; /* SA_RESETHAND consumed */
+static _Atomic int live_timers;
+static pthread_mutex_t install_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static int is_retired(void *p)
+{
+    for (int i = 0; i < RETIRED_SLOTS; i++)
+        if (cp_retired[i] == p)
+            return 1;
+    return 0;
+}
+
+static void take_sample(struct ct_cpuprof_thread *pt, ucontext_t *uc)
+{
+    uint32_t h = atomic_load_explicit(&pt->head, memory_order_relaxed);
+    uint32_t t = atomic_load_explicit(&pt->tail, memory_order_acquire);
+    if (h - t >= CT_SAMPLE_RING) {
+        __atomic_store_n(&pt->dropped, __atomic_load_n(&pt->dropped, __ATOMIC_RELAXED) + 1,
+                         __ATOMIC_RELAXED);
+        return;
+    }
+    struct ct_sample *s = &pt->ring[h % CT_SAMPLE_RING];
+    s->ts = ct_now();
+    int n = ct_unwind_from_ucontext(pt->bounds, uc, s->pcs, CT_SAMPLE_MAX_FRAMES);
+    s->nframes = n > 0 ? (uint32_t)n : 0;
+    atomic_store_explicit(&pt->head, h + 1, memory_order_release);
+}
+
+/* Hands a signal that is not ours to the program's disposition. */
+static void forward(int sig, siginfo_t *si, void *uc, int saved_errno)
+{
+    struct sigaction o = old_sa;
+    if ((o.sa_flags & SA_RESETHAND) && atomic_load(&old_reset_done)) {
+        o.sa_flags &= ~SA_SIGINFO;
+        o.sa_handler = SIG_DFL;
+    }
+    if (!(o.sa_flags & SA_SIGINFO) && o.sa_handler == SIG_IGN) {
+        errno = saved_errno;
+        return;
+    }
+    if (!(o.sa_flags & SA_SIGINFO) && o.sa_handler == SIG_DFL) {
+        /* Default action of SIGPROF: terminate.  Restore it, then let the
+         * signal be delivered again with SIGPROF unblocked.  Should the
+         * process survive (someone installed a handler meanwhile), carry on
+         * without re-installing anything. */
+        struct sigaction dfl;
+        memset(&dfl, 0, sizeof dfl);
+        dfl.sa_handler = SIG_DFL;
+        sigemptyset(&dfl.sa_mask);
+        sigaction(sig, &dfl, NULL);
+        atomic_store(&installed, 0);
+        raise(sig);
+        sigset_t un;
+        sigemptyset(&un);
+        sigaddset(&un, sig);
+        sigprocmask(SIG_UNBLOCK, &un, NULL);
+        errno = saved_errno;
+        return;
+    }
+    if (o.sa_flags & SA_RESETHAND)
+        atomic_store(&old_reset_done, 1);
+    /* Run the program's handler with the mask it asked for. */
+    sigset_t prev;
+    sigprocmask(SIG_BLOCK, &o.sa_mask, &prev);
+    errno = saved_errno;
+    if (o.sa_flags & SA_SIGINFO)
+        o.sa_sigaction(sig, si, uc);
+    else
+        o.sa_handler(sig);
+    int e = errno;
+    sigprocmask(SIG_SETMASK, &prev, NULL);
+    errno = e; /* the program's handler owns errno on this path */
+}
+
+static void sigprof_handler(int sig, siginfo_t *si, void *ucv)
+{
+    int saved_errno = errno;
+    if (si && si->si_code == SI_TIMER) {
+        void *p = si->si_value.sival_ptr;
+        struct ct_cpuprof_thread *self = cp_self;
+        if (p != NULL && p == (void *)self) {
+            take_sample(self, (ucontext_t *)ucv);
+            errno = saved_errno;
+            return;
+        }
+        if (p != NULL && is_retired(p)) {
+            errno = saved_errno; /* ours, late: drop */
+            return;
+        }
+    }
+    forward(sig, si, ucv, saved_errno); /* leaves errno as it should be */
+}
+
+int ct_cpuprof_install(void)
+{
+    int saved_errno = errno;
+    int rc = 0;
+    pthread_mutex_lock(&install_mu);
+    if (!atomic_load(&installed)) {
+        struct sigaction cur, sa;
+        if (sigaction(SIGPROF, NULL, &cur) != 0) {
+            rc = CTRACE_ESYS;
+            goto out;
+        }
+        if (!((cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction == sigprof_handler)) {
+            old_sa = cur; /* keep the previous one if ours is still in place */
+            atomic_store(&old_reset_done, 0);
+        }
+        memset(&sa, 0, sizeof sa);
+        sa.sa_sigaction = sigprof_handler;
+        sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
+        sigemptyset(&sa.sa_mask);
+        if (sigaction(SIGPROF, &sa, NULL) != 0) {
+            rc = CTRACE_ESYS;
+            goto out;
+        }
+        atomic_store(&installed, 1);
+    }
+out:
+    pthread_mutex_unlock(&install_mu);
+    errno = saved_errno;
+    return rc;
+}
+
+void ct_cpuprof_uninstall(void)
+{
+    int saved_errno = errno;
+    pthread_mutex_lock(&install_mu);
+    /* With timers still live, a late signal would meet the program's
+     * disposition -- possibly SIG_DFL, which kills.  Keep our handler then;
+     * it forwards everything that is not ours anyway. */
+    if (atomic_load(&installed) && atomic_load(&live_timers) == 0) {
+        struct sigaction cur;
+        if (sigaction(SIGPROF, NULL, &cur) == 0 && (cur.sa_flags & SA_SIGINFO) &&
+            cur.sa_sigaction == sigprof_handler) {
+            struct sigaction o = old_sa;
+            if ((o.sa_flags & SA_RESETHAND) && atomic_load(&old_reset_done)) {
+                memset(&o, 0, sizeof o);
+                o.sa_handler = SIG_DFL;
+            }
+            sigaction(SIGPROF, &o, NULL);
+        }
+        /* else: the program replaced our handler; leave its choice alone. */
+        atomic_store(&installed, 0);
+    }
+    pthread_mutex_unlock(&install_mu);
+    errno = saved_errno;
+}
+
+int ct_cpuprof_thread_start(struct ct_cpuprof_thread *pt, const struct ct_stack_bounds *bounds,
+                            unsigned hz)
+{
+    if (pt == NULL || hz == 0)
+        return CTRACE_EINVAL;
+    if (cp_self != NULL)
+        return cp_self == pt ? CTRACE_OK : CTRACE_EBUSY;
+    int saved_errno = errno;
+    pt->bounds = bounds;
+    pt->timer_live = 0;
+    pt->dropped = 0;
+    atomic_store_explicit(&pt->head, 0, memory_order_relaxed);
+    atomic_store_explicit(&pt->tail, 0, memory_order_relaxed);
+
+    struct sigevent sev;
+    memset(&sev, 0, sizeof sev);
+    sev.sigev_notify = SIGEV_THREAD_ID;
+    sev.sigev_signo = SIGPROF;
+    sev.sigev_value.sival_ptr = pt;
+    sev.sigev_notify_thread_id = (pid_t)syscall(SYS_gettid);
+    if (timer_create(CLOCK_THREAD_CPUTIME_ID, &sev, &pt->timer) != 0) {
+        errno = saved_errno;
+        return CTRACE_ESYS;
+    }
+    /* Recognisable before the first expiry can fire. */
+    cp_self = pt;
+    atomic_signal_fence(memory_order_seq_cst);
+
+    uint64_t period = 1000000000u / hz;
+    if (period == 0)
+        period = 1;
+    struct itimerspec its;
+    its.it_interval.tv_sec = (time_t)(period / 1000000000u);
+    its.it_interval.tv_nsec = (long)(period % 1000000000u);
+    its.it_value = its.it_interval;
+    if (timer_settime(pt->timer, 0, &its, NULL) != 0) {
+        cp_self = NULL;
+        timer_delete(pt->timer);
+        errno = saved_errno;
+        return CTRACE_ESYS;
+    }
+    pt->timer_live = 1;
+    atomic_fetch_add(&live_timers, 1);
+    errno = saved_errno;
+    return CTRACE_OK;
+}
+
+void ct_cpuprof_thread_stop(struct ct_cpuprof_thread *pt)
+{
+    if (pt == NULL || !pt->timer_live)
+        return;
+    int saved_errno = errno;
+    /* Retire first: an expiry between here and timer_delete (or one already
+     * queued) is recognised as ours and dropped. */
+    cp_retired[cp_retired_next++ % RETIRED_SLOTS] = pt;
+    atomic_signal_fence(memory_order_seq_cst);
+    if (cp_self == pt)
+        cp_self = NULL;
+    atomic_signal_fence(memory_order_seq_cst);
+    timer_delete(pt->timer);
+    pt->timer_live = 0;
+    atomic_fetch_sub(&live_timers, 1);
+    errno = saved_errno;
+}
+
+int ct_cpuprof_pop(struct ct_cpuprof_thread *pt, struct ct_sample *out)
+{
+    uint32_t t = atomic_load_explicit(&pt->tail, memory_order_relaxed);
+    uint32_t h = atomic_load_explicit(&pt->head, memory_order_acquire);
+    if (t == h)
+        return 0;
+    const struct ct_sample *s = &pt->ring[t % CT_SAMPLE_RING];
+    uint32_t n = s->nframes;
+    if (n > CT_SAMPLE_MAX_FRAMES)
+        n = CT_SAMPLE_MAX_FRAMES;
+    out->ts = s->ts;
+    out->nframes = n;
+    memcpy(out->pcs, s->pcs, n * sizeof s->pcs[0]);
+    atomic_store_explicit(&pt->tail, t + 1, memory_order_release);
+    return 1;
+}

@@ -1,0 +1,327 @@
+/*
+ * test_cpuprof.c - CPU samples through per-thread timers and the chaining
+ * SIGPROF handler.
+ *
+ * Invariants checked:
+ *  - a CPU-bound thread sampled at 200 Hz for ~300 ms of CPU gets at least
+ *    30% of the expected samples, timestamps increase, and the symbolized
+ *    stacks contain the busy function;
+ *  - errno of the interrupted code never changes across deliveries;
+ *  - a program's own SIGPROF handler keeps receiving its signals (process
+ *    ITIMER_PROF and its own POSIX timer) while ctrace samples, and never
+ *    sees ctrace's;
+ *  - with SIG_DFL, ctrace's timer signals never kill the process, but a
+ *    foreign SIGPROF still does (default action preserved); with SIG_IGN a
+ *    foreign SIGPROF is ignored;
+ *  - uninstall restores the program's handler; stop and restart work.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "cpuprof.h"
+#include "ctrace.h"
+#include "symbolize.h"
+#include "test_util.h"
+
+#define HZ 200 /* below common kernel tick rates: CPU timers fire on ticks */
+#define BURN_NS 300000000ull
+
+static uint64_t thread_cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- the sampled worker ------------------------------------------------ */
+
+struct worker {
+    struct ct_cpuprof_thread pt;
+    struct ct_stack_bounds bounds;
+    _Atomic int started, done;
+    int start_rc;
+    uint64_t cpu_ns;
+    long errno_changes;
+};
+
+__attribute__((noinline)) static unsigned long ctbusy_burn(struct worker *w)
+{
+    unsigned long x = 88172645463325252ul;
+    uint64_t t0 = thread_cpu_ns();
+    errno = 4242;
+    while (thread_cpu_ns() - t0 < BURN_NS) {
+        for (int i = 0; i < 20000; i++) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+        }
+        if (errno != 4242) {
+            w->errno_changes++;
+            errno = 4242;
+        }
+    }
+    w->cpu_ns = thread_cpu_ns() - t0;
+    NO_TAIL(x);
+    return x;
+}
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    ct_stack_bounds_init(&w->bounds);
+    w->start_rc = ct_cpuprof_thread_start(&w->pt, &w->bounds, HZ);
+    atomic_store(&w->started, 1);
+    ctbusy_burn(w);
+    ct_cpuprof_thread_stop(&w->pt);
+    atomic_store(&w->done, 1);
+    return NULL;
+}
+
+/* Drains the worker's ring while it runs (the ring holds 64 samples). */
+static int drain(struct worker *w, struct ct_sample *out, int cap, int *n)
+{
+    struct ct_sample s;
+    int got = 0;
+    while (ct_cpuprof_pop(&w->pt, &s)) {
+        if (*n < cap)
+            out[(*n)++] = s;
+        got++;
+    }
+    return got;
+}
+
+static int run_worker(struct worker *w, struct ct_sample *samples, int cap)
+{
+    memset(w, 0, sizeof *w);
+    pthread_t t;
+    pthread_create(&t, NULL, worker_main, w);
+    int n = 0;
+    while (!atomic_load(&w->done)) {
+        drain(w, samples, cap, &n);
+        usleep(5000);
+    }
+    pthread_join(t, NULL);
+    drain(w, samples, cap, &n);
+    return n;
+}
+
+static int stack_has(struct ct_symbolizer *sym, const struct ct_sample *s, const char *fn)
+{
+    for (uint32_t i = 0; i < s->nframes; i++) {
+        struct ct_frame f[16];
+        int n = ct_symbolize(sym, s->pcs[i], i > 0, f, 16);
+        for (int k = 0; k < n; k++)
+            if (strcmp(f[k].func, fn) == 0)
+                return 1;
+    }
+    return 0;
+}
+
+static struct ct_sample samples[4096];
+
+static void test_sampling(struct ct_symbolizer *sym)
+{
+    CHECK(ct_cpuprof_install() == 0);
+    CHECK(ct_cpuprof_install() == 0); /* idempotent */
+    struct worker *w = calloc(1, sizeof *w);
+    int n = run_worker(w, samples, 4096);
+    CHECK(w->start_rc == 0);
+    double expected = (double)w->cpu_ns / 1e9 * HZ;
+    printf("sampling: %d samples (expected ~%.0f, dropped %lu), cpu %.0f ms\n", n, expected,
+           (unsigned long)w->pt.dropped, (double)w->cpu_ns / 1e6);
+    CHECKF(n >= (int)(0.3 * expected), "n=%d expected=%.0f", n, expected);
+    CHECKF(n <= (int)(1.5 * expected) + 5, "n=%d expected=%.0f", n, expected);
+    CHECKF(w->errno_changes == 0, "errno changed %ld times", w->errno_changes);
+    int with_busy = 0, mono = 1;
+    for (int i = 0; i < n; i++) {
+        if (stack_has(sym, &samples[i], "ctbusy_burn"))
+            with_busy++;
+        if (i > 0 && samples[i].ts < samples[i - 1].ts)
+            mono = 0;
+        CHECK(samples[i].nframes >= 1 && samples[i].nframes <= CT_SAMPLE_MAX_FRAMES);
+    }
+    CHECK(mono);
+    CHECKF(with_busy >= n * 8 / 10, "busy in %d of %d stacks", with_busy, n);
+    /* The worker's start routine should usually be visible too (the walk
+     * goes past the busy function when the PC is in it). */
+    int with_main = 0;
+    for (int i = 0; i < n; i++)
+        with_main += stack_has(sym, &samples[i], "worker_main");
+    printf("sampling: ctbusy_burn in %d, worker_main in %d of %d stacks\n", with_busy,
+           with_main, n);
+    CHECK(with_main >= n / 2);
+    free(w);
+    /* Restart on the same thread after stop. */
+    struct ct_cpuprof_thread *pt = calloc(1, sizeof *pt);
+    struct ct_stack_bounds b;
+    ct_stack_bounds_init(&b);
+    CHECK(ct_cpuprof_thread_start(pt, &b, 1000) == 0);
+    CHECK(ct_cpuprof_thread_start(pt, &b, 1000) == 0); /* same pt: no-op */
+    struct ct_cpuprof_thread other;
+    memset(&other, 0, sizeof other);
+    CHECK(ct_cpuprof_thread_start(&other, &b, 1000) == CTRACE_EBUSY);
+    uint64_t t0 = thread_cpu_ns();
+    while (thread_cpu_ns() - t0 < 30000000) {
+    }
+    ct_cpuprof_thread_stop(pt);
+    ct_cpuprof_thread_stop(pt); /* harmless */
+    struct ct_sample s;
+    int m = 0;
+    while (ct_cpuprof_pop(pt, &s))
+        m++;
+    CHECKF(m >= 5, "restart: %d samples", m);
+    free(pt);
+    CHECK(ct_cpuprof_thread_start(&other, &b, 0) == CTRACE_EINVAL);
+    ct_cpuprof_uninstall();
+}
+
+/* ---- the program's own SIGPROF handler ---------------------------------- */
+
+static _Atomic long prog_itimer, prog_timer, prog_ours_seen, prog_other;
+static int prog_timer_cookie;
+
+static void prog_handler(int sig, siginfo_t *si, void *uc)
+{
+    int e = errno;
+    if (si->si_code == SI_TIMER) {
+        if (si->si_value.sival_ptr == &prog_timer_cookie)
+            prog_timer++;
+        else
+            prog_ours_seen++; /* a ctrace signal leaked: bug */
+    } else if (si->si_code == SI_KERNEL || si->si_code == 0x80 || si->si_code > 0) {
+        prog_itimer++; /* setitimer(ITIMER_PROF) */
+    } else {
+        prog_other++;
+    }
+    errno = 777; /* a sloppy handler: the forwarding path must not "fix" it */
+    errno = e;
+}
+
+static void test_chaining(void)
+{
+    struct sigaction sa, cur;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = prog_handler;
+    sa.sa_flags = SA_SIGINFO | SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    CHECK(sigaction(SIGPROF, &sa, NULL) == 0);
+    CHECK(ct_cpuprof_install() == 0);
+
+    /* The program's own POSIX timer delivering SIGPROF (SI_TIMER, with a
+     * sival_ptr that is not ctrace's). */
+    struct sigevent sev;
+    memset(&sev, 0, sizeof sev);
+    sev.sigev_notify = SIGEV_SIGNAL;
+    sev.sigev_signo = SIGPROF;
+    sev.sigev_value.sival_ptr = &prog_timer_cookie;
+    timer_t tid;
+    CHECK(timer_create(CLOCK_MONOTONIC, &sev, &tid) == 0);
+    struct itimerspec its = {{0, 20000000}, {0, 20000000}};
+    timer_settime(tid, 0, &its, NULL);
+    /* And the classic process-wide profiling timer. */
+    struct itimerval it = {{0, 10000}, {0, 10000}}, off = {{0, 0}, {0, 0}};
+    setitimer(ITIMER_PROF, &it, NULL);
+
+    struct worker *w = calloc(1, sizeof *w);
+    int n = run_worker(w, samples, 4096);
+    setitimer(ITIMER_PROF, &off, NULL);
+    timer_delete(tid);
+    printf("chaining: ctrace %d samples; program itimer %ld, own timer %ld, leaked %ld\n", n,
+           (long)prog_itimer, (long)prog_timer, (long)prog_ours_seen);
+    double expected = (double)w->cpu_ns / 1e9 * HZ;
+    CHECKF(n >= (int)(0.3 * expected), "n=%d expected=%.0f", n, expected);
+    CHECKF(prog_itimer >= 9, "program ITIMER_PROF signals: %ld", (long)prog_itimer);
+    CHECKF(prog_timer >= 4, "program POSIX timer signals: %ld", (long)prog_timer);
+    CHECK(prog_ours_seen == 0);
+    CHECK(w->errno_changes == 0);
+    free(w);
+
+    ct_cpuprof_uninstall();
+    CHECK(sigaction(SIGPROF, NULL, &cur) == 0);
+    CHECK((cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction == prog_handler);
+    signal(SIGPROF, SIG_DFL);
+}
+
+/* ---- default dispositions (in children: one of them must die) ----------- */
+
+static int child_status(void (*fn)(void))
+{
+    fflush(NULL);
+    pid_t p = fork();
+    if (p == 0) {
+        fn();
+        _exit(0);
+    }
+    int st = 0;
+    waitpid(p, &st, 0);
+    return st;
+}
+
+static void child_dfl_samples(void)
+{
+    /* SIG_DFL + our timer: must survive, with samples. */
+    signal(SIGPROF, SIG_DFL);
+    if (ct_cpuprof_install() != 0)
+        _exit(2);
+    struct worker *w = calloc(1, sizeof *w);
+    int n = run_worker(w, samples, 4096);
+    _exit(n > 10 ? 0 : 3);
+}
+
+static void child_dfl_foreign(void)
+{
+    signal(SIGPROF, SIG_DFL);
+    if (ct_cpuprof_install() != 0)
+        _exit(2);
+    raise(SIGPROF); /* not ours: the default action (terminate) applies */
+    _exit(4);
+}
+
+static void child_ign_foreign(void)
+{
+    signal(SIGPROF, SIG_IGN);
+    if (ct_cpuprof_install() != 0)
+        _exit(2);
+    errno = 55;
+    raise(SIGPROF);
+    kill(getpid(), SIGPROF);
+    _exit(errno == 55 ? 0 : 5);
+}
+
+static void test_dispositions(void)
+{
+    int st = child_status(child_dfl_samples);
+    CHECKF(WIFEXITED(st) && WEXITSTATUS(st) == 0, "SIG_DFL + samples: status %#x", st);
+    st = child_status(child_dfl_foreign);
+    CHECKF(WIFSIGNALED(st) && WTERMSIG(st) == SIGPROF, "SIG_DFL + foreign: status %#x", st);
+    st = child_status(child_ign_foreign);
+    CHECKF(WIFEXITED(st) && WEXITSTATUS(st) == 0, "SIG_IGN + foreign: status %#x", st);
+}
+
+int main(void)
+{
+    ct_clock_init();
+    struct ct_symbolizer *sym = ct_symbolizer_new();
+    CHECK(sym != NULL);
+    test_sampling(sym);
+    test_chaining();
+    test_dispositions();
+    ct_symbolizer_free(sym);
+    if (test_failures)
+        fprintf(stderr, "test_cpuprof: %d failures\n", test_failures);
+    else
+        printf("test_cpuprof: ok\n");
+    return test_failures != 0;
+}
