@@ -1,0 +1,582 @@
+/*
+ * generation.c - reading one v2 generation: its batches, its string, stack
+ * and CPU-sample tables and its frequency; and the per-M batch cursors.
+ *
+ * A generation is every batch carrying the same generation number; the
+ * first batch of the following generation ends it and is kept ("spilled")
+ * for the next call.  All batches are read before any is interpreted, but
+ * errors are reported in the order Go's parser meets them: a malformed
+ * table batch wins over a later read error, and a read error after at least
+ * one good batch is deferred until the generation's events are delivered
+ * (that is how a truncated trace yields what it has).
+ */
+#include "internal.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define GROW(arr, n, cap)                                                       \
+    ((n) < (cap) ? 0 : grow_array((void **)&(arr), &(cap), sizeof *(arr), (n) + 1))
+
+static int grow_array(void **arr, size_t *cap, size_t elem, size_t need)
+{
+    size_t ncap = *cap ? *cap * 2 : 64;
+    while (ncap < need)
+        ncap *= 2;
+    void *p = realloc(*arr, ncap * elem);
+    if (!p)
+        return -1;
+    *arr = p;
+    *cap = ncap;
+    return 0;
+}
+
+/* Varint status: 0 ok, 1 no byte at all, 2 input ends inside, 3 overflow. */
+static int rvar(const uint8_t **pp, const uint8_t *end, uint64_t *out)
+{
+    const uint8_t *p = *pp;
+    uint64_t v = 0;
+    for (unsigned i = 0; i < 10; i++) {
+        if (p >= end)
+            return i == 0 ? 1 : 2;
+        uint8_t b = *p++;
+        if (b < 0x80) {
+            if (i == 9 && b > 1)
+                return 3;
+            *out = v | (uint64_t)b << (7 * i);
+            *pp = p;
+            return 0;
+        }
+        v |= (uint64_t)(b & 0x7f) << (7 * i);
+    }
+    return 3;
+}
+
+static const char *rvar_msg(int st)
+{
+    return st == 1 ? "EOF" : st == 2 ? "unexpected EOF" : "varint overflows a 64-bit integer";
+}
+
+/* Go converts a float64 to int64 with the x86 semantics: out of range or
+ * NaN gives the "integer indefinite" value.  C leaves that undefined. */
+static int64_t f2i(double d)
+{
+    if (!(d >= -9223372036854775808.0 && d < 9223372036854775808.0))
+        return INT64_MIN;
+    return (int64_t)d;
+}
+
+static int64_t ticks_to_ns(const struct generation *g, uint64_t t)
+{
+    return f2i((double)t * g->freq);
+}
+
+void gen_reset(struct generation *g)
+{
+    g->gen = 0;
+    g->freq = 0;
+    g->has_freq = 0;
+    g->nbatches = 0;
+    g->nms = 0;
+    u64map_clear(&g->mindex);
+    u64map_clear(&g->str_index);
+    g->nstrs = 0;
+    g->arena_len = 0;
+    u64map_clear(&g->stk_index);
+    g->nstks = 0;
+    g->npcs = 0;
+    u64map_clear(&g->pc_index);
+    g->nframes = 0;
+    for (struct fchunk *c = g->chunks; c; c = c->next)
+        c->used = 0;
+    g->nsamples = 0;
+    g->sample_pos = 0;
+}
+
+void gen_free(struct generation *g)
+{
+    free(g->batches);
+    free(g->order);
+    free(g->ms);
+    u64map_free(&g->mindex);
+    u64map_free(&g->str_index);
+    free(g->strs);
+    free(g->arena);
+    u64map_free(&g->stk_index);
+    free(g->stks);
+    free(g->pcs);
+    u64map_free(&g->pc_index);
+    free(g->frames);
+    while (g->chunks) {
+        struct fchunk *n = g->chunks->next;
+        free(g->chunks);
+        g->chunks = n;
+    }
+    free(g->samples);
+    memset(g, 0, sizeof *g);
+}
+
+int gen_string(const struct generation *g, uint64_t id, struct ctrace_str *out)
+{
+    if (id == 0) {
+        out->ptr = "";
+        out->len = 0;
+        return 0;
+    }
+    uint64_t *v = u64map_get(&g->str_index, id);
+    if (!v)
+        return -1;
+    out->ptr = g->arena + g->strs[*v].off;
+    out->len = g->strs[*v].len;
+    return 0;
+}
+
+int gen_has_stack(const struct generation *g, uint64_t id)
+{
+    return id == 0 || u64map_get(&g->stk_index, id) != NULL;
+}
+
+size_t gen_stack(struct generation *g, uint64_t id, const struct ctrace_frame **out)
+{
+    *out = NULL;
+    uint64_t *v = id ? u64map_get(&g->stk_index, id) : NULL;
+    if (!v || g->stks[*v].n == 0)
+        return 0;
+    struct stkent *s = &g->stks[*v];
+    if (s->resolved == 0) {
+        /* Resolve once per generation into a chunk that never moves. */
+        struct fchunk *c = g->chunks;
+        while (c && c->used + s->n > sizeof c->f / sizeof c->f[0])
+            c = c->next;
+        if (!c) {
+            c = malloc(sizeof *c);
+            if (!c)
+                return 0;
+            c->used = 0;
+            c->next = g->chunks;
+            g->chunks = c;
+        }
+        struct ctrace_frame *f = &c->f[c->used];
+        for (uint32_t i = 0; i < s->n; i++) {
+            uint64_t pc = g->pcs[s->pcs_off + i];
+            const struct frament *fr = &g->frames[*u64map_get(&g->pc_index, pc)];
+            f[i].pc = fr->pc;
+            gen_string(g, fr->func, &f[i].func);
+            gen_string(g, fr->file, &f[i].file);
+            f[i].line = fr->line;
+        }
+        c->used += s->n;
+        s->resolved = (int64_t)(intptr_t)f;
+    }
+    *out = (const struct ctrace_frame *)(intptr_t)s->resolved;
+    return s->n;
+}
+
+/* ---- table batches ---- */
+
+static int fail_fmt(struct ctrace_reader *r, uint64_t off, const char *what, int st)
+{
+    return rd_fail(r, CTRACE_READER_EFORMAT, off, "%s: %s", what, rvar_msg(st));
+}
+
+static int add_strings(struct ctrace_reader *r, const struct batch *b)
+{
+    struct generation *g = &r->g;
+    const uint8_t *p = b->data + 1, *end = b->data + b->len;
+    while (p < end) {
+        uint64_t off = b->data_off + (uint64_t)(p - b->data);
+        if (*p != GT_EV_STRING)
+            return rd_fail(r, CTRACE_READER_EFORMAT, off, "expected string event, got %u", *p);
+        p++;
+        uint64_t id, len;
+        int st;
+        if ((st = rvar(&p, end, &id)))
+            return fail_fmt(r, off, "reading string ID", st);
+        if ((st = rvar(&p, end, &len)))
+            return fail_fmt(r, off, "reading string length", st);
+        if (len > GT_MAX_STRING_SIZE)
+            return rd_fail(r, CTRACE_READER_EFORMAT, off, "invalid string size %llu, maximum is %u",
+                           (unsigned long long)len, GT_MAX_STRING_SIZE);
+        if ((uint64_t)(end - p) < len)
+            return rd_fail(r, CTRACE_READER_EFORMAT, off, "failed to read full string: read %llu but wanted %llu",
+                           (unsigned long long)(end - p), (unsigned long long)len);
+        if (id == 0 || u64map_get(&g->str_index, id))
+            return rd_fail(r, CTRACE_READER_EFORMAT, off, "multiple strings with the same ID: id=%llu",
+                           (unsigned long long)id);
+        if (g->arena_len + len + 1 > g->arena_cap) {
+            size_t ncap = g->arena_cap ? g->arena_cap : 4096;
+            while (ncap < g->arena_len + len + 1)
+                ncap *= 2;
+            char *na = realloc(g->arena, ncap);
+            if (!na)
+                return rd_fail(r, CTRACE_READER_ENOMEM, off, "out of memory");
+            g->arena = na;
+            g->arena_cap = ncap;
+        }
+        if (GROW(g->strs, g->nstrs, g->strs_cap) < 0 || u64map_put(&g->str_index, id, g->nstrs) < 0)
+            return rd_fail(r, CTRACE_READER_ENOMEM, off, "out of memory");
+        memcpy(g->arena + g->arena_len, p, len);
+        g->arena[g->arena_len + len] = 0;
+        g->strs[g->nstrs++] = (struct strent){g->arena_len, (uint32_t)len};
+        g->arena_len += len + 1;
+        p += len;
+    }
+    return 0;
+}
+
+static int add_stacks(struct ctrace_reader *r, const struct batch *b)
+{
+    struct generation *g = &r->g;
+    const uint8_t *p = b->data + 1, *end = b->data + b->len;
+    while (p < end) {
+        uint64_t off = b->data_off + (uint64_t)(p - b->data);
+        if (*p != GT_EV_STACK)
+            return rd_fail(r, CTRACE_READER_EFORMAT, off, "expected stack event, got %u", *p);
+        p++;
+        uint64_t id, n;
+        int st;
+        if ((st = rvar(&p, end, &id)))
+            return fail_fmt(r, off, "reading stack ID", st);
+        if ((st = rvar(&p, end, &n)))
+            return fail_fmt(r, off, "reading stack size", st);
+        if (n > GT_MAX_FRAMES_PER_STACK)
+            return rd_fail(r, CTRACE_READER_EFORMAT, off, "invalid stack size %llu, maximum is %u",
+                           (unsigned long long)n, GT_MAX_FRAMES_PER_STACK);
+        size_t pcs_off = g->npcs;
+        for (uint64_t i = 0; i < n; i++) {
+            uint64_t f[4];
+            for (int k = 0; k < 4; k++)
+                if ((st = rvar(&p, end, &f[k])))
+                    return fail_fmt(r, off, "reading a stack frame", st);
+            if (GROW(g->pcs, g->npcs, g->pcs_cap) < 0)
+                return rd_fail(r, CTRACE_READER_ENOMEM, off, "out of memory");
+            g->pcs[g->npcs++] = f[0];
+            /* A PC names the same frame everywhere in the generation: the
+             * first description of it wins. */
+            if (!u64map_get(&g->pc_index, f[0])) {
+                if (GROW(g->frames, g->nframes, g->frames_cap) < 0 ||
+                    u64map_put(&g->pc_index, f[0], g->nframes) < 0)
+                    return rd_fail(r, CTRACE_READER_ENOMEM, off, "out of memory");
+                g->frames[g->nframes++] = (struct frament){f[0], f[1], f[2], f[3]};
+            }
+        }
+        if (id == 0 || u64map_get(&g->stk_index, id))
+            return rd_fail(r, CTRACE_READER_EFORMAT, off, "multiple stacks with the same ID: id=%llu",
+                           (unsigned long long)id);
+        if (GROW(g->stks, g->nstks, g->stks_cap) < 0 || u64map_put(&g->stk_index, id, g->nstks) < 0)
+            return rd_fail(r, CTRACE_READER_ENOMEM, off, "out of memory");
+        g->stks[g->nstks++] = (struct stkent){pcs_off, (uint32_t)n, 0};
+    }
+    return 0;
+}
+
+static int add_samples(struct ctrace_reader *r, const struct batch *b)
+{
+    struct generation *g = &r->g;
+    const uint8_t *p = b->data + 1, *end = b->data + b->len;
+    while (p < end) {
+        uint64_t off = b->data_off + (uint64_t)(p - b->data);
+        if (*p != GT_EV_CPU_SAMPLE)
+            return rd_fail(r, CTRACE_READER_EFORMAT, off, "expected CPU sample event, got %u", *p);
+        p++;
+        uint64_t a[5];
+        int st;
+        for (int k = 0; k < 5; k++)
+            if ((st = rvar(&p, end, &a[k])))
+                return fail_fmt(r, off, "reading a CPU sample", st);
+        if (GROW(g->samples, g->nsamples, g->samples_cap) < 0)
+            return rd_fail(r, CTRACE_READER_ENOMEM, off, "out of memory");
+        /* The time stays in ticks until the frequency is known. */
+        g->samples[g->nsamples++] = (struct sample){(int64_t)a[0], a[0], a[1], a[2],
+                                                    a[3] == 0 ? CTRACE_NO_ID : a[3], a[4], off};
+    }
+    return 0;
+}
+
+/* Stable merge sort of the samples by time (equal times keep file order). */
+static void sort_samples(struct sample *v, struct sample *tmp, size_t n)
+{
+    if (n < 2)
+        return;
+    size_t h = n / 2;
+    sort_samples(v, tmp, h);
+    sort_samples(v + h, tmp, n - h);
+    size_t i = 0, j = h, k = 0;
+    while (i < h && j < n)
+        tmp[k++] = v[j].time < v[i].time ? v[j++] : v[i++];
+    while (i < h)
+        tmp[k++] = v[i++];
+    while (j < n)
+        tmp[k++] = v[j++];
+    memcpy(v, tmp, n * sizeof *v);
+}
+
+static int process_batch(struct ctrace_reader *r, struct batch *b)
+{
+    struct generation *g = &r->g;
+    if (b->exp == 0 && b->len > 0) {
+        switch (b->data[0]) {
+        case GT_EV_STRINGS: return add_strings(r, b);
+        case GT_EV_STACKS: return add_stacks(r, b);
+        case GT_EV_CPU_SAMPLES: return add_samples(r, b);
+        case GT_EV_FREQUENCY: {
+            const uint8_t *p = b->data + 1;
+            uint64_t f;
+            int st = rvar(&p, b->data + b->len, &f);
+            if (st)
+                return fail_fmt(r, b->data_off, "reading the frequency", st);
+            if (g->has_freq)
+                return rd_fail(r, CTRACE_READER_EFORMAT, b->data_off, "found multiple frequency events");
+            g->has_freq = 1;
+            g->freq = 1.0 / ((double)f / 1e9);
+            return 0;
+        }
+        }
+    }
+    if (b->exp != 0)
+        return 0; /* experimental data: kept out of the event stream */
+    /* An event batch: group it under its M. */
+    uint64_t *v = u64map_get(&g->mindex, b->m);
+    if (!v) {
+        if (GROW(g->ms, g->nms, g->ms_cap) < 0 || u64map_put(&g->mindex, b->m, g->nms) < 0)
+            return rd_fail(r, CTRACE_READER_ENOMEM, b->data_off, "out of memory");
+        struct mcursor *c = &g->ms[g->nms++];
+        memset(c, 0, sizeof *c);
+        c->m = b->m;
+        c->count = 1;
+    } else {
+        g->ms[*v].count++;
+    }
+    return 0;
+}
+
+/* Reads one batch header and data at r->pos.  Returns 1 with *b filled,
+ * 0 at a clean end of input, or a negative code (error message set in
+ * msg/off, NOT in the reader: the caller decides whether it is fatal). */
+static int read_batch(struct ctrace_reader *r, struct batch *b, uint64_t *gen, char *msg, size_t msz, uint64_t *eoff)
+{
+    struct input *in = &r->in;
+    uint64_t start = r->pos;
+    *eoff = start;
+    int64_t avail = in_fill(in, start + 2 + 4 * 10);
+    if (avail < 0) {
+        snprintf(msg, msz, "read error");
+        return (int)avail;
+    }
+    if ((uint64_t)avail <= start)
+        return 0;
+    const uint8_t *p = in_ptr(in, start), *end = in_ptr(in, (uint64_t)avail);
+    uint8_t typ = *p++;
+    if (typ != GT_EV_EVENT_BATCH && typ != GT_EV_EXPERIMENTAL_BATCH) {
+        char nb[24];
+        snprintf(msg, msz, "expected batch event, got %s", rspec_name(typ, nb));
+        return CTRACE_READER_EFORMAT;
+    }
+    b->exp = 0;
+    if (typ == GT_EV_EXPERIMENTAL_BATCH) {
+        if (p >= end)
+            return 0; /* Go's parser takes this as the end of the trace */
+        b->exp = *p++;
+    }
+    static const char *const what[4] = {"batch gen", "batch M ID", "batch timestamp", "batch size"};
+    uint64_t a[4];
+    for (int k = 0; k < 4; k++) {
+        int st = rvar(&p, end, &a[k]);
+        if (st) {
+            snprintf(msg, msz, "error reading %s: %s", what[k], rvar_msg(st));
+            return st == 3 ? CTRACE_READER_EFORMAT : CTRACE_READER_ETRUNCATED;
+        }
+    }
+    *gen = a[0];
+    if (a[3] > GT_MAX_BATCH_SIZE) {
+        snprintf(msg, msz, "invalid batch size %llu, maximum is %u", (unsigned long long)a[3], GT_MAX_BATCH_SIZE);
+        return CTRACE_READER_EFORMAT;
+    }
+    uint64_t data_off = start + (uint64_t)(p - in_ptr(in, start));
+    avail = in_fill(in, data_off + a[3]);
+    if (avail < 0) {
+        snprintf(msg, msz, "read error");
+        return (int)avail;
+    }
+    if ((uint64_t)avail < data_off + a[3]) {
+        snprintf(msg, msz, "failed to read full batch: read %llu but wanted %llu",
+                 (unsigned long long)((uint64_t)avail - data_off), (unsigned long long)a[3]);
+        return CTRACE_READER_ETRUNCATED;
+    }
+    b->m = a[1];
+    b->ts = a[2];
+    b->data_off = data_off;
+    b->len = (uint32_t)a[3];
+    b->data = NULL;
+    r->pos = data_off + a[3];
+    return 1;
+}
+
+int gen_read(struct ctrace_reader *r)
+{
+    struct generation *g = &r->g;
+    gen_reset(g);
+    if (r->spill)
+        r->pos = r->spill_off;
+    r->spill = 0;
+    in_release(&r->in, r->pos);
+
+    /* Phase 1: collect the batches of the generation. */
+    int fatal = 0;
+    char fmsg[512] = "";
+    uint64_t foff = 0;
+    for (;;) {
+        struct batch b;
+        uint64_t bgen = 0, boff = r->pos;
+        char msg[256];
+        int rc = read_batch(r, &b, &bgen, msg, sizeof msg, &boff);
+        if (rc == 0)
+            break;
+        if (rc < 0) {
+            if (g->gen != 0) {
+                r->spill_err = rc;
+                snprintf(r->spill_msg, sizeof r->spill_msg, "%s", msg);
+                r->spill_erroff = boff;
+            } else {
+                fatal = rc;
+                snprintf(fmsg, sizeof fmsg, "%s", msg);
+                foff = boff;
+            }
+            break;
+        }
+        if (bgen == 0) {
+            fatal = CTRACE_READER_EFORMAT;
+            snprintf(fmsg, sizeof fmsg, "invalid generation number 0");
+            foff = boff;
+            break;
+        }
+        if (g->gen == 0)
+            g->gen = bgen;
+        if (bgen == g->gen + 1) {
+            r->spill = 1;
+            r->spill_off = boff;
+            break;
+        }
+        if (bgen != g->gen) {
+            fatal = CTRACE_READER_EFORMAT;
+            snprintf(fmsg, sizeof fmsg, "generations out of order (generation %llu after %llu)",
+                     (unsigned long long)bgen, (unsigned long long)g->gen);
+            foff = boff;
+            break;
+        }
+        if (GROW(g->batches, g->nbatches, g->batches_cap) < 0)
+            return rd_fail(r, CTRACE_READER_ENOMEM, boff, "out of memory");
+        g->batches[g->nbatches++] = b;
+    }
+    /* The window is stable from here on: resolve data pointers. */
+    for (size_t i = 0; i < g->nbatches; i++)
+        g->batches[i].data = in_ptr(&r->in, g->batches[i].data_off);
+
+    /* Phase 2: interpret them, in file order. */
+    for (size_t i = 0; i < g->nbatches; i++) {
+        int rc = process_batch(r, &g->batches[i]);
+        if (rc < 0)
+            return rc;
+    }
+    if (fatal)
+        return rd_fail(r, fatal, foff, "%s", fmsg);
+    if (!g->has_freq)
+        return r->spill_err ? rd_fail(r, CTRACE_READER_ETRUNCATED, r->spill_erroff,
+                                      "no frequency event found (%s)", r->spill_msg)
+                            : rd_fail(r, CTRACE_READER_EFORMAT, r->pos, "no frequency event found");
+
+    /* Every frame's strings must exist. */
+    for (size_t i = 0; i < g->nframes; i++) {
+        struct ctrace_str s;
+        if (gen_string(g, g->frames[i].func, &s) < 0)
+            return rd_fail(r, CTRACE_READER_EFORMAT, r->pos, "found invalid func string ID %llu for a stack frame",
+                           (unsigned long long)g->frames[i].func);
+        if (gen_string(g, g->frames[i].file, &s) < 0)
+            return rd_fail(r, CTRACE_READER_EFORMAT, r->pos, "found invalid file string ID %llu for a stack frame",
+                           (unsigned long long)g->frames[i].file);
+    }
+
+    /* CPU samples: ticks -> ns, then by time. */
+    if (g->nsamples) {
+        for (size_t i = 0; i < g->nsamples; i++)
+            g->samples[i].time = ticks_to_ns(g, (uint64_t)g->samples[i].time);
+        struct sample *tmp = malloc(g->nsamples * sizeof *tmp);
+        if (!tmp)
+            return rd_fail(r, CTRACE_READER_ENOMEM, r->pos, "out of memory");
+        sort_samples(g->samples, tmp, g->nsamples);
+        free(tmp);
+    }
+
+    /* Group the event batches by M, keeping each M's batches in file order. */
+    size_t total = 0;
+    for (size_t i = 0; i < g->nms; i++) {
+        g->ms[i].first = total;
+        total += g->ms[i].count;
+        g->ms[i].count = 0;
+    }
+    if (total > g->order_cap) {
+        size_t *no = realloc(g->order, total * sizeof *no);
+        if (!no)
+            return rd_fail(r, CTRACE_READER_ENOMEM, r->pos, "out of memory");
+        g->order = no;
+        g->order_cap = total;
+    }
+    for (size_t i = 0; i < g->nbatches; i++) {
+        struct batch *b = &g->batches[i];
+        if (b->exp != 0 || (b->len > 0 && (b->data[0] == GT_EV_STRINGS || b->data[0] == GT_EV_STACKS ||
+                                           b->data[0] == GT_EV_CPU_SAMPLES || b->data[0] == GT_EV_FREQUENCY)))
+            continue;
+        struct mcursor *c = &g->ms[*u64map_get(&g->mindex, b->m)];
+        g->order[c->first + c->count++] = i;
+    }
+    return 0;
+}
+
+int cursor_next(struct ctrace_reader *r, struct mcursor *c)
+{
+    struct generation *g = &r->g;
+    while (c->idx < c->count && g->batches[g->order[c->first + c->idx]].len == c->data_off) {
+        c->idx++;
+        c->data_off = 0;
+        c->last_ts = 0;
+        c->last_raw = 0;
+    }
+    if (c->idx == c->count)
+        return 0;
+    const struct batch *b = &g->batches[g->order[c->first + c->idx]];
+    if (c->last_ts == 0)
+        c->last_ts = ticks_to_ns(g, b->ts);
+    if (c->data_off == 0)
+        c->last_raw = b->ts;
+    const uint8_t *start = b->data + c->data_off, *p = start, *end = b->data + b->len;
+    uint64_t off = b->data_off + c->data_off;
+    uint8_t typ = *p++;
+    const struct rspec *s = rspec_of(typ);
+    if (!s)
+        return rd_fail(r, CTRACE_READER_EFORMAT, off, "found invalid event type: %u", typ);
+    if (s->nargs == 0 || !s->timed) {
+        char nb[24];
+        return rd_fail(r, CTRACE_READER_EFORMAT, off, "found event without a timestamp: type=%s",
+                       rspec_name(typ, nb));
+    }
+    uint64_t dt;
+    if (rvar(&p, end, &dt))
+        return rd_fail(r, CTRACE_READER_EFORMAT, off, "found invalid uvarint for timestamp");
+    struct rev *ev = &c->ev;
+    ev->typ = typ;
+    for (unsigned i = 0; i + 1 < s->nargs; i++)
+        if (rvar(&p, end, &ev->args[i]))
+            return rd_fail(r, CTRACE_READER_EFORMAT, off, "found invalid uvarint");
+    for (unsigned i = s->nargs ? s->nargs - 1 : 0; i < 5; i++)
+        ev->args[i] = 0;
+    ev->extra[0] = ev->extra[1] = 0;
+    /* Go adds in int64 with wrap-around; do it unsigned to stay defined. */
+    ev->time = (int64_t)((uint64_t)ticks_to_ns(g, dt) + (uint64_t)c->last_ts);
+    ev->off = off;
+    c->last_ts = ev->time;
+    ev->raw = c->last_raw += dt;
+    c->data_off += (size_t)(p - start);
+    return 1;
+}

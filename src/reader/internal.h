@@ -1,0 +1,212 @@
+/*
+ * internal.h - the reader's private structures, shared by its files.
+ *
+ * Data flow (v2): input -> generation (batches of one generation, its string,
+ * stack, CPU-sample tables and frequency) -> per-M batch cursors merged by
+ * timestamp -> ordering state machine (order.c), which accepts an event only
+ * when the scheduler state allows it and queues the resulting events ->
+ * public ctrace_event (reader.c).
+ *
+ * Memory: every array here is reused from one generation to the next; only
+ * growth allocates.  Nothing is allocated per event.
+ */
+#ifndef CTRACE_READER_INTERNAL_H
+#define CTRACE_READER_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ctrace_reader.h"
+#include "gotrace.h"
+#include "input.h"
+#include "u64map.h"
+
+/* Event types past the 1.23 core table: the AllocFree experiment (1.23). */
+#define RT_EXP_FIRST 128
+#define RT_EXP_LAST 136
+/* Pseudo types the reader makes itself. */
+#define RT_SYNC 255
+
+/* Argument layout of a v2 event type: number of args after the type byte
+ * (timestamp delta included), and whether it is timed.  Indexed by type. */
+struct rspec {
+    const char *name;
+    uint8_t nargs;
+    uint8_t timed;
+    uint8_t stack_arg;   /* 1-based position in args[] after dt, 0 = none */
+    uint8_t stack_arg2;
+    uint8_t str_arg;
+    uint8_t str_arg2;
+    uint8_t start_ev;    /* the Begin event of an End/Active, else 0     */
+};
+const struct rspec *rspec_of(unsigned typ);   /* NULL if unknown type */
+const char *rspec_name(unsigned typ, char buf[24]);
+const char *const *rspec_exp_argnames(unsigned typ);
+
+/* An event as the ordering machinery sees it.  args[] excludes the
+ * timestamp delta: args[0] is the event's first real argument. */
+struct rev {
+    uint8_t typ;
+    int64_t time;
+    uint64_t raw;       /* timestamp in ticks as in the file               */
+    uint64_t args[5];
+    uint64_t extra[2];
+    uint64_t m, p, g;   /* scheduling context at the event              */
+    uint64_t off;       /* byte offset in the input                      */
+};
+
+/* ---- generation ---- */
+
+struct batch {
+    uint64_t m;
+    uint64_t ts;
+    uint64_t data_off;  /* file offset of the data                      */
+    uint32_t len;
+    uint8_t exp;
+    const uint8_t *data;/* set once the generation is fully read        */
+};
+
+struct strent { size_t off; uint32_t len; };
+struct stkent { size_t pcs_off; uint32_t n; int64_t resolved; };
+struct frament { uint64_t pc, func, file, line; };
+struct sample { int64_t time; uint64_t raw, m, p, g, stack; uint64_t off; };
+
+/* The cursor over the batches of one M. */
+struct mcursor {
+    uint64_t m;
+    size_t first, count;   /* range in gen.order[]                   */
+    size_t idx;            /* current batch (relative)               */
+    size_t data_off;       /* next byte in that batch                */
+    int64_t last_ts;
+    uint64_t last_raw;
+    struct rev ev;         /* the cursor's head event                */
+};
+
+struct fchunk { struct fchunk *next; size_t used; struct ctrace_frame f[4096]; };
+
+struct generation {
+    uint64_t gen;
+    double freq;           /* ns per tick; 0 = no frequency batch    */
+    int has_freq;
+
+    struct batch *batches; size_t nbatches, batches_cap;
+    size_t *order;  size_t order_cap;     /* batch indices grouped by M */
+    struct mcursor *ms; size_t nms, ms_cap;
+    struct u64map mindex;                 /* m -> index in ms           */
+
+    struct u64map str_index;              /* id -> index in strs        */
+    struct strent *strs; size_t nstrs, strs_cap;
+    char *arena; size_t arena_len, arena_cap;
+
+    struct u64map stk_index;              /* id -> index in stks        */
+    struct stkent *stks; size_t nstks, stks_cap;
+    uint64_t *pcs; size_t npcs, pcs_cap;
+    struct u64map pc_index;               /* pc -> index in frames       */
+    struct frament *frames; size_t nframes, frames_cap;
+    struct fchunk *chunks;                /* resolved ctrace_frames      */
+
+    struct sample *samples; size_t nsamples, samples_cap, sample_pos;
+};
+
+/* ---- ordering ---- */
+
+struct rng { uint8_t typ; uint64_t desc; };
+struct rngset { struct rng *v; size_t n, cap; };
+
+struct region { uint64_t task; size_t off; uint32_t len; };
+
+struct gstate {
+    uint64_t id;
+    uint8_t status;
+    uint64_t seq_gen, seq;
+    struct region *regions; size_t nregions, regions_cap;
+    char *names; size_t names_len, names_cap;
+    struct rngset ranges;
+    uint32_t next_free;
+};
+
+struct pstate {
+    uint64_t id;
+    uint8_t status;
+    uint64_t seq_gen, seq;
+    struct rngset ranges;
+};
+
+struct mstate { uint64_t id, g, p; };
+
+struct task { uint64_t id, parent; char *name; size_t len, cap; uint32_t next_free; };
+
+enum { GC_UNDETERMINED, GC_NOT_RUNNING, GC_RUNNING };
+
+struct order {
+    struct u64map gmap; struct gstate *gs; size_t ngs, gs_cap; uint32_t gfree;
+    struct u64map pmap; struct pstate *ps; size_t nps, ps_cap;
+    struct u64map thmap; struct mstate *mss; size_t nmss, mss_cap;
+    struct u64map taskmap; struct task *tasks; size_t ntasks, tasks_cap; uint32_t tfree;
+    uint64_t gc_seq;
+    int gc_state;
+    uint64_t initial_gen;
+    struct rev q[8];
+    unsigned qhead, qlen;
+    /* Name of the task a queued TaskEnd ended (the task is gone). */
+    char endname[GT_MAX_STRING_SIZE + 1];
+    size_t endname_len;
+};
+
+struct ctrace_reader;
+/* Tries to advance ev on thread m in generation gen.  Returns 1 (accepted,
+ * events queued), 0 (not yet), or a negative code with r's error set. */
+int order_advance(struct ctrace_reader *r, struct rev *ev, uint64_t m, uint64_t gen);
+void order_free(struct order *o);
+int order_task(const struct order *o, uint64_t id, uint64_t *parent, const char **name, size_t *len);
+
+/* ---- generation reading (generation.c) ---- */
+int gen_read(struct ctrace_reader *r);         /* reads the next generation     */
+void gen_reset(struct generation *g);
+void gen_free(struct generation *g);
+int gen_string(const struct generation *g, uint64_t id, struct ctrace_str *out);
+int gen_has_stack(const struct generation *g, uint64_t id);
+size_t gen_stack(struct generation *g, uint64_t id, const struct ctrace_frame **out);
+int cursor_next(struct ctrace_reader *r, struct mcursor *c);  /* 1 ok, 0 done, <0 err */
+
+/* ---- reader ---- */
+
+struct ctrace_reader {
+    struct input in;
+    int version;             /* 122 ... */
+    uint64_t pos;            /* offset of the next batch to read        */
+    int err;                 /* sticky error                            */
+    char errmsg[512];
+    uint64_t erroff;
+
+    struct generation g;
+    int have_gen;
+    int spill;               /* a batch of the next generation is waiting */
+    uint64_t spill_off;      /* its offset                              */
+    int spill_err;           /* error to report after this generation   */
+    char spill_msg[512];
+    uint64_t spill_erroff;
+    int emitted_sync;
+    int done;
+
+    struct order o;
+    struct mcursor **heap; size_t nheap, heap_cap;
+
+    int64_t last_ts;
+    uint64_t last_raw;
+    int have_first;
+    int64_t first_ts;
+    uint64_t nevents, ngens;
+
+    struct ctrace_event ev;  /* the event handed out                     */
+    struct rev cur;
+    char scratch[GT_MAX_STRING_SIZE + 64];
+    struct ctrace_attr attrs[2];
+    uint64_t xargs[5];
+};
+
+/* Sets r's sticky error (first one wins); returns code. */
+int rd_fail(struct ctrace_reader *r, int code, uint64_t off, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+#endif

@@ -1,0 +1,1447 @@
+/*
+ * cmd_stat.c - `ctrace stat`: what a user opens `go tool trace` for, as a
+ * terminal report (80 columns) or JSON.
+ *
+ *   ctrace stat [--json] [--top=N] FILE|-
+ *
+ * Sections: goroutines grouped by start function with the time they spent
+ * running, blocked on synchronisation, waiting for the network, in system
+ * calls, waiting to be scheduled, and otherwise waiting; the top blocking
+ * (reason, stack) pairs; tasks and regions by name with count and latency
+ * percentiles; CPU samples' top functions.
+ *
+ * Streaming and bounded memory: events are consumed one at a time from the
+ * public reader API (ctrace_reader.h).  State is kept per live goroutine,
+ * per live task, and per distinct name / stack / start function - never per
+ * event.  Latency percentiles come from a fixed-size log-linear histogram
+ * (16 sub-buckets per power of two: at most ~3% relative error; max exact).
+ * Every table has a hard cap; past it, entries fold into an "(other)" row.
+ *
+ * Accounting of goroutine time follows the v2 event model: the time between
+ * a goroutine's state transitions is charged to the state it was in:
+ *   Running -> exec;  Runnable -> sched;  Syscall -> syscall;
+ *   Waiting -> net if the reason is "network", sync if the reason names a
+ *   channel, select or sync primitive (as `go tool trace -pprof=sync`
+ *   does), other otherwise (sleep, GC waits, ...).
+ * States still open at the end of the trace are charged up to its last event.
+ *
+ * The JSON output also carries "pprof": the totals Go 1.23's
+ * `go tool trace -pprof=sync|net|syscall|sched` would report for the same
+ * trace, computed the way it does (an interval opens at a transition into
+ * the state and closes at the next transition out of it; only transitions
+ * whose event has a stack are considered; intervals left open at the end are
+ * dropped).  Tests compare these with Go's own profiles.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctrace_reader.h"
+
+int cmd_stat(int argc, char **argv);
+
+/* ------------------------------------------------------------------ */
+/* Limits                                                              */
+/* ------------------------------------------------------------------ */
+
+#define MAX_STRINGS (1u << 20)      /* distinct interned strings          */
+#define MAX_STACKS (1u << 16)       /* distinct interned stacks           */
+#define MAX_GROUPS 4096u            /* distinct start functions           */
+#define MAX_BLOCKS 16384u           /* distinct (reason, stack) pairs     */
+#define MAX_NAMES 4096u             /* distinct task / region names       */
+#define MAX_FUNCS (1u << 16)        /* distinct functions in CPU samples  */
+#define MAX_LIVE_TASKS (1u << 20)
+#define MAX_REGION_DEPTH 64
+#define STACK_KEEP 6                /* frames kept per interned stack     */
+#define STACK_HASH_DEPTH 64         /* frames hashed for stack identity   */
+
+#define OTHER_STR 0u                /* string id of "(other)"            */
+#define EMPTY_STR 1u                /* string id of ""                   */
+#define UNKNOWN_STR 2u              /* string id of "(unknown)"          */
+
+/* ------------------------------------------------------------------ */
+/* Small helpers                                                       */
+/* ------------------------------------------------------------------ */
+
+static void *xcalloc(size_t n, size_t sz)
+{
+    void *p = calloc(n ? n : 1, sz ? sz : 1);
+    if (!p) {
+        fprintf(stderr, "ctrace stat: out of memory\n");
+        exit(2);
+    }
+    return p;
+}
+
+static void *xrealloc(void *p, size_t sz)
+{
+    p = realloc(p, sz ? sz : 1);
+    if (!p) {
+        fprintf(stderr, "ctrace stat: out of memory\n");
+        exit(2);
+    }
+    return p;
+}
+
+static uint64_t mix64(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ULL;
+    x ^= x >> 33;
+    return x;
+}
+
+static uint64_t hash_bytes(const void *p, size_t n, uint64_t h)
+{
+    const unsigned char *s = p;
+    h ^= 0xcbf29ce484222325ULL;
+    for (size_t i = 0; i < n; i++) {
+        h ^= s[i];
+        h *= 0x100000001b3ULL;
+    }
+    return mix64(h);
+}
+
+/* ------------------------------------------------------------------ */
+/* u64 -> u32 open-addressing map (keys != UINT64_MAX), with deletion   */
+/* ------------------------------------------------------------------ */
+
+#define EMPTY_KEY UINT64_MAX
+
+struct u64map {
+    uint64_t *keys;
+    uint32_t *vals;
+    size_t cap, len; /* cap is a power of two */
+};
+
+static void u64map_init(struct u64map *m)
+{
+    m->cap = 64;
+    m->len = 0;
+    m->keys = xcalloc(m->cap, sizeof *m->keys);
+    m->vals = xcalloc(m->cap, sizeof *m->vals);
+    memset(m->keys, 0xff, m->cap * sizeof *m->keys);
+}
+
+static void u64map_free(struct u64map *m)
+{
+    free(m->keys);
+    free(m->vals);
+}
+
+static int u64map_get(const struct u64map *m, uint64_t k, uint32_t *v)
+{
+    size_t mask = m->cap - 1;
+    for (size_t i = mix64(k) & mask;; i = (i + 1) & mask) {
+        if (m->keys[i] == EMPTY_KEY)
+            return 0;
+        if (m->keys[i] == k) {
+            if (v)
+                *v = m->vals[i];
+            return 1;
+        }
+    }
+}
+
+static void u64map_put(struct u64map *m, uint64_t k, uint32_t v);
+
+static void u64map_grow(struct u64map *m)
+{
+    struct u64map n = {0};
+    n.cap = m->cap * 2;
+    n.keys = xcalloc(n.cap, sizeof *n.keys);
+    n.vals = xcalloc(n.cap, sizeof *n.vals);
+    memset(n.keys, 0xff, n.cap * sizeof *n.keys);
+    for (size_t i = 0; i < m->cap; i++)
+        if (m->keys[i] != EMPTY_KEY)
+            u64map_put(&n, m->keys[i], m->vals[i]);
+    u64map_free(m);
+    *m = n;
+}
+
+static void u64map_put(struct u64map *m, uint64_t k, uint32_t v)
+{
+    if ((m->len + 1) * 4 > m->cap * 3)
+        u64map_grow(m);
+    size_t mask = m->cap - 1;
+    for (size_t i = mix64(k) & mask;; i = (i + 1) & mask) {
+        if (m->keys[i] == EMPTY_KEY) {
+            m->keys[i] = k;
+            m->vals[i] = v;
+            m->len++;
+            return;
+        }
+        if (m->keys[i] == k) {
+            m->vals[i] = v;
+            return;
+        }
+    }
+}
+
+/* Backward-shift deletion keeps probe chains intact without tombstones. */
+static void u64map_del(struct u64map *m, uint64_t k)
+{
+    size_t mask = m->cap - 1, i = mix64(k) & mask;
+    for (;; i = (i + 1) & mask) {
+        if (m->keys[i] == EMPTY_KEY)
+            return;
+        if (m->keys[i] == k)
+            break;
+    }
+    m->len--;
+    for (size_t j = (i + 1) & mask;; j = (j + 1) & mask) {
+        if (m->keys[j] == EMPTY_KEY)
+            break;
+        size_t home = mix64(m->keys[j]) & mask;
+        /* Move j into the hole i if home is not cyclically in (i, j]. */
+        int in_range = (i <= j) ? (home > i && home <= j) : (home > i || home <= j);
+        if (!in_range) {
+            m->keys[i] = m->keys[j];
+            m->vals[i] = m->vals[j];
+            i = j;
+        }
+    }
+    m->keys[i] = EMPTY_KEY;
+}
+
+/* ------------------------------------------------------------------ */
+/* String interning                                                    */
+/* ------------------------------------------------------------------ */
+
+struct strtab {
+    char **s;
+    size_t *len;
+    uint32_t n, cap;
+    uint32_t *slots; /* hash -> id+1 */
+    size_t nslots;
+};
+
+static uint32_t strtab_add_raw(struct strtab *t, const char *p, size_t len, uint64_t h);
+
+static void strtab_init(struct strtab *t)
+{
+    memset(t, 0, sizeof *t);
+    t->nslots = 1024;
+    t->slots = xcalloc(t->nslots, sizeof *t->slots);
+    strtab_add_raw(t, "(other)", 7, hash_bytes("(other)", 7, 0));
+    strtab_add_raw(t, "", 0, hash_bytes("", 0, 0));
+    strtab_add_raw(t, "(unknown)", 9, hash_bytes("(unknown)", 9, 0));
+}
+
+static void strtab_free(struct strtab *t)
+{
+    for (uint32_t i = 0; i < t->n; i++)
+        free(t->s[i]);
+    free(t->s);
+    free(t->len);
+    free(t->slots);
+}
+
+static void strtab_rehash(struct strtab *t)
+{
+    size_t n = t->nslots * 2;
+    uint32_t *slots = xcalloc(n, sizeof *slots);
+    for (uint32_t id = 0; id < t->n; id++) {
+        uint64_t h = hash_bytes(t->s[id], t->len[id], 0);
+        size_t i = h & (n - 1);
+        while (slots[i])
+            i = (i + 1) & (n - 1);
+        slots[i] = id + 1;
+    }
+    free(t->slots);
+    t->slots = slots;
+    t->nslots = n;
+}
+
+static uint32_t strtab_add_raw(struct strtab *t, const char *p, size_t len, uint64_t h)
+{
+    size_t mask = t->nslots - 1;
+    size_t i = h & mask;
+    for (; t->slots[i]; i = (i + 1) & mask) {
+        uint32_t id = t->slots[i] - 1;
+        if (t->len[id] == len && memcmp(t->s[id], p, len) == 0)
+            return id;
+    }
+    if (t->n >= MAX_STRINGS)
+        return OTHER_STR;
+    if (t->n == t->cap) {
+        t->cap = t->cap ? t->cap * 2 : 256;
+        t->s = xrealloc(t->s, t->cap * sizeof *t->s);
+        t->len = xrealloc(t->len, t->cap * sizeof *t->len);
+    }
+    uint32_t id = t->n++;
+    t->s[id] = xcalloc(len + 1, 1);
+    memcpy(t->s[id], p, len);
+    t->len[id] = len;
+    t->slots[i] = id + 1;
+    if ((size_t)t->n * 2 > t->nslots)
+        strtab_rehash(t);
+    return id;
+}
+
+static uint32_t intern(struct strtab *t, struct ctrace_str s)
+{
+    const char *p = s.ptr ? s.ptr : "";
+    return strtab_add_raw(t, p, s.len, hash_bytes(p, s.len, 0));
+}
+
+/* ------------------------------------------------------------------ */
+/* Latency histogram                                                   */
+/* ------------------------------------------------------------------ */
+
+#define HIST_SUB 16
+#define HIST_BUCKETS (HIST_SUB + (64 - 4) * HIST_SUB)
+
+struct hist {
+    uint64_t n, sum, min, max;
+    uint32_t b[HIST_BUCKETS];
+};
+
+static unsigned hist_index(uint64_t v)
+{
+    if (v < HIST_SUB)
+        return (unsigned)v;
+    unsigned e = 63u - (unsigned)__builtin_clzll(v); /* >= 4 */
+    unsigned sub = (unsigned)(v >> (e - 4)) & (HIST_SUB - 1);
+    return HIST_SUB + (e - 4) * HIST_SUB + sub;
+}
+
+static void hist_add(struct hist *h, uint64_t v)
+{
+    if (h->n == 0 || v < h->min)
+        h->min = v;
+    if (v > h->max)
+        h->max = v;
+    h->n++;
+    h->sum += v;
+    unsigned i = hist_index(v);
+    if (h->b[i] < UINT32_MAX)
+        h->b[i]++;
+}
+
+/* The p-quantile (0 < p <= 1): midpoint of the bucket holding that rank,
+ * clamped to [min, max]. */
+static uint64_t hist_quantile(const struct hist *h, double p)
+{
+    if (h->n == 0)
+        return 0;
+    uint64_t rank = (uint64_t)(p * (double)h->n + 0.999999);
+    if (rank < 1)
+        rank = 1;
+    if (rank >= h->n)
+        return h->max;
+    uint64_t cum = 0;
+    for (unsigned i = 0; i < HIST_BUCKETS; i++) {
+        cum += h->b[i];
+        if (cum >= rank) {
+            uint64_t lo, width;
+            if (i < HIST_SUB) {
+                lo = i;
+                width = 1;
+            } else {
+                unsigned e = (i - HIST_SUB) / HIST_SUB + 4, sub = (i - HIST_SUB) % HIST_SUB;
+                lo = (uint64_t)(HIST_SUB + sub) << (e - 4);
+                width = (uint64_t)1 << (e - 4);
+            }
+            uint64_t v = lo + width / 2;
+            if (v < h->min)
+                v = h->min;
+            if (v > h->max)
+                v = h->max;
+            return v;
+        }
+    }
+    return h->max;
+}
+
+/* ------------------------------------------------------------------ */
+/* Aggregates                                                          */
+/* ------------------------------------------------------------------ */
+
+enum cat { C_EXEC, C_SYNC, C_NET, C_SYSCALL, C_SCHED, C_OTHER, C_COUNT };
+static const char *const cat_json[C_COUNT] = {"exec_ns", "sync_ns", "net_ns",
+                                              "syscall_ns", "sched_ns", "other_ns"};
+
+/* Kinds of Go's -pprof profiles. */
+enum pk { PK_SYNC, PK_NET, PK_SYSCALL, PK_SCHED, PK_COUNT };
+static const char *const pk_name[PK_COUNT] = {"sync", "net", "syscall", "sched"};
+
+struct stackent {
+    uint64_t hash;
+    uint32_t nframes;         /* frames kept (<= STACK_KEEP)          */
+    uint32_t depth;           /* full depth                           */
+    uint32_t func[STACK_KEEP];
+    uint32_t file[STACK_KEEP];
+    uint64_t line[STACK_KEEP];
+};
+
+struct group {
+    uint32_t func;     /* start function string id */
+    uint64_t count;    /* goroutines               */
+    int64_t t[C_COUNT];
+};
+
+struct blockent {
+    uint32_t reason, stack; /* stack: index+1 into stacks, 0 = none */
+    uint64_t count;
+    int64_t total;
+};
+
+struct nament {
+    uint32_t name;
+    uint64_t begun, ended, unmatched_end;
+    struct hist h;
+};
+
+struct funcent {
+    uint32_t func;
+    uint64_t flat, cum;
+};
+
+struct region_open {
+    uint32_t name;
+    int64_t begin;
+};
+
+struct gstate {
+    uint64_t id;
+    int state;            /* enum ctrace_state                          */
+    int64_t since;        /* time of the last transition                */
+    uint32_t reason;      /* reason of the last transition into Waiting */
+    uint32_t block_stack; /* stack index+1 of that transition, 0 = none */
+    uint32_t group_func;  /* start function, UNKNOWN_STR until known    */
+    int group_final;      /* start function from a creation stack       */
+    int64_t t[C_COUNT];
+    /* pprof-like trackers */
+    int64_t pk_start[PK_COUNT];
+    uint8_t pk_active[PK_COUNT];
+    /* open regions */
+    struct region_open *regions;
+    uint32_t nregions, cap_regions;
+    uint32_t free_next; /* free-list link */
+};
+
+struct livetask {
+    uint32_t name;
+    int64_t begin;
+};
+
+struct stats {
+    ctrace_reader *r;
+    struct strtab str;
+
+    /* stacks */
+    struct stackent *stacks;
+    uint32_t nstacks, cap_stacks;
+    struct u64map stack_by_hash; /* hash -> index */
+    /* per-generation cache: reader stack id -> index+1 */
+    struct u64map stack_cache;
+    uint64_t cache_gen;
+
+    /* goroutines */
+    struct gstate *gs;
+    uint32_t ngs, cap_gs, gs_free; /* free list head (index+1) */
+    struct u64map g_by_id;
+    uint64_t goroutines_seen, goroutines_created, goroutines_ended;
+
+    struct group *groups;
+    uint32_t ngroups, cap_groups;
+    struct u64map group_by_func;
+
+    struct blockent *blocks;
+    uint32_t nblocks, cap_blocks;
+    struct u64map block_by_key;
+
+    struct nament *tasks, *regions;
+    uint32_t ntasks, cap_tasks, nregions, cap_regions;
+    struct u64map task_by_name, region_by_name;
+    struct u64map live_tasks; /* task id -> index into livet */
+    struct livetask *livet;
+    uint32_t nlivet, cap_livet, livet_free;
+    uint64_t tasks_dropped;
+
+    struct funcent *funcs;
+    uint32_t nfuncs, cap_funcs;
+    struct u64map func_by_id;
+    uint64_t samples;
+
+    struct u64map procs, threads;
+
+    uint64_t pk_count[PK_COUNT];
+    int64_t pk_total[PK_COUNT];
+
+    uint64_t events, generations, kinds[CTRACE_EV_KIND_COUNT];
+    int64_t first_time, last_time;
+    int have_time;
+};
+
+/* ---- stacks ---- */
+
+static uint32_t stack_intern(struct stats *s, uint64_t stack_id, uint64_t gen)
+{
+    if (stack_id == CTRACE_NO_STACK)
+        return 0;
+    if (gen != s->cache_gen) {
+        u64map_free(&s->stack_cache);
+        u64map_init(&s->stack_cache);
+        s->cache_gen = gen;
+    }
+    uint32_t v;
+    if (u64map_get(&s->stack_cache, stack_id, &v))
+        return v;
+    const struct ctrace_frame *fr = NULL;
+    size_t n = ctrace_reader_stack(s->r, stack_id, &fr);
+    if (n == 0) {
+        u64map_put(&s->stack_cache, stack_id, 0);
+        return 0;
+    }
+    uint64_t h = 0x9e3779b97f4a7c15ULL;
+    for (size_t i = 0; i < n && i < STACK_HASH_DEPTH; i++) {
+        h = mix64(h ^ fr[i].pc);
+        h = hash_bytes(fr[i].func.ptr, fr[i].func.len, h);
+        h = mix64(h ^ fr[i].line);
+    }
+    h = mix64(h ^ n);
+    if (h == EMPTY_KEY)
+        h--;
+    if (u64map_get(&s->stack_by_hash, h, &v)) {
+        u64map_put(&s->stack_cache, stack_id, v + 1);
+        return v + 1;
+    }
+    if (s->nstacks >= MAX_STACKS) {
+        u64map_put(&s->stack_cache, stack_id, 0);
+        return 0;
+    }
+    if (s->nstacks == s->cap_stacks) {
+        s->cap_stacks = s->cap_stacks ? s->cap_stacks * 2 : 256;
+        s->stacks = xrealloc(s->stacks, s->cap_stacks * sizeof *s->stacks);
+    }
+    struct stackent *e = &s->stacks[s->nstacks];
+    memset(e, 0, sizeof *e);
+    e->hash = h;
+    e->depth = (uint32_t)n;
+    e->nframes = n < STACK_KEEP ? (uint32_t)n : STACK_KEEP;
+    for (uint32_t i = 0; i < e->nframes; i++) {
+        e->func[i] = intern(&s->str, fr[i].func);
+        e->file[i] = intern(&s->str, fr[i].file);
+        e->line[i] = fr[i].line;
+    }
+    u64map_put(&s->stack_by_hash, h, s->nstacks);
+    s->nstacks++;
+    u64map_put(&s->stack_cache, stack_id, s->nstacks);
+    return s->nstacks;
+}
+
+/* Function at the innermost (outer=0) or outermost (outer=1) frame. */
+static uint32_t stack_func(struct stats *s, uint64_t stack_id, int outer)
+{
+    if (stack_id == CTRACE_NO_STACK)
+        return UNKNOWN_STR;
+    const struct ctrace_frame *fr = NULL;
+    size_t n = ctrace_reader_stack(s->r, stack_id, &fr);
+    if (n == 0)
+        return UNKNOWN_STR;
+    return intern(&s->str, fr[outer ? n - 1 : 0].func);
+}
+
+/* ---- groups ---- */
+
+static struct group *group_get(struct stats *s, uint32_t func)
+{
+    uint32_t v;
+    if (u64map_get(&s->group_by_func, func, &v))
+        return &s->groups[v];
+    if (s->ngroups >= MAX_GROUPS) {
+        func = OTHER_STR;
+        if (u64map_get(&s->group_by_func, func, &v))
+            return &s->groups[v];
+    }
+    if (s->ngroups == s->cap_groups) {
+        s->cap_groups = s->cap_groups ? s->cap_groups * 2 : 64;
+        s->groups = xrealloc(s->groups, s->cap_groups * sizeof *s->groups);
+    }
+    struct group *g = &s->groups[s->ngroups];
+    memset(g, 0, sizeof *g);
+    g->func = func;
+    u64map_put(&s->group_by_func, func, s->ngroups);
+    s->ngroups++;
+    return g;
+}
+
+/* ---- blocking ---- */
+
+static void block_add(struct stats *s, uint32_t reason, uint32_t stack, int64_t d)
+{
+    uint64_t key = ((uint64_t)reason << 32) | stack;
+    uint32_t v;
+    if (!u64map_get(&s->block_by_key, key, &v)) {
+        if (s->nblocks >= MAX_BLOCKS) {
+            key = ((uint64_t)OTHER_STR << 32);
+            reason = OTHER_STR;
+            stack = 0;
+        }
+        if (!u64map_get(&s->block_by_key, key, &v)) {
+            if (s->nblocks == s->cap_blocks) {
+                s->cap_blocks = s->cap_blocks ? s->cap_blocks * 2 : 64;
+                s->blocks = xrealloc(s->blocks, s->cap_blocks * sizeof *s->blocks);
+            }
+            v = s->nblocks++;
+            s->blocks[v] = (struct blockent){.reason = reason, .stack = stack};
+            u64map_put(&s->block_by_key, key, v);
+        }
+    }
+    s->blocks[v].count++;
+    s->blocks[v].total += d;
+}
+
+/* ---- names (tasks, regions) ---- */
+
+static struct nament *name_get(struct nament **arr, uint32_t *n, uint32_t *cap,
+                               struct u64map *m, uint32_t name)
+{
+    uint32_t v;
+    if (u64map_get(m, name, &v))
+        return &(*arr)[v];
+    if (*n >= MAX_NAMES) {
+        name = OTHER_STR;
+        if (u64map_get(m, name, &v))
+            return &(*arr)[v];
+    }
+    if (*n == *cap) {
+        *cap = *cap ? *cap * 2 : 16;
+        *arr = xrealloc(*arr, *cap * sizeof **arr);
+    }
+    struct nament *e = &(*arr)[*n];
+    memset(e, 0, sizeof *e);
+    e->name = name;
+    u64map_put(m, name, *n);
+    (*n)++;
+    return e;
+}
+
+/* ---- functions (CPU samples) ---- */
+
+static struct funcent *func_get(struct stats *s, uint32_t func)
+{
+    uint32_t v;
+    if (u64map_get(&s->func_by_id, func, &v))
+        return &s->funcs[v];
+    if (s->nfuncs >= MAX_FUNCS) {
+        func = OTHER_STR;
+        if (u64map_get(&s->func_by_id, func, &v))
+            return &s->funcs[v];
+    }
+    if (s->nfuncs == s->cap_funcs) {
+        s->cap_funcs = s->cap_funcs ? s->cap_funcs * 2 : 64;
+        s->funcs = xrealloc(s->funcs, s->cap_funcs * sizeof *s->funcs);
+    }
+    struct funcent *f = &s->funcs[s->nfuncs];
+    memset(f, 0, sizeof *f);
+    f->func = func;
+    u64map_put(&s->func_by_id, func, s->nfuncs);
+    s->nfuncs++;
+    return f;
+}
+
+/* ---- goroutines ---- */
+
+static struct gstate *g_lookup(struct stats *s, uint64_t id)
+{
+    uint32_t v;
+    if (u64map_get(&s->g_by_id, id, &v))
+        return &s->gs[v];
+    return NULL;
+}
+
+static struct gstate *g_get(struct stats *s, uint64_t id, int64_t now)
+{
+    struct gstate *g = g_lookup(s, id);
+    if (g)
+        return g;
+    uint32_t idx;
+    if (s->gs_free) {
+        idx = s->gs_free - 1;
+        s->gs_free = s->gs[idx].free_next;
+    } else {
+        if (s->ngs == s->cap_gs) {
+            s->cap_gs = s->cap_gs ? s->cap_gs * 2 : 64;
+            s->gs = xrealloc(s->gs, s->cap_gs * sizeof *s->gs);
+        }
+        idx = s->ngs++;
+        s->gs[idx].regions = NULL;
+        s->gs[idx].cap_regions = 0;
+    }
+    g = &s->gs[idx];
+    struct region_open *keep = g->regions;
+    uint32_t keepcap = g->cap_regions;
+    memset(g, 0, sizeof *g);
+    g->regions = keep;
+    g->cap_regions = keepcap;
+    g->id = id;
+    g->state = CTRACE_STATE_UNDETERMINED;
+    g->since = now;
+    g->group_func = UNKNOWN_STR;
+    u64map_put(&s->g_by_id, id, idx);
+    s->goroutines_seen++;
+    return g;
+}
+
+static int reason_is_sync(const char *r)
+{
+    return strstr(r, "chan") || strstr(r, "sync") || strstr(r, "select");
+}
+
+static enum cat state_cat(struct stats *s, const struct gstate *g)
+{
+    switch (g->state) {
+    case CTRACE_STATE_RUNNING: return C_EXEC;
+    case CTRACE_STATE_RUNNABLE: return C_SCHED;
+    case CTRACE_STATE_SYSCALL: return C_SYSCALL;
+    case CTRACE_STATE_WAITING: {
+        const char *r = s->str.s[g->reason];
+        if (strcmp(r, "network") == 0)
+            return C_NET;
+        if (reason_is_sync(r))
+            return C_SYNC;
+        return C_OTHER;
+    }
+    default: return C_COUNT;
+    }
+}
+
+/* Charges the time since the last transition to the current state. */
+static void g_charge(struct stats *s, struct gstate *g, int64_t now)
+{
+    int64_t d = now - g->since;
+    if (d < 0)
+        d = 0;
+    enum cat c = state_cat(s, g);
+    if (c != C_COUNT)
+        g->t[c] += d;
+    if (g->state == CTRACE_STATE_WAITING)
+        block_add(s, g->reason, g->block_stack, d);
+    g->since = now;
+}
+
+static void g_flush(struct stats *s, struct gstate *g)
+{
+    struct group *gr = group_get(s, g->group_func);
+    gr->count++;
+    for (int c = 0; c < C_COUNT; c++)
+        gr->t[c] += g->t[c];
+}
+
+static void g_release(struct stats *s, struct gstate *g)
+{
+    uint32_t idx = (uint32_t)(g - s->gs);
+    u64map_del(&s->g_by_id, g->id);
+    g->free_next = s->gs_free;
+    s->gs_free = idx + 1;
+}
+
+static void pprof_track(struct stats *s, struct gstate *g, const struct ctrace_event *ev)
+{
+    if (ev->stack == CTRACE_NO_STACK)
+        return;
+    enum ctrace_state to = ev->u.transition.to;
+    const char *reason = ev->u.transition.reason.ptr ? ev->u.transition.reason.ptr : "";
+    for (int k = 0; k < PK_COUNT; k++) {
+        enum ctrace_state want;
+        int match;
+        switch (k) {
+        case PK_SYNC: want = CTRACE_STATE_WAITING; match = reason_is_sync(reason); break;
+        case PK_NET: want = CTRACE_STATE_WAITING; match = strcmp(reason, "network") == 0; break;
+        case PK_SYSCALL: want = CTRACE_STATE_SYSCALL; match = 1; break;
+        default: want = CTRACE_STATE_RUNNABLE; match = 1; break;
+        }
+        if (!g->pk_active[k]) {
+            if (to == want && match) {
+                g->pk_active[k] = 1;
+                g->pk_start[k] = ev->time;
+            }
+        } else if (to != want) {
+            g->pk_active[k] = 0;
+            int64_t d = ev->time - g->pk_start[k];
+            if (d > 0) {
+                s->pk_count[k]++;
+                s->pk_total[k] += d;
+            }
+        }
+    }
+}
+
+static void on_transition(struct stats *s, const struct ctrace_event *ev)
+{
+    if (ev->u.transition.resource == CTRACE_RES_PROC) {
+        u64map_put(&s->procs, ev->u.transition.id, 1);
+        return;
+    }
+    if (ev->u.transition.resource != CTRACE_RES_GOROUTINE)
+        return;
+    uint64_t id = ev->u.transition.id;
+    enum ctrace_state from = ev->u.transition.from, to = ev->u.transition.to;
+    struct gstate *g = g_get(s, id, ev->time);
+
+    if (from == CTRACE_STATE_NOTEXIST) {
+        s->goroutines_created++;
+        /* The new goroutine's start stack: its entry function first. */
+        uint64_t st = ev->u.transition.stack;
+        if (st != CTRACE_NO_STACK) {
+            g->group_func = stack_func(s, st, 0);
+            g->group_final = 1;
+        }
+    } else if (!g->group_final && g->group_func == UNKNOWN_STR) {
+        /* A goroutine older than the trace: name it by the outermost
+         * frame of the first stack of its own. */
+        uint64_t st = ev->u.transition.stack;
+        if (st == CTRACE_NO_STACK && ev->g == id)
+            st = ev->stack;
+        if (st != CTRACE_NO_STACK)
+            g->group_func = stack_func(s, st, 1);
+    }
+
+    pprof_track(s, g, ev);
+    g_charge(s, g, ev->time);
+    g->state = (int)to;
+    if (to == CTRACE_STATE_WAITING) {
+        g->reason = intern(&s->str, ev->u.transition.reason);
+        uint64_t st = ev->u.transition.stack != CTRACE_NO_STACK ? ev->u.transition.stack : ev->stack;
+        g->block_stack = stack_intern(s, st, ev->generation);
+    }
+    if (to == CTRACE_STATE_NOTEXIST) {
+        s->goroutines_ended++;
+        g_flush(s, g);
+        g_release(s, g);
+    }
+}
+
+/* A goroutine of an older trace start whose first events carry stacks. */
+static void name_from_event(struct stats *s, const struct ctrace_event *ev)
+{
+    if (ev->g == CTRACE_NO_ID || ev->stack == CTRACE_NO_STACK)
+        return;
+    struct gstate *g = g_lookup(s, ev->g);
+    if (g && !g->group_final && g->group_func == UNKNOWN_STR)
+        g->group_func = stack_func(s, ev->stack, 1);
+}
+
+static void on_region(struct stats *s, const struct ctrace_event *ev, int begin)
+{
+    uint32_t name = intern(&s->str, ev->u.region.name);
+    struct nament *ne = name_get(&s->regions, &s->nregions, &s->cap_regions, &s->region_by_name, name);
+    if (ev->g == CTRACE_NO_ID)
+        return;
+    struct gstate *g = g_get(s, ev->g, ev->time);
+    if (begin) {
+        ne->begun++;
+        if (g->nregions >= MAX_REGION_DEPTH)
+            return;
+        if (g->nregions == g->cap_regions) {
+            g->cap_regions = g->cap_regions ? g->cap_regions * 2 : 4;
+            g->regions = xrealloc(g->regions, g->cap_regions * sizeof *g->regions);
+        }
+        g->regions[g->nregions++] = (struct region_open){ne->name, ev->time};
+        return;
+    }
+    ne->ended++;
+    for (uint32_t i = g->nregions; i > 0; i--) {
+        if (g->regions[i - 1].name == ne->name) {
+            int64_t d = ev->time - g->regions[i - 1].begin;
+            hist_add(&ne->h, d > 0 ? (uint64_t)d : 0);
+            g->nregions = i - 1; /* regions opened inside it end with it */
+            return;
+        }
+    }
+    ne->unmatched_end++;
+}
+
+static void on_task(struct stats *s, const struct ctrace_event *ev, int begin)
+{
+    uint32_t name = intern(&s->str, ev->u.task.name);
+    uint32_t v;
+    if (begin) {
+        struct nament *ne = name_get(&s->tasks, &s->ntasks, &s->cap_tasks, &s->task_by_name, name);
+        ne->begun++;
+        if (s->nlivet - 0 >= MAX_LIVE_TASKS && !s->livet_free) {
+            s->tasks_dropped++;
+            return;
+        }
+        uint32_t idx;
+        if (s->livet_free) {
+            idx = s->livet_free - 1;
+            s->livet_free = (uint32_t)s->livet[idx].begin;
+        } else {
+            if (s->nlivet == s->cap_livet) {
+                s->cap_livet = s->cap_livet ? s->cap_livet * 2 : 64;
+                s->livet = xrealloc(s->livet, s->cap_livet * sizeof *s->livet);
+            }
+            idx = s->nlivet++;
+        }
+        s->livet[idx] = (struct livetask){ne->name, ev->time};
+        u64map_put(&s->live_tasks, ev->u.task.id, idx);
+        return;
+    }
+    if (u64map_get(&s->live_tasks, ev->u.task.id, &v)) {
+        struct livetask lt = s->livet[v];
+        struct nament *ne = name_get(&s->tasks, &s->ntasks, &s->cap_tasks, &s->task_by_name, lt.name);
+        ne->ended++;
+        int64_t d = ev->time - lt.begin;
+        hist_add(&ne->h, d > 0 ? (uint64_t)d : 0);
+        u64map_del(&s->live_tasks, ev->u.task.id);
+        s->livet[v].begin = s->livet_free;
+        s->livet_free = v + 1;
+    } else {
+        struct nament *ne = name_get(&s->tasks, &s->ntasks, &s->cap_tasks, &s->task_by_name, name);
+        ne->ended++;
+        ne->unmatched_end++;
+    }
+}
+
+static void on_sample(struct stats *s, const struct ctrace_event *ev)
+{
+    s->samples++;
+    const struct ctrace_frame *fr = NULL;
+    size_t n = ev->stack != CTRACE_NO_STACK ? ctrace_reader_stack(s->r, ev->stack, &fr) : 0;
+    if (n == 0) {
+        struct funcent *f = func_get(s, UNKNOWN_STR);
+        f->flat++;
+        f->cum++;
+        return;
+    }
+    uint32_t seen[STACK_HASH_DEPTH];
+    size_t nseen = 0;
+    for (size_t i = 0; i < n && i < STACK_HASH_DEPTH; i++) {
+        uint32_t fn = intern(&s->str, fr[i].func);
+        size_t j;
+        for (j = 0; j < nseen; j++)
+            if (seen[j] == fn)
+                break;
+        if (j < nseen)
+            continue;
+        seen[nseen++] = fn;
+        struct funcent *f = func_get(s, fn);
+        if (i == 0)
+            f->flat++;
+        f->cum++;
+    }
+}
+
+static void on_event(struct stats *s, const struct ctrace_event *ev)
+{
+    s->events++;
+    if ((unsigned)ev->kind < CTRACE_EV_KIND_COUNT)
+        s->kinds[ev->kind]++;
+    if (!s->have_time) {
+        s->first_time = ev->time;
+        s->have_time = 1;
+    }
+    if (ev->time > s->last_time)
+        s->last_time = ev->time;
+    if (ev->m != CTRACE_NO_ID)
+        u64map_put(&s->threads, ev->m, 1);
+    if (ev->p != CTRACE_NO_ID)
+        u64map_put(&s->procs, ev->p, 1);
+
+    switch (ev->kind) {
+    case CTRACE_EV_SYNC: s->generations++; break;
+    case CTRACE_EV_STATE_TRANSITION: on_transition(s, ev); break;
+    case CTRACE_EV_REGION_BEGIN: on_region(s, ev, 1); break;
+    case CTRACE_EV_REGION_END: on_region(s, ev, 0); break;
+    case CTRACE_EV_TASK_BEGIN: on_task(s, ev, 1); break;
+    case CTRACE_EV_TASK_END: on_task(s, ev, 0); break;
+    case CTRACE_EV_STACK_SAMPLE: on_sample(s, ev); break;
+    default: break;
+    }
+    if (ev->kind != CTRACE_EV_STATE_TRANSITION && ev->kind != CTRACE_EV_STACK_SAMPLE)
+        name_from_event(s, ev);
+}
+
+/* Charges every live goroutine up to the end and folds it into its group. */
+static void finish(struct stats *s)
+{
+    for (uint32_t i = 0; i < s->ngs; i++) {
+        struct gstate *g = &s->gs[i];
+        if (!u64map_get(&s->g_by_id, g->id, NULL))
+            continue;
+        uint32_t v;
+        u64map_get(&s->g_by_id, g->id, &v);
+        if (v != i)
+            continue;
+        g_charge(s, g, s->last_time);
+        g_flush(s, g);
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Output                                                              */
+/* ------------------------------------------------------------------ */
+
+/* A duration in at most 7 characters: "999ns", "12.3us", "1.23ms", "45.6s". */
+static const char *fmt_dur(char *buf, size_t n, int64_t ns)
+{
+    double v = (double)ns;
+    if (ns <= 0)
+        snprintf(buf, n, "0");
+    else if (ns < 1000)
+        snprintf(buf, n, "%" PRId64 "ns", ns);
+    else if (v < 1e6)
+        snprintf(buf, n, v < 1e4 ? "%.2fus" : v < 1e5 ? "%.1fus" : "%.0fus", v / 1e3);
+    else if (v < 1e9)
+        snprintf(buf, n, v < 1e7 ? "%.2fms" : v < 1e8 ? "%.1fms" : "%.0fms", v / 1e6);
+    else if (v < 1e12)
+        snprintf(buf, n, v < 1e10 ? "%.2fs" : v < 1e11 ? "%.1fs" : "%.0fs", v / 1e9);
+    else
+        snprintf(buf, n, "%.0fs", v / 1e9);
+    return buf;
+}
+
+/* Fits a name into width columns, keeping its end ("...Conn).Read"). */
+static const char *fit(char *buf, size_t n, const char *s, size_t width)
+{
+    size_t len = strlen(s);
+    if (len <= width || width < 4) {
+        snprintf(buf, n, "%s", s);
+    } else {
+        snprintf(buf, n, "...%s", s + len - (width - 3));
+    }
+    return buf;
+}
+
+static int cmp_group(const void *a, const void *b)
+{
+    const struct group *x = a, *y = b;
+    int64_t tx = 0, ty = 0;
+    for (int c = 0; c < C_COUNT; c++) {
+        tx += x->t[c];
+        ty += y->t[c];
+    }
+    if (x->t[C_EXEC] != y->t[C_EXEC])
+        return x->t[C_EXEC] < y->t[C_EXEC] ? 1 : -1;
+    if (tx != ty)
+        return tx < ty ? 1 : -1;
+    return x->func < y->func ? -1 : x->func > y->func;
+}
+
+static int cmp_block(const void *a, const void *b)
+{
+    const struct blockent *x = a, *y = b;
+    if (x->total != y->total)
+        return x->total < y->total ? 1 : -1;
+    if (x->count != y->count)
+        return x->count < y->count ? 1 : -1;
+    if (x->reason != y->reason)
+        return x->reason < y->reason ? -1 : 1;
+    return x->stack < y->stack ? -1 : x->stack > y->stack;
+}
+
+static const struct strtab *g_sort_str;
+
+static int cmp_name(const void *a, const void *b)
+{
+    const struct nament *x = a, *y = b;
+    return strcmp(g_sort_str->s[x->name], g_sort_str->s[y->name]);
+}
+
+static int cmp_func(const void *a, const void *b)
+{
+    const struct funcent *x = a, *y = b;
+    if (x->flat != y->flat)
+        return x->flat < y->flat ? 1 : -1;
+    if (x->cum != y->cum)
+        return x->cum < y->cum ? 1 : -1;
+    return strcmp(g_sort_str->s[x->func], g_sort_str->s[y->func]);
+}
+
+static void json_str(FILE *f, const char *p)
+{
+    fputc('"', f);
+    for (const unsigned char *s = (const unsigned char *)p; *s; s++) {
+        if (*s == '"' || *s == '\\')
+            fprintf(f, "\\%c", *s);
+        else if (*s < 0x20)
+            fprintf(f, "\\u%04x", *s);
+        else
+            fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+static void print_names_text(FILE *f, struct stats *s, const char *title,
+                             struct nament *arr, uint32_t n)
+{
+    char b[5][16], nb[40];
+    if (n == 0)
+        return;
+    fprintf(f, "\n%-24s %7s %8s %8s %8s %8s %8s\n", title, "count", "p50", "p90", "p99",
+            "max", "open");
+    for (uint32_t i = 0; i < n; i++) {
+        struct nament *e = &arr[i];
+        const char *nm = s->str.s[e->name];
+        char shown[40];
+        snprintf(shown, sizeof shown, "%s", *nm ? nm : "\"\"");
+        uint64_t open = e->begun > e->h.n ? e->begun - e->h.n : 0;
+        if (e->h.n == 0) {
+            fprintf(f, "%-24s %7" PRIu64 " %8s %8s %8s %8s %8" PRIu64 "\n",
+                    fit(nb, sizeof nb, shown, 24), e->h.n, "-", "-", "-", "-", open);
+            continue;
+        }
+        fprintf(f, "%-24s %7" PRIu64 " %8s %8s %8s %8s %8" PRIu64 "\n",
+                fit(nb, sizeof nb, shown, 24), e->h.n,
+                fmt_dur(b[0], 16, (int64_t)hist_quantile(&e->h, 0.50)),
+                fmt_dur(b[1], 16, (int64_t)hist_quantile(&e->h, 0.90)),
+                fmt_dur(b[2], 16, (int64_t)hist_quantile(&e->h, 0.99)),
+                fmt_dur(b[3], 16, (int64_t)e->h.max), open);
+    }
+}
+
+static void print_text(FILE *f, struct stats *s, const char *path, unsigned top)
+{
+    char b[8][16], nb[64];
+    int64_t wall = s->last_time - s->first_time;
+    int ver = ctrace_reader_version(s->r);
+
+    fprintf(f, "%s: Go %d.%d trace, %s wall, %" PRIu64 " events, %" PRIu64 " generation%s\n",
+            path, ver / 100, ver % 100, fmt_dur(b[0], 16, wall), s->events, s->generations,
+            s->generations == 1 ? "" : "s");
+    fprintf(f, "%" PRIu64 " goroutines (%" PRIu64 " created, %" PRIu64 " ended), %zu procs, %zu threads\n",
+            s->goroutines_seen, s->goroutines_created, s->goroutines_ended, s->procs.len,
+            s->threads.len);
+
+    /* Goroutines by start function. */
+    int64_t tot[C_COUNT] = {0};
+    uint64_t gcount = 0;
+    for (uint32_t i = 0; i < s->ngroups; i++) {
+        gcount += s->groups[i].count;
+        for (int c = 0; c < C_COUNT; c++)
+            tot[c] += s->groups[i].t[c];
+    }
+    fprintf(f, "\nGoroutines by start function (time summed over the group)\n");
+    fprintf(f, "%-20s %4s %7s %7s %7s %7s %7s %7s %5s\n", "start function", "n", "exec", "sync",
+            "net", "syscall", "sched", "other", "%wall");
+    for (uint32_t i = 0; i < s->ngroups; i++) {
+        struct group *g = &s->groups[i];
+        double share = wall > 0 ? 100.0 * (double)g->t[C_EXEC] / (double)wall : 0;
+        char cnt[16];
+        snprintf(cnt, sizeof cnt, "%" PRIu64, g->count);
+        fprintf(f, "%-20s %4s %7s %7s %7s %7s %7s %7s %5.1f\n",
+                fit(nb, sizeof nb, s->str.s[g->func], 20), cnt,
+                fmt_dur(b[0], 16, g->t[C_EXEC]), fmt_dur(b[1], 16, g->t[C_SYNC]),
+                fmt_dur(b[2], 16, g->t[C_NET]), fmt_dur(b[3], 16, g->t[C_SYSCALL]),
+                fmt_dur(b[4], 16, g->t[C_SCHED]), fmt_dur(b[5], 16, g->t[C_OTHER]), share);
+    }
+    {
+        char cnt[16];
+        snprintf(cnt, sizeof cnt, "%" PRIu64, gcount);
+        fprintf(f, "%-20s %4s %7s %7s %7s %7s %7s %7s %5.1f\n", "(total)", cnt,
+                fmt_dur(b[0], 16, tot[C_EXEC]), fmt_dur(b[1], 16, tot[C_SYNC]),
+                fmt_dur(b[2], 16, tot[C_NET]), fmt_dur(b[3], 16, tot[C_SYSCALL]),
+                fmt_dur(b[4], 16, tot[C_SCHED]), fmt_dur(b[5], 16, tot[C_OTHER]),
+                wall > 0 ? 100.0 * (double)tot[C_EXEC] / (double)wall : 0);
+    }
+
+    /* Top blocking. */
+    if (s->nblocks) {
+        fprintf(f, "\nTop blocking (reason and stack, by total time)\n");
+        fprintf(f, "%9s %7s  %s\n", "total", "count", "reason");
+        for (uint32_t i = 0; i < s->nblocks && i < top; i++) {
+            struct blockent *e = &s->blocks[i];
+            const char *rs = s->str.s[e->reason];
+            fprintf(f, "%9s %7" PRIu64 "  %s\n", fmt_dur(b[0], 16, e->total), e->count,
+                    *rs ? rs : "(no reason)");
+            if (!e->stack)
+                continue;
+            struct stackent *st = &s->stacks[e->stack - 1];
+            for (uint32_t k = 0; k < st->nframes; k++) {
+                char line[256];
+                snprintf(line, sizeof line, "%s  %s:%" PRIu64, s->str.s[st->func[k]],
+                         s->str.s[st->file[k]], st->line[k]);
+                fprintf(f, "%19s%s\n", "", fit(nb, sizeof nb, line, 60));
+            }
+            if (st->depth > st->nframes)
+                fprintf(f, "%19s... %u more\n", "", st->depth - st->nframes);
+        }
+    }
+
+    print_names_text(f, s, "Tasks", s->tasks, s->ntasks);
+    print_names_text(f, s, "Regions", s->regions, s->nregions);
+
+    if (s->samples) {
+        fprintf(f, "\nCPU samples: %" PRIu64 " (top functions by samples on top of stack)\n",
+                s->samples);
+        fprintf(f, "%8s %6s %8s %6s  %s\n", "flat", "flat%", "cum", "cum%", "function");
+        for (uint32_t i = 0; i < s->nfuncs && i < top; i++) {
+            struct funcent *e = &s->funcs[i];
+            if (e->flat == 0)
+                break;
+            fprintf(f, "%8" PRIu64 " %5.1f%% %8" PRIu64 " %5.1f%%  %s\n", e->flat,
+                    100.0 * (double)e->flat / (double)s->samples, e->cum,
+                    100.0 * (double)e->cum / (double)s->samples,
+                    fit(nb, sizeof nb, s->str.s[e->func], 44));
+        }
+    }
+}
+
+static void print_names_json(FILE *f, struct stats *s, struct nament *arr, uint32_t n)
+{
+    fputc('[', f);
+    for (uint32_t i = 0; i < n; i++) {
+        struct nament *e = &arr[i];
+        fprintf(f, "%s\n    {\"name\": ", i ? "," : "");
+        json_str(f, s->str.s[e->name]);
+        fprintf(f,
+                ", \"begun\": %" PRIu64 ", \"ended\": %" PRIu64 ", \"completed\": %" PRIu64
+                ", \"unmatched_end\": %" PRIu64 ", \"min_ns\": %" PRIu64 ", \"p50_ns\": %" PRIu64
+                ", \"p90_ns\": %" PRIu64 ", \"p99_ns\": %" PRIu64 ", \"max_ns\": %" PRIu64
+                ", \"total_ns\": %" PRIu64 "}",
+                e->begun, e->ended, e->h.n, e->unmatched_end, e->h.min,
+                hist_quantile(&e->h, 0.5), hist_quantile(&e->h, 0.9), hist_quantile(&e->h, 0.99),
+                e->h.max, e->h.sum);
+    }
+    fprintf(f, "%s]", n ? "\n  " : "");
+}
+
+static void print_json(FILE *f, struct stats *s, const char *path, unsigned top, const char *err)
+{
+    int ver = ctrace_reader_version(s->r);
+    fprintf(f, "{\n  \"file\": ");
+    json_str(f, path);
+    fprintf(f, ",\n  \"version\": \"%d.%d\",\n  \"error\": ", ver / 100, ver % 100);
+    if (err)
+        json_str(f, err);
+    else
+        fprintf(f, "null");
+    fprintf(f,
+            ",\n  \"events\": %" PRIu64 ",\n  \"generations\": %" PRIu64
+            ",\n  \"wall_ns\": %" PRId64 ",\n  \"goroutines\": %" PRIu64
+            ",\n  \"goroutines_created\": %" PRIu64 ",\n  \"goroutines_ended\": %" PRIu64
+            ",\n  \"procs\": %zu,\n  \"threads\": %zu,\n  \"cpu_samples\": %" PRIu64,
+            s->events, s->generations, s->last_time - s->first_time, s->goroutines_seen,
+            s->goroutines_created, s->goroutines_ended, s->procs.len, s->threads.len, s->samples);
+
+    fprintf(f, ",\n  \"event_kinds\": {");
+    int first = 1;
+    for (int k = 0; k < CTRACE_EV_KIND_COUNT; k++) {
+        if (!s->kinds[k])
+            continue;
+        fprintf(f, "%s\"%s\": %" PRIu64, first ? "" : ", ",
+                ctrace_event_kind_name((enum ctrace_event_kind)k), s->kinds[k]);
+        first = 0;
+    }
+    fprintf(f, "}");
+
+    int64_t tot[C_COUNT] = {0};
+    fprintf(f, ",\n  \"groups\": [");
+    for (uint32_t i = 0; i < s->ngroups; i++) {
+        struct group *g = &s->groups[i];
+        fprintf(f, "%s\n    {\"start\": ", i ? "," : "");
+        json_str(f, s->str.s[g->func]);
+        fprintf(f, ", \"goroutines\": %" PRIu64, g->count);
+        for (int c = 0; c < C_COUNT; c++) {
+            fprintf(f, ", \"%s\": %" PRId64, cat_json[c], g->t[c]);
+            tot[c] += g->t[c];
+        }
+        fprintf(f, "}");
+    }
+    fprintf(f, "%s]", s->ngroups ? "\n  " : "");
+    fprintf(f, ",\n  \"totals\": {");
+    for (int c = 0; c < C_COUNT; c++)
+        fprintf(f, "%s\"%s\": %" PRId64, c ? ", " : "", cat_json[c], tot[c]);
+    fprintf(f, "}");
+
+    fprintf(f, ",\n  \"pprof\": {");
+    for (int k = 0; k < PK_COUNT; k++)
+        fprintf(f, "%s\"%s\": {\"count\": %" PRIu64 ", \"total_ns\": %" PRId64 "}", k ? ", " : "",
+                pk_name[k], s->pk_count[k], s->pk_total[k]);
+    fprintf(f, "}");
+
+    fprintf(f, ",\n  \"blocking\": [");
+    for (uint32_t i = 0; i < s->nblocks && i < top; i++) {
+        struct blockent *e = &s->blocks[i];
+        fprintf(f, "%s\n    {\"reason\": ", i ? "," : "");
+        json_str(f, s->str.s[e->reason]);
+        fprintf(f, ", \"count\": %" PRIu64 ", \"total_ns\": %" PRId64 ", \"stack\": [", e->count,
+                e->total);
+        if (e->stack) {
+            struct stackent *st = &s->stacks[e->stack - 1];
+            for (uint32_t k = 0; k < st->nframes; k++) {
+                fprintf(f, "%s{\"func\": ", k ? ", " : "");
+                json_str(f, s->str.s[st->func[k]]);
+                fprintf(f, ", \"file\": ");
+                json_str(f, s->str.s[st->file[k]]);
+                fprintf(f, ", \"line\": %" PRIu64 "}", st->line[k]);
+            }
+        }
+        fprintf(f, "]}");
+    }
+    fprintf(f, "%s]", s->nblocks ? "\n  " : "");
+
+    fprintf(f, ",\n  \"tasks\": ");
+    print_names_json(f, s, s->tasks, s->ntasks);
+    fprintf(f, ",\n  \"regions\": ");
+    print_names_json(f, s, s->regions, s->nregions);
+
+    fprintf(f, ",\n  \"cpu_functions\": [");
+    for (uint32_t i = 0; i < s->nfuncs && i < top; i++) {
+        struct funcent *e = &s->funcs[i];
+        fprintf(f, "%s\n    {\"func\": ", i ? "," : "");
+        json_str(f, s->str.s[e->func]);
+        fprintf(f, ", \"flat\": %" PRIu64 ", \"cum\": %" PRIu64 "}", e->flat, e->cum);
+    }
+    fprintf(f, "%s]\n}\n", s->nfuncs ? "\n  " : "");
+}
+
+/* ------------------------------------------------------------------ */
+/* Entry point                                                         */
+/* ------------------------------------------------------------------ */
+
+static void usage(FILE *f)
+{
+    fputs("usage: ctrace stat [--json] [--top=N] FILE\n"
+          "\n"
+          "Summarises a Go execution trace (Go's or libctrace's; '-' reads stdin):\n"
+          "  - goroutines grouped by start function: time running (exec), blocked on\n"
+          "    channels/select/sync (sync), waiting for the network (net), in system\n"
+          "    calls (syscall), runnable but not running (sched), otherwise waiting\n"
+          "    (other: sleep, GC ...), and exec as a share of wall time (%wall);\n"
+          "  - the top blocking reasons with their stacks;\n"
+          "  - tasks and regions by name: count and latency p50/p90/p99/max;\n"
+          "  - CPU profile samples: top functions.\n"
+          "\n"
+          "  --json     machine-readable output (times in ns; includes \"pprof\": the\n"
+          "             totals `go tool trace -pprof=sync|net|syscall|sched` reports)\n"
+          "  --top=N    rows in the blocking and CPU sections (default 10)\n"
+          "  -h, --help this text\n"
+          "\n"
+          "Exit status: 0 ok; 1 the trace is invalid or unreadable (statistics of\n"
+          "the events before the error are still printed); 2 usage error.\n",
+          f);
+}
+
+int cmd_stat(int argc, char **argv)
+{
+    int json = 0;
+    unsigned top = 10;
+    const char *path = NULL;
+
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            usage(stdout);
+            return 0;
+        } else if (strcmp(a, "--json") == 0) {
+            json = 1;
+        } else if (strncmp(a, "--top=", 6) == 0 || (strcmp(a, "--top") == 0 && i + 1 < argc)) {
+            const char *v = a[5] == '=' ? a + 6 : argv[++i];
+            char *end;
+            errno = 0;
+            unsigned long n = strtoul(v, &end, 10);
+            if (errno || *end || end == v || n == 0 || n > 100000) {
+                fprintf(stderr, "ctrace stat: bad --top value '%s'\n", v);
+                return 2;
+            }
+            top = (unsigned)n;
+        } else if (strcmp(a, "--") == 0 && i + 1 < argc && !path) {
+            path = argv[++i];
+        } else if (a[0] == '-' && a[1] != '\0') {
+            fprintf(stderr, "ctrace stat: unknown option '%s'\n", a);
+            usage(stderr);
+            return 2;
+        } else if (!path) {
+            path = a;
+        } else {
+            fprintf(stderr, "ctrace stat: one trace file at a time\n");
+            return 2;
+        }
+    }
+    if (!path) {
+        usage(stderr);
+        return 2;
+    }
+
+    struct stats s;
+    memset(&s, 0, sizeof s);
+    int rc = ctrace_reader_open(path, 0, &s.r);
+    if (rc < 0) {
+        const char *msg = s.r ? ctrace_reader_error(s.r, NULL) : NULL;
+        fprintf(stderr, "ctrace stat: %s: %s%s%s\n", path, ctrace_reader_strerror(rc),
+                msg ? ": " : "", msg ? msg : "");
+        if (rc == CTRACE_READER_EOPEN && errno)
+            fprintf(stderr, "ctrace stat: %s: %s\n", path, strerror(errno));
+        ctrace_reader_close(s.r);
+        return 1;
+    }
+
+    strtab_init(&s.str);
+    u64map_init(&s.stack_by_hash);
+    u64map_init(&s.stack_cache);
+    s.cache_gen = UINT64_MAX;
+    u64map_init(&s.g_by_id);
+    u64map_init(&s.group_by_func);
+    u64map_init(&s.block_by_key);
+    u64map_init(&s.task_by_name);
+    u64map_init(&s.region_by_name);
+    u64map_init(&s.live_tasks);
+    u64map_init(&s.func_by_id);
+    u64map_init(&s.procs);
+    u64map_init(&s.threads);
+
+    const struct ctrace_event *ev;
+    while ((rc = ctrace_reader_next(s.r, &ev)) == 1)
+        on_event(&s, ev);
+    finish(&s);
+
+    char errbuf[512] = "";
+    if (rc < 0) {
+        uint64_t off = 0;
+        const char *msg = ctrace_reader_error(s.r, &off);
+        snprintf(errbuf, sizeof errbuf, "%s at byte %" PRIu64 "%s%s", ctrace_reader_strerror(rc),
+                 off, msg ? ": " : "", msg ? msg : "");
+    }
+
+    g_sort_str = &s.str;
+    qsort(s.groups, s.ngroups, sizeof *s.groups, cmp_group);
+    qsort(s.blocks, s.nblocks, sizeof *s.blocks, cmp_block);
+    qsort(s.tasks, s.ntasks, sizeof *s.tasks, cmp_name);
+    qsort(s.regions, s.nregions, sizeof *s.regions, cmp_name);
+    qsort(s.funcs, s.nfuncs, sizeof *s.funcs, cmp_func);
+
+    if (json)
+        print_json(stdout, &s, path, top, rc < 0 ? errbuf : NULL);
+    else
+        print_text(stdout, &s, path, top);
+    fflush(stdout);
+    if (rc < 0)
+        fprintf(stderr, "ctrace stat: %s: %s (statistics cover the events before it)\n", path,
+                errbuf);
+
+    for (uint32_t i = 0; i < s.ngs; i++)
+        free(s.gs[i].regions);
+    free(s.gs);
+    free(s.groups);
+    free(s.blocks);
+    free(s.tasks);
+    free(s.regions);
+    free(s.livet);
+    free(s.funcs);
+    free(s.stacks);
+    u64map_free(&s.stack_by_hash);
+    u64map_free(&s.stack_cache);
+    u64map_free(&s.g_by_id);
+    u64map_free(&s.group_by_func);
+    u64map_free(&s.block_by_key);
+    u64map_free(&s.task_by_name);
+    u64map_free(&s.region_by_name);
+    u64map_free(&s.live_tasks);
+    u64map_free(&s.func_by_id);
+    u64map_free(&s.procs);
+    u64map_free(&s.threads);
+    strtab_free(&s.str);
+    ctrace_reader_close(s.r);
+    return rc < 0 ? 1 : 0;
+}

@@ -1,0 +1,23 @@
+/*
+ * progress.h - a progress line on stderr for long reads.  Shown only when
+ * stderr is a terminal and the work has lasted over a second; erased when
+ * done, so it never mixes with real output.
+ */
+#ifndef CTRACE_TOOLS_PROGRESS_H
+#define CTRACE_TOOLS_PROGRESS_H
+
+#include "ctrace_reader.h"
+
+struct progress {
+    int enabled;
+    double start, last;
+    int shown;
+    const char *name;
+};
+
+void progress_init(struct progress *p, const char *name);
+/* Cheap to call per event: looks at the clock every 64K calls. */
+void progress_tick(struct progress *p, ctrace_reader *r, unsigned long long n);
+void progress_done(struct progress *p);
+
+#endif
