@@ -19,6 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+static unsigned char *p; /* the whole file */
+
 static int uvarint(const unsigned char *p, size_t n, size_t *off, uint64_t *v)
 {
     uint64_t x = 0;
@@ -47,7 +49,7 @@ int main(int argc, char **argv)
         return 2;
     }
     size_t cap = 1 << 20, n = 0;
-    unsigned char *p = malloc(cap);
+    p = malloc(cap);
     size_t r;
     while (p && (r = fread(p + n, 1, cap - n, f)) > 0) {
         n += r;
