@@ -133,7 +133,7 @@ CTRACE_API int ctrace_stop_trace(void);
  * *len = 0 and errno = EBUSY (see ctrace_read_trace_chunk for a status). */
 CTRACE_API const void *ctrace_read_trace(size_t *len);
 
-/* Same as ctrace_read_trace, with a status: returns 1 and sets *chunk/*len
+/* Same as ctrace_read_trace, with a status: returns 1 and sets chunk and len
  * for data, 0 at the end of the trace, CTRACE_EBUSY if another thread is
  * reading, CTRACE_ENOTRACING if no trace was started. */
 CTRACE_API int ctrace_read_trace_chunk(const void **chunk, size_t *len);

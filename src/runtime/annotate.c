@@ -1,0 +1,294 @@
+/*
+ * annotate.c - the public annotations (tasks, regions, logs, thread names,
+ * block/unblock, syscalls) and the interposers' hooks, which are the same
+ * operations with a frame count to skip.
+ *
+ * Every entry point first reads ctrace_enabled_flag (one load when tracing
+ * is off), never changes errno, and never writes an event Go's parser would
+ * reject: regions are tracked per thread so that an end is written only for
+ * a begin that was written, in nesting order.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "event.h"
+#include "hooks.h"
+
+/* Go's block reason strings, which go tool trace classifies. */
+static const char *const block_reasons[] = {
+    [CTRACE_BLOCK_SYNC] = "sync",
+    [CTRACE_BLOCK_COND] = "sync.(*Cond).Wait",
+    [CTRACE_BLOCK_NET] = "network",
+    [CTRACE_BLOCK_SLEEP] = "sleep",
+    [CTRACE_BLOCK_SELECT] = "select",
+    [CTRACE_BLOCK_CHAN] = "chan receive",
+    [CTRACE_BLOCK_OTHER] = "wait",
+};
+
+/* Task ids: each thread takes a block of ids at a time, so that making a
+ * task costs no atomic operation in the common case. */
+#define TASK_ID_BLOCK 1024
+static _Atomic uint64_t next_task_block = 1;
+static __thread uint64_t task_next, task_end;
+
+static uint64_t task_id_alloc(void)
+{
+    if (task_next == task_end) {
+        task_next = atomic_fetch_add_explicit(&next_task_block, TASK_ID_BLOCK,
+                                              memory_order_relaxed);
+        task_end = task_next + TASK_ID_BLOCK;
+    }
+    return task_next++;
+}
+
+static inline struct ct_thread *traced_self(void)
+{
+    if (!ctrace_enabled_flag)
+        return NULL;
+    return ct_thread_self();
+}
+
+ctrace_task ctrace_task_begin(ctrace_task parent, const char *name)
+{
+    struct ct_thread *t = traced_self();
+    if (!t)
+        return 0;
+    uint64_t id = task_id_alloc();
+    struct ct_ev e;
+    if (ct_acquire(t, &e, CT_EV_MAX, 0)) {
+        uint64_t nm = ct_string_id(t, e.gen, name ? name : "");
+        uint64_t stk = ct_capture_stack(t, e.gen, 1);
+        ct_ev4(&e, GT_EV_USER_TASK_BEGIN, id, parent, nm, stk);
+        ct_release(t);
+    }
+    return id;
+}
+
+void ctrace_task_end(ctrace_task task)
+{
+    struct ct_thread *t = traced_self();
+    if (!t || !task)
+        return;
+    struct ct_ev e;
+    if (ct_acquire(t, &e, CT_EV_MAX, 0)) {
+        uint64_t stk = ct_capture_stack(t, e.gen, 1);
+        ct_ev2(&e, GT_EV_USER_TASK_END, task, stk);
+        ct_release(t);
+    }
+}
+
+static void region_begin(struct ct_thread *t, ctrace_task task, const char *name, int skip)
+{
+    int depth = t->rdepth++;
+    if (depth >= CT_REGION_DEPTH)
+        return; /* too deep to track: not written, and neither is its end */
+    struct ct_region *r = &t->regions[depth];
+    r->task = task;
+    r->name = name;
+    r->written = 0;
+    struct ct_ev e;
+    if (ct_acquire(t, &e, CT_EV_MAX, 0)) {
+        uint64_t nm = ct_string_id(t, e.gen, name);
+        uint64_t stk = ct_capture_stack(t, e.gen, skip + 1);
+        ct_ev3(&e, GT_EV_USER_REGION_BEGIN, task, nm, stk);
+        r->written = 1;
+        ct_release(t);
+    }
+}
+
+static int region_matches(const struct ct_region *r, ctrace_task task, const char *name)
+{
+    return r->task == task && (r->name == name || strcmp(r->name, name) == 0);
+}
+
+static void write_region_end(struct ct_thread *t, struct ct_region *r, int skip)
+{
+    struct ct_ev e;
+    if (!r->written)
+        return;
+    r->written = 0;
+    if (ct_acquire(t, &e, CT_EV_MAX, 0)) {
+        uint64_t nm = ct_string_id(t, e.gen, r->name);
+        uint64_t stk = ct_capture_stack(t, e.gen, skip + 1);
+        ct_ev3(&e, GT_EV_USER_REGION_END, r->task, nm, stk);
+        ct_release(t);
+    }
+}
+
+static void region_end(struct ct_thread *t, ctrace_task task, const char *name, int skip)
+{
+    if (t->rdepth == 0)
+        return; /* an end without a begin: nothing to balance */
+    if (t->rdepth > CT_REGION_DEPTH) {
+        t->rdepth--; /* closes an untracked, unwritten region */
+        return;
+    }
+    /* Find the region this ends; ending an outer one closes the inner ones
+     * (written ends stay properly nested whatever the caller did). */
+    int i = t->rdepth - 1;
+    while (i >= 0 && !region_matches(&t->regions[i], task, name))
+        i--;
+    if (i < 0)
+        return; /* no such open region: ignore the stray end */
+    for (int j = t->rdepth - 1; j >= i; j--)
+        write_region_end(t, &t->regions[j], skip + 1);
+    t->rdepth = i;
+}
+
+void ctrace_region_begin(ctrace_task task, const char *name)
+{
+    struct ct_thread *t = traced_self();
+    if (t && name)
+        region_begin(t, task, name, 1);
+}
+
+void ctrace_region_end(ctrace_task task, const char *name)
+{
+    struct ct_thread *t = ct_tls_self;
+    if (t && name && t->rdepth)
+        region_end(t, task, name, 1);
+}
+
+static void log_event(struct ct_thread *t, ctrace_task task, const char *cat, const char *msg,
+                      size_t msglen, int skip)
+{
+    struct ct_ev e;
+    if (ct_acquire(t, &e, CT_EV_MAX, 0)) {
+        uint64_t k = ct_string_id(t, e.gen, cat ? cat : "");
+        uint64_t v = ct_string_id_len(t, e.gen, msg, msglen);
+        uint64_t stk = ct_capture_stack(t, e.gen, skip + 1);
+        ct_ev4(&e, GT_EV_USER_LOG, task, k, v, stk);
+        ct_release(t);
+    }
+}
+
+void ctrace_log(ctrace_task task, const char *category, const char *message)
+{
+    struct ct_thread *t = traced_self();
+    if (t)
+        log_event(t, task, category, message ? message : "", message ? strlen(message) : 0, 1);
+}
+
+void ctrace_logf(ctrace_task task, const char *category, const char *fmt, ...)
+{
+    struct ct_thread *t = traced_self();
+    if (!t || !fmt)
+        return;
+    int e = errno;
+    char msg[GT_MAX_STRING_SIZE + 1];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    errno = e;
+    if (n < 0)
+        return;
+    if ((size_t)n > GT_MAX_STRING_SIZE)
+        n = GT_MAX_STRING_SIZE;
+    log_event(t, task, category, msg, (size_t)n, 1);
+}
+
+
+void ctrace_thread_name(const char *name)
+{
+    if (!name)
+        return;
+    struct ct_thread *t = ct_tls_self;
+    if (!t && !(t = ct_thread_self()))
+        return;
+    snprintf(t->name, sizeof t->name, "%s", name);
+    t->label_epoch = 0;
+    struct ct_ev e;
+    /* The slow path writes the label (see sched.c); make sure it runs. */
+    if (ctrace_enabled_flag && ct_acquire(t, &e, CT_EV_MAX, 0)) {
+        if (t->label_epoch != ct_rt.epoch) {
+            ct_ev1(&e, GT_EV_GO_LABEL, ct_string_id(t, e.gen, t->name));
+            t->label_epoch = ct_rt.epoch;
+        }
+        ct_release(t);
+    }
+}
+
+/* ---- blocking and syscalls (public API and interposer hooks) ---- */
+
+void ct_block(enum ctrace_block_kind kind, const char *reason, int skip)
+{
+    struct ct_thread *t = traced_self();
+    if (!t || ct_tls_internal)
+        return;
+    if (!reason)
+        reason = (unsigned)kind < sizeof block_reasons / sizeof *block_reasons
+                     ? block_reasons[kind] : "wait";
+    struct ct_ev e;
+    if (ct_acquire(t, &e, CT_STATUS_MAX, 0)) {
+        uint64_t r = ct_string_id(t, e.gen, reason);
+        uint64_t stk = ct_capture_stack(t, e.gen, skip + 1);
+        ct_write_transition(t, e.b, e.gen, e.ts, CT_BLOCKED, r, stk);
+        ct_release(t);
+    }
+    t->state = CT_BLOCKED;
+}
+
+void ct_unblock(void)
+{
+    struct ct_thread *t = ct_tls_self;
+    if (!t || (t->state != CT_BLOCKED && t->vis_state != CT_BLOCKED))
+        return;
+    t->state = CT_RUNNING;
+    struct ct_ev e;
+    /* The slow path writes the transition back to running. */
+    if (ctrace_enabled_flag && ct_acquire(t, &e, CT_STATUS_MAX, 0))
+        ct_release(t);
+}
+
+void ct_syscall_begin(int skip)
+{
+    struct ct_thread *t = traced_self();
+    if (!t || ct_tls_internal)
+        return;
+    struct ct_ev e;
+    if (ct_acquire(t, &e, CT_STATUS_MAX, 0)) {
+        uint64_t stk = ct_capture_stack(t, e.gen, skip + 1);
+        ct_write_transition(t, e.b, e.gen, e.ts, CT_SYSCALL, 0, stk);
+        ct_release(t);
+    }
+    t->state = CT_SYSCALL;
+}
+
+void ct_syscall_end(void)
+{
+    struct ct_thread *t = ct_tls_self;
+    if (!t || (t->state != CT_SYSCALL && t->vis_state != CT_SYSCALL))
+        return;
+    t->state = CT_RUNNING;
+    struct ct_ev e;
+    if (ctrace_enabled_flag && ct_acquire(t, &e, CT_STATUS_MAX, 0))
+        ct_release(t);
+}
+
+void ctrace_block(enum ctrace_block_kind kind)
+{
+    ct_block(kind, NULL, 1);
+}
+
+void ctrace_block_reason(const char *reason)
+{
+    ct_block(CTRACE_BLOCK_OTHER, reason ? reason : "wait", 1);
+}
+
+void ctrace_unblock(void)
+{
+    ct_unblock();
+}
+
+void ctrace_syscall_begin(void)
+{
+    ct_syscall_begin(1);
+}
+
+void ctrace_syscall_end(void)
+{
+    ct_syscall_end();
+}

@@ -1,0 +1,124 @@
+/*
+ * buf.c - buffer allocation, pooling and the memory cap (see buf.h).
+ *
+ * The pool and the byte counters are protected by pool_lock; buffers are
+ * allocated on slow paths only (a thread's buffer filled up, a new
+ * generation began), never per event.
+ */
+#include "buf.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BUF_BYTES (sizeof(struct ct_buf) + CT_BUF_HDR + CT_BUF_SIZE)
+
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct ct_buf *pool;          /* free buffers                      */
+static size_t pool_count;
+static size_t in_use_bytes;          /* allocated and not in the pool     */
+static size_t cap_bytes = 64u << 20;
+
+void ct_buf_set_cap(size_t cap)
+{
+    pthread_mutex_lock(&pool_lock);
+    cap_bytes = cap;
+    pthread_mutex_unlock(&pool_lock);
+}
+
+size_t ct_buf_in_use(void)
+{
+    pthread_mutex_lock(&pool_lock);
+    size_t n = in_use_bytes;
+    pthread_mutex_unlock(&pool_lock);
+    return n;
+}
+
+int ct_buf_at_cap(void)
+{
+    pthread_mutex_lock(&pool_lock);
+    int r = in_use_bytes + BUF_BYTES > cap_bytes;
+    pthread_mutex_unlock(&pool_lock);
+    return r;
+}
+
+struct ct_buf *ct_buf_alloc(uint64_t gen, uint64_t m, uint64_t ts, int force)
+{
+    struct ct_buf *b = NULL;
+    pthread_mutex_lock(&pool_lock);
+    if (!force && in_use_bytes + BUF_BYTES > cap_bytes) {
+        pthread_mutex_unlock(&pool_lock);
+        return NULL;
+    }
+    if (pool) {
+        b = pool;
+        pool = b->next;
+        pool_count--;
+    }
+    in_use_bytes += BUF_BYTES;
+    pthread_mutex_unlock(&pool_lock);
+    if (!b) {
+        b = malloc(BUF_BYTES);
+        if (!b) {
+            pthread_mutex_lock(&pool_lock);
+            in_use_bytes -= BUF_BYTES;
+            pthread_mutex_unlock(&pool_lock);
+            return NULL;
+        }
+    }
+    b->next = NULL;
+    b->gen = gen;
+    b->m = m;
+    b->base_ts = ts;
+    b->last_ts = ts;
+    b->start = b->mem + CT_BUF_HDR;
+    b->pos = b->start;
+    b->end = b->mem + CT_BUF_HDR + CT_BUF_SIZE;
+    b->limit = b->end - CT_BUF_RESERVE;
+    return b;
+}
+
+void ct_buf_finish(struct ct_buf *b)
+{
+    uint8_t hdr[CT_BUF_HDR], *p = hdr;
+    uint8_t *data = b->mem + CT_BUF_HDR;
+    *p++ = GT_EV_EVENT_BATCH;
+    p = varint_put(p, b->gen);
+    p = varint_put(p, b->m);
+    p = varint_put(p, b->base_ts);
+    p = varint_put(p, (uint64_t)(b->pos - data));
+    size_t n = (size_t)(p - hdr);
+    b->start = data - n;
+    memcpy(b->start, hdr, n);
+}
+
+void ct_buf_free(struct ct_buf *b)
+{
+    if (!b)
+        return;
+    pthread_mutex_lock(&pool_lock);
+    in_use_bytes -= BUF_BYTES;
+    /* Keep a modest pool; the rest goes back to malloc. */
+    if (pool_count < 64) {
+        b->next = pool;
+        pool = b;
+        pool_count++;
+        b = NULL;
+    }
+    pthread_mutex_unlock(&pool_lock);
+    free(b);
+}
+
+void ct_buf_pool_trim(void)
+{
+    pthread_mutex_lock(&pool_lock);
+    struct ct_buf *list = pool;
+    pool = NULL;
+    pool_count = 0;
+    pthread_mutex_unlock(&pool_lock);
+    while (list) {
+        struct ct_buf *n = list->next;
+        free(list);
+        list = n;
+    }
+}

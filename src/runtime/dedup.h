@@ -1,0 +1,84 @@
+/*
+ * dedup.h - the per-generation, insert-only, lock-free dedup map behind the
+ * string and stack tables: content in, small integer id out.
+ *
+ * Invariants:
+ *  - Any number of threads may call ct_dedup_put concurrently.  Lookups read
+ *    slots with acquire loads; an insert publishes a fully built node with
+ *    one compare-and-swap on an empty slot (a read-modify-write, but only on
+ *    a miss -- the hot path hits a per-thread cache first, see ct_cache_*).
+ *  - Nodes are never removed while the generation is live.  ct_dedup_reset
+ *    runs only when no thread can still insert into this map (the advancer
+ *    has waited out every writer of the generation).
+ *  - ids start at 1 (0 means "none" in Go's tables) and are dense per map.
+ *  - Capacity is fixed; past max_count, put returns 0 and counts the miss.
+ *    Crossing half of it asks the advancer for an early generation, which
+ *    empties the map.
+ */
+#ifndef CTRACE_RUNTIME_DEDUP_H
+#define CTRACE_RUNTIME_DEDUP_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct ct_dedup_node {
+    uint64_t hash;
+    uint64_t id;
+    uint32_t len;
+    uint8_t data[];
+};
+
+struct ct_dedup {
+    _Atomic(struct ct_dedup_node *) *slots;
+    uint32_t mask;
+    uint32_t max_count;
+    _Atomic uint32_t count;
+    _Atomic uint64_t next_id;
+    _Atomic uint64_t full_misses;
+    _Atomic size_t bytes;
+};
+
+int ct_dedup_init(struct ct_dedup *m, uint32_t nslots);
+void ct_dedup_reset(struct ct_dedup *m);
+void ct_dedup_destroy(struct ct_dedup *m);
+
+/* Returns the id of data (inserting it), 0 when the map is full or memory
+ * runs out.  *node, if non-NULL, receives the node (valid until reset). */
+uint64_t ct_dedup_put(struct ct_dedup *m, const void *data, uint32_t len, uint64_t hash,
+                      struct ct_dedup_node **node);
+
+/* True once the map is half full: time for an early generation. */
+static inline int ct_dedup_pressure(struct ct_dedup *m)
+{
+    return atomic_load_explicit(&m->count, memory_order_relaxed) > m->max_count / 2;
+}
+
+/* Calls fn for every node (any order).  Only when no thread inserts. */
+void ct_dedup_each(struct ct_dedup *m, void (*fn)(void *arg, const struct ct_dedup_node *n),
+                   void *arg);
+
+/* 64-bit hash of bytes (fast, not cryptographic). */
+static inline uint64_t ct_hash_bytes(const void *p, size_t n)
+{
+    const uint8_t *s = p;
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ (n * 0xff51afd7ed558ccdull);
+    while (n >= 8) {
+        uint64_t w;
+        __builtin_memcpy(&w, s, 8);
+        h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
+        h ^= h >> 31;
+        s += 8;
+        n -= 8;
+    }
+    if (n) {
+        uint64_t w = 0;
+        __builtin_memcpy(&w, s, n);
+        h = (h ^ w) * 0x94d049bb133111ebull;
+        h ^= h >> 29;
+    }
+    h *= 0xff51afd7ed558ccdull;
+    return h ^ (h >> 32);
+}
+
+#endif /* CTRACE_RUNTIME_DEDUP_H */

@@ -1,0 +1,291 @@
+/*
+ * sched.c - the scheduling side of events: statuses at the start of each
+ * generation, the G/P transitions of a thread, and the slow path of
+ * ct_acquire that puts them in front of a thread's first event.
+ *
+ * Go's parser (the referee) requires, per generation:
+ *   - a status for a G or P before any event that carries its sequence
+ *     number (GoStart, GoUnblock, ProcStart, GoSyscallBegin);
+ *   - statuses consistent with the state the previous generations left;
+ *   - GoStatus of a G the trace has not seen only in the first generation
+ *     (later, a new thread is introduced with GoCreateSyscall).
+ * The status of a thread for generation g is written exactly once, by
+ * whoever first claims status_gen (a compare-and-swap to g | BUSY): the
+ * thread itself on its first event of g, or the advancer on its behalf
+ * (into a small batch of the thread's M).  While the claim is BUSY the
+ * thread spins before writing anything of g, so the statuses always come
+ * first in the thread's batches of g.
+ */
+#include <errno.h>
+#include <sched.h>
+#include <string.h>
+
+#include "event.h"
+
+static void put_ev(struct ct_buf *b, uint8_t type, uint64_t ts)
+{
+    ct_buf_put_ev(b, type, ts);
+}
+
+void ct_write_status(struct ct_thread *t, struct ct_buf *b, uint64_t gen, uint64_t ts)
+{
+    uint64_t pst, gst, gm = GT_NO_ID;
+    int write_g = 1;
+    switch (t->vis_state) {
+    case CT_RUNNING:
+        pst = GT_PROC_RUNNING, gst = GT_GO_RUNNING, gm = t->m;
+        break;
+    case CT_SYSCALL:
+        pst = GT_PROC_SYSCALL, gst = GT_GO_SYSCALL, gm = t->m;
+        break;
+    case CT_BLOCKED:
+        pst = GT_PROC_IDLE, gst = GT_GO_WAITING;
+        break;
+    case CT_RUNNABLE:
+        /* A created thread that has not run yet.  In the generation of its
+         * GoCreate the parser already knows the G (with sequence 0). */
+        pst = GT_PROC_IDLE, gst = GT_GO_RUNNABLE;
+        write_g = t->created_gen != gen;
+        break;
+    default:
+        return;
+    }
+    put_ev(b, GT_EV_PROC_STATUS, ts);
+    ct_buf_put(b, t->p);
+    ct_buf_put(b, pst);
+    if (write_g) {
+        put_ev(b, GT_EV_GO_STATUS, ts);
+        ct_buf_put(b, t->g);
+        ct_buf_put(b, gm);
+        ct_buf_put(b, gst);
+    }
+    t->seq_gen = gen;
+    t->gseq = 0;
+    t->pseq = 0;
+}
+
+void ct_write_intro(struct ct_thread *t, struct ct_buf *b, uint64_t gen, uint64_t ts)
+{
+    /* G appears in a syscall bound to this M (as a C thread calling into Go
+     * does), then takes its P and runs. */
+    put_ev(b, GT_EV_GO_CREATE_SYSCALL, ts);
+    ct_buf_put(b, t->g);
+    put_ev(b, GT_EV_PROC_STATUS, ts);
+    ct_buf_put(b, t->p);
+    ct_buf_put(b, GT_PROC_IDLE);
+    t->seq_gen = gen;
+    t->gseq = 0;
+    t->pseq = 0;
+    put_ev(b, GT_EV_PROC_START, ts);
+    ct_buf_put(b, t->p);
+    ct_buf_put(b, ++t->pseq);
+    put_ev(b, GT_EV_GO_SYSCALL_END_BLOCKED, ts);
+    put_ev(b, GT_EV_GO_START, ts);
+    ct_buf_put(b, t->g);
+    ct_buf_put(b, ++t->gseq);
+    t->vis_state = CT_RUNNING;
+}
+
+void ct_write_transition(struct ct_thread *t, struct ct_buf *b, uint64_t gen, uint64_t ts, int to,
+                         uint64_t reason_id, uint64_t stack_id)
+{
+    int from = t->vis_state;
+    if (from == to || from == CT_EXITED)
+        return;
+    ct_seq_sync(t, gen);
+    /* First to running... */
+    switch (from) {
+    case CT_BLOCKED:
+        put_ev(b, GT_EV_PROC_START, ts);
+        ct_buf_put(b, t->p);
+        ct_buf_put(b, ++t->pseq);
+        put_ev(b, GT_EV_GO_UNBLOCK, ts);
+        ct_buf_put(b, t->g);
+        ct_buf_put(b, ++t->gseq);
+        ct_buf_put(b, 0);
+        /* fall through */
+    case CT_RUNNABLE:
+        if (from == CT_RUNNABLE) {
+            put_ev(b, GT_EV_PROC_START, ts);
+            ct_buf_put(b, t->p);
+            ct_buf_put(b, ++t->pseq);
+        }
+        put_ev(b, GT_EV_GO_START, ts);
+        ct_buf_put(b, t->g);
+        ct_buf_put(b, ++t->gseq);
+        break;
+    case CT_SYSCALL:
+        put_ev(b, GT_EV_GO_SYSCALL_END, ts);
+        break;
+    default:
+        break;
+    }
+    /* ...then to the target. */
+    switch (to) {
+    case CT_BLOCKED:
+        put_ev(b, GT_EV_GO_BLOCK, ts);
+        ct_buf_put(b, reason_id);
+        ct_buf_put(b, stack_id);
+        put_ev(b, GT_EV_PROC_STOP, ts);
+        break;
+    case CT_SYSCALL:
+        put_ev(b, GT_EV_GO_SYSCALL_BEGIN, ts);
+        ct_buf_put(b, ++t->pseq);
+        ct_buf_put(b, stack_id);
+        break;
+    case CT_EXITED:
+        put_ev(b, GT_EV_GO_DESTROY, ts);
+        put_ev(b, GT_EV_PROC_STOP, ts);
+        t->p_reusable = 1;
+        break;
+    default:
+        break;
+    }
+    t->vis_state = to;
+}
+
+/* Claims and writes the thread's statuses for gen (see the top comment).
+ * Returns 0 if they could not be written (no memory): the caller drops. */
+static int ensure_status(struct ct_thread *t, uint64_t gen)
+{
+    for (unsigned spins = 0;; spins++) {
+        uint64_t s = atomic_load_explicit(&t->status_gen, memory_order_acquire);
+        if (s == gen)
+            return 1;
+        if (s & CT_STATUS_BUSY) {
+            /* The advancer is writing our statuses: a few dozen events. */
+            if (spins > 64)
+                sched_yield();
+            continue;
+        }
+        if (!atomic_compare_exchange_strong_explicit(&t->status_gen, &s, gen | CT_STATUS_BUSY,
+                                                     memory_order_acq_rel,
+                                                     memory_order_acquire))
+            continue;
+        struct ct_buf *b = t->buf[gen & 1];
+        if (!b || b->gen != gen) {
+            b = ct_buf_alloc(gen, t->m, ct_now() >> ct_clock.shift, 1);
+            if (!b) {
+                atomic_store_explicit(&t->status_gen, s, memory_order_release);
+                return 0;
+            }
+            t->buf[gen & 1] = b;
+        }
+        uint64_t ts = ct_now_ordered() >> ct_clock.shift;
+        if (t->epoch != ct_rt.epoch) {
+            /* G unknown to this trace. */
+            if (gen == ct_rt.first_gen) {
+                t->vis_state = CT_RUNNING;
+                ct_write_status(t, b, gen, ts);
+            } else {
+                ct_write_intro(t, b, gen, ts);
+            }
+            t->epoch = ct_rt.epoch;
+        } else {
+            ct_write_status(t, b, gen, ts);
+        }
+        atomic_store_explicit(&t->status_gen, gen, memory_order_release);
+        return 1;
+    }
+}
+
+/* Stops writing ordinary events for the rest of gen (memory cap): closes
+ * the regions the trace shows open, so that their real ends, which will
+ * not be written, cannot unbalance Go's region stacks. */
+static void go_dark(struct ct_thread *t, uint64_t gen, struct ct_buf *b)
+{
+    t->dark_gen = gen;
+    if (t->vis_state != CT_RUNNING && t->vis_state != CT_SYSCALL)
+        return;
+    uint64_t ts = ct_now() >> ct_clock.shift;
+    for (int i = (t->rdepth < CT_REGION_DEPTH ? t->rdepth : CT_REGION_DEPTH) - 1; i >= 0; i--) {
+        struct ct_region *r = &t->regions[i];
+        if (!r->written)
+            continue;
+        if (ct_buf_room_reserved(b) < 3 * VARINT_MAX_LEN + 2)
+            break;
+        uint64_t name = ct_string_id(t, gen, r->name);
+        ct_buf_put_ev(b, GT_EV_USER_REGION_END, ts);
+        ct_buf_put(b, r->task);
+        ct_buf_put(b, name);
+        ct_buf_put(b, 0);
+        r->written = 0;
+    }
+}
+
+static struct ct_buf *acquire_slow(struct ct_thread *t, uint64_t gen, size_t need, int must_keep);
+
+struct ct_buf *ct_acquire_slow(struct ct_thread *t, uint64_t gen, size_t need, int must_keep)
+{
+    int e = errno;
+    struct ct_buf *b = acquire_slow(t, gen, need, must_keep);
+    errno = e;
+    return b;
+}
+
+static struct ct_buf *acquire_slow(struct ct_thread *t, uint64_t gen, size_t need, int must_keep)
+{
+    if (gen == 0 || t->internal)
+        return NULL;
+    if (!ensure_status(t, gen)) {
+        t->dropped++;
+        atomic_fetch_add_explicit(&ct_rt.events_dropped, 1, memory_order_relaxed);
+        return NULL;
+    }
+    struct ct_buf *b = t->buf[gen & 1];
+    if (b && b->gen != gen)
+        b = NULL; /* cannot happen: the advancer takes old buffers */
+    if (t->dark_gen == gen && !must_keep) {
+        t->dropped++;
+        atomic_fetch_add_explicit(&ct_rt.events_dropped, 1, memory_order_relaxed);
+        return NULL;
+    }
+    /* Room for the event and for a reconciling transition before it. */
+    size_t want = need + (t->vis_state != CT_RUNNING ? CT_STATUS_MAX : 0);
+    if (b && (must_keep ? ct_buf_room_reserved(b) : ct_buf_room(b)) < want) {
+        ct_buf_finish(b);
+        ct_queue_buf(b);
+        t->buf[gen & 1] = b = NULL;
+    }
+    if (!b) {
+        b = ct_buf_alloc(gen, t->m, ct_now() >> ct_clock.shift, 0);
+        if (!b) {
+            /* At the memory cap.  Close regions (in a small forced batch),
+             * then drop ordinary events until the next generation. */
+            struct ct_buf *fb = ct_buf_alloc(gen, t->m, ct_now() >> ct_clock.shift, 1);
+            if (fb) {
+                go_dark(t, gen, fb);
+                if (!must_keep) {
+                    ct_buf_finish(fb);
+                    ct_queue_buf(fb);
+                    fb = NULL;
+                }
+            } else {
+                t->dark_gen = gen;
+            }
+            if (!must_keep || !fb) {
+                t->dropped++;
+                atomic_fetch_add_explicit(&ct_rt.events_dropped, 1, memory_order_relaxed);
+                return NULL;
+            }
+            b = fb;
+        }
+        t->buf[gen & 1] = b;
+    }
+    /* The thread is executing, so it is running: catch the trace up. */
+    if (t->vis_state != CT_RUNNING) {
+        uint64_t ts = ct_now() >> ct_clock.shift;
+        ct_write_transition(t, b, gen, ts, CT_RUNNING, 0, 0);
+        t->state = CT_RUNNING;
+    }
+    /* Once per trace: the thread's name as its goroutine's label, and its
+     * CPU-time sampling timer. */
+    if (t->label_epoch != ct_rt.epoch && t->name[0] && ct_buf_room_reserved(b) >= need + 16) {
+        ct_buf_put_ev(b, GT_EV_GO_LABEL, ct_now() >> ct_clock.shift);
+        ct_buf_put(b, ct_string_id(t, gen, t->name));
+        t->label_epoch = ct_rt.epoch;
+    }
+    if (t->prof_epoch != ct_rt.epoch && t->bound)
+        ct_sampling_thread_init(t);
+    return b;
+}

@@ -1,0 +1,310 @@
+/*
+ * thread.c - thread records: registration (lazy, at spawn, or adopted from
+ * /proc at trace start), ids, exit.  See thread.h for the invariants.
+ *
+ * Registration and exit run on slow paths and may take ct_registry_lock and
+ * allocate; they set ct_tls_internal meanwhile, so that calls the tracer
+ * makes into interposed functions are not traced.
+ */
+#define _GNU_SOURCE
+#include "thread.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "event.h"
+#include "hooks.h"
+#include "trace.h"
+
+__thread struct ct_thread *ct_tls_self __attribute__((tls_model("initial-exec")));
+__thread int ct_tls_internal __attribute__((tls_model("initial-exec")));
+
+pthread_mutex_t ct_registry_lock = PTHREAD_MUTEX_INITIALIZER;
+struct ct_thread *ct_registry;
+
+static pthread_key_t exit_key;
+static pthread_once_t exit_key_once = PTHREAD_ONCE_INIT;
+
+/* P ids: a bitmap of ids in use, lowest free first, under the lock. */
+static pthread_mutex_t pid_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint64_t *pid_bits;
+static size_t pid_words;
+static _Atomic uint64_t next_gid = 1;
+
+uint64_t ct_gettid(void)
+{
+    return (uint64_t)syscall(SYS_gettid);
+}
+
+uint64_t ct_gid_alloc(void)
+{
+    return atomic_fetch_add_explicit(&next_gid, 1, memory_order_relaxed);
+}
+
+uint64_t ct_pid_alloc(void)
+{
+    pthread_mutex_lock(&pid_lock);
+    for (size_t w = 0;; w++) {
+        if (w == pid_words) {
+            size_t n = pid_words ? pid_words * 2 : 4;
+            uint64_t *nb = realloc(pid_bits, n * sizeof *nb);
+            if (!nb) {
+                pthread_mutex_unlock(&pid_lock);
+                return 1u << 20; /* out of memory: a shared id, still valid */
+            }
+            memset(nb + pid_words, 0, (n - pid_words) * sizeof *nb);
+            pid_bits = nb;
+            pid_words = n;
+        }
+        if (~pid_bits[w]) {
+            int bit = __builtin_ctzll(~pid_bits[w]);
+            pid_bits[w] |= 1ull << bit;
+            pthread_mutex_unlock(&pid_lock);
+            return w * 64 + (uint64_t)bit;
+        }
+    }
+}
+
+void ct_pid_free(uint64_t p)
+{
+    pthread_mutex_lock(&pid_lock);
+    if (p / 64 < pid_words)
+        pid_bits[p / 64] &= ~(1ull << (p % 64));
+    pthread_mutex_unlock(&pid_lock);
+}
+
+static void exit_key_dtor(void *arg)
+{
+    /* The thread ends without having told us (no pthread_exit hook). */
+    if (arg && ct_tls_self == arg)
+        ct_thread_exit();
+}
+
+static void exit_key_init(void)
+{
+    pthread_key_create(&exit_key, exit_key_dtor);
+}
+
+static struct ct_thread *thread_new(uint64_t tid, uint64_t g)
+{
+    struct ct_thread *t = calloc(1, sizeof *t);
+    if (!t)
+        return NULL;
+    t->m = tid;
+    t->g = g ? g : ct_gid_alloc();
+    t->p = ct_pid_alloc();
+    t->state = t->vis_state = CT_RUNNING;
+    atomic_fetch_add_explicit(&ct_rt.threads, 1, memory_order_relaxed);
+    return t;
+}
+
+static void link_thread(struct ct_thread *t)
+{
+    pthread_mutex_lock(&ct_registry_lock);
+    t->prev = NULL;
+    t->next = ct_registry;
+    if (ct_registry)
+        ct_registry->prev = t;
+    ct_registry = t;
+    pthread_mutex_unlock(&ct_registry_lock);
+}
+
+struct ct_thread *ct_thread_adopt(uint64_t tid, int state)
+{
+    struct ct_thread *t = thread_new(tid, 0);
+    if (!t)
+        return NULL;
+    t->state = t->vis_state = state;
+    link_thread(t);
+    return t;
+}
+
+/* Reads the kernel's name of the calling thread (pthread_setname_np). */
+static void read_comm(struct ct_thread *t)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/task/%llu/comm", (unsigned long long)t->m);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return;
+    if (fgets(t->name, sizeof t->name, f))
+        t->name[strcspn(t->name, "\n")] = 0;
+    fclose(f);
+}
+
+/* Binds a record to the calling thread. */
+static struct ct_thread *bind_self(struct ct_thread *t)
+{
+    pthread_once(&exit_key_once, exit_key_init);
+    ct_stack_bounds_init(&t->bounds);
+    if (!t->name[0])
+        read_comm(t);
+    t->bound = 1;
+    pthread_setspecific(exit_key, t);
+    ct_tls_self = t;
+    ct_sampling_thread_init(t);
+    return t;
+}
+
+struct ct_thread *ct_thread_self_slow(void)
+{
+    if (ct_tls_internal)
+        return NULL;
+    int e = errno;
+    ct_tls_internal = 1;
+    uint64_t tid = ct_gettid();
+    struct ct_thread *t = NULL;
+    /* Adopted at trace start before it ever called us? */
+    pthread_mutex_lock(&ct_registry_lock);
+    for (struct ct_thread *i = ct_registry; i; i = i->next)
+        if (i->m == tid && !i->bound && i->state != CT_EXITED) {
+            t = i;
+            break;
+        }
+    pthread_mutex_unlock(&ct_registry_lock);
+    if (!t) {
+        t = thread_new(tid, 0);
+        if (t)
+            link_thread(t);
+    }
+    if (t)
+        bind_self(t);
+    ct_tls_internal = 0;
+    errno = e;
+    return t;
+}
+
+void ct_thread_mark_internal(void)
+{
+    ct_tls_internal = 1;
+}
+
+int ct_in_tracer(void)
+{
+    return ct_tls_internal;
+}
+
+/* ---- spawn ---- */
+
+struct ct_spawn {
+    uint64_t epoch, gen, g;
+};
+
+struct ct_spawn *ct_spawn_prepare(void *(*start)(void *), int skip)
+{
+    if (!ctrace_enabled_flag || ct_tls_internal)
+        return NULL;
+    struct ct_thread *t = ct_thread_self();
+    if (!t)
+        return NULL;
+    int e = errno;
+    struct ct_spawn *s = NULL;
+    struct ct_ev ev;
+    if (ct_acquire(t, &ev, CT_EV_MAX, 0)) {
+        s = malloc(sizeof *s);
+        if (s) {
+            s->g = ct_gid_alloc();
+            s->gen = ev.gen;
+            s->epoch = ct_rt.epoch;
+            uintptr_t pc = (uintptr_t)start;
+            /* An entry address, not a return address: odd hash (trace.c). */
+            uint64_t start_stack = ct_rt.stack_mode == CTRACE_STACKS_NONE ? 0
+                : ct_dedup_put(&ct_rt.stacks[ev.gen & 1], &pc, sizeof pc,
+                               ct_hash_bytes(&pc, sizeof pc) | 1, NULL);
+            uint64_t stack = ct_capture_stack(t, ev.gen, skip + 1);
+            ct_ev3(&ev, GT_EV_GO_CREATE, s->g, start_stack, stack);
+        }
+        ct_release(t);
+    }
+    errno = e;
+    return s;
+}
+
+void ct_spawn_child(struct ct_spawn *s)
+{
+    if (!s)
+        return;
+    int e = errno;
+    if (ct_tls_self || !ctrace_enabled_flag || s->epoch != ct_rt.epoch) {
+        free(s);
+        errno = e;
+        return;
+    }
+    ct_tls_internal = 1;
+    struct ct_thread *t = thread_new(ct_gettid(), s->g);
+    if (t) {
+        t->epoch = s->epoch;
+        t->created_gen = s->gen;
+        t->state = t->vis_state = CT_RUNNABLE;
+        link_thread(t);
+        bind_self(t);
+    }
+    ct_tls_internal = 0;
+    free(s);
+    if (t) {
+        /* Show the thread running from its first instruction. */
+        struct ct_ev ev;
+        if (ct_acquire(t, &ev, CT_EV_MAX, 1))
+            ct_release(t);
+    }
+    errno = e;
+}
+
+void ct_spawn_abort(struct ct_spawn *s)
+{
+    free(s);
+}
+
+/* ---- exit ---- */
+
+void ct_thread_exit(void)
+{
+    struct ct_thread *t = ct_tls_self;
+    if (!t || t->state == CT_EXITED)
+        return;
+    int e = errno;
+    struct ct_ev ev;
+    if (ctrace_enabled_flag && ct_acquire(t, &ev, CT_STATUS_MAX, 1)) {
+        ct_write_transition(t, ev.b, ev.gen, ev.ts, CT_EXITED, 0, 0);
+        ct_release(t);
+    }
+    t->state = CT_EXITED;
+    ct_tls_internal = 1;
+    ct_sampling_thread_stop(t);
+    ct_tls_self = NULL;
+    pthread_setspecific(exit_key, NULL);
+
+    pthread_mutex_lock(&ct_registry_lock);
+    if (t->prev)
+        t->prev->next = t->next;
+    else
+        ct_registry = t->next;
+    if (t->next)
+        t->next->prev = t->prev;
+    for (int i = 0; i < 2; i++) {
+        struct ct_buf *b = t->buf[i];
+        t->buf[i] = NULL;
+        if (b && b->pos > b->mem + CT_BUF_HDR) {
+            ct_buf_finish(b);
+            ct_queue_buf(b);
+        } else {
+            ct_buf_free(b);
+        }
+    }
+    /* Reuse the P id only if the trace shows it stopped, or no trace
+     * ever showed it. */
+    if (t->p_reusable || t->epoch != ct_rt.epoch || !atomic_load(&ct_gen))
+        ct_pid_free(t->p);
+    if (t->prof)
+        ct_trace_bury(t);
+    else
+        free(t);
+    pthread_mutex_unlock(&ct_registry_lock);
+    /* ct_tls_internal stays set: the thread is dying, and what runs after
+     * this (TLS destructors) must not register it again. */
+    errno = e;
+}

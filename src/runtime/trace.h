@@ -1,0 +1,97 @@
+/*
+ * trace.h - global tracer state: the generation counter, the per-generation
+ * tables, the output queue, configuration and statistics.
+ *
+ * Generations (as in Go's tracer): the trace is a sequence of generations,
+ * each self-contained (its own string, stack and CPU-sample tables and
+ * frequency).  ct_gen holds the current one; 0 means tracing is off.  Only
+ * the advancer (ct_advance, serialized by the control lock) changes it.
+ * Two generations can be live at once -- the current one, in which threads
+ * write, and the previous one, being flushed -- so per-generation state is
+ * indexed by gen & 1.
+ */
+#ifndef CTRACE_RUNTIME_TRACE_H
+#define CTRACE_RUNTIME_TRACE_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "ctrace.h"
+#include "buf.h"
+#include "dedup.h"
+
+struct ct_thread;
+
+/* Current generation, 0 when off.  Read on every event. */
+extern _Atomic uint64_t ct_gen;
+
+/* 1 when threads must issue a full fence after announcing a critical
+ * section (no membarrier(2) here, or a ThreadSanitizer build). */
+extern int ct_use_fence;
+
+struct ct_runtime {
+    ctrace_config cfg;          /* configuration of the current trace      */
+    uint64_t epoch;             /* incremented by every start              */
+    uint64_t first_gen;         /* generation number of the first one      */
+    struct ct_dedup strings[2]; /* by gen & 1                               */
+    struct ct_dedup stacks[2];
+    int stack_mode;             /* enum ctrace_stack_mode of this trace     */
+    pid_t pid;                  /* process that owns the trace              */
+
+    /* statistics */
+    _Atomic uint64_t generations, bytes, events_dropped, stacks_dropped;
+    _Atomic uint64_t samples, samples_dropped, threads;
+};
+extern struct ct_runtime ct_rt;
+
+/* Asks the advancer for an early generation (tables filling up, memory
+ * pressure).  Cheap; callable from any traced thread. */
+void ct_request_advance(void);
+
+/* Hands a finished thread buffer to the output queue (takes ownership). */
+void ct_queue_buf(struct ct_buf *b);
+
+/* Stack and string ids in generation gen, through the thread's caches. */
+uint64_t ct_string_id(struct ct_thread *t, uint64_t gen, const char *s);
+uint64_t ct_string_id_len(struct ct_thread *t, uint64_t gen, const char *s, size_t len);
+uint64_t ct_stack_id(struct ct_thread *t, uint64_t gen, const uintptr_t *pcs, int n);
+
+/* Captures the calling thread's stack per the trace's stack mode, skipping
+ * skip frames above the caller, and returns its id in gen (0: none). */
+uint64_t ct_capture_stack(struct ct_thread *t, uint64_t gen, int skip);
+
+/* Trace-level start/stop used by the public API (trace.c). */
+int ct_trace_start(void);
+int ct_trace_stop(int wait_for_reader);
+
+/* Keeps an exited thread's record until the advancer drained its last
+ * CPU samples (registry lock held). */
+void ct_trace_bury(struct ct_thread *t);
+
+/* Drops every queued byte and marks the trace drained (fork child, dead
+ * writer). */
+void ct_trace_discard_queue(void);
+
+/* CPU sampling across the trace (sampling.c). */
+void ct_sampling_start(void);
+void ct_sampling_stop(void);
+void ct_sampling_thread_init(struct ct_thread *t); /* on the thread itself */
+void ct_sampling_thread_stop(struct ct_thread *t); /* on the thread itself */
+
+/* Starts a tracer thread: untraced, every signal blocked (writer.c). */
+int ct_start_internal_thread(pthread_t *th, void *(*fn)(void *), void *arg);
+int ct_writer_active(void);
+void ct_writer_forget(void);
+int ct_expand_path(const char *pattern, char *out, size_t size);
+
+/* Fork support (trace.c, buf.c): lock everything in the parent before
+ * fork, unlock after; reset to "never traced" in the child. */
+void ct_trace_atfork_prepare(void);
+void ct_trace_atfork_parent(void);
+void ct_trace_atfork_child(void);
+
+/* Process-level events (lifecycle.c). */
+void ct_lifecycle_init(void);
+
+#endif /* CTRACE_RUNTIME_TRACE_H */

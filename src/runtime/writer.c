@@ -1,0 +1,265 @@
+/*
+ * writer.c - the writer-level API: a background thread drains the trace
+ * (ctrace_read_trace_chunk) into a callback, a file descriptor or a file.
+ *
+ * Invariants:
+ *  - w_lock serializes ctrace_start* and ctrace_stop.
+ *  - The writer thread is a tracer thread (never traced) and blocks every
+ *    signal, so it never runs the program's handlers and a broken pipe
+ *    cannot kill the process with SIGPIPE.
+ *  - A failing write stops tracing; the writer keeps draining (and
+ *    discarding) so producers never wait on it.  ctrace_stop reports the
+ *    first error.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ctrace.h"
+#include "thread.h"
+#include "trace.h"
+
+static pthread_mutex_t w_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+    ctrace_write_fn fn;
+    void *arg;
+    int fd;       /* for the fd and file writers                  */
+    int own_fd;   /* ctrace opened it: close at stop              */
+    pthread_t thread;
+    int running;
+    _Atomic int err; /* first write error (errno value)           */
+} w;
+
+struct internal_start {
+    void *(*fn)(void *);
+    void *arg;
+};
+
+static void *internal_trampoline(void *p)
+{
+    struct internal_start s = *(struct internal_start *)p;
+    free(p);
+    ct_thread_mark_internal();
+    return s.fn(s.arg);
+}
+
+int ct_start_internal_thread(pthread_t *th, void *(*fn)(void *), void *arg)
+{
+    struct internal_start *s = malloc(sizeof *s);
+    if (!s)
+        return ENOMEM;
+    s->fn = fn;
+    s->arg = arg;
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int saved = ct_tls_internal;
+    ct_tls_internal = 1; /* our own pthread_create interposer: not traced */
+    int r = pthread_create(th, NULL, internal_trampoline, s);
+    ct_tls_internal = saved;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (r)
+        free(s);
+    return r;
+}
+
+static int fd_write(void *arg, const void *data, size_t len)
+{
+    int fd = (int)(intptr_t)arg;
+    const char *p = data;
+    while (len) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return errno;
+        }
+        if (n == 0)
+            return EIO;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+static void *writer_main(void *arg)
+{
+    (void)arg;
+    const void *chunk;
+    size_t len;
+    int r;
+    while ((r = ctrace_read_trace_chunk(&chunk, &len)) == 1) {
+        if (atomic_load(&w.err))
+            continue; /* discard: tracing is stopping */
+        int e = w.fn(w.arg, chunk, len);
+        if (e) {
+            atomic_store(&w.err, e);
+            ct_trace_stop(0); /* the program goes on untraced */
+        }
+    }
+    /* Consume a SIGPIPE the failed write left pending on this thread. */
+    sigset_t pipe;
+    sigemptyset(&pipe);
+    sigaddset(&pipe, SIGPIPE);
+    struct timespec zero = {0, 0};
+    while (sigtimedwait(&pipe, NULL, &zero) == SIGPIPE) {
+    }
+    return NULL;
+}
+
+static int start_writer(ctrace_write_fn fn, void *arg, int fd, int own_fd)
+{
+    pthread_mutex_lock(&w_lock);
+    if (w.running) {
+        pthread_mutex_unlock(&w_lock);
+        if (own_fd)
+            close(fd);
+        return CTRACE_EBUSY;
+    }
+    int r = ct_trace_start();
+    if (r) {
+        pthread_mutex_unlock(&w_lock);
+        if (own_fd)
+            close(fd);
+        return r;
+    }
+    w.fn = fn;
+    w.arg = arg;
+    w.fd = fd;
+    w.own_fd = own_fd;
+    atomic_store(&w.err, 0);
+    if (ct_start_internal_thread(&w.thread, writer_main, NULL) != 0) {
+        ct_trace_stop(0);
+        ct_trace_discard_queue();
+        pthread_mutex_unlock(&w_lock);
+        if (own_fd)
+            close(fd);
+        return CTRACE_ESYS;
+    }
+    w.running = 1;
+    pthread_mutex_unlock(&w_lock);
+    return CTRACE_OK;
+}
+
+int ctrace_start(ctrace_write_fn fn, void *arg)
+{
+    if (!fn)
+        return CTRACE_EINVAL;
+    int e = errno;
+    int r = start_writer(fn, arg, -1, 0);
+    errno = e;
+    return r;
+}
+
+int ctrace_start_fd(int fd)
+{
+    if (fd < 0)
+        return CTRACE_EINVAL;
+    int e = errno;
+    int r = start_writer(fd_write, (void *)(intptr_t)fd, fd, 0);
+    errno = e;
+    return r;
+}
+
+/* Expands "%p" to the pid and "%%" to "%" into out. */
+int ct_expand_path(const char *pattern, char *out, size_t size)
+{
+    size_t o = 0;
+    for (const char *p = pattern; *p; p++) {
+        char tmp[32];
+        const char *ins = NULL;
+        if (p[0] == '%' && p[1] == 'p') {
+            snprintf(tmp, sizeof tmp, "%d", (int)getpid());
+            ins = tmp;
+            p++;
+        } else if (p[0] == '%' && p[1] == '%') {
+            ins = "%";
+            p++;
+        }
+        if (ins) {
+            size_t n = strlen(ins);
+            if (o + n >= size)
+                return -1;
+            memcpy(out + o, ins, n);
+            o += n;
+        } else {
+            if (o + 1 >= size)
+                return -1;
+            out[o++] = *p;
+        }
+    }
+    out[o] = 0;
+    return 0;
+}
+
+int ctrace_start_file(const char *path)
+{
+    if (!path || !*path)
+        return CTRACE_EINVAL;
+    char full[4096];
+    if (ct_expand_path(path, full, sizeof full) != 0)
+        return CTRACE_EINVAL;
+    int saved = ct_tls_internal;
+    ct_tls_internal = 1;
+    int fd = open(full, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    ct_tls_internal = saved;
+    if (fd < 0)
+        return CTRACE_EOPEN; /* errno from open */
+    int e = errno;
+    int r = start_writer(fd_write, (void *)(intptr_t)fd, fd, 1);
+    errno = e;
+    return r;
+}
+
+int ctrace_stop(void)
+{
+    int e = errno;
+    pthread_mutex_lock(&w_lock);
+    if (!w.running) {
+        pthread_mutex_unlock(&w_lock);
+        errno = e;
+        return CTRACE_ENOTRACING;
+    }
+    ct_trace_stop(0); /* may already be stopped by a write error */
+    pthread_join(w.thread, NULL);
+    w.running = 0;
+    if (w.own_fd) {
+        int saved = ct_tls_internal;
+        ct_tls_internal = 1;
+        if (close(w.fd) != 0 && !atomic_load(&w.err))
+            atomic_store(&w.err, errno);
+        ct_tls_internal = saved;
+    }
+    int err = atomic_load(&w.err);
+    pthread_mutex_unlock(&w_lock);
+    ct_buf_pool_trim();
+    if (err) {
+        errno = err;
+        return CTRACE_EWRITE;
+    }
+    errno = e;
+    return CTRACE_OK;
+}
+
+int ct_writer_active(void)
+{
+    pthread_mutex_lock(&w_lock);
+    int r = w.running;
+    pthread_mutex_unlock(&w_lock);
+    return r;
+}
+
+/* Fork child: the writer thread does not exist here and its fd belongs to
+ * the parent's trace.  Forget it without touching the fd. */
+void ct_writer_forget(void)
+{
+    pthread_mutex_init(&w_lock, NULL);
+    w.running = 0;
+    atomic_store(&w.err, 0);
+}
