@@ -421,6 +421,8 @@ struct gstate {
     /* pprof-like trackers */
     int64_t pk_start[PK_COUNT];
     uint8_t pk_active[PK_COUNT];
+    int64_t first_run;    /* first transition to Running (Go's StartTime) */
+    int ran;
     /* open regions */
     struct region_open *regions;
     uint32_t nregions, cap_regions;
@@ -767,7 +769,12 @@ static void pprof_track(struct stats *s, struct gstate *g, const struct ctrace_e
             }
         } else if (to != want) {
             g->pk_active[k] = 0;
-            int64_t d = ev->time - g->pk_start[k];
+            /* Go clips each interval to the goroutine's life from its first
+             * run (its summary's StartTime) on. */
+            int64_t start = g->pk_start[k];
+            if (g->ran && g->first_run > start)
+                start = g->first_run;
+            int64_t d = ev->time - start;
             if (d > 0) {
                 s->pk_count[k]++;
                 s->pk_total[k] += d;
@@ -806,6 +813,10 @@ static void on_transition(struct stats *s, const struct ctrace_event *ev)
             g->group_func = stack_func(s, st, 1);
     }
 
+    if (to == CTRACE_STATE_RUNNING && !g->ran) {
+        g->ran = 1;
+        g->first_run = ev->time;
+    }
     pprof_track(s, g, ev);
     g_charge(s, g, ev->time);
     g->state = (int)to;
@@ -1013,6 +1024,22 @@ static const char *fit(char *buf, size_t n, const char *s, size_t width)
     return buf;
 }
 
+/* Fits a function name: drops the import path ("net/http.(*conn).serve"
+ * -> "http.(*conn).serve") before cutting its start. */
+static const char *fit_func(char *buf, size_t n, const char *s, size_t width)
+{
+    if (strlen(s) > width) {
+        const char *paren = strchr(s, '(');
+        const char *slash = NULL;
+        for (const char *p = s; *p && (!paren || p < paren); p++)
+            if (*p == '/')
+                slash = p;
+        if (slash)
+            s = slash + 1;
+    }
+    return fit(buf, n, s, width);
+}
+
 static int cmp_group(const void *a, const void *b)
 {
     const struct group *x = a, *y = b;
@@ -1106,8 +1133,9 @@ static void print_text(FILE *f, struct stats *s, const char *path, unsigned top)
     int64_t wall = s->last_time - s->first_time;
     int ver = ctrace_reader_version(s->r);
 
-    fprintf(f, "%s: Go %d.%d trace, %s wall, %" PRIu64 " events, %" PRIu64 " generation%s\n",
-            path, ver / 100, ver % 100, fmt_dur(b[0], 16, wall), s->events, s->generations,
+    fprintf(f, "%s\n", path);
+    fprintf(f, "Go %d.%d trace, %s wall, %" PRIu64 " events, %" PRIu64 " generation%s\n",
+            ver / 100, ver % 100, fmt_dur(b[0], 16, wall), s->events, s->generations,
             s->generations == 1 ? "" : "s");
     fprintf(f, "%" PRIu64 " goroutines (%" PRIu64 " created, %" PRIu64 " ended), %zu procs, %zu threads\n",
             s->goroutines_seen, s->goroutines_created, s->goroutines_ended, s->procs.len,
@@ -1130,7 +1158,7 @@ static void print_text(FILE *f, struct stats *s, const char *path, unsigned top)
         char cnt[16];
         snprintf(cnt, sizeof cnt, "%" PRIu64, g->count);
         fprintf(f, "%-20s %4s %7s %7s %7s %7s %7s %7s %5.1f\n",
-                fit(nb, sizeof nb, s->str.s[g->func], 20), cnt,
+                fit_func(nb, sizeof nb, s->str.s[g->func], 20), cnt,
                 fmt_dur(b[0], 16, g->t[C_EXEC]), fmt_dur(b[1], 16, g->t[C_SYNC]),
                 fmt_dur(b[2], 16, g->t[C_NET]), fmt_dur(b[3], 16, g->t[C_SYSCALL]),
                 fmt_dur(b[4], 16, g->t[C_SCHED]), fmt_dur(b[5], 16, g->t[C_OTHER]), share);
@@ -1182,7 +1210,7 @@ static void print_text(FILE *f, struct stats *s, const char *path, unsigned top)
             fprintf(f, "%8" PRIu64 " %5.1f%% %8" PRIu64 " %5.1f%%  %s\n", e->flat,
                     100.0 * (double)e->flat / (double)s->samples, e->cum,
                     100.0 * (double)e->cum / (double)s->samples,
-                    fit(nb, sizeof nb, s->str.s[e->func], 44));
+                    fit_func(nb, sizeof nb, s->str.s[e->func], 44));
         }
     }
 }
@@ -1405,11 +1433,16 @@ int cmd_stat(int argc, char **argv)
     }
 
     g_sort_str = &s.str;
-    qsort(s.groups, s.ngroups, sizeof *s.groups, cmp_group);
-    qsort(s.blocks, s.nblocks, sizeof *s.blocks, cmp_block);
-    qsort(s.tasks, s.ntasks, sizeof *s.tasks, cmp_name);
-    qsort(s.regions, s.nregions, sizeof *s.regions, cmp_name);
-    qsort(s.funcs, s.nfuncs, sizeof *s.funcs, cmp_func);
+    if (s.ngroups)
+        qsort(s.groups, s.ngroups, sizeof *s.groups, cmp_group);
+    if (s.nblocks)
+        qsort(s.blocks, s.nblocks, sizeof *s.blocks, cmp_block);
+    if (s.ntasks)
+        qsort(s.tasks, s.ntasks, sizeof *s.tasks, cmp_name);
+    if (s.nregions)
+        qsort(s.regions, s.nregions, sizeof *s.regions, cmp_name);
+    if (s.nfuncs)
+        qsort(s.funcs, s.nfuncs, sizeof *s.funcs, cmp_func);
 
     if (json)
         print_json(stdout, &s, path, top, rc < 0 ? errbuf : NULL);
