@@ -1,0 +1,81 @@
+#!/bin/bash
+# fresh_go.sh CTRACE GO122 GO123 - builds a small Go program (standard
+# library only) with each toolchain, records a multi-generation trace with
+# goroutines, channels, mutexes, syscalls, GC, tasks/regions/logs and CPU
+# samples, and compares ctrace with Go 1.23's parser on it.
+set -u
+ctrace=$1; shift
+here=$(cd "$(dirname "$0")" && pwd)
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+export GOTOOLCHAIN=local GOFLAGS=-mod=mod GOPATH=$tmp/gopath GOCACHE=$tmp/gocache
+mkdir -p "$tmp/prog" "$tmp/traces"
+cat >"$tmp/prog/main.go" <<'GO'
+package main
+
+import (
+	"context"
+	"os"
+	"runtime"
+	"runtime/pprof"
+	"runtime/trace"
+	"sync"
+	"time"
+)
+
+var sink []byte
+
+func main() {
+	f, _ := os.Create(os.Args[1])
+	defer f.Close()
+	pprof.StartCPUProfile(new(discard))
+	trace.Start(f)
+	ctx, task := trace.NewTask(context.Background(), "main")
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	ch := make(chan int)
+	deadline := time.Now().Add(1300 * time.Millisecond)
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			for time.Now().Before(deadline) {
+				trace.WithRegion(ctx, "work", func() {
+					mu.Lock()
+					sink = make([]byte, 1<<14)
+					mu.Unlock()
+				})
+				select {
+				case ch <- i:
+				case <-time.After(time.Millisecond):
+				}
+				trace.Log(ctx, "iter", "x")
+				os.Getpid()
+				runtime.Gosched()
+			}
+		}(i)
+	}
+	go func() {
+		for range ch {
+		}
+	}()
+	wg.Wait()
+	runtime.GC()
+	task.End()
+	trace.Stop()
+	pprof.StopCPUProfile()
+}
+
+type discard struct{}
+
+func (discard) Write(p []byte) (int, error) { return len(p), nil }
+GO
+(cd "$tmp/prog" && printf 'module fresh\n\ngo 1.22\n' >go.mod)
+i=0
+for go in "$@"; do
+  i=$((i + 1))
+  [ -x "$go" ] || { echo "skip: no $go"; continue; }
+  (cd "$tmp/prog" && "$go" build -o "$tmp/prog$i" .) || { echo "FAIL: build with $go"; exit 1; }
+  "$tmp/prog$i" "$tmp/traces/fresh$i.trace" || { echo "FAIL: run"; exit 1; }
+done
+"$ctrace" check "$tmp"/traces/*.trace || exit 1
+exec "$here/compare_go.sh" "$ctrace" "$tmp/traces"

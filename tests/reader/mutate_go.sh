@@ -1,0 +1,32 @@
+#!/bin/bash
+# mutate_go.sh CTRACE TRACEDIR N - differential test against Go 1.23's
+# parser: N damaged copies of the v2 fixtures (truncated, bytes flipped,
+# ranges deleted or duplicated; fixed seed) must be accepted or rejected as
+# Go does, with the same events printed before any error.
+set -u
+ctrace=$1 dir=$2 count=${3:-100}
+here=$(cd "$(dirname "$0")" && pwd)
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+python3 - "$dir" "$tmp" "$count" <<'PY'
+import glob, os, random, sys
+src, out, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+files = sorted(f for f in glob.glob(os.path.join(src, "*.trace"))
+               if open(f, "rb").read(16)[:13] in (b"go 1.22 trace", b"go 1.23 trace"))
+rnd = random.Random(1234)
+for i in range(n):
+    f = rnd.choice(files)
+    b = bytearray(open(f, "rb").read())
+    op = rnd.choice(["cut", "flip", "del", "dup", "cut"])
+    p = rnd.randrange(16, len(b))
+    if op == "cut":
+        b = b[:p]
+    elif op == "flip":
+        b[p] ^= 1 << rnd.randrange(8)
+    elif op == "del":
+        del b[p:p + rnd.randrange(1, 64)]
+    else:
+        q = min(len(b), p + rnd.randrange(1, 256))
+        b[q:q] = b[p:q]
+    open(os.path.join(out, "m%03d_%s_%s" % (i, op, os.path.basename(f))), "wb").write(bytes(b))
+PY
+exec "$here/compare_go.sh" "$ctrace" "$tmp"

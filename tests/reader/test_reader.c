@@ -1,0 +1,418 @@
+/*
+ * test_reader.c - unit tests of the reader on hand-built v2 traces: valid
+ * traces, each kind of malformed or invalid input, truncation at every
+ * byte, streaming from a pipe, and the API's edge cases.  Traces are built
+ * with a tiny writer below so each test states exactly the bytes it feeds.
+ */
+#define _GNU_SOURCE
+#include "ctrace_reader.h"
+#include "gotrace.h"
+#include "varint.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static int failures;
+#define CHECK(c)                                                                  \
+    do {                                                                          \
+        if (!(c)) {                                                               \
+            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #c); \
+            failures++;                                                           \
+        }                                                                         \
+    } while (0)
+
+/* ---- a tiny trace writer ---- */
+
+struct buf { uint8_t b[1 << 16]; size_t n; };
+
+static void put(struct buf *b, uint64_t v) { b->n = (size_t)(varint_put(b->b + b->n, v) - b->b); }
+static void byte(struct buf *b, uint8_t v) { b->b[b->n++] = v; }
+static void ev(struct buf *b, uint8_t typ, int nargs, const uint64_t *args)
+{
+    byte(b, typ);
+    for (int i = 0; i < nargs; i++)
+        put(b, args[i]);
+}
+#define EV(b, typ, ...)                                                  \
+    do {                                                                 \
+        const uint64_t a_[] = {__VA_ARGS__};                             \
+        ev(b, typ, (int)(sizeof a_ / sizeof a_[0]), a_);                 \
+    } while (0)
+
+static void header(struct buf *t, const char *h) { memcpy(t->b + t->n, h, 16); t->n += 16; }
+
+static void batch(struct buf *t, uint64_t gen, uint64_t m, uint64_t ts, const struct buf *data)
+{
+    byte(t, GT_EV_EVENT_BATCH);
+    put(t, gen);
+    put(t, m);
+    put(t, ts);
+    put(t, data->n);
+    memcpy(t->b + t->n, data->b, data->n);
+    t->n += data->n;
+}
+
+static void freq_batch(struct buf *t, uint64_t gen)
+{
+    struct buf d = {.n = 0};
+    EV(&d, GT_EV_FREQUENCY, 1000000000);
+    batch(t, gen, 0, 0, &d);
+}
+
+static void strings_batch(struct buf *t, uint64_t gen)
+{
+    struct buf d = {.n = 0};
+    byte(&d, GT_EV_STRINGS);
+    byte(&d, GT_EV_STRING); put(&d, 1); put(&d, 5); memcpy(d.b + d.n, "sleep", 5); d.n += 5;
+    byte(&d, GT_EV_STRING); put(&d, 2); put(&d, 6); memcpy(d.b + d.n, "main.f", 6); d.n += 6;
+    byte(&d, GT_EV_STRING); put(&d, 3); put(&d, 6); memcpy(d.b + d.n, "main.c", 6); d.n += 6;
+    batch(t, gen, 0, 0, &d);
+    struct buf s = {.n = 0};
+    byte(&s, GT_EV_STACKS);
+    EV(&s, GT_EV_STACK, 1, 1, 0x401000, 2, 3, 42);
+    batch(t, gen, 0, 0, &s);
+}
+
+/* A generation where one thread runs goroutine 1 on proc 0, blocks it,
+ * and thread 2 (another batch) unblocks it; GoStart needs the unblock, so
+ * the reader must interleave the two threads by state, not by file order. */
+static void gen1(struct buf *t, uint64_t gen, int first)
+{
+    freq_batch(t, gen);
+    strings_batch(t, gen);
+    struct buf a = {.n = 0}, b = {.n = 0};
+    EV(&a, GT_EV_PROC_STATUS, 1, 0, GT_PROC_RUNNING);
+    EV(&a, GT_EV_GO_STATUS, 1, 1, GT_NO_ID, GT_GO_RUNNING);
+    EV(&a, GT_EV_GO_BLOCK, 1, 1, 1);          /* reason "sleep", stack 1 */
+    EV(&a, GT_EV_GO_START, 10, 1, 2);         /* needs the unblock (seq 1) */
+    EV(&a, GT_EV_GO_STOP, 1, 1, 0);
+    EV(&a, GT_EV_PROC_STOP, 1);
+    EV(&b, GT_EV_PROC_STATUS, 1, 1, GT_PROC_RUNNING);
+    EV(&b, GT_EV_GO_UNBLOCK, 3, 1, 1, 0);
+    EV(&b, GT_EV_PROC_STOP, 1);
+    (void)first;
+    batch(t, gen, 1, 100, &a);
+    batch(t, gen, 2, 100, &b);
+}
+
+/* Reads everything; returns the final code and stores the kinds seen. */
+static int read_all(ctrace_reader *r, int *kinds, int max, int *n)
+{
+    const struct ctrace_event *e;
+    int rc;
+    *n = 0;
+    int64_t last = INT64_MIN;
+    while ((rc = ctrace_reader_next(r, &e)) == 1) {
+        CHECK(e->time > last);
+        last = e->time;
+        if (*n < max)
+            kinds[*n] = e->kind;
+        (*n)++;
+    }
+    return rc;
+}
+
+static void test_valid(void)
+{
+    struct buf t = {.n = 0};
+    header(&t, GT_HEADER_GO123);
+    gen1(&t, 1, 1);
+    ctrace_reader *r;
+    CHECK(ctrace_reader_open_mem(t.b, t.n, 0, &r) == 0);
+    CHECK(ctrace_reader_version(r) == 123);
+    const struct ctrace_event *e;
+    /* Expected order: by time, but GoStart (t=111) only after GoUnblock. */
+    struct { enum ctrace_event_kind kind; uint64_t id; enum ctrace_state from, to; } want[] = {
+        {CTRACE_EV_STATE_TRANSITION, 0, CTRACE_STATE_UNDETERMINED, CTRACE_STATE_RUNNING},
+        {CTRACE_EV_STATE_TRANSITION, 1, CTRACE_STATE_UNDETERMINED, CTRACE_STATE_RUNNING}, /* P1 */
+        {CTRACE_EV_STATE_TRANSITION, 1, CTRACE_STATE_UNDETERMINED, CTRACE_STATE_RUNNING}, /* G1 */
+        {CTRACE_EV_STATE_TRANSITION, 1, CTRACE_STATE_RUNNING, CTRACE_STATE_WAITING},
+        {CTRACE_EV_STATE_TRANSITION, 1, CTRACE_STATE_WAITING, CTRACE_STATE_RUNNABLE},
+        {CTRACE_EV_STATE_TRANSITION, 1, CTRACE_STATE_RUNNING, CTRACE_STATE_IDLE},
+        /* GoStart is earliest-timed only now, after the unblock. */
+        {CTRACE_EV_STATE_TRANSITION, 1, CTRACE_STATE_RUNNABLE, CTRACE_STATE_RUNNING},
+        {CTRACE_EV_STATE_TRANSITION, 1, CTRACE_STATE_RUNNING, CTRACE_STATE_RUNNABLE},
+        {CTRACE_EV_STATE_TRANSITION, 0, CTRACE_STATE_RUNNING, CTRACE_STATE_IDLE},
+        {CTRACE_EV_SYNC, 0, 0, 0},
+    };
+    size_t i = 0;
+    int rc;
+    while ((rc = ctrace_reader_next(r, &e)) == 1) {
+        if (i < sizeof want / sizeof want[0]) {
+            CHECK(e->kind == want[i].kind);
+            if (e->kind == CTRACE_EV_STATE_TRANSITION) {
+                CHECK(e->u.transition.id == want[i].id);
+                CHECK(e->u.transition.from == want[i].from);
+                CHECK(e->u.transition.to == want[i].to);
+            }
+        }
+        if (i == 3) { /* the block: reason and stack resolved */
+            CHECK(e->u.transition.reason.len == 5 && !strcmp(e->u.transition.reason.ptr, "sleep"));
+            CHECK(e->stack == 1 && e->g == 1 && e->p == 0 && e->m == 1);
+            const struct ctrace_frame *f;
+            CHECK(ctrace_reader_stack(r, e->stack, &f) == 1);
+            CHECK(f && f[0].pc == 0x401000 && !strcmp(f[0].func.ptr, "main.f") &&
+                  !strcmp(f[0].file.ptr, "main.c") && f[0].line == 42);
+            /* Ties in time are pushed 1 ns apart, as Go does. */
+            CHECK(e->time == 104 && e->raw_time == 103 && e->since_start == 3);
+        }
+        i++;
+    }
+    CHECK(rc == 0);
+    CHECK(i == sizeof want / sizeof want[0]);
+    CHECK(ctrace_reader_event_count(r) == i);
+    CHECK(ctrace_reader_generation_count(r) == 1);
+    CHECK(ctrace_reader_frequency(r) == 1000000000);
+    CHECK(ctrace_reader_next(r, &e) == 0); /* stays at the end */
+    CHECK(ctrace_reader_error(r, NULL) == NULL);
+    ctrace_reader_close(r);
+}
+
+static int expect_error(const struct buf *t, int code, const char *what)
+{
+    ctrace_reader *r;
+    int rc = ctrace_reader_open_mem(t->b, t->n, 0, &r);
+    int kinds[64], n = 0;
+    if (rc == 0)
+        rc = read_all(r, kinds, 64, &n);
+    uint64_t off = ~0ull;
+    const char *msg = ctrace_reader_error(r, &off);
+    if (rc != code)
+        fprintf(stderr, "%s: got %d (%s), want %d\n", what, rc, msg ? msg : "-", code);
+    CHECK(rc == code);
+    CHECK(msg != NULL && off <= t->n);
+    /* The error is sticky. */
+    const struct ctrace_event *e;
+    CHECK(ctrace_reader_next(r, &e) == rc);
+    ctrace_reader_close(r);
+    return n;
+}
+
+static void test_invalid(void)
+{
+    struct buf t = {.n = 0};
+    memcpy(t.b, "not a trace at all", 18);
+    t.n = 18;
+    expect_error(&t, CTRACE_READER_EVERSION, "bad header");
+
+    t.n = 0;
+    header(&t, "go 1.99 trace\0\0\0");
+    expect_error(&t, CTRACE_READER_EVERSION, "unknown version");
+
+    t.n = 0;
+    header(&t, GT_HEADER_GO122);
+    expect_error(&t, CTRACE_READER_EFORMAT, "header only: no frequency");
+
+    /* No frequency batch. */
+    t.n = 0;
+    header(&t, GT_HEADER_GO122);
+    {
+        struct buf d = {.n = 0};
+        EV(&d, GT_EV_PROC_STATUS, 1, 0, GT_PROC_RUNNING);
+        batch(&t, 1, 1, 1, &d);
+    }
+    expect_error(&t, CTRACE_READER_EFORMAT, "no frequency");
+
+    /* Generations must be consecutive. */
+    t.n = 0;
+    header(&t, GT_HEADER_GO122);
+    gen1(&t, 1, 1);
+    freq_batch(&t, 3);
+    expect_error(&t, CTRACE_READER_EFORMAT, "generation gap");
+
+    /* An unknown event type. */
+    t.n = 0;
+    header(&t, GT_HEADER_GO122);
+    freq_batch(&t, 1);
+    {
+        struct buf d = {.n = 0};
+        byte(&d, 200);
+        put(&d, 1);
+        batch(&t, 1, 1, 1, &d);
+    }
+    expect_error(&t, CTRACE_READER_EFORMAT, "unknown type");
+
+    /* A goroutine started twice can never be ordered. */
+    t.n = 0;
+    header(&t, GT_HEADER_GO122);
+    freq_batch(&t, 1);
+    {
+        struct buf d = {.n = 0};
+        EV(&d, GT_EV_PROC_STATUS, 1, 0, GT_PROC_RUNNING);
+        EV(&d, GT_EV_GO_STATUS, 1, 5, GT_NO_ID, GT_GO_RUNNABLE);
+        EV(&d, GT_EV_GO_START, 1, 5, 1);
+        EV(&d, GT_EV_GO_STOP, 1, 0, 0);
+        EV(&d, GT_EV_GO_START, 1, 5, 1); /* seq 1 again */
+        batch(&t, 1, 1, 1, &d);
+    }
+    int n = expect_error(&t, CTRACE_READER_EINVALID, "stuck ordering");
+    CHECK(n == 4);
+
+    /* Bad context: a goroutine event on a thread without goroutine. */
+    t.n = 0;
+    header(&t, GT_HEADER_GO122);
+    freq_batch(&t, 1);
+    {
+        struct buf d = {.n = 0};
+        EV(&d, GT_EV_PROC_STATUS, 1, 0, GT_PROC_RUNNING);
+        EV(&d, GT_EV_GO_BLOCK, 1, 0, 0);
+        batch(&t, 1, 1, 1, &d);
+    }
+    expect_error(&t, CTRACE_READER_EINVALID, "no goroutine");
+
+    /* Unknown string ID in an event. */
+    t.n = 0;
+    header(&t, GT_HEADER_GO122);
+    freq_batch(&t, 1);
+    {
+        struct buf d = {.n = 0};
+        EV(&d, GT_EV_PROC_STATUS, 1, 0, GT_PROC_RUNNING);
+        EV(&d, GT_EV_GO_STATUS, 1, 1, GT_NO_ID, GT_GO_RUNNING);
+        EV(&d, GT_EV_GO_BLOCK, 1, 77, 0);
+        batch(&t, 1, 1, 1, &d);
+    }
+    expect_error(&t, CTRACE_READER_EINVALID, "bad string id");
+
+    /* Oversized batch. */
+    t.n = 0;
+    header(&t, GT_HEADER_GO122);
+    byte(&t, GT_EV_EVENT_BATCH);
+    put(&t, 1); put(&t, 1); put(&t, 1); put(&t, 1u << 20);
+    expect_error(&t, CTRACE_READER_EFORMAT, "huge batch");
+
+    /* Duplicate string IDs. */
+    t.n = 0;
+    header(&t, GT_HEADER_GO122);
+    freq_batch(&t, 1);
+    strings_batch(&t, 1);
+    strings_batch(&t, 1);
+    expect_error(&t, CTRACE_READER_EFORMAT, "duplicate strings");
+}
+
+/* Two generations, cut at every byte: never a crash; a cut inside the
+ * second generation still yields the whole first one. */
+static void test_truncation(void)
+{
+    struct buf t = {.n = 0};
+    header(&t, GT_HEADER_GO123);
+    gen1(&t, 1, 1);
+    size_t gen2_start = t.n;
+    /* Generation 2: the same threads go on (no new goroutines). */
+    freq_batch(&t, 2);
+    strings_batch(&t, 2);
+    {
+        struct buf a = {.n = 0};
+        EV(&a, GT_EV_PROC_STATUS, 1, 0, GT_PROC_IDLE);
+        EV(&a, GT_EV_PROC_STATUS, 1, 1, GT_PROC_IDLE);
+        EV(&a, GT_EV_GO_STATUS, 1, 1, GT_NO_ID, GT_GO_RUNNABLE);
+        EV(&a, GT_EV_PROC_START, 1, 0, 1);
+        EV(&a, GT_EV_GO_START, 1, 1, 1);
+        EV(&a, GT_EV_GO_DESTROY, 1);
+        EV(&a, GT_EV_PROC_STOP, 1);
+        batch(&t, 2, 1, 1000, &a);
+    }
+    ctrace_reader *r;
+    int kinds[64], n, rc;
+    CHECK(ctrace_reader_open_mem(t.b, t.n, 0, &r) == 0);
+    rc = read_all(r, kinds, 64, &n);
+    CHECK(rc == 0);
+    CHECK(n == 10 + 8);
+    CHECK(ctrace_reader_generation_count(r) == 2);
+    ctrace_reader_close(r);
+
+    for (size_t cut = 0; cut < t.n; cut++) {
+        rc = ctrace_reader_open_mem(t.b, cut, 0, &r);
+        if (rc == 0)
+            rc = read_all(r, kinds, 64, &n);
+        else
+            n = 0;
+        /* A cut exactly between generations leaves a valid trace. */
+        CHECK(rc < 0 || cut == gen2_start);
+        if (cut > gen2_start + 3 && rc < 0) {
+            /* All of generation 1 (9 events + sync) came first. */
+            if (n < 10)
+                fprintf(stderr, "cut %zu: only %d events\n", cut, n);
+            CHECK(n >= 10);
+        }
+        ctrace_reader_close(r);
+    }
+}
+
+/* The same trace through a pipe gives the same events. */
+static void test_pipe(void)
+{
+    struct buf t = {.n = 0};
+    header(&t, GT_HEADER_GO122);
+    for (int g = 1; g <= 1; g++)
+        gen1(&t, (uint64_t)g, 1);
+    int fds[2];
+    CHECK(pipe(fds) == 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(fds[0]);
+        /* Dribble the bytes to exercise partial reads. */
+        for (size_t i = 0; i < t.n; i += 7) {
+            size_t k = t.n - i < 7 ? t.n - i : 7;
+            if (write(fds[1], t.b + i, k) != (ssize_t)k)
+                _exit(1);
+        }
+        _exit(0);
+    }
+    close(fds[1]);
+    ctrace_reader *r, *m;
+    CHECK(ctrace_reader_open_fd(fds[0], 0, &r) == 0);
+    CHECK(ctrace_reader_size(r) == -1);
+    CHECK(ctrace_reader_open_mem(t.b, t.n, 0, &m) == 0);
+    const struct ctrace_event *a, *b;
+    int ra, rb, n = 0;
+    do {
+        ra = ctrace_reader_next(r, &a);
+        rb = ctrace_reader_next(m, &b);
+        CHECK(ra == rb);
+        if (ra == 1 && rb == 1) {
+            CHECK(a->kind == b->kind && a->time == b->time && a->g == b->g && a->offset == b->offset);
+            n++;
+        }
+    } while (ra == 1 && rb == 1);
+    CHECK(n == 10);
+    ctrace_reader_close(r);
+    ctrace_reader_close(m);
+    close(fds[0]);
+    waitpid(pid, NULL, 0);
+}
+
+static void test_api(void)
+{
+    ctrace_reader_close(NULL);
+    ctrace_reader *r = (ctrace_reader *)1;
+    CHECK(ctrace_reader_open(NULL, 0, &r) == CTRACE_READER_EINVAL && r == NULL);
+    CHECK(ctrace_reader_open("/nonexistent/trace", 0, &r) == CTRACE_READER_EOPEN && r == NULL);
+    CHECK(ctrace_reader_open_fd(-1, 0, &r) == CTRACE_READER_EINVAL);
+    CHECK(ctrace_reader_next(NULL, NULL) == CTRACE_READER_EINVAL);
+    CHECK(strcmp(ctrace_reader_strerror(CTRACE_READER_EINVALID), "invalid trace") == 0);
+    CHECK(strcmp(ctrace_reader_strerror(12345), "unknown error") == 0);
+    CHECK(strcmp(ctrace_event_kind_name(CTRACE_EV_STATE_TRANSITION), "StateTransition") == 0);
+    CHECK(strcmp(ctrace_state_name(CTRACE_STATE_WAITING), "Waiting") == 0);
+    CHECK(strcmp(ctrace_event_kind_name((enum ctrace_event_kind)99), "Bad") == 0);
+    CHECK(ctrace_reader_version(NULL) == 0);
+    CHECK(ctrace_reader_error(NULL, NULL) == NULL);
+    CHECK(ctrace_reader_stack(NULL, 1, NULL) == 0);
+}
+
+int main(void)
+{
+    test_api();
+    test_valid();
+    test_invalid();
+    test_truncation();
+    test_pipe();
+    if (failures) {
+        fprintf(stderr, "%d check(s) failed\n", failures);
+        return 1;
+    }
+    printf("test_reader: all passed\n");
+    return 0;
+}
