@@ -1,0 +1,90 @@
+/*
+ * cond.c - condition variables: every wait is a block ("sync.Cond.Wait",
+ * CTRACE_BLOCK_COND).
+ *
+ * Invariants:
+ *  - A condition wait always blocks by definition (there is no try), so the
+ *    traced path is block / real wait / unblock.  The mutex re-acquisition
+ *    inside the real wait is part of the same block.
+ *  - glibc has two pthread_cond_* ABIs on x86-64 and i386: GLIBC_2.2.5 (the
+ *    LinuxThreads-compatible layout) and GLIBC_2.3.2 (NPTL, the default
+ *    every program built since 2003 links to).  dlsym(RTLD_NEXT) has been
+ *    known to return the old one, which corrupts a new-layout condvar; we
+ *    ask for GLIBC_2.3.2 explicitly with dlvsym.  Our own unversioned
+ *    definition also captures references to the old version: binaries
+ *    linked against GLIBC_2.2.5 condvars (pre-2003) are not supported.
+ *    On other architectures there is one version and plain dlsym is right.
+ *  - Return values (0, ETIMEDOUT, EINVAL...) and errno pass through.
+ */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <time.h>
+
+#include "interpose.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#define CT_COND_VERSION "GLIBC_2.3.2"
+#else
+#define CT_COND_VERSION NULL
+#endif
+
+CT_REAL_DECL(int, pthread_cond_wait, (pthread_cond_t *, pthread_mutex_t *));
+CT_REAL_DECL(int, pthread_cond_timedwait, (pthread_cond_t *, pthread_mutex_t *, const struct timespec *));
+CT_REAL_DECL(int, pthread_cond_clockwait, (pthread_cond_t *, pthread_mutex_t *, clockid_t, const struct timespec *));
+
+static void ct_cond_resolve(void)
+{
+    CT_REAL_V(pthread_cond_wait, CT_COND_VERSION);
+    CT_REAL(pthread_cond_wait); /* no such version: take the default */
+    CT_REAL_V(pthread_cond_timedwait, CT_COND_VERSION);
+    CT_REAL(pthread_cond_timedwait);
+    CT_REAL(pthread_cond_clockwait);
+}
+
+CT_EXPORT int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
+{
+    if (CT_UNLIKELY(!__atomic_load_n(&ct_real_pthread_cond_wait, __ATOMIC_RELAXED)))
+        ct_cond_resolve();
+    if (CT_UNLIKELY(!ct_real_pthread_cond_wait))
+        return EINVAL;
+    if (!ctrace_enabled_flag)
+        return ct_real_pthread_cond_wait(c, m);
+    ct_block(CTRACE_BLOCK_COND, NULL, CT_SKIP);
+    int r = ct_real_pthread_cond_wait(c, m);
+    ct_unblock();
+    return r;
+}
+
+CT_EXPORT int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, const struct timespec *ts)
+{
+    if (CT_UNLIKELY(!__atomic_load_n(&ct_real_pthread_cond_timedwait, __ATOMIC_RELAXED)))
+        ct_cond_resolve();
+    if (CT_UNLIKELY(!ct_real_pthread_cond_timedwait))
+        return EINVAL;
+    if (!ctrace_enabled_flag)
+        return ct_real_pthread_cond_timedwait(c, m, ts);
+    ct_block(CTRACE_BLOCK_COND, NULL, CT_SKIP);
+    int r = ct_real_pthread_cond_timedwait(c, m, ts);
+    ct_unblock();
+    return r;
+}
+
+CT_EXPORT int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clk,
+                                     const struct timespec *ts)
+{
+    if (CT_UNLIKELY(!__atomic_load_n(&ct_real_pthread_cond_clockwait, __ATOMIC_RELAXED)))
+        ct_cond_resolve();
+    if (CT_UNLIKELY(!ct_real_pthread_cond_clockwait))
+        return EINVAL;
+    if (!ctrace_enabled_flag)
+        return ct_real_pthread_cond_clockwait(c, m, clk, ts);
+    ct_block(CTRACE_BLOCK_COND, NULL, CT_SKIP);
+    int r = ct_real_pthread_cond_clockwait(c, m, clk, ts);
+    ct_unblock();
+    return r;
+}
+
+__attribute__((constructor(CT_CTOR_PRIO))) static void ct_cond_init(void)
+{
+    ct_cond_resolve();
+}

@@ -1,0 +1,98 @@
+/*
+ * interpose.h - shared plumbing of the LD_PRELOAD interposers.
+ *
+ * Every wrapper in src/interpose/ follows the same shape:
+ *
+ *     ret name(args) {
+ *         CT_REAL(name);                       // resolve the libc function
+ *         if (!ct_real_name) return FALLBACK;  // only inside dlsym bootstrap
+ *         if (!ctrace_enabled_flag) return ct_real_name(args);   // fast path
+ *         ... hook calls around ct_real_name(args) ...
+ *     }
+ *
+ * Invariants:
+ *  - A wrapper never calls an interposed function by its plain name: from
+ *    inside libctrace.so the plain name binds to our own wrapper.  It calls
+ *    the ct_real_* pointer, or a raw syscall.
+ *  - The real pointers are resolved eagerly by each file's constructor
+ *    (priority CT_CTOR_PRIO, before the runtime's constructor starts
+ *    tracing), lazily otherwise (code that runs before our constructors:
+ *    other libraries' constructors).  ct_dlsym() never recurses: while a
+ *    thread is inside dlsym, a nested call of ct_dlsym() returns NULL and
+ *    the wrapper takes its fallback (a raw syscall, a __pthread_* alias, or
+ *    an error return for calls that dlsym cannot possibly make).
+ *  - Nothing here changes errno on the untraced path; traced paths save and
+ *    restore errno around anything that could clobber it.
+ *  - Resolution happens outside signal handlers in practice (the
+ *    constructors resolve everything), so wrappers stay async-signal-safe
+ *    where the wrapped function is.
+ */
+#ifndef CTRACE_INTERPOSE_H
+#define CTRACE_INTERPOSE_H
+
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+
+#include <errno.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "ctrace.h"
+#include "hooks.h"
+
+#define CT_HIDDEN __attribute__((visibility("hidden")))
+#define CT_EXPORT __attribute__((visibility("default")))
+#define CT_LIKELY(x) __builtin_expect(!!(x), 1)
+#define CT_UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+/* Our constructors run before the runtime's (which may start tracing and
+ * create its writer thread through our pthread_create wrapper). */
+#define CT_CTOR_PRIO 101
+
+/* Frames of a wrapper to drop from captured stacks: the wrapper itself.
+ * Helpers that call a hook on behalf of a wrapper pass skip + 1. */
+#define CT_SKIP 1
+
+/* Returns the next definition of name after libctrace.so (RTLD_NEXT), of
+ * the given version if version is non-NULL; NULL if not found or if the
+ * calling thread is already inside ct_dlsym (bootstrap recursion). */
+CT_HIDDEN void *ct_dlsym(const char *name, const char *version);
+
+/* Declares the real-function pointer of a wrapper and resolves it. */
+#define CT_REAL_DECL(ret, name, params) static ret(*ct_real_##name) params
+#define CT_REAL_V(name, version)                                                   \
+    do {                                                                           \
+        if (CT_UNLIKELY(__atomic_load_n(&ct_real_##name, __ATOMIC_RELAXED) == NULL)) \
+            __atomic_store_n(&ct_real_##name,                                      \
+                             (__typeof__(ct_real_##name))ct_dlsym(#name, version), \
+                             __ATOMIC_RELAXED);                                    \
+    } while (0)
+#define CT_REAL(name) CT_REAL_V(name, NULL)
+
+/* The process id this image was started (or last forked) as, kept by an
+ * atfork child handler.  vfork does not run atfork handlers, so in a vfork
+ * child ct_raw_getpid() != ct_self_pid: exec and _exit wrappers use that to
+ * leave the parent's tracer state alone. */
+CT_HIDDEN extern pid_t ct_self_pid;
+CT_HIDDEN pid_t ct_raw_getpid(void);
+CT_HIDDEN int ct_in_vfork_child(void);
+
+/* fd type cache (fdcache.c). */
+enum { CT_FD_UNKNOWN = 0, CT_FD_SOCKET = 1, CT_FD_OTHER = 2 };
+CT_HIDDEN int ct_fd_type(int fd);
+CT_HIDDEN void ct_fd_set(int fd, int type);
+CT_HIDDEN void ct_fd_forget(int fd);
+
+/* Socket I/O for read/write/readv/writev on sockets (net.c). */
+struct iovec;
+CT_HIDDEN ssize_t ct_net_recv(int fd, void *buf, size_t len, int flags, int skip);
+CT_HIDDEN ssize_t ct_net_send(int fd, const void *buf, size_t len, int flags, int skip);
+CT_HIDDEN ssize_t ct_net_readv(int fd, const struct iovec *iov, int cnt, int skip);
+CT_HIDDEN ssize_t ct_net_writev(int fd, const struct iovec *iov, int cnt, int skip);
+
+/* Is the fd in non-blocking mode (O_NONBLOCK)?  One fcntl; only called on
+ * the would-block path. */
+CT_HIDDEN int ct_fd_nonblocking(int fd);
+
+#endif /* CTRACE_INTERPOSE_H */

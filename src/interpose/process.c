@@ -1,0 +1,265 @@
+/*
+ * process.c - exec and exit: the trace of this process image is finished
+ * before the image goes away.
+ *
+ *   execve, execv, execvp, execvpe, execl, execlp, execle, fexecve:
+ *       ct_before_exec() flushes and closes this image's trace; if exec
+ *       returns (it failed), ct_exec_failed() resumes tracing.
+ *   exit, _exit, _Exit: ct_process_exit() finishes the trace, then the real
+ *       function runs.
+ *
+ * Naming the next image's trace: the new image keeps our pid, so with the
+ * output pattern "x.%p.trace" it would reopen (and truncate) the file this
+ * image just finished.  The exec wrappers therefore pass the new image an
+ * edited CTRACE_OUTPUT: the first "%p" becomes "%p-1" (then "%p-2"...), or
+ * ".%p-1" is appended to a pattern without "%p".  The edit is made in a copy
+ * of the environment on our stack; the caller's environment is untouched.
+ * Environments of more than CT_ENV_MAX entries or values longer than
+ * CT_VAL_MAX are passed on unedited.
+ *
+ * vfork: we do not interpose vfork.  A vfork child shares our memory
+ * (including the tracer's per-thread state of the parent thread) but not
+ * our pid, and runs no atfork handler, so ct_in_vfork_child() tells it
+ * apart: exec and _exit in a vfork child call the real function and touch
+ * nothing else (finishing "our" trace there would finish the parent's).
+ * posix_spawn and system() use an internal vfork-like clone and an internal
+ * execve that never reach these wrappers; the spawned program is traced
+ * through the inherited environment, under its own pid.
+ *
+ * glibc's exec* functions call their execve internally (not through the
+ * PLT), so each is wrapped on its own; the l-variants build an argv on the
+ * stack and share the v-variants' code.
+ */
+#define _GNU_SOURCE
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "interpose.h"
+
+extern char **environ;
+
+CT_REAL_DECL(int, execve, (const char *, char *const[], char *const[]));
+CT_REAL_DECL(int, execvpe, (const char *, char *const[], char *const[]));
+CT_REAL_DECL(int, fexecve, (int, char *const[], char *const[]));
+CT_REAL_DECL(void, exit, (int));
+CT_REAL_DECL(void, _exit, (int));
+CT_REAL_DECL(void, _Exit, (int));
+
+__attribute__((constructor(CT_CTOR_PRIO))) static void ct_process_init(void)
+{
+    CT_REAL(execve);
+    CT_REAL(execvpe);
+    CT_REAL(fexecve);
+    CT_REAL(exit);
+    CT_REAL(_exit);
+    CT_REAL(_Exit);
+}
+
+#define CT_ENV_MAX 1024
+#define CT_VAL_MAX 4096
+static const char ct_out_var[] = "CTRACE_OUTPUT=";
+
+/* Writes the next image's CTRACE_OUTPUT assignment for value v into buf.
+ * Returns 0 if it does not fit. */
+static int ct_next_output(const char *v, char *buf, size_t cap)
+{
+    const char *p = strstr(v, "%p");
+    int n;
+    if (!p) {
+        n = snprintf(buf, cap, "%s%s.%%p-1", ct_out_var, v);
+    } else if (p[2] == '-' && p[3] >= '0' && p[3] <= '9') {
+        char *end;
+        unsigned long k = strtoul(p + 3, &end, 10);
+        n = snprintf(buf, cap, "%s%.*s%%p-%lu%s", ct_out_var, (int)(p - v), v, k + 1, end);
+    } else {
+        n = snprintf(buf, cap, "%s%.*s%%p-1%s", ct_out_var, (int)(p - v), v, p + 2);
+    }
+    return n > 0 && (size_t)n < cap;
+}
+
+enum ct_exec_how { CT_EXECVE, CT_EXECVPE, CT_FEXECVE };
+
+static int ct_exec_real(enum ct_exec_how how, const char *path, int fd, char *const argv[],
+                        char *const envp[])
+{
+    switch (how) {
+    case CT_EXECVE:
+        CT_REAL(execve);
+        if (ct_real_execve)
+            return ct_real_execve(path, argv, envp);
+        return (int)syscall(SYS_execve, path, argv, envp);
+    case CT_EXECVPE:
+        CT_REAL(execvpe);
+        if (ct_real_execvpe)
+            return ct_real_execvpe(path, argv, envp);
+        break;
+    case CT_FEXECVE:
+        CT_REAL(fexecve);
+        if (ct_real_fexecve)
+            return ct_real_fexecve(fd, argv, envp);
+        break;
+    }
+    errno = ENOSYS;
+    return -1;
+}
+
+static int ct_exec(enum ct_exec_how how, const char *path, int fd, char *const argv[],
+                   char *const envp[])
+{
+    if (ct_in_vfork_child())
+        return ct_exec_real(how, path, fd, argv, envp);
+
+    /* Find CTRACE_OUTPUT and count the environment. */
+    size_t n = 0, at = (size_t)-1;
+    if (envp) {
+        for (; envp[n]; n++)
+            if (at == (size_t)-1 && strncmp(envp[n], ct_out_var, sizeof ct_out_var - 1) == 0)
+                at = n;
+    }
+    int edit = at != (size_t)-1 && n <= CT_ENV_MAX;
+    char *newenv[edit ? n + 1 : 1];
+    char val[edit ? CT_VAL_MAX : 1];
+    if (edit && ct_next_output(envp[at] + sizeof ct_out_var - 1, val, sizeof val)) {
+        memcpy(newenv, envp, n * sizeof *newenv);
+        newenv[at] = val;
+        newenv[n] = NULL;
+        envp = newenv;
+    }
+
+    int traced = ctrace_enabled_flag;
+    if (traced)
+        ct_before_exec();
+    int r = ct_exec_real(how, path, fd, argv, envp);
+    if (traced) {
+        int saved = errno;
+        ct_exec_failed();
+        errno = saved;
+    }
+    return r;
+}
+
+CT_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
+{
+    return ct_exec(CT_EXECVE, path, -1, argv, envp);
+}
+
+CT_EXPORT int execv(const char *path, char *const argv[])
+{
+    return ct_exec(CT_EXECVE, path, -1, argv, environ);
+}
+
+CT_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
+{
+    return ct_exec(CT_EXECVPE, file, -1, argv, envp);
+}
+
+CT_EXPORT int execvp(const char *file, char *const argv[])
+{
+    return ct_exec(CT_EXECVPE, file, -1, argv, environ);
+}
+
+CT_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
+{
+    return ct_exec(CT_FEXECVE, NULL, fd, argv, envp);
+}
+
+/* execl, execlp, execle: collect the variadic list into an argv on the
+ * stack.  E2BIG for absurdly long lists (the kernel would refuse them). */
+#define CT_ARGV_MAX 4096
+
+#define CT_COLLECT_ARGS(first, ap, argv, argc)                          \
+    do {                                                                \
+        const char *a0_ = (first);                                      \
+        __asm__("" : "+r"(a0_)); /* declared nonnull; callers differ */ \
+        argv[0] = (char *)a0_;                                          \
+        argc = 1;                                                       \
+        if (a0_)                                                        \
+            while ((argv[argc] = va_arg(ap, char *)) != NULL) {         \
+                if (++argc >= CT_ARGV_MAX) {                            \
+                    va_end(ap);                                         \
+                    errno = E2BIG;                                      \
+                    return -1;                                          \
+                }                                                       \
+            }                                                           \
+    } while (0)
+
+CT_EXPORT int execl(const char *path, const char *arg, ...)
+{
+    char *argv[CT_ARGV_MAX + 1];
+    size_t argc;
+    va_list ap;
+    va_start(ap, arg);
+    CT_COLLECT_ARGS(arg, ap, argv, argc);
+    va_end(ap);
+    argv[argc] = NULL;
+    return ct_exec(CT_EXECVE, path, -1, argv, environ);
+}
+
+CT_EXPORT int execlp(const char *file, const char *arg, ...)
+{
+    char *argv[CT_ARGV_MAX + 1];
+    size_t argc;
+    va_list ap;
+    va_start(ap, arg);
+    CT_COLLECT_ARGS(arg, ap, argv, argc);
+    va_end(ap);
+    argv[argc] = NULL;
+    return ct_exec(CT_EXECVPE, file, -1, argv, environ);
+}
+
+CT_EXPORT int execle(const char *path, const char *arg, ...)
+{
+    char *argv[CT_ARGV_MAX + 1];
+    size_t argc;
+    va_list ap;
+    va_start(ap, arg);
+    CT_COLLECT_ARGS(arg, ap, argv, argc);
+    char *const *envp = va_arg(ap, char *const *);
+    va_end(ap);
+    argv[argc] = NULL;
+    return ct_exec(CT_EXECVE, path, -1, argv, envp);
+}
+
+/* ---------------------------------------------------------------- */
+/* exit                                                              */
+/* ---------------------------------------------------------------- */
+
+static void ct_exit_hook(void)
+{
+    if (ctrace_enabled_flag && !ct_in_vfork_child())
+        ct_process_exit();
+}
+
+CT_EXPORT void exit(int status)
+{
+    CT_REAL(exit);
+    ct_exit_hook();
+    if (CT_LIKELY(ct_real_exit != NULL))
+        ct_real_exit(status);
+    for (;;)
+        syscall(SYS_exit_group, status);
+}
+
+CT_EXPORT void _exit(int status)
+{
+    CT_REAL(_exit);
+    ct_exit_hook();
+    if (CT_LIKELY(ct_real__exit != NULL))
+        ct_real__exit(status);
+    for (;;)
+        syscall(SYS_exit_group, status);
+}
+
+CT_EXPORT void _Exit(int status)
+{
+    CT_REAL(_Exit);
+    ct_exit_hook();
+    if (CT_LIKELY(ct_real__Exit != NULL))
+        ct_real__Exit(status);
+    for (;;)
+        syscall(SYS_exit_group, status);
+}

@@ -1,0 +1,258 @@
+/*
+ * signal.c - a process killed by SIGTERM, SIGINT, SIGHUP or SIGPIPE with
+ * the default disposition still leaves a complete trace.
+ *
+ * How: at load, for each of those signals whose disposition is SIG_DFL
+ * (not SIG_IGN: nohup, background jobs keep theirs), we install our own
+ * handler.  On delivery it finishes the trace (ct_process_exit), restores
+ * SIG_DFL and re-raises the signal, so the process dies of the same signal
+ * and its parent sees the same wait status.
+ *
+ * The program must not notice.  sigaction, signal, bsd_signal, sysv_signal
+ * and __sysv_signal are interposed for those signals:
+ *  - setting SIG_DFL keeps (or reinstalls) our handler, and we remember the
+ *    mask and flags the program passed;
+ *  - setting a handler or SIG_IGN installs it for real (we step aside);
+ *  - querying reports SIG_DFL (with the remembered mask and flags) while our
+ *    handler stands in for it.
+ * Not covered: the raw rt_sigaction syscall and /proc/self/status (SigCgt)
+ * show our handler.  exec resets caught signals to SIG_DFL, which is what
+ * the program believed anyway; the next image installs its own stand-in.
+ *
+ * Invariants:
+ *  - The bookkeeping is updated with every signal blocked and a spin lock
+ *    held, so a handler that calls sigaction cannot deadlock against the
+ *    thread it interrupted, and two threads cannot interleave updates.
+ *  - The handler preserves errno; it skips ct_process_exit in a vfork child
+ *    (not our trace) and on a thread that is inside the tracer (its locks
+ *    may be held by the interrupted code): the trace then ends at its last
+ *    complete generation, as after SIGKILL.
+ *  - SIGPROF and timers are the program's own: the runtime's CPU profiler
+ *    chains to a SIGPROF handler the program installs (docs/RUN.md).
+ */
+#define _GNU_SOURCE
+#include <signal.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "interpose.h"
+
+CT_REAL_DECL(int, sigaction, (int, const struct sigaction *, struct sigaction *));
+CT_REAL_DECL(sighandler_t, signal, (int, sighandler_t));
+CT_REAL_DECL(sighandler_t, sysv_signal, (int, sighandler_t));
+
+static const int ct_managed[] = {SIGHUP, SIGINT, SIGTERM, SIGPIPE};
+#define CT_NMANAGED (sizeof ct_managed / sizeof ct_managed[0])
+
+/* Per managed signal: is our handler standing in for the program's
+ * SIG_DFL, and what SIG_DFL action did the program last set or have. */
+static int ct_owned[CT_NMANAGED];
+static struct sigaction ct_dfl_act[CT_NMANAGED];
+static int ct_sig_lock;
+
+static int ct_slot(int sig)
+{
+    for (unsigned i = 0; i < CT_NMANAGED; i++)
+        if (ct_managed[i] == sig)
+            return (int)i;
+    return -1;
+}
+
+static int ct_real_sigaction_call(int sig, const struct sigaction *a, struct sigaction *o)
+{
+    CT_REAL(sigaction);
+    if (CT_LIKELY(ct_real_sigaction != NULL))
+        return ct_real_sigaction(sig, a, o);
+    errno = ENOSYS; /* only inside dlsym; it never touches signals */
+    return -1;
+}
+
+static inline void ct_cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
+static void ct_lock(sigset_t *old)
+{
+    sigset_t all;
+    sigfillset(&all);
+    syscall(SYS_rt_sigprocmask, SIG_BLOCK, &all, old, (size_t)(_NSIG / 8));
+    while (__atomic_exchange_n(&ct_sig_lock, 1, __ATOMIC_ACQUIRE))
+        while (__atomic_load_n(&ct_sig_lock, __ATOMIC_RELAXED))
+            ct_cpu_relax();
+}
+
+static void ct_unlock(const sigset_t *old)
+{
+    __atomic_store_n(&ct_sig_lock, 0, __ATOMIC_RELEASE);
+    syscall(SYS_rt_sigprocmask, SIG_SETMASK, old, NULL, (size_t)(_NSIG / 8));
+}
+
+static void ct_fatal_handler(int sig)
+{
+    int saved = errno;
+    if (ctrace_enabled_flag && !ct_in_vfork_child() && !ct_in_tracer())
+        ct_process_exit();
+
+    struct sigaction dfl;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    ct_real_sigaction_call(sig, &dfl, NULL);
+    /* Re-raise on this thread and let it through: the default action
+     * (termination) happens as soon as the signal is unblocked. */
+    syscall(SYS_tgkill, ct_raw_getpid(), syscall(SYS_gettid), sig);
+    sigset_t one;
+    sigemptyset(&one);
+    sigaddset(&one, sig);
+    syscall(SYS_rt_sigprocmask, SIG_UNBLOCK, &one, NULL, (size_t)(_NSIG / 8));
+    /* Still alive: someone changed the disposition meanwhile.  Give the
+     * program back what it believed it had and carry on. */
+    errno = saved;
+}
+
+static void ct_our_action(struct sigaction *a)
+{
+    memset(a, 0, sizeof *a);
+    a->sa_handler = ct_fatal_handler;
+    sigemptyset(&a->sa_mask);
+    a->sa_flags = SA_RESTART;
+}
+
+static int ct_is_default(const struct sigaction *a)
+{
+    return a->sa_handler == SIG_DFL; /* SIG_DFL is 0 in either union member */
+}
+
+/* sigaction for a managed signal (slot i). */
+static int ct_managed_sigaction(int i, int sig, const struct sigaction *act, struct sigaction *old)
+{
+    sigset_t mask;
+    struct sigaction prev, ours;
+    int r = 0;
+    ct_lock(&mask);
+    int was_owned = ct_owned[i];
+    struct sigaction was_dfl = ct_dfl_act[i];
+    if (act) {
+        if (ct_is_default(act)) {
+            if (!was_owned) {
+                ct_our_action(&ours);
+                r = ct_real_sigaction_call(sig, &ours, &prev);
+            }
+            if (r == 0) {
+                ct_owned[i] = 1;
+                ct_dfl_act[i] = *act;
+            }
+        } else {
+            r = ct_real_sigaction_call(sig, act, &prev);
+            if (r == 0)
+                ct_owned[i] = 0;
+        }
+    } else if (!was_owned) {
+        r = ct_real_sigaction_call(sig, NULL, &prev);
+    }
+    int e = errno;
+    ct_unlock(&mask);
+    if (r == 0 && old)
+        *old = was_owned ? was_dfl : prev;
+    errno = e;
+    return r;
+}
+
+CT_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+    int i = ct_slot(sig);
+    if (CT_LIKELY(i < 0))
+        return ct_real_sigaction_call(sig, act, old);
+    return ct_managed_sigaction(i, sig, act, old);
+}
+
+CT_EXPORT int __sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+    return sigaction(sig, act, old);
+}
+
+/* signal() family for a managed signal: glibc's own definitions, expressed
+ * through our sigaction. */
+static sighandler_t ct_managed_signal(int i, int sig, sighandler_t h, int flags, int mask_self)
+{
+    struct sigaction a, o;
+    if (h == SIG_ERR) {
+        errno = EINVAL;
+        return SIG_ERR;
+    }
+    memset(&a, 0, sizeof a);
+    a.sa_handler = h;
+    sigemptyset(&a.sa_mask);
+    if (mask_self)
+        sigaddset(&a.sa_mask, sig);
+    a.sa_flags = flags;
+    if (ct_managed_sigaction(i, sig, &a, &o) != 0)
+        return SIG_ERR;
+    return o.sa_handler;
+}
+
+CT_EXPORT sighandler_t signal(int sig, sighandler_t h)
+{
+    int i = ct_slot(sig);
+    if (CT_LIKELY(i < 0)) {
+        CT_REAL(signal);
+        if (CT_UNLIKELY(!ct_real_signal)) {
+            errno = ENOSYS;
+            return SIG_ERR;
+        }
+        return ct_real_signal(sig, h);
+    }
+    return ct_managed_signal(i, sig, h, SA_RESTART, 1); /* BSD semantics, as glibc */
+}
+
+CT_EXPORT sighandler_t bsd_signal(int sig, sighandler_t h)
+{
+    return signal(sig, h);
+}
+
+CT_EXPORT sighandler_t sysv_signal(int sig, sighandler_t h)
+{
+    int i = ct_slot(sig);
+    if (CT_LIKELY(i < 0)) {
+        CT_REAL(sysv_signal);
+        if (CT_UNLIKELY(!ct_real_sysv_signal)) {
+            errno = ENOSYS;
+            return SIG_ERR;
+        }
+        return ct_real_sysv_signal(sig, h);
+    }
+    return ct_managed_signal(i, sig, h, SA_RESETHAND | SA_NODEFER, 0);
+}
+
+CT_EXPORT sighandler_t __sysv_signal(int sig, sighandler_t h)
+{
+    return sysv_signal(sig, h);
+}
+
+__attribute__((constructor(CT_CTOR_PRIO))) static void ct_signal_init(void)
+{
+    CT_REAL(sigaction);
+    CT_REAL(signal);
+    CT_REAL(sysv_signal);
+    for (unsigned i = 0; i < CT_NMANAGED; i++) {
+        struct sigaction cur;
+        sigset_t mask;
+        ct_lock(&mask);
+        if (ct_real_sigaction_call(ct_managed[i], NULL, &cur) == 0 && ct_is_default(&cur) &&
+            !ct_owned[i]) {
+            struct sigaction ours;
+            ct_our_action(&ours);
+            if (ct_real_sigaction_call(ct_managed[i], &ours, NULL) == 0) {
+                ct_owned[i] = 1;
+                ct_dfl_act[i] = cur;
+            }
+        }
+        ct_unlock(&mask);
+    }
+}
