@@ -446,8 +446,9 @@ static int deliver(struct ctrace_reader *r, struct rev *v, const struct ctrace_e
                                (unsigned long long)v->args[str[i] - 1], rspec_name(v->typ, nb));
         }
     }
+    /* Go's int64 arithmetic wraps; unsigned keeps C defined. */
     if (v->time <= r->last_ts)
-        v->time = r->last_ts + 1;
+        v->time = (int64_t)((uint64_t)r->last_ts + 1);
     r->last_ts = v->time;
     if (v->typ == RT_SYNC)
         v->raw = r->last_raw;
@@ -457,7 +458,7 @@ static int deliver(struct ctrace_reader *r, struct rev *v, const struct ctrace_e
         r->have_first = 1;
         r->first_ts = v->time;
     }
-    r->ev.since_start = v->time - r->first_ts;
+    r->ev.since_start = (int64_t)((uint64_t)v->time - (uint64_t)r->first_ts);
     r->nevents++;
     *out = &r->ev;
     return 1;
