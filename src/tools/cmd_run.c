@@ -1,0 +1,536 @@
+/*
+ * cmd_run.c - `ctrace run`: run a program with libctrace preloaded.
+ *
+ *   ctrace run [-o PATTERN] [--cpu-hz N] [--period D] [--stacks MODE]
+ *              [--mem SIZE] [-q] [--] PROG [ARGS...]
+ *
+ * The program is started with LD_PRELOAD=<libctrace.so> (prepended to any
+ * existing LD_PRELOAD) and CTRACE_OUTPUT=<absolute pattern>; the library's
+ * constructor starts tracing to the pattern with "%p" replaced by the pid,
+ * and every process the program forks or execs writes a file of its own
+ * (see docs/RUN.md).  Settings travel as CTRACE_CPU_HZ, CTRACE_PERIOD,
+ * CTRACE_STACKS, CTRACE_MEM.
+ *
+ * Invariants (the caller must not be able to tell ctrace is there):
+ *  - stdin, stdout and stderr are inherited untouched; ctrace writes only
+ *    to stderr, and only after the program ended (the trace paths, unless
+ *    -q) or when it cannot start the program.
+ *  - The exit status is the program's: its exit code, or death by the same
+ *    signal (ctrace restores the default action and re-raises it on itself;
+ *    core dumps of ctrace itself are suppressed).
+ *  - SIGINT, SIGTERM, SIGHUP sent to ctrace by another process are
+ *    forwarded to the program; the same signals from the terminal already
+ *    reach the program (same process group) and are not sent twice.
+ *    Signals ctrace found ignored stay ignored, in ctrace and the program.
+ *  - ctrace's own failures exit with 125 (bad usage, library not found),
+ *    126 (program found but not executable), 127 (program not found), as
+ *    env(1), nice(1) and timeout(1) do.
+ *  - The program is exec'd with a raw execve after our own PATH search, so
+ *    the interposers (linked into this tool through libctrace) never edit
+ *    the child's CTRACE_OUTPUT on the way.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "commands.h"
+
+extern char **environ;
+
+/* Present when the tool is linked with libctrace: lets us find the very
+ * library we were linked against. */
+extern const char *ctrace_version(void) __attribute__((weak));
+
+#define RUN_EXIT_USAGE 125
+#define RUN_EXIT_NOEXEC 126
+#define RUN_EXIT_NOTFOUND 127
+
+static void run_usage(FILE *f)
+{
+    fputs("usage: ctrace run [options] [--] PROG [ARGS...]\n"
+          "Runs PROG with the tracer preloaded; writes one trace per process.\n"
+          "  -o, --output PATTERN  trace file; %p is replaced by the pid\n"
+          "                        (default: PROG.%p.trace in the current directory)\n"
+          "      --cpu-hz N        CPU samples per second per thread, 0 = off (default 100)\n"
+          "      --period D        generation length, e.g. 1s, 500ms (default 1s)\n"
+          "      --stacks MODE     none | fp | unwind (default fp)\n"
+          "      --mem SIZE        cap on buffered trace data, e.g. 64M (default 64M)\n"
+          "  -q, --quiet           do not print the trace file names at the end\n"
+          "Environment: CTRACE_LIB overrides the path of libctrace.so.\n"
+          "See docs/RUN.md.\n",
+          f);
+}
+
+/* ---------------------------------------------------------------- */
+/* Option values                                                     */
+/* ---------------------------------------------------------------- */
+
+static int parse_uint(const char *s)
+{
+    if (!*s)
+        return 0;
+    for (const char *p = s; *p; p++)
+        if (*p < '0' || *p > '9')
+            return 0;
+    return strlen(s) < 10;
+}
+
+/* 500ms, 1s, 2m, 100us, 1000000ns, or plain seconds. */
+static int parse_duration(const char *s)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || errno || v <= 0)
+        return 0;
+    return !*end || !strcmp(end, "ns") || !strcmp(end, "us") || !strcmp(end, "ms") ||
+           !strcmp(end, "s") || !strcmp(end, "m");
+}
+
+/* 64M, 1G, 512K, or bytes. */
+static int parse_size(const char *s)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (end == s || errno || v == 0)
+        return 0;
+    return !*end || (strchr("kKmMgG", *end) && (!end[1] || ((end[1] == 'B' || end[1] == 'b') && !end[2]) ||
+                                                 (end[1] == 'i' && end[2] == 'B' && !end[3])));
+}
+
+/* ---------------------------------------------------------------- */
+/* Finding libctrace.so                                              */
+/* ---------------------------------------------------------------- */
+
+static int is_file(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* Writes the absolute path of libctrace.so to out.  Order: CTRACE_LIB, the
+ * library this tool is linked with, then relative to the executable:
+ * same directory, ../runtime (build tree: src/tools -> src/runtime),
+ * ../lib, ../lib64, ../lib/<multiarch> (installs). */
+static int find_library(char *out, size_t cap)
+{
+    const char *env = getenv("CTRACE_LIB");
+    if (env && *env) {
+        if (!is_file(env)) {
+            fprintf(stderr, "ctrace run: CTRACE_LIB=%s: no such file\n", env);
+            return -1;
+        }
+        if (!realpath(env, out))
+            snprintf(out, cap, "%s", env);
+        return 0;
+    }
+    if (ctrace_version) {
+        Dl_info info;
+        if (dladdr((void *)ctrace_version, &info) && info.dli_fname && info.dli_fname[0] == '/' &&
+            realpath(info.dli_fname, out))
+            return 0;
+    }
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = 0;
+        char *slash = strrchr(exe, '/');
+        if (slash)
+            *slash = 0;
+        static const char *const rel[] = {
+            "libctrace.so", "../runtime/libctrace.so", "../src/runtime/libctrace.so",
+            "../lib/libctrace.so", "../lib64/libctrace.so",
+#if defined(__x86_64__)
+            "../lib/x86_64-linux-gnu/libctrace.so",
+#elif defined(__aarch64__)
+            "../lib/aarch64-linux-gnu/libctrace.so",
+#endif
+        };
+        for (size_t i = 0; i < sizeof rel / sizeof rel[0]; i++) {
+            char cand[PATH_MAX + 64];
+            snprintf(cand, sizeof cand, "%s/%s", exe, rel[i]);
+            if (is_file(cand) && realpath(cand, out))
+                return 0;
+        }
+    }
+    fprintf(stderr, "ctrace run: cannot find libctrace.so next to %s; set CTRACE_LIB\n",
+            n > 0 ? exe : "the ctrace executable");
+    return -1;
+}
+
+/* ---------------------------------------------------------------- */
+/* Environment for the program                                       */
+/* ---------------------------------------------------------------- */
+
+/* LD_PRELOAD = lib [+ existing entries other than lib]. */
+static int set_preload(const char *lib)
+{
+    if (strpbrk(lib, " :")) {
+        fprintf(stderr, "ctrace run: the path of libctrace.so (%s) contains a space or colon, "
+                        "which LD_PRELOAD cannot express\n", lib);
+        return -1;
+    }
+    const char *old = getenv("LD_PRELOAD");
+    size_t cap = strlen(lib) + (old ? strlen(old) : 0) + 2;
+    char *v = malloc(cap);
+    if (!v)
+        return -1;
+    strcpy(v, lib);
+    if (old) {
+        char *copy = strdup(old), *save = NULL;
+        for (char *tok = copy ? strtok_r(copy, " :", &save) : NULL; tok; tok = strtok_r(NULL, " :", &save)) {
+            if (strcmp(tok, lib) == 0)
+                continue;
+            strcat(v, ":");
+            strcat(v, tok);
+        }
+        free(copy);
+    }
+    int r = setenv("LD_PRELOAD", v, 1);
+    free(v);
+    return r;
+}
+
+/* ---------------------------------------------------------------- */
+/* Starting the program                                              */
+/* ---------------------------------------------------------------- */
+
+/* execve(path) or, without a slash, each PATH entry in turn (as execvp,
+ * including ENOEXEC -> /bin/sh).  Raw syscalls: see the header comment. */
+static int exec_program(const char *file, char **argv)
+{
+    if (strchr(file, '/')) {
+        syscall(SYS_execve, file, argv, environ);
+    } else {
+        const char *path = getenv("PATH");
+        if (!path)
+            path = "/usr/local/bin:/usr/bin:/bin";
+        int saw_eacces = 0;
+        const char *p = path;
+        for (;;) {
+            const char *colon = strchr(p, ':');
+            size_t len = colon ? (size_t)(colon - p) : strlen(p);
+            char cand[PATH_MAX];
+            if (len == 0)
+                snprintf(cand, sizeof cand, "%s", file);
+            else
+                snprintf(cand, sizeof cand, "%.*s/%s", (int)len, p, file);
+            syscall(SYS_execve, cand, argv, environ);
+            if (errno == EACCES)
+                saw_eacces = 1;
+            else if (errno == ENOEXEC) {
+                /* A script without #!: run it with the shell, as execvp. */
+                int argc = 0;
+                while (argv[argc])
+                    argc++;
+                char **sh = calloc((size_t)argc + 2, sizeof *sh);
+                if (sh) {
+                    sh[0] = "/bin/sh";
+                    sh[1] = cand;
+                    for (int i = 1; i <= argc; i++)
+                        sh[i + 1] = argv[i];
+                    syscall(SYS_execve, "/bin/sh", sh, environ);
+                }
+                return -1;
+            } else if (errno != ENOENT && errno != ENOTDIR) {
+                return -1;
+            }
+            if (!colon)
+                break;
+            p = colon + 1;
+        }
+        errno = saw_eacces ? EACCES : ENOENT;
+    }
+    return -1;
+}
+
+static const int fwd_sigs[] = {SIGINT, SIGTERM, SIGHUP};
+#define NFWD (sizeof fwd_sigs / sizeof fwd_sigs[0])
+static struct sigaction orig_act[NFWD];
+static volatile pid_t child_pid;
+
+static void forward_signal(int sig, siginfo_t *si, void *uc)
+{
+    (void)uc;
+    /* SI_KERNEL: from the terminal; the program, in our process group,
+     * got it already.  Anything sent to us alone is passed on. */
+    if (si && si->si_code == SI_KERNEL)
+        return;
+    int e = errno;
+    if (child_pid > 0)
+        kill(child_pid, sig);
+    errno = e;
+}
+
+/* ---------------------------------------------------------------- */
+/* Reporting the trace files                                         */
+/* ---------------------------------------------------------------- */
+
+/* Prints the files the run produced: the pattern expanded with the
+ * program's pid first, then any other file matching the pattern (children,
+ * exec'd images: "%p" then digits and '-') written since the start. */
+static void report_traces(const char *shown, const char *abs, pid_t pid, time_t start)
+{
+    const char *pp = strstr(abs, "%p");
+    if (!pp) {
+        if (is_file(abs))
+            fprintf(stderr, "ctrace: trace written to %s\n", shown);
+        else
+            fprintf(stderr, "ctrace: no trace was written to %s\n", shown);
+        return;
+    }
+    char main_path[PATH_MAX];
+    snprintf(main_path, sizeof main_path, "%.*s%d%s", (int)(pp - abs), abs, (int)pid, pp + 2);
+    const char *spp = strstr(shown, "%p");
+    int found = 0;
+    if (is_file(main_path)) {
+        fprintf(stderr, "ctrace: trace written to %.*s%d%s\n", (int)(spp - shown), shown, (int)pid,
+                spp + 2);
+        found = 1;
+    }
+
+    /* Other processes: same directory, same prefix and suffix. */
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%.*s", (int)(pp - abs), abs);
+    char *slash = strrchr(dir, '/');
+    const char *prefix;
+    if (slash) {
+        *slash = 0;
+        prefix = abs + (slash - dir) + 1;
+    } else {
+        snprintf(dir, sizeof dir, ".");
+        prefix = abs;
+    }
+    size_t plen = (size_t)(pp - prefix);
+    const char *suffix = pp + 2;
+    if (strchr(suffix, '/'))
+        return;
+    size_t slen = strlen(suffix);
+    DIR *d = opendir(dir[0] ? dir : "/");
+    if (!d)
+        return;
+    struct dirent *de;
+    int others = 0;
+    while ((de = readdir(d)) != NULL) {
+        const char *n = de->d_name;
+        size_t nl = strlen(n);
+        if (nl <= plen + slen || strncmp(n, prefix, plen) || strcmp(n + nl - slen, suffix))
+            continue;
+        const char *mid = n + plen;
+        size_t ml = nl - plen - slen;
+        int ok = mid[0] >= '0' && mid[0] <= '9';
+        for (size_t i = 0; ok && i < ml; i++)
+            ok = (mid[i] >= '0' && mid[i] <= '9') || mid[i] == '-' || mid[i] == '.';
+        char full[PATH_MAX * 2];
+        snprintf(full, sizeof full, "%s/%s", dir, n);
+        struct stat st;
+        if (!ok || strcmp(full, main_path) == 0 || stat(full, &st) != 0 || st.st_mtime < start)
+            continue;
+        if (others++ == 0)
+            fprintf(stderr, "ctrace: traces of other processes of the run:\n");
+        fprintf(stderr, "ctrace:   %.*s%.*s%s\n", (int)(spp - shown), shown, (int)ml, mid, spp + 2);
+    }
+    closedir(d);
+    if (!found && !others)
+        fprintf(stderr, "ctrace: no trace was written (pattern %s)\n", shown);
+}
+
+/* ---------------------------------------------------------------- */
+/* The command                                                       */
+/* ---------------------------------------------------------------- */
+
+int cmd_run(int argc, char **argv)
+{
+    const char *output = NULL, *cpu_hz = NULL, *period = NULL, *stacks = NULL, *mem = NULL;
+    int quiet = 0, i = 1;
+
+    for (; i < argc; i++) {
+        const char *a = argv[i];
+        const char *val = NULL;
+#define OPT_VALUE(longname)                                                         \
+        (strncmp(a, longname "=", sizeof longname) == 0 ? (val = a + sizeof longname) \
+         : (strcmp(a, longname) == 0 && i + 1 < argc) ? (val = argv[++i])           \
+                                                       : NULL)
+        if (strcmp(a, "--") == 0) {
+            i++;
+            break;
+        }
+        if (a[0] != '-' || a[1] == 0)
+            break;
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            run_usage(stdout);
+            return 0;
+        } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
+            quiet = 1;
+        } else if (strcmp(a, "-o") == 0 && i + 1 < argc) {
+            output = argv[++i];
+        } else if (strncmp(a, "-o", 2) == 0 && a[2]) {
+            output = a + 2;
+        } else if (OPT_VALUE("--output")) {
+            output = val;
+        } else if (OPT_VALUE("--cpu-hz")) {
+            cpu_hz = val;
+        } else if (OPT_VALUE("--period")) {
+            period = val;
+        } else if (OPT_VALUE("--stacks")) {
+            stacks = val;
+        } else if (OPT_VALUE("--mem")) {
+            mem = val;
+        } else {
+            fprintf(stderr, "ctrace run: unknown option or missing value: %s\n", a);
+            run_usage(stderr);
+            return RUN_EXIT_USAGE;
+        }
+#undef OPT_VALUE
+    }
+    if (i >= argc) {
+        fprintf(stderr, "ctrace run: no program given\n");
+        run_usage(stderr);
+        return RUN_EXIT_USAGE;
+    }
+    char **prog_argv = argv + i;
+    const char *prog = prog_argv[0];
+
+    if (cpu_hz && !parse_uint(cpu_hz)) {
+        fprintf(stderr, "ctrace run: --cpu-hz: not a number: %s\n", cpu_hz);
+        return RUN_EXIT_USAGE;
+    }
+    if (period && !parse_duration(period)) {
+        fprintf(stderr, "ctrace run: --period: not a duration (e.g. 1s, 500ms): %s\n", period);
+        return RUN_EXIT_USAGE;
+    }
+    if (stacks && strcmp(stacks, "none") && strcmp(stacks, "fp") && strcmp(stacks, "unwind")) {
+        fprintf(stderr, "ctrace run: --stacks: expected none, fp or unwind: %s\n", stacks);
+        return RUN_EXIT_USAGE;
+    }
+    if (mem && !parse_size(mem)) {
+        fprintf(stderr, "ctrace run: --mem: not a size (e.g. 64M): %s\n", mem);
+        return RUN_EXIT_USAGE;
+    }
+
+    /* Output pattern: as shown to the user, and absolute for the program
+     * (which may change directory). */
+    char shown[PATH_MAX], abs[PATH_MAX * 2];
+    if (output) {
+        snprintf(shown, sizeof shown, "%s", output);
+    } else {
+        const char *base = strrchr(prog, '/');
+        snprintf(shown, sizeof shown, "%s.%%p.trace", base ? base + 1 : prog);
+    }
+    if (shown[0] == '/') {
+        snprintf(abs, sizeof abs, "%s", shown);
+    } else {
+        char cwd[PATH_MAX];
+        if (!getcwd(cwd, sizeof cwd)) {
+            perror("ctrace run: getcwd");
+            return RUN_EXIT_USAGE;
+        }
+        snprintf(abs, sizeof abs, "%s/%s", cwd, shown);
+    }
+
+    char lib[PATH_MAX];
+    if (find_library(lib, sizeof lib) != 0)
+        return RUN_EXIT_USAGE;
+    if (set_preload(lib) != 0 || setenv("CTRACE_OUTPUT", abs, 1) != 0 ||
+        (cpu_hz && setenv("CTRACE_CPU_HZ", cpu_hz, 1)) || (period && setenv("CTRACE_PERIOD", period, 1)) ||
+        (stacks && setenv("CTRACE_STACKS", stacks, 1)) || (mem && setenv("CTRACE_MEM", mem, 1))) {
+        perror("ctrace run: setting the environment");
+        return RUN_EXIT_USAGE;
+    }
+
+    /* Forwarding handlers, installed before fork so no signal is lost; the
+     * child puts the original dispositions back before exec. */
+    for (size_t k = 0; k < NFWD; k++) {
+        sigaction(fwd_sigs[k], NULL, &orig_act[k]);
+        if (orig_act[k].sa_handler == SIG_IGN)
+            continue;
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_sigaction = forward_signal;
+        sa.sa_flags = SA_SIGINFO | SA_RESTART;
+        sigemptyset(&sa.sa_mask);
+        sigaction(fwd_sigs[k], &sa, NULL);
+    }
+
+    /* The child reports an exec failure through a close-on-exec pipe. */
+    int errpipe[2];
+    if (pipe2(errpipe, O_CLOEXEC) != 0) {
+        perror("ctrace run: pipe");
+        return RUN_EXIT_USAGE;
+    }
+    fflush(NULL);
+    time_t start = time(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        perror("ctrace run: fork");
+        return RUN_EXIT_USAGE;
+    }
+    if (pid == 0) {
+        for (size_t k = 0; k < NFWD; k++)
+            sigaction(fwd_sigs[k], &orig_act[k], NULL);
+        close(errpipe[0]);
+        exec_program(prog, prog_argv);
+        int e = errno;
+        (void)!write(errpipe[1], &e, sizeof e);
+        _exit(e == ENOENT ? RUN_EXIT_NOTFOUND : RUN_EXIT_NOEXEC);
+    }
+    child_pid = pid;
+    close(errpipe[1]);
+    int exec_errno = 0;
+    ssize_t got;
+    do
+        got = read(errpipe[0], &exec_errno, sizeof exec_errno);
+    while (got < 0 && errno == EINTR);
+    close(errpipe[0]);
+
+    int status;
+    pid_t w;
+    do
+        w = waitpid(pid, &status, 0);
+    while (w < 0 && errno == EINTR);
+    if (w < 0) {
+        perror("ctrace run: waitpid");
+        return RUN_EXIT_USAGE;
+    }
+    if (got == (ssize_t)sizeof exec_errno) {
+        fprintf(stderr, "ctrace run: %s: %s\n", prog, strerror(exec_errno));
+        return exec_errno == ENOENT ? RUN_EXIT_NOTFOUND : RUN_EXIT_NOEXEC;
+    }
+
+    if (!quiet)
+        report_traces(shown, abs, pid, start);
+    fflush(stderr);
+
+    if (WIFSIGNALED(status)) {
+        int sig = WTERMSIG(status);
+        /* Die the same way.  No core file of ctrace itself. */
+        struct rlimit no_core = {0, 0};
+        setrlimit(RLIMIT_CORE, &no_core);
+        struct sigaction dfl;
+        memset(&dfl, 0, sizeof dfl);
+        dfl.sa_handler = SIG_DFL;
+        sigaction(sig, &dfl, NULL);
+        sigset_t one;
+        sigemptyset(&one);
+        sigaddset(&one, sig);
+        sigprocmask(SIG_UNBLOCK, &one, NULL);
+        raise(sig);
+        return 128 + sig; /* a signal whose default is not to terminate */
+    }
+    return WIFEXITED(status) ? WEXITSTATUS(status) : RUN_EXIT_USAGE;
+}
