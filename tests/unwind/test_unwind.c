@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <time.h>
 #include <ucontext.h>
 #include <unistd.h>
 
@@ -262,7 +263,10 @@ static void on_vtalrm(int sig, siginfo_t *si, void *uc)
 __attribute__((noinline)) static unsigned long busy_fp(void)
 {
     unsigned long x = 1;
-    while (sig_hits < 20)
+    struct timespec t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    /* clock_gettime also lets TSan deliver the signals it defers. */
+    while (sig_hits < 20 && clock_gettime(CLOCK_MONOTONIC, &t) == 0 && t.tv_sec - t0.tv_sec < 5)
         for (int i = 0; i < 1000; i++)
             x = x * 6364136223846793005ul + 1442695040888963407ul;
     NO_TAIL(x);
