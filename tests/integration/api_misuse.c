@@ -282,10 +282,13 @@ int main(void)
           "distinct error strings");
     CHECK(ctrace_strerror(-12345) != NULL, "ctrace_strerror(unknown) = \"%s\"", ctrace_strerror(-12345));
 
+    t_phase("checks while off", 20);
     off_checks("before any trace");
     config_checks();
+    t_phase("writer-level misuse", 30);
     writer_level();
     off_checks("after a writer-level trace");
+    t_phase("runtime level, two readers", 30);
     two_readers();
     off_checks("after a runtime-level trace");
     return t_finish();

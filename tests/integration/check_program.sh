@@ -77,7 +77,7 @@ sigkill)
     check "the child started tracing" grep -q tracing child.out
     sleep 1.2
     kill -KILL $pid 2>/dev/null
-    wait $pid; rc=$?
+    { wait $pid; } 2>/dev/null; rc=$?
     expect eq 137 "child's exit status (killed by SIGKILL)" "$rc"
     [ -s child.err ] && { echo "--- child stderr:"; tail -n 20 child.err; }
     check "the killed child left a trace" test -s "$t"

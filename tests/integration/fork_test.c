@@ -34,6 +34,7 @@ static void *background(void *arg)
 
 static int child(void)
 {
+    t_phase("child", 20);
     /* Everything here happens in the child, on its only thread. */
     for (int i = 0; i < 50; i++) {
         ctrace_task t = ctrace_task_begin(0, "child-task");
@@ -72,6 +73,7 @@ static int child(void)
 
 int main(void)
 {
+    t_phase("parent", 40);
     ctrace_config cfg;
     ctrace_config_init(&cfg);
     cfg.period_ns = 50ull * 1000 * 1000;

@@ -84,6 +84,7 @@ int main(int argc, char **argv)
     double seconds = argc > 1 ? atof(argv[1]) : 8;
     int rounds = argc > 2 ? atoi(argv[2]) : 30;
 
+    t_phase("start/stop rounds", (unsigned)seconds + 60);
     ctrace_config cfg;
     ctrace_config_init(&cfg);
     cfg.period_ns = 30ull * 1000 * 1000; /* generations advance while threads come and go */
@@ -134,6 +135,7 @@ int main(int argc, char **argv)
         if (r % 2)
             t_sleep_ms(5);
     }
+    t_phase("joining the spawner threads", 30);
     atomic_store(&stop_spawning, 1);
     for (int i = 0; i < NSPAWNERS; i++)
         pthread_join(sp[i], NULL);

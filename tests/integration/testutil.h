@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <time.h>
+#include <unistd.h>
 
 static int t_checks, t_failed;
 
@@ -48,6 +50,28 @@ static inline void t_sleep_ms(long ms)
 {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
     nanosleep(&ts, NULL);
+}
+
+/* Watchdog: t_phase("what", seconds) names what the program does next and
+ * gives it that long; a hang then fails with the phase's name instead of
+ * running into ctest's timeout. */
+static const char *volatile t_phase_name = "start";
+
+static void t_watchdog_fired(int sig)
+{
+    (void)sig;
+    static const char pre[] = "FAIL: watchdog: hung in phase: ";
+    const char *p = t_phase_name;
+    if (write(1, pre, sizeof pre - 1) < 0 || write(1, p, strlen(p)) < 0 || write(1, "\n", 1) < 0)
+        _exit(3);
+    _exit(3);
+}
+
+static inline void t_phase(const char *name, unsigned seconds)
+{
+    t_phase_name = name;
+    signal(SIGALRM, t_watchdog_fired);
+    alarm(seconds);
 }
 
 #endif

@@ -76,6 +76,7 @@ static int counting_write(void *arg, const void *data, size_t len)
 static void callback_failure(void)
 {
     struct failing f = {.limit = 4096};
+    t_phase("callback failing after 4 KiB", 30);
     short_periods();
     CHECK_RC(ctrace_start(failing_write, &f), CTRACE_OK, "ctrace_start(callback failing after 4 KiB)");
     int stopped = work_until_stopped(10);
@@ -93,6 +94,7 @@ static void callback_failure(void)
 
     /* The program goes on and may trace again. */
     size_t n = 0;
+    t_phase("tracing again with a good callback", 20);
     CHECK_RC(ctrace_start(counting_write, &n), CTRACE_OK, "ctrace_start(good callback) after the failure");
     work_until_stopped(0.1);
     CHECK(ctrace_enabled(), "tracing with the good callback");
@@ -110,6 +112,7 @@ static void broken_pipe(void)
         exit(1);
     }
     close(p[0]); /* nobody will ever read */
+    t_phase("pipe without reader", 30);
     short_periods();
     CHECK_RC(ctrace_start_fd(p[1]), CTRACE_OK, "ctrace_start_fd(pipe without reader)");
     work_until_stopped(5);
@@ -134,6 +137,7 @@ static void broken_pipe(void)
 
 static void full_disk(void)
 {
+    t_phase("ctrace_start_file(/dev/full)", 30);
     short_periods();
     errno = 0;
     int rc = ctrace_start_file("/dev/full");
@@ -147,6 +151,7 @@ static void full_disk(void)
         CHECK(e == ENOSPC, "errno is ENOSPC (got %s)", strerror(e));
     }
 
+    t_phase("ctrace_start_fd(/dev/full)", 30);
     int fd = open("/dev/full", O_WRONLY);
     CHECK_RC(ctrace_start_fd(fd), CTRACE_OK, "ctrace_start_fd(/dev/full)");
     work_until_stopped(5);
@@ -158,6 +163,7 @@ static void full_disk(void)
     close(fd);
 
     /* A failure at stop time only (nothing written before): still reported. */
+    t_phase("ctrace_start_fd(/dev/full), the only write fails at ctrace_stop", 20);
     fd = open("/dev/full", O_WRONLY);
     ctrace_config cfg;
     ctrace_config_init(&cfg); /* 1 s generations: all data comes at stop */
@@ -178,6 +184,7 @@ int main(void)
     broken_pipe();
     full_disk();
     /* Still alive, and tracing still works to a real file. */
+    t_phase("tracing to a file after all failures", 20);
     ctrace_config cfg;
     ctrace_config_init(&cfg);
     ctrace_configure(&cfg);
