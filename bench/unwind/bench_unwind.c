@@ -8,7 +8,7 @@
  *
  * Build and run (from the repository root):
  *   gcc -std=gnu11 -O2 -g -fno-omit-frame-pointer -Isrc/runtime \
- *       bench/unwind/bench_unwind.c src/runtime/unwind.c -lunwind \
+ *       bench/unwind/bench_unwind.c src/runtime/unwind.c -ldl \
  *       -o /tmp/bench_unwind && /tmp/bench_unwind
  * or: cmake --build <build> --target bench_unwind (bench/unwind/CMakeLists.txt).
  *

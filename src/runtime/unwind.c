@@ -19,7 +19,12 @@
  *    nothing, make no system calls and leave errno alone, so both are
  *    async-signal-safe.  ct_stack_bounds_init() is not (it may read /proc).
  *  - ct_unwind_libunwind() is never called from a signal handler (libunwind
- *    may allocate and lock on its first use in a thread).
+ *    may allocate and lock on its first use in a thread).  libunwind is
+ *    loaded on first use with dlopen(RTLD_LOCAL), not linked: libunwind.so
+ *    also exports the _Unwind_* C++ exception ABI, and as a dependency of
+ *    libctrace it could interpose libgcc_s's implementation in the traced
+ *    program.  Loaded locally, its symbols stay private to us; if it is not
+ *    installed, the unwind mode captures no stacks and nothing else changes.
  *  - The walkers are compiled without ASan instrumentation: reading another
  *    frame's saved registers is legitimate, but a garbage frame pointer
  *    landing in a redzone would otherwise be reported as a bug.
@@ -41,8 +46,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#define UNW_LOCAL_ONLY
-#include <libunwind.h>
+#include <dlfcn.h>
 
 #if defined(__has_feature)
 #if __has_feature(address_sanitizer)
@@ -290,22 +294,46 @@ CT_NO_ASAN int ct_unwind_from_ucontext(const struct ct_stack_bounds *b, const uc
 /* Upper bound on frames gathered before skipping (stack array, no malloc). */
 #define LIBUNWIND_MAX 256
 
+typedef int (*unw_backtrace_fn)(void **buffer, int size);
+static unw_backtrace_fn unw_backtrace_p;
+static pthread_once_t unw_once = PTHREAD_ONCE_INIT;
+
+static void unw_load(void)
+{
+    int saved_errno = errno;
+    static const char *const names[] = {"libunwind.so.8", "libunwind.so"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0] && !unw_backtrace_p; i++) {
+        void *h = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
+        if (h)
+            unw_backtrace_p = (unw_backtrace_fn)dlsym(h, "unw_backtrace");
+        /* h is kept open for the life of the process. */
+    }
+    errno = saved_errno;
+}
+
 /*
  * Same skip convention as ct_unwind_fp: skip = 0 starts at the PC in our
  * caller.  unw_backtrace() reports its own internal frames first (how many
  * depends on the libunwind build), so we locate our caller's frame by our
- * own return address rather than by a fixed count.
+ * own return address rather than by a fixed count.  The first call loads
+ * libunwind (call it once at configuration time to keep that off a traced
+ * thread's event path).
  */
 __attribute__((noinline)) int ct_unwind_libunwind(uintptr_t *pcs, int max, int skip)
 {
     if (max <= 0 || skip < 0)
         return 0;
     int saved_errno = errno;
+    pthread_once(&unw_once, unw_load);
+    if (!unw_backtrace_p) {
+        errno = saved_errno;
+        return 0;
+    }
     void *buf[LIBUNWIND_MAX];
     int want = max + skip + 4;
     if (want > LIBUNWIND_MAX || want < 0)
         want = LIBUNWIND_MAX;
-    int got = unw_backtrace(buf, want);
+    int got = unw_backtrace_p(buf, want);
     void *ret = __builtin_return_address(0);
     int start = -1;
     for (int i = 0; i < got && i < 8; i++)
