@@ -1,0 +1,199 @@
+#!/usr/bin/env bash
+# run_case.sh CASE - one `ctrace run` test: the workload runs untraced, then
+# traced; stdout and exit status must be identical; every trace file must
+# pass Go 1.22's and 1.23's parsers (scripts/gotrace-validate.sh) and
+# `ctrace check`; the main trace must contain what the workload does
+# (counted from `go tool trace -d=1`).
+#
+# Environment (set by CMake): CTRACE (the ctrace tool), CTRACE_SRC (source
+# tree), WORK (scratch directory), EX_DIR (examples/interpose binaries).
+# Exits 77 (skipped) when a tool is missing, unless CI is set (then fails).
+# Loopback networking only; every step is bounded by `timeout`.
+set -uo pipefail
+
+case_name=$1
+: "${CTRACE:?}" "${CTRACE_SRC:?}" "${WORK:?}"
+GO123=/usr/lib/go-1.23/bin/go
+rm -rf "$WORK"; mkdir -p "$WORK"; cd "$WORK" || exit 1
+
+fail() { echo "FAIL [$case_name]: $*" >&2; exit 1; }
+need() {
+    for t in "$@"; do
+        command -v "$t" >/dev/null 2>&1 && continue
+        if [ -n "${CI:-}" ]; then fail "$t not installed (scripts/install-deps-run.sh)"; fi
+        echo "SKIP [$case_name]: $t not installed (scripts/install-deps-run.sh)"; exit 77
+    done
+}
+need timeout "$GO123"
+
+# run_pair NAME EXPECTED_RC CMD... : untraced then traced; same stdout, same rc.
+run_pair() {
+    local name=$1 want=$2; shift 2
+    timeout 120 "$@" > "$name.plain.out" 2> "$name.plain.err"; local rc1=$?
+    timeout 120 "$CTRACE" run -q -o "$WORK/$name.%p.trace" -- "$@" > "$name.traced.out" 2> "$name.traced.err"
+    local rc2=$?
+    [ "$want" = any ] || [ "$rc1" = "$want" ] || fail "$name: untraced exit $rc1, expected $want"
+    [ "$rc1" = "$rc2" ] || { cat "$name.traced.err" >&2; fail "$name: exit $rc1 untraced, $rc2 traced"; }
+    cmp -s "$name.plain.out" "$name.traced.out" || fail "$name: stdout differs traced vs untraced"
+    echo "ok: $name: same stdout ($(wc -c < "$name.plain.out") bytes), exit $rc1"
+}
+
+# validate NAME: every trace of the run passes both parsers and ctrace check.
+validate() {
+    local name=$1 n=0
+    for f in "$WORK/$name".*.trace; do
+        [ -e "$f" ] || fail "$name: no trace written"
+        bash "$CTRACE_SRC/scripts/gotrace-validate.sh" "$f" >/dev/null || {
+            bash "$CTRACE_SRC/scripts/gotrace-validate.sh" "$f" >&2; fail "$name: Go parsers reject $f"; }
+        "$CTRACE" check -q "$f" >/dev/null 2>"$WORK/check.err" || {
+            cat "$WORK/check.err" >&2; fail "$name: ctrace check rejects $f"; }
+        n=$((n + 1))
+    done
+    echo "ok: $name: $n trace file(s) pass go 1.22, go 1.23 and ctrace check"
+}
+
+# main_trace NAME: the largest trace of the run (the workload's own process).
+main_trace() { ls -S "$WORK/$1".*.trace | head -n1; }
+
+# dump FILE: go tool trace -d=1 into FILE.d1
+dump() { GOTOOLCHAIN=local "$GO123" tool trace -d=1 "$1" > "$1.d1" 2>/dev/null; }
+
+# expect FILE LABEL REGEX MIN: at least MIN lines of FILE.d1 match REGEX.
+expect() {
+    local n; n=$(grep -cE -- "$3" "$1.d1")
+    [ "$n" -ge "$4" ] || fail "$(basename "$1"): $2: $n < $4 (pattern $3)"
+    echo "ok: $(basename "$1"): $2 = $n (>= $4)"
+}
+
+CREATE='NotExist->Runnable'
+SYSCALL='Running->Syscall'
+SYNC='Running->Waiting.*|Reason="sync'
+COND='Reason="sync\.\(\*Cond\)\.Wait"|Reason="sync.Cond'
+MUTEX='Reason="sync\.Mutex'
+NET='Reason="network"'
+SLEEP='Reason="sleep"'
+SAMPLE='StackSample'
+
+make_data() { # 20 MB of compressible, deterministic text
+    [ -f data20 ] && return
+    seq 1 3000000 | awk '{print $1, $1*7 % 1000, "lorem ipsum dolor", $1 % 97}' | head -c 20000000 > data20
+}
+
+case $case_name in
+pigz)
+    need pigz; make_data
+    run_pair pigz 0 pigz -p 2 -c data20
+    validate pigz; t=$(main_trace pigz); dump "$t"
+    expect "$t" "threads created" "$CREATE" 2
+    expect "$t" "condition-variable waits" "$COND" 1
+    expect "$t" "file syscalls" "$SYSCALL" 10
+    ;;
+zstd)
+    need zstd; make_data
+    run_pair zstd 0 zstd -q -T2 -3 -c data20
+    validate zstd; t=$(main_trace zstd); dump "$t"
+    expect "$t" "threads created" "$CREATE" 2
+    expect "$t" "condition-variable waits" "$COND" 1
+    ;;
+xz)
+    need xz; make_data
+    run_pair xz 0 xz -q -T2 -1 -c data20
+    validate xz; t=$(main_trace xz); dump "$t"
+    expect "$t" "threads created" "$CREATE" 2
+    expect "$t" "condition-variable waits" "$COND" 1
+    expect "$t" "file syscalls" "$SYSCALL" 10
+    ;;
+sqlite3)
+    need sqlite3
+    sql="PRAGMA threads=2; PRAGMA cache_size=-2000;
+CREATE TABLE t(a INTEGER, b TEXT);
+WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x < 300000)
+INSERT INTO t SELECT (x*7919) % 300007, printf('row-%d', x) FROM c;
+CREATE INDEX ta ON t(a); CREATE INDEX tb ON t(b);
+SELECT count(*), sum(a) FROM t;"
+    rm -f db1 db2
+    run_sqlite() { rm -f "$1"; sqlite3 "$1" "$sql"; }
+    export -f run_sqlite; export sql
+    timeout 120 sqlite3 db1 "$sql" > sq.plain.out; rc1=$?
+    timeout 120 "$CTRACE" run -q -o "$WORK/sqlite3.%p.trace" -- sqlite3 db2 "$sql" > sq.traced.out; rc2=$?
+    [ $rc1 = 0 ] && [ $rc2 = 0 ] || fail "sqlite3: exit $rc1 untraced, $rc2 traced"
+    cmp -s sq.plain.out sq.traced.out || fail "sqlite3: stdout differs"
+    echo "ok: sqlite3: same stdout ($(cat sq.plain.out)), exit 0"
+    validate sqlite3; t=$(main_trace sqlite3); dump "$t"
+    expect "$t" "sorter threads created" "$CREATE" 1
+    expect "$t" "file syscalls" "$SYSCALL" 10
+    ;;
+redis)
+    need redis-server redis-benchmark redis-cli python3
+    free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+    # serve TRACED? NAME: start the server, drive it, shut it down; sets rc, rps.
+    serve() {
+        local traced=$1 name=$2 port; port=$(free_port)
+        local args=(redis-server --bind 127.0.0.1 --port "$port" --io-threads 2 --io-threads-do-reads yes
+                    --save "" --appendonly no --daemonize no --logfile "$WORK/$name.log" --dir "$WORK")
+        if [ "$traced" = 1 ]; then
+            timeout 120 "$CTRACE" run -q -o "$WORK/$name.%p.trace" -- "${args[@]}" > "$name.out" 2>&1 &
+        else
+            timeout 120 "${args[@]}" > "$name.out" 2>&1 &
+        fi
+        local spid=$!
+        for _ in $(seq 100); do redis-cli -h 127.0.0.1 -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+        timeout 60 redis-benchmark -h 127.0.0.1 -p "$port" -n 20000 -c 20 -t set,get -q > "$name.bench" 2>&1 \
+            || { cat "$name.bench" >&2; fail "$name: redis-benchmark failed"; }
+        redis-cli -h 127.0.0.1 -p "$port" shutdown nosave >/dev/null 2>&1
+        wait $spid; rc=$?
+        echo "$name: exit $rc; $(tr '\r' '\n' < "$name.bench" | grep -E 'requests per second' | tr '\n' ' ')"
+    }
+    serve 0 redis_plain; rc1=$rc
+    serve 1 redis; rc2=$rc
+    [ "$rc1" = "$rc2" ] || fail "redis: exit $rc1 untraced, $rc2 traced"
+    echo "ok: redis-server: same exit status $rc1"
+    validate redis; t=$(main_trace redis); dump "$t"
+    expect "$t" "threads created" "$CREATE" 2
+    expect "$t" "network waits" "$NET" 1
+    ;;
+fork_exec)
+    run_pair fork_exec 0 "$EX_DIR/interpose_fork_exec"
+    validate fork_exec
+    n=$(ls "$WORK"/fork_exec.*.trace | wc -l)
+    [ "$n" -ge 3 ] || fail "fork_exec: $n trace files, expected parent, forked child and exec'd image"
+    ls "$WORK"/fork_exec.*-1.trace >/dev/null 2>&1 || fail "fork_exec: no trace of the exec'd image (PID-1)"
+    echo "ok: fork_exec: $n trace files (parent, forked child, exec'd image)"
+    t=$(ls "$WORK"/fork_exec.*-1.trace | head -n1); dump "$t"
+    expect "$t" "exec'd image: thread created" "$CREATE" 1
+    expect "$t" "exec'd image: sleep" "$SLEEP" 1
+    ;;
+signals)
+    run_pair signals 0 "$EX_DIR/interpose_signals"
+    validate signals
+    ;;
+selfkill)
+    for s in TERM INT HUP PIPE; do
+        case $s in TERM) want=143;; INT) want=130;; HUP) want=129;; PIPE) want=141;; esac
+        run_pair "selfkill_$s" "$want" "$EX_DIR/interpose_selfkill" "$s"
+        validate "selfkill_$s"
+        t=$(main_trace "selfkill_$s"); dump "$t"
+        expect "$t" "SIG$s: threads created" "$CREATE" 3
+    done
+    ;;
+ctor_thread)
+    run_pair ctor_thread 0 "$EX_DIR/interpose_ctor_thread"
+    validate ctor_thread; t=$(main_trace ctor_thread); dump "$t"
+    expect "$t" "condition-variable waits" "$COND" 10
+    ;;
+cli)
+    # ctrace run itself: exit codes, not-found, usage, signals forwarded.
+    "$CTRACE" run -q -- sh -c 'exit 7'; [ $? = 7 ] || fail "exit code not passed through"
+    "$CTRACE" run -q -- /nonexistent/prog 2>/dev/null; [ $? = 127 ] || fail "missing program: not 127"
+    "$CTRACE" run --stacks bogus -- true 2>/dev/null; [ $? = 125 ] || fail "bad option: not 125"
+    "$CTRACE" run -q -o "$WORK/fwd.%p.trace" -- sleep 30 & p=$!
+    sleep 0.5; kill -TERM $p; wait $p; rc=$?
+    [ $rc = 143 ] || fail "SIGTERM to ctrace: exit $rc, expected 143 (child killed, ctrace re-raised)"
+    validate fwd
+    out=$("$CTRACE" run -o "$WORK/msg.%p.trace" -- true 2>&1 >/dev/null)
+    echo "$out" | grep -q "trace written to $WORK/msg\.[0-9]*\.trace" || fail "no trace path printed: $out"
+    echo "ok: cli: exit codes, 127, 125, SIGTERM forwarding, trace path printed"
+    ;;
+*) fail "unknown case" ;;
+esac
+echo "PASS [$case_name]"
