@@ -540,7 +540,25 @@ static uint32_t stack_intern(struct stats *s, uint64_t stack_id, uint64_t gen)
     return s->nstacks;
 }
 
-/* Function at the innermost (outer=0) or outermost (outer=1) frame. */
+/* Thread entry plumbing of C programs, skipped when naming a goroutine
+ * (a libctrace thread) by its outermost frame: libc's and ctrace's own. */
+static int is_entry_frame(struct ctrace_str f)
+{
+    static const char *const names[] = {"_start", "__libc_start_main", "__libc_start_main_impl",
+                                        "__libc_start_main_alias_2", "__libc_start_call_main",
+                                        "start_thread", "clone", "clone3", "thread_start"};
+    if (!f.ptr || f.len == 0 || (f.len == 1 && f.ptr[0] == '?'))
+        return 1;
+    if (f.len > 3 && memcmp(f.ptr, "ct_", 3) == 0)
+        return 1; /* libctrace-internal trampolines */
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+        if (strlen(names[i]) == f.len && memcmp(names[i], f.ptr, f.len) == 0)
+            return 1;
+    return 0;
+}
+
+/* Function at the innermost (outer=0) or outermost (outer=1) frame; the
+ * outermost skips thread-entry plumbing (so a C main thread is "main"). */
 static uint32_t stack_func(struct stats *s, uint64_t stack_id, int outer)
 {
     if (stack_id == CTRACE_NO_STACK)
@@ -549,7 +567,12 @@ static uint32_t stack_func(struct stats *s, uint64_t stack_id, int outer)
     size_t n = ctrace_reader_stack(s->r, stack_id, &fr);
     if (n == 0)
         return UNKNOWN_STR;
-    return intern(&s->str, fr[outer ? n - 1 : 0].func);
+    if (!outer)
+        return intern(&s->str, fr[0].func);
+    for (size_t i = n; i > 0; i--)
+        if (!is_entry_frame(fr[i - 1].func))
+            return intern(&s->str, fr[i - 1].func);
+    return intern(&s->str, fr[n - 1].func);
 }
 
 /* ---- groups ---- */
@@ -978,12 +1001,9 @@ static void finish(struct stats *s)
 {
     for (uint32_t i = 0; i < s->ngs; i++) {
         struct gstate *g = &s->gs[i];
-        if (!u64map_get(&s->g_by_id, g->id, NULL))
-            continue;
-        uint32_t v;
-        u64map_get(&s->g_by_id, g->id, &v);
-        if (v != i)
-            continue;
+        uint32_t v = 0;
+        if (!u64map_get(&s->g_by_id, g->id, &v) || v != i)
+            continue; /* a free slot */
         g_charge(s, g, s->last_time);
         g_flush(s, g);
     }
@@ -1009,6 +1029,20 @@ static const char *fmt_dur(char *buf, size_t n, int64_t ns)
         snprintf(buf, n, v < 1e10 ? "%.2fs" : v < 1e11 ? "%.1fs" : "%.0fs", v / 1e9);
     else
         snprintf(buf, n, "%.0fs", v / 1e9);
+    return buf;
+}
+
+/* A count in at most 4 characters: 9999, 123k, 45M. */
+static const char *fmt_count(char *buf, size_t n, uint64_t v)
+{
+    if (v < 10000)
+        snprintf(buf, n, "%" PRIu64, v);
+    else if (v < 1000000)
+        snprintf(buf, n, "%" PRIu64 "k", v / 1000);
+    else if (v < 1000000000)
+        snprintf(buf, n, "%" PRIu64 "M", v / 1000000);
+    else
+        snprintf(buf, n, "%" PRIu64 "G", v / 1000000000);
     return buf;
 }
 
@@ -1156,7 +1190,7 @@ static void print_text(FILE *f, struct stats *s, const char *path, unsigned top)
         struct group *g = &s->groups[i];
         double share = wall > 0 ? 100.0 * (double)g->t[C_EXEC] / (double)wall : 0;
         char cnt[16];
-        snprintf(cnt, sizeof cnt, "%" PRIu64, g->count);
+        fmt_count(cnt, sizeof cnt, g->count);
         fprintf(f, "%-20s %4s %7s %7s %7s %7s %7s %7s %5.1f\n",
                 fit_func(nb, sizeof nb, s->str.s[g->func], 20), cnt,
                 fmt_dur(b[0], 16, g->t[C_EXEC]), fmt_dur(b[1], 16, g->t[C_SYNC]),
@@ -1165,7 +1199,7 @@ static void print_text(FILE *f, struct stats *s, const char *path, unsigned top)
     }
     {
         char cnt[16];
-        snprintf(cnt, sizeof cnt, "%" PRIu64, gcount);
+        fmt_count(cnt, sizeof cnt, gcount);
         fprintf(f, "%-20s %4s %7s %7s %7s %7s %7s %7s %5.1f\n", "(total)", cnt,
                 fmt_dur(b[0], 16, tot[C_EXEC]), fmt_dur(b[1], 16, tot[C_SYNC]),
                 fmt_dur(b[2], 16, tot[C_NET]), fmt_dur(b[3], 16, tot[C_SYSCALL]),
@@ -1186,10 +1220,22 @@ static void print_text(FILE *f, struct stats *s, const char *path, unsigned top)
                 continue;
             struct stackent *st = &s->stacks[e->stack - 1];
             for (uint32_t k = 0; k < st->nframes; k++) {
-                char line[256];
-                snprintf(line, sizeof line, "%s  %s:%" PRIu64, s->str.s[st->func[k]],
-                         s->str.s[st->file[k]], st->line[k]);
-                fprintf(f, "%19s%s\n", "", fit(nb, sizeof nb, line, 60));
+                /* "func  dir/file.go:line" in 61 columns: the file keeps
+                 * its last two path elements, the function what is left. */
+                const char *file = s->str.s[st->file[k]], *p = file + strlen(file);
+                int slashes = 0;
+                while (p > file && !(p[-1] == '/' && ++slashes == 2))
+                    p--;
+                char where[96], fn[128];
+                if ((!*file || strcmp(file, "?") == 0) && st->line[k] == 0)
+                    where[0] = '\0'; /* no line information */
+                else
+                    snprintf(where, sizeof where, "%s:%" PRIu64, p, st->line[k]);
+                if (strlen(where) > 30)
+                    fit(where, sizeof where, (snprintf(fn, sizeof fn, "%s:%" PRIu64, p, st->line[k]), fn), 30);
+                size_t room = 61 - 2 - strlen(where);
+                fprintf(f, "%19s%s%s%s\n", "", fit_func(fn, sizeof fn, s->str.s[st->func[k]], room),
+                        *where ? "  " : "", where);
             }
             if (st->depth > st->nframes)
                 fprintf(f, "%19s... %u more\n", "", st->depth - st->nframes);

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# stat_libctrace.sh ANNOTATIONS_EXAMPLE CTRACE_TOOL
+#
+# `ctrace stat` on a trace libctrace writes: runs examples/annotations (3
+# requests: tasks "request" and "db-query", regions "handle", "parse",
+# "respond", "query"), checks Go accepts the trace, runs stat_vs_go.sh on it
+# (stat's numbers against Go's pprof profiles and parser), and checks the
+# names and counts stat reports.  Exit 77 (skip) without Go 1.22/1.23.
+set -uo pipefail
+[ $# -eq 2 ] || { echo "usage: stat_libctrace.sh ANNOTATIONS_EXAMPLE CTRACE_TOOL" >&2; exit 2; }
+ex=$1 ctrace=$2
+here=$(cd "$(dirname "$0")" && pwd)
+for v in 1.22 1.23; do
+    [ -x /usr/lib/go-$v/bin/go ] || { echo "stat_libctrace: Go $v not installed; skipping"; exit 77; }
+done
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+t=$tmp/annotations.trace
+
+"$ex" "$t" > /dev/null || { echo "FAIL: $ex exited $?"; exit 1; }
+"$here/../../scripts/gotrace-validate.sh" "$t" || { echo "FAIL: Go rejects the trace"; exit 1; }
+"$here/stat_vs_go.sh" "$ctrace stat" "$t" || exit 1
+
+"$ctrace" stat --json "$t" > "$tmp/s.json" || { echo "FAIL: stat --json exit $?"; exit 1; }
+fail=0
+for want in 'tasks request begun 3' 'tasks db-query begun 3' 'tasks request completed 3' \
+             'regions handle completed 3' 'regions query completed 3' 'regions parse completed 3' \
+             'regions respond completed 3'; do
+    set -- $want
+    got=$(awk -v sec="\"$1\": " -v name="{\"name\": \"$2\"," -v fld="\"$3\": " '
+        index($0, sec) == 3 { in_sec = 1; next }
+        in_sec && /^  [^ ]/ { in_sec = 0 }
+        in_sec && index($0, name) { i = index($0, fld); s = substr($0, i + length(fld)); sub(/[,}].*/, "", s); print s; exit }
+    ' "$tmp/s.json")
+    if [ "$got" = "$4" ]; then :; else echo "FAIL: $1 $2 $3: want $4, got [$got]"; fail=1; fi
+done
+# The main thread is named by its own function, not libc's entry point.
+grep -q '"start": "main"' "$tmp/s.json" || { echo "FAIL: no goroutine group \"main\""; fail=1; }
+grep -q '"start": "db_worker"' "$tmp/s.json" || { echo "FAIL: no goroutine group \"db_worker\""; fail=1; }
+[ $fail = 0 ] && echo "stat_libctrace: 9 passed, 0 failed" || echo "stat_libctrace: failed"
+exit $fail
