@@ -16,6 +16,8 @@ SHELL := /bin/bash
 .SHELLFLAGS := -o pipefail -ec
 
 BUILD ?= build
+ASAN_BUILD ?= build-asan
+TSAN_BUILD ?= build-tsan
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 FUZZ_SECONDS ?= 60
@@ -27,18 +29,29 @@ SAN_ENV := ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:abort_on_error=0 \
            UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
            TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
 
-.PHONY: all deps build demo check test check-sanitize check-asan check-tsan fuzz bench install clean
+.PHONY: all deps deps-test build demo check test check-sanitize check-asan check-tsan fuzz bench install clean
 
 all: build
 
+# Build dependencies (compilers, libraries, Go 1.22/1.23 to check traces).
 deps:
-	@if bash scripts/install-deps.sh --check >/dev/null 2>&1; then :; \
-	elif [ "$$(id -u)" = 0 ]; then bash scripts/install-deps.sh; \
+	@$(call install_deps,scripts/install-deps.sh)
+
+# Test dependencies: also the programs the `ctrace run` tests drive.
+deps-test: deps
+	@if [ -f scripts/install-deps-run.sh ]; then $(call install_deps,scripts/install-deps-run.sh); fi
+
+# install_deps SCRIPT: runs SCRIPT if something is missing and we are root,
+# else names the command that installs it.
+define install_deps
+	if bash $(1) --check >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ]; then bash $(1); \
 	else \
-	  bash scripts/install-deps.sh --check || true; \
-	  echo "make: dependencies are missing; install them with:  sudo bash scripts/install-deps.sh" >&2; \
+	  bash $(1) --check || true; \
+	  echo "make: dependencies are missing; install them with:  sudo bash $(1)" >&2; \
 	  exit 1; \
 	fi
+endef
 
 # configure DIR FLAGS, then build DIR
 define cmake_build
@@ -59,24 +72,24 @@ build: deps
 demo: build
 	bash scripts/demo.sh $(BUILD)
 
-test: build
+test: deps-test build
 	$(call ctest_run,$(BUILD),)
 
 check: test check-sanitize
 
 check-sanitize: check-asan check-tsan
 
-check-asan: deps
-	@echo "=== ASan+UBSan build (build-asan/) ==="
-	@mkdir -p build-asan
-	$(call cmake_build,build-asan,-DCTRACE_SANITIZE=address -DCTRACE_BENCH=OFF)
-	$(call ctest_run,build-asan,env $(SAN_ENV))
+check-asan: deps-test
+	@echo "=== ASan+UBSan build ($(ASAN_BUILD)/) ==="
+	@mkdir -p $(ASAN_BUILD)
+	$(call cmake_build,$(ASAN_BUILD),-DCTRACE_SANITIZE=address -DCTRACE_BENCH=OFF)
+	$(call ctest_run,$(ASAN_BUILD),env $(SAN_ENV))
 
-check-tsan: deps
-	@echo "=== TSan build (build-tsan/) ==="
-	@mkdir -p build-tsan
-	$(call cmake_build,build-tsan,-DCTRACE_SANITIZE=thread -DCTRACE_BENCH=OFF)
-	$(call ctest_run,build-tsan,env $(SAN_ENV))
+check-tsan: deps-test
+	@echo "=== TSan build ($(TSAN_BUILD)/) ==="
+	@mkdir -p $(TSAN_BUILD)
+	$(call cmake_build,$(TSAN_BUILD),-DCTRACE_SANITIZE=thread -DCTRACE_BENCH=OFF)
+	$(call ctest_run,$(TSAN_BUILD),env $(SAN_ENV))
 
 fuzz: deps
 	@if [ -f fuzz/run.sh ]; then bash fuzz/run.sh $(FUZZ_SECONDS); \
@@ -96,5 +109,5 @@ install: build
 	cmake --install $(BUILD) $(if $(PREFIX),--prefix $(PREFIX))
 
 clean:
-	rm -rf $(BUILD) build-asan build-tsan $(BUILD).configure.log build-asan.configure.log \
-	  build-tsan.configure.log demo.trace
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) $(BUILD).configure.log \
+	  $(ASAN_BUILD).configure.log $(TSAN_BUILD).configure.log demo.trace

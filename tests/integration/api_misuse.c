@@ -161,11 +161,6 @@ static void writer_level(void)
     ctrace_config_init(&cfg);
     CHECK_RC(ctrace_configure(&cfg), CTRACE_EBUSY, "ctrace_configure while tracing");
 
-    const void *chunk = NULL;
-    size_t len = 1;
-    CHECK_RC(ctrace_read_trace_chunk(&chunk, &len), CTRACE_EBUSY,
-             "ctrace_read_trace_chunk while the writer thread reads");
-
     errno = 4321;
     /* Unbalanced and NULL annotations. */
     ctrace_region_end(0, "never-begun");
@@ -234,6 +229,21 @@ static void writer_level(void)
         rename(name, "misuse-again.trace");
 }
 
+/* A writer-level trace has its reader: the writer thread.  A second reader
+ * must be refused, not handed a chunk (that would tear the file). */
+static void reader_vs_writer(void)
+{
+    CHECK_RC(ctrace_start_file("misuse-steal.trace"), CTRACE_OK, "ctrace_start_file(misuse-steal.trace)");
+    annotate_everything("steal");
+    t_sleep_ms(50);
+    const void *chunk = NULL;
+    size_t len = 1;
+    int rc = ctrace_read_trace_chunk(&chunk, &len);
+    CHECK_RC(rc, CTRACE_EBUSY, "ctrace_read_trace_chunk while the writer thread reads");
+    CHECK(chunk == NULL && len == 0, "no data for the refused reader (got %zu bytes)", len);
+    CHECK_RC(ctrace_stop(), CTRACE_OK, "ctrace_stop(misuse-steal.trace)");
+}
+
 static void config_checks(void)
 {
     ctrace_config cfg;
@@ -288,6 +298,8 @@ int main(void)
     t_phase("writer-level misuse", 30);
     writer_level();
     off_checks("after a writer-level trace");
+    t_phase("a reader beside the writer thread", 30);
+    reader_vs_writer();
     t_phase("runtime level, two readers", 30);
     two_readers();
     off_checks("after a runtime-level trace");

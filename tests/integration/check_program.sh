@@ -22,7 +22,7 @@ run_prog() {
 case $name in
 misuse)
     run_prog
-    for t in misuse-writer.trace misuse-again.trace misuse-runtime.trace; do
+    for t in misuse-writer.trace misuse-again.trace misuse-steal.trace misuse-runtime.trace; do
         validate "$t" && dump "$t"
     done
     check "no trace written by refused starts" test ! -e misuse-never.trace
@@ -38,6 +38,7 @@ misuse)
     expect ge 1000 "longest message of category big" "$(count "$s" logmaxlen big)"
     check "thread name annotator in the trace" grep -q annotator misuse-writer.trace.d1
     check "a name set while off is remembered (documented in ctrace.h)" grep -q off-thread misuse-writer.trace.d1
+    expect_key misuse-steal.trace.sum eq 1 region misuse-region
     s=misuse-runtime.trace.sum
     expect_key "$s" eq 1 task misuse-task
     expect_key "$s" eq 1 region misuse-region
