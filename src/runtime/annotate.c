@@ -218,6 +218,10 @@ void ct_block(enum ctrace_block_kind kind, const char *reason, int skip)
     struct ct_thread *t = traced_self();
     if (!t || ct_tls_internal)
         return;
+    /* A block inside a block (an annotated lock whose implementation is
+     * itself interposed) is the same wait: only the outermost counts. */
+    if (t->block_depth++ > 0)
+        return;
     if (!reason)
         reason = (unsigned)kind < sizeof block_reasons / sizeof *block_reasons
                      ? block_reasons[kind] : "wait";
@@ -234,7 +238,9 @@ void ct_block(enum ctrace_block_kind kind, const char *reason, int skip)
 void ct_unblock(void)
 {
     struct ct_thread *t = ct_tls_self;
-    if (!t || (t->state != CT_BLOCKED && t->vis_state != CT_BLOCKED))
+    if (!t || t->block_depth == 0 || --t->block_depth > 0)
+        return;
+    if (t->state != CT_BLOCKED && t->vis_state != CT_BLOCKED)
         return;
     t->state = CT_RUNNING;
     struct ct_ev e;
@@ -248,6 +254,8 @@ void ct_syscall_begin(int skip)
     struct ct_thread *t = traced_self();
     if (!t || ct_tls_internal)
         return;
+    if (t->syscall_depth++ > 0 || t->block_depth > 0)
+        return; /* nested inside a syscall or a block: the same wait */
     struct ct_ev e;
     if (ct_acquire(t, &e, CT_STATUS_MAX, 0)) {
         uint64_t stk = ct_capture_stack(t, e.gen, skip + 1);
@@ -260,7 +268,9 @@ void ct_syscall_begin(int skip)
 void ct_syscall_end(void)
 {
     struct ct_thread *t = ct_tls_self;
-    if (!t || (t->state != CT_SYSCALL && t->vis_state != CT_SYSCALL))
+    if (!t || t->syscall_depth == 0 || --t->syscall_depth > 0)
+        return;
+    if (t->state != CT_SYSCALL && t->vis_state != CT_SYSCALL)
         return;
     t->state = CT_RUNNING;
     struct ct_ev e;

@@ -213,14 +213,22 @@ int ct_cpuprof_thread_start(struct ct_cpuprof_thread *pt, const struct ct_stack_
 {
     if (pt == NULL || hz == 0)
         return CTRACE_EINVAL;
-    if (cp_self != NULL)
-        return cp_self == pt ? CTRACE_OK : CTRACE_EBUSY;
+    if (cp_self != NULL && cp_self != pt)
+        return CTRACE_EBUSY;
+    if (cp_self == pt && pt->timer_live)
+        return CTRACE_OK;
     int saved_errno = errno;
     pt->bounds = bounds;
+    if (cp_self == NULL) {
+        /* First start: the ring is not in use.  A restart (the timer was
+         * stopped from another thread at the end of a trace, leaving cp_self
+         * set so late signals stay recognised) keeps the ring, which the
+         * consumer may be reading. */
+        pt->dropped = 0;
+        atomic_store_explicit(&pt->head, 0, memory_order_relaxed);
+        atomic_store_explicit(&pt->tail, 0, memory_order_relaxed);
+    }
     pt->timer_live = 0;
-    pt->dropped = 0;
-    atomic_store_explicit(&pt->head, 0, memory_order_relaxed);
-    atomic_store_explicit(&pt->tail, 0, memory_order_relaxed);
 
     struct sigevent sev;
     memset(&sev, 0, sizeof sev);

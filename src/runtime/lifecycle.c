@@ -77,7 +77,7 @@ static void finish(void)
     errno = e;
 }
 
-__attribute__((constructor(101))) static void ctrace_init(void)
+__attribute__((constructor(110))) static void ctrace_init(void)
 {
     int e = errno;
     ct_tls_internal = 1;

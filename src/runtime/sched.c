@@ -173,13 +173,9 @@ static int ensure_status(struct ct_thread *t, uint64_t gen)
         }
         uint64_t ts = ct_now_ordered() >> ct_clock.shift;
         if (t->epoch != ct_rt.epoch) {
-            /* G unknown to this trace. */
-            if (gen == ct_rt.first_gen) {
-                t->vis_state = CT_RUNNING;
-                ct_write_status(t, b, gen, ts);
-            } else {
-                ct_write_intro(t, b, gen, ts);
-            }
+            /* G unknown to this trace (and its P id possibly used by a
+             * thread that exited): introduce both from scratch. */
+            ct_write_intro(t, b, gen, ts);
             t->epoch = ct_rt.epoch;
         } else {
             ct_write_status(t, b, gen, ts);
@@ -277,6 +273,7 @@ static struct ct_buf *acquire_slow(struct ct_thread *t, uint64_t gen, size_t nee
         uint64_t ts = ct_now() >> ct_clock.shift;
         ct_write_transition(t, b, gen, ts, CT_RUNNING, 0, 0);
         t->state = CT_RUNNING;
+        t->block_depth = t->syscall_depth = 0; /* an unpaired begin ends here */
     }
     /* Once per trace: the thread's name as its goroutine's label, and its
      * CPU-time sampling timer. */

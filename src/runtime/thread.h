@@ -67,7 +67,8 @@ struct ct_thread {
     uint64_t epoch;                 /* trace in which the G is known           */
     uint64_t created_gen;           /* gen of the GoCreate of G (spawned)      */
     int state, vis_state;           /* (owner) enum ct_tstate                  */
-    const char *block_reason;       /* (owner) reason of the current block     */
+    int block_depth;                /* (owner) nested block annotations        */
+    int syscall_depth;              /* (owner) nested syscall annotations      */
     uint64_t seq_gen, gseq, pseq;   /* (owner) per-generation sequence numbers */
     uint64_t dark_gen;              /* (owner) gen in which events are dropped */
     uint64_t dropped;               /* (owner) events dropped                  */

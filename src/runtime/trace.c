@@ -58,6 +58,17 @@ static int q_finished;       /* the last generation is queued             */
 static int q_reader;         /* a reader is inside ctrace_read_trace      */
 static int q_drained;        /* the reader has seen the end               */
 static struct ct_buf *q_reading;
+static int q_owner;          /* the writer thread owns reading            */
+static __thread int ct_tls_reader_owner;
+
+/* The calling thread (the writer) becomes the only allowed reader. */
+void ct_trace_own_reading(int on)
+{
+    pthread_mutex_lock(&q_lock);
+    q_owner = on;
+    ct_tls_reader_owner = on;
+    pthread_mutex_unlock(&q_lock);
+}
 
 /* ---- advancer thread ---- */
 static pthread_t adv_thread;
@@ -366,6 +377,8 @@ static void advance(uint64_t old, uint64_t newg)
     }
     atomic_fetch_add_explicit(&ct_rt.generations, 1, memory_order_relaxed);
 
+    if (!newg)
+        ct_rt.last_gen = old;
     pthread_mutex_lock(&q_lock);
     q_done_gen = old;
     if (!newg)
@@ -491,7 +504,9 @@ int ct_trace_start(void)
     ct_buf_set_cap(ct_rt.cfg.mem_cap);
     ct_rt.stack_mode = ct_rt.cfg.stacks;
     ct_rt.epoch++;
-    ct_rt.first_gen = 1;
+    /* Generation numbers keep counting across traces, so that per-thread
+     * caches tagged with a generation of an earlier trace never match. */
+    ct_rt.first_gen = ct_rt.last_gen + 1;
     ct_rt.pid = getpid();
     atomic_store(&ct_rt.generations, 0);
     atomic_store(&ct_rt.bytes, GT_HEADER_LEN);
@@ -519,6 +534,9 @@ int ct_trace_start(void)
     for (struct ct_thread *t = ct_registry; t; t = t->next) {
         t->dark_gen = 0;
         t->seq_gen = 0;
+        struct ct_sample stale; /* samples from between traces */
+        while (t->prof && ct_cpuprof_pop(t->prof, &stale)) {
+        }
     }
     pthread_mutex_unlock(&ct_registry_lock);
     atomic_store(&ct_gen, ct_rt.first_gen);
@@ -567,8 +585,10 @@ int ct_trace_stop(int wait_for_reader)
         adv_running = 0;
         old = atomic_load(&ct_gen);
     }
-    ct_sampling_stop();
     advance(old, 0);
+    /* After the last advance no thread is inside an event (where timers are
+     * armed), so disarming them cannot race with arming. */
+    ct_sampling_stop();
     pthread_mutex_unlock(&ctl_lock);
 
     if (wait_for_reader) {
@@ -604,7 +624,7 @@ int ctrace_read_trace_chunk(const void **chunk, size_t *len)
     *chunk = NULL;
     *len = 0;
     pthread_mutex_lock(&q_lock);
-    if (q_reader) {
+    if (q_reader || (q_owner && !ct_tls_reader_owner)) {
         pthread_mutex_unlock(&q_lock);
         return CTRACE_EBUSY;
     }
@@ -623,7 +643,9 @@ int ctrace_read_trace_chunk(const void **chunk, size_t *len)
     int r;
     for (;;) {
         if (q_drained) {
-            r = 0;
+            /* The end was returned already: no trace any more. */
+            q_active = 0;
+            r = CTRACE_ENOTRACING;
             break;
         }
         if (!q_header_sent) {
@@ -679,16 +701,20 @@ const void *ctrace_read_trace(size_t *len)
 
 int ctrace_start_trace(void)
 {
-    int e = errno;
+    int e = errno, saved = ct_tls_internal;
+    ct_tls_internal = 1;
     int r = ct_trace_start();
+    ct_tls_internal = saved;
     errno = e;
     return r;
 }
 
 int ctrace_stop_trace(void)
 {
-    int e = errno;
+    int e = errno, saved = ct_tls_internal;
+    ct_tls_internal = 1;
     int r = ct_trace_stop(1);
+    ct_tls_internal = saved;
     errno = e;
     return r;
 }
@@ -728,6 +754,9 @@ void ct_trace_atfork_parent(void)
  * here), and the queue is emptied without being written. */
 void ct_trace_atfork_child(void)
 {
+    uint64_t g = atomic_load(&ct_gen);
+    if (g > ct_rt.last_gen)
+        ct_rt.last_gen = g; /* a trace of the child numbers on from here */
     atomic_store(&ct_gen, 0);
     ctrace_enabled_flag = 0;
     pthread_mutex_init(&q_lock, NULL);
@@ -753,6 +782,12 @@ void ct_trace_atfork_child(void)
             t->m = ct_gettid();
             t->prof = NULL; /* timers are not inherited by the child */
             t->prof_epoch = 0;
+            atomic_store(&t->status_gen, 0);
+            atomic_store(&t->wseq, 0);
+            t->epoch = 0; /* a new trace introduces the thread afresh */
+            t->dark_gen = 0;
+            t->state = t->vis_state = CT_RUNNING;
+            t->block_depth = t->syscall_depth = 0;
         } else {
             free(t->prof);
             free(t);

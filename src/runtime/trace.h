@@ -34,6 +34,7 @@ struct ct_runtime {
     ctrace_config cfg;          /* configuration of the current trace      */
     uint64_t epoch;             /* incremented by every start              */
     uint64_t first_gen;         /* generation number of the first one      */
+    uint64_t last_gen;          /* last generation of the previous trace   */
     struct ct_dedup strings[2]; /* by gen & 1                               */
     struct ct_dedup stacks[2];
     int stack_mode;             /* enum ctrace_stack_mode of this trace     */
@@ -78,6 +79,9 @@ void ct_sampling_start(void);
 void ct_sampling_stop(void);
 void ct_sampling_thread_init(struct ct_thread *t); /* on the thread itself */
 void ct_sampling_thread_stop(struct ct_thread *t); /* on the thread itself */
+
+/* Makes the calling thread the only reader (on) or releases it. */
+void ct_trace_own_reading(int on);
 
 /* Starts a tracer thread: untraced, every signal blocked (writer.c). */
 int ct_start_internal_thread(pthread_t *th, void *(*fn)(void *), void *arg);

@@ -94,6 +94,7 @@ static void *writer_main(void *arg)
     const void *chunk;
     size_t len;
     int r;
+    ct_trace_own_reading(1);
     while ((r = ctrace_read_trace_chunk(&chunk, &len)) == 1) {
         if (atomic_load(&w.err))
             continue; /* discard: tracing is stopping */
@@ -103,6 +104,7 @@ static void *writer_main(void *arg)
             ct_trace_stop(0); /* the program goes on untraced */
         }
     }
+    ct_trace_own_reading(0);
     /* Consume a SIGPIPE the failed write left pending on this thread. */
     sigset_t pipe;
     sigemptyset(&pipe);
@@ -113,7 +115,18 @@ static void *writer_main(void *arg)
     return NULL;
 }
 
+static int start_writer_locked(ctrace_write_fn fn, void *arg, int fd, int own_fd);
+
 static int start_writer(ctrace_write_fn fn, void *arg, int fd, int own_fd)
+{
+    int saved = ct_tls_internal;
+    ct_tls_internal = 1;
+    int r = start_writer_locked(fn, arg, fd, own_fd);
+    ct_tls_internal = saved;
+    return r;
+}
+
+static int start_writer_locked(ctrace_write_fn fn, void *arg, int fd, int own_fd)
 {
     pthread_mutex_lock(&w_lock);
     if (w.running) {
@@ -205,6 +218,9 @@ int ctrace_start_file(const char *path)
     char full[4096];
     if (ct_expand_path(path, full, sizeof full) != 0)
         return CTRACE_EINVAL;
+    /* Refuse before creating (and truncating) the file. */
+    if (ctrace_enabled_flag || ct_writer_active())
+        return CTRACE_EBUSY;
     int saved = ct_tls_internal;
     ct_tls_internal = 1;
     int fd = open(full, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -217,7 +233,22 @@ int ctrace_start_file(const char *path)
     return r;
 }
 
+static int stop_writer(void);
+
 int ctrace_stop(void)
+{
+    int e = errno;
+    /* Our own joins and closes must not show up as the caller's blocks. */
+    int saved = ct_tls_internal;
+    ct_tls_internal = 1;
+    int r = stop_writer();
+    ct_tls_internal = saved;
+    if (r != CTRACE_EWRITE)
+        errno = e;
+    return r;
+}
+
+static int stop_writer(void)
 {
     int e = errno;
     pthread_mutex_lock(&w_lock);
