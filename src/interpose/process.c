@@ -230,7 +230,10 @@ CT_EXPORT int execle(const char *path, const char *arg, ...)
 
 static void ct_exit_hook(void)
 {
-    if (ctrace_enabled_flag && !ct_in_vfork_child())
+    /* Not in a vfork child (the parent's trace), nor on a thread that is
+     * inside the tracer (an _exit from a signal handler that interrupted
+     * the tracer would wait for itself). */
+    if (ctrace_enabled_flag && !ct_in_vfork_child() && !ct_in_tracer())
         ct_process_exit();
 }
 

@@ -23,6 +23,8 @@
  *  - The bookkeeping is updated with every signal blocked and a spin lock
  *    held, so a handler that calls sigaction cannot deadlock against the
  *    thread it interrupted, and two threads cannot interleave updates.
+ *  - The handler restores SIG_DFL and unblocks the signal before finishing
+ *    the trace, so a repeated signal kills at once even if finishing hangs.
  *  - The handler preserves errno; it skips ct_process_exit in a vfork child
  *    (not our trace) and on a thread that is inside the tracer (its locks
  *    may be held by the interrupted code): the trace then ends at its last
@@ -97,22 +99,28 @@ static void ct_unlock(const sigset_t *old)
 static void ct_fatal_handler(int sig)
 {
     int saved = errno;
-    if (ctrace_enabled_flag && !ct_in_vfork_child() && !ct_in_tracer())
-        ct_process_exit();
-
+    /* Default action back first, and the signal let through: should
+     * finishing the trace ever hang, the same signal sent again (a second
+     * Ctrl-C, systemd's follow-up) kills at once, as without ctrace. */
     struct sigaction dfl;
     memset(&dfl, 0, sizeof dfl);
     dfl.sa_handler = SIG_DFL;
     ct_real_sigaction_call(sig, &dfl, NULL);
-    /* Re-raise on this thread and let it through: the default action
-     * (termination) happens as soon as the signal is unblocked. */
-    syscall(SYS_tgkill, ct_raw_getpid(), syscall(SYS_gettid), sig);
+    int i = ct_slot(sig);
+    if (i >= 0)
+        __atomic_store_n(&ct_owned[i], 0, __ATOMIC_RELAXED);
     sigset_t one;
     sigemptyset(&one);
     sigaddset(&one, sig);
     syscall(SYS_rt_sigprocmask, SIG_UNBLOCK, &one, NULL, (size_t)(_NSIG / 8));
-    /* Still alive: someone changed the disposition meanwhile.  Give the
-     * program back what it believed it had and carry on. */
+
+    if (ctrace_enabled_flag && !ct_in_vfork_child() && !ct_in_tracer())
+        ct_process_exit();
+
+    /* Re-raise on this thread: it is unblocked and at SIG_DFL, so the
+     * default action (termination) happens now. */
+    syscall(SYS_tgkill, ct_raw_getpid(), syscall(SYS_gettid), sig);
+    /* Still alive: someone installed a handler meanwhile; carry on. */
     errno = saved;
 }
 

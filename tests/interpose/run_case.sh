@@ -181,6 +181,14 @@ ctor_thread)
     validate ctor_thread; t=$(main_trace ctor_thread); dump "$t"
     expect "$t" "condition-variable waits" "$COND" 10
     ;;
+semantics)
+    run_pair semantics 0 "$SEMANTICS"
+    validate semantics; t=$(main_trace semantics); dump "$t"
+    expect "$t" "network waits" "$NET" 3
+    expect "$t" "contended mutex" "$MUTEX" 1
+    expect "$t" "sleeps" "$SLEEP" 3
+    expect "$t" "syscalls" "$SYSCALL" 3
+    ;;
 cli)
     # ctrace run itself: exit codes, not-found, usage, signals forwarded.
     "$CTRACE" run -q -- sh -c 'exit 7'; [ $? = 7 ] || fail "exit code not passed through"
