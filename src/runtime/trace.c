@@ -574,23 +574,31 @@ int ct_trace_stop(int wait_for_reader)
         return CTRACE_ENOTRACING;
     }
     if (adv_running) {
+        /* Only one stopper joins the advancer (the writer thread may stop
+         * the trace on a write error while the program stops it too). */
+        adv_running = 0;
+        pthread_t th = adv_thread;
         pthread_mutex_lock(&adv_lock);
         adv_stop = 1;
         pthread_cond_signal(&adv_cond);
         pthread_mutex_unlock(&adv_lock);
         /* The advancer takes ctl_lock: let it go while we join. */
         pthread_mutex_unlock(&ctl_lock);
-        pthread_join(adv_thread, NULL);
+        pthread_join(th, NULL);
         pthread_mutex_lock(&ctl_lock);
-        adv_running = 0;
         old = atomic_load(&ct_gen);
+        if (!old) {
+            /* Another stopper finished the trace meanwhile. */
+            pthread_mutex_unlock(&ctl_lock);
+            goto wait;
+        }
     }
     advance(old, 0);
     /* After the last advance no thread is inside an event (where timers are
      * armed), so disarming them cannot race with arming. */
     ct_sampling_stop();
     pthread_mutex_unlock(&ctl_lock);
-
+wait:
     if (wait_for_reader) {
         pthread_mutex_lock(&q_lock);
         while (!q_drained)
