@@ -105,8 +105,11 @@ bench: build
 	  [ $$found = 1 ] || echo "make bench: no benchmarks built yet"; \
 	fi
 
-install: build
-	cmake --install $(BUILD) $(if $(PREFIX),--prefix $(PREFIX))
+# The prefix is set at configure time too, so that ctrace.pc names it.
+install: deps
+	@mkdir -p $(BUILD)
+	$(call cmake_build,$(BUILD),$(if $(PREFIX),-DCMAKE_INSTALL_PREFIX=$(PREFIX)))
+	cmake --install $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) $(BUILD).configure.log \
