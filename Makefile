@@ -95,15 +95,19 @@ fuzz: deps
 	@if [ -f fuzz/run.sh ]; then bash fuzz/run.sh $(FUZZ_SECONDS); \
 	else echo "make fuzz: no fuzz/run.sh yet, nothing to fuzz"; fi
 
+# Benchmarks: bench/run.sh if the tree has one, else every benchmark found:
+# the reader's (bench/reader/run.sh, BENCH_MB of trace), `ctrace run`'s
+# (bench/run/*.sh) and the runtime's programs built under BUILD/bench/.
+BENCH_MB ?= 200
 bench: build
-	@if [ -f bench/run.sh ]; then bash bench/run.sh $(BUILD); \
-	else \
-	  found=0; \
-	  for b in $(BUILD)/bench/bench_*; do \
-	    [ -x "$$b" ] || continue; found=1; echo "=== $$b"; "$$b"; \
-	  done; \
-	  [ $$found = 1 ] || echo "make bench: no benchmarks built yet"; \
-	fi
+	@if [ -f bench/run.sh ]; then bash bench/run.sh $(BUILD); exit; fi; \
+	tool=$(abspath $(BUILD))/src/tools/ctrace; found=0; \
+	if [ -f bench/reader/run.sh ]; then found=1; echo "=== bench/reader/run.sh"; \
+	  bash bench/reader/run.sh $(BENCH_MB) $$tool; fi; \
+	for s in bench/run/*.sh; do [ -f "$$s" ] || continue; found=1; echo "=== $$s"; bash $$s $$tool; done; \
+	for b in $$(find $(BUILD)/bench -maxdepth 2 -type f -name 'bench_*' -perm -u+x 2>/dev/null); do \
+	  found=1; echo "=== $$b"; "$$b"; done; \
+	[ $$found = 1 ] || echo "make bench: no benchmarks yet"
 
 # The prefix is set at configure time too, so that ctrace.pc names it.
 install: deps
