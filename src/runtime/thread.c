@@ -102,15 +102,32 @@ static struct ct_thread *thread_new(uint64_t tid, uint64_t g)
     return t;
 }
 
-static void link_thread(struct ct_thread *t)
+static void thread_discard(struct ct_thread *t)
+{
+    ct_pid_free(t->p);
+    free(t);
+}
+
+/* Links t unless a live record for the same tid is there already (a thread
+ * adopted from /proc while it was registering itself, or the reverse):
+ * the check and the insertion are one step under the lock, so a tid never
+ * has two records.  Returns the record to use. */
+static struct ct_thread *link_thread(struct ct_thread *t)
 {
     pthread_mutex_lock(&ct_registry_lock);
+    for (struct ct_thread *i = ct_registry; i; i = i->next)
+        if (i->m == t->m && !i->bound && i->state != CT_EXITED) {
+            pthread_mutex_unlock(&ct_registry_lock);
+            thread_discard(t);
+            return i;
+        }
     t->prev = NULL;
     t->next = ct_registry;
     if (ct_registry)
         ct_registry->prev = t;
     ct_registry = t;
     pthread_mutex_unlock(&ct_registry_lock);
+    return t;
 }
 
 struct ct_thread *ct_thread_adopt(uint64_t tid, int state)
@@ -119,7 +136,19 @@ struct ct_thread *ct_thread_adopt(uint64_t tid, int state)
     if (!t)
         return NULL;
     t->state = t->vis_state = state;
-    link_thread(t);
+    pthread_mutex_lock(&ct_registry_lock);
+    for (struct ct_thread *i = ct_registry; i; i = i->next)
+        if (i->m == tid && i->state != CT_EXITED) {
+            pthread_mutex_unlock(&ct_registry_lock);
+            thread_discard(t);
+            return NULL; /* it registered itself meanwhile */
+        }
+    t->prev = NULL;
+    t->next = ct_registry;
+    if (ct_registry)
+        ct_registry->prev = t;
+    ct_registry = t;
+    pthread_mutex_unlock(&ct_registry_lock);
     return t;
 }
 
@@ -156,23 +185,13 @@ struct ct_thread *ct_thread_self_slow(void)
         return NULL;
     int e = errno;
     ct_tls_internal = 1;
-    uint64_t tid = ct_gettid();
-    struct ct_thread *t = NULL;
-    /* Adopted at trace start before it ever called us? */
-    pthread_mutex_lock(&ct_registry_lock);
-    for (struct ct_thread *i = ct_registry; i; i = i->next)
-        if (i->m == tid && !i->bound && i->state != CT_EXITED) {
-            t = i;
-            break;
-        }
-    pthread_mutex_unlock(&ct_registry_lock);
-    if (!t) {
-        t = thread_new(tid, 0);
-        if (t)
-            link_thread(t);
-    }
-    if (t)
+    /* A record adopted at trace start (before the thread ever called us)
+     * is taken over by link_thread. */
+    struct ct_thread *t = thread_new(ct_gettid(), 0);
+    if (t) {
+        t = link_thread(t);
         bind_self(t);
+    }
     ct_tls_internal = 0;
     errno = e;
     return t;
@@ -240,7 +259,9 @@ void ct_spawn_child(struct ct_spawn *s)
         t->epoch = s->epoch;
         t->created_gen = s->gen;
         t->state = t->vis_state = CT_RUNNABLE;
-        link_thread(t);
+        /* If trace start adopted this thread meanwhile, that record (and
+         * its G) wins; the created G stays runnable in the trace. */
+        t = link_thread(t);
         bind_self(t);
     }
     ct_tls_internal = 0;

@@ -313,6 +313,42 @@ static void claim_status_for(struct ct_thread *t, uint64_t gen)
     atomic_store_explicit(&t->status_gen, gen, memory_order_release);
 }
 
+/* A thread adopted from /proc that never called into the tracer cannot
+ * report its own exit: when its tid is gone, write the exit on its behalf
+ * (into a batch of its M, in generation gen) and drop the record.
+ * Registry lock held.  Returns 1 if t was freed. */
+static int reap_if_dead(struct ct_thread *t, uint64_t gen)
+{
+    if (t->bound || t->state == CT_EXITED)
+        return 0;
+    int e = errno;
+    int dead = syscall(SYS_tgkill, (int)getpid(), (int)t->m, 0) != 0 && errno == ESRCH;
+    errno = e;
+    if (!dead)
+        return 0;
+    if (t->epoch == ct_rt.epoch && atomic_load(&t->status_gen) == gen) {
+        struct ct_buf *b = ct_buf_alloc(gen, t->m, 0, 1);
+        if (b) {
+            uint64_t ts = ct_now_ordered() >> ct_clock.shift;
+            b->base_ts = b->last_ts = ts;
+            ct_write_transition(t, b, gen, ts, CT_EXITED, 0, 0);
+            ct_buf_finish(b);
+            ct_queue_buf(b);
+        }
+    }
+    if (t->prev)
+        t->prev->next = t->next;
+    else
+        ct_registry = t->next;
+    if (t->next)
+        t->next->prev = t->prev;
+    if (t->vis_state == CT_EXITED || t->epoch != ct_rt.epoch)
+        ct_pid_free(t->p);
+    free(t->prof);
+    free(t);
+    return 1;
+}
+
 /* Moves the trace from generation old to new (0: stop).  ctl_lock held. */
 static void advance(uint64_t old, uint64_t newg)
 {
@@ -323,8 +359,11 @@ static void advance(uint64_t old, uint64_t newg)
 
     struct table_writer sw = {old, GT_EV_CPU_SAMPLES, NULL};
     pthread_mutex_lock(&ct_registry_lock);
-    for (struct ct_thread *t = ct_registry; t; t = t->next) {
+    for (struct ct_thread *t = ct_registry, *next; t; t = next) {
+        next = t->next;
         if (t->internal)
+            continue;
+        if (reap_if_dead(t, old))
             continue;
         wait_quiescent(t);
         struct ct_buf *b = t->buf[old & 1];
