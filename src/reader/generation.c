@@ -317,7 +317,7 @@ static int process_batch(struct ctrace_reader *r, struct batch *b)
 {
     struct generation *g = &r->g;
     if (b->exp == 0 && b->len > 0) {
-        switch (b->data[0]) {
+        switch (b->first) {
         case GT_EV_STRINGS: return add_strings(r, b);
         case GT_EV_STACKS: return add_stacks(r, b);
         case GT_EV_CPU_SAMPLES: return add_samples(r, b);
@@ -410,7 +410,15 @@ static int read_batch(struct ctrace_reader *r, struct batch *b, uint64_t *gen, c
     b->data_off = data_off;
     b->len = (uint32_t)a[3];
     b->data = NULL;
+    /* Remember the kind now: touching data[0] later would fault its page. */
+    b->first = a[3] ? *in_ptr(in, data_off) : 0;
     r->pos = data_off + a[3];
+    /* Only the header was needed now; the kernel's fault-around mapped the
+     * data around it too (this batch's and the previous one's).  Give it
+     * back: it is faulted in again when consumed, so a mapped trace costs
+     * about the batches in use, not a generation. */
+    in_discard(in, r->scan_from, r->pos - r->scan_from);
+    r->scan_from = data_off;
     return 1;
 }
 
@@ -422,6 +430,7 @@ int gen_read(struct ctrace_reader *r)
         r->pos = r->spill_off;
     r->spill = 0;
     in_release(&r->in, r->pos);
+    r->gen_start = r->scan_from = r->pos;
 
     /* Phase 1: collect the batches of the generation. */
     int fatal = 0;
@@ -479,6 +488,9 @@ int gen_read(struct ctrace_reader *r)
         int rc = process_batch(r, &g->batches[i]);
         if (rc < 0)
             return rc;
+        const struct batch *b = &g->batches[i];
+        if (b->exp || (b->len && b->first >= GT_EV_STACKS && b->first <= GT_EV_FREQUENCY))
+            in_discard(&r->in, b->data_off, b->len); /* copied into the tables */
     }
     if (fatal)
         return rd_fail(r, fatal, foff, "%s", fmsg);
@@ -525,8 +537,8 @@ int gen_read(struct ctrace_reader *r)
     }
     for (size_t i = 0; i < g->nbatches; i++) {
         struct batch *b = &g->batches[i];
-        if (b->exp != 0 || (b->len > 0 && (b->data[0] == GT_EV_STRINGS || b->data[0] == GT_EV_STACKS ||
-                                           b->data[0] == GT_EV_CPU_SAMPLES || b->data[0] == GT_EV_FREQUENCY)))
+        if (b->exp != 0 || (b->len > 0 && (b->first == GT_EV_STRINGS || b->first == GT_EV_STACKS ||
+                                           b->first == GT_EV_CPU_SAMPLES || b->first == GT_EV_FREQUENCY)))
             continue;
         struct mcursor *c = &g->ms[*u64map_get(&g->mindex, b->m)];
         g->order[c->first + c->count++] = i;
@@ -538,6 +550,16 @@ int cursor_next(struct ctrace_reader *r, struct mcursor *c)
 {
     struct generation *g = &r->g;
     while (c->idx < c->count && g->batches[g->order[c->first + c->idx]].len == c->data_off) {
+        const struct batch *done = &g->batches[g->order[c->first + c->idx]];
+        in_discard(&r->in, done->data_off, done->len);
+        /* Fault-around maps neighbours' pages too; every few MB consumed,
+         * unmap the whole generation (pages in use fault back in cheaply
+         * from the page cache).  Keeps a mapped trace's RSS to a few MB. */
+        r->consumed += done->len;
+        if (r->consumed > (4u << 20)) {
+            r->consumed = 0;
+            in_discard(&r->in, r->gen_start, r->pos - r->gen_start);
+        }
         c->idx++;
         c->data_off = 0;
         c->last_ts = 0;

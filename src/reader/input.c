@@ -43,7 +43,7 @@ int in_open_fd(struct input *in, int fd, int own_fd, int no_mmap)
             }
             void *p = mmap(NULL, total, PROT_READ, MAP_PRIVATE, fd, 0);
             if (p != MAP_FAILED) {
-                madvise(p, total, MADV_SEQUENTIAL);
+                madvise(p, total, MADV_RANDOM);
                 in->map = p;
                 in->maplen = total;
                 in->base = (const uint8_t *)p + pos;
@@ -111,6 +111,19 @@ int64_t in_fill(struct input *in, uint64_t upto)
 
 void in_release(struct input *in, uint64_t off)
 {
+    if (in->map) {
+        /* Drop consumed pages from our resident set (they stay in the page
+         * cache): memory stays about one generation however big the file. */
+        uintptr_t start = (uintptr_t)in->map;
+        uintptr_t upto = (uintptr_t)(in->base + off);
+        size_t page = (size_t)sysconf(_SC_PAGESIZE);
+        upto &= ~(uintptr_t)(page - 1);
+        if (upto > start + in->released + page * 256) {
+            madvise((void *)(start + in->released), upto - start - in->released, MADV_DONTNEED);
+            in->released = upto - start;
+        }
+        return;
+    }
     if (!in->stream || off <= in->base_off)
         return;
     size_t drop = (size_t)(off - in->base_off);
@@ -119,4 +132,16 @@ void in_release(struct input *in, uint64_t off)
     memmove(in->buf, in->buf + drop, in->len - drop);
     in->len -= drop;
     in->base_off += drop;
+}
+
+void in_discard(struct input *in, uint64_t off, uint64_t len)
+{
+    if (!in->map)
+        return;
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t a = (uintptr_t)in_ptr(in, off), b = a + len;
+    a = (a + page - 1) & ~(page - 1);
+    b &= ~(page - 1);
+    if (b > a)
+        madvise((void *)a, b - a, MADV_DONTNEED);
 }

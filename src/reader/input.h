@@ -29,6 +29,7 @@ struct input {
     size_t cap;
     void *map;           /* mmap'ed region                                 */
     size_t maplen;
+    size_t released;     /* bytes at the map's start given back      */
 };
 
 /* Initialisers; return 0 or a CTRACE_READER_E* code. */
@@ -43,6 +44,10 @@ int64_t in_fill(struct input *in, uint64_t upto);
 
 /* Drops the bytes before file offset `off` (streams only). */
 void in_release(struct input *in, uint64_t off);
+
+/* Gives back to the kernel the whole pages inside [off, off+len) of a
+ * mapped input, which the caller has finished with (no-op otherwise). */
+void in_discard(struct input *in, uint64_t off, uint64_t len);
 
 static inline const uint8_t *in_ptr(const struct input *in, uint64_t off)
 {

@@ -63,6 +63,7 @@ struct batch {
     uint64_t data_off;  /* file offset of the data                      */
     uint32_t len;
     uint8_t exp;
+    uint8_t first;      /* first data byte (batch kind), 0 if empty      */
     const uint8_t *data;/* set once the generation is fully read        */
 };
 
@@ -188,6 +189,9 @@ struct ctrace_reader {
     uint64_t spill_erroff;
     int emitted_sync;
     int done;
+    uint64_t gen_start;      /* offset of the generation's first batch   */
+    uint64_t consumed;       /* batch bytes consumed since the last unmap */
+    uint64_t scan_from;      /* start of the batch scanned before         */
 
     struct order o;
     struct mcursor **heap; size_t nheap, heap_cap;

@@ -753,13 +753,14 @@ static int adv_region(struct ctrace_reader *r, struct rev *ev, uint64_t gen, str
             s->names = p;
             s->names_cap = ncap;
         }
-        memcpy(s->names + s->names_len, name.ptr, name.len);
+        if (name.len) /* names may still be NULL for empty names */
+            memcpy(s->names + s->names_len, name.ptr, name.len);
         s->regions[s->nregions++] = (struct region){ev->args[0], s->names_len, (uint32_t)name.len};
         s->names_len += name.len;
     } else if (s->nregions) {
         struct region *top = &s->regions[s->nregions - 1];
         if (top->task != ev->args[0] || top->len != name.len ||
-            memcmp(s->names + top->off, name.ptr, name.len) != 0)
+            (name.len && memcmp(s->names + top->off, name.ptr, name.len) != 0))
             return bad(r, "misuse of region in goroutine %lld: region end does not match the inner-most active region", c->g, 0);
         s->names_len = top->off;
         s->nregions--;

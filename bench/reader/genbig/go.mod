@@ -1,0 +1,3 @@
+module genbig
+
+go 1.22
