@@ -108,13 +108,15 @@ static void write_region_end(struct ct_thread *t, struct ct_region *r, int skip)
     struct ct_ev e;
     if (!r->written)
         return;
-    r->written = 0;
+    /* If the acquire fails because the thread goes dark (memory cap), the
+     * slow path closes every written region itself, this one included. */
     if (ct_acquire(t, &e, CT_EV_MAX, 0)) {
         uint64_t nm = ct_string_id(t, e.gen, r->name);
         uint64_t stk = ct_capture_stack(t, e.gen, skip + 1);
         ct_ev3(&e, GT_EV_USER_REGION_END, r->task, nm, stk);
         ct_release(t);
     }
+    r->written = 0;
 }
 
 static void region_end(struct ct_thread *t, ctrace_task task, const char *name, int skip)

@@ -504,7 +504,7 @@ static void adopt_existing_threads(void)
         pthread_mutex_unlock(&ct_registry_lock);
         if (known)
             continue;
-        char path[64], buf[256];
+        char path[300], buf[256];
         snprintf(path, sizeof path, "/proc/self/task/%s/stat", de->d_name);
         FILE *f = fopen(path, "re");
         int state = CT_RUNNING;
