@@ -313,6 +313,33 @@ static void sort_samples(struct sample *v, struct sample *tmp, size_t n)
     memcpy(v, tmp, n * sizeof *v);
 }
 
+/* A Go 1.25 sync batch: EvSync, then EvFrequency [freq] and
+ * EvClockSnapshot [ts, mono, sec, nsec] in any order. */
+static int add_sync(struct ctrace_reader *r, const struct batch *b)
+{
+    struct generation *g = &r->g;
+    const uint8_t *p = b->data + 1, *end = b->data + b->len;
+    while (p < end) {
+        uint64_t off = b->data_off + (uint64_t)(p - b->data), v[4];
+        uint8_t typ = *p++;
+        int n = typ == GT_EV_FREQUENCY ? 1 : typ == RT_EV_CLOCK_SNAPSHOT ? 4 : 0;
+        if (!n)
+            return rd_fail(r, CTRACE_READER_EFORMAT, off, "unexpected event %u in a sync batch", typ);
+        for (int k = 0; k < n; k++) {
+            int st = rvar(&p, end, &v[k]);
+            if (st)
+                return fail_fmt(r, off, "reading a sync batch", st);
+        }
+        if (typ == GT_EV_FREQUENCY) {
+            if (g->has_freq)
+                return rd_fail(r, CTRACE_READER_EFORMAT, off, "found multiple frequency events");
+            g->has_freq = 1;
+            g->freq = 1.0 / ((double)v[0] / 1e9);
+        }
+    }
+    return 0;
+}
+
 static int process_batch(struct ctrace_reader *r, struct batch *b)
 {
     struct generation *g = &r->g;
@@ -321,6 +348,10 @@ static int process_batch(struct ctrace_reader *r, struct batch *b)
         case GT_EV_STRINGS: return add_strings(r, b);
         case GT_EV_STACKS: return add_stacks(r, b);
         case GT_EV_CPU_SAMPLES: return add_samples(r, b);
+        case RT_EV_SYNC: /* Go 1.25: frequency and clock snapshot in a sync batch */
+            if (r->version >= 125)
+                return add_sync(r, b);
+            break; /* before 1.25, an ordinary (and invalid) event batch */
         case GT_EV_FREQUENCY: {
             const uint8_t *p = b->data + 1;
             uint64_t f;
@@ -489,7 +520,8 @@ int gen_read(struct ctrace_reader *r)
         if (rc < 0)
             return rc;
         const struct batch *b = &g->batches[i];
-        if (b->exp || (b->len && b->first >= GT_EV_STACKS && b->first <= GT_EV_FREQUENCY))
+        if (b->exp || (b->len && ((b->first >= GT_EV_STACKS && b->first <= GT_EV_FREQUENCY) ||
+                                  (b->first == RT_EV_SYNC && r->version >= 125))))
             in_discard(&r->in, b->data_off, b->len); /* copied into the tables */
     }
     if (fatal)
@@ -538,7 +570,8 @@ int gen_read(struct ctrace_reader *r)
     for (size_t i = 0; i < g->nbatches; i++) {
         struct batch *b = &g->batches[i];
         if (b->exp != 0 || (b->len > 0 && (b->first == GT_EV_STRINGS || b->first == GT_EV_STACKS ||
-                                           b->first == GT_EV_CPU_SAMPLES || b->first == GT_EV_FREQUENCY)))
+                                           b->first == GT_EV_CPU_SAMPLES || b->first == GT_EV_FREQUENCY ||
+                                           (b->first == RT_EV_SYNC && r->version >= 125))))
             continue;
         struct mcursor *c = &g->ms[*u64map_get(&g->mindex, b->m)];
         g->order[c->first + c->count++] = i;

@@ -60,6 +60,7 @@ static int read_header(struct ctrace_reader *r)
     switch (ver) {
     case 22:
     case 23:
+    case 25: /* 1.25: same events, frequency moved into a sync batch */
         return 0;
     case 11:
     case 19:

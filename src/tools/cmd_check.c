@@ -14,7 +14,7 @@
 static const char help[] =
     "usage: ctrace check [-q] FILE...\n"
     "\n"
-    "Validates Go execution traces (go 1.22/1.23 format) the way Go's own parser\n"
+    "Validates Go execution traces (go 1.22, 1.23, 1.25 formats) the way Go's parser\n"
     "does: every event is read, ordered and checked.  One line per file:\n"
     "  FILE: ok, go 1.22, N events, G generations\n"
     "  FILE: error at offset X: message\n"

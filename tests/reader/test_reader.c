@@ -292,6 +292,35 @@ static void test_invalid(void)
     expect_error(&t, CTRACE_READER_EFORMAT, "duplicate strings");
 }
 
+/* Go 1.25 moves the frequency into a sync batch with a clock snapshot. */
+static void test_go125(void)
+{
+    struct buf t = {.n = 0};
+    header(&t, "go 1.25 trace\0\0\0");
+    struct buf d = {.n = 0};
+    byte(&d, 50); /* EvSync */
+    EV(&d, GT_EV_FREQUENCY, 1000000000);
+    EV(&d, 51, 90, 123456, 1700000000, 5); /* EvClockSnapshot */
+    batch(&t, 1, 0, 0, &d);
+    strings_batch(&t, 1);
+    struct buf a = {.n = 0};
+    EV(&a, GT_EV_PROC_STATUS, 1, 0, GT_PROC_RUNNING);
+    EV(&a, GT_EV_PROC_STOP, 1);
+    batch(&t, 1, 1, 100, &a);
+    ctrace_reader *r;
+    int kinds[8], n;
+    CHECK(ctrace_reader_open_mem(t.b, t.n, 0, &r) == 0);
+    CHECK(ctrace_reader_version(r) == 125);
+    CHECK(read_all(r, kinds, 8, &n) == 0);
+    CHECK(n == 3 && kinds[0] == CTRACE_EV_STATE_TRANSITION && kinds[2] == CTRACE_EV_SYNC);
+    ctrace_reader_close(r);
+    /* The same sync batch means nothing to a 1.23 trace: no frequency. */
+    memcpy(t.b, GT_HEADER_GO123, 16);
+    CHECK(ctrace_reader_open_mem(t.b, t.n, 0, &r) == 0);
+    CHECK(read_all(r, kinds, 8, &n) < 0);
+    ctrace_reader_close(r);
+}
+
 /* Two generations, cut at every byte: never a crash; a cut inside the
  * second generation still yields the whole first one. */
 static void test_truncation(void)
@@ -409,6 +438,7 @@ int main(void)
     test_invalid();
     test_truncation();
     test_pipe();
+    test_go125();
     if (failures) {
         fprintf(stderr, "%d check(s) failed\n", failures);
         return 1;
