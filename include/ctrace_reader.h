@@ -6,8 +6,8 @@
  * validation of Go's own parser (internal/trace of Go 1.23):
  *
  *   - v2 format: files headed "go 1.22 trace", "go 1.23 trace", "go 1.25 trace";
- *   - v1 format: files headed "go 1.11 trace" ... "go 1.21 trace", converted
- *     into the same event model (as Go 1.23 converts them).
+ *   - v1 format (files headed "go 1.11 trace" ... "go 1.21 trace"): planned,
+ *     into the same event model; not read yet (CTRACE_READER_EVERSION).
  *
  * One event model for all versions, modelled on Go's trace.Event:
  * every event has a time, the thread (M), proc (P) and goroutine (G) it
@@ -21,9 +21,13 @@
  *
  * Lifetimes: an event returned by ctrace_reader_next() is valid until the
  * next call to ctrace_reader_next() or ctrace_reader_close().  Strings and
- * stacks an event refers to are valid until the next CTRACE_EV_SYNC event is
- * returned (a generation boundary): copy what you keep longer.  Stack IDs are
- * only meaningful within the generation they appear in (event->generation).
+ * stacks an event refers to stay valid through the CTRACE_EV_SYNC event that
+ * ends their generation, until the call to ctrace_reader_next() after it:
+ * copy what you keep longer.  Stack IDs are only meaningful within the
+ * generation they appear in (event->generation).
+ *
+ * Sync events: as in Go 1.23's parser, a CTRACE_EV_SYNC event follows the
+ * last event of each generation (none precedes the first one).
  *
  * Errors are negative CTRACE_READER_E* codes (distinct from ctrace.h's
  * CTRACE_E* codes); ctrace_reader_strerror() names them, and
@@ -169,7 +173,7 @@ struct ctrace_event {
 
     /* Stack of the event (CTRACE_NO_STACK if none); see ctrace_reader_stack. */
     uint64_t stack;
-    /* Generation this event belongs to (v1 traces: always 1). */
+    /* Generation this event belongs to. */
     uint64_t generation;
     /* Byte offset in the input of the event's encoding (0 if synthesised). */
     uint64_t offset;
@@ -230,8 +234,8 @@ struct ctrace_event {
             uint64_t value;
         } metric;
 
-        /* CTRACE_EV_SYNC: the reader is about to deliver generation `gen`
-         * (v2); v1 traces have one sync at the start. */
+        /* CTRACE_EV_SYNC: generation `gen` is complete (its events have
+         * all been delivered). */
         struct {
             uint64_t gen;
         } sync;
@@ -303,10 +307,11 @@ CTRACE_READER_API int ctrace_reader_next(ctrace_reader *r,
 CTRACE_READER_API size_t ctrace_reader_stack(ctrace_reader *r, uint64_t stack,
                                              const struct ctrace_frame **frames);
 
-/* Looks up a task seen so far (begun in the trace, or ended without a
- * begin).  Returns 1 and fills *parent (CTRACE_NO_ID if unknown) and *name
- * ("" if unknown) if known; 0 if not.  Names stay valid until close.
- * Either output may be NULL. */
+/* Looks up an active task: begun in the trace and not ended yet (ended
+ * tasks are forgotten, so memory stays bounded).  Returns 1 and fills
+ * *parent (CTRACE_NO_ID for none) and *name if active, 0 if not.  The name
+ * is valid until the next call to ctrace_reader_next().  Either output may
+ * be NULL. */
 CTRACE_READER_API int ctrace_reader_task(ctrace_reader *r, uint64_t id,
                                          uint64_t *parent,
                                          struct ctrace_str *name);
@@ -316,7 +321,9 @@ CTRACE_READER_API int ctrace_reader_task(ctrace_reader *r, uint64_t id,
 /* ------------------------------------------------------------------ */
 
 /* The Go version of the trace's header as major*100+minor: 122 for
- * "go 1.22 trace", 119 for "go 1.19 trace"; 0 if unknown. */
+ * "go 1.22 trace", 125 for "go 1.25 trace"; 0 if the header is not a Go
+ * trace header.  (v1 headers, 111/119/121, are recognised but their events
+ * are not read yet: opening them fails with CTRACE_READER_EVERSION.) */
 CTRACE_READER_API int ctrace_reader_version(const ctrace_reader *r);
 
 /* The first error met (or NULL if none), and the byte offset in the input
