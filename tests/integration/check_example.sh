@@ -40,6 +40,10 @@ threadpool)
     expect ge 1 "blocks with traced_lock on their stack" "$(awk -F'\t' '$1=="blockfn" && $3=="traced_lock" {s+=$4} END{print s+0}' "$s")"
     blocks_balanced "$s"
     check "worker names in the trace" grep -q 'worker-3' "$t.d1"
+    # Stacks: the caller of each API call is on the stack, the tracer is not on top.
+    for k in TaskBegin TaskEnd RegionBegin RegionEnd; do stack_has "$s" $k worker; done
+    no_tracer_frames "$s"
+    pprof_has "$t" sync traced_lock
     ;;
 condqueue)
     expect_key "$s" ge 5 goroutines
@@ -52,6 +56,10 @@ condqueue)
     expect ge 1 "condition-variable blocks are sync blocks (reason holds \"sync\")" "$(count_match "$s" block 'sync.*Cond')"
     expect ge 1 "cond blocks with traced_wait on their stack" "$(awk -F'\t' '$1=="blockfn" && $2 ~ /Cond/ && $3=="traced_wait" {s+=$4} END{print s+0}' "$s")"
     blocks_balanced "$s"
+    stack_has "$s" RegionBegin consumer
+    stack_has "$s" RegionEnd consumer
+    no_tracer_frames "$s"
+    pprof_has "$t" sync traced_wait
     ;;
 sleeper)
     expect_key "$s" ge 4 goroutines
@@ -64,6 +72,8 @@ sleeper)
     expect_key "$s" eq 3 regiongs tick
     expect_key "$s" eq 15 log tick
     blocks_balanced "$s"
+    stack_has "$s" Log ticker
+    no_tracer_frames "$s"
     ;;
 annotations)
     expect_key "$s" eq 3 task request
@@ -90,6 +100,8 @@ annotations)
     # 3 db-worker threads + the flusher, each created by main.
     expect_key "$s" ge 4 gocreate
     expect_key "$s" ge 5 goroutines
+    stack_has "$s" TaskBegin handle_request
+    no_tracer_frames "$s"
     check "log message text kept" grep -q 'Message="GET /items/2"' "$t.d1"
     check "formatted log kept" grep -q 'Message="SELECT \* FROM items WHERE request = 1"' "$t.d1"
     check "thread name main-loop in the trace" grep -q 'main-loop' "$t.d1"
@@ -126,6 +138,8 @@ custom_block)
     expect_key "$s" eq 32 regionend 'prepare burst'
     expect_key "$s" eq 1 log queue
     blocks_balanced "$s"
+    no_tracer_frames "$s"
+    pprof_has "$t" sync pop
     ;;
 *)
     die "no checks for example $name"

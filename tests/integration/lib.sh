@@ -111,3 +111,32 @@ blocks_balanced() {
 
 # show SUMFILE: the summary, for the log.
 show() { [ -f "$1" ] || return 0; echo "--- summary of ${1%.sum} ---"; grep -v -e '^blockfn' -e '^samplefn' "$1" | sed 's/^/    /'; }
+
+# no_tracer_frames SUMFILE: no event's stack starts inside the tracer: the
+# top frame is the caller of the API (as Go puts the caller of
+# trace.StartRegion on top), not ctrace_* or ct_*.
+no_tracer_frames() {
+    local n
+    n=$(awk -F'\t' '$1 == "stacktop" && ($3 ~ /^ctrace_/ || $3 ~ /^ct_/) { s += $4 } END { print s + 0 }' "$1")
+    expect eq 0 "events whose stack starts in the tracer (ctrace_*/ct_*)" "$n"
+    [ "$n" -eq 0 ] || awk -F'\t' '$1 == "stacktop" && ($3 ~ /^ctrace_/ || $3 ~ /^ct_/) { print "      " $2 " x" $4 " top frame " $3 }' "$1"
+}
+
+# stack_has SUMFILE KIND FUNC: every event of KIND has FUNC on its stack.
+stack_has() {
+    expect eq "$(count "$1" kind "$2")" "$2 events with $3 on their stack" "$(count "$1" stackfn "$2" "$3")"
+}
+
+# pprof_has TRACE PROFILE FUNC: go tool trace -pprof=PROFILE (Go 1.23, what
+# its "Synchronization blocking profile" page shows) is not empty and FUNC is
+# in it.
+pprof_has() {
+    local t=$1 prof=$2 fn=$3
+    "$GO123" tool trace -pprof="$prof" "$t" > "$t.$prof.pprof" 2> "$t.$prof.err" || true
+    "$GO123" tool pprof -top -symbolize=none "$t.$prof.pprof" > "$t.$prof.top" 2>&1 || true
+    if grep -q -w -- "$fn" "$t.$prof.top"; then
+        ok "go tool trace -pprof=$prof shows $fn"
+    else
+        fail "go tool trace -pprof=$prof does not show $fn: $(sed -n 2p "$t.$prof.top")"
+    fi
+}

@@ -13,7 +13,9 @@
 #   region<TAB>TYPE, regionend<TAB>TYPE, regiontask<TAB>TYPE<TAB>TASKTYPE,
 #   regiongs<TAB>TYPE (number of distinct goroutines with that region),
 #   log<TAB>CATEGORY, logmaxlen<TAB>CATEGORY (longest message, in bytes
-#   of its quoted form less the quotes).
+#   of its quoted form less the quotes),
+#   stackfn<TAB>KIND<TAB>FUNC (events of KIND whose stack holds FUNC),
+#   stacktop<TAB>KIND<TAB>FUNC (events of KIND whose "Stack=" starts with FUNC).
 # Portable awk (mawk).
 
 function field(line, name,    re, s) {
@@ -33,15 +35,15 @@ function quoted(line, name,    re) {
     return ""
 }
 function flush_stack(    f) {
-    if (cur != "") {
-        for (f in fns) {
-            if (cur == "sample")
-                cnt["samplefn\t" f]++
-            else
-                cnt["blockfn\t" cur "\t" f]++
-        }
+    for (f in fns) {
+        if (cur == "sample")
+            cnt["samplefn\t" f]++
+        else if (cur != "")
+            cnt["blockfn\t" cur "\t" f]++
+        cnt["stackfn\t" curkind "\t" f]++
     }
     cur = ""
+    wanttop = 0
     for (f in fns)
         delete fns[f]
 }
@@ -52,6 +54,7 @@ function flush_stack(    f) {
     m = $1; sub(/^M=/, "", m)
     g = $3; sub(/^G=/, "", g)
     kind = $4
+    curkind = kind
     cnt["kind\t" kind]++
     if (m + 0 >= 0) threads[m] = 1
     if (g + 0 >= 0) { gs[g] = 1 }
@@ -94,11 +97,11 @@ function flush_stack(    f) {
     }
     next
 }
+/^Stack=$/ { wanttop = 1; next }
 /^\t[^\t].* @ 0x[0-9a-f]+$/ {
-    if (cur != "") {
-        fn = $0; sub(/^\t/, "", fn); sub(/ @ 0x[0-9a-f]+$/, "", fn)
-        fns[fn] = 1
-    }
+    fn = $0; sub(/^\t/, "", fn); sub(/ @ 0x[0-9a-f]+$/, "", fn)
+    fns[fn] = 1
+    if (wanttop) { cnt["stacktop\t" curkind "\t" fn]++; wanttop = 0 }
     next
 }
 END {
