@@ -65,8 +65,8 @@ stress)
         [ -e "$t" ] || continue
         dump "$t" > /dev/null 2>&1 || true
         total=$((total + $(count "$t.sum" gocreate)))
-        c=$(count "$t.sum" region leaf-work); e=$(count "$t.sum" regionend leaf-work)
-        [ "$e" -le "$c" ] || fail "$t: more region ends ($e) than begins ($c)"
+        # (a region begun before the start may end in the trace: Go's parser
+        # takes it as begun before the trace, so ends may exceed begins)
     done
     expect ge 100 "threads created (NotExist->Runnable) over all stress traces" "$total"
     ;;

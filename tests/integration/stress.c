@@ -18,6 +18,9 @@
 
 #define NSPAWNERS 4
 #define BATCH 8
+/* At most this many threads in all: enough churn, and within what TSan's
+ * runtime supports over a process's life. */
+#define MAX_THREADS 4000
 
 static atomic_int stop_spawning;
 static atomic_long threads_created, create_failures;
@@ -46,6 +49,11 @@ static void *spawner(void *arg)
     (void)arg;
     long n = 0;
     while (!atomic_load(&stop_spawning)) {
+        if (atomic_load(&threads_created) >= MAX_THREADS) {
+            t_sleep_ms(5);
+            continue;
+        }
+        t_sleep_ms(1); /* spread the churn over the start/stop rounds */
         pthread_t th[BATCH];
         int ok[BATCH];
         for (int i = 0; i < BATCH; i++) {
