@@ -233,10 +233,9 @@ struct ctrace_region_scope {
     ctrace_task task;
     const char *name;
 };
-static inline void ctrace_region_scope_end(struct ctrace_region_scope *s)
-{
-    ctrace_region_end(s->task, s->name);
-}
+/* Ends a CTRACE_REGION scope (called by the cleanup attribute; a library
+ * function rather than an inline one so the stack starts in your code). */
+CTRACE_API void ctrace_region_scope_end(struct ctrace_region_scope *s);
 #define CTRACE_CAT_(a, b) a##b
 #define CTRACE_CAT(a, b) CTRACE_CAT_(a, b)
 #define CTRACE_REGION(task, name)                                        \

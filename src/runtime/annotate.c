@@ -52,6 +52,7 @@ static inline struct ct_thread *traced_self(void)
 
 ctrace_task ctrace_task_begin(ctrace_task parent, const char *name)
 {
+    const void *fp = __builtin_frame_address(0);
     struct ct_thread *t = traced_self();
     if (!t)
         return 0;
@@ -59,7 +60,7 @@ ctrace_task ctrace_task_begin(ctrace_task parent, const char *name)
     struct ct_ev e;
     if (ct_acquire(t, &e, CT_EV_MAX, 0)) {
         uint64_t nm = ct_string_id(t, e.gen, name ? name : "");
-        uint64_t stk = ct_capture_stack(t, e.gen, 1);
+        uint64_t stk = ct_capture_stack(t, e.gen, fp, 0);
         ct_ev4(&e, GT_EV_USER_TASK_BEGIN, id, parent, nm, stk);
         ct_release(t);
     }
@@ -68,18 +69,20 @@ ctrace_task ctrace_task_begin(ctrace_task parent, const char *name)
 
 void ctrace_task_end(ctrace_task task)
 {
+    const void *fp = __builtin_frame_address(0);
     struct ct_thread *t = traced_self();
     if (!t || !task)
         return;
     struct ct_ev e;
     if (ct_acquire(t, &e, CT_EV_MAX, 0)) {
-        uint64_t stk = ct_capture_stack(t, e.gen, 1);
+        uint64_t stk = ct_capture_stack(t, e.gen, fp, 0);
         ct_ev2(&e, GT_EV_USER_TASK_END, task, stk);
         ct_release(t);
     }
 }
 
-static void region_begin(struct ct_thread *t, ctrace_task task, const char *name, int skip)
+static void region_begin(struct ct_thread *t, ctrace_task task, const char *name,
+                         const void *fp)
 {
     int depth = t->rdepth++;
     if (depth >= CT_REGION_DEPTH)
@@ -91,7 +94,7 @@ static void region_begin(struct ct_thread *t, ctrace_task task, const char *name
     struct ct_ev e;
     if (ct_acquire(t, &e, CT_EV_MAX, 0)) {
         uint64_t nm = ct_string_id(t, e.gen, name);
-        uint64_t stk = ct_capture_stack(t, e.gen, skip + 1);
+        uint64_t stk = ct_capture_stack(t, e.gen, fp, 0);
         ct_ev3(&e, GT_EV_USER_REGION_BEGIN, task, nm, stk);
         r->written = 1;
         ct_release(t);
@@ -103,7 +106,7 @@ static int region_matches(const struct ct_region *r, ctrace_task task, const cha
     return r->task == task && (r->name == name || strcmp(r->name, name) == 0);
 }
 
-static void write_region_end(struct ct_thread *t, struct ct_region *r, int skip)
+static void write_region_end(struct ct_thread *t, struct ct_region *r, const void *fp)
 {
     struct ct_ev e;
     if (!r->written)
@@ -112,14 +115,14 @@ static void write_region_end(struct ct_thread *t, struct ct_region *r, int skip)
      * slow path closes every written region itself, this one included. */
     if (ct_acquire(t, &e, CT_EV_MAX, 0)) {
         uint64_t nm = ct_string_id(t, e.gen, r->name);
-        uint64_t stk = ct_capture_stack(t, e.gen, skip + 1);
+        uint64_t stk = ct_capture_stack(t, e.gen, fp, 0);
         ct_ev3(&e, GT_EV_USER_REGION_END, r->task, nm, stk);
         ct_release(t);
     }
     r->written = 0;
 }
 
-static void region_end(struct ct_thread *t, ctrace_task task, const char *name, int skip)
+static void region_end(struct ct_thread *t, ctrace_task task, const char *name, const void *fp)
 {
     if (t->rdepth == 0)
         return; /* an end without a begin: nothing to balance */
@@ -135,32 +138,42 @@ static void region_end(struct ct_thread *t, ctrace_task task, const char *name, 
     if (i < 0)
         return; /* no such open region: ignore the stray end */
     for (int j = t->rdepth - 1; j >= i; j--)
-        write_region_end(t, &t->regions[j], skip + 1);
+        write_region_end(t, &t->regions[j], fp);
     t->rdepth = i;
 }
 
 void ctrace_region_begin(ctrace_task task, const char *name)
 {
+    const void *fp = __builtin_frame_address(0);
     struct ct_thread *t = traced_self();
     if (t && name)
-        region_begin(t, task, name, 1);
+        region_begin(t, task, name, fp);
 }
 
 void ctrace_region_end(ctrace_task task, const char *name)
 {
+    const void *fp = __builtin_frame_address(0);
     struct ct_thread *t = ct_tls_self;
     if (t && name && t->rdepth)
-        region_end(t, task, name, 1);
+        region_end(t, task, name, fp);
+}
+
+void ctrace_region_scope_end(struct ctrace_region_scope *s)
+{
+    const void *fp = __builtin_frame_address(0);
+    struct ct_thread *t = ct_tls_self;
+    if (s && t && s->name && t->rdepth)
+        region_end(t, s->task, s->name, fp);
 }
 
 static void log_event(struct ct_thread *t, ctrace_task task, const char *cat, const char *msg,
-                      size_t msglen, int skip)
+                      size_t msglen, const void *fp)
 {
     struct ct_ev e;
     if (ct_acquire(t, &e, CT_EV_MAX, 0)) {
         uint64_t k = ct_string_id(t, e.gen, cat ? cat : "");
         uint64_t v = ct_string_id_len(t, e.gen, msg, msglen);
-        uint64_t stk = ct_capture_stack(t, e.gen, skip + 1);
+        uint64_t stk = ct_capture_stack(t, e.gen, fp, 0);
         ct_ev4(&e, GT_EV_USER_LOG, task, k, v, stk);
         ct_release(t);
     }
@@ -168,13 +181,15 @@ static void log_event(struct ct_thread *t, ctrace_task task, const char *cat, co
 
 void ctrace_log(ctrace_task task, const char *category, const char *message)
 {
+    const void *fp = __builtin_frame_address(0);
     struct ct_thread *t = traced_self();
     if (t)
-        log_event(t, task, category, message ? message : "", message ? strlen(message) : 0, 1);
+        log_event(t, task, category, message ? message : "", message ? strlen(message) : 0, fp);
 }
 
 void ctrace_logf(ctrace_task task, const char *category, const char *fmt, ...)
 {
+    const void *fp = __builtin_frame_address(0);
     struct ct_thread *t = traced_self();
     if (!t || !fmt)
         return;
@@ -189,7 +204,7 @@ void ctrace_logf(ctrace_task task, const char *category, const char *fmt, ...)
         return;
     if ((size_t)n > GT_MAX_STRING_SIZE)
         n = GT_MAX_STRING_SIZE;
-    log_event(t, task, category, msg, (size_t)n, 1);
+    log_event(t, task, category, msg, (size_t)n, fp);
 }
 
 
@@ -215,7 +230,7 @@ void ctrace_thread_name(const char *name)
 
 /* ---- blocking and syscalls (public API and interposer hooks) ---- */
 
-void ct_block(enum ctrace_block_kind kind, const char *reason, int skip)
+static void block_at(enum ctrace_block_kind kind, const char *reason, const void *fp, int skip)
 {
     struct ct_thread *t = traced_self();
     if (!t || ct_tls_internal)
@@ -230,28 +245,36 @@ void ct_block(enum ctrace_block_kind kind, const char *reason, int skip)
     struct ct_ev e;
     if (ct_acquire(t, &e, CT_STATUS_MAX, 0)) {
         uint64_t r = ct_string_id(t, e.gen, reason);
-        uint64_t stk = ct_capture_stack(t, e.gen, skip + 1);
+        uint64_t stk = ct_capture_stack(t, e.gen, fp, skip);
         ct_write_transition(t, e.b, e.gen, e.ts, CT_BLOCKED, r, stk);
+        ct_set_state(t, CT_BLOCKED); /* inside the critical section: the
+                                        advancer never sees vis != state */
         ct_release(t);
+    } else {
+        ct_set_state(t, CT_BLOCKED);
     }
-    t->state = CT_BLOCKED;
 }
 
-void ct_unblock(void)
+static void unblock_at(const void *fp, int skip)
 {
     struct ct_thread *t = ct_tls_self;
     if (!t || t->block_depth == 0 || --t->block_depth > 0)
         return;
-    if (t->state != CT_BLOCKED && t->vis_state != CT_BLOCKED)
+    if (ct_state(t) != CT_BLOCKED && t->vis_state != CT_BLOCKED)
         return;
-    t->state = CT_RUNNING;
     struct ct_ev e;
-    /* The slow path writes the transition back to running. */
+    /* The slow path writes the transition back to running (and sets the
+     * state in its critical section). */
+    t->wake_frame = fp;
+    t->wake_skip = skip;
     if (ctrace_enabled_flag && ct_acquire(t, &e, CT_STATUS_MAX, 0))
         ct_release(t);
+    else
+        ct_set_state(t, CT_RUNNING);
+    t->wake_frame = NULL;
 }
 
-void ct_syscall_begin(int skip)
+static void syscall_begin_at(const void *fp, int skip)
 {
     struct ct_thread *t = traced_self();
     if (!t || ct_tls_internal)
@@ -260,11 +283,13 @@ void ct_syscall_begin(int skip)
         return; /* nested inside a syscall or a block: the same wait */
     struct ct_ev e;
     if (ct_acquire(t, &e, CT_STATUS_MAX, 0)) {
-        uint64_t stk = ct_capture_stack(t, e.gen, skip + 1);
+        uint64_t stk = ct_capture_stack(t, e.gen, fp, skip);
         ct_write_transition(t, e.b, e.gen, e.ts, CT_SYSCALL, 0, stk);
+        ct_set_state(t, CT_SYSCALL);
         ct_release(t);
+    } else {
+        ct_set_state(t, CT_SYSCALL);
     }
-    t->state = CT_SYSCALL;
 }
 
 void ct_syscall_end(void)
@@ -272,32 +297,50 @@ void ct_syscall_end(void)
     struct ct_thread *t = ct_tls_self;
     if (!t || t->syscall_depth == 0 || --t->syscall_depth > 0)
         return;
-    if (t->state != CT_SYSCALL && t->vis_state != CT_SYSCALL)
+    if (ct_state(t) != CT_SYSCALL && t->vis_state != CT_SYSCALL)
         return;
-    t->state = CT_RUNNING;
     struct ct_ev e;
     if (ctrace_enabled_flag && ct_acquire(t, &e, CT_STATUS_MAX, 0))
         ct_release(t);
+    else
+        ct_set_state(t, CT_RUNNING);
+}
+
+/* Hooks: the interposer's wrapper called us; skip counts its frames. */
+void ct_block(enum ctrace_block_kind kind, const char *reason, int skip)
+{
+    block_at(kind, reason, __builtin_frame_address(0), skip);
+}
+
+void ct_syscall_begin(int skip)
+{
+    syscall_begin_at(__builtin_frame_address(0), skip);
 }
 
 void ctrace_block(enum ctrace_block_kind kind)
 {
-    ct_block(kind, NULL, 1);
+    block_at(kind, NULL, __builtin_frame_address(0), 0);
 }
 
 void ctrace_block_reason(const char *reason)
 {
-    ct_block(CTRACE_BLOCK_OTHER, reason ? reason : "wait", 1);
+    block_at(CTRACE_BLOCK_OTHER, reason ? reason : "wait", __builtin_frame_address(0), 0);
+}
+
+void ct_unblock(void)
+{
+    /* Called by a wrapper that has just returned from the blocking call. */
+    unblock_at(__builtin_frame_address(0), 1);
 }
 
 void ctrace_unblock(void)
 {
-    ct_unblock();
+    unblock_at(__builtin_frame_address(0), 0);
 }
 
 void ctrace_syscall_begin(void)
 {
-    ct_syscall_begin(1);
+    syscall_begin_at(__builtin_frame_address(0), 0);
 }
 
 void ctrace_syscall_end(void)

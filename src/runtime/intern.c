@@ -67,17 +67,28 @@ uint64_t ct_stack_id(struct ct_thread *t, uint64_t gen, const uintptr_t *pcs, in
 
 #define CT_STACK_DEPTH 64
 
-__attribute__((noinline)) uint64_t ct_capture_stack(struct ct_thread *t, uint64_t gen, int skip)
+uint64_t ct_capture_stack(struct ct_thread *t, uint64_t gen, const void *frame, int skip)
 {
     uintptr_t pcs[CT_STACK_DEPTH];
-    int n;
+    int n = 0;
     switch (ct_rt.stack_mode) {
     case CTRACE_STACKS_FP:
-        n = ct_unwind_fp(&t->bounds, pcs, CT_STACK_DEPTH, skip);
+        n = ct_unwind_fp_from(&t->bounds, frame, pcs, CT_STACK_DEPTH, skip);
         break;
-    case CTRACE_STACKS_UNWIND:
-        n = ct_unwind_libunwind(pcs, CT_STACK_DEPTH, skip + 1);
+    case CTRACE_STACKS_UNWIND: {
+        /* libunwind counts frames from here; find the entry point's return
+         * address to know where the caller's stack begins. */
+        uintptr_t all[CT_STACK_DEPTH];
+        int k = ct_unwind_libunwind(all, CT_STACK_DEPTH, 0);
+        uintptr_t ra = ((const uintptr_t *)frame)[1];
+        int i = 0;
+        while (i < k && all[i] != ra && all[i] != ra - 1)
+            i++;
+        i = i < k ? i + skip : 0;
+        for (; i < k; i++)
+            pcs[n++] = all[i];
         break;
+    }
     default:
         return 0;
     }

@@ -116,7 +116,7 @@ void ct_exec_failed(void)
         return;
     int e = errno;
     /* The trace file was finished; go on in a new one so the old is kept. */
-    char pat[4096];
+    char pat[4200];
     static int n;
     snprintf(pat, sizeof pat, "%s.%d", autostart_pattern, ++n);
     int r = ctrace_start_file(pat);

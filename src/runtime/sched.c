@@ -102,7 +102,7 @@ void ct_write_transition(struct ct_thread *t, struct ct_buf *b, uint64_t gen, ui
         put_ev(b, GT_EV_GO_UNBLOCK, ts);
         ct_buf_put(b, t->g);
         ct_buf_put(b, ++t->gseq);
-        ct_buf_put(b, 0);
+        ct_buf_put(b, to == CT_RUNNING ? stack_id : 0); /* the waking stack */
         /* fall through */
     case CT_RUNNABLE:
         if (from == CT_RUNNABLE) {
@@ -260,6 +260,7 @@ static struct ct_buf *acquire_slow(struct ct_thread *t, uint64_t gen, size_t nee
                 t->dark_gen = gen;
             }
             if (!must_keep || !fb) {
+                ct_set_state(t, CT_RUNNING); /* it is executing */
                 t->dropped++;
                 atomic_fetch_add_explicit(&ct_rt.events_dropped, 1, memory_order_relaxed);
                 return NULL;
@@ -270,9 +271,13 @@ static struct ct_buf *acquire_slow(struct ct_thread *t, uint64_t gen, size_t nee
     }
     /* The thread is executing, so it is running: catch the trace up. */
     if (t->vis_state != CT_RUNNING) {
+        /* Waking from a block: the unblock carries the stack where the
+         * thread resumes (Go's pprof views need a stack on it). */
+        uint64_t stk = t->vis_state == CT_BLOCKED && t->wake_frame
+                           ? ct_capture_stack(t, gen, t->wake_frame, t->wake_skip) : 0;
         uint64_t ts = ct_now() >> ct_clock.shift;
-        ct_write_transition(t, b, gen, ts, CT_RUNNING, 0, 0);
-        t->state = CT_RUNNING;
+        ct_write_transition(t, b, gen, ts, CT_RUNNING, 0, stk);
+        ct_set_state(t, CT_RUNNING);
         t->block_depth = t->syscall_depth = 0; /* an unpaired begin ends here */
     }
     /* Once per trace: the thread's name as its goroutine's label, and its

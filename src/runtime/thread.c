@@ -97,7 +97,8 @@ static struct ct_thread *thread_new(uint64_t tid, uint64_t g)
     t->m = tid;
     t->g = g ? g : ct_gid_alloc();
     t->p = ct_pid_alloc();
-    t->state = t->vis_state = CT_RUNNING;
+    ct_set_state(t, CT_RUNNING);
+    t->vis_state = CT_RUNNING;
     atomic_fetch_add_explicit(&ct_rt.threads, 1, memory_order_relaxed);
     return t;
 }
@@ -116,7 +117,7 @@ static struct ct_thread *link_thread(struct ct_thread *t)
 {
     pthread_mutex_lock(&ct_registry_lock);
     for (struct ct_thread *i = ct_registry; i; i = i->next)
-        if (i->m == t->m && !i->bound && i->state != CT_EXITED) {
+        if (i->m == t->m && !i->bound && ct_state(i) != CT_EXITED) {
             pthread_mutex_unlock(&ct_registry_lock);
             thread_discard(t);
             return i;
@@ -135,10 +136,11 @@ struct ct_thread *ct_thread_adopt(uint64_t tid, int state)
     struct ct_thread *t = thread_new(tid, 0);
     if (!t)
         return NULL;
-    t->state = t->vis_state = state;
+    ct_set_state(t, state);
+    t->vis_state = state;
     pthread_mutex_lock(&ct_registry_lock);
     for (struct ct_thread *i = ct_registry; i; i = i->next)
-        if (i->m == tid && i->state != CT_EXITED) {
+        if (i->m == tid && ct_state(i) != CT_EXITED) {
             pthread_mutex_unlock(&ct_registry_lock);
             thread_discard(t);
             return NULL; /* it registered itself meanwhile */
@@ -234,7 +236,7 @@ struct ct_spawn *ct_spawn_prepare(void *(*start)(void *), int skip)
             uint64_t start_stack = ct_rt.stack_mode == CTRACE_STACKS_NONE ? 0
                 : ct_dedup_put(&ct_rt.stacks[ev.gen & 1], &pc, sizeof pc,
                                ct_hash_bytes(&pc, sizeof pc) | 1, NULL);
-            uint64_t stack = ct_capture_stack(t, ev.gen, skip + 1);
+            uint64_t stack = ct_capture_stack(t, ev.gen, __builtin_frame_address(0), skip);
             ct_ev3(&ev, GT_EV_GO_CREATE, s->g, start_stack, stack);
         }
         ct_release(t);
@@ -258,7 +260,8 @@ void ct_spawn_child(struct ct_spawn *s)
     if (t) {
         t->epoch = s->epoch;
         t->created_gen = s->gen;
-        t->state = t->vis_state = CT_RUNNABLE;
+        ct_set_state(t, CT_RUNNABLE);
+        t->vis_state = CT_RUNNABLE;
         /* If trace start adopted this thread meanwhile, that record (and
          * its G) wins; the created G stays runnable in the trace. */
         t = link_thread(t);
@@ -285,15 +288,16 @@ void ct_spawn_abort(struct ct_spawn *s)
 void ct_thread_exit(void)
 {
     struct ct_thread *t = ct_tls_self;
-    if (!t || t->state == CT_EXITED)
+    if (!t || ct_state(t) == CT_EXITED)
         return;
     int e = errno;
     struct ct_ev ev;
     if (ctrace_enabled_flag && ct_acquire(t, &ev, CT_STATUS_MAX, 1)) {
         ct_write_transition(t, ev.b, ev.gen, ev.ts, CT_EXITED, 0, 0);
+        ct_set_state(t, CT_EXITED);
         ct_release(t);
     }
-    t->state = CT_EXITED;
+    ct_set_state(t, CT_EXITED);
     ct_tls_internal = 1;
     ct_sampling_thread_stop(t);
     ct_tls_self = NULL;

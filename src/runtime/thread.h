@@ -66,8 +66,12 @@ struct ct_thread {
     uint64_t m, g, p;               /* ids in the trace                        */
     uint64_t epoch;                 /* trace in which the G is known           */
     uint64_t created_gen;           /* gen of the GoCreate of G (spawned)      */
-    int state, vis_state;           /* (owner) enum ct_tstate                  */
+    _Atomic int state;              /* (owner) true enum ct_tstate; relaxed:   */
+                                    /* read by the advancer under its claim    */
+    int vis_state;                  /* (owner) enum ct_tstate the trace shows  */
     int block_depth;                /* (owner) nested block annotations        */
+    const void *wake_frame;         /* (owner) ct_unblock's entry frame        */
+    int wake_skip;
     int syscall_depth;              /* (owner) nested syscall annotations      */
     uint64_t seq_gen, gseq, pseq;   /* (owner) per-generation sequence numbers */
     uint64_t dark_gen;              /* (owner) gen in which events are dropped */
@@ -89,6 +93,15 @@ struct ct_thread {
 
     struct ct_thread *next, *prev;  /* registry links                          */
 };
+
+static inline int ct_state(const struct ct_thread *t)
+{
+    return atomic_load_explicit(&((struct ct_thread *)t)->state, memory_order_relaxed);
+}
+static inline void ct_set_state(struct ct_thread *t, int s)
+{
+    atomic_store_explicit(&t->state, s, memory_order_relaxed);
+}
 
 /* The calling thread's state, or NULL before it registered.  initial-exec
  * TLS: one instruction to read. */

@@ -287,8 +287,7 @@ static void claim_status_for(struct ct_thread *t, uint64_t gen)
                                                  memory_order_acq_rel, memory_order_acquire))
         return;
     /* t is now frozen: it cannot write anything of gen until we release. */
-    if (t->state == CT_EXITED || (t->epoch != ct_rt.epoch && gen != ct_rt.first_gen)) {
-        /* Exited, or a G the trace has not met: t introduces itself. */
+    if (ct_state(t) == CT_EXITED) {
         atomic_store_explicit(&t->status_gen, s, memory_order_release);
         return;
     }
@@ -299,14 +298,25 @@ static void claim_status_for(struct ct_thread *t, uint64_t gen)
     }
     uint64_t ts = ct_now_ordered() >> ct_clock.shift;
     b->base_ts = b->last_ts = ts;
+    int state = ct_state(t);
     if (t->epoch != ct_rt.epoch) {
-        t->vis_state = t->state; /* first generation: the true state */
+        /* A thread this trace has not met: introduce it (its P id may have
+         * been used by a thread that exited in this trace, so only an Idle
+         * P status is safe), then bring it to its state. */
+        ct_write_intro(t, b, gen, ts);
         t->epoch = ct_rt.epoch;
+        if (state == CT_BLOCKED) {
+            uint64_t reason = adv_string(gen, "wait (blocked when tracing started)");
+            ct_write_transition(t, b, gen, ts, CT_BLOCKED, reason, 0);
+        } else if (state == CT_SYSCALL) {
+            ct_write_transition(t, b, gen, ts, CT_SYSCALL, 0, 0);
+        }
+    } else {
+        ct_write_status(t, b, gen, ts);
     }
-    ct_write_status(t, b, gen, ts);
-    if (t->vis_state != t->state && t->dark_gen != gen) {
+    if (t->vis_state != state && t->dark_gen != gen) {
         uint64_t reason = adv_string(gen, "ctrace: state resync after dropped events");
-        ct_write_transition(t, b, gen, ts, t->state, reason, 0);
+        ct_write_transition(t, b, gen, ts, state, reason, 0);
     }
     ct_buf_finish(b);
     ct_queue_buf(b);
@@ -319,7 +329,7 @@ static void claim_status_for(struct ct_thread *t, uint64_t gen)
  * Registry lock held.  Returns 1 if t was freed. */
 static int reap_if_dead(struct ct_thread *t, uint64_t gen)
 {
-    if (t->bound || t->state == CT_EXITED)
+    if (t->bound || ct_state(t) == CT_EXITED)
         return 0;
     int e = errno;
     int dead = syscall(SYS_tgkill, (int)getpid(), (int)t->m, 0) != 0 && errno == ESRCH;
@@ -833,7 +843,8 @@ void ct_trace_atfork_child(void)
             atomic_store(&t->wseq, 0);
             t->epoch = 0; /* a new trace introduces the thread afresh */
             t->dark_gen = 0;
-            t->state = t->vis_state = CT_RUNNING;
+            ct_set_state(t, CT_RUNNING);
+            t->vis_state = CT_RUNNING;
             t->block_depth = t->syscall_depth = 0;
         } else {
             free(t->prof);

@@ -58,9 +58,12 @@ uint64_t ct_string_id(struct ct_thread *t, uint64_t gen, const char *s);
 uint64_t ct_string_id_len(struct ct_thread *t, uint64_t gen, const char *s, size_t len);
 uint64_t ct_stack_id(struct ct_thread *t, uint64_t gen, const uintptr_t *pcs, int n);
 
-/* Captures the calling thread's stack per the trace's stack mode, skipping
- * skip frames above the caller, and returns its id in gen (0: none). */
-uint64_t ct_capture_stack(struct ct_thread *t, uint64_t gen, int skip);
+/* Captures the calling thread's stack per the trace's stack mode and
+ * returns its id in gen (0: none).  frame is the public entry point's
+ * __builtin_frame_address(0): the stack starts at its caller, after skip
+ * more frames (an interposer's wrapper).  Taking the frame at the entry
+ * makes the count immune to inlining inside the tracer. */
+uint64_t ct_capture_stack(struct ct_thread *t, uint64_t gen, const void *frame, int skip);
 
 /* Trace-level start/stop used by the public API (trace.c). */
 int ct_trace_start(void);

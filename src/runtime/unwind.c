@@ -206,11 +206,23 @@ int ct_stack_bounds_init(struct ct_stack_bounds *b)
 __attribute__((noinline)) CT_NO_ASAN int ct_unwind_fp(const struct ct_stack_bounds *b,
                                                       uintptr_t *pcs, int max, int skip)
 {
+    return ct_unwind_fp_from(b, __builtin_frame_address(0), pcs, max, skip);
+}
+
+/*
+ * The same walk from a given frame record (a caller's
+ * __builtin_frame_address(0)): pcs[0] is that frame's return address, i.e. a
+ * PC in its caller, whatever the compiler inlined in between.  The frame
+ * must be at or above the current one, inside the bounds.
+ */
+CT_NO_ASAN int ct_unwind_fp_from(const struct ct_stack_bounds *b, const void *frame,
+                                 uintptr_t *pcs, int max, int skip)
+{
     if (b == NULL || max <= 0 || b->hi < b->lo + 16)
         return 0;
     const uintptr_t lo = b->lo, top = b->hi - 16;
-    uintptr_t fp = (uintptr_t)__builtin_frame_address(0);
-    if (fp < lo || fp > top || (fp & FP_ALIGN_MASK))
+    uintptr_t fp = (uintptr_t)frame;
+    if (fp < (uintptr_t)__builtin_frame_address(0) || fp < lo || fp > top || (fp & FP_ALIGN_MASK))
         return 0; /* not on the thread's stack (sigaltstack, coroutine) */
     int n = 0;
     for (;;) {

@@ -31,6 +31,12 @@ int ct_stack_bounds_init(struct ct_stack_bounds *b);
  * frames more, storing up to max return addresses.  Returns the count. */
 int ct_unwind_fp(const struct ct_stack_bounds *b, uintptr_t *pcs, int max, int skip);
 
+/* Walks frame pointers from frame (a caller's __builtin_frame_address(0),
+ * at or above the current frame): pcs[0] is that frame's return address.
+ * Robust to inlining between that caller and here. */
+int ct_unwind_fp_from(const struct ct_stack_bounds *b, const void *frame, uintptr_t *pcs,
+                      int max, int skip);
+
 /* Walks the interrupted context of a signal: pcs[0] is the interrupted PC,
  * then frame-pointer return addresses.  Async-signal-safe. */
 int ct_unwind_from_ucontext(const struct ct_stack_bounds *b, const ucontext_t *uc,
