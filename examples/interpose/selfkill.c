@@ -21,9 +21,9 @@ static void *worker(void *arg)
     (void)arg;
     for (;;) {
         pthread_mutex_lock(&mu);
-        counter++;
+        unsigned long c = ++counter;
         pthread_mutex_unlock(&mu);
-        if (counter % 1000 == 0)
+        if (c % 1000 == 0)
             usleep(100);
     }
     return NULL;

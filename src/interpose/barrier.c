@@ -17,7 +17,7 @@ CT_EXPORT int pthread_barrier_wait(pthread_barrier_t *b)
     CT_REAL(pthread_barrier_wait);
     if (CT_UNLIKELY(!ct_real_pthread_barrier_wait))
         return EINVAL;
-    if (!ctrace_enabled_flag)
+    if (!CT_ENABLED())
         return ct_real_pthread_barrier_wait(b);
     ct_block(CTRACE_BLOCK_SYNC, "sync: pthread_barrier_wait", CT_SKIP);
     int r = ct_real_pthread_barrier_wait(b);

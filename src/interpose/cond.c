@@ -9,8 +9,11 @@
  *  - glibc has two pthread_cond_* ABIs on x86-64 and i386: GLIBC_2.2.5 (the
  *    LinuxThreads-compatible layout) and GLIBC_2.3.2 (NPTL, the default
  *    every program built since 2003 links to).  dlsym(RTLD_NEXT) has been
- *    known to return the old one, which corrupts a new-layout condvar; we
- *    ask for GLIBC_2.3.2 explicitly with dlvsym.  Our own unversioned
+ *    known to return the old one, which corrupts a new-layout condvar: if
+ *    it does, we ask for GLIBC_2.3.2 explicitly with dlvsym.  We do not
+ *    use dlvsym first: it would skip an interposer between us and libc
+ *    (a sanitizer runtime, another tracer), which defines the symbol
+ *    unversioned.  Our own unversioned
  *    definition also captures references to the old version: binaries
  *    linked against GLIBC_2.2.5 condvars (pre-2003) are not supported.
  *    On other architectures there is one version and plain dlsym is right.
@@ -24,20 +27,39 @@
 
 #if defined(__x86_64__) || defined(__i386__)
 #define CT_COND_VERSION "GLIBC_2.3.2"
-#else
-#define CT_COND_VERSION NULL
 #endif
 
 CT_REAL_DECL(int, pthread_cond_wait, (pthread_cond_t *, pthread_mutex_t *));
 CT_REAL_DECL(int, pthread_cond_timedwait, (pthread_cond_t *, pthread_mutex_t *, const struct timespec *));
 CT_REAL_DECL(int, pthread_cond_clockwait, (pthread_cond_t *, pthread_mutex_t *, clockid_t, const struct timespec *));
 
+/* The next definition in the lookup chain (another interposer such as a
+ * sanitizer runtime, else libc), unless that is glibc's old-ABI symbol, in
+ * which case libc's current one.  dlvsym alone would skip interposers
+ * loaded after us (TSan's cond interceptors, for one). */
+static void *ct_cond_sym(const char *name)
+{
+    void *p = ct_dlsym(name, NULL);
+#ifdef CT_COND_VERSION
+    if (p && p == ct_dlsym(name, "GLIBC_2.2.5")) {
+        void *cur = ct_dlsym(name, CT_COND_VERSION);
+        if (cur)
+            p = cur;
+    }
+#endif
+    return p;
+}
+
 static void ct_cond_resolve(void)
 {
-    CT_REAL_V(pthread_cond_wait, CT_COND_VERSION);
-    CT_REAL(pthread_cond_wait); /* no such version: take the default */
-    CT_REAL_V(pthread_cond_timedwait, CT_COND_VERSION);
-    CT_REAL(pthread_cond_timedwait);
+    if (!__atomic_load_n(&ct_real_pthread_cond_wait, __ATOMIC_RELAXED))
+        __atomic_store_n(&ct_real_pthread_cond_wait,
+                         (__typeof__(ct_real_pthread_cond_wait))ct_cond_sym("pthread_cond_wait"),
+                         __ATOMIC_RELAXED);
+    if (!__atomic_load_n(&ct_real_pthread_cond_timedwait, __ATOMIC_RELAXED))
+        __atomic_store_n(&ct_real_pthread_cond_timedwait,
+                         (__typeof__(ct_real_pthread_cond_timedwait))ct_cond_sym("pthread_cond_timedwait"),
+                         __ATOMIC_RELAXED);
     CT_REAL(pthread_cond_clockwait);
 }
 
@@ -47,7 +69,7 @@ CT_EXPORT int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
         ct_cond_resolve();
     if (CT_UNLIKELY(!ct_real_pthread_cond_wait))
         return EINVAL;
-    if (!ctrace_enabled_flag)
+    if (!CT_ENABLED())
         return ct_real_pthread_cond_wait(c, m);
     ct_block(CTRACE_BLOCK_COND, NULL, CT_SKIP);
     int r = ct_real_pthread_cond_wait(c, m);
@@ -61,7 +83,7 @@ CT_EXPORT int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, cons
         ct_cond_resolve();
     if (CT_UNLIKELY(!ct_real_pthread_cond_timedwait))
         return EINVAL;
-    if (!ctrace_enabled_flag)
+    if (!CT_ENABLED())
         return ct_real_pthread_cond_timedwait(c, m, ts);
     ct_block(CTRACE_BLOCK_COND, NULL, CT_SKIP);
     int r = ct_real_pthread_cond_timedwait(c, m, ts);
@@ -76,7 +98,7 @@ CT_EXPORT int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, cloc
         ct_cond_resolve();
     if (CT_UNLIKELY(!ct_real_pthread_cond_clockwait))
         return EINVAL;
-    if (!ctrace_enabled_flag)
+    if (!CT_ENABLED())
         return ct_real_pthread_cond_clockwait(c, m, clk, ts);
     ct_block(CTRACE_BLOCK_COND, NULL, CT_SKIP);
     int r = ct_real_pthread_cond_clockwait(c, m, clk, ts);

@@ -6,7 +6,7 @@
  *     ret name(args) {
  *         CT_REAL(name);                       // resolve the libc function
  *         if (!ct_real_name) return FALLBACK;  // only inside dlsym bootstrap
- *         if (!ctrace_enabled_flag) return ct_real_name(args);   // fast path
+ *         if (!CT_ENABLED()) return ct_real_name(args);         // fast path
  *         ... hook calls around ct_real_name(args) ...
  *     }
  *
@@ -45,6 +45,11 @@
 #define CT_EXPORT __attribute__((visibility("default")))
 #define CT_LIKELY(x) __builtin_expect(!!(x), 1)
 #define CT_UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+/* Is tracing on?  One relaxed atomic load: a plain load on x86-64 and
+ * aarch64, and a documented atomic access for ThreadSanitizer (the runtime
+ * writes the flag while wrappers read it on every thread). */
+#define CT_ENABLED() (__atomic_load_n(&ctrace_enabled_flag, __ATOMIC_RELAXED) != 0)
 
 /* Our constructors run before the runtime's (which may start tracing and
  * create its writer thread through our pthread_create wrapper). */

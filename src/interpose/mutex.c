@@ -2,7 +2,7 @@
  * mutex.c - pthread mutexes: only a contended acquisition is a block.
  *
  * Invariants:
- *  - Untraced path: one load of ctrace_enabled_flag, then the real call.
+ *  - Untraced path: one load of CT_ENABLED(), then the real call.
  *  - Traced path: pthread_mutex_trylock first.  Success, or any result other
  *    than EBUSY (EOWNERDEAD acquires a robust mutex, EINVAL...), is returned
  *    as is: it is exactly what the blocking call would have returned
@@ -51,7 +51,7 @@ CT_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
     /* The hot path: tracing off, pointer known.  Two loads and a call. */
     int (*real)(pthread_mutex_t *) =
         __atomic_load_n(&ct_real_pthread_mutex_lock, __ATOMIC_RELAXED);
-    if (CT_LIKELY(real != NULL && !ctrace_enabled_flag))
+    if (CT_LIKELY(real != NULL && !CT_ENABLED()))
         return real(m);
 
     CT_REAL(pthread_mutex_lock);
@@ -62,7 +62,7 @@ CT_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
         return EAGAIN;
 #endif
     }
-    if (!ctrace_enabled_flag)
+    if (!CT_ENABLED())
         return ct_real_pthread_mutex_lock(m);
     CT_REAL(pthread_mutex_trylock);
     if (CT_LIKELY(ct_real_pthread_mutex_trylock != NULL)) {
@@ -81,7 +81,7 @@ CT_EXPORT int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec 
     CT_REAL(pthread_mutex_timedlock);
     if (CT_UNLIKELY(!ct_real_pthread_mutex_timedlock))
         return EINVAL;
-    if (!ctrace_enabled_flag || !ct_valid_timeout(ts))
+    if (!CT_ENABLED() || !ct_valid_timeout(ts))
         return ct_real_pthread_mutex_timedlock(m, ts);
     CT_REAL(pthread_mutex_trylock);
     if (CT_LIKELY(ct_real_pthread_mutex_trylock != NULL)) {
@@ -100,7 +100,7 @@ CT_EXPORT int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t c, const str
     CT_REAL(pthread_mutex_clocklock);
     if (CT_UNLIKELY(!ct_real_pthread_mutex_clocklock))
         return EINVAL;
-    if (!ctrace_enabled_flag || !ct_valid_timeout(ts) || !ct_valid_clock(c))
+    if (!CT_ENABLED() || !ct_valid_timeout(ts) || !ct_valid_clock(c))
         return ct_real_pthread_mutex_clocklock(m, c, ts);
     CT_REAL(pthread_mutex_trylock);
     if (CT_LIKELY(ct_real_pthread_mutex_trylock != NULL)) {

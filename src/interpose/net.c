@@ -128,7 +128,7 @@ CT_INLINE ssize_t ct_recvfrom_body(int fd, void *buf, size_t len, int flags, str
     ssize_t (*real)(int, void *, size_t, int, struct sockaddr *, socklen_t *) = ct_real_recvfrom;
     if (CT_UNLIKELY(!real))
         real = ct_sys_recvfrom;
-    if (!ctrace_enabled_flag || (flags & MSG_DONTWAIT))
+    if (!CT_ENABLED() || (flags & MSG_DONTWAIT))
         return real(fd, buf, len, flags, addr, alen);
     if (flags & MSG_WAITALL) {
         if (ct_ready(fd, POLLIN))
@@ -180,7 +180,7 @@ CT_INLINE ssize_t ct_recvmsg_body(int fd, struct msghdr *msg, int flags, int ski
 {
     if (CT_UNLIKELY(!ct_real_recvmsg))
         return syscall(SYS_recvmsg, fd, msg, flags);
-    if (!ctrace_enabled_flag || (flags & MSG_DONTWAIT))
+    if (!CT_ENABLED() || (flags & MSG_DONTWAIT))
         return ct_real_recvmsg(fd, msg, flags);
     if (flags & MSG_WAITALL) {
         if (ct_ready(fd, POLLIN))
@@ -228,7 +228,7 @@ CT_INLINE ssize_t ct_sendto_body(int fd, const void *buf, size_t len, int flags,
     ssize_t (*real)(int, const void *, size_t, int, const struct sockaddr *, socklen_t) = ct_real_sendto;
     if (CT_UNLIKELY(!real))
         real = ct_sys_sendto;
-    if (!ctrace_enabled_flag || (flags & MSG_DONTWAIT))
+    if (!CT_ENABLED() || (flags & MSG_DONTWAIT))
         return real(fd, buf, len, flags, addr, alen);
     int saved = errno;
     ssize_t r = real(fd, buf, len, flags | MSG_DONTWAIT, addr, alen);
@@ -289,7 +289,7 @@ CT_INLINE ssize_t ct_sendmsg_body(int fd, const struct msghdr *msg, int flags, i
 {
     if (CT_UNLIKELY(!ct_real_sendmsg))
         return syscall(SYS_sendmsg, fd, msg, flags);
-    if (!ctrace_enabled_flag || (flags & MSG_DONTWAIT))
+    if (!CT_ENABLED() || (flags & MSG_DONTWAIT))
         return ct_real_sendmsg(fd, msg, flags);
     if (msg->msg_iovlen > CT_IOV_STACK) {
         /* Too many pieces to re-slice on the stack: decide by readiness. */
@@ -373,7 +373,7 @@ CT_INLINE int ct_accept_body(int fd, struct sockaddr *addr, socklen_t *alen, int
     CT_REAL(accept4);
     if (CT_UNLIKELY(!ct_real_accept4)) {
         r = (int)syscall(SYS_accept4, fd, addr, alen, flags);
-    } else if (!ctrace_enabled_flag || ct_ready(fd, POLLIN) || ct_fd_nonblocking(fd)) {
+    } else if (!CT_ENABLED() || ct_ready(fd, POLLIN) || ct_fd_nonblocking(fd)) {
         r = ct_real_accept4(fd, addr, alen, flags);
     } else {
         ct_block(CTRACE_BLOCK_NET, NULL, skip);
@@ -400,7 +400,7 @@ CT_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t alen)
     CT_REAL(connect);
     if (CT_UNLIKELY(!ct_real_connect))
         return (int)syscall(SYS_connect, fd, addr, alen);
-    if (!ctrace_enabled_flag || ct_fd_nonblocking(fd))
+    if (!CT_ENABLED() || ct_fd_nonblocking(fd))
         return ct_real_connect(fd, addr, alen);
     ct_block(CTRACE_BLOCK_NET, NULL, CT_SKIP);
     int r = ct_real_connect(fd, addr, alen);
@@ -418,7 +418,7 @@ CT_INLINE int ct_poll_body(struct pollfd *fds, nfds_t n, int timeout, int skip)
         struct timespec ts = {timeout / 1000, (long)(timeout % 1000) * 1000000L};
         return (int)syscall(SYS_ppoll, fds, n, timeout < 0 ? NULL : &ts, NULL, (size_t)(_NSIG / 8));
     }
-    if (!ctrace_enabled_flag || timeout == 0)
+    if (!CT_ENABLED() || timeout == 0)
         return ct_real_poll(fds, n, timeout);
     int saved = errno;
     int r = ct_real_poll(fds, n, 0);
@@ -456,7 +456,7 @@ CT_EXPORT int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *tmo, co
     CT_REAL(ppoll);
     if (CT_UNLIKELY(!ct_real_ppoll))
         return (int)syscall(SYS_ppoll, fds, n, tmo, mask, (size_t)(_NSIG / 8));
-    if (!ctrace_enabled_flag || ct_ts_zero(tmo))
+    if (!CT_ENABLED() || ct_ts_zero(tmo))
         return ct_real_ppoll(fds, n, tmo, mask);
     int saved = errno;
     struct timespec zero = {0, 0};
@@ -511,7 +511,7 @@ CT_EXPORT int select(int nfds, fd_set *r, fd_set *w, fd_set *e, struct timeval *
         }
         return (int)syscall(SYS_pselect6, nfds, r, w, e, tp, NULL);
     }
-    if (!ctrace_enabled_flag || (tv && tv->tv_sec == 0 && tv->tv_usec == 0))
+    if (!CT_ENABLED() || (tv && tv->tv_sec == 0 && tv->tv_usec == 0))
         return ct_real_select(nfds, r, w, e, tv);
     struct ct_fdsets saved_sets;
     int saved = errno;
@@ -539,7 +539,7 @@ CT_EXPORT int pselect(int nfds, fd_set *r, fd_set *w, fd_set *e, const struct ti
         if (ts) { t = *ts; tp = &t; }
         return (int)syscall(SYS_pselect6, nfds, r, w, e, tp, &data);
     }
-    if (!ctrace_enabled_flag || ct_ts_zero(ts))
+    if (!CT_ENABLED() || ct_ts_zero(ts))
         return ct_real_pselect(nfds, r, w, e, ts, mask);
     struct ct_fdsets saved_sets;
     int saved = errno;
@@ -562,7 +562,7 @@ CT_EXPORT int epoll_wait(int ep, struct epoll_event *ev, int max, int timeout)
     CT_REAL(epoll_wait);
     if (CT_UNLIKELY(!ct_real_epoll_wait))
         return (int)syscall(SYS_epoll_pwait, ep, ev, max, timeout, NULL, (size_t)(_NSIG / 8));
-    if (!ctrace_enabled_flag || timeout == 0)
+    if (!CT_ENABLED() || timeout == 0)
         return ct_real_epoll_wait(ep, ev, max, timeout);
     int saved = errno;
     int r = ct_real_epoll_wait(ep, ev, max, 0);
@@ -580,7 +580,7 @@ CT_EXPORT int epoll_pwait(int ep, struct epoll_event *ev, int max, int timeout, 
     CT_REAL(epoll_pwait);
     if (CT_UNLIKELY(!ct_real_epoll_pwait))
         return (int)syscall(SYS_epoll_pwait, ep, ev, max, timeout, mask, (size_t)(_NSIG / 8));
-    if (!ctrace_enabled_flag || timeout == 0)
+    if (!CT_ENABLED() || timeout == 0)
         return ct_real_epoll_pwait(ep, ev, max, timeout, mask);
     int saved = errno;
     int r = ct_real_epoll_pwait(ep, ev, max, 0, mask);
@@ -601,7 +601,7 @@ CT_EXPORT int epoll_pwait2(int ep, struct epoll_event *ev, int max, const struct
         errno = ENOSYS;
         return -1;
     }
-    if (!ctrace_enabled_flag || ct_ts_zero(tmo))
+    if (!CT_ENABLED() || ct_ts_zero(tmo))
         return ct_real_epoll_pwait2(ep, ev, max, tmo, mask);
     int saved = errno;
     struct timespec zero = {0, 0};

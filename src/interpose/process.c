@@ -130,7 +130,7 @@ static int ct_exec(enum ct_exec_how how, const char *path, int fd, char *const a
         envp = newenv;
     }
 
-    int traced = ctrace_enabled_flag;
+    int traced = CT_ENABLED();
     if (traced)
         ct_before_exec();
     int r = ct_exec_real(how, path, fd, argv, envp);
@@ -233,7 +233,7 @@ static void ct_exit_hook(void)
     /* Not in a vfork child (the parent's trace), nor on a thread that is
      * inside the tracer (an _exit from a signal handler that interrupted
      * the tracer would wait for itself). */
-    if (ctrace_enabled_flag && !ct_in_vfork_child() && !ct_in_tracer())
+    if (CT_ENABLED() && !ct_in_vfork_child() && !ct_in_tracer())
         ct_process_exit();
 }
 

@@ -52,7 +52,7 @@ CT_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr,
     CT_REAL(pthread_create);
     if (CT_UNLIKELY(!ct_real_pthread_create))
         return EAGAIN; /* only reachable from inside dlsym: it never creates threads */
-    if (!ctrace_enabled_flag)
+    if (!CT_ENABLED())
         return ct_real_pthread_create(th, attr, start, arg);
 
     int saved = errno;
@@ -86,7 +86,7 @@ CT_EXPORT int pthread_join(pthread_t th, void **ret)
     CT_REAL(pthread_join);
     if (CT_UNLIKELY(!ct_real_pthread_join))
         return EINVAL;
-    if (!ctrace_enabled_flag)
+    if (!CT_ENABLED())
         return ct_real_pthread_join(th, ret);
 
     CT_REAL(pthread_tryjoin_np);
@@ -104,7 +104,7 @@ CT_EXPORT int pthread_join(pthread_t th, void **ret)
 CT_EXPORT void pthread_exit(void *ret)
 {
     CT_REAL(pthread_exit);
-    if (ctrace_enabled_flag)
+    if (CT_ENABLED())
         ct_thread_exit();
     if (CT_LIKELY(ct_real_pthread_exit != NULL))
         ct_real_pthread_exit(ret);

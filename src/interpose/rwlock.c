@@ -44,7 +44,7 @@ static const char ct_wr_reason[] = "sync.RWMutex.Lock";
         CT_REAL(REAL);                                                  \
         if (CT_UNLIKELY(!ct_real_##REAL))                               \
             return EINVAL;                                              \
-        if (!ctrace_enabled_flag || !(VALID))                           \
+        if (!CT_ENABLED() || !(VALID))                           \
             return CALL;                                                \
         CT_REAL(TRY);                                                   \
         if (CT_LIKELY(ct_real_##TRY != NULL)) {                         \

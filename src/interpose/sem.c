@@ -50,7 +50,7 @@ CT_EXPORT int sem_wait(sem_t *s)
         errno = EINVAL;
         return -1;
     }
-    if (!ctrace_enabled_flag)
+    if (!CT_ENABLED())
         return ct_real_sem_wait(s);
     int t = ct_sem_try(s);
     if (t != 0)
@@ -68,7 +68,7 @@ CT_EXPORT int sem_timedwait(sem_t *s, const struct timespec *ts)
         errno = EINVAL;
         return -1;
     }
-    if (!ctrace_enabled_flag || !ct_valid_timeout(ts))
+    if (!CT_ENABLED() || !ct_valid_timeout(ts))
         return ct_real_sem_timedwait(s, ts);
     int t = ct_sem_try(s);
     if (t != 0)
@@ -86,7 +86,7 @@ CT_EXPORT int sem_clockwait(sem_t *s, clockid_t c, const struct timespec *ts)
         errno = EINVAL;
         return -1;
     }
-    if (!ctrace_enabled_flag || !ct_valid_timeout(ts) ||
+    if (!CT_ENABLED() || !ct_valid_timeout(ts) ||
         (c != CLOCK_REALTIME && c != CLOCK_MONOTONIC))
         return ct_real_sem_clockwait(s, c, ts);
     int t = ct_sem_try(s);

@@ -114,7 +114,7 @@ static void ct_fatal_handler(int sig)
     sigaddset(&one, sig);
     syscall(SYS_rt_sigprocmask, SIG_UNBLOCK, &one, NULL, (size_t)(_NSIG / 8));
 
-    if (ctrace_enabled_flag && !ct_in_vfork_child() && !ct_in_tracer())
+    if (CT_ENABLED() && !ct_in_vfork_child() && !ct_in_tracer())
         ct_process_exit();
 
     /* Re-raise on this thread: it is unblocked and at SIG_DFL, so the

@@ -33,7 +33,7 @@ CT_EXPORT int nanosleep(const struct timespec *req, struct timespec *rem)
     CT_REAL(nanosleep);
     if (CT_UNLIKELY(!ct_real_nanosleep))
         return (int)syscall(SYS_nanosleep, req, rem);
-    if (!ctrace_enabled_flag || ct_zero(req))
+    if (!CT_ENABLED() || ct_zero(req))
         return ct_real_nanosleep(req, rem);
     ct_block(CTRACE_BLOCK_SLEEP, NULL, CT_SKIP);
     int r = ct_real_nanosleep(req, rem);
@@ -48,7 +48,7 @@ CT_EXPORT int clock_nanosleep(clockid_t clk, int flags, const struct timespec *r
         long r = syscall(SYS_clock_nanosleep, clk, flags, req, rem);
         return r < 0 ? errno : 0;
     }
-    if (!ctrace_enabled_flag || (!(flags & TIMER_ABSTIME) && ct_zero(req)))
+    if (!CT_ENABLED() || (!(flags & TIMER_ABSTIME) && ct_zero(req)))
         return ct_real_clock_nanosleep(clk, flags, req, rem);
     ct_block(CTRACE_BLOCK_SLEEP, NULL, CT_SKIP);
     int r = ct_real_clock_nanosleep(clk, flags, req, rem);
@@ -63,7 +63,7 @@ CT_EXPORT int usleep(useconds_t us)
         struct timespec ts = {us / 1000000, (long)(us % 1000000) * 1000};
         return (int)syscall(SYS_nanosleep, &ts, NULL);
     }
-    if (!ctrace_enabled_flag || us == 0)
+    if (!CT_ENABLED() || us == 0)
         return ct_real_usleep(us);
     ct_block(CTRACE_BLOCK_SLEEP, NULL, CT_SKIP);
     int r = ct_real_usleep(us);
@@ -80,7 +80,7 @@ CT_EXPORT unsigned sleep(unsigned s)
             return (unsigned)rem.tv_sec + (rem.tv_nsec != 0);
         return 0;
     }
-    if (!ctrace_enabled_flag || s == 0)
+    if (!CT_ENABLED() || s == 0)
         return ct_real_sleep(s);
     ct_block(CTRACE_BLOCK_SLEEP, NULL, CT_SKIP);
     unsigned r = ct_real_sleep(s);

@@ -91,7 +91,7 @@ static inline __attribute__((always_inline)) ssize_t ct_read_body(int fd, void *
     CT_REAL(read);
     if (CT_UNLIKELY(!ct_real_read))
         return syscall(SYS_read, fd, buf, n);
-    if (!ctrace_enabled_flag)
+    if (!CT_ENABLED())
         return ct_real_read(fd, buf, n);
     if (ct_fd_type(fd) == CT_FD_SOCKET) {
         int saved = errno;
@@ -120,7 +120,7 @@ CT_EXPORT ssize_t write(int fd, const void *buf, size_t n)
     CT_REAL(write);
     if (CT_UNLIKELY(!ct_real_write))
         return syscall(SYS_write, fd, buf, n);
-    if (!ctrace_enabled_flag)
+    if (!CT_ENABLED())
         return ct_real_write(fd, buf, n);
     if (ct_fd_type(fd) == CT_FD_SOCKET) {
         int saved = errno;
@@ -136,7 +136,7 @@ CT_EXPORT ssize_t readv(int fd, const struct iovec *iov, int cnt)
     CT_REAL(readv);
     if (CT_UNLIKELY(!ct_real_readv))
         return syscall(SYS_readv, fd, iov, cnt);
-    if (!ctrace_enabled_flag)
+    if (!CT_ENABLED())
         return ct_real_readv(fd, iov, cnt);
     if (ct_fd_type(fd) == CT_FD_SOCKET) {
         int saved = errno;
@@ -152,7 +152,7 @@ CT_EXPORT ssize_t writev(int fd, const struct iovec *iov, int cnt)
     CT_REAL(writev);
     if (CT_UNLIKELY(!ct_real_writev))
         return syscall(SYS_writev, fd, iov, cnt);
-    if (!ctrace_enabled_flag)
+    if (!CT_ENABLED())
         return ct_real_writev(fd, iov, cnt);
     if (ct_fd_type(fd) == CT_FD_SOCKET) {
         int saved = errno;
@@ -173,7 +173,7 @@ CT_EXPORT ssize_t writev(int fd, const struct iovec *iov, int cnt)
         CT_REAL(name);                                                  \
         if (CT_UNLIKELY(!ct_real_##name))                               \
             return fallback;                                            \
-        if (!ctrace_enabled_flag)                                       \
+        if (!CT_ENABLED())                                       \
             return ct_real_##name args;                                 \
         return CT_SYSCALL(ct_real_##name args);                         \
     }
@@ -207,7 +207,7 @@ CT_EXPORT ssize_t __pread_chk(int fd, void *b, size_t n, off_t o, size_t buflen)
     CT_REAL(pread);
     if ((CT_UNLIKELY(n > buflen) || !ct_real_pread) && ct_real___pread_chk)
         return ct_real___pread_chk(fd, b, n, o, buflen);
-    if (!ctrace_enabled_flag)
+    if (!CT_ENABLED())
         return ct_real_pread(fd, b, n, o);
     return CT_SYSCALL(ct_real_pread(fd, b, n, o));
 }
@@ -218,7 +218,7 @@ CT_EXPORT ssize_t __pread64_chk(int fd, void *b, size_t n, off64_t o, size_t buf
     CT_REAL(pread64);
     if ((CT_UNLIKELY(n > buflen) || !ct_real_pread64) && ct_real___pread64_chk)
         return ct_real___pread64_chk(fd, b, n, o, buflen);
-    if (!ctrace_enabled_flag)
+    if (!CT_ENABLED())
         return ct_real_pread64(fd, b, n, o);
     return CT_SYSCALL(ct_real_pread64(fd, b, n, o));
 }
@@ -230,7 +230,7 @@ CT_EXPORT void sync(void)
         syscall(SYS_sync);
         return;
     }
-    if (!ctrace_enabled_flag) {
+    if (!CT_ENABLED()) {
         ct_real_sync();
         return;
     }
@@ -248,7 +248,7 @@ CT_EXPORT int flock(int fd, int op)
     CT_REAL(flock);
     if (CT_UNLIKELY(!ct_real_flock))
         return (int)syscall(SYS_flock, fd, op);
-    if (!ctrace_enabled_flag || (op & LOCK_NB) || (op & LOCK_UN))
+    if (!CT_ENABLED() || (op & LOCK_NB) || (op & LOCK_UN))
         return ct_real_flock(fd, op);
     return CT_SYSCALL(ct_real_flock(fd, op));
 }
@@ -258,7 +258,7 @@ CT_EXPORT pid_t waitpid(pid_t pid, int *st, int opt)
     CT_REAL(waitpid);
     if (CT_UNLIKELY(!ct_real_waitpid))
         return (pid_t)syscall(SYS_wait4, pid, st, opt, NULL);
-    if (!ctrace_enabled_flag || (opt & WNOHANG))
+    if (!CT_ENABLED() || (opt & WNOHANG))
         return ct_real_waitpid(pid, st, opt);
     return CT_SYSCALL(ct_real_waitpid(pid, st, opt));
 }
@@ -268,7 +268,7 @@ CT_EXPORT pid_t wait3(int *st, int opt, struct rusage *ru)
     CT_REAL(wait3);
     if (CT_UNLIKELY(!ct_real_wait3))
         return (pid_t)syscall(SYS_wait4, -1, st, opt, ru);
-    if (!ctrace_enabled_flag || (opt & WNOHANG))
+    if (!CT_ENABLED() || (opt & WNOHANG))
         return ct_real_wait3(st, opt, ru);
     return CT_SYSCALL(ct_real_wait3(st, opt, ru));
 }
@@ -278,7 +278,7 @@ CT_EXPORT pid_t wait4(pid_t pid, int *st, int opt, struct rusage *ru)
     CT_REAL(wait4);
     if (CT_UNLIKELY(!ct_real_wait4))
         return (pid_t)syscall(SYS_wait4, pid, st, opt, ru);
-    if (!ctrace_enabled_flag || (opt & WNOHANG))
+    if (!CT_ENABLED() || (opt & WNOHANG))
         return ct_real_wait4(pid, st, opt, ru);
     return CT_SYSCALL(ct_real_wait4(pid, st, opt, ru));
 }
