@@ -90,9 +90,14 @@ static void go_frames(FILE *f, ctrace_reader *r, uint64_t stack, const char *tit
     const struct ctrace_frame *fr;
     size_t n = ctrace_reader_stack(r, stack, &fr);
     fprintf(f, "\n%s=\n", title);
-    for (size_t i = 0; i < n; i++)
-        fprintf(f, "\t%s @ 0x%" PRIx64 "\n\t\t%s:%" PRIu64 "\n", fr[i].func.ptr, fr[i].pc, fr[i].file.ptr,
-                fr[i].line);
+    for (size_t i = 0; i < n; i++) {
+        /* Raw bytes, as Go prints them: names may hold NULs. */
+        putc('\t', f);
+        fwrite(fr[i].func.ptr, 1, fr[i].func.len, f);
+        fprintf(f, " @ 0x%" PRIx64 "\n\t\t", fr[i].pc);
+        fwrite(fr[i].file.ptr, 1, fr[i].file.len, f);
+        fprintf(f, ":%" PRIu64 "\n", fr[i].line);
+    }
 }
 
 /* Go's Event.String() followed by a newline. */
@@ -257,9 +262,14 @@ static void print_line(FILE *f, ctrace_reader *r, const struct ctrace_event *e, 
         const struct ctrace_frame *fr;
         size_t n = ctrace_reader_stack(r, e->stack, &fr);
         fputs(" frames=[", f);
-        for (size_t i = 0; i < n; i++)
-            fprintf(f, "%s%s@0x%" PRIx64 " %s:%" PRIu64, i ? "; " : "", fr[i].func.ptr, fr[i].pc,
-                    fr[i].file.ptr, fr[i].line);
+        for (size_t i = 0; i < n; i++) {
+            if (i)
+                fputs("; ", f);
+            quote(f, fr[i].func);
+            fprintf(f, "@0x%" PRIx64 " ", fr[i].pc);
+            quote(f, fr[i].file);
+            fprintf(f, ":%" PRIu64, fr[i].line);
+        }
         putc(']', f);
     }
     putc('\n', f);

@@ -61,7 +61,7 @@ has "$tmp/dump1" " Sync M=- P=- G=- gen=1$" "dump has the sync line"
 t 0 "dump stdin" sh -c "'$ctrace' dump - <'$good'"
 cmp -s "$tmp/out" "$tmp/dump1" && echo "ok: dump of stdin = dump of file" || { echo "FAIL: stdin dump differs"; fail=1; }
 t 0 "dump --stacks" "$ctrace" dump --stacks "$good"
-has "$tmp/out" "frames=\[.*@0x[0-9a-f]+ .*:[0-9]+" "dump --stacks prints frames"
+has "$tmp/out" 'frames=\[".*"@0x[0-9a-f]+ ".*":[0-9]+' "dump --stacks prints frames"
 t 1 "dump truncated" "$ctrace" dump "$tmp/cut.trace"
 has "$tmp/err" "cut.trace: error at offset [0-9]+" "dump error on stderr names file and offset"
 
