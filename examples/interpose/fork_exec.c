@@ -1,16 +1,22 @@
 /*
- * fork_exec.c - a parent that forks two children: one execs a program (the
- * new image is traced under the child's pid), one works and exits without
- * exec (the forked child writes its own trace).  The parent waits for both
- * with waitpid (syscall events) and prints their exit codes.
+ * fork_exec.c - every way a process starts another:
+ *   A: fork + execl of ourselves ("--leaf": a thread, a sleep, exit 3);
+ *      the exec'd image is traced under A's pid, file PATTERN with %p-1;
+ *   B: fork, work, exit(4) without exec: the forked child's own trace;
+ *   C: vfork + execv of ourselves (exit 3): no tracer state touched in the
+ *      vfork child; the new image is traced under C's pid;
+ *   D: vfork + exec of a missing program + _exit(5): the vfork child's
+ *      _exit must not finish the parent's trace;
+ *   E: posix_spawn of ourselves (exit 3).
+ * The parent waits for each with waitpid (syscall events), prints the exit
+ * codes, then sleeps once more: that sleep must be in its trace (it would
+ * be lost if a vfork child had finished the parent's trace).
  *
- * Invariants: deterministic stdout ("child A exit 3", "child B exit 4"),
- * exit code 0.  argv[1] is the program the first child execs (default
- * /bin/true is not used: we exec ourselves with "--leaf" to keep the test
- * free of outside programs).
+ * Invariants: deterministic stdout, exit code 0; no outside programs.
  */
 #define _GNU_SOURCE
 #include <pthread.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,5 +58,30 @@ int main(int argc, char **argv)
     printf("child A exit %d\n", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
     waitpid(b, &st, 0);
     printf("child B exit %d\n", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+
+    char *leaf_argv[] = {argv[0], "--leaf", NULL};
+    pid_t c = vfork();
+    if (c == 0) {
+        execv("/proc/self/exe", leaf_argv);
+        _exit(100);
+    }
+    waitpid(c, &st, 0);
+    printf("child C (vfork) exit %d\n", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+
+    pid_t d = vfork();
+    if (d == 0) {
+        execl("/nonexistent/program", "program", (char *)NULL);
+        _exit(5);
+    }
+    waitpid(d, &st, 0);
+    printf("child D (vfork, exec failed) exit %d\n", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+
+    extern char **environ;
+    pid_t e;
+    if (posix_spawn(&e, "/proc/self/exe", NULL, NULL, leaf_argv, environ) == 0) {
+        waitpid(e, &st, 0);
+        printf("child E (posix_spawn) exit %d\n", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+    }
+    usleep(20000); /* the parent's last block: must be in its trace */
     return 0;
 }

@@ -154,14 +154,21 @@ redis)
     ;;
 fork_exec)
     run_pair fork_exec 0 "$EX_DIR/interpose_fork_exec"
+    grep -q "child C (vfork) exit 3" fork_exec.traced.out || fail "fork_exec: vfork child"
+    grep -q "child D (vfork, exec failed) exit 5" fork_exec.traced.out || fail "fork_exec: failed exec"
     validate fork_exec
     n=$(ls "$WORK"/fork_exec.*.trace | wc -l)
-    [ "$n" -ge 3 ] || fail "fork_exec: $n trace files, expected parent, forked child and exec'd image"
+    # parent, forked A, exec'd A (PID-1), forked B, exec'd C, exec'd E
+    [ "$n" -ge 6 ] || fail "fork_exec: $n trace files, expected 6 (parent, A, A-1, B, C, E)"
     ls "$WORK"/fork_exec.*-1.trace >/dev/null 2>&1 || fail "fork_exec: no trace of the exec'd image (PID-1)"
-    echo "ok: fork_exec: $n trace files (parent, forked child, exec'd image)"
+    echo "ok: fork_exec: $n trace files (parent, forked, exec'd, vfork+exec'd, spawned)"
     t=$(ls "$WORK"/fork_exec.*-1.trace | head -n1); dump "$t"
     expect "$t" "exec'd image: thread created" "$CREATE" 1
     expect "$t" "exec'd image: sleep" "$SLEEP" 1
+    # The parent: it exits last, so its trace is the last one finished.
+    p=$(ls -t "$WORK"/fork_exec.*.trace | head -n1); dump "$p"
+    expect "$p" "parent: waitpid syscalls" "$SYSCALL" 5
+    expect "$p" "parent: final sleep after the vfork children" "$SLEEP" 1
     ;;
 signals)
     run_pair signals 0 "$EX_DIR/interpose_signals"
