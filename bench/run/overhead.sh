@@ -82,7 +82,10 @@ now() { date +%s.%N; }
 # stacks at the end -- is amortized as in real use; the 'true' row shows
 # that fixed cost on its own).
 mb=${BENCH_MB:-100}
-seq 1 $((mb * 150000)) | awk '{print $1, $1*7 % 1000, "lorem ipsum dolor", $1 % 97}' |
+# Text with some entropy (compresses ~3:1, like logs), deterministic.
+seq 1 $((mb * 150000)) |
+    awk 'BEGIN {srand(7)} {printf "%d %d %s %x\n", $1, int(rand() * 1000000),
+                          ($1 % 3 ? "lorem ipsum" : "dolor sit amet"), int(rand() * 65536)}' |
     head -c $((mb * 1000000)) > data20
 
 declare -A res
