@@ -167,60 +167,65 @@ CT_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
     return ct_exec(CT_FEXECVE, NULL, fd, argv, envp);
 }
 
-/* execl, execlp, execle: collect the variadic list into an argv on the
- * stack.  E2BIG for absurdly long lists (the kernel would refuse them). */
-#define CT_ARGV_MAX 4096
+/* execl, execlp, execle: count the variadic list, then collect it into an
+ * argv of exactly that size on the stack (as glibc does). */
+static size_t ct_count_args(const char *first, va_list ap)
+{
+    size_t n = 1;
+    const char *a0 = first;
+    __asm__("" : "+r"(a0)); /* declared nonnull, but callers differ */
+    if (!a0)
+        return 0;
+    va_list c;
+    va_copy(c, ap);
+    while (va_arg(c, char *) != NULL)
+        n++;
+    va_end(c);
+    return n;
+}
 
-#define CT_COLLECT_ARGS(first, ap, argv, argc)                          \
-    do {                                                                \
-        const char *a0_ = (first);                                      \
-        __asm__("" : "+r"(a0_)); /* declared nonnull; callers differ */ \
-        argv[0] = (char *)a0_;                                          \
-        argc = 1;                                                       \
-        if (a0_)                                                        \
-            while ((argv[argc] = va_arg(ap, char *)) != NULL) {         \
-                if (++argc >= CT_ARGV_MAX) {                            \
-                    va_end(ap);                                         \
-                    errno = E2BIG;                                      \
-                    return -1;                                          \
-                }                                                       \
-            }                                                           \
-    } while (0)
+static void ct_collect_args(char **argv, size_t argc, const char *first, va_list ap)
+{
+    if (argc > 0)
+        argv[0] = (char *)first;
+    for (size_t i = 1; i < argc; i++)
+        argv[i] = va_arg(ap, char *);
+    if (argc > 0)
+        (void)va_arg(ap, char *); /* the terminating NULL */
+    argv[argc] = NULL;
+}
 
 CT_EXPORT int execl(const char *path, const char *arg, ...)
 {
-    char *argv[CT_ARGV_MAX + 1];
-    size_t argc;
     va_list ap;
     va_start(ap, arg);
-    CT_COLLECT_ARGS(arg, ap, argv, argc);
+    size_t argc = ct_count_args(arg, ap);
+    char *argv[argc + 1];
+    ct_collect_args(argv, argc, arg, ap);
     va_end(ap);
-    argv[argc] = NULL;
     return ct_exec(CT_EXECVE, path, -1, argv, environ);
 }
 
 CT_EXPORT int execlp(const char *file, const char *arg, ...)
 {
-    char *argv[CT_ARGV_MAX + 1];
-    size_t argc;
     va_list ap;
     va_start(ap, arg);
-    CT_COLLECT_ARGS(arg, ap, argv, argc);
+    size_t argc = ct_count_args(arg, ap);
+    char *argv[argc + 1];
+    ct_collect_args(argv, argc, arg, ap);
     va_end(ap);
-    argv[argc] = NULL;
     return ct_exec(CT_EXECVPE, file, -1, argv, environ);
 }
 
 CT_EXPORT int execle(const char *path, const char *arg, ...)
 {
-    char *argv[CT_ARGV_MAX + 1];
-    size_t argc;
     va_list ap;
     va_start(ap, arg);
-    CT_COLLECT_ARGS(arg, ap, argv, argc);
+    size_t argc = ct_count_args(arg, ap);
+    char *argv[argc + 1];
+    ct_collect_args(argv, argc, arg, ap);
     char *const *envp = va_arg(ap, char *const *);
     va_end(ap);
-    argv[argc] = NULL;
     return ct_exec(CT_EXECVE, path, -1, argv, envp);
 }
 
