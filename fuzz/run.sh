@@ -27,7 +27,7 @@ for t in $targets; do
   mkdir -p "$corpus" "$art"
   case $t in
     fuzz_v2) pat='*.go12[2-9].trace' ;;
-    fuzz_v1) pat='*.go1[01][0-9].trace *.go12[01].trace' ;;
+    fuzz_v1) pat='*.go11[0-9].trace *.go12[01].trace' ;;
   esac
   for p in $pat; do
     for f in "$root"/testdata/traces/$p "$root"/fuzz/seeds/$t/*; do

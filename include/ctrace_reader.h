@@ -6,8 +6,9 @@
  * validation of Go's own parser (internal/trace of Go 1.23):
  *
  *   - v2 format: files headed "go 1.22 trace", "go 1.23 trace", "go 1.25 trace";
- *   - v1 format (files headed "go 1.11 trace" ... "go 1.21 trace"): planned,
- *     into the same event model; not read yet (CTRACE_READER_EVERSION).
+ *   - v1 format: files headed "go 1.11 trace", "go 1.19 trace" and
+ *     "go 1.21 trace" (what Go 1.11 to 1.21 write), converted into the same
+ *     event model the way Go 1.23 converts them.
  *
  * One event model for all versions, modelled on Go's trace.Event:
  * every event has a time, the thread (M), proc (P) and goroutine (G) it
@@ -16,8 +17,11 @@
  * metrics, CPU samples, generation sync points).
  *
  * Memory: a v2 trace is read one generation at a time, so memory is bounded
- * by about one generation whatever the file size.  Input is mmap'ed when it
- * is a regular file, streamed through a buffer otherwise (pipes, stdin).
+ * by about one generation whatever the file size (a mapped file keeps only
+ * the pages in use resident).  Input is mmap'ed when it is a regular file,
+ * streamed through a buffer otherwise (pipes, stdin).  A v1 trace has no
+ * generations: like Go, the reader holds all of its events (about 56 bytes
+ * each) from the first ctrace_reader_next() on.
  *
  * Lifetimes: an event returned by ctrace_reader_next() is valid until the
  * next call to ctrace_reader_next() or ctrace_reader_close().  Strings and
@@ -27,7 +31,8 @@
  * generation they appear in (event->generation).
  *
  * Sync events: as in Go 1.23's parser, a CTRACE_EV_SYNC event follows the
- * last event of each generation (none precedes the first one).
+ * last event of each v2 generation (none precedes the first one); v1
+ * traces have no sync events.
  *
  * Errors are negative CTRACE_READER_E* codes (distinct from ctrace.h's
  * CTRACE_E* codes); ctrace_reader_strerror() names them, and
@@ -163,7 +168,7 @@ struct ctrace_event {
     int64_t time;
     /* Nanoseconds since the first event of the trace (time - first time). */
     int64_t since_start;
-    /* The timestamp as stored in the file (ticks). */
+    /* The timestamp as stored in the file (ticks; v1 traces: = time). */
     int64_t raw_time;
 
     /* Where it happened; CTRACE_NO_ID when unknown/none. */
@@ -173,9 +178,10 @@ struct ctrace_event {
 
     /* Stack of the event (CTRACE_NO_STACK if none); see ctrace_reader_stack. */
     uint64_t stack;
-    /* Generation this event belongs to. */
+    /* Generation this event belongs to (1 for v1 traces). */
     uint64_t generation;
-    /* Byte offset in the input of the event's encoding (0 if synthesised). */
+    /* Byte offset in the input of the event's encoding (0 if synthesised
+     * or for v1 traces). */
     uint64_t offset;
 
     union {
@@ -320,10 +326,9 @@ CTRACE_READER_API int ctrace_reader_task(ctrace_reader *r, uint64_t id,
 /* Information                                                         */
 /* ------------------------------------------------------------------ */
 
-/* The Go version of the trace's header as major*100+minor: 122 for
- * "go 1.22 trace", 125 for "go 1.25 trace"; 0 if the header is not a Go
- * trace header.  (v1 headers, 111/119/121, are recognised but their events
- * are not read yet: opening them fails with CTRACE_READER_EVERSION.) */
+/* The Go version of the trace's header as major*100+minor: 119 for
+ * "go 1.19 trace", 122 for "go 1.22 trace", 125 for "go 1.25 trace"; 0 if
+ * the header is not a Go trace header. */
 CTRACE_READER_API int ctrace_reader_version(const ctrace_reader *r);
 
 /* The first error met (or NULL if none), and the byte offset in the input

@@ -161,10 +161,16 @@ size_t gen_stack(struct generation *g, uint64_t id, const struct ctrace_frame **
         struct ctrace_frame *f = &c->f[c->used];
         for (uint32_t i = 0; i < s->n; i++) {
             uint64_t pc = g->pcs[s->pcs_off + i];
-            const struct frament *fr = &g->frames[*u64map_get(&g->pc_index, pc)];
-            f[i].pc = fr->pc;
-            gen_string(g, fr->func, &f[i].func);
-            gen_string(g, fr->file, &f[i].file);
+            const uint64_t *fi = u64map_get(&g->pc_index, pc);
+            f[i] = (struct ctrace_frame){pc, {"", 0}, {"", 0}, 0};
+            if (!fi)
+                continue;
+            const struct frament *fr = &g->frames[*fi];
+            /* v1 traces may name strings they never define: show "". */
+            if (gen_string(g, fr->func, &f[i].func) < 0)
+                f[i].func = (struct ctrace_str){"", 0};
+            if (gen_string(g, fr->file, &f[i].file) < 0)
+                f[i].file = (struct ctrace_str){"", 0};
             f[i].line = fr->line;
         }
         c->used += s->n;

@@ -79,6 +79,8 @@ int64_t in_fill(struct input *in, uint64_t upto)
     uint64_t have = in->base_off + in->len;
     if (!in->stream || upto <= have || in->eof)
         return (int64_t)have;
+    if (upto - in->base_off > (uint64_t)(SIZE_MAX / 4))
+        return CTRACE_READER_ENOMEM;
     size_t need = (size_t)(upto - in->base_off);
     if (need > in->cap) {
         size_t ncap = in->cap ? in->cap : 256 << 10;

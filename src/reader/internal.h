@@ -207,12 +207,22 @@ struct ctrace_reader {
     int64_t first_ts;
     uint64_t nevents, ngens;
 
+    struct v1_state *v1;     /* v1 traces: the whole-trace state (v1.c)   */
+    int is_v1;
+
     struct ctrace_event ev;  /* the event handed out                     */
     struct rev cur;
     char scratch[GT_MAX_STRING_SIZE + 64];
     struct ctrace_attr attrs[2];
     uint64_t xargs[5];
 };
+
+/* v1 traces (v1.c). */
+struct v1_state;
+int v1_next(struct ctrace_reader *r, const struct ctrace_event **ev);
+void v1_free(struct ctrace_reader *r);
+/* Publishes an ordered raw event (reader.c). */
+int rd_deliver(struct ctrace_reader *r, struct rev *v, const struct ctrace_event **out);
 
 /* Sets r's sticky error (first one wins); returns code. */
 int rd_fail(struct ctrace_reader *r, int code, uint64_t off, const char *fmt, ...)

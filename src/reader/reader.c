@@ -65,8 +65,8 @@ static int read_header(struct ctrace_reader *r)
     case 11:
     case 19:
     case 21:
-        return rd_fail(r, CTRACE_READER_EVERSION, 0,
-                       "go 1.%d traces (format v1) are not supported yet", ver);
+        r->is_v1 = 1; /* read whole at the first ctrace_reader_next() */
+        return 0;
     default:
         return rd_fail(r, CTRACE_READER_EVERSION, 0, "unknown or unsupported trace version go 1.%d", ver);
     }
@@ -138,6 +138,7 @@ void ctrace_reader_close(ctrace_reader *r)
 {
     if (!r)
         return;
+    v1_free(r);
     in_close(&r->in);
     gen_free(&r->g);
     order_free(&r->o);
@@ -430,9 +431,10 @@ static void build(struct ctrace_reader *r, const struct rev *v)
 }
 
 /* Validates the event's table references, fixes its time and publishes it. */
-static int deliver(struct ctrace_reader *r, struct rev *v, const struct ctrace_event **out)
+int rd_deliver(struct ctrace_reader *r, struct rev *v, const struct ctrace_event **out)
 {
-    if (v->typ != RT_SYNC && v->typ != GT_EV_CPU_SAMPLE) {
+    /* v1 events come from a converter whose references Go does not check. */
+    if (!r->is_v1 && v->typ != RT_SYNC && v->typ != GT_EV_CPU_SAMPLE) {
         const struct rspec *s = rspec_of(v->typ);
         char nb[24];
         uint8_t stk[2] = {s->stack_arg, s->stack_arg2}, str[2] = {s->str_arg, s->str_arg2};
@@ -453,6 +455,8 @@ static int deliver(struct ctrace_reader *r, struct rev *v, const struct ctrace_e
     r->last_ts = v->time;
     if (v->typ == RT_SYNC)
         v->raw = r->last_raw;
+    if (r->is_v1)
+        v->raw = (uint64_t)v->time; /* v1 keeps only nanoseconds */
     r->last_raw = v->raw;
     build(r, v);
     if (!r->have_first) {
@@ -471,7 +475,7 @@ static int pop(struct ctrace_reader *r, const struct ctrace_event **out)
     r->cur = o->q[o->qhead];
     o->qhead = (o->qhead + 1) % 8;
     o->qlen--;
-    return deliver(r, &r->cur, out);
+    return rd_deliver(r, &r->cur, out);
 }
 
 /* Offers frontier entry i to the ordering; 1 if it advanced. */
@@ -531,6 +535,8 @@ int ctrace_reader_next(ctrace_reader *r, const struct ctrace_event **ev)
         return r->err;
     if (r->done)
         return 0;
+    if (r->is_v1)
+        return v1_next(r, ev);
     if (r->o.qlen)
         return pop(r, ev);
     struct generation *g = &r->g;
@@ -541,7 +547,7 @@ int ctrace_reader_next(ctrace_reader *r, const struct ctrace_event **ev)
             r->cur.typ = RT_SYNC;
             r->cur.time = r->last_ts;
             r->cur.m = r->cur.p = r->cur.g = CTRACE_NO_ID;
-            return deliver(r, &r->cur, ev);
+            return rd_deliver(r, &r->cur, ev);
         }
         if (r->spill_err)
             return rd_fail(r, r->spill_err, r->spill_erroff, "%s", r->spill_msg);
@@ -565,7 +571,7 @@ int ctrace_reader_next(ctrace_reader *r, const struct ctrace_event **ev)
         r->cur.g = s->g;
         r->cur.args[0] = s->stack;
         r->cur.off = s->off;
-        return deliver(r, &r->cur, ev);
+        return rd_deliver(r, &r->cur, ev);
     }
     if (r->nheap == 0)
         return rd_fail(r, CTRACE_READER_EINVALID, r->pos, "broken trace: generation %llu has no events",

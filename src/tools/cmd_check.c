@@ -14,8 +14,9 @@
 static const char help[] =
     "usage: ctrace check [-q] FILE...\n"
     "\n"
-    "Validates Go execution traces (go 1.22, 1.23, 1.25 formats) the way Go's parser\n"
-    "does: every event is read, ordered and checked.  One line per file:\n"
+    "Validates Go execution traces the way Go's own parser does: every event is\n"
+    "read, ordered and checked.  Formats: v2 (go 1.22, 1.23, 1.25) and v1 (go 1.11,\n"
+    "1.19, 1.21 headers).  One line per file:\n"
     "  FILE: ok, go 1.22, N events, G generations\n"
     "  FILE: error at offset X: message\n"
     "FILE '-' reads standard input.\n"

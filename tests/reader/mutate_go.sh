@@ -1,7 +1,7 @@
 #!/bin/bash
 # mutate_go.sh CTRACE TRACEDIR N - differential test against Go 1.23's
 # parser: N damaged copies of the v2 fixtures (truncated, bytes flipped,
-# ranges deleted or duplicated; fixed seed) must be accepted or rejected as
+# ranges deleted or duplicated; fixed seed; v1 and v2) must be accepted or rejected as
 # Go does, with the same events printed before any error.
 set -u
 ctrace=$1 dir=$2 count=${3:-100}
@@ -11,7 +11,7 @@ python3 - "$dir" "$tmp" "$count" <<'PY'
 import glob, os, random, sys
 src, out, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
 files = sorted(f for f in glob.glob(os.path.join(src, "*.trace"))
-               if open(f, "rb").read(16)[:13] in (b"go 1.22 trace", b"go 1.23 trace"))
+               if open(f, "rb").read(16)[:13] in (b"go 1.19 trace", b"go 1.22 trace", b"go 1.23 trace"))
 rnd = random.Random(1234)
 for i in range(n):
     f = rnd.choice(files)

@@ -42,6 +42,11 @@ has "$tmp/out" "^$good2: ok, go 1\.22, [0-9]+ events, [0-9]+ generations$" "chec
 [ "$(wc -l <"$tmp/out")" = 2 ] && echo "ok: one line per file" || { echo "FAIL: lines"; fail=1; }
 events=$(sed -n 's/.* \([0-9]*\) events.*/\1/p' "$tmp/out" | head -1)
 
+old=$(ls "$dir"/*.go119.trace | head -1)
+t 0 "check v1 trace" "$ctrace" check "$old"
+has "$tmp/out" "^$old: ok, go 1\.19, [0-9]+ events, 1 generations$" "check line format (1.19)"
+t 0 "check v1 trace from stdin" sh -c "'$ctrace' check - <'$old'"
+
 t 1 "check truncated" "$ctrace" check "$good" "$tmp/cut.trace"
 has "$tmp/out" "^$tmp/cut.trace: error at offset [0-9]+: " "check error names file and offset"
 t 1 "check missing file" "$ctrace" check "$tmp/nope.trace"

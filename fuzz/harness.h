@@ -1,0 +1,125 @@
+/*
+ * harness.h - the body of every reader fuzz target (fuzz_v1.c, fuzz_v2.c).
+ *
+ * Reads the input fully twice -- from memory and streamed through a file
+ * descriptor (no mmap) -- touching every string and stack frame each event
+ * refers to, and checks that both paths agree.  Any crash, hang, leak or
+ * out-of-bounds access is a bug; so is a disagreement (abort).
+ */
+#define _GNU_SOURCE
+#include "ctrace_reader.h"
+
+#include <stddef.h>
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+static volatile size_t sink;
+
+static void touch(struct ctrace_str s)
+{
+    if (s.ptr) {
+        sink += strlen(s.ptr);
+        if (s.len)
+            sink += (unsigned char)s.ptr[s.len - 1];
+    }
+}
+
+static void touch_stack(ctrace_reader *r, uint64_t id)
+{
+    const struct ctrace_frame *f;
+    size_t n = ctrace_reader_stack(r, id, &f);
+    for (size_t i = 0; i < n; i++) {
+        touch(f[i].func);
+        touch(f[i].file);
+        sink += f[i].line;
+    }
+}
+
+static void touch_event(ctrace_reader *r, const struct ctrace_event *e)
+{
+    touch_stack(r, e->stack);
+    switch (e->kind) {
+    case CTRACE_EV_STATE_TRANSITION:
+        touch(e->u.transition.reason);
+        touch_stack(r, e->u.transition.stack);
+        break;
+    case CTRACE_EV_RANGE_BEGIN:
+    case CTRACE_EV_RANGE_ACTIVE:
+    case CTRACE_EV_RANGE_END:
+        touch(e->u.range.name);
+        for (size_t i = 0; i < e->u.range.nattrs; i++)
+            touch(e->u.range.attrs[i].name);
+        break;
+    case CTRACE_EV_TASK_BEGIN:
+    case CTRACE_EV_TASK_END:
+        touch(e->u.task.name);
+        break;
+    case CTRACE_EV_REGION_BEGIN:
+    case CTRACE_EV_REGION_END:
+        touch(e->u.region.name);
+        break;
+    case CTRACE_EV_LOG:
+        touch(e->u.log.category);
+        touch(e->u.log.message);
+        break;
+    case CTRACE_EV_LABEL:
+        touch(e->u.label.label);
+        break;
+    case CTRACE_EV_METRIC:
+        touch(e->u.metric.name);
+        break;
+    case CTRACE_EV_EXPERIMENTAL:
+        touch(e->u.experimental.name);
+        for (size_t i = 0; i < e->u.experimental.nargs; i++)
+            sink += e->u.experimental.args[i];
+        break;
+    default:
+        break;
+    }
+}
+
+static int fuzz_one(const uint8_t *data, size_t size)
+{
+    ctrace_reader *a = NULL, *b = NULL;
+    int ra = ctrace_reader_open_mem(data, size, 0, &a);
+
+    int fd = memfd_create("fuzz", 0);
+    if (fd >= 0 && (size == 0 || write(fd, data, size) == (ssize_t)size))
+        lseek(fd, 0, SEEK_SET);
+    int rb = fd >= 0 ? ctrace_reader_open_fd(fd, CTRACE_READER_NO_MMAP, &b) : ra;
+    if (fd >= 0 && ra != rb)
+        abort();
+
+    const struct ctrace_event *ea, *eb;
+    for (;;) {
+        ra = ra == 0 ? ctrace_reader_next(a, &ea) : ra;
+        if (b)
+            rb = rb == 0 || rb == 1 ? ctrace_reader_next(b, &eb) : rb;
+        if (ra != 1)
+            break;
+        touch_event(a, ea);
+        if (b) {
+            if (rb != 1 || ea->kind != eb->kind || ea->time != eb->time || ea->offset != eb->offset)
+                abort();
+        }
+        ra = 0;
+    }
+    if (b && ra != rb)
+        abort();
+    uint64_t off;
+    const char *msg = ctrace_reader_error(a, &off);
+    if (msg) {
+        sink += strlen(msg);
+        if (off > size)
+            abort();
+    }
+    ctrace_reader_close(a);
+    ctrace_reader_close(b);
+    if (fd >= 0)
+        close(fd);
+    return 0;
+}
