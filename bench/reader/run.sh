@@ -21,13 +21,16 @@ fi
 bytes=$(stat -c %s "$trace")
 events=$("$ctrace" check "$trace" | sed -n 's/.* \([0-9]*\) events.*/\1/p')
 echo "trace: $trace, $((bytes >> 20)) MB, $events events"
+# Wall time, CPU time (user+sys: fair on a shared machine), rates by CPU
+# time, and peak RSS.
 run() { # name command...
   local name=$1; shift
-  /usr/bin/time -f "%e %M" -o "$out/time.txt" "$@" >/dev/null 2>"$out/err.txt" || true
-  read -r secs kb <"$out/time.txt"
-  awk -v n="$name" -v s="$secs" -v kb="$kb" -v b="$bytes" -v e="$events" 'BEGIN {
-    if (s == 0) s = 0.001;
-    printf "%-28s %8.2f s %12.0f events/s %8.1f MB/s %8.1f MB peak RSS\n", n, s, e / s, b / 1048576 / s, kb / 1024 }'
+  /usr/bin/time -f "%e %U %S %M" -o "$out/time.txt" "$@" >/dev/null 2>"$out/err.txt" || true
+  read -r secs us ss kb <"$out/time.txt"
+  awk -v n="$name" -v s="$secs" -v c="$us $ss" -v kb="$kb" -v b="$bytes" -v e="$events" 'BEGIN {
+    split(c, a, " "); cpu = a[1] + a[2]; if (cpu == 0) cpu = 0.001;
+    printf "%-26s %8.2f s wall %8.2f s cpu %12.0f events/s %8.1f MB/s %8.1f MB peak RSS\n",
+      n, s, cpu, e / cpu, b / 1048576 / cpu, kb / 1024 }'
 }
 run "ctrace check (mmap)" "$ctrace" check "$trace"
 run "ctrace check (stdin pipe)" sh -c "cat '$trace' | '$ctrace' check -"
