@@ -15,7 +15,9 @@
 #   lttng   LTTng-UST pthread + libc wrappers preloaded, active session with
 #           lttng_ust_pthread:* and lttng_ust_libc:* enabled (if installed;
 #           lttng-sessiond --daemonize --no-kernel)
-# Prints a table: median of N runs (default 5) and overhead vs plain.
+# Prints a table: median of N runs (default 5), overhead of the medians vs
+# plain, and 'paired': the median over runs of (mode / plain of the same
+# run), the better estimate on a loaded machine.  BENCH_RAW=1 prints runs.
 # REDIS_N=requests per redis run (default 20000).
 # Tools: scripts/install-deps-run.sh --bench.  Not a test; loopback only.
 set -uo pipefail
@@ -115,8 +117,12 @@ redis_rps() { # redis_rps MODE -> mean of SET and GET requests/s
     rm -f "$work"/t.*.trace
 }
 
+# Modes in a rotated order each run, so that none always runs first.
+read -r -a modes_arr <<< "$avail"
+nm=${#modes_arr[@]}
 for r in $(seq "$runs"); do
-    for m in $avail; do
+    for k in $(seq 0 $((nm - 1))); do
+        m=${modes_arr[$(( (k + r) % nm ))]}
         res[true,$m]+=" $(time_cmd "$m" true)"
         command -v pigz >/dev/null && res[pigz,$m]+=" $(time_cmd "$m" pigz -p 2 -c data20)"
         command -v zstd >/dev/null && res[zstd,$m]+=" $(time_cmd "$m" zstd -q -T2 -3 -c data20)"
@@ -127,18 +133,29 @@ for r in $(seq "$runs"); do
 done
 
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
-printf '\n%-8s %-8s %14s %10s\n' workload mode median overhead
+# paired BASE_LIST MODE_LIST: median over runs of mode/base of the same run
+# (robust to load that drifts during the benchmark on a shared machine).
+paired() {
+    paste <(echo "$1" | tr ' ' '\n' | grep -v '^$') <(echo "$2" | tr ' ' '\n' | grep -v '^$') |
+        awk '$1 > 0 {print $2 / $1}' | median
+}
+printf '\n%-8s %-8s %14s %10s %10s\n' workload mode median overhead paired
 for w in true pigz zstd redis; do
     [ -n "${res[$w,plain]:-}" ] || continue
     base=$(echo "${res[$w,plain]}" | median)
     for m in $avail; do
         v=$(echo "${res[$w,$m]}" | median)
+        pr=$(paired "${res[$w,plain]}" "${res[$w,$m]}")
         if [ $w = redis ]; then
             ov=$(awk -v b="$base" -v v="$v" 'BEGIN {print (b - v) * 100 / b}')   # throughput lost
-            printf '%-8s %-8s %10.0f r/s %9.1f%%\n' $w $m "$v" "$ov"
+            pv=$(awk -v r="$pr" 'BEGIN {print (1 - r) * 100}')
+            printf '%-8s %-8s %10.0f r/s %9.1f%% %9.1f%%\n' $w $m "$v" "$ov" "$pv"
         else
             ov=$(awk -v b="$base" -v v="$v" 'BEGIN {print (v - b) * 100 / b}')   # time added
-            printf '%-8s %-8s %12.3f s %9.1f%%\n' $w $m "$v" "$ov"
+            pv=$(awk -v r="$pr" 'BEGIN {print (r - 1) * 100}')
+            printf '%-8s %-8s %12.3f s %9.1f%% %9.1f%%\n' $w $m "$v" "$ov" "$pv"
         fi
     done
 done
+[ "${BENCH_RAW:-0}" = 1 ] && for k in "${!res[@]}"; do echo "raw $k:${res[$k]}"; done
+exit 0
