@@ -253,6 +253,7 @@ struct ctrace_event {
             struct ctrace_str name;
             const uint64_t *args;
             size_t nargs;
+            const char *const *arg_names; /* nargs names, static           */
         } experimental;
     } u;
 };

@@ -424,6 +424,7 @@ static void build(struct ctrace_reader *r, const struct rev *v)
             memcpy(r->xargs, a, sizeof r->xargs);
             e->u.experimental.args = r->xargs;
             e->u.experimental.nargs = s->nargs - 1;
+            e->u.experimental.arg_names = rspec_exp_argnames(v->typ);
         } else {
             e->kind = CTRACE_EV_BAD;
         }

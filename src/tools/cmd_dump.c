@@ -163,7 +163,8 @@ static void print_go(FILE *f, ctrace_reader *r, const struct ctrace_event *e)
         break;
     case CTRACE_EV_EXPERIMENTAL:
         fprintf(f, " Name=%s ArgNames=[", e->u.experimental.name.ptr);
-        /* Go prints the argument names of the spec; ctrace keeps only values. */
+        for (size_t i = 0; i < e->u.experimental.nargs && e->u.experimental.arg_names; i++)
+            fprintf(f, "%s%s", i ? " " : "", e->u.experimental.arg_names[i]);
         fputs("] Args=[", f);
         for (size_t i = 0; i < e->u.experimental.nargs; i++)
             fprintf(f, "%s%" PRIu64, i ? " " : "", e->u.experimental.args[i]);
