@@ -189,7 +189,7 @@ CTRACE_API extern volatile int ctrace_enabled_flag;
 /* Returns non-zero while tracing is enabled.  Costs one memory load. */
 static inline int ctrace_enabled(void)
 {
-    return ctrace_enabled_flag != 0;
+    return __atomic_load_n(&ctrace_enabled_flag, __ATOMIC_RELAXED) != 0;
 }
 
 /* ------------------------------------------------------------------ */

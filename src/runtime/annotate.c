@@ -45,7 +45,7 @@ static uint64_t task_id_alloc(void)
 
 static inline struct ct_thread *traced_self(void)
 {
-    if (!ctrace_enabled_flag)
+    if (!CT_ENABLED())
         return NULL;
     return ct_thread_self();
 }
@@ -219,7 +219,7 @@ void ctrace_thread_name(const char *name)
     t->label_epoch = 0;
     struct ct_ev e;
     /* The slow path writes the label (see sched.c); make sure it runs. */
-    if (ctrace_enabled_flag && ct_acquire(t, &e, CT_EV_MAX, 0)) {
+    if (CT_ENABLED() && ct_acquire(t, &e, CT_EV_MAX, 0)) {
         if (t->label_epoch != ct_rt.epoch) {
             ct_ev1(&e, GT_EV_GO_LABEL, ct_string_id(t, e.gen, t->name));
             t->label_epoch = ct_rt.epoch;
@@ -267,7 +267,7 @@ static void unblock_at(const void *fp, int skip)
      * state in its critical section). */
     t->wake_frame = fp;
     t->wake_skip = skip;
-    if (ctrace_enabled_flag && ct_acquire(t, &e, CT_STATUS_MAX, 0))
+    if (CT_ENABLED() && ct_acquire(t, &e, CT_STATUS_MAX, 0))
         ct_release(t);
     else
         ct_set_state(t, CT_RUNNING);
@@ -300,7 +300,7 @@ void ct_syscall_end(void)
     if (ct_state(t) != CT_SYSCALL && t->vis_state != CT_SYSCALL)
         return;
     struct ct_ev e;
-    if (ctrace_enabled_flag && ct_acquire(t, &e, CT_STATUS_MAX, 0))
+    if (CT_ENABLED() && ct_acquire(t, &e, CT_STATUS_MAX, 0))
         ct_release(t);
     else
         ct_set_state(t, CT_RUNNING);

@@ -116,8 +116,10 @@ int ctrace_configure(const ctrace_config *cfg)
     if (cfg->cpu_hz > 100000 || cfg->period_ns < 1000000u || cfg->mem_cap < (1u << 20) ||
         cfg->stacks < CTRACE_STACKS_NONE || cfg->stacks > CTRACE_STACKS_UNWIND)
         return CTRACE_EINVAL;
-    if (ctrace_enabled_flag)
+    if (CT_ENABLED())
         return CTRACE_EBUSY;
+    ct_lifecycle_init();
     ct_rt.cfg = *cfg;
+    ct_rt.configured = 1;
     return CTRACE_OK;
 }

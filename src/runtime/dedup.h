@@ -25,7 +25,7 @@
 struct ct_dedup_node {
     uint64_t hash;
     uint64_t id;
-    uint32_t len;
+    uint64_t len;     /* 64-bit so data is 8-aligned (stacks are words) */
     uint8_t data[];
 };
 

@@ -77,15 +77,33 @@ static void finish(void)
     errno = e;
 }
 
+static void init_once(void)
+{
+    int e = errno;
+    int saved = ct_tls_internal;
+    ct_tls_internal = 1;
+    ct_clock_init();
+    if (!ct_rt.configured)
+        ctrace_config_init(&ct_rt.cfg);
+    pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+    ct_tls_internal = saved;
+    errno = e;
+}
+
+/* Runs once, from the constructor of the shared library, or from the first
+ * ctrace_configure / start of a statically linked program (whose archive
+ * member with the constructor is linked in only through this reference). */
+void ct_lifecycle_init(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, init_once);
+}
+
 __attribute__((constructor(110))) static void ctrace_init(void)
 {
     int e = errno;
-    ct_tls_internal = 1;
-    ct_clock_init();
-    ctrace_config_init(&ct_rt.cfg);
-    pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+    ct_lifecycle_init();
     const char *out = getenv("CTRACE_OUTPUT");
-    ct_tls_internal = 0;
     if (out && *out) {
         snprintf(autostart_pattern, sizeof autostart_pattern, "%s", out);
         atexit(finish);

@@ -24,7 +24,7 @@ void ct_sampling_start(void)
 void ct_sampling_thread_init(struct ct_thread *t)
 {
     t->prof_epoch = ct_rt.epoch;
-    if (!installed || !ct_rt.cfg.cpu_hz || !ctrace_enabled_flag)
+    if (!installed || !ct_rt.cfg.cpu_hz || !CT_ENABLED())
         return;
     if (!t->prof) {
         t->prof = calloc(1, sizeof *t->prof);

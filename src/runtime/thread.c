@@ -206,7 +206,10 @@ void ct_thread_mark_internal(void)
 
 int ct_in_tracer(void)
 {
-    return ct_tls_internal;
+    /* Also inside an event (a signal handler interrupting one). */
+    struct ct_thread *t = ct_tls_self;
+    return ct_tls_internal ||
+           (t && (atomic_load_explicit(&t->wseq, memory_order_relaxed) & 1));
 }
 
 /* ---- spawn ---- */
@@ -217,7 +220,7 @@ struct ct_spawn {
 
 struct ct_spawn *ct_spawn_prepare(void *(*start)(void *), int skip)
 {
-    if (!ctrace_enabled_flag || ct_tls_internal)
+    if (!CT_ENABLED() || ct_tls_internal)
         return NULL;
     struct ct_thread *t = ct_thread_self();
     if (!t)
@@ -250,7 +253,7 @@ void ct_spawn_child(struct ct_spawn *s)
     if (!s)
         return;
     int e = errno;
-    if (ct_tls_self || !ctrace_enabled_flag || s->epoch != ct_rt.epoch) {
+    if (ct_tls_self || !CT_ENABLED() || s->epoch != ct_rt.epoch) {
         free(s);
         errno = e;
         return;
@@ -292,7 +295,7 @@ void ct_thread_exit(void)
         return;
     int e = errno;
     struct ct_ev ev;
-    if (ctrace_enabled_flag && ct_acquire(t, &ev, CT_STATUS_MAX, 1)) {
+    if (CT_ENABLED() && ct_acquire(t, &ev, CT_STATUS_MAX, 1)) {
         ct_write_transition(t, ev.b, ev.gen, ev.ts, CT_EXITED, 0, 0);
         ct_set_state(t, CT_EXITED);
         ct_release(t);

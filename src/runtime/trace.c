@@ -364,7 +364,7 @@ static void advance(uint64_t old, uint64_t newg)
 {
     atomic_store_explicit(&ct_gen, newg, memory_order_seq_cst);
     if (!newg)
-        ctrace_enabled_flag = 0;
+        __atomic_store_n(&ctrace_enabled_flag, 0, __ATOMIC_RELAXED);
     barrier_all_threads();
 
     struct table_writer sw = {old, GT_EV_CPU_SAMPLES, NULL};
@@ -534,6 +534,7 @@ static void adopt_existing_threads(void)
 int ct_trace_start(void)
 {
     static pthread_once_t once = PTHREAD_ONCE_INIT;
+    ct_lifecycle_init();
     pthread_once(&once, membarrier_setup);
 
     pthread_mutex_lock(&ctl_lock);
@@ -589,7 +590,7 @@ int ct_trace_start(void)
     }
     pthread_mutex_unlock(&ct_registry_lock);
     atomic_store(&ct_gen, ct_rt.first_gen);
-    ctrace_enabled_flag = 1;
+    __atomic_store_n(&ctrace_enabled_flag, 1, __ATOMIC_RELAXED);
     barrier_all_threads();
     /* ...which threads that race with us handle through the claim. */
     pthread_mutex_lock(&ct_registry_lock);
@@ -815,7 +816,7 @@ void ct_trace_atfork_child(void)
     if (g > ct_rt.last_gen)
         ct_rt.last_gen = g; /* a trace of the child numbers on from here */
     atomic_store(&ct_gen, 0);
-    ctrace_enabled_flag = 0;
+    __atomic_store_n(&ctrace_enabled_flag, 0, __ATOMIC_RELAXED);
     pthread_mutex_init(&q_lock, NULL);
     pthread_cond_init(&q_cond, NULL);
     pthread_mutex_init(&ct_registry_lock, NULL);

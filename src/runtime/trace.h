@@ -23,6 +23,9 @@
 
 struct ct_thread;
 
+/* Is tracing on?  One relaxed load of the public flag. */
+#define CT_ENABLED() (__atomic_load_n(&ctrace_enabled_flag, __ATOMIC_RELAXED) != 0)
+
 /* Current generation, 0 when off.  Read on every event. */
 extern _Atomic uint64_t ct_gen;
 
@@ -38,6 +41,7 @@ struct ct_runtime {
     struct ct_dedup strings[2]; /* by gen & 1                               */
     struct ct_dedup stacks[2];
     int stack_mode;             /* enum ctrace_stack_mode of this trace     */
+    int configured;             /* ctrace_configure was called              */
     pid_t pid;                  /* process that owns the trace              */
 
     /* statistics */
