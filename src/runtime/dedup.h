@@ -72,8 +72,19 @@ static inline uint64_t ct_hash_bytes(const void *p, size_t n)
         n -= 8;
     }
     if (n) {
-        uint64_t w = 0;
-        __builtin_memcpy(&w, s, n);
+        /* The tail with whole loads: overlapping the previous word when
+         * there was one, else two (possibly overlapping) halves. */
+        uint64_t w;
+        if ((const uint8_t *)p + 8 <= s) {
+            __builtin_memcpy(&w, s + n - 8, 8);
+        } else if (n >= 4) {
+            uint32_t a, b;
+            __builtin_memcpy(&a, s, 4);
+            __builtin_memcpy(&b, s + n - 4, 4);
+            w = a | (uint64_t)b << 32;
+        } else {
+            w = (uint64_t)s[0] | (uint64_t)s[n >> 1] << 8 | (uint64_t)s[n - 1] << 16;
+        }
         h = (h ^ w) * 0x94d049bb133111ebull;
         h ^= h >> 29;
     }

@@ -37,9 +37,35 @@ uint64_t ct_string_id_len(struct ct_thread *t, uint64_t gen, const char *s, size
     return id;
 }
 
+/* Names are mostly string literals passed again and again: look them up by
+ * address first (the content is still compared, so a reused buffer cannot
+ * yield a stale id), and hash only on a miss. */
 uint64_t ct_string_id(struct ct_thread *t, uint64_t gen, const char *s)
 {
-    return s ? ct_string_id_len(t, gen, s, strlen(s)) : 0;
+    if (!s)
+        return 0;
+    struct ct_cache_ent *c = &t->pcache[((uintptr_t)s >> 3) % CT_CACHE_SLOTS];
+    if (c->gen == gen && c->hash == (uintptr_t)s) {
+        const struct ct_dedup_node *n = c->node;
+        size_t len = n->len, i = 0;
+        while (i < len && s[i] == (char)n->data[i])
+            i++;
+        if (i == len && s[len] == 0)
+            return n->id;
+    }
+    size_t len = strlen(s);
+    uint64_t id = ct_string_id_len(t, gen, s, len);
+    if (id && len < GT_MAX_STRING_SIZE) {
+        /* ct_string_id_len left the node in its hash cache. */
+        uint64_t h = ct_hash_bytes(s, len);
+        struct ct_cache_ent *hc = &t->scache[h % CT_CACHE_SLOTS];
+        if (hc->gen == gen && hc->hash == h && hc->node->id == id) {
+            c->gen = gen;
+            c->hash = (uintptr_t)s;
+            c->node = hc->node;
+        }
+    }
+    return id;
 }
 
 uint64_t ct_stack_id(struct ct_thread *t, uint64_t gen, const uintptr_t *pcs, int n)

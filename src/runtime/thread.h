@@ -87,6 +87,8 @@ struct ct_thread {
     struct ct_region regions[CT_REGION_DEPTH];
     struct ct_cache_ent scache[CT_CACHE_SLOTS]; /* (owner) string ids     */
     struct ct_cache_ent kcache[CT_CACHE_SLOTS]; /* (owner) stack ids      */
+    struct ct_cache_ent pcache[CT_CACHE_SLOTS]; /* (owner) string ids by
+                                                   the caller's pointer     */
 
     struct ct_stack_bounds bounds;
     struct ct_cpuprof_thread *prof; /* CPU sampling state, or NULL             */
