@@ -173,7 +173,9 @@ static void test_sampling(struct ct_symbolizer *sym)
     memset(&other, 0, sizeof other);
     CHECK(ct_cpuprof_thread_start(&other, &b, 1000) == CTRACE_EBUSY);
     uint64_t t0 = thread_cpu_ns();
-    while (thread_cpu_ns() - t0 < 30000000) {
+    /* 100 ms of CPU: the kernel tick caps the rate near 250 Hz, and a
+     * loaded machine delays expiries; a restart must still sample. */
+    while (thread_cpu_ns() - t0 < 100000000) {
     }
     ct_cpuprof_thread_stop(pt);
     ct_cpuprof_thread_stop(pt); /* harmless */
@@ -181,7 +183,7 @@ static void test_sampling(struct ct_symbolizer *sym)
     int m = 0;
     while (ct_cpuprof_pop(pt, &s))
         m++;
-    CHECKF(m >= 5, "restart: %d samples", m);
+    CHECKF(m >= 3, "restart: %d samples", m);
     free(pt);
     CHECK(ct_cpuprof_thread_start(&other, &b, 0) == CTRACE_EINVAL);
     ct_cpuprof_uninstall();
