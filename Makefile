@@ -73,13 +73,14 @@ endef
 # same functions).  Everything else runs under TSan.
 TSAN_CTEST_ARGS ?= -E '^(integration\.(example|writer_fail|stress|sigkill|fork)|runtime\.memcap|tools\.stat_libctrace|interpose)'
 
-# KNOWN BUG (issue 2, open): integration.stress intermittently produces a
-# trace Go rejects ("inconsistent status for proc N: old Running vs. new
-# Idle", or a ProcStart that cannot advance) -- about 1 run in 8 here, more
-# often under ASan.  It is left out of the gating passes until fixed and
-# runs on its own with `make check-stress`.  Under ASan, tools.stat_libctrace
-# does not find the "db_worker" goroutine group (under investigation).
-KNOWN_BUG_ARGS ?= -E '^integration\.stress$$'
+# KNOWN BUG (issue 2, open): under ASan, integration.stress has once hit its
+# watchdog ("hung in phase: start/stop rounds"); its traces are valid (the
+# invalid-trace bug it used to find, a RUNNABLE thread's state being reset by
+# a status claim, is fixed).  It stays out of the ASan pass until the hang is
+# understood: `make check-stress` runs it alone.  Under ASan,
+# tools.stat_libctrace does not find the "db_worker" goroutine group (under
+# investigation).
+KNOWN_BUG_ARGS ?=
 ASAN_CTEST_ARGS ?= -E '^(integration\.stress|tools\.stat_libctrace)$$'
 
 build: deps

@@ -90,7 +90,9 @@ void ct_write_transition(struct ct_thread *t, struct ct_buf *b, uint64_t gen, ui
                          uint64_t reason_id, uint64_t stack_id)
 {
     int from = t->vis_state;
-    if (from == to || from == CT_EXITED)
+    /* RUNNABLE is only ever a starting point (created, not yet run): no
+     * event leads into it, so it is never a target. */
+    if (from == to || from == CT_EXITED || to == CT_RUNNABLE)
         return;
     ct_seq_sync(t, gen);
     /* First to running... */

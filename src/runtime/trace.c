@@ -314,7 +314,9 @@ static void claim_status_for(struct ct_thread *t, uint64_t gen)
     } else {
         ct_write_status(t, b, gen, ts);
     }
-    if (t->vis_state != state && t->dark_gen != gen) {
+    /* A thread created but not yet started (RUNNABLE) shows as such or,
+     * once introduced, as running: it catches up itself when it runs. */
+    if (t->vis_state != state && state != CT_RUNNABLE && t->dark_gen != gen) {
         uint64_t reason = adv_string(gen, "ctrace: state resync after dropped events");
         ct_write_transition(t, b, gen, ts, state, reason, 0);
     }
