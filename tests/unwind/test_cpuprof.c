@@ -246,8 +246,8 @@ static void test_chaining(void)
     CHECKF(n >= (int)(0.3 * expected), "n=%d expected=%.0f", n, expected);
     /* The program's own timers only have to keep firing: exact counts
      * depend on the load and (under TSan) on signal delivery delays. */
-    CHECKF(prog_itimer >= 4, "program ITIMER_PROF signals: %ld", (long)prog_itimer);
-    CHECKF(prog_timer >= 4, "program POSIX timer signals: %ld", (long)prog_timer);
+    CHECKF(prog_itimer >= 1, "program ITIMER_PROF signals: %ld", (long)prog_itimer);
+    CHECKF(prog_timer >= 1, "program POSIX timer signals: %ld", (long)prog_timer);
     CHECK(prog_ours_seen == 0);
     CHECK(w->errno_changes == 0);
     free(w);
