@@ -65,13 +65,13 @@ define ctest_run
 	cd $(1) && $(2) ctest --output-on-failure -j $(JOBS) $(3) 2>&1 | tee ctest.log
 endef
 
-# The TSan pass leaves out, for now, the tests that trace real threads
-# through the runtime: TSan does not model the membarrier/fence handshake of
-# the generation advance (docs/ARCHITECTURE.md) and reports the advancer's
-# access to a thread's buffer slot; that report is still being analysed
-# (issue 2).  The interposers are not built under TSan (it interposes the
-# same functions).  Everything else runs under TSan.
-TSAN_CTEST_ARGS ?= -E '^(integration\.(example|writer_fail|stress|sigkill|fork)|runtime\.memcap|tools\.stat_libctrace|interpose)'
+# The TSan pass runs everything but two groups, for reasons of TSan itself:
+#  - interpose.*: the interposers are not built under TSan, which interposes
+#    the same functions (its REAL() would resolve to ours and recurse);
+#  - integration.fork: the child starts threads after fork() of a
+#    multithreaded parent, which TSan does not support ("dup thread with used
+#    id").  The fork path runs in the plain and ASan passes.
+TSAN_CTEST_ARGS ?= -E '^(integration\.fork|interpose)'
 
 # KNOWN BUG (issue 2, open): under ASan, integration.stress has once hit its
 # watchdog ("hung in phase: start/stop rounds"); its traces are valid (the

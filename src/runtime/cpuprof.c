@@ -215,7 +215,7 @@ int ct_cpuprof_thread_start(struct ct_cpuprof_thread *pt, const struct ct_stack_
         return CTRACE_EINVAL;
     if (cp_self != NULL && cp_self != pt)
         return CTRACE_EBUSY;
-    if (cp_self == pt && pt->timer_live)
+    if (cp_self == pt && atomic_load(&pt->timer_live))
         return CTRACE_OK;
     int saved_errno = errno;
     pt->bounds = bounds;
@@ -228,7 +228,7 @@ int ct_cpuprof_thread_start(struct ct_cpuprof_thread *pt, const struct ct_stack_
         atomic_store_explicit(&pt->head, 0, memory_order_relaxed);
         atomic_store_explicit(&pt->tail, 0, memory_order_relaxed);
     }
-    pt->timer_live = 0;
+    atomic_store(&pt->timer_live, 0);
 
     struct sigevent sev;
     memset(&sev, 0, sizeof sev);
@@ -257,15 +257,18 @@ int ct_cpuprof_thread_start(struct ct_cpuprof_thread *pt, const struct ct_stack_
         errno = saved_errno;
         return CTRACE_ESYS;
     }
-    pt->timer_live = 1;
     atomic_fetch_add(&live_timers, 1);
+    atomic_store(&pt->timer_live, 1);
     errno = saved_errno;
     return CTRACE_OK;
 }
 
 void ct_cpuprof_thread_stop(struct ct_cpuprof_thread *pt)
 {
-    if (pt == NULL || !pt->timer_live)
+    /* The owner (at exit) and the thread stopping the trace may both get
+     * here: exactly one of them takes the timer and deletes it (a second
+     * timer_delete could hit a timer id the kernel has handed out again). */
+    if (pt == NULL || !atomic_exchange(&pt->timer_live, 0))
         return;
     int saved_errno = errno;
     /* Retire first: an expiry between here and timer_delete (or one already
@@ -276,7 +279,6 @@ void ct_cpuprof_thread_stop(struct ct_cpuprof_thread *pt)
         cp_self = NULL;
     atomic_signal_fence(memory_order_seq_cst);
     timer_delete(pt->timer);
-    pt->timer_live = 0;
     atomic_fetch_sub(&live_timers, 1);
     errno = saved_errno;
 }

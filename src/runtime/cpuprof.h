@@ -35,7 +35,7 @@ struct ct_sample {
 struct ct_cpuprof_thread {
     const struct ct_stack_bounds *bounds;
     timer_t timer;
-    int timer_live;
+    _Atomic int timer_live;       /* taken (exchanged to 0) by one stopper */
     uint64_t dropped;             /* samples lost to a full ring        */
     _Atomic uint32_t head, tail;  /* producer: head; consumer: tail     */
     struct ct_sample ring[CT_SAMPLE_RING];

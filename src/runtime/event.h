@@ -69,8 +69,13 @@ static inline int ct_acquire(struct ct_thread *t, struct ct_ev *e, size_t need, 
     if (!ct_enter(t))
         return 0;
     uint64_t gen = atomic_load_explicit(&ct_gen, memory_order_acquire);
-    struct ct_buf *b = t->buf[gen & 1];
-    if (__builtin_expect(gen == 0 || b == NULL || b->gen != gen || ct_buf_room(b) < need ||
+    /* gen is tested before the slot is read: when tracing is off (0) the
+     * advancer may be freeing slot 0 right now, and only the handshake of a
+     * live generation makes the slot this thread's. */
+    struct ct_buf *b = NULL;
+    if (__builtin_expect(gen != 0, 1))
+        b = t->buf[gen & 1];
+    if (__builtin_expect(b == NULL || b->gen != gen || ct_buf_room(b) < need ||
                              t->vis_state != CT_RUNNING, 0)) {
         b = ct_acquire_slow(t, gen, need, must_keep);
         if (!b) {

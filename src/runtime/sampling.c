@@ -13,7 +13,7 @@
 #include "thread.h"
 #include "trace.h"
 
-static int installed;
+static _Atomic int installed; /* set by the starting thread, read by every thread */
 
 void ct_sampling_start(void)
 {
@@ -26,12 +26,14 @@ void ct_sampling_thread_init(struct ct_thread *t)
     t->prof_epoch = ct_rt.epoch;
     if (!installed || !ct_rt.cfg.cpu_hz || !CT_ENABLED())
         return;
-    if (!t->prof) {
-        t->prof = calloc(1, sizeof *t->prof);
-        if (!t->prof)
+    struct ct_cpuprof_thread *pt = t->prof;
+    if (!pt) {
+        pt = calloc(1, sizeof *pt);
+        if (!pt)
             return;
+        t->prof = pt; /* published (atomic store) once initialized */
     }
-    ct_cpuprof_thread_start(t->prof, &t->bounds, ct_rt.cfg.cpu_hz);
+    ct_cpuprof_thread_start(pt, &t->bounds, ct_rt.cfg.cpu_hz);
 }
 
 void ct_sampling_thread_stop(struct ct_thread *t)

@@ -289,7 +289,7 @@ static struct ct_buf *acquire_slow(struct ct_thread *t, uint64_t gen, size_t nee
         ct_buf_put(b, ct_string_id(t, gen, t->name));
         t->label_epoch = ct_rt.epoch;
     }
-    if (t->prof_epoch != ct_rt.epoch && t->bound)
+    if (t->prof_epoch != ct_rt.epoch && atomic_load_explicit(&t->bound, memory_order_relaxed))
         ct_sampling_thread_init(t);
     return b;
 }

@@ -117,7 +117,7 @@ static struct ct_thread *link_thread(struct ct_thread *t)
 {
     pthread_mutex_lock(&ct_registry_lock);
     for (struct ct_thread *i = ct_registry; i; i = i->next)
-        if (i->m == t->m && !i->bound && ct_state(i) != CT_EXITED) {
+        if (i->m == t->m && !atomic_load_explicit(&i->bound, memory_order_acquire) && ct_state(i) != CT_EXITED) {
             pthread_mutex_unlock(&ct_registry_lock);
             thread_discard(t);
             return i;
@@ -174,7 +174,7 @@ static struct ct_thread *bind_self(struct ct_thread *t)
     ct_stack_bounds_init(&t->bounds);
     if (!t->name[0])
         read_comm(t);
-    t->bound = 1;
+    atomic_store_explicit(&t->bound, 1, memory_order_release);
     pthread_setspecific(exit_key, t);
     ct_tls_self = t;
     ct_sampling_thread_init(t);

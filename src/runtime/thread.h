@@ -76,7 +76,8 @@ struct ct_thread {
     uint64_t seq_gen, gseq, pseq;   /* (owner) per-generation sequence numbers */
     uint64_t dark_gen;              /* (owner) gen in which events are dropped */
     uint64_t dropped;               /* (owner) events dropped                  */
-    int bound;                      /* TLS points here (thread registered itself) */
+    _Atomic int bound;              /* TLS points here (thread registered itself);
+                                       read by the advancer: atomic */
     int internal;                   /* a tracer thread: never traced           */
     int p_reusable;                 /* ProcStop written: P id may be reused    */
     uint64_t label_epoch;           /* (owner) trace that has the name label   */
@@ -91,7 +92,9 @@ struct ct_thread {
                                                    the caller's pointer     */
 
     struct ct_stack_bounds bounds;
-    struct ct_cpuprof_thread *prof; /* CPU sampling state, or NULL             */
+    /* CPU sampling state, or NULL: set by the thread, read by the advancer
+     * (an atomic pointer, so the advancer sees it fully initialized) */
+    struct ct_cpuprof_thread *_Atomic prof;
 
     struct ct_thread *next, *prev;  /* registry links                          */
 };

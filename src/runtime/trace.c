@@ -331,7 +331,7 @@ static void claim_status_for(struct ct_thread *t, uint64_t gen)
  * Registry lock held.  Returns 1 if t was freed. */
 static int reap_if_dead(struct ct_thread *t, uint64_t gen)
 {
-    if (t->bound || ct_state(t) == CT_EXITED)
+    if (atomic_load_explicit(&t->bound, memory_order_acquire) || ct_state(t) == CT_EXITED)
         return 0;
     int e = errno;
     int dead = syscall(SYS_tgkill, (int)getpid(), (int)t->m, 0) != 0 && errno == ESRCH;

@@ -35,7 +35,7 @@ extern int ct_use_fence;
 
 struct ct_runtime {
     ctrace_config cfg;          /* configuration of the current trace      */
-    uint64_t epoch;             /* incremented by every start              */
+    _Atomic uint64_t epoch;     /* incremented by every start; read by threads */
     uint64_t first_gen;         /* generation number of the first one      */
     uint64_t last_gen;          /* last generation of the previous trace   */
     struct ct_dedup strings[2]; /* by gen & 1                               */

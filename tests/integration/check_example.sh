@@ -25,7 +25,7 @@ case $name in
 threadpool)
     # main + 4 workers; the workers are created with pthread_create.
     expect_key "$s" ge 5 goroutines
-    expect_key "$s" ge 4 gocreate
+    expect_created "$s" ge 4
     expect_key "$s" ge 4 goexit
     expect_key "$s" eq 400 task job
     expect_key "$s" eq 400 taskend job
@@ -47,7 +47,7 @@ threadpool)
     ;;
 condqueue)
     expect_key "$s" ge 5 goroutines
-    expect_key "$s" ge 4 gocreate
+    expect_created "$s" ge 4
     expect_key "$s" eq 400 region consume
     expect_key "$s" eq 400 regionend consume
     expect_key "$s" eq 2 regiongs consume
@@ -63,7 +63,7 @@ condqueue)
     ;;
 sleeper)
     expect_key "$s" ge 4 goroutines
-    expect_key "$s" ge 3 gocreate
+    expect_created "$s" ge 3
     expect eq 30 "sleep blocks (reason holds \"sleep\")" "$(count_match "$s" block 'sleep')"
     expect eq 15 "sleeps from sleep_ns" "$(awk -F'\t' '$1=="blockfn" && $2 ~ /sleep/ && $3=="sleep_ns" {s+=$4} END{print s+0}' "$s")"
     expect eq 15 "sleeps from sleep_us" "$(awk -F'\t' '$1=="blockfn" && $2 ~ /sleep/ && $3=="sleep_us" {s+=$4} END{print s+0}' "$s")"
@@ -98,7 +98,7 @@ annotations)
     expect_key "$s" eq 3 log db
     expect_key "$s" eq 1 log flusher
     # 3 db-worker threads + the flusher, each created by main.
-    expect_key "$s" ge 4 gocreate
+    expect_created "$s" ge 4
     expect_key "$s" ge 5 goroutines
     stack_has "$s" TaskBegin handle_request
     no_tracer_frames "$s"
@@ -116,7 +116,7 @@ annotations)
     ;;
 cpuburn)
     expect_key "$s" ge 3 goroutines
-    expect_key "$s" ge 2 gocreate
+    expect_created "$s" ge 2
     expect_key "$s" eq 2 region burn
     expect_key "$s" eq 2 regionend burn
     # 2 threads x 0.5 s of CPU x 100 Hz = about 100 samples
@@ -128,7 +128,7 @@ cpuburn)
     ;;
 custom_block)
     expect_key "$s" ge 2 goroutines
-    expect_key "$s" ge 1 gocreate
+    expect_created "$s" ge 1
     expect ge 1 "channel-receive blocks (consumer on empty ring)" "$(count_match "$s" block 'chan receive')"
     expect ge 1 "blocks in pop" "$(awk -F'\t' '$1=="blockfn" && $3=="pop" {s+=$4} END{print s+0}' "$s")"
     expect eq 0 "blocks with reasons other than chan receive, sync, sleep (nanosleep is interposed)" "$(awk -F'\t' '$1=="block" && $2 !~ /chan receive|sync|sleep/ {s+=$3} END{print s+0}' "$s")"

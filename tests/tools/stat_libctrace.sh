@@ -36,6 +36,13 @@ for want in 'tasks request begun 3' 'tasks db-query begun 3' 'tasks request comp
 done
 # The main thread is named by its own function, not libc's entry point.
 grep -q '"start": "main"' "$tmp/s.json" || { echo "FAIL: no goroutine group \"main\""; fail=1; }
-grep -q '"start": "db_worker"' "$tmp/s.json" || { echo "FAIL: no goroutine group \"db_worker\""; fail=1; }
+# A thread's group is its start routine, which the pthread_create interposer
+# records.  Under a sanitizer it cannot: TSan builds have no interposers, and
+# ASan's own pthread_create runs first and hands ours its trampoline.
+if [ -n "${CTRACE_SANITIZE:-}" ]; then
+    echo "skip: goroutine group \"db_worker\" (start routines are not seen under the $CTRACE_SANITIZE sanitizer)"
+else
+    grep -q '"start": "db_worker"' "$tmp/s.json" || { echo "FAIL: no goroutine group \"db_worker\""; fail=1; }
+fi
 [ $fail = 0 ] && echo "stat_libctrace: 9 passed, 0 failed" || echo "stat_libctrace: failed"
 exit $fail
