@@ -679,7 +679,11 @@ void ct_trace_discard_queue(void)
     pthread_mutex_unlock(&q_lock);
 }
 
-int ctrace_read_trace_chunk(const void **chunk, size_t *len)
+/* The reader's waits on q_lock/q_cond must not be traced: an event written
+ * while holding q_lock may have to wait for the advancer's status claim,
+ * and the claim queues its batch under q_lock (a deadlock the stress test
+ * found).  ctrace_read_trace_chunk runs this as tracer-internal code. */
+static int read_trace_chunk(const void **chunk, size_t *len)
 {
     *chunk = NULL;
     *len = 0;
@@ -744,6 +748,16 @@ int ctrace_read_trace_chunk(const void **chunk, size_t *len)
     }
     q_reader = 0;
     pthread_mutex_unlock(&q_lock);
+    return r;
+}
+
+int ctrace_read_trace_chunk(const void **chunk, size_t *len)
+{
+    int e = errno, saved = ct_tls_internal;
+    ct_tls_internal = 1;
+    int r = read_trace_chunk(chunk, len);
+    ct_tls_internal = saved;
+    errno = e;
     return r;
 }
 
