@@ -15,8 +15,11 @@
  *    re-report of the module list, so a PC in a library dlopen'ed after we
  *    were created is found.
  *  - Re-reporting (re-reading /proc/self/maps through libdwfl) happens on a
- *    module miss only, when the dynamic loader's load/unload counters moved
- *    since the last report, or at most once per second otherwise.
+ *    module miss when the dynamic loader's load/unload counters moved since
+ *    the last report (or at most once per second otherwise), and in
+ *    ct_symbolizer_sync (once per stack table) when they moved.  A re-report
+ *    that drops a module (dlclose) empties the cache: another module may
+ *    now occupy its addresses, and cached answers would name the old one.
  *  - No network: debuginfo is looked for locally (build-id tree, debuglink
  *    next to the file, /usr/lib/debug); libdwfl's standard callback would
  *    consult debuginfod when DEBUGINFOD_URLS is set, i.e. make HTTP requests
@@ -169,6 +172,16 @@ static int tab_grow(struct ct_symbolizer *s)
 }
 
 /* Finds the entry for (pc, is_return), or the empty slot where it goes. */
+/* Forgets every cached answer (the interned strings stay: cheap to keep,
+ * and frames handed out earlier may still point at them). */
+static void cache_clear(struct ct_symbolizer *s)
+{
+    if (s->tab)
+        memset(s->tab, 0, s->cap * sizeof *s->tab);
+    s->used = 0;
+    s->nframes = 0;
+}
+
 static struct centry *tab_slot(struct ct_symbolizer *s, uintptr_t pc, int is_return)
 {
     size_t j = hash_pc(pc, is_return) & (s->cap - 1);
@@ -232,12 +245,17 @@ static struct dl_counts dl_counts_now(void)
 static int removed_module(Dwfl_Module *mod, void *ud, const char *name, Dwarf_Addr base,
                           void *arg);
 
+static void cache_clear(struct ct_symbolizer *s);
+
 static int report_modules(struct ct_symbolizer *s)
 {
     struct dl_counts c = dl_counts_now();
+    unsigned removed = 0;
     dwfl_report_begin(s->dwfl);
     int rc = dwfl_linux_proc_report(s->dwfl, s->pid);
-    int rc2 = dwfl_report_end(s->dwfl, removed_module, NULL);
+    int rc2 = dwfl_report_end(s->dwfl, removed_module, &removed);
+    if (removed)
+        cache_clear(s);
     s->gen++;
     s->last_report_ns = mono_ns();
     s->dl_adds = c.adds;
@@ -419,11 +437,14 @@ static int free_module_ud(Dwfl_Module *mod, void **ud, const char *name, Dwarf_A
     return DWARF_CB_OK;
 }
 
-static int removed_module(Dwfl_Module *mod, void *ud, const char *name, Dwarf_Addr base,
+/* dwfl_report_end's callback for a module that is gone (dlclose'd): libdw
+ * passes the address of the module's userdata slot, as dwfl_getmodules
+ * does, not the userdata itself. */
+static int removed_module(Dwfl_Module *mod, void *udp, const char *name, Dwarf_Addr base,
                           void *arg)
 {
-    free(ud);
-    return 0;
+    (*(unsigned *)arg)++;
+    return free_module_ud(mod, udp, name, base, NULL);
 }
 
 /* File name of entry idx of the line table of the CU containing die. */
@@ -667,6 +688,17 @@ copy:
     }
     errno = saved_errno;
     return n;
+}
+
+void ct_symbolizer_sync(struct ct_symbolizer *s)
+{
+    if (!s || !s->dwfl)
+        return;
+    int saved_errno = errno;
+    struct dl_counts c = dl_counts_now();
+    if (c.ok && (c.adds != s->dl_adds || c.subs != s->dl_subs))
+        report_modules(s);
+    errno = saved_errno;
 }
 
 void ct_symbolizer_free(struct ct_symbolizer *s)

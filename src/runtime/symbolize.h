@@ -36,6 +36,13 @@ struct ct_symbolizer *ct_symbolizer_new(void);
 int ct_symbolize(struct ct_symbolizer *s, uintptr_t pc, int is_return,
                  struct ct_frame *out, int max);
 
+/* Brings the module list up to date if the dynamic loader loaded or
+ * unloaded anything since the last look (one dl_iterate_phdr call when
+ * nothing changed).  Call before resolving a batch of PCs captured since:
+ * a module dlclose'd and another loaded at its addresses would otherwise be
+ * named after the old one.  NULL is harmless. */
+void ct_symbolizer_sync(struct ct_symbolizer *s);
+
 /* Frees it (NULL is harmless). */
 void ct_symbolizer_free(struct ct_symbolizer *s);
 

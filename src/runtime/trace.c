@@ -403,6 +403,8 @@ static void advance(uint64_t old, uint64_t newg)
     /* Stacks first: symbolizing them adds function and file names. */
     if (ct_rt.stack_mode != CTRACE_STACKS_NONE && !symbolizer)
         symbolizer = ct_symbolizer_new();
+    else
+        ct_symbolizer_sync(symbolizer);
     struct stack_emit *se = malloc(sizeof *se);
     if (se) {
         se->w = (struct table_writer){old, GT_EV_STACKS, NULL};
