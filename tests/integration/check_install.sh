@@ -21,6 +21,8 @@ check "ctrace.h installed" test -f "$prefix/include/ctrace.h"
 check "libctrace.so installed" test -e "$prefix/lib/libctrace.so"
 check "libctrace.a installed" test -f "$prefix/lib/libctrace.a"
 check "ctrace.pc installed" test -f "$prefix/lib/pkgconfig/ctrace.pc"
+check "ctrace_reader.h installed" test -f "$prefix/include/ctrace_reader.h"
+check "ctrace_reader.pc installed" test -f "$prefix/lib/pkgconfig/ctrace_reader.pc"
 
 # 1. pkg-config, shared library.
 export PKG_CONFIG_PATH=$prefix/lib/pkgconfig
@@ -66,5 +68,21 @@ if cmake -S consumer -B consumer/build -DCMAKE_PREFIX_PATH="$prefix" \
     check "static_app does not need libctrace.so" bash -c "! ldd consumer/build/static_app | grep -q libctrace"
 else
     tail -n 30 consumer.log; fail "a CMake project does not build with find_package(ctrace)"
+fi
+
+# 4. The reader, through pkg-config: examples/count_events.c on a trace
+# written above (its 3 "request" tasks begin and end).
+rflags=$(pkg-config --define-variable=prefix="$prefix" --cflags --libs ctrace_reader 2>rpc.err)
+if [ -n "$rflags" ] && gcc -std=c11 -O1 $san "$CTRACE_SRC/examples/count_events.c" -o count_events \
+        $rflags -Wl,-rpath,"$prefix/lib" > rpc.log 2>&1; then
+    ok "count_events.c builds with pkg-config's ctrace_reader flags: $rflags"
+    if [ -f pc.trace ] && ./count_events pc.trace > count.out 2>&1; then
+        got=$(awk '$1 == "TaskBegin" { print $2 }' count.out)
+        expect ge 3 "TaskBegin events counted by count_events (installed reader)" "${got:-0}"
+    else
+        cat count.out 2>/dev/null; fail "count_events pc.trace failed"
+    fi
+else
+    cat rpc.err rpc.log 2>/dev/null; fail "count_events.c does not build with pkg-config's ctrace_reader flags"
 fi
 finish
