@@ -80,6 +80,11 @@ enum gt_ev {
     GT_EV_GO_CREATE_BLOCKED = 47, /* dt, new g, new stack, stack          */
     GT_EV_GO_STATUS_STACK = 48,   /* dt, g, m, status, stack              */
     GT_EV_EXPERIMENTAL_BATCH = 49,/* exp, gen, m, ts, size, data          */
+    /* Go 1.25 (read only; ctrace writes the 1.22 format): the frequency and
+     * a clock snapshot move into a sync batch per generation. */
+    GT_EV_SYNC = 50,              /* starts a sync batch                  */
+    GT_EV_CLOCK_SNAPSHOT = 51,    /* ts, mono ns, wall sec, wall ns       */
+    GT_EV_END_OF_GENERATION = 52, /* reserved                             */
     GT_EV_COUNT_GO122 = 45,
     GT_EV_COUNT_GO123 = 50
 };

@@ -328,7 +328,7 @@ static int add_sync(struct ctrace_reader *r, const struct batch *b)
     while (p < end) {
         uint64_t off = b->data_off + (uint64_t)(p - b->data), v[4];
         uint8_t typ = *p++;
-        int n = typ == GT_EV_FREQUENCY ? 1 : typ == RT_EV_CLOCK_SNAPSHOT ? 4 : 0;
+        int n = typ == GT_EV_FREQUENCY ? 1 : typ == GT_EV_CLOCK_SNAPSHOT ? 4 : 0;
         if (!n)
             return rd_fail(r, CTRACE_READER_EFORMAT, off, "unexpected event %u in a sync batch", typ);
         for (int k = 0; k < n; k++) {
@@ -354,7 +354,7 @@ static int process_batch(struct ctrace_reader *r, struct batch *b)
         case GT_EV_STRINGS: return add_strings(r, b);
         case GT_EV_STACKS: return add_stacks(r, b);
         case GT_EV_CPU_SAMPLES: return add_samples(r, b);
-        case RT_EV_SYNC: /* Go 1.25: frequency and clock snapshot in a sync batch */
+        case GT_EV_SYNC: /* Go 1.25: frequency and clock snapshot in a sync batch */
             if (r->version >= 125)
                 return add_sync(r, b);
             break; /* before 1.25, an ordinary (and invalid) event batch */
@@ -527,7 +527,7 @@ int gen_read(struct ctrace_reader *r)
             return rc;
         const struct batch *b = &g->batches[i];
         if (b->exp || (b->len && ((b->first >= GT_EV_STACKS && b->first <= GT_EV_FREQUENCY) ||
-                                  (b->first == RT_EV_SYNC && r->version >= 125))))
+                                  (b->first == GT_EV_SYNC && r->version >= 125))))
             in_discard(&r->in, b->data_off, b->len); /* copied into the tables */
     }
     if (fatal)
@@ -577,7 +577,7 @@ int gen_read(struct ctrace_reader *r)
         struct batch *b = &g->batches[i];
         if (b->exp != 0 || (b->len > 0 && (b->first == GT_EV_STRINGS || b->first == GT_EV_STACKS ||
                                            b->first == GT_EV_CPU_SAMPLES || b->first == GT_EV_FREQUENCY ||
-                                           (b->first == RT_EV_SYNC && r->version >= 125))))
+                                           (b->first == GT_EV_SYNC && r->version >= 125))))
             continue;
         struct mcursor *c = &g->ms[*u64map_get(&g->mindex, b->m)];
         g->order[c->first + c->count++] = i;

@@ -24,11 +24,6 @@
 /* Event types past the 1.23 core table: the AllocFree experiment (1.23). */
 #define RT_EXP_FIRST 128
 #define RT_EXP_LAST 136
-/* Go 1.25 additions (not in gotrace.h yet): the sync batch that carries
- * the frequency and a clock snapshot, and the reserved end-of-generation. */
-#define RT_EV_SYNC 50
-#define RT_EV_CLOCK_SNAPSHOT 51
-#define RT_EV_END_OF_GENERATION 52
 /* Pseudo types the reader makes itself. */
 #define RT_SYNC 255
 
