@@ -86,11 +86,14 @@ enum ctrace_stack_mode {
  * ctrace_configure().  Caller-owned; the library keeps a copy. */
 typedef struct ctrace_config {
     /* CPU profile samples per second per thread (thread CPU time).
-     * 0 disables sampling.  Default 100.  Env: CTRACE_CPU_HZ. */
+     * 0 disables sampling.  Default 100, at most 100000.
+     * Env: CTRACE_CPU_HZ (decimal digits). */
     unsigned cpu_hz;
     /* Generation length in nanoseconds: how often the per-thread buffers,
      * string and stack tables are flushed into a self-contained chunk of
-     * the trace.  Default 1e9 (1 s).  Env: CTRACE_PERIOD (e.g. "500ms"). */
+     * the trace.  Default 1e9 (1 s); from 1 ms to 1 hour.
+     * Env: CTRACE_PERIOD, a number and a unit among ns, us, ms, s, m
+     * ("500ms", "2.5s"; a unit is required). */
     uint64_t period_ns;
     /* enum ctrace_stack_mode.  Default CTRACE_STACKS_FP.
      * Env: CTRACE_STACKS=none|fp|unwind. */
@@ -99,7 +102,7 @@ typedef struct ctrace_config {
      * to be read).  When the reader falls behind and the cap is reached,
      * threads drop events and the drop is recorded; the trace stays valid
      * (see docs/ARCHITECTURE.md).  Default 64 MiB, minimum 1 MiB.
-     * Env: CTRACE_MEM (e.g. "256M"). */
+     * Env: CTRACE_MEM: bytes, or with K, M, G (powers of 1024): "256M". */
     size_t mem_cap;
 } ctrace_config;
 

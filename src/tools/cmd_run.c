@@ -48,6 +48,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "settings.h"
 
 extern char **environ;
 
@@ -78,40 +79,6 @@ static void run_usage(FILE *f)
 /* ---------------------------------------------------------------- */
 /* Option values                                                     */
 /* ---------------------------------------------------------------- */
-
-static int parse_uint(const char *s)
-{
-    if (!*s)
-        return 0;
-    for (const char *p = s; *p; p++)
-        if (*p < '0' || *p > '9')
-            return 0;
-    return strlen(s) < 10;
-}
-
-/* 500ms, 1s, 2m, 100us, 1000000ns, or plain seconds. */
-static int parse_duration(const char *s)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (end == s || errno || v <= 0)
-        return 0;
-    return !*end || !strcmp(end, "ns") || !strcmp(end, "us") || !strcmp(end, "ms") ||
-           !strcmp(end, "s") || !strcmp(end, "m");
-}
-
-/* 64M, 1G, 512K, or bytes. */
-static int parse_size(const char *s)
-{
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (end == s || errno || v == 0)
-        return 0;
-    return !*end || (strchr("kKmMgG", *end) && (!end[1] || ((end[1] == 'B' || end[1] == 'b') && !end[2]) ||
-                                                 (end[1] == 'i' && end[2] == 'B' && !end[3])));
-}
 
 /* ---------------------------------------------------------------- */
 /* Finding libctrace.so                                              */
@@ -406,20 +373,27 @@ int cmd_run(int argc, char **argv)
     char **prog_argv = argv + i;
     const char *prog = prog_argv[0];
 
-    if (cpu_hz && !parse_uint(cpu_hz)) {
-        fprintf(stderr, "ctrace run: --cpu-hz: not a number: %s\n", cpu_hz);
+    /* The values are checked by the parser the runtime uses (settings.h),
+     * so a value accepted here means the same thing there. */
+    unsigned hz_v;
+    uint64_t u64_v;
+    if (cpu_hz && ct_parse_cpu_hz(cpu_hz, &hz_v)) {
+        fprintf(stderr, "ctrace run: --cpu-hz: expected 0 (off) to %u samples per second: %s\n",
+                CT_SETTING_CPU_HZ_MAX, cpu_hz);
         return RUN_EXIT_USAGE;
     }
-    if (period && !parse_duration(period)) {
-        fprintf(stderr, "ctrace run: --period: not a duration (e.g. 1s, 500ms): %s\n", period);
+    if (period && ct_parse_period(period, &u64_v)) {
+        fprintf(stderr, "ctrace run: --period: expected a duration from 1ms to 60m with its unit "
+                        "(ns, us, ms, s, m), e.g. 500ms: %s\n", period);
         return RUN_EXIT_USAGE;
     }
     if (stacks && strcmp(stacks, "none") && strcmp(stacks, "fp") && strcmp(stacks, "unwind")) {
         fprintf(stderr, "ctrace run: --stacks: expected none, fp or unwind: %s\n", stacks);
         return RUN_EXIT_USAGE;
     }
-    if (mem && !parse_size(mem)) {
-        fprintf(stderr, "ctrace run: --mem: not a size (e.g. 64M): %s\n", mem);
+    if (mem && ct_parse_mem(mem, &u64_v)) {
+        fprintf(stderr, "ctrace run: --mem: expected a size of at least 1M (K, M, G: powers of 1024), "
+                        "e.g. 64M: %s\n", mem);
         return RUN_EXIT_USAGE;
     }
 
