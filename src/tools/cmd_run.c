@@ -226,6 +226,88 @@ static int exec_program(const char *file, char **argv)
     return -1;
 }
 
+/* The file exec_program would run: file itself if it has a slash, else the
+ * first executable regular file of that name along PATH.  0 if found. */
+static int resolve_program(const char *file, char *out, size_t outlen)
+{
+    if (strchr(file, '/')) {
+        snprintf(out, outlen, "%s", file);
+        return 0;
+    }
+    const char *path = getenv("PATH");
+    if (!path || !*path)
+        path = "/usr/local/bin:/usr/bin:/bin";
+    for (const char *p = path;;) {
+        const char *colon = strchr(p, ':');
+        size_t dl = colon ? (size_t)(colon - p) : strlen(p);
+        snprintf(out, outlen, "%.*s%s%s", (int)dl, p, dl ? "/" : "", file);
+        if (is_file(out) && access(out, X_OK) == 0)
+            return 0;
+        if (!colon)
+            return -1;
+        p = colon + 1;
+    }
+}
+
+/* Says so when the dynamic loader will not preload libctrace into the
+ * program: a static executable has no loader, and a set-user-ID or
+ * set-group-ID program that changes identity runs in secure mode, where
+ * LD_PRELOAD is ignored.  The program runs anyway, untraced (what it starts
+ * may be traced). */
+static void warn_if_untraceable(const char *prog)
+{
+    char path[PATH_MAX];
+    struct stat st;
+    if (resolve_program(prog, path, sizeof path) != 0 || stat(path, &st) != 0)
+        return; /* exec will report it */
+    if (((st.st_mode & S_ISUID) && st.st_uid != geteuid()) ||
+        ((st.st_mode & S_ISGID) && st.st_gid != getegid())) {
+        fprintf(stderr, "ctrace run: warning: %s is set-user-ID or set-group-ID: the loader "
+                        "ignores LD_PRELOAD for it, so it is not traced\n", path);
+        return;
+    }
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    unsigned char eh[64];
+    ssize_t n = pread(fd, eh, sizeof eh, 0);
+    int is_static = 0;
+    if (n >= 52 && !memcmp(eh, "\177ELF", 4) && (eh[4] == 1 || eh[4] == 2) && eh[5] == 1) {
+        /* Little-endian ELF, 32 or 64 bit: look for a PT_INTERP header. */
+        int b64 = eh[4] == 2;
+        uint64_t phoff;
+        uint16_t phentsize, phnum, type;
+        if (b64) {
+            memcpy(&phoff, eh + 32, 8);
+            memcpy(&phentsize, eh + 54, 2);
+            memcpy(&phnum, eh + 56, 2);
+        } else {
+            uint32_t o;
+            memcpy(&o, eh + 28, 4);
+            phoff = o;
+            memcpy(&phentsize, eh + 42, 2);
+            memcpy(&phnum, eh + 44, 2);
+        }
+        memcpy(&type, eh + 16, 2);
+        int interp = 0, read_all = phentsize >= 4 && phnum > 0;
+        for (unsigned i = 0; read_all && i < phnum && !interp; i++) {
+            uint32_t pt;
+            if (pread(fd, &pt, 4, (off_t)(phoff + (uint64_t)i * phentsize)) != 4)
+                read_all = 0;
+            else if (pt == 3 /* PT_INTERP */)
+                interp = 1;
+        }
+        /* ET_EXEC without an interpreter is static; a static-pie (ET_DYN
+         * without one) too. */
+        is_static = read_all && !interp && (type == 2 || type == 3);
+    }
+    close(fd);
+    if (is_static)
+        fprintf(stderr, "ctrace run: warning: %s is statically linked: there is no dynamic "
+                        "loader to preload libctrace, so it is not traced (link it with "
+                        "libctrace.a and call ctrace_start_file instead)\n", path);
+}
+
 static const int fwd_sigs[] = {SIGINT, SIGTERM, SIGHUP};
 #define NFWD (sizeof fwd_sigs / sizeof fwd_sigs[0])
 static struct sigaction orig_act[NFWD];
@@ -440,6 +522,8 @@ int cmd_run(int argc, char **argv)
         sigemptyset(&sa.sa_mask);
         sigaction(fwd_sigs[k], &sa, NULL);
     }
+
+    warn_if_untraceable(prog);
 
     /* The child reports an exec failure through a close-on-exec pipe. */
     int errpipe[2];

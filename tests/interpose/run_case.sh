@@ -207,7 +207,17 @@ cli)
     validate fwd
     out=$("$CTRACE" run -o "$WORK/msg.%p.trace" -- true 2>&1 >/dev/null)
     echo "$out" | grep -q "trace written to $WORK/msg\.[0-9]*\.trace" || fail "no trace path printed: $out"
-    echo "ok: cli: exit codes, 127, 125, SIGTERM forwarding, trace path printed"
+    # Values the library would read differently are refused up front.
+    "$CTRACE" run -q --period 2 -- true 2>/dev/null; [ $? = 125 ] || fail "--period without a unit: not 125"
+    "$CTRACE" run -q --mem 1k -- true 2>/dev/null; [ $? = 125 ] || fail "--mem below 1M: not 125"
+    "$CTRACE" run -q --cpu-hz 100001 -- true 2>/dev/null; [ $? = 125 ] || fail "--cpu-hz above 100000: not 125"
+    # A static executable cannot be preloaded: said, and it still runs.
+    if [ -n "${STATIC_PROG:-}" ] && [ -x "$STATIC_PROG" ]; then
+        out=$("$CTRACE" run -q -o "$WORK/static.%p.trace" -- "$STATIC_PROG" 2>&1); rc=$?
+        [ $rc = 0 ] || fail "static program: exit $rc"
+        echo "$out" | grep -q "statically linked" || fail "static program: no warning: $out"
+    fi
+    echo "ok: cli: exit codes, 127, 125, SIGTERM forwarding, trace path printed, setting values, static warning"
     ;;
 *) fail "unknown case" ;;
 esac
