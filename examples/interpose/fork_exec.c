@@ -3,6 +3,8 @@
  *   A: fork + execl of ourselves ("--leaf": a thread, a sleep, exit 3);
  *      the exec'd image is traced under A's pid, file PATTERN with %p-1;
  *   B: fork, work, exit(4) without exec: the forked child's own trace;
+ *      the forking thread then burns ~300 ms of CPU, which must show as CPU
+ *      samples in that trace (B's pid is printed on stderr for the test);
  *   C: vfork + execv of ourselves (exit 3): no tracer state touched in the
  *      vfork child; the new image is traced under C's pid;
  *   D: vfork + exec of a missing program + _exit(5): the vfork child's
@@ -21,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static void *spin(void *arg)
@@ -29,6 +32,19 @@ static void *spin(void *arg)
     for (unsigned long i = 0; i < 2000000UL; i++)
         x += i;
     return arg;
+}
+
+/* Burns ms milliseconds of the calling thread's CPU time. */
+static void burn_cpu_ms(long ms)
+{
+    struct timespec t0, t;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t0);
+    volatile unsigned long x = 1;
+    do {
+        for (int i = 0; i < 100000; i++)
+            x = x * 6364136223846793005UL + 1;
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    } while ((t.tv_sec - t0.tv_sec) * 1000L + (t.tv_nsec - t0.tv_nsec) / 1000000L < ms);
 }
 
 int main(int argc, char **argv)
@@ -46,13 +62,16 @@ int main(int argc, char **argv)
         execl("/proc/self/exe", argv[0], "--leaf", (char *)NULL);
         _exit(100);
     }
+    usleep(1000); /* a traced call: arms this thread's CPU timer before B forks */
     pid_t b = fork();
     if (b == 0) {
         pthread_t t;
         pthread_create(&t, NULL, spin, NULL);
         pthread_join(t, NULL);
+        burn_cpu_ms(300); /* on the thread that forked */
         exit(4);
     }
+    fprintf(stderr, "child B pid %d\n", (int)b);
     int st;
     waitpid(a, &st, 0);
     printf("child A exit %d\n", WIFEXITED(st) ? WEXITSTATUS(st) : -1);

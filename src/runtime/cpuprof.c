@@ -52,6 +52,7 @@
 static CT_TLS struct ct_cpuprof_thread *cp_self;
 static CT_TLS void *cp_retired[RETIRED_SLOTS];
 static CT_TLS unsigned cp_retired_next;
+static CT_TLS pid_t cp_pid; /* process in which cp_self was set */
 
 /* The program's disposition, captured before ours is installed.  Written
  * under install_mu while no handler of ours can read it concurrently
@@ -62,6 +63,27 @@ static _Atomic int installed;
 static _Atomic int old_reset_done; /* SA_RESETHAND consumed */
 static _Atomic int live_timers;
 static pthread_mutex_t install_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
+/* Fork child: only the forking thread exists, no timer was inherited, and
+ * no SIGPROF is pending.  Its thread-local state still names the parent's
+ * ring (which the runtime drops in the child): forget it, so that the
+ * child's trace can arm a timer for this thread. */
+static void atfork_child(void)
+{
+    if (cp_pid != (pid_t)syscall(SYS_getpid)) { /* else: armed in this child already */
+        cp_self = NULL;
+        for (int i = 0; i < RETIRED_SLOTS; i++)
+            cp_retired[i] = NULL;
+        atomic_store(&live_timers, 0);
+    }
+    pthread_mutex_init(&install_mu, NULL);
+}
+
+static void atfork_register(void)
+{
+    pthread_atfork(NULL, NULL, atfork_child);
+}
 
 static int is_retired(void *p)
 {
@@ -156,6 +178,7 @@ int ct_cpuprof_install(void)
 {
     int saved_errno = errno;
     int rc = 0;
+    pthread_once(&atfork_once, atfork_register);
     pthread_mutex_lock(&install_mu);
     if (!atomic_load(&installed)) {
         struct sigaction cur, sa;
@@ -241,6 +264,7 @@ int ct_cpuprof_thread_start(struct ct_cpuprof_thread *pt, const struct ct_stack_
         return CTRACE_ESYS;
     }
     /* Recognisable before the first expiry can fire. */
+    cp_pid = (pid_t)syscall(SYS_getpid);
     cp_self = pt;
     atomic_signal_fence(memory_order_seq_cst);
 

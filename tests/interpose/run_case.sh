@@ -165,6 +165,12 @@ fork_exec)
     t=$(ls "$WORK"/fork_exec.*-1.trace | head -n1); dump "$t"
     expect "$t" "exec'd image: thread created" "$CREATE" 1
     expect "$t" "exec'd image: sleep" "$SLEEP" 1
+    # The forked child B burns CPU on the thread that forked: its own trace
+    # must have CPU samples (the thread's CPU timer is armed in the child).
+    bpid=$(sed -n 's/^child B pid \([0-9]*\)$/\1/p' fork_exec.traced.err)
+    [ -n "$bpid" ] && [ -f "$WORK/fork_exec.$bpid.trace" ] || fail "fork_exec: no trace of forked child B"
+    dump "$WORK/fork_exec.$bpid.trace"
+    expect "$WORK/fork_exec.$bpid.trace" "forked child: CPU samples" "$SAMPLE" 5
     # The parent: it exits last, so its trace is the last one finished.
     p=$(ls -t "$WORK"/fork_exec.*.trace | head -n1); dump "$p"
     expect "$p" "parent: waitpid syscalls" "$SYSCALL" 5
