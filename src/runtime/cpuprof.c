@@ -30,6 +30,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -38,6 +39,7 @@
 
 #include "clock.h"
 #include "ctrace.h"
+#include "hooks.h"
 
 #ifndef sigev_notify_thread_id
 #define sigev_notify_thread_id _sigev_un._tid
@@ -54,16 +56,101 @@ static CT_TLS void *cp_retired[RETIRED_SLOTS];
 static CT_TLS unsigned cp_retired_next;
 static CT_TLS pid_t cp_pid; /* process in which cp_self was set */
 
-/* The program's disposition, captured before ours is installed.  Written
- * under install_mu while no handler of ours can read it concurrently
- * (before install) -- except for SA_RESETHAND emulation, which the handler
- * performs on its own copy of the flag. */
+/* The program's SIGPROF disposition: captured when ours is installed, and
+ * replaced by every sigaction/signal(SIGPROF) the program makes while ours
+ * stays installed (ct_sigprof_action, from the interposers).  Written under
+ * cp_lock with every signal blocked; the handler reads it through the
+ * sequence counter old_seq (odd while a write is in progress), word by
+ * word, and retries if a write overlapped.  The SA_RESETHAND emulation
+ * keeps its own flag. */
 static struct sigaction old_sa;
+static _Atomic unsigned old_seq;
 static _Atomic int installed;
 static _Atomic int old_reset_done; /* SA_RESETHAND consumed */
 static _Atomic int live_timers;
-static pthread_mutex_t install_mu = PTHREAD_MUTEX_INITIALIZER;
+static int cp_lock; /* spin lock, taken with every signal blocked */
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
+/* libc's sigaction: the interposers hand it over (our own sigaction
+ * wrapper routes SIGPROF back here); the plain name otherwise. */
+static int (*cp_real_sigaction)(int, const struct sigaction *, struct sigaction *) = sigaction;
+
+void ct_sigprof_set_real(int (*real)(int, const struct sigaction *, struct sigaction *))
+{
+    if (real)
+        __atomic_store_n(&cp_real_sigaction, real, __ATOMIC_RELEASE);
+}
+
+static int real_sigaction(int sig, const struct sigaction *a, struct sigaction *o)
+{
+    return __atomic_load_n(&cp_real_sigaction, __ATOMIC_ACQUIRE)(sig, a, o);
+}
+
+static CT_TLS int cp_lock_held; /* this thread holds cp_lock */
+
+static void cp_lock_take(sigset_t *old)
+{
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, old);
+    cp_lock_held = 1;
+    while (__atomic_exchange_n(&cp_lock, 1, __ATOMIC_ACQUIRE))
+        while (__atomic_load_n(&cp_lock, __ATOMIC_RELAXED))
+            sched_yield();
+}
+
+static void cp_lock_give(const sigset_t *old)
+{
+    __atomic_store_n(&cp_lock, 0, __ATOMIC_RELEASE);
+    cp_lock_held = 0;
+    pthread_sigmask(SIG_SETMASK, old, NULL);
+}
+
+#define SA_WORDS (sizeof(struct sigaction) / sizeof(unsigned long))
+
+/* Writer side of old_sa (cp_lock held). */
+static void old_sa_store(const struct sigaction *a)
+{
+    unsigned long w[SA_WORDS];
+    memcpy(w, a, sizeof w);
+    unsigned long *dst = (unsigned long *)(void *)&old_sa;
+    unsigned seq = atomic_load_explicit(&old_seq, memory_order_relaxed);
+    atomic_store_explicit(&old_seq, seq + 1, memory_order_relaxed);
+    atomic_thread_fence(memory_order_release);
+    for (size_t i = 0; i < SA_WORDS; i++)
+        __atomic_store_n(&dst[i], w[i], __ATOMIC_RELAXED);
+    atomic_store_explicit(&old_seq, seq + 2, memory_order_release);
+    atomic_store(&old_reset_done, 0);
+}
+
+/* Reader side: a consistent copy, from any context (async-signal-safe). */
+static void old_sa_load(struct sigaction *out)
+{
+    unsigned long w[SA_WORDS];
+    const unsigned long *src = (const unsigned long *)(const void *)&old_sa;
+    for (;;) {
+        unsigned s1 = atomic_load_explicit(&old_seq, memory_order_acquire);
+        if (s1 & 1)
+            continue;
+        for (size_t i = 0; i < SA_WORDS; i++)
+            w[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+        atomic_thread_fence(memory_order_acquire);
+        if (atomic_load_explicit(&old_seq, memory_order_relaxed) == s1)
+            break;
+    }
+    memset(out, 0, sizeof *out);
+    memcpy(out, w, sizeof w);
+}
+
+/* The program's disposition as it should see it now. */
+static void program_action(struct sigaction *o)
+{
+    old_sa_load(o);
+    if ((o->sa_flags & SA_RESETHAND) && atomic_load(&old_reset_done)) {
+        memset(o, 0, sizeof *o);
+        o->sa_handler = SIG_DFL;
+    }
+}
 
 /* Fork child: only the forking thread exists, no timer was inherited, and
  * no SIGPROF is pending.  Its thread-local state still names the parent's
@@ -77,7 +164,7 @@ static void atfork_child(void)
             cp_retired[i] = NULL;
         atomic_store(&live_timers, 0);
     }
-    pthread_mutex_init(&install_mu, NULL);
+    __atomic_store_n(&cp_lock, 0, __ATOMIC_RELAXED);
 }
 
 static void atfork_register(void)
@@ -112,11 +199,8 @@ static void take_sample(struct ct_cpuprof_thread *pt, ucontext_t *uc)
 /* Hands a signal that is not ours to the program's disposition. */
 static void forward(int sig, siginfo_t *si, void *uc, int saved_errno)
 {
-    struct sigaction o = old_sa;
-    if ((o.sa_flags & SA_RESETHAND) && atomic_load(&old_reset_done)) {
-        o.sa_flags &= ~SA_SIGINFO;
-        o.sa_handler = SIG_DFL;
-    }
+    struct sigaction o;
+    program_action(&o);
     if (!(o.sa_flags & SA_SIGINFO) && o.sa_handler == SIG_IGN) {
         errno = saved_errno;
         return;
@@ -130,7 +214,7 @@ static void forward(int sig, siginfo_t *si, void *uc, int saved_errno)
         memset(&dfl, 0, sizeof dfl);
         dfl.sa_handler = SIG_DFL;
         sigemptyset(&dfl.sa_mask);
-        sigaction(sig, &dfl, NULL);
+        real_sigaction(sig, &dfl, NULL);
         atomic_store(&installed, 0);
         raise(sig);
         sigset_t un;
@@ -178,30 +262,29 @@ int ct_cpuprof_install(void)
 {
     int saved_errno = errno;
     int rc = 0;
+    sigset_t mask;
     pthread_once(&atfork_once, atfork_register);
-    pthread_mutex_lock(&install_mu);
+    cp_lock_take(&mask);
     if (!atomic_load(&installed)) {
         struct sigaction cur, sa;
-        if (sigaction(SIGPROF, NULL, &cur) != 0) {
+        if (real_sigaction(SIGPROF, NULL, &cur) != 0) {
             rc = CTRACE_ESYS;
             goto out;
         }
-        if (!((cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction == sigprof_handler)) {
-            old_sa = cur; /* keep the previous one if ours is still in place */
-            atomic_store(&old_reset_done, 0);
-        }
+        if (!((cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction == sigprof_handler))
+            old_sa_store(&cur); /* keep the previous one if ours is still in place */
         memset(&sa, 0, sizeof sa);
         sa.sa_sigaction = sigprof_handler;
         sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
         sigemptyset(&sa.sa_mask);
-        if (sigaction(SIGPROF, &sa, NULL) != 0) {
+        if (real_sigaction(SIGPROF, &sa, NULL) != 0) {
             rc = CTRACE_ESYS;
             goto out;
         }
         atomic_store(&installed, 1);
     }
 out:
-    pthread_mutex_unlock(&install_mu);
+    cp_lock_give(&mask);
     errno = saved_errno;
     return rc;
 }
@@ -209,26 +292,53 @@ out:
 void ct_cpuprof_uninstall(void)
 {
     int saved_errno = errno;
-    pthread_mutex_lock(&install_mu);
+    sigset_t mask;
+    cp_lock_take(&mask);
     /* With timers still live, a late signal would meet the program's
      * disposition -- possibly SIG_DFL, which kills.  Keep our handler then;
      * it forwards everything that is not ours anyway. */
     if (atomic_load(&installed) && atomic_load(&live_timers) == 0) {
         struct sigaction cur;
-        if (sigaction(SIGPROF, NULL, &cur) == 0 && (cur.sa_flags & SA_SIGINFO) &&
+        if (real_sigaction(SIGPROF, NULL, &cur) == 0 && (cur.sa_flags & SA_SIGINFO) &&
             cur.sa_sigaction == sigprof_handler) {
-            struct sigaction o = old_sa;
-            if ((o.sa_flags & SA_RESETHAND) && atomic_load(&old_reset_done)) {
-                memset(&o, 0, sizeof o);
-                o.sa_handler = SIG_DFL;
-            }
-            sigaction(SIGPROF, &o, NULL);
+            struct sigaction o;
+            program_action(&o);
+            real_sigaction(SIGPROF, &o, NULL);
         }
-        /* else: the program replaced our handler; leave its choice alone. */
+        /* else: replaced behind our back (raw rt_sigaction); leave it. */
         atomic_store(&installed, 0);
     }
-    pthread_mutex_unlock(&install_mu);
+    cp_lock_give(&mask);
     errno = saved_errno;
+}
+
+int ct_sigprof_action(const struct sigaction *act, struct sigaction *old)
+{
+    sigset_t mask;
+    struct sigaction prev;
+    int r = 0;
+    if (cp_lock_held) {
+        /* Only if libc's sigaction was never handed over and the plain
+         * name led back to our wrapper: never spin on our own lock. */
+        errno = ENOSYS;
+        return -1;
+    }
+    cp_lock_take(&mask);
+    if (atomic_load(&installed)) {
+        /* Ours stays in the kernel; the program's choice becomes what
+         * forward() runs, and what it is told it has. */
+        program_action(&prev);
+        if (act)
+            old_sa_store(act);
+    } else {
+        r = real_sigaction(SIGPROF, act, &prev);
+    }
+    int e = errno;
+    cp_lock_give(&mask);
+    if (r == 0 && old)
+        *old = prev;
+    errno = e;
+    return r;
 }
 
 int ct_cpuprof_thread_start(struct ct_cpuprof_thread *pt, const struct ct_stack_bounds *bounds,

@@ -10,7 +10,9 @@
  *    flusher only reads it (single consumer), ordered by acquire/release on
  *    the ring's head and tail.  A full ring drops the sample and counts it.
  *  - A program's own SIGPROF handler keeps working: ct_cpuprof_install()
- *    saves it and the handler forwards signals not sent by ctrace's timers.
+ *    saves it and the handler forwards signals not sent by ctrace's timers;
+ *    one the program installs later is routed here (ct_sigprof_action) and
+ *    becomes the one forwarded to, while ctrace's handler stays in place.
  *  - Timers are per thread (timer_create on CLOCK_THREAD_CPUTIME_ID with
  *    SIGEV_THREAD_ID), so samples are attributed to the thread that burnt
  *    the CPU, in proportion to CPU time.
@@ -47,6 +49,8 @@ int ct_cpuprof_install(void);
 
 /* Restores the program's SIGPROF disposition. */
 void ct_cpuprof_uninstall(void);
+
+/* ct_sigprof_action(), ct_sigprof_set_real(): see hooks.h. */
 
 /* Starts hz samples per CPU-second for the calling thread.  pt must stay
  * valid until ct_cpuprof_thread_stop().  Returns 0 or negative. */

@@ -65,6 +65,18 @@ void ct_before_exec(void);
 void ct_exec_failed(void);
 void ct_process_exit(void);
 
+/* SIGPROF dispositions (signal.c).  While the CPU profiler's handler is
+ * installed, the program's sigaction/signal(SIGPROF) calls are made here:
+ * the handler the program sets is the one ctrace forwards the program's
+ * own SIGPROFs to (setitimer(ITIMER_PROF), its POSIX timers, kill), and a
+ * query reports it; ctrace's handler stays in the kernel.  Otherwise the
+ * call goes to libc.  Same return and errno as sigaction; async-signal-
+ * safe.  ct_sigprof_set_real gives the runtime libc's sigaction (the plain
+ * name inside libctrace.so binds to our own wrapper). */
+struct sigaction;
+int ct_sigprof_action(const struct sigaction *act, struct sigaction *old);
+void ct_sigprof_set_real(int (*real)(int, const struct sigaction *, struct sigaction *));
+
 #ifdef __cplusplus
 }
 #endif

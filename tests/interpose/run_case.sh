@@ -178,7 +178,10 @@ fork_exec)
     ;;
 signals)
     run_pair signals 0 "$EX_DIR/interpose_signals"
-    validate signals
+    validate signals; t=$(main_trace signals); dump "$t"
+    # ~500 ms of CPU, part of it under the program's own SIGPROF handler:
+    # ctrace's samples keep flowing (100 Hz).
+    expect "$t" "CPU samples" "$SAMPLE" 15
     ;;
 selfkill)
     for s in TERM INT HUP PIPE; do

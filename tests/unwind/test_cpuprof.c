@@ -13,6 +13,11 @@
  *  - with SIG_DFL, ctrace's timer signals never kill the process, but a
  *    foreign SIGPROF still does (default action preserved); with SIG_IGN a
  *    foreign SIGPROF is ignored;
+ *  - a handler the program installs after ctrace's (through
+ *    ct_sigprof_action, as the sigaction interposer does) receives the
+ *    program's own ticks and is reported to it, while ctrace's handler
+ *    stays in the kernel and keeps sampling; uninstall then restores the
+ *    program's latest choice;
  *  - uninstall restores the program's handler; stop and restart work.
  */
 #define _GNU_SOURCE
@@ -32,6 +37,7 @@
 #include "clock.h"
 #include "cpuprof.h"
 #include "ctrace.h"
+#include "hooks.h"
 #include "symbolize.h"
 #include "test_util.h"
 
@@ -258,6 +264,58 @@ static void test_chaining(void)
     signal(SIGPROF, SIG_DFL);
 }
 
+/* A profiler the program starts while ctrace samples. */
+static void test_late_handler(void)
+{
+    prog_itimer = prog_timer = prog_ours_seen = prog_other = 0;
+    signal(SIGPROF, SIG_DFL);
+    CHECK(ct_cpuprof_install() == 0);
+    struct sigaction sa, cur, prev;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = prog_handler;
+    sa.sa_flags = SA_SIGINFO | SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    CHECK(ct_sigprof_action(&sa, &prev) == 0);
+    CHECK(!(prev.sa_flags & SA_SIGINFO) && prev.sa_handler == SIG_DFL);
+    CHECK(ct_sigprof_action(NULL, &cur) == 0);
+    CHECK((cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction == prog_handler);
+    CHECK(sigaction(SIGPROF, NULL, &cur) == 0); /* the kernel's: still ctrace's */
+    CHECK((cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction != prog_handler);
+
+    struct itimerval it = {{0, 10000}, {0, 10000}}, off = {{0, 0}, {0, 0}};
+    setitimer(ITIMER_PROF, &it, NULL);
+    struct worker *w = calloc(1, sizeof *w);
+    int n = run_worker(w, samples, 4096);
+    setitimer(ITIMER_PROF, &off, NULL);
+    printf("late handler: ctrace %d samples; program itimer %ld, leaked %ld\n", n,
+           (long)prog_itimer, (long)prog_ours_seen);
+    double expected = (double)w->cpu_ns / 1e9 * HZ;
+    CHECKF(n >= (int)(0.3 * expected), "n=%d expected=%.0f", n, expected);
+    CHECKF(prog_itimer >= 1, "program ITIMER_PROF signals: %ld", (long)prog_itimer);
+    CHECK(prog_ours_seen == 0);
+    free(w);
+
+    /* Back to SIG_DFL while ctrace's handler is in: ours are still dropped
+     * (the worker above stopped its timer; a new one must not kill). */
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = SIG_DFL;
+    CHECK(ct_sigprof_action(&sa, &prev) == 0);
+    CHECK((prev.sa_flags & SA_SIGINFO) && prev.sa_sigaction == prog_handler);
+    w = calloc(1, sizeof *w);
+    n = run_worker(w, samples, 4096);
+    CHECKF(n >= 1, "samples after SIG_DFL: %d", n);
+    free(w);
+    ct_cpuprof_uninstall();
+    CHECK(sigaction(SIGPROF, NULL, &cur) == 0);
+    CHECK(!(cur.sa_flags & SA_SIGINFO) && cur.sa_handler == SIG_DFL);
+    /* Not installed: straight to the kernel. */
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = SIG_IGN;
+    CHECK(ct_sigprof_action(&sa, NULL) == 0);
+    CHECK(sigaction(SIGPROF, NULL, &cur) == 0 && cur.sa_handler == SIG_IGN);
+    signal(SIGPROF, SIG_DFL);
+}
+
 /* ---- default dispositions (in children: one of them must die) ----------- */
 
 static int child_status(void (*fn)(void))
@@ -321,6 +379,7 @@ int main(void)
     CHECK(sym != NULL);
     test_sampling(sym);
     test_chaining();
+    test_late_handler();
     test_dispositions();
     ct_symbolizer_free(sym);
     if (test_failures)
