@@ -26,25 +26,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "burn_cpu.h"
+
 static void *spin(void *arg)
 {
     volatile unsigned long x = 0;
     for (unsigned long i = 0; i < 2000000UL; i++)
         x += i;
     return arg;
-}
-
-/* Burns ms milliseconds of the calling thread's CPU time. */
-static void burn_cpu_ms(long ms)
-{
-    struct timespec t0, t;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t0);
-    volatile unsigned long x = 1;
-    do {
-        for (int i = 0; i < 100000; i++)
-            x = x * 6364136223846793005UL + 1;
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-    } while ((t.tv_sec - t0.tv_sec) * 1000L + (t.tv_nsec - t0.tv_nsec) / 1000000L < ms);
 }
 
 int main(int argc, char **argv)

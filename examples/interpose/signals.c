@@ -27,6 +27,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "burn_cpu.h"
+
 static volatile sig_atomic_t got_usr1, got_int, got_alrm;
 static void on_usr1(int s) { (void)s; got_usr1++; }
 static void on_int(int s) { (void)s; got_int++; }
@@ -44,19 +46,6 @@ static void on_prof(int s, siginfo_t *si, void *uc)
         prof_foreign++; /* a timer this program never created */
     else
         prof_itimer++;
-}
-
-/* Burns ms milliseconds of the calling thread's CPU time. */
-static void burn_cpu_ms(long ms)
-{
-    struct timespec t0, t;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t0);
-    volatile unsigned long x = 1;
-    do {
-        for (int i = 0; i < 100000; i++)
-            x = x * 6364136223846793005UL + 1;
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-    } while ((t.tv_sec - t0.tv_sec) * 1000L + (t.tv_nsec - t0.tv_nsec) / 1000000L < ms);
 }
 
 static void check(int ok, const char *what);
