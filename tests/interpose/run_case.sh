@@ -192,6 +192,16 @@ selfkill)
         expect "$t" "SIG$s: threads created" "$CREATE" 3
     done
     ;;
+fdclose)
+    # The program closes or redirects every descriptor, the trace's too:
+    # the trace must stay whole, with the work done after it.
+    for m in close close_range closefrom dup2; do
+        run_pair "fdclose_$m" 0 "$EX_DIR/interpose_fdclose" "$m"
+        validate "fdclose_$m"; t=$(main_trace "fdclose_$m"); dump "$t"
+        expect "$t" "$m: threads created (before and after)" "$CREATE" 2
+        expect "$t" "$m: sleeps (before and after)" "$SLEEP" 4
+    done
+    ;;
 ctor_thread)
     run_pair ctor_thread 0 "$EX_DIR/interpose_ctor_thread"
     validate ctor_thread; t=$(main_trace ctor_thread); dump "$t"
