@@ -20,6 +20,13 @@
  *    producer publishes a slot with a release store of head; the consumer
  *    reads the slot after an acquire load of head and frees it with a
  *    release store of tail, which the producer acquires before reuse.
+ *  - Timers armed on another thread (ct_cpuprof_other_start) carry the
+ *    address of their slot in other_slots[] as sival_ptr: recognised by
+ *    address range alone; the slot's tid must be the calling thread's before
+ *    its pt is used, so a late signal of a reused slot is dropped, never
+ *    written into another thread's ring.  other_mu serializes arming and
+ *    disarming (never taken in the handler); a thread's own start takes it
+ *    too, so a thread never has both kinds of timer at once.
  *  - Signals that are not ours go to the disposition that was in place when
  *    ct_cpuprof_install() ran: its handler (with its sa_mask added), nothing
  *    for SIG_IGN, and for SIG_DFL the default action, i.e. the process is
@@ -35,6 +42,7 @@
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "clock.h"
@@ -152,6 +160,24 @@ static void program_action(struct sigaction *o)
     }
 }
 
+/* Timers armed from outside (see cpuprof.h). */
+struct other_slot {
+    _Atomic pid_t tid;
+    struct ct_cpuprof_thread *_Atomic pt; /* NULL: free (or retired)     */
+    timer_t timer;
+    int live;
+};
+static struct other_slot other_slots[CT_OTHER_SLOTS];
+static pthread_mutex_t other_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static struct other_slot *other_slot_of(void *p)
+{
+    uintptr_t a = (uintptr_t)p, lo = (uintptr_t)other_slots;
+    if (a < lo || a >= lo + sizeof other_slots || (a - lo) % sizeof other_slots[0])
+        return NULL;
+    return (struct other_slot *)p;
+}
+
 /* Fork child: only the forking thread exists, no timer was inherited, and
  * no SIGPROF is pending.  Its thread-local state still names the parent's
  * ring (which the runtime drops in the child): forget it, so that the
@@ -163,8 +189,15 @@ static void atfork_child(void)
         for (int i = 0; i < RETIRED_SLOTS; i++)
             cp_retired[i] = NULL;
         atomic_store(&live_timers, 0);
+        /* The parent's timers on other threads: not inherited. */
+        for (int i = 0; i < CT_OTHER_SLOTS; i++) {
+            atomic_store(&other_slots[i].pt, NULL);
+            atomic_store(&other_slots[i].tid, 0);
+            other_slots[i].live = 0;
+        }
     }
     __atomic_store_n(&cp_lock, 0, __ATOMIC_RELAXED);
+    pthread_mutex_init(&other_mu, NULL);
 }
 
 static void atfork_register(void)
@@ -180,7 +213,50 @@ static int is_retired(void *p)
     return 0;
 }
 
-static void take_sample(struct ct_cpuprof_thread *pt, ucontext_t *uc)
+/* Frame-pointer walk of a thread whose stack bounds are unknown: every
+ * frame record is read with process_vm_readv on our own process, which
+ * reports EFAULT for unmapped memory instead of faulting.  If the call is
+ * not permitted (seccomp), the sample has the interrupted PC only. */
+static int walk_unbounded(const ucontext_t *uc, uintptr_t *pcs, int max)
+{
+    /* pc, frame pointer, stack pointer of the interrupted code (the same
+     * registers unwind.c reads; it has no accessor to share). */
+    uintptr_t r[3];
+#if defined(__x86_64__)
+    const greg_t *g = uc->uc_mcontext.gregs;
+    r[0] = (uintptr_t)g[REG_RIP], r[1] = (uintptr_t)g[REG_RBP], r[2] = (uintptr_t)g[REG_RSP];
+#elif defined(__aarch64__)
+    r[0] = (uintptr_t)uc->uc_mcontext.pc, r[1] = (uintptr_t)uc->uc_mcontext.regs[29];
+    r[2] = (uintptr_t)uc->uc_mcontext.sp;
+#else
+    (void)uc, (void)pcs, (void)max;
+    return 0;
+#endif
+    uintptr_t fp = r[1], sp = r[2];
+    int n = 0;
+    pcs[n++] = r[0];
+    pid_t pid = (pid_t)syscall(SYS_getpid);
+    const uintptr_t span = (uintptr_t)64 << 20; /* no stack is larger */
+    while (n < max && fp >= sp && fp - sp < span && !(fp & (2 * sizeof(uintptr_t) - 1))) {
+        uintptr_t rec[2];
+        struct iovec local = {rec, sizeof rec}, remote = {(void *)fp, sizeof rec};
+        if (syscall(SYS_process_vm_readv, pid, &local, 1UL, &remote, 1UL, 0UL) !=
+            (long)sizeof rec)
+            break;
+        if (rec[1] == 0)
+            break;
+#if defined(__aarch64__)
+        rec[1] &= ((uintptr_t)1 << 48) - 1; /* pointer authentication bits */
+#endif
+        pcs[n++] = rec[1];
+        if (rec[0] <= fp)
+            break;
+        fp = rec[0];
+    }
+    return n;
+}
+
+static void take_sample(struct ct_cpuprof_thread *pt, ucontext_t *uc, int unbounded)
 {
     uint32_t h = atomic_load_explicit(&pt->head, memory_order_relaxed);
     uint32_t t = atomic_load_explicit(&pt->tail, memory_order_acquire);
@@ -191,7 +267,8 @@ static void take_sample(struct ct_cpuprof_thread *pt, ucontext_t *uc)
     }
     struct ct_sample *s = &pt->ring[h % CT_SAMPLE_RING];
     s->ts = ct_now();
-    int n = ct_unwind_from_ucontext(pt->bounds, uc, s->pcs, CT_SAMPLE_MAX_FRAMES);
+    int n = unbounded ? walk_unbounded(uc, s->pcs, CT_SAMPLE_MAX_FRAMES)
+                      : ct_unwind_from_ucontext(pt->bounds, uc, s->pcs, CT_SAMPLE_MAX_FRAMES);
     s->nframes = n > 0 ? (uint32_t)n : 0;
     atomic_store_explicit(&pt->head, h + 1, memory_order_release);
 }
@@ -245,8 +322,18 @@ static void sigprof_handler(int sig, siginfo_t *si, void *ucv)
     if (si && si->si_code == SI_TIMER) {
         void *p = si->si_value.sival_ptr;
         struct ct_cpuprof_thread *self = cp_self;
+        struct other_slot *os = other_slot_of(p);
+        if (os != NULL) {
+            /* Armed from outside: ours in any case. */
+            struct ct_cpuprof_thread *pt = atomic_load_explicit(&os->pt, memory_order_acquire);
+            if (pt != NULL && atomic_load_explicit(&os->tid, memory_order_relaxed) ==
+                                  (pid_t)syscall(SYS_gettid))
+                take_sample(pt, (ucontext_t *)ucv, 1);
+            errno = saved_errno;
+            return;
+        }
         if (p != NULL && p == (void *)self) {
-            take_sample(self, (ucontext_t *)ucv);
+            take_sample(self, (ucontext_t *)ucv, 0);
             errno = saved_errno;
             return;
         }
@@ -341,6 +428,25 @@ int ct_sigprof_action(const struct sigaction *act, struct sigaction *old)
     return r;
 }
 
+/* A timer on clock clk that sends SIGPROF to thread tid with value. */
+static int create_timer(clockid_t clk, pid_t tid, void *value, timer_t *out)
+{
+    struct sigevent sev;
+    memset(&sev, 0, sizeof sev);
+    sev.sigev_notify = SIGEV_THREAD_ID;
+    sev.sigev_signo = SIGPROF;
+    sev.sigev_value.sival_ptr = value;
+    sev.sigev_notify_thread_id = tid;
+    return timer_create(clk, &sev, out);
+}
+
+static void other_stop_locked(struct ct_cpuprof_thread *pt);
+static void other_disarm(struct other_slot *x);
+static int arm(timer_t timer, unsigned hz);
+
+static int thread_start_locked(struct ct_cpuprof_thread *pt, const struct ct_stack_bounds *bounds,
+                               unsigned hz);
+
 int ct_cpuprof_thread_start(struct ct_cpuprof_thread *pt, const struct ct_stack_bounds *bounds,
                             unsigned hz)
 {
@@ -351,33 +457,47 @@ int ct_cpuprof_thread_start(struct ct_cpuprof_thread *pt, const struct ct_stack_
     if (cp_self == pt && pt->timer_live)
         return CTRACE_OK;
     int saved_errno = errno;
+    pthread_mutex_lock(&other_mu);
+    other_stop_locked(pt); /* armed from outside until now: ours replaces it */
+    int r = thread_start_locked(pt, bounds, hz);
+    pthread_mutex_unlock(&other_mu);
+    errno = saved_errno;
+    return r;
+}
+
+static int thread_start_locked(struct ct_cpuprof_thread *pt, const struct ct_stack_bounds *bounds,
+                               unsigned hz)
+{
     pt->bounds = bounds;
-    if (cp_self == NULL) {
+    if (cp_self == NULL && !pt->other_used) {
         /* First start: the ring is not in use.  A restart (the timer was
          * stopped from another thread at the end of a trace, leaving cp_self
-         * set so late signals stay recognised) keeps the ring, which the
-         * consumer may be reading. */
+         * set so late signals stay recognised), or a ring a timer armed from
+         * outside filled, is kept: the consumer may be reading it. */
         pt->dropped = 0;
         atomic_store_explicit(&pt->head, 0, memory_order_relaxed);
         atomic_store_explicit(&pt->tail, 0, memory_order_relaxed);
     }
     pt->timer_live = 0;
-
-    struct sigevent sev;
-    memset(&sev, 0, sizeof sev);
-    sev.sigev_notify = SIGEV_THREAD_ID;
-    sev.sigev_signo = SIGPROF;
-    sev.sigev_value.sival_ptr = pt;
-    sev.sigev_notify_thread_id = (pid_t)syscall(SYS_gettid);
-    if (timer_create(CLOCK_THREAD_CPUTIME_ID, &sev, &pt->timer) != 0) {
-        errno = saved_errno;
+    if (create_timer(CLOCK_THREAD_CPUTIME_ID, (pid_t)syscall(SYS_gettid), pt, &pt->timer) != 0)
         return CTRACE_ESYS;
-    }
     /* Recognisable before the first expiry can fire. */
     cp_pid = (pid_t)syscall(SYS_getpid);
     cp_self = pt;
     atomic_signal_fence(memory_order_seq_cst);
+    if (arm(pt->timer, hz) != 0) {
+        cp_self = NULL;
+        timer_delete(pt->timer);
+        return CTRACE_ESYS;
+    }
+    pt->timer_live = 1;
+    atomic_fetch_add(&live_timers, 1);
+    return CTRACE_OK;
+}
 
+/* Sets timer to expire hz times per second of the clock it measures. */
+static int arm(timer_t timer, unsigned hz)
+{
     uint64_t period = 1000000000u / hz;
     if (period == 0)
         period = 1;
@@ -385,16 +505,104 @@ int ct_cpuprof_thread_start(struct ct_cpuprof_thread *pt, const struct ct_stack_
     its.it_interval.tv_sec = (time_t)(period / 1000000000u);
     its.it_interval.tv_nsec = (long)(period % 1000000000u);
     its.it_value = its.it_interval;
-    if (timer_settime(pt->timer, 0, &its, NULL) != 0) {
-        cp_self = NULL;
-        timer_delete(pt->timer);
-        errno = saved_errno;
-        return CTRACE_ESYS;
+    return timer_settime(timer, 0, &its, NULL);
+}
+
+/* The CPU-time clock of thread tid of this process (the kernel's encoding,
+ * as pthread_getcpuclockid makes it: per-thread, scheduler time). */
+static clockid_t thread_cpu_clock(pid_t tid)
+{
+    return (clockid_t)((~(unsigned)tid << 3) | 6u);
+}
+
+int ct_cpuprof_other_start(struct ct_cpuprof_thread *pt, pid_t tid, unsigned hz)
+{
+    if (pt == NULL || hz == 0 || tid <= 0)
+        return CTRACE_EINVAL;
+    int saved_errno = errno;
+    int r = CTRACE_EBUSY;
+    pthread_mutex_lock(&other_mu);
+    struct other_slot *os = NULL;
+    for (int i = 0; i < CT_OTHER_SLOTS; i++) {
+        struct other_slot *x = &other_slots[i];
+        if (x->live && atomic_load(&x->pt) == pt)
+            goto out; /* armed already */
+        if (!x->live && os == NULL)
+            os = x;
     }
-    pt->timer_live = 1;
+    if (os == NULL) {
+        /* Full: reclaim the slots of threads that died meanwhile (their
+         * records may be freed already: only the slot is touched). */
+        pid_t pid = (pid_t)syscall(SYS_getpid);
+        for (int i = 0; i < CT_OTHER_SLOTS; i++) {
+            struct other_slot *x = &other_slots[i];
+            if (x->live && syscall(SYS_tgkill, pid, atomic_load(&x->tid), 0) != 0 &&
+                errno == ESRCH) {
+                other_disarm(x);
+                if (os == NULL)
+                    os = x;
+            }
+        }
+    }
+    if (pt->timer_live || os == NULL)
+        goto out;
+    r = CTRACE_ESYS;
+    if (create_timer(thread_cpu_clock(tid), tid, os, &os->timer) != 0)
+        goto out;
+    pt->other_used = 1;
+    atomic_store_explicit(&os->tid, tid, memory_order_relaxed);
+    atomic_store_explicit(&os->pt, pt, memory_order_release);
+    if (arm(os->timer, hz) != 0) {
+        atomic_store(&os->pt, NULL);
+        timer_delete(os->timer);
+        goto out;
+    }
+    os->live = 1;
     atomic_fetch_add(&live_timers, 1);
+    r = CTRACE_OK;
+out:
+    pthread_mutex_unlock(&other_mu);
     errno = saved_errno;
-    return CTRACE_OK;
+    return r;
+}
+
+/* other_mu held.  The slot's pt is cleared before the timer goes, so a
+ * signal still queued finds the slot ours and drops it. */
+static void other_disarm(struct other_slot *x)
+{
+    atomic_store_explicit(&x->pt, NULL, memory_order_release);
+    timer_delete(x->timer);
+    x->live = 0;
+    atomic_fetch_sub(&live_timers, 1);
+}
+
+static void other_stop_locked(struct ct_cpuprof_thread *pt)
+{
+    for (int i = 0; i < CT_OTHER_SLOTS; i++)
+        if (other_slots[i].live && atomic_load(&other_slots[i].pt) == pt)
+            other_disarm(&other_slots[i]);
+}
+
+void ct_cpuprof_other_stop(struct ct_cpuprof_thread *pt)
+{
+    if (pt == NULL || !pt->other_used)
+        return;
+    int saved_errno = errno;
+    pthread_mutex_lock(&other_mu);
+    other_stop_locked(pt);
+    pthread_mutex_unlock(&other_mu);
+    errno = saved_errno;
+}
+
+void ct_cpuprof_other_stop_all(void)
+{
+    int saved_errno = errno;
+    pthread_mutex_lock(&other_mu);
+    for (int i = 0; i < CT_OTHER_SLOTS; i++)
+        if (other_slots[i].live)
+            other_disarm(&other_slots[i]);
+    pthread_mutex_unlock(&other_mu);
+    errno = saved_errno;
 }
 
 void ct_cpuprof_thread_stop(struct ct_cpuprof_thread *pt)

@@ -21,6 +21,7 @@
 #define CTRACE_RUNTIME_CPUPROF_H
 
 #include <stdint.h>
+#include <sys/types.h>
 #include <time.h>
 
 #include "unwind.h"
@@ -38,6 +39,7 @@ struct ct_cpuprof_thread {
     const struct ct_stack_bounds *bounds;
     timer_t timer;
     int timer_live;
+    int other_used;               /* ever armed by ct_cpuprof_other_start  */
     uint64_t dropped;             /* samples lost to a full ring        */
     _Atomic uint32_t head, tail;  /* producer: head; consumer: tail     */
     struct ct_sample ring[CT_SAMPLE_RING];
@@ -60,6 +62,23 @@ int ct_cpuprof_thread_start(struct ct_cpuprof_thread *pt,
 /* Stops the calling thread's timer (call on the owning thread, or at
  * thread exit). */
 void ct_cpuprof_thread_stop(struct ct_cpuprof_thread *pt);
+
+/* Arms a timer on another thread of this process, tid, from any thread:
+ * for threads the tracer never runs on (their stack bounds are unknown;
+ * the handler then reads each frame record with process_vm_readv, which
+ * fails instead of faulting).  At most CT_OTHER_SLOTS such timers at once.
+ * A later ct_cpuprof_thread_start(pt) on tid itself replaces it.  Returns
+ * 0, CTRACE_EBUSY (already armed, or no slot free) or CTRACE_ESYS. */
+#define CT_OTHER_SLOTS 256
+int ct_cpuprof_other_start(struct ct_cpuprof_thread *pt, pid_t tid, unsigned hz);
+
+/* Disarms and deletes pt's timer armed by ct_cpuprof_other_start, if any
+ * (any thread).  pt is not touched. */
+void ct_cpuprof_other_stop(struct ct_cpuprof_thread *pt);
+
+/* Disarms and deletes every such timer (end of a trace); touches no pt, so
+ * records already freed (threads that died) are fine. */
+void ct_cpuprof_other_stop_all(void);
 
 /* Consumer side: pops one sample into *out.  Returns 1 if one was popped,
  * 0 if the ring is empty. */

@@ -1,0 +1,92 @@
+/*
+ * foreign_thread.c - a thread that exists before tracing starts and never
+ * calls into the tracer (a pure CPU loop) is still sampled: its CPU timer
+ * is armed from the thread that starts tracing.  Then many start/stop
+ * cycles must leave no timer behind.
+ *
+ * Prints "spinner tid N"; the driver (check_program.sh foreign) checks that
+ * foreign.trace holds CPU samples on M=N whose stacks show foreign_spin.
+ * Checks here: the cycles' starts and stops succeed, and afterwards the
+ * process has no POSIX timer left (/proc/self/timers, when the kernel has
+ * it) -- the spinner is still running, so its timers were deleted by stop.
+ */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "ctrace.h"
+#include "testutil.h"
+
+static atomic_int stop_spin;
+static atomic_int spinner_tid;
+static volatile unsigned long sink;
+
+/* No library call in the loop: the tracer never runs on this thread. */
+__attribute__((noinline)) static void foreign_spin(void)
+{
+    unsigned long x = 1;
+    while (!atomic_load_explicit(&stop_spin, memory_order_relaxed))
+        for (int i = 0; i < 10000; i++)
+            x = x * 6364136223846793005UL + 1442695040888963407UL;
+    sink = x;
+}
+
+static void *spinner(void *arg)
+{
+    atomic_store(&spinner_tid, (int)syscall(SYS_gettid));
+    foreign_spin();
+    return arg;
+}
+
+/* POSIX timers of the process, or -1 if the kernel does not list them. */
+static int count_timers(void)
+{
+    FILE *f = fopen("/proc/self/timers", "re");
+    if (!f)
+        return -1;
+    char line[256];
+    int n = 0;
+    while (fgets(line, sizeof line, f))
+        n += strncmp(line, "ID:", 3) == 0;
+    fclose(f);
+    return n;
+}
+
+int main(void)
+{
+    t_phase("spinner", 30);
+    pthread_t th;
+    pthread_create(&th, NULL, spinner, NULL); /* tracing is off */
+    while (!atomic_load(&spinner_tid))
+        t_sleep_ms(1);
+    printf("spinner tid %d\n", atomic_load(&spinner_tid));
+    int before = count_timers();
+
+    ctrace_config cfg;
+    ctrace_config_init(&cfg);
+    cfg.cpu_hz = 100;
+    CHECK_RC(ctrace_configure(&cfg), CTRACE_OK, "ctrace_configure");
+    CHECK_RC(ctrace_start_file("foreign.trace"), CTRACE_OK, "ctrace_start_file");
+    t_sleep_ms(600); /* the spinner burns ~600 ms of CPU meanwhile */
+    CHECK_RC(ctrace_stop(), CTRACE_OK, "ctrace_stop");
+
+    t_phase("cycles", 60);
+    int bad = 0;
+    for (int i = 0; i < 40; i++) {
+        bad += ctrace_start_file("foreign-cycle.trace") != CTRACE_OK;
+        t_sleep_ms(5);
+        bad += ctrace_stop() != CTRACE_OK;
+    }
+    CHECK(bad == 0, "40 start/stop cycles with the spinner running");
+    int after = count_timers();
+    if (before >= 0)
+        CHECK(after == before, "POSIX timers after the cycles: %d (before tracing: %d)", after,
+              before);
+    atomic_store(&stop_spin, 1);
+    pthread_join(th, NULL);
+    return t_finish();
+}
