@@ -20,6 +20,7 @@
 
 #include "ctrace.h"
 #include "testutil.h"
+#include "../proc_timers.h"
 
 static atomic_int stop_spin;
 static atomic_int spinner_tid;
@@ -42,20 +43,6 @@ static void *spinner(void *arg)
     return arg;
 }
 
-/* POSIX timers of the process, or -1 if the kernel does not list them. */
-static int count_timers(void)
-{
-    FILE *f = fopen("/proc/self/timers", "re");
-    if (!f)
-        return -1;
-    char line[256];
-    int n = 0;
-    while (fgets(line, sizeof line, f))
-        n += strncmp(line, "ID:", 3) == 0;
-    fclose(f);
-    return n;
-}
-
 int main(void)
 {
     t_phase("spinner", 30);
@@ -64,7 +51,7 @@ int main(void)
     while (!atomic_load(&spinner_tid))
         t_sleep_ms(1);
     printf("spinner tid %d\n", atomic_load(&spinner_tid));
-    int before = count_timers();
+    int before = count_proc_timers();
 
     ctrace_config cfg;
     ctrace_config_init(&cfg);
@@ -82,7 +69,7 @@ int main(void)
         bad += ctrace_stop() != CTRACE_OK;
     }
     CHECK(bad == 0, "40 start/stop cycles with the spinner running");
-    int after = count_timers();
+    int after = count_proc_timers();
     if (before >= 0)
         CHECK(after == before, "POSIX timers after the cycles: %d (before tracing: %d)", after,
               before);

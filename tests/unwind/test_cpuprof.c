@@ -18,6 +18,10 @@
  *    program's own ticks and is reported to it, while ctrace's handler
  *    stays in the kernel and keeps sampling; uninstall then restores the
  *    program's latest choice;
+ *  - a timer armed from another thread (ct_cpuprof_other_start) samples a
+ *    thread that never touched cpuprof, with stacks walked without known
+ *    bounds; arming it twice is refused; the thread's own start replaces
+ *    it (one timer, not two); stop_all deletes what is left;
  *  - uninstall restores the program's handler; stop and restart work.
  */
 #define _GNU_SOURCE
@@ -29,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -40,6 +45,7 @@
 #include "hooks.h"
 #include "symbolize.h"
 #include "test_util.h"
+#include "../proc_timers.h"
 
 #define HZ 200 /* below common kernel tick rates: CPU timers fire on ticks */
 #define BURN_NS 300000000ull
@@ -316,6 +322,100 @@ static void test_late_handler(void)
     signal(SIGPROF, SIG_DFL);
 }
 
+/* ---- timers armed from another thread ----------------------------------- */
+
+struct plain_worker {
+    _Atomic int tid, phase; /* phase: 0 burn, 1 take over, 2 burn, 3 done */
+    struct ct_cpuprof_thread *pt;
+    struct ct_stack_bounds bounds;
+    int own_rc;
+};
+
+static void burn_ns(uint64_t ns)
+{
+    uint64_t t0 = thread_cpu_ns();
+    volatile unsigned long x = 1;
+    while (thread_cpu_ns() - t0 < ns)
+        for (int i = 0; i < 10000; i++)
+            x = x * 6364136223846793005ul + 1;
+}
+
+__attribute__((noinline)) static void ctother_burn(void)
+{
+    int keep = 0;
+    burn_ns(200000000ull);
+    NO_TAIL(keep);
+}
+
+static void *plain_worker_main(void *arg)
+{
+    struct plain_worker *w = arg;
+    ct_stack_bounds_init(&w->bounds);
+    atomic_store(&w->tid, (int)syscall(SYS_gettid));
+    while (atomic_load(&w->phase) == 0)
+        ctother_burn(); /* sampled from outside */
+    w->own_rc = ct_cpuprof_thread_start(w->pt, &w->bounds, HZ);
+    atomic_store(&w->phase, 2);
+    burn_ns(100000000ull);
+    ct_cpuprof_thread_stop(w->pt);
+    atomic_store(&w->phase, 3);
+    return NULL;
+}
+
+static void test_other(struct ct_symbolizer *sym)
+{
+    CHECK(ct_cpuprof_install() == 0);
+    struct plain_worker *w = calloc(1, sizeof *w);
+    w->pt = calloc(1, sizeof *w->pt);
+    pthread_t th;
+    pthread_create(&th, NULL, plain_worker_main, w);
+    while (!atomic_load(&w->tid))
+        usleep(1000);
+    int base = count_proc_timers();
+    CHECK(ct_cpuprof_other_start(w->pt, atomic_load(&w->tid), HZ) == 0);
+    CHECK(ct_cpuprof_other_start(w->pt, atomic_load(&w->tid), HZ) == CTRACE_EBUSY);
+    if (base >= 0)
+        CHECKF(count_proc_timers() == base + 1, "timers %d, before %d", count_proc_timers(), base);
+    int n = 0, with_fn = 0, deep = 0;
+    struct ct_sample s;
+    uint64_t t0 = (uint64_t)time(NULL);
+    while (n < 20 && (uint64_t)time(NULL) - t0 < 20) {
+        while (ct_cpuprof_pop(w->pt, &s)) {
+            n++;
+            with_fn += stack_has(sym, &s, "ctother_burn");
+            deep += s.nframes >= 3;
+        }
+        usleep(5000);
+    }
+    printf("other: %d samples, ctother_burn in %d, >= 3 frames in %d\n", n, with_fn, deep);
+    CHECKF(n >= 10, "samples armed from outside: %d", n);
+    CHECKF(with_fn >= n * 8 / 10, "ctother_burn in %d of %d", with_fn, n);
+    CHECKF(deep >= n / 2, "walked past the leaf in %d of %d", deep, n);
+    atomic_store(&w->phase, 1);
+    while (atomic_load(&w->phase) < 2)
+        usleep(1000);
+    CHECK(w->own_rc == 0);
+    if (base >= 0)
+        CHECKF(count_proc_timers() == base + 1, "after takeover: timers %d, before %d",
+               count_proc_timers(), base);
+    while (atomic_load(&w->phase) < 3)
+        usleep(1000);
+    pthread_join(th, NULL);
+    /* Armed from outside again, then everything deleted at once. */
+    struct ct_cpuprof_thread *pt2 = calloc(1, sizeof *pt2);
+    CHECK(ct_cpuprof_other_start(pt2, (pid_t)syscall(SYS_gettid), HZ) == 0);
+    ct_cpuprof_other_stop_all();
+    if (base >= 0)
+        CHECKF(count_proc_timers() == base, "after stop_all: timers %d, before %d",
+               count_proc_timers(), base);
+    while (ct_cpuprof_pop(pt2, &s)) {
+    }
+    free(pt2);
+    free(w->pt);
+    free(w);
+    ct_cpuprof_uninstall();
+}
+
 /* ---- default dispositions (in children: one of them must die) ----------- */
 
 static int child_status(void (*fn)(void))
@@ -380,6 +480,7 @@ int main(void)
     test_sampling(sym);
     test_chaining();
     test_late_handler();
+    test_other(sym);
     test_dispositions();
     ct_symbolizer_free(sym);
     if (test_failures)
