@@ -28,6 +28,37 @@
 
 static int installed;
 
+/* Fork: the runtime drops the forking thread's sampling state in the child
+ * (its timer is not inherited) without freeing it; the copy is the child's
+ * to free, after the runtime's child handler ran (handlers registered
+ * later run later in the child). */
+static struct ct_cpuprof_thread *forking_prof;
+
+static void atfork_prepare(void)
+{
+    struct ct_thread *t = ct_tls_self;
+    forking_prof = t ? __atomic_load_n(&t->prof, __ATOMIC_ACQUIRE) : NULL;
+}
+
+static void atfork_parent(void)
+{
+    forking_prof = NULL;
+}
+
+static void atfork_child(void)
+{
+    struct ct_thread *t = ct_tls_self;
+    struct ct_cpuprof_thread *p = forking_prof;
+    forking_prof = NULL;
+    if (p && (!t || t->prof != p))
+        free(p);
+}
+
+static void atfork_register(void)
+{
+    pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+}
+
 /* t's sampling state, allocated on first use. */
 static struct ct_cpuprof_thread *prof_of(struct ct_thread *t)
 {
@@ -45,6 +76,8 @@ static struct ct_cpuprof_thread *prof_of(struct ct_thread *t)
 
 void ct_sampling_start(void)
 {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, atfork_register);
     if (ct_rt.cfg.cpu_hz && !installed && ct_cpuprof_install() == 0)
         installed = 1;
     if (!installed || !ct_rt.cfg.cpu_hz)

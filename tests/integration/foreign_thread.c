@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ctrace.h"
@@ -58,7 +59,18 @@ int main(void)
     cfg.cpu_hz = 100;
     CHECK_RC(ctrace_configure(&cfg), CTRACE_OK, "ctrace_configure");
     CHECK_RC(ctrace_start_file("foreign.trace"), CTRACE_OK, "ctrace_start_file");
-    t_sleep_ms(600); /* the spinner burns ~600 ms of CPU meanwhile */
+    /* Until the spinner has had 600 ms of CPU (a loaded machine gives it
+     * less than the wall time). */
+    clockid_t clk;
+    struct timespec c0, c;
+    CHECK(pthread_getcpuclockid(th, &clk) == 0, "the spinner's CPU clock");
+    clock_gettime(clk, &c0);
+    double w0 = t_now();
+    do {
+        t_sleep_ms(10);
+        clock_gettime(clk, &c);
+    } while ((c.tv_sec - c0.tv_sec) * 1000L + (c.tv_nsec - c0.tv_nsec) / 1000000L < 600 &&
+             t_now() - w0 < 20);
     CHECK_RC(ctrace_stop(), CTRACE_OK, "ctrace_stop");
 
     t_phase("cycles", 60);
