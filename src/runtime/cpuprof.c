@@ -525,8 +525,11 @@ int ct_cpuprof_other_start(struct ct_cpuprof_thread *pt, pid_t tid, unsigned hz)
     struct other_slot *os = NULL;
     for (int i = 0; i < CT_OTHER_SLOTS; i++) {
         struct other_slot *x = &other_slots[i];
-        if (x->live && atomic_load(&x->pt) == pt)
-            goto out; /* armed already */
+        if (x->live && atomic_load(&x->pt) == pt) {
+            if (atomic_load(&x->tid) == tid)
+                goto out; /* armed already */
+            other_disarm(x); /* a dead thread's, whose freed record pt reuses */
+        }
         if (!x->live && os == NULL)
             os = x;
     }
