@@ -62,7 +62,6 @@
 static CT_TLS struct ct_cpuprof_thread *cp_self;
 static CT_TLS void *cp_retired[RETIRED_SLOTS];
 static CT_TLS unsigned cp_retired_next;
-static CT_TLS pid_t cp_pid; /* process in which cp_self was set */
 
 /* The program's SIGPROF disposition: captured when ours is installed, and
  * replaced by every sigaction/signal(SIGPROF) the program makes while ours
@@ -115,6 +114,7 @@ static void cp_lock_give(const sigset_t *old)
 }
 
 #define SA_WORDS (sizeof(struct sigaction) / sizeof(unsigned long))
+_Static_assert(sizeof(struct sigaction) % sizeof(unsigned long) == 0, "sigaction in words");
 
 /* Writer side of old_sa (cp_lock held). */
 static void old_sa_store(const struct sigaction *a)
@@ -180,24 +180,44 @@ static struct other_slot *other_slot_of(void *p)
 
 /* Fork child: only the forking thread exists, no timer was inherited, and
  * no SIGPROF is pending.  Its thread-local state still names the parent's
- * ring (which the runtime drops in the child): forget it, so that the
- * child's trace can arm a timer for this thread. */
-static void atfork_child(void)
+ * ring (which the runtime drops in the child), the timer table the
+ * parent's timers: forget both, so that the child's trace arms its own.
+ * Runs from an atfork child handler, and first thing in every entry point
+ * that arms or disarms: the runtime's own atfork handler (which may start
+ * the child's trace) can run before ours.  Either way the child has one
+ * thread then. */
+static _Atomic pid_t cp_proc_pid; /* process whose timers the table holds */
+
+static void fork_reset_if_child(void)
 {
-    if (cp_pid != (pid_t)syscall(SYS_getpid)) { /* else: armed in this child already */
-        cp_self = NULL;
-        for (int i = 0; i < RETIRED_SLOTS; i++)
-            cp_retired[i] = NULL;
-        atomic_store(&live_timers, 0);
-        /* The parent's timers on other threads: not inherited. */
-        for (int i = 0; i < CT_OTHER_SLOTS; i++) {
-            atomic_store(&other_slots[i].pt, NULL);
-            atomic_store(&other_slots[i].tid, 0);
-            other_slots[i].live = 0;
-        }
+    pid_t me = (pid_t)syscall(SYS_getpid);
+    pid_t was = atomic_load(&cp_proc_pid);
+    if (was == me)
+        return;
+    atomic_store(&cp_proc_pid, me);
+    if (was == 0)
+        return; /* first use in this process */
+    cp_self = NULL;
+    for (int i = 0; i < RETIRED_SLOTS; i++)
+        cp_retired[i] = NULL;
+    atomic_store(&live_timers, 0);
+    for (int i = 0; i < CT_OTHER_SLOTS; i++) {
+        atomic_store(&other_slots[i].pt, NULL);
+        atomic_store(&other_slots[i].tid, 0);
+        other_slots[i].live = 0;
     }
     __atomic_store_n(&cp_lock, 0, __ATOMIC_RELAXED);
+    /* A write another thread had half done stays half done, but readers
+     * must not wait for it. */
+    unsigned seq = atomic_load(&old_seq);
+    if (seq & 1)
+        atomic_store(&old_seq, seq + 1);
     pthread_mutex_init(&other_mu, NULL);
+}
+
+static void atfork_child(void)
+{
+    fork_reset_if_child();
 }
 
 static void atfork_register(void)
@@ -351,6 +371,7 @@ int ct_cpuprof_install(void)
     int rc = 0;
     sigset_t mask;
     pthread_once(&atfork_once, atfork_register);
+    fork_reset_if_child();
     cp_lock_take(&mask);
     if (!atomic_load(&installed)) {
         struct sigaction cur, sa;
@@ -452,11 +473,13 @@ int ct_cpuprof_thread_start(struct ct_cpuprof_thread *pt, const struct ct_stack_
 {
     if (pt == NULL || hz == 0)
         return CTRACE_EINVAL;
+    int saved_errno = errno;
+    fork_reset_if_child();
+    errno = saved_errno;
     if (cp_self != NULL && cp_self != pt)
         return CTRACE_EBUSY;
     if (cp_self == pt && pt->timer_live)
         return CTRACE_OK;
-    int saved_errno = errno;
     pthread_mutex_lock(&other_mu);
     other_stop_locked(pt); /* armed from outside until now: ours replaces it */
     int r = thread_start_locked(pt, bounds, hz);
@@ -482,7 +505,6 @@ static int thread_start_locked(struct ct_cpuprof_thread *pt, const struct ct_sta
     if (create_timer(CLOCK_THREAD_CPUTIME_ID, (pid_t)syscall(SYS_gettid), pt, &pt->timer) != 0)
         return CTRACE_ESYS;
     /* Recognisable before the first expiry can fire. */
-    cp_pid = (pid_t)syscall(SYS_getpid);
     cp_self = pt;
     atomic_signal_fence(memory_order_seq_cst);
     if (arm(pt->timer, hz) != 0) {
@@ -521,6 +543,7 @@ int ct_cpuprof_other_start(struct ct_cpuprof_thread *pt, pid_t tid, unsigned hz)
         return CTRACE_EINVAL;
     int saved_errno = errno;
     int r = CTRACE_EBUSY;
+    fork_reset_if_child();
     pthread_mutex_lock(&other_mu);
     struct other_slot *os = NULL;
     for (int i = 0; i < CT_OTHER_SLOTS; i++) {
@@ -591,6 +614,7 @@ void ct_cpuprof_other_stop(struct ct_cpuprof_thread *pt)
     if (pt == NULL || !pt->other_used)
         return;
     int saved_errno = errno;
+    fork_reset_if_child();
     pthread_mutex_lock(&other_mu);
     other_stop_locked(pt);
     pthread_mutex_unlock(&other_mu);
@@ -600,6 +624,7 @@ void ct_cpuprof_other_stop(struct ct_cpuprof_thread *pt)
 void ct_cpuprof_other_stop_all(void)
 {
     int saved_errno = errno;
+    fork_reset_if_child();
     pthread_mutex_lock(&other_mu);
     for (int i = 0; i < CT_OTHER_SLOTS; i++)
         if (other_slots[i].live)
