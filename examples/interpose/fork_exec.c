@@ -3,6 +3,8 @@
  *   A: fork + execl of ourselves ("--leaf": a thread, a sleep, exit 3);
  *      the exec'd image is traced under A's pid, file PATTERN with %p-1;
  *   B: fork, work, exit(4) without exec: the forked child's own trace;
+ *      the forking thread then burns ~300 ms of CPU, which must show as CPU
+ *      samples in that trace (B's pid is printed on stderr for the test);
  *   C: vfork + execv of ourselves (exit 3): no tracer state touched in the
  *      vfork child; the new image is traced under C's pid;
  *   D: vfork + exec of a missing program + _exit(5): the vfork child's
@@ -21,7 +23,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
+
+#include "burn_cpu.h"
 
 static void *spin(void *arg)
 {
@@ -46,13 +51,16 @@ int main(int argc, char **argv)
         execl("/proc/self/exe", argv[0], "--leaf", (char *)NULL);
         _exit(100);
     }
+    usleep(1000); /* a traced call: arms this thread's CPU timer before B forks */
     pid_t b = fork();
     if (b == 0) {
         pthread_t t;
         pthread_create(&t, NULL, spin, NULL);
         pthread_join(t, NULL);
+        burn_cpu_ms(300); /* on the thread that forked */
         exit(4);
     }
+    fprintf(stderr, "child B pid %d\n", (int)b);
     int st;
     waitpid(a, &st, 0);
     printf("child A exit %d\n", WIFEXITED(st) ? WEXITSTATUS(st) : -1);

@@ -1,6 +1,10 @@
 /*
  * fdcache.c - is this fd a socket?  A per-fd byte cache, and the wrappers
- * that keep it honest (socket, socketpair, close, dup, dup2, dup3).
+ * that keep it honest (socket, socketpair, close, dup, dup2, dup3).  The
+ * same wrappers, with close_range and closefrom, hide the trace file's
+ * descriptor from the program (src/runtime/fdguard.c): close and dup of
+ * it fail with EBADF as if it were not open, ranges leave it out, and a
+ * dup2/dup3 onto its number first moves it elsewhere.
  *
  * Why a cache: read()/write() are also the hottest file-I/O calls, and the
  * socket case must take a different path (blocked-on-network instead of a
@@ -19,9 +23,12 @@
  *    never a change in what the program observes.
  *  - fds at or beyond CT_FDCACHE_SIZE are not cached: fstat each time.
  *  - Memory is a fixed 64 KiB array, no allocation.
+ *  - The guard check is one load and compare on every close/dup; all these
+ *    wrappers stay async-signal-safe.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <limits.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/stat.h>
@@ -85,9 +92,17 @@ CT_REAL_DECL(int, dup3, (int, int, int));
 CT_REAL_DECL(int, socket, (int, int, int));
 CT_REAL_DECL(int, socketpair, (int, int, int, int[2]));
 
+static int ct_ebadf(void)
+{
+    errno = EBADF;
+    return -1;
+}
+
 CT_EXPORT int close(int fd)
 {
     CT_REAL(close);
+    if (CT_UNLIKELY(ct_fdguard_is(fd)))
+        return ct_ebadf(); /* the trace's: not the program's to close */
     ct_fd_forget(fd); /* before: the number may be reused at once */
     if (CT_UNLIKELY(!ct_real_close))
         return (int)syscall(SYS_close, fd);
@@ -97,6 +112,8 @@ CT_EXPORT int close(int fd)
 CT_EXPORT int dup(int fd)
 {
     CT_REAL(dup);
+    if (CT_UNLIKELY(ct_fdguard_is(fd)))
+        return ct_ebadf();
     int r = ct_real_dup ? ct_real_dup(fd) : (int)syscall(SYS_dup, fd);
     if (r >= 0)
         ct_fd_forget(r);
@@ -106,6 +123,9 @@ CT_EXPORT int dup(int fd)
 CT_EXPORT int dup2(int fd, int fd2)
 {
     CT_REAL(dup2);
+    if (CT_UNLIKELY(ct_fdguard_is(fd)))
+        return ct_ebadf();
+    ct_fdguard_vacate(fd2);
     ct_fd_forget(fd2);
     int r;
     if (CT_UNLIKELY(!ct_real_dup2))
@@ -118,10 +138,67 @@ CT_EXPORT int dup2(int fd, int fd2)
 CT_EXPORT int dup3(int fd, int fd2, int flags)
 {
     CT_REAL(dup3);
+    if (CT_UNLIKELY(ct_fdguard_is(fd)))
+        return ct_ebadf();
+    ct_fdguard_vacate(fd2);
     ct_fd_forget(fd2);
     if (CT_UNLIKELY(!ct_real_dup3))
         return (int)syscall(SYS_dup3, fd, fd2, flags);
     return ct_real_dup3(fd, fd2, flags);
+}
+
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
+
+/* close_range over [lo, hi] without the trace's descriptor.  Split around
+ * it; the first error is the call's. */
+static int ct_close_range_around(unsigned lo, unsigned hi, int flags)
+{
+    int g = ct_fdguard_current();
+    if (CT_LIKELY(g < 0 || (unsigned)g < lo || (unsigned)g > hi))
+        return (int)syscall(SYS_close_range, lo, hi, flags);
+    int r = 0, e = 0;
+    if ((unsigned)g > lo && (r = (int)syscall(SYS_close_range, lo, (unsigned)g - 1, flags)) != 0)
+        e = errno;
+    if ((unsigned)g < hi && (int)syscall(SYS_close_range, (unsigned)g + 1, hi, flags) != 0 && !e) {
+        e = errno;
+        r = -1;
+    }
+    if (r != 0)
+        errno = e;
+    return r;
+}
+
+static void ct_fd_forget_range(unsigned lo, unsigned hi)
+{
+    for (unsigned fd = lo; fd <= hi && fd < CT_FDCACHE_SIZE; fd++)
+        ct_fd_forget((int)fd);
+}
+
+/* glibc calls its close_range internally from closefrom: both wrapped. */
+CT_EXPORT int close_range(unsigned lo, unsigned hi, int flags)
+{
+    if (!(flags & CLOSE_RANGE_CLOEXEC))
+        ct_fd_forget_range(lo, hi);
+    return ct_close_range_around(lo, hi, flags);
+}
+
+CT_EXPORT void closefrom(int lo)
+{
+    if (lo < 0)
+        lo = 0;
+    ct_fd_forget_range((unsigned)lo, UINT_MAX);
+    int e = errno;
+    if (ct_close_range_around((unsigned)lo, UINT_MAX, 0) != 0 && errno == ENOSYS) {
+        /* Kernel before 5.9: every number up to the limit, ours left out. */
+        long max = sysconf(_SC_OPEN_MAX);
+        int g = ct_fdguard_current();
+        for (long fd = lo; fd < (max > 0 ? max : 1024); fd++)
+            if (fd != g)
+                syscall(SYS_close, (int)fd);
+    }
+    errno = e;
 }
 
 CT_EXPORT int socket(int domain, int type, int proto)

@@ -29,8 +29,10 @@
  *    (not our trace) and on a thread that is inside the tracer (its locks
  *    may be held by the interrupted code): the trace then ends at its last
  *    complete generation, as after SIGKILL.
- *  - SIGPROF and timers are the program's own: the runtime's CPU profiler
- *    chains to a SIGPROF handler the program installs (docs/RUN.md).
+ *  - SIGPROF: while the runtime's CPU profiler has its handler installed,
+ *    sigaction and the signal() family for SIGPROF go to ct_sigprof_action:
+ *    the program's handler becomes the one the profiler forwards the
+ *    program's own SIGPROFs to, and queries report it (docs/RUN.md).
  */
 #define _GNU_SOURCE
 #include <signal.h>
@@ -172,12 +174,20 @@ static int ct_managed_sigaction(int i, int sig, const struct sigaction *act, str
     return r;
 }
 
-CT_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+/* Every sigaction of the program, by signal. */
+static int ct_sigaction_any(int sig, const struct sigaction *act, struct sigaction *old)
 {
+    if (CT_UNLIKELY(sig == SIGPROF) && ct_real_sigaction != NULL)
+        return ct_sigprof_action(act, old);
     int i = ct_slot(sig);
     if (CT_LIKELY(i < 0))
         return ct_real_sigaction_call(sig, act, old);
     return ct_managed_sigaction(i, sig, act, old);
+}
+
+CT_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+    return ct_sigaction_any(sig, act, old);
 }
 
 CT_EXPORT int __sigaction(int sig, const struct sigaction *act, struct sigaction *old)
@@ -185,9 +195,9 @@ CT_EXPORT int __sigaction(int sig, const struct sigaction *act, struct sigaction
     return sigaction(sig, act, old);
 }
 
-/* signal() family for a managed signal: glibc's own definitions, expressed
- * through our sigaction. */
-static sighandler_t ct_managed_signal(int i, int sig, sighandler_t h, int flags, int mask_self)
+/* signal() family for a managed signal or SIGPROF: glibc's own
+ * definitions, expressed through our sigaction. */
+static sighandler_t ct_emulated_signal(int sig, sighandler_t h, int flags, int mask_self)
 {
     struct sigaction a, o;
     if (h == SIG_ERR) {
@@ -200,15 +210,14 @@ static sighandler_t ct_managed_signal(int i, int sig, sighandler_t h, int flags,
     if (mask_self)
         sigaddset(&a.sa_mask, sig);
     a.sa_flags = flags;
-    if (ct_managed_sigaction(i, sig, &a, &o) != 0)
+    if (ct_sigaction_any(sig, &a, &o) != 0)
         return SIG_ERR;
     return o.sa_handler;
 }
 
 CT_EXPORT sighandler_t signal(int sig, sighandler_t h)
 {
-    int i = ct_slot(sig);
-    if (CT_LIKELY(i < 0)) {
+    if (CT_LIKELY(ct_slot(sig) < 0 && sig != SIGPROF)) {
         CT_REAL(signal);
         if (CT_UNLIKELY(!ct_real_signal)) {
             errno = ENOSYS;
@@ -216,7 +225,7 @@ CT_EXPORT sighandler_t signal(int sig, sighandler_t h)
         }
         return ct_real_signal(sig, h);
     }
-    return ct_managed_signal(i, sig, h, SA_RESTART, 1); /* BSD semantics, as glibc */
+    return ct_emulated_signal(sig, h, SA_RESTART, 1); /* BSD semantics, as glibc */
 }
 
 CT_EXPORT sighandler_t bsd_signal(int sig, sighandler_t h)
@@ -226,8 +235,7 @@ CT_EXPORT sighandler_t bsd_signal(int sig, sighandler_t h)
 
 CT_EXPORT sighandler_t sysv_signal(int sig, sighandler_t h)
 {
-    int i = ct_slot(sig);
-    if (CT_LIKELY(i < 0)) {
+    if (CT_LIKELY(ct_slot(sig) < 0 && sig != SIGPROF)) {
         CT_REAL(sysv_signal);
         if (CT_UNLIKELY(!ct_real_sysv_signal)) {
             errno = ENOSYS;
@@ -235,7 +243,7 @@ CT_EXPORT sighandler_t sysv_signal(int sig, sighandler_t h)
         }
         return ct_real_sysv_signal(sig, h);
     }
-    return ct_managed_signal(i, sig, h, SA_RESETHAND | SA_NODEFER, 0);
+    return ct_emulated_signal(sig, h, SA_RESETHAND | SA_NODEFER, 0);
 }
 
 CT_EXPORT sighandler_t __sysv_signal(int sig, sighandler_t h)
@@ -248,6 +256,7 @@ __attribute__((constructor(CT_CTOR_PRIO))) static void ct_signal_init(void)
     CT_REAL(sigaction);
     CT_REAL(signal);
     CT_REAL(sysv_signal);
+    ct_sigprof_set_real(ct_real_sigaction);
     for (unsigned i = 0; i < CT_NMANAGED; i++) {
         struct sigaction cur;
         sigset_t mask;

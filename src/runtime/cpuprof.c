@@ -20,6 +20,13 @@
  *    producer publishes a slot with a release store of head; the consumer
  *    reads the slot after an acquire load of head and frees it with a
  *    release store of tail, which the producer acquires before reuse.
+ *  - Timers armed on another thread (ct_cpuprof_other_start) carry the
+ *    address of their slot in other_slots[] as sival_ptr: recognised by
+ *    address range alone; the slot's tid must be the calling thread's before
+ *    its pt is used, so a late signal of a reused slot is dropped, never
+ *    written into another thread's ring.  other_mu serializes arming and
+ *    disarming (never taken in the handler); a thread's own start takes it
+ *    too, so a thread never has both kinds of timer at once.
  *  - Signals that are not ours go to the disposition that was in place when
  *    ct_cpuprof_install() ran: its handler (with its sa_mask added), nothing
  *    for SIG_IGN, and for SIG_DFL the default action, i.e. the process is
@@ -30,14 +37,17 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "clock.h"
 #include "ctrace.h"
+#include "hooks.h"
 
 #ifndef sigev_notify_thread_id
 #define sigev_notify_thread_id _sigev_un._tid
@@ -53,15 +63,167 @@ static CT_TLS struct ct_cpuprof_thread *cp_self;
 static CT_TLS void *cp_retired[RETIRED_SLOTS];
 static CT_TLS unsigned cp_retired_next;
 
-/* The program's disposition, captured before ours is installed.  Written
- * under install_mu while no handler of ours can read it concurrently
- * (before install) -- except for SA_RESETHAND emulation, which the handler
- * performs on its own copy of the flag. */
+/* The program's SIGPROF disposition: captured when ours is installed, and
+ * replaced by every sigaction/signal(SIGPROF) the program makes while ours
+ * stays installed (ct_sigprof_action, from the interposers).  Written under
+ * cp_lock with every signal blocked; the handler reads it through the
+ * sequence counter old_seq (odd while a write is in progress), word by
+ * word, and retries if a write overlapped.  The SA_RESETHAND emulation
+ * keeps its own flag. */
 static struct sigaction old_sa;
+static _Atomic unsigned old_seq;
 static _Atomic int installed;
 static _Atomic int old_reset_done; /* SA_RESETHAND consumed */
 static _Atomic int live_timers;
-static pthread_mutex_t install_mu = PTHREAD_MUTEX_INITIALIZER;
+static int cp_lock; /* spin lock, taken with every signal blocked */
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
+/* libc's sigaction: the interposers hand it over (our own sigaction
+ * wrapper routes SIGPROF back here); the plain name otherwise. */
+static int (*cp_real_sigaction)(int, const struct sigaction *, struct sigaction *) = sigaction;
+
+void ct_sigprof_set_real(int (*real)(int, const struct sigaction *, struct sigaction *))
+{
+    if (real)
+        __atomic_store_n(&cp_real_sigaction, real, __ATOMIC_RELEASE);
+}
+
+static int real_sigaction(int sig, const struct sigaction *a, struct sigaction *o)
+{
+    return __atomic_load_n(&cp_real_sigaction, __ATOMIC_ACQUIRE)(sig, a, o);
+}
+
+static CT_TLS int cp_lock_held; /* this thread holds cp_lock */
+
+static void cp_lock_take(sigset_t *old)
+{
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, old);
+    cp_lock_held = 1;
+    while (__atomic_exchange_n(&cp_lock, 1, __ATOMIC_ACQUIRE))
+        while (__atomic_load_n(&cp_lock, __ATOMIC_RELAXED))
+            sched_yield();
+}
+
+static void cp_lock_give(const sigset_t *old)
+{
+    __atomic_store_n(&cp_lock, 0, __ATOMIC_RELEASE);
+    cp_lock_held = 0;
+    pthread_sigmask(SIG_SETMASK, old, NULL);
+}
+
+#define SA_WORDS (sizeof(struct sigaction) / sizeof(unsigned long))
+_Static_assert(sizeof(struct sigaction) % sizeof(unsigned long) == 0, "sigaction in words");
+
+/* Writer side of old_sa (cp_lock held). */
+static void old_sa_store(const struct sigaction *a)
+{
+    unsigned long w[SA_WORDS];
+    memcpy(w, a, sizeof w);
+    unsigned long *dst = (unsigned long *)(void *)&old_sa;
+    unsigned seq = atomic_load_explicit(&old_seq, memory_order_relaxed);
+    atomic_store_explicit(&old_seq, seq + 1, memory_order_relaxed);
+    atomic_thread_fence(memory_order_release);
+    for (size_t i = 0; i < SA_WORDS; i++)
+        __atomic_store_n(&dst[i], w[i], __ATOMIC_RELAXED);
+    atomic_store_explicit(&old_seq, seq + 2, memory_order_release);
+    atomic_store(&old_reset_done, 0);
+}
+
+/* Reader side: a consistent copy, from any context (async-signal-safe). */
+static void old_sa_load(struct sigaction *out)
+{
+    unsigned long w[SA_WORDS];
+    const unsigned long *src = (const unsigned long *)(const void *)&old_sa;
+    for (;;) {
+        unsigned s1 = atomic_load_explicit(&old_seq, memory_order_acquire);
+        if (s1 & 1)
+            continue;
+        for (size_t i = 0; i < SA_WORDS; i++)
+            w[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+        atomic_thread_fence(memory_order_acquire);
+        if (atomic_load_explicit(&old_seq, memory_order_relaxed) == s1)
+            break;
+    }
+    memset(out, 0, sizeof *out);
+    memcpy(out, w, sizeof w);
+}
+
+/* The program's disposition as it should see it now. */
+static void program_action(struct sigaction *o)
+{
+    old_sa_load(o);
+    if ((o->sa_flags & SA_RESETHAND) && atomic_load(&old_reset_done)) {
+        memset(o, 0, sizeof *o);
+        o->sa_handler = SIG_DFL;
+    }
+}
+
+/* Timers armed from outside (see cpuprof.h). */
+struct other_slot {
+    _Atomic pid_t tid;
+    struct ct_cpuprof_thread *_Atomic pt; /* NULL: free (or retired)     */
+    timer_t timer;
+    int live;
+};
+static struct other_slot other_slots[CT_OTHER_SLOTS];
+static pthread_mutex_t other_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static struct other_slot *other_slot_of(void *p)
+{
+    uintptr_t a = (uintptr_t)p, lo = (uintptr_t)other_slots;
+    if (a < lo || a >= lo + sizeof other_slots || (a - lo) % sizeof other_slots[0])
+        return NULL;
+    return (struct other_slot *)p;
+}
+
+/* Fork child: only the forking thread exists, no timer was inherited, and
+ * no SIGPROF is pending.  Its thread-local state still names the parent's
+ * ring (which the runtime drops in the child), the timer table the
+ * parent's timers: forget both, so that the child's trace arms its own.
+ * Runs from an atfork child handler, and first thing in every entry point
+ * that arms or disarms: the runtime's own atfork handler (which may start
+ * the child's trace) can run before ours.  Either way the child has one
+ * thread then. */
+static _Atomic pid_t cp_proc_pid; /* process whose timers the table holds */
+
+static void fork_reset_if_child(void)
+{
+    pid_t me = (pid_t)syscall(SYS_getpid);
+    pid_t was = atomic_load(&cp_proc_pid);
+    if (was == me)
+        return;
+    atomic_store(&cp_proc_pid, me);
+    if (was == 0)
+        return; /* first use in this process */
+    cp_self = NULL;
+    for (int i = 0; i < RETIRED_SLOTS; i++)
+        cp_retired[i] = NULL;
+    atomic_store(&live_timers, 0);
+    for (int i = 0; i < CT_OTHER_SLOTS; i++) {
+        atomic_store(&other_slots[i].pt, NULL);
+        atomic_store(&other_slots[i].tid, 0);
+        other_slots[i].live = 0;
+    }
+    __atomic_store_n(&cp_lock, 0, __ATOMIC_RELAXED);
+    /* A write another thread had half done stays half done, but readers
+     * must not wait for it. */
+    unsigned seq = atomic_load(&old_seq);
+    if (seq & 1)
+        atomic_store(&old_seq, seq + 1);
+    pthread_mutex_init(&other_mu, NULL);
+}
+
+static void atfork_child(void)
+{
+    fork_reset_if_child();
+}
+
+static void atfork_register(void)
+{
+    pthread_atfork(NULL, NULL, atfork_child);
+}
 
 static int is_retired(void *p)
 {
@@ -71,7 +233,50 @@ static int is_retired(void *p)
     return 0;
 }
 
-static void take_sample(struct ct_cpuprof_thread *pt, ucontext_t *uc)
+/* Frame-pointer walk of a thread whose stack bounds are unknown: every
+ * frame record is read with process_vm_readv on our own process, which
+ * reports EFAULT for unmapped memory instead of faulting.  If the call is
+ * not permitted (seccomp), the sample has the interrupted PC only. */
+static int walk_unbounded(const ucontext_t *uc, uintptr_t *pcs, int max)
+{
+    /* pc, frame pointer, stack pointer of the interrupted code (the same
+     * registers unwind.c reads; it has no accessor to share). */
+    uintptr_t r[3];
+#if defined(__x86_64__)
+    const greg_t *g = uc->uc_mcontext.gregs;
+    r[0] = (uintptr_t)g[REG_RIP], r[1] = (uintptr_t)g[REG_RBP], r[2] = (uintptr_t)g[REG_RSP];
+#elif defined(__aarch64__)
+    r[0] = (uintptr_t)uc->uc_mcontext.pc, r[1] = (uintptr_t)uc->uc_mcontext.regs[29];
+    r[2] = (uintptr_t)uc->uc_mcontext.sp;
+#else
+    (void)uc, (void)pcs, (void)max;
+    return 0;
+#endif
+    uintptr_t fp = r[1], sp = r[2];
+    int n = 0;
+    pcs[n++] = r[0];
+    pid_t pid = (pid_t)syscall(SYS_getpid);
+    const uintptr_t span = (uintptr_t)64 << 20; /* no stack is larger */
+    while (n < max && fp >= sp && fp - sp < span && !(fp & (2 * sizeof(uintptr_t) - 1))) {
+        uintptr_t rec[2];
+        struct iovec local = {rec, sizeof rec}, remote = {(void *)fp, sizeof rec};
+        if (syscall(SYS_process_vm_readv, pid, &local, 1UL, &remote, 1UL, 0UL) !=
+            (long)sizeof rec)
+            break;
+        if (rec[1] == 0)
+            break;
+#if defined(__aarch64__)
+        rec[1] &= ((uintptr_t)1 << 48) - 1; /* pointer authentication bits */
+#endif
+        pcs[n++] = rec[1];
+        if (rec[0] <= fp)
+            break;
+        fp = rec[0];
+    }
+    return n;
+}
+
+static void take_sample(struct ct_cpuprof_thread *pt, ucontext_t *uc, int unbounded)
 {
     uint32_t h = atomic_load_explicit(&pt->head, memory_order_relaxed);
     uint32_t t = atomic_load_explicit(&pt->tail, memory_order_acquire);
@@ -82,7 +287,8 @@ static void take_sample(struct ct_cpuprof_thread *pt, ucontext_t *uc)
     }
     struct ct_sample *s = &pt->ring[h % CT_SAMPLE_RING];
     s->ts = ct_now();
-    int n = ct_unwind_from_ucontext(pt->bounds, uc, s->pcs, CT_SAMPLE_MAX_FRAMES);
+    int n = unbounded ? walk_unbounded(uc, s->pcs, CT_SAMPLE_MAX_FRAMES)
+                      : ct_unwind_from_ucontext(pt->bounds, uc, s->pcs, CT_SAMPLE_MAX_FRAMES);
     s->nframes = n > 0 ? (uint32_t)n : 0;
     atomic_store_explicit(&pt->head, h + 1, memory_order_release);
 }
@@ -90,11 +296,8 @@ static void take_sample(struct ct_cpuprof_thread *pt, ucontext_t *uc)
 /* Hands a signal that is not ours to the program's disposition. */
 static void forward(int sig, siginfo_t *si, void *uc, int saved_errno)
 {
-    struct sigaction o = old_sa;
-    if ((o.sa_flags & SA_RESETHAND) && atomic_load(&old_reset_done)) {
-        o.sa_flags &= ~SA_SIGINFO;
-        o.sa_handler = SIG_DFL;
-    }
+    struct sigaction o;
+    program_action(&o);
     if (!(o.sa_flags & SA_SIGINFO) && o.sa_handler == SIG_IGN) {
         errno = saved_errno;
         return;
@@ -108,7 +311,7 @@ static void forward(int sig, siginfo_t *si, void *uc, int saved_errno)
         memset(&dfl, 0, sizeof dfl);
         dfl.sa_handler = SIG_DFL;
         sigemptyset(&dfl.sa_mask);
-        sigaction(sig, &dfl, NULL);
+        real_sigaction(sig, &dfl, NULL);
         atomic_store(&installed, 0);
         raise(sig);
         sigset_t un;
@@ -139,8 +342,18 @@ static void sigprof_handler(int sig, siginfo_t *si, void *ucv)
     if (si && si->si_code == SI_TIMER) {
         void *p = si->si_value.sival_ptr;
         struct ct_cpuprof_thread *self = cp_self;
+        struct other_slot *os = other_slot_of(p);
+        if (os != NULL) {
+            /* Armed from outside: ours in any case. */
+            struct ct_cpuprof_thread *pt = atomic_load_explicit(&os->pt, memory_order_acquire);
+            if (pt != NULL && atomic_load_explicit(&os->tid, memory_order_relaxed) ==
+                                  (pid_t)syscall(SYS_gettid))
+                take_sample(pt, (ucontext_t *)ucv, 1);
+            errno = saved_errno;
+            return;
+        }
         if (p != NULL && p == (void *)self) {
-            take_sample(self, (ucontext_t *)ucv);
+            take_sample(self, (ucontext_t *)ucv, 0);
             errno = saved_errno;
             return;
         }
@@ -156,29 +369,30 @@ int ct_cpuprof_install(void)
 {
     int saved_errno = errno;
     int rc = 0;
-    pthread_mutex_lock(&install_mu);
+    sigset_t mask;
+    pthread_once(&atfork_once, atfork_register);
+    fork_reset_if_child();
+    cp_lock_take(&mask);
     if (!atomic_load(&installed)) {
         struct sigaction cur, sa;
-        if (sigaction(SIGPROF, NULL, &cur) != 0) {
+        if (real_sigaction(SIGPROF, NULL, &cur) != 0) {
             rc = CTRACE_ESYS;
             goto out;
         }
-        if (!((cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction == sigprof_handler)) {
-            old_sa = cur; /* keep the previous one if ours is still in place */
-            atomic_store(&old_reset_done, 0);
-        }
+        if (!((cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction == sigprof_handler))
+            old_sa_store(&cur); /* keep the previous one if ours is still in place */
         memset(&sa, 0, sizeof sa);
         sa.sa_sigaction = sigprof_handler;
         sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
         sigemptyset(&sa.sa_mask);
-        if (sigaction(SIGPROF, &sa, NULL) != 0) {
+        if (real_sigaction(SIGPROF, &sa, NULL) != 0) {
             rc = CTRACE_ESYS;
             goto out;
         }
         atomic_store(&installed, 1);
     }
 out:
-    pthread_mutex_unlock(&install_mu);
+    cp_lock_give(&mask);
     errno = saved_errno;
     return rc;
 }
@@ -186,64 +400,126 @@ out:
 void ct_cpuprof_uninstall(void)
 {
     int saved_errno = errno;
-    pthread_mutex_lock(&install_mu);
+    sigset_t mask;
+    cp_lock_take(&mask);
     /* With timers still live, a late signal would meet the program's
      * disposition -- possibly SIG_DFL, which kills.  Keep our handler then;
      * it forwards everything that is not ours anyway. */
     if (atomic_load(&installed) && atomic_load(&live_timers) == 0) {
         struct sigaction cur;
-        if (sigaction(SIGPROF, NULL, &cur) == 0 && (cur.sa_flags & SA_SIGINFO) &&
+        if (real_sigaction(SIGPROF, NULL, &cur) == 0 && (cur.sa_flags & SA_SIGINFO) &&
             cur.sa_sigaction == sigprof_handler) {
-            struct sigaction o = old_sa;
-            if ((o.sa_flags & SA_RESETHAND) && atomic_load(&old_reset_done)) {
-                memset(&o, 0, sizeof o);
-                o.sa_handler = SIG_DFL;
-            }
-            sigaction(SIGPROF, &o, NULL);
+            struct sigaction o;
+            program_action(&o);
+            real_sigaction(SIGPROF, &o, NULL);
         }
-        /* else: the program replaced our handler; leave its choice alone. */
+        /* else: replaced behind our back (raw rt_sigaction); leave it. */
         atomic_store(&installed, 0);
     }
-    pthread_mutex_unlock(&install_mu);
+    cp_lock_give(&mask);
     errno = saved_errno;
 }
+
+int ct_sigprof_action(const struct sigaction *act, struct sigaction *old)
+{
+    sigset_t mask;
+    struct sigaction prev;
+    int r = 0;
+    if (cp_lock_held) {
+        /* Only if libc's sigaction was never handed over and the plain
+         * name led back to our wrapper: never spin on our own lock. */
+        errno = ENOSYS;
+        return -1;
+    }
+    cp_lock_take(&mask);
+    if (atomic_load(&installed)) {
+        /* Ours stays in the kernel; the program's choice becomes what
+         * forward() runs, and what it is told it has. */
+        program_action(&prev);
+        if (act)
+            old_sa_store(act);
+    } else {
+        r = real_sigaction(SIGPROF, act, &prev);
+    }
+    int e = errno;
+    cp_lock_give(&mask);
+    if (r == 0 && old)
+        *old = prev;
+    errno = e;
+    return r;
+}
+
+/* A timer on clock clk that sends SIGPROF to thread tid with value. */
+static int create_timer(clockid_t clk, pid_t tid, void *value, timer_t *out)
+{
+    struct sigevent sev;
+    memset(&sev, 0, sizeof sev);
+    sev.sigev_notify = SIGEV_THREAD_ID;
+    sev.sigev_signo = SIGPROF;
+    sev.sigev_value.sival_ptr = value;
+    sev.sigev_notify_thread_id = tid;
+    return timer_create(clk, &sev, out);
+}
+
+static void other_stop_locked(struct ct_cpuprof_thread *pt);
+static void other_disarm(struct other_slot *x);
+static int arm(timer_t timer, unsigned hz);
+
+static int thread_start_locked(struct ct_cpuprof_thread *pt, const struct ct_stack_bounds *bounds,
+                               unsigned hz);
 
 int ct_cpuprof_thread_start(struct ct_cpuprof_thread *pt, const struct ct_stack_bounds *bounds,
                             unsigned hz)
 {
     if (pt == NULL || hz == 0)
         return CTRACE_EINVAL;
+    int saved_errno = errno;
+    fork_reset_if_child();
+    errno = saved_errno;
     if (cp_self != NULL && cp_self != pt)
         return CTRACE_EBUSY;
     if (cp_self == pt && atomic_load(&pt->timer_live))
         return CTRACE_OK;
-    int saved_errno = errno;
+    pthread_mutex_lock(&other_mu);
+    other_stop_locked(pt); /* armed from outside until now: ours replaces it */
+    int r = thread_start_locked(pt, bounds, hz);
+    pthread_mutex_unlock(&other_mu);
+    errno = saved_errno;
+    return r;
+}
+
+static int thread_start_locked(struct ct_cpuprof_thread *pt, const struct ct_stack_bounds *bounds,
+                               unsigned hz)
+{
     pt->bounds = bounds;
-    if (cp_self == NULL) {
+    if (cp_self == NULL && !pt->other_used) {
         /* First start: the ring is not in use.  A restart (the timer was
          * stopped from another thread at the end of a trace, leaving cp_self
-         * set so late signals stay recognised) keeps the ring, which the
-         * consumer may be reading. */
+         * set so late signals stay recognised), or a ring a timer armed from
+         * outside filled, is kept: the consumer may be reading it. */
         pt->dropped = 0;
         atomic_store_explicit(&pt->head, 0, memory_order_relaxed);
         atomic_store_explicit(&pt->tail, 0, memory_order_relaxed);
     }
     atomic_store(&pt->timer_live, 0);
-
-    struct sigevent sev;
-    memset(&sev, 0, sizeof sev);
-    sev.sigev_notify = SIGEV_THREAD_ID;
-    sev.sigev_signo = SIGPROF;
-    sev.sigev_value.sival_ptr = pt;
-    sev.sigev_notify_thread_id = (pid_t)syscall(SYS_gettid);
-    if (timer_create(CLOCK_THREAD_CPUTIME_ID, &sev, &pt->timer) != 0) {
-        errno = saved_errno;
+    if (create_timer(CLOCK_THREAD_CPUTIME_ID, (pid_t)syscall(SYS_gettid), pt, &pt->timer) != 0)
         return CTRACE_ESYS;
-    }
     /* Recognisable before the first expiry can fire. */
     cp_self = pt;
     atomic_signal_fence(memory_order_seq_cst);
+    if (arm(pt->timer, hz) != 0) {
+        cp_self = NULL;
+        timer_delete(pt->timer);
+        return CTRACE_ESYS;
+    }
+    atomic_fetch_add(&live_timers, 1);
+    atomic_store(&pt->timer_live, 1);
+    return CTRACE_OK;
+}
 
+/* Sets timer to expire hz times per second of the clock it measures. */
+static int arm(timer_t timer, unsigned hz)
+{
     uint64_t period = 1000000000u / hz;
     if (period == 0)
         period = 1;
@@ -251,16 +527,110 @@ int ct_cpuprof_thread_start(struct ct_cpuprof_thread *pt, const struct ct_stack_
     its.it_interval.tv_sec = (time_t)(period / 1000000000u);
     its.it_interval.tv_nsec = (long)(period % 1000000000u);
     its.it_value = its.it_interval;
-    if (timer_settime(pt->timer, 0, &its, NULL) != 0) {
-        cp_self = NULL;
-        timer_delete(pt->timer);
-        errno = saved_errno;
-        return CTRACE_ESYS;
+    return timer_settime(timer, 0, &its, NULL);
+}
+
+/* The CPU-time clock of thread tid of this process (the kernel's encoding,
+ * as pthread_getcpuclockid makes it: per-thread, scheduler time). */
+static clockid_t thread_cpu_clock(pid_t tid)
+{
+    return (clockid_t)((~(unsigned)tid << 3) | 6u);
+}
+
+int ct_cpuprof_other_start(struct ct_cpuprof_thread *pt, pid_t tid, unsigned hz)
+{
+    if (pt == NULL || hz == 0 || tid <= 0)
+        return CTRACE_EINVAL;
+    int saved_errno = errno;
+    int r = CTRACE_EBUSY;
+    fork_reset_if_child();
+    pthread_mutex_lock(&other_mu);
+    struct other_slot *os = NULL;
+    for (int i = 0; i < CT_OTHER_SLOTS; i++) {
+        struct other_slot *x = &other_slots[i];
+        if (x->live && atomic_load(&x->pt) == pt) {
+            if (atomic_load(&x->tid) == tid)
+                goto out; /* armed already */
+            other_disarm(x); /* a dead thread's, whose freed record pt reuses */
+        }
+        if (!x->live && os == NULL)
+            os = x;
     }
+    if (os == NULL) {
+        /* Full: reclaim the slots of threads that died meanwhile (their
+         * records may be freed already: only the slot is touched). */
+        pid_t pid = (pid_t)syscall(SYS_getpid);
+        for (int i = 0; i < CT_OTHER_SLOTS; i++) {
+            struct other_slot *x = &other_slots[i];
+            if (x->live && syscall(SYS_tgkill, pid, atomic_load(&x->tid), 0) != 0 &&
+                errno == ESRCH) {
+                other_disarm(x);
+                if (os == NULL)
+                    os = x;
+            }
+        }
+    }
+    if (pt->timer_live || os == NULL)
+        goto out;
+    r = CTRACE_ESYS;
+    if (create_timer(thread_cpu_clock(tid), tid, os, &os->timer) != 0)
+        goto out;
+    pt->other_used = 1;
+    atomic_store_explicit(&os->tid, tid, memory_order_relaxed);
+    atomic_store_explicit(&os->pt, pt, memory_order_release);
+    if (arm(os->timer, hz) != 0) {
+        atomic_store(&os->pt, NULL);
+        timer_delete(os->timer);
+        goto out;
+    }
+    os->live = 1;
     atomic_fetch_add(&live_timers, 1);
-    atomic_store(&pt->timer_live, 1);
+    r = CTRACE_OK;
+out:
+    pthread_mutex_unlock(&other_mu);
     errno = saved_errno;
-    return CTRACE_OK;
+    return r;
+}
+
+/* other_mu held.  The slot's pt is cleared before the timer goes, so a
+ * signal still queued finds the slot ours and drops it. */
+static void other_disarm(struct other_slot *x)
+{
+    atomic_store_explicit(&x->pt, NULL, memory_order_release);
+    timer_delete(x->timer);
+    x->live = 0;
+    atomic_fetch_sub(&live_timers, 1);
+}
+
+static void other_stop_locked(struct ct_cpuprof_thread *pt)
+{
+    for (int i = 0; i < CT_OTHER_SLOTS; i++)
+        if (other_slots[i].live && atomic_load(&other_slots[i].pt) == pt)
+            other_disarm(&other_slots[i]);
+}
+
+void ct_cpuprof_other_stop(struct ct_cpuprof_thread *pt)
+{
+    if (pt == NULL || !pt->other_used)
+        return;
+    int saved_errno = errno;
+    fork_reset_if_child();
+    pthread_mutex_lock(&other_mu);
+    other_stop_locked(pt);
+    pthread_mutex_unlock(&other_mu);
+    errno = saved_errno;
+}
+
+void ct_cpuprof_other_stop_all(void)
+{
+    int saved_errno = errno;
+    fork_reset_if_child();
+    pthread_mutex_lock(&other_mu);
+    for (int i = 0; i < CT_OTHER_SLOTS; i++)
+        if (other_slots[i].live)
+            other_disarm(&other_slots[i]);
+    pthread_mutex_unlock(&other_mu);
+    errno = saved_errno;
 }
 
 void ct_cpuprof_thread_stop(struct ct_cpuprof_thread *pt)

@@ -10,7 +10,9 @@
  *    flusher only reads it (single consumer), ordered by acquire/release on
  *    the ring's head and tail.  A full ring drops the sample and counts it.
  *  - A program's own SIGPROF handler keeps working: ct_cpuprof_install()
- *    saves it and the handler forwards signals not sent by ctrace's timers.
+ *    saves it and the handler forwards signals not sent by ctrace's timers;
+ *    one the program installs later is routed here (ct_sigprof_action) and
+ *    becomes the one forwarded to, while ctrace's handler stays in place.
  *  - Timers are per thread (timer_create on CLOCK_THREAD_CPUTIME_ID with
  *    SIGEV_THREAD_ID), so samples are attributed to the thread that burnt
  *    the CPU, in proportion to CPU time.
@@ -19,6 +21,7 @@
 #define CTRACE_RUNTIME_CPUPROF_H
 
 #include <stdint.h>
+#include <sys/types.h>
 #include <time.h>
 
 #include "unwind.h"
@@ -36,6 +39,7 @@ struct ct_cpuprof_thread {
     const struct ct_stack_bounds *bounds;
     timer_t timer;
     _Atomic int timer_live;       /* taken (exchanged to 0) by one stopper */
+    int other_used;               /* ever armed by ct_cpuprof_other_start  */
     uint64_t dropped;             /* samples lost to a full ring        */
     _Atomic uint32_t head, tail;  /* producer: head; consumer: tail     */
     struct ct_sample ring[CT_SAMPLE_RING];
@@ -48,6 +52,8 @@ int ct_cpuprof_install(void);
 /* Restores the program's SIGPROF disposition. */
 void ct_cpuprof_uninstall(void);
 
+/* ct_sigprof_action(), ct_sigprof_set_real(): see hooks.h. */
+
 /* Starts hz samples per CPU-second for the calling thread.  pt must stay
  * valid until ct_cpuprof_thread_stop().  Returns 0 or negative. */
 int ct_cpuprof_thread_start(struct ct_cpuprof_thread *pt,
@@ -56,6 +62,23 @@ int ct_cpuprof_thread_start(struct ct_cpuprof_thread *pt,
 /* Stops the calling thread's timer (call on the owning thread, or at
  * thread exit). */
 void ct_cpuprof_thread_stop(struct ct_cpuprof_thread *pt);
+
+/* Arms a timer on another thread of this process, tid, from any thread:
+ * for threads the tracer never runs on (their stack bounds are unknown;
+ * the handler then reads each frame record with process_vm_readv, which
+ * fails instead of faulting).  At most CT_OTHER_SLOTS such timers at once.
+ * A later ct_cpuprof_thread_start(pt) on tid itself replaces it.  Returns
+ * 0, CTRACE_EBUSY (already armed, or no slot free) or CTRACE_ESYS. */
+#define CT_OTHER_SLOTS 256
+int ct_cpuprof_other_start(struct ct_cpuprof_thread *pt, pid_t tid, unsigned hz);
+
+/* Disarms and deletes pt's timer armed by ct_cpuprof_other_start, if any
+ * (any thread).  pt is not touched. */
+void ct_cpuprof_other_stop(struct ct_cpuprof_thread *pt);
+
+/* Disarms and deletes every such timer (end of a trace); touches no pt, so
+ * records already freed (threads that died) are fine. */
+void ct_cpuprof_other_stop_all(void);
 
 /* Consumer side: pops one sample into *out.  Returns 1 if one was popped,
  * 0 if the ring is empty. */

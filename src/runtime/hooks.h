@@ -20,6 +20,7 @@
 
 #include <stdint.h>
 #include <pthread.h>
+#include <sys/types.h>
 
 #include "ctrace.h"
 
@@ -64,6 +65,33 @@ void ct_thread_exit(void);
 void ct_before_exec(void);
 void ct_exec_failed(void);
 void ct_process_exit(void);
+
+/* The trace file's descriptor (fdguard.c; used by writer.c and by the
+ * close/dup interposers in fd.c).  adopt moves fd to a high number and
+ * guards it, returning the number to use; write and close go through the
+ * guard (it may have moved the fd since).  ct_fdguard_is(fd): is fd the
+ * guarded number in this process (the wrappers then act as if it were
+ * not open); ct_fdguard_current(): that number, or -1; vacate: the program
+ * wants this number (dup2/dup3 target): move ours away first.  is,
+ * current and vacate are async-signal-safe and keep errno. */
+int ct_fdguard_adopt(int fd);
+ssize_t ct_fdguard_write(int fd, const void *buf, size_t len);
+int ct_fdguard_close(int fd);
+int ct_fdguard_is(int fd);
+int ct_fdguard_current(void);
+void ct_fdguard_vacate(int fd);
+
+/* SIGPROF dispositions (signal.c).  While the CPU profiler's handler is
+ * installed, the program's sigaction/signal(SIGPROF) calls are made here:
+ * the handler the program sets is the one ctrace forwards the program's
+ * own SIGPROFs to (setitimer(ITIMER_PROF), its POSIX timers, kill), and a
+ * query reports it; ctrace's handler stays in the kernel.  Otherwise the
+ * call goes to libc.  Same return and errno as sigaction; async-signal-
+ * safe.  ct_sigprof_set_real gives the runtime libc's sigaction (the plain
+ * name inside libctrace.so binds to our own wrapper). */
+struct sigaction;
+int ct_sigprof_action(const struct sigaction *act, struct sigaction *old);
+void ct_sigprof_set_real(int (*real)(int, const struct sigaction *, struct sigaction *));
 
 #ifdef __cplusplus
 }

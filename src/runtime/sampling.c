@@ -1,11 +1,24 @@
 /*
- * sampling.c - CPU profile sampling across a trace: arms each thread's
- * CPU-time timer (cpuprof.c) on the thread itself, the first time it runs
- * tracer code in a trace, and disarms them at stop.
+ * sampling.c - CPU profile sampling across a trace (timers: cpuprof.c).
  *
- * Threads the tracer never runs on (adopted at start, never calling in) are
- * not sampled: their stack bounds are unknown, and the handler must not
- * walk a stack it cannot bound.
+ *  - At start, every thread the registry knows (adopted from /proc, or met
+ *    in an earlier trace) gets a timer armed from the starting thread
+ *    (ct_cpuprof_other_start), so threads that never call into the tracer
+ *    are sampled too; their stacks are walked with checked reads, since
+ *    their bounds are unknown.
+ *  - The first time a thread runs tracer code in a trace it arms its own
+ *    timer (ct_cpuprof_thread_start), which replaces one armed from
+ *    outside; threads spawned while tracing do so from their first
+ *    instruction.
+ *  - At stop every timer is disarmed and deleted; a thread that exits
+ *    deletes its own.  A thread that dies without telling us (adopted,
+ *    never called in) has its timer deleted at stop, or earlier when its
+ *    slot is needed: the kernel stops a dead thread's CPU timer anyway, and
+ *    there are at most CT_OTHER_SLOTS of them.
+ *
+ * Invariants: t->prof is set once (compare-and-swap: the starting thread
+ * and the thread itself may race to allocate it) and freed only with the
+ * record; lock order is ct_registry_lock, then cpuprof's own lock.
  */
 #include <stdlib.h>
 
@@ -15,10 +28,69 @@
 
 static _Atomic int installed; /* set by the starting thread, read by every thread */
 
+/* Fork: the runtime drops the forking thread's sampling state in the child
+ * (its timer is not inherited) without freeing it; the copy is the child's
+ * to free, after the runtime's child handler ran (handlers registered
+ * later run later in the child). */
+static struct ct_cpuprof_thread *forking_prof;
+
+static void atfork_prepare(void)
+{
+    struct ct_thread *t = ct_tls_self;
+    forking_prof = t ? __atomic_load_n(&t->prof, __ATOMIC_ACQUIRE) : NULL;
+}
+
+static void atfork_parent(void)
+{
+    forking_prof = NULL;
+}
+
+static void atfork_child(void)
+{
+    struct ct_thread *t = ct_tls_self;
+    struct ct_cpuprof_thread *p = forking_prof;
+    forking_prof = NULL;
+    if (p && (!t || t->prof != p))
+        free(p);
+}
+
+static void atfork_register(void)
+{
+    pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+}
+
+/* t's sampling state, allocated on first use. */
+static struct ct_cpuprof_thread *prof_of(struct ct_thread *t)
+{
+    struct ct_cpuprof_thread *p = __atomic_load_n(&t->prof, __ATOMIC_ACQUIRE);
+    if (p)
+        return p;
+    struct ct_cpuprof_thread *n = calloc(1, sizeof *n);
+    if (!n)
+        return NULL;
+    if (__atomic_compare_exchange_n(&t->prof, &p, n, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+        return n;
+    free(n);
+    return p;
+}
+
 void ct_sampling_start(void)
 {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, atfork_register);
     if (ct_rt.cfg.cpu_hz && !installed && ct_cpuprof_install() == 0)
         installed = 1;
+    if (!installed || !ct_rt.cfg.cpu_hz)
+        return;
+    pthread_mutex_lock(&ct_registry_lock);
+    for (struct ct_thread *t = ct_registry; t; t = t->next) {
+        if (t->internal || ct_state(t) == CT_EXITED)
+            continue;
+        struct ct_cpuprof_thread *p = prof_of(t);
+        if (p && !p->timer_live)
+            ct_cpuprof_other_start(p, (pid_t)t->m, ct_rt.cfg.cpu_hz);
+    }
+    pthread_mutex_unlock(&ct_registry_lock);
 }
 
 void ct_sampling_thread_init(struct ct_thread *t)
@@ -26,20 +98,17 @@ void ct_sampling_thread_init(struct ct_thread *t)
     t->prof_epoch = ct_rt.epoch;
     if (!installed || !ct_rt.cfg.cpu_hz || !CT_ENABLED())
         return;
-    struct ct_cpuprof_thread *pt = t->prof;
-    if (!pt) {
-        pt = calloc(1, sizeof *pt);
-        if (!pt)
-            return;
-        t->prof = pt; /* published (atomic store) once initialized */
-    }
-    ct_cpuprof_thread_start(pt, &t->bounds, ct_rt.cfg.cpu_hz);
+    struct ct_cpuprof_thread *p = prof_of(t);
+    if (p)
+        ct_cpuprof_thread_start(p, &t->bounds, ct_rt.cfg.cpu_hz);
 }
 
 void ct_sampling_thread_stop(struct ct_thread *t)
 {
-    if (t->prof)
+    if (t->prof) {
         ct_cpuprof_thread_stop(t->prof);
+        ct_cpuprof_other_stop(t->prof);
+    }
 }
 
 void ct_sampling_stop(void)
@@ -49,4 +118,5 @@ void ct_sampling_stop(void)
         if (t->prof)
             ct_cpuprof_thread_stop(t->prof);
     pthread_mutex_unlock(&ct_registry_lock);
+    ct_cpuprof_other_stop_all();
 }

@@ -356,6 +356,7 @@ static int reap_if_dead(struct ct_thread *t, uint64_t gen)
         t->next->prev = t->prev;
     if (t->vis_state == CT_EXITED || t->epoch != ct_rt.epoch)
         ct_pid_free(t->p);
+    ct_sampling_thread_stop(t); /* the timer armed on its behalf goes now */
     free(t->prof);
     free(t);
     return 1;

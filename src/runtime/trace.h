@@ -85,7 +85,7 @@ void ct_trace_discard_queue(void);
 void ct_sampling_start(void);
 void ct_sampling_stop(void);
 void ct_sampling_thread_init(struct ct_thread *t); /* on the thread itself */
-void ct_sampling_thread_stop(struct ct_thread *t); /* on the thread itself */
+void ct_sampling_thread_stop(struct ct_thread *t); /* on the thread itself, or for a dead one */
 
 /* Makes the calling thread the only reader (on) or releases it. */
 void ct_trace_own_reading(int on);

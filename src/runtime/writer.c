@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "ctrace.h"
+#include "hooks.h"
 #include "thread.h"
 #include "trace.h"
 
@@ -74,7 +75,7 @@ static int fd_write(void *arg, const void *data, size_t len)
     int fd = (int)(intptr_t)arg;
     const char *p = data;
     while (len) {
-        ssize_t n = write(fd, p, len);
+        ssize_t n = ct_fdguard_write(fd, p, len);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -132,14 +133,14 @@ static int start_writer_locked(ctrace_write_fn fn, void *arg, int fd, int own_fd
     if (w.running) {
         pthread_mutex_unlock(&w_lock);
         if (own_fd)
-            close(fd);
+            ct_fdguard_close(fd);
         return CTRACE_EBUSY;
     }
     int r = ct_trace_start();
     if (r) {
         pthread_mutex_unlock(&w_lock);
         if (own_fd)
-            close(fd);
+            ct_fdguard_close(fd);
         return r;
     }
     w.fn = fn;
@@ -152,7 +153,7 @@ static int start_writer_locked(ctrace_write_fn fn, void *arg, int fd, int own_fd
         ct_trace_discard_queue();
         pthread_mutex_unlock(&w_lock);
         if (own_fd)
-            close(fd);
+            ct_fdguard_close(fd);
         return CTRACE_ESYS;
     }
     w.running = 1;
@@ -227,6 +228,7 @@ int ctrace_start_file(const char *path)
     ct_tls_internal = saved;
     if (fd < 0)
         return CTRACE_EOPEN; /* errno from open */
+    fd = ct_fdguard_adopt(fd); /* out of the program's way (fdguard.c) */
     int e = errno;
     int r = start_writer(fd_write, (void *)(intptr_t)fd, fd, 1);
     errno = e;
@@ -263,7 +265,7 @@ static int stop_writer(void)
     if (w.own_fd) {
         int saved = ct_tls_internal;
         ct_tls_internal = 1;
-        if (close(w.fd) != 0 && !atomic_load(&w.err))
+        if (ct_fdguard_close(w.fd) != 0 && !atomic_load(&w.err))
             atomic_store(&w.err, errno);
         ct_tls_internal = saved;
     }

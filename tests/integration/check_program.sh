@@ -133,6 +133,18 @@ fork)
         expect_key "$s" eq 0 region before-fork
     fi
     ;;
+foreign)
+    run_prog
+    tid=$(sed -n 's/^spinner tid \([0-9]*\)$/\1/p' prog.out)
+    validate foreign.trace && dump foreign.trace
+    s=foreign.trace.sum
+    show "$s"
+    # ~600 ms of the spinner's CPU at 100 Hz, on a loaded machine.
+    expect ge 15 "CPU samples on the spinner (M=$tid), a thread that never calls the tracer" \
+        "$(grep -c "^M=$tid .*StackSample" foreign.trace.d1)"
+    expect ge 15 "samples with foreign_spin on their stack" "$(count "$s" samplefn foreign_spin)"
+    validate foreign-cycle.trace
+    ;;
 *)
     die "unknown test $name"
     ;;

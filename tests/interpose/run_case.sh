@@ -165,6 +165,12 @@ fork_exec)
     t=$(ls "$WORK"/fork_exec.*-1.trace | head -n1); dump "$t"
     expect "$t" "exec'd image: thread created" "$CREATE" 1
     expect "$t" "exec'd image: sleep" "$SLEEP" 1
+    # The forked child B burns CPU on the thread that forked: its own trace
+    # must have CPU samples (the thread's CPU timer is armed in the child).
+    bpid=$(sed -n 's/^child B pid \([0-9]*\)$/\1/p' fork_exec.traced.err)
+    [ -n "$bpid" ] && [ -f "$WORK/fork_exec.$bpid.trace" ] || fail "fork_exec: no trace of forked child B"
+    dump "$WORK/fork_exec.$bpid.trace"
+    expect "$WORK/fork_exec.$bpid.trace" "forked child: CPU samples" "$SAMPLE" 5
     # The parent: it exits last, so its trace is the last one finished.
     p=$(ls -t "$WORK"/fork_exec.*.trace | head -n1); dump "$p"
     expect "$p" "parent: waitpid syscalls" "$SYSCALL" 5
@@ -172,7 +178,10 @@ fork_exec)
     ;;
 signals)
     run_pair signals 0 "$EX_DIR/interpose_signals"
-    validate signals
+    validate signals; t=$(main_trace signals); dump "$t"
+    # ~500 ms of CPU, part of it under the program's own SIGPROF handler:
+    # ctrace's samples keep flowing (100 Hz).
+    expect "$t" "CPU samples" "$SAMPLE" 15
     ;;
 selfkill)
     for s in TERM INT HUP PIPE; do
@@ -181,6 +190,16 @@ selfkill)
         validate "selfkill_$s"
         t=$(main_trace "selfkill_$s"); dump "$t"
         expect "$t" "SIG$s: threads created" "$CREATE" 3
+    done
+    ;;
+fdclose)
+    # The program closes or redirects every descriptor, the trace's too:
+    # the trace must stay whole, with the work done after it.
+    for m in close close_range closefrom dup2; do
+        run_pair "fdclose_$m" 0 "$EX_DIR/interpose_fdclose" "$m"
+        validate "fdclose_$m"; t=$(main_trace "fdclose_$m"); dump "$t"
+        expect "$t" "$m: threads created (before and after)" "$CREATE" 2
+        expect "$t" "$m: sleeps (before and after)" "$SLEEP" 4
     done
     ;;
 ctor_thread)

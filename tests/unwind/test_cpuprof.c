@@ -13,6 +13,15 @@
  *  - with SIG_DFL, ctrace's timer signals never kill the process, but a
  *    foreign SIGPROF still does (default action preserved); with SIG_IGN a
  *    foreign SIGPROF is ignored;
+ *  - a handler the program installs after ctrace's (through
+ *    ct_sigprof_action, as the sigaction interposer does) receives the
+ *    program's own ticks and is reported to it, while ctrace's handler
+ *    stays in the kernel and keeps sampling; uninstall then restores the
+ *    program's latest choice;
+ *  - a timer armed from another thread (ct_cpuprof_other_start) samples a
+ *    thread that never touched cpuprof, with stacks walked without known
+ *    bounds; arming it twice is refused; the thread's own start replaces
+ *    it (one timer, not two); stop_all deletes what is left;
  *  - uninstall restores the program's handler; stop and restart work.
  */
 #define _GNU_SOURCE
@@ -24,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -32,8 +42,10 @@
 #include "clock.h"
 #include "cpuprof.h"
 #include "ctrace.h"
+#include "hooks.h"
 #include "symbolize.h"
 #include "test_util.h"
+#include "../proc_timers.h"
 
 #define HZ 200 /* below common kernel tick rates: CPU timers fire on ticks */
 #define BURN_NS 300000000ull
@@ -258,6 +270,152 @@ static void test_chaining(void)
     signal(SIGPROF, SIG_DFL);
 }
 
+/* A profiler the program starts while ctrace samples. */
+static void test_late_handler(void)
+{
+    prog_itimer = prog_timer = prog_ours_seen = prog_other = 0;
+    signal(SIGPROF, SIG_DFL);
+    CHECK(ct_cpuprof_install() == 0);
+    struct sigaction sa, cur, prev;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = prog_handler;
+    sa.sa_flags = SA_SIGINFO | SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    CHECK(ct_sigprof_action(&sa, &prev) == 0);
+    CHECK(!(prev.sa_flags & SA_SIGINFO) && prev.sa_handler == SIG_DFL);
+    CHECK(ct_sigprof_action(NULL, &cur) == 0);
+    CHECK((cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction == prog_handler);
+    CHECK(sigaction(SIGPROF, NULL, &cur) == 0); /* the kernel's: still ctrace's */
+    CHECK((cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction != prog_handler);
+
+    struct itimerval it = {{0, 10000}, {0, 10000}}, off = {{0, 0}, {0, 0}};
+    setitimer(ITIMER_PROF, &it, NULL);
+    struct worker *w = calloc(1, sizeof *w);
+    int n = run_worker(w, samples, 4096);
+    setitimer(ITIMER_PROF, &off, NULL);
+    printf("late handler: ctrace %d samples; program itimer %ld, leaked %ld\n", n,
+           (long)prog_itimer, (long)prog_ours_seen);
+    double expected = (double)w->cpu_ns / 1e9 * HZ;
+    CHECKF(n >= (int)(0.3 * expected), "n=%d expected=%.0f", n, expected);
+    CHECKF(prog_itimer >= 1, "program ITIMER_PROF signals: %ld", (long)prog_itimer);
+    CHECK(prog_ours_seen == 0);
+    free(w);
+
+    /* Back to SIG_DFL while ctrace's handler is in: ours are still dropped
+     * (the worker above stopped its timer; a new one must not kill). */
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = SIG_DFL;
+    CHECK(ct_sigprof_action(&sa, &prev) == 0);
+    CHECK((prev.sa_flags & SA_SIGINFO) && prev.sa_sigaction == prog_handler);
+    w = calloc(1, sizeof *w);
+    n = run_worker(w, samples, 4096);
+    CHECKF(n >= 1, "samples after SIG_DFL: %d", n);
+    free(w);
+    ct_cpuprof_uninstall();
+    CHECK(sigaction(SIGPROF, NULL, &cur) == 0);
+    CHECK(!(cur.sa_flags & SA_SIGINFO) && cur.sa_handler == SIG_DFL);
+    /* Not installed: straight to the kernel. */
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = SIG_IGN;
+    CHECK(ct_sigprof_action(&sa, NULL) == 0);
+    CHECK(sigaction(SIGPROF, NULL, &cur) == 0 && cur.sa_handler == SIG_IGN);
+    signal(SIGPROF, SIG_DFL);
+}
+
+/* ---- timers armed from another thread ----------------------------------- */
+
+struct plain_worker {
+    _Atomic int tid, phase; /* phase: 0 burn, 1 take over, 2 burn, 3 done */
+    struct ct_cpuprof_thread *pt;
+    struct ct_stack_bounds bounds;
+    int own_rc;
+};
+
+static void burn_ns(uint64_t ns)
+{
+    uint64_t t0 = thread_cpu_ns();
+    volatile unsigned long x = 1;
+    while (thread_cpu_ns() - t0 < ns)
+        for (int i = 0; i < 10000; i++)
+            x = x * 6364136223846793005ul + 1;
+}
+
+__attribute__((noinline)) static void ctother_burn(void)
+{
+    int keep = 0;
+    burn_ns(200000000ull);
+    NO_TAIL(keep);
+}
+
+static void *plain_worker_main(void *arg)
+{
+    struct plain_worker *w = arg;
+    ct_stack_bounds_init(&w->bounds);
+    atomic_store(&w->tid, (int)syscall(SYS_gettid));
+    while (atomic_load(&w->phase) == 0)
+        ctother_burn(); /* sampled from outside */
+    w->own_rc = ct_cpuprof_thread_start(w->pt, &w->bounds, HZ);
+    atomic_store(&w->phase, 2);
+    burn_ns(100000000ull);
+    ct_cpuprof_thread_stop(w->pt);
+    atomic_store(&w->phase, 3);
+    return NULL;
+}
+
+static void test_other(struct ct_symbolizer *sym)
+{
+    CHECK(ct_cpuprof_install() == 0);
+    struct plain_worker *w = calloc(1, sizeof *w);
+    w->pt = calloc(1, sizeof *w->pt);
+    pthread_t th;
+    pthread_create(&th, NULL, plain_worker_main, w);
+    while (!atomic_load(&w->tid))
+        usleep(1000);
+    int base = count_proc_timers();
+    CHECK(ct_cpuprof_other_start(w->pt, atomic_load(&w->tid), HZ) == 0);
+    CHECK(ct_cpuprof_other_start(w->pt, atomic_load(&w->tid), HZ) == CTRACE_EBUSY);
+    if (base >= 0)
+        CHECKF(count_proc_timers() == base + 1, "timers %d, before %d", count_proc_timers(), base);
+    int n = 0, with_fn = 0, deep = 0;
+    struct ct_sample s;
+    uint64_t t0 = (uint64_t)time(NULL);
+    while (n < 20 && (uint64_t)time(NULL) - t0 < 20) {
+        while (ct_cpuprof_pop(w->pt, &s)) {
+            n++;
+            with_fn += stack_has(sym, &s, "ctother_burn");
+            deep += s.nframes >= 3;
+        }
+        usleep(5000);
+    }
+    printf("other: %d samples, ctother_burn in %d, >= 3 frames in %d\n", n, with_fn, deep);
+    CHECKF(n >= 10, "samples armed from outside: %d", n);
+    CHECKF(with_fn >= n * 8 / 10, "ctother_burn in %d of %d", with_fn, n);
+    CHECKF(deep >= n / 2, "walked past the leaf in %d of %d", deep, n);
+    atomic_store(&w->phase, 1);
+    while (atomic_load(&w->phase) < 2)
+        usleep(1000);
+    CHECK(w->own_rc == 0);
+    if (base >= 0)
+        CHECKF(count_proc_timers() == base + 1, "after takeover: timers %d, before %d",
+               count_proc_timers(), base);
+    while (atomic_load(&w->phase) < 3)
+        usleep(1000);
+    pthread_join(th, NULL);
+    /* Armed from outside again, then everything deleted at once. */
+    struct ct_cpuprof_thread *pt2 = calloc(1, sizeof *pt2);
+    CHECK(ct_cpuprof_other_start(pt2, (pid_t)syscall(SYS_gettid), HZ) == 0);
+    ct_cpuprof_other_stop_all();
+    if (base >= 0)
+        CHECKF(count_proc_timers() == base, "after stop_all: timers %d, before %d",
+               count_proc_timers(), base);
+    while (ct_cpuprof_pop(pt2, &s)) {
+    }
+    free(pt2);
+    free(w->pt);
+    free(w);
+    ct_cpuprof_uninstall();
+}
+
 /* ---- default dispositions (in children: one of them must die) ----------- */
 
 static int child_status(void (*fn)(void))
@@ -321,6 +479,8 @@ int main(void)
     CHECK(sym != NULL);
     test_sampling(sym);
     test_chaining();
+    test_late_handler();
+    test_other(sym);
     test_dispositions();
     ct_symbolizer_free(sym);
     if (test_failures)

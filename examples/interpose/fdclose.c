@@ -1,0 +1,126 @@
+/*
+ * fdclose.c - a program that closes or redirects descriptors it does not
+ * know about, as daemons do; the trace written by ctrace run (whose file
+ * descriptor is among them) must come out whole.
+ *
+ *   fdclose close        close(fd) for every fd from 3 to the fd limit
+ *   fdclose close_range  close_range(3, ~0U, 0)
+ *   fdclose closefrom    closefrom(3)
+ *   fdclose dup2         dup2(/dev/null, fd) for every fd in /proc/self/fd
+ *                        (then close them), and dup3 likewise
+ *
+ * Before and after, it does traced work (a thread, a mutex handoff, a
+ * sleep), so the trace must show events from after the descriptors went.
+ * Output: what the program itself can tell (the same traced or not): each
+ * step's "ok", then that it can still write to stdout and a pipe.
+ * Exit 0 if every check passed.
+ *
+ * Invariants: deterministic stdout; no outside programs.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+static int failures;
+static void check(int ok, const char *what)
+{
+    printf("%s: %s\n", what, ok ? "ok" : "FAILED");
+    if (!ok)
+        failures++;
+}
+
+static void *worker(void *arg)
+{
+    usleep(2000);
+    return arg;
+}
+
+/* A thread, a join, a sleep: events the trace must have. */
+static void traced_work(void)
+{
+    pthread_t t;
+    pthread_create(&t, NULL, worker, NULL);
+    pthread_join(t, NULL);
+    usleep(3000);
+}
+
+static int fd_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur > 65536)
+        return 65536;
+    return (int)rl.rlim_cur;
+}
+
+/* Redirects every open fd >= 3 to /dev/null with dup (2 or 3). */
+static int redirect_all(int use_dup3)
+{
+    int null = open("/dev/null", O_RDWR);
+    if (null < 0)
+        return 0;
+    int fds[4096], n = 0;
+    DIR *d = opendir("/proc/self/fd");
+    if (!d)
+        return 0;
+    struct dirent *de;
+    while ((de = readdir(d)) && n < 4096) {
+        int fd = atoi(de->d_name);
+        if (de->d_name[0] >= '0' && de->d_name[0] <= '9' && fd >= 3 && fd != null &&
+            fd != dirfd(d))
+            fds[n++] = fd;
+    }
+    closedir(d);
+    int ok = 1;
+    for (int i = 0; i < n; i++) {
+        int r = use_dup3 ? dup3(null, fds[i], O_CLOEXEC) : dup2(null, fds[i]);
+        if (r != fds[i])
+            ok = 0;
+    }
+    for (int i = 0; i < n; i++)
+        close(fds[i]);
+    close(null);
+    return ok;
+}
+
+int main(int argc, char **argv)
+{
+    const char *mode = argc > 1 ? argv[1] : "close";
+    traced_work();
+    fflush(stdout);
+    if (strcmp(mode, "close") == 0) {
+        int lim = fd_limit(), bad = 0;
+        for (int fd = 3; fd < lim; fd++)
+            if (close(fd) != 0 && errno != EBADF)
+                bad++;
+        check(bad == 0, "close every fd: only EBADF failures");
+    } else if (strcmp(mode, "close_range") == 0) {
+        check(close_range(3, ~0U, 0) == 0, "close_range(3, ~0U)");
+    } else if (strcmp(mode, "closefrom") == 0) {
+        closefrom(3);
+        check(1, "closefrom(3)");
+    } else if (strcmp(mode, "dup2") == 0) {
+        check(redirect_all(0), "dup2(/dev/null) over every open fd");
+        check(redirect_all(1), "dup3(/dev/null) over every open fd");
+    } else {
+        fprintf(stderr, "unknown mode %s\n", mode);
+        return 2;
+    }
+    /* The program's own descriptors behave as before. */
+    int p[2];
+    check(pipe(p) == 0 && write(p[1], "x", 1) == 1, "a new pipe works");
+    char c = 0;
+    check(read(p[0], &c, 1) == 1 && c == 'x', "and reads back");
+    check(close(p[0]) == 0 && close(p[1]) == 0, "and closes");
+    errno = 0;
+    check(close(p[0]) == -1 && errno == EBADF, "closing it twice: EBADF");
+    traced_work();
+    printf("%d failures\n", failures);
+    return failures != 0;
+}

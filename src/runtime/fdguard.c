@@ -1,0 +1,209 @@
+/*
+ * fdguard.c - the trace file's descriptor, kept out of the program's way.
+ *
+ * A program may close every descriptor (daemons: close(3..N), close_range,
+ * closefrom) or dup2 something over a number it does not know is in use
+ * (dup2(devnull, fd) for each fd in /proc/self/fd).  Either would lose or
+ * corrupt the trace.  So the file ctrace opens is
+ *  - moved to a high number (F_DUPFD_CLOEXEC from CT_FDGUARD_BASE, or the
+ *    upper quarter of a lower RLIMIT_NOFILE), away from the numbers
+ *    programs pick for themselves;
+ *  - invisible to close, dup, dup2, dup3, close_range and closefrom (the
+ *    interposers in src/interpose/fd.c ask ct_fdguard_is()): they act as if
+ *    the number were not open -- close and dup report EBADF, ranges skip it;
+ *  - moved again when the program makes it the target of dup2/dup3
+ *    (ct_fdguard_vacate), so the program gets the number it asked for.
+ * Not covered: raw syscalls, fcntl(F_DUPFD) on our number, and a program
+ * that fills every free descriptor number: then there is nowhere to move,
+ * the program's dup2 still wins and the trace ends with a write error.
+ *
+ * Invariants:
+ *  - At most one guarded fd per process (the writer-level file); g_id is the
+ *    number the writer was handed (its identity), g_cur the number now.
+ *  - g_cur changes only under g_lock (a spin lock, taken with every signal
+ *    blocked, so a handler on the same thread cannot deadlock on it); the
+ *    writer holds it around each write, so a write never lands on a number
+ *    the program has just been given.
+ *  - ct_fdguard_is() is one relaxed load (and, on a match, a getpid): the
+ *    close and dup wrappers stay async-signal-safe.
+ *  - Fork: the child inherits the number but not the writer.  An atfork
+ *    child handler (or the child's own adopt, whichever runs first) closes
+ *    the inherited copy and forgets it.  A vfork child shares our memory
+ *    but not our descriptor table and runs no atfork handler: there
+ *    ct_fdguard_is() says "not ours" (pid differs) and changes nothing.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "hooks.h"
+
+#define CT_FDGUARD_BASE 1000
+
+static _Atomic int g_cur = -1; /* guarded number now, -1: none            */
+static int g_id = -1;          /* number the writer knows it by           */
+static _Atomic pid_t g_pid;    /* process that guards it                  */
+static int g_lock;
+
+static pid_t raw_getpid(void)
+{
+    return (pid_t)syscall(SYS_getpid);
+}
+
+static void g_lock_take(sigset_t *old)
+{
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, old);
+    while (__atomic_exchange_n(&g_lock, 1, __ATOMIC_ACQUIRE))
+        while (__atomic_load_n(&g_lock, __ATOMIC_RELAXED))
+            sched_yield();
+}
+
+static void g_lock_give(const sigset_t *old)
+{
+    __atomic_store_n(&g_lock, 0, __ATOMIC_RELEASE);
+    pthread_sigmask(SIG_SETMASK, old, NULL);
+}
+
+/* In a fork child: the parent's guarded number is a stale copy.  Lock
+ * free (the child has one thread; the parent's holder does not exist). */
+static void forget_parents(void)
+{
+    int cur = __atomic_load_n(&g_cur, __ATOMIC_RELAXED);
+    if (cur >= 0 && __atomic_load_n(&g_pid, __ATOMIC_RELAXED) != raw_getpid()) {
+        syscall(SYS_close, cur);
+        __atomic_store_n(&g_cur, -1, __ATOMIC_RELAXED);
+        g_id = -1;
+        __atomic_store_n(&g_lock, 0, __ATOMIC_RELAXED);
+    }
+}
+
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
+static void atfork_register(void)
+{
+    pthread_atfork(NULL, NULL, forget_parents);
+}
+
+static int high_base(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY ||
+        rl.rlim_cur > CT_FDGUARD_BASE * 4 / 3)
+        return CT_FDGUARD_BASE;
+    return (int)(rl.rlim_cur - rl.rlim_cur / 4);
+}
+
+/* A new number for cur at or above the base (any free one otherwise). */
+static int move_high(int cur)
+{
+    int e = errno;
+    int fd = fcntl(cur, F_DUPFD_CLOEXEC, high_base());
+    if (fd < 0)
+        fd = fcntl(cur, F_DUPFD_CLOEXEC, 3);
+    errno = e;
+    return fd;
+}
+
+int ct_fdguard_adopt(int fd)
+{
+    if (fd < 0)
+        return fd;
+    int e = errno;
+    pthread_once(&atfork_once, atfork_register);
+    forget_parents();
+    sigset_t m;
+    g_lock_take(&m);
+    int hi = move_high(fd);
+    if (hi >= 0) {
+        syscall(SYS_close, fd);
+        fd = hi;
+    }
+    g_id = fd;
+    __atomic_store_n(&g_pid, raw_getpid(), __ATOMIC_RELAXED);
+    __atomic_store_n(&g_cur, fd, __ATOMIC_RELEASE);
+    g_lock_give(&m);
+    errno = e;
+    return fd;
+}
+
+ssize_t ct_fdguard_write(int fd, const void *buf, size_t len)
+{
+    if (fd != g_id)
+        return write(fd, buf, len);
+    sigset_t m;
+    g_lock_take(&m);
+    int cur = __atomic_load_n(&g_cur, __ATOMIC_RELAXED);
+    ssize_t n;
+    if (cur < 0) {
+        errno = EBADF;
+        n = -1;
+    } else {
+        n = write(cur, buf, len);
+    }
+    int e = errno;
+    g_lock_give(&m);
+    errno = e;
+    return n;
+}
+
+int ct_fdguard_close(int fd)
+{
+    if (fd != g_id || fd < 0)
+        return (int)syscall(SYS_close, fd);
+    sigset_t m;
+    g_lock_take(&m);
+    int cur = __atomic_load_n(&g_cur, __ATOMIC_RELAXED);
+    __atomic_store_n(&g_cur, -1, __ATOMIC_RELEASE);
+    g_id = -1;
+    int r = cur >= 0 ? (int)syscall(SYS_close, cur) : 0;
+    int e = errno;
+    g_lock_give(&m);
+    errno = e;
+    return r;
+}
+
+int ct_fdguard_is(int fd)
+{
+    if (__builtin_expect(fd != __atomic_load_n(&g_cur, __ATOMIC_RELAXED) || fd < 0, 1))
+        return 0;
+    int e = errno;
+    int ours = __atomic_load_n(&g_pid, __ATOMIC_RELAXED) == raw_getpid();
+    errno = e;
+    return ours; /* not in a vfork child */
+}
+
+int ct_fdguard_current(void)
+{
+    int cur = __atomic_load_n(&g_cur, __ATOMIC_ACQUIRE);
+    if (cur >= 0 && __atomic_load_n(&g_pid, __ATOMIC_RELAXED) != raw_getpid())
+        return -1;
+    return cur;
+}
+
+void ct_fdguard_vacate(int fd)
+{
+    if (!ct_fdguard_is(fd))
+        return;
+    int e = errno;
+    sigset_t m;
+    g_lock_take(&m);
+    int cur = __atomic_load_n(&g_cur, __ATOMIC_RELAXED);
+    if (cur == fd) {
+        int to = move_high(cur);
+        if (to >= 0 && to != cur)
+            __atomic_store_n(&g_cur, to, __ATOMIC_RELEASE);
+        else
+            __atomic_store_n(&g_cur, -1, __ATOMIC_RELEASE); /* nowhere to go */
+        syscall(SYS_close, cur);
+    }
+    g_lock_give(&m);
+    errno = e;
+}
