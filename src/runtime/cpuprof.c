@@ -488,6 +488,23 @@ int ct_cpuprof_thread_start(struct ct_cpuprof_thread *pt, const struct ct_stack_
     return r;
 }
 
+/* A thread that blocks SIGPROF never takes a sample: liblzma's workers
+ * (xz -T) start with every signal blocked.  When the program has no SIGPROF
+ * handler of its own (default or ignore), no SIGPROF of the program's is
+ * handled differently for the change, so the calling thread unblocks it.
+ * With a handler of the program's, its mask is the program's business. */
+static void unblock_sigprof_if_unhandled(void)
+{
+    struct sigaction o;
+    program_action(&o);
+    if ((o.sa_flags & SA_SIGINFO) || (o.sa_handler != SIG_DFL && o.sa_handler != SIG_IGN))
+        return;
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGPROF);
+    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+}
+
 static int thread_start_locked(struct ct_cpuprof_thread *pt, const struct ct_stack_bounds *bounds,
                                unsigned hz)
 {
@@ -514,6 +531,7 @@ static int thread_start_locked(struct ct_cpuprof_thread *pt, const struct ct_sta
     }
     atomic_fetch_add(&live_timers, 1);
     atomic_store(&pt->timer_live, 1);
+    unblock_sigprof_if_unhandled();
     return CTRACE_OK;
 }
 

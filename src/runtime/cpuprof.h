@@ -55,7 +55,10 @@ void ct_cpuprof_uninstall(void);
 /* ct_sigprof_action(), ct_sigprof_set_real(): see hooks.h. */
 
 /* Starts hz samples per CPU-second for the calling thread.  pt must stay
- * valid until ct_cpuprof_thread_stop().  Returns 0 or negative. */
+ * valid until ct_cpuprof_thread_stop().  If the thread blocks SIGPROF and
+ * the program has no SIGPROF handler of its own, SIGPROF is unblocked in
+ * the calling thread (else it would never be sampled).  Returns 0 or
+ * negative. */
 int ct_cpuprof_thread_start(struct ct_cpuprof_thread *pt,
                             const struct ct_stack_bounds *bounds, unsigned hz);
 

@@ -129,6 +129,26 @@ static int run_worker(struct worker *w, struct ct_sample *samples, int cap)
     return n;
 }
 
+/* As liblzma starts its workers: every signal blocked in the new thread. */
+static int run_worker_all_blocked(struct worker *w, struct ct_sample *samples, int cap)
+{
+    memset(w, 0, sizeof *w);
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    pthread_t t;
+    pthread_create(&t, NULL, worker_main, w);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    int n = 0;
+    while (!atomic_load(&w->done)) {
+        drain(w, samples, cap, &n);
+        usleep(5000);
+    }
+    pthread_join(t, NULL);
+    drain(w, samples, cap, &n);
+    return n;
+}
+
 static int stack_has(struct ct_symbolizer *sym, const struct ct_sample *s, const char *fn)
 {
     for (uint32_t i = 0; i < s->nframes; i++) {
@@ -174,6 +194,13 @@ static void test_sampling(struct ct_symbolizer *sym)
     printf("sampling: ctbusy_burn in %d, worker_main in %d of %d stacks\n", with_busy,
            with_main, n);
     CHECK(with_main >= n / 2);
+    /* A worker that starts with every signal blocked is sampled too (the
+     * program has no SIGPROF handler here). */
+    memset(w, 0, sizeof *w);
+    n = run_worker_all_blocked(w, samples, 4096);
+    expected = (double)w->cpu_ns / 1e9 * HZ;
+    printf("sampling, signals blocked: %d samples (expected ~%.0f)\n", n, expected);
+    CHECKF(n >= (int)(0.3 * expected), "signals blocked: n=%d expected=%.0f", n, expected);
     free(w);
     /* Restart on the same thread after stop. */
     struct ct_cpuprof_thread *pt = calloc(1, sizeof *pt);
