@@ -114,11 +114,19 @@ static int drain(struct worker *w, struct ct_sample *out, int cap, int *n)
     return got;
 }
 
-static int run_worker(struct worker *w, struct ct_sample *samples, int cap)
+/* Runs a worker; with block_all it starts with every signal blocked, as
+ * liblzma starts its workers. */
+static int run_worker_masked(struct worker *w, struct ct_sample *samples, int cap, int block_all)
 {
     memset(w, 0, sizeof *w);
+    sigset_t all, old;
+    sigfillset(&all);
+    if (block_all)
+        pthread_sigmask(SIG_SETMASK, &all, &old);
     pthread_t t;
     pthread_create(&t, NULL, worker_main, w);
+    if (block_all)
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
     int n = 0;
     while (!atomic_load(&w->done)) {
         drain(w, samples, cap, &n);
@@ -129,24 +137,9 @@ static int run_worker(struct worker *w, struct ct_sample *samples, int cap)
     return n;
 }
 
-/* As liblzma starts its workers: every signal blocked in the new thread. */
-static int run_worker_all_blocked(struct worker *w, struct ct_sample *samples, int cap)
+static int run_worker(struct worker *w, struct ct_sample *samples, int cap)
 {
-    memset(w, 0, sizeof *w);
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    pthread_t t;
-    pthread_create(&t, NULL, worker_main, w);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    int n = 0;
-    while (!atomic_load(&w->done)) {
-        drain(w, samples, cap, &n);
-        usleep(5000);
-    }
-    pthread_join(t, NULL);
-    drain(w, samples, cap, &n);
-    return n;
+    return run_worker_masked(w, samples, cap, 0);
 }
 
 static int stack_has(struct ct_symbolizer *sym, const struct ct_sample *s, const char *fn)
@@ -197,7 +190,7 @@ static void test_sampling(struct ct_symbolizer *sym)
     /* A worker that starts with every signal blocked is sampled too (the
      * program has no SIGPROF handler here). */
     memset(w, 0, sizeof *w);
-    n = run_worker_all_blocked(w, samples, 4096);
+    n = run_worker_masked(w, samples, 4096, 1);
     expected = (double)w->cpu_ns / 1e9 * HZ;
     printf("sampling, signals blocked: %d samples (expected ~%.0f)\n", n, expected);
     CHECKF(n >= (int)(0.3 * expected), "signals blocked: n=%d expected=%.0f", n, expected);
