@@ -26,11 +26,21 @@
  * execve that never reach these wrappers; the spawned program is traced
  * through the inherited environment, under its own pid.
  *
+ * An exec that cannot succeed -- no executable file at the path, or none
+ * along PATH for execvp (a shell's command search tries every directory) --
+ * is passed straight to the real function: finishing the trace and
+ * resuming it would split it into a new file at every failed candidate.
+ * Should the file appear between the check and the exec, the new image
+ * still gets its own output name; only this image's last generation would
+ * be lost.
+ *
  * glibc's exec* functions call their execve internally (not through the
  * PLT), so each is wrapped on its own; the l-variants build an argv on the
  * stack and share the v-variants' code.
  */
 #define _GNU_SOURCE
+#include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -107,6 +117,43 @@ static int ct_exec_real(enum ct_exec_how how, const char *path, int fd, char *co
     return -1;
 }
 
+/* 1 if exec of path (how) certainly fails: no file we may execute there,
+ * or, for a PATH search, in any directory of PATH.  errno is kept. */
+static int ct_exec_cannot_succeed(enum ct_exec_how how, const char *path)
+{
+    if (how == CT_FEXECVE || !path)
+        return 0;
+    int e = errno, none = 1;
+    if (how == CT_EXECVE || strchr(path, '/') || !*path) {
+        none = faccessat(AT_FDCWD, path, X_OK, AT_EACCESS) != 0;
+    } else {
+        const char *dirs = getenv("PATH");
+        if (!dirs)
+            dirs = "/bin:/usr/bin"; /* glibc's execvp default */
+        size_t fl = strlen(path);
+        for (const char *d = dirs; none;) {
+            const char *colon = strchr(d, ':');
+            size_t dl = colon ? (size_t)(colon - d) : strlen(d);
+            char cand[PATH_MAX];
+            if (dl + 1 + fl < sizeof cand) {
+                /* An empty entry is the current directory. */
+                memcpy(cand, dl ? d : ".", dl ? dl : 1);
+                size_t k = dl ? dl : 1;
+                cand[k] = '/';
+                memcpy(cand + k + 1, path, fl + 1);
+                none = faccessat(AT_FDCWD, cand, X_OK, AT_EACCESS) != 0;
+            } else {
+                none = 0; /* cannot tell: assume it may succeed */
+            }
+            if (!colon)
+                break;
+            d = colon + 1;
+        }
+    }
+    errno = e;
+    return none;
+}
+
 static int ct_exec(enum ct_exec_how how, const char *path, int fd, char *const argv[],
                    char *const envp[])
 {
@@ -130,7 +177,7 @@ static int ct_exec(enum ct_exec_how how, const char *path, int fd, char *const a
         envp = newenv;
     }
 
-    int traced = CT_ENABLED();
+    int traced = CT_ENABLED() && !ct_exec_cannot_succeed(how, path);
     if (traced)
         ct_before_exec();
     int r = ct_exec_real(how, path, fd, argv, envp);

@@ -230,6 +230,23 @@ cli)
     validate fwd
     out=$("$CTRACE" run -o "$WORK/msg.%p.trace" -- true 2>&1 >/dev/null)
     echo "$out" | grep -q "trace written to $WORK/msg\.[0-9]*\.trace" || fail "no trace path printed: $out"
+    # Failed execs: one that cannot succeed (no such file, not executable)
+    # leaves the trace whole; one that fails after all (a directory passes
+    # the check) finishes it and resumes in PATTERN.1.  errno as untraced.
+    if command -v perl >/dev/null; then
+        pl='exec("nonexistent_zz_cmd") or print "1: $!\n"; exec("/etc/passwd") or print "2: $!\n";
+            exec("/") or print "3: $!\n"; print "end\n"'
+        perl -e "$pl" > ef.plain.out 2>&1
+        "$CTRACE" run -q -o "$WORK/execfail.trace" -- perl -e "$pl" > ef.traced.out 2>&1
+        cmp -s ef.plain.out ef.traced.out || fail "failed execs: output differs: $(cat ef.traced.out)"
+        n=$(ls "$WORK"/execfail.trace* | wc -l)
+        [ "$n" = 2 ] && [ -f "$WORK/execfail.trace.1" ] ||
+            fail "failed execs: $n trace files ($(ls "$WORK"/execfail.trace* | tr '\n' ' ')), expected execfail.trace and .1"
+        for f in "$WORK"/execfail.trace*; do
+            bash "$CTRACE_SRC/scripts/gotrace-validate.sh" "$f" >/dev/null || fail "failed execs: Go rejects $f"
+        done
+        echo "ok: failed execs: same output, trace split only by the exec that could have run"
+    fi
     # Values the library would read differently are refused up front.
     "$CTRACE" run -q --period 2 -- true 2>/dev/null; [ $? = 125 ] || fail "--period without a unit: not 125"
     "$CTRACE" run -q --mem 1k -- true 2>/dev/null; [ $? = 125 ] || fail "--mem below 1M: not 125"
