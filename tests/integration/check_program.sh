@@ -127,6 +127,21 @@ fork)
         expect_key "$s" eq 0 region before-fork
     fi
     ;;
+id_caches)
+    run_prog
+    if validate id-caches.trace; then
+        dump id-caches.trace
+        awk -f "$CTRACE_SRC/tests/integration/id_caches.awk" id-caches.trace.d1 > id-caches.checks
+        while read -r verdict what; do
+            case $verdict in
+            ok) ok "$what" ;;
+            FAIL) fail "$what" ;;
+            *) echo "$verdict $what" ;;
+            esac
+        done < id-caches.checks
+        expect ge 12 "checks made on id-caches.trace" "$(grep -c '^ok\|^FAIL' id-caches.checks)"
+    fi
+    ;;
 *)
     die "unknown test $name"
     ;;
