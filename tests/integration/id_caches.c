@@ -9,13 +9,14 @@
  *     reached alternately from caller_a() and caller_b(): same innermost PC,
  *     different stacks;
  *   - "alt-a" / "alt-b": regions begun and ended alternately by two sites;
- *   - "gens": one log per millisecond from the same stack for 150 ms, so
- *     the same stack (and the same message pointer) is used in many
- *     generations, whose ids are numbered afresh.
+ *   - "gens": one log per millisecond from the same stack until 4 more
+ *     generations are written, so the same stack (and the same message
+ *     pointer) is used in several generations, whose ids are numbered afresh.
  * The driver (check_program.sh id_caches) validates the trace with Go 1.22
  * and 1.23 and checks every message text and every stack from Go's text.
  */
 #define _GNU_SOURCE
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -85,15 +86,19 @@ int main(void)
         site_alt_a();
         site_alt_b();
     }
-    double t0 = t_now();
-    int n = 0;
-    while (t_now() - t0 < 0.15) {
-        gens_site(n++);
-        t_sleep_ms(1);
-    }
-    printf("gens: %d logs\n", n);
+    /* Until 4 more generations are written (they take longer than 5 ms
+     * on a loaded machine), at most 20 s. */
     ctrace_stats st;
     ctrace_get_stats(&st);
+    uint64_t g0 = st.generations;
+    double t0 = t_now();
+    int n = 0;
+    do {
+        gens_site(n++);
+        t_sleep_ms(1);
+        ctrace_get_stats(&st);
+    } while (st.generations < g0 + 4 && t_now() - t0 < 20);
+    printf("gens: %d logs over %llu generations\n", n, (unsigned long long)(st.generations - g0));
     CHECK_RC(ctrace_stop(), CTRACE_OK, "ctrace_stop");
     ctrace_get_stats(&st);
     CHECK(st.generations >= 5, "at least 5 generations (got %llu)",
