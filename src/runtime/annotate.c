@@ -255,6 +255,23 @@ static void block_at(enum ctrace_block_kind kind, const char *reason, const void
     }
 }
 
+/* Back to running after a block or a syscall.  The slow path of
+ * ct_acquire writes the transition (at its own clock read) and sets the
+ * state in its critical section; no event of our own follows, so it is
+ * called directly: ct_acquire would read the clock a second time for an
+ * event that is never written. */
+static void resume(struct ct_thread *t)
+{
+    struct ct_buf *b = NULL;
+    if (CT_ENABLED() && ct_enter(t)) {
+        uint64_t gen = atomic_load_explicit(&ct_gen, memory_order_acquire);
+        b = ct_acquire_slow(t, gen, CT_STATUS_MAX, 0);
+        ct_release(t);
+    }
+    if (!b)
+        ct_set_state(t, CT_RUNNING);
+}
+
 static void unblock_at(const void *fp, int skip)
 {
     struct ct_thread *t = ct_tls_self;
@@ -262,15 +279,9 @@ static void unblock_at(const void *fp, int skip)
         return;
     if (ct_state(t) != CT_BLOCKED && t->vis_state != CT_BLOCKED)
         return;
-    struct ct_ev e;
-    /* The slow path writes the transition back to running (and sets the
-     * state in its critical section). */
     t->wake_frame = fp;
     t->wake_skip = skip;
-    if (CT_ENABLED() && ct_acquire(t, &e, CT_STATUS_MAX, 0))
-        ct_release(t);
-    else
-        ct_set_state(t, CT_RUNNING);
+    resume(t);
     t->wake_frame = NULL;
 }
 
@@ -299,11 +310,7 @@ void ct_syscall_end(void)
         return;
     if (ct_state(t) != CT_SYSCALL && t->vis_state != CT_SYSCALL)
         return;
-    struct ct_ev e;
-    if (CT_ENABLED() && ct_acquire(t, &e, CT_STATUS_MAX, 0))
-        ct_release(t);
-    else
-        ct_set_state(t, CT_RUNNING);
+    resume(t);
 }
 
 /* Hooks: the interposer's wrapper called us; skip counts its frames. */
