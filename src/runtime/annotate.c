@@ -27,20 +27,70 @@ static const char *const block_reasons[] = {
     [CTRACE_BLOCK_OTHER] = "wait",
 };
 
-/* Task ids: each thread takes a block of ids at a time, so that making a
- * task costs no atomic operation in the common case. */
+/*
+ * Task ids, numbered afresh in each trace so that they stay short varints.
+ * A handle (what ctrace_task_begin returns) is tag << 40 | n: tag names the
+ * trace it was made in (the trace's epoch, reduced to 1..TASK_TAG_MAX), n
+ * counts from 1 in that trace.  In the trace, ct_task_trace_id writes n for
+ * a handle of the current trace and the whole handle (>= 2^40) for any
+ * other, so:
+ *   - ids are unique within a trace: two handles of the current trace have
+ *     different n; a handle of another trace is >= 2^40 > n, and two such
+ *     handles differ;
+ *   - a task begun in one trace and ended (or given regions, logs, child
+ *     tasks) in a later one cannot alias a task of that later trace.  Only a
+ *     handle kept across 2^24 - 1 traces (tags wrap) or a trace making 2^40
+ *     tasks could collide.
+ * Each thread takes a block of n at a time, so that making a task costs no
+ * atomic operation in the common case.  Blocks are taken inside the
+ * critical section, where the epoch is that of the trace being written:
+ * no thread can still be in a critical section of the previous trace, so
+ * the shared counter is reset once per trace by the first taker.  A task
+ * begun while its event cannot be written (dropped) gets an "orphan" handle
+ * of tag TASK_TAG_ORPHAN, unique process-wide, never equal to a trace's.
+ */
 #define TASK_ID_BLOCK 1024
-static _Atomic uint64_t next_task_block = 1;
-static __thread uint64_t task_next, task_end;
+#define TASK_N_BITS 40
+#define TASK_N_MASK ((1ull << TASK_N_BITS) - 1)
+#define TASK_TAG_MAX ((1ull << (64 - TASK_N_BITS)) - 2)
+#define TASK_TAG_ORPHAN (TASK_TAG_MAX + 1)
+static _Atomic uint64_t task_block_state; /* tag << 40 | next n of that trace */
+static _Atomic uint64_t task_orphans;
+static __thread uint64_t task_tag, task_next, task_end;
 
+static inline uint64_t task_tag_of(uint64_t epoch)
+{
+    return (epoch - 1) % TASK_TAG_MAX + 1;
+}
+
+uint64_t ct_task_trace_id(uint64_t task)
+{
+    return task >> TASK_N_BITS == task_tag_of(ct_rt.epoch) ? task & TASK_N_MASK : task;
+}
+
+/* Inside a critical section of the trace being written. */
 static uint64_t task_id_alloc(void)
 {
-    if (task_next == task_end) {
-        task_next = atomic_fetch_add_explicit(&next_task_block, TASK_ID_BLOCK,
-                                              memory_order_relaxed);
+    uint64_t tag = task_tag_of(ct_rt.epoch);
+    if (task_tag != tag || task_next == task_end) {
+        uint64_t s = atomic_load_explicit(&task_block_state, memory_order_relaxed), base, next;
+        do {
+            base = s >> TASK_N_BITS == tag ? s & TASK_N_MASK : 1;
+            next = tag << TASK_N_BITS | (base + TASK_ID_BLOCK);
+        } while (!atomic_compare_exchange_weak_explicit(&task_block_state, &s, next,
+                                                        memory_order_relaxed,
+                                                        memory_order_relaxed));
+        task_tag = tag;
+        task_next = tag << TASK_N_BITS | base;
         task_end = task_next + TASK_ID_BLOCK;
     }
     return task_next++;
+}
+
+static uint64_t task_id_orphan(void)
+{
+    uint64_t n = atomic_fetch_add_explicit(&task_orphans, 1, memory_order_relaxed) + 1;
+    return TASK_TAG_ORPHAN << TASK_N_BITS | (n & TASK_N_MASK);
 }
 
 static inline struct ct_thread *traced_self(void)
@@ -56,13 +106,16 @@ ctrace_task ctrace_task_begin(ctrace_task parent, const char *name)
     struct ct_thread *t = traced_self();
     if (!t)
         return 0;
-    uint64_t id = task_id_alloc();
+    uint64_t id;
     struct ct_ev e;
     if (ct_acquire(t, &e, CT_EV_MAX, 0)) {
+        id = task_id_alloc();
         uint64_t nm = ct_string_id(t, e.gen, name ? name : "");
         uint64_t stk = ct_capture_stack(t, e.gen, fp, 0);
-        ct_ev4(&e, GT_EV_USER_TASK_BEGIN, id, parent, nm, stk);
+        ct_ev4(&e, GT_EV_USER_TASK_BEGIN, id & TASK_N_MASK, ct_task_trace_id(parent), nm, stk);
         ct_release(t);
+    } else {
+        id = task_id_orphan();
     }
     return id;
 }
@@ -76,7 +129,7 @@ void ctrace_task_end(ctrace_task task)
     struct ct_ev e;
     if (ct_acquire(t, &e, CT_EV_MAX, 0)) {
         uint64_t stk = ct_capture_stack(t, e.gen, fp, 0);
-        ct_ev2(&e, GT_EV_USER_TASK_END, task, stk);
+        ct_ev2(&e, GT_EV_USER_TASK_END, ct_task_trace_id(task), stk);
         ct_release(t);
     }
 }
@@ -95,7 +148,7 @@ static void region_begin(struct ct_thread *t, ctrace_task task, const char *name
     if (ct_acquire(t, &e, CT_EV_MAX, 0)) {
         uint64_t nm = ct_string_id(t, e.gen, name);
         uint64_t stk = ct_capture_stack(t, e.gen, fp, 0);
-        ct_ev3(&e, GT_EV_USER_REGION_BEGIN, task, nm, stk);
+        ct_ev3(&e, GT_EV_USER_REGION_BEGIN, ct_task_trace_id(task), nm, stk);
         r->written = 1;
         ct_release(t);
     }
@@ -116,7 +169,7 @@ static void write_region_end(struct ct_thread *t, struct ct_region *r, const voi
     if (ct_acquire(t, &e, CT_EV_MAX, 0)) {
         uint64_t nm = ct_string_id(t, e.gen, r->name);
         uint64_t stk = ct_capture_stack(t, e.gen, fp, 0);
-        ct_ev3(&e, GT_EV_USER_REGION_END, r->task, nm, stk);
+        ct_ev3(&e, GT_EV_USER_REGION_END, ct_task_trace_id(r->task), nm, stk);
         ct_release(t);
     }
     r->written = 0;
@@ -174,7 +227,7 @@ static void log_event(struct ct_thread *t, ctrace_task task, const char *cat, co
         uint64_t k = ct_string_id(t, e.gen, cat ? cat : "");
         uint64_t v = ct_string_id_len(t, e.gen, msg, msglen);
         uint64_t stk = ct_capture_stack(t, e.gen, fp, 0);
-        ct_ev4(&e, GT_EV_USER_LOG, task, k, v, stk);
+        ct_ev4(&e, GT_EV_USER_LOG, ct_task_trace_id(task), k, v, stk);
         ct_release(t);
     }
 }
