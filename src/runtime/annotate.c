@@ -30,8 +30,8 @@ static const char *const block_reasons[] = {
 /*
  * Task ids, numbered afresh in each trace so that they stay short varints.
  * A handle (what ctrace_task_begin returns) is tag << 40 | n: tag names the
- * trace it was made in (the trace's epoch, reduced to 1..TASK_TAG_MAX), n
- * counts from 1 in that trace.  In the trace, ct_task_trace_id writes n for
+ * trace it was made in (2^22 | the trace's epoch mod 2^22), n counts from 1
+ * in that trace.  In the trace, ct_task_trace_id writes n for
  * a handle of the current trace and the whole handle (>= 2^40) for any
  * other, so:
  *   - ids are unique within a trace: two handles of the current trace have
@@ -39,7 +39,7 @@ static const char *const block_reasons[] = {
  *     handles differ;
  *   - a task begun in one trace and ended (or given regions, logs, child
  *     tasks) in a later one cannot alias a task of that later trace.  Only a
- *     handle kept across 2^24 - 1 traces (tags wrap) or a trace making 2^40
+ *     handle kept across 2^22 traces (tags wrap) or a trace making 2^40
  *     tasks could collide.
  * Each thread takes a block of n at a time, so that making a task costs no
  * atomic operation in the common case.  Blocks are taken inside the
@@ -47,25 +47,33 @@ static const char *const block_reasons[] = {
  * no thread can still be in a critical section of the previous trace, so
  * the shared counter is reset once per trace by the first taker.  A task
  * begun while its event cannot be written (dropped) gets an "orphan" handle
- * of tag TASK_TAG_ORPHAN, unique process-wide, never equal to a trace's.
+ * of tag TASK_TAG_ORPHAN (bit 22 clear: never a trace's), unique
+ * process-wide.
  */
 #define TASK_ID_BLOCK 1024
 #define TASK_N_BITS 40
 #define TASK_N_MASK ((1ull << TASK_N_BITS) - 1)
-#define TASK_TAG_MAX ((1ull << (64 - TASK_N_BITS)) - 2)
-#define TASK_TAG_ORPHAN (TASK_TAG_MAX + 1)
+#define TASK_TAG_TRACE (1ull << 22) /* set in every trace's tag, and only there */
+#define TASK_TAG_ORPHAN 1ull
 static _Atomic uint64_t task_block_state; /* tag << 40 | next n of that trace */
 static _Atomic uint64_t task_orphans;
 static __thread uint64_t task_tag, task_next, task_end;
 
+/* A trace's tag: 2^22 of them before they repeat (no division here: this
+ * runs for every task argument). */
 static inline uint64_t task_tag_of(uint64_t epoch)
 {
-    return (epoch - 1) % TASK_TAG_MAX + 1;
+    return TASK_TAG_TRACE | (epoch & (TASK_TAG_TRACE - 1));
+}
+
+static inline uint64_t task_trace_id(uint64_t task)
+{
+    return task >> TASK_N_BITS == task_tag_of(ct_rt.epoch) ? task & TASK_N_MASK : task;
 }
 
 uint64_t ct_task_trace_id(uint64_t task)
 {
-    return task >> TASK_N_BITS == task_tag_of(ct_rt.epoch) ? task & TASK_N_MASK : task;
+    return task_trace_id(task);
 }
 
 /* Inside a critical section of the trace being written. */
@@ -112,7 +120,7 @@ ctrace_task ctrace_task_begin(ctrace_task parent, const char *name)
         id = task_id_alloc();
         uint64_t nm = ct_string_id(t, e.gen, name ? name : "");
         uint64_t stk = ct_capture_stack(t, e.gen, fp, 0);
-        ct_ev4(&e, GT_EV_USER_TASK_BEGIN, id & TASK_N_MASK, ct_task_trace_id(parent), nm, stk);
+        ct_ev4(&e, GT_EV_USER_TASK_BEGIN, id & TASK_N_MASK, task_trace_id(parent), nm, stk);
         ct_release(t);
     } else {
         id = task_id_orphan();
@@ -129,7 +137,7 @@ void ctrace_task_end(ctrace_task task)
     struct ct_ev e;
     if (ct_acquire(t, &e, CT_EV_MAX, 0)) {
         uint64_t stk = ct_capture_stack(t, e.gen, fp, 0);
-        ct_ev2(&e, GT_EV_USER_TASK_END, ct_task_trace_id(task), stk);
+        ct_ev2(&e, GT_EV_USER_TASK_END, task_trace_id(task), stk);
         ct_release(t);
     }
 }
@@ -148,7 +156,7 @@ static void region_begin(struct ct_thread *t, ctrace_task task, const char *name
     if (ct_acquire(t, &e, CT_EV_MAX, 0)) {
         uint64_t nm = ct_string_id(t, e.gen, name);
         uint64_t stk = ct_capture_stack(t, e.gen, fp, 0);
-        ct_ev3(&e, GT_EV_USER_REGION_BEGIN, ct_task_trace_id(task), nm, stk);
+        ct_ev3(&e, GT_EV_USER_REGION_BEGIN, task_trace_id(task), nm, stk);
         r->written = 1;
         ct_release(t);
     }
@@ -169,7 +177,7 @@ static void write_region_end(struct ct_thread *t, struct ct_region *r, const voi
     if (ct_acquire(t, &e, CT_EV_MAX, 0)) {
         uint64_t nm = ct_string_id(t, e.gen, r->name);
         uint64_t stk = ct_capture_stack(t, e.gen, fp, 0);
-        ct_ev3(&e, GT_EV_USER_REGION_END, ct_task_trace_id(r->task), nm, stk);
+        ct_ev3(&e, GT_EV_USER_REGION_END, task_trace_id(r->task), nm, stk);
         ct_release(t);
     }
     r->written = 0;
@@ -227,7 +235,7 @@ static void log_event(struct ct_thread *t, ctrace_task task, const char *cat, co
         uint64_t k = ct_string_id(t, e.gen, cat ? cat : "");
         uint64_t v = ct_string_id_len(t, e.gen, msg, msglen);
         uint64_t stk = ct_capture_stack(t, e.gen, fp, 0);
-        ct_ev4(&e, GT_EV_USER_LOG, ct_task_trace_id(task), k, v, stk);
+        ct_ev4(&e, GT_EV_USER_LOG, task_trace_id(task), k, v, stk);
         ct_release(t);
     }
 }

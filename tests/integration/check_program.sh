@@ -158,7 +158,7 @@ task_ids)
     old=$(v 2 id_unnamed)
     check "trace 2: old-a (begun in trace 1) is ended, with an id of its own ($old)" test -n "$old"
     expect eq 0 "trace 2: old-a's id is not the id of a task begun in trace 2" "$(v 2 old_aliased)"
-    expect ge 1099511627776 "trace 2: old-a's id is outside this trace's numbering" "${old:-0}"
+    expect ge 1099511627776 "trace 2: old-a's id is outside this trace's numbering (>= 2^40)" "${old:-0}"
     expect eq "${old:-x}" "trace 2: parent of new-c is old-a" "$(v 2 parent_new-c)"
     expect eq 1 "trace 2: old-a's region and log carry one task id" "$(v 2 oldrefs)"
     expect eq "${old:-x}" "trace 2: that id is old-a's" "$(v 2 oldref)"
