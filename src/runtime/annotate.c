@@ -227,13 +227,18 @@ void ctrace_region_scope_end(struct ctrace_region_scope *s)
         region_end(t, s->task, s->name, fp);
 }
 
+/* msglen LOG_NUL: msg is NUL-terminated (a repeated message is then
+ * found by its address without a strlen). */
+#define LOG_NUL ((size_t)-1)
+
 static void log_event(struct ct_thread *t, ctrace_task task, const char *cat, const char *msg,
                       size_t msglen, const void *fp)
 {
     struct ct_ev e;
     if (ct_acquire(t, &e, CT_EV_MAX, 0)) {
         uint64_t k = ct_string_id(t, e.gen, cat ? cat : "");
-        uint64_t v = ct_string_id_len(t, e.gen, msg, msglen);
+        uint64_t v = msglen == LOG_NUL ? ct_string_id(t, e.gen, msg)
+                                       : ct_string_id_len(t, e.gen, msg, msglen);
         uint64_t stk = ct_capture_stack(t, e.gen, fp, 0);
         ct_ev4(&e, GT_EV_USER_LOG, task_trace_id(task), k, v, stk);
         ct_release(t);
@@ -245,7 +250,7 @@ void ctrace_log(ctrace_task task, const char *category, const char *message)
     const void *fp = __builtin_frame_address(0);
     struct ct_thread *t = traced_self();
     if (t)
-        log_event(t, task, category, message ? message : "", message ? strlen(message) : 0, fp);
+        log_event(t, task, category, message ? message : "", LOG_NUL, fp);
 }
 
 void ctrace_logf(ctrace_task task, const char *category, const char *fmt, ...)
