@@ -7,8 +7,8 @@
  * caller reusing a buffer for another string, or a new generation that
  * freed the nodes, can never produce a wrong id: a stale entry is never
  * dereferenced because its gen no longer matches.  The three caches:
- *  - pcache, strings by the caller's pointer: a hit costs a compare of the
- *    bytes, no hash (names and messages are mostly literals passed again
+ *  - pcache, strings by the caller's pointer (NUL-free strings only): a hit
+ *    costs a compare of the bytes, no hash (names and messages are mostly literals passed again
  *    and again; a printf-style buffer reused with new contents misses on
  *    the compare and is hashed and looked up like any new string);
  *  - scache, strings by content hash (the fallback);
@@ -96,7 +96,8 @@ uint64_t ct_string_id_len(struct ct_thread *t, uint64_t gen, const char *s, size
         return pc->node->id;
     struct ct_dedup_node *n;
     uint64_t id = string_id_hashed(t, gen, s, len, &n);
-    if (n) {
+    /* Only NUL-free strings go in: ct_string_id's compare relies on it. */
+    if (n && !memchr(s, 0, len)) {
         pc->gen = gen;
         pc->hash = (uintptr_t)s;
         pc->node = n;
@@ -104,8 +105,9 @@ uint64_t ct_string_id_len(struct ct_thread *t, uint64_t gen, const char *s, size
     return id;
 }
 
-/* Same cache by address; the compare stops at the caller's terminator, so
- * it never reads past it (a node may hold a NUL from a _len caller). */
+/* Same cache by address.  The compare never reads past the caller's
+ * terminator: pcache nodes hold no NUL, so s[i] == data[i] implies that
+ * s[i] is not the terminator. */
 uint64_t ct_string_id(struct ct_thread *t, uint64_t gen, const char *s)
 {
     if (!s)
@@ -114,7 +116,7 @@ uint64_t ct_string_id(struct ct_thread *t, uint64_t gen, const char *s)
     if (c->gen == gen && c->hash == (uintptr_t)s) {
         const struct ct_dedup_node *n = c->node;
         size_t len = n->len, i = 0;
-        while (i < len && s[i] && s[i] == (char)n->data[i])
+        while (i < len && s[i] == (char)n->data[i])
             i++;
         if (i == len && s[len] == 0)
             return n->id;
