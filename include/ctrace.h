@@ -200,11 +200,14 @@ static inline int ctrace_enabled(void)
 /* ------------------------------------------------------------------ */
 
 /* A task: a logical operation spanning threads (Go's trace.Task).  0 is the
- * background task. */
+ * background task.  A ctrace_task is a handle, not the id the trace shows:
+ * ids are numbered afresh in each trace (so they stay short), and a handle
+ * kept from an earlier trace still names its own task, with an id no task
+ * of the current trace can have (docs/FORMAT.md). */
 typedef uint64_t ctrace_task;
 
-/* Begins a task named name, child of parent (0 for none).  Returns its id,
- * or 0 while tracing is off. */
+/* Begins a task named name, child of parent (0 for none).  Returns its
+ * handle, or 0 while tracing is off. */
 CTRACE_API ctrace_task ctrace_task_begin(ctrace_task parent, const char *name);
 
 /* Ends a task.  Ignored for 0. */

@@ -27,20 +27,84 @@ static const char *const block_reasons[] = {
     [CTRACE_BLOCK_OTHER] = "wait",
 };
 
-/* Task ids: each thread takes a block of ids at a time, so that making a
- * task costs no atomic operation in the common case. */
+/*
+ * Task ids, numbered afresh in each trace so that they stay short varints.
+ * A handle (what ctrace_task_begin returns) is tag << 40 | n: tag names the
+ * trace it was made in (2^22 | the trace's epoch mod 2^22), n counts from 1
+ * in that trace.  In the trace, ct_task_trace_id writes n for
+ * a handle of the current trace and the whole handle (>= 2^40) for any
+ * other, so:
+ *   - ids are unique within a trace: two handles of the current trace have
+ *     different n; a handle of another trace is >= 2^40 > n, and two such
+ *     handles differ;
+ *   - a task begun in one trace and ended (or given regions, logs, child
+ *     tasks) in a later one cannot alias a task of that later trace.  Only a
+ *     handle kept across 2^22 traces (tags wrap) or a trace making 2^40
+ *     tasks could collide.
+ * Each thread takes a block of n at a time, so that making a task costs no
+ * atomic operation in the common case.  Blocks are taken inside the
+ * critical section, where the epoch is that of the trace being written:
+ * no thread can still be in a critical section of the previous trace, so
+ * the shared counter is reset once per trace by the first taker.  A task
+ * begun while its event cannot be written (dropped) gets an "orphan" handle
+ * of tag TASK_TAG_ORPHAN (bit 22 clear: never a trace's), unique
+ * process-wide.
+ */
 #define TASK_ID_BLOCK 1024
-static _Atomic uint64_t next_task_block = 1;
-static __thread uint64_t task_next, task_end;
+#define TASK_N_BITS 40
+#define TASK_N_MASK ((1ull << TASK_N_BITS) - 1)
+#define TASK_TAG_TRACE (1ull << 22) /* set in every trace's tag, and only there */
+#define TASK_TAG_ORPHAN 1ull
+static _Atomic uint64_t task_block_state; /* tag << 40 | next n of that trace */
+static _Atomic uint64_t task_orphans;
+static __thread uint64_t task_tag, task_next, task_end;
 
+/* A trace's tag: 2^22 of them before they repeat (no division here: this
+ * runs for every task argument). */
+static inline uint64_t task_tag_of(uint64_t epoch)
+{
+    return TASK_TAG_TRACE | (epoch & (TASK_TAG_TRACE - 1));
+}
+
+static inline uint64_t task_trace_id(uint64_t task)
+{
+    return task >> TASK_N_BITS == task_tag_of(ct_rt.epoch) ? task & TASK_N_MASK : task;
+}
+
+uint64_t ct_task_trace_id(uint64_t task)
+{
+    return task_trace_id(task);
+}
+
+/* Inside a critical section of the trace being written. */
 static uint64_t task_id_alloc(void)
 {
-    if (task_next == task_end) {
-        task_next = atomic_fetch_add_explicit(&next_task_block, TASK_ID_BLOCK,
-                                              memory_order_relaxed);
+    uint64_t tag = task_tag_of(ct_rt.epoch);
+    if (task_tag != tag || task_next == task_end) {
+        uint64_t s = atomic_load_explicit(&task_block_state, memory_order_relaxed), base, next;
+        do {
+            base = s >> TASK_N_BITS == tag ? s & TASK_N_MASK : 1;
+            next = tag << TASK_N_BITS | (base + TASK_ID_BLOCK);
+        } while (!atomic_compare_exchange_weak_explicit(&task_block_state, &s, next,
+                                                        memory_order_relaxed,
+                                                        memory_order_relaxed));
+        task_tag = tag;
+        task_next = tag << TASK_N_BITS | base;
         task_end = task_next + TASK_ID_BLOCK;
     }
     return task_next++;
+}
+
+static uint64_t task_id_orphan(void)
+{
+    uint64_t n = atomic_fetch_add_explicit(&task_orphans, 1, memory_order_relaxed) + 1;
+    return TASK_TAG_ORPHAN << TASK_N_BITS | (n & TASK_N_MASK);
+}
+
+/* The stack of an event: no call at all when stacks are off. */
+static inline uint64_t capture(struct ct_thread *t, uint64_t gen, const void *fp, int skip)
+{
+    return ct_rt.stack_mode == CTRACE_STACKS_NONE ? 0 : ct_capture_stack(t, gen, fp, skip);
 }
 
 static inline struct ct_thread *traced_self(void)
@@ -56,13 +120,16 @@ ctrace_task ctrace_task_begin(ctrace_task parent, const char *name)
     struct ct_thread *t = traced_self();
     if (!t)
         return 0;
-    uint64_t id = task_id_alloc();
+    uint64_t id;
     struct ct_ev e;
     if (ct_acquire(t, &e, CT_EV_MAX, 0)) {
+        id = task_id_alloc();
         uint64_t nm = ct_string_id(t, e.gen, name ? name : "");
-        uint64_t stk = ct_capture_stack(t, e.gen, fp, 0);
-        ct_ev4(&e, GT_EV_USER_TASK_BEGIN, id, parent, nm, stk);
+        uint64_t stk = capture(t, e.gen, fp, 0);
+        ct_ev4(&e, GT_EV_USER_TASK_BEGIN, id & TASK_N_MASK, task_trace_id(parent), nm, stk);
         ct_release(t);
+    } else {
+        id = task_id_orphan();
     }
     return id;
 }
@@ -75,8 +142,8 @@ void ctrace_task_end(ctrace_task task)
         return;
     struct ct_ev e;
     if (ct_acquire(t, &e, CT_EV_MAX, 0)) {
-        uint64_t stk = ct_capture_stack(t, e.gen, fp, 0);
-        ct_ev2(&e, GT_EV_USER_TASK_END, task, stk);
+        uint64_t stk = capture(t, e.gen, fp, 0);
+        ct_ev2(&e, GT_EV_USER_TASK_END, task_trace_id(task), stk);
         ct_release(t);
     }
 }
@@ -94,8 +161,8 @@ static void region_begin(struct ct_thread *t, ctrace_task task, const char *name
     struct ct_ev e;
     if (ct_acquire(t, &e, CT_EV_MAX, 0)) {
         uint64_t nm = ct_string_id(t, e.gen, name);
-        uint64_t stk = ct_capture_stack(t, e.gen, fp, 0);
-        ct_ev3(&e, GT_EV_USER_REGION_BEGIN, task, nm, stk);
+        uint64_t stk = capture(t, e.gen, fp, 0);
+        ct_ev3(&e, GT_EV_USER_REGION_BEGIN, task_trace_id(task), nm, stk);
         r->written = 1;
         ct_release(t);
     }
@@ -115,8 +182,8 @@ static void write_region_end(struct ct_thread *t, struct ct_region *r, const voi
      * slow path closes every written region itself, this one included. */
     if (ct_acquire(t, &e, CT_EV_MAX, 0)) {
         uint64_t nm = ct_string_id(t, e.gen, r->name);
-        uint64_t stk = ct_capture_stack(t, e.gen, fp, 0);
-        ct_ev3(&e, GT_EV_USER_REGION_END, r->task, nm, stk);
+        uint64_t stk = capture(t, e.gen, fp, 0);
+        ct_ev3(&e, GT_EV_USER_REGION_END, task_trace_id(r->task), nm, stk);
         ct_release(t);
     }
     r->written = 0;
@@ -166,15 +233,20 @@ void ctrace_region_scope_end(struct ctrace_region_scope *s)
         region_end(t, s->task, s->name, fp);
 }
 
+/* msglen LOG_NUL: msg is NUL-terminated (a repeated message is then
+ * found by its address without a strlen). */
+#define LOG_NUL ((size_t)-1)
+
 static void log_event(struct ct_thread *t, ctrace_task task, const char *cat, const char *msg,
                       size_t msglen, const void *fp)
 {
     struct ct_ev e;
     if (ct_acquire(t, &e, CT_EV_MAX, 0)) {
         uint64_t k = ct_string_id(t, e.gen, cat ? cat : "");
-        uint64_t v = ct_string_id_len(t, e.gen, msg, msglen);
-        uint64_t stk = ct_capture_stack(t, e.gen, fp, 0);
-        ct_ev4(&e, GT_EV_USER_LOG, task, k, v, stk);
+        uint64_t v = msglen == LOG_NUL ? ct_string_id(t, e.gen, msg)
+                                       : ct_string_id_len(t, e.gen, msg, msglen);
+        uint64_t stk = capture(t, e.gen, fp, 0);
+        ct_ev4(&e, GT_EV_USER_LOG, task_trace_id(task), k, v, stk);
         ct_release(t);
     }
 }
@@ -184,7 +256,7 @@ void ctrace_log(ctrace_task task, const char *category, const char *message)
     const void *fp = __builtin_frame_address(0);
     struct ct_thread *t = traced_self();
     if (t)
-        log_event(t, task, category, message ? message : "", message ? strlen(message) : 0, fp);
+        log_event(t, task, category, message ? message : "", LOG_NUL, fp);
 }
 
 void ctrace_logf(ctrace_task task, const char *category, const char *fmt, ...)
@@ -245,7 +317,7 @@ static void block_at(enum ctrace_block_kind kind, const char *reason, const void
     struct ct_ev e;
     if (ct_acquire(t, &e, CT_STATUS_MAX, 0)) {
         uint64_t r = ct_string_id(t, e.gen, reason);
-        uint64_t stk = ct_capture_stack(t, e.gen, fp, skip);
+        uint64_t stk = capture(t, e.gen, fp, skip);
         ct_write_transition(t, e.b, e.gen, e.ts, CT_BLOCKED, r, stk);
         ct_set_state(t, CT_BLOCKED); /* inside the critical section: the
                                         advancer never sees vis != state */
@@ -255,6 +327,23 @@ static void block_at(enum ctrace_block_kind kind, const char *reason, const void
     }
 }
 
+/* Back to running after a block or a syscall.  The slow path of
+ * ct_acquire writes the transition (at its own clock read) and sets the
+ * state in its critical section; no event of our own follows, so it is
+ * called directly: ct_acquire would read the clock a second time for an
+ * event that is never written. */
+static void resume(struct ct_thread *t)
+{
+    struct ct_buf *b = NULL;
+    if (CT_ENABLED() && ct_enter(t)) {
+        uint64_t gen = atomic_load_explicit(&ct_gen, memory_order_acquire);
+        b = ct_acquire_slow(t, gen, CT_STATUS_MAX, 0);
+        ct_release(t);
+    }
+    if (!b)
+        ct_set_state(t, CT_RUNNING);
+}
+
 static void unblock_at(const void *fp, int skip)
 {
     struct ct_thread *t = ct_tls_self;
@@ -262,15 +351,9 @@ static void unblock_at(const void *fp, int skip)
         return;
     if (ct_state(t) != CT_BLOCKED && t->vis_state != CT_BLOCKED)
         return;
-    struct ct_ev e;
-    /* The slow path writes the transition back to running (and sets the
-     * state in its critical section). */
     t->wake_frame = fp;
     t->wake_skip = skip;
-    if (CT_ENABLED() && ct_acquire(t, &e, CT_STATUS_MAX, 0))
-        ct_release(t);
-    else
-        ct_set_state(t, CT_RUNNING);
+    resume(t);
     t->wake_frame = NULL;
 }
 
@@ -283,7 +366,7 @@ static void syscall_begin_at(const void *fp, int skip)
         return; /* nested inside a syscall or a block: the same wait */
     struct ct_ev e;
     if (ct_acquire(t, &e, CT_STATUS_MAX, 0)) {
-        uint64_t stk = ct_capture_stack(t, e.gen, fp, skip);
+        uint64_t stk = capture(t, e.gen, fp, skip);
         ct_write_transition(t, e.b, e.gen, e.ts, CT_SYSCALL, 0, stk);
         ct_set_state(t, CT_SYSCALL);
         ct_release(t);
@@ -299,11 +382,7 @@ void ct_syscall_end(void)
         return;
     if (ct_state(t) != CT_SYSCALL && t->vis_state != CT_SYSCALL)
         return;
-    struct ct_ev e;
-    if (CT_ENABLED() && ct_acquire(t, &e, CT_STATUS_MAX, 0))
-        ct_release(t);
-    else
-        ct_set_state(t, CT_RUNNING);
+    resume(t);
 }
 
 /* Hooks: the interposer's wrapper called us; skip counts its frames. */

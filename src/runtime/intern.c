@@ -2,11 +2,21 @@
  * intern.c - string and stack ids for events, through small per-thread
  * caches in front of the generation's dedup maps (dedup.h).
  *
- * A cache entry is (gen, hash, node).  It is trusted only for the same
+ * A cache entry is (gen, key, node).  It is trusted only for the same
  * generation and only after comparing the content with the node, so a
  * caller reusing a buffer for another string, or a new generation that
  * freed the nodes, can never produce a wrong id: a stale entry is never
- * dereferenced because its gen no longer matches.
+ * dereferenced because its gen no longer matches.  The three caches:
+ *  - pcache, strings by the caller's pointer (NUL-free strings only): a hit
+ *    costs a compare of the bytes, no hash (names and messages are mostly literals passed again
+ *    and again; a printf-style buffer reused with new contents misses on
+ *    the compare and is hashed and looked up like any new string);
+ *  - scache, strings by content hash (the fallback);
+ *  - kcache, stacks by their innermost PC (the annotation's call site):
+ *    a hit costs one compare of the fresh walk with the cached node's PCs,
+ *    no hash.  Two stacks through the same call site share a slot and
+ *    evict each other (correct, only slower).
+ * Content compares are inline word compares, not memcmp through the PLT.
  */
 #include <string.h>
 
@@ -14,16 +24,52 @@
 #include "trace.h"
 #include "unwind.h"
 
-uint64_t ct_string_id_len(struct ct_thread *t, uint64_t gen, const char *s, size_t len)
+/* a[0..n) == b[0..n), with whole-word loads (overlapping for tails). */
+static inline int bytes_equal(const void *a, const void *b, size_t n)
 {
-    if (!s)
-        return 0;
-    if (len > GT_MAX_STRING_SIZE)
-        len = GT_MAX_STRING_SIZE;
+    const uint8_t *x = a, *y = b;
+    if (n >= 8) {
+        uint64_t u, v;
+        for (size_t i = 0; i + 8 <= n; i += 8) {
+            __builtin_memcpy(&u, x + i, 8);
+            __builtin_memcpy(&v, y + i, 8);
+            if (u != v)
+                return 0;
+        }
+        __builtin_memcpy(&u, x + n - 8, 8);
+        __builtin_memcpy(&v, y + n - 8, 8);
+        return u == v;
+    }
+    if (n >= 4) {
+        uint32_t u0, v0, u1, v1;
+        __builtin_memcpy(&u0, x, 4);
+        __builtin_memcpy(&v0, y, 4);
+        __builtin_memcpy(&u1, x + n - 4, 4);
+        __builtin_memcpy(&v1, y + n - 4, 4);
+        return ((u0 ^ v0) | (u1 ^ v1)) == 0;
+    }
+    if (n == 0)
+        return 1;
+    /* 1..3 bytes: positions 0, n/2 and n-1 cover them all. */
+    return x[0] == y[0] && x[n >> 1] == y[n >> 1] && x[n - 1] == y[n - 1];
+}
+
+static inline struct ct_cache_ent *pslot(struct ct_thread *t, const char *s)
+{
+    return &t->pcache[((uintptr_t)s >> 3) % CT_CACHE_SLOTS];
+}
+
+/* The content-hash path: scache, then the generation's map. */
+static uint64_t string_id_hashed(struct ct_thread *t, uint64_t gen, const char *s, size_t len,
+                                 struct ct_dedup_node **out)
+{
     uint64_t h = ct_hash_bytes(s, len);
     struct ct_cache_ent *c = &t->scache[h % CT_CACHE_SLOTS];
-    if (c->gen == gen && c->hash == h && c->node->len == len && memcmp(c->node->data, s, len) == 0)
+    if (c->gen == gen && c->hash == h && c->node->len == len &&
+        bytes_equal(c->node->data, s, len)) {
+        *out = c->node;
         return c->node->id;
+    }
     struct ct_dedup *m = &ct_rt.strings[gen & 1];
     struct ct_dedup_node *n;
     uint64_t id = ct_dedup_put(m, s, (uint32_t)len, h, &n);
@@ -34,17 +80,39 @@ uint64_t ct_string_id_len(struct ct_thread *t, uint64_t gen, const char *s, size
     }
     if (ct_dedup_pressure(m))
         ct_request_advance();
+    *out = n;
     return id;
 }
 
-/* Names are mostly string literals passed again and again: look them up by
- * address first (the content is still compared, so a reused buffer cannot
- * yield a stale id), and hash only on a miss. */
+uint64_t ct_string_id_len(struct ct_thread *t, uint64_t gen, const char *s, size_t len)
+{
+    if (!s)
+        return 0;
+    if (len > GT_MAX_STRING_SIZE)
+        len = GT_MAX_STRING_SIZE;
+    struct ct_cache_ent *pc = pslot(t, s);
+    if (pc->gen == gen && pc->hash == (uintptr_t)s && pc->node->len == len &&
+        bytes_equal(pc->node->data, s, len))
+        return pc->node->id;
+    struct ct_dedup_node *n;
+    uint64_t id = string_id_hashed(t, gen, s, len, &n);
+    /* Only NUL-free strings go in: ct_string_id's compare relies on it. */
+    if (n && !memchr(s, 0, len)) {
+        pc->gen = gen;
+        pc->hash = (uintptr_t)s;
+        pc->node = n;
+    }
+    return id;
+}
+
+/* Same cache by address.  The compare never reads past the caller's
+ * terminator: pcache nodes hold no NUL, so s[i] == data[i] implies that
+ * s[i] is not the terminator. */
 uint64_t ct_string_id(struct ct_thread *t, uint64_t gen, const char *s)
 {
     if (!s)
         return 0;
-    struct ct_cache_ent *c = &t->pcache[((uintptr_t)s >> 3) % CT_CACHE_SLOTS];
+    struct ct_cache_ent *c = pslot(t, s);
     if (c->gen == gen && c->hash == (uintptr_t)s) {
         const struct ct_dedup_node *n = c->node;
         size_t len = n->len, i = 0;
@@ -53,19 +121,15 @@ uint64_t ct_string_id(struct ct_thread *t, uint64_t gen, const char *s)
         if (i == len && s[len] == 0)
             return n->id;
     }
-    size_t len = strlen(s);
-    uint64_t id = ct_string_id_len(t, gen, s, len);
-    if (id && len < GT_MAX_STRING_SIZE) {
-        /* ct_string_id_len left the node in its hash cache. */
-        uint64_t h = ct_hash_bytes(s, len);
-        struct ct_cache_ent *hc = &t->scache[h % CT_CACHE_SLOTS];
-        if (hc->gen == gen && hc->hash == h && hc->node->id == id) {
-            c->gen = gen;
-            c->hash = (uintptr_t)s;
-            c->node = hc->node;
-        }
-    }
-    return id;
+    return ct_string_id_len(t, gen, s, strlen(s));
+}
+
+static inline int pcs_equal(const uintptr_t *a, const uintptr_t *b, int n)
+{
+    uintptr_t d = 0;
+    for (int i = 0; i < n; i++)
+        d |= a[i] ^ b[i];
+    return d == 0;
 }
 
 uint64_t ct_stack_id(struct ct_thread *t, uint64_t gen, const uintptr_t *pcs, int n)
@@ -73,11 +137,13 @@ uint64_t ct_stack_id(struct ct_thread *t, uint64_t gen, const uintptr_t *pcs, in
     if (n <= 0)
         return 0;
     size_t len = (size_t)n * sizeof *pcs;
-    /* Even hash: every PC is a return address (see trace.c). */
-    uint64_t h = ct_hash_bytes(pcs, len) & ~1ull;
-    struct ct_cache_ent *c = &t->kcache[(h >> 1) % CT_CACHE_SLOTS];
-    if (c->gen == gen && c->hash == h && c->node->len == len && memcmp(c->node->data, pcs, len) == 0)
+    uint64_t key = (uint64_t)pcs[0] * 0x9e3779b97f4a7c15ull;
+    struct ct_cache_ent *c = &t->kcache[(key >> 40) % CT_CACHE_SLOTS];
+    if (c->gen == gen && c->node->len == len &&
+        pcs_equal((const uintptr_t *)(const void *)c->node->data, pcs, n))
         return c->node->id;
+    /* Even hash: every PC is a return address (see trace.c). */
+    uint64_t h = ct_hash_words(pcs, (size_t)n) & ~1ull;
     struct ct_dedup *m = &ct_rt.stacks[gen & 1];
     struct ct_dedup_node *node;
     uint64_t id = ct_dedup_put(m, pcs, (uint32_t)len, h, &node);

@@ -204,7 +204,7 @@ static void go_dark(struct ct_thread *t, uint64_t gen, struct ct_buf *b)
             break;
         uint64_t name = ct_string_id(t, gen, r->name);
         ct_buf_put_ev(b, GT_EV_USER_REGION_END, ts);
-        ct_buf_put(b, r->task);
+        ct_buf_put(b, ct_task_trace_id(r->task));
         ct_buf_put(b, name);
         ct_buf_put(b, 0);
         r->written = 0;

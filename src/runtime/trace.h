@@ -62,6 +62,10 @@ uint64_t ct_string_id(struct ct_thread *t, uint64_t gen, const char *s);
 uint64_t ct_string_id_len(struct ct_thread *t, uint64_t gen, const char *s, size_t len);
 uint64_t ct_stack_id(struct ct_thread *t, uint64_t gen, const uintptr_t *pcs, int n);
 
+/* The id a task handle (ctrace_task_begin's) has in the current trace; call
+ * inside a critical section (annotate.c explains the numbering). */
+uint64_t ct_task_trace_id(uint64_t task);
+
 /* Captures the calling thread's stack per the trace's stack mode and
  * returns its id in gen (0: none).  frame is the public entry point's
  * __builtin_frame_address(0): the stack starts at its caller, after skip

@@ -145,6 +145,44 @@ foreign)
     expect ge 15 "samples with foreign_spin on their stack" "$(count "$s" samplefn foreign_spin)"
     validate foreign-cycle.trace
     ;;
+id_caches)
+    run_prog
+    if validate id-caches.trace; then
+        dump id-caches.trace
+        awk -f "$CTRACE_SRC/tests/integration/id_caches.awk" id-caches.trace.d1 > id-caches.checks
+        while read -r verdict what; do
+            case $verdict in
+            ok) ok "$what" ;;
+            FAIL) fail "$what" ;;
+            *) echo "$verdict $what" ;;
+            esac
+        done < id-caches.checks
+        expect ge 12 "checks made on id-caches.trace" "$(grep -c '^ok\|^FAIL' id-caches.checks)"
+    fi
+    ;;
+task_ids)
+    run_prog
+    for i in 1 2 3; do
+        t=task-ids-$i.trace
+        validate "$t" && dump "$t" && awk -f "$CTRACE_SRC/tests/integration/task_ids.awk" "$t.d1" > "$t.ids"
+    done
+    v() { awk -v k="$2" '$1 == k { print $2 }' "task-ids-$1.trace.ids"; }
+    expect eq 2 "trace 1: tasks begun" "$(v 1 begins)"
+    expect eq 1 "trace 1: id of old-a (numbering starts at 1)" "$(v 1 id_old-a)"
+    expect eq "$(v 1 id_old-a)" "trace 1: parent of old-b is old-a" "$(v 1 parent_old-b)"
+    expect eq 6001 "trace 2: tasks begun (2 x 3000 bulk + new-c)" "$(v 2 begins)"
+    expect eq 0 "trace 2: ids begun twice" "$(v 2 dup)"
+    expect le 8192 "trace 2: largest id (numbering restarted, blocks of 1024 per thread)" "$(v 2 maxid)"
+    old=$(v 2 id_unnamed)
+    check "trace 2: old-a (begun in trace 1) is ended, with an id of its own ($old)" test -n "$old"
+    expect eq 0 "trace 2: old-a's id is not the id of a task begun in trace 2" "$(v 2 old_aliased)"
+    expect ge 1099511627776 "trace 2: old-a's id is outside this trace's numbering (>= 2^40)" "${old:-0}"
+    expect eq "${old:-x}" "trace 2: parent of new-c is old-a" "$(v 2 parent_new-c)"
+    expect eq 1 "trace 2: old-a's region and log carry one task id" "$(v 2 oldrefs)"
+    expect eq "${old:-x}" "trace 2: that id is old-a's" "$(v 2 oldref)"
+    expect eq 1 "trace 3: tasks begun" "$(v 3 begins)"
+    expect eq 1 "trace 3: id of third (numbering restarted)" "$(v 3 id_third)"
+    ;;
 *)
     die "unknown test $name"
     ;;
