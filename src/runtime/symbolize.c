@@ -427,11 +427,17 @@ static int free_module_ud(Dwfl_Module *mod, void **ud, const char *name, Dwarf_A
     return DWARF_CB_OK;
 }
 
+/* libdwfl passes the module's userdata slot (void **), as to the
+ * dwfl_getmodules callbacks, although the prototype says void *: freeing
+ * the slot itself freed a pointer into libdwfl's module (heap corruption,
+ * an abort with glibc's malloc) whenever a re-report dropped a module. */
 static int removed_module(Dwfl_Module *mod, void *ud, const char *name, Dwarf_Addr base,
                           void *arg)
 {
-    free(ud);
-    return 0;
+    void **slot = ud;
+    free(*slot);
+    *slot = NULL;
+    return DWARF_CB_OK;
 }
 
 /* File name of entry idx of the line table of the CU containing die. */
