@@ -8,8 +8,10 @@
  * the generation's frequency event says how many units make a second.
  *
  * Invariants: ct_clock_init() runs once before tracing can start (library
- * constructor); afterwards ct_clock is read-only.  ct_now() is
- * async-signal-safe.
+ * constructor) and does not sleep; afterwards ct_clock is read-only.
+ * ct_now() is async-signal-safe.  The exact rate (ct_clock_raw_hz) is
+ * measured the first time it is asked for -- when the first generation is
+ * finished -- over the whole time since ct_clock_init(), then fixed.
  */
 #ifndef CTRACE_RUNTIME_CLOCK_H
 #define CTRACE_RUNTIME_CLOCK_H
@@ -20,12 +22,16 @@
 struct ct_clock {
     int use_counter;   /* 1: hardware counter, 0: CLOCK_MONOTONIC ns   */
     unsigned shift;    /* raw ticks per trace unit = 1 << shift        */
-    uint64_t raw_hz;   /* raw ticks per second                         */
+    uint64_t raw_hz;   /* raw ticks per second, start-up estimate      */
 };
 
 extern struct ct_clock ct_clock;
 
 void ct_clock_init(void);
+
+/* Raw ticks per second: measured on the first call (not from a signal
+ * handler), the same value on every later call. */
+uint64_t ct_clock_raw_hz(void);
 
 static inline uint64_t ct_now(void)
 {
@@ -60,13 +66,13 @@ static inline uint64_t ct_now_ordered(void)
 /* Trace units per second. */
 static inline uint64_t ct_clock_units_per_sec(void)
 {
-    return ct_clock.raw_hz >> ct_clock.shift;
+    return ct_clock_raw_hz() >> ct_clock.shift;
 }
 
 /* Nanoseconds to raw ticks (for periods). */
 static inline uint64_t ct_clock_ns_to_raw(uint64_t ns)
 {
-    return (uint64_t)((double)ns * (double)ct_clock.raw_hz / 1e9);
+    return (uint64_t)((double)ns * (double)ct_clock_raw_hz() / 1e9);
 }
 
 #endif /* CTRACE_RUNTIME_CLOCK_H */

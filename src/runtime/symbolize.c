@@ -60,8 +60,7 @@ struct centry {
 
 struct ct_symbolizer {
     Dwfl *dwfl;
-    Dwfl_Callbacks cb;
-    char *debuginfo_path; /* NULL: libdwfl's default search path */
+    int ready; /* dwfl opened (or adopted): done on first use */
     pid_t pid;
 
     struct centry *tab; /* open addressing, power-of-two capacity */
@@ -249,6 +248,8 @@ static void cache_clear(struct ct_symbolizer *s);
 
 static int report_modules(struct ct_symbolizer *s)
 {
+    if (!s->dwfl)
+        return -1;
     struct dl_counts c = dl_counts_now();
     unsigned removed = 0;
     dwfl_report_begin(s->dwfl);
@@ -337,6 +338,13 @@ static int find_debuginfo_local(Dwfl_Module *mod, void **userdata, const char *m
     errno = saved_errno;
     return fd < 0 ? -1 : fd;
 }
+
+static char *no_debuginfo_path; /* NULL: libdwfl's default search path */
+static const Dwfl_Callbacks dwfl_callbacks = {
+    .find_elf = dwfl_linux_proc_find_elf,
+    .find_debuginfo = find_debuginfo_local,
+    .debuginfo_path = &no_debuginfo_path,
+};
 
 /* ------------------------------------------------------------------ */
 /* Resolution                                                          */
@@ -437,9 +445,11 @@ static int free_module_ud(Dwfl_Module *mod, void **ud, const char *name, Dwarf_A
     return DWARF_CB_OK;
 }
 
-/* dwfl_report_end's callback for a module that is gone (dlclose'd): libdw
- * passes the address of the module's userdata slot, as dwfl_getmodules
- * does, not the userdata itself. */
+/* dwfl_report_end's callback for a module that is gone (dlclose'd).
+ * libdwfl passes the module's userdata slot (void **), as to the
+ * dwfl_getmodules callbacks, although the prototype says void *: freeing
+ * the slot itself freed a pointer into libdwfl's module (heap corruption,
+ * an abort with glibc's malloc).  arg counts the modules dropped. */
 static int removed_module(Dwfl_Module *mod, void *udp, const char *name, Dwarf_Addr base,
                           void *arg)
 {
@@ -583,30 +593,91 @@ static int resolve(struct ct_symbolizer *s, Dwarf_Addr addr, struct ct_frame *ou
 /* API                                                                 */
 /* ------------------------------------------------------------------ */
 
+struct ct_symbolizer *(*ct_symbolizer_adopt_hook)(void);
+
 struct ct_symbolizer *ct_symbolizer_new(void)
 {
     int saved_errno = errno;
     struct ct_symbolizer *s = calloc(1, sizeof *s);
-    if (!s)
-        goto fail;
-    elf_version(EV_CURRENT);
-    s->cb.find_elf = dwfl_linux_proc_find_elf;
-    s->cb.find_debuginfo = find_debuginfo_local;
-    s->cb.debuginfo_path = &s->debuginfo_path;
-    s->pid = getpid();
-    s->dwfl = dwfl_begin(&s->cb);
-    if (!s->dwfl || tab_grow(s) != 0)
-        goto fail;
-    if (report_modules(s) != 0) {
-        /* Keep going: a partial module list still resolves what it can,
-         * and misses will re-report. */
+    if (s) {
+        s->pid = getpid();
+        if (tab_grow(s) != 0) {
+            free(s);
+            s = NULL;
+        }
     }
     errno = saved_errno;
     return s;
-fail:
-    ct_symbolizer_free(s);
+}
+
+static void open_dwfl(struct ct_symbolizer *s)
+{
+    s->ready = 1;
+    elf_version(EV_CURRENT);
+    s->dwfl = dwfl_begin(&dwfl_callbacks);
+    /* A partial module list still resolves what it can; misses re-report. */
+    report_modules(s);
+}
+
+/* First use: take over the prepared state (libdw's module list and
+ * already loaded DWARF) if there is one for this process, else open. */
+static void make_ready(struct ct_symbolizer *s)
+{
+    struct ct_symbolizer *p = ct_symbolizer_adopt_hook ? ct_symbolizer_adopt_hook() : NULL;
+    if (p && p->pid == s->pid && p->dwfl && s->sused == 0) {
+        s->ready = 1;
+        s->dwfl = p->dwfl;
+        s->gen = p->gen;
+        s->last_report_ns = p->last_report_ns;
+        s->dl_adds = p->dl_adds;
+        s->dl_subs = p->dl_subs;
+        free(s->strs); /* empty */
+        s->strs = p->strs;
+        s->scap = p->scap;
+        s->sused = p->sused;
+        p->dwfl = NULL;
+        p->strs = NULL;
+        p->scap = p->sused = 0;
+        ct_symbolizer_free(p);
+        return;
+    }
+    /* (Another process's state, from before a fork: left alone.) */
+    open_dwfl(s);
+}
+
+/* The main executable's first executable segment (for warming). */
+static int main_exec_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size;
+    for (int i = 0; i < info->dlpi_phnum; i++)
+        if (info->dlpi_phdr[i].p_type == PT_LOAD && (info->dlpi_phdr[i].p_flags & PF_X)) {
+            *(uintptr_t *)arg = info->dlpi_addr + info->dlpi_phdr[i].p_vaddr;
+            break;
+        }
+    return 1; /* the first entry is the executable */
+}
+
+struct ct_symbolizer *ct_symbolizer_prepare(void)
+{
+    int saved_errno = errno;
+    struct ct_symbolizer *s = ct_symbolizer_new();
+    if (s) {
+        open_dwfl(s);
+        /* Nearly every stack ends in libc (__libc_start_call_main,
+         * start_thread) and passes through the executable: load their
+         * debug info now (for a distribution's libc, decompressing it is
+         * ~50 ms). */
+        uintptr_t pcs[2] = {(uintptr_t)&qsort, 0};
+        dl_iterate_phdr(main_exec_cb, &pcs[1]);
+        for (int i = 0; i < 2; i++) {
+            struct ct_frame tmp[MAX_INLINE];
+            int nomod;
+            if (pcs[i])
+                resolve(s, pcs[i], tmp, &nomod);
+        }
+    }
     errno = saved_errno;
-    return NULL;
+    return s;
 }
 
 int ct_symbolize(struct ct_symbolizer *s, uintptr_t pc, int is_return, struct ct_frame *out,
@@ -627,6 +698,8 @@ int ct_symbolize(struct ct_symbolizer *s, uintptr_t pc, int is_return, struct ct
         n = 1;
         goto copy;
     }
+    if (!s->ready)
+        make_ready(s);
     if ((s->used + 1) * 4 > s->cap * 3 && tab_grow(s) != 0) {
         /* Cannot cache: resolve without it. */
         int nomod;

@@ -9,6 +9,9 @@
  *    strings live as long as the symbolizer.
  *  - A PC in a module loaded after the symbolizer was created (dlopen) is
  *    found by re-reading the process's module list on a miss (rate-limited).
+ *  - Creating a symbolizer is cheap: libdw is opened (or a prepared state
+ *    adopted) on the first ct_symbolize(), so a trace without stacks never
+ *    reads a module or its debug info.
  *  - Unknown PCs still yield one frame: function "?" (or the ELF symbol, or
  *    "module+0xoff"), file "?", line 0, so the trace stays well-formed.
  */
@@ -42,6 +45,16 @@ int ct_symbolize(struct ct_symbolizer *s, uintptr_t pc, int is_return,
  * a module dlclose'd and another loaded at its addresses would otherwise be
  * named after the old one.  NULL is harmless. */
 void ct_symbolizer_sync(struct ct_symbolizer *s);
+/* Builds a symbolizer and loads, now, the debug info of the modules that
+ * nearly every stack goes through (libc, the executable); meant for a
+ * background tracer thread, so that the first generation (or the end of a
+ * short process) does not wait for it. */
+struct ct_symbolizer *ct_symbolizer_prepare(void);
+
+/* When set, the first ct_symbolize() of a symbolizer calls it to take over
+ * a prepared state (it may wait for the preparation to finish; NULL: none,
+ * open afresh).  A prepared state of another pid is ignored. */
+extern struct ct_symbolizer *(*ct_symbolizer_adopt_hook)(void);
 
 /* Frees it (NULL is harmless). */
 void ct_symbolizer_free(struct ct_symbolizer *s);

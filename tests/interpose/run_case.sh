@@ -210,6 +210,9 @@ ctor_thread)
     run_pair ctor_thread 0 "$EX_DIR/interpose_ctor_thread"
     validate ctor_thread; t=$(main_trace ctor_thread); dump "$t"
     expect "$t" "condition-variable waits" "$COND" 10
+    # Stacks symbolized (libdw, through the symbolizer prepared in the
+    # background): the example's own frames with file and line.
+    expect "$t" "frames with file:line" 'examples/interpose/ctor_thread\.c:[0-9]+$' 10
     ;;
 semantics)
     run_pair semantics 0 "$SEMANTICS"

@@ -161,6 +161,11 @@ static void test_dlopen(struct ct_symbolizer *s)
     const char *name = f[0].func;
     dlclose(h);
     CHECK(strcmp(name, "ct_test_plugin_fn") == 0);
+    /* A new miss re-reads the module list (the loader's counters moved):
+     * the unloaded plugin is dropped, its userdata freed, nothing else. */
+    CHECK(ct_symbolize(s, 0x20, 0, f, 8) == 1 && strcmp(f[0].func, "?") == 0);
+    CHECK(ct_symbolize(s, (uintptr_t)&outer_func, 0, f, 8) >= 1 &&
+          strcmp(f[0].func, "outer_func") == 0);
 }
 
 static void test_many(struct ct_symbolizer *s)
