@@ -26,6 +26,13 @@
  *    from inside the traced program, which we never want.
  *  - Modules without .debug_aranges (clang output) get a sorted index of
  *    their CUs' address ranges, owned by the module's userdata.
+ *  - DWARF is read from a module's own file, and for the executable from a
+ *    separate debug file too.  A shared library whose DWARF exists only in
+ *    a separate debug file (a distribution's -dbg/-dbgsym package) is
+ *    resolved by its symbol table alone -- function names, no file:line or
+ *    inline frames: decompressing that DWARF costs ~50 ms of CPU for libc
+ *    alone, in every traced process, for frames whose sources are not
+ *    installed anyway.  CTRACE_SYMBOLIZE=full reads it all the same.
  *  - Out of memory degrades to "?" frames, never to a crash.
  */
 #define _GNU_SOURCE
@@ -38,6 +45,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libelf.h>
+#include <gelf.h>
 #include <link.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,6 +80,8 @@ struct ct_symbolizer {
     char **strs; /* interned strings, open addressing */
     size_t scap, sused;
 
+    char exe[4096];           /* the executable's path (/proc/self/exe) */
+    int separate_dwarf;       /* also read separate debug files of libraries */
     uint32_t gen;             /* bumped by each re-report           */
     uint64_t last_report_ns;
     unsigned long long dl_adds, dl_subs; /* loader counters at last report */
@@ -407,16 +417,71 @@ done:
     return ix;
 }
 
-/* The CU containing addr when dwfl_module_addrdie() cannot tell. */
-static Dwarf_Die *cu_fallback(Dwfl_Module *mod, Dwarf_Addr addr, Dwarf_Addr *bias,
-                              Dwarf_Die *out)
+/* What we keep per module, on its userdata: whether its own file carries
+ * DWARF, and the CU index (built on demand). */
+struct mod_info {
+    int own_dwarf; /* -1 not looked at yet, else 0 or 1 */
+    struct cu_index *ix;
+};
+
+static struct mod_info *mod_info_of(Dwfl_Module *mod)
 {
     void **ud;
     if (!dwfl_module_info(mod, &ud, NULL, NULL, NULL, NULL, NULL, NULL))
         return NULL;
-    if (*ud == NULL)
-        *ud = build_cu_index(mod);
-    struct cu_index *ix = *ud;
+    if (*ud == NULL) {
+        struct mod_info *mi = calloc(1, sizeof *mi);
+        if (mi)
+            mi->own_dwarf = -1;
+        *ud = mi;
+    }
+    return *ud;
+}
+
+/* 1 if the module's own ELF file has a DWARF .debug_info section. */
+static int elf_has_dwarf(Dwfl_Module *mod)
+{
+    Dwarf_Addr bias;
+    Elf *e = dwfl_module_getelf(mod, &bias);
+    size_t shstrndx;
+    if (!e || elf_getshdrstrndx(e, &shstrndx) != 0)
+        return 0;
+    for (Elf_Scn *scn = NULL; (scn = elf_nextscn(e, scn)) != NULL;) {
+        GElf_Shdr sh;
+        const char *name;
+        if (gelf_getshdr(scn, &sh) && (name = elf_strptr(e, shstrndx, sh.sh_name)) &&
+            (!strcmp(name, ".debug_info") || !strcmp(name, ".zdebug_info")))
+            return 1;
+    }
+    return 0;
+}
+
+/* Whether to read mod's DWARF (see the invariants at the top). */
+static int wants_dwarf(struct ct_symbolizer *s, Dwfl_Module *mod)
+{
+    if (s->separate_dwarf)
+        return 1;
+    const char *name = dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+    if (name && s->exe[0] && !strcmp(name, s->exe))
+        return 1;
+    struct mod_info *mi = mod_info_of(mod);
+    if (!mi)
+        return 1;
+    if (mi->own_dwarf < 0)
+        mi->own_dwarf = elf_has_dwarf(mod);
+    return mi->own_dwarf;
+}
+
+/* The CU containing addr when dwfl_module_addrdie() cannot tell. */
+static Dwarf_Die *cu_fallback(Dwfl_Module *mod, Dwarf_Addr addr, Dwarf_Addr *bias,
+                              Dwarf_Die *out)
+{
+    struct mod_info *mi = mod_info_of(mod);
+    if (!mi)
+        return NULL;
+    if (mi->ix == NULL)
+        mi->ix = build_cu_index(mod);
+    struct cu_index *ix = mi->ix;
     if (!ix || ix->n == 0 || !dwfl_module_getdwarf(mod, bias))
         return NULL;
     Dwarf_Addr a = addr - *bias;
@@ -440,7 +505,10 @@ static Dwarf_Die *cu_fallback(Dwfl_Module *mod, Dwarf_Addr addr, Dwarf_Addr *bia
 static int free_module_ud(Dwfl_Module *mod, void **ud, const char *name, Dwarf_Addr base,
                           void *arg)
 {
-    free(*ud);
+    struct mod_info *mi = *ud;
+    if (mi)
+        free(mi->ix);
+    free(mi);
     *ud = NULL;
     return DWARF_CB_OK;
 }
@@ -510,14 +578,15 @@ static int resolve(struct ct_symbolizer *s, Dwarf_Addr addr, struct ct_frame *ou
 
     Dwarf_Addr bias = 0;
     Dwarf_Die cu_mem;
-    Dwarf_Die *cudie = dwfl_module_addrdie(mod, addr, &bias);
-    if (!cudie)
+    int dwarf = wants_dwarf(s, mod);
+    Dwarf_Die *cudie = dwarf ? dwfl_module_addrdie(mod, addr, &bias) : NULL;
+    if (!cudie && dwarf)
         cudie = cu_fallback(mod, addr, &bias, &cu_mem);
 
     /* Innermost position: the line table row for addr. */
     const char *file = NULL;
     int line = 0;
-    Dwfl_Line *l = dwfl_module_getsrc(mod, addr);
+    Dwfl_Line *l = dwarf ? dwfl_module_getsrc(mod, addr) : NULL;
     if (l) {
         file = dwfl_lineinfo(l, NULL, &line, NULL, NULL, NULL);
     } else if (cudie) {
@@ -574,7 +643,14 @@ static int resolve(struct ct_symbolizer *s, Dwarf_Addr addr, struct ct_frame *ou
 
     /* No DWARF scope: the ELF symbol table, then module+offset. */
     const char *sym = dwfl_module_addrname(mod, addr);
-    if (sym) {
+    const char *at = sym ? strchr(sym, '@') : NULL;
+    if (at && at > sym) {
+        /* A versioned symbol ("pthread_cond_wait@@GLIBC_2.3.2"): the
+         * function's name is what precedes the version. */
+        char buf[512];
+        snprintf(buf, sizeof buf, "%.*s", (int)(at - sym), sym);
+        out[0].func = intern(s, buf);
+    } else if (sym) {
         out[0].func = intern(s, sym);
     } else {
         const char *mname = dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
@@ -613,6 +689,10 @@ struct ct_symbolizer *ct_symbolizer_new(void)
 static void open_dwfl(struct ct_symbolizer *s)
 {
     s->ready = 1;
+    ssize_t n = readlink("/proc/self/exe", s->exe, sizeof s->exe - 1);
+    s->exe[n > 0 ? n : 0] = '\0';
+    const char *v = getenv("CTRACE_SYMBOLIZE");
+    s->separate_dwarf = v && !strcmp(v, "full");
     elf_version(EV_CURRENT);
     s->dwfl = dwfl_begin(&dwfl_callbacks);
     /* A partial module list still resolves what it can; misses re-report. */

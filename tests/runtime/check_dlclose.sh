@@ -17,4 +17,10 @@ s=$t.sum
 expect_key "$s" eq 6 log dlmod
 expect_key "$s" eq 3 stackfn Log dlmod_a_emit
 expect_key "$s" eq 3 stackfn Log dlmod_b_emit
+# A shared library with DWARF of its own gets file:line; libc, whose DWARF
+# is in a separate debug file (if installed at all), is named from its
+# symbol table (symbolize.c).
+expect eq 3 "dlmod_b_emit frames with dlmod.c:LINE" \
+    "$(grep -A1 'dlmod_b_emit @' "$t.d1" | grep -c 'dlmod\.c:[0-9]')"
+expect ge 1 "libc frames named (__libc_start_call_main)" "$(grep -c '__libc_start_call_main @' "$t.d1")"
 finish
