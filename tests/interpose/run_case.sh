@@ -126,6 +126,8 @@ SELECT count(*), sum(a) FROM t;"
     validate sqlite3; t=$(main_trace sqlite3); dump "$t"
     expect "$t" "sorter threads created" "$CREATE" 1
     expect "$t" "file syscalls" "$SYSCALL" 10
+    expect "$t" "lock/condition waits of the sorter threads" 'Reason="sync' 1
+    expect "$t" "CPU samples (index build, ~0.3 s of CPU)" "$SAMPLE" 5
     ;;
 redis)
     need redis-server redis-benchmark redis-cli python3
@@ -155,6 +157,8 @@ redis)
     validate redis; t=$(main_trace redis); dump "$t"
     expect "$t" "threads created" "$CREATE" 2
     expect "$t" "network waits" "$NET" 1
+    expect "$t" "lock/condition waits (I/O threads)" 'Reason="sync' 1
+    expect "$t" "CPU samples" "$SAMPLE" 10
     ;;
 fork_exec)
     run_pair fork_exec 0 "$EX_DIR/interpose_fork_exec"
