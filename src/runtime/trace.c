@@ -214,6 +214,11 @@ static void write_stack(void *arg, const struct ct_dedup_node *n)
             fr[0].line = 0;
             k = 1;
         }
+        /* The interposer's thread trampoline sits between start_thread and
+         * the program's start routine: the trace shows the program's own
+         * frames, as Go's stacks do not show the scheduler's. */
+        if (i > 0 && !strcmp(fr[k - 1].func, "ct_thread_trampoline"))
+            continue;
         for (int j = 0; j < k && nframes < GT_MAX_FRAMES_PER_STACK; j++) {
             /* Go 1.23 keys frames by PC: give each inlined caller a PC of
              * its own, outside any user address (bits 48+). */

@@ -43,6 +43,7 @@ threadpool)
     # Stacks: the caller of each API call is on the stack, the tracer is not on top.
     for k in TaskBegin TaskEnd RegionBegin RegionEnd; do stack_has "$s" $k worker; done
     no_tracer_frames "$s"
+    no_tracer_frames_anywhere "$s"
     pprof_has "$t" sync traced_lock
     ;;
 condqueue)
@@ -59,6 +60,7 @@ condqueue)
     stack_has "$s" RegionBegin consumer
     stack_has "$s" RegionEnd consumer
     no_tracer_frames "$s"
+    no_tracer_frames_anywhere "$s"
     pprof_has "$t" sync traced_wait
     ;;
 sleeper)
@@ -74,6 +76,7 @@ sleeper)
     blocks_balanced "$s"
     stack_has "$s" Log ticker
     no_tracer_frames "$s"
+    no_tracer_frames_anywhere "$s"
     ;;
 annotations)
     expect_key "$s" eq 3 task request
@@ -102,6 +105,7 @@ annotations)
     expect_key "$s" ge 5 goroutines
     stack_has "$s" TaskBegin handle_request
     no_tracer_frames "$s"
+    no_tracer_frames_anywhere "$s"
     check "log message text kept" grep -q 'Message="GET /items/2"' "$t.d1"
     check "formatted log kept" grep -q 'Message="SELECT \* FROM items WHERE request = 1"' "$t.d1"
     check "thread name main-loop in the trace" grep -q 'main-loop' "$t.d1"
@@ -139,6 +143,7 @@ custom_block)
     expect_key "$s" eq 1 log queue
     blocks_balanced "$s"
     no_tracer_frames "$s"
+    no_tracer_frames_anywhere "$s"
     pprof_has "$t" sync pop
     ;;
 *)

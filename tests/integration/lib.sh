@@ -135,6 +135,15 @@ no_tracer_frames() {
     [ "$n" -eq 0 ] || awk -F'\t' '$1 == "stacktop" && ($3 ~ /^ctrace_/ || $3 ~ /^ct_/) { print "      " $2 " x" $4 " top frame " $3 }' "$1"
 }
 
+# no_tracer_frames_anywhere SUMFILE: no event's stack holds a tracer
+# function at all (the thread trampoline of the interposer is hidden too).
+# CPU samples are left out: one may land in tracer code, and should say so.
+no_tracer_frames_anywhere() {
+    local n
+    n=$(awk -F'\t' '$1 == "stackfn" && $2 != "StackSample" && ($3 ~ /^ctrace_/ || $3 ~ /^ct_/) { s += $4 } END { print s + 0 }' "$1")
+    expect eq 0 "events with a tracer function anywhere on their stack" "$n"
+}
+
 # stack_has SUMFILE KIND FUNC: every event of KIND has FUNC on its stack.
 stack_has() {
     expect eq "$(count "$1" kind "$2")" "$2 events with $3 on their stack" "$(count "$1" stackfn "$2" "$3")"
