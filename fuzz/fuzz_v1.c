@@ -1,7 +1,8 @@
 /*
  * fuzz_v1.c - libFuzzer target for the v1 reader (go 1.11-1.21 traces).
- * Seeds: testdata/traces/*.go119.trace.  Inputs not starting with a v1
- * header are given one, so the fuzzer spends its time in the v1 code.
+ * Seeds: the testdata/traces files named *.go119.trace.  Inputs not
+ * starting with a v1 header are given one, so the fuzzer spends its time in
+ * the v1 code.
  */
 #include "harness.h"
 
