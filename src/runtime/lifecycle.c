@@ -180,6 +180,7 @@ static void init_once(void)
     ct_clock_init();
     if (!ct_rt.configured)
         ctrace_config_init(&ct_rt.cfg);
+    ct_symbolizer_read_env();
     pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
     ct_tls_internal = saved;
     errno = e;

@@ -686,13 +686,23 @@ struct ct_symbolizer *ct_symbolizer_new(void)
     return s;
 }
 
+/* CTRACE_SYMBOLIZE=full, read at initialization (ct_symbolizer_read_env):
+ * never getenv from the advancer, which could race a setenv of the
+ * program's. */
+static int symbolize_full;
+
+void ct_symbolizer_read_env(void)
+{
+    const char *v = getenv("CTRACE_SYMBOLIZE");
+    symbolize_full = v && !strcmp(v, "full");
+}
+
 static void open_dwfl(struct ct_symbolizer *s)
 {
     s->ready = 1;
     ssize_t n = readlink("/proc/self/exe", s->exe, sizeof s->exe - 1);
     s->exe[n > 0 ? n : 0] = '\0';
-    const char *v = getenv("CTRACE_SYMBOLIZE");
-    s->separate_dwarf = v && !strcmp(v, "full");
+    s->separate_dwarf = symbolize_full;
     elf_version(EV_CURRENT);
     s->dwfl = dwfl_begin(&dwfl_callbacks);
     /* A partial module list still resolves what it can; misses re-report. */

@@ -56,6 +56,9 @@ struct ct_symbolizer *ct_symbolizer_prepare(void);
  * open afresh).  A prepared state of another pid is ignored. */
 extern struct ct_symbolizer *(*ct_symbolizer_adopt_hook)(void);
 
+/* Reads CTRACE_SYMBOLIZE (once, at the library's initialization). */
+void ct_symbolizer_read_env(void);
+
 /* Frees it (NULL is harmless). */
 void ct_symbolizer_free(struct ct_symbolizer *s);
 
