@@ -17,22 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define GROW(arr, n, cap)                                                       \
-    ((n) < (cap) ? 0 : grow_array((void **)&(arr), &(cap), sizeof *(arr), (n) + 1))
-
-static int grow_array(void **arr, size_t *cap, size_t elem, size_t need)
-{
-    size_t ncap = *cap ? *cap * 2 : 64;
-    while (ncap < need)
-        ncap *= 2;
-    void *p = realloc(*arr, ncap * elem);
-    if (!p)
-        return -1;
-    *arr = p;
-    *cap = ncap;
-    return 0;
-}
-
 /* Varint status: 0 ok, 1 no byte at all, 2 input ends inside, 3 overflow. */
 static int rvar(const uint8_t **pp, const uint8_t *end, uint64_t *out)
 {

@@ -18,6 +18,7 @@
 
 #include "ctrace_reader.h"
 #include "gotrace.h"
+#include "grow.h"
 #include "input.h"
 #include "u64map.h"
 

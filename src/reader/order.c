@@ -34,24 +34,6 @@ static const char *gstatus_name(uint64_t s)
     return s < 5 ? n[s] : "Bad";
 }
 
-
-#define GROW(arr, n, cap)                                                       \
-    ((n) < (cap) ? 0                                                            \
-                 : grow_array((void **)&(arr), &(cap), sizeof *(arr), (n) + 1))
-
-static int grow_array(void **arr, size_t *cap, size_t elem, size_t need)
-{
-    size_t ncap = *cap ? *cap * 2 : 16;
-    while (ncap < need)
-        ncap *= 2;
-    void *p = realloc(*arr, ncap * elem);
-    if (!p)
-        return -1;
-    *arr = p;
-    *cap = ncap;
-    return 0;
-}
-
 static int nomem(struct ctrace_reader *r)
 {
     return rd_fail(r, CTRACE_READER_ENOMEM, r->cur.off, "out of memory");

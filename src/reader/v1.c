@@ -128,22 +128,6 @@ struct v1 {
     unsigned nextra, extra_pos;
 };
 
-#define GROW(arr, n, cap)                                                       \
-    ((n) < (cap) ? 0 : grow_array((void **)&(arr), &(cap), sizeof *(arr), (n) + 1))
-
-static int grow_array(void **arr, size_t *cap, size_t elem, size_t need)
-{
-    size_t ncap = *cap ? *cap * 2 : 64;
-    while (ncap < need)
-        ncap *= 2;
-    void *p = realloc(*arr, ncap * elem);
-    if (!p)
-        return -1;
-    *arr = p;
-    *cap = ncap;
-    return 0;
-}
-
 static int fail(struct ctrace_reader *r, uint64_t off, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static int fail(struct ctrace_reader *r, uint64_t off, const char *fmt, ...)

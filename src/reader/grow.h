@@ -1,0 +1,36 @@
+/*
+ * grow.h - the reader's growing arrays.  GROW(arr, n, cap) makes room for
+ * element n of arr (capacity cap, doubled as needed) and evaluates to 0, or
+ * to -1 when memory runs out or the size would overflow; arr and cap are
+ * then unchanged, so the caller reports ENOMEM with its state intact.
+ */
+#ifndef CTRACE_READER_GROW_H
+#define CTRACE_READER_GROW_H
+
+#include <stdint.h>
+#include <stdlib.h>
+
+static inline int rd_grow_array(void **arr, size_t *cap, size_t elem, size_t need)
+{
+    size_t ncap = *cap ? *cap : 32;
+    while (ncap < need) {
+        if (ncap > SIZE_MAX / 2)
+            return -1;
+        ncap *= 2;
+    }
+    if (ncap == *cap)
+        ncap *= 2;
+    if (elem && ncap > SIZE_MAX / elem)
+        return -1;
+    void *p = realloc(*arr, ncap * elem);
+    if (!p)
+        return -1;
+    *arr = p;
+    *cap = ncap;
+    return 0;
+}
+
+#define GROW(arr, n, cap) \
+    ((n) < (cap) ? 0 : rd_grow_array((void **)&(arr), &(cap), sizeof *(arr), (n) + 1))
+
+#endif /* CTRACE_READER_GROW_H */
