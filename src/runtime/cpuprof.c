@@ -509,7 +509,7 @@ static int thread_start_locked(struct ct_cpuprof_thread *pt, const struct ct_sta
                                unsigned hz)
 {
     pt->bounds = bounds;
-    if (cp_self == NULL && !pt->other_used) {
+    if (cp_self == NULL && !atomic_load(&pt->other_used)) {
         /* First start: the ring is not in use.  A restart (the timer was
          * stopped from another thread at the end of a trace, leaving cp_self
          * set so late signals stay recognised), or a ring a timer armed from
@@ -593,7 +593,7 @@ int ct_cpuprof_other_start(struct ct_cpuprof_thread *pt, pid_t tid, unsigned hz)
     r = CTRACE_ESYS;
     if (create_timer(thread_cpu_clock(tid), tid, os, &os->timer) != 0)
         goto out;
-    pt->other_used = 1;
+    atomic_store(&pt->other_used, 1);
     atomic_store_explicit(&os->tid, tid, memory_order_relaxed);
     atomic_store_explicit(&os->pt, pt, memory_order_release);
     if (arm(os->timer, hz) != 0) {
@@ -629,7 +629,7 @@ static void other_stop_locked(struct ct_cpuprof_thread *pt)
 
 void ct_cpuprof_other_stop(struct ct_cpuprof_thread *pt)
 {
-    if (pt == NULL || !pt->other_used)
+    if (pt == NULL || !atomic_load(&pt->other_used))
         return;
     int saved_errno = errno;
     fork_reset_if_child();

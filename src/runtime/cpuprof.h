@@ -39,7 +39,10 @@ struct ct_cpuprof_thread {
     const struct ct_stack_bounds *bounds;
     timer_t timer;
     _Atomic int timer_live;       /* taken (exchanged to 0) by one stopper */
-    int other_used;               /* ever armed by ct_cpuprof_other_start  */
+    /* Ever armed by ct_cpuprof_other_start (set under its lock, read
+     * without it by the owner at exit: atomic; a slot armed just after that
+     * read is a dead thread's, reclaimed when the table fills or at stop). */
+    _Atomic int other_used;
     uint64_t dropped;             /* samples lost to a full ring        */
     _Atomic uint32_t head, tail;  /* producer: head; consumer: tail     */
     struct ct_sample ring[CT_SAMPLE_RING];
