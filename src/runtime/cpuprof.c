@@ -42,7 +42,6 @@
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/syscall.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include "clock.h"
@@ -233,49 +232,6 @@ static int is_retired(void *p)
     return 0;
 }
 
-/* Frame-pointer walk of a thread whose stack bounds are unknown: every
- * frame record is read with process_vm_readv on our own process, which
- * reports EFAULT for unmapped memory instead of faulting.  If the call is
- * not permitted (seccomp), the sample has the interrupted PC only. */
-static int walk_unbounded(const ucontext_t *uc, uintptr_t *pcs, int max)
-{
-    /* pc, frame pointer, stack pointer of the interrupted code (the same
-     * registers unwind.c reads; it has no accessor to share). */
-    uintptr_t r[3];
-#if defined(__x86_64__)
-    const greg_t *g = uc->uc_mcontext.gregs;
-    r[0] = (uintptr_t)g[REG_RIP], r[1] = (uintptr_t)g[REG_RBP], r[2] = (uintptr_t)g[REG_RSP];
-#elif defined(__aarch64__)
-    r[0] = (uintptr_t)uc->uc_mcontext.pc, r[1] = (uintptr_t)uc->uc_mcontext.regs[29];
-    r[2] = (uintptr_t)uc->uc_mcontext.sp;
-#else
-    (void)uc, (void)pcs, (void)max;
-    return 0;
-#endif
-    uintptr_t fp = r[1], sp = r[2];
-    int n = 0;
-    pcs[n++] = r[0];
-    pid_t pid = (pid_t)syscall(SYS_getpid);
-    const uintptr_t span = (uintptr_t)64 << 20; /* no stack is larger */
-    while (n < max && fp >= sp && fp - sp < span && !(fp & (2 * sizeof(uintptr_t) - 1))) {
-        uintptr_t rec[2];
-        struct iovec local = {rec, sizeof rec}, remote = {(void *)fp, sizeof rec};
-        if (syscall(SYS_process_vm_readv, pid, &local, 1UL, &remote, 1UL, 0UL) !=
-            (long)sizeof rec)
-            break;
-        if (rec[1] == 0)
-            break;
-#if defined(__aarch64__)
-        rec[1] &= ((uintptr_t)1 << 48) - 1; /* pointer authentication bits */
-#endif
-        pcs[n++] = rec[1];
-        if (rec[0] <= fp)
-            break;
-        fp = rec[0];
-    }
-    return n;
-}
-
 static void take_sample(struct ct_cpuprof_thread *pt, ucontext_t *uc, int unbounded)
 {
     uint32_t h = atomic_load_explicit(&pt->head, memory_order_relaxed);
@@ -287,7 +243,7 @@ static void take_sample(struct ct_cpuprof_thread *pt, ucontext_t *uc, int unboun
     }
     struct ct_sample *s = &pt->ring[h % CT_SAMPLE_RING];
     s->ts = ct_now();
-    int n = unbounded ? walk_unbounded(uc, s->pcs, CT_SAMPLE_MAX_FRAMES)
+    int n = unbounded ? ct_unwind_from_ucontext_checked(uc, s->pcs, CT_SAMPLE_MAX_FRAMES)
                       : ct_unwind_from_ucontext(pt->bounds, uc, s->pcs, CT_SAMPLE_MAX_FRAMES);
     s->nframes = n > 0 ? (uint32_t)n : 0;
     atomic_store_explicit(&pt->head, h + 1, memory_order_release);

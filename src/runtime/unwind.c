@@ -18,6 +18,10 @@
  *  - ct_unwind_fp() and ct_unwind_from_ucontext() take no locks, allocate
  *    nothing, make no system calls and leave errno alone, so both are
  *    async-signal-safe.  ct_stack_bounds_init() is not (it may read /proc).
+ *  - ct_unwind_from_ucontext_checked(), for threads of unknown bounds,
+ *    reads each frame record with the process_vm_readv system call (a bad
+ *    address fails instead of faulting); async-signal-safe, but it may set
+ *    errno: its caller, the SIGPROF handler, restores errno.
  *  - ct_unwind_libunwind() is never called from a signal handler (libunwind
  *    may allocate and lock on its first use in a thread).  libunwind is
  *    loaded on first use with dlopen(RTLD_LOCAL), not linked: libunwind.so
@@ -44,6 +48,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <dlfcn.h>
@@ -259,25 +264,32 @@ CT_NO_ASAN int ct_unwind_fp_from(const struct ct_stack_bounds *b, const void *fr
  * describes the interrupted code, not us.)  The PC is recorded even with
  * zeroed bounds: it needs no memory access.
  */
+/* The interrupted pc, frame pointer and stack pointer.  0 on an
+ * architecture we do not walk. */
+static int ucontext_regs(const ucontext_t *uc, uintptr_t *pc, uintptr_t *fp, uintptr_t *sp)
+{
+#if defined(__x86_64__)
+    *pc = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
+    *fp = (uintptr_t)uc->uc_mcontext.gregs[REG_RBP];
+    *sp = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
+    return 1;
+#elif defined(__aarch64__)
+    *pc = (uintptr_t)uc->uc_mcontext.pc;
+    *fp = (uintptr_t)uc->uc_mcontext.regs[29];
+    *sp = (uintptr_t)uc->uc_mcontext.sp;
+    return 1;
+#else
+    (void)uc, (void)pc, (void)fp, (void)sp;
+    return 0; /* unsupported architecture: no stacks, but no harm */
+#endif
+}
+
 CT_NO_ASAN int ct_unwind_from_ucontext(const struct ct_stack_bounds *b, const ucontext_t *uc,
                                        uintptr_t *pcs, int max)
 {
-    if (uc == NULL || max <= 0)
-        return 0;
     uintptr_t pc, fp, sp;
-#if defined(__x86_64__)
-    pc = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
-    fp = (uintptr_t)uc->uc_mcontext.gregs[REG_RBP];
-    sp = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
-#elif defined(__aarch64__)
-    pc = (uintptr_t)uc->uc_mcontext.pc;
-    fp = (uintptr_t)uc->uc_mcontext.regs[29];
-    sp = (uintptr_t)uc->uc_mcontext.sp;
-#else
-    (void)b;
-    return 0; /* unsupported architecture: no stacks, but no harm */
-#endif
-#if defined(__x86_64__) || defined(__aarch64__)
+    if (uc == NULL || max <= 0 || !ucontext_regs(uc, &pc, &fp, &sp))
+        return 0;
     int n = 0;
     pcs[n++] = pc;
     if (b == NULL || b->hi < b->lo + 16 || sp < b->lo || sp >= b->hi)
@@ -296,7 +308,37 @@ CT_NO_ASAN int ct_unwind_from_ucontext(const struct ct_stack_bounds *b, const uc
         fp = next;
     }
     return n;
-#endif
+}
+
+/*
+ * A thread whose stack bounds are unknown (timers armed from outside): each
+ * frame record is read with process_vm_readv, which fails with EFAULT on
+ * unmapped memory instead of faulting, so any value of the frame pointer
+ * is safe to follow.  Frames must go up the stack, stay within 64 MiB of
+ * the stack pointer and be aligned; a failed read ends the walk.
+ */
+int ct_unwind_from_ucontext_checked(const ucontext_t *uc, uintptr_t *pcs, int max)
+{
+    uintptr_t pc, fp, sp;
+    if (uc == NULL || max <= 0 || !ucontext_regs(uc, &pc, &fp, &sp))
+        return 0;
+    int n = 0;
+    pcs[n++] = pc;
+    pid_t pid = (pid_t)syscall(SYS_getpid);
+    const uintptr_t span = (uintptr_t)64 << 20; /* no stack is larger */
+    while (n < max && fp >= sp && fp - sp < span && !(fp & FP_ALIGN_MASK)) {
+        uintptr_t rec[2];
+        struct iovec local = {rec, sizeof rec}, remote = {(void *)fp, sizeof rec};
+        if (syscall(SYS_process_vm_readv, pid, &local, 1UL, &remote, 1UL, 0UL) != (long)sizeof rec)
+            break;
+        if (rec[1] == 0)
+            break;
+        pcs[n++] = strip_pc(rec[1]);
+        if (rec[0] <= fp)
+            break;
+        fp = rec[0];
+    }
+    return n;
 }
 
 /* ------------------------------------------------------------------ */

@@ -42,6 +42,11 @@ int ct_unwind_fp_from(const struct ct_stack_bounds *b, const void *frame, uintpt
 int ct_unwind_from_ucontext(const struct ct_stack_bounds *b, const ucontext_t *uc,
                             uintptr_t *pcs, int max);
 
+/* The same for a thread whose stack bounds are unknown: every frame record
+ * is read with process_vm_readv, so a wild frame pointer ends the walk
+ * instead of faulting.  Async-signal-safe. */
+int ct_unwind_from_ucontext_checked(const ucontext_t *uc, uintptr_t *pcs, int max);
+
 /* DWARF-CFI unwinding through libunwind (unw_backtrace), skipping frames. */
 int ct_unwind_libunwind(uintptr_t *pcs, int max, int skip);
 
