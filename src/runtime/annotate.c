@@ -101,12 +101,6 @@ static uint64_t task_id_orphan(void)
     return TASK_TAG_ORPHAN << TASK_N_BITS | (n & TASK_N_MASK);
 }
 
-/* The stack of an event: no call at all when stacks are off. */
-static inline uint64_t capture(struct ct_thread *t, uint64_t gen, const void *fp, int skip)
-{
-    return ct_rt.stack_mode == CTRACE_STACKS_NONE ? 0 : ct_capture_stack(t, gen, fp, skip);
-}
-
 static inline struct ct_thread *traced_self(void)
 {
     if (!CT_ENABLED())
@@ -125,7 +119,7 @@ ctrace_task ctrace_task_begin(ctrace_task parent, const char *name)
     if (ct_acquire(t, &e, CT_EV_MAX, 0)) {
         id = task_id_alloc();
         uint64_t nm = ct_string_id(t, e.gen, name ? name : "");
-        uint64_t stk = capture(t, e.gen, fp, 0);
+        uint64_t stk = ct_capture_stack(t, e.gen, fp, 0);
         ct_ev4(&e, GT_EV_USER_TASK_BEGIN, id & TASK_N_MASK, task_trace_id(parent), nm, stk);
         ct_release(t);
     } else {
@@ -142,7 +136,7 @@ void ctrace_task_end(ctrace_task task)
         return;
     struct ct_ev e;
     if (ct_acquire(t, &e, CT_EV_MAX, 0)) {
-        uint64_t stk = capture(t, e.gen, fp, 0);
+        uint64_t stk = ct_capture_stack(t, e.gen, fp, 0);
         ct_ev2(&e, GT_EV_USER_TASK_END, task_trace_id(task), stk);
         ct_release(t);
     }
@@ -161,7 +155,7 @@ static void region_begin(struct ct_thread *t, ctrace_task task, const char *name
     struct ct_ev e;
     if (ct_acquire(t, &e, CT_EV_MAX, 0)) {
         uint64_t nm = ct_string_id(t, e.gen, name);
-        uint64_t stk = capture(t, e.gen, fp, 0);
+        uint64_t stk = ct_capture_stack(t, e.gen, fp, 0);
         ct_ev3(&e, GT_EV_USER_REGION_BEGIN, task_trace_id(task), nm, stk);
         r->written = 1;
         ct_release(t);
@@ -182,7 +176,7 @@ static void write_region_end(struct ct_thread *t, struct ct_region *r, const voi
      * slow path closes every written region itself, this one included. */
     if (ct_acquire(t, &e, CT_EV_MAX, 0)) {
         uint64_t nm = ct_string_id(t, e.gen, r->name);
-        uint64_t stk = capture(t, e.gen, fp, 0);
+        uint64_t stk = ct_capture_stack(t, e.gen, fp, 0);
         ct_ev3(&e, GT_EV_USER_REGION_END, task_trace_id(r->task), nm, stk);
         ct_release(t);
     }
@@ -245,7 +239,7 @@ static void log_event(struct ct_thread *t, ctrace_task task, const char *cat, co
         uint64_t k = ct_string_id(t, e.gen, cat ? cat : "");
         uint64_t v = msglen == LOG_NUL ? ct_string_id(t, e.gen, msg)
                                        : ct_string_id_len(t, e.gen, msg, msglen);
-        uint64_t stk = capture(t, e.gen, fp, 0);
+        uint64_t stk = ct_capture_stack(t, e.gen, fp, 0);
         ct_ev4(&e, GT_EV_USER_LOG, task_trace_id(task), k, v, stk);
         ct_release(t);
     }
@@ -317,7 +311,7 @@ static void block_at(enum ctrace_block_kind kind, const char *reason, const void
     struct ct_ev e;
     if (ct_acquire(t, &e, CT_STATUS_MAX, 0)) {
         uint64_t r = ct_string_id(t, e.gen, reason);
-        uint64_t stk = capture(t, e.gen, fp, skip);
+        uint64_t stk = ct_capture_stack(t, e.gen, fp, skip);
         ct_write_transition(t, e.b, e.gen, e.ts, CT_BLOCKED, r, stk);
         ct_set_state(t, CT_BLOCKED); /* inside the critical section: the
                                         advancer never sees vis != state */
@@ -366,7 +360,7 @@ static void syscall_begin_at(const void *fp, int skip)
         return; /* nested inside a syscall or a block: the same wait */
     struct ct_ev e;
     if (ct_acquire(t, &e, CT_STATUS_MAX, 0)) {
-        uint64_t stk = capture(t, e.gen, fp, skip);
+        uint64_t stk = ct_capture_stack(t, e.gen, fp, skip);
         ct_write_transition(t, e.b, e.gen, e.ts, CT_SYSCALL, 0, stk);
         ct_set_state(t, CT_SYSCALL);
         ct_release(t);

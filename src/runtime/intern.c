@@ -159,7 +159,15 @@ uint64_t ct_stack_id(struct ct_thread *t, uint64_t gen, const uintptr_t *pcs, in
 
 #define CT_STACK_DEPTH 64
 
-uint64_t ct_capture_stack(struct ct_thread *t, uint64_t gen, const void *frame, int skip)
+uint64_t ct_stack_id_exact(uint64_t gen, const uintptr_t *pcs, int n)
+{
+    if (n <= 0)
+        return 0;
+    return ct_dedup_put(&ct_rt.stacks[gen & 1], pcs, (uint32_t)((size_t)n * sizeof *pcs),
+                        ct_hash_words(pcs, (size_t)n) | 1, NULL);
+}
+
+uint64_t ct_capture_stack_walk(struct ct_thread *t, uint64_t gen, const void *frame, int skip)
 {
     uintptr_t pcs[CT_STACK_DEPTH];
     int n = 0;

@@ -17,8 +17,8 @@
  *    there are at most CT_OTHER_SLOTS of them.
  *
  * Invariants: t->prof is set once (compare-and-swap: the starting thread
- * and the thread itself may race to allocate it) and freed only with the
- * record; lock order is ct_registry_lock, then cpuprof's own lock.
+ * and the thread itself may race to allocate it) and freed with the record,
+ * or in a fork child (trace.c: the child inherits no timer); lock order is ct_registry_lock, then cpuprof's own lock.
  */
 #include <stdlib.h>
 
@@ -28,47 +28,17 @@
 
 static _Atomic int installed; /* set by the starting thread, read by every thread */
 
-/* Fork: the runtime drops the forking thread's sampling state in the child
- * (its timer is not inherited) without freeing it; the copy is the child's
- * to free, after the runtime's child handler ran (handlers registered
- * later run later in the child). */
-static struct ct_cpuprof_thread *forking_prof;
-
-static void atfork_prepare(void)
-{
-    struct ct_thread *t = ct_tls_self;
-    forking_prof = t ? __atomic_load_n(&t->prof, __ATOMIC_ACQUIRE) : NULL;
-}
-
-static void atfork_parent(void)
-{
-    forking_prof = NULL;
-}
-
-static void atfork_child(void)
-{
-    struct ct_thread *t = ct_tls_self;
-    struct ct_cpuprof_thread *p = forking_prof;
-    forking_prof = NULL;
-    if (p && (!t || t->prof != p))
-        free(p);
-}
-
-static void atfork_register(void)
-{
-    pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
-}
-
 /* t's sampling state, allocated on first use. */
 static struct ct_cpuprof_thread *prof_of(struct ct_thread *t)
 {
-    struct ct_cpuprof_thread *p = __atomic_load_n(&t->prof, __ATOMIC_ACQUIRE);
+    struct ct_cpuprof_thread *p = atomic_load_explicit(&t->prof, memory_order_acquire);
     if (p)
         return p;
     struct ct_cpuprof_thread *n = calloc(1, sizeof *n);
     if (!n)
         return NULL;
-    if (__atomic_compare_exchange_n(&t->prof, &p, n, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+    if (atomic_compare_exchange_strong_explicit(&t->prof, &p, n, memory_order_acq_rel,
+                                                memory_order_acquire))
         return n;
     free(n);
     return p;
@@ -76,8 +46,6 @@ static struct ct_cpuprof_thread *prof_of(struct ct_thread *t)
 
 void ct_sampling_start(void)
 {
-    static pthread_once_t once = PTHREAD_ONCE_INIT;
-    pthread_once(&once, atfork_register);
     if (ct_rt.cfg.cpu_hz && !installed && ct_cpuprof_install() == 0)
         installed = 1;
     if (!installed || !ct_rt.cfg.cpu_hz)

@@ -234,11 +234,9 @@ struct ct_spawn *ct_spawn_prepare(void *(*start)(void *), int skip)
             s->g = ct_gid_alloc();
             s->gen = ev.gen;
             s->epoch = ct_rt.epoch;
-            uintptr_t pc = (uintptr_t)start;
-            /* An entry address, not a return address: odd hash (trace.c). */
-            uint64_t start_stack = ct_rt.stack_mode == CTRACE_STACKS_NONE ? 0
-                : ct_dedup_put(&ct_rt.stacks[ev.gen & 1], &pc, sizeof pc,
-                               ct_hash_bytes(&pc, sizeof pc) | 1, NULL);
+            uintptr_t pc = (uintptr_t)start; /* an entry address */
+            uint64_t start_stack =
+                ct_rt.stack_mode == CTRACE_STACKS_NONE ? 0 : ct_stack_id_exact(ev.gen, &pc, 1);
             uint64_t stack = ct_capture_stack(t, ev.gen, __builtin_frame_address(0), skip);
             ct_ev3(&ev, GT_EV_GO_CREATE, s->g, start_stack, stack);
         }

@@ -203,8 +203,8 @@ static void write_stack(void *arg, const struct ct_dedup_node *n)
     int nframes = 0;
     for (int i = 0; i < npcs && nframes < GT_MAX_FRAMES_PER_STACK; i++) {
         struct ct_frame fr[8];
-        /* pcs[0] of a CPU sample is the interrupted PC; stored stacks mark
-         * it by the low bit of the count, see ct_stack_id_sample. */
+        /* pcs[0] of a CPU sample or a start routine is an exact address:
+         * such stacks have an odd hash (ct_stack_id_exact). */
         int is_return = !(i == 0 && (n->hash & 1));
         int k = symbolizer ? ct_symbolize(symbolizer, pcs[i], is_return, fr, 8) : 0;
         if (k <= 0) {
@@ -262,12 +262,8 @@ static void drain_samples(struct ct_thread *t, struct table_writer *sw)
     struct ct_sample s;
     while (ct_cpuprof_pop(t->prof, &s)) {
         uint64_t stack = 0;
-        if (s.nframes && ct_rt.stack_mode != CTRACE_STACKS_NONE) {
-            size_t len = s.nframes * sizeof(uintptr_t);
-            /* Odd hash marks "pcs[0] is not a return address". */
-            uint64_t h = ct_hash_bytes(s.pcs, len) | 1;
-            stack = ct_dedup_put(&ct_rt.stacks[sw->gen & 1], s.pcs, (uint32_t)len, h, NULL);
-        }
+        if (ct_rt.stack_mode != CTRACE_STACKS_NONE)
+            stack = ct_stack_id_exact(sw->gen, s.pcs, (int)s.nframes);
         struct ct_buf *b = tw_room(sw, 1 + 5 * VARINT_MAX_LEN);
         if (!b)
             return;
@@ -862,7 +858,8 @@ void ct_trace_atfork_child(void)
             t->next = t->prev = NULL;
             ct_registry = t;
             t->m = ct_gettid();
-            t->prof = NULL; /* timers are not inherited by the child */
+            free(t->prof); /* its timer is not inherited by the child */
+            t->prof = NULL;
             t->prof_epoch = 0;
             atomic_store(&t->status_gen, 0);
             atomic_store(&t->wseq, 0);

@@ -62,6 +62,13 @@ uint64_t ct_string_id(struct ct_thread *t, uint64_t gen, const char *s);
 uint64_t ct_string_id_len(struct ct_thread *t, uint64_t gen, const char *s, size_t len);
 uint64_t ct_stack_id(struct ct_thread *t, uint64_t gen, const uintptr_t *pcs, int n);
 
+/* Stack id of pcs whose first PC is an exact address, not a return
+ * address (a CPU sample's interrupted PC, a thread's start routine): no
+ * per-thread cache (the advancer and spawners call it).  Stacks of both
+ * kinds share the table; the hash's low bit tells them apart (odd here,
+ * even in ct_stack_id), and write_stack reads it. */
+uint64_t ct_stack_id_exact(uint64_t gen, const uintptr_t *pcs, int n);
+
 /* The id a task handle (ctrace_task_begin's) has in the current trace; call
  * inside a critical section (annotate.c explains the numbering). */
 uint64_t ct_task_trace_id(uint64_t task);
@@ -71,7 +78,13 @@ uint64_t ct_task_trace_id(uint64_t task);
  * __builtin_frame_address(0): the stack starts at its caller, after skip
  * more frames (an interposer's wrapper).  Taking the frame at the entry
  * makes the count immune to inlining inside the tracer. */
-uint64_t ct_capture_stack(struct ct_thread *t, uint64_t gen, const void *frame, int skip);
+uint64_t ct_capture_stack_walk(struct ct_thread *t, uint64_t gen, const void *frame, int skip);
+static inline uint64_t ct_capture_stack(struct ct_thread *t, uint64_t gen, const void *frame,
+                                        int skip)
+{
+    /* Stacks off: no call at all (this is on every event's path). */
+    return ct_rt.stack_mode == CTRACE_STACKS_NONE ? 0 : ct_capture_stack_walk(t, gen, frame, skip);
+}
 
 /* Trace-level start/stop used by the public API (trace.c). */
 int ct_trace_start(void);
