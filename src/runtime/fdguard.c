@@ -9,7 +9,7 @@
  *    upper quarter of a lower RLIMIT_NOFILE), away from the numbers
  *    programs pick for themselves;
  *  - invisible to close, dup, dup2, dup3, close_range and closefrom (the
- *    interposers in src/interpose/fd.c ask ct_fdguard_is()): they act as if
+ *    interposers in src/interpose/fdcache.c ask ct_fdguard_is()): they act as if
  *    the number were not open -- close and dup report EBADF, ranges skip it;
  *  - moved again when the program makes it the target of dup2/dup3
  *    (ct_fdguard_vacate), so the program gets the number it asked for.
@@ -26,9 +26,10 @@
  *    the program has just been given.
  *  - ct_fdguard_is() is one relaxed load (and, on a match, a getpid): the
  *    close and dup wrappers stay async-signal-safe.
- *  - Fork: the child inherits the number but not the writer.  An atfork
- *    child handler (or the child's own adopt, whichever runs first) closes
- *    the inherited copy and forgets it.  A vfork child shares our memory
+ *  - Fork: the child inherits the number but not the writer.  The runtime's
+ *    fork-child handler (lifecycle.c) calls ct_fdguard_atfork_child first,
+ *    which closes the inherited copy and forgets it, before the child may
+ *    start a trace of its own.  A vfork child shares our memory
  *    but not our descriptor table and runs no atfork handler: there
  *    ct_fdguard_is() says "not ours" (pid differs) and changes nothing.
  */
@@ -74,7 +75,7 @@ static void g_lock_give(const sigset_t *old)
 
 /* In a fork child: the parent's guarded number is a stale copy.  Lock
  * free (the child has one thread; the parent's holder does not exist). */
-static void forget_parents(void)
+void ct_fdguard_atfork_child(void)
 {
     int cur = __atomic_load_n(&g_cur, __ATOMIC_RELAXED);
     if (cur >= 0 && __atomic_load_n(&g_pid, __ATOMIC_RELAXED) != raw_getpid()) {
@@ -83,13 +84,6 @@ static void forget_parents(void)
         g_id = -1;
         __atomic_store_n(&g_lock, 0, __ATOMIC_RELAXED);
     }
-}
-
-static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
-
-static void atfork_register(void)
-{
-    pthread_atfork(NULL, NULL, forget_parents);
 }
 
 static int high_base(void)
@@ -117,8 +111,6 @@ int ct_fdguard_adopt(int fd)
     if (fd < 0)
         return fd;
     int e = errno;
-    pthread_once(&atfork_once, atfork_register);
-    forget_parents();
     sigset_t m;
     g_lock_take(&m);
     int hi = move_high(fd);

@@ -67,7 +67,7 @@ void ct_exec_failed(void);
 void ct_process_exit(void);
 
 /* The trace file's descriptor (fdguard.c; used by writer.c and by the
- * close/dup interposers in fd.c).  adopt moves fd to a high number and
+ * close/dup interposers in fdcache.c).  adopt moves fd to a high number and
  * guards it, returning the number to use; write and close go through the
  * guard (it may have moved the fd since).  ct_fdguard_is(fd): is fd the
  * guarded number in this process (the wrappers then act as if it were
@@ -80,6 +80,7 @@ int ct_fdguard_close(int fd);
 int ct_fdguard_is(int fd);
 int ct_fdguard_current(void);
 void ct_fdguard_vacate(int fd);
+void ct_fdguard_atfork_child(void); /* lifecycle.c's fork-child handler */
 
 /* SIGPROF dispositions (signal.c).  While the CPU profiler's handler is
  * installed, the program's sigaction/signal(SIGPROF) calls are made here:

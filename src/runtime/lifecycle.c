@@ -151,6 +151,7 @@ static void atfork_child(void)
 {
     int e = errno;
     ct_trace_atfork_child();
+    ct_fdguard_atfork_child();
     ct_writer_forget();
     prep_forget();
     if (autostart_pattern[0] && strstr(autostart_pattern, "%p"))
