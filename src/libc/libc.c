@@ -1,0 +1,163 @@
+/*
+ * libc.c - see libc.h.  Compiled twice: with CT_LIBC_NEXT (libctrace.so,
+ * where the interposers export the plain names, so the real ones are
+ * found with dlsym(RTLD_NEXT)) and without (libctrace.a, ThreadSanitizer
+ * builds: no interposers, the plain names are the real ones).
+ */
+#define _GNU_SOURCE
+#include "libc.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static __thread int resolving __attribute__((tls_model("initial-exec")));
+
+void *ct_libc_dlsym(const char *name, const char *version)
+{
+#ifdef CT_LIBC_NEXT
+    if (resolving)
+        return NULL;
+    int saved = errno;
+    resolving = 1;
+    void *p = version ? dlvsym(RTLD_NEXT, name, version) : dlsym(RTLD_NEXT, name);
+    resolving = 0;
+    errno = saved;
+    return p;
+#else
+    (void)name;
+    (void)version;
+    (void)resolving;
+    return NULL;
+#endif
+}
+
+#ifdef CT_LIBC_NEXT
+/* One pointer per function, resolved by the constructor below (or on first
+ * use, for a call that comes before it).  A lookup that fails (only inside
+ * dlsym's own bootstrap) falls back to a safe answer per function. */
+#define REAL(ret, name, params)                                                         \
+    static ret(*real_##name) params;                                                    \
+    static ret(*get_##name(void)) params                                                \
+    {                                                                                   \
+        __typeof__(real_##name) f = __atomic_load_n(&real_##name, __ATOMIC_ACQUIRE);    \
+        if (__builtin_expect(f == NULL, 0)) {                                           \
+            f = (__typeof__(f))ct_libc_dlsym(#name, NULL);                              \
+            if (f)                                                                      \
+                __atomic_store_n(&real_##name, f, __ATOMIC_RELEASE);                    \
+        }                                                                               \
+        return f;                                                                       \
+    }
+#define CALL(name, fallback, ...)                                                       \
+    do {                                                                                \
+        __typeof__(real_##name) f = get_##name();                                       \
+        return f ? f(__VA_ARGS__) : (fallback);                                         \
+    } while (0)
+
+REAL(int, pthread_mutex_lock, (pthread_mutex_t *))
+REAL(int, pthread_mutex_unlock, (pthread_mutex_t *))
+REAL(int, pthread_mutex_trylock, (pthread_mutex_t *))
+REAL(int, pthread_cond_wait, (pthread_cond_t *, pthread_mutex_t *))
+REAL(int, pthread_cond_timedwait, (pthread_cond_t *, pthread_mutex_t *, const struct timespec *))
+REAL(int, pthread_cond_signal, (pthread_cond_t *))
+REAL(int, pthread_cond_broadcast, (pthread_cond_t *))
+REAL(int, sigaction, (int, const struct sigaction *, struct sigaction *))
+
+/* Before libctrace's other constructors (the interposers' run at 101 too,
+ * the runtime's later). */
+__attribute__((constructor(101))) static void libc_resolve(void)
+{
+    (void)get_pthread_mutex_lock();
+    (void)get_pthread_mutex_unlock();
+    (void)get_pthread_mutex_trylock();
+    (void)get_pthread_cond_wait();
+    (void)get_pthread_cond_timedwait();
+    (void)get_pthread_cond_signal();
+    (void)get_pthread_cond_broadcast();
+    (void)get_sigaction();
+}
+
+/* Fallbacks: only reachable while dlsym itself is being resolved on this
+ * thread, before any tracer lock exists; EAGAIN/ENOSYS make the caller's
+ * failure path run rather than pretending to have locked. */
+int ct_libc_mutex_lock(pthread_mutex_t *m) { CALL(pthread_mutex_lock, EAGAIN, m); }
+int ct_libc_mutex_unlock(pthread_mutex_t *m) { CALL(pthread_mutex_unlock, EPERM, m); }
+int ct_libc_mutex_trylock(pthread_mutex_t *m) { CALL(pthread_mutex_trylock, EBUSY, m); }
+int ct_libc_cond_wait(pthread_cond_t *c, pthread_mutex_t *m) { CALL(pthread_cond_wait, EINVAL, c, m); }
+int ct_libc_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, const struct timespec *t)
+{
+    CALL(pthread_cond_timedwait, EINVAL, c, m, t);
+}
+int ct_libc_cond_signal(pthread_cond_t *c) { CALL(pthread_cond_signal, EINVAL, c); }
+int ct_libc_cond_broadcast(pthread_cond_t *c) { CALL(pthread_cond_broadcast, EINVAL, c); }
+int ct_libc_sigaction(int sig, const struct sigaction *a, struct sigaction *o)
+{
+    __typeof__(real_sigaction) f = get_sigaction();
+    if (f)
+        return f(sig, a, o);
+    errno = ENOSYS;
+    return -1;
+}
+#else
+int ct_libc_mutex_lock(pthread_mutex_t *m) { return pthread_mutex_lock(m); }
+int ct_libc_mutex_unlock(pthread_mutex_t *m) { return pthread_mutex_unlock(m); }
+int ct_libc_mutex_trylock(pthread_mutex_t *m) { return pthread_mutex_trylock(m); }
+int ct_libc_cond_wait(pthread_cond_t *c, pthread_mutex_t *m) { return pthread_cond_wait(c, m); }
+int ct_libc_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, const struct timespec *t)
+{
+    return pthread_cond_timedwait(c, m, t);
+}
+int ct_libc_cond_signal(pthread_cond_t *c) { return pthread_cond_signal(c); }
+int ct_libc_cond_broadcast(pthread_cond_t *c) { return pthread_cond_broadcast(c); }
+int ct_libc_sigaction(int sig, const struct sigaction *a, struct sigaction *o)
+{
+    return sigaction(sig, a, o);
+}
+#endif
+
+ssize_t ct_libc_write(int fd, const void *buf, size_t len)
+{
+    return syscall(SYS_write, fd, buf, len);
+}
+
+ssize_t ct_libc_read(int fd, void *buf, size_t len)
+{
+    return syscall(SYS_read, fd, buf, len);
+}
+
+int ct_libc_close(int fd)
+{
+    return (int)syscall(SYS_close, fd);
+}
+
+int ct_libc_poll(struct pollfd *fds, nfds_t n, int timeout_ms)
+{
+    /* ppoll: the one poll system call every architecture has. */
+    struct timespec ts, *tp = NULL;
+    if (timeout_ms >= 0) {
+        ts.tv_sec = timeout_ms / 1000;
+        ts.tv_nsec = (long)(timeout_ms % 1000) * 1000000L;
+        tp = &ts;
+    }
+    return (int)syscall(SYS_ppoll, fds, n, tp, NULL, (size_t)(_NSIG / 8));
+}
+
+void ct_libc_sleep_ns(uint64_t ns)
+{
+    struct timespec ts = {(time_t)(ns / 1000000000u), (long)(ns % 1000000000u)};
+    int e = errno;
+    while (syscall(SYS_clock_nanosleep, CLOCK_MONOTONIC, 0, &ts, &ts) != 0 && errno == EINTR) {
+    }
+    errno = e;
+}
+
+pid_t ct_libc_getpid(void)
+{
+    return (pid_t)syscall(SYS_getpid);
+}
+
+pid_t ct_libc_gettid(void)
+{
+    return (pid_t)syscall(SYS_gettid);
+}

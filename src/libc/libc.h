@@ -1,0 +1,71 @@
+/*
+ * libc.h - the C library as the tracer sees it: the real entry points,
+ * never the interposers' wrappers.
+ *
+ * Why a layer: inside libctrace.so a call to a plain libc name
+ * (pthread_mutex_lock, pthread_cond_wait, write, sigaction...) binds to the
+ * library's own exported wrapper of that name (src/interpose), which would
+ * trace the tracer's own waits and, worse, make an event wait on a lock the
+ * event's writer already holds.  Everything below the interposers and the
+ * runtime goes through this header instead, so correctness no longer rests
+ * on "internal" flags set around each call.
+ *
+ * Invariants:
+ *  - Every function here is the C library's (or the kernel's) own, whatever
+ *    library interposes the plain name: in libctrace.so the pthread and
+ *    signal functions are resolved once with dlsym(RTLD_NEXT) (the next
+ *    definition after libctrace, i.e. libc's); in libctrace.a and in builds
+ *    without interposers (ThreadSanitizer) they are the plain names, which
+ *    then are libc's (or the sanitizer's, which must see them).
+ *  - File and sleep calls are raw system calls: never interposed, async-
+ *    signal-safe, and errno behaves as with the libc wrapper.
+ *  - Resolution happens in a constructor that runs before any other of
+ *    libctrace's; a call that comes earlier (another library's constructor)
+ *    resolves on the spot.  While a thread is inside dlsym (which may call
+ *    back into a wrapper, e.g. through calloc or a lock), a nested
+ *    resolution returns NULL instead of recursing (ct_libc_dlsym).
+ *  - Thread creation and join are not here: sanitizer runtimes must see
+ *    every thread start, so tracer threads are created through the plain
+ *    names by ct_start_internal_thread, the one place that marks the call
+ *    as the tracer's own (src/runtime/writer.c).
+ *  - Nothing here changes errno except as the wrapped call documents.
+ */
+#ifndef CTRACE_LIBC_H
+#define CTRACE_LIBC_H
+
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+/* The real function for name (of version, if non-NULL): the next
+ * definition after libctrace.so.  NULL when absent, or when the calling
+ * thread is already inside this function (dlsym bootstrap recursion). */
+void *ct_libc_dlsym(const char *name, const char *version);
+
+/* pthread locks and condition variables (libc's, never traced). */
+int ct_libc_mutex_lock(pthread_mutex_t *m);
+int ct_libc_mutex_unlock(pthread_mutex_t *m);
+int ct_libc_mutex_trylock(pthread_mutex_t *m);
+int ct_libc_cond_wait(pthread_cond_t *c, pthread_mutex_t *m);
+int ct_libc_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, const struct timespec *abstime);
+int ct_libc_cond_signal(pthread_cond_t *c);
+int ct_libc_cond_broadcast(pthread_cond_t *c);
+
+/* libc's sigaction (sets up the restorer the kernel needs): the signal
+ * interposers' own view of dispositions is bypassed.  Async-signal-safe. */
+int ct_libc_sigaction(int sig, const struct sigaction *act, struct sigaction *old);
+
+/* Raw system calls: async-signal-safe, never interposed. */
+ssize_t ct_libc_write(int fd, const void *buf, size_t len);
+ssize_t ct_libc_read(int fd, void *buf, size_t len);
+int ct_libc_close(int fd);
+int ct_libc_poll(struct pollfd *fds, nfds_t n, int timeout_ms);
+/* Sleeps ns nanoseconds on CLOCK_MONOTONIC (restarted after signals). */
+void ct_libc_sleep_ns(uint64_t ns);
+pid_t ct_libc_getpid(void);
+pid_t ct_libc_gettid(void);
+
+#endif /* CTRACE_LIBC_H */
