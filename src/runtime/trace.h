@@ -1,6 +1,7 @@
 /*
  * trace.h - global tracer state: the generation counter, the per-generation
- * tables, the output queue, configuration and statistics.
+ * tables, configuration and statistics, and the runtime's internal
+ * interfaces between its files (start/stop, advance, output).
  *
  * Generations (as in Go's tracer): the trace is a sequence of generations,
  * each self-contained (its own string, stack and CPU-sample tables and
@@ -90,9 +91,30 @@ static inline uint64_t ct_capture_stack(struct ct_thread *t, uint64_t gen, const
 int ct_trace_start(void);
 int ct_trace_stop(int wait_for_reader);
 
+/* Serializes start, stop and every generation advance (trace.c). */
+extern pthread_mutex_t ct_ctl_lock;
+
+/* The generation handshake and the advancer thread (advance.c). */
+void ct_membarrier_setup(void);     /* once, before the first trace     */
+void ct_barrier_all_threads(void);  /* after publishing a new ct_gen    */
+void ct_advance(uint64_t old, uint64_t newg); /* newg 0: stop; ct_ctl_lock held */
+void ct_advancer_start(void);       /* ct_ctl_lock held                 */
+int ct_advancer_stop(void);         /* ct_ctl_lock held, released while joining */
+void ct_advance_atfork_child(void);
+
 /* Keeps an exited thread's record until the advancer drained its last
  * CPU samples (registry lock held). */
 void ct_trace_bury(struct ct_thread *t);
+
+/* The output queue (output.c). */
+int ct_output_busy(void);            /* previous trace not read to its end */
+void ct_output_begin(uint64_t first_gen);
+int ct_output_lagging(uint64_t gen); /* reader too far behind to advance */
+void ct_output_generation_done(uint64_t gen, int last);
+void ct_output_wait_drained(void);
+void ct_output_atfork_prepare(void);
+void ct_output_atfork_parent(void);
+void ct_output_atfork_child(void);
 
 /* Drops every queued byte and marks the trace drained (fork child, dead
  * writer). */

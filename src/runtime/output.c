@@ -1,0 +1,272 @@
+/*
+ * output.c - the output queue of finished batches, and the runtime-level
+ * read API that drains it (ctrace_read_trace*, also used by the writer
+ * thread of writer.c).
+ *
+ * Invariants:
+ *  - Output order: the reader returns the file header, then every batch of
+ *    generation q_out_gen, and moves to the next generation only once it is
+ *    complete (q_done_gen >= q_out_gen).  Buffers of a later generation that
+ *    fill up early wait in their own list (q[gen & 3]).  The advancer never
+ *    runs more than two generations ahead of the reader (ct_output_lagging);
+ *    while the reader lags it postpones advances, and the memory cap bounds
+ *    the data.
+ *  - The reader holds q_reading (the last buffer returned) until its next
+ *    call, as Go's ReadTrace does.  One reader at a time.
+ *  - q_lock is taken after the control and registry locks (advance.c,
+ *    trace.c's fork handlers), never before them.
+ */
+#define _GNU_SOURCE
+#include "trace.h"
+
+#include <errno.h>
+
+#include "thread.h"
+
+/* ---- output queue ---- */
+static pthread_mutex_t q_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t q_cond = PTHREAD_COND_INITIALIZER;
+static struct {
+    struct ct_buf *head, *tail;
+} q[4];
+static uint64_t q_out_gen;   /* generation the reader is returning        */
+static uint64_t q_done_gen;  /* every generation <= this one is queued    */
+static int q_active;         /* a trace exists that has not been drained  */
+static int q_header_sent;
+static int q_finished;       /* the last generation is queued             */
+static int q_reader;         /* a reader is inside ctrace_read_trace      */
+static int q_drained;        /* the reader has seen the end               */
+static struct ct_buf *q_reading;
+static int q_owner;          /* the writer thread owns reading            */
+static __thread int ct_tls_reader_owner;
+
+/* The calling thread (the writer) becomes the only allowed reader. */
+void ct_trace_own_reading(int on)
+{
+    pthread_mutex_lock(&q_lock);
+    q_owner = on;
+    ct_tls_reader_owner = on;
+    pthread_mutex_unlock(&q_lock);
+}
+
+static const char header[GT_HEADER_LEN] = GT_HEADER_GO122;
+
+void ct_queue_buf(struct ct_buf *b)
+{
+    atomic_fetch_add_explicit(&ct_rt.bytes, (uint64_t)(b->pos - b->start), memory_order_relaxed);
+    pthread_mutex_lock(&q_lock);
+    int i = (int)(b->gen & 3);
+    b->next = NULL;
+    if (q[i].tail)
+        q[i].tail->next = b;
+    else
+        q[i].head = b;
+    q[i].tail = b;
+    if (b->gen == q_out_gen)
+        pthread_cond_broadcast(&q_cond);
+    pthread_mutex_unlock(&q_lock);
+}
+
+/* Is the previous trace still unread?  (ctl_lock held) */
+int ct_output_busy(void)
+{
+    pthread_mutex_lock(&q_lock);
+    int busy = q_active && !q_drained;
+    pthread_mutex_unlock(&q_lock);
+    return busy;
+}
+
+/* An empty queue for a trace whose first generation is first_gen. */
+void ct_output_begin(uint64_t first_gen)
+{
+    pthread_mutex_lock(&q_lock);
+    for (int i = 0; i < 4; i++)
+        q[i].head = q[i].tail = NULL;
+    q_out_gen = first_gen;
+    q_done_gen = 0;
+    q_header_sent = 0;
+    q_finished = 0;
+    q_drained = 0;
+    q_active = 1;
+    pthread_mutex_unlock(&q_lock);
+}
+
+/* Is the reader too far behind for the advancer to start generation
+ * gen + 1? */
+int ct_output_lagging(uint64_t gen)
+{
+    int lag;
+    pthread_mutex_lock(&q_lock);
+    lag = gen >= q_out_gen + 2; /* reader too far behind: wait */
+    pthread_mutex_unlock(&q_lock);
+    return lag;
+}
+
+/* Every batch of generation gen is queued; last: it ends the trace. */
+void ct_output_generation_done(uint64_t gen, int last)
+{
+    pthread_mutex_lock(&q_lock);
+    q_done_gen = gen;
+    if (last)
+        q_finished = 1;
+    pthread_cond_broadcast(&q_cond);
+    pthread_mutex_unlock(&q_lock);
+}
+
+/* Waits until the reader has seen the end of the trace. */
+void ct_output_wait_drained(void)
+{
+    pthread_mutex_lock(&q_lock);
+    while (!q_drained)
+        pthread_cond_wait(&q_cond, &q_lock);
+    pthread_mutex_unlock(&q_lock);
+}
+
+
+/* Abandons a trace without waiting for a reader (fork child, writer
+ * failure after the writer gave up): drops every queued byte. */
+void ct_trace_discard_queue(void)
+{
+    pthread_mutex_lock(&q_lock);
+    for (int i = 0; i < 4; i++) {
+        struct ct_buf *b = q[i].head;
+        while (b) {
+            struct ct_buf *n = b->next;
+            ct_buf_free(b);
+            b = n;
+        }
+        q[i].head = q[i].tail = NULL;
+    }
+    q_drained = 1;
+    pthread_cond_broadcast(&q_cond);
+    pthread_mutex_unlock(&q_lock);
+}
+
+/* The reader's waits on q_lock/q_cond must not be traced: an event written
+ * while holding q_lock may have to wait for the advancer's status claim,
+ * and the claim queues its batch under q_lock (a deadlock the stress test
+ * found).  ctrace_read_trace_chunk runs this as tracer-internal code. */
+static int read_trace_chunk(const void **chunk, size_t *len)
+{
+    *chunk = NULL;
+    *len = 0;
+    pthread_mutex_lock(&q_lock);
+    if (q_reader || (q_owner && !ct_tls_reader_owner)) {
+        pthread_mutex_unlock(&q_lock);
+        return CTRACE_EBUSY;
+    }
+    if (!q_active) {
+        pthread_mutex_unlock(&q_lock);
+        return CTRACE_ENOTRACING;
+    }
+    q_reader = 1;
+    if (q_reading) {
+        struct ct_buf *b = q_reading;
+        q_reading = NULL;
+        pthread_mutex_unlock(&q_lock);
+        ct_buf_free(b);
+        pthread_mutex_lock(&q_lock);
+    }
+    int r;
+    for (;;) {
+        if (q_drained) {
+            /* The end was returned already: no trace any more. */
+            q_active = 0;
+            r = CTRACE_ENOTRACING;
+            break;
+        }
+        if (!q_header_sent) {
+            q_header_sent = 1;
+            *chunk = header;
+            *len = GT_HEADER_LEN;
+            r = 1;
+            break;
+        }
+        int i = (int)(q_out_gen & 3);
+        struct ct_buf *b = q[i].head;
+        /* Only buffers of the generation being returned; a later one that
+         * shares the slot waits (cannot happen while the advancer stays at
+         * most two generations ahead, kept as a guard). */
+        if (b && b->gen == q_out_gen) {
+            q[i].head = b->next;
+            if (!q[i].head)
+                q[i].tail = NULL;
+            q_reading = b;
+            *chunk = b->start;
+            *len = (size_t)(b->pos - b->start);
+            r = 1;
+            break;
+        }
+        if (q_done_gen >= q_out_gen) {
+            q_out_gen++;
+            continue;
+        }
+        if (q_finished) {
+            q_drained = 1;
+            pthread_cond_broadcast(&q_cond);
+            r = 0;
+            break;
+        }
+        pthread_cond_wait(&q_cond, &q_lock);
+    }
+    q_reader = 0;
+    pthread_mutex_unlock(&q_lock);
+    return r;
+}
+
+int ctrace_read_trace_chunk(const void **chunk, size_t *len)
+{
+    int e = errno, saved = ct_tls_internal;
+    ct_tls_internal = 1;
+    int r = read_trace_chunk(chunk, len);
+    ct_tls_internal = saved;
+    errno = e;
+    return r;
+}
+
+const void *ctrace_read_trace(size_t *len)
+{
+    const void *chunk;
+    size_t n;
+    int r = ctrace_read_trace_chunk(&chunk, &n);
+    if (len)
+        *len = r == 1 ? n : 0;
+    if (r < 0)
+        errno = r == CTRACE_EBUSY ? EBUSY : EINVAL;
+    return r == 1 ? chunk : NULL;
+}
+
+/* ---- fork (called by trace.c's handlers, after the control and registry
+ * locks) ---- */
+
+void ct_output_atfork_prepare(void)
+{
+    pthread_mutex_lock(&q_lock);
+}
+
+void ct_output_atfork_parent(void)
+{
+    pthread_mutex_unlock(&q_lock);
+}
+
+/* The queued data belongs to the parent's trace: dropped, never written. */
+void ct_output_atfork_child(void)
+{
+    pthread_mutex_init(&q_lock, NULL);
+    pthread_cond_init(&q_cond, NULL);
+    for (int i = 0; i < 4; i++) {
+        struct ct_buf *b = q[i].head;
+        while (b) {
+            struct ct_buf *n = b->next;
+            ct_buf_free(b);
+            b = n;
+        }
+        q[i].head = q[i].tail = NULL;
+    }
+    if (q_reading)
+        ct_buf_free(q_reading);
+    q_reading = NULL;
+    q_active = 0;
+    q_reader = 0;
+    q_drained = 1;
+}
