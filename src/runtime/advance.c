@@ -26,6 +26,7 @@
 #include "clock.h"
 #include "cpuprof.h"
 #include "event.h"
+#include "sink.h"
 #include "symbolize.h"
 #include "tables.h"
 #include "thread.h"
@@ -153,7 +154,10 @@ void ct_advance(uint64_t old, uint64_t newg)
 
     if (!newg)
         ct_rt.last_gen = old;
-    ct_output_generation_done(old, !newg);
+    struct ct_sink *sink = ct_sink_current;
+    sink->ops->generation_complete(sink, old);
+    if (!newg)
+        sink->ops->end(sink);
 }
 
 /* Called by an exiting thread after unlinking itself (registry lock held):
@@ -188,7 +192,8 @@ static void *advancer_main(void *arg)
 
         pthread_mutex_lock(&ct_ctl_lock);
         uint64_t old = atomic_load(&ct_gen);
-        int lag = old && ct_output_lagging(old);
+        /* The sink may hold the advance back (a reader too far behind). */
+        int lag = old && !ct_sink_current->ops->may_advance(ct_sink_current, old);
         if (old && !lag)
             ct_advance(old, old + 1);
         pthread_mutex_unlock(&ct_ctl_lock);

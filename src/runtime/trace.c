@@ -23,6 +23,7 @@
 
 #include "cpuprof.h"
 #include "event.h"
+#include "sink.h"
 #include "thread.h"
 
 _Atomic uint64_t ct_gen;
@@ -31,6 +32,19 @@ struct ct_runtime ct_rt;
 volatile int ctrace_enabled_flag;
 
 pthread_mutex_t ct_ctl_lock = PTHREAD_MUTEX_INITIALIZER;
+struct ct_sink *ct_sink_current;
+
+void ct_queue_buf(struct ct_buf *b)
+{
+    atomic_fetch_add_explicit(&ct_rt.bytes, (uint64_t)(b->pos - b->start), memory_order_relaxed);
+    ct_sink_current->ops->put(ct_sink_current, b);
+}
+
+void ct_trace_discard_queue(void)
+{
+    if (ct_sink_current)
+        ct_sink_current->ops->discard(ct_sink_current);
+}
 
 /* ---- start / stop ---- */
 
@@ -71,15 +85,14 @@ static void adopt_existing_threads(void)
     closedir(d);
 }
 
-int ct_trace_start(void)
+int ct_trace_start(struct ct_sink *sink)
 {
     static pthread_once_t once = PTHREAD_ONCE_INIT;
     ct_lifecycle_init();
     pthread_once(&once, ct_membarrier_setup);
 
     pthread_mutex_lock(&ct_ctl_lock);
-    int busy = atomic_load(&ct_gen) != 0 || ct_output_busy();
-    if (busy) {
+    if (atomic_load(&ct_gen) != 0) {
         pthread_mutex_unlock(&ct_ctl_lock);
         return CTRACE_EBUSY;
     }
@@ -89,6 +102,13 @@ int ct_trace_start(void)
         if (!ct_rt.stacks[i].slots && ct_dedup_init(&ct_rt.stacks[i], 1u << 15) != 0)
             goto nomem;
     }
+    /* The sink may refuse (it holds a trace not read yet).  Generation
+     * numbers keep counting across traces (below). */
+    if (sink->ops->begin(sink, ct_rt.last_gen + 1) != CTRACE_OK) {
+        pthread_mutex_unlock(&ct_ctl_lock);
+        return CTRACE_EBUSY;
+    }
+    ct_sink_current = sink;
     ct_buf_set_cap(ct_rt.cfg.mem_cap);
     ct_rt.stack_mode = ct_rt.cfg.stacks;
     ct_rt.epoch++;
@@ -102,8 +122,6 @@ int ct_trace_start(void)
     atomic_store(&ct_rt.stacks_dropped, 0);
     atomic_store(&ct_rt.samples, 0);
     atomic_store(&ct_rt.samples_dropped, 0);
-
-    ct_output_begin(ct_rt.first_gen);
 
     adopt_existing_threads();
 
@@ -137,7 +155,7 @@ nomem:
     return CTRACE_ENOMEM;
 }
 
-int ct_trace_stop(int wait_for_reader)
+int ct_trace_stop(void)
 {
     pthread_mutex_lock(&ct_ctl_lock);
     uint64_t old = atomic_load(&ct_gen);
@@ -150,7 +168,7 @@ int ct_trace_stop(int wait_for_reader)
         if (!old) {
             /* Another stopper finished the trace meanwhile. */
             pthread_mutex_unlock(&ct_ctl_lock);
-            goto wait;
+            return CTRACE_OK;
         }
     }
     ct_advance(old, 0);
@@ -158,9 +176,6 @@ int ct_trace_stop(int wait_for_reader)
      * armed), so disarming them cannot race with arming. */
     ct_sampling_stop();
     pthread_mutex_unlock(&ct_ctl_lock);
-wait:
-    if (wait_for_reader)
-        ct_output_wait_drained();
     return CTRACE_OK;
 }
 
@@ -168,7 +183,7 @@ int ctrace_start_trace(void)
 {
     int e = errno, saved = ct_tls_internal;
     ct_tls_internal = 1;
-    int r = ct_trace_start();
+    int r = ct_trace_start(ct_fifo_sink());
     ct_tls_internal = saved;
     errno = e;
     return r;
@@ -178,7 +193,9 @@ int ctrace_stop_trace(void)
 {
     int e = errno, saved = ct_tls_internal;
     ct_tls_internal = 1;
-    int r = ct_trace_stop(1);
+    int r = ct_trace_stop();
+    if (r == CTRACE_OK)
+        ct_fifo_wait_drained();
     ct_tls_internal = saved;
     errno = e;
     return r;

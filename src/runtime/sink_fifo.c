@@ -1,27 +1,31 @@
 /*
- * output.c - the output queue of finished batches, and the runtime-level
- * read API that drains it (ctrace_read_trace*, also used by the writer
- * thread of writer.c).
+ * sink_fifo.c - the FIFO sink (sink.h): finished batches wait in a queue
+ * until one reader takes them in order, through ct_fifo_read -- the
+ * runtime-level read API (ctrace_read_trace*, below) and the writer thread
+ * of writer.c.
  *
  * Invariants:
  *  - Output order: the reader returns the file header, then every batch of
  *    generation q_out_gen, and moves to the next generation only once it is
  *    complete (q_done_gen >= q_out_gen).  Buffers of a later generation that
  *    fill up early wait in their own list (q[gen & 3]).  The advancer never
- *    runs more than two generations ahead of the reader (ct_output_lagging);
+ *    runs more than two generations ahead of the reader (fifo_may_advance);
  *    while the reader lags it postpones advances, and the memory cap bounds
  *    the data.
  *  - The reader holds q_reading (the last buffer returned) until its next
  *    call, as Go's ReadTrace does.  One reader at a time.
- *  - q_lock is taken after the control and registry locks (advance.c,
- *    trace.c's fork handlers), never before them.
+ *  - A new trace starts only once the previous one was read to its end
+ *    (fifo_begin refuses it): the queue holds one trace.
+ *  - q_lock is innermost: taken after the control and registry locks
+ *    (advance.c, trace.c's fork handlers), never before them.
  */
 #define _GNU_SOURCE
-#include "trace.h"
+#include "sink.h"
 
 #include <errno.h>
 
 #include "thread.h"
+#include "trace.h"
 
 /* ---- output queue ---- */
 static pthread_mutex_t q_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -41,7 +45,7 @@ static int q_owner;          /* the writer thread owns reading            */
 static __thread int ct_tls_reader_owner;
 
 /* The calling thread (the writer) becomes the only allowed reader. */
-void ct_trace_own_reading(int on)
+void ct_fifo_own_reading(int on)
 {
     pthread_mutex_lock(&q_lock);
     q_owner = on;
@@ -51,9 +55,9 @@ void ct_trace_own_reading(int on)
 
 static const char header[GT_HEADER_LEN] = GT_HEADER_GO122;
 
-void ct_queue_buf(struct ct_buf *b)
+static void fifo_put(struct ct_sink *s, struct ct_buf *b)
 {
-    atomic_fetch_add_explicit(&ct_rt.bytes, (uint64_t)(b->pos - b->start), memory_order_relaxed);
+    (void)s;
     pthread_mutex_lock(&q_lock);
     int i = (int)(b->gen & 3);
     b->next = NULL;
@@ -67,19 +71,16 @@ void ct_queue_buf(struct ct_buf *b)
     pthread_mutex_unlock(&q_lock);
 }
 
-/* Is the previous trace still unread?  (ctl_lock held) */
-int ct_output_busy(void)
+/* An empty queue for a trace whose first generation is first_gen, unless
+ * the previous trace is still unread. */
+static int fifo_begin(struct ct_sink *s, uint64_t first_gen)
 {
+    (void)s;
     pthread_mutex_lock(&q_lock);
-    int busy = q_active && !q_drained;
-    pthread_mutex_unlock(&q_lock);
-    return busy;
-}
-
-/* An empty queue for a trace whose first generation is first_gen. */
-void ct_output_begin(uint64_t first_gen)
-{
-    pthread_mutex_lock(&q_lock);
+    if (q_active && !q_drained) {
+        pthread_mutex_unlock(&q_lock);
+        return CTRACE_EBUSY;
+    }
     for (int i = 0; i < 4; i++)
         q[i].head = q[i].tail = NULL;
     q_out_gen = first_gen;
@@ -89,32 +90,38 @@ void ct_output_begin(uint64_t first_gen)
     q_drained = 0;
     q_active = 1;
     pthread_mutex_unlock(&q_lock);
+    return CTRACE_OK;
 }
 
-/* Is the reader too far behind for the advancer to start generation
- * gen + 1? */
-int ct_output_lagging(uint64_t gen)
+static int fifo_may_advance(struct ct_sink *s, uint64_t gen)
 {
+    (void)s;
     int lag;
     pthread_mutex_lock(&q_lock);
     lag = gen >= q_out_gen + 2; /* reader too far behind: wait */
     pthread_mutex_unlock(&q_lock);
-    return lag;
+    return !lag;
 }
 
-/* Every batch of generation gen is queued; last: it ends the trace. */
-void ct_output_generation_done(uint64_t gen, int last)
+static void fifo_generation_complete(struct ct_sink *s, uint64_t gen)
 {
+    (void)s;
     pthread_mutex_lock(&q_lock);
     q_done_gen = gen;
-    if (last)
-        q_finished = 1;
     pthread_cond_broadcast(&q_cond);
     pthread_mutex_unlock(&q_lock);
 }
 
-/* Waits until the reader has seen the end of the trace. */
-void ct_output_wait_drained(void)
+static void fifo_end(struct ct_sink *s)
+{
+    (void)s;
+    pthread_mutex_lock(&q_lock);
+    q_finished = 1;
+    pthread_cond_broadcast(&q_cond);
+    pthread_mutex_unlock(&q_lock);
+}
+
+void ct_fifo_wait_drained(void)
 {
     pthread_mutex_lock(&q_lock);
     while (!q_drained)
@@ -122,11 +129,11 @@ void ct_output_wait_drained(void)
     pthread_mutex_unlock(&q_lock);
 }
 
-
-/* Abandons a trace without waiting for a reader (fork child, writer
- * failure after the writer gave up): drops every queued byte. */
-void ct_trace_discard_queue(void)
+/* Abandons a trace without waiting for a reader (a writer that could not
+ * start): drops every queued byte. */
+static void fifo_discard(struct ct_sink *s)
 {
+    (void)s;
     pthread_mutex_lock(&q_lock);
     for (int i = 0; i < 4; i++) {
         struct ct_buf *b = q[i].head;
@@ -146,7 +153,7 @@ void ct_trace_discard_queue(void)
  * while holding q_lock may have to wait for the advancer's status claim,
  * and the claim queues its batch under q_lock (a deadlock the stress test
  * found).  ctrace_read_trace_chunk runs this as tracer-internal code. */
-static int read_trace_chunk(const void **chunk, size_t *len)
+int ct_fifo_read(const void **chunk, size_t *len)
 {
     *chunk = NULL;
     *len = 0;
@@ -218,7 +225,7 @@ int ctrace_read_trace_chunk(const void **chunk, size_t *len)
 {
     int e = errno, saved = ct_tls_internal;
     ct_tls_internal = 1;
-    int r = read_trace_chunk(chunk, len);
+    int r = ct_fifo_read(chunk, len);
     ct_tls_internal = saved;
     errno = e;
     return r;
@@ -234,6 +241,24 @@ const void *ctrace_read_trace(size_t *len)
     if (r < 0)
         errno = r == CTRACE_EBUSY ? EBUSY : EINVAL;
     return r == 1 ? chunk : NULL;
+}
+
+/* ---- the sink ---- */
+
+static const struct ct_sink_ops fifo_ops = {
+    .begin = fifo_begin,
+    .put = fifo_put,
+    .generation_complete = fifo_generation_complete,
+    .end = fifo_end,
+    .may_advance = fifo_may_advance,
+    .discard = fifo_discard,
+};
+
+static struct ct_sink fifo = {&fifo_ops};
+
+struct ct_sink *ct_fifo_sink(void)
+{
+    return &fifo;
 }
 
 /* ---- fork (called by trace.c's handlers, after the control and registry
