@@ -138,7 +138,9 @@ CTRACE_API const void *ctrace_read_trace(size_t *len);
 
 /* Same as ctrace_read_trace, with a status: returns 1 and sets chunk and len
  * for data, 0 at the end of the trace, CTRACE_EBUSY if another thread is
- * reading, CTRACE_ENOTRACING if no trace was started. */
+ * reading or the trace is a writer-level one (ctrace_start, _fd, _file:
+ * their background thread is its only reader, from the moment the start
+ * returns), CTRACE_ENOTRACING if no trace was started. */
 CTRACE_API int ctrace_read_trace_chunk(const void **chunk, size_t *len);
 
 /* ------------------------------------------------------------------ */

@@ -104,17 +104,19 @@ extern struct ct_sink *ct_sink_current;
  * Batches are returned in order -- the header, then generation by
  * generation -- to one reader at a time, through ct_fifo_read. */
 
-/* The FIFO sink. */
-struct ct_sink *ct_fifo_sink(void);
+/* Who may read a FIFO trace: any caller of ctrace_read_trace (the
+ * runtime-level API), or only the writer thread (writer.c), from the
+ * trace's start on -- even before that thread first runs. */
+enum ct_fifo_reader { CT_FIFO_ANY_READER, CT_FIFO_WRITER_ONLY };
+
+/* The FIFO sink, for a trace whose reader is who. */
+struct ct_sink *ct_fifo_sink(enum ct_fifo_reader who);
 
 /* Returns the next chunk (1), the end (0), CTRACE_EBUSY (another reader
- * is inside, or the writer thread owns reading) or CTRACE_ENOTRACING.
- * Internal code only (the caller must be marked ct_tls_internal). */
-int ct_fifo_read(const void **chunk, size_t *len);
-
-/* Makes the calling thread (the writer) the only reader (on) or releases
- * it. */
-void ct_fifo_own_reading(int on);
+ * is inside, or the trace is the writer thread's and as is not
+ * CT_FIFO_WRITER_ONLY) or CTRACE_ENOTRACING.  Internal code only (the
+ * caller must be marked ct_tls_internal). */
+int ct_fifo_read(enum ct_fifo_reader as, const void **chunk, size_t *len);
 
 /* Waits until the reader has seen the end of the trace. */
 void ct_fifo_wait_drained(void);

@@ -41,17 +41,13 @@ static int q_finished;       /* the last generation is queued             */
 static int q_reader;         /* a reader is inside ctrace_read_trace      */
 static int q_drained;        /* the reader has seen the end               */
 static struct ct_buf *q_reading;
-static int q_owner;          /* the writer thread owns reading            */
-static __thread int ct_tls_reader_owner;
+static int q_owner;          /* only the writer thread may read this trace */
 
-/* The calling thread (the writer) becomes the only allowed reader. */
-void ct_fifo_own_reading(int on)
-{
-    pthread_mutex_lock(&q_lock);
-    q_owner = on;
-    ct_tls_reader_owner = on;
-    pthread_mutex_unlock(&q_lock);
-}
+/* The sink, one per kind of reader (both share the one queue). */
+struct fifo_sink {
+    struct ct_sink sink;
+    enum ct_fifo_reader who;
+};
 
 static const char header[GT_HEADER_LEN] = GT_HEADER_GO122;
 
@@ -75,7 +71,6 @@ static void fifo_put(struct ct_sink *s, struct ct_buf *b)
  * the previous trace is still unread. */
 static int fifo_begin(struct ct_sink *s, uint64_t first_gen)
 {
-    (void)s;
     pthread_mutex_lock(&q_lock);
     if (q_active && !q_drained) {
         pthread_mutex_unlock(&q_lock);
@@ -89,6 +84,9 @@ static int fifo_begin(struct ct_sink *s, uint64_t first_gen)
     q_finished = 0;
     q_drained = 0;
     q_active = 1;
+    /* Set with the queue, before any data: no other reader can take the
+     * header between the start and the writer thread's first read. */
+    q_owner = ((struct fifo_sink *)s)->who == CT_FIFO_WRITER_ONLY;
     pthread_mutex_unlock(&q_lock);
     return CTRACE_OK;
 }
@@ -145,6 +143,7 @@ static void fifo_discard(struct ct_sink *s)
         q[i].head = q[i].tail = NULL;
     }
     q_drained = 1;
+    q_owner = 0;
     pthread_cond_broadcast(&q_cond);
     pthread_mutex_unlock(&q_lock);
 }
@@ -153,12 +152,12 @@ static void fifo_discard(struct ct_sink *s)
  * while holding q_lock may have to wait for the advancer's status claim,
  * and the claim queues its batch under q_lock (a deadlock the stress test
  * found).  ctrace_read_trace_chunk runs this as tracer-internal code. */
-int ct_fifo_read(const void **chunk, size_t *len)
+int ct_fifo_read(enum ct_fifo_reader as, const void **chunk, size_t *len)
 {
     *chunk = NULL;
     *len = 0;
     pthread_mutex_lock(&q_lock);
-    if (q_reader || (q_owner && !ct_tls_reader_owner)) {
+    if (q_reader || (q_owner && as != CT_FIFO_WRITER_ONLY)) {
         pthread_mutex_unlock(&q_lock);
         return CTRACE_EBUSY;
     }
@@ -210,6 +209,7 @@ int ct_fifo_read(const void **chunk, size_t *len)
         }
         if (q_finished) {
             q_drained = 1;
+            q_owner = 0; /* read to its end: others get ENOTRACING now */
             pthread_cond_broadcast(&q_cond);
             r = 0;
             break;
@@ -225,7 +225,7 @@ int ctrace_read_trace_chunk(const void **chunk, size_t *len)
 {
     int e = errno, saved = ct_tls_internal;
     ct_tls_internal = 1;
-    int r = ct_fifo_read(chunk, len);
+    int r = ct_fifo_read(CT_FIFO_ANY_READER, chunk, len);
     ct_tls_internal = saved;
     errno = e;
     return r;
@@ -254,11 +254,12 @@ static const struct ct_sink_ops fifo_ops = {
     .discard = fifo_discard,
 };
 
-static struct ct_sink fifo = {&fifo_ops};
+static struct fifo_sink fifo_any = {{&fifo_ops}, CT_FIFO_ANY_READER};
+static struct fifo_sink fifo_writer = {{&fifo_ops}, CT_FIFO_WRITER_ONLY};
 
-struct ct_sink *ct_fifo_sink(void)
+struct ct_sink *ct_fifo_sink(enum ct_fifo_reader who)
 {
-    return &fifo;
+    return who == CT_FIFO_WRITER_ONLY ? &fifo_writer.sink : &fifo_any.sink;
 }
 
 /* ---- fork (called by trace.c's handlers, after the control and registry
@@ -293,5 +294,6 @@ void ct_output_atfork_child(void)
     q_reading = NULL;
     q_active = 0;
     q_reader = 0;
+    q_owner = 0;
     q_drained = 1;
 }

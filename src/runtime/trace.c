@@ -183,7 +183,7 @@ int ctrace_start_trace(void)
 {
     int e = errno, saved = ct_tls_internal;
     ct_tls_internal = 1;
-    int r = ct_trace_start(ct_fifo_sink());
+    int r = ct_trace_start(ct_fifo_sink(CT_FIFO_ANY_READER));
     ct_tls_internal = saved;
     errno = e;
     return r;

@@ -1,6 +1,7 @@
 /*
  * writer.c - the writer-level API: a background thread drains the trace
- * (ctrace_read_trace_chunk) into a callback, a file descriptor or a file.
+ * (ct_fifo_read, as the only reader the trace admits from its start) into
+ * a callback, a file descriptor or a file.
  *
  * Invariants:
  *  - w_lock serializes ctrace_start* and ctrace_stop.
@@ -96,8 +97,9 @@ static void *writer_main(void *arg)
     const void *chunk;
     size_t len;
     int r;
-    ct_fifo_own_reading(1);
-    while ((r = ctrace_read_trace_chunk(&chunk, &len)) == 1) {
+    /* The trace was the writer's from its start (ct_fifo_sink): no other
+     * reader can take a chunk, even before this thread first runs. */
+    while ((r = ct_fifo_read(CT_FIFO_WRITER_ONLY, &chunk, &len)) == 1) {
         if (atomic_load(&w.err))
             continue; /* discard: tracing is stopping */
         int e = w.fn(w.arg, chunk, len);
@@ -106,7 +108,6 @@ static void *writer_main(void *arg)
             ct_trace_stop(); /* the program goes on untraced */
         }
     }
-    ct_fifo_own_reading(0);
     /* Consume a SIGPIPE the failed write left pending on this thread. */
     sigset_t pipe;
     sigemptyset(&pipe);
@@ -137,7 +138,7 @@ static int start_writer_locked(ctrace_write_fn fn, void *arg, int fd, int own_fd
             ct_fdguard_close(fd);
         return CTRACE_EBUSY;
     }
-    int r = ct_trace_start(ct_fifo_sink());
+    int r = ct_trace_start(ct_fifo_sink(CT_FIFO_WRITER_ONLY));
     if (r) {
         pthread_mutex_unlock(&w_lock);
         if (own_fd)
