@@ -118,8 +118,15 @@ struct ct_sink *ct_fifo_sink(enum ct_fifo_reader who);
  * caller must be marked ct_tls_internal). */
 int ct_fifo_read(enum ct_fifo_reader as, const void **chunk, size_t *len);
 
-/* Waits until the reader has seen the end of the trace. */
-void ct_fifo_wait_drained(void);
+/* Does the FIFO hold a trace not read to its end (a new one would be
+ * refused)? */
+int ct_fifo_unread(void);
+
+/* After the trace's end (ctrace_stop_trace): waits until the reader has
+ * seen the end, but only while a reader is attached -- inside ct_fifo_read,
+ * or back in it within a second of its last return, and not the calling
+ * thread.  Never waits forever; what is not read stays readable. */
+void ct_fifo_wait_reader(void);
 
 /* Fork: every sink's lock around fork, and in the child every sink's data
  * dropped (it belongs to the parent's trace).  Called by trace.c's fork

@@ -16,6 +16,11 @@
  *    call, as Go's ReadTrace does.  One reader at a time.
  *  - A new trace starts only once the previous one was read to its end
  *    (fifo_begin refuses it): the queue holds one trace.
+ *  - The stop waits for a reader only while one is attached (inside
+ *    ct_fifo_read, or out of it for less than READER_GRACE_NS since its
+ *    last return, and not the stopping thread itself), so it never waits
+ *    forever: after the stop nothing is added, and each wait ends with the
+ *    reader's next call or the grace.  What is not read stays readable.
  *  - q_lock is innermost: taken after the control and registry locks
  *    (advance.c, trace.c's fork handlers), never before them.
  */
@@ -23,6 +28,7 @@
 #include "sink.h"
 
 #include <errno.h>
+#include <time.h>
 
 #include "thread.h"
 #include "trace.h"
@@ -42,6 +48,22 @@ static int q_reader;         /* a reader is inside ctrace_read_trace      */
 static int q_drained;        /* the reader has seen the end               */
 static struct ct_buf *q_reading;
 static int q_owner;          /* only the writer thread may read this trace */
+/* The reader as the stop sees it (ct_fifo_wait_reader). */
+static int q_attached;       /* a reader has called in during this trace  */
+static pthread_t q_last_reader;
+static uint64_t q_left_ns;   /* CLOCK_MONOTONIC when it last returned     */
+static int q_stop_waiters;   /* stoppers waiting in ct_fifo_wait_reader   */
+
+/* How long the stop waits for a reader between two of its calls (time to
+ * write out a chunk).  A reader gone longer is taken as not reading. */
+#define READER_GRACE_NS 1000000000ull
+
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
 
 /* The sink, one per kind of reader (both share the one queue). */
 struct fifo_sink {
@@ -67,6 +89,14 @@ static void fifo_put(struct ct_sink *s, struct ct_buf *b)
     pthread_mutex_unlock(&q_lock);
 }
 
+int ct_fifo_unread(void)
+{
+    pthread_mutex_lock(&q_lock);
+    int unread = q_active && !q_drained;
+    pthread_mutex_unlock(&q_lock);
+    return unread;
+}
+
 /* An empty queue for a trace whose first generation is first_gen, unless
  * the previous trace is still unread. */
 static int fifo_begin(struct ct_sink *s, uint64_t first_gen)
@@ -84,6 +114,7 @@ static int fifo_begin(struct ct_sink *s, uint64_t first_gen)
     q_finished = 0;
     q_drained = 0;
     q_active = 1;
+    q_attached = 0;
     /* Set with the queue, before any data: no other reader can take the
      * header between the start and the writer thread's first read. */
     q_owner = ((struct fifo_sink *)s)->who == CT_FIFO_WRITER_ONLY;
@@ -119,11 +150,23 @@ static void fifo_end(struct ct_sink *s)
     pthread_mutex_unlock(&q_lock);
 }
 
-void ct_fifo_wait_drained(void)
+void ct_fifo_wait_reader(void)
 {
     pthread_mutex_lock(&q_lock);
-    while (!q_drained)
-        pthread_cond_wait(&q_cond, &q_lock);
+    q_stop_waiters++;
+    while (!q_drained && q_attached && !pthread_equal(q_last_reader, pthread_self())) {
+        if (q_reader) {
+            /* Inside: it returns data or the end, and broadcasts. */
+            pthread_cond_wait(&q_cond, &q_lock);
+            continue;
+        }
+        uint64_t deadline = q_left_ns + READER_GRACE_NS;
+        if (mono_ns() >= deadline)
+            break; /* gone: the rest stays readable */
+        struct timespec dl = {(time_t)(deadline / 1000000000u), (long)(deadline % 1000000000u)};
+        pthread_cond_clockwait(&q_cond, &q_lock, CLOCK_MONOTONIC, &dl);
+    }
+    q_stop_waiters--;
     pthread_mutex_unlock(&q_lock);
 }
 
@@ -166,6 +209,8 @@ int ct_fifo_read(enum ct_fifo_reader as, const void **chunk, size_t *len)
         return CTRACE_ENOTRACING;
     }
     q_reader = 1;
+    q_attached = 1;
+    q_last_reader = pthread_self();
     if (q_reading) {
         struct ct_buf *b = q_reading;
         q_reading = NULL;
@@ -217,6 +262,9 @@ int ct_fifo_read(enum ct_fifo_reader as, const void **chunk, size_t *len)
         pthread_cond_wait(&q_cond, &q_lock);
     }
     q_reader = 0;
+    q_left_ns = mono_ns();
+    if (q_stop_waiters)
+        pthread_cond_broadcast(&q_cond); /* the stop times our absence */
     pthread_mutex_unlock(&q_lock);
     return r;
 }
@@ -295,5 +343,7 @@ void ct_output_atfork_child(void)
     q_active = 0;
     q_reader = 0;
     q_owner = 0;
+    q_attached = 0;
+    q_stop_waiters = 0;
     q_drained = 1;
 }

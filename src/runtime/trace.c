@@ -195,7 +195,7 @@ int ctrace_stop_trace(void)
     ct_tls_internal = 1;
     int r = ct_trace_stop();
     if (r == CTRACE_OK)
-        ct_fifo_wait_drained();
+        ct_fifo_wait_reader();
     ct_tls_internal = saved;
     errno = e;
     return r;

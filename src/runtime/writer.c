@@ -222,7 +222,7 @@ int ctrace_start_file(const char *path)
     if (ct_expand_path(path, full, sizeof full) != 0)
         return CTRACE_EINVAL;
     /* Refuse before creating (and truncating) the file. */
-    if (CT_ENABLED() || ct_writer_active())
+    if (CT_ENABLED() || ct_writer_active() || ct_fifo_unread())
         return CTRACE_EBUSY;
     int saved = ct_tls_internal;
     ct_tls_internal = 1;

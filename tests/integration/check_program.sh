@@ -22,7 +22,7 @@ run_prog() {
 case $name in
 misuse)
     run_prog
-    for t in misuse-writer.trace misuse-again.trace misuse-steal.trace misuse-runtime.trace misuse-race.trace; do
+    for t in misuse-writer.trace misuse-again.trace misuse-steal.trace misuse-runtime.trace misuse-race.trace misuse-unread.trace misuse-selfread.trace; do
         validate "$t" && dump "$t"
     done
     # The last round of a writer-level trace with a reader calling right
@@ -50,6 +50,11 @@ misuse)
     expect_key "$s" eq 1 task misuse-task
     expect_key "$s" eq 1 region misuse-region
     expect_key "$s" eq 2 log misuse
+    # Read after ctrace_stop_trace returned: the whole trace.
+    for s in misuse-unread.trace.sum misuse-selfread.trace.sum; do
+        expect_key "$s" eq 1 task misuse-task
+        expect_key "$s" eq 1 region misuse-region
+    done
     ;;
 writer_fail)
     run_prog
