@@ -17,9 +17,9 @@
  *
  * What the tracer guarantees to a sink:
  *  - begin, generation_complete, end and may_advance are called with
- *    ct_ctl_lock held, so never concurrently with each other; discard is
- *    called after end (or instead of it, by the thread that started the
- *    trace), never concurrently with begin.
+ *    ct_ctl_lock held, so never concurrently with each other; discard
+ *    comes after end (a writer thread that could not start), never
+ *    concurrently with begin.
  *  - put(b) may come from any thread, concurrently, never from a signal
  *    handler, sometimes with ct_registry_lock held; it passes ownership of
  *    b.  b->gen is a generation of the current trace that is not complete:
