@@ -53,7 +53,8 @@ extern "C" {
 
 #define CTRACE_OK 0
 #define CTRACE_EINVAL (-1)     /* invalid argument                          */
-#define CTRACE_EBUSY (-2)      /* tracing already enabled, or another reader */
+#define CTRACE_EBUSY (-2)      /* tracing already enabled, or another reader,
+                                  or the last trace's data is not read yet */
 #define CTRACE_ENOTRACING (-3) /* tracing is not enabled                    */
 #define CTRACE_ENOMEM (-4)     /* out of memory                             */
 #define CTRACE_EWRITE (-5)     /* the trace writer failed (errno is set)    */
@@ -121,24 +122,43 @@ CTRACE_API int ctrace_configure(const ctrace_config *cfg);
 
 /* Enables tracing of the whole process.  Threads that already exist are
  * recorded with their current state.  Returns CTRACE_EBUSY if tracing is
- * already enabled.  The data must then be pulled with ctrace_read_trace(). */
+ * already enabled, or if the data of the previous trace has not been read
+ * to its end (see ctrace_stop_trace).  The data must then be pulled with
+ * ctrace_read_trace(). */
 CTRACE_API int ctrace_start_trace(void);
 
-/* Disables tracing.  Returns only after all trace data has been returned by
- * ctrace_read_trace() (so another thread must be reading).  Returns
- * CTRACE_ENOTRACING if tracing was not enabled. */
+/* Disables tracing: when it returns, no more events are recorded.  Returns
+ * CTRACE_ENOTRACING if tracing was not enabled.
+ *
+ * It then waits for the reader, never forever: it returns once
+ * ctrace_read_trace() has returned the end of the trace, or as soon as no
+ * reader is attached.  A reader is attached while a thread other than the
+ * caller is inside ctrace_read_trace(), or called it during this trace and
+ * comes back to it less than 1 second after its previous call returned (a
+ * reader that keeps reading is thus waited for, however long the rest of
+ * the trace takes to read).  If nobody reads (no thread ever called
+ * ctrace_read_trace() during the trace, the caller is the reader itself, or
+ * the reader stayed away longer than 1 second), it returns at once and the
+ * data stays readable: later ctrace_read_trace() calls return the rest,
+ * then the end.  Until then, ctrace_start_trace and ctrace_start* return
+ * CTRACE_EBUSY.  (For a trace started with ctrace_start, _fd or _file, call
+ * ctrace_stop, which waits for the background writer.) */
 CTRACE_API int ctrace_stop_trace(void);
 
 /* Returns the next chunk of trace data and its length in *len, blocking until
  * data is available.  The chunk stays valid until the next call.  Returns NULL
- * with *len = 0 once tracing is stopped and everything has been returned.
+ * with *len = 0 once tracing is stopped and everything has been returned
+ * (also when called after ctrace_stop_trace returned: the data of a stopped
+ * trace stays readable until its end has been returned).
  * One reader at a time: a concurrent second call returns NULL with
  * *len = 0 and errno = EBUSY (see ctrace_read_trace_chunk for a status). */
 CTRACE_API const void *ctrace_read_trace(size_t *len);
 
 /* Same as ctrace_read_trace, with a status: returns 1 and sets chunk and len
  * for data, 0 at the end of the trace, CTRACE_EBUSY if another thread is
- * reading, CTRACE_ENOTRACING if no trace was started. */
+ * reading or the trace is a writer-level one (ctrace_start, _fd, _file:
+ * their background thread is its only reader, from the moment the start
+ * returns), CTRACE_ENOTRACING if no trace was started. */
 CTRACE_API int ctrace_read_trace_chunk(const void **chunk, size_t *len);
 
 /* ------------------------------------------------------------------ */

@@ -8,7 +8,7 @@ const char *ctrace_strerror(int err)
     switch (err) {
     case CTRACE_OK: return "success";
     case CTRACE_EINVAL: return "invalid argument";
-    case CTRACE_EBUSY: return "tracing already enabled, or another reader is active";
+    case CTRACE_EBUSY: return "tracing already enabled, another reader is active, or the last trace is not read yet";
     case CTRACE_ENOTRACING: return "tracing is not enabled";
     case CTRACE_ENOMEM: return "out of memory";
     case CTRACE_EWRITE: return "the trace writer failed";

@@ -142,6 +142,13 @@ void ct_write_transition(struct ct_thread *t, struct ct_buf *b, uint64_t gen, ui
                          int to, uint64_t reason_id, uint64_t stack_id);
 void ct_write_intro(struct ct_thread *t, struct ct_buf *b, uint64_t gen, uint64_t ts);
 
+/* The advancer's side of the status claim (sched.c), registry lock held:
+ * writes t's statuses for gen into a small batch of t's M unless t
+ * claimed them first; and, for a thread adopted from /proc whose tid is
+ * gone, writes its exit and frees the record (returns 1 then). */
+void ct_claim_status_for(struct ct_thread *t, uint64_t gen);
+int ct_reap_if_dead(struct ct_thread *t, uint64_t gen);
+
 /* Worst-case bytes of a status + reconcile sequence. */
 #define CT_STATUS_MAX 128
 

@@ -142,7 +142,7 @@ uint64_t ct_stack_id(struct ct_thread *t, uint64_t gen, const uintptr_t *pcs, in
     if (c->gen == gen && c->node->len == len &&
         pcs_equal((const uintptr_t *)(const void *)c->node->data, pcs, n))
         return c->node->id;
-    /* Even hash: every PC is a return address (see trace.c). */
+    /* Even hash: every PC is a return address (see tables.c, write_stack). */
     uint64_t h = ct_hash_words(pcs, (size_t)n) & ~1ull;
     struct ct_dedup *m = &ct_rt.stacks[gen & 1];
     struct ct_dedup_node *node;

@@ -14,13 +14,20 @@
  * thread itself on its first event of g, or the advancer on its behalf
  * (into a small batch of the thread's M).  While the claim is BUSY the
  * thread spins before writing anything of g, so the statuses always come
- * first in the thread's batches of g.
+ * first in the thread's batches of g.  The advancer's side of the claim,
+ * for threads that are idle or blocked, and the exit of adopted threads
+ * that died without telling us, are at the end of this file.
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <sched.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "event.h"
+#include "tables.h"
 
 static void put_ev(struct ct_buf *b, uint8_t type, uint64_t ts)
 {
@@ -292,4 +299,90 @@ static struct ct_buf *acquire_slow(struct ct_thread *t, uint64_t gen, size_t nee
     if (t->prof_epoch != ct_rt.epoch && atomic_load_explicit(&t->bound, memory_order_relaxed))
         ct_sampling_thread_init(t);
     return b;
+}
+
+/* Writes the statuses of t for gen into a small batch of t's M, unless t
+ * claimed them first.  Called with the registry lock held. */
+void ct_claim_status_for(struct ct_thread *t, uint64_t gen)
+{
+    uint64_t s = atomic_load_explicit(&t->status_gen, memory_order_acquire);
+    if (s == gen || (s & CT_STATUS_BUSY) || t->internal)
+        return;
+    if (!atomic_compare_exchange_strong_explicit(&t->status_gen, &s, gen | CT_STATUS_BUSY,
+                                                 memory_order_acq_rel, memory_order_acquire))
+        return;
+    /* t is now frozen: it cannot write anything of gen until we release. */
+    if (ct_state(t) == CT_EXITED) {
+        atomic_store_explicit(&t->status_gen, s, memory_order_release);
+        return;
+    }
+    struct ct_buf *b = ct_buf_alloc(gen, t->m, 0, 1);
+    if (!b) {
+        atomic_store_explicit(&t->status_gen, s, memory_order_release);
+        return;
+    }
+    uint64_t ts = ct_now_ordered() >> ct_clock.shift;
+    b->base_ts = b->last_ts = ts;
+    int state = ct_state(t);
+    if (t->epoch != ct_rt.epoch) {
+        /* A thread this trace has not met: introduce it (its P id may have
+         * been used by a thread that exited in this trace, so only an Idle
+         * P status is safe), then bring it to its state. */
+        ct_write_intro(t, b, gen, ts);
+        t->epoch = ct_rt.epoch;
+        if (state == CT_BLOCKED) {
+            uint64_t reason = ct_table_string(gen, "wait (blocked when tracing started)");
+            ct_write_transition(t, b, gen, ts, CT_BLOCKED, reason, 0);
+        } else if (state == CT_SYSCALL) {
+            ct_write_transition(t, b, gen, ts, CT_SYSCALL, 0, 0);
+        }
+    } else {
+        ct_write_status(t, b, gen, ts);
+    }
+    /* A thread created but not yet started (RUNNABLE) shows as such or,
+     * once introduced, as running: it catches up itself when it runs. */
+    if (t->vis_state != state && state != CT_RUNNABLE && t->dark_gen != gen) {
+        uint64_t reason = ct_table_string(gen, "ctrace: state resync after dropped events");
+        ct_write_transition(t, b, gen, ts, state, reason, 0);
+    }
+    ct_buf_finish(b);
+    ct_queue_buf(b);
+    atomic_store_explicit(&t->status_gen, gen, memory_order_release);
+}
+
+/* A thread adopted from /proc that never called into the tracer cannot
+ * report its own exit: when its tid is gone, write the exit on its behalf
+ * (into a batch of its M, in generation gen) and drop the record.
+ * Registry lock held.  Returns 1 if t was freed. */
+int ct_reap_if_dead(struct ct_thread *t, uint64_t gen)
+{
+    if (atomic_load_explicit(&t->bound, memory_order_acquire) || ct_state(t) == CT_EXITED)
+        return 0;
+    int e = errno;
+    int dead = syscall(SYS_tgkill, (int)getpid(), (int)t->m, 0) != 0 && errno == ESRCH;
+    errno = e;
+    if (!dead)
+        return 0;
+    if (t->epoch == ct_rt.epoch && atomic_load(&t->status_gen) == gen) {
+        struct ct_buf *b = ct_buf_alloc(gen, t->m, 0, 1);
+        if (b) {
+            uint64_t ts = ct_now_ordered() >> ct_clock.shift;
+            b->base_ts = b->last_ts = ts;
+            ct_write_transition(t, b, gen, ts, CT_EXITED, 0, 0);
+            ct_buf_finish(b);
+            ct_queue_buf(b);
+        }
+    }
+    if (t->prev)
+        t->prev->next = t->next;
+    else
+        ct_registry = t->next;
+    if (t->next)
+        t->next->prev = t->prev;
+    if (t->vis_state == CT_EXITED || t->epoch != ct_rt.epoch)
+        ct_pid_free(t->p);
+    ct_sampling_thread_stop(t); /* the timer armed on its behalf goes now */
+    free(t->prof);
+    free(t);
+    return 1;
 }

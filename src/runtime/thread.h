@@ -14,7 +14,7 @@
  *  - wseq is written only by the owner: odd inside ct_acquire..ct_release.
  *    The advancer, after publishing a new generation, waits until every
  *    thread's wseq is even or has moved on, so no thread still writes into a
- *    buffer of the old generation (see trace.c, "advance").
+ *    buffer of the old generation (see advance.c, ct_advance).
  *  - The registry list is protected by ct_registry_lock.  A thread unlinks
  *    itself at exit; it never holds the lock inside a critical section.
  *  - vis_state is the state of G and P as the trace shows it; state is the

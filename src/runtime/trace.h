@@ -1,6 +1,8 @@
 /*
  * trace.h - global tracer state: the generation counter, the per-generation
- * tables, the output queue, configuration and statistics.
+ * tables, configuration and statistics, and the runtime's internal
+ * interfaces between its files (start/stop, advance; the output is
+ * sink.h).
  *
  * Generations (as in Go's tracer): the trace is a sequence of generations,
  * each self-contained (its own string, stack and CPU-sample tables and
@@ -54,7 +56,7 @@ extern struct ct_runtime ct_rt;
  * pressure).  Cheap; callable from any traced thread. */
 void ct_request_advance(void);
 
-/* Hands a finished thread buffer to the output queue (takes ownership). */
+/* Hands a finished batch to the trace's sink (sink.h; takes ownership). */
 void ct_queue_buf(struct ct_buf *b);
 
 /* Stack and string ids in generation gen, through the thread's caches. */
@@ -86,16 +88,31 @@ static inline uint64_t ct_capture_stack(struct ct_thread *t, uint64_t gen, const
     return ct_rt.stack_mode == CTRACE_STACKS_NONE ? 0 : ct_capture_stack_walk(t, gen, frame, skip);
 }
 
-/* Trace-level start/stop used by the public API (trace.c). */
-int ct_trace_start(void);
-int ct_trace_stop(int wait_for_reader);
+/* Trace-level start/stop used by the public API (trace.c).  Start sends
+ * the trace's batches to sink (sink.h); stop ends the trace and returns
+ * once its last generation is in the sink (reading it is the sink's
+ * business). */
+struct ct_sink;
+int ct_trace_start(struct ct_sink *sink);
+int ct_trace_stop(void);
+
+/* Serializes start, stop and every generation advance (trace.c). */
+extern pthread_mutex_t ct_ctl_lock;
+
+/* The generation handshake and the advancer thread (advance.c). */
+void ct_membarrier_setup(void);     /* once, before the first trace     */
+void ct_barrier_all_threads(void);  /* after publishing a new ct_gen    */
+void ct_advance(uint64_t old, uint64_t newg); /* newg 0: stop; ct_ctl_lock held */
+void ct_advancer_start(void);       /* ct_ctl_lock held                 */
+int ct_advancer_stop(void);         /* ct_ctl_lock held, released while joining */
+void ct_advance_atfork_child(void);
 
 /* Keeps an exited thread's record until the advancer drained its last
  * CPU samples (registry lock held). */
 void ct_trace_bury(struct ct_thread *t);
 
-/* Drops every queued byte and marks the trace drained (fork child, dead
- * writer). */
+/* Drops everything the sink holds of the ended trace (a writer that
+ * could not start). */
 void ct_trace_discard_queue(void);
 
 /* CPU sampling across the trace (sampling.c). */
@@ -103,9 +120,6 @@ void ct_sampling_start(void);
 void ct_sampling_stop(void);
 void ct_sampling_thread_init(struct ct_thread *t); /* on the thread itself */
 void ct_sampling_thread_stop(struct ct_thread *t); /* on the thread itself, or for a dead one */
-
-/* Makes the calling thread the only reader (on) or releases it. */
-void ct_trace_own_reading(int on);
 
 /* Starts a tracer thread: untraced, every signal blocked (writer.c). */
 int ct_start_internal_thread(pthread_t *th, void *(*fn)(void *), void *arg);

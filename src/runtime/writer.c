@@ -1,6 +1,7 @@
 /*
  * writer.c - the writer-level API: a background thread drains the trace
- * (ctrace_read_trace_chunk) into a callback, a file descriptor or a file.
+ * (ct_fifo_read, as the only reader the trace admits from its start) into
+ * a callback, a file descriptor or a file.
  *
  * Invariants:
  *  - w_lock serializes ctrace_start* and ctrace_stop.
@@ -23,6 +24,7 @@
 
 #include "ctrace.h"
 #include "hooks.h"
+#include "sink.h"
 #include "thread.h"
 #include "trace.h"
 
@@ -95,17 +97,17 @@ static void *writer_main(void *arg)
     const void *chunk;
     size_t len;
     int r;
-    ct_trace_own_reading(1);
-    while ((r = ctrace_read_trace_chunk(&chunk, &len)) == 1) {
+    /* The trace was the writer's from its start (ct_fifo_sink): no other
+     * reader can take a chunk, even before this thread first runs. */
+    while ((r = ct_fifo_read(CT_FIFO_WRITER_ONLY, &chunk, &len)) == 1) {
         if (atomic_load(&w.err))
             continue; /* discard: tracing is stopping */
         int e = w.fn(w.arg, chunk, len);
         if (e) {
             atomic_store(&w.err, e);
-            ct_trace_stop(0); /* the program goes on untraced */
+            ct_trace_stop(); /* the program goes on untraced */
         }
     }
-    ct_trace_own_reading(0);
     /* Consume a SIGPIPE the failed write left pending on this thread. */
     sigset_t pipe;
     sigemptyset(&pipe);
@@ -136,7 +138,7 @@ static int start_writer_locked(ctrace_write_fn fn, void *arg, int fd, int own_fd
             ct_fdguard_close(fd);
         return CTRACE_EBUSY;
     }
-    int r = ct_trace_start();
+    int r = ct_trace_start(ct_fifo_sink(CT_FIFO_WRITER_ONLY));
     if (r) {
         pthread_mutex_unlock(&w_lock);
         if (own_fd)
@@ -149,7 +151,7 @@ static int start_writer_locked(ctrace_write_fn fn, void *arg, int fd, int own_fd
     w.own_fd = own_fd;
     atomic_store(&w.err, 0);
     if (ct_start_internal_thread(&w.thread, writer_main, NULL) != 0) {
-        ct_trace_stop(0);
+        ct_trace_stop();
         ct_trace_discard_queue();
         pthread_mutex_unlock(&w_lock);
         if (own_fd)
@@ -220,7 +222,7 @@ int ctrace_start_file(const char *path)
     if (ct_expand_path(path, full, sizeof full) != 0)
         return CTRACE_EINVAL;
     /* Refuse before creating (and truncating) the file. */
-    if (CT_ENABLED() || ct_writer_active())
+    if (CT_ENABLED() || ct_writer_active() || ct_fifo_unread())
         return CTRACE_EBUSY;
     int saved = ct_tls_internal;
     ct_tls_internal = 1;
@@ -259,7 +261,7 @@ static int stop_writer(void)
         errno = e;
         return CTRACE_ENOTRACING;
     }
-    ct_trace_stop(0); /* may already be stopped by a write error */
+    ct_trace_stop(); /* may already be stopped by a write error */
     pthread_join(w.thread, NULL);
     w.running = 0;
     if (w.own_fd) {

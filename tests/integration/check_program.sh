@@ -22,9 +22,16 @@ run_prog() {
 case $name in
 misuse)
     run_prog
-    for t in misuse-writer.trace misuse-again.trace misuse-steal.trace misuse-runtime.trace; do
+    for t in misuse-writer.trace misuse-again.trace misuse-steal.trace misuse-runtime.trace misuse-race.trace misuse-unread.trace misuse-selfread.trace; do
         validate "$t" && dump "$t"
     done
+    # The last round of a writer-level trace with a reader calling right
+    # after its start: a whole trace (ctrace's own checker too).
+    if [ -x "$ctrace_tool" ]; then
+        check "ctrace check accepts misuse-race.trace" "$ctrace_tool" check misuse-race.trace
+    else
+        fail "no ctrace tool at $ctrace_tool"
+    fi
     check "no trace written by refused starts" test ! -e misuse-never.trace
     s=misuse-writer.trace.sum
     show "$s"
@@ -43,6 +50,11 @@ misuse)
     expect_key "$s" eq 1 task misuse-task
     expect_key "$s" eq 1 region misuse-region
     expect_key "$s" eq 2 log misuse
+    # Read after ctrace_stop_trace returned: the whole trace.
+    for s in misuse-unread.trace.sum misuse-selfread.trace.sum; do
+        expect_key "$s" eq 1 task misuse-task
+        expect_key "$s" eq 1 region misuse-region
+    done
     ;;
 writer_fail)
     run_prog

@@ -1,0 +1,262 @@
+/*
+ * advance.c - the generation handshake and the advancer thread that ends a
+ * generation every period (or early, when a table fills up).
+ *
+ * Invariants:
+ *  - Only code holding ct_ctl_lock changes ct_gen: trace start and stop
+ *    (trace.c) and the advancer, here.
+ *  - ct_advance(old -> new) publishes new, then (membarrier) waits for every
+ *    registered thread to leave any critical section begun under old.  From
+ *    then on nothing writes into generation old: its thread buffers, tables
+ *    and samples are flushed by the advancer alone, and the generation is
+ *    complete when they are queued.
+ *  - An exited thread's record stays on the zombie list until the next
+ *    advance drained its last CPU samples.
+ */
+#define _GNU_SOURCE
+#include "trace.h"
+
+#include <errno.h>
+#include <linux/membarrier.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "cpuprof.h"
+#include "event.h"
+#include "sink.h"
+#include "symbolize.h"
+#include "tables.h"
+#include "thread.h"
+
+/* ---- advancer thread ---- */
+static pthread_t adv_thread;
+static int adv_running;
+static int adv_stop;
+static int adv_poke;
+static pthread_mutex_t adv_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t adv_cond = PTHREAD_COND_INITIALIZER;
+
+static struct ct_symbolizer *symbolizer;
+/* Exited threads waiting for their last CPU samples to be drained. */
+static struct ct_thread *zombies;
+
+
+/* ---- membarrier: the advancer's half of the handshake ---- */
+
+static int membarrier_ok;
+
+void ct_membarrier_setup(void)
+{
+#if defined(__SANITIZE_THREAD__)
+    membarrier_ok = 0; /* ThreadSanitizer cannot see membarrier: use fences */
+#else
+    long mask = syscall(__NR_membarrier, MEMBARRIER_CMD_QUERY, 0);
+    if (mask > 0 && (mask & MEMBARRIER_CMD_PRIVATE_EXPEDITED) &&
+        syscall(__NR_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0) == 0)
+        membarrier_ok = 1;
+#endif
+    if (getenv("CTRACE_NO_MEMBARRIER"))
+        membarrier_ok = 0;
+    ct_use_fence = !membarrier_ok;
+}
+
+void ct_barrier_all_threads(void)
+{
+    atomic_thread_fence(memory_order_seq_cst);
+    if (membarrier_ok) {
+        int e = errno;
+        if (syscall(__NR_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0) != 0) {
+            /* Should not happen once registered; fall back for good. */
+            ct_use_fence = 1;
+            membarrier_ok = 0;
+            /* Threads may have skipped the fence before seeing the flag. */
+            usleep(1000);
+        }
+        errno = e;
+    }
+}
+
+/* Waits until t is not inside a critical section begun before now. */
+static void wait_quiescent(struct ct_thread *t)
+{
+    uint64_t s = atomic_load_explicit(&t->wseq, memory_order_acquire);
+    if (!(s & 1))
+        return;
+    for (unsigned spins = 0; atomic_load_explicit(&t->wseq, memory_order_acquire) == s; spins++) {
+        if (spins > 100)
+            sched_yield();
+    }
+}
+
+/* Moves the trace from generation old to new (0: stop).  ct_ctl_lock held. */
+void ct_advance(uint64_t old, uint64_t newg)
+{
+    atomic_store_explicit(&ct_gen, newg, memory_order_seq_cst);
+    if (!newg)
+        __atomic_store_n(&ctrace_enabled_flag, 0, __ATOMIC_RELAXED);
+    ct_barrier_all_threads();
+
+    struct ct_table_writer sw = {old, GT_EV_CPU_SAMPLES, NULL};
+    pthread_mutex_lock(&ct_registry_lock);
+    for (struct ct_thread *t = ct_registry, *next; t; t = next) {
+        next = t->next;
+        if (t->internal)
+            continue;
+        if (ct_reap_if_dead(t, old))
+            continue;
+        wait_quiescent(t);
+        struct ct_buf *b = t->buf[old & 1];
+        if (b && b->gen == old) {
+            t->buf[old & 1] = NULL;
+            ct_buf_finish(b);
+            ct_queue_buf(b);
+        }
+        ct_table_drain_samples(t, &sw);
+        if (newg)
+            ct_claim_status_for(t, newg);
+    }
+    struct ct_thread *z = zombies;
+    zombies = NULL;
+    pthread_mutex_unlock(&ct_registry_lock);
+    while (z) {
+        struct ct_thread *n = z->next;
+        ct_table_drain_samples(z, &sw);
+        free(z->prof);
+        free(z);
+        z = n;
+    }
+    ct_table_writer_flush(&sw);
+
+    /* Stacks first: symbolizing them adds function and file names. */
+    if (ct_rt.stack_mode != CTRACE_STACKS_NONE && !symbolizer)
+        symbolizer = ct_symbolizer_new();
+    else
+        ct_symbolizer_sync(symbolizer);
+    ct_table_write_stacks(old, symbolizer);
+    ct_table_write_strings(old);
+    atomic_fetch_add_explicit(&ct_rt.stacks_dropped,
+                              atomic_exchange(&ct_rt.stacks[old & 1].full_misses, 0),
+                              memory_order_relaxed);
+    ct_dedup_reset(&ct_rt.stacks[old & 1]);
+    ct_dedup_reset(&ct_rt.strings[old & 1]);
+
+    struct ct_buf *fb = ct_buf_alloc(old, GT_NO_ID, 0, 1);
+    if (fb) {
+        ct_buf_put_byte(fb, GT_EV_FREQUENCY);
+        ct_buf_put(fb, ct_clock_units_per_sec());
+        ct_buf_finish(fb);
+        ct_queue_buf(fb);
+    }
+    atomic_fetch_add_explicit(&ct_rt.generations, 1, memory_order_relaxed);
+
+    if (!newg)
+        ct_rt.last_gen = old;
+    struct ct_sink *sink = ct_sink_current;
+    sink->ops->generation_complete(sink, old);
+    if (!newg)
+        sink->ops->end(sink);
+}
+
+/* Called by an exiting thread after unlinking itself (registry lock held):
+ * keeps the record until its last samples are drained. */
+void ct_trace_bury(struct ct_thread *t)
+{
+    t->next = zombies;
+    zombies = t;
+}
+
+/* ---- the advancer thread ---- */
+
+static void *advancer_main(void *arg)
+{
+    (void)arg;
+    ct_thread_mark_internal();
+    pthread_mutex_lock(&adv_lock);
+    while (!adv_stop) {
+        struct timespec dl;
+        clock_gettime(CLOCK_REALTIME, &dl);
+        uint64_t ns = (uint64_t)dl.tv_nsec + ct_rt.cfg.period_ns;
+        dl.tv_sec += (time_t)(ns / 1000000000u);
+        dl.tv_nsec = (long)(ns % 1000000000u);
+        while (!adv_stop && !adv_poke) {
+            if (pthread_cond_timedwait(&adv_cond, &adv_lock, &dl) == ETIMEDOUT)
+                break;
+        }
+        if (adv_stop)
+            break;
+        adv_poke = 0;
+        pthread_mutex_unlock(&adv_lock);
+
+        pthread_mutex_lock(&ct_ctl_lock);
+        uint64_t old = atomic_load(&ct_gen);
+        /* The sink may hold the advance back (a reader too far behind). */
+        int lag = old && !ct_sink_current->ops->may_advance(ct_sink_current, old);
+        if (old && !lag)
+            ct_advance(old, old + 1);
+        pthread_mutex_unlock(&ct_ctl_lock);
+
+        pthread_mutex_lock(&adv_lock);
+    }
+    pthread_mutex_unlock(&adv_lock);
+    return NULL;
+}
+
+void ct_request_advance(void)
+{
+    /* Called from traced threads: never block long, never recurse. */
+    if (pthread_mutex_trylock(&adv_lock) == 0) {
+        adv_poke = 1;
+        pthread_cond_signal(&adv_cond);
+        pthread_mutex_unlock(&adv_lock);
+    }
+}
+
+/* Starts the advancer thread (ct_ctl_lock held). */
+void ct_advancer_start(void)
+{
+    pthread_mutex_lock(&adv_lock);
+    adv_stop = 0;
+    adv_poke = 0;
+    pthread_mutex_unlock(&adv_lock);
+    int e = errno;
+    if (ct_start_internal_thread(&adv_thread, advancer_main, NULL) == 0)
+        adv_running = 1;
+    errno = e;
+}
+
+/* Stops and joins the advancer thread, if it runs; returns 1 if this
+ * caller joined it.  ct_ctl_lock held, released while joining (the
+ * advancer takes it). */
+int ct_advancer_stop(void)
+{
+    if (!adv_running)
+        return 0;
+    /* Only one stopper joins the advancer (the writer thread may stop
+     * the trace on a write error while the program stops it too). */
+    adv_running = 0;
+    pthread_t th = adv_thread;
+    pthread_mutex_lock(&adv_lock);
+    adv_stop = 1;
+    pthread_cond_signal(&adv_cond);
+    pthread_mutex_unlock(&adv_lock);
+    /* The advancer takes ct_ctl_lock: let it go while we join. */
+    pthread_mutex_unlock(&ct_ctl_lock);
+    pthread_join(th, NULL);
+    pthread_mutex_lock(&ct_ctl_lock);
+    return 1;
+}
+
+/* Fork child: the advancer does not exist here; exited threads' records
+ * and the symbolizer belong to the parent's state. */
+void ct_advance_atfork_child(void)
+{
+    pthread_mutex_init(&adv_lock, NULL);
+    pthread_cond_init(&adv_cond, NULL);
+    adv_running = 0;
+    adv_stop = 0;
+    zombies = NULL;
+    symbolizer = NULL; /* its state may be mid-update: leak it */
+}

@@ -1,0 +1,160 @@
+/*
+ * tables.c - the advancer writes a finished generation's tables: the stack
+ * table (symbolized here), the string table and the CPU-sample batches.
+ * Their entries were collected by the dedup maps (dedup.c, through
+ * intern.c) and the per-thread sample rings (cpuprof.c).
+ *
+ * Invariants (tables.h): only the advancer runs this, for a generation no
+ * thread writes into any more.  Stacks are written before strings because
+ * symbolizing a stack inserts its function and file names.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "cpuprof.h"
+#include "event.h"
+#include "symbolize.h"
+#include "tables.h"
+#include "thread.h"
+#include "trace.h"
+
+static struct ct_buf *tw_room(struct ct_table_writer *w, size_t need)
+{
+    if (w->b && ct_buf_room_reserved(w->b) >= need)
+        return w->b;
+    if (w->b) {
+        ct_buf_finish(w->b);
+        ct_queue_buf(w->b);
+    }
+    w->b = ct_buf_alloc(w->gen, GT_NO_ID, 0, 1);
+    if (w->b)
+        ct_buf_put_byte(w->b, w->first);
+    return w->b;
+}
+
+void ct_table_writer_flush(struct ct_table_writer *w)
+{
+    if (w->b) {
+        ct_buf_finish(w->b);
+        ct_queue_buf(w->b);
+        w->b = NULL;
+    }
+}
+
+uint64_t ct_table_string(uint64_t gen, const char *s)
+{
+    size_t len = strlen(s);
+    if (len > GT_MAX_STRING_SIZE)
+        len = GT_MAX_STRING_SIZE;
+    return ct_dedup_put(&ct_rt.strings[gen & 1], s, (uint32_t)len, ct_hash_bytes(s, len), NULL);
+}
+
+struct stack_emit {
+    struct ct_table_writer w;
+    struct ct_symbolizer *symbolizer;
+    uint8_t tmp[GT_MAX_FRAMES_PER_STACK * 4 * VARINT_MAX_LEN + 32];
+};
+
+static void write_stack(void *arg, const struct ct_dedup_node *n)
+{
+    struct stack_emit *se = arg;
+    const uintptr_t *pcs = (const uintptr_t *)n->data;
+    int npcs = (int)(n->len / sizeof(uintptr_t));
+    /* Frame count is known only after inline expansion: encode the frames
+     * to tmp first. */
+    uint8_t *p = se->tmp;
+    int nframes = 0;
+    for (int i = 0; i < npcs && nframes < GT_MAX_FRAMES_PER_STACK; i++) {
+        struct ct_frame fr[8];
+        /* pcs[0] of a CPU sample or a start routine is an exact address:
+         * such stacks have an odd hash (ct_stack_id_exact). */
+        int is_return = !(i == 0 && (n->hash & 1));
+        int k = se->symbolizer ? ct_symbolize(se->symbolizer, pcs[i], is_return, fr, 8) : 0;
+        if (k <= 0) {
+            fr[0].pc = pcs[i];
+            fr[0].func = "?";
+            fr[0].file = "?";
+            fr[0].line = 0;
+            k = 1;
+        }
+        /* The interposer's thread trampoline sits between start_thread and
+         * the program's start routine: the trace shows the program's own
+         * frames, as Go's stacks do not show the scheduler's. */
+        if (i > 0 && !strcmp(fr[k - 1].func, "ct_thread_trampoline"))
+            continue;
+        for (int j = 0; j < k && nframes < GT_MAX_FRAMES_PER_STACK; j++) {
+            /* Go 1.23 keys frames by PC: give each inlined caller a PC of
+             * its own, outside any user address (bits 48+). */
+            uint64_t pc = (uint64_t)pcs[i] + ((uint64_t)j << 48);
+            p = varint_put(p, pc);
+            p = varint_put(p, ct_table_string(se->w.gen, fr[j].func));
+            p = varint_put(p, ct_table_string(se->w.gen, fr[j].file));
+            p = varint_put(p, fr[j].line);
+            nframes++;
+        }
+    }
+    size_t body = (size_t)(p - se->tmp);
+    struct ct_buf *b = tw_room(&se->w, body + 1 + 2 * VARINT_MAX_LEN);
+    if (!b)
+        return;
+    ct_buf_put_byte(b, GT_EV_STACK);
+    ct_buf_put(b, n->id);
+    ct_buf_put(b, (uint64_t)nframes);
+    memcpy(b->pos, se->tmp, body);
+    b->pos += body;
+}
+
+static void write_string(void *arg, const struct ct_dedup_node *n)
+{
+    struct ct_table_writer *w = arg;
+    struct ct_buf *b = tw_room(w, n->len + 1 + 2 * VARINT_MAX_LEN);
+    if (!b)
+        return;
+    ct_buf_put_byte(b, GT_EV_STRING);
+    ct_buf_put(b, n->id);
+    ct_buf_put(b, n->len);
+    memcpy(b->pos, n->data, n->len);
+    b->pos += n->len;
+}
+
+void ct_table_drain_samples(struct ct_thread *t, struct ct_table_writer *sw)
+{
+    if (!t->prof)
+        return;
+    struct ct_sample s;
+    while (ct_cpuprof_pop(t->prof, &s)) {
+        uint64_t stack = 0;
+        if (ct_rt.stack_mode != CTRACE_STACKS_NONE)
+            stack = ct_stack_id_exact(sw->gen, s.pcs, (int)s.nframes);
+        struct ct_buf *b = tw_room(sw, 1 + 5 * VARINT_MAX_LEN);
+        if (!b)
+            return;
+        ct_buf_put_byte(b, GT_EV_CPU_SAMPLE);
+        ct_buf_put(b, s.ts >> ct_clock.shift);
+        ct_buf_put(b, t->m);
+        ct_buf_put(b, t->p);
+        ct_buf_put(b, t->g);
+        ct_buf_put(b, stack);
+        atomic_fetch_add_explicit(&ct_rt.samples, 1, memory_order_relaxed);
+    }
+}
+
+void ct_table_write_stacks(uint64_t gen, struct ct_symbolizer *sym)
+{
+    struct stack_emit *se = malloc(sizeof *se);
+    if (se) {
+        se->w = (struct ct_table_writer){gen, GT_EV_STACKS, NULL};
+        se->symbolizer = sym;
+        ct_dedup_each(&ct_rt.stacks[gen & 1], write_stack, se);
+        ct_table_writer_flush(&se->w);
+        free(se);
+    }
+}
+
+void ct_table_write_strings(uint64_t gen)
+{
+    struct ct_table_writer strw = {gen, GT_EV_STRINGS, NULL};
+    ct_dedup_each(&ct_rt.strings[gen & 1], write_string, &strw);
+    ct_table_writer_flush(&strw);
+}

@@ -1,0 +1,49 @@
+/*
+ * tables.h - writing a finished generation's tables (stack table, string
+ * table, CPU-sample batches) as batches of that generation.
+ *
+ * Invariants:
+ *  - Only the advancer writes tables, and only for a generation no thread
+ *    can still write into (after the handshake, advance.c), so the dedup
+ *    maps being walked are frozen except for inserts the table writers
+ *    make themselves (names of symbolized frames).
+ *  - A table writer fills one batch at a time and hands it to the output
+ *    when the next entry would not fit; every batch begins with the
+ *    table's event type (EvStacks, EvStrings, EvCPUSamples).
+ */
+#ifndef CTRACE_RUNTIME_TABLES_H
+#define CTRACE_RUNTIME_TABLES_H
+
+#include <stdint.h>
+
+#include "buf.h"
+
+struct ct_thread;
+struct ct_symbolizer;
+
+/* A batch being filled with one table of one generation. */
+struct ct_table_writer {
+    uint64_t gen;
+    uint8_t first;  /* EvStacks / EvStrings / EvCPUSamples */
+    struct ct_buf *b;
+};
+
+/* Hands the batch being filled (if any) to the output. */
+void ct_table_writer_flush(struct ct_table_writer *w);
+
+/* Inserts a string into generation gen's table from the advancer (no
+ * per-thread cache) and returns its id. */
+uint64_t ct_table_string(uint64_t gen, const char *s);
+
+/* Drains t's CPU samples into generation sw->gen's sample batches. */
+void ct_table_drain_samples(struct ct_thread *t, struct ct_table_writer *sw);
+
+/* Writes generation gen's stack table, symbolizing each PC with sym (NULL:
+ * frames named "?"); its function and file names join the string table,
+ * so this comes before ct_table_write_strings. */
+void ct_table_write_stacks(uint64_t gen, struct ct_symbolizer *sym);
+
+/* Writes generation gen's string table. */
+void ct_table_write_strings(uint64_t gen);
+
+#endif /* CTRACE_RUNTIME_TABLES_H */
