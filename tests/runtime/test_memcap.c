@@ -42,12 +42,20 @@ static atomic_int produced;
  * holds shadow memory and freed blocks in quarantine, so it says little
  * about the tracer there); glibc's counts every arena. */
 #if defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#if __has_feature(address_sanitizer)
 #define CT_TEST_SANITIZED 1
 #endif
-#endif
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#if __has_feature(thread_sanitizer)
 #define CT_TEST_SANITIZED 1
+#define CT_TEST_TSAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define CT_TEST_SANITIZED 1
+#endif
+#if defined(__SANITIZE_THREAD__)
+#define CT_TEST_SANITIZED 1
+#define CT_TEST_TSAN 1
 #endif
 #ifdef CT_TEST_SANITIZED
 /* From the sanitizer runtime (sanitizer/allocator_interface.h, which not
@@ -155,24 +163,33 @@ int main(int argc, char **argv)
     ctrace_get_stats(&st);
     CHECK(st.events_dropped > 0, "events dropped at the cap are counted (%llu)",
           (unsigned long long)st.events_dropped);
-    /* Uncapped, the ~2.4M events would be over 20 MB of buffers.  Capped,
+    /* Uncapped, the ~2.4M events would be over 10 MB of buffers.  Capped,
      * three measures of what the stalled reader leaves in memory, each
-     * meaningful in every build (sanitizers included: the warm-up and the
-     * baseline above paid for everything but the trace):
+     * meaningful in every build (the warm-up and the baseline above paid
+     * for everything but the trace), each seen to fail with the cap
+     * ignored (buf.c) in the plain, ASan and TSan builds:
      *  - the bytes produced and not yet read (the reader has read nothing):
      *    within the cap, plus the batches that must be written whatever
-     *    the cap (status, region-closing, generation tables) -- 2 x cap;
+     *    the cap (status, region-closing, generation tables).  Measured:
+     *    1.0 MB (plain, ASan), up to 2.0 MB (TSan); uncapped 11-14 MB;
      *  - the heap in use: those buffers, the string/stack tables
-     *    (2 x 2 x 32768 slots) and what the symbolizer adds for new PCs;
-     *  - RSS, which under a sanitizer also holds shadow memory and freed
-     *    blocks in quarantine (hence a looser bound, still under what the
-     *    uncapped buffers alone would take). */
-    CHECK(st.bytes <= 2 * cfg.mem_cap, "bytes held for the stalled reader: %llu (<= 2 x %zu cap)",
+     *    (2 x 2 x 32768 slots) and what the symbolizer adds for new PCs.
+     *    Measured: 1.5 MB (plain, ASan), up to 7 MB (TSan); uncapped
+     *    11 MB (plain, ASan), 22 MB (TSan);
+     *  - RSS, which under TSan also holds the shadow of all that (about
+     *    five times as much).  Measured: 1.5-2.5 MB (plain, ASan), up to
+     *    49 MB (TSan); uncapped 11 MB (plain), 116 MB (TSan). */
+#ifdef CT_TEST_TSAN
+    const long max_heap_kb = 12 * 1024, max_rss_kb = 80 * 1024;
+#else
+    const long max_heap_kb = 4 * 1024, max_rss_kb = 8 * 1024;
+#endif
+    CHECK(st.bytes <= 4 * cfg.mem_cap, "bytes held for the stalled reader: %llu (<= 4 x %zu cap)",
           (unsigned long long)st.bytes, (size_t)cfg.mem_cap);
-    CHECK(heap1 - heap0 < 4 * 1024, "heap grew by %ld kB while the reader stalled (< 4096 kB)",
-          heap1 - heap0);
-    CHECK(rss1 - rss0 < 16 * 1024, "RSS grew by %ld kB while the reader stalled (< 16384 kB)",
-          rss1 - rss0);
+    CHECK(heap1 - heap0 < max_heap_kb, "heap grew by %ld kB while the reader stalled (< %ld kB)",
+          heap1 - heap0, max_heap_kb);
+    CHECK(rss1 - rss0 < max_rss_kb, "RSS grew by %ld kB while the reader stalled (< %ld kB)",
+          rss1 - rss0, max_rss_kb);
 
     /* Now read everything, while stopping. */
     pthread_t stopper;
