@@ -90,7 +90,9 @@ build: deps
 demo: build
 	bash scripts/demo.sh $(BUILD)
 
+# Every test named AREA.NAME and labelled (tests/README.md), then the tests.
 test: deps-test build
+	bash scripts/check-test-names.sh $(BUILD)
 	$(call ctest_run,$(BUILD),,$(KNOWN_BUG_ARGS))
 
 check: test check-sanitize

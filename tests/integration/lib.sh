@@ -142,8 +142,12 @@ stack_has() {
 # in it.
 pprof_has() {
     local t=$1 prof=$2 fn=$3
-    "$GO123" tool trace -pprof="$prof" "$t" > "$t.$prof.pprof" 2> "$t.$prof.err" || true
-    "$GO123" tool pprof -top -symbolize=none "$t.$prof.pprof" > "$t.$prof.top" 2>&1 || true
+    if ! "$GO123" tool trace -pprof="$prof" "$t" > "$t.$prof.pprof" 2> "$t.$prof.err"; then
+        fail "go tool trace -pprof=$prof failed: $(tail -n 2 "$t.$prof.err" | tr '\n' ' ')"; return
+    fi
+    if ! "$GO123" tool pprof -top -symbolize=none "$t.$prof.pprof" > "$t.$prof.top" 2>&1; then
+        fail "go tool pprof -top failed on the -pprof=$prof profile: $(tail -n 2 "$t.$prof.top" | tr '\n' ' ')"; return
+    fi
     if grep -q -w -- "$fn" "$t.$prof.top"; then
         ok "go tool trace -pprof=$prof shows $fn"
     else
