@@ -141,13 +141,15 @@ redis)
         local args=(redis-server --bind 127.0.0.1 --port "$port" --io-threads 2 --io-threads-do-reads yes
                     --save "" --appendonly no --daemonize no --logfile "$WORK/$name.log" --dir "$WORK")
         if [ "$traced" = 1 ]; then
-            timeout 120 "$CTRACE" run -q -o "$WORK/$name.%p.trace" -- "${args[@]}" > "$name.out" 2>&1 &
+            timeout 280 "$CTRACE" run -q -o "$WORK/$name.%p.trace" -- "${args[@]}" > "$name.out" 2>&1 &
         else
-            timeout 120 "${args[@]}" > "$name.out" 2>&1 &
+            timeout 280 "${args[@]}" > "$name.out" 2>&1 &
         fi
         local spid=$!
         for _ in $(seq 100); do redis-cli -h 127.0.0.1 -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
-        timeout 60 redis-benchmark -h 127.0.0.1 -p "$port" -n 20000 -c 20 -t set,get -q > "$name.bench" 2>&1 \
+        # A bound on a hang, not on speed: a loaded machine has been seen
+        # to take over 60 s for the 40000 requests of the untraced run.
+        timeout 240 redis-benchmark -h 127.0.0.1 -p "$port" -n 20000 -c 20 -t set,get -q > "$name.bench" 2>&1 \
             || { cat "$name.bench" >&2; fail "$name: redis-benchmark failed"; }
         redis-cli -h 127.0.0.1 -p "$port" shutdown nosave >/dev/null 2>&1
         wait $spid; rc=$?
