@@ -53,10 +53,12 @@ define install_deps
 	fi
 endef
 
-# configure DIR FLAGS, then build DIR
+# configure DIR FLAGS, then build DIR (the configure output is kept in
+# DIR/configure.log, so that nothing is written at the repository's root)
 define cmake_build
-	cmake -S . -B $(1) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(2) $(CMAKE_FLAGS) > $(1).configure.log \
-	  || { cat $(1).configure.log; exit 1; }
+	@mkdir -p $(1)
+	cmake -S . -B $(1) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(2) $(CMAKE_FLAGS) > $(1)/configure.log \
+	  || { cat $(1)/configure.log; exit 1; }
 	cmake --build $(1) -j $(JOBS)
 endef
 
@@ -88,7 +90,9 @@ build: deps
 demo: build
 	bash scripts/demo.sh $(BUILD)
 
+# Every test named AREA.NAME and labelled (tests/README.md), then the tests.
 test: deps-test build
+	bash scripts/check-test-names.sh $(BUILD)
 	$(call ctest_run,$(BUILD),,$(KNOWN_BUG_ARGS))
 
 check: test check-sanitize
@@ -135,5 +139,4 @@ install: deps
 	cmake --install $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) $(BUILD).configure.log \
-	  $(ASAN_BUILD).configure.log $(TSAN_BUILD).configure.log demo.trace
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) demo.trace

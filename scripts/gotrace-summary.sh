@@ -7,6 +7,7 @@
 #
 #   v2 traces (header "go 1.22 trace" and later): `go tool trace -d=1` of
 #     Go 1.23 (GOTRACE_GO=/usr/lib/go-1.22/bin/go to use another toolchain).
+#   Toolchains are looked for in CTRACE_GO_ROOT (default /usr/lib).
 #   v1 traces (header "go 1.5" .. "go 1.21 trace"): `go tool trace -d` of
 #     Go 1.19 for versions up to 1.19, of Go 1.22 for 1.20/1.21.
 #   --v2-model: read every version with Go 1.23's `go tool trace -d=1`, which
@@ -20,7 +21,7 @@ usage() { echo "usage: gotrace-summary.sh [--v2-model] FILE" >&2; exit 2; }
 v2model=0
 [ "${1:-}" = --v2-model ] && { v2model=1; shift; }
 [ $# -eq 1 ] || usage
-case $1 in -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
+case $1 in -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
 file=$1
 [ -r "$file" ] || { echo "gotrace-summary: cannot read $file" >&2; exit 2; }
 
@@ -32,14 +33,15 @@ if [ -z "$minor" ]; then
     exit 1
 fi
 
+root=${CTRACE_GO_ROOT:-/usr/lib}
 if [ "$minor" -ge 22 ] || [ $v2model = 1 ]; then
     format=v2
-    go=${GOTRACE_GO:-/usr/lib/go-1.23/bin/go}
+    go=${GOTRACE_GO:-$root/go-1.23/bin/go}
     dflag=-d=1
 else
     format=v1
-    if [ "$minor" -le 19 ]; then go=${GOTRACE_GO_V1:-/usr/lib/go-1.19/bin/go}
-    else go=${GOTRACE_GO_V1:-/usr/lib/go-1.22/bin/go}; fi
+    if [ "$minor" -le 19 ]; then go=${GOTRACE_GO_V1:-$root/go-1.19/bin/go}
+    else go=${GOTRACE_GO_V1:-$root/go-1.22/bin/go}; fi
     dflag=-d
 fi
 [ -x "$go" ] || { echo "gotrace-summary: $go not installed (scripts/install-deps.sh)" >&2; exit 2; }

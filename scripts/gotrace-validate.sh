@@ -10,12 +10,14 @@
 # Note: Go 1.22 only reads traces up to "go 1.22 trace"; a "go 1.23 trace"
 # header is rejected by it ("unknown or unsupported trace version go 1.23").
 # libctrace writes the Go 1.22 format, which both must accept.
-#   GOTRACE_VALIDATE_GOS="/usr/lib/go-1.23/bin/go"  overrides the toolchains.
+#   GOTRACE_VALIDATE_GOS="/usr/lib/go-1.23/bin/go"  overrides the toolchains;
+#   CTRACE_GO_ROOT=DIR  looks for DIR/go-1.22 and DIR/go-1.23 (default /usr/lib).
 set -uo pipefail
 
 [ $# -ge 1 ] || { echo "usage: gotrace-validate.sh FILE..." >&2; exit 2; }
-case $1 in -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
-gos=${GOTRACE_VALIDATE_GOS:-"/usr/lib/go-1.22/bin/go /usr/lib/go-1.23/bin/go"}
+case $1 in -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
+root=${CTRACE_GO_ROOT:-/usr/lib}
+gos=${GOTRACE_VALIDATE_GOS:-"$root/go-1.22/bin/go $root/go-1.23/bin/go"}
 for go in $gos; do
     [ -x "$go" ] || { echo "gotrace-validate: $go not installed (scripts/install-deps.sh)" >&2; exit 2; }
 done

@@ -16,7 +16,7 @@ fi
 cat run.out
 [ -s run.err ] && { echo "--- stderr:"; cat run.err; }
 ok "$name ran"
-validate "$t" || true
+validate "$t"
 dump "$t" || fail "go 1.23 tool trace -d=1 $t: $(tail -n 2 "$t.d1.err" | tr '\n' ' ')"
 s=$t.sum
 show "$s"

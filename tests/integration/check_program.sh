@@ -76,7 +76,7 @@ stress)
     [ "${CTRACE_TEST_NO_INTERPOSE:-0}" = 1 ] && created_key=goroutines
     for t in stress-*.trace; do
         [ -e "$t" ] || continue
-        dump "$t" > /dev/null 2>&1 || true
+        dump "$t" > /dev/null 2>&1 || fail "go 1.23 tool trace -d=1 $t: $(tail -n 2 "$t.d1.err" | tr '\n' ' ')"
         total=$((total + $(count "$t.sum" "$created_key")))
         # The tracer's own reading (ctrace_read_trace on the program's
         # reader thread) is never traced: an event written while it holds
@@ -115,11 +115,10 @@ sigkill)
     expect_key "$s" ge 10 log busy
     expect_key "$s" ge 4 goroutines
     expect ge "$(count "$s" events)" "events Go 1.23 prints from the uncut killed trace (at least the cut trace's)" "$(grep -c '^M=' raw.d1)"
-    if [ -x "$ctrace_tool" ]; then
-        rc=0; "$ctrace_tool" check "$t" > check.out 2>&1 || rc=$?
-        echo "ctrace check on the killed trace: exit $rc: $(head -c 300 check.out)"
-        check "ctrace check accepts the cut trace" "$ctrace_tool" check cut.trace
-    fi
+    # The tool is part of the build (src/tools): missing, it is a failure.
+    rc=0; "$ctrace_tool" check "$t" > check.out 2>&1 || rc=$?
+    echo "ctrace check on the killed trace: exit $rc: $(head -c 300 check.out)"
+    check "ctrace check accepts the cut trace" "$ctrace_tool" check cut.trace
     ;;
 fork)
     export TSAN_OPTIONS="${TSAN_OPTIONS:+$TSAN_OPTIONS:}die_after_fork=0"
@@ -143,6 +142,11 @@ fork)
         expect_key "$s" eq 0 region parent-bg
         expect_key "$s" eq 0 region child-region
         expect_key "$s" eq 0 region before-fork
+    else
+        # fork_test.c allows a child that cannot trace (ECHILD), but it must
+        # say so: no trace without that word is a lost trace.
+        check "no fork-child.trace: the child said it cannot trace itself" \
+            grep -q "the child cannot trace itself" prog.out
     fi
     ;;
 foreign)

@@ -1,13 +1,16 @@
 #!/bin/bash
-# fresh_go.sh CTRACE GO122 GO123 - builds a small Go program (standard
-# library only) with each toolchain, records a multi-generation trace with
-# goroutines, channels, mutexes, syscalls, GC, tasks/regions/logs and CPU
-# samples, and compares ctrace with Go 1.23's parser on it.
+# fresh_go.sh CTRACE - builds a small Go program (standard library only)
+# with Go 1.22 and with Go 1.23, records a multi-generation trace with each
+# (goroutines, channels, mutexes, syscalls, GC, tasks/regions/logs and CPU
+# samples), and compares ctrace with Go 1.23's parser on both.  Exit 77
+# (skipped) without Go 1.22 or 1.23 (tests/go_toolchain.sh).
 set -u
-ctrace=$1; shift
+ctrace=$1
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../go_toolchain.sh"
+need_go 22 23
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-export GOTOOLCHAIN=local GOFLAGS=-mod=mod GOPATH=$tmp/gopath GOCACHE=$tmp/gocache
+export GOFLAGS=-mod=mod GOPATH=$tmp/gopath GOCACHE=$tmp/gocache
 mkdir -p "$tmp/prog" "$tmp/traces"
 cat >"$tmp/prog/main.go" <<'GO'
 package main
@@ -71,9 +74,8 @@ func (discard) Write(p []byte) (int, error) { return len(p), nil }
 GO
 (cd "$tmp/prog" && printf 'module fresh\n\ngo 1.22\n' >go.mod)
 i=0
-for go in "$@"; do
+for go in "$GO122" "$GO123"; do
   i=$((i + 1))
-  [ -x "$go" ] || { echo "skip: no $go"; continue; }
   (cd "$tmp/prog" && "$go" build -o "$tmp/prog$i" .) || { echo "FAIL: build with $go"; exit 1; }
   "$tmp/prog$i" "$tmp/traces/fresh$i.trace" || { echo "FAIL: run"; exit 1; }
 done

@@ -11,7 +11,7 @@ t=dlclose.trace
 rc=$?
 cat run.out
 [ $rc -eq 0 ] || die "test_dlclose exited with status $rc"
-validate "$t" || true
+validate "$t"
 dump "$t" || fail "go 1.23 tool trace -d=1 $t: $(tail -n 2 "$t.d1.err" | tr '\n' ' ')"
 s=$t.sum
 expect_key "$s" eq 6 log dlmod

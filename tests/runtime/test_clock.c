@@ -6,11 +6,14 @@
  * the same), at least S ms and at most the CLOCK_MONOTONIC time measured
  * around the region, within 2 %.
  *
- *   test_clock TRACE SLEEP_MS
+ *   test_clock TRACE SLEEP_MS [MIN_GENERATIONS]
  *
  * Run with a short sleep (the rate is then measured over a few ms, at
  * ctrace_stop) and with a long sleep and a short CTRACE_PERIOD (measured at
- * the first generation's end, used by every later generation).
+ * the first generation's end, used by every later generation).  The second
+ * run only tests what it is meant to if the region does span generations:
+ * MIN_GENERATIONS (default 1) is the least number of generations (Sync
+ * events, as the reader sees them) the trace must hold.
  */
 #define _GNU_SOURCE
 #include <stdint.h>
@@ -36,12 +39,13 @@ static int is_clock_region(const struct ctrace_event *ev)
 
 int main(int argc, char **argv)
 {
-    if (argc != 3) {
-        fprintf(stderr, "usage: test_clock TRACE SLEEP_MS\n");
+    if (argc != 3 && argc != 4) {
+        fprintf(stderr, "usage: test_clock TRACE SLEEP_MS [MIN_GENERATIONS]\n");
         return 2;
     }
     const char *path = argv[1];
     long ms = atol(argv[2]);
+    uint64_t min_gens = argc == 4 ? strtoull(argv[3], NULL, 10) : 1;
     if (ctrace_start_file(path) != CTRACE_OK) {
         fprintf(stderr, "FAIL: cannot start tracing to %s\n", path);
         return 1;
@@ -88,6 +92,11 @@ int main(int argc, char **argv)
     double traced = (double)(end - begin), slept = (double)ms * 1e6, outer = (double)(t1 - t0);
     printf("slept %ld ms; trace: %.3f ms; measured around the region: %.3f ms; %llu generation(s)\n",
            ms, traced / 1e6, outer / 1e6, (unsigned long long)gens);
+    if (gens < min_gens) {
+        fprintf(stderr, "FAIL: %llu generation(s) in the trace, want at least %llu\n",
+                (unsigned long long)gens, (unsigned long long)min_gens);
+        return 1;
+    }
     if (traced < slept * 0.98 || traced > outer * 1.02 + 20000) {
         fprintf(stderr, "FAIL: trace time is off: %.3f ms for a %ld ms sleep (%.3f ms measured)\n",
                 traced / 1e6, ms, outer / 1e6);

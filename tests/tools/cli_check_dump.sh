@@ -1,11 +1,11 @@
 #!/bin/bash
-# cli_check_dump.sh CTRACE TRACEDIR [EXAMPLE_BIN] - the `ctrace`, `ctrace
-# check` and `ctrace dump` command lines: exit codes, one line per file,
-# stdin, errors naming file and offset, dump's line count and format.
-# With EXAMPLE_BIN (a libctrace example writing a trace to $CTRACE_OUT... as
-# its first argument), the trace libctrace writes is checked too.
+# cli_check_dump.sh CTRACE TRACEDIR - the `ctrace`, `ctrace check` and
+# `ctrace dump` command lines: exit codes, one line per file, stdin, errors
+# naming file and offset, dump's line count and format, on the fixtures of
+# TRACEDIR (which must be there: none is a failure).  Needs no Go; the
+# trace libctrace writes is checked against Go by check_dump_libctrace.sh.
 set -u
-ctrace=$1 dir=$2 example=${3:-}
+ctrace=$1 dir=$2
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 fail=0
 t() { # expected-exit description command...
@@ -22,6 +22,9 @@ has() { # file regex description
 }
 good=$(ls "$dir"/*.go123.trace | head -1)
 good2=$(ls "$dir"/*.go122.trace | head -1)
+old=$(ls "$dir"/*.go119.trace | head -1)
+[ -n "$good" ] && [ -n "$good2" ] && [ -n "$old" ] ||
+  { echo "FAIL: fixtures (*.go119, *.go122, *.go123.trace) missing in $dir"; exit 1; }
 head -c 3000 "$good" >"$tmp/cut.trace"
 
 t 2 "ctrace without command" "$ctrace"
@@ -42,7 +45,6 @@ has "$tmp/out" "^$good2: ok, go 1\.22, [0-9]+ events, [0-9]+ generations$" "chec
 [ "$(wc -l <"$tmp/out")" = 2 ] && echo "ok: one line per file" || { echo "FAIL: lines"; fail=1; }
 events=$(sed -n 's/.* \([0-9]*\) events.*/\1/p' "$tmp/out" | head -1)
 
-old=$(ls "$dir"/*.go119.trace | head -1)
 t 0 "check v1 trace" "$ctrace" check "$old"
 has "$tmp/out" "^$old: ok, go 1\.19, [0-9]+ events, 1 generations$" "check line format (1.19)"
 t 0 "check v1 trace from stdin" sh -c "'$ctrace' check - <'$old'"
@@ -70,16 +72,5 @@ has "$tmp/out" 'frames=\[".*"@0x[0-9a-f]+ ".*":[0-9]+' "dump --stacks prints fra
 t 1 "dump truncated" "$ctrace" dump "$tmp/cut.trace"
 has "$tmp/err" "cut.trace: error at offset [0-9]+" "dump error on stderr names file and offset"
 
-if [ -n "$example" ] && [ -x "$example" ]; then
-  # libctrace's own output must be valid for ctrace and for Go alike.
-  if (cd "$tmp" && "$example" "$tmp/lib.trace" >/dev/null 2>&1) && [ -s "$tmp/lib.trace" ]; then
-    t 0 "check a libctrace trace" "$ctrace" check "$tmp/lib.trace"
-    if [ -x /usr/lib/go-1.23/bin/go ]; then
-      mkdir -p "$tmp/lib" && mv "$tmp/lib.trace" "$tmp/lib/"
-      t 0 "libctrace trace: ctrace = Go's parser" "$(dirname "$0")/../reader/compare_go.sh" "$ctrace" "$tmp/lib"
-    fi
-  else
-    echo "skip: $example wrote no trace"
-  fi
-fi
+[ $fail = 0 ] && echo "cli_check_dump: all passed" || echo "cli_check_dump: failed"
 exit $fail

@@ -10,9 +10,8 @@ set -uo pipefail
 [ $# -eq 2 ] || { echo "usage: stat_libctrace.sh ANNOTATIONS_EXAMPLE CTRACE_TOOL" >&2; exit 2; }
 ex=$1 ctrace=$2
 here=$(cd "$(dirname "$0")" && pwd)
-for v in 1.22 1.23; do
-    [ -x /usr/lib/go-$v/bin/go ] || { echo "stat_libctrace: Go $v not installed; skipping"; exit 77; }
-done
+. "$here/../go_toolchain.sh"
+need_go 22 23
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 t=$tmp/annotations.trace

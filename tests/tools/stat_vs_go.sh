@@ -22,9 +22,10 @@ stdin=1
 read -r -a stat <<< "$1"; shift
 here=$(cd "$(dirname "$0")" && pwd)
 summary=$here/../../scripts/gotrace-summary.sh
-go=/usr/lib/go-1.23/bin/go
-[ -x "$go" ] || { echo "stat_vs_go: Go 1.23 not installed; skipping"; exit 77; }
-export GOTOOLCHAIN=local GOFLAGS= GO111MODULE=off
+. "$here/../go_toolchain.sh"
+need_go 23
+go=$GO123
+export GOFLAGS= GO111MODULE=off
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
