@@ -158,7 +158,17 @@ CTRACE_API int ctrace_start_fd(int fd);
 
 /* Starts tracing to a file created (or truncated) at path.  In path, "%p"
  * is replaced by the process id.  Returns CTRACE_EOPEN (errno set) if it
- * cannot be opened. */
+ * cannot be opened.  A trace may carry secrets (log messages, names,
+ * paths), so:
+ *   - a new file is created with mode 0600 (less what the umask removes);
+ *     an existing regular file loses any permission beyond 0600;
+ *   - a symbolic link at path is refused (CTRACE_EOPEN, errno ELOOP) and
+ *     its target left untouched: use ctrace_start_fd to trace to
+ *     /dev/stdout or another link;
+ *   - an existing regular file owned by another user is refused
+ *     (CTRACE_EOPEN, errno EPERM), never truncated;
+ *   - other files (a FIFO, a terminal, /dev/null) are written as they are.
+ * The descriptor is close-on-exec.  path is read during the call only. */
 CTRACE_API int ctrace_start_file(const char *path);
 
 /* Stops tracing started with ctrace_start*, returning after every byte has

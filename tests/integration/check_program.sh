@@ -183,6 +183,11 @@ task_ids)
     expect eq 1 "trace 3: tasks begun" "$(v 3 begins)"
     expect eq 1 "trace 3: id of third (numbering restarted)" "$(v 3 id_third)"
     ;;
+trace_file)
+    run_prog
+    validate mode.trace
+    validate existing.trace
+    ;;
 *)
     die "unknown test $name"
     ;;
