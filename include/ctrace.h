@@ -153,7 +153,10 @@ typedef int (*ctrace_write_fn)(void *arg, const void *data, size_t len);
 /* Starts tracing; a background thread passes the data to fn(arg, ...). */
 CTRACE_API int ctrace_start(ctrace_write_fn fn, void *arg);
 
-/* Starts tracing to an open file descriptor (not closed by ctrace). */
+/* Starts tracing to an open file descriptor (not closed by ctrace).  A
+ * non-blocking descriptor (O_NONBLOCK pipe or socket) is waited on with
+ * poll() when full, as a blocking one would be: the trace is complete, and
+ * ctrace_stop waits for the reader as it would on a blocking pipe. */
 CTRACE_API int ctrace_start_fd(int fd);
 
 /* Starts tracing to a file created (or truncated) at path.  In path, "%p"

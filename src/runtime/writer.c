@@ -14,6 +14,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -80,6 +81,17 @@ static int fd_write(void *arg, const void *data, size_t len)
         if (n < 0) {
             if (errno == EINTR)
                 continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                /* The program made the descriptor non-blocking (a pipe or
+                 * socket it also polls): wait until it takes data, as a
+                 * blocking write would.  A descriptor that never becomes
+                 * writable keeps the trace waiting, exactly like a full
+                 * blocking pipe; a poll error is the write's error. */
+                struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+                if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
+                    return errno;
+                continue;
+            }
             return errno;
         }
         if (n == 0)

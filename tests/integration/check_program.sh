@@ -188,6 +188,14 @@ trace_file)
     validate mode.trace
     validate existing.trace
     ;;
+nonblock_fd)
+    run_prog
+    if validate nonblock.trace; then
+        dump nonblock.trace
+        want=$(sed -n 's/^logs \([0-9]*\)$/\1/p' prog.out)
+        expect eq "${want:-x}" "every log reached the slow non-blocking reader" "$(count nonblock.trace.sum log nb)"
+    fi
+    ;;
 *)
     die "unknown test $name"
     ;;
