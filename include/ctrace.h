@@ -190,6 +190,11 @@ typedef struct ctrace_stats {
     uint64_t samples;         /* CPU samples recorded                        */
     uint64_t samples_dropped; /* CPU samples lost (per-thread ring full)     */
     uint64_t threads;         /* threads seen                                */
+    uint64_t threads_dropped; /* threads left out of every trace for their
+                                 life: no memory to give them a P id of
+                                 their own (a shared one would make the
+                                 trace invalid).  Counted, like threads,
+                                 since the process started                */
 } ctrace_stats;
 
 /* Fills *st.  Safe at any time. */

@@ -78,7 +78,8 @@ struct ct_thread {
     uint64_t dropped;               /* (owner) events dropped                  */
     _Atomic int bound;              /* TLS points here (thread registered itself);
                                        read by the advancer: atomic */
-    int internal;                   /* a tracer thread: never traced           */
+    int internal;                   /* never traced: a tracer thread, or one
+                                       dropped for want of a P id (CT_PID_NONE) */
     int p_reusable;                 /* ProcStop written: P id may be reused    */
     uint64_t label_epoch;           /* (owner) trace that has the name label   */
     uint64_t prof_epoch;            /* (owner) trace whose CPU timer is armed  */
@@ -134,7 +135,10 @@ static inline struct ct_thread *ct_thread_self(void)
  * used for threads found in /proc at trace start. */
 struct ct_thread *ct_thread_adopt(uint64_t tid, int state);
 
-/* Allocates / frees P ids (lowest free first). */
+/* Allocates / frees P ids (lowest free first).  ct_pid_alloc returns
+ * CT_PID_NONE when out of memory; the thread is then not traced
+ * (thread.c, thread_new).  Freeing CT_PID_NONE does nothing. */
+#define CT_PID_NONE UINT64_MAX
 uint64_t ct_pid_alloc(void);
 void ct_pid_free(uint64_t p);
 

@@ -196,6 +196,18 @@ nonblock_fd)
         expect eq "${want:-x}" "every log reached the slow non-blocking reader" "$(count nonblock.trace.sum log nb)"
     fi
     ;;
+thread_drop)
+    run_prog
+    if validate drop.trace; then
+        dump drop.trace
+        s=drop.trace.sum
+        show "$s"
+        expect_key "$s" eq 1 region kept-worker
+        expect_key "$s" eq 1 regionend kept-worker
+        expect_key "$s" eq 0 region dropped-worker
+        expect_key "$s" eq 0 region dropped-main
+    fi
+    ;;
 *)
     die "unknown test $name"
     ;;
