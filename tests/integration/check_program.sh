@@ -196,6 +196,35 @@ nonblock_fd)
         expect eq "${want:-x}" "every log reached the slow non-blocking reader" "$(count nonblock.trace.sum log nb)"
     fi
     ;;
+region_transient)
+    run_prog transient
+    if validate transient.trace; then
+        dump transient.trace
+        s=transient.trace.sum
+        show "$s"
+        for r in outer req-7 level-0 level-1 level-2; do
+            expect_key "$s" eq 1 region "$r"
+            expect_key "$s" eq 1 regionend "$r"
+        done
+        expect_key "$s" eq 0 region other
+        expect_key "$s" eq 0 regionend other
+    fi
+    ;;
+region_handle)
+    run_prog handle
+    if validate handle.trace; then
+        dump handle.trace
+        s=handle.trace.sum
+        show "$s"
+        for r in handle-a handle-outer handle-inner cross scope-0 scope-1 scope-2 after-big; do
+            expect_key "$s" eq 1 region "$r"
+            expect_key "$s" eq 1 regionend "$r"
+        done
+        expect_key "$s" eq 0 regionend overwritten
+        expect_key "$s" eq 0 regionend scribbled
+        expect_key "$s" eq 3 log scope
+    fi
+    ;;
 thread_drop)
     run_prog
     if validate drop.trace; then
