@@ -432,8 +432,10 @@ static void advance(uint64_t old, uint64_t newg)
     }
     atomic_fetch_add_explicit(&ct_rt.generations, 1, memory_order_relaxed);
 
-    if (!newg)
+    if (!newg) {
         ct_rt.last_gen = old;
+        ct_symbolizer_close_files(symbolizer); /* no fd of ours between traces */
+    }
     pthread_mutex_lock(&q_lock);
     q_done_gen = old;
     if (!newg)

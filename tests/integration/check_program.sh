@@ -225,6 +225,10 @@ region_handle)
         expect_key "$s" eq 3 log scope
     fi
     ;;
+fd_cloexec)
+    run_prog
+    validate fds.trace
+    ;;
 thread_drop)
     run_prog
     if validate drop.trace; then
