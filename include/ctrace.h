@@ -113,8 +113,10 @@ typedef struct ctrace_config {
 } ctrace_config;
 
 /* Fills *cfg with the defaults, then applies the CTRACE_* environment
- * variables documented above.  Malformed variables are ignored (and
- * reported once on stderr). */
+ * variables documented above, as they were when the library was
+ * initialized (the environment is read once, at load; docs/RUN.md lists
+ * every variable).  Malformed variables are ignored (and reported once on
+ * stderr). */
 CTRACE_API void ctrace_config_init(ctrace_config *cfg);
 
 /* Makes *cfg the configuration of the next trace.  Returns CTRACE_EBUSY while

@@ -49,6 +49,8 @@
 #define _GNU_SOURCE
 #include "symbolize.h"
 
+#include "env.h"
+
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <elfutils/libdwelf.h>
@@ -746,15 +748,13 @@ struct ct_symbolizer *ct_symbolizer_new(void)
     return s;
 }
 
-/* CTRACE_SYMBOLIZE=full, read at initialization (ct_symbolizer_read_env):
- * never getenv from the advancer, which could race a setenv of the
- * program's. */
+/* CTRACE_SYMBOLIZE=full, taken at initialization (ct_symbolizer_read_env)
+ * from the environment parsed once (env.h). */
 static int symbolize_full;
 
 void ct_symbolizer_read_env(void)
 {
-    const char *v = getenv("CTRACE_SYMBOLIZE");
-    symbolize_full = v && !strcmp(v, "full");
+    symbolize_full = ct_env()->symbolize_full;
 }
 
 static void open_dwfl(struct ct_symbolizer *s)

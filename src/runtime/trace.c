@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "env.h"
 #include "cpuprof.h"
 #include "event.h"
 #include "symbolize.h"
@@ -114,7 +115,7 @@ static void membarrier_setup(void)
         syscall(__NR_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0) == 0)
         membarrier_ok = 1;
 #endif
-    if (getenv("CTRACE_NO_MEMBARRIER"))
+    if (ct_env()->no_membarrier) /* CTRACE_NO_MEMBARRIER=1 (env.h) */
         membarrier_ok = 0;
     ct_use_fence = !membarrier_ok;
 }
