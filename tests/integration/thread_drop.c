@@ -34,7 +34,18 @@ int ct_test_fail_alloc(const char *site)
     return atomic_load(&failing) && strcmp(site, "pid") == 0;
 }
 
-#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+/* Sanitizers bring their own allocator: no wrapper there (gcc defines
+ * __SANITIZE_*__, clang answers __has_feature). */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define NO_REALLOC_WRAPPER 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || \
+    __has_feature(memory_sanitizer)
+#define NO_REALLOC_WRAPPER 1
+#endif
+#endif
+
+#ifndef NO_REALLOC_WRAPPER
 extern void *__libc_realloc(void *p, size_t n);
 void *realloc(void *p, size_t n)
 {
