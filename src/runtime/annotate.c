@@ -177,24 +177,30 @@ static uint64_t region_begin(struct ct_thread *t, ctrace_task task, const char *
     r->task = task;
     r->written = 0;
     r->name_gen = 0;
-    /* The name, after the names of the regions below this one. */
+    /* The name, after the names of the regions below this one: copied
+     * and measured in one pass (names are short; no calls).  name[len] is
+     * read only after name[len - 1] was not the terminator. */
     uint32_t off = depth ? t->regions[depth - 1].off + t->regions[depth - 1].len : 0;
-    size_t len = strlen(name);
+    char *copy = t->rnames + off;
+    uint32_t room = CT_REGION_NAMES - off, len = 0;
+    while (len < room && name[len]) {
+        copy[len] = name[len];
+        len++;
+    }
     r->off = off;
-    r->named = len <= CT_REGION_NAMES - off;
-    r->len = r->named ? (uint32_t)len : 0;
+    r->named = name[len] == 0;
+    r->len = r->named ? len : 0;
     if (!r->named) {
         /* No room for its name, so its end could not be written: tracked
          * (for nesting and its handle) but not written; counted. */
         atomic_fetch_add_explicit(&ct_rt.events_dropped, 1, memory_order_relaxed);
         return region_handle(t, serial);
     }
-    memcpy(t->rnames + off, name, len);
     struct ct_ev e;
     if (ct_acquire(t, &e, CT_EV_MAX, 0)) {
         /* The copy's address is the same for every region at this depth:
          * the per-thread string cache hits on it (intern.c). */
-        uint64_t nm = ct_string_id_len(t, e.gen, t->rnames + off, len);
+        uint64_t nm = ct_string_id_len(t, e.gen, copy, len);
         uint64_t stk = ct_capture_stack(t, e.gen, fp, 0);
         ct_ev3(&e, GT_EV_USER_REGION_BEGIN, task_trace_id(task), nm, stk);
         r->name_gen = e.gen;
@@ -206,14 +212,20 @@ static uint64_t region_begin(struct ct_thread *t, ctrace_task task, const char *
 }
 
 /* Whether r is an open region named name (content, not address: the
- * caller's buffer may hold another name now) in task.  strncmp stops at
- * the caller's terminator, and name[len] is read only when the len bytes
- * before it matched (so are not its terminator). */
+ * caller's buffer may hold another name now) in task.  The compare stops
+ * at the first difference, so it never reads past the caller's terminator
+ * (the copy holds no NUL), and name[len] is read only when the len bytes
+ * before it matched. */
 static inline int region_matches(const struct ct_thread *t, const struct ct_region *r,
                                  ctrace_task task, const char *name)
 {
-    return r->task == task && r->named && strncmp(name, t->rnames + r->off, r->len) == 0 &&
-           name[r->len] == 0;
+    if (r->task != task || !r->named)
+        return 0;
+    const char *copy = t->rnames + r->off;
+    uint32_t i = 0, n = r->len;
+    while (i < n && name[i] == copy[i])
+        i++;
+    return i == n && name[n] == 0;
 }
 
 /* The name's id in gen: the one found at the begin if still the same
