@@ -17,7 +17,13 @@
  * no-ops while tracing is off.
  *
  * Errors are negative CTRACE_E* codes; ctrace_strerror() names them.  Every
- * function is thread-safe.  Nothing here ever kills, blocks forever or
+ * function is thread-safe.
+ *
+ * Strings: every string argument (paths, task, region and log names,
+ * messages, reasons) is read during the call only.  ctrace copies what it
+ * keeps, so a string may live in a local buffer that is reused or freed as
+ * soon as the function returns -- including a region's name, which may be
+ * gone before the region ends.  Nothing here ever kills, blocks forever or
  * changes the errno of the calling program; a failing trace writer stops
  * tracing and the program goes on.
  */
@@ -108,8 +114,10 @@ typedef struct ctrace_config {
 } ctrace_config;
 
 /* Fills *cfg with the defaults, then applies the CTRACE_* environment
- * variables documented above.  Malformed variables are ignored (and
- * reported once on stderr). */
+ * variables documented above, as they were when the library was
+ * initialized (the environment is read once, at load; docs/RUN.md lists
+ * every variable).  Malformed variables are ignored (and reported once on
+ * stderr). */
 CTRACE_API void ctrace_config_init(ctrace_config *cfg);
 
 /* Makes *cfg the configuration of the next trace.  Returns CTRACE_EBUSY while
@@ -173,12 +181,25 @@ typedef int (*ctrace_write_fn)(void *arg, const void *data, size_t len);
 /* Starts tracing; a background thread passes the data to fn(arg, ...). */
 CTRACE_API int ctrace_start(ctrace_write_fn fn, void *arg);
 
-/* Starts tracing to an open file descriptor (not closed by ctrace). */
+/* Starts tracing to an open file descriptor (not closed by ctrace).  A
+ * non-blocking descriptor (O_NONBLOCK pipe or socket) is waited on with
+ * poll() when full, as a blocking one would be: the trace is complete, and
+ * ctrace_stop waits for the reader as it would on a blocking pipe. */
 CTRACE_API int ctrace_start_fd(int fd);
 
 /* Starts tracing to a file created (or truncated) at path.  In path, "%p"
  * is replaced by the process id.  Returns CTRACE_EOPEN (errno set) if it
- * cannot be opened. */
+ * cannot be opened.  A trace may carry secrets (log messages, names,
+ * paths), so:
+ *   - a new file is created with mode 0600 (less what the umask removes);
+ *     an existing regular file loses any permission beyond 0600;
+ *   - a symbolic link at path is refused (CTRACE_EOPEN, errno ELOOP) and
+ *     its target left untouched: use ctrace_start_fd to trace to
+ *     /dev/stdout or another link;
+ *   - an existing regular file owned by another user is refused
+ *     (CTRACE_EOPEN, errno EPERM), never truncated;
+ *   - other files (a FIFO, a terminal, /dev/null) are written as they are.
+ * The descriptor is close-on-exec.  path is read during the call only. */
 CTRACE_API int ctrace_start_file(const char *path);
 
 /* Stops tracing started with ctrace_start*, returning after every byte has
@@ -197,6 +218,11 @@ typedef struct ctrace_stats {
     uint64_t samples;         /* CPU samples recorded                        */
     uint64_t samples_dropped; /* CPU samples lost (per-thread ring full)     */
     uint64_t threads;         /* threads seen                                */
+    uint64_t threads_dropped; /* threads left out of every trace for their
+                                 life: no memory to give them a P id of
+                                 their own (a shared one would make the
+                                 trace invalid).  Counted, like threads,
+                                 since the process started                */
 } ctrace_stats;
 
 /* Fills *st.  Safe at any time. */
@@ -227,7 +253,7 @@ static inline int ctrace_enabled(void)
 typedef uint64_t ctrace_task;
 
 /* Begins a task named name, child of parent (0 for none).  Returns its
- * handle, or 0 while tracing is off. */
+ * handle, or 0 while tracing is off.  name is read during the call only. */
 CTRACE_API ctrace_task ctrace_task_begin(ctrace_task parent, const char *name);
 
 /* Ends a task.  Ignored for 0. */
@@ -235,40 +261,59 @@ CTRACE_API void ctrace_task_end(ctrace_task task);
 
 /* Begins a region (a timed interval on the calling thread, Go's
  * trace.StartRegion) in task (0 for none).  Regions nest; end them in reverse
- * order with the same name. */
+ * order with the same name.  name is read during the call only: ctrace
+ * keeps a copy (up to 2 KiB of names of open regions per thread; a region
+ * beyond that, or nested more than 64 deep, is not written and counted in
+ * events_dropped). */
 CTRACE_API void ctrace_region_begin(ctrace_task task, const char *name);
 
-/* Ends the innermost region begun with the same task and name. */
+/* Ends the innermost open region of the calling thread begun with the same
+ * task and a name with the same content (the pointer need not be the
+ * same; name is read during the call only).  Regions nested in it are
+ * ended too.  An end that matches no open region is ignored. */
 CTRACE_API void ctrace_region_end(ctrace_task task, const char *name);
 
-/* Logs message under category in task (Go's trace.Log). */
+/* A region handle (Go's *trace.Region): ends the region it names without
+ * repeating its name.  0 is "no region" (tracing was off). */
+typedef uint64_t ctrace_region;
+
+/* Same as ctrace_region_begin, returning a handle for ctrace_region_stop
+ * (0 while tracing is off).  name is read during the call only. */
+CTRACE_API ctrace_region ctrace_region_start(ctrace_task task, const char *name);
+
+/* Ends the region region (and the regions nested in it), on the thread
+ * that started it.  Ignored for 0, for a region already ended, and on
+ * another thread. */
+CTRACE_API void ctrace_region_stop(ctrace_region region);
+
+/* Logs message under category in task (Go's trace.Log).  Both strings are
+ * read during the call only. */
 CTRACE_API void ctrace_log(ctrace_task task, const char *category, const char *message);
 
-/* printf-style ctrace_log; the message is cut at 1 KiB. */
+/* printf-style ctrace_log; the message is cut at 1 KiB.  Strings are read
+ * during the call only. */
 CTRACE_API void ctrace_logf(ctrace_task task, const char *category, const char *fmt, ...)
     CTRACE_PRINTF(3, 4);
 
 /* Names the calling thread in the trace (shown with its goroutine).  The
- * name is remembered across traces.  Names set with pthread_setname_np are
+ * name (a copy, cut at 63 bytes; name is read during the call only) is
+ * remembered across traces.  Names set with pthread_setname_np are
  * picked up automatically when the thread is first seen. */
 CTRACE_API void ctrace_thread_name(const char *name);
 
-/* Scoped region: CTRACE_REGION(task, "name"); ends at the end of the block.
+/* Scoped region: CTRACE_REGION(task, name); ends at the end of the block,
+ * through its handle (so name may be a buffer reused inside the block).
  * (GCC/Clang: uses the cleanup attribute.) */
-struct ctrace_region_scope {
-    ctrace_task task;
-    const char *name;
-};
-/* Ends a CTRACE_REGION scope (called by the cleanup attribute; a library
- * function rather than an inline one so the stack starts in your code). */
-CTRACE_API void ctrace_region_scope_end(struct ctrace_region_scope *s);
+/* Ends a CTRACE_REGION scope: ctrace_region_stop(*region) (called by the
+ * cleanup attribute; a library function rather than an inline one so the
+ * stack starts in your code). */
+CTRACE_API void ctrace_region_scope_end(const ctrace_region *region);
 #define CTRACE_CAT_(a, b) a##b
 #define CTRACE_CAT(a, b) CTRACE_CAT_(a, b)
 #define CTRACE_REGION(task, name)                                        \
     __attribute__((cleanup(ctrace_region_scope_end), unused))           \
-    struct ctrace_region_scope CTRACE_CAT(ctrace_region_, __LINE__) =   \
-        (ctrace_region_begin((task), (name)),                           \
-         (struct ctrace_region_scope){(task), (name)})
+    ctrace_region CTRACE_CAT(ctrace_region_, __LINE__) =                \
+        ctrace_region_start((task), (name))
 
 /* ------------------------------------------------------------------ */
 /* Blocking annotations for custom primitives                          */
@@ -291,7 +336,8 @@ enum ctrace_block_kind {
 CTRACE_API void ctrace_block(enum ctrace_block_kind kind);
 
 /* Same, with a free-form reason.  Include "sync" in it to be counted as
- * synchronization blocking by go tool trace, or use "network". */
+ * synchronization blocking by go tool trace, or use "network".  reason is
+ * read during the call only. */
 CTRACE_API void ctrace_block_reason(const char *reason);
 
 /* Records that the calling thread is running again after ctrace_block*. */

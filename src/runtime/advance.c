@@ -25,6 +25,7 @@
 
 #include "clock.h"
 #include "cpuprof.h"
+#include "env.h"
 #include "event.h"
 #include "sink.h"
 #include "symbolize.h"
@@ -58,7 +59,7 @@ void ct_membarrier_setup(void)
         syscall(__NR_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0) == 0)
         membarrier_ok = 1;
 #endif
-    if (getenv("CTRACE_NO_MEMBARRIER"))
+    if (ct_env()->no_membarrier) /* CTRACE_NO_MEMBARRIER=1 (env.h) */
         membarrier_ok = 0;
     ct_use_fence = !membarrier_ok;
 }
@@ -152,8 +153,10 @@ void ct_advance(uint64_t old, uint64_t newg)
     }
     atomic_fetch_add_explicit(&ct_rt.generations, 1, memory_order_relaxed);
 
-    if (!newg)
+    if (!newg) {
         ct_rt.last_gen = old;
+        ct_symbolizer_close_files(symbolizer); /* no fd of ours between traces */
+    }
     struct ct_sink *sink = ct_sink_current;
     sink->ops->generation_complete(sink, old);
     if (!newg)

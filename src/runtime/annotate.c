@@ -9,6 +9,7 @@
  * a begin that was written, in nesting order.
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -142,29 +143,100 @@ void ctrace_task_end(ctrace_task task)
     }
 }
 
-static void region_begin(struct ct_thread *t, ctrace_task task, const char *name,
-                         const void *fp)
+/*
+ * Regions.  Each thread keeps a stack of its open regions (thread.h), with
+ * a copy of each name, so a region may be named from a buffer that is
+ * reused or gone before its end.  A handle (ctrace_region_start) is
+ * (thread id mod 2^24) << 40 | serial, serial counting regions begun on the
+ * thread from 1 (wrapping past 2^40, skipping 0); serial 0 names a region
+ * too deep to be tracked.  A handle is never 0, so 0 can mean "tracing was
+ * off".  Ending by handle on another thread finds nothing (the thread id
+ * differs) and is ignored, as a stray end by name is.
+ */
+#define REGION_SERIAL_BITS 40
+#define REGION_SERIAL_MASK ((1ull << REGION_SERIAL_BITS) - 1)
+
+static inline uint64_t region_handle(const struct ct_thread *t, uint64_t serial)
+{
+    return (t->m & 0xffffff) << REGION_SERIAL_BITS | serial;
+}
+
+static uint64_t region_begin(struct ct_thread *t, ctrace_task task, const char *name,
+                             const void *fp)
 {
     int depth = t->rdepth++;
-    if (depth >= CT_REGION_DEPTH)
-        return; /* too deep to track: not written, and neither is its end */
+    if (depth >= CT_REGION_DEPTH) {
+        /* Too deep to track: neither it nor its end is written. */
+        atomic_fetch_add_explicit(&ct_rt.events_dropped, 1, memory_order_relaxed);
+        return region_handle(t, 0);
+    }
     struct ct_region *r = &t->regions[depth];
+    uint64_t serial = (t->region_serial + 1) & REGION_SERIAL_MASK;
+    t->region_serial = serial = serial ? serial : 1;
+    r->serial = serial;
     r->task = task;
-    r->name = name;
     r->written = 0;
+    r->name_gen = 0;
+    /* The name, after the names of the regions below this one: copied
+     * and measured in one pass (names are short; no calls).  name[len] is
+     * read only after name[len - 1] was not the terminator. */
+    uint32_t off = depth ? t->regions[depth - 1].off + t->regions[depth - 1].len : 0;
+    char *copy = t->rnames + off;
+    uint32_t room = CT_REGION_NAMES - off, len = 0;
+    while (len < room && name[len]) {
+        copy[len] = name[len];
+        len++;
+    }
+    r->off = off;
+    r->named = name[len] == 0;
+    r->len = r->named ? len : 0;
+    if (!r->named) {
+        /* No room for its name, so its end could not be written: tracked
+         * (for nesting and its handle) but not written; counted. */
+        atomic_fetch_add_explicit(&ct_rt.events_dropped, 1, memory_order_relaxed);
+        return region_handle(t, serial);
+    }
     struct ct_ev e;
     if (ct_acquire(t, &e, CT_EV_MAX, 0)) {
-        uint64_t nm = ct_string_id(t, e.gen, name);
+        /* The copy's address is the same for every region at this depth:
+         * the per-thread string cache hits on it (intern.c). */
+        uint64_t nm = ct_string_id_len(t, e.gen, copy, len);
         uint64_t stk = ct_capture_stack(t, e.gen, fp, 0);
         ct_ev3(&e, GT_EV_USER_REGION_BEGIN, task_trace_id(task), nm, stk);
+        r->name_gen = e.gen;
+        r->name_id = nm;
         r->written = 1;
         ct_release(t);
     }
+    return region_handle(t, serial);
 }
 
-static int region_matches(const struct ct_region *r, ctrace_task task, const char *name)
+/* Whether r is an open region named name (content, not address: the
+ * caller's buffer may hold another name now) in task.  The compare stops
+ * at the first difference, so it never reads past the caller's terminator
+ * (the copy holds no NUL), and name[len] is read only when the len bytes
+ * before it matched. */
+static inline int region_matches(const struct ct_thread *t, const struct ct_region *r,
+                                 ctrace_task task, const char *name)
 {
-    return r->task == task && (r->name == name || strcmp(r->name, name) == 0);
+    if (r->task != task || !r->named)
+        return 0;
+    const char *copy = t->rnames + r->off;
+    uint32_t i = 0, n = r->len;
+    while (i < n && name[i] == copy[i])
+        i++;
+    return i == n && name[n] == 0;
+}
+
+/* The name's id in gen: the one found at the begin if still the same
+ * generation, else looked up again from the copy. */
+uint64_t ct_region_name_id(struct ct_thread *t, struct ct_region *r, uint64_t gen)
+{
+    if (r->name_gen != gen) {
+        r->name_id = ct_string_id_len(t, gen, t->rnames + r->off, r->len);
+        r->name_gen = gen;
+    }
+    return r->name_id;
 }
 
 static void write_region_end(struct ct_thread *t, struct ct_region *r, const void *fp)
@@ -175,12 +247,22 @@ static void write_region_end(struct ct_thread *t, struct ct_region *r, const voi
     /* If the acquire fails because the thread goes dark (memory cap), the
      * slow path closes every written region itself, this one included. */
     if (ct_acquire(t, &e, CT_EV_MAX, 0)) {
-        uint64_t nm = ct_string_id(t, e.gen, r->name);
+        uint64_t nm = ct_region_name_id(t, r, e.gen);
         uint64_t stk = ct_capture_stack(t, e.gen, fp, 0);
         ct_ev3(&e, GT_EV_USER_REGION_END, task_trace_id(r->task), nm, stk);
         ct_release(t);
     }
     r->written = 0;
+}
+
+/* Ends region i and the ones nested in it (written ends stay properly
+ * nested whatever the caller did). */
+static void region_close_from(struct ct_thread *t, int i, const void *fp)
+{
+    for (int j = t->rdepth - 1; j >= i; j--)
+        if (j < CT_REGION_DEPTH)
+            write_region_end(t, &t->regions[j], fp);
+    t->rdepth = i;
 }
 
 static void region_end(struct ct_thread *t, ctrace_task task, const char *name, const void *fp)
@@ -191,16 +273,30 @@ static void region_end(struct ct_thread *t, ctrace_task task, const char *name, 
         t->rdepth--; /* closes an untracked, unwritten region */
         return;
     }
-    /* Find the region this ends; ending an outer one closes the inner ones
-     * (written ends stay properly nested whatever the caller did). */
+    /* Find the region this ends; ending an outer one closes the inner ones. */
     int i = t->rdepth - 1;
-    while (i >= 0 && !region_matches(&t->regions[i], task, name))
+    while (i >= 0 && !region_matches(t, &t->regions[i], task, name))
         i--;
-    if (i < 0)
-        return; /* no such open region: ignore the stray end */
-    for (int j = t->rdepth - 1; j >= i; j--)
-        write_region_end(t, &t->regions[j], fp);
-    t->rdepth = i;
+    if (i >= 0)
+        region_close_from(t, i, fp);
+    /* else: no such open region: ignore the stray end */
+}
+
+static void region_stop(struct ct_thread *t, ctrace_region h, const void *fp)
+{
+    if (t->rdepth == 0 || h >> REGION_SERIAL_BITS != (t->m & 0xffffff))
+        return; /* nothing open, or a handle of another thread */
+    uint64_t serial = h & REGION_SERIAL_MASK;
+    if (serial == 0) {
+        if (t->rdepth > CT_REGION_DEPTH)
+            t->rdepth--; /* an untracked region, the innermost */
+        return;
+    }
+    int i = (t->rdepth < CT_REGION_DEPTH ? t->rdepth : CT_REGION_DEPTH) - 1;
+    while (i >= 0 && t->regions[i].serial != serial)
+        i--;
+    if (i >= 0)
+        region_close_from(t, i, fp);
 }
 
 void ctrace_region_begin(ctrace_task task, const char *name)
@@ -219,12 +315,29 @@ void ctrace_region_end(ctrace_task task, const char *name)
         region_end(t, task, name, fp);
 }
 
-void ctrace_region_scope_end(struct ctrace_region_scope *s)
+ctrace_region ctrace_region_start(ctrace_task task, const char *name)
+{
+    const void *fp = __builtin_frame_address(0);
+    struct ct_thread *t = traced_self();
+    if (t && name)
+        return region_begin(t, task, name, fp);
+    return 0;
+}
+
+void ctrace_region_stop(ctrace_region region)
 {
     const void *fp = __builtin_frame_address(0);
     struct ct_thread *t = ct_tls_self;
-    if (s && t && s->name && t->rdepth)
-        region_end(t, s->task, s->name, fp);
+    if (t && region && t->rdepth)
+        region_stop(t, region, fp);
+}
+
+void ctrace_region_scope_end(const ctrace_region *region)
+{
+    const void *fp = __builtin_frame_address(0);
+    struct ct_thread *t = ct_tls_self;
+    if (region && *region && t && t->rdepth)
+        region_stop(t, *region, fp);
 }
 
 /* msglen LOG_NUL: msg is NUL-terminated (a repeated message is then

@@ -6,6 +6,7 @@
  * available when it is first needed, and never changes afterwards.
  */
 #include "clock.h"
+#include "env.h"
 
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -108,14 +109,13 @@ uint64_t ct_clock_raw_hz(void)
 
 void ct_clock_init(void)
 {
-    const char *force = getenv("CTRACE_CLOCK"); /* "monotonic" forces the fallback */
     int counter = 0;
 #if defined(__x86_64__) || defined(__i386__)
     counter = invariant_tsc();
 #elif defined(__aarch64__)
     counter = 1;
 #endif
-    if (force && strcmp(force, "monotonic") == 0)
+    if (ct_env()->clock_monotonic) /* CTRACE_CLOCK=monotonic: the fallback */
         counter = 0;
     atomic_store(&exact_hz, 0);
     anchor_ns = 0;

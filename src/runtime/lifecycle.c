@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "env.h"
 #include "hooks.h"
 #include "symbolize.h"
 #include "thread.h"
@@ -200,7 +201,7 @@ __attribute__((constructor(110))) static void ctrace_init(void)
 {
     int e = errno;
     ct_lifecycle_init();
-    const char *out = getenv("CTRACE_OUTPUT");
+    const char *out = ct_env()->output; /* CTRACE_OUTPUT (env.h) */
     if (out && *out) {
         snprintf(autostart_pattern, sizeof autostart_pattern, "%s", out);
         atexit(finish);

@@ -209,7 +209,7 @@ static void go_dark(struct ct_thread *t, uint64_t gen, struct ct_buf *b)
             continue;
         if (ct_buf_room_reserved(b) < 3 * VARINT_MAX_LEN + 2)
             break;
-        uint64_t name = ct_string_id(t, gen, r->name);
+        uint64_t name = ct_region_name_id(t, r, gen);
         ct_buf_put_ev(b, GT_EV_USER_REGION_END, ts);
         ct_buf_put(b, ct_task_trace_id(r->task));
         ct_buf_put(b, name);

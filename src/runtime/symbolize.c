@@ -34,9 +34,22 @@
  *    alone, in every traced process, for frames whose sources are not
  *    installed anyway.  CTRACE_SYMBOLIZE=full reads it all the same.
  *  - Out of memory degrades to "?" frames, never to a crash.
+ *  - Descriptors: libdwfl keeps the files of the modules it reads open
+ *    (the executable, libc, debug files) for as long as the Dwfl lives, and
+ *    its own open() calls do not ask for close-on-exec.  So the files are
+ *    opened here, O_CLOEXEC, and handed to libdwfl through the find_elf and
+ *    find_debuginfo callbacks (a descriptor libdwfl's fallbacks open is
+ *    marked close-on-exec at once); and the Dwfl is closed when a trace
+ *    stops (ct_symbolizer_close_files), so nothing stays open between
+ *    traces.  The cache of resolved PCs survives the close: it is emptied
+ *    on reopening only if the loader's counters moved meanwhile.  Not
+ *    covered: split-DWARF .dwo files, which libdw opens by itself (only
+ *    for programs built with -gsplit-dwarf).
  */
 #define _GNU_SOURCE
 #include "symbolize.h"
+
+#include "env.h"
 
 #include <dwarf.h>
 #include <elfutils/libdw.h>
@@ -50,6 +63,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -85,6 +99,7 @@ struct ct_symbolizer {
     uint32_t gen;             /* bumped by each re-report           */
     uint64_t last_report_ns;
     unsigned long long dl_adds, dl_subs; /* loader counters at last report */
+    int closed;               /* dwfl closed, cache kept (close_files)  */
 };
 
 static const char QMARK[] = "?";
@@ -307,6 +322,39 @@ static int debug_file_matches(Dwfl_Module *mod, int fd)
     return ok;
 }
 
+/* Marks a descriptor libdwfl opened itself close-on-exec (its open()
+ * calls lack O_CLOEXEC).  Returns fd. */
+static int cloexec(int fd)
+{
+    if (fd >= 0) {
+        int fl = fcntl(fd, F_GETFD);
+        if (fl >= 0 && !(fl & FD_CLOEXEC))
+            fcntl(fd, F_SETFD, fl | FD_CLOEXEC);
+    }
+    return fd;
+}
+
+/* find_elf: a module's file, opened here with O_CLOEXEC when it is a
+ * regular file at an absolute path (what /proc/self/maps lists); anything
+ * else (deleted files, the vDSO) through libdwfl's own callback. */
+static int find_elf_cloexec(Dwfl_Module *mod, void **userdata, const char *modname,
+                            Dwarf_Addr base, char **file_name, Elf **elfp)
+{
+    struct stat st;
+    if (modname && modname[0] == '/' && stat(modname, &st) == 0 && S_ISREG(st.st_mode)) {
+        int fd = open(modname, O_RDONLY | O_CLOEXEC);
+        if (fd >= 0) {
+            *file_name = strdup(modname);
+            if (!*file_name) {
+                close(fd);
+                return -1;
+            }
+        }
+        return fd;
+    }
+    return cloexec(dwfl_linux_proc_find_elf(mod, userdata, modname, base, file_name, elfp));
+}
+
 static int try_debug_path(Dwfl_Module *mod, const char *path, char **out_name)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -326,10 +374,24 @@ static int find_debuginfo_local(Dwfl_Module *mod, void **userdata, const char *m
                                 char **debuginfo_file_name)
 {
     int saved_errno = errno;
-    /* /usr/lib/debug/.build-id/xx/yyyy.debug: how distributions ship it. */
-    int fd = dwfl_build_id_find_debuginfo(mod, userdata, modname, base, file_name,
-                                          debuglink_file, debuglink_crc,
-                                          debuginfo_file_name);
+    /* /usr/lib/debug/.build-id/xx/yyyy.debug: how distributions ship it;
+     * opened here (O_CLOEXEC), else by libdwfl (then marked). */
+    int fd = -1;
+    const unsigned char *id;
+    GElf_Addr vaddr;
+    int idlen = dwfl_module_build_id(mod, &id, &vaddr);
+    if (idlen >= 2 && idlen <= 64) {
+        char path[64 + 2 * 64 + 16];
+        int o = snprintf(path, sizeof path, "/usr/lib/debug/.build-id/%02x/", id[0]);
+        for (int i = 1; i < idlen; i++)
+            o += snprintf(path + o, sizeof path - (size_t)o, "%02x", id[i]);
+        snprintf(path + o, sizeof path - (size_t)o, ".debug");
+        fd = try_debug_path(mod, path, debuginfo_file_name);
+    }
+    if (fd < 0)
+        fd = cloexec(dwfl_build_id_find_debuginfo(mod, userdata, modname, base, file_name,
+                                                  debuglink_file, debuglink_crc,
+                                                  debuginfo_file_name));
     if (fd < 0 && debuglink_file && file_name && strchr(debuglink_file, '/') == NULL) {
         char dir[4096], path[4096 + 512];
         snprintf(dir, sizeof dir, "%s", file_name);
@@ -351,7 +413,7 @@ static int find_debuginfo_local(Dwfl_Module *mod, void **userdata, const char *m
 
 static char *no_debuginfo_path; /* NULL: libdwfl's default search path */
 static const Dwfl_Callbacks dwfl_callbacks = {
-    .find_elf = dwfl_linux_proc_find_elf,
+    .find_elf = find_elf_cloexec,
     .find_debuginfo = find_debuginfo_local,
     .debuginfo_path = &no_debuginfo_path,
 };
@@ -686,15 +748,13 @@ struct ct_symbolizer *ct_symbolizer_new(void)
     return s;
 }
 
-/* CTRACE_SYMBOLIZE=full, read at initialization (ct_symbolizer_read_env):
- * never getenv from the advancer, which could race a setenv of the
- * program's. */
+/* CTRACE_SYMBOLIZE=full, taken at initialization (ct_symbolizer_read_env)
+ * from the environment parsed once (env.h). */
 static int symbolize_full;
 
 void ct_symbolizer_read_env(void)
 {
-    const char *v = getenv("CTRACE_SYMBOLIZE");
-    symbolize_full = v && !strcmp(v, "full");
+    symbolize_full = ct_env()->symbolize_full;
 }
 
 static void open_dwfl(struct ct_symbolizer *s)
@@ -704,6 +764,14 @@ static void open_dwfl(struct ct_symbolizer *s)
     s->exe[n > 0 ? n : 0] = '\0';
     s->separate_dwarf = symbolize_full;
     elf_version(EV_CURRENT);
+    if (s->closed) {
+        /* Reopened after ct_symbolizer_close_files: cached answers hold
+         * only if no module came or went meanwhile. */
+        struct dl_counts c = dl_counts_now();
+        if (!c.ok || c.adds != s->dl_adds || c.subs != s->dl_subs)
+            cache_clear(s);
+        s->closed = 0;
+    }
     s->dwfl = dwfl_begin(&dwfl_callbacks);
     /* A partial module list still resolves what it can; misses re-report. */
     report_modules(s);
@@ -861,6 +929,29 @@ void ct_symbolizer_sync(struct ct_symbolizer *s)
     struct dl_counts c = dl_counts_now();
     if (c.ok && (c.adds != s->dl_adds || c.subs != s->dl_subs))
         report_modules(s);
+    errno = saved_errno;
+}
+
+void ct_symbolizer_close_files(struct ct_symbolizer *s)
+{
+    if (!s)
+        return;
+    int saved_errno = errno;
+    /* A state prepared for us and not taken over yet holds files too
+     * (waits for a preparation under way).  Another process's state, from
+     * before a fork, is left alone, as make_ready does. */
+    if (!s->ready && ct_symbolizer_adopt_hook) {
+        struct ct_symbolizer *p = ct_symbolizer_adopt_hook();
+        if (p && p->pid == s->pid)
+            ct_symbolizer_free(p);
+    }
+    if (s->dwfl) {
+        dwfl_getmodules(s->dwfl, free_module_ud, NULL, 0);
+        dwfl_end(s->dwfl);
+        s->dwfl = NULL;
+        s->closed = 1;
+    }
+    s->ready = 0;
     errno = saved_errno;
 }
 

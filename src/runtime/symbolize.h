@@ -59,6 +59,12 @@ extern struct ct_symbolizer *(*ct_symbolizer_adopt_hook)(void);
 /* Reads CTRACE_SYMBOLIZE (once, at the library's initialization). */
 void ct_symbolizer_read_env(void);
 
+/* Closes every file the symbolizer holds open (libdw's module list), keeping
+ * its cache of resolved PCs; the next ct_symbolize() opens them again.  Called
+ * when a trace stops, so that no descriptor of ctrace's stays open between
+ * traces (NULL is harmless). */
+void ct_symbolizer_close_files(struct ct_symbolizer *s);
+
 /* Frees it (NULL is harmless). */
 void ct_symbolizer_free(struct ct_symbolizer *s);
 

@@ -29,6 +29,17 @@ struct ct_thread *ct_registry;
 static pthread_key_t exit_key;
 static pthread_once_t exit_key_once = PTHREAD_ONCE_INIT;
 
+/* Test-only fault injection: a test program may define this function
+ * (tests/integration/thread_drop.c); when it returns non-zero for site,
+ * the allocation there fails as if memory had run out.  Undefined (NULL)
+ * in every real program: one compare on a slow path. */
+extern int ct_test_fail_alloc(const char *site) __attribute__((weak, visibility("default")));
+
+static int alloc_fails(const char *site)
+{
+    return ct_test_fail_alloc && ct_test_fail_alloc(site);
+}
+
 /* P ids: a bitmap of ids in use, lowest free first, under the lock. */
 static pthread_mutex_t pid_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint64_t *pid_bits;
@@ -51,10 +62,11 @@ uint64_t ct_pid_alloc(void)
     for (size_t w = 0;; w++) {
         if (w == pid_words) {
             size_t n = pid_words ? pid_words * 2 : 4;
-            uint64_t *nb = realloc(pid_bits, n * sizeof *nb);
+            uint64_t *nb = alloc_fails("pid") ? NULL : realloc(pid_bits, n * sizeof *nb);
             if (!nb) {
                 pthread_mutex_unlock(&pid_lock);
-                return 1u << 20; /* out of memory: a shared id, still valid */
+                return CT_PID_NONE; /* never share an id: two running threads
+                                       on one P are an invalid trace */
             }
             memset(nb + pid_words, 0, (n - pid_words) * sizeof *nb);
             pid_bits = nb;
@@ -71,6 +83,8 @@ uint64_t ct_pid_alloc(void)
 
 void ct_pid_free(uint64_t p)
 {
+    if (p == CT_PID_NONE)
+        return;
     pthread_mutex_lock(&pid_lock);
     if (p / 64 < pid_words)
         pid_bits[p / 64] &= ~(1ull << (p % 64));
@@ -100,6 +114,11 @@ static struct ct_thread *thread_new(uint64_t tid, uint64_t g)
     ct_set_state(t, CT_RUNNING);
     t->vis_state = CT_RUNNING;
     atomic_fetch_add_explicit(&ct_rt.threads, 1, memory_order_relaxed);
+    /* No P of its own: the thread is left out of every trace for its life
+     * (internal: never written, skipped by the advancer and the sampler),
+     * and counted once its record is linked (link_in).  The record is
+     * still linked and bound, so it is not registered again at each call. */
+    t->internal = t->p == CT_PID_NONE;
     return t;
 }
 
@@ -107,6 +126,19 @@ static void thread_discard(struct ct_thread *t)
 {
     ct_pid_free(t->p);
     free(t);
+}
+
+/* Puts t at the head of the registry (lock held), counting it if it is
+ * dropped (a record discarded for a twin is not). */
+static void link_in(struct ct_thread *t)
+{
+    t->prev = NULL;
+    t->next = ct_registry;
+    if (ct_registry)
+        ct_registry->prev = t;
+    ct_registry = t;
+    if (t->p == CT_PID_NONE)
+        atomic_fetch_add_explicit(&ct_rt.threads_dropped, 1, memory_order_relaxed);
 }
 
 /* Links t unless a live record for the same tid is there already (a thread
@@ -122,11 +154,7 @@ static struct ct_thread *link_thread(struct ct_thread *t)
             thread_discard(t);
             return i;
         }
-    t->prev = NULL;
-    t->next = ct_registry;
-    if (ct_registry)
-        ct_registry->prev = t;
-    ct_registry = t;
+    link_in(t);
     pthread_mutex_unlock(&ct_registry_lock);
     return t;
 }
@@ -145,11 +173,7 @@ struct ct_thread *ct_thread_adopt(uint64_t tid, int state)
             thread_discard(t);
             return NULL; /* it registered itself meanwhile */
         }
-    t->prev = NULL;
-    t->next = ct_registry;
-    if (ct_registry)
-        ct_registry->prev = t;
-    ct_registry = t;
+    link_in(t);
     pthread_mutex_unlock(&ct_registry_lock);
     return t;
 }

@@ -46,11 +46,30 @@ enum ct_tstate {
 #define CT_CACHE_SLOTS 64
 #define CT_NAME_MAX 64
 
+/* Bytes per thread for the names of its open regions (a copy, see
+ * ct_region); a region whose name does not fit is tracked unnamed. */
+#define CT_REGION_NAMES 2048
+
+/* An open region.  Its name is a copy in the thread's rnames (never the
+ * caller's pointer: a name built in a local buffer may be gone, or
+ * overwritten, by the time the region ends).  Names are stacked like the
+ * regions: region i's name starts where region i-1's ends, so closing
+ * regions frees their names with them. */
 struct ct_region {
     uint64_t task;
-    const char *name; /* caller's pointer: valid until the region ends      */
+    uint64_t serial;  /* low bits of its handle (ctrace_region_start)       */
+    uint64_t name_gen;/* generation whose string table has name_id          */
+    uint64_t name_id; /* the name's string id in name_gen                   */
+    uint32_t off;     /* name: rnames[off .. off + len), no NUL inside      */
+    uint32_t len;
+    uint8_t named;    /* the name is stored (it fit in rnames)              */
     uint8_t written;  /* its begin is in the trace and not yet closed       */
 };
+
+struct ct_thread;
+/* The string id in gen of r's name (annotate.c), inside a critical section
+ * of gen on r's thread. */
+uint64_t ct_region_name_id(struct ct_thread *t, struct ct_region *r, uint64_t gen);
 
 struct ct_cache_ent {
     uint64_t gen;
@@ -78,14 +97,17 @@ struct ct_thread {
     uint64_t dropped;               /* (owner) events dropped                  */
     _Atomic int bound;              /* TLS points here (thread registered itself);
                                        read by the advancer: atomic */
-    int internal;                   /* a tracer thread: never traced           */
+    int internal;                   /* never traced: a tracer thread, or one
+                                       dropped for want of a P id (CT_PID_NONE) */
     int p_reusable;                 /* ProcStop written: P id may be reused    */
     uint64_t label_epoch;           /* (owner) trace that has the name label   */
     uint64_t prof_epoch;            /* (owner) trace whose CPU timer is armed  */
     char name[CT_NAME_MAX];
 
     int rdepth;                     /* (owner) open regions                    */
+    uint64_t region_serial;         /* (owner) serial of the last region begun */
     struct ct_region regions[CT_REGION_DEPTH];
+    char rnames[CT_REGION_NAMES];   /* (owner) names of the open regions       */
     struct ct_cache_ent scache[CT_CACHE_SLOTS]; /* (owner) string ids     */
     struct ct_cache_ent kcache[CT_CACHE_SLOTS]; /* (owner) stack ids      */
     struct ct_cache_ent pcache[CT_CACHE_SLOTS]; /* (owner) string ids by
@@ -134,7 +156,10 @@ static inline struct ct_thread *ct_thread_self(void)
  * used for threads found in /proc at trace start. */
 struct ct_thread *ct_thread_adopt(uint64_t tid, int state);
 
-/* Allocates / frees P ids (lowest free first). */
+/* Allocates / frees P ids (lowest free first).  ct_pid_alloc returns
+ * CT_PID_NONE when out of memory; the thread is then not traced
+ * (thread.c, thread_new).  Freeing CT_PID_NONE does nothing. */
+#define CT_PID_NONE UINT64_MAX
 uint64_t ct_pid_alloc(void);
 void ct_pid_free(uint64_t p);
 

@@ -212,6 +212,7 @@ void ctrace_get_stats(ctrace_stats *st)
     st->samples = atomic_load(&ct_rt.samples);
     st->samples_dropped = atomic_load(&ct_rt.samples_dropped);
     st->threads = atomic_load(&ct_rt.threads);
+    st->threads_dropped = atomic_load(&ct_rt.threads_dropped);
 }
 
 /* ---- fork ---- */

@@ -48,7 +48,7 @@ struct ct_runtime {
 
     /* statistics */
     _Atomic uint64_t generations, bytes, events_dropped, stacks_dropped;
-    _Atomic uint64_t samples, samples_dropped, threads;
+    _Atomic uint64_t samples, samples_dropped, threads, threads_dropped;
 };
 extern struct ct_runtime ct_rt;
 

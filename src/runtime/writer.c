@@ -15,11 +15,13 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "ctrace.h"
@@ -81,6 +83,17 @@ static int fd_write(void *arg, const void *data, size_t len)
         if (n < 0) {
             if (errno == EINTR)
                 continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                /* The program made the descriptor non-blocking (a pipe or
+                 * socket it also polls): wait until it takes data, as a
+                 * blocking write would.  A descriptor that never becomes
+                 * writable keeps the trace waiting, exactly like a full
+                 * blocking pipe; a poll error is the write's error. */
+                struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+                if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
+                    return errno;
+                continue;
+            }
             return errno;
         }
         if (n == 0)
@@ -214,6 +227,45 @@ int ct_expand_path(const char *pattern, char *out, size_t size)
     return 0;
 }
 
+/*
+ * Opens the trace file at path for writing, or returns -1 with errno set.
+ * A trace may carry secrets (logs, names, paths), and the path is often in
+ * a shared directory, so:
+ *  - a new file is created 0600 (then narrowed by the umask);
+ *  - a symbolic link at the path is refused (O_NOFOLLOW: ELOOP), so nobody
+ *    can plant one to make us write through it;
+ *  - an existing regular file is truncated only if the caller's effective
+ *    user owns it (EPERM otherwise), and loses every permission bit beyond
+ *    0600 (group, others, set-id), as if it had been created now;
+ *  - other existing files (a FIFO, /dev/null, a terminal) are written as
+ *    they are, never truncated or chmod-ed.
+ * O_TRUNC is not passed to open(): the ownership check comes first.
+ */
+static int open_trace_file(const char *path)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
+    if (fd < 0)
+        return -1;
+    struct stat st;
+    if (fstat(fd, &st) != 0)
+        goto fail;
+    if (S_ISREG(st.st_mode)) {
+        if (st.st_uid != geteuid()) {
+            errno = EPERM;
+            goto fail;
+        }
+        if (ftruncate(fd, 0) != 0 ||
+            ((st.st_mode & 07777 & ~0600u) && fchmod(fd, st.st_mode & 0600) != 0))
+            goto fail;
+    }
+    return fd;
+fail:;
+    int e = errno;
+    close(fd);
+    errno = e;
+    return -1;
+}
+
 int ctrace_start_file(const char *path)
 {
     if (!path || !*path)
@@ -226,10 +278,10 @@ int ctrace_start_file(const char *path)
         return CTRACE_EBUSY;
     int saved = ct_tls_internal;
     ct_tls_internal = 1;
-    int fd = open(full, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int fd = open_trace_file(full);
     ct_tls_internal = saved;
     if (fd < 0)
-        return CTRACE_EOPEN; /* errno from open */
+        return CTRACE_EOPEN; /* errno from open_trace_file */
     fd = ct_fdguard_adopt(fd); /* out of the program's way (fdguard.c) */
     int e = errno;
     int r = start_writer(fd_write, (void *)(intptr_t)fd, fd, 1);

@@ -134,3 +134,116 @@ int ct_parse_mem(const char *s, uint64_t *bytes)
     *bytes = v;
     return 0;
 }
+
+int ct_parse_stacks(const char *s, int *mode)
+{
+    if (!s)
+        return -1;
+    if (!strcmp(s, "none"))
+        *mode = 0;
+    else if (!strcmp(s, "fp"))
+        *mode = 1;
+    else if (!strcmp(s, "unwind"))
+        *mode = 2;
+    else
+        return -1;
+    return 0;
+}
+
+/* One of two words: off_word stores 0, on_word stores 1. */
+static int parse_pair(const char *s, const char *off_word, const char *on_word, int *v)
+{
+    if (!s)
+        return -1;
+    if (!strcmp(s, off_word))
+        *v = 0;
+    else if (!strcmp(s, on_word))
+        *v = 1;
+    else
+        return -1;
+    return 0;
+}
+
+int ct_parse_symbolize(const char *s, int *full)
+{
+    return parse_pair(s, "auto", "full", full);
+}
+
+int ct_parse_clock(const char *s, int *monotonic)
+{
+    return parse_pair(s, "auto", "monotonic", monotonic);
+}
+
+int ct_parse_switch(const char *s, int *on)
+{
+    return parse_pair(s, "0", "1", on);
+}
+
+const char *const ct_env_names[CT_ENV_COUNT] = {
+    [CT_ENV_OUTPUT] = "CTRACE_OUTPUT",
+    [CT_ENV_CPU_HZ] = "CTRACE_CPU_HZ",
+    [CT_ENV_PERIOD] = "CTRACE_PERIOD",
+    [CT_ENV_STACKS] = "CTRACE_STACKS",
+    [CT_ENV_MEM] = "CTRACE_MEM",
+    [CT_ENV_SYMBOLIZE] = "CTRACE_SYMBOLIZE",
+    [CT_ENV_CLOCK] = "CTRACE_CLOCK",
+    [CT_ENV_NO_MEMBARRIER] = "CTRACE_NO_MEMBARRIER",
+};
+
+/* Parses one variable into env; 0 or -1 (malformed). */
+static int parse_one(struct ct_env *env, enum ct_env_var i, const char *v)
+{
+    uint64_t u;
+    switch (i) {
+    case CT_ENV_OUTPUT: {
+        size_t n = strlen(v);
+        if (n > CT_SETTING_OUTPUT_MAX)
+            return -1;
+        memcpy(env->output, v, n + 1);
+        return 0;
+    }
+    case CT_ENV_CPU_HZ:
+        return ct_parse_cpu_hz(v, &env->cpu_hz);
+    case CT_ENV_PERIOD:
+        return ct_parse_period(v, &env->period_ns);
+    case CT_ENV_STACKS:
+        return ct_parse_stacks(v, &env->stacks);
+    case CT_ENV_MEM:
+        if (ct_parse_mem(v, &u))
+            return -1;
+        env->mem = u;
+        return 0;
+    case CT_ENV_SYMBOLIZE:
+        return ct_parse_symbolize(v, &env->symbolize_full);
+    case CT_ENV_CLOCK:
+        return ct_parse_clock(v, &env->clock_monotonic);
+    case CT_ENV_NO_MEMBARRIER:
+        return ct_parse_switch(v, &env->no_membarrier);
+    default:
+        return -1;
+    }
+}
+
+int ct_env_parse(const char *const values[CT_ENV_COUNT], struct ct_env *env,
+                 void (*bad)(const char *name, const char *value))
+{
+    memset(env, 0, sizeof *env);
+    env->cpu_hz = 100;
+    env->period_ns = 1000000000u;
+    env->stacks = 1; /* CTRACE_STACKS_FP */
+    env->mem = 64u << 20;
+    int nbad = 0;
+    for (int i = 0; i < CT_ENV_COUNT; i++) {
+        const char *v = values[i];
+        if (!v || !*v)
+            continue;
+        if (parse_one(env, (enum ct_env_var)i, v) == 0) {
+            env->has[i] = 1;
+        } else {
+            nbad++;
+            if (bad)
+                bad(ct_env_names[i], v);
+        }
+    }
+    return nbad;
+}

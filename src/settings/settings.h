@@ -3,15 +3,19 @@
  * environment variables the runtime reads and the `ctrace run` options that
  * set them.  One parser for both, so that a value the command accepts is a
  * value the runtime accepts, with the same meaning and the same limits.
+ * The runtime reads the environment in one place, once (config.c), and
+ * hands the values to ct_env_parse: every CTRACE_* variable it knows is
+ * listed in enum ct_env_var and documented in docs/RUN.md.
  *
- * Every function returns 0 and stores the value, or -1 and stores nothing
- * (malformed, out of range).  They never read past the terminating NUL,
+ * Every ct_parse_* function returns 0 and stores the value, or -1 and
+ * stores nothing (malformed, out of range).  They never read past the terminating NUL,
  * never overflow, and accept no leading/trailing spaces, signs, hex, "inf"
  * or "nan".
  */
 #ifndef CTRACE_SETTINGS_H
 #define CTRACE_SETTINGS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* Limits, as ctrace_configure() enforces them (include/ctrace.h). */
@@ -36,5 +40,63 @@ int ct_parse_period(const char *s, uint64_t *ns);
 
 /* The memory cap setting: a size of at least CT_SETTING_MEM_MIN. */
 int ct_parse_mem(const char *s, uint64_t *bytes);
+
+/* The stack mode: "none", "fp" or "unwind" (enum ctrace_stack_mode: 0, 1,
+ * 2). */
+int ct_parse_stacks(const char *s, int *mode);
+
+/* The symbolizer's reach: "auto" (0: libraries' separate debug files are
+ * not read) or "full" (1: they are). */
+int ct_parse_symbolize(const char *s, int *full);
+
+/* The timestamp source: "auto" (0: the CPU's counter when it is invariant,
+ * else CLOCK_MONOTONIC) or "monotonic" (1: always CLOCK_MONOTONIC). */
+int ct_parse_clock(const char *s, int *monotonic);
+
+/* A switch: "1" (on) or "0" (off). */
+int ct_parse_switch(const char *s, int *on);
+
+/* ---- the environment ---- */
+
+/* The CTRACE_* variables the runtime reads, in the order of ct_env_names. */
+enum ct_env_var {
+    CT_ENV_OUTPUT,         /* CTRACE_OUTPUT: trace file pattern (autostart) */
+    CT_ENV_CPU_HZ,         /* CTRACE_CPU_HZ                                 */
+    CT_ENV_PERIOD,         /* CTRACE_PERIOD                                 */
+    CT_ENV_STACKS,         /* CTRACE_STACKS                                 */
+    CT_ENV_MEM,            /* CTRACE_MEM                                    */
+    CT_ENV_SYMBOLIZE,      /* CTRACE_SYMBOLIZE                              */
+    CT_ENV_CLOCK,          /* CTRACE_CLOCK                                  */
+    CT_ENV_NO_MEMBARRIER,  /* CTRACE_NO_MEMBARRIER                          */
+    CT_ENV_COUNT
+};
+
+/* "CTRACE_OUTPUT", ... indexed by enum ct_env_var. */
+extern const char *const ct_env_names[CT_ENV_COUNT];
+
+/* Longest CTRACE_OUTPUT pattern (bytes, without the NUL). */
+#define CT_SETTING_OUTPUT_MAX 4095
+
+/* The parsed environment.  A has_* flag is set when the variable was set
+ * to a valid value; otherwise the field holds the default. */
+struct ct_env {
+    char output[CT_SETTING_OUTPUT_MAX + 1]; /* "" when unset               */
+    unsigned cpu_hz;
+    uint64_t period_ns;
+    int stacks;
+    uint64_t mem;
+    int symbolize_full;
+    int clock_monotonic;
+    int no_membarrier;
+    unsigned char has[CT_ENV_COUNT]; /* set and valid                     */
+};
+
+/* Parses the values of the variables (values[i]: the value of variable i,
+ * NULL when unset) into *env.  An unset or empty variable leaves the
+ * default (cpu_hz 100, period 1 s, stacks fp, mem 64 MiB, the others 0 or
+ * ""); a malformed one too, and bad(name, value) is called for it (bad may
+ * be NULL).  Returns the number of malformed variables. */
+int ct_env_parse(const char *const values[CT_ENV_COUNT], struct ct_env *env,
+                 void (*bad)(const char *name, const char *value));
 
 #endif /* CTRACE_SETTINGS_H */

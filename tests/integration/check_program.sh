@@ -199,6 +199,64 @@ task_ids)
     expect eq 1 "trace 3: tasks begun" "$(v 3 begins)"
     expect eq 1 "trace 3: id of third (numbering restarted)" "$(v 3 id_third)"
     ;;
+trace_file)
+    run_prog
+    validate mode.trace
+    validate existing.trace
+    ;;
+nonblock_fd)
+    run_prog
+    if validate nonblock.trace; then
+        dump nonblock.trace
+        want=$(sed -n 's/^logs \([0-9]*\)$/\1/p' prog.out)
+        expect eq "${want:-x}" "every log reached the slow non-blocking reader" "$(count nonblock.trace.sum log nb)"
+    fi
+    ;;
+region_transient)
+    run_prog transient
+    if validate transient.trace; then
+        dump transient.trace
+        s=transient.trace.sum
+        show "$s"
+        for r in outer req-7 level-0 level-1 level-2; do
+            expect_key "$s" eq 1 region "$r"
+            expect_key "$s" eq 1 regionend "$r"
+        done
+        expect_key "$s" eq 0 region other
+        expect_key "$s" eq 0 regionend other
+    fi
+    ;;
+region_handle)
+    run_prog handle
+    if validate handle.trace; then
+        dump handle.trace
+        s=handle.trace.sum
+        show "$s"
+        for r in handle-a handle-outer handle-inner cross scope-0 scope-1 scope-2 after-big; do
+            expect_key "$s" eq 1 region "$r"
+            expect_key "$s" eq 1 regionend "$r"
+        done
+        expect_key "$s" eq 0 regionend overwritten
+        expect_key "$s" eq 0 regionend scribbled
+        expect_key "$s" eq 3 log scope
+    fi
+    ;;
+fd_cloexec)
+    run_prog
+    validate fds.trace
+    ;;
+thread_drop)
+    run_prog
+    if validate drop.trace; then
+        dump drop.trace
+        s=drop.trace.sum
+        show "$s"
+        expect_key "$s" eq 1 region kept-worker
+        expect_key "$s" eq 1 regionend kept-worker
+        expect_key "$s" eq 0 region dropped-worker
+        expect_key "$s" eq 0 region dropped-main
+    fi
+    ;;
 *)
     die "unknown test $name"
     ;;

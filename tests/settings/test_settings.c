@@ -1,8 +1,11 @@
 /*
  * test_settings.c - the settings parser (src/settings): what the CTRACE_*
  * variables and `ctrace run` options accept, their values, and what they
- * reject (including inputs that used to reach strtod's corners).
+ * reject (including inputs that used to reach strtod's corners); and the
+ * whole environment as the runtime parses it (ct_env_parse): every
+ * variable by name, defaults, each malformed one reported once.
  */
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -22,6 +25,41 @@ static void expect_u64(const char *what, int (*fn)(const char *, uint64_t *), co
                (unsigned long long)v, want_rc, (unsigned long long)want);
         failures++;
     }
+}
+
+static void check(int ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void check(int ok, const char *fmt, ...)
+{
+    checks++;
+    if (ok)
+        return;
+    failures++;
+    va_list ap;
+    va_start(ap, fmt);
+    printf("FAIL: ");
+    vprintf(fmt, ap);
+    printf("\n");
+    va_end(ap);
+}
+
+static void expect_word(const char *what, int (*fn)(const char *, int *), const char *in,
+                        int want_rc, int want)
+{
+    int v = 12345;
+    int rc = fn(in, &v);
+    check(rc == want_rc && (rc != 0 || v == want) && (rc == 0 || v == 12345),
+          "%s(\"%s\") = %d, %d; want %d, %d", what, in ? in : "(null)", rc, v, want_rc, want);
+}
+
+static int nbad, bad_seen[CT_ENV_COUNT];
+
+static void count_bad(const char *name, const char *value)
+{
+    (void)value;
+    nbad++;
+    for (int i = 0; i < CT_ENV_COUNT; i++)
+        if (!strcmp(name, ct_env_names[i]))
+            bad_seen[i]++;
 }
 
 #define OK(fn, in, want) expect_u64(#fn, fn, in, 0, want)
@@ -106,6 +144,90 @@ int main(void)
         printf("FAIL: ct_parse_cpu_hz(\"0\") -> %u\n", hz);
         failures++;
     }
+    /* Words. */
+    expect_word("ct_parse_stacks", ct_parse_stacks, "none", 0, 0);
+    expect_word("ct_parse_stacks", ct_parse_stacks, "fp", 0, 1);
+    expect_word("ct_parse_stacks", ct_parse_stacks, "unwind", 0, 2);
+    const char *bad_words[] = {"", "FP", " fp", "fp ", "dwarf", "1", NULL};
+    for (size_t i = 0; i < sizeof bad_words / sizeof bad_words[0]; i++)
+        expect_word("ct_parse_stacks", ct_parse_stacks, bad_words[i], -1, 0);
+    expect_word("ct_parse_symbolize", ct_parse_symbolize, "full", 0, 1);
+    expect_word("ct_parse_symbolize", ct_parse_symbolize, "auto", 0, 0);
+    expect_word("ct_parse_symbolize", ct_parse_symbolize, "Full", -1, 0);
+    expect_word("ct_parse_symbolize", ct_parse_symbolize, "1", -1, 0);
+    expect_word("ct_parse_clock", ct_parse_clock, "monotonic", 0, 1);
+    expect_word("ct_parse_clock", ct_parse_clock, "auto", 0, 0);
+    expect_word("ct_parse_clock", ct_parse_clock, "tsc", -1, 0);
+    expect_word("ct_parse_switch", ct_parse_switch, "1", 0, 1);
+    expect_word("ct_parse_switch", ct_parse_switch, "0", 0, 0);
+    expect_word("ct_parse_switch", ct_parse_switch, "yes", -1, 0);
+    expect_word("ct_parse_switch", ct_parse_switch, "01", -1, 0);
+
+    /* The environment: every variable, by name. */
+    const char *want_names[CT_ENV_COUNT] = {
+        [CT_ENV_OUTPUT] = "CTRACE_OUTPUT", [CT_ENV_CPU_HZ] = "CTRACE_CPU_HZ",
+        [CT_ENV_PERIOD] = "CTRACE_PERIOD", [CT_ENV_STACKS] = "CTRACE_STACKS",
+        [CT_ENV_MEM] = "CTRACE_MEM", [CT_ENV_SYMBOLIZE] = "CTRACE_SYMBOLIZE",
+        [CT_ENV_CLOCK] = "CTRACE_CLOCK", [CT_ENV_NO_MEMBARRIER] = "CTRACE_NO_MEMBARRIER",
+    };
+    for (int i = 0; i < CT_ENV_COUNT; i++)
+        check(ct_env_names[i] && !strcmp(ct_env_names[i], want_names[i]), "ct_env_names[%d] = %s",
+              i, ct_env_names[i] ? ct_env_names[i] : "(null)");
+    /* Nothing set: the defaults. */
+    const char *none[CT_ENV_COUNT] = {0};
+    struct ct_env env;
+    nbad = 0;
+    check(ct_env_parse(none, &env, count_bad) == 0 && nbad == 0, "unset environment: nothing malformed");
+    check(env.cpu_hz == 100 && env.period_ns == 1000000000ull && env.stacks == 1 &&
+              env.mem == 64ull << 20 && !env.output[0] && !env.symbolize_full &&
+              !env.clock_monotonic && !env.no_membarrier,
+          "unset environment: the defaults");
+    for (int i = 0; i < CT_ENV_COUNT; i++)
+        check(!env.has[i], "unset environment: %s not set", ct_env_names[i]);
+    /* Everything set, valid. */
+    const char *all[CT_ENV_COUNT] = {
+        [CT_ENV_OUTPUT] = "/tmp/t.%p.trace", [CT_ENV_CPU_HZ] = "0",
+        [CT_ENV_PERIOD] = "250ms", [CT_ENV_STACKS] = "unwind",
+        [CT_ENV_MEM] = "8M", [CT_ENV_SYMBOLIZE] = "full",
+        [CT_ENV_CLOCK] = "monotonic", [CT_ENV_NO_MEMBARRIER] = "1",
+    };
+    nbad = 0;
+    check(ct_env_parse(all, &env, count_bad) == 0 && nbad == 0, "valid environment: nothing malformed");
+    check(!strcmp(env.output, "/tmp/t.%p.trace") && env.cpu_hz == 0 &&
+              env.period_ns == 250000000ull && env.stacks == 2 && env.mem == 8ull << 20 &&
+              env.symbolize_full == 1 && env.clock_monotonic == 1 && env.no_membarrier == 1,
+          "valid environment: every value");
+    for (int i = 0; i < CT_ENV_COUNT; i++)
+        check(env.has[i], "valid environment: %s set", ct_env_names[i]);
+    /* Everything malformed: defaults kept, each one reported by name. */
+    static char long_output[CT_SETTING_OUTPUT_MAX + 2];
+    memset(long_output, 'x', CT_SETTING_OUTPUT_MAX + 1);
+    const char *bad_env[CT_ENV_COUNT] = {
+        [CT_ENV_OUTPUT] = long_output, [CT_ENV_CPU_HZ] = "fast",
+        [CT_ENV_PERIOD] = "2", [CT_ENV_STACKS] = "dwarf",
+        [CT_ENV_MEM] = "1K", [CT_ENV_SYMBOLIZE] = "yes",
+        [CT_ENV_CLOCK] = "tsc", [CT_ENV_NO_MEMBARRIER] = "true",
+    };
+    nbad = 0;
+    memset(bad_seen, 0, sizeof bad_seen);
+    int r = ct_env_parse(bad_env, &env, count_bad);
+    check(r == CT_ENV_COUNT && nbad == CT_ENV_COUNT, "malformed environment: %d of %d reported",
+          nbad, CT_ENV_COUNT);
+    for (int i = 0; i < CT_ENV_COUNT; i++)
+        check(bad_seen[i] == 1 && !env.has[i], "malformed %s: reported once, not set",
+              ct_env_names[i]);
+    check(env.cpu_hz == 100 && env.period_ns == 1000000000ull && env.stacks == 1 &&
+              env.mem == 64ull << 20 && !env.output[0] && !env.symbolize_full &&
+              !env.clock_monotonic && !env.no_membarrier,
+          "malformed environment: the defaults");
+    /* Empty means unset; the longest output pattern fits. */
+    const char *empty[CT_ENV_COUNT] = {[CT_ENV_STACKS] = "", [CT_ENV_OUTPUT] = long_output + 1};
+    nbad = 0;
+    check(ct_env_parse(empty, &env, count_bad) == 0 && !env.has[CT_ENV_STACKS] &&
+              env.has[CT_ENV_OUTPUT] && strlen(env.output) == CT_SETTING_OUTPUT_MAX,
+          "empty is unset; a %d-byte pattern is kept", CT_SETTING_OUTPUT_MAX);
+    check(ct_env_parse(bad_env, &env, NULL) == CT_ENV_COUNT, "no callback: still counted");
+
     printf("settings: %d passed, %d failed\n", checks - failures, failures);
     return failures ? 1 : 0;
 }
