@@ -213,7 +213,9 @@ CTRACE_API int ctrace_stop(void);
 typedef struct ctrace_stats {
     uint64_t generations;     /* generations written                       */
     uint64_t bytes;           /* bytes of trace produced                    */
-    uint64_t events_dropped;  /* events lost at the memory cap               */
+    uint64_t events_dropped;  /* events lost: at the memory cap, or written
+                                 by a signal handler that interrupted another
+                                 event of its thread                         */
     uint64_t stacks_dropped;  /* stacks recorded as "no stack" (table full)  */
     uint64_t samples;         /* CPU samples recorded                        */
     uint64_t samples_dropped; /* CPU samples lost (per-thread ring full)     */

@@ -109,6 +109,29 @@ static inline struct ct_thread *traced_self(void)
     return ct_thread_self();
 }
 
+/*
+ * A wait (block, syscall) met inside one of t's events (wseq odd) cannot
+ * be written.  Two cases, told apart by the kind of wait:
+ *  - a lock or condition wait (CTRACE_BLOCK_SYNC, _COND from an
+ *    interposer): the tracer's own, a contended tracer lock taken through
+ *    the mutex interposer while an event is written (no signal handler may
+ *    take a lock: not async-signal-safe).  No wait of the program: ignored;
+ *  - anything else (a sleep, I/O, a syscall, ctrace_block): a signal
+ *    handler that interrupted an event waits.  Dropped and counted, once,
+ *    at the outermost begin.
+ * Its end is skipped the same way (still inside the event), so
+ * block_depth and syscall_depth stay paired.
+ */
+static inline int in_event(const struct ct_thread *t)
+{
+    return atomic_load_explicit(&((struct ct_thread *)t)->wseq, memory_order_relaxed) & 1;
+}
+
+static inline void count_dropped(void)
+{
+    atomic_fetch_add_explicit(&ct_rt.events_dropped, 1, memory_order_relaxed);
+}
+
 ctrace_task ctrace_task_begin(ctrace_task parent, const char *name)
 {
     const void *fp = __builtin_frame_address(0);
@@ -409,11 +432,17 @@ void ctrace_thread_name(const char *name)
 
 /* ---- blocking and syscalls (public API and interposer hooks) ---- */
 
-static void block_at(enum ctrace_block_kind kind, const char *reason, const void *fp, int skip)
+static void block_at(enum ctrace_block_kind kind, const char *reason, const void *fp, int skip,
+                     int lock_hook)
 {
     struct ct_thread *t = traced_self();
     if (!t || ct_tls_internal)
         return;
+    if (in_event(t)) {
+        if (!lock_hook && t->block_depth == 0)
+            count_dropped(); /* a signal handler's wait (see in_event) */
+        return;
+    }
     /* A block inside a block (an annotated lock whose implementation is
      * itself interposed) is the same wait: only the outermost counts. */
     if (t->block_depth++ > 0)
@@ -454,7 +483,7 @@ static void resume(struct ct_thread *t)
 static void unblock_at(const void *fp, int skip)
 {
     struct ct_thread *t = ct_tls_self;
-    if (!t || t->block_depth == 0 || --t->block_depth > 0)
+    if (!t || in_event(t) || t->block_depth == 0 || --t->block_depth > 0)
         return;
     if (ct_state(t) != CT_BLOCKED && t->vis_state != CT_BLOCKED)
         return;
@@ -469,6 +498,11 @@ static void syscall_begin_at(const void *fp, int skip)
     struct ct_thread *t = traced_self();
     if (!t || ct_tls_internal)
         return;
+    if (in_event(t)) {
+        if (t->syscall_depth == 0 && t->block_depth == 0)
+            count_dropped(); /* a signal handler's syscall (see in_event) */
+        return;
+    }
     if (t->syscall_depth++ > 0 || t->block_depth > 0)
         return; /* nested inside a syscall or a block: the same wait */
     struct ct_ev e;
@@ -485,7 +519,7 @@ static void syscall_begin_at(const void *fp, int skip)
 void ct_syscall_end(void)
 {
     struct ct_thread *t = ct_tls_self;
-    if (!t || t->syscall_depth == 0 || --t->syscall_depth > 0)
+    if (!t || in_event(t) || t->syscall_depth == 0 || --t->syscall_depth > 0)
         return;
     if (ct_state(t) != CT_SYSCALL && t->vis_state != CT_SYSCALL)
         return;
@@ -495,7 +529,8 @@ void ct_syscall_end(void)
 /* Hooks: the interposer's wrapper called us; skip counts its frames. */
 void ct_block(enum ctrace_block_kind kind, const char *reason, int skip)
 {
-    block_at(kind, reason, __builtin_frame_address(0), skip);
+    block_at(kind, reason, __builtin_frame_address(0), skip,
+             kind == CTRACE_BLOCK_SYNC || kind == CTRACE_BLOCK_COND);
 }
 
 void ct_syscall_begin(int skip)
@@ -505,12 +540,12 @@ void ct_syscall_begin(int skip)
 
 void ctrace_block(enum ctrace_block_kind kind)
 {
-    block_at(kind, NULL, __builtin_frame_address(0), 0);
+    block_at(kind, NULL, __builtin_frame_address(0), 0, 0);
 }
 
 void ctrace_block_reason(const char *reason)
 {
-    block_at(CTRACE_BLOCK_OTHER, reason ? reason : "wait", __builtin_frame_address(0), 0);
+    block_at(CTRACE_BLOCK_OTHER, reason ? reason : "wait", __builtin_frame_address(0), 0, 0);
 }
 
 void ct_unblock(void)

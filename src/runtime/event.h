@@ -18,7 +18,11 @@
  * the classic asymmetric Dekker handshake, as liburcu does it.
  *
  * A thread found inside a critical section already (wseq odd: a signal
- * handler interrupted an event) drops the nested event.
+ * handler interrupted an event) drops the nested event, and counts it in
+ * events_dropped (an atomic add: safe in a signal handler).  The tracer's
+ * own waits inside a critical section (a contended tracer lock taken
+ * through the mutex interposer) are no events: annotate.c (in_event)
+ * ignores them before they get here.
  */
 #ifndef CTRACE_RUNTIME_EVENT_H
 #define CTRACE_RUNTIME_EVENT_H
@@ -46,8 +50,13 @@ struct ct_buf *ct_acquire_slow(struct ct_thread *t, uint64_t gen, size_t need, i
 static inline int ct_enter(struct ct_thread *t)
 {
     uint64_t s = atomic_load_explicit(&t->wseq, memory_order_relaxed);
-    if (s & 1)
-        return 0; /* nested: a signal handler inside an event */
+    if (s & 1) {
+        /* Nested: a signal handler's event inside an event.  Counted only
+         * while tracing (the count belongs to the current trace). */
+        if (CT_ENABLED())
+            atomic_fetch_add_explicit(&ct_rt.events_dropped, 1, memory_order_relaxed);
+        return 0;
+    }
     atomic_store_explicit(&t->wseq, s + 1, memory_order_relaxed);
     if (ct_use_fence)
         atomic_thread_fence(memory_order_seq_cst);

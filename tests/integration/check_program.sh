@@ -257,6 +257,55 @@ thread_drop)
         expect_key "$s" eq 0 region dropped-main
     fi
     ;;
+restart_counts)
+    # Every task, region and log a program emits inside a trace is in that
+    # trace, over many start/stop cycles of one process (both API levels):
+    # counted exactly from `ctrace dump`; the signal handler's logs and
+    # blocks, which may land inside another event and be dropped, must be
+    # short by exactly ctrace_get_stats' events_dropped.  Go's parsers referee
+    # two of the traces.
+    [ -x "$ctrace_tool" ] || die "no ctrace tool at $ctrace_tool"
+    # The SIGUSR1 handler calls ctrace_log (restart_counts.c says why that
+    # is safe there); TSan would report its allocation.
+    export TSAN_OPTIONS="${TSAN_OPTIONS:+$TSAN_OPTIONS:}report_signal_unsafe=0"
+    run_prog "${RESTART_CYCLES:-24}" 300
+    n=0 short=0 bad=0
+    while read -r kw f rest; do
+        [ "$kw" = expect ] || continue
+        n=$((n + 1))
+        declare -A want=()
+        for kv in $rest; do want[${kv%%=*}]=${kv#*=}; done
+        "$ctrace_tool" dump "$f" > "$f.dump" 2> "$f.dump.err" || { fail "$f: ctrace dump: $(head -c 200 "$f.dump.err")"; bad=$((bad + 1)); continue; }
+        read -r tb te rb re lg sg sb <<< "$(awk '
+            $2 == "TaskBegin" && / name="req"/ { tb++ }
+            $2 == "TaskEnd" && / name="req"/ { te++ }
+            $2 == "RegionBegin" && / name="req-/ { rb++ }
+            $2 == "RegionEnd" && / name="req-/ { re++ }
+            $2 == "Log" && / category="req"/ { lg++ }
+            $2 == "Log" && / category="sig"/ { sg++ }
+            $2 == "StateTransition" && /Running->Waiting reason="sig-wait"/ { sb++ }
+            END { print tb + 0, te + 0, rb + 0, re + 0, lg + 0, sg + 0, sb + 0 }' "$f.dump")"
+        got="tasks=$tb/$te regions=$rb/$re logs=$lg"
+        exp="tasks=${want[tasks]}/${want[tasks]} regions=${want[regions]}/${want[regions]} logs=${want[logs]}"
+        if [ "$got" != "$exp" ]; then
+            fail "$f: request events (begins/ends): got $got, emitted $exp (events_dropped ${want[dropped]})"
+            bad=$((bad + 1))
+        fi
+        # Each handler log or block missing is a counted drop, and nothing
+        # else is (no memory cap here; the tracer's own waits are no events).
+        if [ $((sg + sb + want[dropped])) -ne $((2 * want[signals])) ]; then
+            fail "$f: signal handler: $sg logs + $sb blocks in the trace + ${want[dropped]} counted as dropped, want 2 x ${want[signals]} runs"
+            bad=$((bad + 1))
+        fi
+        [ $((sg + sb)) -lt $((2 * want[signals])) ] && short=$((short + 1))
+    done < prog.out
+    expect ge 20 "traces checked (start/stop cycles)" "$n"
+    expect eq 0 "traces whose counts do not add up" "$bad"
+    echo "traces where some of the handler's events were dropped: $short of $n"
+    # One trace of each API level (Go's parsers are slow on a busy machine).
+    validate restart-00.trace
+    validate restart-01.trace
+    ;;
 *)
     die "unknown test $name"
     ;;
