@@ -191,6 +191,11 @@ struct ctrace_reader {
     int emitted_sync;
     int done;
     uint64_t gen_start;      /* offset of the generation's first batch   */
+    uint64_t gen_end;        /* offset just past its last batch          */
+    int gen_at_eof;          /* no batch of a next generation follows it  */
+    int gen_cut;             /* ...and it lost its end (see gen_read)      */
+    uint64_t complete_gens;  /* generations delivered whole (sync sent)   */
+    uint64_t complete_end;   /* offset where the last of them ends        */
     uint64_t consumed;       /* batch bytes consumed since the last unmap */
     uint64_t scan_from;      /* start of the batch scanned before         */
 
@@ -222,6 +227,12 @@ int rd_deliver(struct ctrace_reader *r, struct rev *v, const struct ctrace_event
 
 /* Sets r's sticky error (first one wins); returns code. */
 int rd_fail(struct ctrace_reader *r, int code, uint64_t off, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Like rd_fail for an error a cut can cause (a missing frequency, stack,
+ * string or batch): in a generation cut short (the input ends with it, and
+ * not after the table a writer ends a generation with), it becomes
+ * CTRACE_READER_ETRUNCATED at the offset where the input ends. */
+int rd_fail_cut(struct ctrace_reader *r, int code, uint64_t off, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
 #endif

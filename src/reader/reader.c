@@ -37,6 +37,24 @@ int rd_fail(struct ctrace_reader *r, int code, uint64_t off, const char *fmt, ..
     return code;
 }
 
+int rd_fail_cut(struct ctrace_reader *r, int code, uint64_t off, const char *fmt, ...)
+{
+    if (r->err)
+        return r->err;
+    char msg[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (!r->gen_cut)
+        return rd_fail(r, code, off, "%s", msg);
+    uint64_t end = r->in.base_off + r->in.len;
+    if (r->g.gen == 0)
+        return rd_fail(r, CTRACE_READER_ETRUNCATED, end, "%s (the input ends after the header)", msg);
+    return rd_fail(r, CTRACE_READER_ETRUNCATED, end, "%s (the input ends inside generation %llu)", msg,
+                   (unsigned long long)r->g.gen);
+}
+
 /* ---- opening ---- */
 
 /* Reads and checks "go 1.N trace\0\0\0". */
@@ -56,6 +74,7 @@ static int read_header(struct ctrace_reader *r)
     if (i == 5 || i + 9 > n || memcmp(p + i, " trace\0\0\0", 9) != 0)
         goto bad;
     r->pos = i + 9;
+    r->complete_end = r->pos;
     r->version = 100 + ver;
     switch (ver) {
     case 22:
@@ -441,12 +460,12 @@ int rd_deliver(struct ctrace_reader *r, struct rev *v, const struct ctrace_event
         uint8_t stk[2] = {s->stack_arg, s->stack_arg2}, str[2] = {s->str_arg, s->str_arg2};
         for (int i = 0; i < 2; i++)
             if (stk[i] && !gen_has_stack(&r->g, v->args[stk[i] - 1]))
-                return rd_fail(r, CTRACE_READER_EINVALID, v->off, "found invalid stack ID %llu for event %s",
+                return rd_fail_cut(r, CTRACE_READER_EINVALID, v->off, "found invalid stack ID %llu for event %s",
                                (unsigned long long)v->args[stk[i] - 1], rspec_name(v->typ, nb));
         for (int i = 0; i < 2; i++) {
             struct ctrace_str tmp;
             if (str[i] && gen_string(&r->g, v->args[str[i] - 1], &tmp) < 0)
-                return rd_fail(r, CTRACE_READER_EINVALID, v->off, "found invalid string ID %llu for event %s",
+                return rd_fail_cut(r, CTRACE_READER_EINVALID, v->off, "found invalid string ID %llu for event %s",
                                (unsigned long long)v->args[str[i] - 1], rspec_name(v->typ, nb));
         }
     }
@@ -544,6 +563,8 @@ int ctrace_reader_next(ctrace_reader *r, const struct ctrace_event **ev)
     if (r->nheap == 0 && g->sample_pos == g->nsamples) {
         if (!r->emitted_sync) {
             r->emitted_sync = 1;
+            r->complete_gens++;
+            r->complete_end = r->gen_end;
             r->cur = (struct rev){0};
             r->cur.typ = RT_SYNC;
             r->cur.time = r->last_ts;
@@ -575,7 +596,7 @@ int ctrace_reader_next(ctrace_reader *r, const struct ctrace_event **ev)
         return rd_deliver(r, &r->cur, ev);
     }
     if (r->nheap == 0)
-        return rd_fail(r, CTRACE_READER_EINVALID, r->pos, "broken trace: generation %llu has no events",
+        return rd_fail_cut(r, CTRACE_READER_EINVALID, r->pos, "broken trace: generation %llu has no events",
                        (unsigned long long)g->gen);
     int ok = try_advance(r, 0);
     if (ok < 0)
@@ -590,7 +611,7 @@ int ctrace_reader_next(ctrace_reader *r, const struct ctrace_event **ev)
         if (!ok) {
             char nb[24];
             struct mcursor *c = r->heap[0];
-            return rd_fail(r, CTRACE_READER_EINVALID, c->ev.off,
+            return rd_fail_cut(r, CTRACE_READER_EINVALID, c->ev.off,
                            "broken trace: no thread can advance (generation %llu, earliest pending "
                            "event %s on thread %lld)",
                            (unsigned long long)g->gen, rspec_name(c->ev.typ, nb), (long long)c->m);
@@ -635,6 +656,14 @@ const char *ctrace_reader_error(const ctrace_reader *r, uint64_t *offset)
     if (offset)
         *offset = r->erroff;
     return r->errmsg;
+}
+
+uint64_t ctrace_reader_complete(const ctrace_reader *r, uint64_t *end_offset)
+{
+    uint64_t n = r && !r->is_v1 ? r->complete_gens : 0;
+    if (end_offset)
+        *end_offset = r && !r->is_v1 ? r->complete_end : 0;
+    return n;
 }
 
 uint64_t ctrace_reader_bytes_read(const ctrace_reader *r) { return r ? r->pos : 0; }
