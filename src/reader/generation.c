@@ -471,9 +471,7 @@ int gen_read(struct ctrace_reader *r)
             break;
         if (rc < 0) {
             if (g->gen != 0) {
-                r->spill_err = rc;
-                snprintf(r->spill_msg, sizeof r->spill_msg, "%s", msg);
-                r->spill_erroff = boff;
+                err_defer(&r->error, rc, boff, msg);
             } else {
                 fatal = rc;
                 snprintf(fmsg, sizeof fmsg, "%s", msg);
@@ -507,7 +505,7 @@ int gen_read(struct ctrace_reader *r)
     }
     /* Where this generation's bytes end, and whether the input ends with
      * it (then it may have been cut short: see rd_fail_cut). */
-    r->gen_end = r->spill ? r->spill_off : r->spill_err ? cut_at : r->pos;
+    r->gen_end = r->spill ? r->spill_off : r->error.deferred ? cut_at : r->pos;
     r->gen_at_eof = !r->spill;
 
     /* The window is stable from here on: resolve data pointers. */
@@ -533,15 +531,17 @@ int gen_read(struct ctrace_reader *r)
     const struct batch *lastb = g->nbatches ? &g->batches[g->nbatches - 1] : NULL;
     int ends_with_table = lastb && !lastb->exp && lastb->len &&
                           (lastb->first == GT_EV_STRINGS || lastb->first == GT_EV_FREQUENCY);
-    r->gen_cut = r->gen_at_eof &&
-                 (r->spill_err == CTRACE_READER_ETRUNCATED || !g->has_freq || !ends_with_table);
+    r->error.cut = r->gen_at_eof &&
+                   (r->error.deferred == CTRACE_READER_ETRUNCATED || !g->has_freq || !ends_with_table);
+    r->error.cut_gen = g->gen;
+    r->error.input_end = r->in.base_off + r->in.len;
     if (!g->has_freq) {
         /* Both writers put the frequency in a generation's last batches
          * (libctrace) or write it when the generation ends (Go): a last
          * generation without one was cut short. */
-        if (r->spill_err)
-            return rd_fail_cut(r, CTRACE_READER_ETRUNCATED, r->spill_erroff, "no frequency event found (%s)",
-                               r->spill_msg);
+        if (r->error.deferred)
+            return rd_fail_cut(r, CTRACE_READER_ETRUNCATED, r->error.deferred_off, "no frequency event found (%s)",
+                               r->error.deferred_msg);
         return rd_fail_cut(r, CTRACE_READER_EFORMAT, r->pos, "no frequency event found");
     }
 

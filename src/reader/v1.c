@@ -1859,7 +1859,7 @@ static int load(struct ctrace_reader *r, struct v1_state *st)
     r->pos = v->len;
     r->have_gen = 1;
     r->ngens = 1;
-    r->last_ts = -1;
+    r->dl.last_ts = -1;
     return 0;
 }
 
