@@ -68,7 +68,7 @@ cmp -s "$tmp/out" "$tmp/dump1" && echo "ok: dump of stdin = dump of file" || { e
 t 0 "dump --stacks" "$ctrace" dump --stacks "$good"
 has "$tmp/out" 'frames=\[".*"@0x[0-9a-f]+ ".*":[0-9]+' "dump --stacks prints frames"
 t 1 "dump truncated" "$ctrace" dump "$tmp/cut.trace"
-has "$tmp/err" "cut.trace: error at offset [0-9]+" "dump error on stderr names file and offset"
+has "$tmp/err" "cut.trace: error at offset 3000: truncated: " "dump error on stderr names file, offset and the truncation"
 
 if [ -n "$example" ] && [ -x "$example" ]; then
   # libctrace's own output must be valid for ctrace and for Go alike.
