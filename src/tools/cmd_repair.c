@@ -51,7 +51,7 @@ static const char help[] =
     "single complete generation; or OUT could not be written), 2 usage error\n"
     "(including OUT naming IN).\n";
 
-/* The whole of stdin, for IN '-' (a pipe cannot be read twice). */
+/* The whole of a stream (IN '-', a pipe): it cannot be read twice. */
 static int slurp(int fd, unsigned char **buf, size_t *len)
 {
     size_t cap = 1 << 20, n = 0;
@@ -215,6 +215,18 @@ int cmd_repair(int argc, char **argv)
     } else if ((in_fd = open(in, O_RDONLY | O_CLOEXEC)) < 0) {
         fprintf(stderr, "ctrace repair: cannot open %s: %s\n", in, strerror(errno));
         return 1;
+    } else {
+        /* A pipe (a FIFO, <(...)) cannot be read twice either. */
+        struct stat st;
+        if (fstat(in_fd, &st) == 0 && !S_ISREG(st.st_mode)) {
+            int rc = slurp(in_fd, &mem, &memlen);
+            close(in_fd);
+            in_fd = -1;
+            if (rc < 0) {
+                fprintf(stderr, "ctrace repair: reading %s: %s\n", in, strerror(errno));
+                return 1;
+            }
+        }
     }
 
     /* Refuse to overwrite IN, whatever the path says. */

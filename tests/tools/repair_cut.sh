@@ -245,6 +245,8 @@ rc=0; "$ctrace" repair "$tmp/garbage.trace" -o - > "$tmp/stdout.rep" 2>/dev/null
 [ $rc = 0 ] && cmp -s "$good" "$tmp/stdout.rep" && ok "-o - writes the prefix to stdout" || bad "-o -: exit $rc"
 rc=0; "$ctrace" repair - -o "$tmp/stdin.rep" < "$tmp/garbage.trace" 2>/dev/null || rc=$?
 [ $rc = 0 ] && cmp -s "$good" "$tmp/stdin.rep" && ok "IN - reads stdin" || bad "IN -: exit $rc"
+rc=0; "$ctrace" repair <(cat "$tmp/garbage.trace") -o "$tmp/pipe.rep" 2>/dev/null || rc=$?
+[ $rc = 0 ] && cmp -s "$good" "$tmp/pipe.rep" && ok "IN a pipe" || bad "IN a pipe: exit $rc"
 
 # 9. Usage errors.
 rc=0; "$ctrace" repair "$good" >/dev/null 2>&1 || rc=$?
