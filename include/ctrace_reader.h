@@ -350,14 +350,17 @@ CTRACE_READER_API const char *ctrace_reader_error(const ctrace_reader *r,
                                                   uint64_t *offset);
 
 /* The readable prefix of a v2 trace: returns the number of generations
- * delivered whole so far (each ended by its CTRACE_EV_SYNC event) and
- * stores in *end_offset (if not NULL) the input offset where the last of
- * them ends -- the header's length when there is none.  The first
- * *end_offset bytes of the input form a trace holding exactly those
- * generations, which Go's parser and this reader accept.  After
- * CTRACE_READER_ETRUNCATED (or any error) it describes what precedes the
- * damage.  v1 traces have no generations: returns 0, *end_offset = 0. */
-CTRACE_READER_API uint64_t ctrace_reader_complete(const ctrace_reader *r, uint64_t *end_offset);
+ * delivered whole so far (each ended by its CTRACE_EV_SYNC event), stores
+ * in *end_offset the input offset where the last of them ends (the
+ * header's length when there is none) and in *span_ns the time they cover
+ * (nanoseconds from the first event to that last sync event; 0 if none).
+ * Either output may be NULL.  The first *end_offset bytes of the input
+ * form a trace holding exactly those generations, which Go's parser and
+ * this reader accept.  After CTRACE_READER_ETRUNCATED (or any error) it
+ * describes what precedes the damage.  v1 traces have no generations:
+ * returns 0, with both outputs 0. */
+CTRACE_READER_API uint64_t ctrace_reader_complete(const ctrace_reader *r, uint64_t *end_offset,
+                                                  int64_t *span_ns);
 
 /* Bytes of the input consumed so far (for progress reports). */
 CTRACE_READER_API uint64_t ctrace_reader_bytes_read(const ctrace_reader *r);

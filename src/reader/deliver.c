@@ -237,9 +237,10 @@ static void build(struct delivery *d, const struct generation *g, const struct o
 }
 
 /* Validates the event's table references, fixes its time and publishes it. */
-int dl_deliver(struct delivery *d, struct rd_error *err, const struct generation *g, const struct order *o,
-               struct rev *v, const struct ctrace_event **out)
+int dl_deliver(struct delivery *d, struct rev *v, const struct ctrace_event **out)
 {
+    const struct generation *g = d->g;
+    struct rd_error *err = d->err;
     /* v1 events come from a converter whose references Go does not check. */
     if (!d->v1 && v->typ != RT_SYNC && v->typ != GT_EV_CPU_SAMPLE) {
         const struct rspec *s = rspec_of(v->typ);
@@ -265,7 +266,7 @@ int dl_deliver(struct delivery *d, struct rd_error *err, const struct generation
     if (d->v1)
         v->raw = (uint64_t)v->time; /* v1 keeps only nanoseconds */
     d->last_raw = v->raw;
-    build(d, g, o, v);
+    build(d, g, d->o, v);
     if (!d->have_first) {
         d->have_first = 1;
         d->first_ts = v->time;

@@ -164,6 +164,12 @@ struct order {
 /* What delivering events needs besides the generation and ordering state:
  * the event handed out and its buffers, the time of the last one. */
 struct delivery {
+    /* What it reads and reports into, bound once at open (the reader
+     * never moves): the generation tables, the ordering state (a task
+     * end's name), the error state. */
+    const struct generation *g;
+    const struct order *o;
+    struct rd_error *err;
     int v1;                  /* events come from v1.c's converter        */
     struct ctrace_event ev;  /* the event handed out                     */
     char scratch[GT_MAX_STRING_SIZE + 64];
@@ -178,8 +184,7 @@ struct delivery {
 
 /* Checks (v2) and publishes an ordered raw event as *out; returns 1, or a
  * negative code with the error recorded in err. */
-int dl_deliver(struct delivery *d, struct rd_error *err, const struct generation *g, const struct order *o,
-               struct rev *v, const struct ctrace_event **out);
+int dl_deliver(struct delivery *d, struct rev *v, const struct ctrace_event **out);
 
 struct ctrace_reader;
 /* Tries to advance ev on thread m in generation gen.  Returns 1 (accepted,
@@ -216,6 +221,7 @@ struct ctrace_reader {
     int gen_at_eof;          /* no batch of a next generation follows it  */
     uint64_t complete_gens;  /* generations delivered whole (sync sent)   */
     uint64_t complete_end;   /* offset where the last of them ends        */
+    int64_t complete_span;   /* ns from the first event to its sync       */
     uint64_t consumed;       /* batch bytes consumed since the last unmap */
     uint64_t scan_from;      /* start of the batch scanned before         */
 
@@ -241,7 +247,7 @@ void v1_free(struct ctrace_reader *r);
 #define rd_fail_cut(r, ...) err_fail_cut(&(r)->error, __VA_ARGS__)
 static inline int rd_deliver(struct ctrace_reader *r, struct rev *v, const struct ctrace_event **out)
 {
-    return dl_deliver(&r->dl, &r->error, &r->g, &r->o, v, out);
+    return dl_deliver(&r->dl, v, out);
 }
 
 #endif

@@ -64,6 +64,9 @@ bad:
 
 static int finish_open(struct ctrace_reader *r, ctrace_reader **out)
 {
+    r->dl.g = &r->g;
+    r->dl.o = &r->o;
+    r->dl.err = &r->error;
     r->emitted_sync = 1; /* no sync before the first generation */
     int rc = read_header(r);
     *out = r;
@@ -276,7 +279,9 @@ int ctrace_reader_next(ctrace_reader *r, const struct ctrace_event **ev)
             r->cur.typ = RT_SYNC;
             r->cur.time = r->dl.last_ts;
             r->cur.m = r->cur.p = r->cur.g = CTRACE_NO_ID;
-            return rd_deliver(r, &r->cur, ev);
+            int rc = rd_deliver(r, &r->cur, ev);
+            r->complete_span = (*ev)->since_start;
+            return rc;
         }
         if (r->error.deferred)
             return err_raise_deferred(&r->error);
@@ -365,12 +370,14 @@ const char *ctrace_reader_error(const ctrace_reader *r, uint64_t *offset)
     return r->error.msg;
 }
 
-uint64_t ctrace_reader_complete(const ctrace_reader *r, uint64_t *end_offset)
+uint64_t ctrace_reader_complete(const ctrace_reader *r, uint64_t *end_offset, int64_t *span_ns)
 {
-    uint64_t n = r && !r->is_v1 ? r->complete_gens : 0;
+    int v2 = r && !r->is_v1;
     if (end_offset)
-        *end_offset = r && !r->is_v1 ? r->complete_end : 0;
-    return n;
+        *end_offset = v2 ? r->complete_end : 0;
+    if (span_ns)
+        *span_ns = v2 ? r->complete_span : 0;
+    return v2 ? r->complete_gens : 0;
 }
 
 uint64_t ctrace_reader_bytes_read(const ctrace_reader *r) { return r ? r->pos : 0; }

@@ -44,13 +44,9 @@ static int check_one(const char *path, int quiet)
     struct progress pg;
     progress_init(&pg, name);
     unsigned long long n = 0;
-    int64_t span = 0; /* ns from the first event to the last sync */
     if (rc == 0) {
-        while ((rc = ctrace_reader_next(r, &ev)) == 1) {
-            if (ev->kind == CTRACE_EV_SYNC)
-                span = ev->since_start;
+        while ((rc = ctrace_reader_next(r, &ev)) == 1)
             progress_tick(&pg, r, ++n);
-        }
     }
     progress_done(&pg);
     int bad = 0;
@@ -63,7 +59,8 @@ static int check_one(const char *path, int quiet)
         } else {
             uint64_t off = 0, end = 0;
             const char *msg = ctrace_reader_error(r, &off);
-            uint64_t whole = ctrace_reader_complete(r, &end);
+            int64_t span = 0;
+            uint64_t whole = ctrace_reader_complete(r, &end, &span);
             if (!msg)
                 msg = ctrace_reader_strerror(rc);
             if (rc == CTRACE_READER_ETRUNCATED)

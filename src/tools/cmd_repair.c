@@ -263,12 +263,11 @@ int cmd_repair(int argc, char **argv)
         goto done;
     }
     const struct ctrace_event *ev;
-    int64_t span = 0;
     while ((rc = ctrace_reader_next(r, &ev)) == 1)
-        if (ev->kind == CTRACE_EV_SYNC)
-            span = ev->since_start;
+        ;
     uint64_t end = 0, erroff = 0;
-    uint64_t whole = ctrace_reader_complete(r, &end);
+    int64_t span = 0;
+    uint64_t whole = ctrace_reader_complete(r, &end, &span);
     const char *msg = ctrace_reader_error(r, &erroff);
     if (!msg)
         msg = ctrace_reader_strerror(rc);

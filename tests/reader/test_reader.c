@@ -388,14 +388,16 @@ static void test_truncation(void)
          * the readable prefix is generation 1 once the cut is past it. */
         if (cut > gen2_start) {
             uint64_t off = 0, end = 0;
+            int64_t span = -1;
             CHECK(rc == CTRACE_READER_ETRUNCATED);
             CHECK(ctrace_reader_error(r, &off) != NULL && off == cut);
-            CHECK(ctrace_reader_complete(r, &end) == 1 && end == gen2_start);
+            CHECK(ctrace_reader_complete(r, &end, &span) == 1 && end == gen2_start && span > 0);
         } else if (cut >= 16 && cut < gen2_start) {
             /* Inside generation 1 (tables first: cuts after them are
              * taken for invalid, not truncated), nothing is whole. */
             uint64_t end = 0;
-            CHECK(ctrace_reader_complete(r, &end) == 0 && end == 16);
+            int64_t span = -1;
+            CHECK(ctrace_reader_complete(r, &end, &span) == 0 && end == 16 && span == 0);
         }
         if (cut > gen2_start + 3 && rc < 0) {
             /* All of generation 1 (9 events + sync) came first. */
