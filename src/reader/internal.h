@@ -164,6 +164,7 @@ struct order {
 /* What delivering events needs besides the generation and ordering state:
  * the event handed out and its buffers, the time of the last one. */
 struct delivery {
+    struct ctrace_event ev;  /* the event handed out (first: aligned)    */
     /* What it reads and reports into, bound once at open (the reader
      * never moves): the generation tables, the ordering state (a task
      * end's name), the error state. */
@@ -171,7 +172,6 @@ struct delivery {
     const struct order *o;
     struct rd_error *err;
     int v1;                  /* events come from v1.c's converter        */
-    struct ctrace_event ev;  /* the event handed out                     */
     char scratch[GT_MAX_STRING_SIZE + 64];
     struct ctrace_attr attrs[2];
     uint64_t xargs[5];
