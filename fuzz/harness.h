@@ -117,6 +117,14 @@ static int fuzz_one(const uint8_t *data, size_t size)
         if (off > size)
             abort();
     }
+    /* The readable prefix lies inside the input, and is the same whether
+     * the input was mapped or streamed. */
+    uint64_t end_a = 0, end_b = 0;
+    uint64_t whole_a = ctrace_reader_complete(a, &end_a, NULL);
+    if (end_a > size)
+        abort();
+    if (b && (ctrace_reader_complete(b, &end_b, NULL) != whole_a || end_b != end_a))
+        abort();
     ctrace_reader_close(a);
     ctrace_reader_close(b);
     if (fd >= 0)

@@ -38,8 +38,18 @@
  * CTRACE_E* codes); ctrace_reader_strerror() names them, and
  * ctrace_reader_error() gives the message and the byte offset of the first
  * error met.  After an error the reader stays in error: ctrace_reader_next()
- * keeps returning the same code.  A truncated v2 trace first yields every
- * complete generation, then the error.
+ * keeps returning the same code.
+ *
+ * Truncation: a v2 trace cut short (its writer killed, a full disk) holds
+ * every generation written before the cut.  The reader first yields each
+ * of them, then fails with CTRACE_READER_ETRUNCATED, whose offset
+ * (ctrace_reader_error) is where the input ends.  A generation the input
+ * ends with is taken as cut short when the input ends inside one of its
+ * batches, or when it lacks what a writer puts last (its frequency, a
+ * stack or string its events or frames name), or its events cannot be
+ * ordered or are missing.  ctrace_reader_complete() tells how many
+ * generations were read whole and where they end: those first bytes of
+ * the input are a valid trace on their own (what `ctrace repair` writes).
  *
  * Handles are opaque; a handle may be used by one thread at a time.
  */
@@ -74,7 +84,8 @@ extern "C" {
                                           cannot be ordered/validated        */
 #define CTRACE_READER_ETRUNCATED (-107)/* the input ends in the middle of the
                                           trace (complete generations were
-                                          delivered before)                  */
+                                          delivered before: see
+                                          ctrace_reader_complete)            */
 #define CTRACE_READER_ELIMIT (-108)    /* exceeds a safety limit of the reader */
 
 /* Static English description of a CTRACE_READER_E* code; never NULL. */
@@ -337,6 +348,19 @@ CTRACE_READER_API int ctrace_reader_version(const ctrace_reader *r);
  * until close. */
 CTRACE_READER_API const char *ctrace_reader_error(const ctrace_reader *r,
                                                   uint64_t *offset);
+
+/* The readable prefix of a v2 trace: returns the number of generations
+ * delivered whole so far (each ended by its CTRACE_EV_SYNC event), stores
+ * in *end_offset the input offset where the last of them ends (the
+ * header's length when there is none) and in *span_ns the time they cover
+ * (nanoseconds from the first event to that last sync event; 0 if none).
+ * Either output may be NULL.  The first *end_offset bytes of the input
+ * form a trace holding exactly those generations, which Go's parser and
+ * this reader accept.  After CTRACE_READER_ETRUNCATED (or any error) it
+ * describes what precedes the damage.  v1 traces have no generations:
+ * returns 0, with both outputs 0. */
+CTRACE_READER_API uint64_t ctrace_reader_complete(const ctrace_reader *r, uint64_t *end_offset,
+                                                  int64_t *span_ns);
 
 /* Bytes of the input consumed so far (for progress reports). */
 CTRACE_READER_API uint64_t ctrace_reader_bytes_read(const ctrace_reader *r);

@@ -407,7 +407,10 @@ static int read_batch(struct ctrace_reader *r, struct batch *b, uint64_t *gen, c
         int st = rvar(&p, end, &a[k]);
         if (st) {
             snprintf(msg, msz, "error reading %s: %s", what[k], rvar_msg(st));
-            return st == 3 ? CTRACE_READER_EFORMAT : CTRACE_READER_ETRUNCATED;
+            if (st == 3)
+                return CTRACE_READER_EFORMAT;
+            *eoff = (uint64_t)avail; /* a cut: the input ends here */
+            return CTRACE_READER_ETRUNCATED;
         }
     }
     *gen = a[0];
@@ -424,6 +427,7 @@ static int read_batch(struct ctrace_reader *r, struct batch *b, uint64_t *gen, c
     if ((uint64_t)avail < data_off + a[3]) {
         snprintf(msg, msz, "failed to read full batch: read %llu but wanted %llu",
                  (unsigned long long)((uint64_t)avail - data_off), (unsigned long long)a[3]);
+        *eoff = (uint64_t)avail; /* a cut: the input ends here */
         return CTRACE_READER_ETRUNCATED;
     }
     b->m = a[1];
@@ -456,19 +460,18 @@ int gen_read(struct ctrace_reader *r)
     /* Phase 1: collect the batches of the generation. */
     int fatal = 0;
     char fmsg[512] = "";
-    uint64_t foff = 0;
+    uint64_t foff = 0, cut_at = 0;
     for (;;) {
         struct batch b;
         uint64_t bgen = 0, boff = r->pos;
+        cut_at = r->pos; /* where the batch read now starts */
         char msg[256];
         int rc = read_batch(r, &b, &bgen, msg, sizeof msg, &boff);
         if (rc == 0)
             break;
         if (rc < 0) {
             if (g->gen != 0) {
-                r->spill_err = rc;
-                snprintf(r->spill_msg, sizeof r->spill_msg, "%s", msg);
-                r->spill_erroff = boff;
+                err_defer(&r->error, rc, boff, msg);
             } else {
                 fatal = rc;
                 snprintf(fmsg, sizeof fmsg, "%s", msg);
@@ -500,6 +503,11 @@ int gen_read(struct ctrace_reader *r)
             return rd_fail(r, CTRACE_READER_ENOMEM, boff, "out of memory");
         g->batches[g->nbatches++] = b;
     }
+    /* Where this generation's bytes end, and whether the input ends with
+     * it (then it may have been cut short: see rd_fail_cut). */
+    r->gen_end = r->spill ? r->spill_off : r->error.deferred ? cut_at : r->pos;
+    r->gen_at_eof = !r->spill;
+
     /* The window is stable from here on: resolve data pointers. */
     for (size_t i = 0; i < g->nbatches; i++)
         g->batches[i].data = in_ptr(&r->in, g->batches[i].data_off);
@@ -516,19 +524,35 @@ int gen_read(struct ctrace_reader *r)
     }
     if (fatal)
         return rd_fail(r, fatal, foff, "%s", fmsg);
-    if (!g->has_freq)
-        return r->spill_err ? rd_fail(r, CTRACE_READER_ETRUNCATED, r->spill_erroff,
-                                      "no frequency event found (%s)", r->spill_msg)
-                            : rd_fail(r, CTRACE_READER_EFORMAT, r->pos, "no frequency event found");
+    /* Cut short?  Only a generation the input ends with can be.  Both
+     * writers end a generation with a table: Go with its string table,
+     * libctrace with its frequency batch.  One ending otherwise, without
+     * a frequency, or inside a batch, lost its end. */
+    const struct batch *lastb = g->nbatches ? &g->batches[g->nbatches - 1] : NULL;
+    int ends_with_table = lastb && !lastb->exp && lastb->len &&
+                          (lastb->first == GT_EV_STRINGS || lastb->first == GT_EV_FREQUENCY);
+    r->error.cut = r->gen_at_eof &&
+                   (r->error.deferred == CTRACE_READER_ETRUNCATED || !g->has_freq || !ends_with_table);
+    r->error.cut_gen = g->gen;
+    r->error.input_end = r->in.base_off + r->in.len;
+    if (!g->has_freq) {
+        /* Both writers put the frequency in a generation's last batches
+         * (libctrace) or write it when the generation ends (Go): a last
+         * generation without one was cut short. */
+        if (r->error.deferred)
+            return rd_fail_cut(r, CTRACE_READER_ETRUNCATED, r->error.deferred_off, "no frequency event found (%s)",
+                               r->error.deferred_msg);
+        return rd_fail_cut(r, CTRACE_READER_EFORMAT, r->pos, "no frequency event found");
+    }
 
     /* Every frame's strings must exist. */
     for (size_t i = 0; i < g->nframes; i++) {
         struct ctrace_str s;
         if (gen_string(g, g->frames[i].func, &s) < 0)
-            return rd_fail(r, CTRACE_READER_EFORMAT, r->pos, "found invalid func string ID %llu for a stack frame",
+            return rd_fail_cut(r, CTRACE_READER_EFORMAT, r->pos, "found invalid func string ID %llu for a stack frame",
                            (unsigned long long)g->frames[i].func);
         if (gen_string(g, g->frames[i].file, &s) < 0)
-            return rd_fail(r, CTRACE_READER_EFORMAT, r->pos, "found invalid file string ID %llu for a stack frame",
+            return rd_fail_cut(r, CTRACE_READER_EFORMAT, r->pos, "found invalid file string ID %llu for a stack frame",
                            (unsigned long long)g->frames[i].file);
     }
 

@@ -3,9 +3,12 @@
  *
  * Data flow (v2): input -> generation (batches of one generation, its string,
  * stack, CPU-sample tables and frequency) -> per-M batch cursors merged by
- * timestamp -> ordering state machine (order.c), which accepts an event only
- * when the scheduler state allows it and queues the resulting events ->
- * public ctrace_event (reader.c).
+ * timestamp (reader.c) -> ordering state machine (order.c), which accepts
+ * an event only when the scheduler state allows it and queues the
+ * resulting events -> public ctrace_event (deliver.c).  v1 traces: v1.c
+ * converts, deliver.c publishes.  Every layer records errors in
+ * struct rd_error (errors.c).  Dependencies go one way: reader.c ->
+ * generation.c / order.c / v1.c -> deliver.c / errors.c.
  *
  * Memory: every array here is reused from one generation to the next; only
  * growth allocates.  Nothing is allocated per event.
@@ -17,6 +20,7 @@
 #include <stdint.h>
 
 #include "ctrace_reader.h"
+#include "errors.h"
 #include "gotrace.h"
 #include "grow.h"
 #include "input.h"
@@ -155,6 +159,33 @@ struct order {
     size_t endname_len;
 };
 
+/* ---- delivery (deliver.c) ---- */
+
+/* What delivering events needs besides the generation and ordering state:
+ * the event handed out and its buffers, the time of the last one. */
+struct delivery {
+    struct ctrace_event ev;  /* the event handed out (first: aligned)    */
+    /* What it reads and reports into, bound once at open (the reader
+     * never moves): the generation tables, the ordering state (a task
+     * end's name), the error state. */
+    const struct generation *g;
+    const struct order *o;
+    struct rd_error *err;
+    int v1;                  /* events come from v1.c's converter        */
+    char scratch[GT_MAX_STRING_SIZE + 64];
+    struct ctrace_attr attrs[2];
+    uint64_t xargs[5];
+    int64_t last_ts;         /* time of the last event delivered         */
+    uint64_t last_raw;
+    int have_first;
+    int64_t first_ts;
+    uint64_t nevents;
+};
+
+/* Checks (v2) and publishes an ordered raw event as *out; returns 1, or a
+ * negative code with the error recorded in err. */
+int dl_deliver(struct delivery *d, struct rev *v, const struct ctrace_event **out);
+
 struct ctrace_reader;
 /* Tries to advance ev on thread m in generation gen.  Returns 1 (accepted,
  * events queued), 0 (not yet), or a negative code with r's error set. */
@@ -177,51 +208,46 @@ struct ctrace_reader {
     struct input in;
     int version;             /* 122 ... */
     uint64_t pos;            /* offset of the next batch to read        */
-    int err;                 /* sticky error                            */
-    char errmsg[512];
-    uint64_t erroff;
+    struct rd_error error;   /* the first error (errors.h)              */
 
     struct generation g;
     int have_gen;
     int spill;               /* a batch of the next generation is waiting */
     uint64_t spill_off;      /* its offset                              */
-    int spill_err;           /* error to report after this generation   */
-    char spill_msg[512];
-    uint64_t spill_erroff;
     int emitted_sync;
     int done;
     uint64_t gen_start;      /* offset of the generation's first batch   */
+    uint64_t gen_end;        /* offset just past its last batch          */
+    int gen_at_eof;          /* no batch of a next generation follows it  */
+    uint64_t complete_gens;  /* generations delivered whole (sync sent)   */
+    uint64_t complete_end;   /* offset where the last of them ends        */
+    int64_t complete_span;   /* ns from the first event to its sync       */
     uint64_t consumed;       /* batch bytes consumed since the last unmap */
     uint64_t scan_from;      /* start of the batch scanned before         */
 
     struct order o;
     struct mcursor **heap; size_t nheap, heap_cap;
 
-    int64_t last_ts;
-    uint64_t last_raw;
-    int have_first;
-    int64_t first_ts;
-    uint64_t nevents, ngens;
+    uint64_t ngens;
 
     struct v1_state *v1;     /* v1 traces: the whole-trace state (v1.c)   */
     int is_v1;
 
-    struct ctrace_event ev;  /* the event handed out                     */
-    struct rev cur;
-    char scratch[GT_MAX_STRING_SIZE + 64];
-    struct ctrace_attr attrs[2];
-    uint64_t xargs[5];
+    struct delivery dl;      /* the event handed out (deliver.c)         */
+    struct rev cur;          /* the raw event being ordered/delivered    */
 };
 
 /* v1 traces (v1.c). */
 struct v1_state;
 int v1_next(struct ctrace_reader *r, const struct ctrace_event **ev);
 void v1_free(struct ctrace_reader *r);
-/* Publishes an ordered raw event (reader.c). */
-int rd_deliver(struct ctrace_reader *r, struct rev *v, const struct ctrace_event **out);
-
-/* Sets r's sticky error (first one wins); returns code. */
-int rd_fail(struct ctrace_reader *r, int code, uint64_t off, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+/* The layers report errors into r->error (errors.h) and publish events
+ * through r->dl (deliver.c): */
+#define rd_fail(r, ...) err_fail(&(r)->error, __VA_ARGS__)
+#define rd_fail_cut(r, ...) err_fail_cut(&(r)->error, __VA_ARGS__)
+static inline int rd_deliver(struct ctrace_reader *r, struct rev *v, const struct ctrace_event **out)
+{
+    return dl_deliver(&r->dl, v, out);
+}
 
 #endif

@@ -864,267 +864,462 @@ static int fix_times(struct ctrace_reader *r, struct v1 *v)
     return 0;
 }
 
-/* The scheduler checks of Go's old parser, over the ordered events. */
+/* The scheduler checks of Go's old parser, over the ordered events: one
+ * small function per event kind (vc_*), dispatched by vc_handler_of(),
+ * sharing the state below.  Events of the kinds a running goroutine does
+ * (creating, blocking, ending...) are first checked by vc_check_running(),
+ * which hands its goroutine and proc to the handler.  The checks and their
+ * order are those of the old parser, so the same traces fail, first at
+ * the same event. */
 struct pd { int running; uint64_t g; int sweeping; };
 struct gd { int state; int has_ev; uint8_t ev_type; int has_create; uint64_t create_stack; int assist; };
+/* Per goroutine, the regions open: (task, name id) pairs. */
+struct rstk { uint64_t *v; size_t n, cap; };
+
+struct vcheck {
+    struct ctrace_reader *r;
+    struct u64map gmap, pmap, tasks, regions;
+    struct gd *gv; size_t ngv, gvcap;
+    struct pd *pv; size_t npv, pvcap;
+    struct rstk *rs; size_t nrs, rscap;
+    int gc, stw;
+};
+
+/* The state of goroutine id / proc id, created zeroed when first met.
+ * NULL when out of memory.  Growing may move the pool: a pointer got
+ * before another call is stale. */
+static struct gd *vc_g(struct vcheck *c, uint64_t id)
+{
+    uint64_t *x = u64map_get(&c->gmap, id);
+    if (!x) {
+        if (GROW(c->gv, c->ngv, c->gvcap) < 0 || u64map_put(&c->gmap, id, c->ngv) < 0)
+            return NULL;
+        memset(&c->gv[c->ngv], 0, sizeof c->gv[c->ngv]);
+        x = u64map_get(&c->gmap, id);
+        c->ngv++;
+    }
+    return &c->gv[*x];
+}
+
+static struct pd *vc_p(struct vcheck *c, int32_t id)
+{
+    uint64_t key = (uint64_t)(int64_t)id;
+    uint64_t *x = u64map_get(&c->pmap, key);
+    if (!x) {
+        if (GROW(c->pv, c->npv, c->pvcap) < 0 || u64map_put(&c->pmap, key, c->npv) < 0)
+            return NULL;
+        memset(&c->pv[c->npv], 0, sizeof c->pv[c->npv]);
+        x = u64map_get(&c->pmap, key);
+        c->npv++;
+    }
+    return &c->pv[*x];
+}
+
+/* Events a running goroutine does: it must be running on the event's P
+ * (and not be g 0, except to create).  Sets *g and *p for the handler. */
+static int vc_check_running(struct vcheck *c, const struct vev *ev, struct gd **g, struct pd **p)
+{
+    const char *name = vdesc[ev->type].name;
+    if (!(*p = vc_p(c, ev->p)) || !(*g = vc_g(c, ev->g)))
+        return nomem(c->r);
+    if ((*g)->state != G_RUNNING)
+        return fail(c->r, 0, "g %llu is not running while %s (time %lld)", (unsigned long long)ev->g, name,
+                    (long long)ev->ts);
+    if ((*p)->g != ev->g)
+        return fail(c->r, 0, "p %d is not running g %llu while %s (time %lld)", ev->p, (unsigned long long)ev->g,
+                    name, (long long)ev->ts);
+    if (ev->type != V_GO_CREATE && ev->g == 0)
+        return fail(c->r, 0, "g 0 did %s (time %lld)", name, (long long)ev->ts);
+    return 0;
+}
+
+static int vc_runs_goroutine(uint8_t type)
+{
+    switch (type) {
+    case V_GO_CREATE: case V_GO_END: case V_GO_STOP: case V_GO_SCHED: case V_GO_PREEMPT:
+    case V_GO_SYSCALL: case V_GO_SYSBLOCK: case V_GO_SLEEP: case V_GO_BLOCK: case V_GO_BLOCK_SEND:
+    case V_GO_BLOCK_RECV: case V_GO_BLOCK_SELECT: case V_GO_BLOCK_SYNC: case V_GO_BLOCK_COND:
+    case V_GO_BLOCK_NET: case V_GO_BLOCK_GC:
+        return 1;
+    }
+    return 0;
+}
+
+/* g and p: from vc_check_running for the kinds it checks, else NULL. */
+typedef int (*vc_handler)(struct vcheck *c, struct vev *ev, struct gd *g, struct pd *p);
+
+static int vc_proc_start(struct vcheck *c, struct vev *ev, struct gd *g, struct pd *p)
+{
+    (void)g;
+    if (!(p = vc_p(c, ev->p)))
+        return nomem(c->r);
+    if (p->running)
+        return fail(c->r, 0, "p %d is running before start (time %lld)", ev->p, (long long)ev->ts);
+    p->running = 1;
+    return 0;
+}
+
+static int vc_proc_stop(struct vcheck *c, struct vev *ev, struct gd *g, struct pd *p)
+{
+    (void)g;
+    if (!(p = vc_p(c, ev->p)))
+        return nomem(c->r);
+    if (!p->running)
+        return fail(c->r, 0, "p %d is not running before stop (time %lld)", ev->p, (long long)ev->ts);
+    if (p->g != 0)
+        return fail(c->r, 0, "p %d is running a goroutine %llu during stop (time %lld)", ev->p,
+                    (unsigned long long)p->g, (long long)ev->ts);
+    p->running = 0;
+    return 0;
+}
+
+static int vc_gc_start(struct vcheck *c, struct vev *ev, struct gd *g, struct pd *p)
+{
+    (void)g, (void)p;
+    if (c->gc)
+        return fail(c->r, 0, "previous GC is not ended before a new one (time %lld)", (long long)ev->ts);
+    c->gc = 1;
+    ev->p = GC_P;
+    return 0;
+}
+
+static int vc_gc_done(struct vcheck *c, struct vev *ev, struct gd *g, struct pd *p)
+{
+    (void)g, (void)p;
+    if (!c->gc)
+        return fail(c->r, 0, "bogus GC end (time %lld)", (long long)ev->ts);
+    c->gc = 0;
+    return 0;
+}
+
+static int vc_stw_start(struct vcheck *c, struct vev *ev, struct gd *g, struct pd *p)
+{
+    (void)g, (void)p;
+    if (c->stw)
+        return fail(c->r, 0, "previous STW is not ended before a new one (time %lld)", (long long)ev->ts);
+    c->stw = 1;
+    return 0;
+}
+
+static int vc_stw_done(struct vcheck *c, struct vev *ev, struct gd *g, struct pd *p)
+{
+    (void)g, (void)p;
+    if (!c->stw)
+        return fail(c->r, 0, "bogus STW end (time %lld)", (long long)ev->ts);
+    c->stw = 0;
+    return 0;
+}
+
+static int vc_sweep_start(struct vcheck *c, struct vev *ev, struct gd *g, struct pd *p)
+{
+    (void)g;
+    if (!(p = vc_p(c, ev->p)))
+        return nomem(c->r);
+    if (p->sweeping)
+        return fail(c->r, 0, "previous sweeping is not ended before a new one (time %lld)", (long long)ev->ts);
+    p->sweeping = 1;
+    return 0;
+}
+
+static int vc_sweep_done(struct vcheck *c, struct vev *ev, struct gd *g, struct pd *p)
+{
+    (void)g;
+    if (!(p = vc_p(c, ev->p)))
+        return nomem(c->r);
+    if (!p->sweeping)
+        return fail(c->r, 0, "bogus sweeping end (time %lld)", (long long)ev->ts);
+    p->sweeping = 0;
+    return 0;
+}
+
+static int vc_assist_start(struct vcheck *c, struct vev *ev, struct gd *g, struct pd *p)
+{
+    (void)p;
+    if (!(g = vc_g(c, ev->g)))
+        return nomem(c->r);
+    if (g->assist)
+        return fail(c->r, 0, "previous mark assist is not ended before a new one (time %lld)", (long long)ev->ts);
+    g->assist = 1;
+    return 0;
+}
+
+static int vc_assist_done(struct vcheck *c, struct vev *ev, struct gd *g, struct pd *p)
+{
+    (void)p;
+    if (!(g = vc_g(c, ev->g)))
+        return nomem(c->r);
+    g->assist = 0;
+    return 0;
+}
+
+/* GoWaiting / GoInSyscall: a goroutine found blocked when tracing began. */
+static int vc_go_waiting(struct vcheck *c, struct vev *ev, struct gd *g, struct pd *p)
+{
+    (void)p;
+    if (!(g = vc_g(c, ev->g)))
+        return nomem(c->r);
+    if (g->state != G_RUNNABLE)
+        return fail(c->r, 0, "g %llu is not runnable before %s (time %lld)", (unsigned long long)ev->g,
+                    ev->type == V_GO_WAITING ? "EvGoWaiting" : "EvGoInSyscall", (long long)ev->ts);
+    g->state = G_WAITING;
+    g->has_ev = 1;
+    g->ev_type = ev->type;
+    return 0;
+}
+
+static int vc_go_create(struct vcheck *c, struct vev *ev, struct gd *g, struct pd *p)
+{
+    (void)g, (void)p;
+    if (u64map_get(&c->gmap, ev->args[0]))
+        return fail(c->r, 0, "g %llu already exists (time %lld)", (unsigned long long)ev->args[0], (long long)ev->ts);
+    struct gd *ng = vc_g(c, ev->args[0]);
+    if (!ng)
+        return nomem(c->r);
+    *ng = (struct gd){G_RUNNABLE, 1, V_GO_CREATE, 1, ev->args[1], 0};
+    return 0;
+}
+
+/* GoStart / GoStartLabel; the start takes the creation's stack. */
+static int vc_go_start(struct vcheck *c, struct vev *ev, struct gd *g, struct pd *p)
+{
+    if (!(p = vc_p(c, ev->p)) || !(g = vc_g(c, ev->g)))
+        return nomem(c->r);
+    if (g->state != G_RUNNABLE)
+        return fail(c->r, 0, "g %llu is not runnable before start (time %lld)", (unsigned long long)ev->g,
+                    (long long)ev->ts);
+    if (p->g != 0)
+        return fail(c->r, 0, "p %d is already running g %llu while start g %llu (time %lld)", ev->p,
+                    (unsigned long long)p->g, (unsigned long long)ev->g, (long long)ev->ts);
+    g->state = G_RUNNING;
+    p->g = ev->g;
+    if (g->has_create) {
+        ev->stk = (uint32_t)g->create_stack;
+        g->has_create = 0;
+    }
+    g->has_ev = 0;
+    return 0;
+}
+
+/* GoEnd / GoStop: the goroutine is gone (its open regions with it). */
+static int vc_go_end(struct vcheck *c, struct vev *ev, struct gd *g, struct pd *p)
+{
+    g->state = G_DEAD;
+    p->g = 0;
+    if (ev->type == V_GO_END) {
+        uint64_t *x = u64map_get(&c->regions, ev->g);
+        if (x)
+            c->rs[*x].n = 0;
+    }
+    return 0;
+}
+
+/* GoSched / GoPreempt. */
+static int vc_go_yield(struct vcheck *c, struct vev *ev, struct gd *g, struct pd *p)
+{
+    (void)c;
+    g->state = G_RUNNABLE;
+    p->g = 0;
+    g->has_ev = 1;
+    g->ev_type = ev->type;
+    return 0;
+}
+
+static int vc_go_unblock(struct vcheck *c, struct vev *ev, struct gd *g, struct pd *p)
+{
+    if (!(p = vc_p(c, ev->p)) || !(g = vc_g(c, ev->g)))
+        return nomem(c->r);
+    if (g->state != G_RUNNING)
+        return fail(c->r, 0, "g %llu is not running while unpark (time %lld)", (unsigned long long)ev->g,
+                    (long long)ev->ts);
+    if (ev->p != TIMER_P && p->g != ev->g)
+        return fail(c->r, 0, "p %d is not running g %llu while unpark (time %lld)", ev->p,
+                    (unsigned long long)ev->g, (long long)ev->ts);
+    struct gd *woken = vc_g(c, ev->args[0]); /* may move the pool: g is stale now */
+    if (!woken)
+        return nomem(c->r);
+    if (woken->state != G_WAITING)
+        return fail(c->r, 0, "g %llu is not waiting before unpark (time %lld)", (unsigned long long)ev->args[0],
+                    (long long)ev->ts);
+    if (woken->has_ev && woken->ev_type == V_GO_BLOCK_NET)
+        ev->p = NETPOLL_P;
+    woken->state = G_RUNNABLE;
+    woken->has_ev = 1;
+    woken->ev_type = ev->type;
+    return 0;
+}
+
+static int vc_go_syscall(struct vcheck *c, struct vev *ev, struct gd *g, struct pd *p)
+{
+    (void)c, (void)p;
+    g->has_ev = 1;
+    g->ev_type = ev->type;
+    return 0;
+}
+
+static int vc_go_sysblock(struct vcheck *c, struct vev *ev, struct gd *g, struct pd *p)
+{
+    (void)c, (void)ev;
+    g->state = G_WAITING;
+    p->g = 0;
+    return 0;
+}
+
+static int vc_go_sysexit(struct vcheck *c, struct vev *ev, struct gd *g, struct pd *p)
+{
+    (void)p;
+    if (!(g = vc_g(c, ev->g)))
+        return nomem(c->r);
+    if (g->state != G_WAITING)
+        return fail(c->r, 0, "g %llu is not waiting during syscall exit (time %lld)", (unsigned long long)ev->g,
+                    (long long)ev->ts);
+    g->state = G_RUNNABLE;
+    g->has_ev = 1;
+    g->ev_type = ev->type;
+    return 0;
+}
+
+/* GoSleep, GoBlock and its variants (send, recv, select, sync, cond,
+ * net, GC). */
+static int vc_go_block(struct vcheck *c, struct vev *ev, struct gd *g, struct pd *p)
+{
+    (void)c;
+    g->state = G_WAITING;
+    g->has_ev = 1;
+    g->ev_type = ev->type;
+    p->g = 0;
+    return 0;
+}
+
+static int vc_task_create(struct vcheck *c, struct vev *ev, struct gd *g, struct pd *p)
+{
+    (void)g, (void)p;
+    if (u64map_get(&c->tasks, ev->args[0]))
+        return fail(c->r, 0, "task id conflicts (id:%llu)", (unsigned long long)ev->args[0]);
+    if (u64map_put(&c->tasks, ev->args[0], 1) < 0)
+        return nomem(c->r);
+    return 0;
+}
+
+static int vc_task_end(struct vcheck *c, struct vev *ev, struct gd *g, struct pd *p)
+{
+    (void)g, (void)p;
+    u64map_del(&c->tasks, ev->args[0]);
+    return 0;
+}
+
+/* A region begins (mode 0) or ends (mode 1) on its goroutine's stack of
+ * open regions; an end must match the innermost open one, if any. */
+static int vc_region(struct vcheck *c, struct vev *ev, struct gd *g, struct pd *p)
+{
+    (void)g, (void)p;
+    uint64_t mode = ev->args[1];
+    uint64_t *x = u64map_get(&c->regions, ev->g);
+    if (!x) {
+        if (GROW(c->rs, c->nrs, c->rscap) < 0 || u64map_put(&c->regions, ev->g, c->nrs) < 0)
+            return nomem(c->r);
+        memset(&c->rs[c->nrs], 0, sizeof c->rs[c->nrs]);
+        x = u64map_get(&c->regions, ev->g);
+        c->nrs++;
+    }
+    struct rstk *s = &c->rs[*x];
+    if (mode == 0) {
+        if (s->n + 2 > s->cap) {
+            size_t nc = s->cap ? s->cap * 2 : 16;
+            uint64_t *nv = realloc(s->v, nc * sizeof *nv);
+            if (!nv)
+                return nomem(c->r);
+            s->v = nv;
+            s->cap = nc;
+        }
+        s->v[s->n++] = ev->args[0];
+        s->v[s->n++] = ev->args[2];
+    } else if (mode == 1) {
+        if (s->n > 0) {
+            if (s->v[s->n - 2] != ev->args[0] || s->v[s->n - 1] != ev->args[2])
+                return fail(c->r, 0,
+                            "misuse of region in goroutine %llu: span end does not match the inner-most "
+                            "active span start",
+                            (unsigned long long)ev->g);
+            s->n -= 2;
+        }
+    } else {
+        return fail(c->r, 0, "invalid user region mode: %llu", (unsigned long long)mode);
+    }
+    return 0;
+}
+
+static vc_handler vc_handler_of(uint8_t type)
+{
+    switch (type) {
+    case V_PROC_START: return vc_proc_start;
+    case V_PROC_STOP: return vc_proc_stop;
+    case V_GC_START: return vc_gc_start;
+    case V_GC_DONE: return vc_gc_done;
+    case V_STW_START: return vc_stw_start;
+    case V_STW_DONE: return vc_stw_done;
+    case V_SWEEP_START: return vc_sweep_start;
+    case V_SWEEP_DONE: return vc_sweep_done;
+    case V_MARK_ASSIST_START: return vc_assist_start;
+    case V_MARK_ASSIST_DONE: return vc_assist_done;
+    case V_GO_WAITING: case V_GO_INSYSCALL: return vc_go_waiting;
+    case V_GO_CREATE: return vc_go_create;
+    case V_GO_START: case V_GO_START_LABEL: return vc_go_start;
+    case V_GO_END: case V_GO_STOP: return vc_go_end;
+    case V_GO_SCHED: case V_GO_PREEMPT: return vc_go_yield;
+    case V_GO_UNBLOCK: return vc_go_unblock;
+    case V_GO_SYSCALL: return vc_go_syscall;
+    case V_GO_SYSBLOCK: return vc_go_sysblock;
+    case V_GO_SYSEXIT: return vc_go_sysexit;
+    case V_GO_SLEEP: case V_GO_BLOCK: case V_GO_BLOCK_SEND: case V_GO_BLOCK_RECV:
+    case V_GO_BLOCK_SELECT: case V_GO_BLOCK_SYNC: case V_GO_BLOCK_COND: case V_GO_BLOCK_NET:
+    case V_GO_BLOCK_GC: return vc_go_block;
+    case V_TASK_CREATE: return vc_task_create;
+    case V_TASK_END: return vc_task_end;
+    case V_REGION: return vc_region;
+    }
+    return NULL; /* nothing to check */
+}
+
+static void vc_free(struct vcheck *c)
+{
+    free(c->gv);
+    free(c->pv);
+    for (size_t i = 0; i < c->nrs; i++)
+        free(c->rs[i].v);
+    free(c->rs);
+    u64map_free(&c->gmap);
+    u64map_free(&c->pmap);
+    u64map_free(&c->tasks);
+    u64map_free(&c->regions);
+}
 
 static int validate(struct ctrace_reader *r, struct v1 *v)
 {
-    struct u64map gmap = {0}, pmap = {0}, tasks = {0}, regions = {0};
-    struct gd *gv = NULL; size_t ngv = 0, gvcap = 0;
-    struct pd *pv = NULL; size_t npv = 0, pvcap = 0;
-    /* region stacks: per goroutine, a list of (task, name id) */
-    struct rstk { uint64_t *v; size_t n, cap; } *rs = NULL; size_t nrs = 0, rscap = 0;
-    int rc = 0, gc = 0, stw = 0;
-#define GET_G(id, dst)                                                              \
-    do {                                                                            \
-        uint64_t *x_ = u64map_get(&gmap, (id));                                     \
-        if (!x_) {                                                                  \
-            if (GROW(gv, ngv, gvcap) < 0 || u64map_put(&gmap, (id), ngv) < 0) {     \
-                rc = nomem(r);                                                      \
-                goto out;                                                           \
-            }                                                                       \
-            memset(&gv[ngv], 0, sizeof gv[ngv]);                                    \
-            x_ = u64map_get(&gmap, (id));                                           \
-            ngv++;                                                                  \
-        }                                                                           \
-        dst = &gv[*x_];                                                             \
-    } while (0)
-#define GET_P(id, dst)                                                              \
-    do {                                                                            \
-        uint64_t *x_ = u64map_get(&pmap, (uint64_t)(int64_t)(id));                  \
-        if (!x_) {                                                                  \
-            if (GROW(pv, npv, pvcap) < 0 || u64map_put(&pmap, (uint64_t)(int64_t)(id), npv) < 0) { \
-                rc = nomem(r);                                                      \
-                goto out;                                                           \
-            }                                                                       \
-            memset(&pv[npv], 0, sizeof pv[npv]);                                    \
-            x_ = u64map_get(&pmap, (uint64_t)(int64_t)(id));                        \
-            npv++;                                                                  \
-        }                                                                           \
-        dst = &pv[*x_];                                                             \
-    } while (0)
-    struct gd *g0;
-    GET_G(0, g0);
-    g0->state = G_RUNNING;
-    for (size_t i = 0; i < v->nev; i++) {
+    struct vcheck c = {.r = r};
+    int rc = 0;
+    struct gd *g0 = vc_g(&c, 0);
+    if (!g0)
+        rc = nomem(r);
+    else
+        g0->state = G_RUNNING;
+    for (size_t i = 0; i < v->nev && rc == 0; i++) {
         struct vev *ev = &v->evs[i];
-        struct gd *g = NULL, *g1;
+        struct gd *g = NULL;
         struct pd *p = NULL;
-        const char *name = vdesc[ev->type].name;
-        int check = 0, allow_g0 = 0;
-        switch (ev->type) {
-        case V_GO_CREATE: case V_GO_END: case V_GO_STOP: case V_GO_SCHED: case V_GO_PREEMPT:
-        case V_GO_SYSCALL: case V_GO_SYSBLOCK: case V_GO_SLEEP: case V_GO_BLOCK: case V_GO_BLOCK_SEND:
-        case V_GO_BLOCK_RECV: case V_GO_BLOCK_SELECT: case V_GO_BLOCK_SYNC: case V_GO_BLOCK_COND:
-        case V_GO_BLOCK_NET: case V_GO_BLOCK_GC:
-            check = 1;
-            allow_g0 = ev->type == V_GO_CREATE;
+        if (vc_runs_goroutine(ev->type) && (rc = vc_check_running(&c, ev, &g, &p)) < 0)
             break;
-        }
-        if (check) {
-            /* The GoCreate check looks at the creator; the new one must not exist. */
-            GET_P(ev->p, p);
-            GET_G(ev->g, g);
-            if (g->state != G_RUNNING) {
-                rc = fail(r, 0, "g %llu is not running while %s (time %lld)", (unsigned long long)ev->g, name, (long long)ev->ts);
-                goto out;
-            }
-            if (p->g != ev->g) {
-                rc = fail(r, 0, "p %d is not running g %llu while %s (time %lld)", ev->p, (unsigned long long)ev->g, name, (long long)ev->ts);
-                goto out;
-            }
-            if (!allow_g0 && ev->g == 0) {
-                rc = fail(r, 0, "g 0 did %s (time %lld)", name, (long long)ev->ts);
-                goto out;
-            }
-        }
-        switch (ev->type) {
-        case V_PROC_START:
-            GET_P(ev->p, p);
-            if (p->running) { rc = fail(r, 0, "p %d is running before start (time %lld)", ev->p, (long long)ev->ts); goto out; }
-            p->running = 1;
+        vc_handler h = vc_handler_of(ev->type);
+        if (h && (rc = h(&c, ev, g, p)) < 0)
             break;
-        case V_PROC_STOP:
-            GET_P(ev->p, p);
-            if (!p->running) { rc = fail(r, 0, "p %d is not running before stop (time %lld)", ev->p, (long long)ev->ts); goto out; }
-            if (p->g != 0) { rc = fail(r, 0, "p %d is running a goroutine %llu during stop (time %lld)", ev->p, (unsigned long long)p->g, (long long)ev->ts); goto out; }
-            p->running = 0;
-            break;
-        case V_GC_START:
-            if (gc) { rc = fail(r, 0, "previous GC is not ended before a new one (time %lld)", (long long)ev->ts); goto out; }
-            gc = 1;
-            ev->p = GC_P;
-            break;
-        case V_GC_DONE:
-            if (!gc) { rc = fail(r, 0, "bogus GC end (time %lld)", (long long)ev->ts); goto out; }
-            gc = 0;
-            break;
-        case V_STW_START:
-            if (stw) { rc = fail(r, 0, "previous STW is not ended before a new one (time %lld)", (long long)ev->ts); goto out; }
-            stw = 1;
-            break;
-        case V_STW_DONE:
-            if (!stw) { rc = fail(r, 0, "bogus STW end (time %lld)", (long long)ev->ts); goto out; }
-            stw = 0;
-            break;
-        case V_SWEEP_START:
-            GET_P(ev->p, p);
-            if (p->sweeping) { rc = fail(r, 0, "previous sweeping is not ended before a new one (time %lld)", (long long)ev->ts); goto out; }
-            p->sweeping = 1;
-            break;
-        case V_MARK_ASSIST_START:
-            GET_G(ev->g, g);
-            if (g->assist) { rc = fail(r, 0, "previous mark assist is not ended before a new one (time %lld)", (long long)ev->ts); goto out; }
-            g->assist = 1;
-            break;
-        case V_MARK_ASSIST_DONE:
-            GET_G(ev->g, g);
-            g->assist = 0;
-            break;
-        case V_SWEEP_DONE:
-            GET_P(ev->p, p);
-            if (!p->sweeping) { rc = fail(r, 0, "bogus sweeping end (time %lld)", (long long)ev->ts); goto out; }
-            p->sweeping = 0;
-            break;
-        case V_GO_WAITING:
-        case V_GO_INSYSCALL:
-            GET_G(ev->g, g);
-            if (g->state != G_RUNNABLE) { rc = fail(r, 0, "g %llu is not runnable before %s (time %lld)", (unsigned long long)ev->g, ev->type == V_GO_WAITING ? "EvGoWaiting" : "EvGoInSyscall", (long long)ev->ts); goto out; }
-            g->state = G_WAITING;
-            g->has_ev = 1;
-            g->ev_type = ev->type;
-            break;
-        case V_GO_CREATE:
-            if (u64map_get(&gmap, ev->args[0])) { rc = fail(r, 0, "g %llu already exists (time %lld)", (unsigned long long)ev->args[0], (long long)ev->ts); goto out; }
-            GET_G(ev->args[0], g1);
-            *g1 = (struct gd){G_RUNNABLE, 1, V_GO_CREATE, 1, ev->args[1], 0};
-            break;
-        case V_GO_START: case V_GO_START_LABEL:
-            GET_P(ev->p, p);
-            GET_G(ev->g, g);
-            if (g->state != G_RUNNABLE) { rc = fail(r, 0, "g %llu is not runnable before start (time %lld)", (unsigned long long)ev->g, (long long)ev->ts); goto out; }
-            if (p->g != 0) { rc = fail(r, 0, "p %d is already running g %llu while start g %llu (time %lld)", ev->p, (unsigned long long)p->g, (unsigned long long)ev->g, (long long)ev->ts); goto out; }
-            g->state = G_RUNNING;
-            p->g = ev->g;
-            if (g->has_create) {
-                ev->stk = (uint32_t)g->create_stack;
-                g->has_create = 0;
-            }
-            g->has_ev = 0;
-            break;
-        case V_GO_END: case V_GO_STOP:
-            g->state = G_DEAD;
-            p->g = 0;
-            if (ev->type == V_GO_END) {
-                uint64_t *x = u64map_get(&regions, ev->g);
-                if (x)
-                    rs[*x].n = 0;
-            }
-            break;
-        case V_GO_SCHED: case V_GO_PREEMPT:
-            g->state = G_RUNNABLE;
-            p->g = 0;
-            g->has_ev = 1;
-            g->ev_type = ev->type;
-            break;
-        case V_GO_UNBLOCK:
-            GET_P(ev->p, p);
-            GET_G(ev->g, g);
-            if (g->state != G_RUNNING) { rc = fail(r, 0, "g %llu is not running while unpark (time %lld)", (unsigned long long)ev->g, (long long)ev->ts); goto out; }
-            if (ev->p != TIMER_P && p->g != ev->g) { rc = fail(r, 0, "p %d is not running g %llu while unpark (time %lld)", ev->p, (unsigned long long)ev->g, (long long)ev->ts); goto out; }
-            GET_G(ev->args[0], g1);
-            if (g1->state != G_WAITING) { rc = fail(r, 0, "g %llu is not waiting before unpark (time %lld)", (unsigned long long)ev->args[0], (long long)ev->ts); goto out; }
-            if (g1->has_ev && g1->ev_type == V_GO_BLOCK_NET)
-                ev->p = NETPOLL_P;
-            g1->state = G_RUNNABLE;
-            g1->has_ev = 1;
-            g1->ev_type = ev->type;
-            break;
-        case V_GO_SYSCALL:
-            g->has_ev = 1;
-            g->ev_type = ev->type;
-            break;
-        case V_GO_SYSBLOCK:
-            g->state = G_WAITING;
-            p->g = 0;
-            break;
-        case V_GO_SYSEXIT:
-            GET_G(ev->g, g);
-            if (g->state != G_WAITING) { rc = fail(r, 0, "g %llu is not waiting during syscall exit (time %lld)", (unsigned long long)ev->g, (long long)ev->ts); goto out; }
-            g->state = G_RUNNABLE;
-            g->has_ev = 1;
-            g->ev_type = ev->type;
-            break;
-        case V_GO_SLEEP: case V_GO_BLOCK: case V_GO_BLOCK_SEND: case V_GO_BLOCK_RECV:
-        case V_GO_BLOCK_SELECT: case V_GO_BLOCK_SYNC: case V_GO_BLOCK_COND: case V_GO_BLOCK_NET:
-        case V_GO_BLOCK_GC:
-            g->state = G_WAITING;
-            g->has_ev = 1;
-            g->ev_type = ev->type;
-            p->g = 0;
-            break;
-        case V_TASK_CREATE:
-            if (u64map_get(&tasks, ev->args[0])) { rc = fail(r, 0, "task id conflicts (id:%llu)", (unsigned long long)ev->args[0]); goto out; }
-            if (u64map_put(&tasks, ev->args[0], 1) < 0) { rc = nomem(r); goto out; }
-            break;
-        case V_TASK_END:
-            u64map_del(&tasks, ev->args[0]);
-            break;
-        case V_REGION: {
-            uint64_t mode = ev->args[1];
-            uint64_t *x = u64map_get(&regions, ev->g);
-            if (!x) {
-                if (GROW(rs, nrs, rscap) < 0 || u64map_put(&regions, ev->g, nrs) < 0) { rc = nomem(r); goto out; }
-                memset(&rs[nrs], 0, sizeof rs[nrs]);
-                x = u64map_get(&regions, ev->g);
-                nrs++;
-            }
-            struct rstk *s = &rs[*x];
-            if (mode == 0) {
-                if (s->n + 2 > s->cap) {
-                    size_t nc = s->cap ? s->cap * 2 : 16;
-                    uint64_t *nv = realloc(s->v, nc * sizeof *nv);
-                    if (!nv) { rc = nomem(r); goto out; }
-                    s->v = nv;
-                    s->cap = nc;
-                }
-                s->v[s->n++] = ev->args[0];
-                s->v[s->n++] = ev->args[2];
-            } else if (mode == 1) {
-                if (s->n > 0) {
-                    if (s->v[s->n - 2] != ev->args[0] || s->v[s->n - 1] != ev->args[2]) {
-                        rc = fail(r, 0, "misuse of region in goroutine %llu: span end does not match the inner-most active span start", (unsigned long long)ev->g);
-                        goto out;
-                    }
-                    s->n -= 2;
-                }
-            } else {
-                rc = fail(r, 0, "invalid user region mode: %llu", (unsigned long long)mode);
-                goto out;
-            }
-            break;
-        }
-        }
+        /* A stack the trace never defines (or defines empty) is no stack. */
         if (ev->stk != 0) {
             uint64_t *s = u64map_get(&v->stacks, ev->stk);
             if (!s || (*s & 0xffff) == 0)
                 ev->stk = 0;
         }
     }
-out:
-    free(gv);
-    free(pv);
-    for (size_t i = 0; i < nrs; i++)
-        free(rs[i].v);
-    free(rs);
-    u64map_free(&gmap);
-    u64map_free(&pmap);
-    u64map_free(&tasks);
-    u64map_free(&regions);
+    vc_free(&c);
     return rc;
-#undef GET_G
-#undef GET_P
 }
 
 /* ---- pass 5: v1 events as v2 events ---- */
@@ -1243,242 +1438,380 @@ static uint64_t proc_m(struct v1 *v, int32_t p, int *found)
     return m ? *m : 0;
 }
 
+/* Converting one v1 event: one small function per event kind (cv_*),
+ * dispatched by cv_handler_of().  A handler fills c->t (the v2 type) and
+ * c->a (its arguments) and returns CV_FINISH for convert() to complete
+ * the event the common way (stack, thread, goroutine, proc); or it makes
+ * the event itself (CV_MADE), makes none (CV_SKIP), or fails (< 0).
+ * Events it adds besides go to the extra queue (push_x), delivered first. */
+enum { CV_SKIP = 0, CV_FINISH = 1, CV_MADE = 2 };
+
+struct cv {
+    struct vev *ev;      /* the v1 event                                */
+    size_t idx;          /* its index in v->evs                          */
+    struct rev *out;     /* the v2 event made                            */
+    uint8_t t;           /* its type                                     */
+    uint64_t a[5];       /* its arguments (start: the v1 event's)        */
+};
+
+typedef int (*cv_handler)(struct ctrace_reader *r, struct v1_state *st, struct cv *c);
+
+/* Kinds that map one to one, with a block/stop reason or none (-1). */
+static const struct { uint8_t t; int8_t reason; } cv_plain_map[V_COUNT] = {
+    [V_GC_START] = {GT_EV_GC_BEGIN, -1}, [V_GC_DONE] = {GT_EV_GC_END, -1},
+    [V_SWEEP_START] = {GT_EV_GC_SWEEP_BEGIN, -1}, [V_SWEEP_DONE] = {GT_EV_GC_SWEEP_END, -1},
+    [V_GO_END] = {GT_EV_GO_DESTROY, -1}, [V_GO_UNBLOCK] = {GT_EV_GO_UNBLOCK, -1},
+    [V_GO_SYSEXIT] = {GT_EV_GO_SYSCALL_END_BLOCKED, -1},
+    [V_HEAP_ALLOC] = {GT_EV_HEAP_ALLOC, -1}, [V_HEAP_GOAL] = {GT_EV_HEAP_GOAL, -1},
+    [V_MARK_ASSIST_START] = {GT_EV_GC_MARK_ASSIST_BEGIN, -1},
+    [V_MARK_ASSIST_DONE] = {GT_EV_GC_MARK_ASSIST_END, -1},
+    [V_GO_STOP] = {GT_EV_GO_BLOCK, S_FOREVER}, [V_GO_SCHED] = {GT_EV_GO_STOP, S_GOSCHED},
+    [V_GO_PREEMPT] = {GT_EV_GO_STOP, S_PREEMPTED}, [V_GO_SLEEP] = {GT_EV_GO_BLOCK, S_SLEEP},
+    [V_GO_BLOCK] = {GT_EV_GO_BLOCK, S_EMPTY}, [V_GO_BLOCK_SEND] = {GT_EV_GO_BLOCK, S_CHAN_SEND},
+    [V_GO_BLOCK_RECV] = {GT_EV_GO_BLOCK, S_CHAN_RECV}, [V_GO_BLOCK_SELECT] = {GT_EV_GO_BLOCK, S_SELECT},
+    [V_GO_BLOCK_SYNC] = {GT_EV_GO_BLOCK, S_SYNC}, [V_GO_BLOCK_COND] = {GT_EV_GO_BLOCK, S_SYNC_COND},
+    [V_GO_BLOCK_NET] = {GT_EV_GO_BLOCK, S_NETWORK}, [V_GO_BLOCK_GC] = {GT_EV_GO_BLOCK, S_MARK_ASSIST_WAIT},
+};
+
+static int cv_plain(struct ctrace_reader *r, struct v1_state *st, struct cv *c)
+{
+    (void)r;
+    c->t = cv_plain_map[c->ev->type].t;
+    int reason = cv_plain_map[c->ev->type].reason;
+    if (reason >= 0) {
+        c->a[0] = bid(&st->v, reason);
+        c->a[1] = c->ev->stk;
+    }
+    return CV_FINISH;
+}
+
+/* The first Gomaxprocs ends the trace's preamble: the goroutines created
+ * before it that are still alive become runnable (GoStatus events). */
+static int cv_gomaxprocs(struct ctrace_reader *r, struct v1_state *st, struct cv *c)
+{
+    struct v1 *v = &st->v;
+    c->t = GT_EV_PROCS_CHANGE;
+    if (!v->pre_init)
+        return CV_FINISH;
+    v->pre_init = 0;
+    for (size_t i = 0; i < v->ncreated; i++) {
+        uint64_t *alive = u64map_get(&v->created_pre, v->created_order[i]);
+        if (!alive || !*alive)
+            continue;
+        struct rev s = {0};
+        s.typ = GT_EV_GO_STATUS;
+        s.time = c->ev->ts;
+        s.m = s.p = s.g = CTRACE_NO_ID;
+        s.args[0] = v->created_order[i];
+        s.args[1] = CTRACE_NO_ID;
+        s.args[2] = GT_GO_RUNNABLE;
+        s.extra[0] = CTRACE_STATE_UNDETERMINED;
+        if (push_x(r, &st->q, &s) < 0)
+            return CTRACE_READER_ENOMEM;
+    }
+    v->ncreated = 0;
+    return CV_SKIP;
+}
+
+/* ProcStart / ProcStop: a proc's first event gives its status instead. */
+static int cv_proc(struct ctrace_reader *r, struct v1_state *st, struct cv *c)
+{
+    struct v1 *v = &st->v;
+    const struct vev *ev = c->ev;
+    uint64_t pid = (uint64_t)(int64_t)ev->p;
+    int start = ev->type == V_PROC_START;
+    if (start && u64map_put(&v->proc_ms, pid, ev->args[0]) < 0)
+        return nomem(r);
+    c->a[0] = pid;
+    c->a[2] = c->a[3] = 0;
+    if (u64map_get(&v->seen_procs, pid)) {
+        c->t = start ? GT_EV_PROC_START : GT_EV_PROC_STOP;
+        c->a[1] = 0;
+    } else {
+        if (u64map_put(&v->seen_procs, pid, 1) < 0)
+            return nomem(r);
+        c->t = GT_EV_PROC_STATUS;
+        c->a[1] = start ? GT_PROC_RUNNING : GT_PROC_IDLE;
+        c->out->extra[0] = CTRACE_STATE_UNDETERMINED;
+    }
+    return CV_FINISH;
+}
+
+/* STW start/done: the reason is named by a built-in string. */
+static int cv_stw(struct ctrace_reader *r, struct v1_state *st, struct cv *c)
+{
+    (void)r;
+    struct v1 *v = &st->v;
+    if (c->ev->type == V_STW_START) {
+        v->last_stw = bid(v, (int)(S_STW_UNKNOWN + stw_reason(v, c->ev->args[0])));
+        c->t = GT_EV_STW_BEGIN;
+    } else {
+        c->t = GT_EV_STW_END;
+    }
+    c->a[0] = v->last_stw;
+    c->a[1] = c->a[2] = c->a[3] = 0;
+    return CV_FINISH;
+}
+
+/* Creations before the preamble ends are remembered, not delivered. */
+static int cv_go_create(struct ctrace_reader *r, struct v1_state *st, struct cv *c)
+{
+    struct v1 *v = &st->v;
+    uint64_t id = c->ev->args[0];
+    c->t = GT_EV_GO_CREATE;
+    if (!v->pre_init)
+        return CV_FINISH;
+    if (!u64map_get(&v->created_pre, id)) {
+        if (GROW(v->created_order, v->ncreated, v->created_cap) < 0)
+            return nomem(r);
+        v->created_order[v->ncreated++] = id;
+    }
+    if (u64map_put(&v->created_pre, id, 1) < 0)
+        return nomem(r);
+    return CV_SKIP;
+}
+
+/* In the preamble a start tells the goroutine was already running. */
+static int cv_go_start(struct ctrace_reader *r, struct v1_state *st, struct cv *c)
+{
+    (void)r;
+    struct v1 *v = &st->v;
+    uint64_t id = c->ev->args[0];
+    if (!v->pre_init) {
+        c->t = GT_EV_GO_START;
+        return CV_FINISH;
+    }
+    c->t = GT_EV_GO_STATUS;
+    c->a[0] = id;
+    c->a[1] = CTRACE_NO_ID;
+    c->a[2] = GT_GO_RUNNING;
+    c->a[3] = 0;
+    c->out->extra[0] = CTRACE_STATE_UNDETERMINED;
+    if (u64map_get(&v->created_pre, id))
+        u64map_put(&v->created_pre, id, 0);
+    return CV_FINISH;
+}
+
+/* GoStartLabel: a label event (queued first), then the start. */
+static int cv_go_start_label(struct ctrace_reader *r, struct v1_state *st, struct cv *c)
+{
+    struct v1 *v = &st->v;
+    const struct vev *ev = c->ev;
+    int found;
+    struct rev lab = {0};
+    lab.typ = GT_EV_GO_LABEL;
+    lab.time = ev->ts;
+    lab.g = ev->g;
+    lab.p = (uint64_t)(int64_t)ev->p;
+    lab.m = proc_m(v, ev->p, &found);
+    lab.args[0] = ev->args[2];
+    if (push_x(r, &st->q, &lab) < 0)
+        return CTRACE_READER_ENOMEM;
+    c->out->typ = GT_EV_GO_START;
+    c->out->g = ev->g;
+    c->out->p = (uint64_t)(int64_t)ev->p;
+    c->out->m = proc_m(v, ev->p, &found);
+    memcpy(c->out->args, c->a, sizeof c->a);
+    return CV_MADE;
+}
+
+/* A syscall that did not block (the goroutine's next event is not
+ * GoSysBlock) becomes a begin and an end 1 ns later. */
+static int cv_go_syscall(struct ctrace_reader *r, struct v1_state *st, struct cv *c)
+{
+    struct v1 *v = &st->v;
+    const struct vev *ev = c->ev;
+    int blocked = 0, found;
+    for (size_t k = c->idx + 1; k < v->nev; k++)
+        if (v->evs[k].g == ev->g) {
+            blocked = v->evs[k].type == V_GO_SYSBLOCK;
+            break;
+        }
+    c->a[0] = 0;
+    c->a[1] = ev->stk;
+    c->a[2] = c->a[3] = 0;
+    if (blocked) {
+        c->t = GT_EV_GO_SYSCALL_BEGIN;
+        return CV_FINISH;
+    }
+    struct rev *out = c->out;
+    out->typ = GT_EV_GO_SYSCALL_BEGIN;
+    out->g = ev->g;
+    out->p = (uint64_t)(int64_t)ev->p;
+    out->m = proc_m(v, ev->p, &found);
+    memcpy(out->args, c->a, sizeof c->a);
+    struct rev end = {0};
+    end.typ = GT_EV_GO_SYSCALL_END;
+    end.time = (int64_t)((uint64_t)ev->ts + 1);
+    end.g = out->g;
+    end.p = out->p;
+    end.m = out->m;
+    if (push_x(r, &st->q, &end) < 0)
+        return CTRACE_READER_ENOMEM;
+    return CV_MADE;
+}
+
+static int cv_skip(struct ctrace_reader *r, struct v1_state *st, struct cv *c)
+{
+    (void)r, (void)st, (void)c;
+    return CV_SKIP;
+}
+
+/* GoWaiting / GoInSyscall: the status of a goroutine found blocked. */
+static int cv_go_waiting(struct ctrace_reader *r, struct v1_state *st, struct cv *c)
+{
+    (void)r;
+    struct v1 *v = &st->v;
+    uint64_t id = c->ev->args[0];
+    c->t = GT_EV_GO_STATUS;
+    c->a[0] = id;
+    c->a[1] = CTRACE_NO_ID;
+    c->a[2] = c->ev->type == V_GO_WAITING ? GT_GO_WAITING : GT_GO_SYSCALL;
+    c->a[3] = 0;
+    c->out->extra[0] = CTRACE_STATE_UNDETERMINED;
+    if (u64map_get(&v->created_pre, id))
+        u64map_put(&v->created_pre, id, 0);
+    return CV_FINISH;
+}
+
+/* Task names are kept (as offsets into the generation's arena, which
+ * lives as long as the single v1 "generation") for the task's end. */
+static int cv_task_create(struct ctrace_reader *r, struct v1_state *st, struct cv *c)
+{
+    struct v1 *v = &st->v;
+    const struct vev *ev = c->ev;
+    c->t = GT_EV_USER_TASK_BEGIN;
+    uint64_t parent = ev->args[1] ? ev->args[1] : CTRACE_NO_ID;
+    c->a[0] = ev->args[0];
+    c->a[1] = parent;
+    c->a[2] = ev->args[2];
+    c->a[3] = ev->stk;
+    struct ctrace_str name = {"", 0};
+    gen_string(&r->g, ev->args[2], &name);
+    uint64_t *ti = u64map_get(&v->tasks, ev->args[0]);
+    size_t k;
+    if (ti) {
+        k = (size_t)*ti;
+    } else {
+        if (GROW(v->task_v, v->ntask, v->task_cap) < 0 || u64map_put(&v->tasks, ev->args[0], v->ntask) < 0)
+            return nomem(r);
+        k = v->ntask++;
+    }
+    v->task_v[k].parent = ev->args[1];
+    v->task_v[k].off = (size_t)(name.ptr - r->g.arena);
+    v->task_v[k].len = name.len;
+    if (!name.len)
+        v->task_v[k].off = SIZE_MAX;
+    return CV_FINISH;
+}
+
+static int cv_task_end(struct ctrace_reader *r, struct v1_state *st, struct cv *c)
+{
+    struct v1 *v = &st->v;
+    const struct vev *ev = c->ev;
+    c->t = GT_EV_USER_TASK_END;
+    uint64_t *ti = u64map_get(&v->tasks, ev->args[0]);
+    if (ti) {
+        size_t k = (size_t)*ti;
+        c->out->extra[0] = v->task_v[k].parent;
+        size_t n = v->task_v[k].len;
+        if (v->task_v[k].off != SIZE_MAX)
+            memcpy(r->o.endname, r->g.arena + v->task_v[k].off, n);
+        r->o.endname[n] = 0;
+        r->o.endname_len = n;
+        u64map_del(&v->tasks, ev->args[0]);
+    } else {
+        c->out->extra[0] = CTRACE_NO_ID;
+        r->o.endname[0] = 0;
+        r->o.endname_len = 0;
+    }
+    return CV_FINISH;
+}
+
+static int cv_region(struct ctrace_reader *r, struct v1_state *st, struct cv *c)
+{
+    (void)r, (void)st;
+    const struct vev *ev = c->ev;
+    c->t = ev->args[1] == 0 ? GT_EV_USER_REGION_BEGIN : GT_EV_USER_REGION_END;
+    c->a[0] = ev->args[0];
+    c->a[1] = ev->args[2];
+    c->a[2] = ev->stk;
+    c->a[3] = 0;
+    return CV_FINISH;
+}
+
+/* The message is an inline string, installed after the trace's own. */
+static int cv_log(struct ctrace_reader *r, struct v1_state *st, struct cv *c)
+{
+    (void)r;
+    const struct vev *ev = c->ev;
+    c->t = GT_EV_USER_LOG;
+    c->a[0] = ev->args[0];
+    c->a[1] = ev->args[1];
+    c->a[2] = st->v.inline_base + ev->args[3];
+    c->a[3] = ev->stk;
+    return CV_FINISH;
+}
+
+static int cv_cpu_sample(struct ctrace_reader *r, struct v1_state *st, struct cv *c)
+{
+    (void)r, (void)st;
+    const struct vev *ev = c->ev;
+    c->t = GT_EV_CPU_SAMPLE;
+    c->a[0] = ev->stk;
+    c->a[1] = CTRACE_NO_ID;
+    c->a[2] = (uint64_t)(int64_t)ev->p;
+    c->a[3] = ev->g;
+    return CV_FINISH;
+}
+
+static cv_handler cv_handler_of(uint8_t type)
+{
+    switch (type) {
+    case V_GOMAXPROCS: return cv_gomaxprocs;
+    case V_PROC_START: case V_PROC_STOP: return cv_proc;
+    case V_STW_START: case V_STW_DONE: return cv_stw;
+    case V_GO_CREATE: return cv_go_create;
+    case V_GO_START: return cv_go_start;
+    case V_GO_START_LABEL: return cv_go_start_label;
+    case V_GO_SYSCALL: return cv_go_syscall;
+    case V_GO_SYSBLOCK: return cv_skip; /* folded into GoSysCall */
+    case V_GO_WAITING: case V_GO_INSYSCALL: return cv_go_waiting;
+    case V_TASK_CREATE: return cv_task_create;
+    case V_TASK_END: return cv_task_end;
+    case V_REGION: return cv_region;
+    case V_LOG: return cv_log;
+    case V_CPU_SAMPLE: return cv_cpu_sample;
+    }
+    if (type < V_COUNT && cv_plain_map[type].t)
+        return cv_plain;
+    return NULL;
+}
+
 /* Converts one v1 event.  Returns 1 with *out set, 0 to skip, <0 error. */
 static int convert(struct ctrace_reader *r, struct v1_state *st, size_t idx, struct rev *out)
 {
     struct v1 *v = &st->v;
     struct vev *ev = &v->evs[idx];
-    uint8_t t = 0;
-    uint64_t a[5] = {ev->args[0], ev->args[1], ev->args[2], ev->args[3], 0};
-    int found;
+    struct cv c = {ev, idx, out, 0, {ev->args[0], ev->args[1], ev->args[2], ev->args[3], 0}};
     memset(out, 0, sizeof *out);
     out->time = ev->ts;
-    switch (ev->type) {
-    case V_GOMAXPROCS:
-        t = GT_EV_PROCS_CHANGE;
-        if (v->pre_init) {
-            v->pre_init = 0;
-            for (size_t i = 0; i < v->ncreated; i++) {
-                uint64_t *alive = u64map_get(&v->created_pre, v->created_order[i]);
-                if (!alive || !*alive)
-                    continue;
-                struct rev s = {0};
-                s.typ = GT_EV_GO_STATUS;
-                s.time = ev->ts;
-                s.m = s.p = s.g = CTRACE_NO_ID;
-                s.args[0] = v->created_order[i];
-                s.args[1] = CTRACE_NO_ID;
-                s.args[2] = GT_GO_RUNNABLE;
-                s.extra[0] = CTRACE_STATE_UNDETERMINED;
-                if (push_x(r, &st->q, &s) < 0)
-                    return CTRACE_READER_ENOMEM;
-            }
-            v->ncreated = 0;
-            return 0;
-        }
-        break;
-    case V_PROC_START:
-        if (u64map_put(&v->proc_ms, (uint64_t)(int64_t)ev->p, ev->args[0]) < 0)
-            return nomem(r);
-        if (u64map_get(&v->seen_procs, (uint64_t)(int64_t)ev->p)) {
-            t = GT_EV_PROC_START;
-            a[0] = (uint64_t)(int64_t)ev->p; a[1] = a[2] = a[3] = 0;
-        } else {
-            if (u64map_put(&v->seen_procs, (uint64_t)(int64_t)ev->p, 1) < 0)
-                return nomem(r);
-            t = GT_EV_PROC_STATUS;
-            a[0] = (uint64_t)(int64_t)ev->p; a[1] = GT_PROC_RUNNING; a[2] = a[3] = 0;
-            out->extra[0] = CTRACE_STATE_UNDETERMINED;
-        }
-        break;
-    case V_PROC_STOP:
-        if (u64map_get(&v->seen_procs, (uint64_t)(int64_t)ev->p)) {
-            t = GT_EV_PROC_STOP;
-            a[0] = (uint64_t)(int64_t)ev->p; a[1] = a[2] = a[3] = 0;
-        } else {
-            if (u64map_put(&v->seen_procs, (uint64_t)(int64_t)ev->p, 1) < 0)
-                return nomem(r);
-            t = GT_EV_PROC_STATUS;
-            a[0] = (uint64_t)(int64_t)ev->p; a[1] = GT_PROC_IDLE; a[2] = a[3] = 0;
-            out->extra[0] = CTRACE_STATE_UNDETERMINED;
-        }
-        break;
-    case V_GC_START: t = GT_EV_GC_BEGIN; break;
-    case V_GC_DONE: t = GT_EV_GC_END; break;
-    case V_STW_START:
-        v->last_stw = bid(v, (int)(S_STW_UNKNOWN + stw_reason(v, ev->args[0])));
-        t = GT_EV_STW_BEGIN;
-        a[0] = v->last_stw; a[1] = a[2] = a[3] = 0;
-        break;
-    case V_STW_DONE:
-        t = GT_EV_STW_END;
-        a[0] = v->last_stw; a[1] = a[2] = a[3] = 0;
-        break;
-    case V_SWEEP_START: t = GT_EV_GC_SWEEP_BEGIN; break;
-    case V_SWEEP_DONE: t = GT_EV_GC_SWEEP_END; break;
-    case V_GO_CREATE:
-        if (v->pre_init) {
-            if (!u64map_get(&v->created_pre, ev->args[0])) {
-                if (GROW(v->created_order, v->ncreated, v->created_cap) < 0)
-                    return nomem(r);
-                v->created_order[v->ncreated++] = ev->args[0];
-            }
-            if (u64map_put(&v->created_pre, ev->args[0], 1) < 0)
-                return nomem(r);
-            return 0;
-        }
-        t = GT_EV_GO_CREATE;
-        break;
-    case V_GO_START:
-        if (v->pre_init) {
-            t = GT_EV_GO_STATUS;
-            a[0] = ev->args[0]; a[1] = CTRACE_NO_ID; a[2] = GT_GO_RUNNING; a[3] = 0;
-            out->extra[0] = CTRACE_STATE_UNDETERMINED;
-            if (u64map_get(&v->created_pre, ev->args[0]))
-                u64map_put(&v->created_pre, ev->args[0], 0);
-        } else {
-            t = GT_EV_GO_START;
-        }
-        break;
-    case V_GO_START_LABEL: {
-        struct rev lab = {0};
-        lab.typ = GT_EV_GO_LABEL;
-        lab.time = ev->ts;
-        lab.g = ev->g;
-        lab.p = (uint64_t)(int64_t)ev->p;
-        lab.m = proc_m(v, ev->p, &found);
-        lab.args[0] = ev->args[2];
-        if (push_x(r, &st->q, &lab) < 0)
-            return CTRACE_READER_ENOMEM;
-        out->typ = GT_EV_GO_START;
-        out->g = ev->g;
-        out->p = (uint64_t)(int64_t)ev->p;
-        out->m = proc_m(v, ev->p, &found);
-        memcpy(out->args, a, sizeof a);
-        return 1;
-    }
-    case V_GO_END: t = GT_EV_GO_DESTROY; break;
-    case V_GO_STOP: t = GT_EV_GO_BLOCK; a[0] = bid(v, S_FOREVER); a[1] = ev->stk; break;
-    case V_GO_SCHED: t = GT_EV_GO_STOP; a[0] = bid(v, S_GOSCHED); a[1] = ev->stk; break;
-    case V_GO_PREEMPT: t = GT_EV_GO_STOP; a[0] = bid(v, S_PREEMPTED); a[1] = ev->stk; break;
-    case V_GO_SLEEP: t = GT_EV_GO_BLOCK; a[0] = bid(v, S_SLEEP); a[1] = ev->stk; break;
-    case V_GO_BLOCK: t = GT_EV_GO_BLOCK; a[0] = bid(v, S_EMPTY); a[1] = ev->stk; break;
-    case V_GO_UNBLOCK: t = GT_EV_GO_UNBLOCK; break;
-    case V_GO_BLOCK_SEND: t = GT_EV_GO_BLOCK; a[0] = bid(v, S_CHAN_SEND); a[1] = ev->stk; break;
-    case V_GO_BLOCK_RECV: t = GT_EV_GO_BLOCK; a[0] = bid(v, S_CHAN_RECV); a[1] = ev->stk; break;
-    case V_GO_BLOCK_SELECT: t = GT_EV_GO_BLOCK; a[0] = bid(v, S_SELECT); a[1] = ev->stk; break;
-    case V_GO_BLOCK_SYNC: t = GT_EV_GO_BLOCK; a[0] = bid(v, S_SYNC); a[1] = ev->stk; break;
-    case V_GO_BLOCK_COND: t = GT_EV_GO_BLOCK; a[0] = bid(v, S_SYNC_COND); a[1] = ev->stk; break;
-    case V_GO_BLOCK_NET: t = GT_EV_GO_BLOCK; a[0] = bid(v, S_NETWORK); a[1] = ev->stk; break;
-    case V_GO_BLOCK_GC: t = GT_EV_GO_BLOCK; a[0] = bid(v, S_MARK_ASSIST_WAIT); a[1] = ev->stk; break;
-    case V_GO_SYSCALL: {
-        /* Did this syscall block?  The goroutine's next event says. */
-        int blocked = 0;
-        for (size_t k = idx + 1; k < v->nev; k++)
-            if (v->evs[k].g == ev->g) {
-                blocked = v->evs[k].type == V_GO_SYSBLOCK;
-                break;
-            }
-        a[0] = 0; a[1] = ev->stk; a[2] = a[3] = 0;
-        if (blocked) {
-            t = GT_EV_GO_SYSCALL_BEGIN;
-            break;
-        }
-        out->typ = GT_EV_GO_SYSCALL_BEGIN;
-        out->g = ev->g;
-        out->p = (uint64_t)(int64_t)ev->p;
-        out->m = proc_m(v, ev->p, &found);
-        memcpy(out->args, a, sizeof a);
-        struct rev end = {0};
-        end.typ = GT_EV_GO_SYSCALL_END;
-        end.time = (int64_t)((uint64_t)ev->ts + 1);
-        end.g = out->g;
-        end.p = out->p;
-        end.m = out->m;
-        if (push_x(r, &st->q, &end) < 0)
-            return CTRACE_READER_ENOMEM;
-        return 1;
-    }
-    case V_GO_SYSEXIT: t = GT_EV_GO_SYSCALL_END_BLOCKED; break;
-    case V_GO_SYSBLOCK: return 0;
-    case V_GO_WAITING:
-    case V_GO_INSYSCALL:
-        t = GT_EV_GO_STATUS;
-        a[0] = ev->args[0]; a[1] = CTRACE_NO_ID;
-        a[2] = ev->type == V_GO_WAITING ? GT_GO_WAITING : GT_GO_SYSCALL; a[3] = 0;
-        out->extra[0] = CTRACE_STATE_UNDETERMINED;
-        if (u64map_get(&v->created_pre, ev->args[0]))
-            u64map_put(&v->created_pre, ev->args[0], 0);
-        break;
-    case V_HEAP_ALLOC: t = GT_EV_HEAP_ALLOC; break;
-    case V_HEAP_GOAL: t = GT_EV_HEAP_GOAL; break;
-    case V_MARK_ASSIST_START: t = GT_EV_GC_MARK_ASSIST_BEGIN; break;
-    case V_MARK_ASSIST_DONE: t = GT_EV_GC_MARK_ASSIST_END; break;
-    case V_TASK_CREATE: {
-        t = GT_EV_USER_TASK_BEGIN;
-        uint64_t parent = ev->args[1] ? ev->args[1] : CTRACE_NO_ID;
-        a[0] = ev->args[0]; a[1] = parent; a[2] = ev->args[2]; a[3] = ev->stk;
-        struct ctrace_str name = {"", 0};
-        gen_string(&r->g, ev->args[2], &name);
-        uint64_t *ti = u64map_get(&v->tasks, ev->args[0]);
-        size_t k;
-        if (ti) {
-            k = (size_t)*ti;
-        } else {
-            if (GROW(v->task_v, v->ntask, v->task_cap) < 0 || u64map_put(&v->tasks, ev->args[0], v->ntask) < 0)
-                return nomem(r);
-            k = v->ntask++;
-        }
-        /* Names live in the generation arena for the whole (single) trace. */
-        v->task_v[k].parent = ev->args[1];
-        v->task_v[k].off = (size_t)(name.ptr - r->g.arena);
-        v->task_v[k].len = name.len;
-        if (!name.len)
-            v->task_v[k].off = SIZE_MAX;
-        break;
-    }
-    case V_TASK_END: {
-        t = GT_EV_USER_TASK_END;
-        uint64_t *ti = u64map_get(&v->tasks, ev->args[0]);
-        if (ti) {
-            size_t k = (size_t)*ti;
-            out->extra[0] = v->task_v[k].parent;
-            size_t n = v->task_v[k].len;
-            if (v->task_v[k].off != SIZE_MAX)
-                memcpy(r->o.endname, r->g.arena + v->task_v[k].off, n);
-            r->o.endname[n] = 0;
-            r->o.endname_len = n;
-            u64map_del(&v->tasks, ev->args[0]);
-        } else {
-            out->extra[0] = CTRACE_NO_ID;
-            r->o.endname[0] = 0;
-            r->o.endname_len = 0;
-        }
-        break;
-    }
-    case V_REGION:
-        t = ev->args[1] == 0 ? GT_EV_USER_REGION_BEGIN : GT_EV_USER_REGION_END;
-        a[0] = ev->args[0]; a[1] = ev->args[2]; a[2] = ev->stk; a[3] = 0;
-        break;
-    case V_LOG:
-        t = GT_EV_USER_LOG;
-        a[0] = ev->args[0]; a[1] = ev->args[1]; a[2] = v->inline_base + ev->args[3]; a[3] = ev->stk;
-        break;
-    case V_CPU_SAMPLE:
-        t = GT_EV_CPU_SAMPLE;
-        a[0] = ev->stk; a[1] = CTRACE_NO_ID; a[2] = (uint64_t)(int64_t)ev->p; a[3] = ev->g;
-        break;
-    default:
+    cv_handler h = cv_handler_of(ev->type);
+    if (!h)
         return fail(r, 0, "unexpected event type %s", vdesc[ev->type].name);
-    }
+    int rc = h(r, st, &c);
+    if (rc != CV_FINISH)
+        return rc == CV_MADE ? 1 : rc;
+    /* The common completion: the stack argument, then where it happened. */
     if (vdesc[ev->type].stack) {
-        const struct rspec *s = rspec_of(t);
+        const struct rspec *s = rspec_of(c.t);
         if (s && s->stack_arg)
-            a[s->stack_arg - 1] = ev->stk;
+            c.a[s->stack_arg - 1] = ev->stk;
     }
-    out->typ = t;
-    memcpy(out->args, a, sizeof a);
+    out->typ = c.t;
+    memcpy(out->args, c.a, sizeof c.a);
     out->m = CTRACE_NO_ID;
+    int found;
     if (ev->p != -1 && ev->type != V_CPU_SAMPLE) {
         uint64_t m = proc_m(v, ev->p, &found);
         if (found)
@@ -1526,7 +1859,7 @@ static int load(struct ctrace_reader *r, struct v1_state *st)
     r->pos = v->len;
     r->have_gen = 1;
     r->ngens = 1;
-    r->last_ts = -1;
+    r->dl.last_ts = -1;
     return 0;
 }
 

@@ -18,7 +18,11 @@ static const char help[] =
     "read, ordered and checked.  Formats: v2 (go 1.22, 1.23, 1.25) and v1 (go 1.11,\n"
     "1.19, 1.21 headers).  One line per file:\n"
     "  FILE: ok, go 1.22, N events, G generations\n"
+    "  FILE: truncated at offset X: G complete generations (first B bytes, S s), then: message\n"
     "  FILE: error at offset X: message\n"
+    "A trace cut short (its writer killed, a full disk) is reported as truncated at\n"
+    "the offset where it ends, with the generations it holds whole and the time\n"
+    "they span; 'ctrace repair' writes them out as a trace of their own.\n"
     "FILE '-' reads standard input.\n"
     "\n"
     "  -q      print nothing, only set the exit code\n"
@@ -53,10 +57,24 @@ static int check_one(const char *path, int quiet)
                    (unsigned long long)ctrace_reader_event_count(r),
                    (unsigned long long)ctrace_reader_generation_count(r));
         } else {
-            uint64_t off = 0;
+            uint64_t off = 0, end = 0;
             const char *msg = ctrace_reader_error(r, &off);
-            printf("%s: error at offset %llu: %s\n", name, (unsigned long long)off,
-                   msg ? msg : ctrace_reader_strerror(rc));
+            int64_t span = 0;
+            uint64_t whole = ctrace_reader_complete(r, &end, &span);
+            if (!msg)
+                msg = ctrace_reader_strerror(rc);
+            if (rc == CTRACE_READER_ETRUNCATED)
+                printf("%s: truncated at offset %llu: %llu complete generations (first %llu bytes, %.6f s), "
+                       "then: %s\n",
+                       name, (unsigned long long)off, (unsigned long long)whole, (unsigned long long)end,
+                       (double)span / 1e9, msg);
+            else if (whole)
+                printf("%s: error at offset %llu: %s (after %llu complete generations: first %llu bytes, "
+                       "%.6f s)\n",
+                       name, (unsigned long long)off, msg, (unsigned long long)whole, (unsigned long long)end,
+                       (double)span / 1e9);
+            else
+                printf("%s: error at offset %llu: %s\n", name, (unsigned long long)off, msg);
         }
     }
     bad = rc != 0;

@@ -329,8 +329,8 @@ int cmd_dump(int argc, char **argv)
     if (rc < 0) {
         uint64_t off = 0;
         const char *msg = ctrace_reader_error(r, &off);
-        fprintf(stderr, "ctrace dump: %s: error at offset %llu: %s\n", name, (unsigned long long)off,
-                msg ? msg : ctrace_reader_strerror(rc));
+        fprintf(stderr, "ctrace dump: %s: error at offset %llu: %s%s\n", name, (unsigned long long)off,
+                rc == CTRACE_READER_ETRUNCATED ? "truncated: " : "", msg ? msg : ctrace_reader_strerror(rc));
     }
     ctrace_reader_close(r);
     return rc < 0 ? 1 : 0;

@@ -204,9 +204,11 @@ static void test_invalid(void)
 
     t.n = 0;
     header(&t, GT_HEADER_GO122);
-    expect_error(&t, CTRACE_READER_EFORMAT, "header only: no frequency");
+    /* A header alone: a trace cut before its first generation. */
+    expect_error(&t, CTRACE_READER_ETRUNCATED, "header only: no frequency");
 
-    /* No frequency batch. */
+    /* No frequency batch, and the input ends: cut before the generation's
+     * last batches. */
     t.n = 0;
     header(&t, GT_HEADER_GO122);
     {
@@ -214,7 +216,14 @@ static void test_invalid(void)
         EV(&d, GT_EV_PROC_STATUS, 1, 0, GT_PROC_RUNNING);
         batch(&t, 1, 1, 1, &d);
     }
-    expect_error(&t, CTRACE_READER_EFORMAT, "no frequency");
+    expect_error(&t, CTRACE_READER_ETRUNCATED, "no frequency");
+    /* ... but a generation followed by the next one is malformed without. */
+    {
+        struct buf d = {.n = 0};
+        EV(&d, GT_EV_PROC_STATUS, 1, 0, GT_PROC_RUNNING);
+        batch(&t, 2, 1, 1, &d);
+    }
+    expect_error(&t, CTRACE_READER_EFORMAT, "no frequency, next generation follows");
 
     /* Generations must be consecutive. */
     t.n = 0;
@@ -235,10 +244,10 @@ static void test_invalid(void)
     }
     expect_error(&t, CTRACE_READER_EFORMAT, "unknown type");
 
-    /* A goroutine started twice can never be ordered. */
+    /* A goroutine started twice can never be ordered.  The generation ends
+     * with its frequency, as libctrace writes it: finished, not cut. */
     t.n = 0;
     header(&t, GT_HEADER_GO122);
-    freq_batch(&t, 1);
     {
         struct buf d = {.n = 0};
         EV(&d, GT_EV_PROC_STATUS, 1, 0, GT_PROC_RUNNING);
@@ -248,6 +257,7 @@ static void test_invalid(void)
         EV(&d, GT_EV_GO_START, 1, 5, 1); /* seq 1 again */
         batch(&t, 1, 1, 1, &d);
     }
+    freq_batch(&t, 1);
     int n = expect_error(&t, CTRACE_READER_EINVALID, "stuck ordering");
     CHECK(n == 4);
 
@@ -263,7 +273,20 @@ static void test_invalid(void)
     }
     expect_error(&t, CTRACE_READER_EINVALID, "no goroutine");
 
-    /* Unknown string ID in an event. */
+    /* Unknown string ID in an event, in a finished generation. */
+    t.n = 0;
+    header(&t, GT_HEADER_GO122);
+    {
+        struct buf d = {.n = 0};
+        EV(&d, GT_EV_PROC_STATUS, 1, 0, GT_PROC_RUNNING);
+        EV(&d, GT_EV_GO_STATUS, 1, 1, GT_NO_ID, GT_GO_RUNNING);
+        EV(&d, GT_EV_GO_BLOCK, 1, 77, 0);
+        batch(&t, 1, 1, 1, &d);
+    }
+    freq_batch(&t, 1);
+    expect_error(&t, CTRACE_READER_EINVALID, "bad string id");
+    /* The same generation ending with an event batch (the frequency first,
+     * as Go writes it) lost its tables at the end of the input: a cut. */
     t.n = 0;
     header(&t, GT_HEADER_GO122);
     freq_batch(&t, 1);
@@ -274,7 +297,7 @@ static void test_invalid(void)
         EV(&d, GT_EV_GO_BLOCK, 1, 77, 0);
         batch(&t, 1, 1, 1, &d);
     }
-    expect_error(&t, CTRACE_READER_EINVALID, "bad string id");
+    expect_error(&t, CTRACE_READER_ETRUNCATED, "bad string id, tables cut off");
 
     /* Oversized batch. */
     t.n = 0;
@@ -329,9 +352,8 @@ static void test_truncation(void)
     header(&t, GT_HEADER_GO123);
     gen1(&t, 1, 1);
     size_t gen2_start = t.n;
-    /* Generation 2: the same threads go on (no new goroutines). */
-    freq_batch(&t, 2);
-    strings_batch(&t, 2);
+    /* Generation 2: the same threads go on (no new goroutines).  Its
+     * tables come last, as the writers put them. */
     {
         struct buf a = {.n = 0};
         EV(&a, GT_EV_PROC_STATUS, 1, 0, GT_PROC_IDLE);
@@ -343,6 +365,8 @@ static void test_truncation(void)
         EV(&a, GT_EV_PROC_STOP, 1);
         batch(&t, 2, 1, 1000, &a);
     }
+    strings_batch(&t, 2);
+    freq_batch(&t, 2);
     ctrace_reader *r;
     int kinds[64], n, rc;
     CHECK(ctrace_reader_open_mem(t.b, t.n, 0, &r) == 0);
@@ -360,6 +384,21 @@ static void test_truncation(void)
             n = 0;
         /* A cut exactly between generations leaves a valid trace. */
         CHECK(rc < 0 || cut == gen2_start);
+        /* Any other cut is reported as one, at the end of the input, and
+         * the readable prefix is generation 1 once the cut is past it. */
+        if (cut > gen2_start) {
+            uint64_t off = 0, end = 0;
+            int64_t span = -1;
+            CHECK(rc == CTRACE_READER_ETRUNCATED);
+            CHECK(ctrace_reader_error(r, &off) != NULL && off == cut);
+            CHECK(ctrace_reader_complete(r, &end, &span) == 1 && end == gen2_start && span > 0);
+        } else if (cut >= 16 && cut < gen2_start) {
+            /* Inside generation 1 (tables first: cuts after them are
+             * taken for invalid, not truncated), nothing is whole. */
+            uint64_t end = 0;
+            int64_t span = -1;
+            CHECK(ctrace_reader_complete(r, &end, &span) == 0 && end == 16 && span == 0);
+        }
         if (cut > gen2_start + 3 && rc < 0) {
             /* All of generation 1 (9 events + sync) came first. */
             if (n < 10)

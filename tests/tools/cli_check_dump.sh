@@ -50,7 +50,7 @@ has "$tmp/out" "^$old: ok, go 1\.19, [0-9]+ events, 1 generations$" "check line 
 t 0 "check v1 trace from stdin" sh -c "'$ctrace' check - <'$old'"
 
 t 1 "check truncated" "$ctrace" check "$good" "$tmp/cut.trace"
-has "$tmp/out" "^$tmp/cut.trace: error at offset [0-9]+: " "check error names file and offset"
+has "$tmp/out" "^$tmp/cut.trace: truncated at offset 3000: [0-9]+ complete generations \\(first [0-9]+ bytes, [0-9.]+ s\\), then: " "check names the file, the truncation, its offset and the complete generations"
 t 1 "check missing file" "$ctrace" check "$tmp/nope.trace"
 t 1 "check not a trace" "$ctrace" check "$0"
 has "$tmp/out" "not a Go execution trace" "check says not a trace"
@@ -70,7 +70,7 @@ cmp -s "$tmp/out" "$tmp/dump1" && echo "ok: dump of stdin = dump of file" || { e
 t 0 "dump --stacks" "$ctrace" dump --stacks "$good"
 has "$tmp/out" 'frames=\[".*"@0x[0-9a-f]+ ".*":[0-9]+' "dump --stacks prints frames"
 t 1 "dump truncated" "$ctrace" dump "$tmp/cut.trace"
-has "$tmp/err" "cut.trace: error at offset [0-9]+" "dump error on stderr names file and offset"
+has "$tmp/err" "cut.trace: error at offset 3000: truncated: " "dump error on stderr names file, offset and the truncation"
 
 [ $fail = 0 ] && echo "cli_check_dump: all passed" || echo "cli_check_dump: failed"
 exit $fail
