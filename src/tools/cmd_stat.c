@@ -27,10 +27,10 @@
  *
  * The JSON output also carries "pprof": the totals Go 1.23's
  * `go tool trace -pprof=sync|net|syscall|sched` would report for the same
- * trace, computed the way it does (an interval opens at a transition into
- * the state and closes at the next transition out of it; only transitions
- * whose event has a stack are considered; intervals left open at the end are
- * dropped).  Tests compare these with Go's own profiles.
+ * trace, computed the way it does by src/analysis/goprof.c - the computation
+ * `ctrace pprof` writes its profiles from, so the two agree.  Regions are
+ * matched by src/analysis/regions.c, also shared with `ctrace pprof`.
+ * Tests compare these with Go's own profiles.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -41,6 +41,8 @@
 #include <string.h>
 
 #include "ctrace_reader.h"
+#include "goprof.h"
+#include "regions.h"
 
 int cmd_stat(int argc, char **argv);
 
@@ -55,7 +57,6 @@ int cmd_stat(int argc, char **argv);
 #define MAX_NAMES 4096u             /* distinct task / region names       */
 #define MAX_FUNCS (1u << 16)        /* distinct functions in CPU samples  */
 #define MAX_LIVE_TASKS (1u << 20)
-#define MAX_REGION_DEPTH 64
 #define STACK_KEEP 6                /* frames kept per interned stack     */
 #define STACK_HASH_DEPTH 64         /* frames hashed for stack identity   */
 
@@ -368,9 +369,6 @@ enum cat { C_EXEC, C_SYNC, C_NET, C_SYSCALL, C_SCHED, C_OTHER, C_COUNT };
 static const char *const cat_json[C_COUNT] = {"exec_ns", "sync_ns", "net_ns",
                                               "syscall_ns", "sched_ns", "other_ns"};
 
-/* Kinds of Go's -pprof profiles. */
-enum pk { PK_SYNC, PK_NET, PK_SYSCALL, PK_SCHED, PK_COUNT };
-static const char *const pk_name[PK_COUNT] = {"sync", "net", "syscall", "sched"};
 
 struct stackent {
     uint64_t hash;
@@ -404,11 +402,6 @@ struct funcent {
     uint64_t flat, cum;
 };
 
-struct region_open {
-    uint32_t name;
-    int64_t begin;
-};
-
 struct gstate {
     uint64_t id;
     int state;            /* enum ctrace_state                          */
@@ -418,14 +411,6 @@ struct gstate {
     uint32_t group_func;  /* start function, UNKNOWN_STR until known    */
     int group_final;      /* start function from a creation stack       */
     int64_t t[C_COUNT];
-    /* pprof-like trackers */
-    int64_t pk_start[PK_COUNT];
-    uint8_t pk_active[PK_COUNT];
-    int64_t first_run;    /* first transition to Running (Go's StartTime) */
-    int ran;
-    /* open regions */
-    struct region_open *regions;
-    uint32_t nregions, cap_regions;
     uint32_t free_next; /* free-list link */
 };
 
@@ -475,8 +460,10 @@ struct stats {
 
     struct u64map procs, threads;
 
-    uint64_t pk_count[PK_COUNT];
-    int64_t pk_total[PK_COUNT];
+    /* Go's -pprof totals and region matching: src/analysis, shared with
+     * `ctrace pprof`. */
+    struct goprof *goprof;
+    struct regions *open_regions;
 
     uint64_t events, generations, kinds[CTRACE_EV_KIND_COUNT];
     int64_t first_time, last_time;
@@ -699,15 +686,9 @@ static struct gstate *g_get(struct stats *s, uint64_t id, int64_t now)
             s->gs = xrealloc(s->gs, s->cap_gs * sizeof *s->gs);
         }
         idx = s->ngs++;
-        s->gs[idx].regions = NULL;
-        s->gs[idx].cap_regions = 0;
     }
     g = &s->gs[idx];
-    struct region_open *keep = g->regions;
-    uint32_t keepcap = g->cap_regions;
     memset(g, 0, sizeof *g);
-    g->regions = keep;
-    g->cap_regions = keepcap;
     g->id = id;
     g->state = CTRACE_STATE_UNDETERMINED;
     g->since = now;
@@ -715,11 +696,6 @@ static struct gstate *g_get(struct stats *s, uint64_t id, int64_t now)
     u64map_put(&s->g_by_id, id, idx);
     s->goroutines_seen++;
     return g;
-}
-
-static int reason_is_sync(const char *r)
-{
-    return strstr(r, "chan") || strstr(r, "sync") || strstr(r, "select");
 }
 
 static enum cat state_cat(struct stats *s, const struct gstate *g)
@@ -732,7 +708,7 @@ static enum cat state_cat(struct stats *s, const struct gstate *g)
         const char *r = s->str.s[g->reason];
         if (strcmp(r, "network") == 0)
             return C_NET;
-        if (reason_is_sync(r))
+        if (goprof_reason_is_sync(r))
             return C_SYNC;
         return C_OTHER;
     }
@@ -770,42 +746,6 @@ static void g_release(struct stats *s, struct gstate *g)
     s->gs_free = idx + 1;
 }
 
-static void pprof_track(struct stats *s, struct gstate *g, const struct ctrace_event *ev)
-{
-    if (ev->stack == CTRACE_NO_STACK)
-        return;
-    enum ctrace_state to = ev->u.transition.to;
-    const char *reason = ev->u.transition.reason.ptr ? ev->u.transition.reason.ptr : "";
-    for (int k = 0; k < PK_COUNT; k++) {
-        enum ctrace_state want;
-        int match;
-        switch (k) {
-        case PK_SYNC: want = CTRACE_STATE_WAITING; match = reason_is_sync(reason); break;
-        case PK_NET: want = CTRACE_STATE_WAITING; match = strcmp(reason, "network") == 0; break;
-        case PK_SYSCALL: want = CTRACE_STATE_SYSCALL; match = 1; break;
-        default: want = CTRACE_STATE_RUNNABLE; match = 1; break;
-        }
-        if (!g->pk_active[k]) {
-            if (to == want && match) {
-                g->pk_active[k] = 1;
-                g->pk_start[k] = ev->time;
-            }
-        } else if (to != want) {
-            g->pk_active[k] = 0;
-            /* Go clips each interval to the goroutine's life from its first
-             * run (its summary's StartTime) on. */
-            int64_t start = g->pk_start[k];
-            if (g->ran && g->first_run > start)
-                start = g->first_run;
-            int64_t d = ev->time - start;
-            if (d > 0) {
-                s->pk_count[k]++;
-                s->pk_total[k] += d;
-            }
-        }
-    }
-}
-
 static void on_transition(struct stats *s, const struct ctrace_event *ev)
 {
     if (ev->u.transition.resource == CTRACE_RES_PROC) {
@@ -836,11 +776,6 @@ static void on_transition(struct stats *s, const struct ctrace_event *ev)
             g->group_func = stack_func(s, st, 1);
     }
 
-    if (to == CTRACE_STATE_RUNNING && !g->ran) {
-        g->ran = 1;
-        g->first_run = ev->time;
-    }
-    pprof_track(s, g, ev);
     g_charge(s, g, ev->time);
     g->state = (int)to;
     if (to == CTRACE_STATE_WAITING) {
@@ -850,6 +785,7 @@ static void on_transition(struct stats *s, const struct ctrace_event *ev)
     }
     if (to == CTRACE_STATE_NOTEXIST) {
         s->goroutines_ended++;
+        regions_goroutine_end(s->open_regions, id);
         g_flush(s, g);
         g_release(s, g);
     }
@@ -871,28 +807,23 @@ static void on_region(struct stats *s, const struct ctrace_event *ev, int begin)
     struct nament *ne = name_get(&s->regions, &s->nregions, &s->cap_regions, &s->region_by_name, name);
     if (ev->g == CTRACE_NO_ID)
         return;
-    struct gstate *g = g_get(s, ev->g, ev->time);
+    g_get(s, ev->g, ev->time);
+    const char *nm = s->str.s[ne->name];
+    size_t len = s->str.len[ne->name];
     if (begin) {
         ne->begun++;
-        if (g->nregions >= MAX_REGION_DEPTH)
-            return;
-        if (g->nregions == g->cap_regions) {
-            g->cap_regions = g->cap_regions ? g->cap_regions * 2 : 4;
-            g->regions = xrealloc(g->regions, g->cap_regions * sizeof *g->regions);
-        }
-        g->regions[g->nregions++] = (struct region_open){ne->name, ev->time};
+        regions_begin(s->open_regions, ev->g, nm, len, ev->time, 0);
         return;
     }
     ne->ended++;
-    for (uint32_t i = g->nregions; i > 0; i--) {
-        if (g->regions[i - 1].name == ne->name) {
-            int64_t d = ev->time - g->regions[i - 1].begin;
-            hist_add(&ne->h, d > 0 ? (uint64_t)d : 0);
-            g->nregions = i - 1; /* regions opened inside it end with it */
-            return;
-        }
+    int64_t t0;
+    uint32_t cookie;
+    if (regions_end(s->open_regions, ev->g, nm, len, &t0, &cookie)) {
+        int64_t d = ev->time - t0;
+        hist_add(&ne->h, d > 0 ? (uint64_t)d : 0);
+    } else {
+        ne->unmatched_end++;
     }
-    ne->unmatched_end++;
 }
 
 static void on_task(struct stats *s, const struct ctrace_event *ev, int begin)
@@ -982,6 +913,7 @@ static void on_event(struct stats *s, const struct ctrace_event *ev)
     if (ev->p != CTRACE_NO_ID)
         u64map_put(&s->procs, ev->p, 1);
 
+    goprof_event(s->goprof, ev);
     switch (ev->kind) {
     case CTRACE_EV_SYNC: s->generations++; break;
     case CTRACE_EV_STATE_TRANSITION: on_transition(s, ev); break;
@@ -1329,9 +1261,13 @@ static void print_json(FILE *f, struct stats *s, const char *path, unsigned top,
     fprintf(f, "}");
 
     fprintf(f, ",\n  \"pprof\": {");
-    for (int k = 0; k < PK_COUNT; k++)
+    for (int k = 0; k < GOPROF_KINDS; k++) {
+        uint64_t n;
+        int64_t ns;
+        goprof_total(s->goprof, (enum goprof_kind)k, &n, &ns);
         fprintf(f, "%s\"%s\": {\"count\": %" PRIu64 ", \"total_ns\": %" PRId64 "}", k ? ", " : "",
-                pk_name[k], s->pk_count[k], s->pk_total[k]);
+                goprof_kind_names[k], n, ns);
+    }
     fprintf(f, "}");
 
     fprintf(f, ",\n  \"blocking\": [");
@@ -1464,6 +1400,8 @@ int cmd_stat(int argc, char **argv)
     u64map_init(&s.func_by_id);
     u64map_init(&s.procs);
     u64map_init(&s.threads);
+    s.goprof = goprof_new(s.r, NULL);
+    s.open_regions = regions_new();
 
     const struct ctrace_event *ev;
     while ((rc = ctrace_reader_next(s.r, &ev)) == 1)
@@ -1499,8 +1437,8 @@ int cmd_stat(int argc, char **argv)
         fprintf(stderr, "ctrace stat: %s: %s (statistics cover the events before it)\n", path,
                 errbuf);
 
-    for (uint32_t i = 0; i < s.ngs; i++)
-        free(s.gs[i].regions);
+    goprof_free(s.goprof);
+    regions_free(s.open_regions);
     free(s.gs);
     free(s.groups);
     free(s.blocks);
