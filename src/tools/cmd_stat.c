@@ -7,8 +7,13 @@
  * Sections: goroutines grouped by start function with the time they spent
  * running, blocked on synchronisation, waiting for the network, in system
  * calls, waiting to be scheduled, and otherwise waiting; the top blocking
- * (reason, stack) pairs; tasks and regions by name with count and latency
- * percentiles; CPU samples' top functions.
+ * (reason, stack) pairs; system calls by the innermost function of their
+ * stack (count, total, max: one entry per stay in Syscall, so the totals add
+ * up to the syscall column); tasks and regions by name with count and
+ * latency percentiles; CPU samples' top functions.  Warnings head the
+ * report when events were lost (a reader error: the trace is cut short or
+ * damaged; libctrace's state resyncs after dropped events).  Names wider
+ * than their column lose their middle, keeping package and function.
  *
  * Streaming and bounded memory: events are consumed one at a time from the
  * public reader API (ctrace_reader.h).  State is kept per live goroutine,
@@ -54,6 +59,7 @@ int cmd_stat(int argc, char **argv);
 #define MAX_STACKS (1u << 16)       /* distinct interned stacks           */
 #define MAX_GROUPS 4096u            /* distinct start functions           */
 #define MAX_BLOCKS 16384u           /* distinct (reason, stack) pairs     */
+#define MAX_SYSCALLS 4096u          /* distinct syscall functions         */
 #define MAX_NAMES 4096u             /* distinct task / region names       */
 #define MAX_FUNCS (1u << 16)        /* distinct functions in CPU samples  */
 #define MAX_LIVE_TASKS (1u << 20)
@@ -391,6 +397,13 @@ struct blockent {
     int64_t total;
 };
 
+/* System calls by the innermost function of the stack that entered them. */
+struct sysent {
+    uint32_t func;
+    uint64_t count;
+    int64_t total, max;
+};
+
 struct nament {
     uint32_t name;
     uint64_t begun, ended, unmatched_end;
@@ -408,6 +421,7 @@ struct gstate {
     int64_t since;        /* time of the last transition                */
     uint32_t reason;      /* reason of the last transition into Waiting */
     uint32_t block_stack; /* stack index+1 of that transition, 0 = none */
+    uint32_t sys_func;    /* innermost function of the last syscall entry */
     uint32_t group_func;  /* start function, UNKNOWN_STR until known    */
     int group_final;      /* start function from a creation stack       */
     int64_t t[C_COUNT];
@@ -457,6 +471,14 @@ struct stats {
     uint32_t nfuncs, cap_funcs;
     struct u64map func_by_id;
     uint64_t samples;
+
+    struct sysent *syscalls;
+    uint32_t nsyscalls, cap_syscalls;
+    struct u64map syscall_by_func;
+
+    /* Losses the trace itself records: libctrace's goroutine state resyncs
+     * after events it had to drop (docs/FORMAT.md, "Memory cap"). */
+    uint64_t resyncs;
 
     struct u64map procs, threads;
 
@@ -612,6 +634,31 @@ static void block_add(struct stats *s, uint32_t reason, uint32_t stack, int64_t 
     s->blocks[v].total += d;
 }
 
+/* ---- system calls ---- */
+
+static void syscall_add(struct stats *s, uint32_t func, int64_t d)
+{
+    uint32_t v;
+    if (!u64map_get(&s->syscall_by_func, func, &v)) {
+        if (s->nsyscalls >= MAX_SYSCALLS)
+            func = OTHER_STR;
+        if (!u64map_get(&s->syscall_by_func, func, &v)) {
+            if (s->nsyscalls == s->cap_syscalls) {
+                s->cap_syscalls = s->cap_syscalls ? s->cap_syscalls * 2 : 64;
+                s->syscalls = xrealloc(s->syscalls, s->cap_syscalls * sizeof *s->syscalls);
+            }
+            v = s->nsyscalls++;
+            s->syscalls[v] = (struct sysent){.func = func};
+            u64map_put(&s->syscall_by_func, func, v);
+        }
+    }
+    struct sysent *e = &s->syscalls[v];
+    e->count++;
+    e->total += d;
+    if (d > e->max)
+        e->max = d;
+}
+
 /* ---- names (tasks, regions) ---- */
 
 static struct nament *name_get(struct nament **arr, uint32_t *n, uint32_t *cap,
@@ -693,6 +740,7 @@ static struct gstate *g_get(struct stats *s, uint64_t id, int64_t now)
     g->state = CTRACE_STATE_UNDETERMINED;
     g->since = now;
     g->group_func = UNKNOWN_STR;
+    g->sys_func = UNKNOWN_STR;
     u64map_put(&s->g_by_id, id, idx);
     s->goroutines_seen++;
     return g;
@@ -727,6 +775,10 @@ static void g_charge(struct stats *s, struct gstate *g, int64_t now)
         g->t[c] += d;
     if (g->state == CTRACE_STATE_WAITING)
         block_add(s, g->reason, g->block_stack, d);
+    /* One charge per stay in Syscall: charges happen at the transition out
+     * of it (or at the end of the trace), never in between. */
+    if (g->state == CTRACE_STATE_SYSCALL)
+        syscall_add(s, g->sys_func, d);
     g->since = now;
 }
 
@@ -782,6 +834,16 @@ static void on_transition(struct stats *s, const struct ctrace_event *ev)
         g->reason = intern(&s->str, ev->u.transition.reason);
         uint64_t st = ev->u.transition.stack != CTRACE_NO_STACK ? ev->u.transition.stack : ev->stack;
         g->block_stack = stack_intern(s, st, ev->generation);
+    }
+    if (to == CTRACE_STATE_SYSCALL) {
+        uint64_t st = ev->u.transition.stack != CTRACE_NO_STACK ? ev->u.transition.stack : ev->stack;
+        g->sys_func = stack_func(s, st, 0);
+    }
+    {
+        const struct ctrace_str *r = &ev->u.transition.reason;
+        static const char resync[] = "ctrace: state resync after dropped events";
+        if (r->len == sizeof resync - 1 && memcmp(r->ptr, resync, r->len) == 0)
+            s->resyncs++;
     }
     if (to == CTRACE_STATE_NOTEXIST) {
         s->goroutines_ended++;
@@ -978,32 +1040,47 @@ static const char *fmt_count(char *buf, size_t n, uint64_t v)
     return buf;
 }
 
-/* Fits a name into width columns, keeping its end ("...Conn).Read"). */
+/* Fits a name into width columns by cutting out its middle, so both the
+ * start (package path, directory) and the end (function, file:line) stay
+ * readable: "pkg/very/long...(*T).Method".  When the name has a package
+ * path, its last element and everything after stay whole if they fit. */
 static const char *fit(char *buf, size_t n, const char *s, size_t width)
 {
     size_t len = strlen(s);
-    if (len <= width || width < 4) {
-        snprintf(buf, n, "%s", s);
-    } else {
-        snprintf(buf, n, "...%s", s + len - (width - 3));
+    if (len <= width || width < 8 || width + 1 > n) {
+        snprintf(buf, n, "%.*s", (int)(width >= 8 && width + 1 <= n ? len : width), s);
+        return buf;
     }
+    size_t tail = (width - 3) * 2 / 3; /* the end tells functions apart */
+    const char *paren = strchr(s, '(');
+    const char *slash = NULL;
+    for (const char *p = s; *p && (!paren || p < paren); p++)
+        if (*p == '/')
+            slash = p;
+    if (slash) {
+        size_t last = len - (size_t)(slash + 1 - s);
+        if (last + 3 + 3 <= width)
+            tail = last; /* "pkg/v...ery/long/pkg.Func" keeps "pkg.Func" */
+    }
+    size_t head = width - 3 - tail;
+    snprintf(buf, n, "%.*s...%s", (int)head, s, s + len - tail);
     return buf;
 }
 
-/* Fits a function name: drops the import path ("net/http.(*conn).serve"
- * -> "http.(*conn).serve") before cutting its start. */
+/* Function names: the same middle cut. */
 static const char *fit_func(char *buf, size_t n, const char *s, size_t width)
 {
-    if (strlen(s) > width) {
-        const char *paren = strchr(s, '(');
-        const char *slash = NULL;
-        for (const char *p = s; *p && (!paren || p < paren); p++)
-            if (*p == '/')
-                slash = p;
-        if (slash)
-            s = slash + 1;
-    }
     return fit(buf, n, s, width);
+}
+
+static int cmp_syscall(const void *a, const void *b)
+{
+    const struct sysent *x = a, *y = b;
+    if (x->total != y->total)
+        return x->total < y->total ? 1 : -1;
+    if (x->count != y->count)
+        return x->count < y->count ? 1 : -1;
+    return x->func < y->func ? -1 : x->func > y->func;
 }
 
 static int cmp_group(const void *a, const void *b)
@@ -1093,13 +1170,49 @@ static void print_names_text(FILE *f, struct stats *s, const char *title,
     }
 }
 
-static void print_text(FILE *f, struct stats *s, const char *path, unsigned top)
+/* What the trace says was lost, one sentence each (NULL-terminated). */
+static int warnings(const struct stats *s, const char *err, char out[][256])
+{
+    int n = 0;
+    if (err)
+        snprintf(out[n++], 256, "the trace is cut short or damaged (%s): only the events before it are counted", err);
+    if (s->resyncs)
+        snprintf(out[n++], 256,
+                 "%" PRIu64 " goroutine state%s resynchronised after dropped events: the tracer "
+                 "hit its memory cap (CTRACE_MEM) and lost events, times are approximate",
+                 s->resyncs, s->resyncs == 1 ? " was" : "s were");
+    return n;
+}
+
+static void print_text(FILE *f, struct stats *s, const char *path, unsigned top, const char *err)
 {
     char b[8][16], nb[64];
     int64_t wall = s->last_time - s->first_time;
     int ver = ctrace_reader_version(s->r);
+    char warn[2][256];
+    int nwarn = warnings(s, err, warn);
 
     fprintf(f, "%s\n", path);
+    for (int i = 0; i < nwarn; i++) {
+        /* Wrapped at 80 columns: the report fits a terminal. */
+        const char *p = warn[i];
+        const char *lead = "WARNING: ";
+        while (*p) {
+            size_t room = 80 - strlen(lead), l = strlen(p);
+            if (l > room) {
+                l = room;
+                while (l > 0 && p[l] != ' ')
+                    l--;
+                if (l == 0)
+                    l = room;
+            }
+            fprintf(f, "%s%.*s\n", lead, (int)l, p);
+            p += l;
+            while (*p == ' ')
+                p++;
+            lead = "         ";
+        }
+    }
     fprintf(f, "Go %d.%d trace, %s wall, %" PRIu64 " events, %" PRIu64 " generation%s\n",
             ver / 100, ver % 100, fmt_dur(b[0], 16, wall), s->events, s->generations,
             s->generations == 1 ? "" : "s");
@@ -1171,6 +1284,18 @@ static void print_text(FILE *f, struct stats *s, const char *path, unsigned top)
             }
             if (st->depth > st->nframes)
                 fprintf(f, "%19s... %u more\n", "", st->depth - st->nframes);
+        }
+    }
+
+    if (s->nsyscalls) {
+        fprintf(f, "\nSystem calls (by innermost function of the calling stack, total time)\n");
+        fprintf(f, "%9s %7s %9s  %s\n", "total", "count", "max", "function");
+        for (uint32_t i = 0; i < s->nsyscalls && i < top; i++) {
+            struct sysent *e = &s->syscalls[i];
+            char cnt[16];
+            fmt_count(cnt, sizeof cnt, e->count);
+            fprintf(f, "%9s %7s %9s  %s\n", fmt_dur(b[0], 16, e->total), cnt,
+                    fmt_dur(b[1], 16, e->max), fit_func(nb, sizeof nb, s->str.s[e->func], 50));
         }
     }
 
@@ -1291,6 +1416,25 @@ static void print_json(FILE *f, struct stats *s, const char *path, unsigned top,
     }
     fprintf(f, "%s]", s->nblocks ? "\n  " : "");
 
+    fprintf(f, ",\n  \"syscalls\": [");
+    for (uint32_t i = 0; i < s->nsyscalls && i < top; i++) {
+        struct sysent *e = &s->syscalls[i];
+        fprintf(f, "%s\n    {\"func\": ", i ? "," : "");
+        json_str(f, s->str.s[e->func]);
+        fprintf(f, ", \"count\": %" PRIu64 ", \"total_ns\": %" PRId64 ", \"max_ns\": %" PRId64 "}",
+                e->count, e->total, e->max);
+    }
+    fprintf(f, "%s]", s->nsyscalls ? "\n  " : "");
+
+    char warn[2][256];
+    int nwarn = warnings(s, err, warn);
+    fprintf(f, ",\n  \"resyncs_after_drops\": %" PRIu64 ",\n  \"warnings\": [", s->resyncs);
+    for (int i = 0; i < nwarn; i++) {
+        fprintf(f, "%s", i ? ", " : "");
+        json_str(f, warn[i]);
+    }
+    fprintf(f, "]");
+
     fprintf(f, ",\n  \"tasks\": ");
     print_names_json(f, s, s->tasks, s->ntasks);
     fprintf(f, ",\n  \"regions\": ");
@@ -1320,12 +1464,18 @@ static void usage(FILE *f)
           "    calls (syscall), runnable but not running (sched), otherwise waiting\n"
           "    (other: sleep, GC ...), and exec as a share of wall time (%wall);\n"
           "  - the top blocking reasons with their stacks;\n"
+          "  - system calls by the innermost function of their stack: count, total\n"
+          "    and longest;\n"
           "  - tasks and regions by name: count and latency p50/p90/p99/max;\n"
           "  - CPU profile samples: top functions.\n"
+          "A WARNING line under the file name says when the trace lost events (cut\n"
+          "short or damaged; goroutine states resynchronised after events libctrace\n"
+          "dropped at its memory cap).  Names too long for a column lose their\n"
+          "middle (\"runtim...Start.func1\").\n"
           "\n"
           "  --json     machine-readable output (times in ns; includes \"pprof\": the\n"
           "             totals `go tool trace -pprof=sync|net|syscall|sched` reports)\n"
-          "  --top=N    rows in the blocking and CPU sections (default 10)\n"
+          "  --top=N    rows in the blocking, system call and CPU sections (default 10)\n"
           "  -h, --help this text\n"
           "\n"
           "Exit status: 0 ok; 1 the trace is invalid or unreadable (statistics of\n"
@@ -1400,6 +1550,7 @@ int cmd_stat(int argc, char **argv)
     u64map_init(&s.func_by_id);
     u64map_init(&s.procs);
     u64map_init(&s.threads);
+    u64map_init(&s.syscall_by_func);
     s.goprof = goprof_new(s.r, NULL);
     s.open_regions = regions_new();
 
@@ -1427,11 +1578,13 @@ int cmd_stat(int argc, char **argv)
         qsort(s.regions, s.nregions, sizeof *s.regions, cmp_name);
     if (s.nfuncs)
         qsort(s.funcs, s.nfuncs, sizeof *s.funcs, cmp_func);
+    if (s.nsyscalls)
+        qsort(s.syscalls, s.nsyscalls, sizeof *s.syscalls, cmp_syscall);
 
     if (json)
         print_json(stdout, &s, path, top, rc < 0 ? errbuf : NULL);
     else
-        print_text(stdout, &s, path, top);
+        print_text(stdout, &s, path, top, rc < 0 ? errbuf : NULL);
     fflush(stdout);
     if (rc < 0)
         fprintf(stderr, "ctrace stat: %s: %s (statistics cover the events before it)\n", path,
@@ -1446,6 +1599,8 @@ int cmd_stat(int argc, char **argv)
     free(s.regions);
     free(s.livet);
     free(s.funcs);
+    free(s.syscalls);
+    u64map_free(&s.syscall_by_func);
     free(s.stacks);
     u64map_free(&s.stack_by_hash);
     u64map_free(&s.stack_cache);
