@@ -23,7 +23,8 @@
  * Invariants: one pass over the reader's events; memory is the reader's
  * (one generation) plus one entry per live goroutine and per distinct stack
  * - never per event.  The output file is written only after the trace has
- * been read (an unreadable trace does not clobber it).  A trace that ends
+ * been read (an unreadable trace does not clobber it), under a temporary
+ * name renamed into place when complete.  A trace that ends
  * in an error (truncated, invalid) still gives the profile of the events
  * before the error, with a warning and exit status 1.
  */
@@ -32,6 +33,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "commands.h"
 #include "ctrace_reader.h"
@@ -260,17 +263,30 @@ int cmd_pprof(int argc, char **argv)
         status = 1;
     }
 
-    FILE *f = strcmp(out, "-") == 0 ? stdout : fopen(out, "wb");
+    /* A regular (or new) output file is written under a temporary name
+     * and renamed: a failed write never leaves half a profile under OUT.
+     * Anything else (a pipe, /dev/stdout) is written in place. */
+    char tmp[4096] = "";
+    struct stat st;
+    if (strcmp(out, "-") != 0 && (stat(out, &st) != 0 || S_ISREG(st.st_mode)) &&
+        (size_t)snprintf(tmp, sizeof tmp, "%s.tmp%ld", out, (long)getpid()) >= sizeof tmp)
+        tmp[0] = '\0';
+    const char *dest = tmp[0] ? tmp : out;
+    FILE *f = strcmp(out, "-") == 0 ? stdout : fopen(dest, "wb");
     if (!f) {
         fprintf(stderr, "ctrace pprof: %s: %s\n", out, strerror(errno));
         status = 1;
     } else {
         char err[128];
         int wr = prof_write_gzip(pr.prof, f, err, sizeof err);
-        if (f != stdout && fclose(f) != 0)
+        if (f != stdout && fclose(f) != 0 && wr == 0)
+            wr = -1, snprintf(err, sizeof err, "%s", strerror(errno));
+        if (wr == 0 && tmp[0] && rename(tmp, out) != 0)
             wr = -1, snprintf(err, sizeof err, "%s", strerror(errno));
         if (wr < 0) {
             fprintf(stderr, "ctrace pprof: %s: %s\n", out, err);
+            if (tmp[0])
+                unlink(tmp);
             status = 1;
         }
     }

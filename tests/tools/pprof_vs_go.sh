@@ -13,9 +13,10 @@
 #     CPU flat column;
 #   - region: per region name, count and time = stat's completed regions
 #     and their total_ns;
-#   - usage errors exit 2, --help exits 0, a missing file exits 1, a cut
-#     trace exits 1 with a warning and still writes the profile of what it
-#     read, which `go tool pprof` opens.
+#   - usage errors exit 2, --help exits 0, a missing file exits 1 and
+#     leaves an existing output file alone, an unwritable output exits 1, a
+#     cut trace exits 1 with a warning and still writes the profile of what
+#     it read, which `go tool pprof` opens.
 # Exit 77 (skip) without Go 1.23.
 set -uo pipefail
 
@@ -118,6 +119,11 @@ f=$1
 [ $rc -eq 2 ] && grep -q "no output file" "$tmp/e" && ok || bad "no -o exit $rc (want 2)"
 "$ctrace" pprof sync "$tmp/does-not-exist.trace" -o "$tmp/x.pb.gz" > /dev/null 2>&1; rc=$?
 [ $rc -eq 1 ] && [ ! -e "$tmp/x.pb.gz" ] && ok || bad "missing file exit $rc (want 1, no output)"
+"$ctrace" pprof sync "$f" -o "$tmp/no/such/dir/x.pb.gz" > /dev/null 2> "$tmp/e"; rc=$?
+[ $rc -eq 1 ] && grep -q "x.pb.gz: No such file or directory" "$tmp/e" && ok || bad "unwritable output exit $rc (want 1): $(cat "$tmp/e")"
+echo old > "$tmp/keep.pb.gz"
+"$ctrace" pprof sync "$tmp/does-not-exist.trace" -o "$tmp/keep.pb.gz" > /dev/null 2>&1
+[ "$(cat "$tmp/keep.pb.gz")" = old ] && ok || bad "an unreadable trace clobbered the output file"
 size=$(stat -c %s "$f")
 head -c $((size * 2 / 3)) "$f" > "$tmp/cut.trace"
 "$ctrace" pprof sched "$tmp/cut.trace" -o "$tmp/cut.pb.gz" > /dev/null 2> "$tmp/e"; rc=$?
