@@ -47,6 +47,7 @@
 
 #include "ctrace_reader.h"
 #include "goprof.h"
+#include "idmap.h"
 #include "regions.h"
 
 int cmd_stat(int argc, char **argv);
@@ -94,129 +95,6 @@ static void *xrealloc(void *p, size_t sz)
     return p;
 }
 
-static uint64_t mix64(uint64_t x)
-{
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdULL;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53ULL;
-    x ^= x >> 33;
-    return x;
-}
-
-static uint64_t hash_bytes(const void *p, size_t n, uint64_t h)
-{
-    const unsigned char *s = p;
-    h ^= 0xcbf29ce484222325ULL;
-    for (size_t i = 0; i < n; i++) {
-        h ^= s[i];
-        h *= 0x100000001b3ULL;
-    }
-    return mix64(h);
-}
-
-/* ------------------------------------------------------------------ */
-/* u64 -> u32 open-addressing map (keys != UINT64_MAX), with deletion   */
-/* ------------------------------------------------------------------ */
-
-#define EMPTY_KEY UINT64_MAX
-
-struct u64map {
-    uint64_t *keys;
-    uint32_t *vals;
-    size_t cap, len; /* cap is a power of two */
-};
-
-static void u64map_init(struct u64map *m)
-{
-    m->cap = 64;
-    m->len = 0;
-    m->keys = xcalloc(m->cap, sizeof *m->keys);
-    m->vals = xcalloc(m->cap, sizeof *m->vals);
-    memset(m->keys, 0xff, m->cap * sizeof *m->keys);
-}
-
-static void u64map_free(struct u64map *m)
-{
-    free(m->keys);
-    free(m->vals);
-}
-
-static int u64map_get(const struct u64map *m, uint64_t k, uint32_t *v)
-{
-    size_t mask = m->cap - 1;
-    for (size_t i = mix64(k) & mask;; i = (i + 1) & mask) {
-        if (m->keys[i] == EMPTY_KEY)
-            return 0;
-        if (m->keys[i] == k) {
-            if (v)
-                *v = m->vals[i];
-            return 1;
-        }
-    }
-}
-
-static void u64map_put(struct u64map *m, uint64_t k, uint32_t v);
-
-static void u64map_grow(struct u64map *m)
-{
-    struct u64map n = {0};
-    n.cap = m->cap * 2;
-    n.keys = xcalloc(n.cap, sizeof *n.keys);
-    n.vals = xcalloc(n.cap, sizeof *n.vals);
-    memset(n.keys, 0xff, n.cap * sizeof *n.keys);
-    for (size_t i = 0; i < m->cap; i++)
-        if (m->keys[i] != EMPTY_KEY)
-            u64map_put(&n, m->keys[i], m->vals[i]);
-    u64map_free(m);
-    *m = n;
-}
-
-static void u64map_put(struct u64map *m, uint64_t k, uint32_t v)
-{
-    if ((m->len + 1) * 4 > m->cap * 3)
-        u64map_grow(m);
-    size_t mask = m->cap - 1;
-    for (size_t i = mix64(k) & mask;; i = (i + 1) & mask) {
-        if (m->keys[i] == EMPTY_KEY) {
-            m->keys[i] = k;
-            m->vals[i] = v;
-            m->len++;
-            return;
-        }
-        if (m->keys[i] == k) {
-            m->vals[i] = v;
-            return;
-        }
-    }
-}
-
-/* Backward-shift deletion keeps probe chains intact without tombstones. */
-static void u64map_del(struct u64map *m, uint64_t k)
-{
-    size_t mask = m->cap - 1, i = mix64(k) & mask;
-    for (;; i = (i + 1) & mask) {
-        if (m->keys[i] == EMPTY_KEY)
-            return;
-        if (m->keys[i] == k)
-            break;
-    }
-    m->len--;
-    for (size_t j = (i + 1) & mask;; j = (j + 1) & mask) {
-        if (m->keys[j] == EMPTY_KEY)
-            break;
-        size_t home = mix64(m->keys[j]) & mask;
-        /* Move j into the hole i if home is not cyclically in (i, j]. */
-        int in_range = (i <= j) ? (home > i && home <= j) : (home > i || home <= j);
-        if (!in_range) {
-            m->keys[i] = m->keys[j];
-            m->vals[i] = m->vals[j];
-            i = j;
-        }
-    }
-    m->keys[i] = EMPTY_KEY;
-}
-
 /* ------------------------------------------------------------------ */
 /* String interning                                                    */
 /* ------------------------------------------------------------------ */
@@ -236,9 +114,9 @@ static void strtab_init(struct strtab *t)
     memset(t, 0, sizeof *t);
     t->nslots = 1024;
     t->slots = xcalloc(t->nslots, sizeof *t->slots);
-    strtab_add_raw(t, "(other)", 7, hash_bytes("(other)", 7, 0));
-    strtab_add_raw(t, "", 0, hash_bytes("", 0, 0));
-    strtab_add_raw(t, "(unknown)", 9, hash_bytes("(unknown)", 9, 0));
+    strtab_add_raw(t, "(other)", 7, an_hash_bytes("(other)", 7, 0));
+    strtab_add_raw(t, "", 0, an_hash_bytes("", 0, 0));
+    strtab_add_raw(t, "(unknown)", 9, an_hash_bytes("(unknown)", 9, 0));
 }
 
 static void strtab_free(struct strtab *t)
@@ -255,7 +133,7 @@ static void strtab_rehash(struct strtab *t)
     size_t n = t->nslots * 2;
     uint32_t *slots = xcalloc(n, sizeof *slots);
     for (uint32_t id = 0; id < t->n; id++) {
-        uint64_t h = hash_bytes(t->s[id], t->len[id], 0);
+        uint64_t h = an_hash_bytes(t->s[id], t->len[id], 0);
         size_t i = h & (n - 1);
         while (slots[i])
             i = (i + 1) & (n - 1);
@@ -295,7 +173,7 @@ static uint32_t strtab_add_raw(struct strtab *t, const char *p, size_t len, uint
 static uint32_t intern(struct strtab *t, struct ctrace_str s)
 {
     const char *p = s.ptr ? s.ptr : "";
-    return strtab_add_raw(t, p, s.len, hash_bytes(p, s.len, 0));
+    return strtab_add_raw(t, p, s.len, an_hash_bytes(p, s.len, 0));
 }
 
 /* ------------------------------------------------------------------ */
@@ -440,47 +318,47 @@ struct stats {
     /* stacks */
     struct stackent *stacks;
     uint32_t nstacks, cap_stacks;
-    struct u64map stack_by_hash; /* hash -> index */
+    struct idmap stack_by_hash; /* hash -> index */
     /* per-generation cache: reader stack id -> index+1 */
-    struct u64map stack_cache;
+    struct idmap stack_cache;
     uint64_t cache_gen;
 
     /* goroutines */
     struct gstate *gs;
     uint32_t ngs, cap_gs, gs_free; /* free list head (index+1) */
-    struct u64map g_by_id;
+    struct idmap g_by_id;
     uint64_t goroutines_seen, goroutines_created, goroutines_ended;
 
     struct group *groups;
     uint32_t ngroups, cap_groups;
-    struct u64map group_by_func;
+    struct idmap group_by_func;
 
     struct blockent *blocks;
     uint32_t nblocks, cap_blocks;
-    struct u64map block_by_key;
+    struct idmap block_by_key;
 
     struct nament *tasks, *regions;
     uint32_t ntasks, cap_tasks, nregions, cap_regions;
-    struct u64map task_by_name, region_by_name;
-    struct u64map live_tasks; /* task id -> index into livet */
+    struct idmap task_by_name, region_by_name;
+    struct idmap live_tasks; /* task id -> index into livet */
     struct livetask *livet;
     uint32_t nlivet, cap_livet, livet_free;
     uint64_t tasks_dropped;
 
     struct funcent *funcs;
     uint32_t nfuncs, cap_funcs;
-    struct u64map func_by_id;
+    struct idmap func_by_id;
     uint64_t samples;
 
     struct sysent *syscalls;
     uint32_t nsyscalls, cap_syscalls;
-    struct u64map syscall_by_func;
+    struct idmap syscall_by_func;
 
     /* Losses the trace itself records: libctrace's goroutine state resyncs
      * after events it had to drop (docs/FORMAT.md, "Memory cap"). */
     uint64_t resyncs;
 
-    struct u64map procs, threads;
+    struct idmap procs, threads;
 
     /* Go's -pprof totals and region matching: src/analysis, shared with
      * `ctrace pprof`. */
@@ -499,34 +377,34 @@ static uint32_t stack_intern(struct stats *s, uint64_t stack_id, uint64_t gen)
     if (stack_id == CTRACE_NO_STACK)
         return 0;
     if (gen != s->cache_gen) {
-        u64map_free(&s->stack_cache);
-        u64map_init(&s->stack_cache);
+        idmap_free(&s->stack_cache);
+        idmap_init(&s->stack_cache);
         s->cache_gen = gen;
     }
     uint32_t v;
-    if (u64map_get(&s->stack_cache, stack_id, &v))
+    if (idmap_get(&s->stack_cache, stack_id, &v))
         return v;
     const struct ctrace_frame *fr = NULL;
     size_t n = ctrace_reader_stack(s->r, stack_id, &fr);
     if (n == 0) {
-        u64map_put(&s->stack_cache, stack_id, 0);
+        idmap_put(&s->stack_cache, stack_id, 0);
         return 0;
     }
     uint64_t h = 0x9e3779b97f4a7c15ULL;
     for (size_t i = 0; i < n && i < STACK_HASH_DEPTH; i++) {
-        h = mix64(h ^ fr[i].pc);
-        h = hash_bytes(fr[i].func.ptr, fr[i].func.len, h);
-        h = mix64(h ^ fr[i].line);
+        h = an_mix64(h ^ fr[i].pc);
+        h = an_hash_bytes(fr[i].func.ptr, fr[i].func.len, h);
+        h = an_mix64(h ^ fr[i].line);
     }
-    h = mix64(h ^ n);
-    if (h == EMPTY_KEY)
+    h = an_mix64(h ^ n);
+    if (h == UINT64_MAX) /* idmap's empty key */
         h--;
-    if (u64map_get(&s->stack_by_hash, h, &v)) {
-        u64map_put(&s->stack_cache, stack_id, v + 1);
+    if (idmap_get(&s->stack_by_hash, h, &v)) {
+        idmap_put(&s->stack_cache, stack_id, v + 1);
         return v + 1;
     }
     if (s->nstacks >= MAX_STACKS) {
-        u64map_put(&s->stack_cache, stack_id, 0);
+        idmap_put(&s->stack_cache, stack_id, 0);
         return 0;
     }
     if (s->nstacks == s->cap_stacks) {
@@ -543,9 +421,9 @@ static uint32_t stack_intern(struct stats *s, uint64_t stack_id, uint64_t gen)
         e->file[i] = intern(&s->str, fr[i].file);
         e->line[i] = fr[i].line;
     }
-    u64map_put(&s->stack_by_hash, h, s->nstacks);
+    idmap_put(&s->stack_by_hash, h, s->nstacks);
     s->nstacks++;
-    u64map_put(&s->stack_cache, stack_id, s->nstacks);
+    idmap_put(&s->stack_cache, stack_id, s->nstacks);
     return s->nstacks;
 }
 
@@ -589,11 +467,11 @@ static uint32_t stack_func(struct stats *s, uint64_t stack_id, int outer)
 static struct group *group_get(struct stats *s, uint32_t func)
 {
     uint32_t v;
-    if (u64map_get(&s->group_by_func, func, &v))
+    if (idmap_get(&s->group_by_func, func, &v))
         return &s->groups[v];
     if (s->ngroups >= MAX_GROUPS) {
         func = OTHER_STR;
-        if (u64map_get(&s->group_by_func, func, &v))
+        if (idmap_get(&s->group_by_func, func, &v))
             return &s->groups[v];
     }
     if (s->ngroups == s->cap_groups) {
@@ -603,7 +481,7 @@ static struct group *group_get(struct stats *s, uint32_t func)
     struct group *g = &s->groups[s->ngroups];
     memset(g, 0, sizeof *g);
     g->func = func;
-    u64map_put(&s->group_by_func, func, s->ngroups);
+    idmap_put(&s->group_by_func, func, s->ngroups);
     s->ngroups++;
     return g;
 }
@@ -614,20 +492,20 @@ static void block_add(struct stats *s, uint32_t reason, uint32_t stack, int64_t 
 {
     uint64_t key = ((uint64_t)reason << 32) | stack;
     uint32_t v;
-    if (!u64map_get(&s->block_by_key, key, &v)) {
+    if (!idmap_get(&s->block_by_key, key, &v)) {
         if (s->nblocks >= MAX_BLOCKS) {
             key = ((uint64_t)OTHER_STR << 32);
             reason = OTHER_STR;
             stack = 0;
         }
-        if (!u64map_get(&s->block_by_key, key, &v)) {
+        if (!idmap_get(&s->block_by_key, key, &v)) {
             if (s->nblocks == s->cap_blocks) {
                 s->cap_blocks = s->cap_blocks ? s->cap_blocks * 2 : 64;
                 s->blocks = xrealloc(s->blocks, s->cap_blocks * sizeof *s->blocks);
             }
             v = s->nblocks++;
             s->blocks[v] = (struct blockent){.reason = reason, .stack = stack};
-            u64map_put(&s->block_by_key, key, v);
+            idmap_put(&s->block_by_key, key, v);
         }
     }
     s->blocks[v].count++;
@@ -639,17 +517,17 @@ static void block_add(struct stats *s, uint32_t reason, uint32_t stack, int64_t 
 static void syscall_add(struct stats *s, uint32_t func, int64_t d)
 {
     uint32_t v;
-    if (!u64map_get(&s->syscall_by_func, func, &v)) {
+    if (!idmap_get(&s->syscall_by_func, func, &v)) {
         if (s->nsyscalls >= MAX_SYSCALLS)
             func = OTHER_STR;
-        if (!u64map_get(&s->syscall_by_func, func, &v)) {
+        if (!idmap_get(&s->syscall_by_func, func, &v)) {
             if (s->nsyscalls == s->cap_syscalls) {
                 s->cap_syscalls = s->cap_syscalls ? s->cap_syscalls * 2 : 64;
                 s->syscalls = xrealloc(s->syscalls, s->cap_syscalls * sizeof *s->syscalls);
             }
             v = s->nsyscalls++;
             s->syscalls[v] = (struct sysent){.func = func};
-            u64map_put(&s->syscall_by_func, func, v);
+            idmap_put(&s->syscall_by_func, func, v);
         }
     }
     struct sysent *e = &s->syscalls[v];
@@ -662,14 +540,14 @@ static void syscall_add(struct stats *s, uint32_t func, int64_t d)
 /* ---- names (tasks, regions) ---- */
 
 static struct nament *name_get(struct nament **arr, uint32_t *n, uint32_t *cap,
-                               struct u64map *m, uint32_t name)
+                               struct idmap *m, uint32_t name)
 {
     uint32_t v;
-    if (u64map_get(m, name, &v))
+    if (idmap_get(m, name, &v))
         return &(*arr)[v];
     if (*n >= MAX_NAMES) {
         name = OTHER_STR;
-        if (u64map_get(m, name, &v))
+        if (idmap_get(m, name, &v))
             return &(*arr)[v];
     }
     if (*n == *cap) {
@@ -679,7 +557,7 @@ static struct nament *name_get(struct nament **arr, uint32_t *n, uint32_t *cap,
     struct nament *e = &(*arr)[*n];
     memset(e, 0, sizeof *e);
     e->name = name;
-    u64map_put(m, name, *n);
+    idmap_put(m, name, *n);
     (*n)++;
     return e;
 }
@@ -689,11 +567,11 @@ static struct nament *name_get(struct nament **arr, uint32_t *n, uint32_t *cap,
 static struct funcent *func_get(struct stats *s, uint32_t func)
 {
     uint32_t v;
-    if (u64map_get(&s->func_by_id, func, &v))
+    if (idmap_get(&s->func_by_id, func, &v))
         return &s->funcs[v];
     if (s->nfuncs >= MAX_FUNCS) {
         func = OTHER_STR;
-        if (u64map_get(&s->func_by_id, func, &v))
+        if (idmap_get(&s->func_by_id, func, &v))
             return &s->funcs[v];
     }
     if (s->nfuncs == s->cap_funcs) {
@@ -703,7 +581,7 @@ static struct funcent *func_get(struct stats *s, uint32_t func)
     struct funcent *f = &s->funcs[s->nfuncs];
     memset(f, 0, sizeof *f);
     f->func = func;
-    u64map_put(&s->func_by_id, func, s->nfuncs);
+    idmap_put(&s->func_by_id, func, s->nfuncs);
     s->nfuncs++;
     return f;
 }
@@ -713,7 +591,7 @@ static struct funcent *func_get(struct stats *s, uint32_t func)
 static struct gstate *g_lookup(struct stats *s, uint64_t id)
 {
     uint32_t v;
-    if (u64map_get(&s->g_by_id, id, &v))
+    if (idmap_get(&s->g_by_id, id, &v))
         return &s->gs[v];
     return NULL;
 }
@@ -741,7 +619,7 @@ static struct gstate *g_get(struct stats *s, uint64_t id, int64_t now)
     g->since = now;
     g->group_func = UNKNOWN_STR;
     g->sys_func = UNKNOWN_STR;
-    u64map_put(&s->g_by_id, id, idx);
+    idmap_put(&s->g_by_id, id, idx);
     s->goroutines_seen++;
     return g;
 }
@@ -793,7 +671,7 @@ static void g_flush(struct stats *s, struct gstate *g)
 static void g_release(struct stats *s, struct gstate *g)
 {
     uint32_t idx = (uint32_t)(g - s->gs);
-    u64map_del(&s->g_by_id, g->id);
+    idmap_del(&s->g_by_id, g->id);
     g->free_next = s->gs_free;
     s->gs_free = idx + 1;
 }
@@ -801,7 +679,7 @@ static void g_release(struct stats *s, struct gstate *g)
 static void on_transition(struct stats *s, const struct ctrace_event *ev)
 {
     if (ev->u.transition.resource == CTRACE_RES_PROC) {
-        u64map_put(&s->procs, ev->u.transition.id, 1);
+        idmap_put(&s->procs, ev->u.transition.id, 1);
         return;
     }
     if (ev->u.transition.resource != CTRACE_RES_GOROUTINE)
@@ -911,16 +789,16 @@ static void on_task(struct stats *s, const struct ctrace_event *ev, int begin)
             idx = s->nlivet++;
         }
         s->livet[idx] = (struct livetask){ne->name, ev->time};
-        u64map_put(&s->live_tasks, ev->u.task.id, idx);
+        idmap_put(&s->live_tasks, ev->u.task.id, idx);
         return;
     }
-    if (u64map_get(&s->live_tasks, ev->u.task.id, &v)) {
+    if (idmap_get(&s->live_tasks, ev->u.task.id, &v)) {
         struct livetask lt = s->livet[v];
         struct nament *ne = name_get(&s->tasks, &s->ntasks, &s->cap_tasks, &s->task_by_name, lt.name);
         ne->ended++;
         int64_t d = ev->time - lt.begin;
         hist_add(&ne->h, d > 0 ? (uint64_t)d : 0);
-        u64map_del(&s->live_tasks, ev->u.task.id);
+        idmap_del(&s->live_tasks, ev->u.task.id);
         s->livet[v].begin = s->livet_free;
         s->livet_free = v + 1;
     } else {
@@ -971,9 +849,9 @@ static void on_event(struct stats *s, const struct ctrace_event *ev)
     if (ev->time > s->last_time)
         s->last_time = ev->time;
     if (ev->m != CTRACE_NO_ID)
-        u64map_put(&s->threads, ev->m, 1);
+        idmap_put(&s->threads, ev->m, 1);
     if (ev->p != CTRACE_NO_ID)
-        u64map_put(&s->procs, ev->p, 1);
+        idmap_put(&s->procs, ev->p, 1);
 
     goprof_event(s->goprof, ev);
     switch (ev->kind) {
@@ -996,7 +874,7 @@ static void finish(struct stats *s)
     for (uint32_t i = 0; i < s->ngs; i++) {
         struct gstate *g = &s->gs[i];
         uint32_t v = 0;
-        if (!u64map_get(&s->g_by_id, g->id, &v) || v != i)
+        if (!idmap_get(&s->g_by_id, g->id, &v) || v != i)
             continue; /* a free slot */
         g_charge(s, g, s->last_time);
         g_flush(s, g);
@@ -1538,19 +1416,19 @@ int cmd_stat(int argc, char **argv)
     }
 
     strtab_init(&s.str);
-    u64map_init(&s.stack_by_hash);
-    u64map_init(&s.stack_cache);
+    idmap_init(&s.stack_by_hash);
+    idmap_init(&s.stack_cache);
     s.cache_gen = UINT64_MAX;
-    u64map_init(&s.g_by_id);
-    u64map_init(&s.group_by_func);
-    u64map_init(&s.block_by_key);
-    u64map_init(&s.task_by_name);
-    u64map_init(&s.region_by_name);
-    u64map_init(&s.live_tasks);
-    u64map_init(&s.func_by_id);
-    u64map_init(&s.procs);
-    u64map_init(&s.threads);
-    u64map_init(&s.syscall_by_func);
+    idmap_init(&s.g_by_id);
+    idmap_init(&s.group_by_func);
+    idmap_init(&s.block_by_key);
+    idmap_init(&s.task_by_name);
+    idmap_init(&s.region_by_name);
+    idmap_init(&s.live_tasks);
+    idmap_init(&s.func_by_id);
+    idmap_init(&s.procs);
+    idmap_init(&s.threads);
+    idmap_init(&s.syscall_by_func);
     s.goprof = goprof_new(s.r, NULL);
     s.open_regions = regions_new();
 
@@ -1600,19 +1478,19 @@ int cmd_stat(int argc, char **argv)
     free(s.livet);
     free(s.funcs);
     free(s.syscalls);
-    u64map_free(&s.syscall_by_func);
+    idmap_free(&s.syscall_by_func);
     free(s.stacks);
-    u64map_free(&s.stack_by_hash);
-    u64map_free(&s.stack_cache);
-    u64map_free(&s.g_by_id);
-    u64map_free(&s.group_by_func);
-    u64map_free(&s.block_by_key);
-    u64map_free(&s.task_by_name);
-    u64map_free(&s.region_by_name);
-    u64map_free(&s.live_tasks);
-    u64map_free(&s.func_by_id);
-    u64map_free(&s.procs);
-    u64map_free(&s.threads);
+    idmap_free(&s.stack_by_hash);
+    idmap_free(&s.stack_cache);
+    idmap_free(&s.g_by_id);
+    idmap_free(&s.group_by_func);
+    idmap_free(&s.block_by_key);
+    idmap_free(&s.task_by_name);
+    idmap_free(&s.region_by_name);
+    idmap_free(&s.live_tasks);
+    idmap_free(&s.func_by_id);
+    idmap_free(&s.procs);
+    idmap_free(&s.threads);
     strtab_free(&s.str);
     ctrace_reader_close(s.r);
     return rc < 0 ? 1 : 0;
