@@ -322,7 +322,7 @@ static int64_t parse_time(const char *s)
     char *end;
     errno = 0;
     double v = strtod(s, &end);
-    if (errno || end == s || v < 0)
+    if (errno || end == s || !(v >= 0)) /* also rejects NaN */
         return -1;
     double mul;
     if (!*end || !strcmp(end, "ns"))

@@ -65,7 +65,7 @@ done
 
 # Usage errors.
 f=$dir/sleep.go123.trace
-for args in "--kind=Bogus" "--from=5xs" "--to=" "--m=abc" "--go --kind=Log"; do
+for args in "--kind=Bogus" "--from=5xs" "--from=nan" "--to=" "--m=abc" "--go --kind=Log"; do
     # shellcheck disable=SC2086
     "$ctrace" dump $args "$f" > /dev/null 2>&1; rc=$?
     [ $rc -eq 2 ] && ok || bad "dump $args exit $rc (want 2)"
