@@ -15,7 +15,7 @@
  *     is dropped when the generation changes.
  *   - Handles are >= 1 and stay valid until prof_free().  Samples whose
  *     values are all zero are not written (a stack interned for an interval
- *     that ended up empty).
+ *     that ended up empty), nor the locations and functions only they use.
  */
 #ifndef CTRACE_ANALYSIS_PROFILE_H
 #define CTRACE_ANALYSIS_PROFILE_H
