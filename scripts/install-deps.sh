@@ -13,7 +13,7 @@ check_only=0
 [ "${1:-}" = "--check" ] && check_only=1
 
 pkgs=(cmake make gcc clang libclang-rt-14-dev pkg-config
-      libdw-dev libelf-dev libunwind-dev
+      libdw-dev libelf-dev libunwind-dev zlib1g-dev
       golang-1.19-go golang-1.22-go golang-1.23-go)
 
 missing=()

@@ -8,27 +8,53 @@
  *    Event.String(), stacks on following lines), so the two parsers can be
  *    compared with diff.
  * Output is buffered in large blocks; nothing is allocated per event.
+ *
+ * Names: the line of an event whose goroutine carries a label (Label
+ * events: in a libctrace trace the thread's name, since each thread is one
+ * goroutine) ends with gname="LABEL", the goroutine's latest label.  Labels
+ * are kept per live goroutine (forgotten when it ends): memory follows live
+ * labelled goroutines, not events.
+ *
+ * Filters (--m, --g, --kind, --from/--to) only choose which lines are
+ * printed; every line printed is the line the unfiltered dump prints, so a
+ * filtered dump is always a subsequence of the whole one.  The label table
+ * sees every event, filtered or not.  --go output is Go's and unfiltered.
  */
 #include "commands.h"
 #include "progress.h"
 
 #include "ctrace_reader.h"
+#include "idmap.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static const char help[] =
-    "usage: ctrace dump [--go] [--stacks] FILE\n"
+    "usage: ctrace dump [--go] [--stacks] [FILTERS] FILE\n"
     "\n"
     "Prints the events of a Go execution trace in Go's order, one per line, in the\n"
     "format described in docs/DUMP_FORMAT.md.  FILE '-' reads standard input.\n"
+    "A line ends with gname=\"NAME\" when its goroutine has a label (in a\n"
+    "libctrace trace: the thread's name).\n"
     "\n"
     "  --stacks  append the frames of each event's stack to its line\n"
     "  --go      print exactly what Go 1.23's 'go tool trace -d=1' prints\n"
     "  --help    this help\n"
+    "\n"
+    "Filters (lines of the whole dump that match all of them; each list is\n"
+    "comma-separated and matches any of its items):\n"
+    "  --m=ID,...       events on thread (M) ID\n"
+    "  --g=ID|NAME,...  events on goroutine ID, or whose goroutine's label is NAME\n"
+    "                   (a libctrace thread's name), and state transitions of it\n"
+    "  --kind=KIND,...  events of a kind as dump prints it: StateTransition,\n"
+    "                   RegionBegin, Log, Label, StackSample ... (any case)\n"
+    "  --from=TIME      events at or after TIME since the start of the trace\n"
+    "  --to=TIME        events at or before TIME; TIME is a number with a unit:\n"
+    "                   ns (the default), us, ms or s (1.5ms, 2s, 250us)\n"
     "\n"
     "Exit codes: 0 whole trace printed, 1 invalid or unreadable trace (the events\n"
     "before the error are printed; the error goes to stderr with its byte offset),\n"
@@ -178,6 +204,198 @@ static void print_go(FILE *f, ctrace_reader *r, const struct ctrace_event *e)
     putc('\n', f);
 }
 
+/* ---- goroutine labels ---- */
+
+struct labels {
+    struct idmap by_g; /* goroutine -> index into names */
+    struct ctrace_str *names;
+    uint32_t n, cap, free_head; /* free slots chained through names[i].len */
+};
+
+static void labels_set(struct labels *l, uint64_t g, struct ctrace_str label)
+{
+    uint32_t v;
+    char *copy = an_calloc(label.len + 1, 1);
+    memcpy(copy, label.ptr, label.len);
+    if (idmap_get(&l->by_g, g, &v)) {
+        free((char *)l->names[v].ptr);
+    } else if (l->free_head) {
+        v = l->free_head - 1;
+        l->free_head = (uint32_t)l->names[v].len;
+        idmap_put(&l->by_g, g, v);
+    } else {
+        if (l->n == l->cap) {
+            l->cap = l->cap ? l->cap * 2 : 16;
+            l->names = an_realloc(l->names, l->cap * sizeof *l->names);
+        }
+        v = l->n++;
+        idmap_put(&l->by_g, g, v);
+    }
+    l->names[v] = (struct ctrace_str){copy, label.len};
+}
+
+static const struct ctrace_str *labels_get(const struct labels *l, uint64_t g)
+{
+    uint32_t v;
+    if (g == CTRACE_NO_ID || !idmap_get(&l->by_g, g, &v))
+        return NULL;
+    return &l->names[v];
+}
+
+static void labels_drop(struct labels *l, uint64_t g)
+{
+    uint32_t v;
+    if (!idmap_get(&l->by_g, g, &v))
+        return;
+    free((char *)l->names[v].ptr);
+    l->names[v].ptr = NULL;
+    l->names[v].len = l->free_head;
+    l->free_head = v + 1;
+    idmap_del(&l->by_g, g);
+}
+
+static void labels_free(struct labels *l)
+{
+    for (uint32_t i = 0; i < l->n; i++)
+        if (l->names[i].ptr)
+            free((char *)l->names[i].ptr);
+    free(l->names);
+    idmap_free(&l->by_g);
+}
+
+/* ---- filters ---- */
+
+#define MAX_FILTER_ITEMS 64
+
+struct filter {
+    uint64_t m[MAX_FILTER_ITEMS];
+    size_t nm;
+    uint64_t g[MAX_FILTER_ITEMS];
+    size_t ng;
+    const char *gname[MAX_FILTER_ITEMS];
+    size_t ngname;
+    int kind[CTRACE_EV_KIND_COUNT];
+    int have_kind;
+    int64_t from, to; /* since_start, inclusive */
+};
+
+static int in_list(const uint64_t *v, size_t n, uint64_t x)
+{
+    for (size_t i = 0; i < n; i++)
+        if (v[i] == x)
+            return 1;
+    return 0;
+}
+
+static int name_is(const struct ctrace_str *s, const char *name)
+{
+    return s && s->len == strlen(name) && memcmp(s->ptr, name, s->len) == 0;
+}
+
+static int matches(const struct filter *fl, const struct labels *l, const struct ctrace_event *e)
+{
+    if (e->since_start < fl->from || e->since_start > fl->to)
+        return 0;
+    if (fl->have_kind && !((unsigned)e->kind < CTRACE_EV_KIND_COUNT && fl->kind[e->kind]))
+        return 0;
+    if (fl->nm && !in_list(fl->m, fl->nm, e->m))
+        return 0;
+    if (fl->ng || fl->ngname) {
+        uint64_t subject = e->kind == CTRACE_EV_STATE_TRANSITION &&
+                                   e->u.transition.resource == CTRACE_RES_GOROUTINE
+                               ? e->u.transition.id
+                               : CTRACE_NO_ID;
+        int hit = in_list(fl->g, fl->ng, e->g) ||
+                  (subject != CTRACE_NO_ID && in_list(fl->g, fl->ng, subject));
+        for (size_t i = 0; !hit && i < fl->ngname; i++)
+            hit = name_is(labels_get(l, e->g), fl->gname[i]) ||
+                  (subject != CTRACE_NO_ID && name_is(labels_get(l, subject), fl->gname[i]));
+        if (!hit)
+            return 0;
+    }
+    return 1;
+}
+
+/* "1.5ms" -> 1500000; units ns (default), us, ms, s.  -1 if malformed. */
+static int64_t parse_time(const char *s)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || !(v >= 0)) /* also rejects NaN */
+        return -1;
+    double mul;
+    if (!*end || !strcmp(end, "ns"))
+        mul = 1;
+    else if (!strcmp(end, "us") || !strcmp(end, "\xc2\xb5s"))
+        mul = 1e3;
+    else if (!strcmp(end, "ms"))
+        mul = 1e6;
+    else if (!strcmp(end, "s"))
+        mul = 1e9;
+    else
+        return -1;
+    v *= mul;
+    if (v > 9.2e18)
+        return -1;
+    return (int64_t)(v + 0.5);
+}
+
+/* Splits a comma-separated list in place; calls add for each item; returns
+ * 0, or -1 (with a message) if an item is rejected or there are too many. */
+static int each_item(char *list, const char *opt, int (*add)(struct filter *, char *),
+                     struct filter *fl)
+{
+    for (char *save = NULL, *it = strtok_r(list, ",", &save); it; it = strtok_r(NULL, ",", &save)) {
+        if (add(fl, it) < 0) {
+            fprintf(stderr, "ctrace dump: bad %s item '%s'\n", opt, it);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int parse_id(const char *s, uint64_t *v)
+{
+    char *end;
+    errno = 0;
+    unsigned long long x = strtoull(s, &end, 10);
+    if (errno || end == s || *end || s[0] == '-')
+        return -1;
+    *v = x;
+    return 0;
+}
+
+static int add_m(struct filter *fl, char *it)
+{
+    if (fl->nm == MAX_FILTER_ITEMS || parse_id(it, &fl->m[fl->nm]) < 0)
+        return -1;
+    fl->nm++;
+    return 0;
+}
+
+static int add_g(struct filter *fl, char *it)
+{
+    if (parse_id(it, &fl->g[fl->ng]) == 0)
+        return fl->ng < MAX_FILTER_ITEMS - 1 ? (fl->ng++, 0) : -1;
+    if (fl->ngname == MAX_FILTER_ITEMS || !*it)
+        return -1;
+    fl->gname[fl->ngname++] = it;
+    return 0;
+}
+
+static int add_kind(struct filter *fl, char *it)
+{
+    for (int k = 1; k < CTRACE_EV_KIND_COUNT; k++) {
+        if (!strcasecmp(it, ctrace_event_kind_name((enum ctrace_event_kind)k))) {
+            fl->kind[k] = 1;
+            fl->have_kind = 1;
+            return 0;
+        }
+    }
+    return -1;
+}
+
 /* ctrace's line format (docs/DUMP_FORMAT.md). */
 static void id(FILE *f, const char *k, uint64_t v)
 {
@@ -187,7 +405,8 @@ static void id(FILE *f, const char *k, uint64_t v)
         fprintf(f, " %s=%" PRIu64, k, v);
 }
 
-static void print_line(FILE *f, ctrace_reader *r, const struct ctrace_event *e, int stacks)
+static void print_line(FILE *f, ctrace_reader *r, const struct ctrace_event *e, int stacks,
+                       const struct ctrace_str *gname)
 {
     fprintf(f, "%" PRId64 " %s", e->since_start, ctrace_event_kind_name(e->kind));
     id(f, "M", e->m);
@@ -273,14 +492,65 @@ static void print_line(FILE *f, ctrace_reader *r, const struct ctrace_event *e, 
         }
         putc(']', f);
     }
+    if (gname) {
+        fputs(" gname=", f);
+        quote(f, *gname);
+    }
     putc('\n', f);
 }
 
 int cmd_dump(int argc, char **argv)
 {
-    int go = 0, stacks = 0;
+    int go = 0, stacks = 0, filtered = 0;
     const char *path = NULL;
+    struct filter fl;
+    memset(&fl, 0, sizeof fl);
+    fl.to = INT64_MAX;
     for (int i = 1; i < argc; i++) {
+        /* --opt=VALUE or --opt VALUE */
+        static const char *const valued[] = {"--m", "--g", "--kind", "--from", "--to"};
+        const char *opt = NULL;
+        char *val = NULL;
+        for (size_t k = 0; k < sizeof valued / sizeof *valued; k++) {
+            size_t l = strlen(valued[k]);
+            if (!strncmp(argv[i], valued[k], l) && (argv[i][l] == '=' || !argv[i][l])) {
+                opt = valued[k];
+                if (argv[i][l] == '=')
+                    val = argv[i] + l + 1;
+                else if (i + 1 < argc)
+                    val = argv[++i];
+                break;
+            }
+        }
+        if (opt) {
+            if (!val || !*val) {
+                fprintf(stderr, "ctrace dump: %s needs a value\n%s", opt, help);
+                return 2;
+            }
+            filtered = 1;
+            int bad = 0;
+            if (!strcmp(opt, "--m"))
+                bad = each_item(val, opt, add_m, &fl);
+            else if (!strcmp(opt, "--g"))
+                bad = each_item(val, opt, add_g, &fl);
+            else if (!strcmp(opt, "--kind"))
+                bad = each_item(val, opt, add_kind, &fl);
+            else {
+                int64_t t = parse_time(val);
+                if (t < 0) {
+                    fprintf(stderr, "ctrace dump: bad %s time '%s' (a number with ns, us, ms or s)\n",
+                            opt, val);
+                    return 2;
+                }
+                if (!strcmp(opt, "--from"))
+                    fl.from = t;
+                else
+                    fl.to = t;
+            }
+            if (bad)
+                return 2;
+            continue;
+        }
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             fputs(help, stdout);
             return 0;
@@ -302,6 +572,10 @@ int cmd_dump(int argc, char **argv)
         fputs(help, stderr);
         return 2;
     }
+    if (go && filtered) {
+        fprintf(stderr, "ctrace dump: --go prints Go's whole dump: no filters with it\n");
+        return 2;
+    }
     const char *name = strcmp(path, "-") ? path : "<stdin>";
     static char obuf[1 << 16];
     setvbuf(stdout, obuf, _IOFBF, sizeof obuf);
@@ -315,15 +589,25 @@ int cmd_dump(int argc, char **argv)
     progress_init(&pg, name);
     const struct ctrace_event *e;
     unsigned long long n = 0;
+    struct labels labels;
+    memset(&labels, 0, sizeof labels);
+    idmap_init(&labels.by_g);
     if (rc == 0) {
         while ((rc = ctrace_reader_next(r, &e)) == 1) {
+            if (e->kind == CTRACE_EV_LABEL && e->g != CTRACE_NO_ID)
+                labels_set(&labels, e->g, e->u.label.label);
             if (go)
                 print_go(stdout, r, e);
-            else
-                print_line(stdout, r, e, stacks);
+            else if (!filtered || matches(&fl, &labels, e))
+                print_line(stdout, r, e, stacks, labels_get(&labels, e->g));
+            if (e->kind == CTRACE_EV_STATE_TRANSITION &&
+                e->u.transition.resource == CTRACE_RES_GOROUTINE &&
+                e->u.transition.to == CTRACE_STATE_NOTEXIST)
+                labels_drop(&labels, e->u.transition.id);
             progress_tick(&pg, r, ++n);
         }
     }
+    labels_free(&labels);
     progress_done(&pg);
     fflush(stdout);
     if (rc < 0) {

@@ -7,8 +7,13 @@
  * Sections: goroutines grouped by start function with the time they spent
  * running, blocked on synchronisation, waiting for the network, in system
  * calls, waiting to be scheduled, and otherwise waiting; the top blocking
- * (reason, stack) pairs; tasks and regions by name with count and latency
- * percentiles; CPU samples' top functions.
+ * (reason, stack) pairs; system calls by the innermost function of their
+ * stack (count, total, max: one entry per stay in Syscall, so the totals add
+ * up to the syscall column); tasks and regions by name with count and
+ * latency percentiles; CPU samples' top functions.  Warnings head the
+ * report when events were lost (a reader error: the trace is cut short or
+ * damaged; libctrace's state resyncs after dropped events).  Names wider
+ * than their column lose their middle, keeping package and function.
  *
  * Streaming and bounded memory: events are consumed one at a time from the
  * public reader API (ctrace_reader.h).  State is kept per live goroutine,
@@ -27,10 +32,10 @@
  *
  * The JSON output also carries "pprof": the totals Go 1.23's
  * `go tool trace -pprof=sync|net|syscall|sched` would report for the same
- * trace, computed the way it does (an interval opens at a transition into
- * the state and closes at the next transition out of it; only transitions
- * whose event has a stack are considered; intervals left open at the end are
- * dropped).  Tests compare these with Go's own profiles.
+ * trace, computed the way it does by src/analysis/goprof.c - the computation
+ * `ctrace pprof` writes its profiles from, so the two agree.  Regions are
+ * matched by src/analysis/regions.c, also shared with `ctrace pprof`.
+ * Tests compare these with Go's own profiles.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -41,6 +46,9 @@
 #include <string.h>
 
 #include "ctrace_reader.h"
+#include "goprof.h"
+#include "idmap.h"
+#include "regions.h"
 
 int cmd_stat(int argc, char **argv);
 
@@ -52,10 +60,10 @@ int cmd_stat(int argc, char **argv);
 #define MAX_STACKS (1u << 16)       /* distinct interned stacks           */
 #define MAX_GROUPS 4096u            /* distinct start functions           */
 #define MAX_BLOCKS 16384u           /* distinct (reason, stack) pairs     */
+#define MAX_SYSCALLS 4096u          /* distinct syscall functions         */
 #define MAX_NAMES 4096u             /* distinct task / region names       */
 #define MAX_FUNCS (1u << 16)        /* distinct functions in CPU samples  */
 #define MAX_LIVE_TASKS (1u << 20)
-#define MAX_REGION_DEPTH 64
 #define STACK_KEEP 6                /* frames kept per interned stack     */
 #define STACK_HASH_DEPTH 64         /* frames hashed for stack identity   */
 
@@ -87,129 +95,6 @@ static void *xrealloc(void *p, size_t sz)
     return p;
 }
 
-static uint64_t mix64(uint64_t x)
-{
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdULL;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53ULL;
-    x ^= x >> 33;
-    return x;
-}
-
-static uint64_t hash_bytes(const void *p, size_t n, uint64_t h)
-{
-    const unsigned char *s = p;
-    h ^= 0xcbf29ce484222325ULL;
-    for (size_t i = 0; i < n; i++) {
-        h ^= s[i];
-        h *= 0x100000001b3ULL;
-    }
-    return mix64(h);
-}
-
-/* ------------------------------------------------------------------ */
-/* u64 -> u32 open-addressing map (keys != UINT64_MAX), with deletion   */
-/* ------------------------------------------------------------------ */
-
-#define EMPTY_KEY UINT64_MAX
-
-struct u64map {
-    uint64_t *keys;
-    uint32_t *vals;
-    size_t cap, len; /* cap is a power of two */
-};
-
-static void u64map_init(struct u64map *m)
-{
-    m->cap = 64;
-    m->len = 0;
-    m->keys = xcalloc(m->cap, sizeof *m->keys);
-    m->vals = xcalloc(m->cap, sizeof *m->vals);
-    memset(m->keys, 0xff, m->cap * sizeof *m->keys);
-}
-
-static void u64map_free(struct u64map *m)
-{
-    free(m->keys);
-    free(m->vals);
-}
-
-static int u64map_get(const struct u64map *m, uint64_t k, uint32_t *v)
-{
-    size_t mask = m->cap - 1;
-    for (size_t i = mix64(k) & mask;; i = (i + 1) & mask) {
-        if (m->keys[i] == EMPTY_KEY)
-            return 0;
-        if (m->keys[i] == k) {
-            if (v)
-                *v = m->vals[i];
-            return 1;
-        }
-    }
-}
-
-static void u64map_put(struct u64map *m, uint64_t k, uint32_t v);
-
-static void u64map_grow(struct u64map *m)
-{
-    struct u64map n = {0};
-    n.cap = m->cap * 2;
-    n.keys = xcalloc(n.cap, sizeof *n.keys);
-    n.vals = xcalloc(n.cap, sizeof *n.vals);
-    memset(n.keys, 0xff, n.cap * sizeof *n.keys);
-    for (size_t i = 0; i < m->cap; i++)
-        if (m->keys[i] != EMPTY_KEY)
-            u64map_put(&n, m->keys[i], m->vals[i]);
-    u64map_free(m);
-    *m = n;
-}
-
-static void u64map_put(struct u64map *m, uint64_t k, uint32_t v)
-{
-    if ((m->len + 1) * 4 > m->cap * 3)
-        u64map_grow(m);
-    size_t mask = m->cap - 1;
-    for (size_t i = mix64(k) & mask;; i = (i + 1) & mask) {
-        if (m->keys[i] == EMPTY_KEY) {
-            m->keys[i] = k;
-            m->vals[i] = v;
-            m->len++;
-            return;
-        }
-        if (m->keys[i] == k) {
-            m->vals[i] = v;
-            return;
-        }
-    }
-}
-
-/* Backward-shift deletion keeps probe chains intact without tombstones. */
-static void u64map_del(struct u64map *m, uint64_t k)
-{
-    size_t mask = m->cap - 1, i = mix64(k) & mask;
-    for (;; i = (i + 1) & mask) {
-        if (m->keys[i] == EMPTY_KEY)
-            return;
-        if (m->keys[i] == k)
-            break;
-    }
-    m->len--;
-    for (size_t j = (i + 1) & mask;; j = (j + 1) & mask) {
-        if (m->keys[j] == EMPTY_KEY)
-            break;
-        size_t home = mix64(m->keys[j]) & mask;
-        /* Move j into the hole i if home is not cyclically in (i, j]. */
-        int in_range = (i <= j) ? (home > i && home <= j) : (home > i || home <= j);
-        if (!in_range) {
-            m->keys[i] = m->keys[j];
-            m->vals[i] = m->vals[j];
-            i = j;
-        }
-    }
-    m->keys[i] = EMPTY_KEY;
-}
-
 /* ------------------------------------------------------------------ */
 /* String interning                                                    */
 /* ------------------------------------------------------------------ */
@@ -229,9 +114,9 @@ static void strtab_init(struct strtab *t)
     memset(t, 0, sizeof *t);
     t->nslots = 1024;
     t->slots = xcalloc(t->nslots, sizeof *t->slots);
-    strtab_add_raw(t, "(other)", 7, hash_bytes("(other)", 7, 0));
-    strtab_add_raw(t, "", 0, hash_bytes("", 0, 0));
-    strtab_add_raw(t, "(unknown)", 9, hash_bytes("(unknown)", 9, 0));
+    strtab_add_raw(t, "(other)", 7, an_hash_bytes("(other)", 7, 0));
+    strtab_add_raw(t, "", 0, an_hash_bytes("", 0, 0));
+    strtab_add_raw(t, "(unknown)", 9, an_hash_bytes("(unknown)", 9, 0));
 }
 
 static void strtab_free(struct strtab *t)
@@ -248,7 +133,7 @@ static void strtab_rehash(struct strtab *t)
     size_t n = t->nslots * 2;
     uint32_t *slots = xcalloc(n, sizeof *slots);
     for (uint32_t id = 0; id < t->n; id++) {
-        uint64_t h = hash_bytes(t->s[id], t->len[id], 0);
+        uint64_t h = an_hash_bytes(t->s[id], t->len[id], 0);
         size_t i = h & (n - 1);
         while (slots[i])
             i = (i + 1) & (n - 1);
@@ -288,7 +173,7 @@ static uint32_t strtab_add_raw(struct strtab *t, const char *p, size_t len, uint
 static uint32_t intern(struct strtab *t, struct ctrace_str s)
 {
     const char *p = s.ptr ? s.ptr : "";
-    return strtab_add_raw(t, p, s.len, hash_bytes(p, s.len, 0));
+    return strtab_add_raw(t, p, s.len, an_hash_bytes(p, s.len, 0));
 }
 
 /* ------------------------------------------------------------------ */
@@ -368,9 +253,6 @@ enum cat { C_EXEC, C_SYNC, C_NET, C_SYSCALL, C_SCHED, C_OTHER, C_COUNT };
 static const char *const cat_json[C_COUNT] = {"exec_ns", "sync_ns", "net_ns",
                                               "syscall_ns", "sched_ns", "other_ns"};
 
-/* Kinds of Go's -pprof profiles. */
-enum pk { PK_SYNC, PK_NET, PK_SYSCALL, PK_SCHED, PK_COUNT };
-static const char *const pk_name[PK_COUNT] = {"sync", "net", "syscall", "sched"};
 
 struct stackent {
     uint64_t hash;
@@ -393,6 +275,13 @@ struct blockent {
     int64_t total;
 };
 
+/* System calls by the innermost function of the stack that entered them. */
+struct sysent {
+    uint32_t func;
+    uint64_t count;
+    int64_t total, max;
+};
+
 struct nament {
     uint32_t name;
     uint64_t begun, ended, unmatched_end;
@@ -404,28 +293,16 @@ struct funcent {
     uint64_t flat, cum;
 };
 
-struct region_open {
-    uint32_t name;
-    int64_t begin;
-};
-
 struct gstate {
     uint64_t id;
     int state;            /* enum ctrace_state                          */
     int64_t since;        /* time of the last transition                */
     uint32_t reason;      /* reason of the last transition into Waiting */
     uint32_t block_stack; /* stack index+1 of that transition, 0 = none */
+    uint32_t sys_func;    /* innermost function of the last syscall entry */
     uint32_t group_func;  /* start function, UNKNOWN_STR until known    */
     int group_final;      /* start function from a creation stack       */
     int64_t t[C_COUNT];
-    /* pprof-like trackers */
-    int64_t pk_start[PK_COUNT];
-    uint8_t pk_active[PK_COUNT];
-    int64_t first_run;    /* first transition to Running (Go's StartTime) */
-    int ran;
-    /* open regions */
-    struct region_open *regions;
-    uint32_t nregions, cap_regions;
     uint32_t free_next; /* free-list link */
 };
 
@@ -441,42 +318,52 @@ struct stats {
     /* stacks */
     struct stackent *stacks;
     uint32_t nstacks, cap_stacks;
-    struct u64map stack_by_hash; /* hash -> index */
+    struct idmap stack_by_hash; /* hash -> index */
     /* per-generation cache: reader stack id -> index+1 */
-    struct u64map stack_cache;
+    struct idmap stack_cache;
     uint64_t cache_gen;
 
     /* goroutines */
     struct gstate *gs;
     uint32_t ngs, cap_gs, gs_free; /* free list head (index+1) */
-    struct u64map g_by_id;
+    struct idmap g_by_id;
     uint64_t goroutines_seen, goroutines_created, goroutines_ended;
 
     struct group *groups;
     uint32_t ngroups, cap_groups;
-    struct u64map group_by_func;
+    struct idmap group_by_func;
 
     struct blockent *blocks;
     uint32_t nblocks, cap_blocks;
-    struct u64map block_by_key;
+    struct idmap block_by_key;
 
     struct nament *tasks, *regions;
     uint32_t ntasks, cap_tasks, nregions, cap_regions;
-    struct u64map task_by_name, region_by_name;
-    struct u64map live_tasks; /* task id -> index into livet */
+    struct idmap task_by_name, region_by_name;
+    struct idmap live_tasks; /* task id -> index into livet */
     struct livetask *livet;
     uint32_t nlivet, cap_livet, livet_free;
     uint64_t tasks_dropped;
 
     struct funcent *funcs;
     uint32_t nfuncs, cap_funcs;
-    struct u64map func_by_id;
+    struct idmap func_by_id;
     uint64_t samples;
 
-    struct u64map procs, threads;
+    struct sysent *syscalls;
+    uint32_t nsyscalls, cap_syscalls;
+    struct idmap syscall_by_func;
 
-    uint64_t pk_count[PK_COUNT];
-    int64_t pk_total[PK_COUNT];
+    /* Losses the trace itself records: libctrace's goroutine state resyncs
+     * after events it had to drop (docs/FORMAT.md, "Memory cap"). */
+    uint64_t resyncs;
+
+    struct idmap procs, threads;
+
+    /* Go's -pprof totals and region matching: src/analysis, shared with
+     * `ctrace pprof`. */
+    struct goprof *goprof;
+    struct regions *open_regions;
 
     uint64_t events, generations, kinds[CTRACE_EV_KIND_COUNT];
     int64_t first_time, last_time;
@@ -490,34 +377,34 @@ static uint32_t stack_intern(struct stats *s, uint64_t stack_id, uint64_t gen)
     if (stack_id == CTRACE_NO_STACK)
         return 0;
     if (gen != s->cache_gen) {
-        u64map_free(&s->stack_cache);
-        u64map_init(&s->stack_cache);
+        idmap_free(&s->stack_cache);
+        idmap_init(&s->stack_cache);
         s->cache_gen = gen;
     }
     uint32_t v;
-    if (u64map_get(&s->stack_cache, stack_id, &v))
+    if (idmap_get(&s->stack_cache, stack_id, &v))
         return v;
     const struct ctrace_frame *fr = NULL;
     size_t n = ctrace_reader_stack(s->r, stack_id, &fr);
     if (n == 0) {
-        u64map_put(&s->stack_cache, stack_id, 0);
+        idmap_put(&s->stack_cache, stack_id, 0);
         return 0;
     }
     uint64_t h = 0x9e3779b97f4a7c15ULL;
     for (size_t i = 0; i < n && i < STACK_HASH_DEPTH; i++) {
-        h = mix64(h ^ fr[i].pc);
-        h = hash_bytes(fr[i].func.ptr, fr[i].func.len, h);
-        h = mix64(h ^ fr[i].line);
+        h = an_mix64(h ^ fr[i].pc);
+        h = an_hash_bytes(fr[i].func.ptr, fr[i].func.len, h);
+        h = an_mix64(h ^ fr[i].line);
     }
-    h = mix64(h ^ n);
-    if (h == EMPTY_KEY)
+    h = an_mix64(h ^ n);
+    if (h == UINT64_MAX) /* idmap's empty key */
         h--;
-    if (u64map_get(&s->stack_by_hash, h, &v)) {
-        u64map_put(&s->stack_cache, stack_id, v + 1);
+    if (idmap_get(&s->stack_by_hash, h, &v)) {
+        idmap_put(&s->stack_cache, stack_id, v + 1);
         return v + 1;
     }
     if (s->nstacks >= MAX_STACKS) {
-        u64map_put(&s->stack_cache, stack_id, 0);
+        idmap_put(&s->stack_cache, stack_id, 0);
         return 0;
     }
     if (s->nstacks == s->cap_stacks) {
@@ -534,9 +421,9 @@ static uint32_t stack_intern(struct stats *s, uint64_t stack_id, uint64_t gen)
         e->file[i] = intern(&s->str, fr[i].file);
         e->line[i] = fr[i].line;
     }
-    u64map_put(&s->stack_by_hash, h, s->nstacks);
+    idmap_put(&s->stack_by_hash, h, s->nstacks);
     s->nstacks++;
-    u64map_put(&s->stack_cache, stack_id, s->nstacks);
+    idmap_put(&s->stack_cache, stack_id, s->nstacks);
     return s->nstacks;
 }
 
@@ -580,11 +467,11 @@ static uint32_t stack_func(struct stats *s, uint64_t stack_id, int outer)
 static struct group *group_get(struct stats *s, uint32_t func)
 {
     uint32_t v;
-    if (u64map_get(&s->group_by_func, func, &v))
+    if (idmap_get(&s->group_by_func, func, &v))
         return &s->groups[v];
     if (s->ngroups >= MAX_GROUPS) {
         func = OTHER_STR;
-        if (u64map_get(&s->group_by_func, func, &v))
+        if (idmap_get(&s->group_by_func, func, &v))
             return &s->groups[v];
     }
     if (s->ngroups == s->cap_groups) {
@@ -594,7 +481,7 @@ static struct group *group_get(struct stats *s, uint32_t func)
     struct group *g = &s->groups[s->ngroups];
     memset(g, 0, sizeof *g);
     g->func = func;
-    u64map_put(&s->group_by_func, func, s->ngroups);
+    idmap_put(&s->group_by_func, func, s->ngroups);
     s->ngroups++;
     return g;
 }
@@ -605,37 +492,62 @@ static void block_add(struct stats *s, uint32_t reason, uint32_t stack, int64_t 
 {
     uint64_t key = ((uint64_t)reason << 32) | stack;
     uint32_t v;
-    if (!u64map_get(&s->block_by_key, key, &v)) {
+    if (!idmap_get(&s->block_by_key, key, &v)) {
         if (s->nblocks >= MAX_BLOCKS) {
             key = ((uint64_t)OTHER_STR << 32);
             reason = OTHER_STR;
             stack = 0;
         }
-        if (!u64map_get(&s->block_by_key, key, &v)) {
+        if (!idmap_get(&s->block_by_key, key, &v)) {
             if (s->nblocks == s->cap_blocks) {
                 s->cap_blocks = s->cap_blocks ? s->cap_blocks * 2 : 64;
                 s->blocks = xrealloc(s->blocks, s->cap_blocks * sizeof *s->blocks);
             }
             v = s->nblocks++;
             s->blocks[v] = (struct blockent){.reason = reason, .stack = stack};
-            u64map_put(&s->block_by_key, key, v);
+            idmap_put(&s->block_by_key, key, v);
         }
     }
     s->blocks[v].count++;
     s->blocks[v].total += d;
 }
 
+/* ---- system calls ---- */
+
+static void syscall_add(struct stats *s, uint32_t func, int64_t d)
+{
+    uint32_t v;
+    if (!idmap_get(&s->syscall_by_func, func, &v)) {
+        if (s->nsyscalls >= MAX_SYSCALLS)
+            func = OTHER_STR;
+        if (!idmap_get(&s->syscall_by_func, func, &v)) {
+            if (s->nsyscalls == s->cap_syscalls) {
+                s->cap_syscalls = s->cap_syscalls ? s->cap_syscalls * 2 : 64;
+                s->syscalls = xrealloc(s->syscalls, s->cap_syscalls * sizeof *s->syscalls);
+            }
+            v = s->nsyscalls++;
+            s->syscalls[v] = (struct sysent){.func = func};
+            idmap_put(&s->syscall_by_func, func, v);
+        }
+    }
+    struct sysent *e = &s->syscalls[v];
+    e->count++;
+    e->total += d;
+    if (d > e->max)
+        e->max = d;
+}
+
 /* ---- names (tasks, regions) ---- */
 
 static struct nament *name_get(struct nament **arr, uint32_t *n, uint32_t *cap,
-                               struct u64map *m, uint32_t name)
+                               struct idmap *m, uint32_t name)
 {
     uint32_t v;
-    if (u64map_get(m, name, &v))
+    if (idmap_get(m, name, &v))
         return &(*arr)[v];
     if (*n >= MAX_NAMES) {
         name = OTHER_STR;
-        if (u64map_get(m, name, &v))
+        if (idmap_get(m, name, &v))
             return &(*arr)[v];
     }
     if (*n == *cap) {
@@ -645,7 +557,7 @@ static struct nament *name_get(struct nament **arr, uint32_t *n, uint32_t *cap,
     struct nament *e = &(*arr)[*n];
     memset(e, 0, sizeof *e);
     e->name = name;
-    u64map_put(m, name, *n);
+    idmap_put(m, name, *n);
     (*n)++;
     return e;
 }
@@ -655,11 +567,11 @@ static struct nament *name_get(struct nament **arr, uint32_t *n, uint32_t *cap,
 static struct funcent *func_get(struct stats *s, uint32_t func)
 {
     uint32_t v;
-    if (u64map_get(&s->func_by_id, func, &v))
+    if (idmap_get(&s->func_by_id, func, &v))
         return &s->funcs[v];
     if (s->nfuncs >= MAX_FUNCS) {
         func = OTHER_STR;
-        if (u64map_get(&s->func_by_id, func, &v))
+        if (idmap_get(&s->func_by_id, func, &v))
             return &s->funcs[v];
     }
     if (s->nfuncs == s->cap_funcs) {
@@ -669,7 +581,7 @@ static struct funcent *func_get(struct stats *s, uint32_t func)
     struct funcent *f = &s->funcs[s->nfuncs];
     memset(f, 0, sizeof *f);
     f->func = func;
-    u64map_put(&s->func_by_id, func, s->nfuncs);
+    idmap_put(&s->func_by_id, func, s->nfuncs);
     s->nfuncs++;
     return f;
 }
@@ -679,7 +591,7 @@ static struct funcent *func_get(struct stats *s, uint32_t func)
 static struct gstate *g_lookup(struct stats *s, uint64_t id)
 {
     uint32_t v;
-    if (u64map_get(&s->g_by_id, id, &v))
+    if (idmap_get(&s->g_by_id, id, &v))
         return &s->gs[v];
     return NULL;
 }
@@ -699,27 +611,17 @@ static struct gstate *g_get(struct stats *s, uint64_t id, int64_t now)
             s->gs = xrealloc(s->gs, s->cap_gs * sizeof *s->gs);
         }
         idx = s->ngs++;
-        s->gs[idx].regions = NULL;
-        s->gs[idx].cap_regions = 0;
     }
     g = &s->gs[idx];
-    struct region_open *keep = g->regions;
-    uint32_t keepcap = g->cap_regions;
     memset(g, 0, sizeof *g);
-    g->regions = keep;
-    g->cap_regions = keepcap;
     g->id = id;
     g->state = CTRACE_STATE_UNDETERMINED;
     g->since = now;
     g->group_func = UNKNOWN_STR;
-    u64map_put(&s->g_by_id, id, idx);
+    g->sys_func = UNKNOWN_STR;
+    idmap_put(&s->g_by_id, id, idx);
     s->goroutines_seen++;
     return g;
-}
-
-static int reason_is_sync(const char *r)
-{
-    return strstr(r, "chan") || strstr(r, "sync") || strstr(r, "select");
 }
 
 static enum cat state_cat(struct stats *s, const struct gstate *g)
@@ -732,7 +634,7 @@ static enum cat state_cat(struct stats *s, const struct gstate *g)
         const char *r = s->str.s[g->reason];
         if (strcmp(r, "network") == 0)
             return C_NET;
-        if (reason_is_sync(r))
+        if (goprof_reason_is_sync(r))
             return C_SYNC;
         return C_OTHER;
     }
@@ -751,6 +653,10 @@ static void g_charge(struct stats *s, struct gstate *g, int64_t now)
         g->t[c] += d;
     if (g->state == CTRACE_STATE_WAITING)
         block_add(s, g->reason, g->block_stack, d);
+    /* One charge per stay in Syscall: charges happen at the transition out
+     * of it (or at the end of the trace), never in between. */
+    if (g->state == CTRACE_STATE_SYSCALL)
+        syscall_add(s, g->sys_func, d);
     g->since = now;
 }
 
@@ -765,51 +671,15 @@ static void g_flush(struct stats *s, struct gstate *g)
 static void g_release(struct stats *s, struct gstate *g)
 {
     uint32_t idx = (uint32_t)(g - s->gs);
-    u64map_del(&s->g_by_id, g->id);
+    idmap_del(&s->g_by_id, g->id);
     g->free_next = s->gs_free;
     s->gs_free = idx + 1;
-}
-
-static void pprof_track(struct stats *s, struct gstate *g, const struct ctrace_event *ev)
-{
-    if (ev->stack == CTRACE_NO_STACK)
-        return;
-    enum ctrace_state to = ev->u.transition.to;
-    const char *reason = ev->u.transition.reason.ptr ? ev->u.transition.reason.ptr : "";
-    for (int k = 0; k < PK_COUNT; k++) {
-        enum ctrace_state want;
-        int match;
-        switch (k) {
-        case PK_SYNC: want = CTRACE_STATE_WAITING; match = reason_is_sync(reason); break;
-        case PK_NET: want = CTRACE_STATE_WAITING; match = strcmp(reason, "network") == 0; break;
-        case PK_SYSCALL: want = CTRACE_STATE_SYSCALL; match = 1; break;
-        default: want = CTRACE_STATE_RUNNABLE; match = 1; break;
-        }
-        if (!g->pk_active[k]) {
-            if (to == want && match) {
-                g->pk_active[k] = 1;
-                g->pk_start[k] = ev->time;
-            }
-        } else if (to != want) {
-            g->pk_active[k] = 0;
-            /* Go clips each interval to the goroutine's life from its first
-             * run (its summary's StartTime) on. */
-            int64_t start = g->pk_start[k];
-            if (g->ran && g->first_run > start)
-                start = g->first_run;
-            int64_t d = ev->time - start;
-            if (d > 0) {
-                s->pk_count[k]++;
-                s->pk_total[k] += d;
-            }
-        }
-    }
 }
 
 static void on_transition(struct stats *s, const struct ctrace_event *ev)
 {
     if (ev->u.transition.resource == CTRACE_RES_PROC) {
-        u64map_put(&s->procs, ev->u.transition.id, 1);
+        idmap_put(&s->procs, ev->u.transition.id, 1);
         return;
     }
     if (ev->u.transition.resource != CTRACE_RES_GOROUTINE)
@@ -836,11 +706,6 @@ static void on_transition(struct stats *s, const struct ctrace_event *ev)
             g->group_func = stack_func(s, st, 1);
     }
 
-    if (to == CTRACE_STATE_RUNNING && !g->ran) {
-        g->ran = 1;
-        g->first_run = ev->time;
-    }
-    pprof_track(s, g, ev);
     g_charge(s, g, ev->time);
     g->state = (int)to;
     if (to == CTRACE_STATE_WAITING) {
@@ -848,8 +713,19 @@ static void on_transition(struct stats *s, const struct ctrace_event *ev)
         uint64_t st = ev->u.transition.stack != CTRACE_NO_STACK ? ev->u.transition.stack : ev->stack;
         g->block_stack = stack_intern(s, st, ev->generation);
     }
+    if (to == CTRACE_STATE_SYSCALL) {
+        uint64_t st = ev->u.transition.stack != CTRACE_NO_STACK ? ev->u.transition.stack : ev->stack;
+        g->sys_func = stack_func(s, st, 0);
+    }
+    {
+        const struct ctrace_str *r = &ev->u.transition.reason;
+        static const char resync[] = "ctrace: state resync after dropped events";
+        if (r->len == sizeof resync - 1 && memcmp(r->ptr, resync, r->len) == 0)
+            s->resyncs++;
+    }
     if (to == CTRACE_STATE_NOTEXIST) {
         s->goroutines_ended++;
+        regions_goroutine_end(s->open_regions, id);
         g_flush(s, g);
         g_release(s, g);
     }
@@ -871,28 +747,23 @@ static void on_region(struct stats *s, const struct ctrace_event *ev, int begin)
     struct nament *ne = name_get(&s->regions, &s->nregions, &s->cap_regions, &s->region_by_name, name);
     if (ev->g == CTRACE_NO_ID)
         return;
-    struct gstate *g = g_get(s, ev->g, ev->time);
+    g_get(s, ev->g, ev->time);
+    const char *nm = s->str.s[ne->name];
+    size_t len = s->str.len[ne->name];
     if (begin) {
         ne->begun++;
-        if (g->nregions >= MAX_REGION_DEPTH)
-            return;
-        if (g->nregions == g->cap_regions) {
-            g->cap_regions = g->cap_regions ? g->cap_regions * 2 : 4;
-            g->regions = xrealloc(g->regions, g->cap_regions * sizeof *g->regions);
-        }
-        g->regions[g->nregions++] = (struct region_open){ne->name, ev->time};
+        regions_begin(s->open_regions, ev->g, nm, len, ev->time, 0);
         return;
     }
     ne->ended++;
-    for (uint32_t i = g->nregions; i > 0; i--) {
-        if (g->regions[i - 1].name == ne->name) {
-            int64_t d = ev->time - g->regions[i - 1].begin;
-            hist_add(&ne->h, d > 0 ? (uint64_t)d : 0);
-            g->nregions = i - 1; /* regions opened inside it end with it */
-            return;
-        }
+    int64_t t0;
+    uint32_t cookie;
+    if (regions_end(s->open_regions, ev->g, nm, len, &t0, &cookie)) {
+        int64_t d = ev->time - t0;
+        hist_add(&ne->h, d > 0 ? (uint64_t)d : 0);
+    } else {
+        ne->unmatched_end++;
     }
-    ne->unmatched_end++;
 }
 
 static void on_task(struct stats *s, const struct ctrace_event *ev, int begin)
@@ -918,16 +789,16 @@ static void on_task(struct stats *s, const struct ctrace_event *ev, int begin)
             idx = s->nlivet++;
         }
         s->livet[idx] = (struct livetask){ne->name, ev->time};
-        u64map_put(&s->live_tasks, ev->u.task.id, idx);
+        idmap_put(&s->live_tasks, ev->u.task.id, idx);
         return;
     }
-    if (u64map_get(&s->live_tasks, ev->u.task.id, &v)) {
+    if (idmap_get(&s->live_tasks, ev->u.task.id, &v)) {
         struct livetask lt = s->livet[v];
         struct nament *ne = name_get(&s->tasks, &s->ntasks, &s->cap_tasks, &s->task_by_name, lt.name);
         ne->ended++;
         int64_t d = ev->time - lt.begin;
         hist_add(&ne->h, d > 0 ? (uint64_t)d : 0);
-        u64map_del(&s->live_tasks, ev->u.task.id);
+        idmap_del(&s->live_tasks, ev->u.task.id);
         s->livet[v].begin = s->livet_free;
         s->livet_free = v + 1;
     } else {
@@ -978,10 +849,11 @@ static void on_event(struct stats *s, const struct ctrace_event *ev)
     if (ev->time > s->last_time)
         s->last_time = ev->time;
     if (ev->m != CTRACE_NO_ID)
-        u64map_put(&s->threads, ev->m, 1);
+        idmap_put(&s->threads, ev->m, 1);
     if (ev->p != CTRACE_NO_ID)
-        u64map_put(&s->procs, ev->p, 1);
+        idmap_put(&s->procs, ev->p, 1);
 
+    goprof_event(s->goprof, ev);
     switch (ev->kind) {
     case CTRACE_EV_SYNC: s->generations++; break;
     case CTRACE_EV_STATE_TRANSITION: on_transition(s, ev); break;
@@ -1002,7 +874,7 @@ static void finish(struct stats *s)
     for (uint32_t i = 0; i < s->ngs; i++) {
         struct gstate *g = &s->gs[i];
         uint32_t v = 0;
-        if (!u64map_get(&s->g_by_id, g->id, &v) || v != i)
+        if (!idmap_get(&s->g_by_id, g->id, &v) || v != i)
             continue; /* a free slot */
         g_charge(s, g, s->last_time);
         g_flush(s, g);
@@ -1046,32 +918,47 @@ static const char *fmt_count(char *buf, size_t n, uint64_t v)
     return buf;
 }
 
-/* Fits a name into width columns, keeping its end ("...Conn).Read"). */
+/* Fits a name into width columns by cutting out its middle, so both the
+ * start (package path, directory) and the end (function, file:line) stay
+ * readable: "pkg/very/long...(*T).Method".  When the name has a package
+ * path, its last element and everything after stay whole if they fit. */
 static const char *fit(char *buf, size_t n, const char *s, size_t width)
 {
     size_t len = strlen(s);
-    if (len <= width || width < 4) {
-        snprintf(buf, n, "%s", s);
-    } else {
-        snprintf(buf, n, "...%s", s + len - (width - 3));
+    if (len <= width || width < 8 || width + 1 > n) {
+        snprintf(buf, n, "%.*s", (int)(width >= 8 && width + 1 <= n ? len : width), s);
+        return buf;
     }
+    size_t tail = (width - 3) * 2 / 3; /* the end tells functions apart */
+    const char *paren = strchr(s, '(');
+    const char *slash = NULL;
+    for (const char *p = s; *p && (!paren || p < paren); p++)
+        if (*p == '/')
+            slash = p;
+    if (slash) {
+        size_t last = len - (size_t)(slash + 1 - s);
+        if (last + 3 + 3 <= width)
+            tail = last; /* "pkg/v...ery/long/pkg.Func" keeps "pkg.Func" */
+    }
+    size_t head = width - 3 - tail;
+    snprintf(buf, n, "%.*s...%s", (int)head, s, s + len - tail);
     return buf;
 }
 
-/* Fits a function name: drops the import path ("net/http.(*conn).serve"
- * -> "http.(*conn).serve") before cutting its start. */
+/* Function names: the same middle cut. */
 static const char *fit_func(char *buf, size_t n, const char *s, size_t width)
 {
-    if (strlen(s) > width) {
-        const char *paren = strchr(s, '(');
-        const char *slash = NULL;
-        for (const char *p = s; *p && (!paren || p < paren); p++)
-            if (*p == '/')
-                slash = p;
-        if (slash)
-            s = slash + 1;
-    }
     return fit(buf, n, s, width);
+}
+
+static int cmp_syscall(const void *a, const void *b)
+{
+    const struct sysent *x = a, *y = b;
+    if (x->total != y->total)
+        return x->total < y->total ? 1 : -1;
+    if (x->count != y->count)
+        return x->count < y->count ? 1 : -1;
+    return x->func < y->func ? -1 : x->func > y->func;
 }
 
 static int cmp_group(const void *a, const void *b)
@@ -1161,13 +1048,49 @@ static void print_names_text(FILE *f, struct stats *s, const char *title,
     }
 }
 
-static void print_text(FILE *f, struct stats *s, const char *path, unsigned top)
+/* What the trace says was lost, one sentence each (NULL-terminated). */
+static int warnings(const struct stats *s, const char *err, char out[][256])
+{
+    int n = 0;
+    if (err)
+        snprintf(out[n++], 256, "the trace is cut short or damaged (%s): only the events before it are counted", err);
+    if (s->resyncs)
+        snprintf(out[n++], 256,
+                 "%" PRIu64 " goroutine state%s resynchronised after dropped events: the tracer "
+                 "hit its memory cap (CTRACE_MEM) and lost events, times are approximate",
+                 s->resyncs, s->resyncs == 1 ? " was" : "s were");
+    return n;
+}
+
+static void print_text(FILE *f, struct stats *s, const char *path, unsigned top, const char *err)
 {
     char b[8][16], nb[64];
     int64_t wall = s->last_time - s->first_time;
     int ver = ctrace_reader_version(s->r);
+    char warn[2][256];
+    int nwarn = warnings(s, err, warn);
 
     fprintf(f, "%s\n", path);
+    for (int i = 0; i < nwarn; i++) {
+        /* Wrapped at 80 columns: the report fits a terminal. */
+        const char *p = warn[i];
+        const char *lead = "WARNING: ";
+        while (*p) {
+            size_t room = 80 - strlen(lead), l = strlen(p);
+            if (l > room) {
+                l = room;
+                while (l > 0 && p[l] != ' ')
+                    l--;
+                if (l == 0)
+                    l = room;
+            }
+            fprintf(f, "%s%.*s\n", lead, (int)l, p);
+            p += l;
+            while (*p == ' ')
+                p++;
+            lead = "         ";
+        }
+    }
     fprintf(f, "Go %d.%d trace, %s wall, %" PRIu64 " events, %" PRIu64 " generation%s\n",
             ver / 100, ver % 100, fmt_dur(b[0], 16, wall), s->events, s->generations,
             s->generations == 1 ? "" : "s");
@@ -1239,6 +1162,18 @@ static void print_text(FILE *f, struct stats *s, const char *path, unsigned top)
             }
             if (st->depth > st->nframes)
                 fprintf(f, "%19s... %u more\n", "", st->depth - st->nframes);
+        }
+    }
+
+    if (s->nsyscalls) {
+        fprintf(f, "\nSystem calls (by innermost function of the calling stack, total time)\n");
+        fprintf(f, "%9s %7s %9s  %s\n", "total", "count", "max", "function");
+        for (uint32_t i = 0; i < s->nsyscalls && i < top; i++) {
+            struct sysent *e = &s->syscalls[i];
+            char cnt[16];
+            fmt_count(cnt, sizeof cnt, e->count);
+            fprintf(f, "%9s %7s %9s  %s\n", fmt_dur(b[0], 16, e->total), cnt,
+                    fmt_dur(b[1], 16, e->max), fit_func(nb, sizeof nb, s->str.s[e->func], 50));
         }
     }
 
@@ -1329,9 +1264,13 @@ static void print_json(FILE *f, struct stats *s, const char *path, unsigned top,
     fprintf(f, "}");
 
     fprintf(f, ",\n  \"pprof\": {");
-    for (int k = 0; k < PK_COUNT; k++)
+    for (int k = 0; k < GOPROF_KINDS; k++) {
+        uint64_t n;
+        int64_t ns;
+        goprof_total(s->goprof, (enum goprof_kind)k, &n, &ns);
         fprintf(f, "%s\"%s\": {\"count\": %" PRIu64 ", \"total_ns\": %" PRId64 "}", k ? ", " : "",
-                pk_name[k], s->pk_count[k], s->pk_total[k]);
+                goprof_kind_names[k], n, ns);
+    }
     fprintf(f, "}");
 
     fprintf(f, ",\n  \"blocking\": [");
@@ -1354,6 +1293,25 @@ static void print_json(FILE *f, struct stats *s, const char *path, unsigned top,
         fprintf(f, "]}");
     }
     fprintf(f, "%s]", s->nblocks ? "\n  " : "");
+
+    fprintf(f, ",\n  \"syscalls\": [");
+    for (uint32_t i = 0; i < s->nsyscalls && i < top; i++) {
+        struct sysent *e = &s->syscalls[i];
+        fprintf(f, "%s\n    {\"func\": ", i ? "," : "");
+        json_str(f, s->str.s[e->func]);
+        fprintf(f, ", \"count\": %" PRIu64 ", \"total_ns\": %" PRId64 ", \"max_ns\": %" PRId64 "}",
+                e->count, e->total, e->max);
+    }
+    fprintf(f, "%s]", s->nsyscalls ? "\n  " : "");
+
+    char warn[2][256];
+    int nwarn = warnings(s, err, warn);
+    fprintf(f, ",\n  \"resyncs_after_drops\": %" PRIu64 ",\n  \"warnings\": [", s->resyncs);
+    for (int i = 0; i < nwarn; i++) {
+        fprintf(f, "%s", i ? ", " : "");
+        json_str(f, warn[i]);
+    }
+    fprintf(f, "]");
 
     fprintf(f, ",\n  \"tasks\": ");
     print_names_json(f, s, s->tasks, s->ntasks);
@@ -1384,12 +1342,18 @@ static void usage(FILE *f)
           "    calls (syscall), runnable but not running (sched), otherwise waiting\n"
           "    (other: sleep, GC ...), and exec as a share of wall time (%wall);\n"
           "  - the top blocking reasons with their stacks;\n"
+          "  - system calls by the innermost function of their stack: count, total\n"
+          "    and longest;\n"
           "  - tasks and regions by name: count and latency p50/p90/p99/max;\n"
           "  - CPU profile samples: top functions.\n"
+          "A WARNING line under the file name says when the trace lost events (cut\n"
+          "short or damaged; goroutine states resynchronised after events libctrace\n"
+          "dropped at its memory cap).  Names too long for a column lose their\n"
+          "middle (\"runtim...Start.func1\").\n"
           "\n"
           "  --json     machine-readable output (times in ns; includes \"pprof\": the\n"
           "             totals `go tool trace -pprof=sync|net|syscall|sched` reports)\n"
-          "  --top=N    rows in the blocking and CPU sections (default 10)\n"
+          "  --top=N    rows in the blocking, system call and CPU sections (default 10)\n"
           "  -h, --help this text\n"
           "\n"
           "Exit status: 0 ok; 1 the trace is invalid or unreadable (statistics of\n"
@@ -1452,18 +1416,21 @@ int cmd_stat(int argc, char **argv)
     }
 
     strtab_init(&s.str);
-    u64map_init(&s.stack_by_hash);
-    u64map_init(&s.stack_cache);
+    idmap_init(&s.stack_by_hash);
+    idmap_init(&s.stack_cache);
     s.cache_gen = UINT64_MAX;
-    u64map_init(&s.g_by_id);
-    u64map_init(&s.group_by_func);
-    u64map_init(&s.block_by_key);
-    u64map_init(&s.task_by_name);
-    u64map_init(&s.region_by_name);
-    u64map_init(&s.live_tasks);
-    u64map_init(&s.func_by_id);
-    u64map_init(&s.procs);
-    u64map_init(&s.threads);
+    idmap_init(&s.g_by_id);
+    idmap_init(&s.group_by_func);
+    idmap_init(&s.block_by_key);
+    idmap_init(&s.task_by_name);
+    idmap_init(&s.region_by_name);
+    idmap_init(&s.live_tasks);
+    idmap_init(&s.func_by_id);
+    idmap_init(&s.procs);
+    idmap_init(&s.threads);
+    idmap_init(&s.syscall_by_func);
+    s.goprof = goprof_new(s.r, NULL);
+    s.open_regions = regions_new();
 
     const struct ctrace_event *ev;
     while ((rc = ctrace_reader_next(s.r, &ev)) == 1)
@@ -1489,18 +1456,20 @@ int cmd_stat(int argc, char **argv)
         qsort(s.regions, s.nregions, sizeof *s.regions, cmp_name);
     if (s.nfuncs)
         qsort(s.funcs, s.nfuncs, sizeof *s.funcs, cmp_func);
+    if (s.nsyscalls)
+        qsort(s.syscalls, s.nsyscalls, sizeof *s.syscalls, cmp_syscall);
 
     if (json)
         print_json(stdout, &s, path, top, rc < 0 ? errbuf : NULL);
     else
-        print_text(stdout, &s, path, top);
+        print_text(stdout, &s, path, top, rc < 0 ? errbuf : NULL);
     fflush(stdout);
     if (rc < 0)
         fprintf(stderr, "ctrace stat: %s: %s (statistics cover the events before it)\n", path,
                 errbuf);
 
-    for (uint32_t i = 0; i < s.ngs; i++)
-        free(s.gs[i].regions);
+    goprof_free(s.goprof);
+    regions_free(s.open_regions);
     free(s.gs);
     free(s.groups);
     free(s.blocks);
@@ -1508,18 +1477,20 @@ int cmd_stat(int argc, char **argv)
     free(s.regions);
     free(s.livet);
     free(s.funcs);
+    free(s.syscalls);
+    idmap_free(&s.syscall_by_func);
     free(s.stacks);
-    u64map_free(&s.stack_by_hash);
-    u64map_free(&s.stack_cache);
-    u64map_free(&s.g_by_id);
-    u64map_free(&s.group_by_func);
-    u64map_free(&s.block_by_key);
-    u64map_free(&s.task_by_name);
-    u64map_free(&s.region_by_name);
-    u64map_free(&s.live_tasks);
-    u64map_free(&s.func_by_id);
-    u64map_free(&s.procs);
-    u64map_free(&s.threads);
+    idmap_free(&s.stack_by_hash);
+    idmap_free(&s.stack_cache);
+    idmap_free(&s.g_by_id);
+    idmap_free(&s.group_by_func);
+    idmap_free(&s.block_by_key);
+    idmap_free(&s.task_by_name);
+    idmap_free(&s.region_by_name);
+    idmap_free(&s.live_tasks);
+    idmap_free(&s.func_by_id);
+    idmap_free(&s.procs);
+    idmap_free(&s.threads);
     strtab_free(&s.str);
     ctrace_reader_close(s.r);
     return rc < 0 ? 1 : 0;

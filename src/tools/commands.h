@@ -11,5 +11,6 @@ int cmd_dump(int argc, char **argv);
 int cmd_repair(int argc, char **argv);
 int cmd_stat(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_pprof(int argc, char **argv);
 
 #endif

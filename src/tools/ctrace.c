@@ -18,6 +18,7 @@ static const struct subcommand commands[] = {
     {"check", cmd_check, "validate Go execution traces"},
     {"dump", cmd_dump, "print the events of a trace, one per line"},
     {"repair", cmd_repair, "write the readable part of a truncated trace"},
+    {"pprof", cmd_pprof, "write a pprof profile (cpu, sync, syscall, sched, net, region)"},
 #ifdef CTRACE_HAVE_CMD_STAT
     {"stat", cmd_stat, "summarise where goroutines spend their time"},
 #endif
