@@ -80,7 +80,7 @@ int ct_fdguard_close(int fd);
 int ct_fdguard_is(int fd);
 int ct_fdguard_current(void);
 void ct_fdguard_vacate(int fd);
-void ct_fdguard_atfork_child(void); /* lifecycle.c's fork-child handler */
+void ct_fdguard_atfork_child(void); /* proc.c's fork-child handler */
 
 /* SIGPROF dispositions (signal.c).  While the CPU profiler's handler is
  * installed, the program's sigaction/signal(SIGPROF) calls are made here:
