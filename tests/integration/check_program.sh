@@ -137,6 +137,36 @@ fork_storm)
     export TSAN_OPTIONS="${TSAN_OPTIONS:+$TSAN_OPTIONS:}die_after_fork=0"
     run_prog "${FORK_STORM_FORKS:-2000}"
     ;;
+crash|exit_paths)
+    # $2 links libctrace.so, $3 libctrace.a, $4 no ctrace (reference and
+    # runner: "status 0x..." is the raw wait status, with the core flag).
+    shared=$2 static=$3 plain=$4
+    if [ $name = crash ]; then modes="segv abort assert term handler badptr"; else modes="return exit _exit"; fi
+    ulimit -c unlimited 2> /dev/null || true # same limit for both runs: same core flag
+    for lib in shared static; do
+        prog=$shared; [ $lib = static ] && prog=$static
+        for m in $modes; do
+            t=$lib-$m.trace
+            "$plain" run 60 "$plain" "$m" none.trace > ref-$m.out 2> ref-$m.err
+            "$plain" run 60 "$prog" "$m" "$t" > got-$lib-$m.out 2> got-$lib-$m.err
+            rm -f core core.*
+            want=$(grep -E '^status|^hung' ref-$m.out) got=$(grep -E '^status|^hung' got-$lib-$m.out)
+            check "$lib/$m: the process did not hang" test "$got" != hung
+            check "$lib/$m: dies as without ctrace ($want; traced: $got)" test "$want" = "$got"
+            check "$lib/$m: same output as without ctrace" cmp -s ref-$m.out got-$lib-$m.out
+            if [ $lib = static ] && [ $m = handler ]; then
+                # Without interposers a program's handler replaces the
+                # stand-in for good: documented in include/ctrace.h.
+                continue
+            fi
+            validate "$t" && dump "$t"
+            expect_key "$t.sum" ge 1 log crash
+            if [ -x "$ctrace_tool" ]; then
+                check "$lib/$m: ctrace check accepts $t" "$ctrace_tool" check -q "$t"
+            fi
+        done
+    done
+    ;;
 foreign)
     run_prog
     tid=$(sed -n 's/^spinner tid \([0-9]*\)$/\1/p' prog.out)
