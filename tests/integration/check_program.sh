@@ -143,6 +143,9 @@ crash|exit_paths)
     shared=$2 static=$3 plain=$4
     if [ $name = crash ]; then modes="segv abort assert term handler badptr"; else modes="return exit _exit"; fi
     ulimit -c unlimited 2> /dev/null || true # same limit for both runs: same core flag
+    # Under ASan its own handlers would catch the crashes (in both runs) and
+    # exit without the default action: test ours.
+    export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}handle_segv=0:handle_sigbus=0:handle_sigfpe=0:handle_sigill=0:handle_abort=0"
     for lib in shared static; do
         prog=$shared; [ $lib = static ] && prog=$static
         for m in $modes; do
