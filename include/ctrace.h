@@ -29,9 +29,10 @@
  *     from abort() or a failed assert, SIGTRAP, SIGSYS) finishes it too, or,
  *     when that cannot be done safely (the crash is inside the tracer, or
  *     finishing does not complete within 10 s), cuts the file at its last
- *     complete generation.  Either way the file is one Go's parser reads,
- *     and the process still dies of the same signal, with the same wait
- *     status and core dump.  SIGKILL (and a program's own handler that ends
+ *     complete generation.  Either way the file is one Go's parser reads
+ *     (unless the cut comes before the first generation is complete: then
+ *     only the header is left), and the process still dies of the same
+ *     signal, with the same wait status and core dump.  SIGKILL (and a program's own handler that ends
  *     the process without going through the default action) leaves complete
  *     generations followed by at most one partial one (docs/FORMAT.md).
  *   - fork: in the child tracing is off (ctrace_stop returns
@@ -52,7 +53,9 @@
  *       * the trace file's descriptor is moved to a high number but not
  *         hidden from the program's close/dup2/close_range.
  *     Exit handling is the same: libctrace.a links its own _exit/_Exit
- *     when the program calls them.
+ *     when the program calls them (unless a library linked before it, such
+ *     as a sanitizer runtime, defines _exit: then that one is used and
+ *     _exit does not finish the trace).
  */
 #ifndef CTRACE_H
 #define CTRACE_H

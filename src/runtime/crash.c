@@ -29,7 +29,8 @@
  *      ftruncate the file to the end of its last complete generation, which
  *      the writer records after each generation's last batch.  At most the
  *      generations not yet written are lost, as after SIGKILL, but the file
- *      is one both Go parsers accept.
+ *      is one both Go parsers accept -- if it has a complete generation at
+ *      all: a cut within the first one leaves the header only.
  *
  * Invariants:
  *  - The handler never blocks without a bound: every wait has a deadline.

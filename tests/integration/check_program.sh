@@ -150,13 +150,20 @@ crash|exit_paths)
         prog=$shared; [ $lib = static ] && prog=$static
         for m in $modes; do
             t=$lib-$m.trace
-            "$plain" run 60 "$plain" "$m" none.trace > ref-$m.out 2> ref-$m.err
-            "$plain" run 60 "$prog" "$m" "$t" > got-$lib-$m.out 2> got-$lib-$m.err
+            "$plain" run 120 "$plain" "$m" none.trace > ref-$m.out 2> ref-$m.err
+            "$plain" run 120 "$prog" "$m" "$t" > got-$lib-$m.out 2> got-$lib-$m.err
             rm -f core core.*
             want=$(grep -E '^status|^hung' ref-$m.out) got=$(grep -E '^status|^hung' got-$lib-$m.out)
             check "$lib/$m: the process did not hang" test "$got" != hung
             check "$lib/$m: dies as without ctrace ($want; traced: $got)" test "$want" = "$got"
             check "$lib/$m: same output as without ctrace" cmp -s ref-$m.out got-$lib-$m.out
+            [ "$want" = "$got" ] || { echo "--- stderr:"; tail -n 20 got-$lib-$m.err; }
+            if [ $lib = static ] && [ $m = _exit ] && [ -n "${CTRACE_SANITIZE:-}" ]; then
+                # The sanitizer runtime, linked before libctrace.a, defines
+                # _exit first: the archive's is not linked (include/ctrace.h).
+                echo "info: static/_exit trace not checked under a sanitizer"
+                continue
+            fi
             if [ $lib = static ] && [ $m = handler ]; then
                 # Without interposers a program's handler replaces the
                 # stand-in for good: documented in include/ctrace.h.

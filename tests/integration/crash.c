@@ -9,7 +9,7 @@
  * traces to OUT.trace while four threads make events (logs, regions,
  * thread creation: they are mid-event and hold tracer locks all the time),
  * lets a few generations pass, then leaves by MODE:
- *   segv      null-pointer write              abort    abort()
+ *   segv      write to address 16 (a null-pointer field)   abort    abort()
  *   assert    a failed assert                 term     kill(getpid(), SIGTERM)
  *   handler   a SIGSEGV handler of the program's own prints, restores
  *             SIG_DFL and returns: the fault happens again and kills
@@ -131,10 +131,23 @@ int main(int argc, char **argv)
     for (int i = 0; i < 4; i++)
         pthread_create(&th[i], NULL, worker, NULL);
     ctrace_region_begin(0, "before-the-end");
-    sleep_ms(300); /* a few generations */
+    sleep_ms(300);
+#ifndef CRASH_PLAIN
+    /* At least two complete generations (on a loaded machine, or under a
+     * sanitizer, the first stack table's symbolization may take seconds):
+     * a file cut at its last complete generation needs one. */
+    for (;;) {
+        ctrace_stats st;
+        ctrace_get_stats(&st);
+        if (st.generations >= 2)
+            break;
+        sleep_ms(20);
+    }
+#endif
     printf("leaving by %s\n", mode);
     fflush(stdout);
-    volatile int *volatile nowhere = NULL;
+    /* Not NULL: UBSan would catch a null store and exit before the fault. */
+    volatile int *volatile nowhere = (volatile int *)16;
     if (!strcmp(mode, "segv") || !strcmp(mode, "handler")) {
         *nowhere = 1;
     } else if (!strcmp(mode, "abort")) {
