@@ -26,6 +26,42 @@
  * gone before the region ends.  Nothing here ever kills, blocks forever or
  * changes the errno of the calling program; a failing trace writer stops
  * tracing and the program goes on.
+ *
+ * Process life (writer-level traces; docs/ARCHITECTURE.md, "Process life"):
+ *   - Leaving the program finishes the trace -- every buffered byte written,
+ *     the file closed: return from main, exit(), _exit(), _Exit(), and a
+ *     death by SIGHUP, SIGINT, SIGTERM, SIGPIPE or SIGQUIT with their
+ *     default action.  A crash (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT
+ *     from abort() or a failed assert, SIGTRAP, SIGSYS) finishes it too, or,
+ *     when that cannot be done safely (the crash is inside the tracer, or
+ *     finishing does not complete within 10 s), cuts the file at its last
+ *     complete generation.  Either way the file is one Go's parser reads
+ *     (unless the cut comes before the first generation is complete: then
+ *     only the header is left), and the process still dies of the same
+ *     signal, with the same wait status and core dump.  SIGKILL (and a program's own handler that ends
+ *     the process without going through the default action) leaves complete
+ *     generations followed by at most one partial one (docs/FORMAT.md).
+ *   - fork: in the child tracing is off (ctrace_stop returns
+ *     CTRACE_ENOTRACING; the parent's trace is never written by it) and the
+ *     child may start a trace of its own.  Safe whatever the other threads
+ *     were doing at the fork.
+ *   - Shared library (libctrace.so, linked or preloaded) and static library
+ *     (libctrace.a) differ in what needs a dynamic linker's interposition:
+ *       * libctrace.a records no pthread/libc events by itself (no
+ *         interposers): only the annotation API, thread creation shows when
+ *         a thread first calls in, and exec does not finish the trace;
+ *       * its fatal-signal handlers are installed when the library
+ *         initializes (first ctrace_configure or start) for the signals
+ *         whose disposition is then SIG_DFL; a handler the program installs
+ *         later replaces ours for good (libctrace.so keeps standing in for
+ *         SIG_DFL and reports SIG_DFL to sigaction queries; libctrace.a's
+ *         handler shows in them);
+ *       * the trace file's descriptor is moved to a high number but not
+ *         hidden from the program's close/dup2/close_range.
+ *     Exit handling is the same: libctrace.a links its own _exit/_Exit
+ *     when the program calls them (unless a library linked before it, such
+ *     as a sanitizer runtime, defines _exit: then that one is used and
+ *     _exit does not finish the trace).
  */
 #ifndef CTRACE_H
 #define CTRACE_H
@@ -66,7 +102,8 @@ extern "C" {
 #define CTRACE_EWRITE (-5)     /* the trace writer failed (errno is set)    */
 #define CTRACE_EOPEN (-6)      /* could not open the output (errno is set)  */
 #define CTRACE_ESYS (-7)       /* a system call failed (errno is set)       */
-#define CTRACE_ECHILD (-8)     /* called in a forked child of the tracer    */
+#define CTRACE_ECHILD (-8)     /* reserved: never returned (a fork child    */
+                               /* sees tracing off, see "Process life")    */
 
 /* Returns a static English description of a CTRACE_E* code (or "unknown
  * error").  Never returns NULL. */

@@ -75,11 +75,9 @@ CT_HIDDEN void *ct_dlsym(const char *name, const char *version);
     } while (0)
 #define CT_REAL(name) CT_REAL_V(name, NULL)
 
-/* The process id this image was started (or last forked) as, kept by an
- * atfork child handler.  vfork does not run atfork handlers, so in a vfork
- * child ct_raw_getpid() != ct_self_pid: exec and _exit wrappers use that to
+/* The runtime's cached pid (proc.c) differs from getpid(2) in a vfork
+ * child, which runs no atfork handler: exec and _exit wrappers use that to
  * leave the parent's tracer state alone. */
-CT_HIDDEN extern pid_t ct_self_pid;
 CT_HIDDEN pid_t ct_raw_getpid(void);
 CT_HIDDEN int ct_in_vfork_child(void);
 

@@ -10,18 +10,20 @@
  *    wrapper uses its fallback.  The guard is a per-thread flag in
  *    initial-exec TLS (no allocation, no lock, valid in any thread,
  *    including threads created from constructors before main).
- *  - ct_self_pid is the pid of this process image as seen by the wrappers:
- *    set at load and in the fork child (pthread_atfork).  vfork children
- *    share our memory but not our pid and run no atfork handler, which is
- *    how ct_in_vfork_child() recognizes them.
+ *  - The process identity the exec/exit wrappers check (is this a vfork
+ *    child?) is the runtime's one cached pid (proc.c): ct_in_vfork_child
+ *    and ct_raw_getpid only forward to it.
+ *  - ct_interposers_present tells the runtime that the interposers are
+ *    linked in (the shared library): they stand in for the fatal signals'
+ *    default actions (signal.c), so the runtime installs no handler itself.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
-#include <pthread.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "interpose.h"
+#include "proc.h"
 
 static __thread int ct_resolving __attribute__((tls_model("initial-exec")));
 
@@ -37,26 +39,14 @@ void *ct_dlsym(const char *name, const char *version)
     return p;
 }
 
-pid_t ct_self_pid;
+const int ct_interposers_present = 1;
 
 pid_t ct_raw_getpid(void)
 {
-    return (pid_t)syscall(SYS_getpid);
+    return ct_proc_raw_getpid();
 }
 
 int ct_in_vfork_child(void)
 {
-    return ct_raw_getpid() != __atomic_load_n(&ct_self_pid, __ATOMIC_RELAXED);
-}
-
-static void ct_atfork_child(void)
-{
-    __atomic_store_n(&ct_self_pid, ct_raw_getpid(), __ATOMIC_RELAXED);
-}
-
-__attribute__((constructor(CT_CTOR_PRIO))) static void ct_resolve_init(void)
-{
-    __atomic_store_n(&ct_self_pid, ct_raw_getpid(), __ATOMIC_RELAXED);
-    /* pthread_atfork is not interposed; it never calls back into us. */
-    pthread_atfork(NULL, NULL, ct_atfork_child);
+    return ct_proc_in_vfork_child();
 }

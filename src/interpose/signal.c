@@ -1,34 +1,46 @@
 /*
- * signal.c - a process killed by SIGTERM, SIGINT, SIGHUP or SIGPIPE with
- * the default disposition still leaves a complete trace.
+ * signal.c - a process killed by a signal whose disposition is the default
+ * still leaves a trace Go's parser reads, and still dies of that signal.
+ * Managed: SIGHUP, SIGINT, SIGTERM, SIGPIPE, SIGQUIT (sent) and the crashes
+ * SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT (abort, a failed assert),
+ * SIGTRAP, SIGSYS.
  *
  * How: at load, for each of those signals whose disposition is SIG_DFL
  * (not SIG_IGN: nohup, background jobs keep theirs), we install our own
- * handler.  On delivery it finishes the trace (ct_process_exit), restores
- * SIG_DFL and re-raises the signal, so the process dies of the same signal
- * and its parent sees the same wait status.
+ * handler.  On delivery it runs the runtime's fatal-signal path
+ * (ct_crash_fatal_signal, src/runtime/crash.c: async-signal-safe; the
+ * trace is finished by a tracer thread, or cut at its last complete
+ * generation), restores SIG_DFL and re-raises the signal, so the process
+ * dies of the same signal, with the same wait status and core dump.
  *
  * The program must not notice.  sigaction, signal, bsd_signal, sysv_signal
  * and __sysv_signal are interposed for those signals:
  *  - setting SIG_DFL keeps (or reinstalls) our handler, and we remember the
  *    mask and flags the program passed;
- *  - setting a handler or SIG_IGN installs it for real (we step aside);
+ *  - setting a handler or SIG_IGN installs it for real (we step aside): the
+ *    program's handler runs exactly as without ctrace.  A crash handler
+ *    that then restores SIG_DFL and re-raises (or returns to the faulting
+ *    instruction) meets our stand-in again, so the trace is finished then.
  *  - querying reports SIG_DFL (with the remembered mask and flags) while our
  *    handler stands in for it.
  * Not covered: the raw rt_sigaction syscall and /proc/self/status (SigCgt)
- * show our handler.  exec resets caught signals to SIG_DFL, which is what
- * the program believed anyway; the next image installs its own stand-in.
+ * show our handler; abort() with a program SIGABRT handler that returns
+ * resets SIG_DFL inside libc (not through sigaction), so that death is not
+ * seen.  exec resets caught signals to SIG_DFL, which is what the program
+ * believed anyway; the next image installs its own stand-in.
  *
  * Invariants:
  *  - The bookkeeping is updated with every signal blocked and a spin lock
  *    held, so a handler that calls sigaction cannot deadlock against the
  *    thread it interrupted, and two threads cannot interleave updates.
- *  - The handler restores SIG_DFL and unblocks the signal before finishing
- *    the trace, so a repeated signal kills at once even if finishing hangs.
- *  - The handler preserves errno; it skips ct_process_exit in a vfork child
- *    (not our trace) and on a thread that is inside the tracer (its locks
- *    may be held by the interrupted code): the trace then ends at its last
- *    complete generation, as after SIGKILL.
+ *    A fork child frees the lock (ct_interpose_atfork_child, called by the
+ *    runtime's one fork-child handler): another thread may have held it.
+ *  - A signal that was sent (kill, raise, abort: si_code <= 0) gets SIG_DFL
+ *    back and is unblocked before the trace is finished, so a repeated
+ *    signal kills at once.  A fault raised by the CPU keeps our handler
+ *    until the finish is over (crash.c explains why), then SIG_DFL.
+ *  - The handler preserves errno; it does nothing to the trace in a vfork
+ *    child (not our trace).
  *  - SIGPROF: while the runtime's CPU profiler has its handler installed,
  *    sigaction and the signal() family for SIGPROF go to ct_sigprof_action:
  *    the program's handler becomes the one the profiler forwards the
@@ -42,12 +54,14 @@
 #include <unistd.h>
 
 #include "interpose.h"
+#include "proc.h"
 
 CT_REAL_DECL(int, sigaction, (int, const struct sigaction *, struct sigaction *));
 CT_REAL_DECL(sighandler_t, signal, (int, sighandler_t));
 CT_REAL_DECL(sighandler_t, sysv_signal, (int, sighandler_t));
 
-static const int ct_managed[] = {SIGHUP, SIGINT, SIGTERM, SIGPIPE};
+static const int ct_managed[] = {SIGHUP, SIGINT,  SIGTERM, SIGPIPE, SIGQUIT, SIGSEGV,
+                                 SIGBUS, SIGFPE,  SIGILL,  SIGABRT, SIGTRAP, SIGSYS};
 #define CT_NMANAGED (sizeof ct_managed / sizeof ct_managed[0])
 
 /* Per managed signal: is our handler standing in for the program's
@@ -98,12 +112,8 @@ static void ct_unlock(const sigset_t *old)
     syscall(SYS_rt_sigprocmask, SIG_SETMASK, old, NULL, (size_t)(_NSIG / 8));
 }
 
-static void ct_fatal_handler(int sig)
+static void ct_set_default(int sig)
 {
-    int saved = errno;
-    /* Default action back first, and the signal let through: should
-     * finishing the trace ever hang, the same signal sent again (a second
-     * Ctrl-C, systemd's follow-up) kills at once, as without ctrace. */
     struct sigaction dfl;
     memset(&dfl, 0, sizeof dfl);
     dfl.sa_handler = SIG_DFL;
@@ -115,10 +125,28 @@ static void ct_fatal_handler(int sig)
     sigemptyset(&one);
     sigaddset(&one, sig);
     syscall(SYS_rt_sigprocmask, SIG_UNBLOCK, &one, NULL, (size_t)(_NSIG / 8));
+}
 
-    if (CT_ENABLED() && !ct_in_vfork_child() && !ct_in_tracer())
-        ct_process_exit();
+static int ct_is_fault(int sig, const siginfo_t *si)
+{
+    return (sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE || sig == SIGILL || sig == SIGTRAP) &&
+           si && si->si_code > 0;
+}
 
+static void ct_fatal_handler(int sig, siginfo_t *si, void *uc)
+{
+    (void)uc;
+    int saved = errno;
+    /* Sent signals: default action back first, and the signal let through:
+     * should finishing the trace ever take long, the same signal sent again
+     * (a second Ctrl-C, systemd's follow-up) kills at once, as without
+     * ctrace. */
+    int fault = ct_is_fault(sig, si);
+    if (!fault)
+        ct_set_default(sig);
+    ct_crash_fatal_signal(sig);
+    if (fault)
+        ct_set_default(sig);
     /* Re-raise on this thread: it is unblocked and at SIG_DFL, so the
      * default action (termination) happens now. */
     syscall(SYS_tgkill, ct_raw_getpid(), syscall(SYS_gettid), sig);
@@ -129,9 +157,16 @@ static void ct_fatal_handler(int sig)
 static void ct_our_action(struct sigaction *a)
 {
     memset(a, 0, sizeof *a);
-    a->sa_handler = ct_fatal_handler;
+    a->sa_sigaction = ct_fatal_handler;
     sigemptyset(&a->sa_mask);
-    a->sa_flags = SA_RESTART;
+    a->sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
+}
+
+/* Fork child (the runtime's one fork-child handler): the lock may have
+ * been held by a thread that does not exist here. */
+void ct_interpose_atfork_child(void)
+{
+    __atomic_store_n(&ct_sig_lock, 0, __ATOMIC_RELAXED);
 }
 
 static int ct_is_default(const struct sigaction *a)

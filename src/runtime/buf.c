@@ -3,9 +3,14 @@
  *
  * The pool and the byte counters are protected by pool_lock; buffers are
  * allocated on slow paths only (a thread's buffer filled up, a new
- * generation began), never per event.
+ * generation began), never per event.  pool_lock is a leaf: nothing is
+ * locked while it is held.  Fork (proc.c): the prepare handler takes it,
+ * so the child's copy of the pool is consistent; the child re-initializes
+ * it, and once the trace's fork-child step has dropped every buffer the
+ * child had (ct_buf_reset_in_use) counts none in use.
  */
 #include "buf.h"
+#include "proc.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -121,4 +126,28 @@ void ct_buf_pool_trim(void)
         free(list);
         list = n;
     }
+}
+
+void ct_buf_atfork_prepare(void)
+{
+    pthread_mutex_lock(&pool_lock);
+}
+
+void ct_buf_atfork_parent(void)
+{
+    pthread_mutex_unlock(&pool_lock);
+}
+
+void ct_buf_atfork_child(void)
+{
+    pthread_mutex_init(&pool_lock, NULL);
+}
+
+/* Fork child, after the trace state was dropped: buffers of the parent's
+ * other threads were abandoned, not freed (proc.c), so none is in use. */
+void ct_buf_reset_in_use(void)
+{
+    pthread_mutex_lock(&pool_lock);
+    in_use_bytes = 0;
+    pthread_mutex_unlock(&pool_lock);
 }

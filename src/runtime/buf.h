@@ -62,6 +62,9 @@ void ct_buf_free(struct ct_buf *b);
 /* Releases every pooled buffer (trace stopped and drained). */
 void ct_buf_pool_trim(void);
 
+/* Fork child (proc.c): no buffer of the parent's counts against the cap. */
+void ct_buf_reset_in_use(void);
+
 /* Sets the memory cap in bytes. */
 void ct_buf_set_cap(size_t cap);
 

@@ -47,6 +47,7 @@
 #include "clock.h"
 #include "ctrace.h"
 #include "hooks.h"
+#include "proc.h"
 
 #ifndef sigev_notify_thread_id
 #define sigev_notify_thread_id _sigev_un._tid
@@ -75,7 +76,6 @@ static _Atomic int installed;
 static _Atomic int old_reset_done; /* SA_RESETHAND consumed */
 static _Atomic int live_timers;
 static int cp_lock; /* spin lock, taken with every signal blocked */
-static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 
 /* libc's sigaction: the interposers hand it over (our own sigaction
  * wrapper routes SIGPROF back here); the plain name otherwise. */
@@ -181,21 +181,11 @@ static struct other_slot *other_slot_of(void *p)
  * no SIGPROF is pending.  Its thread-local state still names the parent's
  * ring (which the runtime drops in the child), the timer table the
  * parent's timers: forget both, so that the child's trace arms its own.
- * Runs from an atfork child handler, and first thing in every entry point
- * that arms or disarms: the runtime's own atfork handler (which may start
- * the child's trace) can run before ours.  Either way the child has one
- * thread then. */
-static _Atomic pid_t cp_proc_pid; /* process whose timers the table holds */
-
-static void fork_reset_if_child(void)
+ * The locks another thread may have held at the fork are reset.  Called by
+ * the runtime's one fork-child handler (proc.c), before the child can start
+ * a trace of its own. */
+void ct_cpuprof_atfork_child(void)
 {
-    pid_t me = (pid_t)syscall(SYS_getpid);
-    pid_t was = atomic_load(&cp_proc_pid);
-    if (was == me)
-        return;
-    atomic_store(&cp_proc_pid, me);
-    if (was == 0)
-        return; /* first use in this process */
     cp_self = NULL;
     for (int i = 0; i < RETIRED_SLOTS; i++)
         cp_retired[i] = NULL;
@@ -206,22 +196,13 @@ static void fork_reset_if_child(void)
         other_slots[i].live = 0;
     }
     __atomic_store_n(&cp_lock, 0, __ATOMIC_RELAXED);
+    cp_lock_held = 0;
     /* A write another thread had half done stays half done, but readers
      * must not wait for it. */
     unsigned seq = atomic_load(&old_seq);
     if (seq & 1)
         atomic_store(&old_seq, seq + 1);
     pthread_mutex_init(&other_mu, NULL);
-}
-
-static void atfork_child(void)
-{
-    fork_reset_if_child();
-}
-
-static void atfork_register(void)
-{
-    pthread_atfork(NULL, NULL, atfork_child);
 }
 
 static int is_retired(void *p)
@@ -326,8 +307,6 @@ int ct_cpuprof_install(void)
     int saved_errno = errno;
     int rc = 0;
     sigset_t mask;
-    pthread_once(&atfork_once, atfork_register);
-    fork_reset_if_child();
     cp_lock_take(&mask);
     if (!atomic_load(&installed)) {
         struct sigaction cur, sa;
@@ -430,8 +409,6 @@ int ct_cpuprof_thread_start(struct ct_cpuprof_thread *pt, const struct ct_stack_
     if (pt == NULL || hz == 0)
         return CTRACE_EINVAL;
     int saved_errno = errno;
-    fork_reset_if_child();
-    errno = saved_errno;
     if (cp_self != NULL && cp_self != pt)
         return CTRACE_EBUSY;
     if (cp_self == pt && atomic_load(&pt->timer_live))
@@ -517,7 +494,6 @@ int ct_cpuprof_other_start(struct ct_cpuprof_thread *pt, pid_t tid, unsigned hz)
         return CTRACE_EINVAL;
     int saved_errno = errno;
     int r = CTRACE_EBUSY;
-    fork_reset_if_child();
     pthread_mutex_lock(&other_mu);
     struct other_slot *os = NULL;
     for (int i = 0; i < CT_OTHER_SLOTS; i++) {
@@ -588,7 +564,6 @@ void ct_cpuprof_other_stop(struct ct_cpuprof_thread *pt)
     if (pt == NULL || !atomic_load(&pt->other_used))
         return;
     int saved_errno = errno;
-    fork_reset_if_child();
     pthread_mutex_lock(&other_mu);
     other_stop_locked(pt);
     pthread_mutex_unlock(&other_mu);
@@ -598,7 +573,6 @@ void ct_cpuprof_other_stop(struct ct_cpuprof_thread *pt)
 void ct_cpuprof_other_stop_all(void)
 {
     int saved_errno = errno;
-    fork_reset_if_child();
     pthread_mutex_lock(&other_mu);
     for (int i = 0; i < CT_OTHER_SLOTS; i++)
         if (other_slots[i].live)

@@ -27,11 +27,13 @@
  *  - ct_fdguard_is() is one relaxed load (and, on a match, a getpid): the
  *    close and dup wrappers stay async-signal-safe.
  *  - Fork: the child inherits the number but not the writer.  The runtime's
- *    fork-child handler (lifecycle.c) calls ct_fdguard_atfork_child first,
- *    which closes the inherited copy and forgets it, before the child may
- *    start a trace of its own.  A vfork child shares our memory
- *    but not our descriptor table and runs no atfork handler: there
- *    ct_fdguard_is() says "not ours" (pid differs) and changes nothing.
+ *    fork-child handler (proc.c) calls ct_fdguard_atfork_child before the
+ *    child may start a trace of its own: it closes the inherited copy,
+ *    forgets it, and frees g_lock (another thread may have held it at the
+ *    fork: it is never taken in the prepare handler, since a write under
+ *    it may block).  A vfork child shares our memory but not our
+ *    descriptor table and runs no atfork handler: there ct_fdguard_is()
+ *    says "not ours" (ct_proc_in_vfork_child) and changes nothing.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -44,18 +46,13 @@
 #include <unistd.h>
 
 #include "hooks.h"
+#include "proc.h"
 
 #define CT_FDGUARD_BASE 1000
 
 static _Atomic int g_cur = -1; /* guarded number now, -1: none            */
 static int g_id = -1;          /* number the writer knows it by           */
-static _Atomic pid_t g_pid;    /* process that guards it                  */
 static int g_lock;
-
-static pid_t raw_getpid(void)
-{
-    return (pid_t)syscall(SYS_getpid);
-}
 
 static void g_lock_take(sigset_t *old)
 {
@@ -78,12 +75,11 @@ static void g_lock_give(const sigset_t *old)
 void ct_fdguard_atfork_child(void)
 {
     int cur = __atomic_load_n(&g_cur, __ATOMIC_RELAXED);
-    if (cur >= 0 && __atomic_load_n(&g_pid, __ATOMIC_RELAXED) != raw_getpid()) {
+    if (cur >= 0)
         syscall(SYS_close, cur);
-        __atomic_store_n(&g_cur, -1, __ATOMIC_RELAXED);
-        g_id = -1;
-        __atomic_store_n(&g_lock, 0, __ATOMIC_RELAXED);
-    }
+    __atomic_store_n(&g_cur, -1, __ATOMIC_RELAXED);
+    g_id = -1;
+    __atomic_store_n(&g_lock, 0, __ATOMIC_RELAXED);
 }
 
 static int high_base(void)
@@ -119,7 +115,6 @@ int ct_fdguard_adopt(int fd)
         fd = hi;
     }
     g_id = fd;
-    __atomic_store_n(&g_pid, raw_getpid(), __ATOMIC_RELAXED);
     __atomic_store_n(&g_cur, fd, __ATOMIC_RELEASE);
     g_lock_give(&m);
     errno = e;
@@ -166,16 +161,13 @@ int ct_fdguard_is(int fd)
 {
     if (__builtin_expect(fd != __atomic_load_n(&g_cur, __ATOMIC_RELAXED) || fd < 0, 1))
         return 0;
-    int e = errno;
-    int ours = __atomic_load_n(&g_pid, __ATOMIC_RELAXED) == raw_getpid();
-    errno = e;
-    return ours; /* not in a vfork child */
+    return !ct_proc_in_vfork_child(); /* keeps errno */
 }
 
 int ct_fdguard_current(void)
 {
     int cur = __atomic_load_n(&g_cur, __ATOMIC_ACQUIRE);
-    if (cur >= 0 && __atomic_load_n(&g_pid, __ATOMIC_RELAXED) != raw_getpid())
+    if (cur >= 0 && ct_proc_in_vfork_child())
         return -1;
     return cur;
 }

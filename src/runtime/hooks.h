@@ -58,10 +58,11 @@ void ct_spawn_abort(struct ct_spawn *s);
  * returned).  Also called from the TLS destructor. */
 void ct_thread_exit(void);
 
-/* Process events.  ct_before_exec flushes and finishes the trace file so
- * that the new image starts a trace of its own; ct_exec_failed resumes
- * tracing if execve returned.  ct_process_exit finishes the trace (exit,
- * _exit, fatal default signals). */
+/* Process events (proc.c).  ct_before_exec flushes and finishes the trace
+ * file so that the new image starts a trace of its own; ct_exec_failed
+ * resumes tracing if execve returned.  ct_process_exit finishes the trace
+ * (exit, _exit, _Exit; and on the finisher thread for a fatal signal, see
+ * crash.c: a signal handler calls ct_crash_fatal_signal instead). */
 void ct_before_exec(void);
 void ct_exec_failed(void);
 void ct_process_exit(void);
@@ -80,7 +81,7 @@ int ct_fdguard_close(int fd);
 int ct_fdguard_is(int fd);
 int ct_fdguard_current(void);
 void ct_fdguard_vacate(int fd);
-void ct_fdguard_atfork_child(void); /* lifecycle.c's fork-child handler */
+void ct_fdguard_atfork_child(void); /* proc.c's fork-child handler */
 
 /* SIGPROF dispositions (signal.c).  While the CPU profiler's handler is
  * installed, the program's sigaction/signal(SIGPROF) calls are made here:

@@ -18,6 +18,7 @@
 
 #include "event.h"
 #include "hooks.h"
+#include "proc.h"
 #include "trace.h"
 
 __thread struct ct_thread *ct_tls_self __attribute__((tls_model("initial-exec")));
@@ -40,7 +41,9 @@ static int alloc_fails(const char *site)
     return ct_test_fail_alloc && ct_test_fail_alloc(site);
 }
 
-/* P ids: a bitmap of ids in use, lowest free first, under the lock. */
+/* P ids: a bitmap of ids in use, lowest free first, under the lock (a
+ * leaf, also taken under ct_registry_lock).  Fork: held across it by the
+ * prepare handler, re-initialized in the child (proc.c). */
 static pthread_mutex_t pid_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint64_t *pid_bits;
 static size_t pid_words;
@@ -79,6 +82,21 @@ uint64_t ct_pid_alloc(void)
             return w * 64 + (uint64_t)bit;
         }
     }
+}
+
+void ct_pid_atfork_prepare(void)
+{
+    pthread_mutex_lock(&pid_lock);
+}
+
+void ct_pid_atfork_parent(void)
+{
+    pthread_mutex_unlock(&pid_lock);
+}
+
+void ct_pid_atfork_child(void)
+{
+    pthread_mutex_init(&pid_lock, NULL);
 }
 
 void ct_pid_free(uint64_t p)

@@ -23,6 +23,7 @@
 
 #include "cpuprof.h"
 #include "event.h"
+#include "proc.h"
 #include "sink.h"
 #include "thread.h"
 
@@ -234,7 +235,12 @@ void ct_trace_atfork_parent(void)
 /* The child has one thread and a copy of the parent's trace state: it must
  * never write into the parent's trace.  Tracing is off in the child; every
  * record but the calling thread's is dropped (their threads do not exist
- * here), and the queue is emptied without being written. */
+ * here), and the queue is emptied without being written.  The prepare
+ * handler held ctl_lock, the registry, the queue, the P ids and the pool,
+ * so those are consistent.  The other threads' buffers are not: such a
+ * thread may have queued its full buffer and not yet cleared its slot (a
+ * buffer in both places), or be half way through taking one; they are
+ * abandoned, never freed (proc.c explains why that costs nothing). */
 void ct_trace_atfork_child(void)
 {
     uint64_t g = atomic_load(&ct_gen);
@@ -251,11 +257,15 @@ void ct_trace_atfork_child(void)
     ct_registry = NULL;
     while (t) {
         struct ct_thread *n = t->next;
-        for (int i = 0; i < 2; i++) {
-            ct_buf_free(t->buf[i]);
-            t->buf[i] = NULL;
-        }
         if (t == self) {
+            /* Our own buffers are ours unless the fork came from a signal
+             * handler that interrupted one of our events. */
+            int in_event = atomic_load(&t->wseq) & 1;
+            for (int i = 0; i < 2; i++) {
+                if (!in_event)
+                    ct_buf_free(t->buf[i]);
+                t->buf[i] = NULL;
+            }
             t->next = t->prev = NULL;
             ct_registry = t;
             t->m = ct_gettid();
@@ -270,6 +280,7 @@ void ct_trace_atfork_child(void)
             t->vis_state = CT_RUNNING;
             t->block_depth = t->syscall_depth = 0;
         } else {
+            ct_pid_free(t->p);
             free(t->prof);
             free(t);
         }
@@ -279,5 +290,6 @@ void ct_trace_atfork_child(void)
         ct_dedup_reset(&ct_rt.strings[i]);
         ct_dedup_reset(&ct_rt.stacks[i]);
     }
-    ct_rt.pid = getpid();
+    ct_rt.pid = ct_proc_pid();
+    ct_buf_reset_in_use();
 }

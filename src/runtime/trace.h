@@ -133,7 +133,7 @@ void ct_trace_atfork_prepare(void);
 void ct_trace_atfork_parent(void);
 void ct_trace_atfork_child(void);
 
-/* Process-level events (lifecycle.c). */
+/* Process-level events (proc.c). */
 void ct_lifecycle_init(void);
 
 #endif /* CTRACE_RUNTIME_TRACE_H */

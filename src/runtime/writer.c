@@ -11,6 +11,11 @@
  *  - A failing write stops tracing; the writer keeps draining (and
  *    discarding) so producers never wait on it.  ctrace_stop reports the
  *    first error.
+ *  - For the fatal-signal path (crash.c), every write to an fd passes the
+ *    crash gate (ct_crash_write_begin/end), and after each chunk that ends
+ *    a generation (its frequency batch: a generation's last) the writer
+ *    reports the file offset there, so a dying process can cut the file
+ *    at its last complete generation.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -26,7 +31,9 @@
 
 #include "ctrace.h"
 #include "hooks.h"
+#include "proc.h"
 #include "sink.h"
+#include "varint.h"
 #include "thread.h"
 #include "trace.h"
 
@@ -39,6 +46,7 @@ static struct {
     pthread_t thread;
     int running;
     _Atomic int err; /* first write error (errno value)           */
+    long long start_off; /* file offset of the trace's first byte, -1: none */
 } w;
 
 struct internal_start {
@@ -79,7 +87,10 @@ static int fd_write(void *arg, const void *data, size_t len)
     int fd = (int)(intptr_t)arg;
     const char *p = data;
     while (len) {
+        if (!ct_crash_write_begin())
+            return EIO; /* the process is dying: the file is being cut */
         ssize_t n = ct_fdguard_write(fd, p, len);
+        ct_crash_write_end();
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -104,12 +115,29 @@ static int fd_write(void *arg, const void *data, size_t len)
     return 0;
 }
 
+/* Does chunk end a generation?  The file header does (it is the end of
+ * "no generation"); so does a generation's frequency batch, written last. */
+static int ends_generation(const uint8_t *p, size_t len)
+{
+    if (len == GT_HEADER_LEN && p[0] == 'g')
+        return 1;
+    const uint8_t *end = p + len;
+    if (len < 2 || *p++ != GT_EV_EVENT_BATCH)
+        return 0;
+    uint64_t v;
+    for (int i = 0; i < 4; i++) /* gen, m, ts, size */
+        if (varint_get(&p, end, &v) != 0)
+            return 0;
+    return p < end && *p == GT_EV_FREQUENCY;
+}
+
 static void *writer_main(void *arg)
 {
     (void)arg;
     const void *chunk;
     size_t len;
     int r;
+    long long written = w.start_off;
     /* The trace was the writer's from its start (ct_fifo_sink): no other
      * reader can take a chunk, even before this thread first runs. */
     while ((r = ct_fifo_read(CT_FIFO_WRITER_ONLY, &chunk, &len)) == 1) {
@@ -119,6 +147,10 @@ static void *writer_main(void *arg)
         if (e) {
             atomic_store(&w.err, e);
             ct_trace_stop(); /* the program goes on untraced */
+        } else if (written >= 0) {
+            written += (long long)len;
+            if (ends_generation(chunk, len))
+                ct_crash_note_complete(written);
         }
     }
     /* Consume a SIGPIPE the failed write left pending on this thread. */
@@ -163,6 +195,17 @@ static int start_writer_locked(ctrace_write_fn fn, void *arg, int fd, int own_fd
     w.fd = fd;
     w.own_fd = own_fd;
     atomic_store(&w.err, 0);
+    /* Where the trace starts in the file, for the fatal-signal path: a
+     * file we opened starts at 0; a program's fd where it is now (a pipe
+     * or socket cannot be cut: -1). */
+    w.start_off = -1;
+    if (fd >= 0) {
+        int e = errno;
+        off_t o = lseek(fd, 0, SEEK_CUR);
+        w.start_off = o < 0 ? -1 : (long long)o;
+        errno = e;
+    }
+    ct_crash_set_output(fd, own_fd, w.start_off);
     if (ct_start_internal_thread(&w.thread, writer_main, NULL) != 0) {
         ct_trace_stop();
         ct_trace_discard_queue();
@@ -173,6 +216,7 @@ static int start_writer_locked(ctrace_write_fn fn, void *arg, int fd, int own_fd
     }
     w.running = 1;
     pthread_mutex_unlock(&w_lock);
+    ct_crash_trace_started();
     return CTRACE_OK;
 }
 
@@ -316,6 +360,7 @@ static int stop_writer(void)
     ct_trace_stop(); /* may already be stopped by a write error */
     pthread_join(w.thread, NULL);
     w.running = 0;
+    ct_crash_set_output(-1, 0, -1);
     if (w.own_fd) {
         int saved = ct_tls_internal;
         ct_tls_internal = 1;
@@ -342,8 +387,10 @@ int ct_writer_active(void)
     return r;
 }
 
-/* Fork child: the writer thread does not exist here and its fd belongs to
- * the parent's trace.  Forget it without touching the fd. */
+/* Fork child (proc.c's handler): the writer thread does not exist here
+ * and its fd belongs to the parent's trace.  Forget it without touching
+ * the fd.  w_lock is re-initialized, not taken by the prepare handler: its
+ * holder may be joining the writer, which can take long. */
 void ct_writer_forget(void)
 {
     pthread_mutex_init(&w_lock, NULL);

@@ -1,0 +1,320 @@
+/*
+ * crash.c - the fatal-signal path: a process that dies of a signal
+ * (SIGTERM/INT/HUP/PIPE/QUIT with their default action, or a crash:
+ * SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP, SIGSYS) leaves a trace
+ * that ends at a generation boundary, and still dies of that signal.
+ *
+ * Who calls it: the shared library's stand-in handlers for SIG_DFL
+ * (src/interpose/signal.c, which keeps the program's own handlers exactly
+ * as it set them), or in the static library the handlers installed here at
+ * initialization for signals whose disposition was SIG_DFL.  Either
+ * handler calls ct_crash_fatal_signal, then restores SIG_DFL and re-raises.
+ *
+ * Order, in the handler (async-signal-safe: atomics, futex, write-free
+ * syscalls; no pthread mutex, no malloc, no libdw):
+ *   1. The first fatal signal claims the path (fatal_tid, compare-and-
+ *      swap).  A later one on another thread waits (bounded) for the first
+ *      to finish; one on the finisher thread itself, or a second fault on
+ *      the claiming thread, goes straight to step 3.
+ *   2. Unless the signalled thread is inside the tracer (it may hold a
+ *      tracer lock, or be mid-event so the last generation can never be
+ *      flushed), the full finish is handed to the finisher: a tracer thread
+ *      started with the trace, blocked in a futex wait.  It runs the normal
+ *      exit path (proc.c: ctrace_stop -- locks, joins, malloc and libdw are
+ *      fine on that thread) while the handler waits at most FINISH_WAIT_S.
+ *      Done: the file is complete; return.
+ *   3. Fallback (in the tracer, timed out -- e.g. the dying thread held a
+ *      malloc lock -- or no finisher): close the write gate so the writer
+ *      starts no new write, wait (bounded) for a write in progress, then
+ *      ftruncate the file to the end of its last complete generation, which
+ *      the writer records after each generation's last batch.  At most the
+ *      generations not yet written are lost, as after SIGKILL, but the file
+ *      is one both Go parsers accept -- if it has a complete generation at
+ *      all: a cut within the first one leaves the header only.
+ *
+ * Invariants:
+ *  - The handler never blocks without a bound: every wait has a deadline.
+ *  - The finisher blocks every signal but the synchronous crash signals, so
+ *    a fault while finishing (a corrupt heap) reaches this path on the
+ *    finisher and takes the fallback instead of hanging the handler.
+ *  - A write to the trace fd happens only between ct_crash_write_begin and
+ *    ct_crash_write_end; once the gate is closed no write begins (Dekker:
+ *    writer increments, then reads the gate; the handler closes, then reads
+ *    the count; both sequentially consistent).
+ *  - Fork child: no finisher, gate open, no output (ct_crash_atfork_child).
+ *  - This module is the place a flight recorder (issue 10) hooks into: it
+ *    knows the output and the last complete generation's end.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "hooks.h"
+#include "proc.h"
+#include "thread.h"
+#include "trace.h"
+
+#define FINISH_WAIT_S 10     /* how long a dying thread waits for the finish */
+#define WRITE_WAIT_MS 2000   /* how long it waits for a write in progress    */
+
+/* Output of the writer-level trace (writer.c). */
+static _Atomic int out_fd = -1;
+static _Atomic int out_guarded;             /* fd is fdguard's: ask it       */
+static _Atomic long long complete_end = -1; /* offset after the last complete generation */
+static _Atomic int traced;                  /* a writer-level trace is on    */
+
+/* The write gate. */
+static _Atomic int gate_closed;
+static _Atomic int writers;
+
+/* The finisher. */
+static _Atomic int fin_started;
+static _Atomic pid_t fin_tid;
+static _Atomic uint32_t fin_req;
+static _Atomic uint32_t fin_done;
+static _Atomic pid_t fatal_tid;
+
+static pid_t gettid_raw(void)
+{
+    return (pid_t)syscall(SYS_gettid);
+}
+
+static void futex_wake(_Atomic uint32_t *w)
+{
+    syscall(SYS_futex, (uint32_t *)w, FUTEX_WAKE_PRIVATE, 1 << 30, NULL, NULL, 0);
+}
+
+static void futex_wait_ms(_Atomic uint32_t *w, uint32_t val, long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    syscall(SYS_futex, (uint32_t *)w, FUTEX_WAIT_PRIVATE, val, ms >= 0 ? &ts : NULL, NULL, 0);
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- writer side ---- */
+
+int ct_crash_write_begin(void)
+{
+    atomic_fetch_add(&writers, 1);
+    if (atomic_load(&gate_closed)) {
+        atomic_fetch_sub(&writers, 1);
+        return 0;
+    }
+    return 1;
+}
+
+void ct_crash_write_end(void)
+{
+    atomic_fetch_sub(&writers, 1);
+}
+
+void ct_crash_set_output(int fd, int guarded, long long start)
+{
+    atomic_store(&complete_end, -1);
+    atomic_store(&out_guarded, guarded);
+    atomic_store(&out_fd, fd);
+    atomic_store(&complete_end, fd >= 0 ? start : -1);
+    if (fd < 0)
+        atomic_store(&traced, 0);
+}
+
+void ct_crash_note_complete(long long end)
+{
+    atomic_store(&complete_end, end);
+}
+
+/* ---- the fallback: cut the file at its last complete generation ---- */
+
+static void cut_file(void)
+{
+    atomic_store(&gate_closed, 1);
+    for (int i = 0; i < WRITE_WAIT_MS && atomic_load(&writers) > 0; i++)
+        sleep_ms(1);
+    int fd = atomic_load(&out_guarded) ? ct_fdguard_current() : atomic_load(&out_fd);
+    long long end = atomic_load(&complete_end);
+    if (fd < 0 || end < 0)
+        return;
+    int e = errno;
+    syscall(SYS_ftruncate, fd, (off_t)end);
+    errno = e;
+}
+
+/* ---- the finisher ---- */
+
+static void *finisher_main(void *arg)
+{
+    (void)arg;
+    sigset_t faults;
+    sigemptyset(&faults);
+    int sync_sigs[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP, SIGSYS};
+    for (unsigned i = 0; i < sizeof sync_sigs / sizeof sync_sigs[0]; i++)
+        sigaddset(&faults, sync_sigs[i]);
+    pthread_sigmask(SIG_UNBLOCK, &faults, NULL);
+    atomic_store(&fin_tid, gettid_raw());
+    while (!atomic_load(&fin_req))
+        futex_wait_ms(&fin_req, 0, -1);
+    ct_process_exit();
+    atomic_store(&fin_done, 1);
+    futex_wake(&fin_done);
+    for (;;)
+        pause(); /* the process is about to die */
+    return NULL;
+}
+
+void ct_crash_trace_started(void)
+{
+    atomic_store(&traced, 1);
+    if (atomic_exchange(&fin_started, 1))
+        return;
+    pthread_t th;
+    int e = errno, saved = ct_tls_internal;
+    ct_tls_internal = 1;
+    if (ct_start_internal_thread(&th, finisher_main, NULL) == 0)
+        pthread_detach(th);
+    else
+        atomic_store(&fin_started, 0);
+    ct_tls_internal = saved;
+    errno = e;
+}
+
+void ct_crash_atfork_child(void)
+{
+    atomic_store(&out_fd, -1);
+    atomic_store(&out_guarded, 0);
+    atomic_store(&complete_end, -1);
+    atomic_store(&traced, 0);
+    atomic_store(&gate_closed, 0);
+    atomic_store(&writers, 0);
+    atomic_store(&fin_started, 0);
+    atomic_store(&fin_tid, 0);
+    atomic_store(&fin_req, 0);
+    atomic_store(&fin_done, 0);
+    atomic_store(&fatal_tid, 0);
+}
+
+/* Waits for the finisher, at most FINISH_WAIT_S.  1 if it finished. */
+static int wait_finished(void)
+{
+    long long deadline = now_ms() + FINISH_WAIT_S * 1000LL;
+    while (!atomic_load(&fin_done)) {
+        if (now_ms() >= deadline)
+            return 0;
+        futex_wait_ms(&fin_done, 0, 100);
+    }
+    return 1;
+}
+
+void ct_crash_fatal_signal(int sig)
+{
+    (void)sig;
+    int e = errno;
+    if (!atomic_load(&traced) || ct_proc_in_vfork_child()) {
+        errno = e;
+        return;
+    }
+    pid_t me = gettid_raw();
+    pid_t owner = 0;
+    if (!atomic_compare_exchange_strong(&fatal_tid, &owner, me)) {
+        /* Another fatal signal is being handled.  On the finisher (it
+         * faulted while finishing) or on the same thread (a fault in this
+         * path), the full finish cannot complete: cut.  Elsewhere, wait
+         * for the first one's outcome. */
+        if (me == atomic_load(&fin_tid) || owner == me || !wait_finished())
+            cut_file();
+        errno = e;
+        return;
+    }
+    pid_t fin = atomic_load(&fin_tid);
+    if (fin != 0 && fin != me && !ct_in_tracer()) {
+        atomic_store(&fin_req, 1);
+        futex_wake(&fin_req);
+        if (wait_finished()) {
+            errno = e;
+            return;
+        }
+    }
+    cut_file();
+    errno = e;
+}
+
+/* ---- handlers of the static library (no interposers) ---- */
+
+static const int fatal_sigs[] = {SIGHUP,  SIGINT, SIGTERM, SIGPIPE, SIGQUIT, SIGSEGV,
+                                 SIGBUS,  SIGFPE, SIGILL,  SIGABRT, SIGTRAP, SIGSYS};
+
+static int is_fault(int sig)
+{
+    return sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE || sig == SIGILL || sig == SIGTRAP;
+}
+
+static void set_default(int sig)
+{
+    struct sigaction dfl;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    sigaction(sig, &dfl, NULL);
+}
+
+static void unblock(int sig)
+{
+    sigset_t one;
+    sigemptyset(&one);
+    sigaddset(&one, sig);
+    pthread_sigmask(SIG_UNBLOCK, &one, NULL);
+}
+
+static void crash_handler(int sig, siginfo_t *si, void *uc)
+{
+    (void)uc;
+    int e = errno;
+    /* A fault raised by the CPU keeps our handler while the trace is
+     * finished (a fault on the finisher then reaches us, see above); a
+     * signal sent (kill, raise, abort) gets its default action back first,
+     * so sending it again kills at once. */
+    int fault = is_fault(sig) && si && si->si_code > 0;
+    if (!fault) {
+        set_default(sig);
+        unblock(sig);
+    }
+    ct_crash_fatal_signal(sig);
+    if (fault) {
+        set_default(sig);
+        unblock(sig);
+    }
+    syscall(SYS_tgkill, ct_proc_raw_getpid(), gettid_raw(), sig);
+    errno = e; /* still alive: a handler was installed meanwhile */
+}
+
+void ct_crash_install_handlers(void)
+{
+    for (unsigned i = 0; i < sizeof fatal_sigs / sizeof fatal_sigs[0]; i++) {
+        struct sigaction cur, sa;
+        if (sigaction(fatal_sigs[i], NULL, &cur) != 0 || (cur.sa_flags & SA_SIGINFO) ||
+            cur.sa_handler != SIG_DFL)
+            continue;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_sigaction = crash_handler;
+        sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+        sigemptyset(&sa.sa_mask);
+        sigaction(fatal_sigs[i], &sa, NULL);
+    }
+}

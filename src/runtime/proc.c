@@ -1,0 +1,264 @@
+/*
+ * proc.c - the library inside a process: initialization, the start from
+ * the environment (ctrace run), and the process's life -- fork, exec,
+ * exit.  The one owner of process life: one cached pid, one fork handler,
+ * one exit path (here); one fatal-signal path (crash.c).
+ *
+ * Initialization: the constructor (priority 110, after the interposers
+ * resolved their real functions) runs ct_lifecycle_init once; so does the
+ * first ctrace_configure/start of a statically linked program, whose
+ * archive member with this file is linked in only through that reference
+ * (ct_lifecycle_init is called from trace.c and config.c).  It registers:
+ *  - the fork handlers (pthread_atfork, once, for every module);
+ *  - the exit handler (atexit): exit() and a return from main finish the
+ *    trace in both libraries (the shared library's exit/_exit/_Exit
+ *    interposers call ct_process_exit first, which makes this a no-op);
+ *  - in the static library, which has no interposers, the fatal-signal
+ *    handlers (crash.c).
+ *
+ * The cached pid (ct_proc_pid): set at load/init and by the fork-child
+ * handler, before any other step of it.  A vfork child shares our memory
+ * and runs no handler, so its raw getpid() differs: ct_proc_in_vfork_child
+ * is how the exec/exit wrappers, fdguard and the fatal-signal path leave
+ * the parent's trace alone there.
+ *
+ * Fork, in order:
+ *   prepare (parent): ct_trace_atfork_prepare takes ctl_lock,
+ *       ct_registry_lock, q_lock; then pid_lock (thread.c) and pool_lock
+ *       (buf.c), which are leaves taken under the registry/queue locks.
+ *       With them held no other thread is inside advance(), the registry,
+ *       the queue, the P-id bitmap or the buffer pool: the child gets a
+ *       consistent copy of each.
+ *   parent: the same locks released, in the reverse order.
+ *   child (one thread, the forker's copy):
+ *     1. the cached pid;
+ *     2. pool_lock and pid_lock re-initialized (their data is consistent);
+ *     3. module state whose lock another thread may have held at the fork
+ *        (never taken in prepare: the writer holds w_lock while it joins
+ *        the writer thread, fdguard's g_lock around a write, which may
+ *        block): re-initialized, and the state it protects reset to "none":
+ *        fdguard (closes the inherited trace descriptor), cpuprof (timer
+ *        table, spin lock), writer, symprep, crash (no finisher thread
+ *        here), then the interposers' (signal bookkeeping) if linked in;
+ *     4. ct_trace_atfork_child: tracing off, the other threads' records
+ *        dropped, queued data freed (never written: the parent's file);
+ *     5. with CTRACE_OUTPUT containing %p, a trace of the child's own.
+ *   The child never takes a lock another thread could have held at the
+ *   fork: a lock is either held by the forker itself (prepare) or
+ *   re-initialized before its first use.  The other threads' buffers are
+ *   dropped without being freed: a thread between queueing a full buffer
+ *   and clearing its slot has it in both places (the double free of
+ *   issue 8), and their pages are copy-on-write: freeing would copy them.
+ *
+ * Exit: finish() runs once (exiting flag): the calling thread's exit is
+ * recorded, then ctrace_stop writes every queued byte and closes the file.
+ * Reached from atexit (exit, return from main), the library destructor,
+ * the exit/_exit/_Exit interposers, and the finisher thread of a fatal
+ * signal (crash.c).  Never in a vfork child, nor in a fork child that did
+ * not start a trace of its own.
+ *
+ * exec: ct_before_exec finishes the file; ct_exec_failed goes on in a new
+ * one (interposers only).
+ *
+ * Invariants:
+ *  - The constructor never fails the program: any problem disables
+ *    tracing and is reported once on stderr.
+ *  - A forked child never writes into its parent's trace.
+ *  - errno is preserved by every entry here.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "env.h"
+#include "hooks.h"
+#include "proc.h"
+#include "symbolize.h"
+#include "thread.h"
+#include "trace.h"
+
+static char autostart_pattern[4096]; /* CTRACE_OUTPUT, or empty          */
+static _Atomic int exiting;
+static int autostarted;              /* this process traces to the pattern */
+static _Atomic pid_t cached_pid;
+
+/* The interposers' fork-child step, if they are linked in (shared library). */
+void ct_interpose_atfork_child(void) __attribute__((weak));
+/* Defined by the interposers: they install the fatal-signal stand-ins. */
+extern const int ct_interposers_present __attribute__((weak));
+
+pid_t ct_proc_raw_getpid(void)
+{
+    return (pid_t)syscall(SYS_getpid);
+}
+
+pid_t ct_proc_pid(void)
+{
+    pid_t p = atomic_load_explicit(&cached_pid, memory_order_relaxed);
+    if (__builtin_expect(p == 0, 0)) {
+        p = ct_proc_raw_getpid(); /* first use: before any fork */
+        atomic_store_explicit(&cached_pid, p, memory_order_relaxed);
+    }
+    return p;
+}
+
+int ct_proc_in_vfork_child(void)
+{
+    int e = errno;
+    int r = ct_proc_raw_getpid() != ct_proc_pid();
+    errno = e;
+    return r;
+}
+
+static void autostart(void)
+{
+    int r = ctrace_start_file(autostart_pattern);
+    if (r != CTRACE_OK) {
+        fprintf(stderr, "ctrace: cannot trace to %s: %s%s%s\n", autostart_pattern,
+                ctrace_strerror(r), r == CTRACE_EOPEN ? ": " : "",
+                r == CTRACE_EOPEN ? strerror(errno) : "");
+        return;
+    }
+    autostarted = 1;
+    int e = errno, saved = ct_tls_internal;
+    ct_tls_internal = 1;
+    ct_symprep_start();
+    ct_tls_internal = saved;
+    errno = e;
+}
+
+static void atfork_prepare(void)
+{
+    ct_trace_atfork_prepare();
+    ct_pid_atfork_prepare();
+    ct_buf_atfork_prepare();
+}
+
+static void atfork_parent(void)
+{
+    ct_buf_atfork_parent();
+    ct_pid_atfork_parent();
+    ct_trace_atfork_parent();
+}
+
+static void atfork_child(void)
+{
+    int e = errno;
+    atomic_store_explicit(&cached_pid, ct_proc_raw_getpid(), memory_order_relaxed);
+    ct_buf_atfork_child();
+    ct_pid_atfork_child();
+    ct_fdguard_atfork_child();
+    ct_cpuprof_atfork_child();
+    ct_writer_forget();
+    ct_symprep_atfork_child();
+    ct_crash_atfork_child();
+    if (ct_interpose_atfork_child)
+        ct_interpose_atfork_child();
+    ct_trace_atfork_child();
+    atomic_store(&exiting, 0);
+    autostarted = 0;
+    if (autostart_pattern[0] && strstr(autostart_pattern, "%p"))
+        autostart();
+    errno = e;
+}
+
+/* Finishes the trace at process exit.  A second caller (another thread
+ * exiting, the finisher of a fatal signal) waits until the first is done:
+ * returning earlier would let the process end in the middle of the file. */
+static void finish(void)
+{
+    if (ct_proc_in_vfork_child() || !ct_writer_active())
+        return;
+    int e = errno;
+    if (atomic_exchange(&exiting, 1)) {
+        while (atomic_load(&exiting) == 1) {
+            struct timespec ts = {0, 1000000};
+            nanosleep(&ts, NULL);
+        }
+        errno = e;
+        return;
+    }
+    /* The calling thread ends with the process: record it. */
+    ct_thread_exit();
+    ctrace_stop();
+    atomic_store(&exiting, 2);
+    errno = e;
+}
+
+static void init_once(void)
+{
+    int e = errno;
+    int saved = ct_tls_internal;
+    ct_tls_internal = 1;
+    (void)ct_proc_pid();
+    ct_clock_init();
+    if (!ct_rt.configured)
+        ctrace_config_init(&ct_rt.cfg);
+    ct_symbolizer_read_env();
+    pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+    atexit(finish);
+    if (!&ct_interposers_present)
+        ct_crash_install_handlers();
+    ct_tls_internal = saved;
+    errno = e;
+}
+
+void ct_lifecycle_init(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, init_once);
+}
+
+__attribute__((constructor(110))) static void ctrace_init(void)
+{
+    int e = errno;
+    ct_lifecycle_init();
+    const char *out = ct_env()->output; /* CTRACE_OUTPUT (env.h) */
+    if (out && *out) {
+        snprintf(autostart_pattern, sizeof autostart_pattern, "%s", out);
+        autostart();
+    }
+    errno = e;
+}
+
+/* dlclose of the shared library, or an exit path that skipped atexit. */
+__attribute__((destructor)) static void ctrace_fini(void)
+{
+    finish();
+}
+
+void ct_before_exec(void)
+{
+    /* A vfork child shares our memory: it must not touch the trace. */
+    if (ct_proc_in_vfork_child() || !ct_writer_active())
+        return;
+    int e = errno;
+    ctrace_stop();
+    errno = e;
+}
+
+void ct_exec_failed(void)
+{
+    if (ct_proc_in_vfork_child() || !autostarted || ct_writer_active())
+        return;
+    int e = errno;
+    /* The trace file was finished; go on in a new one so the old is kept. */
+    char pat[4200];
+    static int n;
+    snprintf(pat, sizeof pat, "%s.%d", autostart_pattern, ++n);
+    int r = ctrace_start_file(pat);
+    (void)r;
+    errno = e;
+}
+
+void ct_process_exit(void)
+{
+    finish();
+}

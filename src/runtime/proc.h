@@ -1,0 +1,45 @@
+/*
+ * proc.h - process life (proc.c, crash.c, symprep.c): the one cached pid,
+ * the one fork handler, the one exit path and the one fatal-signal path.
+ * The order of each and the invariants are in proc.c's header comment.
+ */
+#ifndef CTRACE_RUNTIME_PROC_H
+#define CTRACE_RUNTIME_PROC_H
+
+#include <signal.h>
+#include <sys/types.h>
+
+/* The pid of this process image: set at load (or first use) and by the
+ * fork-child handler, never by a vfork child (which runs no handler). */
+pid_t ct_proc_pid(void);
+/* getpid(2) without libc's cache. */
+pid_t ct_proc_raw_getpid(void);
+/* True in a vfork child: our memory, another pid. */
+int ct_proc_in_vfork_child(void);
+
+/* Background symbolizer preparation (symprep.c). */
+void ct_symprep_start(void);
+void ct_symprep_atfork_child(void);
+
+/* The fatal-signal path (crash.c).  See crash.c's header comment. */
+void ct_crash_fatal_signal(int sig);         /* from a signal handler       */
+void ct_crash_install_handlers(void);        /* static library: no interposers */
+void ct_crash_trace_started(void);           /* a writer-level trace began  */
+void ct_crash_atfork_child(void);
+/* Writer side (writer.c): the gate every write passes, and the end of the
+ * last complete generation in the file (-1: cannot be truncated). */
+int ct_crash_write_begin(void);              /* 0: writing is closed        */
+void ct_crash_write_end(void);
+void ct_crash_set_output(int fd, int guarded, long long complete_end);
+void ct_crash_note_complete(long long complete_end);
+
+/* Fork hooks of other modules, called in order by proc.c's handlers. */
+void ct_buf_atfork_prepare(void);
+void ct_buf_atfork_parent(void);
+void ct_buf_atfork_child(void);
+void ct_pid_atfork_prepare(void);
+void ct_pid_atfork_parent(void);
+void ct_pid_atfork_child(void);
+void ct_cpuprof_atfork_child(void);
+
+#endif /* CTRACE_RUNTIME_PROC_H */
