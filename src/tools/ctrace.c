@@ -17,6 +17,7 @@ struct subcommand {
 static const struct subcommand commands[] = {
     {"check", cmd_check, "validate Go execution traces"},
     {"dump", cmd_dump, "print the events of a trace, one per line"},
+    {"export", cmd_export, "convert traces for Perfetto or chrome://tracing"},
 #ifdef CTRACE_HAVE_CMD_STAT
     {"stat", cmd_stat, "summarise where goroutines spend their time"},
 #endif

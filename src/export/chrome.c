@@ -1,0 +1,296 @@
+/*
+ * chrome.c - the Chrome sink: the Trace Event Format (JSON) that
+ * chrome://tracing and Perfetto's UI open:
+ *   {"displayTimeUnit":"ns","traceEvents":[ event, event, ... ]}
+ * written event by event (no document is built in memory).
+ *
+ * Invariants:
+ *  - Every event is a complete JSON object written with one separator
+ *    before it (none before the first), so the output is valid JSON once
+ *    finish() writes the closing brackets.
+ *  - Strings are escaped as JSON requires and are valid UTF-8: a byte that
+ *    is not part of valid UTF-8 becomes U+FFFD (trace strings are bytes).
+ *  - Thread and child tracks are Chrome threads (pid, tid) with B/E slices;
+ *    tasks are async slices (b/e, id = the track uuid, category "task");
+ *    flows are s/f pairs with the flow id; counters are C events named
+ *    after their track (the only per-track state kept: counter names).
+ *  - ts is in microseconds with nanosecond decimals, dur the same.
+ */
+#include "idmap.h"
+#include "sink.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct csink {
+    struct export_sink base;
+    FILE *out;
+    int first;
+    struct idmap counter_names; /* uuid -> char * */
+};
+
+static void jstr(FILE *f, const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s, *end = p + n;
+    putc('"', f);
+    while (p < end) {
+        unsigned c = *p;
+        if (c >= 0x80) {
+            int k = c >= 0xf0 && c < 0xf5 ? 4 : c >= 0xe0 && c < 0xf0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0;
+            int ok = k && end - p >= k;
+            for (int i = 1; ok && i < k; i++)
+                ok = (p[i] & 0xc0) == 0x80;
+            if (ok && k == 3) /* no overlongs, no surrogates */
+                ok = !(c == 0xe0 && p[1] < 0xa0) && !(c == 0xed && p[1] >= 0xa0);
+            if (ok && k == 4)
+                ok = !(c == 0xf0 && p[1] < 0x90) && !(c == 0xf4 && p[1] >= 0x90);
+            if (ok) {
+                fwrite(p, 1, (size_t)k, f);
+                p += k;
+            } else {
+                fputs("\\ufffd", f);
+                p++;
+            }
+            continue;
+        }
+        if (c == '"' || c == '\\')
+            fprintf(f, "\\%c", c);
+        else if (c < 0x20)
+            fprintf(f, "\\u%04x", c);
+        else
+            putc((int)c, f);
+        p++;
+    }
+    putc('"', f);
+}
+
+static void jts(FILE *f, const char *key, int64_t ns)
+{
+    if (ns < 0)
+        ns = 0;
+    fprintf(f, ",\"%s\":%" PRId64 ".%03d", key, ns / 1000, (int)(ns % 1000));
+}
+
+/* Starts an event object: separator, ph, pid, tid. */
+static FILE *open_ev(struct csink *C, const char *ph, const struct export_track *t, int64_t tid)
+{
+    FILE *f = C->out;
+    fputs(C->first ? "\n" : ",\n", f);
+    C->first = 0;
+    fprintf(f, "{\"ph\":\"%s\",\"pid\":%" PRId64 ",\"tid\":%" PRId64, ph, t->pid, tid);
+    return f;
+}
+
+static void name_cat(FILE *f, const struct export_event *e)
+{
+    if (e->name) {
+        fputs(",\"name\":", f);
+        jstr(f, e->name, e->name_len);
+    }
+    if (e->cat)
+        fprintf(f, ",\"cat\":\"%s\"", e->cat);
+}
+
+static void args(FILE *f, const struct export_event *e)
+{
+    if (!e->nargs && !e->nframes)
+        return;
+    fputs(",\"args\":{", f);
+    for (size_t i = 0; i < e->nargs; i++) {
+        if (i)
+            putc(',', f);
+        jstr(f, e->args[i].key, strlen(e->args[i].key));
+        putc(':', f);
+        if (e->args[i].str)
+            jstr(f, e->args[i].str, e->args[i].len);
+        else
+            fprintf(f, "%" PRIu64, e->args[i].u);
+    }
+    if (e->nframes) {
+        fputs(e->nargs ? ",\"stack\":[" : "\"stack\":[", f);
+        for (size_t i = 0; i < e->nframes; i++) {
+            const struct ctrace_frame *fr = &e->frames[i];
+            char line[32];
+            snprintf(line, sizeof line, ":%" PRIu64, fr->line);
+            /* "func file:line", innermost first */
+            size_t n = fr->func.len + 1 + fr->file.len + strlen(line);
+            char *s = malloc(n + 1);
+            if (s) {
+                snprintf(s, n + 1, "%.*s %.*s%s", (int)fr->func.len, fr->func.ptr,
+                         (int)fr->file.len, fr->file.ptr, line);
+                if (i)
+                    putc(',', f);
+                jstr(f, s, n);
+                free(s);
+            }
+        }
+        putc(']', f);
+    }
+    putc('}', f);
+}
+
+static void close_ev(FILE *f)
+{
+    putc('}', f);
+}
+
+static void flow(struct csink *C, const struct export_event *e, const char *ph, uint64_t id)
+{
+    FILE *f = open_ev(C, ph, e->track, e->track->tid);
+    fprintf(f, ",\"name\":\"wakeup\",\"cat\":\"flow\",\"id\":\"0x%" PRIx64 "\"", id);
+    jts(f, "ts", e->ts);
+    if (ph[0] == 'f')
+        fputs(",\"bp\":\"e\"", f);
+    close_ev(f);
+}
+
+static int c_track(struct export_sink *s, const struct export_track *t)
+{
+    struct csink *C = (struct csink *)s;
+    FILE *f;
+    switch (t->kind) {
+    case EXPORT_TRACK_PROCESS:
+        f = open_ev(C, "M", t, 0);
+        fputs(",\"name\":\"process_name\",\"args\":{\"name\":", f);
+        jstr(f, t->name, strlen(t->name));
+        fputs("}}", f);
+        break;
+    case EXPORT_TRACK_THREAD:
+    case EXPORT_TRACK_CHILD:
+        f = open_ev(C, "M", t, t->tid);
+        fputs(",\"name\":\"thread_name\",\"args\":{\"name\":", f);
+        jstr(f, t->name, strlen(t->name));
+        fputs("}}", f);
+        f = open_ev(C, "M", t, t->tid);
+        fprintf(f, ",\"name\":\"thread_sort_index\",\"args\":{\"sort_index\":%" PRId64 "}}", t->sort);
+        break;
+    case EXPORT_TRACK_COUNTER: {
+        char *name = strdup(t->name);
+        free(idmap_get(&C->counter_names, t->uuid));
+        if (!name || idmap_put(&C->counter_names, t->uuid, name) < 0) {
+            free(name);
+            return -1;
+        }
+        break;
+    }
+    case EXPORT_TRACK_ASYNC:
+        break; /* async events carry their own names */
+    }
+    return ferror(C->out) ? -1 : 0;
+}
+
+static int c_begin(struct export_sink *s, const struct export_event *e)
+{
+    struct csink *C = (struct csink *)s;
+    int async = e->track->kind == EXPORT_TRACK_ASYNC;
+    FILE *f = open_ev(C, async ? "b" : "B", e->track, async ? 0 : e->track->tid);
+    name_cat(f, e);
+    if (async)
+        fprintf(f, ",\"id\":\"0x%" PRIx64 "\"", e->track->uuid);
+    jts(f, "ts", e->ts);
+    args(f, e);
+    close_ev(f);
+    if (e->flow_in)
+        flow(C, e, "f", e->flow_in);
+    return ferror(C->out) ? -1 : 0;
+}
+
+static int c_end(struct export_sink *s, const struct export_event *e)
+{
+    struct csink *C = (struct csink *)s;
+    int async = e->track->kind == EXPORT_TRACK_ASYNC;
+    FILE *f = open_ev(C, async ? "e" : "E", e->track, async ? 0 : e->track->tid);
+    if (async) {
+        struct export_event named = *e;
+        named.cat = "task";
+        name_cat(f, &named);
+        fprintf(f, ",\"id\":\"0x%" PRIx64 "\"", e->track->uuid);
+    }
+    jts(f, "ts", e->ts);
+    args(f, e);
+    close_ev(f);
+    return ferror(C->out) ? -1 : 0;
+}
+
+static int c_complete(struct export_sink *s, const struct export_event *e, int64_t dur)
+{
+    struct csink *C = (struct csink *)s;
+    if (e->track->kind == EXPORT_TRACK_ASYNC) {
+        struct export_event end = *e;
+        end.ts += dur;
+        end.nargs = 0;
+        return c_begin(s, e) < 0 ? -1 : c_end(s, &end);
+    }
+    FILE *f = open_ev(C, "X", e->track, e->track->tid);
+    name_cat(f, e);
+    jts(f, "ts", e->ts);
+    jts(f, "dur", dur);
+    args(f, e);
+    close_ev(f);
+    return ferror(C->out) ? -1 : 0;
+}
+
+static int c_instant(struct export_sink *s, const struct export_event *e)
+{
+    struct csink *C = (struct csink *)s;
+    int proc = e->track->kind == EXPORT_TRACK_PROCESS;
+    FILE *f = open_ev(C, "i", e->track, proc ? 0 : e->track->tid);
+    name_cat(f, e);
+    fprintf(f, ",\"s\":\"%s\"", proc ? "p" : "t");
+    jts(f, "ts", e->ts);
+    args(f, e);
+    close_ev(f);
+    if (e->flow_out)
+        flow(C, e, "s", e->flow_out);
+    return ferror(C->out) ? -1 : 0;
+}
+
+static int c_counter(struct export_sink *s, const struct export_track *t, int64_t ts, int64_t value)
+{
+    struct csink *C = (struct csink *)s;
+    const char *name = idmap_get(&C->counter_names, t->uuid);
+    FILE *f = open_ev(C, "C", t, 0);
+    fputs(",\"name\":", f);
+    jstr(f, name ? name : "counter", strlen(name ? name : "counter"));
+    jts(f, "ts", ts);
+    fprintf(f, ",\"args\":{\"value\":%" PRId64 "}}", value);
+    return ferror(C->out) ? -1 : 0;
+}
+
+static void c_generation(struct export_sink *s, unsigned seq)
+{
+    (void)s;
+    (void)seq; /* nothing is interned */
+}
+
+static int c_finish(struct export_sink *s)
+{
+    struct csink *C = (struct csink *)s;
+    fputs("\n]}\n", C->out);
+    return fflush(C->out) != 0 || ferror(C->out) ? -1 : 0;
+}
+
+static void c_destroy(struct export_sink *s)
+{
+    struct csink *C = (struct csink *)s;
+    uint64_t k;
+    void *v;
+    for (size_t i = 0; idmap_next(&C->counter_names, &i, &k, &v);)
+        free(v);
+    idmap_free(&C->counter_names);
+    free(C);
+}
+
+struct export_sink *export_chrome_sink(FILE *out)
+{
+    struct csink *C = calloc(1, sizeof *C);
+    if (!C)
+        return NULL;
+    C->out = out;
+    C->first = 1;
+    fputs("{\"displayTimeUnit\":\"ns\",\"traceEvents\":[", out);
+    C->base = (struct export_sink){c_track, c_begin, c_end, c_complete, c_instant, c_counter,
+                                   c_generation, c_finish, c_destroy};
+    return &C->base;
+}
