@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static const char help[] =
@@ -91,12 +92,15 @@ int cmd_export(int argc, char **argv)
         return 2;
     }
     FILE *out = stdout;
+    int regular = 0; /* only a regular file is removed after a failure */
     if (output && strcmp(output, "-")) {
         out = fopen(output, "wb");
         if (!out) {
             fprintf(stderr, "ctrace export: cannot create %s: %s\n", output, strerror(errno));
             return 2;
         }
+        struct stat sb;
+        regular = fstat(fileno(out), &sb) == 0 && S_ISREG(sb.st_mode);
     }
     static char buf[1 << 20];
     setvbuf(out, buf, _IOFBF, sizeof buf);
@@ -107,8 +111,8 @@ int cmd_export(int argc, char **argv)
         fprintf(stderr, "ctrace export: cannot write %s: %s\n", output, strerror(errno));
         rc = 2;
     }
-    if (rc == 2 && out != stdout)
-        unlink(output); /* a partial output is no use */
+    if (rc == 2 && regular)
+        unlink(output); /* a partial output is no use; never a device (-o /dev/full) */
     if (stats)
         print_stats(&st);
     return rc;
