@@ -78,7 +78,6 @@ struct input {
     struct export_track proc;
     struct idmap gs, tasks, ranges, counters, ms;
     int64_t next_vtid;
-    uint64_t next_flow;
 };
 
 struct run {
@@ -87,14 +86,17 @@ struct run {
     FILE *errf;
     int64_t base;
     int failed_output; /* sink or memory failure */
+    uint64_t next_id;
 };
 
 /* ---- helpers ----------------------------------------------------------- */
 
-static uint64_t uuid_of(unsigned seq, char tag, uint64_t id)
+/* Track uuids and flow ids: numbered from 1 in order of creation, unique
+ * over the whole output (small numbers are short varints: a uuid is written
+ * in every Perfetto event). */
+static uint64_t new_id(struct run *R)
 {
-    uint64_t u = idmap_mix(idmap_mix(idmap_mix((uint64_t)seq + 0x9e3779b97f4a7c15ULL) ^ (uint64_t)tag) ^ id);
-    return u ? u : 1;
+    return ++R->next_id;
 }
 
 static uint64_t hash_str(const char *p, size_t n)
@@ -191,18 +193,18 @@ static struct gstate *get_g(struct run *R, struct input *in, uint64_t id)
         return NULL;
     }
     g->id = id;
-    g->thread = (struct export_track){.uuid = uuid_of(in->seq, 'G', id), .parent = in->proc.uuid,
+    g->thread = (struct export_track){.uuid = new_id(R), .parent = in->proc.uuid,
                                       .kind = EXPORT_TRACK_THREAD, .seq = in->seq,
                                       .pid = in->pid, .tid = (int64_t)id,
                                       .sort = (int64_t)id * 3};
     g->state = g->thread;
-    g->state.uuid = uuid_of(in->seq, 'S', id);
+    g->state.uuid = new_id(R);
     g->state.parent = g->thread.uuid;
     g->state.kind = EXPORT_TRACK_CHILD;
     g->state.tid = in->next_vtid++;
     g->state.sort = (int64_t)id * 3 + 1;
     g->ranges = g->state;
-    g->ranges.uuid = uuid_of(in->seq, 'R', id);
+    g->ranges.uuid = new_id(R);
     g->ranges.tid = in->next_vtid++;
     g->ranges.sort = (int64_t)id * 3 + 2;
     return g;
@@ -264,7 +266,7 @@ static void free_g(struct gstate *g)
 /* ---- named tracks (ranges, counters, Ms) ------------------------------- */
 
 static struct named_track *get_named(struct run *R, struct input *in, struct idmap *map,
-                                     char tag, uint64_t key, enum export_track_kind kind,
+                                     uint64_t key, enum export_track_kind kind,
                                      const char *name, int64_t sort)
 {
     struct named_track *nt = idmap_get(map, key);
@@ -276,7 +278,7 @@ static struct named_track *get_named(struct run *R, struct input *in, struct idm
         R->failed_output = 1;
         return NULL;
     }
-    nt->track = (struct export_track){.uuid = uuid_of(in->seq, tag, key), .parent = in->proc.uuid,
+    nt->track = (struct export_track){.uuid = new_id(R), .parent = in->proc.uuid,
                                       .kind = kind, .seq = in->seq, .pid = in->pid,
                                       .tid = in->next_vtid++, .sort = sort, .name = name};
     declare(R, &nt->track);
@@ -324,7 +326,7 @@ static void on_transition(struct run *R, struct input *in, const struct ctrace_e
             struct export_event e = ev_on(g_state(R, waker), ts, "unblock", 7, "sched");
             e.args = &arg;
             e.nargs = 1;
-            e.flow_out = uuid_of(in->seq, 'F', ++in->next_flow);
+            e.flow_out = new_id(R);
             check(R, R->sink->instant(R->sink, &e));
             g->pending_flow = e.flow_out;
             R->st->flows++;
@@ -406,7 +408,7 @@ static void on_task(struct run *R, struct input *in, const struct ctrace_event *
             R->failed_output = 1;
             return;
         }
-        t->track = (struct export_track){.uuid = uuid_of(in->seq, 'T', id), .parent = in->proc.uuid,
+        t->track = (struct export_track){.uuid = new_id(R), .parent = in->proc.uuid,
                                          .kind = EXPORT_TRACK_ASYNC, .seq = in->seq,
                                          .pid = in->pid, .tid = (int64_t)id, .sort = 0,
                                          .name = t->name};
@@ -433,7 +435,7 @@ static void on_task(struct run *R, struct input *in, const struct ctrace_event *
         snprintf(buf, sizeof buf, "task %" PRIu64, id);
         name = buf;
     }
-    struct export_track track = {.uuid = uuid_of(in->seq, 'T', id), .parent = in->proc.uuid,
+    struct export_track track = {.uuid = new_id(R), .parent = in->proc.uuid,
                                  .kind = EXPORT_TRACK_ASYNC, .seq = in->seq, .pid = in->pid,
                                  .tid = (int64_t)id, .name = name};
     declare(R, &track);
@@ -457,7 +459,7 @@ static const struct export_track *instant_track(struct run *R, struct input *in,
     if (ev->m != CTRACE_NO_ID) {
         char name[32];
         snprintf(name, sizeof name, "M%" PRIu64, ev->m);
-        struct named_track *nt = get_named(R, in, &in->ms, 'M', ev->m, EXPORT_TRACK_CHILD, name,
+        struct named_track *nt = get_named(R, in, &in->ms, ev->m, EXPORT_TRACK_CHILD, name,
                                            INT64_MAX / 2 + (int64_t)(ev->m & 0xffffffff));
         return nt ? &nt->track : NULL;
     }
@@ -513,7 +515,7 @@ static void on_range(struct run *R, struct input *in, const struct ctrace_event 
         else
             snprintf(name, sizeof name, "%.*s", (int)(nm.len > 250 ? 250 : nm.len), nm.ptr);
         uint64_t key = hash_str(nm.ptr, nm.len) ^ idmap_mix(proc ? ev->u.range.scope_id + 1 : 0);
-        struct named_track *nt = get_named(R, in, &in->ranges, 'X', key, EXPORT_TRACK_CHILD, name,
+        struct named_track *nt = get_named(R, in, &in->ranges, key, EXPORT_TRACK_CHILD, name,
                                            -1000000 + (proc ? (int64_t)ev->u.range.scope_id : -1));
         if (!nt)
             return;
@@ -550,7 +552,7 @@ static void on_metric(struct run *R, struct input *in, const struct ctrace_event
     char name[300];
     struct ctrace_str nm = ev->u.metric.name;
     snprintf(name, sizeof name, "%.*s", (int)(nm.len > 290 ? 290 : nm.len), nm.ptr);
-    struct named_track *nt = get_named(R, in, &in->counters, 'C', hash_str(nm.ptr, nm.len),
+    struct named_track *nt = get_named(R, in, &in->counters, hash_str(nm.ptr, nm.len),
                                        EXPORT_TRACK_COUNTER, name, -2000000);
     if (!nt)
         return;
@@ -740,7 +742,7 @@ int export_run(const char *const *paths, size_t n, enum export_format format, FI
         if (in->pid < 0)
             in->pid = (int64_t)(1u << 30) + (int64_t)i; /* above Linux's pid_max */
         in->first_ts = in->last_ts = in->ev->time - R.base;
-        in->proc = (struct export_track){.uuid = uuid_of(in->seq, 'P', 0), .kind = EXPORT_TRACK_PROCESS,
+        in->proc = (struct export_track){.uuid = new_id(&R), .kind = EXPORT_TRACK_PROCESS,
                                          .seq = in->seq, .pid = in->pid, .tid = in->pid,
                                          .name = in->name ? in->name : "trace"};
         declare(&R, &in->proc);
