@@ -32,7 +32,7 @@ run() { # trace name command...
   read -r secs us ss kb <"$out/time.txt"
   awk -v n="$name" -v s="$secs" -v c="$us $ss" -v kb="$kb" -v b="$bytes" -v r="$reps" 'BEGIN {
     split(c, a, " "); cpu = (a[1] + a[2]) / r; if (cpu == 0) cpu = 0.001;
-    printf "%-34s %8.3f s cpu %8.1f MB/s %8.1f MB peak RSS\n", n, cpu, b / 1048576 / cpu, kb / 1024 }'
+    printf "%-40s %8.3f s cpu %8.1f MB/s %8.1f MB peak RSS\n", n, cpu, b / 1048576 / cpu, kb / 1024 }'
 }
 for t in "$fixture" "$big"; do
   echo "trace: $t, $(($(stat -c %s "$t") / 1024)) KB, $("$ctrace" check "$t" | sed 's/.*: //')"

@@ -14,8 +14,7 @@ void pbuf_free(struct pbuf *b)
     memset(b, 0, sizeof *b);
 }
 
-/* Makes room for n more bytes; sets failed on allocation failure. */
-static int reserve(struct pbuf *b, size_t n)
+int pbuf_grow(struct pbuf *b, size_t n)
 {
     if (b->failed)
         return 0;
@@ -57,20 +56,14 @@ size_t pbuf_varint_put(uint8_t *p, uint64_t v)
 
 static void put_varint(struct pbuf *b, uint64_t v)
 {
-    if (reserve(b, 10))
-        b->len += pbuf_varint_put(b->buf + b->len, v);
-}
-
-void pbuf_uint(struct pbuf *b, uint32_t field, uint64_t v)
-{
-    put_varint(b, (uint64_t)field << 3 | 0);
-    put_varint(b, v);
+    if (pbuf_reserve(b, 10))
+        pbuf_put_varint_reserved(b, v);
 }
 
 void pbuf_fixed64(struct pbuf *b, uint32_t field, uint64_t v)
 {
     put_varint(b, (uint64_t)field << 3 | 1);
-    if (!reserve(b, 8))
+    if (!pbuf_reserve(b, 8))
         return;
     for (int i = 0; i < 8; i++)
         b->buf[b->len++] = (uint8_t)(v >> (8 * i));
@@ -80,7 +73,7 @@ void pbuf_bytes(struct pbuf *b, uint32_t field, const void *p, size_t n)
 {
     put_varint(b, (uint64_t)field << 3 | 2);
     put_varint(b, n);
-    if (n && reserve(b, n)) {
+    if (n && pbuf_reserve(b, n)) {
         memcpy(b->buf + b->len, p, n);
         b->len += n;
     }
@@ -108,7 +101,7 @@ void pbuf_close(struct pbuf *b)
     size_t start = b->open[--b->depth];
     size_t body = b->len - start;
     size_t n = pbuf_varint_size(body);
-    if (!reserve(b, n))
+    if (!pbuf_reserve(b, n))
         return;
     memmove(b->buf + start + n, b->buf + start, body);
     pbuf_varint_put(b->buf + start, body);

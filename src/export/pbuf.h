@@ -32,7 +32,35 @@ void pbuf_free(struct pbuf *b);
 /* Empties the buffer (keeps its memory). */
 static inline void pbuf_reset(struct pbuf *b) { b->len = 0; b->depth = 0; }
 
-void pbuf_uint(struct pbuf *b, uint32_t field, uint64_t v);      /* wire type 0 */
+/* Slow path of pbuf_reserve: grows the buffer; 0 (and failed) when out of
+ * memory. */
+int pbuf_grow(struct pbuf *b, size_t n);
+
+/* Makes room for n more bytes; inline because every field goes through it. */
+static inline int pbuf_reserve(struct pbuf *b, size_t n)
+{
+    return b->len + n <= b->cap ? 1 : pbuf_grow(b, n);
+}
+
+/* Appends a varint (room for 10 bytes must be reserved). */
+static inline void pbuf_put_varint_reserved(struct pbuf *b, uint64_t v)
+{
+    uint8_t *p = b->buf + b->len;
+    while (v >= 0x80) {
+        *p++ = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    *p++ = (uint8_t)v;
+    b->len = (size_t)(p - b->buf);
+}
+
+static inline void pbuf_uint(struct pbuf *b, uint32_t field, uint64_t v) /* wire type 0 */
+{
+    if (pbuf_reserve(b, 20)) {
+        pbuf_put_varint_reserved(b, (uint64_t)field << 3 | 0);
+        pbuf_put_varint_reserved(b, v);
+    }
+}
 static inline void pbuf_int(struct pbuf *b, uint32_t field, int64_t v)
 {
     pbuf_uint(b, field, (uint64_t)v); /* int32/int64: two's complement */
