@@ -11,7 +11,8 @@
  *  - Strings are escaped as JSON requires and are valid UTF-8: a byte that
  *    is not part of valid UTF-8 becomes U+FFFD (trace strings are bytes).
  *  - Thread and child tracks are Chrome threads (pid, tid) with B/E slices;
- *    tasks are async slices (b/e, id = the track uuid, category "task");
+ *    tasks are async slices (b/e, id = the track uuid as a string, category
+ *    "task");
  *    flows are s/f pairs with the flow id; counters are C events named
  *    after their track (the only per-track state kept: counter names).
  *  - ts is in microseconds with nanosecond decimals, dur the same.
@@ -30,11 +31,48 @@ struct csink {
     struct idmap counter_names; /* uuid -> char * */
 };
 
+/* Integers without printf, which dominated the export's time. */
+static void put_u64(FILE *f, uint64_t v)
+{
+    char b[24];
+    int i = sizeof b;
+    do {
+        b[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    fwrite(b + i, 1, sizeof b - (size_t)i, f);
+}
+
+static void put_i64(FILE *f, int64_t v)
+{
+    if (v < 0) {
+        putc('-', f);
+        put_u64(f, (uint64_t)0 - (uint64_t)v);
+    } else {
+        put_u64(f, (uint64_t)v);
+    }
+}
+
+/* An id as a JSON string (ids may exceed a double's 53 bits). */
+static void put_id(FILE *f, uint64_t id)
+{
+    fputs(",\"id\":\"", f);
+    put_u64(f, id);
+    putc('"', f);
+}
+
 static void jstr(FILE *f, const char *s, size_t n)
 {
     const unsigned char *p = (const unsigned char *)s, *end = p + n;
     putc('"', f);
     while (p < end) {
+        const unsigned char *run = p; /* plain ASCII: copied in one go */
+        while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
+            p++;
+        if (p > run)
+            fwrite(run, 1, (size_t)(p - run), f);
+        if (p == end)
+            break;
         unsigned c = *p;
         if (c >= 0x80) {
             int k = c >= 0xf0 && c < 0xf5 ? 4 : c >= 0xe0 && c < 0xf0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0;
@@ -69,16 +107,28 @@ static void jts(FILE *f, const char *key, int64_t ns)
 {
     if (ns < 0)
         ns = 0;
-    fprintf(f, ",\"%s\":%" PRId64 ".%03d", key, ns / 1000, (int)(ns % 1000));
+    fputs(",\"", f);
+    fputs(key, f);
+    fputs("\":", f);
+    put_i64(f, ns / 1000);
+    int frac = (int)(ns % 1000);
+    putc('.', f);
+    putc('0' + frac / 100, f);
+    putc('0' + frac / 10 % 10, f);
+    putc('0' + frac % 10, f);
 }
 
 /* Starts an event object: separator, ph, pid, tid. */
 static FILE *open_ev(struct csink *C, const char *ph, const struct export_track *t, int64_t tid)
 {
     FILE *f = C->out;
-    fputs(C->first ? "\n" : ",\n", f);
+    fputs(C->first ? "\n{\"ph\":\"" : ",\n{\"ph\":\"", f);
     C->first = 0;
-    fprintf(f, "{\"ph\":\"%s\",\"pid\":%" PRId64 ",\"tid\":%" PRId64, ph, t->pid, tid);
+    fputs(ph, f);
+    fputs("\",\"pid\":", f);
+    put_i64(f, t->pid);
+    fputs(",\"tid\":", f);
+    put_i64(f, tid);
     return f;
 }
 
@@ -88,8 +138,11 @@ static void name_cat(FILE *f, const struct export_event *e)
         fputs(",\"name\":", f);
         jstr(f, e->name, e->name_len);
     }
-    if (e->cat)
-        fprintf(f, ",\"cat\":\"%s\"", e->cat);
+    if (e->cat) {
+        fputs(",\"cat\":\"", f);
+        fputs(e->cat, f); /* ours: plain ASCII */
+        putc('"', f);
+    }
 }
 
 static void args(FILE *f, const struct export_event *e)
@@ -105,7 +158,7 @@ static void args(FILE *f, const struct export_event *e)
         if (e->args[i].str)
             jstr(f, e->args[i].str, e->args[i].len);
         else
-            fprintf(f, "%" PRIu64, e->args[i].u);
+            put_u64(f, e->args[i].u);
     }
     if (e->nframes) {
         fputs(e->nargs ? ",\"stack\":[" : "\"stack\":[", f);
@@ -138,7 +191,8 @@ static void close_ev(FILE *f)
 static void flow(struct csink *C, const struct export_event *e, const char *ph, uint64_t id)
 {
     FILE *f = open_ev(C, ph, e->track, e->track->tid);
-    fprintf(f, ",\"name\":\"wakeup\",\"cat\":\"flow\",\"id\":\"0x%" PRIx64 "\"", id);
+    fputs(",\"name\":\"wakeup\",\"cat\":\"flow\"", f);
+    put_id(f, id);
     jts(f, "ts", e->ts);
     if (ph[0] == 'f')
         fputs(",\"bp\":\"e\"", f);
@@ -187,7 +241,7 @@ static int c_begin(struct export_sink *s, const struct export_event *e)
     FILE *f = open_ev(C, async ? "b" : "B", e->track, async ? 0 : e->track->tid);
     name_cat(f, e);
     if (async)
-        fprintf(f, ",\"id\":\"0x%" PRIx64 "\"", e->track->uuid);
+        put_id(f, e->track->uuid);
     jts(f, "ts", e->ts);
     args(f, e);
     close_ev(f);
@@ -205,7 +259,7 @@ static int c_end(struct export_sink *s, const struct export_event *e)
         struct export_event named = *e;
         named.cat = "task";
         name_cat(f, &named);
-        fprintf(f, ",\"id\":\"0x%" PRIx64 "\"", e->track->uuid);
+        put_id(f, e->track->uuid);
     }
     jts(f, "ts", e->ts);
     args(f, e);
@@ -237,7 +291,7 @@ static int c_instant(struct export_sink *s, const struct export_event *e)
     int proc = e->track->kind == EXPORT_TRACK_PROCESS;
     FILE *f = open_ev(C, "i", e->track, proc ? 0 : e->track->tid);
     name_cat(f, e);
-    fprintf(f, ",\"s\":\"%s\"", proc ? "p" : "t");
+    fputs(proc ? ",\"s\":\"p\"" : ",\"s\":\"t\"", f);
     jts(f, "ts", e->ts);
     args(f, e);
     close_ev(f);
