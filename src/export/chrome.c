@@ -21,6 +21,7 @@
 #include "sink.h"
 
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,11 +29,60 @@ struct csink {
     struct export_sink base;
     FILE *out;
     int first;
+    int failed;
     struct idmap counter_names; /* uuid -> char * */
+    size_t len;
+    char buf[1 << 16]; /* our own output buffer: stdio's per-call locking
+                          and bookkeeping cost more than the formatting */
 };
 
+static void out_flush(struct csink *C)
+{
+    if (C->len && fwrite(C->buf, 1, C->len, C->out) != C->len)
+        C->failed = 1;
+    C->len = 0;
+}
+
+static void out_bytes(struct csink *C, const void *p, size_t n)
+{
+    if (C->len + n > sizeof C->buf) {
+        out_flush(C);
+        if (n > sizeof C->buf) {
+            if (fwrite(p, 1, n, C->out) != n)
+                C->failed = 1;
+            return;
+        }
+    }
+    memcpy(C->buf + C->len, p, n);
+    C->len += n;
+}
+
+static void out_str(struct csink *C, const char *s)
+{
+    out_bytes(C, s, strlen(s));
+}
+
+static void out_c(struct csink *C, char c)
+{
+    if (C->len == sizeof C->buf)
+        out_flush(C);
+    C->buf[C->len++] = c;
+}
+
+static void out_fmt(struct csink *C, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void out_fmt(struct csink *C, const char *fmt, ...)
+{
+    char tmp[256];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        out_bytes(C, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
+}
+
 /* Integers without printf, which dominated the export's time. */
-static void put_u64(FILE *f, uint64_t v)
+static void put_u64(struct csink *f, uint64_t v)
 {
     char b[24];
     int i = sizeof b;
@@ -40,13 +90,13 @@ static void put_u64(FILE *f, uint64_t v)
         b[--i] = (char)('0' + v % 10);
         v /= 10;
     } while (v);
-    fwrite(b + i, 1, sizeof b - (size_t)i, f);
+    out_bytes(f, b + i, sizeof b - (size_t)i);
 }
 
-static void put_i64(FILE *f, int64_t v)
+static void put_i64(struct csink *f, int64_t v)
 {
     if (v < 0) {
-        putc('-', f);
+        out_c(f, (char)('-'));
         put_u64(f, (uint64_t)0 - (uint64_t)v);
     } else {
         put_u64(f, (uint64_t)v);
@@ -54,23 +104,23 @@ static void put_i64(FILE *f, int64_t v)
 }
 
 /* An id as a JSON string (ids may exceed a double's 53 bits). */
-static void put_id(FILE *f, uint64_t id)
+static void put_id(struct csink *f, uint64_t id)
 {
-    fputs(",\"id\":\"", f);
+    out_str(f, ",\"id\":\"");
     put_u64(f, id);
-    putc('"', f);
+    out_c(f, (char)('"'));
 }
 
-static void jstr(FILE *f, const char *s, size_t n)
+static void jstr(struct csink *f, const char *s, size_t n)
 {
     const unsigned char *p = (const unsigned char *)s, *end = p + n;
-    putc('"', f);
+    out_c(f, (char)('"'));
     while (p < end) {
         const unsigned char *run = p; /* plain ASCII: copied in one go */
         while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
             p++;
         if (p > run)
-            fwrite(run, 1, (size_t)(p - run), f);
+            out_bytes(f, run, (size_t)(p - run));
         if (p == end)
             break;
         unsigned c = *p;
@@ -84,84 +134,84 @@ static void jstr(FILE *f, const char *s, size_t n)
             if (ok && k == 4)
                 ok = !(c == 0xf0 && p[1] < 0x90) && !(c == 0xf4 && p[1] >= 0x90);
             if (ok) {
-                fwrite(p, 1, (size_t)k, f);
+                out_bytes(f, p, (size_t)k);
                 p += k;
             } else {
-                fputs("\\ufffd", f);
+                out_str(f, "\\ufffd");
                 p++;
             }
             continue;
         }
         if (c == '"' || c == '\\')
-            fprintf(f, "\\%c", c);
+            out_fmt(f, "\\%c", c);
         else if (c < 0x20)
-            fprintf(f, "\\u%04x", c);
+            out_fmt(f, "\\u%04x", c);
         else
-            putc((int)c, f);
+            out_c(f, (char)((int)c));
         p++;
     }
-    putc('"', f);
+    out_c(f, (char)('"'));
 }
 
-static void jts(FILE *f, const char *key, int64_t ns)
+static void jts(struct csink *f, const char *key, int64_t ns)
 {
     if (ns < 0)
         ns = 0;
-    fputs(",\"", f);
-    fputs(key, f);
-    fputs("\":", f);
+    out_str(f, ",\"");
+    out_str(f, key);
+    out_str(f, "\":");
     put_i64(f, ns / 1000);
     int frac = (int)(ns % 1000);
-    putc('.', f);
-    putc('0' + frac / 100, f);
-    putc('0' + frac / 10 % 10, f);
-    putc('0' + frac % 10, f);
+    out_c(f, (char)('.'));
+    out_c(f, (char)('0' + frac / 100));
+    out_c(f, (char)('0' + frac / 10 % 10));
+    out_c(f, (char)('0' + frac % 10));
 }
 
 /* Starts an event object: separator, ph, pid, tid. */
-static FILE *open_ev(struct csink *C, const char *ph, const struct export_track *t, int64_t tid)
+static struct csink *open_ev(struct csink *C, const char *ph, const struct export_track *t, int64_t tid)
 {
-    FILE *f = C->out;
-    fputs(C->first ? "\n{\"ph\":\"" : ",\n{\"ph\":\"", f);
+    struct csink *f = C;
+    out_str(f, C->first ? "\n{\"ph\":\"" : ",\n{\"ph\":\"");
     C->first = 0;
-    fputs(ph, f);
-    fputs("\",\"pid\":", f);
+    out_str(f, ph);
+    out_str(f, "\",\"pid\":");
     put_i64(f, t->pid);
-    fputs(",\"tid\":", f);
+    out_str(f, ",\"tid\":");
     put_i64(f, tid);
     return f;
 }
 
-static void name_cat(FILE *f, const struct export_event *e)
+static void name_cat(struct csink *f, const struct export_event *e)
 {
     if (e->name) {
-        fputs(",\"name\":", f);
+        out_str(f, ",\"name\":");
         jstr(f, e->name, e->name_len);
     }
     if (e->cat) {
-        fputs(",\"cat\":\"", f);
-        fputs(e->cat, f); /* ours: plain ASCII */
-        putc('"', f);
+        out_str(f, ",\"cat\":\"");
+        out_str(f, e->cat); /* ours: plain ASCII */
+        out_c(f, (char)('"'));
     }
 }
 
-static void args(FILE *f, const struct export_event *e)
+static void args(struct csink *f, const struct export_event *e)
 {
     if (!e->nargs && !e->nframes)
         return;
-    fputs(",\"args\":{", f);
+    out_str(f, ",\"args\":{");
     for (size_t i = 0; i < e->nargs; i++) {
         if (i)
-            putc(',', f);
+            out_c(f, (char)(','));
         jstr(f, e->args[i].key, strlen(e->args[i].key));
-        putc(':', f);
+        out_c(f, (char)(':'));
         if (e->args[i].str)
             jstr(f, e->args[i].str, e->args[i].len);
         else
             put_u64(f, e->args[i].u);
     }
     if (e->nframes) {
-        fputs(e->nargs ? ",\"stack\":[" : "\"stack\":[", f);
+        out_str(f, e->nargs ? ",\"stack\":[" : "\"stack\":[");
         for (size_t i = 0; i < e->nframes; i++) {
             const struct ctrace_frame *fr = &e->frames[i];
             char line[32];
@@ -173,51 +223,51 @@ static void args(FILE *f, const struct export_event *e)
                 snprintf(s, n + 1, "%.*s %.*s%s", (int)fr->func.len, fr->func.ptr,
                          (int)fr->file.len, fr->file.ptr, line);
                 if (i)
-                    putc(',', f);
+                    out_c(f, (char)(','));
                 jstr(f, s, n);
                 free(s);
             }
         }
-        putc(']', f);
+        out_c(f, (char)(']'));
     }
-    putc('}', f);
+    out_c(f, (char)('}'));
 }
 
-static void close_ev(FILE *f)
+static void close_ev(struct csink *f)
 {
-    putc('}', f);
+    out_c(f, (char)('}'));
 }
 
 static void flow(struct csink *C, const struct export_event *e, const char *ph, uint64_t id)
 {
-    FILE *f = open_ev(C, ph, e->track, e->track->tid);
-    fputs(",\"name\":\"wakeup\",\"cat\":\"flow\"", f);
+    struct csink *f = open_ev(C, ph, e->track, e->track->tid);
+    out_str(f, ",\"name\":\"wakeup\",\"cat\":\"flow\"");
     put_id(f, id);
     jts(f, "ts", e->ts);
     if (ph[0] == 'f')
-        fputs(",\"bp\":\"e\"", f);
+        out_str(f, ",\"bp\":\"e\"");
     close_ev(f);
 }
 
 static int c_track(struct export_sink *s, const struct export_track *t)
 {
     struct csink *C = (struct csink *)s;
-    FILE *f;
+    struct csink *f;
     switch (t->kind) {
     case EXPORT_TRACK_PROCESS:
         f = open_ev(C, "M", t, 0);
-        fputs(",\"name\":\"process_name\",\"args\":{\"name\":", f);
+        out_str(f, ",\"name\":\"process_name\",\"args\":{\"name\":");
         jstr(f, t->name, strlen(t->name));
-        fputs("}}", f);
+        out_str(f, "}}");
         break;
     case EXPORT_TRACK_THREAD:
     case EXPORT_TRACK_CHILD:
         f = open_ev(C, "M", t, t->tid);
-        fputs(",\"name\":\"thread_name\",\"args\":{\"name\":", f);
+        out_str(f, ",\"name\":\"thread_name\",\"args\":{\"name\":");
         jstr(f, t->name, strlen(t->name));
-        fputs("}}", f);
+        out_str(f, "}}");
         f = open_ev(C, "M", t, t->tid);
-        fprintf(f, ",\"name\":\"thread_sort_index\",\"args\":{\"sort_index\":%" PRId64 "}}", t->sort);
+        out_fmt(f, ",\"name\":\"thread_sort_index\",\"args\":{\"sort_index\":%" PRId64 "}}", t->sort);
         break;
     case EXPORT_TRACK_COUNTER: {
         char *name = strdup(t->name);
@@ -231,14 +281,14 @@ static int c_track(struct export_sink *s, const struct export_track *t)
     case EXPORT_TRACK_ASYNC:
         break; /* async events carry their own names */
     }
-    return ferror(C->out) ? -1 : 0;
+    return C->failed ? -1 : 0;
 }
 
 static int c_begin(struct export_sink *s, const struct export_event *e)
 {
     struct csink *C = (struct csink *)s;
     int async = e->track->kind == EXPORT_TRACK_ASYNC;
-    FILE *f = open_ev(C, async ? "b" : "B", e->track, async ? 0 : e->track->tid);
+    struct csink *f = open_ev(C, async ? "b" : "B", e->track, async ? 0 : e->track->tid);
     name_cat(f, e);
     if (async)
         put_id(f, e->track->uuid);
@@ -247,14 +297,14 @@ static int c_begin(struct export_sink *s, const struct export_event *e)
     close_ev(f);
     if (e->flow_in)
         flow(C, e, "f", e->flow_in);
-    return ferror(C->out) ? -1 : 0;
+    return C->failed ? -1 : 0;
 }
 
 static int c_end(struct export_sink *s, const struct export_event *e)
 {
     struct csink *C = (struct csink *)s;
     int async = e->track->kind == EXPORT_TRACK_ASYNC;
-    FILE *f = open_ev(C, async ? "e" : "E", e->track, async ? 0 : e->track->tid);
+    struct csink *f = open_ev(C, async ? "e" : "E", e->track, async ? 0 : e->track->tid);
     if (async) {
         struct export_event named = *e;
         named.cat = "task";
@@ -264,7 +314,7 @@ static int c_end(struct export_sink *s, const struct export_event *e)
     jts(f, "ts", e->ts);
     args(f, e);
     close_ev(f);
-    return ferror(C->out) ? -1 : 0;
+    return C->failed ? -1 : 0;
 }
 
 static int c_complete(struct export_sink *s, const struct export_event *e, int64_t dur)
@@ -276,40 +326,40 @@ static int c_complete(struct export_sink *s, const struct export_event *e, int64
         end.nargs = 0;
         return c_begin(s, e) < 0 ? -1 : c_end(s, &end);
     }
-    FILE *f = open_ev(C, "X", e->track, e->track->tid);
+    struct csink *f = open_ev(C, "X", e->track, e->track->tid);
     name_cat(f, e);
     jts(f, "ts", e->ts);
     jts(f, "dur", dur);
     args(f, e);
     close_ev(f);
-    return ferror(C->out) ? -1 : 0;
+    return C->failed ? -1 : 0;
 }
 
 static int c_instant(struct export_sink *s, const struct export_event *e)
 {
     struct csink *C = (struct csink *)s;
     int proc = e->track->kind == EXPORT_TRACK_PROCESS;
-    FILE *f = open_ev(C, "i", e->track, proc ? 0 : e->track->tid);
+    struct csink *f = open_ev(C, "i", e->track, proc ? 0 : e->track->tid);
     name_cat(f, e);
-    fputs(proc ? ",\"s\":\"p\"" : ",\"s\":\"t\"", f);
+    out_str(f, proc ? ",\"s\":\"p\"" : ",\"s\":\"t\"");
     jts(f, "ts", e->ts);
     args(f, e);
     close_ev(f);
     if (e->flow_out)
         flow(C, e, "s", e->flow_out);
-    return ferror(C->out) ? -1 : 0;
+    return C->failed ? -1 : 0;
 }
 
 static int c_counter(struct export_sink *s, const struct export_track *t, int64_t ts, int64_t value)
 {
     struct csink *C = (struct csink *)s;
     const char *name = idmap_get(&C->counter_names, t->uuid);
-    FILE *f = open_ev(C, "C", t, 0);
-    fputs(",\"name\":", f);
+    struct csink *f = open_ev(C, "C", t, 0);
+    out_str(f, ",\"name\":");
     jstr(f, name ? name : "counter", strlen(name ? name : "counter"));
     jts(f, "ts", ts);
-    fprintf(f, ",\"args\":{\"value\":%" PRId64 "}}", value);
-    return ferror(C->out) ? -1 : 0;
+    out_fmt(f, ",\"args\":{\"value\":%" PRId64 "}}", value);
+    return C->failed ? -1 : 0;
 }
 
 static void c_generation(struct export_sink *s, unsigned seq)
@@ -321,8 +371,9 @@ static void c_generation(struct export_sink *s, unsigned seq)
 static int c_finish(struct export_sink *s)
 {
     struct csink *C = (struct csink *)s;
-    fputs("\n]}\n", C->out);
-    return fflush(C->out) != 0 || ferror(C->out) ? -1 : 0;
+    out_str(C, "\n]}\n");
+    out_flush(C);
+    return C->failed || fflush(C->out) != 0 || ferror(C->out) ? -1 : 0;
 }
 
 static void c_destroy(struct export_sink *s)
@@ -343,7 +394,7 @@ struct export_sink *export_chrome_sink(FILE *out)
         return NULL;
     C->out = out;
     C->first = 1;
-    fputs("{\"displayTimeUnit\":\"ns\",\"traceEvents\":[", out);
+    out_str(C, "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[");
     C->base = (struct export_sink){c_track, c_begin, c_end, c_complete, c_instant, c_counter,
                                    c_generation, c_finish, c_destroy};
     return &C->base;

@@ -14,8 +14,9 @@
  *    memory is bounded by one generation.  Every event packet carries
  *    SEQ_NEEDS_INCREMENTAL_STATE and the interned entries it is the first to
  *    use (in its own interned_data, before the event refers to them).
- *  - A packet is built whole in memory, then written as field 1 of Trace
- *    (tag, length, bytes): the output is a valid Trace after every packet.
+ *  - A packet is built whole in memory, then appended as field 1 of Trace
+ *    (tag, length, bytes) to an output buffer written in blocks of ~64 KiB:
+ *    the output is a valid Trace after every block.
  *  - Timestamps are TracePacket.timestamp in nanoseconds (default clock).
  */
 #include "idmap.h"
@@ -66,6 +67,8 @@ struct psink {
     struct export_sink base;
     FILE *out;
     struct pbuf pkt, te, interned;
+    struct pbuf outbuf; /* packets gathered for one fwrite (stdio per packet
+                           cost more than encoding them) */
     struct seqstate *seqs;
     unsigned nseq;
     int failed;
@@ -175,21 +178,26 @@ static uint64_t intern_stack(struct psink *P, struct seqstate *q, const struct e
     return iid;
 }
 
-/* Writes P->pkt as one packet of the Trace. */
+static int flush_out(struct psink *P)
+{
+    if (P->outbuf.failed ||
+        (P->outbuf.len && fwrite(P->outbuf.buf, 1, P->outbuf.len, P->out) != P->outbuf.len))
+        P->failed = 1;
+    pbuf_reset(&P->outbuf);
+    return P->failed ? -1 : 0;
+}
+
+/* Appends P->pkt as one packet of the Trace (field 1) to the output. */
 static int flush_packet(struct psink *P)
 {
     if (P->pkt.failed || P->te.failed || P->interned.failed)
         P->failed = 1;
     if (P->failed)
         return -1;
-    uint8_t head[11];
-    head[0] = TRACE_PACKET << 3 | 2;
-    size_t n = 1 + pbuf_varint_put(head + 1, P->pkt.len);
-    if (fwrite(head, 1, n, P->out) != n || fwrite(P->pkt.buf, 1, P->pkt.len, P->out) != P->pkt.len) {
-        P->failed = 1;
-        return -1;
-    }
-    return 0;
+    pbuf_bytes(&P->outbuf, TRACE_PACKET, P->pkt.buf, P->pkt.len);
+    if (P->outbuf.len >= 1 << 16)
+        return flush_out(P);
+    return P->outbuf.failed ? (P->failed = 1, -1) : 0;
 }
 
 static int p_track(struct export_sink *s, const struct export_track *t)
@@ -334,6 +342,7 @@ static void p_generation(struct export_sink *s, unsigned seq)
 static int p_finish(struct export_sink *s)
 {
     struct psink *P = (struct psink *)s;
+    flush_out(P);
     if (fflush(P->out) != 0 || ferror(P->out))
         P->failed = 1;
     return P->failed ? -1 : 0;
@@ -348,6 +357,7 @@ static void p_destroy(struct export_sink *s)
     pbuf_free(&P->pkt);
     pbuf_free(&P->te);
     pbuf_free(&P->interned);
+    pbuf_free(&P->outbuf);
     free(P);
 }
 
