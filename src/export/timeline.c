@@ -602,9 +602,9 @@ static void on_event(struct run *R, struct input *in, const struct ctrace_event 
 
 /* ---- inputs ------------------------------------------------------------ */
 
-/* The process id in a name `ctrace run` writes (PROG.PID.trace,
- * PROG.PID-N.trace), or -1. */
-static int64_t pid_from_path(const char *base)
+/* The process id in a name `ctrace run` writes (PROG.PID.trace, or
+ * PROG.PID-N.trace for the Nth exec image: *exec_image set), or -1. */
+static int64_t pid_from_path(const char *base, int *exec_image)
 {
     const char *end = strstr(base, ".trace");
     if (!end || end[6])
@@ -620,6 +620,7 @@ static int64_t pid_from_path(const char *base)
         pid = pid * 10 + (*q - '0');
     if (q == p || pid > 0x7fffffff || (q < end && *q != '-'))
         return -1;
+    *exec_image = q < end;
     return pid;
 }
 
@@ -727,25 +728,33 @@ int export_run(const char *const *paths, size_t n, enum export_format format, FI
         have_base = 1;
     }
     /* Processes: named after their files, with the pid `ctrace run` put in
-     * the name, else a small number; pids stay unique in the output. */
-    for (size_t i = 0; i < n; i++) {
-        struct input *in = &ins[i];
-        if (!in->ev)
-            continue;
-        const char *base = strcmp(in->path, "-") ? strrchr(in->path, '/') : NULL;
-        base = base ? base + 1 : strcmp(in->path, "-") ? in->path : "<stdin>";
-        in->name = strdup(base);
-        in->pid = pid_from_path(base);
-        for (size_t j = 0; j < i && in->pid >= 0; j++)
-            if (ins[j].name && ins[j].pid == in->pid)
-                in->pid = -1;
-        if (in->pid < 0)
-            in->pid = (int64_t)(1u << 30) + (int64_t)i; /* above Linux's pid_max */
-        in->first_ts = in->last_ts = in->ev->time - R.base;
-        in->proc = (struct export_track){.uuid = new_id(&R), .kind = EXPORT_TRACK_PROCESS,
-                                         .seq = in->seq, .pid = in->pid, .tid = in->pid,
-                                         .name = in->name ? in->name : "trace"};
-        declare(&R, &in->proc);
+     * the name, else a number above Linux's pid_max; pids stay unique in the
+     * output.  The images of an exec share a pid (PROG.PID.trace,
+     * PROG.PID-1.trace ...): the first image keeps it, so pass 0 gives pids
+     * to the names without "-N". */
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < n; i++) {
+            struct input *in = &ins[i];
+            if (!in->ev || in->proc.uuid)
+                continue;
+            const char *base = strcmp(in->path, "-") ? strrchr(in->path, '/') : NULL;
+            base = base ? base + 1 : strcmp(in->path, "-") ? in->path : "<stdin>";
+            int exec_image = 0;
+            in->pid = pid_from_path(base, &exec_image);
+            if (exec_image && pass == 0)
+                continue;
+            in->name = strdup(base);
+            for (size_t j = 0; j < n && in->pid >= 0; j++)
+                if (j != i && ins[j].proc.uuid && ins[j].pid == in->pid)
+                    in->pid = -1;
+            if (in->pid < 0)
+                in->pid = (int64_t)(1u << 30) + (int64_t)i;
+            in->first_ts = in->last_ts = in->ev->time - R.base;
+            in->proc = (struct export_track){.uuid = new_id(&R), .kind = EXPORT_TRACK_PROCESS,
+                                             .seq = in->seq, .pid = in->pid, .tid = in->pid,
+                                             .name = in->name ? in->name : "trace"};
+            declare(&R, &in->proc);
+        }
     }
     /* The merge: always the input whose current event is earliest. */
     for (;;) {

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """check_export.py FORMAT OUTPUT DUMP [DUMP...] - checks what `ctrace export`
-wrote against what `ctrace dump` prints for the same inputs (one DUMP per
-input, in the order given to export).
+wrote against what `ctrace dump` prints for the same inputs: one DUMP per
+input, each named as its trace file (the file name is the process's name).
 
 FORMAT is `perfetto` (OUTPUT is the text `protoc --decode=perfetto.protos.Trace`
 printed with tests/export/perfetto_min.proto) or `chrome` (OUTPUT is the JSON).
@@ -19,6 +19,7 @@ Prints each failed check and exits 1 if any.
 """
 import collections
 import json
+import os
 import re
 import sys
 
@@ -257,8 +258,11 @@ def load_chrome(path):
 def main():
     fmt, out, dumps = sys.argv[1], sys.argv[2], sys.argv[3:]
     tracks, events = (load_perfetto if fmt == "perfetto" else load_chrome)(out)
-    procs = sorted({t["pid"] for t in tracks.values() if t["kind"] == "process"})
-    check(len(procs) == len(dumps), "one process per input (%d, want %d)" % (len(procs), len(dumps)))
+    procs = {t["name"]: t["pid"] for t in tracks.values() if t["kind"] == "process"}
+    check(sorted(procs) == sorted(os.path.basename(d) for d in dumps) and
+          len(set(procs.values())) == len(procs),
+          "one process per input, named after its file, with a pid of its own (%d, want %d)"
+          % (len(procs), len(dumps)))
 
     # Nesting and balance per track, in time order (stable: output order).
     ordered = sorted(enumerate(events), key=lambda ie: (ie[1]["ts"], ie[0]))
@@ -281,7 +285,7 @@ def main():
 
     for i, dump in enumerate(dumps):
         d, d_regions, d_tasks, d_logs, running_g, labels = read_dump(dump)
-        pid = procs[i] if i < len(procs) else None
+        pid = procs.get(os.path.basename(dump))
         if fmt == "perfetto":
             evs = [e for e in events if pid_of(tracks, e["track"]) == pid]
         else:

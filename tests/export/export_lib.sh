@@ -16,11 +16,11 @@ need_tool() { # program
 # exit $EXPORT_RC (default 0).
 export_check() {
   local fmt=$1 out=$tmp/$2; shift 2
-  local dumps=() i=0
-  for t in "$@"; do
-    i=$((i + 1))
-    "$ctrace" dump "$t" >"$tmp/dump$i" 2>/dev/null
-    dumps+=("$tmp/dump$i")
+  local dumps=()
+  mkdir -p "$tmp/dumps"
+  for t in "$@"; do # named as the trace: check_export.py finds its process by name
+    "$ctrace" dump "$t" >"$tmp/dumps/$(basename "$t")" 2>/dev/null
+    dumps+=("$tmp/dumps/$(basename "$t")")
   done
   "$ctrace" export --format "$fmt" -o "$out" "$@" 2>"$tmp/err"
   local rc=$?

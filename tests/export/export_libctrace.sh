@@ -5,7 +5,8 @@
 # alone and all merged into one timeline, in both formats; the content is
 # checked against `ctrace dump` (check_export.py: threads named after the
 # C threads' names, regions, tasks, logs, CPU samples), and the processes
-# carry the pids of the file names.  Exit 77 without protoc or python3.
+# carry the pids of the file names (an exec's later image, PROG.PID-1.trace,
+# gets a pid of its own).  Exit 77 without protoc or python3.
 set -u
 ctrace=$1; shift
 . "$(dirname "$0")/export_lib.sh"
@@ -22,8 +23,16 @@ for ex in "$@"; do
   export_check perfetto "$(basename "$ex").pb" "$t"
   export_check chrome "$(basename "$ex").json" "$t"
 done
-export_check perfetto tree.pb "${traces[@]}"
-export_check chrome tree.json "${traces[@]}"
+# An exec's second image has the same pid (PROG.PID-1.trace): listed first,
+# it must still leave the pid to PROG.PID.trace, and get one of its own.
+first=${traces[0]}
+image=${first%.trace}-1.trace
+cp "$first" "$image"
+export_check perfetto tree.pb "$image" "${traces[@]}"
+export_check chrome tree.json "$image" "${traces[@]}"
+grep -q "\"pid\":4243,\"tid\":0,\"name\":\"process_name\",\"args\":{\"name\":\"$(basename "$first")\"}" "$tmp/tree.json" &&
+  echo "ok: PROG.PID.trace keeps its pid before PROG.PID-1.trace" ||
+  { echo "FAIL: $(basename "$first") does not have pid 4243"; fail=1; }
 for p in $(seq 4243 $pid); do
   grep -q "pid: $p\$" "$tmp/tree.pb.txt" && grep -q "\"pid\":$p," "$tmp/tree.json" &&
     echo "ok: process $p is named after its file's pid" ||
