@@ -161,20 +161,26 @@ static uint64_t intern_stack(struct psink *P, struct seqstate *q, const struct e
     uint64_t iid = (uint64_t)(uintptr_t)idmap_get(&q->callstacks, e->stack_key);
     if (iid)
         return iid;
-    uint64_t frames[256];
-    size_t n = e->nframes < 256 ? e->nframes : 256;
+    uint64_t small[64], *frames = small;
+    size_t n = e->nframes;
+    if (n > 64 && !(frames = malloc(n * sizeof *frames))) {
+        P->failed = 1;
+        return 0;
+    }
     for (size_t i = 0; i < n; i++) /* Callstack wants the outermost frame first */
-        frames[i] = intern_frame(P, q, &e->frames[e->nframes - 1 - i]);
+        frames[i] = intern_frame(P, q, &e->frames[n - 1 - i]);
     iid = q->next_iid++;
     if (idmap_put(&q->callstacks, e->stack_key, (void *)(uintptr_t)iid) < 0) {
         P->failed = 1;
-        return 0;
+        n = 0;
     }
     pbuf_open(&P->interned, ID_CALLSTACKS);
     pbuf_uint(&P->interned, IID_IID, iid);
     for (size_t i = 0; i < n; i++)
         pbuf_uint(&P->interned, CS_FRAME_IDS, frames[i]);
     pbuf_close(&P->interned);
+    if (frames != small)
+        free(frames);
     return iid;
 }
 
