@@ -211,6 +211,7 @@ static int p_track(struct export_sink *s, const struct export_track *t)
     struct psink *P = (struct psink *)s;
     struct pbuf *b = &P->pkt;
     pbuf_reset(b);
+    pbuf_uint(b, PKT_TIMESTAMP, (uint64_t)t->ts);
     pbuf_uint(b, PKT_SEQ_ID, t->seq + 1);
     pbuf_open(b, PKT_TRACK_DESCRIPTOR);
     pbuf_uint(b, TD_UUID, t->uuid);

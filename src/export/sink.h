@@ -40,6 +40,7 @@ struct export_track {
     int64_t tid;     /* THREAD: the goroutine id; CHILD: a synthetic id
                         unique in the process (Chrome needs one)        */
     int64_t sort;    /* display order among the process's threads       */
+    int64_t ts;      /* when it is declared (set by the timeline)       */
     const char *name;
 };
 

@@ -87,6 +87,7 @@ struct run {
     int64_t base;
     int failed_output; /* sink or memory failure */
     uint64_t next_id;
+    int64_t now; /* time of the event being mapped */
 };
 
 /* ---- helpers ----------------------------------------------------------- */
@@ -124,9 +125,13 @@ static int check(struct run *R, int rc)
     return rc;
 }
 
+/* Declares t (again) as of now: Perfetto wants descriptors timestamped so
+ * that they sort before the events that use them. */
 static void declare(struct run *R, const struct export_track *t)
 {
-    check(R, R->sink->track(R->sink, t));
+    struct export_track at = *t;
+    at.ts = R->now;
+    check(R, R->sink->track(R->sink, &at));
 }
 
 static struct export_event ev_on(const struct export_track *t, int64_t ts, const char *name,
@@ -438,7 +443,9 @@ static void on_task(struct run *R, struct input *in, const struct ctrace_event *
     struct export_track track = {.uuid = new_id(R), .parent = in->proc.uuid,
                                  .kind = EXPORT_TRACK_ASYNC, .seq = in->seq, .pid = in->pid,
                                  .tid = (int64_t)id, .name = name};
+    R->now = in->first_ts; /* its slice begins there */
     declare(R, &track);
+    R->now = ts;
     struct export_arg arg = {.key = "task", .u = id};
     struct export_event e = ev_on(&track, in->first_ts, name, strlen(name), "task");
     e.args = &arg;
@@ -581,6 +588,7 @@ static void on_event(struct run *R, struct input *in, const struct ctrace_event 
 {
     int64_t ts = ev->time - R->base;
     in->last_ts = ts;
+    R->now = ts;
     R->st->events_read++;
     switch (ev->kind) {
     case CTRACE_EV_STATE_TRANSITION: on_transition(R, in, ev, ts); break;
@@ -750,6 +758,7 @@ int export_run(const char *const *paths, size_t n, enum export_format format, FI
             if (in->pid < 0)
                 in->pid = (int64_t)(1u << 30) + (int64_t)i;
             in->first_ts = in->last_ts = in->ev->time - R.base;
+            R.now = in->first_ts;
             in->proc = (struct export_track){.uuid = new_id(&R), .kind = EXPORT_TRACK_PROCESS,
                                              .seq = in->seq, .pid = in->pid, .tid = in->pid,
                                              .name = in->name ? in->name : "trace"};
