@@ -9,8 +9,11 @@
  *  - on one track, slice_begin/slice_end nest properly (a stack), except
  *    complete() slices, which are emitted late (out of time order) but still
  *    nest with the others;
- *  - times are nanoseconds since the first event of all inputs (>= 0), and
- *    events arrive in time order except complete();
+ *  - times are nanoseconds since the first event of all inputs (>= 0);
+ *    the events of one track arrive in time order (except complete()), and
+ *    all events in time order except those closing an input's open slices
+ *    at its last event, which come when the input ends;
+ *  - a track is declared with the time of its declaration (track->ts);
  *  - every string passed is valid only during the call;
  *  - generation(seq) says that everything an input's events referred to by
  *    stack id is forgotten (a sink may drop its per-generation tables).
