@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what ctrace needs to build and test, idempotently.
 #
-#   scripts/install-deps.sh          build deps + test deps (Go 1.22/1.23 from backports)
+#   scripts/install-deps.sh          build deps + test deps (Go 1.22/1.23 from backports,
+#                                    protoc for the export tests)
 #   scripts/install-deps.sh --check  only report what is missing, install nothing
 #
 # Run as root (apt-get).  Debian bookworm is the reference system.  The
@@ -14,7 +15,8 @@ check_only=0
 
 pkgs=(cmake make gcc clang libclang-rt-14-dev pkg-config
       libdw-dev libelf-dev libunwind-dev zlib1g-dev
-      golang-1.19-go golang-1.22-go golang-1.23-go)
+      golang-1.19-go golang-1.22-go golang-1.23-go
+      protobuf-compiler)  # protoc: the export tests decode Perfetto output
 
 missing=()
 for p in "${pkgs[@]}"; do

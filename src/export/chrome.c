@@ -1,0 +1,401 @@
+/*
+ * chrome.c - the Chrome sink: the Trace Event Format (JSON) that
+ * chrome://tracing and Perfetto's UI open:
+ *   {"displayTimeUnit":"ns","traceEvents":[ event, event, ... ]}
+ * written event by event (no document is built in memory).
+ *
+ * Invariants:
+ *  - Every event is a complete JSON object written with one separator
+ *    before it (none before the first), so the output is valid JSON once
+ *    finish() writes the closing brackets.
+ *  - Strings are escaped as JSON requires and are valid UTF-8: a byte that
+ *    is not part of valid UTF-8 becomes U+FFFD (trace strings are bytes).
+ *  - Thread and child tracks are Chrome threads (pid, tid) with B/E slices;
+ *    tasks are async slices (b/e, id = the track uuid as a string, category
+ *    "task");
+ *    flows are s/f pairs with the flow id; counters are C events named
+ *    after their track (the only per-track state kept: counter names).
+ *  - ts is in microseconds with nanosecond decimals, dur the same.
+ */
+#include "idmap.h"
+#include "sink.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct csink {
+    struct export_sink base;
+    FILE *out;
+    int first;
+    int failed;
+    struct idmap counter_names; /* uuid -> char * */
+    size_t len;
+    char buf[1 << 16]; /* our own output buffer: stdio's per-call locking
+                          and bookkeeping cost more than the formatting */
+};
+
+static void out_flush(struct csink *C)
+{
+    if (C->len && fwrite(C->buf, 1, C->len, C->out) != C->len)
+        C->failed = 1;
+    C->len = 0;
+}
+
+static void out_bytes(struct csink *C, const void *p, size_t n)
+{
+    if (C->len + n > sizeof C->buf) {
+        out_flush(C);
+        if (n > sizeof C->buf) {
+            if (fwrite(p, 1, n, C->out) != n)
+                C->failed = 1;
+            return;
+        }
+    }
+    memcpy(C->buf + C->len, p, n);
+    C->len += n;
+}
+
+static void out_str(struct csink *C, const char *s)
+{
+    out_bytes(C, s, strlen(s));
+}
+
+static void out_c(struct csink *C, char c)
+{
+    if (C->len == sizeof C->buf)
+        out_flush(C);
+    C->buf[C->len++] = c;
+}
+
+static void out_fmt(struct csink *C, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void out_fmt(struct csink *C, const char *fmt, ...)
+{
+    char tmp[256];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        out_bytes(C, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
+}
+
+/* Integers without printf, which dominated the export's time. */
+static void put_u64(struct csink *f, uint64_t v)
+{
+    char b[24];
+    int i = sizeof b;
+    do {
+        b[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    out_bytes(f, b + i, sizeof b - (size_t)i);
+}
+
+static void put_i64(struct csink *f, int64_t v)
+{
+    if (v < 0) {
+        out_c(f, (char)('-'));
+        put_u64(f, (uint64_t)0 - (uint64_t)v);
+    } else {
+        put_u64(f, (uint64_t)v);
+    }
+}
+
+/* An id as a JSON string (ids may exceed a double's 53 bits). */
+static void put_id(struct csink *f, uint64_t id)
+{
+    out_str(f, ",\"id\":\"");
+    put_u64(f, id);
+    out_c(f, (char)('"'));
+}
+
+static void jstr(struct csink *f, const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s, *end = p + n;
+    out_c(f, (char)('"'));
+    while (p < end) {
+        const unsigned char *run = p; /* plain ASCII: copied in one go */
+        while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
+            p++;
+        if (p > run)
+            out_bytes(f, run, (size_t)(p - run));
+        if (p == end)
+            break;
+        unsigned c = *p;
+        if (c >= 0x80) {
+            int k = c >= 0xf0 && c < 0xf5 ? 4 : c >= 0xe0 && c < 0xf0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0;
+            int ok = k && end - p >= k;
+            for (int i = 1; ok && i < k; i++)
+                ok = (p[i] & 0xc0) == 0x80;
+            if (ok && k == 3) /* no overlongs, no surrogates */
+                ok = !(c == 0xe0 && p[1] < 0xa0) && !(c == 0xed && p[1] >= 0xa0);
+            if (ok && k == 4)
+                ok = !(c == 0xf0 && p[1] < 0x90) && !(c == 0xf4 && p[1] >= 0x90);
+            if (ok) {
+                out_bytes(f, p, (size_t)k);
+                p += k;
+            } else {
+                out_str(f, "\\ufffd");
+                p++;
+            }
+            continue;
+        }
+        if (c == '"' || c == '\\')
+            out_fmt(f, "\\%c", c);
+        else if (c < 0x20)
+            out_fmt(f, "\\u%04x", c);
+        else
+            out_c(f, (char)((int)c));
+        p++;
+    }
+    out_c(f, (char)('"'));
+}
+
+static void jts(struct csink *f, const char *key, int64_t ns)
+{
+    if (ns < 0)
+        ns = 0;
+    out_str(f, ",\"");
+    out_str(f, key);
+    out_str(f, "\":");
+    put_i64(f, ns / 1000);
+    int frac = (int)(ns % 1000);
+    out_c(f, (char)('.'));
+    out_c(f, (char)('0' + frac / 100));
+    out_c(f, (char)('0' + frac / 10 % 10));
+    out_c(f, (char)('0' + frac % 10));
+}
+
+/* Starts an event object: separator, ph, pid, tid. */
+static struct csink *open_ev(struct csink *C, const char *ph, const struct export_track *t, int64_t tid)
+{
+    struct csink *f = C;
+    out_str(f, C->first ? "\n{\"ph\":\"" : ",\n{\"ph\":\"");
+    C->first = 0;
+    out_str(f, ph);
+    out_str(f, "\",\"pid\":");
+    put_i64(f, t->pid);
+    out_str(f, ",\"tid\":");
+    put_i64(f, tid);
+    return f;
+}
+
+static void name_cat(struct csink *f, const struct export_event *e)
+{
+    if (e->name) {
+        out_str(f, ",\"name\":");
+        jstr(f, e->name, e->name_len);
+    }
+    if (e->cat) {
+        out_str(f, ",\"cat\":\"");
+        out_str(f, e->cat); /* ours: plain ASCII */
+        out_c(f, (char)('"'));
+    }
+}
+
+static void args(struct csink *f, const struct export_event *e)
+{
+    if (!e->nargs && !e->nframes)
+        return;
+    out_str(f, ",\"args\":{");
+    for (size_t i = 0; i < e->nargs; i++) {
+        if (i)
+            out_c(f, (char)(','));
+        jstr(f, e->args[i].key, strlen(e->args[i].key));
+        out_c(f, (char)(':'));
+        if (e->args[i].str)
+            jstr(f, e->args[i].str, e->args[i].len);
+        else
+            put_u64(f, e->args[i].u);
+    }
+    if (e->nframes) {
+        out_str(f, e->nargs ? ",\"stack\":[" : "\"stack\":[");
+        for (size_t i = 0; i < e->nframes; i++) {
+            const struct ctrace_frame *fr = &e->frames[i];
+            char line[32];
+            snprintf(line, sizeof line, ":%" PRIu64, fr->line);
+            /* "func file:line", innermost first */
+            size_t n = fr->func.len + 1 + fr->file.len + strlen(line);
+            char *s = malloc(n + 1);
+            if (s) {
+                snprintf(s, n + 1, "%.*s %.*s%s", (int)fr->func.len, fr->func.ptr,
+                         (int)fr->file.len, fr->file.ptr, line);
+                if (i)
+                    out_c(f, (char)(','));
+                jstr(f, s, n);
+                free(s);
+            }
+        }
+        out_c(f, (char)(']'));
+    }
+    out_c(f, (char)('}'));
+}
+
+static void close_ev(struct csink *f)
+{
+    out_c(f, (char)('}'));
+}
+
+static void flow(struct csink *C, const struct export_event *e, const char *ph, uint64_t id)
+{
+    struct csink *f = open_ev(C, ph, e->track, e->track->tid);
+    out_str(f, ",\"name\":\"wakeup\",\"cat\":\"flow\"");
+    put_id(f, id);
+    jts(f, "ts", e->ts);
+    if (ph[0] == 'f')
+        out_str(f, ",\"bp\":\"e\"");
+    close_ev(f);
+}
+
+static int c_track(struct export_sink *s, const struct export_track *t)
+{
+    struct csink *C = (struct csink *)s;
+    struct csink *f;
+    switch (t->kind) {
+    case EXPORT_TRACK_PROCESS:
+        f = open_ev(C, "M", t, 0);
+        out_str(f, ",\"name\":\"process_name\",\"args\":{\"name\":");
+        jstr(f, t->name, strlen(t->name));
+        out_str(f, "}}");
+        break;
+    case EXPORT_TRACK_THREAD:
+    case EXPORT_TRACK_CHILD:
+        f = open_ev(C, "M", t, t->tid);
+        out_str(f, ",\"name\":\"thread_name\",\"args\":{\"name\":");
+        jstr(f, t->name, strlen(t->name));
+        out_str(f, "}}");
+        f = open_ev(C, "M", t, t->tid);
+        out_fmt(f, ",\"name\":\"thread_sort_index\",\"args\":{\"sort_index\":%" PRId64 "}}", t->sort);
+        break;
+    case EXPORT_TRACK_COUNTER: {
+        char *name = strdup(t->name);
+        free(idmap_get(&C->counter_names, t->uuid));
+        if (!name || idmap_put(&C->counter_names, t->uuid, name) < 0) {
+            free(name);
+            return -1;
+        }
+        break;
+    }
+    case EXPORT_TRACK_ASYNC:
+        break; /* async events carry their own names */
+    }
+    return C->failed ? -1 : 0;
+}
+
+static int c_begin(struct export_sink *s, const struct export_event *e)
+{
+    struct csink *C = (struct csink *)s;
+    int async = e->track->kind == EXPORT_TRACK_ASYNC;
+    struct csink *f = open_ev(C, async ? "b" : "B", e->track, async ? 0 : e->track->tid);
+    name_cat(f, e);
+    if (async)
+        put_id(f, e->track->uuid);
+    jts(f, "ts", e->ts);
+    args(f, e);
+    close_ev(f);
+    if (e->flow_in)
+        flow(C, e, "f", e->flow_in);
+    return C->failed ? -1 : 0;
+}
+
+static int c_end(struct export_sink *s, const struct export_event *e)
+{
+    struct csink *C = (struct csink *)s;
+    int async = e->track->kind == EXPORT_TRACK_ASYNC;
+    struct csink *f = open_ev(C, async ? "e" : "E", e->track, async ? 0 : e->track->tid);
+    if (async) {
+        struct export_event named = *e;
+        named.cat = "task";
+        name_cat(f, &named);
+        put_id(f, e->track->uuid);
+    }
+    jts(f, "ts", e->ts);
+    args(f, e);
+    close_ev(f);
+    return C->failed ? -1 : 0;
+}
+
+static int c_complete(struct export_sink *s, const struct export_event *e, int64_t dur)
+{
+    struct csink *C = (struct csink *)s;
+    if (e->track->kind == EXPORT_TRACK_ASYNC) {
+        struct export_event end = *e;
+        end.ts += dur;
+        end.nargs = 0;
+        return c_begin(s, e) < 0 ? -1 : c_end(s, &end);
+    }
+    struct csink *f = open_ev(C, "X", e->track, e->track->tid);
+    name_cat(f, e);
+    jts(f, "ts", e->ts);
+    jts(f, "dur", dur);
+    args(f, e);
+    close_ev(f);
+    return C->failed ? -1 : 0;
+}
+
+static int c_instant(struct export_sink *s, const struct export_event *e)
+{
+    struct csink *C = (struct csink *)s;
+    int proc = e->track->kind == EXPORT_TRACK_PROCESS;
+    struct csink *f = open_ev(C, "i", e->track, proc ? 0 : e->track->tid);
+    name_cat(f, e);
+    out_str(f, proc ? ",\"s\":\"p\"" : ",\"s\":\"t\"");
+    jts(f, "ts", e->ts);
+    args(f, e);
+    close_ev(f);
+    if (e->flow_out)
+        flow(C, e, "s", e->flow_out);
+    return C->failed ? -1 : 0;
+}
+
+static int c_counter(struct export_sink *s, const struct export_track *t, int64_t ts, int64_t value)
+{
+    struct csink *C = (struct csink *)s;
+    const char *name = idmap_get(&C->counter_names, t->uuid);
+    struct csink *f = open_ev(C, "C", t, 0);
+    out_str(f, ",\"name\":");
+    jstr(f, name ? name : "counter", strlen(name ? name : "counter"));
+    jts(f, "ts", ts);
+    out_fmt(f, ",\"args\":{\"value\":%" PRId64 "}}", value);
+    return C->failed ? -1 : 0;
+}
+
+static void c_generation(struct export_sink *s, unsigned seq)
+{
+    (void)s;
+    (void)seq; /* nothing is interned */
+}
+
+static int c_finish(struct export_sink *s)
+{
+    struct csink *C = (struct csink *)s;
+    out_str(C, "\n]}\n");
+    out_flush(C);
+    return C->failed || fflush(C->out) != 0 || ferror(C->out) ? -1 : 0;
+}
+
+static void c_destroy(struct export_sink *s)
+{
+    struct csink *C = (struct csink *)s;
+    uint64_t k;
+    void *v;
+    for (size_t i = 0; idmap_next(&C->counter_names, &i, &k, &v);)
+        free(v);
+    idmap_free(&C->counter_names);
+    free(C);
+}
+
+struct export_sink *export_chrome_sink(FILE *out)
+{
+    struct csink *C = calloc(1, sizeof *C);
+    if (!C)
+        return NULL;
+    C->out = out;
+    C->first = 1;
+    out_str(C, "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[");
+    C->base = (struct export_sink){c_track, c_begin, c_end, c_complete, c_instant, c_counter,
+                                   c_generation, c_finish, c_destroy};
+    return &C->base;
+}

@@ -1,0 +1,92 @@
+/*
+ * sink.h - what the timeline (timeline.c) tells an output format: tracks,
+ * slices, instants, flows and counters, already in the output's terms.
+ *
+ * Invariants the timeline guarantees to every sink:
+ *  - a track is passed to track() before any event on it; track() may be
+ *    called again for the same uuid with a new name (a goroutine's label
+ *    arriving later): the last name wins;
+ *  - on one track, slice_begin/slice_end nest properly (a stack), except
+ *    complete() slices, which are emitted late (out of time order) but still
+ *    nest with the others;
+ *  - times are nanoseconds since the first event of all inputs (>= 0);
+ *    the events of one track arrive in time order (except complete()), and
+ *    all events in time order except those closing an input's open slices
+ *    at its last event, which come when the input ends;
+ *  - a track is declared with the time of its declaration (track->ts);
+ *  - every string passed is valid only during the call;
+ *  - generation(seq) says that everything an input's events referred to by
+ *    stack id is forgotten (a sink may drop its per-generation tables).
+ */
+#ifndef CTRACE_EXPORT_SINK_H
+#define CTRACE_EXPORT_SINK_H
+
+#include "ctrace_reader.h"
+
+#include <stdint.h>
+#include <stdio.h>
+
+enum export_track_kind {
+    EXPORT_TRACK_PROCESS, /* one per input                               */
+    EXPORT_TRACK_THREAD,  /* a goroutine (a thread, in a ctrace trace)   */
+    EXPORT_TRACK_CHILD,   /* named slice track under `parent`            */
+    EXPORT_TRACK_ASYNC,   /* a task: one slice, under the process        */
+    EXPORT_TRACK_COUNTER  /* a metric                                    */
+};
+
+struct export_track {
+    uint64_t uuid;   /* unique over the whole output, never 0           */
+    uint64_t parent; /* uuid of the parent track, 0 for a process       */
+    enum export_track_kind kind;
+    unsigned seq;    /* input index (Perfetto: the packet sequence)     */
+    int64_t pid;     /* the input's process id                          */
+    int64_t tid;     /* THREAD: the goroutine id; CHILD: a synthetic id
+                        unique in the process (Chrome needs one)        */
+    int64_t sort;    /* display order among the process's threads       */
+    int64_t ts;      /* when it is declared (set by the timeline)       */
+    const char *name;
+};
+
+struct export_arg {
+    const char *key;
+    const char *str; /* NULL: the value is `u`                          */
+    size_t len;
+    uint64_t u;
+};
+
+struct export_event {
+    const struct export_track *track;
+    int64_t ts;
+    const char *name; /* may be NULL for slice ends                    */
+    size_t name_len;
+    const char *cat;  /* category, never NULL for begins/instants     */
+    const struct export_arg *args;
+    size_t nargs;
+    uint64_t flow_out; /* flow starting here, 0 none                   */
+    uint64_t flow_in;  /* flow ending here, 0 none                     */
+    /* A stack (CPU samples): key unique within the input's generation. */
+    uint64_t stack_key;
+    const struct ctrace_frame *frames; /* innermost first               */
+    size_t nframes;
+};
+
+struct export_sink {
+    /* All return 0, or -1 after an output error (then the run stops). */
+    int (*track)(struct export_sink *s, const struct export_track *t);
+    int (*slice_begin)(struct export_sink *s, const struct export_event *e);
+    int (*slice_end)(struct export_sink *s, const struct export_event *e);
+    /* A slice known only at its end: [e->ts, e->ts + dur]. */
+    int (*complete)(struct export_sink *s, const struct export_event *e, int64_t dur);
+    int (*instant)(struct export_sink *s, const struct export_event *e);
+    int (*counter)(struct export_sink *s, const struct export_track *t, int64_t ts,
+                   int64_t value);
+    void (*generation)(struct export_sink *s, unsigned seq);
+    /* Ends the output (and flushes it); returns 0 or -1. */
+    int (*finish)(struct export_sink *s);
+    void (*destroy)(struct export_sink *s);
+};
+
+struct export_sink *export_perfetto_sink(FILE *out, unsigned ninputs);
+struct export_sink *export_chrome_sink(FILE *out);
+
+#endif

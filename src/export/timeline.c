@@ -1,0 +1,793 @@
+/*
+ * timeline.c - Go trace events to timeline tracks and slices (export.h).
+ *
+ * Reads every input once through the reader's streaming API and merges them
+ * by time (a k-way merge on the current event of each input), then maps
+ * each event to sink calls (sink.h):
+ *
+ *   goroutine state transitions -> slices on the goroutine's "state" track
+ *                                  (running, runnable, blocked: REASON,
+ *                                  syscall); unblock by another goroutine ->
+ *                                  a flow from an instant on the waker to the
+ *                                  wakee's next running slice
+ *   regions                     -> nested slices on the goroutine's track
+ *   tasks                       -> one slice on a track of its own
+ *   logs                        -> instants (category, message as args)
+ *   CPU samples                 -> instants with their stack
+ *   ranges (GC, STW, sweep ...) -> slices on a track per range (and proc)
+ *   metrics                     -> counters
+ *
+ * Invariants:
+ *  - States and regions are on two tracks of the goroutine, because regions
+ *    span blocking and states do not nest in regions: each track is then a
+ *    proper stack of slices, which both formats require.
+ *  - Memory is bounded by what is open, never by the trace: a goroutine's
+ *    state is freed when it ends (goroutine ids are never reused), a task's
+ *    when it ends, range tracks are keyed by (name, scope) of which a trace
+ *    has few; the reader itself holds about one generation.
+ *  - Every slice begun is ended: at its end event, when its goroutine ends,
+ *    or at the last event of its input (counted in closed_at_end); an end
+ *    whose begin precedes the trace (a region or task begun before tracing
+ *    started) becomes a slice from the input's first event (counted).
+ *  - Events with no place in the output are counted (not_shown), never
+ *    dropped silently.
+ */
+#include "export.h"
+#include "idmap.h"
+#include "sink.h"
+
+#include "ctrace_reader.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A goroutine (in a ctrace trace: a thread). */
+struct gstate {
+    uint64_t id;
+    struct export_track thread, state, ranges;
+    int thread_declared, state_declared, ranges_declared;
+    int state_open;
+    uint64_t regions_open; /* depth of the region stack */
+    uint64_t ranges_open;
+    uint64_t pending_flow; /* wake-up flow to end on the next running slice */
+    char *label;
+};
+
+struct task {
+    struct export_track track;
+    char *name;
+};
+
+/* A range track (GC, STW, sweep ...) not tied to a goroutine, or a counter
+ * or M track: a declared track and how many slices are open on it. */
+struct named_track {
+    struct export_track track;
+    uint64_t open;
+};
+
+struct input {
+    const char *path;
+    unsigned seq;
+    ctrace_reader *r;
+    const struct ctrace_event *ev; /* current event, NULL when done */
+    int64_t first_ts, last_ts;
+    int64_t pid;
+    char *name;
+    struct export_track proc;
+    struct idmap gs, tasks, ranges, counters, ms;
+    int64_t next_vtid;
+};
+
+struct run {
+    struct export_sink *sink;
+    struct export_stats *st;
+    FILE *errf;
+    int64_t base;
+    int failed_output; /* sink or memory failure */
+    uint64_t next_id;
+    int64_t now; /* time of the event being mapped */
+};
+
+/* ---- helpers ----------------------------------------------------------- */
+
+/* Track uuids and flow ids: numbered from 1 in order of creation, unique
+ * over the whole output (small numbers are short varints: a uuid is written
+ * in every Perfetto event). */
+static uint64_t new_id(struct run *R)
+{
+    return ++R->next_id;
+}
+
+static uint64_t hash_str(const char *p, size_t n)
+{
+    uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a */
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)p[i]) * 0x100000001b3ULL;
+    return h;
+}
+
+static char *dup_str(struct ctrace_str s)
+{
+    char *p = malloc(s.len + 1);
+    if (p) {
+        memcpy(p, s.ptr, s.len);
+        p[s.len] = 0;
+    }
+    return p;
+}
+
+static int check(struct run *R, int rc)
+{
+    if (rc < 0)
+        R->failed_output = 1;
+    return rc;
+}
+
+/* Declares t (again) as of now: Perfetto wants descriptors timestamped so
+ * that they sort before the events that use them. */
+static void declare(struct run *R, const struct export_track *t)
+{
+    struct export_track at = *t;
+    at.ts = R->now;
+    check(R, R->sink->track(R->sink, &at));
+}
+
+static struct export_event ev_on(const struct export_track *t, int64_t ts, const char *name,
+                                 size_t len, const char *cat)
+{
+    struct export_event e;
+    memset(&e, 0, sizeof e);
+    e.track = t;
+    e.ts = ts;
+    e.name = name;
+    e.name_len = len;
+    e.cat = cat;
+    return e;
+}
+
+static void slice_end(struct run *R, const struct export_track *t, int64_t ts, const char *name)
+{
+    struct export_event e = ev_on(t, ts, name, name ? strlen(name) : 0, NULL);
+    check(R, R->sink->slice_end(R->sink, &e));
+}
+
+/* ---- goroutines -------------------------------------------------------- */
+
+static const char *g_name(const struct gstate *g, char *buf, size_t n)
+{
+    if (g->label && g->label[0])
+        return g->label;
+    snprintf(buf, n, "G%" PRIu64, g->id);
+    return buf;
+}
+
+/* Declares the goroutine's tracks in `which` (1 thread, 2 state, 4 runtime
+ * ranges) that exist, with the goroutine's current name. */
+static void declare_g(struct run *R, struct gstate *g, unsigned which)
+{
+    char buf[32], sub[300];
+    const char *name = g_name(g, buf, sizeof buf);
+    if ((which & 1) && g->thread_declared) {
+        g->thread.name = name;
+        declare(R, &g->thread);
+    }
+    if ((which & 2) && g->state_declared) {
+        snprintf(sub, sizeof sub, "%.250s state", name);
+        g->state.name = sub;
+        declare(R, &g->state);
+    }
+    if ((which & 4) && g->ranges_declared) {
+        snprintf(sub, sizeof sub, "%.250s runtime", name);
+        g->ranges.name = sub;
+        declare(R, &g->ranges);
+    }
+    g->thread.name = g->state.name = g->ranges.name = NULL;
+}
+
+static struct gstate *get_g(struct run *R, struct input *in, uint64_t id)
+{
+    struct gstate *g = idmap_get(&in->gs, id);
+    if (g)
+        return g;
+    g = calloc(1, sizeof *g);
+    if (!g || idmap_put(&in->gs, id, g) < 0) {
+        free(g);
+        R->failed_output = 1;
+        return NULL;
+    }
+    g->id = id;
+    g->thread = (struct export_track){.uuid = new_id(R), .parent = in->proc.uuid,
+                                      .kind = EXPORT_TRACK_THREAD, .seq = in->seq,
+                                      .pid = in->pid, .tid = (int64_t)id,
+                                      .sort = (int64_t)id * 3};
+    g->state = g->thread;
+    g->state.uuid = new_id(R);
+    g->state.parent = g->thread.uuid;
+    g->state.kind = EXPORT_TRACK_CHILD;
+    g->state.tid = in->next_vtid++;
+    g->state.sort = (int64_t)id * 3 + 1;
+    g->ranges = g->state;
+    g->ranges.uuid = new_id(R);
+    g->ranges.tid = in->next_vtid++;
+    g->ranges.sort = (int64_t)id * 3 + 2;
+    return g;
+}
+
+static const struct export_track *g_thread(struct run *R, struct gstate *g)
+{
+    if (!g->thread_declared) {
+        g->thread_declared = 1;
+        R->st->thread_tracks++;
+        declare_g(R, g, 1);
+    }
+    return &g->thread;
+}
+
+static const struct export_track *g_state(struct run *R, struct gstate *g)
+{
+    g_thread(R, g);
+    if (!g->state_declared) {
+        g->state_declared = 1;
+        declare_g(R, g, 2);
+    }
+    return &g->state;
+}
+
+static const struct export_track *g_ranges(struct run *R, struct gstate *g)
+{
+    g_thread(R, g);
+    if (!g->ranges_declared) {
+        g->ranges_declared = 1;
+        declare_g(R, g, 4);
+    }
+    return &g->ranges;
+}
+
+/* Ends everything open on the goroutine at ts (its end, or the input's). */
+static void close_g(struct run *R, struct gstate *g, int64_t ts)
+{
+    for (; g->regions_open; g->regions_open--) {
+        slice_end(R, &g->thread, ts, NULL);
+        R->st->closed_at_end++;
+    }
+    for (; g->ranges_open; g->ranges_open--) {
+        slice_end(R, &g->ranges, ts, NULL);
+        R->st->closed_at_end++;
+    }
+    if (g->state_open) {
+        slice_end(R, &g->state, ts, NULL);
+        g->state_open = 0;
+    }
+}
+
+static void free_g(struct gstate *g)
+{
+    free(g->label);
+    free(g);
+}
+
+/* ---- named tracks (ranges, counters, Ms) ------------------------------- */
+
+static struct named_track *get_named(struct run *R, struct input *in, struct idmap *map,
+                                     uint64_t key, enum export_track_kind kind,
+                                     const char *name, int64_t sort)
+{
+    struct named_track *nt = idmap_get(map, key);
+    if (nt)
+        return nt;
+    nt = calloc(1, sizeof *nt);
+    if (!nt || idmap_put(map, key, nt) < 0) {
+        free(nt);
+        R->failed_output = 1;
+        return NULL;
+    }
+    nt->track = (struct export_track){.uuid = new_id(R), .parent = in->proc.uuid,
+                                      .kind = kind, .seq = in->seq, .pid = in->pid,
+                                      .tid = in->next_vtid++, .sort = sort, .name = name};
+    declare(R, &nt->track);
+    nt->track.name = NULL;
+    return nt;
+}
+
+/* ---- events ------------------------------------------------------------ */
+
+static const char *state_slice_name(const struct ctrace_event *ev, char *buf, size_t n)
+{
+    switch (ev->u.transition.to) {
+    case CTRACE_STATE_RUNNING: return "running";
+    case CTRACE_STATE_RUNNABLE: return "runnable";
+    case CTRACE_STATE_SYSCALL: return "syscall";
+    case CTRACE_STATE_WAITING:
+        if (!ev->u.transition.reason.len)
+            return "blocked";
+        snprintf(buf, n, "blocked: %.*s", (int)ev->u.transition.reason.len,
+                 ev->u.transition.reason.ptr);
+        return buf;
+    default: return NULL;
+    }
+}
+
+static void on_transition(struct run *R, struct input *in, const struct ctrace_event *ev, int64_t ts)
+{
+    if (ev->u.transition.resource != CTRACE_RES_GOROUTINE) {
+        R->st->not_shown++; /* procs have no track: threads show where work runs */
+        return;
+    }
+    uint64_t id = ev->u.transition.id;
+    struct gstate *g = get_g(R, in, id);
+    if (!g)
+        return;
+    if (g->state_open) {
+        slice_end(R, &g->state, ts, NULL);
+        g->state_open = 0;
+    }
+    if (ev->u.transition.from == CTRACE_STATE_WAITING &&
+        ev->u.transition.to == CTRACE_STATE_RUNNABLE && ev->g != CTRACE_NO_ID && ev->g != id) {
+        struct gstate *waker = get_g(R, in, ev->g);
+        if (waker) {
+            struct export_arg arg = {.key = "goroutine", .u = id};
+            struct export_event e = ev_on(g_state(R, waker), ts, "unblock", 7, "sched");
+            e.args = &arg;
+            e.nargs = 1;
+            e.flow_out = new_id(R);
+            check(R, R->sink->instant(R->sink, &e));
+            g->pending_flow = e.flow_out;
+            R->st->flows++;
+        }
+    }
+    char buf[300];
+    const char *name = state_slice_name(ev, buf, sizeof buf);
+    if (name) {
+        struct export_event e = ev_on(g_state(R, g), ts, name, strlen(name), "state");
+        struct export_arg arg = {.key = "reason", .str = ev->u.transition.reason.ptr,
+                                 .len = ev->u.transition.reason.len};
+        if (ev->u.transition.reason.len) {
+            e.args = &arg;
+            e.nargs = 1;
+        }
+        if (ev->u.transition.to == CTRACE_STATE_RUNNING) {
+            e.flow_in = g->pending_flow;
+            g->pending_flow = 0;
+        }
+        check(R, R->sink->slice_begin(R->sink, &e));
+        g->state_open = 1;
+        R->st->state_slices++;
+    }
+    if (ev->u.transition.to == CTRACE_STATE_NOTEXIST) {
+        close_g(R, g, ts);
+        free_g(idmap_del(&in->gs, id));
+    }
+}
+
+static void on_region(struct run *R, struct input *in, const struct ctrace_event *ev, int64_t ts)
+{
+    struct gstate *g = ev->g != CTRACE_NO_ID ? get_g(R, in, ev->g) : NULL;
+    if (!g) {
+        R->st->not_shown++;
+        return;
+    }
+    struct export_event e = ev_on(g_thread(R, g), ts, ev->u.region.name.ptr,
+                                  ev->u.region.name.len, "region");
+    struct export_arg arg = {.key = "task", .u = ev->u.region.task};
+    if (ev->u.region.task != CTRACE_BACKGROUND_TASK) {
+        e.args = &arg;
+        e.nargs = 1;
+    }
+    if (ev->kind == CTRACE_EV_REGION_BEGIN) {
+        check(R, R->sink->slice_begin(R->sink, &e));
+        g->regions_open++;
+        R->st->regions++;
+    } else if (g->regions_open) {
+        slice_end(R, &g->thread, ts, NULL);
+        g->regions_open--;
+    } else {
+        /* Begun before the trace started: it encloses every region of this
+         * goroutine so far (regions are a stack), so it nests. */
+        e.ts = in->first_ts;
+        check(R, R->sink->complete(R->sink, &e, ts - in->first_ts));
+        R->st->regions++;
+        R->st->regions_unmatched++;
+    }
+}
+
+static void on_task(struct run *R, struct input *in, const struct ctrace_event *ev, int64_t ts)
+{
+    uint64_t id = ev->u.task.id;
+    if (ev->kind == CTRACE_EV_TASK_BEGIN) {
+        struct task *t = idmap_get(&in->tasks, id);
+        if (t) { /* begun twice: end the first one here */
+            slice_end(R, &t->track, ts, t->name);
+        } else {
+            t = calloc(1, sizeof *t);
+            if (!t || idmap_put(&in->tasks, id, t) < 0) {
+                free(t);
+                R->failed_output = 1;
+                return;
+            }
+        }
+        free(t->name);
+        t->name = dup_str(ev->u.task.name);
+        if (!t->name) {
+            R->failed_output = 1;
+            return;
+        }
+        t->track = (struct export_track){.uuid = new_id(R), .parent = in->proc.uuid,
+                                         .kind = EXPORT_TRACK_ASYNC, .seq = in->seq,
+                                         .pid = in->pid, .tid = (int64_t)id, .sort = 0,
+                                         .name = t->name};
+        declare(R, &t->track);
+        struct export_event e = ev_on(&t->track, ts, t->name, strlen(t->name), "task");
+        struct export_arg args[2] = {{.key = "task", .u = id}, {.key = "parent", .u = ev->u.task.parent}};
+        e.args = args;
+        e.nargs = ev->u.task.parent != CTRACE_NO_ID && ev->u.task.parent ? 2 : 1;
+        check(R, R->sink->slice_begin(R->sink, &e));
+        R->st->tasks++;
+        return;
+    }
+    struct task *t = idmap_del(&in->tasks, id);
+    if (t) {
+        slice_end(R, &t->track, ts, t->name);
+        free(t->name);
+        free(t);
+        return;
+    }
+    /* Begun before the trace: a slice from the input's first event. */
+    char buf[64];
+    const char *name = ev->u.task.name.ptr;
+    if (!ev->u.task.name.len) {
+        snprintf(buf, sizeof buf, "task %" PRIu64, id);
+        name = buf;
+    }
+    struct export_track track = {.uuid = new_id(R), .parent = in->proc.uuid,
+                                 .kind = EXPORT_TRACK_ASYNC, .seq = in->seq, .pid = in->pid,
+                                 .tid = (int64_t)id, .name = name};
+    R->now = in->first_ts; /* its slice begins there */
+    declare(R, &track);
+    R->now = ts;
+    struct export_arg arg = {.key = "task", .u = id};
+    struct export_event e = ev_on(&track, in->first_ts, name, strlen(name), "task");
+    e.args = &arg;
+    e.nargs = 1;
+    check(R, R->sink->complete(R->sink, &e, ts - in->first_ts));
+    R->st->tasks++;
+}
+
+/* The track a goroutine's instant goes on: its own, else its thread's (M),
+ * else the process's. */
+static const struct export_track *instant_track(struct run *R, struct input *in,
+                                                const struct ctrace_event *ev)
+{
+    if (ev->g != CTRACE_NO_ID) {
+        struct gstate *g = get_g(R, in, ev->g);
+        return g ? g_thread(R, g) : NULL;
+    }
+    if (ev->m != CTRACE_NO_ID) {
+        char name[32];
+        snprintf(name, sizeof name, "M%" PRIu64, ev->m);
+        struct named_track *nt = get_named(R, in, &in->ms, ev->m, EXPORT_TRACK_CHILD, name,
+                                           INT64_MAX / 2 + (int64_t)(ev->m & 0xffffffff));
+        return nt ? &nt->track : NULL;
+    }
+    return &in->proc;
+}
+
+static void on_log(struct run *R, struct input *in, const struct ctrace_event *ev, int64_t ts)
+{
+    const struct export_track *t = instant_track(R, in, ev);
+    if (!t)
+        return;
+    const char *name = ev->u.log.category.len ? ev->u.log.category.ptr : "log";
+    struct export_event e = ev_on(t, ts, name, strlen(name), "log");
+    struct export_arg args[3] = {
+        {.key = "category", .str = ev->u.log.category.ptr, .len = ev->u.log.category.len},
+        {.key = "message", .str = ev->u.log.message.ptr, .len = ev->u.log.message.len},
+        {.key = "task", .u = ev->u.log.task}};
+    e.args = args;
+    e.nargs = ev->u.log.task != CTRACE_BACKGROUND_TASK ? 3 : 2;
+    check(R, R->sink->instant(R->sink, &e));
+    R->st->logs++;
+}
+
+static void on_sample(struct run *R, struct input *in, const struct ctrace_event *ev, int64_t ts)
+{
+    const struct export_track *t = instant_track(R, in, ev);
+    if (!t)
+        return;
+    struct export_event e = ev_on(t, ts, "CPU sample", 10, "cpu");
+    e.stack_key = ev->stack;
+    e.nframes = ctrace_reader_stack(in->r, ev->stack, &e.frames);
+    check(R, R->sink->instant(R->sink, &e));
+    R->st->samples++;
+}
+
+static void on_range(struct run *R, struct input *in, const struct ctrace_event *ev, int64_t ts)
+{
+    const struct export_track *t;
+    uint64_t *open;
+    struct ctrace_str nm = ev->u.range.name;
+    if (ev->u.range.scope == CTRACE_RES_GOROUTINE) {
+        struct gstate *g = get_g(R, in, ev->u.range.scope_id);
+        if (!g)
+            return;
+        t = g_ranges(R, g);
+        open = &g->ranges_open;
+    } else {
+        char name[300];
+        int proc = ev->u.range.scope == CTRACE_RES_PROC;
+        if (proc)
+            snprintf(name, sizeof name, "%.*s (P%" PRIu64 ")", (int)(nm.len > 250 ? 250 : nm.len),
+                     nm.ptr, ev->u.range.scope_id);
+        else
+            snprintf(name, sizeof name, "%.*s", (int)(nm.len > 250 ? 250 : nm.len), nm.ptr);
+        uint64_t key = hash_str(nm.ptr, nm.len) ^ idmap_mix(proc ? ev->u.range.scope_id + 1 : 0);
+        struct named_track *nt = get_named(R, in, &in->ranges, key, EXPORT_TRACK_CHILD, name,
+                                           -1000000 + (proc ? (int64_t)ev->u.range.scope_id : -1));
+        if (!nt)
+            return;
+        t = &nt->track;
+        open = &nt->open;
+    }
+    struct export_event e = ev_on(t, ts, nm.ptr, nm.len, "runtime");
+    if (ev->kind == CTRACE_EV_RANGE_BEGIN ||
+        (ev->kind == CTRACE_EV_RANGE_ACTIVE && *open == 0)) {
+        check(R, R->sink->slice_begin(R->sink, &e));
+        ++*open;
+        R->st->ranges++;
+    } else if (ev->kind == CTRACE_EV_RANGE_END) {
+        if (*open) {
+            struct export_arg args[8];
+            size_t n = ev->u.range.nattrs < 8 ? ev->u.range.nattrs : 8;
+            for (size_t i = 0; i < n; i++)
+                args[i] = (struct export_arg){.key = ev->u.range.attrs[i].name.ptr,
+                                              .u = ev->u.range.attrs[i].value};
+            e.args = args;
+            e.nargs = n;
+            check(R, R->sink->slice_end(R->sink, &e));
+            --*open;
+        } else {
+            e.ts = in->first_ts;
+            check(R, R->sink->complete(R->sink, &e, ts - in->first_ts));
+            R->st->ranges++;
+        }
+    }
+}
+
+static void on_metric(struct run *R, struct input *in, const struct ctrace_event *ev, int64_t ts)
+{
+    char name[300];
+    struct ctrace_str nm = ev->u.metric.name;
+    snprintf(name, sizeof name, "%.*s", (int)(nm.len > 290 ? 290 : nm.len), nm.ptr);
+    struct named_track *nt = get_named(R, in, &in->counters, hash_str(nm.ptr, nm.len),
+                                       EXPORT_TRACK_COUNTER, name, -2000000);
+    if (!nt)
+        return;
+    check(R, R->sink->counter(R->sink, &nt->track, ts, (int64_t)ev->u.metric.value));
+    R->st->counters++;
+}
+
+static void on_label(struct run *R, struct input *in, const struct ctrace_event *ev)
+{
+    struct gstate *g = ev->g != CTRACE_NO_ID ? get_g(R, in, ev->g) : NULL;
+    if (!g) {
+        R->st->not_shown++;
+        return;
+    }
+    char *label = dup_str(ev->u.label.label);
+    if (!label) {
+        R->failed_output = 1;
+        return;
+    }
+    free(g->label);
+    g->label = label;
+    declare_g(R, g, 7);
+}
+
+static void on_event(struct run *R, struct input *in, const struct ctrace_event *ev)
+{
+    int64_t ts = ev->time - R->base;
+    in->last_ts = ts;
+    R->now = ts;
+    R->st->events_read++;
+    switch (ev->kind) {
+    case CTRACE_EV_STATE_TRANSITION: on_transition(R, in, ev, ts); break;
+    case CTRACE_EV_REGION_BEGIN:
+    case CTRACE_EV_REGION_END: on_region(R, in, ev, ts); break;
+    case CTRACE_EV_TASK_BEGIN:
+    case CTRACE_EV_TASK_END: on_task(R, in, ev, ts); break;
+    case CTRACE_EV_LOG: on_log(R, in, ev, ts); break;
+    case CTRACE_EV_STACK_SAMPLE: on_sample(R, in, ev, ts); break;
+    case CTRACE_EV_RANGE_BEGIN:
+    case CTRACE_EV_RANGE_ACTIVE:
+    case CTRACE_EV_RANGE_END: on_range(R, in, ev, ts); break;
+    case CTRACE_EV_METRIC: on_metric(R, in, ev, ts); break;
+    case CTRACE_EV_LABEL: on_label(R, in, ev); break;
+    case CTRACE_EV_SYNC: R->sink->generation(R->sink, in->seq); break;
+    default: R->st->not_shown++; break;
+    }
+}
+
+/* ---- inputs ------------------------------------------------------------ */
+
+/* The process id in a name `ctrace run` writes (PROG.PID.trace, or
+ * PROG.PID-N.trace for the Nth exec image: *exec_image set), or -1. */
+static int64_t pid_from_path(const char *base, int *exec_image)
+{
+    const char *end = strstr(base, ".trace");
+    if (!end || end[6])
+        return -1;
+    const char *p = end;
+    while (p > base && p[-1] != '.')
+        p--;
+    if (p == base)
+        return -1;
+    int64_t pid = 0;
+    const char *q = p;
+    for (; q < end && *q >= '0' && *q <= '9'; q++)
+        pid = pid * 10 + (*q - '0');
+    if (q == p || pid > 0x7fffffff || (q < end && *q != '-'))
+        return -1;
+    *exec_image = q < end;
+    return pid;
+}
+
+static void close_input(struct run *R, struct input *in)
+{
+    int64_t ts = in->last_ts;
+    uint64_t key;
+    void *val;
+    for (size_t i = 0; idmap_next(&in->gs, &i, &key, &val);) {
+        close_g(R, val, ts);
+        free_g(val);
+    }
+    for (size_t i = 0; idmap_next(&in->tasks, &i, &key, &val);) {
+        struct task *t = val;
+        slice_end(R, &t->track, ts, t->name);
+        R->st->closed_at_end++;
+        free(t->name);
+        free(t);
+    }
+    struct idmap *named[] = {&in->ranges, &in->counters, &in->ms};
+    for (size_t k = 0; k < 3; k++) {
+        for (size_t i = 0; idmap_next(named[k], &i, &key, &val);) {
+            struct named_track *nt = val;
+            for (; nt->open; nt->open--) {
+                slice_end(R, &nt->track, ts, NULL);
+                R->st->closed_at_end++;
+            }
+            free(nt);
+        }
+        idmap_free(named[k]);
+    }
+    idmap_free(&in->gs);
+    idmap_free(&in->tasks);
+}
+
+/* Reports a reader error; returns 1 if it makes the run fail. */
+static int report(struct run *R, struct input *in, int rc)
+{
+    const char *name = strcmp(in->path, "-") ? in->path : "<stdin>";
+    uint64_t off = 0;
+    const char *msg = in->r ? ctrace_reader_error(in->r, &off) : NULL;
+    if (!msg)
+        msg = ctrace_reader_strerror(rc);
+    if (rc == CTRACE_READER_ETRUNCATED) {
+        fprintf(R->errf, "ctrace export: %s: warning: trace cut short at offset %" PRIu64
+                         " (%s): its complete generations are exported\n", name, off, msg);
+        return 0;
+    }
+    fprintf(R->errf, "ctrace export: %s: error at offset %" PRIu64 ": %s\n", name, off, msg);
+    return 1;
+}
+
+static void advance(struct run *R, struct input *in, int *failed)
+{
+    int rc = ctrace_reader_next(in->r, &in->ev);
+    if (rc == 1)
+        return;
+    in->ev = NULL;
+    if (rc < 0)
+        *failed |= report(R, in, rc);
+    close_input(R, in);
+}
+
+int export_run(const char *const *paths, size_t n, enum export_format format, FILE *out,
+               FILE *errf, struct export_stats *stats)
+{
+    struct export_stats dummy;
+    if (!stats)
+        stats = &dummy;
+    memset(stats, 0, sizeof *stats);
+    struct run R = {.st = stats, .errf = errf};
+    R.sink = format == EXPORT_PERFETTO ? export_perfetto_sink(out, (unsigned)n)
+                                       : export_chrome_sink(out);
+    struct input *ins = calloc(n ? n : 1, sizeof *ins);
+    if (!R.sink || !ins) {
+        fprintf(errf, "ctrace export: out of memory\n");
+        if (R.sink)
+            R.sink->destroy(R.sink);
+        free(ins);
+        return 2;
+    }
+    int failed = 0;
+    int have_base = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct input *in = &ins[i];
+        in->path = paths[i];
+        in->seq = (unsigned)i;
+        in->next_vtid = 1000000000;
+        int rc = ctrace_reader_open(in->path, 0, &in->r);
+        if (rc == CTRACE_READER_EOPEN) {
+            fprintf(errf, "ctrace export: %s: cannot open: %s\n", in->path, strerror(errno));
+            failed = 1;
+            continue;
+        }
+        if (rc == 0)
+            rc = ctrace_reader_next(in->r, &in->ev);
+        if (rc != 1) {
+            in->ev = NULL;
+            if (rc < 0)
+                failed |= report(&R, in, rc);
+            continue;
+        }
+        if (!have_base || in->ev->time < R.base)
+            R.base = in->ev->time;
+        have_base = 1;
+    }
+    /* Processes: named after their files, with the pid `ctrace run` put in
+     * the name, else a number above Linux's pid_max; pids stay unique in the
+     * output.  The images of an exec share a pid (PROG.PID.trace,
+     * PROG.PID-1.trace ...): the first image keeps it, so pass 0 gives pids
+     * to the names without "-N". */
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < n; i++) {
+            struct input *in = &ins[i];
+            if (!in->ev || in->proc.uuid)
+                continue;
+            const char *base = strcmp(in->path, "-") ? strrchr(in->path, '/') : NULL;
+            base = base ? base + 1 : strcmp(in->path, "-") ? in->path : "<stdin>";
+            int exec_image = 0;
+            in->pid = pid_from_path(base, &exec_image);
+            if (exec_image && pass == 0)
+                continue;
+            in->name = strdup(base);
+            for (size_t j = 0; j < n && in->pid >= 0; j++)
+                if (j != i && ins[j].proc.uuid && ins[j].pid == in->pid)
+                    in->pid = -1;
+            if (in->pid < 0)
+                in->pid = (int64_t)(1u << 30) + (int64_t)i;
+            in->first_ts = in->last_ts = in->ev->time - R.base;
+            R.now = in->first_ts;
+            in->proc = (struct export_track){.uuid = new_id(&R), .kind = EXPORT_TRACK_PROCESS,
+                                             .seq = in->seq, .pid = in->pid, .tid = in->pid,
+                                             .name = in->name ? in->name : "trace"};
+            declare(&R, &in->proc);
+        }
+    }
+    /* The merge: always the input whose current event is earliest. */
+    for (;;) {
+        struct input *best = NULL;
+        for (size_t i = 0; i < n; i++)
+            if (ins[i].ev && (!best || ins[i].ev->time < best->ev->time))
+                best = &ins[i];
+        if (!best || R.failed_output)
+            break;
+        on_event(&R, best, best->ev);
+        advance(&R, best, &failed);
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (ins[i].ev) /* stopped early by an output failure */
+            close_input(&R, &ins[i]);
+        ctrace_reader_close(ins[i].r);
+        free(ins[i].name);
+    }
+    free(ins);
+    if (R.sink->finish(R.sink) < 0 || R.failed_output) {
+        fprintf(errf, "ctrace export: cannot write the output: %s\n",
+                errno ? strerror(errno) : "out of memory");
+        failed = 2;
+    }
+    R.sink->destroy(R.sink);
+    return failed;
+}

@@ -1,0 +1,119 @@
+/*
+ * cmd_export.c - `ctrace export --format perfetto|chrome IN... -o OUT`:
+ * converts traces for timeline viewers (src/export, docs/EXPORT.md).
+ * The command only parses options and opens the output; the streaming
+ * conversion is export_run().
+ */
+#include "commands.h"
+
+#include "export.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char help[] =
+    "usage: ctrace export --format perfetto|chrome [-o OUT] [--stats] FILE...\n"
+    "\n"
+    "Converts Go execution traces (ctrace's, and Go's own: 1.22/1.23 and the\n"
+    "older v1 format) to a timeline that trace viewers open, streaming: memory\n"
+    "stays about one generation per input.  Several FILEs (the files 'ctrace run'\n"
+    "writes for a process tree) merge into one timeline, one process per file.\n"
+    "FILE '-' reads standard input.  See docs/EXPORT.md for what maps to what.\n"
+    "\n"
+    "  -f, --format FMT  perfetto: Perfetto's protobuf trace (ui.perfetto.dev)\n"
+    "                    chrome:   Trace Event Format JSON (chrome://tracing)\n"
+    "  -o, --output OUT  write to OUT (default: standard output)\n"
+    "  --stats           print what was written on standard error\n"
+    "  --help            this help\n"
+    "\n"
+    "Exit codes: 0 exported (a trace cut short is exported up to its last\n"
+    "complete generation, with a warning), 1 some input invalid or unreadable\n"
+    "(what could be read is exported), 2 usage or output error.\n";
+
+static void print_stats(const struct export_stats *s)
+{
+    fprintf(stderr,
+            "ctrace export: %" PRIu64 " events read; %" PRIu64 " threads, %" PRIu64
+            " state slices, %" PRIu64 " regions (%" PRIu64 " begun before the trace), %" PRIu64
+            " tasks, %" PRIu64 " logs, %" PRIu64 " flows, %" PRIu64 " CPU samples, %" PRIu64
+            " runtime ranges, %" PRIu64 " counter values; %" PRIu64
+            " slices closed at the end; %" PRIu64 " events not shown\n",
+            s->events_read, s->thread_tracks, s->state_slices, s->regions, s->regions_unmatched,
+            s->tasks, s->logs, s->flows, s->samples, s->ranges, s->counters, s->closed_at_end,
+            s->not_shown);
+}
+
+int cmd_export(int argc, char **argv)
+{
+    const char *format = NULL, *output = NULL;
+    int stats = 0, first = 1;
+    for (; first < argc && argv[first][0] == '-' && argv[first][1]; first++) {
+        const char *a = argv[first];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            fputs(help, stdout);
+            return 0;
+        } else if ((!strcmp(a, "--format") || !strcmp(a, "-f")) && first + 1 < argc) {
+            format = argv[++first];
+        } else if (!strncmp(a, "--format=", 9)) {
+            format = a + 9;
+        } else if ((!strcmp(a, "--output") || !strcmp(a, "-o")) && first + 1 < argc) {
+            output = argv[++first];
+        } else if (!strncmp(a, "--output=", 9)) {
+            output = a + 9;
+        } else if (!strcmp(a, "--stats")) {
+            stats = 1;
+        } else if (!strcmp(a, "--")) {
+            first++;
+            break;
+        } else {
+            fprintf(stderr, "ctrace export: unknown option '%s'\n%s", a, help);
+            return 2;
+        }
+    }
+    enum export_format fmt;
+    if (!format) {
+        fprintf(stderr, "ctrace export: --format is required\n%s", help);
+        return 2;
+    } else if (!strcmp(format, "perfetto")) {
+        fmt = EXPORT_PERFETTO;
+    } else if (!strcmp(format, "chrome")) {
+        fmt = EXPORT_CHROME;
+    } else {
+        fprintf(stderr, "ctrace export: unknown format '%s' (perfetto, chrome)\n", format);
+        return 2;
+    }
+    if (first >= argc) {
+        fputs(help, stderr);
+        return 2;
+    }
+    FILE *out = stdout;
+    int regular = 0; /* only a regular file is removed after a failure */
+    if (output && strcmp(output, "-")) {
+        out = fopen(output, "wb");
+        if (!out) {
+            fprintf(stderr, "ctrace export: cannot create %s: %s\n", output, strerror(errno));
+            return 2;
+        }
+        struct stat sb;
+        regular = fstat(fileno(out), &sb) == 0 && S_ISREG(sb.st_mode);
+    }
+    static char buf[1 << 20];
+    setvbuf(out, buf, _IOFBF, sizeof buf);
+    struct export_stats st;
+    int rc = export_run((const char *const *)argv + first, (size_t)(argc - first), fmt, out,
+                        stderr, &st);
+    if (out != stdout && fclose(out) != 0 && rc < 2) {
+        fprintf(stderr, "ctrace export: cannot write %s: %s\n", output, strerror(errno));
+        rc = 2;
+    }
+    if (rc == 2 && regular)
+        unlink(output); /* a partial output is no use; never a device (-o /dev/full) */
+    if (stats)
+        print_stats(&st);
+    return rc;
+}

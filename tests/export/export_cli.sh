@@ -1,0 +1,74 @@
+#!/bin/bash
+# export_cli.sh CTRACE TRACEDIR - the `ctrace export` command line: usage
+# errors (exit 2), unreadable inputs (exit 1, the output still valid),
+# standard input and output, an output that cannot be written (exit 2, no
+# partial file left), and a trace cut short: what precedes the cut is
+# exported, and what was open there is closed (check_export.py's balance
+# checks), with the error on stderr.  Exit 77 without protoc or python3.
+set -u
+ctrace=$1 dir=$2
+. "$(dirname "$0")/export_lib.sh"
+need_tool protoc
+need_tool python3
+good=$dir/annotations.go123.trace gens=$dir/generations.go123.trace
+[ -f "$good" ] && [ -f "$gens" ] || { echo "FAIL: fixtures missing in $dir"; exit 1; }
+t() { # expected-exit description command...
+  local want=$1 what=$2; shift 2
+  "$@" >"$tmp/out" 2>"$tmp/err"; local got=$?
+  if [ "$got" != "$want" ]; then
+    echo "FAIL: $what: exit $got, want $want"; head -3 "$tmp/out" "$tmp/err"; fail=1
+  else
+    echo "ok: $what"
+  fi
+}
+has() { # file regex description
+  if grep -Eq "$2" "$1"; then echo "ok: $3"; else echo "FAIL: $3"; head -3 "$1"; fail=1; fi
+}
+
+t 0 "export --help" "$ctrace" export --help
+has "$tmp/out" "Exit codes" "help documents exit codes"
+"$ctrace" --help | grep -q "^  export " && echo "ok: ctrace --help lists export" ||
+  { echo "FAIL: ctrace --help does not list export"; fail=1; }
+t 2 "export without arguments" "$ctrace" export
+t 2 "export without --format" "$ctrace" export "$good"
+t 2 "export with an unknown format" "$ctrace" export -f svg "$good"
+t 2 "export without input" "$ctrace" export -f chrome
+t 2 "export with an unknown option" "$ctrace" export -f chrome --nope "$good"
+
+t 1 "export of a missing file" "$ctrace" export -f chrome -o "$tmp/missing.json" "$tmp/nope.trace"
+has "$tmp/err" "nope.trace: cannot open" "the missing file is named"
+python3 -m json.tool "$tmp/missing.json" >/dev/null && echo "ok: output still valid JSON" ||
+  { echo "FAIL: output of a failed export is not JSON"; fail=1; }
+t 1 "export of a file that is not a trace" "$ctrace" export -f perfetto -o "$tmp/bad.pb" "$0"
+has "$tmp/err" "error at offset" "the error names the offset"
+
+t 0 "export from stdin to stdout" sh -c "'$ctrace' export --format=chrome - <'$good'"
+python3 -m json.tool "$tmp/out" >/dev/null && echo "ok: stdout export is valid JSON" ||
+  { echo "FAIL: stdout export is not JSON"; fail=1; }
+"$ctrace" export -f chrome -o "$tmp/file.json" "$good"
+[ "$(grep -c '"ph"' "$tmp/out")" = "$(grep -c '"ph"' "$tmp/file.json")" ] &&
+  echo "ok: stdin export = file export" || { echo "FAIL: stdin export differs"; fail=1; }
+has "$tmp/out" '"process_name","args":\{"name":"<stdin>"' "stdin is named <stdin>"
+
+if [ -c /dev/full ] && [ -w /dev/full ]; then
+  t 2 "export to a full device" "$ctrace" export -f perfetto -o /dev/full "$good"
+  has "$tmp/err" "cannot write" "the output error is reported"
+  # Only a regular file is removed after a failed write, never a device.
+  [ -c /dev/full ] && echo "ok: /dev/full is left alone" ||
+    { echo "FAIL: the failed export removed /dev/full (restore: mknod -m 666 /dev/full c 1 7)"; fail=1; }
+fi
+mkdir -p "$tmp/ro"
+t 2 "export to an impossible path" "$ctrace" export -f perfetto -o "$tmp/ro/no/x.pb" "$good"
+
+# Cut short inside its second generation: the first is exported, the
+# regions and states open at the cut are closed (the reader says where).
+size=$(stat -c %s "$gens")
+head -c $((size * 3 / 4)) "$gens" >"$tmp/cut.trace"
+t 1 "export of a cut trace" "$ctrace" export --stats -f chrome -o "$tmp/cut.json" "$tmp/cut.trace"
+has "$tmp/err" "cut.trace: error at offset [0-9]+" "the cut is reported with its offset"
+has "$tmp/err" " [1-9][0-9]* slices closed at the end" "slices open at the cut are closed"
+EXPORT_RC=1 export_check perfetto cut.pb "$tmp/cut.trace"
+EXPORT_RC=1 export_check chrome cut2.json "$tmp/cut.trace"
+
+[ $fail = 0 ] && echo "export_cli: all passed" || echo "export_cli: failed"
+exit $fail

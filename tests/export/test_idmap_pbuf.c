@@ -1,0 +1,125 @@
+/*
+ * test_idmap_pbuf.c - unit tests of the exporter's two data structures:
+ * idmap (against a plain array as reference, through inserts, deletes with
+ * backward shift, growth and iteration) and pbuf (varints at every size
+ * boundary, nested messages whose length needs 1, 2 and 3 bytes, compared
+ * with hand-computed encodings).  Exits 1 on the first mismatch.
+ */
+#include "idmap.h"
+#include "pbuf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CHECK(c)                                                           \
+    do {                                                                   \
+        if (!(c)) {                                                        \
+            fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #c);   \
+            return 1;                                                      \
+        }                                                                  \
+    } while (0)
+
+static int test_idmap(void)
+{
+    enum { N = 5000 };
+    static void *ref[N]; /* key i -> value, NULL if absent */
+    struct idmap m = {0};
+    uint64_t rng = 42;
+    for (int step = 0; step < 200000; step++) {
+        rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+        uint64_t k = (rng >> 33) % N;
+        /* Keys share low bits (k << 20) so that runs form and deletes shift. */
+        uint64_t key = k << 20;
+        if ((rng >> 20) % 3) {
+            void *v = (void *)(uintptr_t)(step + 1);
+            CHECK(idmap_put(&m, key, v) == 0);
+            ref[k] = v;
+        } else {
+            CHECK(idmap_del(&m, key) == ref[k]);
+            ref[k] = NULL;
+        }
+        if (step % 997 == 0) {
+            size_t live = 0;
+            for (int i = 0; i < N; i++) {
+                CHECK(idmap_get(&m, (uint64_t)i << 20) == ref[i]);
+                live += ref[i] != NULL;
+            }
+            CHECK(m.count == live);
+            size_t seen = 0, pos = 0;
+            uint64_t k2;
+            void *v2;
+            while (idmap_next(&m, &pos, &k2, &v2)) {
+                CHECK(ref[k2 >> 20] == v2);
+                seen++;
+            }
+            CHECK(seen == live);
+        }
+    }
+    idmap_free(&m);
+    return 0;
+}
+
+static int test_pbuf(void)
+{
+    struct pbuf b = {0};
+    static const struct {
+        uint64_t v;
+        size_t n;
+    } sizes[] = {{0, 1}, {127, 1}, {128, 2}, {16383, 2}, {16384, 3}, {UINT64_MAX, 10}};
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
+        CHECK(pbuf_varint_size(sizes[i].v) == sizes[i].n);
+
+    pbuf_uint(&b, 1, 300); /* 08 ac 02 */
+    CHECK(b.len == 3 && b.buf[0] == 0x08 && b.buf[1] == 0xac && b.buf[2] == 0x02);
+    pbuf_reset(&b);
+    pbuf_int(&b, 2, -1); /* 10 ff*9 01 */
+    CHECK(b.len == 11 && b.buf[0] == 0x10 && b.buf[10] == 0x01);
+    pbuf_reset(&b);
+    pbuf_fixed64(&b, 47, 0x0102030405060708ULL); /* tag 47<<3|1 = 377 = f9 02 */
+    CHECK(b.len == 10 && b.buf[0] == 0xf9 && b.buf[1] == 0x02 && b.buf[2] == 0x08 && b.buf[9] == 0x01);
+
+    /* Nested: outer { inner { bytes of n } } for bodies whose lengths need
+     * 1, 2 and 3 length bytes. */
+    static char payload[20000];
+    memset(payload, 'x', sizeof payload);
+    size_t lens[] = {0, 5, 125, 126, 200, 16000, 16380, 19990};
+    for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++) {
+        pbuf_reset(&b);
+        pbuf_open(&b, 3);
+        pbuf_open(&b, 4);
+        pbuf_bytes(&b, 5, payload, lens[i]);
+        pbuf_close(&b);
+        pbuf_close(&b);
+        CHECK(!b.failed && b.depth == 0);
+        size_t l5 = 1 + pbuf_varint_size(lens[i]) + lens[i];
+        size_t l4 = 1 + pbuf_varint_size(l5) + l5;
+        size_t l3 = 1 + pbuf_varint_size(l4) + l4;
+        CHECK(b.len == l3);
+        /* Decode the lengths back. */
+        size_t off = 0;
+        uint64_t v;
+        int shift;
+        CHECK(b.buf[off++] == (3 << 3 | 2));
+        for (v = 0, shift = 0; b.buf[off] & 0x80; shift += 7)
+            v |= (uint64_t)(b.buf[off++] & 0x7f) << shift;
+        v |= (uint64_t)b.buf[off++] << shift;
+        CHECK(v == l4);
+        CHECK(b.buf[off++] == (4 << 3 | 2));
+        for (v = 0, shift = 0; b.buf[off] & 0x80; shift += 7)
+            v |= (uint64_t)(b.buf[off++] & 0x7f) << shift;
+        v |= (uint64_t)b.buf[off++] << shift;
+        CHECK(v == l5);
+        CHECK(b.buf[b.len - 1] == (lens[i] ? 'x' : 0));
+    }
+    pbuf_free(&b);
+    return 0;
+}
+
+int main(void)
+{
+    if (test_idmap() || test_pbuf())
+        return 1;
+    printf("idmap, pbuf: all passed\n");
+    return 0;
+}
