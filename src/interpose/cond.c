@@ -39,10 +39,10 @@ CT_REAL_DECL(int, pthread_cond_clockwait, (pthread_cond_t *, pthread_mutex_t *, 
  * loaded after us (TSan's cond interceptors, for one). */
 static void *ct_cond_sym(const char *name)
 {
-    void *p = ct_dlsym(name, NULL);
+    void *p = ct_libc_dlsym(name, NULL);
 #ifdef CT_COND_VERSION
-    if (p && p == ct_dlsym(name, "GLIBC_2.2.5")) {
-        void *cur = ct_dlsym(name, CT_COND_VERSION);
+    if (p && p == ct_libc_dlsym(name, "GLIBC_2.2.5")) {
+        void *cur = ct_libc_dlsym(name, CT_COND_VERSION);
         if (cur)
             p = cur;
     }

@@ -17,8 +17,8 @@
  *  - The real pointers are resolved eagerly by each file's constructor
  *    (priority CT_CTOR_PRIO, before the runtime's constructor starts
  *    tracing), lazily otherwise (code that runs before our constructors:
- *    other libraries' constructors).  ct_dlsym() never recurses: while a
- *    thread is inside dlsym, a nested call of ct_dlsym() returns NULL and
+ *    other libraries' constructors).  ct_libc_dlsym() never recurses: while a
+ *    thread is inside dlsym, a nested call returns NULL and
  *    the wrapper takes its fallback (a raw syscall, a __pthread_* alias, or
  *    an error return for calls that dlsym cannot possibly make).
  *  - Nothing here changes errno on the untraced path; traced paths save and
@@ -40,6 +40,7 @@
 
 #include "ctrace.h"
 #include "hooks.h"
+#include "libc.h"
 
 #define CT_HIDDEN __attribute__((visibility("hidden")))
 #define CT_EXPORT __attribute__((visibility("default")))
@@ -59,18 +60,13 @@
  * Helpers that call a hook on behalf of a wrapper pass skip + 1. */
 #define CT_SKIP 1
 
-/* Returns the next definition of name after libctrace.so (RTLD_NEXT), of
- * the given version if version is non-NULL; NULL if not found or if the
- * calling thread is already inside ct_dlsym (bootstrap recursion). */
-CT_HIDDEN void *ct_dlsym(const char *name, const char *version);
-
 /* Declares the real-function pointer of a wrapper and resolves it. */
 #define CT_REAL_DECL(ret, name, params) static ret(*ct_real_##name) params
 #define CT_REAL_V(name, version)                                                   \
     do {                                                                           \
         if (CT_UNLIKELY(__atomic_load_n(&ct_real_##name, __ATOMIC_RELAXED) == NULL)) \
             __atomic_store_n(&ct_real_##name,                                      \
-                             (__typeof__(ct_real_##name))ct_dlsym(#name, version), \
+                             (__typeof__(ct_real_##name))ct_libc_dlsym(#name, version), \
                              __ATOMIC_RELAXED);                                    \
     } while (0)
 #define CT_REAL(name) CT_REAL_V(name, NULL)

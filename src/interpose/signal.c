@@ -55,6 +55,7 @@
 
 #include "interpose.h"
 #include "proc.h"
+#include "spinlock.h"
 
 CT_REAL_DECL(int, sigaction, (int, const struct sigaction *, struct sigaction *));
 CT_REAL_DECL(sighandler_t, signal, (int, sighandler_t));
@@ -68,7 +69,7 @@ static const int ct_managed[] = {SIGHUP, SIGINT,  SIGTERM, SIGPIPE, SIGQUIT, SIG
  * SIG_DFL, and what SIG_DFL action did the program last set or have. */
 static int ct_owned[CT_NMANAGED];
 static struct sigaction ct_dfl_act[CT_NMANAGED];
-static int ct_sig_lock;
+static ct_spinlock ct_sig_lock = CT_SPINLOCK_INIT;
 
 static int ct_slot(int sig)
 {
@@ -87,29 +88,14 @@ static int ct_real_sigaction_call(int sig, const struct sigaction *a, struct sig
     return -1;
 }
 
-static inline void ct_cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#elif defined(__aarch64__)
-    __asm__ __volatile__("yield");
-#endif
-}
-
 static void ct_lock(sigset_t *old)
 {
-    sigset_t all;
-    sigfillset(&all);
-    syscall(SYS_rt_sigprocmask, SIG_BLOCK, &all, old, (size_t)(_NSIG / 8));
-    while (__atomic_exchange_n(&ct_sig_lock, 1, __ATOMIC_ACQUIRE))
-        while (__atomic_load_n(&ct_sig_lock, __ATOMIC_RELAXED))
-            ct_cpu_relax();
+    ct_spin_lock(&ct_sig_lock, old);
 }
 
 static void ct_unlock(const sigset_t *old)
 {
-    __atomic_store_n(&ct_sig_lock, 0, __ATOMIC_RELEASE);
-    syscall(SYS_rt_sigprocmask, SIG_SETMASK, old, NULL, (size_t)(_NSIG / 8));
+    ct_spin_unlock(&ct_sig_lock, old);
 }
 
 static void ct_set_default(int sig)
@@ -166,7 +152,7 @@ static void ct_our_action(struct sigaction *a)
  * been held by a thread that does not exist here. */
 void ct_interpose_atfork_child(void)
 {
-    __atomic_store_n(&ct_sig_lock, 0, __ATOMIC_RELAXED);
+    ct_spin_reset(&ct_sig_lock);
 }
 
 static int ct_is_default(const struct sigaction *a)
@@ -291,7 +277,6 @@ __attribute__((constructor(CT_CTOR_PRIO))) static void ct_signal_init(void)
     CT_REAL(sigaction);
     CT_REAL(signal);
     CT_REAL(sysv_signal);
-    ct_sigprof_set_real(ct_real_sigaction);
     for (unsigned i = 0; i < CT_NMANAGED; i++) {
         struct sigaction cur;
         sigset_t mask;

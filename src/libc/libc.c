@@ -60,6 +60,8 @@ REAL(int, pthread_mutex_unlock, (pthread_mutex_t *))
 REAL(int, pthread_mutex_trylock, (pthread_mutex_t *))
 REAL(int, pthread_cond_wait, (pthread_cond_t *, pthread_mutex_t *))
 REAL(int, pthread_cond_timedwait, (pthread_cond_t *, pthread_mutex_t *, const struct timespec *))
+REAL(int, pthread_cond_clockwait,
+     (pthread_cond_t *, pthread_mutex_t *, clockid_t, const struct timespec *))
 REAL(int, pthread_cond_signal, (pthread_cond_t *))
 REAL(int, pthread_cond_broadcast, (pthread_cond_t *))
 REAL(int, sigaction, (int, const struct sigaction *, struct sigaction *))
@@ -73,6 +75,7 @@ __attribute__((constructor(101))) static void libc_resolve(void)
     (void)get_pthread_mutex_trylock();
     (void)get_pthread_cond_wait();
     (void)get_pthread_cond_timedwait();
+    (void)get_pthread_cond_clockwait();
     (void)get_pthread_cond_signal();
     (void)get_pthread_cond_broadcast();
     (void)get_sigaction();
@@ -88,6 +91,11 @@ int ct_libc_cond_wait(pthread_cond_t *c, pthread_mutex_t *m) { CALL(pthread_cond
 int ct_libc_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, const struct timespec *t)
 {
     CALL(pthread_cond_timedwait, EINVAL, c, m, t);
+}
+int ct_libc_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clock,
+                           const struct timespec *t)
+{
+    CALL(pthread_cond_clockwait, EINVAL, c, m, clock, t);
 }
 int ct_libc_cond_signal(pthread_cond_t *c) { CALL(pthread_cond_signal, EINVAL, c); }
 int ct_libc_cond_broadcast(pthread_cond_t *c) { CALL(pthread_cond_broadcast, EINVAL, c); }
@@ -107,6 +115,11 @@ int ct_libc_cond_wait(pthread_cond_t *c, pthread_mutex_t *m) { return pthread_co
 int ct_libc_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, const struct timespec *t)
 {
     return pthread_cond_timedwait(c, m, t);
+}
+int ct_libc_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clock,
+                           const struct timespec *t)
+{
+    return pthread_cond_clockwait(c, m, clock, t);
 }
 int ct_libc_cond_signal(pthread_cond_t *c) { return pthread_cond_signal(c); }
 int ct_libc_cond_broadcast(pthread_cond_t *c) { return pthread_cond_broadcast(c); }

@@ -51,6 +51,8 @@ int ct_libc_mutex_unlock(pthread_mutex_t *m);
 int ct_libc_mutex_trylock(pthread_mutex_t *m);
 int ct_libc_cond_wait(pthread_cond_t *c, pthread_mutex_t *m);
 int ct_libc_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, const struct timespec *abstime);
+int ct_libc_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clock,
+                           const struct timespec *abstime);
 int ct_libc_cond_signal(pthread_cond_t *c);
 int ct_libc_cond_broadcast(pthread_cond_t *c);
 

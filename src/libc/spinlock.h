@@ -8,7 +8,7 @@
  *    its own thread's holder and spin forever; another thread's holder
  *    always makes progress.
  *  - Hold it for a few instructions or one system call only (no lock, no
- *    allocation inside): waiters spin.
+ *    allocation inside): waiters spin, then yield the CPU.
  *  - A fork child inherits a lock another thread held: ct_spin_reset
  *    clears it in the child, where that holder does not exist.
  */
@@ -40,9 +40,15 @@ static inline void ct_spin_lock(ct_spinlock *l, sigset_t *old)
     sigset_t all;
     sigfillset(&all);
     syscall(SYS_rt_sigprocmask, SIG_BLOCK, &all, old, (size_t)(_NSIG / 8));
-    while (__atomic_exchange_n(&l->held, 1, __ATOMIC_ACQUIRE))
-        while (__atomic_load_n(&l->held, __ATOMIC_RELAXED))
-            ct_cpu_relax();
+    for (unsigned spins = 0; __atomic_exchange_n(&l->held, 1, __ATOMIC_ACQUIRE);)
+        while (__atomic_load_n(&l->held, __ATOMIC_RELAXED)) {
+            /* The holder may have been preempted (2 CPUs, many threads):
+             * after a short spin, give it the CPU. */
+            if (++spins < 64)
+                ct_cpu_relax();
+            else
+                syscall(SYS_sched_yield);
+        }
 }
 
 /* Releases l, then restores the signal mask *old. */

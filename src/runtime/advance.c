@@ -27,6 +27,7 @@
 #include "cpuprof.h"
 #include "env.h"
 #include "event.h"
+#include "libc.h"
 #include "sink.h"
 #include "symbolize.h"
 #include "tables.h"
@@ -74,7 +75,7 @@ void ct_barrier_all_threads(void)
             ct_use_fence = 1;
             membarrier_ok = 0;
             /* Threads may have skipped the fence before seeing the flag. */
-            usleep(1000);
+            ct_libc_sleep_ns(1000000);
         }
         errno = e;
     }
@@ -101,7 +102,7 @@ void ct_advance(uint64_t old, uint64_t newg)
     ct_barrier_all_threads();
 
     struct ct_table_writer sw = {old, GT_EV_CPU_SAMPLES, NULL};
-    pthread_mutex_lock(&ct_registry_lock);
+    ct_libc_mutex_lock(&ct_registry_lock);
     for (struct ct_thread *t = ct_registry, *next; t; t = next) {
         next = t->next;
         if (t->internal)
@@ -121,7 +122,7 @@ void ct_advance(uint64_t old, uint64_t newg)
     }
     struct ct_thread *z = zombies;
     zombies = NULL;
-    pthread_mutex_unlock(&ct_registry_lock);
+    ct_libc_mutex_unlock(&ct_registry_lock);
     while (z) {
         struct ct_thread *n = z->next;
         ct_table_drain_samples(z, &sw);
@@ -177,7 +178,7 @@ static void *advancer_main(void *arg)
 {
     (void)arg;
     ct_thread_mark_internal();
-    pthread_mutex_lock(&adv_lock);
+    ct_libc_mutex_lock(&adv_lock);
     while (!adv_stop) {
         struct timespec dl;
         clock_gettime(CLOCK_REALTIME, &dl);
@@ -185,45 +186,45 @@ static void *advancer_main(void *arg)
         dl.tv_sec += (time_t)(ns / 1000000000u);
         dl.tv_nsec = (long)(ns % 1000000000u);
         while (!adv_stop && !adv_poke) {
-            if (pthread_cond_timedwait(&adv_cond, &adv_lock, &dl) == ETIMEDOUT)
+            if (ct_libc_cond_timedwait(&adv_cond, &adv_lock, &dl) == ETIMEDOUT)
                 break;
         }
         if (adv_stop)
             break;
         adv_poke = 0;
-        pthread_mutex_unlock(&adv_lock);
+        ct_libc_mutex_unlock(&adv_lock);
 
-        pthread_mutex_lock(&ct_ctl_lock);
+        ct_libc_mutex_lock(&ct_ctl_lock);
         uint64_t old = atomic_load(&ct_gen);
         /* The sink may hold the advance back (a reader too far behind). */
         int lag = old && !ct_sink_current->ops->may_advance(ct_sink_current, old);
         if (old && !lag)
             ct_advance(old, old + 1);
-        pthread_mutex_unlock(&ct_ctl_lock);
+        ct_libc_mutex_unlock(&ct_ctl_lock);
 
-        pthread_mutex_lock(&adv_lock);
+        ct_libc_mutex_lock(&adv_lock);
     }
-    pthread_mutex_unlock(&adv_lock);
+    ct_libc_mutex_unlock(&adv_lock);
     return NULL;
 }
 
 void ct_request_advance(void)
 {
     /* Called from traced threads: never block long, never recurse. */
-    if (pthread_mutex_trylock(&adv_lock) == 0) {
+    if (ct_libc_mutex_trylock(&adv_lock) == 0) {
         adv_poke = 1;
-        pthread_cond_signal(&adv_cond);
-        pthread_mutex_unlock(&adv_lock);
+        ct_libc_cond_signal(&adv_cond);
+        ct_libc_mutex_unlock(&adv_lock);
     }
 }
 
 /* Starts the advancer thread (ct_ctl_lock held). */
 void ct_advancer_start(void)
 {
-    pthread_mutex_lock(&adv_lock);
+    ct_libc_mutex_lock(&adv_lock);
     adv_stop = 0;
     adv_poke = 0;
-    pthread_mutex_unlock(&adv_lock);
+    ct_libc_mutex_unlock(&adv_lock);
     int e = errno;
     if (ct_start_internal_thread(&adv_thread, advancer_main, NULL) == 0)
         adv_running = 1;
@@ -241,14 +242,14 @@ int ct_advancer_stop(void)
      * the trace on a write error while the program stops it too). */
     adv_running = 0;
     pthread_t th = adv_thread;
-    pthread_mutex_lock(&adv_lock);
+    ct_libc_mutex_lock(&adv_lock);
     adv_stop = 1;
-    pthread_cond_signal(&adv_cond);
-    pthread_mutex_unlock(&adv_lock);
+    ct_libc_cond_signal(&adv_cond);
+    ct_libc_mutex_unlock(&adv_lock);
     /* The advancer takes ct_ctl_lock: let it go while we join. */
-    pthread_mutex_unlock(&ct_ctl_lock);
-    pthread_join(th, NULL);
-    pthread_mutex_lock(&ct_ctl_lock);
+    ct_libc_mutex_unlock(&ct_ctl_lock);
+    ct_join_internal_thread(th);
+    ct_libc_mutex_lock(&ct_ctl_lock);
     return 1;
 }
 

@@ -10,6 +10,7 @@
  * child had (ct_buf_reset_in_use) counts none in use.
  */
 #include "buf.h"
+#include "libc.h"
 #include "proc.h"
 
 #include <pthread.h>
@@ -26,33 +27,33 @@ static size_t cap_bytes = 64u << 20;
 
 void ct_buf_set_cap(size_t cap)
 {
-    pthread_mutex_lock(&pool_lock);
+    ct_libc_mutex_lock(&pool_lock);
     cap_bytes = cap;
-    pthread_mutex_unlock(&pool_lock);
+    ct_libc_mutex_unlock(&pool_lock);
 }
 
 size_t ct_buf_in_use(void)
 {
-    pthread_mutex_lock(&pool_lock);
+    ct_libc_mutex_lock(&pool_lock);
     size_t n = in_use_bytes;
-    pthread_mutex_unlock(&pool_lock);
+    ct_libc_mutex_unlock(&pool_lock);
     return n;
 }
 
 int ct_buf_at_cap(void)
 {
-    pthread_mutex_lock(&pool_lock);
+    ct_libc_mutex_lock(&pool_lock);
     int r = in_use_bytes + BUF_BYTES > cap_bytes;
-    pthread_mutex_unlock(&pool_lock);
+    ct_libc_mutex_unlock(&pool_lock);
     return r;
 }
 
 struct ct_buf *ct_buf_alloc(uint64_t gen, uint64_t m, uint64_t ts, int force)
 {
     struct ct_buf *b = NULL;
-    pthread_mutex_lock(&pool_lock);
+    ct_libc_mutex_lock(&pool_lock);
     if (!force && in_use_bytes + BUF_BYTES > cap_bytes) {
-        pthread_mutex_unlock(&pool_lock);
+        ct_libc_mutex_unlock(&pool_lock);
         return NULL;
     }
     if (pool) {
@@ -61,13 +62,13 @@ struct ct_buf *ct_buf_alloc(uint64_t gen, uint64_t m, uint64_t ts, int force)
         pool_count--;
     }
     in_use_bytes += BUF_BYTES;
-    pthread_mutex_unlock(&pool_lock);
+    ct_libc_mutex_unlock(&pool_lock);
     if (!b) {
         b = malloc(BUF_BYTES);
         if (!b) {
-            pthread_mutex_lock(&pool_lock);
+            ct_libc_mutex_lock(&pool_lock);
             in_use_bytes -= BUF_BYTES;
-            pthread_mutex_unlock(&pool_lock);
+            ct_libc_mutex_unlock(&pool_lock);
             return NULL;
         }
     }
@@ -101,7 +102,7 @@ void ct_buf_free(struct ct_buf *b)
 {
     if (!b)
         return;
-    pthread_mutex_lock(&pool_lock);
+    ct_libc_mutex_lock(&pool_lock);
     in_use_bytes -= BUF_BYTES;
     /* Keep a modest pool; the rest goes back to malloc. */
     if (pool_count < 64) {
@@ -110,17 +111,17 @@ void ct_buf_free(struct ct_buf *b)
         pool_count++;
         b = NULL;
     }
-    pthread_mutex_unlock(&pool_lock);
+    ct_libc_mutex_unlock(&pool_lock);
     free(b);
 }
 
 void ct_buf_pool_trim(void)
 {
-    pthread_mutex_lock(&pool_lock);
+    ct_libc_mutex_lock(&pool_lock);
     struct ct_buf *list = pool;
     pool = NULL;
     pool_count = 0;
-    pthread_mutex_unlock(&pool_lock);
+    ct_libc_mutex_unlock(&pool_lock);
     while (list) {
         struct ct_buf *n = list->next;
         free(list);
@@ -130,12 +131,12 @@ void ct_buf_pool_trim(void)
 
 void ct_buf_atfork_prepare(void)
 {
-    pthread_mutex_lock(&pool_lock);
+    ct_libc_mutex_lock(&pool_lock);
 }
 
 void ct_buf_atfork_parent(void)
 {
-    pthread_mutex_unlock(&pool_lock);
+    ct_libc_mutex_unlock(&pool_lock);
 }
 
 void ct_buf_atfork_child(void)
@@ -147,7 +148,7 @@ void ct_buf_atfork_child(void)
  * other threads were abandoned, not freed (proc.c), so none is in use. */
 void ct_buf_reset_in_use(void)
 {
-    pthread_mutex_lock(&pool_lock);
+    ct_libc_mutex_lock(&pool_lock);
     in_use_bytes = 0;
-    pthread_mutex_unlock(&pool_lock);
+    ct_libc_mutex_unlock(&pool_lock);
 }

@@ -47,6 +47,8 @@
 #include "clock.h"
 #include "ctrace.h"
 #include "hooks.h"
+#include "libc.h"
+#include "spinlock.h"
 #include "proc.h"
 
 #ifndef sigev_notify_thread_id
@@ -75,41 +77,19 @@ static _Atomic unsigned old_seq;
 static _Atomic int installed;
 static _Atomic int old_reset_done; /* SA_RESETHAND consumed */
 static _Atomic int live_timers;
-static int cp_lock; /* spin lock, taken with every signal blocked */
-
-/* libc's sigaction: the interposers hand it over (our own sigaction
- * wrapper routes SIGPROF back here); the plain name otherwise. */
-static int (*cp_real_sigaction)(int, const struct sigaction *, struct sigaction *) = sigaction;
-
-void ct_sigprof_set_real(int (*real)(int, const struct sigaction *, struct sigaction *))
-{
-    if (real)
-        __atomic_store_n(&cp_real_sigaction, real, __ATOMIC_RELEASE);
-}
-
-static int real_sigaction(int sig, const struct sigaction *a, struct sigaction *o)
-{
-    return __atomic_load_n(&cp_real_sigaction, __ATOMIC_ACQUIRE)(sig, a, o);
-}
-
+static ct_spinlock cp_lock = CT_SPINLOCK_INIT; /* every signal blocked while held */
 static CT_TLS int cp_lock_held; /* this thread holds cp_lock */
 
 static void cp_lock_take(sigset_t *old)
 {
-    sigset_t all;
-    sigfillset(&all);
-    pthread_sigmask(SIG_BLOCK, &all, old);
+    ct_spin_lock(&cp_lock, old);
     cp_lock_held = 1;
-    while (__atomic_exchange_n(&cp_lock, 1, __ATOMIC_ACQUIRE))
-        while (__atomic_load_n(&cp_lock, __ATOMIC_RELAXED))
-            sched_yield();
 }
 
 static void cp_lock_give(const sigset_t *old)
 {
-    __atomic_store_n(&cp_lock, 0, __ATOMIC_RELEASE);
     cp_lock_held = 0;
-    pthread_sigmask(SIG_SETMASK, old, NULL);
+    ct_spin_unlock(&cp_lock, old);
 }
 
 #define SA_WORDS (sizeof(struct sigaction) / sizeof(unsigned long))
@@ -195,7 +175,7 @@ void ct_cpuprof_atfork_child(void)
         atomic_store(&other_slots[i].tid, 0);
         other_slots[i].live = 0;
     }
-    __atomic_store_n(&cp_lock, 0, __ATOMIC_RELAXED);
+    ct_spin_reset(&cp_lock);
     cp_lock_held = 0;
     /* A write another thread had half done stays half done, but readers
      * must not wait for it. */
@@ -248,7 +228,7 @@ static void forward(int sig, siginfo_t *si, void *uc, int saved_errno)
         memset(&dfl, 0, sizeof dfl);
         dfl.sa_handler = SIG_DFL;
         sigemptyset(&dfl.sa_mask);
-        real_sigaction(sig, &dfl, NULL);
+        ct_libc_sigaction(sig, &dfl, NULL);
         atomic_store(&installed, 0);
         raise(sig);
         sigset_t un;
@@ -310,7 +290,7 @@ int ct_cpuprof_install(void)
     cp_lock_take(&mask);
     if (!atomic_load(&installed)) {
         struct sigaction cur, sa;
-        if (real_sigaction(SIGPROF, NULL, &cur) != 0) {
+        if (ct_libc_sigaction(SIGPROF, NULL, &cur) != 0) {
             rc = CTRACE_ESYS;
             goto out;
         }
@@ -320,7 +300,7 @@ int ct_cpuprof_install(void)
         sa.sa_sigaction = sigprof_handler;
         sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
         sigemptyset(&sa.sa_mask);
-        if (real_sigaction(SIGPROF, &sa, NULL) != 0) {
+        if (ct_libc_sigaction(SIGPROF, &sa, NULL) != 0) {
             rc = CTRACE_ESYS;
             goto out;
         }
@@ -342,11 +322,11 @@ void ct_cpuprof_uninstall(void)
      * it forwards everything that is not ours anyway. */
     if (atomic_load(&installed) && atomic_load(&live_timers) == 0) {
         struct sigaction cur;
-        if (real_sigaction(SIGPROF, NULL, &cur) == 0 && (cur.sa_flags & SA_SIGINFO) &&
+        if (ct_libc_sigaction(SIGPROF, NULL, &cur) == 0 && (cur.sa_flags & SA_SIGINFO) &&
             cur.sa_sigaction == sigprof_handler) {
             struct sigaction o;
             program_action(&o);
-            real_sigaction(SIGPROF, &o, NULL);
+            ct_libc_sigaction(SIGPROF, &o, NULL);
         }
         /* else: replaced behind our back (raw rt_sigaction); leave it. */
         atomic_store(&installed, 0);
@@ -374,7 +354,7 @@ int ct_sigprof_action(const struct sigaction *act, struct sigaction *old)
         if (act)
             old_sa_store(act);
     } else {
-        r = real_sigaction(SIGPROF, act, &prev);
+        r = ct_libc_sigaction(SIGPROF, act, &prev);
     }
     int e = errno;
     cp_lock_give(&mask);
@@ -413,10 +393,10 @@ int ct_cpuprof_thread_start(struct ct_cpuprof_thread *pt, const struct ct_stack_
         return CTRACE_EBUSY;
     if (cp_self == pt && atomic_load(&pt->timer_live))
         return CTRACE_OK;
-    pthread_mutex_lock(&other_mu);
+    ct_libc_mutex_lock(&other_mu);
     other_stop_locked(pt); /* armed from outside until now: ours replaces it */
     int r = thread_start_locked(pt, bounds, hz);
-    pthread_mutex_unlock(&other_mu);
+    ct_libc_mutex_unlock(&other_mu);
     errno = saved_errno;
     return r;
 }
@@ -494,7 +474,7 @@ int ct_cpuprof_other_start(struct ct_cpuprof_thread *pt, pid_t tid, unsigned hz)
         return CTRACE_EINVAL;
     int saved_errno = errno;
     int r = CTRACE_EBUSY;
-    pthread_mutex_lock(&other_mu);
+    ct_libc_mutex_lock(&other_mu);
     struct other_slot *os = NULL;
     for (int i = 0; i < CT_OTHER_SLOTS; i++) {
         struct other_slot *x = &other_slots[i];
@@ -537,7 +517,7 @@ int ct_cpuprof_other_start(struct ct_cpuprof_thread *pt, pid_t tid, unsigned hz)
     atomic_fetch_add(&live_timers, 1);
     r = CTRACE_OK;
 out:
-    pthread_mutex_unlock(&other_mu);
+    ct_libc_mutex_unlock(&other_mu);
     errno = saved_errno;
     return r;
 }
@@ -564,20 +544,20 @@ void ct_cpuprof_other_stop(struct ct_cpuprof_thread *pt)
     if (pt == NULL || !atomic_load(&pt->other_used))
         return;
     int saved_errno = errno;
-    pthread_mutex_lock(&other_mu);
+    ct_libc_mutex_lock(&other_mu);
     other_stop_locked(pt);
-    pthread_mutex_unlock(&other_mu);
+    ct_libc_mutex_unlock(&other_mu);
     errno = saved_errno;
 }
 
 void ct_cpuprof_other_stop_all(void)
 {
     int saved_errno = errno;
-    pthread_mutex_lock(&other_mu);
+    ct_libc_mutex_lock(&other_mu);
     for (int i = 0; i < CT_OTHER_SLOTS; i++)
         if (other_slots[i].live)
             other_disarm(&other_slots[i]);
-    pthread_mutex_unlock(&other_mu);
+    ct_libc_mutex_unlock(&other_mu);
     errno = saved_errno;
 }
 

@@ -55,7 +55,7 @@ int ct_cpuprof_install(void);
 /* Restores the program's SIGPROF disposition. */
 void ct_cpuprof_uninstall(void);
 
-/* ct_sigprof_action(), ct_sigprof_set_real(): see hooks.h. */
+/* ct_sigprof_action(): see hooks.h. */
 
 /* Starts hz samples per CPU-second for the calling thread.  pt must stay
  * valid until ct_cpuprof_thread_stop().  If the thread blocks SIGPROF and

@@ -57,6 +57,7 @@
 #include <unistd.h>
 
 #include "hooks.h"
+#include "libc.h"
 #include "proc.h"
 #include "thread.h"
 #include "trace.h"
@@ -186,13 +187,11 @@ void ct_crash_trace_started(void)
     if (atomic_exchange(&fin_started, 1))
         return;
     pthread_t th;
-    int e = errno, saved = ct_tls_internal;
-    ct_tls_internal = 1;
+    int e = errno;
     if (ct_start_internal_thread(&th, finisher_main, NULL) == 0)
         pthread_detach(th);
     else
         atomic_store(&fin_started, 0);
-    ct_tls_internal = saved;
     errno = e;
 }
 
@@ -271,7 +270,7 @@ static void set_default(int sig)
     struct sigaction dfl;
     memset(&dfl, 0, sizeof dfl);
     dfl.sa_handler = SIG_DFL;
-    sigaction(sig, &dfl, NULL);
+    ct_libc_sigaction(sig, &dfl, NULL);
 }
 
 static void unblock(int sig)
@@ -308,13 +307,13 @@ void ct_crash_install_handlers(void)
 {
     for (unsigned i = 0; i < sizeof fatal_sigs / sizeof fatal_sigs[0]; i++) {
         struct sigaction cur, sa;
-        if (sigaction(fatal_sigs[i], NULL, &cur) != 0 || (cur.sa_flags & SA_SIGINFO) ||
+        if (ct_libc_sigaction(fatal_sigs[i], NULL, &cur) != 0 || (cur.sa_flags & SA_SIGINFO) ||
             cur.sa_handler != SIG_DFL)
             continue;
         memset(&sa, 0, sizeof sa);
         sa.sa_sigaction = crash_handler;
         sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
         sigemptyset(&sa.sa_mask);
-        sigaction(fatal_sigs[i], &sa, NULL);
+        ct_libc_sigaction(fatal_sigs[i], &sa, NULL);
     }
 }

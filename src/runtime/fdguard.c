@@ -46,28 +46,24 @@
 #include <unistd.h>
 
 #include "hooks.h"
+#include "libc.h"
 #include "proc.h"
+#include "spinlock.h"
 
 #define CT_FDGUARD_BASE 1000
 
 static _Atomic int g_cur = -1; /* guarded number now, -1: none            */
 static int g_id = -1;          /* number the writer knows it by           */
-static int g_lock;
+static ct_spinlock g_lock = CT_SPINLOCK_INIT;
 
 static void g_lock_take(sigset_t *old)
 {
-    sigset_t all;
-    sigfillset(&all);
-    pthread_sigmask(SIG_BLOCK, &all, old);
-    while (__atomic_exchange_n(&g_lock, 1, __ATOMIC_ACQUIRE))
-        while (__atomic_load_n(&g_lock, __ATOMIC_RELAXED))
-            sched_yield();
+    ct_spin_lock(&g_lock, old);
 }
 
 static void g_lock_give(const sigset_t *old)
 {
-    __atomic_store_n(&g_lock, 0, __ATOMIC_RELEASE);
-    pthread_sigmask(SIG_SETMASK, old, NULL);
+    ct_spin_unlock(&g_lock, old);
 }
 
 /* In a fork child: the parent's guarded number is a stale copy.  Lock
@@ -79,7 +75,7 @@ void ct_fdguard_atfork_child(void)
         syscall(SYS_close, cur);
     __atomic_store_n(&g_cur, -1, __ATOMIC_RELAXED);
     g_id = -1;
-    __atomic_store_n(&g_lock, 0, __ATOMIC_RELAXED);
+    ct_spin_reset(&g_lock);
 }
 
 static int high_base(void)
@@ -124,7 +120,7 @@ int ct_fdguard_adopt(int fd)
 ssize_t ct_fdguard_write(int fd, const void *buf, size_t len)
 {
     if (fd != g_id)
-        return write(fd, buf, len);
+        return ct_libc_write(fd, buf, len);
     sigset_t m;
     g_lock_take(&m);
     int cur = __atomic_load_n(&g_cur, __ATOMIC_RELAXED);
@@ -133,7 +129,7 @@ ssize_t ct_fdguard_write(int fd, const void *buf, size_t len)
         errno = EBADF;
         n = -1;
     } else {
-        n = write(cur, buf, len);
+        n = ct_libc_write(cur, buf, len);
     }
     int e = errno;
     g_lock_give(&m);

@@ -89,11 +89,9 @@ void ct_fdguard_atfork_child(void); /* proc.c's fork-child handler */
  * own SIGPROFs to (setitimer(ITIMER_PROF), its POSIX timers, kill), and a
  * query reports it; ctrace's handler stays in the kernel.  Otherwise the
  * call goes to libc.  Same return and errno as sigaction; async-signal-
- * safe.  ct_sigprof_set_real gives the runtime libc's sigaction (the plain
- * name inside libctrace.so binds to our own wrapper). */
+ * safe.  The runtime itself reaches libc's sigaction through src/libc. */
 struct sigaction;
 int ct_sigprof_action(const struct sigaction *act, struct sigaction *old);
-void ct_sigprof_set_real(int (*real)(int, const struct sigaction *, struct sigaction *));
 
 #ifdef __cplusplus
 }

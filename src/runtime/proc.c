@@ -127,10 +127,8 @@ static void autostart(void)
         return;
     }
     autostarted = 1;
-    int e = errno, saved = ct_tls_internal;
-    ct_tls_internal = 1;
+    int e = errno;
     ct_symprep_start();
-    ct_tls_internal = saved;
     errno = e;
 }
 
@@ -195,8 +193,6 @@ static void finish(void)
 static void init_once(void)
 {
     int e = errno;
-    int saved = ct_tls_internal;
-    ct_tls_internal = 1;
     (void)ct_proc_pid();
     ct_clock_init();
     if (!ct_rt.configured)
@@ -206,7 +202,6 @@ static void init_once(void)
     atexit(finish);
     if (!&ct_interposers_present)
         ct_crash_install_handlers();
-    ct_tls_internal = saved;
     errno = e;
 }
 

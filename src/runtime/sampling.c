@@ -23,6 +23,7 @@
 #include <stdlib.h>
 
 #include "cpuprof.h"
+#include "libc.h"
 #include "thread.h"
 #include "trace.h"
 
@@ -50,7 +51,7 @@ void ct_sampling_start(void)
         installed = 1;
     if (!installed || !ct_rt.cfg.cpu_hz)
         return;
-    pthread_mutex_lock(&ct_registry_lock);
+    ct_libc_mutex_lock(&ct_registry_lock);
     for (struct ct_thread *t = ct_registry; t; t = t->next) {
         if (t->internal || ct_state(t) == CT_EXITED)
             continue;
@@ -58,7 +59,7 @@ void ct_sampling_start(void)
         if (p && !p->timer_live)
             ct_cpuprof_other_start(p, (pid_t)t->m, ct_rt.cfg.cpu_hz);
     }
-    pthread_mutex_unlock(&ct_registry_lock);
+    ct_libc_mutex_unlock(&ct_registry_lock);
 }
 
 void ct_sampling_thread_init(struct ct_thread *t)
@@ -81,10 +82,10 @@ void ct_sampling_thread_stop(struct ct_thread *t)
 
 void ct_sampling_stop(void)
 {
-    pthread_mutex_lock(&ct_registry_lock);
+    ct_libc_mutex_lock(&ct_registry_lock);
     for (struct ct_thread *t = ct_registry; t; t = t->next)
         if (t->prof)
             ct_cpuprof_thread_stop(t->prof);
-    pthread_mutex_unlock(&ct_registry_lock);
+    ct_libc_mutex_unlock(&ct_registry_lock);
     ct_cpuprof_other_stop_all();
 }

@@ -30,6 +30,7 @@
 #include <errno.h>
 #include <time.h>
 
+#include "libc.h"
 #include "thread.h"
 #include "trace.h"
 
@@ -76,7 +77,7 @@ static const char header[GT_HEADER_LEN] = GT_HEADER_GO122;
 static void fifo_put(struct ct_sink *s, struct ct_buf *b)
 {
     (void)s;
-    pthread_mutex_lock(&q_lock);
+    ct_libc_mutex_lock(&q_lock);
     int i = (int)(b->gen & 3);
     b->next = NULL;
     if (q[i].tail)
@@ -85,15 +86,15 @@ static void fifo_put(struct ct_sink *s, struct ct_buf *b)
         q[i].head = b;
     q[i].tail = b;
     if (b->gen == q_out_gen)
-        pthread_cond_broadcast(&q_cond);
-    pthread_mutex_unlock(&q_lock);
+        ct_libc_cond_broadcast(&q_cond);
+    ct_libc_mutex_unlock(&q_lock);
 }
 
 int ct_fifo_unread(void)
 {
-    pthread_mutex_lock(&q_lock);
+    ct_libc_mutex_lock(&q_lock);
     int unread = q_active && !q_drained;
-    pthread_mutex_unlock(&q_lock);
+    ct_libc_mutex_unlock(&q_lock);
     return unread;
 }
 
@@ -101,9 +102,9 @@ int ct_fifo_unread(void)
  * the previous trace is still unread. */
 static int fifo_begin(struct ct_sink *s, uint64_t first_gen)
 {
-    pthread_mutex_lock(&q_lock);
+    ct_libc_mutex_lock(&q_lock);
     if (q_active && !q_drained) {
-        pthread_mutex_unlock(&q_lock);
+        ct_libc_mutex_unlock(&q_lock);
         return CTRACE_EBUSY;
     }
     for (int i = 0; i < 4; i++)
@@ -118,7 +119,7 @@ static int fifo_begin(struct ct_sink *s, uint64_t first_gen)
     /* Set with the queue, before any data: no other reader can take the
      * header between the start and the writer thread's first read. */
     q_owner = ((struct fifo_sink *)s)->who == CT_FIFO_WRITER_ONLY;
-    pthread_mutex_unlock(&q_lock);
+    ct_libc_mutex_unlock(&q_lock);
     return CTRACE_OK;
 }
 
@@ -126,48 +127,48 @@ static int fifo_may_advance(struct ct_sink *s, uint64_t gen)
 {
     (void)s;
     int lag;
-    pthread_mutex_lock(&q_lock);
+    ct_libc_mutex_lock(&q_lock);
     lag = gen >= q_out_gen + 2; /* reader too far behind: wait */
-    pthread_mutex_unlock(&q_lock);
+    ct_libc_mutex_unlock(&q_lock);
     return !lag;
 }
 
 static void fifo_generation_complete(struct ct_sink *s, uint64_t gen)
 {
     (void)s;
-    pthread_mutex_lock(&q_lock);
+    ct_libc_mutex_lock(&q_lock);
     q_done_gen = gen;
-    pthread_cond_broadcast(&q_cond);
-    pthread_mutex_unlock(&q_lock);
+    ct_libc_cond_broadcast(&q_cond);
+    ct_libc_mutex_unlock(&q_lock);
 }
 
 static void fifo_end(struct ct_sink *s)
 {
     (void)s;
-    pthread_mutex_lock(&q_lock);
+    ct_libc_mutex_lock(&q_lock);
     q_finished = 1;
-    pthread_cond_broadcast(&q_cond);
-    pthread_mutex_unlock(&q_lock);
+    ct_libc_cond_broadcast(&q_cond);
+    ct_libc_mutex_unlock(&q_lock);
 }
 
 void ct_fifo_wait_reader(void)
 {
-    pthread_mutex_lock(&q_lock);
+    ct_libc_mutex_lock(&q_lock);
     q_stop_waiters++;
     while (!q_drained && q_attached && !pthread_equal(q_last_reader, pthread_self())) {
         if (q_reader) {
             /* Inside: it returns data or the end, and broadcasts. */
-            pthread_cond_wait(&q_cond, &q_lock);
+            ct_libc_cond_wait(&q_cond, &q_lock);
             continue;
         }
         uint64_t deadline = q_left_ns + READER_GRACE_NS;
         if (mono_ns() >= deadline)
             break; /* gone: the rest stays readable */
         struct timespec dl = {(time_t)(deadline / 1000000000u), (long)(deadline % 1000000000u)};
-        pthread_cond_clockwait(&q_cond, &q_lock, CLOCK_MONOTONIC, &dl);
+        ct_libc_cond_clockwait(&q_cond, &q_lock, CLOCK_MONOTONIC, &dl);
     }
     q_stop_waiters--;
-    pthread_mutex_unlock(&q_lock);
+    ct_libc_mutex_unlock(&q_lock);
 }
 
 /* Abandons a trace without waiting for a reader (a writer that could not
@@ -175,7 +176,7 @@ void ct_fifo_wait_reader(void)
 static void fifo_discard(struct ct_sink *s)
 {
     (void)s;
-    pthread_mutex_lock(&q_lock);
+    ct_libc_mutex_lock(&q_lock);
     for (int i = 0; i < 4; i++) {
         struct ct_buf *b = q[i].head;
         while (b) {
@@ -187,8 +188,8 @@ static void fifo_discard(struct ct_sink *s)
     }
     q_drained = 1;
     q_owner = 0;
-    pthread_cond_broadcast(&q_cond);
-    pthread_mutex_unlock(&q_lock);
+    ct_libc_cond_broadcast(&q_cond);
+    ct_libc_mutex_unlock(&q_lock);
 }
 
 /* The reader's waits on q_lock/q_cond must not be traced: an event written
@@ -199,13 +200,13 @@ int ct_fifo_read(enum ct_fifo_reader as, const void **chunk, size_t *len)
 {
     *chunk = NULL;
     *len = 0;
-    pthread_mutex_lock(&q_lock);
+    ct_libc_mutex_lock(&q_lock);
     if (q_reader || (q_owner && as != CT_FIFO_WRITER_ONLY)) {
-        pthread_mutex_unlock(&q_lock);
+        ct_libc_mutex_unlock(&q_lock);
         return CTRACE_EBUSY;
     }
     if (!q_active) {
-        pthread_mutex_unlock(&q_lock);
+        ct_libc_mutex_unlock(&q_lock);
         return CTRACE_ENOTRACING;
     }
     q_reader = 1;
@@ -214,9 +215,9 @@ int ct_fifo_read(enum ct_fifo_reader as, const void **chunk, size_t *len)
     if (q_reading) {
         struct ct_buf *b = q_reading;
         q_reading = NULL;
-        pthread_mutex_unlock(&q_lock);
+        ct_libc_mutex_unlock(&q_lock);
         ct_buf_free(b);
-        pthread_mutex_lock(&q_lock);
+        ct_libc_mutex_lock(&q_lock);
     }
     int r;
     for (;;) {
@@ -255,26 +256,24 @@ int ct_fifo_read(enum ct_fifo_reader as, const void **chunk, size_t *len)
         if (q_finished) {
             q_drained = 1;
             q_owner = 0; /* read to its end: others get ENOTRACING now */
-            pthread_cond_broadcast(&q_cond);
+            ct_libc_cond_broadcast(&q_cond);
             r = 0;
             break;
         }
-        pthread_cond_wait(&q_cond, &q_lock);
+        ct_libc_cond_wait(&q_cond, &q_lock);
     }
     q_reader = 0;
     q_left_ns = mono_ns();
     if (q_stop_waiters)
-        pthread_cond_broadcast(&q_cond); /* the stop times our absence */
-    pthread_mutex_unlock(&q_lock);
+        ct_libc_cond_broadcast(&q_cond); /* the stop times our absence */
+    ct_libc_mutex_unlock(&q_lock);
     return r;
 }
 
 int ctrace_read_trace_chunk(const void **chunk, size_t *len)
 {
-    int e = errno, saved = ct_tls_internal;
-    ct_tls_internal = 1;
+    int e = errno;
     int r = ct_fifo_read(CT_FIFO_ANY_READER, chunk, len);
-    ct_tls_internal = saved;
     errno = e;
     return r;
 }
@@ -315,12 +314,12 @@ struct ct_sink *ct_fifo_sink(enum ct_fifo_reader who)
 
 void ct_output_atfork_prepare(void)
 {
-    pthread_mutex_lock(&q_lock);
+    ct_libc_mutex_lock(&q_lock);
 }
 
 void ct_output_atfork_parent(void)
 {
-    pthread_mutex_unlock(&q_lock);
+    ct_libc_mutex_unlock(&q_lock);
 }
 
 /* The queued data belongs to the parent's trace: dropped, never written. */

@@ -50,6 +50,7 @@
 #include "symbolize.h"
 
 #include "env.h"
+#include "libc.h"
 
 #include <dwarf.h>
 #include <elfutils/libdw.h>
@@ -346,7 +347,7 @@ static int find_elf_cloexec(Dwfl_Module *mod, void **userdata, const char *modna
         if (fd >= 0) {
             *file_name = strdup(modname);
             if (!*file_name) {
-                close(fd);
+                ct_libc_close(fd);
                 return -1;
             }
         }
@@ -361,7 +362,7 @@ static int try_debug_path(Dwfl_Module *mod, const char *path, char **out_name)
     if (fd < 0)
         return -1;
     if (!debug_file_matches(mod, fd)) {
-        close(fd);
+        ct_libc_close(fd);
         return -1;
     }
     *out_name = strdup(path);

@@ -23,6 +23,7 @@
 #include <pthread.h>
 #include <time.h>
 
+#include "libc.h"
 #include "symbolize.h"
 #include "proc.h"
 #include "trace.h"
@@ -38,7 +39,7 @@ static struct ct_symbolizer *prep_result;
 static void *prep_main(void *arg)
 {
     (void)arg;
-    pthread_mutex_lock(&prep_lock);
+    ct_libc_mutex_lock(&prep_lock);
     struct timespec dl;
     clock_gettime(CLOCK_REALTIME, &dl);
     dl.tv_nsec += PREP_DELAY_MS * 1000000L;
@@ -46,27 +47,27 @@ static void *prep_main(void *arg)
         dl.tv_sec++;
         dl.tv_nsec -= 1000000000L;
     }
-    while (!prep_now && pthread_cond_timedwait(&prep_cond, &prep_lock, &dl) != ETIMEDOUT) {
+    while (!prep_now && ct_libc_cond_timedwait(&prep_cond, &prep_lock, &dl) != ETIMEDOUT) {
     }
-    pthread_mutex_unlock(&prep_lock);
+    ct_libc_mutex_unlock(&prep_lock);
     struct ct_symbolizer *s = ct_symbolizer_prepare();
-    pthread_mutex_lock(&prep_lock);
+    ct_libc_mutex_lock(&prep_lock);
     prep_result = s;
     prep_state = 2;
-    pthread_cond_broadcast(&prep_cond);
-    pthread_mutex_unlock(&prep_lock);
+    ct_libc_cond_broadcast(&prep_cond);
+    ct_libc_mutex_unlock(&prep_lock);
     return NULL;
 }
 
 /* ct_symbolizer_adopt_hook: waits for the preparation, hands it over once. */
 static struct ct_symbolizer *prep_adopt(void)
 {
-    pthread_mutex_lock(&prep_lock);
+    ct_libc_mutex_lock(&prep_lock);
     if (prep_state == 1) {
         prep_now = 1;
-        pthread_cond_broadcast(&prep_cond);
+        ct_libc_cond_broadcast(&prep_cond);
         while (prep_state == 1)
-            pthread_cond_wait(&prep_cond, &prep_lock);
+            ct_libc_cond_wait(&prep_cond, &prep_lock);
     }
     struct ct_symbolizer *s = NULL;
     if (prep_state == 2) {
@@ -74,7 +75,7 @@ static struct ct_symbolizer *prep_adopt(void)
         prep_result = NULL;
         prep_state = 3;
     }
-    pthread_mutex_unlock(&prep_lock);
+    ct_libc_mutex_unlock(&prep_lock);
     return s;
 }
 
@@ -82,7 +83,7 @@ void ct_symprep_start(void)
 {
     if (ct_rt.stack_mode == CTRACE_STACKS_NONE)
         return;
-    pthread_mutex_lock(&prep_lock);
+    ct_libc_mutex_lock(&prep_lock);
     if (prep_state == 0) {
         pthread_t th;
         ct_symbolizer_adopt_hook = prep_adopt;
@@ -91,7 +92,7 @@ void ct_symprep_start(void)
             pthread_detach(th);
         }
     }
-    pthread_mutex_unlock(&prep_lock);
+    ct_libc_mutex_unlock(&prep_lock);
 }
 
 void ct_symprep_atfork_child(void)

@@ -10,6 +10,7 @@
 #include "thread.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 
 #include "event.h"
 #include "hooks.h"
+#include "libc.h"
 #include "proc.h"
 #include "trace.h"
 
@@ -61,13 +63,13 @@ uint64_t ct_gid_alloc(void)
 
 uint64_t ct_pid_alloc(void)
 {
-    pthread_mutex_lock(&pid_lock);
+    ct_libc_mutex_lock(&pid_lock);
     for (size_t w = 0;; w++) {
         if (w == pid_words) {
             size_t n = pid_words ? pid_words * 2 : 4;
             uint64_t *nb = alloc_fails("pid") ? NULL : realloc(pid_bits, n * sizeof *nb);
             if (!nb) {
-                pthread_mutex_unlock(&pid_lock);
+                ct_libc_mutex_unlock(&pid_lock);
                 return CT_PID_NONE; /* never share an id: two running threads
                                        on one P are an invalid trace */
             }
@@ -78,7 +80,7 @@ uint64_t ct_pid_alloc(void)
         if (~pid_bits[w]) {
             int bit = __builtin_ctzll(~pid_bits[w]);
             pid_bits[w] |= 1ull << bit;
-            pthread_mutex_unlock(&pid_lock);
+            ct_libc_mutex_unlock(&pid_lock);
             return w * 64 + (uint64_t)bit;
         }
     }
@@ -86,12 +88,12 @@ uint64_t ct_pid_alloc(void)
 
 void ct_pid_atfork_prepare(void)
 {
-    pthread_mutex_lock(&pid_lock);
+    ct_libc_mutex_lock(&pid_lock);
 }
 
 void ct_pid_atfork_parent(void)
 {
-    pthread_mutex_unlock(&pid_lock);
+    ct_libc_mutex_unlock(&pid_lock);
 }
 
 void ct_pid_atfork_child(void)
@@ -103,10 +105,10 @@ void ct_pid_free(uint64_t p)
 {
     if (p == CT_PID_NONE)
         return;
-    pthread_mutex_lock(&pid_lock);
+    ct_libc_mutex_lock(&pid_lock);
     if (p / 64 < pid_words)
         pid_bits[p / 64] &= ~(1ull << (p % 64));
-    pthread_mutex_unlock(&pid_lock);
+    ct_libc_mutex_unlock(&pid_lock);
 }
 
 static void exit_key_dtor(void *arg)
@@ -165,15 +167,15 @@ static void link_in(struct ct_thread *t)
  * has two records.  Returns the record to use. */
 static struct ct_thread *link_thread(struct ct_thread *t)
 {
-    pthread_mutex_lock(&ct_registry_lock);
+    ct_libc_mutex_lock(&ct_registry_lock);
     for (struct ct_thread *i = ct_registry; i; i = i->next)
         if (i->m == t->m && !atomic_load_explicit(&i->bound, memory_order_acquire) && ct_state(i) != CT_EXITED) {
-            pthread_mutex_unlock(&ct_registry_lock);
+            ct_libc_mutex_unlock(&ct_registry_lock);
             thread_discard(t);
             return i;
         }
     link_in(t);
-    pthread_mutex_unlock(&ct_registry_lock);
+    ct_libc_mutex_unlock(&ct_registry_lock);
     return t;
 }
 
@@ -184,15 +186,15 @@ struct ct_thread *ct_thread_adopt(uint64_t tid, int state)
         return NULL;
     ct_set_state(t, state);
     t->vis_state = state;
-    pthread_mutex_lock(&ct_registry_lock);
+    ct_libc_mutex_lock(&ct_registry_lock);
     for (struct ct_thread *i = ct_registry; i; i = i->next)
         if (i->m == tid && ct_state(i) != CT_EXITED) {
-            pthread_mutex_unlock(&ct_registry_lock);
+            ct_libc_mutex_unlock(&ct_registry_lock);
             thread_discard(t);
             return NULL; /* it registered itself meanwhile */
         }
     link_in(t);
-    pthread_mutex_unlock(&ct_registry_lock);
+    ct_libc_mutex_unlock(&ct_registry_lock);
     return t;
 }
 
@@ -346,7 +348,7 @@ void ct_thread_exit(void)
     ct_tls_self = NULL;
     pthread_setspecific(exit_key, NULL);
 
-    pthread_mutex_lock(&ct_registry_lock);
+    ct_libc_mutex_lock(&ct_registry_lock);
     if (t->prev)
         t->prev->next = t->next;
     else
@@ -371,8 +373,57 @@ void ct_thread_exit(void)
         ct_trace_bury(t);
     else
         free(t);
-    pthread_mutex_unlock(&ct_registry_lock);
+    ct_libc_mutex_unlock(&ct_registry_lock);
     /* ct_tls_internal stays set: the thread is dying, and what runs after
      * this (TLS destructors) must not register it again. */
+    errno = e;
+}
+
+/* ---- tracer threads ---- */
+
+struct internal_start {
+    void *(*fn)(void *);
+    void *arg;
+};
+
+static void *internal_trampoline(void *p)
+{
+    struct internal_start s = *(struct internal_start *)p;
+    free(p);
+    ct_thread_mark_internal();
+    return s.fn(s.arg);
+}
+
+/* pthread_create and pthread_join are the two C library calls the runtime
+ * makes through their plain names (src/libc/libc.h says why: a sanitizer
+ * runtime must see every thread start and end).  In libctrace.so those
+ * names are our own interposers, so these two functions are the one place
+ * that marks the calling thread as the tracer's for the call. */
+int ct_start_internal_thread(pthread_t *th, void *(*fn)(void *), void *arg)
+{
+    struct internal_start *s = malloc(sizeof *s);
+    if (!s)
+        return ENOMEM;
+    s->fn = fn;
+    s->arg = arg;
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int saved = ct_tls_internal;
+    ct_tls_internal = 1;
+    int r = pthread_create(th, NULL, internal_trampoline, s);
+    ct_tls_internal = saved;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (r)
+        free(s);
+    return r;
+}
+
+void ct_join_internal_thread(pthread_t th)
+{
+    int e = errno, saved = ct_tls_internal;
+    ct_tls_internal = 1;
+    pthread_join(th, NULL);
+    ct_tls_internal = saved;
     errno = e;
 }

@@ -23,6 +23,7 @@
 
 #include "cpuprof.h"
 #include "event.h"
+#include "libc.h"
 #include "proc.h"
 #include "sink.h"
 #include "thread.h"
@@ -62,11 +63,11 @@ static void adopt_existing_threads(void)
             continue;
         uint64_t tid = strtoull(de->d_name, NULL, 10);
         int known = 0;
-        pthread_mutex_lock(&ct_registry_lock);
+        ct_libc_mutex_lock(&ct_registry_lock);
         for (struct ct_thread *t = ct_registry; t; t = t->next)
             if (t->m == tid)
                 known = 1;
-        pthread_mutex_unlock(&ct_registry_lock);
+        ct_libc_mutex_unlock(&ct_registry_lock);
         if (known)
             continue;
         char path[300], buf[256];
@@ -92,9 +93,9 @@ int ct_trace_start(struct ct_sink *sink)
     ct_lifecycle_init();
     pthread_once(&once, ct_membarrier_setup);
 
-    pthread_mutex_lock(&ct_ctl_lock);
+    ct_libc_mutex_lock(&ct_ctl_lock);
     if (atomic_load(&ct_gen) != 0) {
-        pthread_mutex_unlock(&ct_ctl_lock);
+        ct_libc_mutex_unlock(&ct_ctl_lock);
         return CTRACE_EBUSY;
     }
     for (int i = 0; i < 2; i++) {
@@ -106,7 +107,7 @@ int ct_trace_start(struct ct_sink *sink)
     /* The sink may refuse (it holds a trace not read yet).  Generation
      * numbers keep counting across traces (below). */
     if (sink->ops->begin(sink, ct_rt.last_gen + 1) != CTRACE_OK) {
-        pthread_mutex_unlock(&ct_ctl_lock);
+        ct_libc_mutex_unlock(&ct_ctl_lock);
         return CTRACE_EBUSY;
     }
     ct_sink_current = sink;
@@ -128,7 +129,7 @@ int ct_trace_start(struct ct_sink *sink)
 
     /* Statuses of known threads must precede their events: claim them all
      * before any thread can see the generation... */
-    pthread_mutex_lock(&ct_registry_lock);
+    ct_libc_mutex_lock(&ct_registry_lock);
     for (struct ct_thread *t = ct_registry; t; t = t->next) {
         t->dark_gen = 0;
         t->seq_gen = 0;
@@ -136,39 +137,39 @@ int ct_trace_start(struct ct_sink *sink)
         while (t->prof && ct_cpuprof_pop(t->prof, &stale)) {
         }
     }
-    pthread_mutex_unlock(&ct_registry_lock);
+    ct_libc_mutex_unlock(&ct_registry_lock);
     atomic_store(&ct_gen, ct_rt.first_gen);
     __atomic_store_n(&ctrace_enabled_flag, 1, __ATOMIC_RELAXED);
     ct_barrier_all_threads();
     /* ...which threads that race with us handle through the claim. */
-    pthread_mutex_lock(&ct_registry_lock);
+    ct_libc_mutex_lock(&ct_registry_lock);
     for (struct ct_thread *t = ct_registry; t; t = t->next)
         ct_claim_status_for(t, ct_rt.first_gen);
-    pthread_mutex_unlock(&ct_registry_lock);
+    ct_libc_mutex_unlock(&ct_registry_lock);
 
     ct_sampling_start();
 
     ct_advancer_start();
-    pthread_mutex_unlock(&ct_ctl_lock);
+    ct_libc_mutex_unlock(&ct_ctl_lock);
     return CTRACE_OK;
 nomem:
-    pthread_mutex_unlock(&ct_ctl_lock);
+    ct_libc_mutex_unlock(&ct_ctl_lock);
     return CTRACE_ENOMEM;
 }
 
 int ct_trace_stop(void)
 {
-    pthread_mutex_lock(&ct_ctl_lock);
+    ct_libc_mutex_lock(&ct_ctl_lock);
     uint64_t old = atomic_load(&ct_gen);
     if (!old) {
-        pthread_mutex_unlock(&ct_ctl_lock);
+        ct_libc_mutex_unlock(&ct_ctl_lock);
         return CTRACE_ENOTRACING;
     }
     if (ct_advancer_stop()) {
         old = atomic_load(&ct_gen);
         if (!old) {
             /* Another stopper finished the trace meanwhile. */
-            pthread_mutex_unlock(&ct_ctl_lock);
+            ct_libc_mutex_unlock(&ct_ctl_lock);
             return CTRACE_OK;
         }
     }
@@ -176,28 +177,24 @@ int ct_trace_stop(void)
     /* After the last advance no thread is inside an event (where timers are
      * armed), so disarming them cannot race with arming. */
     ct_sampling_stop();
-    pthread_mutex_unlock(&ct_ctl_lock);
+    ct_libc_mutex_unlock(&ct_ctl_lock);
     return CTRACE_OK;
 }
 
 int ctrace_start_trace(void)
 {
-    int e = errno, saved = ct_tls_internal;
-    ct_tls_internal = 1;
+    int e = errno;
     int r = ct_trace_start(ct_fifo_sink(CT_FIFO_ANY_READER));
-    ct_tls_internal = saved;
     errno = e;
     return r;
 }
 
 int ctrace_stop_trace(void)
 {
-    int e = errno, saved = ct_tls_internal;
-    ct_tls_internal = 1;
+    int e = errno;
     int r = ct_trace_stop();
     if (r == CTRACE_OK)
         ct_fifo_wait_reader();
-    ct_tls_internal = saved;
     errno = e;
     return r;
 }
@@ -220,16 +217,16 @@ void ctrace_get_stats(ctrace_stats *st)
 
 void ct_trace_atfork_prepare(void)
 {
-    pthread_mutex_lock(&ct_ctl_lock);
-    pthread_mutex_lock(&ct_registry_lock);
+    ct_libc_mutex_lock(&ct_ctl_lock);
+    ct_libc_mutex_lock(&ct_registry_lock);
     ct_output_atfork_prepare();
 }
 
 void ct_trace_atfork_parent(void)
 {
     ct_output_atfork_parent();
-    pthread_mutex_unlock(&ct_registry_lock);
-    pthread_mutex_unlock(&ct_ctl_lock);
+    ct_libc_mutex_unlock(&ct_registry_lock);
+    ct_libc_mutex_unlock(&ct_ctl_lock);
 }
 
 /* The child has one thread and a copy of the parent's trace state: it must

@@ -121,8 +121,10 @@ void ct_sampling_stop(void);
 void ct_sampling_thread_init(struct ct_thread *t); /* on the thread itself */
 void ct_sampling_thread_stop(struct ct_thread *t); /* on the thread itself, or for a dead one */
 
-/* Starts a tracer thread: untraced, every signal blocked (writer.c). */
+/* Starts a tracer thread (untraced, every signal blocked) and joins one
+ * without the join being traced as the caller's wait (thread.c). */
 int ct_start_internal_thread(pthread_t *th, void *(*fn)(void *), void *arg);
+void ct_join_internal_thread(pthread_t th);
 int ct_writer_active(void);
 void ct_writer_forget(void);
 int ct_expand_path(const char *pattern, char *out, size_t size);

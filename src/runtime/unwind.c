@@ -38,6 +38,7 @@
  * { saved caller frame pointer, return address }.
  */
 #define _GNU_SOURCE
+#include "libc.h"
 #include "unwind.h"
 
 #include <errno.h>
@@ -103,7 +104,7 @@ static int bounds_from_maps(struct ct_stack_bounds *b)
     size_t have = 0;
     int found = -1;
     for (;;) {
-        ssize_t r = read(fd, buf + have, sizeof buf - 1 - have);
+        ssize_t r = ct_libc_read(fd, buf + have, sizeof buf - 1 - have);
         if (r < 0 && errno == EINTR)
             continue;
         if (r <= 0)
@@ -131,7 +132,7 @@ static int bounds_from_maps(struct ct_stack_bounds *b)
         if (found == 0)
             break;
     }
-    close(fd);
+    ct_libc_close(fd);
     return found;
 }
 

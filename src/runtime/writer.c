@@ -31,6 +31,7 @@
 
 #include "ctrace.h"
 #include "hooks.h"
+#include "libc.h"
 #include "proc.h"
 #include "sink.h"
 #include "varint.h"
@@ -48,39 +49,6 @@ static struct {
     _Atomic int err; /* first write error (errno value)           */
     long long start_off; /* file offset of the trace's first byte, -1: none */
 } w;
-
-struct internal_start {
-    void *(*fn)(void *);
-    void *arg;
-};
-
-static void *internal_trampoline(void *p)
-{
-    struct internal_start s = *(struct internal_start *)p;
-    free(p);
-    ct_thread_mark_internal();
-    return s.fn(s.arg);
-}
-
-int ct_start_internal_thread(pthread_t *th, void *(*fn)(void *), void *arg)
-{
-    struct internal_start *s = malloc(sizeof *s);
-    if (!s)
-        return ENOMEM;
-    s->fn = fn;
-    s->arg = arg;
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    int saved = ct_tls_internal;
-    ct_tls_internal = 1; /* our own pthread_create interposer: not traced */
-    int r = pthread_create(th, NULL, internal_trampoline, s);
-    ct_tls_internal = saved;
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    if (r)
-        free(s);
-    return r;
-}
 
 static int fd_write(void *arg, const void *data, size_t len)
 {
@@ -101,7 +69,7 @@ static int fd_write(void *arg, const void *data, size_t len)
                  * writable keeps the trace waiting, exactly like a full
                  * blocking pipe; a poll error is the write's error. */
                 struct pollfd pfd = {.fd = fd, .events = POLLOUT};
-                if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
+                if (ct_libc_poll(&pfd, 1, -1) < 0 && errno != EINTR)
                     return errno;
                 continue;
             }
@@ -167,25 +135,21 @@ static int start_writer_locked(ctrace_write_fn fn, void *arg, int fd, int own_fd
 
 static int start_writer(ctrace_write_fn fn, void *arg, int fd, int own_fd)
 {
-    int saved = ct_tls_internal;
-    ct_tls_internal = 1;
-    int r = start_writer_locked(fn, arg, fd, own_fd);
-    ct_tls_internal = saved;
-    return r;
+    return start_writer_locked(fn, arg, fd, own_fd);
 }
 
 static int start_writer_locked(ctrace_write_fn fn, void *arg, int fd, int own_fd)
 {
-    pthread_mutex_lock(&w_lock);
+    ct_libc_mutex_lock(&w_lock);
     if (w.running) {
-        pthread_mutex_unlock(&w_lock);
+        ct_libc_mutex_unlock(&w_lock);
         if (own_fd)
             ct_fdguard_close(fd);
         return CTRACE_EBUSY;
     }
     int r = ct_trace_start(ct_fifo_sink(CT_FIFO_WRITER_ONLY));
     if (r) {
-        pthread_mutex_unlock(&w_lock);
+        ct_libc_mutex_unlock(&w_lock);
         if (own_fd)
             ct_fdguard_close(fd);
         return r;
@@ -209,13 +173,13 @@ static int start_writer_locked(ctrace_write_fn fn, void *arg, int fd, int own_fd
     if (ct_start_internal_thread(&w.thread, writer_main, NULL) != 0) {
         ct_trace_stop();
         ct_trace_discard_queue();
-        pthread_mutex_unlock(&w_lock);
+        ct_libc_mutex_unlock(&w_lock);
         if (own_fd)
             ct_fdguard_close(fd);
         return CTRACE_ESYS;
     }
     w.running = 1;
-    pthread_mutex_unlock(&w_lock);
+    ct_libc_mutex_unlock(&w_lock);
     ct_crash_trace_started();
     return CTRACE_OK;
 }
@@ -305,7 +269,7 @@ static int open_trace_file(const char *path)
     return fd;
 fail:;
     int e = errno;
-    close(fd);
+    ct_libc_close(fd);
     errno = e;
     return -1;
 }
@@ -320,10 +284,7 @@ int ctrace_start_file(const char *path)
     /* Refuse before creating (and truncating) the file. */
     if (CT_ENABLED() || ct_writer_active() || ct_fifo_unread())
         return CTRACE_EBUSY;
-    int saved = ct_tls_internal;
-    ct_tls_internal = 1;
     int fd = open_trace_file(full);
-    ct_tls_internal = saved;
     if (fd < 0)
         return CTRACE_EOPEN; /* errno from open_trace_file */
     fd = ct_fdguard_adopt(fd); /* out of the program's way (fdguard.c) */
@@ -338,11 +299,7 @@ static int stop_writer(void);
 int ctrace_stop(void)
 {
     int e = errno;
-    /* Our own joins and closes must not show up as the caller's blocks. */
-    int saved = ct_tls_internal;
-    ct_tls_internal = 1;
     int r = stop_writer();
-    ct_tls_internal = saved;
     if (r != CTRACE_EWRITE)
         errno = e;
     return r;
@@ -351,25 +308,22 @@ int ctrace_stop(void)
 static int stop_writer(void)
 {
     int e = errno;
-    pthread_mutex_lock(&w_lock);
+    ct_libc_mutex_lock(&w_lock);
     if (!w.running) {
-        pthread_mutex_unlock(&w_lock);
+        ct_libc_mutex_unlock(&w_lock);
         errno = e;
         return CTRACE_ENOTRACING;
     }
     ct_trace_stop(); /* may already be stopped by a write error */
-    pthread_join(w.thread, NULL);
+    ct_join_internal_thread(w.thread);
     w.running = 0;
     ct_crash_set_output(-1, 0, -1);
     if (w.own_fd) {
-        int saved = ct_tls_internal;
-        ct_tls_internal = 1;
         if (ct_fdguard_close(w.fd) != 0 && !atomic_load(&w.err))
             atomic_store(&w.err, errno);
-        ct_tls_internal = saved;
     }
     int err = atomic_load(&w.err);
-    pthread_mutex_unlock(&w_lock);
+    ct_libc_mutex_unlock(&w_lock);
     ct_buf_pool_trim();
     if (err) {
         errno = err;
@@ -381,9 +335,9 @@ static int stop_writer(void)
 
 int ct_writer_active(void)
 {
-    pthread_mutex_lock(&w_lock);
+    ct_libc_mutex_lock(&w_lock);
     int r = w.running;
-    pthread_mutex_unlock(&w_lock);
+    ct_libc_mutex_unlock(&w_lock);
     return r;
 }
 
