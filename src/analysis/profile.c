@@ -92,7 +92,7 @@ static uint32_t str_id(struct prof *p, const char *s, size_t len)
     if (!s)
         s = "", len = 0;
     struct str_key k = {s, len};
-    uint64_t h = an_hash_bytes(s, len, 0);
+    uint64_t h = hash_bytes(s, len, 0);
     size_t slot = htab_find(p, &p->str_set, h, str_eq, &k);
     if (p->str_set.idx1[slot])
         return p->str_set.idx1[slot] - 1;
@@ -117,7 +117,7 @@ static int func_eq(const struct prof *p, uint32_t idx, const void *key)
 static uint32_t func_id(struct prof *p, uint32_t name, uint32_t file)
 {
     struct prof_func k = {name, file};
-    uint64_t h = an_mix64(((uint64_t)name << 32 | file) + 0x51);
+    uint64_t h = hash_mix64(((uint64_t)name << 32 | file) + 0x51);
     size_t slot = htab_find(p, &p->func_set, h, func_eq, &k);
     if (p->func_set.idx1[slot])
         return p->func_set.idx1[slot]; /* ID = index + 1 */
@@ -136,7 +136,7 @@ static int loc_eq(const struct prof *p, uint32_t idx, const void *key)
 static uint32_t loc_id(struct prof *p, uint64_t pc, uint32_t func, int64_t line)
 {
     struct prof_loc k = {pc, func, line};
-    uint64_t h = an_mix64(an_mix64(pc) ^ ((uint64_t)func << 20) ^ (uint64_t)line);
+    uint64_t h = hash_mix64(hash_mix64(pc) ^ ((uint64_t)func << 20) ^ (uint64_t)line);
     size_t slot = htab_find(p, &p->loc_set, h, loc_eq, &k);
     if (p->loc_set.idx1[slot])
         return p->loc_set.idx1[slot];
@@ -169,7 +169,7 @@ static int stack_eq(const struct prof *p, uint32_t idx, const void *key)
 static uint32_t stack_handle(struct prof *p, const uint32_t *locs, uint32_t n)
 {
     struct stack_key k = {locs, n};
-    uint64_t h = an_hash_bytes(locs, n * sizeof *locs, n);
+    uint64_t h = hash_bytes(locs, n * sizeof *locs, n);
     size_t slot = htab_find(p, &p->stack_set, h, stack_eq, &k);
     if (p->stack_set.idx1[slot])
         return p->stack_set.idx1[slot];
@@ -193,10 +193,13 @@ uint32_t prof_stack(struct prof *p, ctrace_reader *r, uint64_t stack_id, uint64_
 {
     uint32_t v;
     if (gen != p->cache_gen) {
-        idmap_clear(&p->cache);
+        if (p->cache.cap > 4096) /* give back what a burst took */
+            u64map_free(&p->cache);
+        else
+            u64map_clear(&p->cache);
         p->cache_gen = gen;
     }
-    if (!leaf && stack_id != CTRACE_NO_STACK && idmap_get(&p->cache, stack_id, &v))
+    if (!leaf && stack_id != CTRACE_NO_STACK && an_map_get(&p->cache, stack_id, &v))
         return v;
 
     uint32_t locs[PROF_MAX_DEPTH + 1];
@@ -214,7 +217,7 @@ uint32_t prof_stack(struct prof *p, ctrace_reader *r, uint64_t stack_id, uint64_
     }
     v = stack_handle(p, locs, n);
     if (!leaf && stack_id != CTRACE_NO_STACK)
-        idmap_put(&p->cache, stack_id, v);
+        an_map_put(&p->cache, stack_id, v);
     return v;
 }
 
@@ -246,7 +249,6 @@ struct prof *prof_new(size_t nvalues, const struct prof_value_type *types,
     htab_init(&p->func_set);
     htab_init(&p->loc_set);
     htab_init(&p->stack_set);
-    idmap_init(&p->cache);
     p->cache_gen = UINT64_MAX;
     cstr_id(p, ""); /* string 0 */
     p->nvalues = nvalues;
@@ -275,6 +277,6 @@ void prof_free(struct prof *p)
     htab_free(&p->func_set);
     htab_free(&p->loc_set);
     htab_free(&p->stack_set);
-    idmap_free(&p->cache);
+    u64map_free(&p->cache);
     free(p);
 }

@@ -13,7 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "idmap.h"
+#include "hash.h"
+#include "must.h"
 #include "profile.h"
 
 /* Open-addressing set of indices, keyed by a 64-bit hash the owner computes
@@ -68,7 +69,7 @@ struct prof {
     uint32_t nstacks, cap_stacks;
     struct prof_htab stack_set;
 
-    struct idmap cache; /* reader stack ID of cache_gen -> handle */
+    struct u64map cache; /* reader stack ID of cache_gen -> handle */
     uint64_t cache_gen;
 };
 
