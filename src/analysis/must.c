@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-static void out_of_memory(void)
+void an_out_of_memory(void)
 {
     fputs("ctrace: out of memory\n", stderr);
     exit(2);
@@ -16,7 +16,7 @@ void *an_calloc(size_t n, size_t size)
 {
     void *p = calloc(n ? n : 1, size ? size : 1);
     if (!p)
-        out_of_memory();
+        an_out_of_memory();
     return p;
 }
 
@@ -24,7 +24,7 @@ void *an_realloc(void *p, size_t size)
 {
     p = realloc(p, size ? size : 1);
     if (!p)
-        out_of_memory();
+        an_out_of_memory();
     return p;
 }
 
@@ -33,5 +33,5 @@ void an_map_put(struct u64map *m, uint64_t k, uint32_t v)
     if (k == UINT64_MAX)
         return;
     if (u64map_put(m, k, v) < 0)
-        out_of_memory();
+        an_out_of_memory();
 }

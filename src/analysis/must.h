@@ -18,6 +18,8 @@
 
 #include "u64map.h"
 
+/* Prints "ctrace: out of memory" and exits with status 2. */
+void an_out_of_memory(void);
 void *an_calloc(size_t n, size_t size);
 void *an_realloc(void *p, size_t size);
 

@@ -76,32 +76,14 @@ static void htab_insert(struct prof_htab *t, uint64_t h, uint32_t idx)
 
 /* ---- strings ---- */
 
-struct str_key {
-    const char *s;
-    size_t len;
-};
-
-static int str_eq(const struct prof *p, uint32_t idx, const void *key)
-{
-    const struct str_key *k = key;
-    return p->strs[idx].len == k->len && memcmp(p->strs[idx].s, k->s, k->len) == 0;
-}
-
+/* The string table (src/base/strtab): ids are profile.proto's string
+ * indices, so the first string interned ("", by prof_new) is 0. */
 static uint32_t str_id(struct prof *p, const char *s, size_t len)
 {
-    if (!s)
-        s = "", len = 0;
-    struct str_key k = {s, len};
-    uint64_t h = hash_bytes(s, len, 0);
-    size_t slot = htab_find(p, &p->str_set, h, str_eq, &k);
-    if (p->str_set.idx1[slot])
-        return p->str_set.idx1[slot] - 1;
-    GROW(p->strs, p->nstrs, p->cap_strs);
-    char *copy = an_calloc(len + 1, 1);
-    memcpy(copy, s, len);
-    p->strs[p->nstrs] = (struct prof_str){copy, len};
-    htab_insert(&p->str_set, h, p->nstrs);
-    return p->nstrs++;
+    int64_t id = strtab_intern(&p->strs, s ? s : "", s ? len : 0);
+    if (id < 0)
+        an_out_of_memory();
+    return (uint32_t)id;
 }
 
 static uint32_t cstr_id(struct prof *p, const char *s) { return str_id(p, s, strlen(s)); }
@@ -245,7 +227,6 @@ struct prof *prof_new(size_t nvalues, const struct prof_value_type *types,
     struct prof *p = an_calloc(1, sizeof *p);
     if (nvalues > PROF_MAX_VALUES)
         nvalues = PROF_MAX_VALUES;
-    htab_init(&p->str_set);
     htab_init(&p->func_set);
     htab_init(&p->loc_set);
     htab_init(&p->stack_set);
@@ -266,14 +247,11 @@ void prof_free(struct prof *p)
 {
     if (!p)
         return;
-    for (uint32_t i = 0; i < p->nstrs; i++)
-        free(p->strs[i].s);
-    free(p->strs);
+    strtab_free(&p->strs);
     free(p->funcs);
     free(p->locs);
     free(p->pool);
     free(p->stacks);
-    htab_free(&p->str_set);
     htab_free(&p->func_set);
     htab_free(&p->loc_set);
     htab_free(&p->stack_set);
