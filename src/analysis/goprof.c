@@ -11,7 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "idmap.h"
+#include "hash.h"
+#include "must.h"
 
 const char *const goprof_kind_names[GOPROF_KINDS] = {"sync", "net", "syscall", "sched"};
 
@@ -35,7 +36,7 @@ struct goprof {
     struct prof *profiles[GOPROF_KINDS];
     struct gtrack *gs;
     uint32_t ngs, cap_gs, free_head; /* free list: index + 1 */
-    struct idmap by_id;
+    struct u64map by_id;
     uint64_t count[GOPROF_KINDS];
     int64_t total[GOPROF_KINDS];
 };
@@ -51,7 +52,6 @@ struct goprof *goprof_new(ctrace_reader *r, struct prof *const profiles[GOPROF_K
     g->r = r;
     for (int k = 0; k < GOPROF_KINDS; k++)
         g->profiles[k] = profiles ? profiles[k] : NULL;
-    idmap_init(&g->by_id);
     return g;
 }
 
@@ -60,7 +60,7 @@ void goprof_free(struct goprof *g)
     if (!g)
         return;
     free(g->gs);
-    idmap_free(&g->by_id);
+    u64map_free(&g->by_id);
     free(g);
 }
 
@@ -73,7 +73,7 @@ void goprof_total(const struct goprof *g, enum goprof_kind k, uint64_t *count, i
 static struct gtrack *track_get(struct goprof *g, uint64_t id)
 {
     uint32_t v;
-    if (idmap_get(&g->by_id, id, &v))
+    if (an_map_get(&g->by_id, id, &v))
         return &g->gs[v];
     if (g->free_head) {
         v = g->free_head - 1;
@@ -87,14 +87,14 @@ static struct gtrack *track_get(struct goprof *g, uint64_t id)
     }
     memset(&g->gs[v], 0, sizeof g->gs[v]);
     g->gs[v].id = id;
-    idmap_put(&g->by_id, id, v);
+    an_map_put(&g->by_id, id, v);
     return &g->gs[v];
 }
 
 static void track_release(struct goprof *g, struct gtrack *t)
 {
     uint32_t v = (uint32_t)(t - g->gs);
-    idmap_del(&g->by_id, t->id);
+    u64map_del(&g->by_id, t->id, NULL);
     t->free_next = g->free_head;
     g->free_head = v + 1;
 }
@@ -125,7 +125,7 @@ void goprof_event(struct goprof *g, const struct ctrace_event *ev)
     uint64_t id = ev->u.transition.id;
     enum ctrace_state to = ev->u.transition.to;
     uint32_t v;
-    struct gtrack *t = idmap_get(&g->by_id, id, &v) ? &g->gs[v] : NULL;
+    struct gtrack *t = an_map_get(&g->by_id, id, &v) ? &g->gs[v] : NULL;
 
     /* StartTime counts every transition to Running, with or without stack. */
     if (to == CTRACE_STATE_RUNNING && (!t || !t->ran)) {

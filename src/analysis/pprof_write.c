@@ -199,8 +199,8 @@ int prof_write_gzip(const struct prof *p, FILE *f, char *err, size_t errlen)
             gz_feed(g, &out, Z_NO_FLUSH);
     }
 
-    for (uint32_t i = 0; i < p->nstrs; i++) {
-        pb_bytes(&out, 6, p->strs[i].s, p->strs[i].len);
+    for (uint32_t i = 0; i < p->strs.n; i++) {
+        pb_bytes(&out, 6, p->strs.s[i], p->strs.len[i]);
         if (out.len > (1 << 15))
             gz_feed(g, &out, Z_NO_FLUSH);
     }

@@ -76,32 +76,14 @@ static void htab_insert(struct prof_htab *t, uint64_t h, uint32_t idx)
 
 /* ---- strings ---- */
 
-struct str_key {
-    const char *s;
-    size_t len;
-};
-
-static int str_eq(const struct prof *p, uint32_t idx, const void *key)
-{
-    const struct str_key *k = key;
-    return p->strs[idx].len == k->len && memcmp(p->strs[idx].s, k->s, k->len) == 0;
-}
-
+/* The string table (src/base/strtab): ids are profile.proto's string
+ * indices, so the first string interned ("", by prof_new) is 0. */
 static uint32_t str_id(struct prof *p, const char *s, size_t len)
 {
-    if (!s)
-        s = "", len = 0;
-    struct str_key k = {s, len};
-    uint64_t h = an_hash_bytes(s, len, 0);
-    size_t slot = htab_find(p, &p->str_set, h, str_eq, &k);
-    if (p->str_set.idx1[slot])
-        return p->str_set.idx1[slot] - 1;
-    GROW(p->strs, p->nstrs, p->cap_strs);
-    char *copy = an_calloc(len + 1, 1);
-    memcpy(copy, s, len);
-    p->strs[p->nstrs] = (struct prof_str){copy, len};
-    htab_insert(&p->str_set, h, p->nstrs);
-    return p->nstrs++;
+    int64_t id = strtab_intern(&p->strs, s ? s : "", s ? len : 0);
+    if (id < 0)
+        an_out_of_memory();
+    return (uint32_t)id;
 }
 
 static uint32_t cstr_id(struct prof *p, const char *s) { return str_id(p, s, strlen(s)); }
@@ -117,7 +99,7 @@ static int func_eq(const struct prof *p, uint32_t idx, const void *key)
 static uint32_t func_id(struct prof *p, uint32_t name, uint32_t file)
 {
     struct prof_func k = {name, file};
-    uint64_t h = an_mix64(((uint64_t)name << 32 | file) + 0x51);
+    uint64_t h = hash_mix64(((uint64_t)name << 32 | file) + 0x51);
     size_t slot = htab_find(p, &p->func_set, h, func_eq, &k);
     if (p->func_set.idx1[slot])
         return p->func_set.idx1[slot]; /* ID = index + 1 */
@@ -136,7 +118,7 @@ static int loc_eq(const struct prof *p, uint32_t idx, const void *key)
 static uint32_t loc_id(struct prof *p, uint64_t pc, uint32_t func, int64_t line)
 {
     struct prof_loc k = {pc, func, line};
-    uint64_t h = an_mix64(an_mix64(pc) ^ ((uint64_t)func << 20) ^ (uint64_t)line);
+    uint64_t h = hash_mix64(hash_mix64(pc) ^ ((uint64_t)func << 20) ^ (uint64_t)line);
     size_t slot = htab_find(p, &p->loc_set, h, loc_eq, &k);
     if (p->loc_set.idx1[slot])
         return p->loc_set.idx1[slot];
@@ -169,7 +151,7 @@ static int stack_eq(const struct prof *p, uint32_t idx, const void *key)
 static uint32_t stack_handle(struct prof *p, const uint32_t *locs, uint32_t n)
 {
     struct stack_key k = {locs, n};
-    uint64_t h = an_hash_bytes(locs, n * sizeof *locs, n);
+    uint64_t h = hash_bytes(locs, n * sizeof *locs, n);
     size_t slot = htab_find(p, &p->stack_set, h, stack_eq, &k);
     if (p->stack_set.idx1[slot])
         return p->stack_set.idx1[slot];
@@ -193,10 +175,13 @@ uint32_t prof_stack(struct prof *p, ctrace_reader *r, uint64_t stack_id, uint64_
 {
     uint32_t v;
     if (gen != p->cache_gen) {
-        idmap_clear(&p->cache);
+        if (p->cache.cap > 4096) /* give back what a burst took */
+            u64map_free(&p->cache);
+        else
+            u64map_clear(&p->cache);
         p->cache_gen = gen;
     }
-    if (!leaf && stack_id != CTRACE_NO_STACK && idmap_get(&p->cache, stack_id, &v))
+    if (!leaf && stack_id != CTRACE_NO_STACK && an_map_get(&p->cache, stack_id, &v))
         return v;
 
     uint32_t locs[PROF_MAX_DEPTH + 1];
@@ -214,7 +199,7 @@ uint32_t prof_stack(struct prof *p, ctrace_reader *r, uint64_t stack_id, uint64_
     }
     v = stack_handle(p, locs, n);
     if (!leaf && stack_id != CTRACE_NO_STACK)
-        idmap_put(&p->cache, stack_id, v);
+        an_map_put(&p->cache, stack_id, v);
     return v;
 }
 
@@ -242,11 +227,9 @@ struct prof *prof_new(size_t nvalues, const struct prof_value_type *types,
     struct prof *p = an_calloc(1, sizeof *p);
     if (nvalues > PROF_MAX_VALUES)
         nvalues = PROF_MAX_VALUES;
-    htab_init(&p->str_set);
     htab_init(&p->func_set);
     htab_init(&p->loc_set);
     htab_init(&p->stack_set);
-    idmap_init(&p->cache);
     p->cache_gen = UINT64_MAX;
     cstr_id(p, ""); /* string 0 */
     p->nvalues = nvalues;
@@ -264,17 +247,14 @@ void prof_free(struct prof *p)
 {
     if (!p)
         return;
-    for (uint32_t i = 0; i < p->nstrs; i++)
-        free(p->strs[i].s);
-    free(p->strs);
+    strtab_free(&p->strs);
     free(p->funcs);
     free(p->locs);
     free(p->pool);
     free(p->stacks);
-    htab_free(&p->str_set);
     htab_free(&p->func_set);
     htab_free(&p->loc_set);
     htab_free(&p->stack_set);
-    idmap_free(&p->cache);
+    u64map_free(&p->cache);
     free(p);
 }

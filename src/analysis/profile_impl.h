@@ -13,8 +13,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "idmap.h"
+#include "hash.h"
+#include "must.h"
 #include "profile.h"
+#include "strtab.h"
 
 /* Open-addressing set of indices, keyed by a 64-bit hash the owner computes
  * and checked by the owner's comparison (hashes may collide). */
@@ -22,11 +24,6 @@ struct prof_htab {
     uint64_t *hash;
     uint32_t *idx1; /* index + 1; 0 = empty */
     size_t cap, len;
-};
-
-struct prof_str {
-    char *s;
-    size_t len;
 };
 
 struct prof_func {
@@ -50,9 +47,7 @@ struct prof {
     uint32_t period_str[2];
     int64_t period;
 
-    struct prof_str *strs;
-    uint32_t nstrs, cap_strs;
-    struct prof_htab str_set;
+    struct strtab strs;
 
     struct prof_func *funcs;
     uint32_t nfuncs, cap_funcs;
@@ -68,7 +63,7 @@ struct prof {
     uint32_t nstacks, cap_stacks;
     struct prof_htab stack_set;
 
-    struct idmap cache; /* reader stack ID of cache_gen -> handle */
+    struct u64map cache; /* reader stack ID of cache_gen -> handle */
     uint64_t cache_gen;
 };
 

@@ -8,7 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "idmap.h"
+#include "hash.h"
+#include "must.h"
 
 struct open_region {
     char *name;
@@ -26,13 +27,12 @@ struct gregions {
 struct regions {
     struct gregions *gs;
     uint32_t ngs, cap_gs, free_head;
-    struct idmap by_g;
+    struct u64map by_g;
 };
 
 struct regions *regions_new(void)
 {
     struct regions *rt = an_calloc(1, sizeof *rt);
-    idmap_init(&rt->by_g);
     return rt;
 }
 
@@ -46,13 +46,13 @@ void regions_free(struct regions *rt)
         free(rt->gs[i].open);
     }
     free(rt->gs);
-    idmap_free(&rt->by_g);
+    u64map_free(&rt->by_g);
     free(rt);
 }
 
 static void release(struct regions *rt, uint64_t g, uint32_t v)
 {
-    idmap_del(&rt->by_g, g);
+    u64map_del(&rt->by_g, g, NULL);
     rt->gs[v].free_next = rt->free_head;
     rt->free_head = v + 1;
 }
@@ -61,7 +61,7 @@ int regions_begin(struct regions *rt, uint64_t g, const char *name, size_t len, 
                   uint32_t cookie)
 {
     uint32_t v;
-    if (!idmap_get(&rt->by_g, g, &v)) {
+    if (!an_map_get(&rt->by_g, g, &v)) {
         if (rt->free_head) {
             v = rt->free_head - 1;
             rt->free_head = rt->gs[v].free_next;
@@ -73,7 +73,7 @@ int regions_begin(struct regions *rt, uint64_t g, const char *name, size_t len, 
             v = rt->ngs++;
             memset(&rt->gs[v], 0, sizeof rt->gs[v]);
         }
-        idmap_put(&rt->by_g, g, v);
+        an_map_put(&rt->by_g, g, v);
     }
     struct gregions *gr = &rt->gs[v];
     if (gr->n >= REGIONS_MAX_DEPTH)
@@ -92,7 +92,7 @@ int regions_end(struct regions *rt, uint64_t g, const char *name, size_t len, in
                 uint32_t *cookie)
 {
     uint32_t v;
-    if (!idmap_get(&rt->by_g, g, &v))
+    if (!an_map_get(&rt->by_g, g, &v))
         return 0;
     struct gregions *gr = &rt->gs[v];
     for (uint32_t i = gr->n; i > 0; i--) {
@@ -114,7 +114,7 @@ int regions_end(struct regions *rt, uint64_t g, const char *name, size_t len, in
 void regions_goroutine_end(struct regions *rt, uint64_t g)
 {
     uint32_t v;
-    if (!idmap_get(&rt->by_g, g, &v))
+    if (!an_map_get(&rt->by_g, g, &v))
         return;
     struct gregions *gr = &rt->gs[v];
     for (uint32_t j = 0; j < gr->n; j++)

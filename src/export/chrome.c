@@ -17,7 +17,7 @@
  *    after their track (the only per-track state kept: counter names).
  *  - ts is in microseconds with nanosecond decimals, dur the same.
  */
-#include "idmap.h"
+#include "u64map.h"
 #include "sink.h"
 
 #include <inttypes.h>
@@ -30,7 +30,7 @@ struct csink {
     FILE *out;
     int first;
     int failed;
-    struct idmap counter_names; /* uuid -> char * */
+    struct u64map counter_names; /* uuid -> char * */
     size_t len;
     char buf[1 << 16]; /* our own output buffer: stdio's per-call locking
                           and bookkeeping cost more than the formatting */
@@ -271,8 +271,8 @@ static int c_track(struct export_sink *s, const struct export_track *t)
         break;
     case EXPORT_TRACK_COUNTER: {
         char *name = strdup(t->name);
-        free(idmap_get(&C->counter_names, t->uuid));
-        if (!name || idmap_put(&C->counter_names, t->uuid, name) < 0) {
+        free(u64map_get_ptr(&C->counter_names, t->uuid));
+        if (!name || u64map_put_ptr(&C->counter_names, t->uuid, name) < 0) {
             free(name);
             return -1;
         }
@@ -353,7 +353,7 @@ static int c_instant(struct export_sink *s, const struct export_event *e)
 static int c_counter(struct export_sink *s, const struct export_track *t, int64_t ts, int64_t value)
 {
     struct csink *C = (struct csink *)s;
-    const char *name = idmap_get(&C->counter_names, t->uuid);
+    const char *name = u64map_get_ptr(&C->counter_names, t->uuid);
     struct csink *f = open_ev(C, "C", t, 0);
     out_str(f, ",\"name\":");
     jstr(f, name ? name : "counter", strlen(name ? name : "counter"));
@@ -381,9 +381,9 @@ static void c_destroy(struct export_sink *s)
     struct csink *C = (struct csink *)s;
     uint64_t k;
     void *v;
-    for (size_t i = 0; idmap_next(&C->counter_names, &i, &k, &v);)
+    for (size_t i = 0; u64map_next_ptr(&C->counter_names, &i, &k, &v);)
         free(v);
-    idmap_free(&C->counter_names);
+    u64map_free(&C->counter_names);
     free(C);
 }
 

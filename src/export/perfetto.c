@@ -19,7 +19,8 @@
  *    the output is a valid Trace after every block.
  *  - Timestamps are TracePacket.timestamp in nanoseconds (default clock).
  */
-#include "idmap.h"
+#include "hash.h"
+#include "u64map.h"
 #include "pbuf.h"
 #include "sink.h"
 
@@ -58,9 +59,9 @@ struct istr {
 struct seqstate {
     int need_clear;
     uint64_t next_iid;
-    struct idmap strs;       /* hash -> struct istr chain (names, categories) */
-    struct idmap frames;     /* pc -> iid */
-    struct idmap callstacks; /* stack id -> iid */
+    struct u64map strs;       /* hash -> struct istr chain (names, categories) */
+    struct u64map frames;     /* pc -> iid */
+    struct u64map callstacks; /* stack id -> iid */
 };
 
 struct psink {
@@ -78,25 +79,17 @@ static void reset_seq(struct seqstate *q)
 {
     uint64_t k;
     void *v;
-    for (size_t i = 0; idmap_next(&q->strs, &i, &k, &v);) {
+    for (size_t i = 0; u64map_next_ptr(&q->strs, &i, &k, &v);) {
         for (struct istr *s = v, *next; s; s = next) {
             next = s->next;
             free(s);
         }
     }
-    idmap_free(&q->strs);
-    idmap_free(&q->frames);
-    idmap_free(&q->callstacks);
+    u64map_free(&q->strs);
+    u64map_free(&q->frames);
+    u64map_free(&q->callstacks);
     q->next_iid = 1;
     q->need_clear = 1;
-}
-
-static uint64_t hash_bytes(const char *p, size_t n, unsigned kind)
-{
-    uint64_t h = 0xcbf29ce484222325ULL ^ kind;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)p[i]) * 0x100000001b3ULL;
-    return h;
 }
 
 /* The iid of an event name (field ID_NAMES) or category (ID_CATEGORIES),
@@ -104,13 +97,13 @@ static uint64_t hash_bytes(const char *p, size_t n, unsigned kind)
 static uint64_t intern_str(struct psink *P, struct seqstate *q, unsigned field, const char *s,
                            size_t len)
 {
-    uint64_t h = hash_bytes(s, len, field);
-    struct istr *head = idmap_get(&q->strs, h);
+    uint64_t h = hash_fnv1a(s, len, field);
+    struct istr *head = u64map_get_ptr(&q->strs, h);
     for (struct istr *e = head; e; e = e->next)
         if (e->len == len && !memcmp(e->s, s, len))
             return e->iid;
     struct istr *e = malloc(sizeof *e + len + 1);
-    if (!e || idmap_put(&q->strs, h, e) < 0) {
+    if (!e || u64map_put_ptr(&q->strs, h, e) < 0) {
         free(e);
         P->failed = 1;
         return 0;
@@ -129,11 +122,11 @@ static uint64_t intern_str(struct psink *P, struct seqstate *q, unsigned field, 
 
 static uint64_t intern_frame(struct psink *P, struct seqstate *q, const struct ctrace_frame *f)
 {
-    uint64_t iid = (uint64_t)(uintptr_t)idmap_get(&q->frames, f->pc);
+    uint64_t iid = (uint64_t)(uintptr_t)u64map_get_ptr(&q->frames, f->pc);
     if (iid)
         return iid;
     iid = q->next_iid++;
-    if (idmap_put(&q->frames, f->pc, (void *)(uintptr_t)iid) < 0) {
+    if (u64map_put_ptr(&q->frames, f->pc, (void *)(uintptr_t)iid) < 0) {
         P->failed = 1;
         return 0;
     }
@@ -158,7 +151,7 @@ static uint64_t intern_frame(struct psink *P, struct seqstate *q, const struct c
 
 static uint64_t intern_stack(struct psink *P, struct seqstate *q, const struct export_event *e)
 {
-    uint64_t iid = (uint64_t)(uintptr_t)idmap_get(&q->callstacks, e->stack_key);
+    uint64_t iid = (uint64_t)(uintptr_t)u64map_get_ptr(&q->callstacks, e->stack_key);
     if (iid)
         return iid;
     uint64_t small[64], *frames = small;
@@ -170,7 +163,7 @@ static uint64_t intern_stack(struct psink *P, struct seqstate *q, const struct e
     for (size_t i = 0; i < n; i++) /* Callstack wants the outermost frame first */
         frames[i] = intern_frame(P, q, &e->frames[n - 1 - i]);
     iid = q->next_iid++;
-    if (idmap_put(&q->callstacks, e->stack_key, (void *)(uintptr_t)iid) < 0) {
+    if (u64map_put_ptr(&q->callstacks, e->stack_key, (void *)(uintptr_t)iid) < 0) {
         P->failed = 1;
         n = 0;
     }

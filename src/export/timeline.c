@@ -33,7 +33,8 @@
  *    dropped silently.
  */
 #include "export.h"
-#include "idmap.h"
+#include "hash.h"
+#include "u64map.h"
 #include "sink.h"
 
 #include "ctrace_reader.h"
@@ -76,7 +77,7 @@ struct input {
     int64_t pid;
     char *name;
     struct export_track proc;
-    struct idmap gs, tasks, ranges, counters, ms;
+    struct u64map gs, tasks, ranges, counters, ms;
     int64_t next_vtid;
 };
 
@@ -98,14 +99,6 @@ struct run {
 static uint64_t new_id(struct run *R)
 {
     return ++R->next_id;
-}
-
-static uint64_t hash_str(const char *p, size_t n)
-{
-    uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a */
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)p[i]) * 0x100000001b3ULL;
-    return h;
 }
 
 static char *dup_str(struct ctrace_str s)
@@ -188,11 +181,11 @@ static void declare_g(struct run *R, struct gstate *g, unsigned which)
 
 static struct gstate *get_g(struct run *R, struct input *in, uint64_t id)
 {
-    struct gstate *g = idmap_get(&in->gs, id);
+    struct gstate *g = u64map_get_ptr(&in->gs, id);
     if (g)
         return g;
     g = calloc(1, sizeof *g);
-    if (!g || idmap_put(&in->gs, id, g) < 0) {
+    if (!g || u64map_put_ptr(&in->gs, id, g) < 0) {
         free(g);
         R->failed_output = 1;
         return NULL;
@@ -270,15 +263,15 @@ static void free_g(struct gstate *g)
 
 /* ---- named tracks (ranges, counters, Ms) ------------------------------- */
 
-static struct named_track *get_named(struct run *R, struct input *in, struct idmap *map,
+static struct named_track *get_named(struct run *R, struct input *in, struct u64map *map,
                                      uint64_t key, enum export_track_kind kind,
                                      const char *name, int64_t sort)
 {
-    struct named_track *nt = idmap_get(map, key);
+    struct named_track *nt = u64map_get_ptr(map, key);
     if (nt)
         return nt;
     nt = calloc(1, sizeof *nt);
-    if (!nt || idmap_put(map, key, nt) < 0) {
+    if (!nt || u64map_put_ptr(map, key, nt) < 0) {
         free(nt);
         R->failed_output = 1;
         return NULL;
@@ -357,7 +350,7 @@ static void on_transition(struct run *R, struct input *in, const struct ctrace_e
     }
     if (ev->u.transition.to == CTRACE_STATE_NOTEXIST) {
         close_g(R, g, ts);
-        free_g(idmap_del(&in->gs, id));
+        free_g(u64map_take_ptr(&in->gs, id));
     }
 }
 
@@ -396,12 +389,12 @@ static void on_task(struct run *R, struct input *in, const struct ctrace_event *
 {
     uint64_t id = ev->u.task.id;
     if (ev->kind == CTRACE_EV_TASK_BEGIN) {
-        struct task *t = idmap_get(&in->tasks, id);
+        struct task *t = u64map_get_ptr(&in->tasks, id);
         if (t) { /* begun twice: end the first one here */
             slice_end(R, &t->track, ts, t->name);
         } else {
             t = calloc(1, sizeof *t);
-            if (!t || idmap_put(&in->tasks, id, t) < 0) {
+            if (!t || u64map_put_ptr(&in->tasks, id, t) < 0) {
                 free(t);
                 R->failed_output = 1;
                 return;
@@ -426,7 +419,7 @@ static void on_task(struct run *R, struct input *in, const struct ctrace_event *
         R->st->tasks++;
         return;
     }
-    struct task *t = idmap_del(&in->tasks, id);
+    struct task *t = u64map_take_ptr(&in->tasks, id);
     if (t) {
         slice_end(R, &t->track, ts, t->name);
         free(t->name);
@@ -521,7 +514,7 @@ static void on_range(struct run *R, struct input *in, const struct ctrace_event 
                      nm.ptr, ev->u.range.scope_id);
         else
             snprintf(name, sizeof name, "%.*s", (int)(nm.len > 250 ? 250 : nm.len), nm.ptr);
-        uint64_t key = hash_str(nm.ptr, nm.len) ^ idmap_mix(proc ? ev->u.range.scope_id + 1 : 0);
+        uint64_t key = hash_fnv1a(nm.ptr, nm.len, 0) ^ hash_mix64(proc ? ev->u.range.scope_id + 1 : 0);
         struct named_track *nt = get_named(R, in, &in->ranges, key, EXPORT_TRACK_CHILD, name,
                                            -1000000 + (proc ? (int64_t)ev->u.range.scope_id : -1));
         if (!nt)
@@ -559,7 +552,7 @@ static void on_metric(struct run *R, struct input *in, const struct ctrace_event
     char name[300];
     struct ctrace_str nm = ev->u.metric.name;
     snprintf(name, sizeof name, "%.*s", (int)(nm.len > 290 ? 290 : nm.len), nm.ptr);
-    struct named_track *nt = get_named(R, in, &in->counters, hash_str(nm.ptr, nm.len),
+    struct named_track *nt = get_named(R, in, &in->counters, hash_fnv1a(nm.ptr, nm.len, 0),
                                        EXPORT_TRACK_COUNTER, name, -2000000);
     if (!nt)
         return;
@@ -637,20 +630,20 @@ static void close_input(struct run *R, struct input *in)
     int64_t ts = in->last_ts;
     uint64_t key;
     void *val;
-    for (size_t i = 0; idmap_next(&in->gs, &i, &key, &val);) {
+    for (size_t i = 0; u64map_next_ptr(&in->gs, &i, &key, &val);) {
         close_g(R, val, ts);
         free_g(val);
     }
-    for (size_t i = 0; idmap_next(&in->tasks, &i, &key, &val);) {
+    for (size_t i = 0; u64map_next_ptr(&in->tasks, &i, &key, &val);) {
         struct task *t = val;
         slice_end(R, &t->track, ts, t->name);
         R->st->closed_at_end++;
         free(t->name);
         free(t);
     }
-    struct idmap *named[] = {&in->ranges, &in->counters, &in->ms};
+    struct u64map *named[] = {&in->ranges, &in->counters, &in->ms};
     for (size_t k = 0; k < 3; k++) {
-        for (size_t i = 0; idmap_next(named[k], &i, &key, &val);) {
+        for (size_t i = 0; u64map_next_ptr(named[k], &i, &key, &val);) {
             struct named_track *nt = val;
             for (; nt->open; nt->open--) {
                 slice_end(R, &nt->track, ts, NULL);
@@ -658,10 +651,10 @@ static void close_input(struct run *R, struct input *in)
             }
             free(nt);
         }
-        idmap_free(named[k]);
+        u64map_free(named[k]);
     }
-    idmap_free(&in->gs);
-    idmap_free(&in->tasks);
+    u64map_free(&in->gs);
+    u64map_free(&in->tasks);
 }
 
 /* Reports a reader error; returns 1 if it makes the run fail. */

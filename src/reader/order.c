@@ -80,7 +80,7 @@ static void gs_del(struct order *o, uint64_t id)
     if (!v)
         return;
     uint32_t idx = (uint32_t)*v;
-    u64map_del(&o->gmap, id);
+    u64map_del(&o->gmap, id, NULL);
     o->gs[idx].next_free = o->gfree;
     o->gfree = idx + 1;
 }
@@ -694,7 +694,7 @@ static int adv_task_end(struct ctrace_reader *r, struct rev *ev, uint64_t gen, s
         ev->extra[0] = t->parent;
         memcpy(o->endname, t->name, t->len + 1);
         o->endname_len = t->len;
-        u64map_del(&o->taskmap, ev->args[0]);
+        u64map_del(&o->taskmap, ev->args[0], NULL);
         t->next_free = o->tfree;
         o->tfree = idx + 1;
     } else {

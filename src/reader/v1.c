@@ -14,6 +14,7 @@
  * delivery time.
  */
 #include "internal.h"
+#include "strtab.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -97,8 +98,7 @@ struct v1 {
     struct { size_t off, len; } *strs; size_t nstrs, strs_cap;
     char *arena; size_t alen, acap;
     uint64_t max_str;
-    char **inl; size_t *inl_len; size_t ninl, inl_cap;
-    struct u64map inl_map;               /* hash of string -> index (collision-checked) */
+    struct strtab inl;                   /* inline (log) strings -> index  */
     struct u64map stacks;                /* id -> (off << 20 | n) in stkpcs */
     uint64_t *stkpcs; size_t nstkpcs, stkpcs_cap;
     struct u64map pcs;                   /* pc -> index in frames          */
@@ -497,43 +497,10 @@ static int parse_event(struct ctrace_reader *r, struct v1 *v, const struct raw *
         break;
     case V_LOG: {
         /* The message is an inline string: number them by first sight. */
-        uint64_t h = 1469598103934665603ull;
-        for (size_t i = 0; i < raw->sarg_len; i++)
-            h = (h ^ raw->sarg[i]) * 1099511628211ull;
-        size_t idx = SIZE_MAX;
-        for (uint64_t *e = u64map_get(&v->inl_map, h); e;) {
-            size_t i = (size_t)*e;
-            if (v->inl_len[i] == raw->sarg_len && !memcmp(v->inl[i], raw->sarg, raw->sarg_len))
-                idx = i;
-            break; /* collisions: fall back to a linear search below */
-        }
-        if (idx == SIZE_MAX)
-            for (size_t i = 0; i < v->ninl; i++)
-                if (v->inl_len[i] == raw->sarg_len && !memcmp(v->inl[i], raw->sarg, raw->sarg_len)) {
-                    idx = i;
-                    break;
-                }
-        if (idx == SIZE_MAX) {
-            if (GROW(v->inl, v->ninl, v->inl_cap) < 0)
-                return nomem(r);
-            size_t cap2 = v->inl_cap;
-            size_t *nl = realloc(v->inl_len, cap2 * sizeof *nl);
-            if (!nl)
-                return nomem(r);
-            v->inl_len = nl;
-            char *s = malloc(raw->sarg_len + 1);
-            if (!s)
-                return nomem(r);
-            if (raw->sarg_len)
-                memcpy(s, raw->sarg, raw->sarg_len);
-            s[raw->sarg_len] = 0;
-            idx = v->ninl++;
-            v->inl[idx] = s;
-            v->inl_len[idx] = raw->sarg_len;
-            if (!u64map_get(&v->inl_map, h) && u64map_put(&v->inl_map, h, idx) < 0)
-                return nomem(r);
-        }
-        ev->args[3] = idx;
+        int64_t idx = strtab_intern(&v->inl, (const char *)raw->sarg, raw->sarg_len);
+        if (idx < 0)
+            return nomem(r);
+        ev->args[3] = (uint64_t)idx;
         break;
     }
     }
@@ -1203,7 +1170,7 @@ static int vc_task_create(struct vcheck *c, struct vev *ev, struct gd *g, struct
 static int vc_task_end(struct vcheck *c, struct vev *ev, struct gd *g, struct pd *p)
 {
     (void)g, (void)p;
-    u64map_del(&c->tasks, ev->args[0]);
+    u64map_del(&c->tasks, ev->args[0], NULL);
     return 0;
 }
 
@@ -1358,8 +1325,8 @@ static int install_tables(struct ctrace_reader *r, struct v1 *v)
     struct ctrace_str tmp;
     (void)tmp;
     size_t total = v->alen + 64 * S_LAST;
-    for (size_t i = 0; i < v->ninl; i++)
-        total += v->inl_len[i] + 1;
+    for (size_t i = 0; i < v->inl.n; i++)
+        total += v->inl.len[i] + 1;
     g->arena = realloc(g->arena, total + 1);
     if (!g->arena)
         return nomem(r);
@@ -1375,27 +1342,21 @@ static int install_tables(struct ctrace_reader *r, struct v1 *v)
         g->arena_len += (n) + 1;                                                      \
     } while (0)
     uint64_t max = v->max_str;
-    for (size_t i = 0; i < v->strings.cap; i++) {
-        if (!v->strings.used[i])
-            continue;
-        size_t k = v->strings.vals[i];
-        ADD(v->strings.keys[i], v->arena + v->strs[k].off, v->strs[k].len);
-    }
+    uint64_t key, val;
+    for (size_t i = 0; u64map_next(&v->strings, &i, &key, &val);)
+        ADD(key, v->arena + v->strs[val].off, v->strs[val].len);
     v->inline_base = max + 1;
-    for (size_t i = 0; i < v->ninl; i++)
-        ADD(max + 1 + i, v->inl[i], v->inl_len[i]);
-    max += v->ninl;
+    for (size_t i = 0; i < v->inl.n; i++)
+        ADD(max + 1 + i, v->inl.s[i], v->inl.len[i]);
+    max += v->inl.n;
     v->builtin_base = max;
     for (int c = 0; c < S_LAST; c++)
         ADD(max + 1 + (uint64_t)c, builtin[c], strlen(builtin[c]));
 #undef ADD
     /* stacks and frames */
-    for (size_t i = 0; i < v->stacks.cap; i++) {
-        if (!v->stacks.used[i])
-            continue;
-        uint64_t val = v->stacks.vals[i];
+    for (size_t i = 0; u64map_next(&v->stacks, &i, &key, &val);) {
         size_t off = (size_t)(val >> 16), n = (size_t)(val & 0xffff);
-        if (GROW(g->stks, g->nstks, g->stks_cap) < 0 || u64map_put(&g->stk_index, v->stacks.keys[i], g->nstks) < 0)
+        if (GROW(g->stks, g->nstks, g->stks_cap) < 0 || u64map_put(&g->stk_index, key, g->nstks) < 0)
             return nomem(r);
         g->stks[g->nstks++] = (struct stkent){g->npcs, (uint32_t)n, 0};
         for (size_t k = 0; k < n; k++) {
@@ -1719,7 +1680,7 @@ static int cv_task_end(struct ctrace_reader *r, struct v1_state *st, struct cv *
             memcpy(r->o.endname, r->g.arena + v->task_v[k].off, n);
         r->o.endname[n] = 0;
         r->o.endname_len = n;
-        u64map_del(&v->tasks, ev->args[0]);
+        u64map_del(&v->tasks, ev->args[0], NULL);
     } else {
         c->out->extra[0] = CTRACE_NO_ID;
         r->o.endname[0] = 0;
@@ -1818,7 +1779,7 @@ static int convert(struct ctrace_reader *r, struct v1_state *st, size_t idx, str
             out->m = m;
     }
     if (ev->type == V_PROC_STOP)
-        u64map_del(&v->proc_ms, (uint64_t)(int64_t)ev->p);
+        u64map_del(&v->proc_ms, (uint64_t)(int64_t)ev->p, NULL);
     out->g = ev->g == 0 ? CTRACE_NO_ID : ev->g;
     out->p = (uint64_t)(int64_t)ev->p;
     return 1;
@@ -1903,11 +1864,7 @@ void v1_free(struct ctrace_reader *r)
     u64map_free(&v->strings);
     free(v->strs);
     free(v->arena);
-    for (size_t i = 0; i < v->ninl; i++)
-        free(v->inl[i]);
-    free(v->inl);
-    free(v->inl_len);
-    u64map_free(&v->inl_map);
+    strtab_free(&v->inl);
     u64map_free(&v->stacks);
     free(v->stkpcs);
     u64map_free(&v->pcs);

@@ -24,7 +24,8 @@
 #include "progress.h"
 
 #include "ctrace_reader.h"
-#include "idmap.h"
+#include "hash.h"
+#include "must.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -207,7 +208,7 @@ static void print_go(FILE *f, ctrace_reader *r, const struct ctrace_event *e)
 /* ---- goroutine labels ---- */
 
 struct labels {
-    struct idmap by_g; /* goroutine -> index into names */
+    struct u64map by_g; /* goroutine -> index into names */
     struct ctrace_str *names;
     uint32_t n, cap, free_head; /* free slots chained through names[i].len */
 };
@@ -217,19 +218,19 @@ static void labels_set(struct labels *l, uint64_t g, struct ctrace_str label)
     uint32_t v;
     char *copy = an_calloc(label.len + 1, 1);
     memcpy(copy, label.ptr, label.len);
-    if (idmap_get(&l->by_g, g, &v)) {
+    if (an_map_get(&l->by_g, g, &v)) {
         free((char *)l->names[v].ptr);
     } else if (l->free_head) {
         v = l->free_head - 1;
         l->free_head = (uint32_t)l->names[v].len;
-        idmap_put(&l->by_g, g, v);
+        an_map_put(&l->by_g, g, v);
     } else {
         if (l->n == l->cap) {
             l->cap = l->cap ? l->cap * 2 : 16;
             l->names = an_realloc(l->names, l->cap * sizeof *l->names);
         }
         v = l->n++;
-        idmap_put(&l->by_g, g, v);
+        an_map_put(&l->by_g, g, v);
     }
     l->names[v] = (struct ctrace_str){copy, label.len};
 }
@@ -237,7 +238,7 @@ static void labels_set(struct labels *l, uint64_t g, struct ctrace_str label)
 static const struct ctrace_str *labels_get(const struct labels *l, uint64_t g)
 {
     uint32_t v;
-    if (g == CTRACE_NO_ID || !idmap_get(&l->by_g, g, &v))
+    if (g == CTRACE_NO_ID || !an_map_get(&l->by_g, g, &v))
         return NULL;
     return &l->names[v];
 }
@@ -245,13 +246,13 @@ static const struct ctrace_str *labels_get(const struct labels *l, uint64_t g)
 static void labels_drop(struct labels *l, uint64_t g)
 {
     uint32_t v;
-    if (!idmap_get(&l->by_g, g, &v))
+    if (!an_map_get(&l->by_g, g, &v))
         return;
     free((char *)l->names[v].ptr);
     l->names[v].ptr = NULL;
     l->names[v].len = l->free_head;
     l->free_head = v + 1;
-    idmap_del(&l->by_g, g);
+    u64map_del(&l->by_g, g, NULL);
 }
 
 static void labels_free(struct labels *l)
@@ -260,7 +261,7 @@ static void labels_free(struct labels *l)
         if (l->names[i].ptr)
             free((char *)l->names[i].ptr);
     free(l->names);
-    idmap_free(&l->by_g);
+    u64map_free(&l->by_g);
 }
 
 /* ---- filters ---- */
@@ -591,7 +592,6 @@ int cmd_dump(int argc, char **argv)
     unsigned long long n = 0;
     struct labels labels;
     memset(&labels, 0, sizeof labels);
-    idmap_init(&labels.by_g);
     if (rc == 0) {
         while ((rc = ctrace_reader_next(r, &e)) == 1) {
             if (e->kind == CTRACE_EV_LABEL && e->g != CTRACE_NO_ID)

@@ -47,8 +47,10 @@
 
 #include "ctrace_reader.h"
 #include "goprof.h"
-#include "idmap.h"
+#include "hash.h"
+#include "must.h"
 #include "regions.h"
+#include "strtab.h"
 
 int cmd_stat(int argc, char **argv);
 
@@ -75,16 +77,6 @@ int cmd_stat(int argc, char **argv);
 /* Small helpers                                                       */
 /* ------------------------------------------------------------------ */
 
-static void *xcalloc(size_t n, size_t sz)
-{
-    void *p = calloc(n ? n : 1, sz ? sz : 1);
-    if (!p) {
-        fprintf(stderr, "ctrace stat: out of memory\n");
-        exit(2);
-    }
-    return p;
-}
-
 static void *xrealloc(void *p, size_t sz)
 {
     p = realloc(p, sz ? sz : 1);
@@ -99,81 +91,35 @@ static void *xrealloc(void *p, size_t sz)
 /* String interning                                                    */
 /* ------------------------------------------------------------------ */
 
-struct strtab {
-    char **s;
-    size_t *len;
-    uint32_t n, cap;
-    uint32_t *slots; /* hash -> id+1 */
-    size_t nslots;
-};
-
-static uint32_t strtab_add_raw(struct strtab *t, const char *p, size_t len, uint64_t h);
+/* src/base/strtab.h, capped: past MAX_STRINGS distinct strings, a new one
+ * is counted as "(other)" (id OTHER_STR).  Ids 0-2 are the fixed names of
+ * OTHER_STR, EMPTY_STR and UNKNOWN_STR. */
+static uint32_t intern_bytes(struct strtab *t, const char *p, size_t len)
+{
+    int64_t id = strtab_find(t, p, len);
+    if (id >= 0)
+        return (uint32_t)id;
+    if (t->n >= MAX_STRINGS)
+        return OTHER_STR;
+    id = strtab_intern(t, p, len);
+    if (id < 0) {
+        fprintf(stderr, "ctrace stat: out of memory\n");
+        exit(2);
+    }
+    return (uint32_t)id;
+}
 
 static void strtab_init(struct strtab *t)
 {
     memset(t, 0, sizeof *t);
-    t->nslots = 1024;
-    t->slots = xcalloc(t->nslots, sizeof *t->slots);
-    strtab_add_raw(t, "(other)", 7, an_hash_bytes("(other)", 7, 0));
-    strtab_add_raw(t, "", 0, an_hash_bytes("", 0, 0));
-    strtab_add_raw(t, "(unknown)", 9, an_hash_bytes("(unknown)", 9, 0));
-}
-
-static void strtab_free(struct strtab *t)
-{
-    for (uint32_t i = 0; i < t->n; i++)
-        free(t->s[i]);
-    free(t->s);
-    free(t->len);
-    free(t->slots);
-}
-
-static void strtab_rehash(struct strtab *t)
-{
-    size_t n = t->nslots * 2;
-    uint32_t *slots = xcalloc(n, sizeof *slots);
-    for (uint32_t id = 0; id < t->n; id++) {
-        uint64_t h = an_hash_bytes(t->s[id], t->len[id], 0);
-        size_t i = h & (n - 1);
-        while (slots[i])
-            i = (i + 1) & (n - 1);
-        slots[i] = id + 1;
-    }
-    free(t->slots);
-    t->slots = slots;
-    t->nslots = n;
-}
-
-static uint32_t strtab_add_raw(struct strtab *t, const char *p, size_t len, uint64_t h)
-{
-    size_t mask = t->nslots - 1;
-    size_t i = h & mask;
-    for (; t->slots[i]; i = (i + 1) & mask) {
-        uint32_t id = t->slots[i] - 1;
-        if (t->len[id] == len && memcmp(t->s[id], p, len) == 0)
-            return id;
-    }
-    if (t->n >= MAX_STRINGS)
-        return OTHER_STR;
-    if (t->n == t->cap) {
-        t->cap = t->cap ? t->cap * 2 : 256;
-        t->s = xrealloc(t->s, t->cap * sizeof *t->s);
-        t->len = xrealloc(t->len, t->cap * sizeof *t->len);
-    }
-    uint32_t id = t->n++;
-    t->s[id] = xcalloc(len + 1, 1);
-    memcpy(t->s[id], p, len);
-    t->len[id] = len;
-    t->slots[i] = id + 1;
-    if ((size_t)t->n * 2 > t->nslots)
-        strtab_rehash(t);
-    return id;
+    intern_bytes(t, "(other)", 7);
+    intern_bytes(t, "", 0);
+    intern_bytes(t, "(unknown)", 9);
 }
 
 static uint32_t intern(struct strtab *t, struct ctrace_str s)
 {
-    const char *p = s.ptr ? s.ptr : "";
-    return strtab_add_raw(t, p, s.len, an_hash_bytes(p, s.len, 0));
+    return intern_bytes(t, s.ptr ? s.ptr : "", s.len);
 }
 
 /* ------------------------------------------------------------------ */
@@ -318,47 +264,47 @@ struct stats {
     /* stacks */
     struct stackent *stacks;
     uint32_t nstacks, cap_stacks;
-    struct idmap stack_by_hash; /* hash -> index */
+    struct u64map stack_by_hash; /* hash -> index */
     /* per-generation cache: reader stack id -> index+1 */
-    struct idmap stack_cache;
+    struct u64map stack_cache;
     uint64_t cache_gen;
 
     /* goroutines */
     struct gstate *gs;
     uint32_t ngs, cap_gs, gs_free; /* free list head (index+1) */
-    struct idmap g_by_id;
+    struct u64map g_by_id;
     uint64_t goroutines_seen, goroutines_created, goroutines_ended;
 
     struct group *groups;
     uint32_t ngroups, cap_groups;
-    struct idmap group_by_func;
+    struct u64map group_by_func;
 
     struct blockent *blocks;
     uint32_t nblocks, cap_blocks;
-    struct idmap block_by_key;
+    struct u64map block_by_key;
 
     struct nament *tasks, *regions;
     uint32_t ntasks, cap_tasks, nregions, cap_regions;
-    struct idmap task_by_name, region_by_name;
-    struct idmap live_tasks; /* task id -> index into livet */
+    struct u64map task_by_name, region_by_name;
+    struct u64map live_tasks; /* task id -> index into livet */
     struct livetask *livet;
     uint32_t nlivet, cap_livet, livet_free;
     uint64_t tasks_dropped;
 
     struct funcent *funcs;
     uint32_t nfuncs, cap_funcs;
-    struct idmap func_by_id;
+    struct u64map func_by_id;
     uint64_t samples;
 
     struct sysent *syscalls;
     uint32_t nsyscalls, cap_syscalls;
-    struct idmap syscall_by_func;
+    struct u64map syscall_by_func;
 
     /* Losses the trace itself records: libctrace's goroutine state resyncs
      * after events it had to drop (docs/FORMAT.md, "Memory cap"). */
     uint64_t resyncs;
 
-    struct idmap procs, threads;
+    struct u64map procs, threads;
 
     /* Go's -pprof totals and region matching: src/analysis, shared with
      * `ctrace pprof`. */
@@ -377,34 +323,33 @@ static uint32_t stack_intern(struct stats *s, uint64_t stack_id, uint64_t gen)
     if (stack_id == CTRACE_NO_STACK)
         return 0;
     if (gen != s->cache_gen) {
-        idmap_free(&s->stack_cache);
-        idmap_init(&s->stack_cache);
+        u64map_free(&s->stack_cache);
         s->cache_gen = gen;
     }
     uint32_t v;
-    if (idmap_get(&s->stack_cache, stack_id, &v))
+    if (an_map_get(&s->stack_cache, stack_id, &v))
         return v;
     const struct ctrace_frame *fr = NULL;
     size_t n = ctrace_reader_stack(s->r, stack_id, &fr);
     if (n == 0) {
-        idmap_put(&s->stack_cache, stack_id, 0);
+        an_map_put(&s->stack_cache, stack_id, 0);
         return 0;
     }
     uint64_t h = 0x9e3779b97f4a7c15ULL;
     for (size_t i = 0; i < n && i < STACK_HASH_DEPTH; i++) {
-        h = an_mix64(h ^ fr[i].pc);
-        h = an_hash_bytes(fr[i].func.ptr, fr[i].func.len, h);
-        h = an_mix64(h ^ fr[i].line);
+        h = hash_mix64(h ^ fr[i].pc);
+        h = hash_bytes(fr[i].func.ptr, fr[i].func.len, h);
+        h = hash_mix64(h ^ fr[i].line);
     }
-    h = an_mix64(h ^ n);
-    if (h == UINT64_MAX) /* idmap's empty key */
+    h = hash_mix64(h ^ n);
+    if (h == UINT64_MAX) /* the key an_map_put ignores */
         h--;
-    if (idmap_get(&s->stack_by_hash, h, &v)) {
-        idmap_put(&s->stack_cache, stack_id, v + 1);
+    if (an_map_get(&s->stack_by_hash, h, &v)) {
+        an_map_put(&s->stack_cache, stack_id, v + 1);
         return v + 1;
     }
     if (s->nstacks >= MAX_STACKS) {
-        idmap_put(&s->stack_cache, stack_id, 0);
+        an_map_put(&s->stack_cache, stack_id, 0);
         return 0;
     }
     if (s->nstacks == s->cap_stacks) {
@@ -421,9 +366,9 @@ static uint32_t stack_intern(struct stats *s, uint64_t stack_id, uint64_t gen)
         e->file[i] = intern(&s->str, fr[i].file);
         e->line[i] = fr[i].line;
     }
-    idmap_put(&s->stack_by_hash, h, s->nstacks);
+    an_map_put(&s->stack_by_hash, h, s->nstacks);
     s->nstacks++;
-    idmap_put(&s->stack_cache, stack_id, s->nstacks);
+    an_map_put(&s->stack_cache, stack_id, s->nstacks);
     return s->nstacks;
 }
 
@@ -467,11 +412,11 @@ static uint32_t stack_func(struct stats *s, uint64_t stack_id, int outer)
 static struct group *group_get(struct stats *s, uint32_t func)
 {
     uint32_t v;
-    if (idmap_get(&s->group_by_func, func, &v))
+    if (an_map_get(&s->group_by_func, func, &v))
         return &s->groups[v];
     if (s->ngroups >= MAX_GROUPS) {
         func = OTHER_STR;
-        if (idmap_get(&s->group_by_func, func, &v))
+        if (an_map_get(&s->group_by_func, func, &v))
             return &s->groups[v];
     }
     if (s->ngroups == s->cap_groups) {
@@ -481,7 +426,7 @@ static struct group *group_get(struct stats *s, uint32_t func)
     struct group *g = &s->groups[s->ngroups];
     memset(g, 0, sizeof *g);
     g->func = func;
-    idmap_put(&s->group_by_func, func, s->ngroups);
+    an_map_put(&s->group_by_func, func, s->ngroups);
     s->ngroups++;
     return g;
 }
@@ -492,20 +437,20 @@ static void block_add(struct stats *s, uint32_t reason, uint32_t stack, int64_t 
 {
     uint64_t key = ((uint64_t)reason << 32) | stack;
     uint32_t v;
-    if (!idmap_get(&s->block_by_key, key, &v)) {
+    if (!an_map_get(&s->block_by_key, key, &v)) {
         if (s->nblocks >= MAX_BLOCKS) {
             key = ((uint64_t)OTHER_STR << 32);
             reason = OTHER_STR;
             stack = 0;
         }
-        if (!idmap_get(&s->block_by_key, key, &v)) {
+        if (!an_map_get(&s->block_by_key, key, &v)) {
             if (s->nblocks == s->cap_blocks) {
                 s->cap_blocks = s->cap_blocks ? s->cap_blocks * 2 : 64;
                 s->blocks = xrealloc(s->blocks, s->cap_blocks * sizeof *s->blocks);
             }
             v = s->nblocks++;
             s->blocks[v] = (struct blockent){.reason = reason, .stack = stack};
-            idmap_put(&s->block_by_key, key, v);
+            an_map_put(&s->block_by_key, key, v);
         }
     }
     s->blocks[v].count++;
@@ -517,17 +462,17 @@ static void block_add(struct stats *s, uint32_t reason, uint32_t stack, int64_t 
 static void syscall_add(struct stats *s, uint32_t func, int64_t d)
 {
     uint32_t v;
-    if (!idmap_get(&s->syscall_by_func, func, &v)) {
+    if (!an_map_get(&s->syscall_by_func, func, &v)) {
         if (s->nsyscalls >= MAX_SYSCALLS)
             func = OTHER_STR;
-        if (!idmap_get(&s->syscall_by_func, func, &v)) {
+        if (!an_map_get(&s->syscall_by_func, func, &v)) {
             if (s->nsyscalls == s->cap_syscalls) {
                 s->cap_syscalls = s->cap_syscalls ? s->cap_syscalls * 2 : 64;
                 s->syscalls = xrealloc(s->syscalls, s->cap_syscalls * sizeof *s->syscalls);
             }
             v = s->nsyscalls++;
             s->syscalls[v] = (struct sysent){.func = func};
-            idmap_put(&s->syscall_by_func, func, v);
+            an_map_put(&s->syscall_by_func, func, v);
         }
     }
     struct sysent *e = &s->syscalls[v];
@@ -540,14 +485,14 @@ static void syscall_add(struct stats *s, uint32_t func, int64_t d)
 /* ---- names (tasks, regions) ---- */
 
 static struct nament *name_get(struct nament **arr, uint32_t *n, uint32_t *cap,
-                               struct idmap *m, uint32_t name)
+                               struct u64map *m, uint32_t name)
 {
     uint32_t v;
-    if (idmap_get(m, name, &v))
+    if (an_map_get(m, name, &v))
         return &(*arr)[v];
     if (*n >= MAX_NAMES) {
         name = OTHER_STR;
-        if (idmap_get(m, name, &v))
+        if (an_map_get(m, name, &v))
             return &(*arr)[v];
     }
     if (*n == *cap) {
@@ -557,7 +502,7 @@ static struct nament *name_get(struct nament **arr, uint32_t *n, uint32_t *cap,
     struct nament *e = &(*arr)[*n];
     memset(e, 0, sizeof *e);
     e->name = name;
-    idmap_put(m, name, *n);
+    an_map_put(m, name, *n);
     (*n)++;
     return e;
 }
@@ -567,11 +512,11 @@ static struct nament *name_get(struct nament **arr, uint32_t *n, uint32_t *cap,
 static struct funcent *func_get(struct stats *s, uint32_t func)
 {
     uint32_t v;
-    if (idmap_get(&s->func_by_id, func, &v))
+    if (an_map_get(&s->func_by_id, func, &v))
         return &s->funcs[v];
     if (s->nfuncs >= MAX_FUNCS) {
         func = OTHER_STR;
-        if (idmap_get(&s->func_by_id, func, &v))
+        if (an_map_get(&s->func_by_id, func, &v))
             return &s->funcs[v];
     }
     if (s->nfuncs == s->cap_funcs) {
@@ -581,7 +526,7 @@ static struct funcent *func_get(struct stats *s, uint32_t func)
     struct funcent *f = &s->funcs[s->nfuncs];
     memset(f, 0, sizeof *f);
     f->func = func;
-    idmap_put(&s->func_by_id, func, s->nfuncs);
+    an_map_put(&s->func_by_id, func, s->nfuncs);
     s->nfuncs++;
     return f;
 }
@@ -591,7 +536,7 @@ static struct funcent *func_get(struct stats *s, uint32_t func)
 static struct gstate *g_lookup(struct stats *s, uint64_t id)
 {
     uint32_t v;
-    if (idmap_get(&s->g_by_id, id, &v))
+    if (an_map_get(&s->g_by_id, id, &v))
         return &s->gs[v];
     return NULL;
 }
@@ -619,7 +564,7 @@ static struct gstate *g_get(struct stats *s, uint64_t id, int64_t now)
     g->since = now;
     g->group_func = UNKNOWN_STR;
     g->sys_func = UNKNOWN_STR;
-    idmap_put(&s->g_by_id, id, idx);
+    an_map_put(&s->g_by_id, id, idx);
     s->goroutines_seen++;
     return g;
 }
@@ -671,7 +616,7 @@ static void g_flush(struct stats *s, struct gstate *g)
 static void g_release(struct stats *s, struct gstate *g)
 {
     uint32_t idx = (uint32_t)(g - s->gs);
-    idmap_del(&s->g_by_id, g->id);
+    u64map_del(&s->g_by_id, g->id, NULL);
     g->free_next = s->gs_free;
     s->gs_free = idx + 1;
 }
@@ -679,7 +624,7 @@ static void g_release(struct stats *s, struct gstate *g)
 static void on_transition(struct stats *s, const struct ctrace_event *ev)
 {
     if (ev->u.transition.resource == CTRACE_RES_PROC) {
-        idmap_put(&s->procs, ev->u.transition.id, 1);
+        an_map_put(&s->procs, ev->u.transition.id, 1);
         return;
     }
     if (ev->u.transition.resource != CTRACE_RES_GOROUTINE)
@@ -789,16 +734,16 @@ static void on_task(struct stats *s, const struct ctrace_event *ev, int begin)
             idx = s->nlivet++;
         }
         s->livet[idx] = (struct livetask){ne->name, ev->time};
-        idmap_put(&s->live_tasks, ev->u.task.id, idx);
+        an_map_put(&s->live_tasks, ev->u.task.id, idx);
         return;
     }
-    if (idmap_get(&s->live_tasks, ev->u.task.id, &v)) {
+    if (an_map_get(&s->live_tasks, ev->u.task.id, &v)) {
         struct livetask lt = s->livet[v];
         struct nament *ne = name_get(&s->tasks, &s->ntasks, &s->cap_tasks, &s->task_by_name, lt.name);
         ne->ended++;
         int64_t d = ev->time - lt.begin;
         hist_add(&ne->h, d > 0 ? (uint64_t)d : 0);
-        idmap_del(&s->live_tasks, ev->u.task.id);
+        u64map_del(&s->live_tasks, ev->u.task.id, NULL);
         s->livet[v].begin = s->livet_free;
         s->livet_free = v + 1;
     } else {
@@ -849,9 +794,9 @@ static void on_event(struct stats *s, const struct ctrace_event *ev)
     if (ev->time > s->last_time)
         s->last_time = ev->time;
     if (ev->m != CTRACE_NO_ID)
-        idmap_put(&s->threads, ev->m, 1);
+        an_map_put(&s->threads, ev->m, 1);
     if (ev->p != CTRACE_NO_ID)
-        idmap_put(&s->procs, ev->p, 1);
+        an_map_put(&s->procs, ev->p, 1);
 
     goprof_event(s->goprof, ev);
     switch (ev->kind) {
@@ -874,7 +819,7 @@ static void finish(struct stats *s)
     for (uint32_t i = 0; i < s->ngs; i++) {
         struct gstate *g = &s->gs[i];
         uint32_t v = 0;
-        if (!idmap_get(&s->g_by_id, g->id, &v) || v != i)
+        if (!an_map_get(&s->g_by_id, g->id, &v) || v != i)
             continue; /* a free slot */
         g_charge(s, g, s->last_time);
         g_flush(s, g);
@@ -1416,19 +1361,7 @@ int cmd_stat(int argc, char **argv)
     }
 
     strtab_init(&s.str);
-    idmap_init(&s.stack_by_hash);
-    idmap_init(&s.stack_cache);
     s.cache_gen = UINT64_MAX;
-    idmap_init(&s.g_by_id);
-    idmap_init(&s.group_by_func);
-    idmap_init(&s.block_by_key);
-    idmap_init(&s.task_by_name);
-    idmap_init(&s.region_by_name);
-    idmap_init(&s.live_tasks);
-    idmap_init(&s.func_by_id);
-    idmap_init(&s.procs);
-    idmap_init(&s.threads);
-    idmap_init(&s.syscall_by_func);
     s.goprof = goprof_new(s.r, NULL);
     s.open_regions = regions_new();
 
@@ -1478,19 +1411,19 @@ int cmd_stat(int argc, char **argv)
     free(s.livet);
     free(s.funcs);
     free(s.syscalls);
-    idmap_free(&s.syscall_by_func);
+    u64map_free(&s.syscall_by_func);
     free(s.stacks);
-    idmap_free(&s.stack_by_hash);
-    idmap_free(&s.stack_cache);
-    idmap_free(&s.g_by_id);
-    idmap_free(&s.group_by_func);
-    idmap_free(&s.block_by_key);
-    idmap_free(&s.task_by_name);
-    idmap_free(&s.region_by_name);
-    idmap_free(&s.live_tasks);
-    idmap_free(&s.func_by_id);
-    idmap_free(&s.procs);
-    idmap_free(&s.threads);
+    u64map_free(&s.stack_by_hash);
+    u64map_free(&s.stack_cache);
+    u64map_free(&s.g_by_id);
+    u64map_free(&s.group_by_func);
+    u64map_free(&s.block_by_key);
+    u64map_free(&s.task_by_name);
+    u64map_free(&s.region_by_name);
+    u64map_free(&s.live_tasks);
+    u64map_free(&s.func_by_id);
+    u64map_free(&s.procs);
+    u64map_free(&s.threads);
     strtab_free(&s.str);
     ctrace_reader_close(s.r);
     return rc < 0 ? 1 : 0;

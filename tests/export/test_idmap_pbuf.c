@@ -1,12 +1,13 @@
 /*
  * test_idmap_pbuf.c - unit tests of the exporter's two data structures:
- * idmap (against a plain array as reference, through inserts, deletes with
- * backward shift, growth and iteration) and pbuf (varints at every size
+ * its map, src/base's u64map with pointer values (against a plain array as
+ * reference, through inserts, deletes with backward shift, growth and
+ * iteration) and pbuf (varints at every size
  * boundary, nested messages whose length needs 1, 2 and 3 bytes, compared
  * with hand-computed encodings).  Exits 1 on the first mismatch.
  */
-#include "idmap.h"
 #include "pbuf.h"
+#include "u64map.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,7 +25,7 @@ static int test_idmap(void)
 {
     enum { N = 5000 };
     static void *ref[N]; /* key i -> value, NULL if absent */
-    struct idmap m = {0};
+    struct u64map m = {0};
     uint64_t rng = 42;
     for (int step = 0; step < 200000; step++) {
         rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
@@ -33,30 +34,30 @@ static int test_idmap(void)
         uint64_t key = k << 20;
         if ((rng >> 20) % 3) {
             void *v = (void *)(uintptr_t)(step + 1);
-            CHECK(idmap_put(&m, key, v) == 0);
+            CHECK(u64map_put_ptr(&m, key, v) == 0);
             ref[k] = v;
         } else {
-            CHECK(idmap_del(&m, key) == ref[k]);
+            CHECK(u64map_take_ptr(&m, key) == ref[k]);
             ref[k] = NULL;
         }
         if (step % 997 == 0) {
             size_t live = 0;
             for (int i = 0; i < N; i++) {
-                CHECK(idmap_get(&m, (uint64_t)i << 20) == ref[i]);
+                CHECK(u64map_get_ptr(&m, (uint64_t)i << 20) == ref[i]);
                 live += ref[i] != NULL;
             }
-            CHECK(m.count == live);
+            CHECK(m.len == live);
             size_t seen = 0, pos = 0;
             uint64_t k2;
             void *v2;
-            while (idmap_next(&m, &pos, &k2, &v2)) {
+            while (u64map_next_ptr(&m, &pos, &k2, &v2)) {
                 CHECK(ref[k2 >> 20] == v2);
                 seen++;
             }
             CHECK(seen == live);
         }
     }
-    idmap_free(&m);
+    u64map_free(&m);
     return 0;
 }
 

@@ -1,0 +1,84 @@
+/*
+ * u64map.h - the project's one growing hash map (outside the runtime):
+ * uint64 keys to uint64 values (pointers stored as uintptr_t).
+ *
+ * Invariants: open addressing with linear probing over a power-of-two
+ * table (64 slots at first) kept at most half full, so every probe run
+ * ends at an empty slot; any key is valid (a separate byte marks used
+ * slots); deletion shifts the later members of the run back (no
+ * tombstones), so endless put/delete cycles (goroutines born and ending)
+ * keep the table the size of its high-water mark of live entries.  A
+ * zeroed struct is an empty map; clearing keeps the storage (a reader
+ * reuses its maps generation after generation).  Allocation failure is
+ * returned (-1) and leaves the map as it was: the reader library must not
+ * exit; command-line callers that want exit-on-OOM wrap put.  The slot of
+ * a key depends on the key and the capacity only (hash_mix64), so
+ * iteration order is the same on every run.
+ */
+#ifndef CTRACE_BASE_U64MAP_H
+#define CTRACE_BASE_U64MAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hash.h"
+
+struct u64map {
+    uint64_t *keys;
+    uint64_t *vals;
+    uint8_t *used;
+    size_t cap; /* 0 or a power of two */
+    size_t len; /* live entries */
+};
+
+/* A pointer to key's value, or NULL if absent; valid until the next put
+ * or del.  Inline: the reader looks up a map several times per event. */
+static inline uint64_t *u64map_get(const struct u64map *m, uint64_t key)
+{
+    if (m->len == 0)
+        return NULL;
+    size_t mask = m->cap - 1;
+    for (size_t i = (size_t)hash_mix64(key) & mask;; i = (i + 1) & mask) {
+        if (!m->used[i])
+            return NULL;
+        if (m->keys[i] == key)
+            return &m->vals[i];
+    }
+}
+/* Inserts or replaces; 0, or -1 when out of memory (map unchanged). */
+int u64map_put(struct u64map *m, uint64_t key, uint64_t val);
+/* Removes key: 1 and its value in *old (if old), or 0 if absent. */
+int u64map_del(struct u64map *m, uint64_t key, uint64_t *old);
+/* Removes every key, keeping the storage. */
+void u64map_clear(struct u64map *m);
+void u64map_free(struct u64map *m);
+/* Iteration: for (size_t i = 0; u64map_next(m, &i, &k, &v);) ...; the map
+ * must not change during it.  k or v may be NULL. */
+int u64map_next(const struct u64map *m, size_t *pos, uint64_t *key, uint64_t *val);
+
+/* Pointer values (never NULL when stored, so NULL means absent). */
+static inline void *u64map_get_ptr(const struct u64map *m, uint64_t key)
+{
+    const uint64_t *v = u64map_get(m, key);
+    return v ? (void *)(uintptr_t)*v : NULL;
+}
+static inline int u64map_put_ptr(struct u64map *m, uint64_t key, void *p)
+{
+    return u64map_put(m, key, (uint64_t)(uintptr_t)p);
+}
+/* Removes key; returns its value, or NULL if absent. */
+static inline void *u64map_take_ptr(struct u64map *m, uint64_t key)
+{
+    uint64_t v;
+    return u64map_del(m, key, &v) ? (void *)(uintptr_t)v : NULL;
+}
+static inline int u64map_next_ptr(const struct u64map *m, size_t *pos, uint64_t *key, void **p)
+{
+    uint64_t v;
+    if (!u64map_next(m, pos, key, &v))
+        return 0;
+    *p = (void *)(uintptr_t)v;
+    return 1;
+}
+
+#endif
