@@ -235,7 +235,11 @@ CTRACE_API int ctrace_start_fd(int fd);
  *     /dev/stdout or another link;
  *   - an existing regular file owned by another user is refused
  *     (CTRACE_EOPEN, errno EPERM), never truncated;
- *   - other files (a FIFO, a terminal, /dev/null) are written as they are.
+ *   - other files (a FIFO, a terminal, /dev/null) are written as they are;
+ *   - a regular file is locked (flock, exclusive) while the trace writes
+ *     it: a file another live trace is writing (another process given the
+ *     same path) is refused (CTRACE_EOPEN, errno EBUSY), never truncated.
+ *     On a file system without flock the file is written unlocked.
  * The descriptor is close-on-exec.  path is read during the call only. */
 CTRACE_API int ctrace_start_file(const char *path);
 

@@ -17,14 +17,26 @@
  * Environments of more than CT_ENV_MAX entries or values longer than
  * CT_VAL_MAX are passed on unedited.
  *
+ * A vfork child's exec (a shell runs commands that way: dash's vfork +
+ * execve) starts a new process, not a new image of ours: the parent is
+ * alive and still writing its file.  With a pattern without "%p" the new
+ * image would truncate and write that very file, so it is given the
+ * pattern with ".%p" appended: it writes "<pattern>.<its pid>", the name
+ * any other process started with the pattern falls back to (proc.c's
+ * autostart: the file is locked while a trace writes it).  A pattern with
+ * "%p" already names a file of the child's own and is passed on as it is.
+ *
  * vfork: we do not interpose vfork.  A vfork child shares our memory
  * (including the tracer's per-thread state of the parent thread) but not
  * our pid, and runs no atfork handler, so ct_in_vfork_child() tells it
  * apart: exec and _exit in a vfork child call the real function and touch
- * nothing else (finishing "our" trace there would finish the parent's).
+ * nothing else but a copy of the environment on the stack (finishing "our"
+ * trace there would finish the parent's).
  * posix_spawn and system() use an internal vfork-like clone and an internal
  * execve that never reach these wrappers; the spawned program is traced
- * through the inherited environment, under its own pid.
+ * through the inherited environment, under its own pid: with a pattern
+ * without "%p", to "<pattern>.<pid>" while its parent's trace holds the
+ * file (proc.c).
  *
  * An exec that cannot succeed -- no executable file at the path, or none
  * along PATH for execvp (a shell's command search tries every directory) --
@@ -73,13 +85,18 @@ __attribute__((constructor(CT_CTOR_PRIO))) static void ct_process_init(void)
 #define CT_VAL_MAX 4096
 static const char ct_out_var[] = "CTRACE_OUTPUT=";
 
-/* Writes the next image's CTRACE_OUTPUT assignment for value v into buf.
- * Returns 0 if it does not fit. */
-static int ct_next_output(const char *v, char *buf, size_t cap)
+/* Writes the next image's CTRACE_OUTPUT assignment for value v into buf;
+ * in a vfork child (another process), only for a pattern without "%p".
+ * Returns 0 if there is none or it does not fit. */
+static int ct_next_output(const char *v, char *buf, size_t cap, int vfork_child)
 {
     const char *p = strstr(v, "%p");
     int n;
-    if (!p) {
+    if (vfork_child) {
+        if (p)
+            return 0;
+        n = snprintf(buf, cap, "%s%s.%%p", ct_out_var, v);
+    } else if (!p) {
         n = snprintf(buf, cap, "%s%s.%%p-1", ct_out_var, v);
     } else if (p[2] == '-' && p[3] >= '0' && p[3] <= '9') {
         char *end;
@@ -157,8 +174,7 @@ static int ct_exec_cannot_succeed(enum ct_exec_how how, const char *path)
 static int ct_exec(enum ct_exec_how how, const char *path, int fd, char *const argv[],
                    char *const envp[])
 {
-    if (ct_in_vfork_child())
-        return ct_exec_real(how, path, fd, argv, envp);
+    int vfork_child = ct_in_vfork_child();
 
     /* Find CTRACE_OUTPUT and count the environment. */
     size_t n = 0, at = (size_t)-1;
@@ -170,12 +186,14 @@ static int ct_exec(enum ct_exec_how how, const char *path, int fd, char *const a
     int edit = at != (size_t)-1 && n <= CT_ENV_MAX;
     char *newenv[edit ? n + 1 : 1];
     char val[edit ? CT_VAL_MAX : 1];
-    if (edit && ct_next_output(envp[at] + sizeof ct_out_var - 1, val, sizeof val)) {
+    if (edit && ct_next_output(envp[at] + sizeof ct_out_var - 1, val, sizeof val, vfork_child)) {
         memcpy(newenv, envp, n * sizeof *newenv);
         newenv[at] = val;
         newenv[n] = NULL;
         envp = newenv;
     }
+    if (vfork_child)
+        return ct_exec_real(how, path, fd, argv, envp);
 
     int traced = CT_ENABLED() && !ct_exec_cannot_succeed(how, path);
     if (traced)

@@ -144,6 +144,11 @@ int ct_libc_close(int fd)
     return (int)syscall(SYS_close, fd);
 }
 
+int ct_libc_flock(int fd, int op)
+{
+    return (int)syscall(SYS_flock, fd, op);
+}
+
 int ct_libc_poll(struct pollfd *fds, nfds_t n, int timeout_ms)
 {
     /* ppoll: the one poll system call every architecture has. */

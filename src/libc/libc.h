@@ -64,6 +64,7 @@ int ct_libc_sigaction(int sig, const struct sigaction *act, struct sigaction *ol
 ssize_t ct_libc_write(int fd, const void *buf, size_t len);
 ssize_t ct_libc_read(int fd, void *buf, size_t len);
 int ct_libc_close(int fd);
+int ct_libc_flock(int fd, int op);
 int ct_libc_poll(struct pollfd *fds, nfds_t n, int timeout_ms);
 /* Sleeps ns nanoseconds on CLOCK_MONOTONIC (restarted after signals). */
 void ct_libc_sleep_ns(uint64_t ns);

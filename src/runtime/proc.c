@@ -117,11 +117,25 @@ int ct_proc_in_vfork_child(void)
     return r;
 }
 
+/* Starts the trace of this process to the pattern.  A pattern without
+ * "%p" names one file for every process that inherits it; an exec'd image
+ * is given an edited pattern by the exec wrappers, but a program started
+ * by system() or posix_spawn (which never reach them), or any unrelated
+ * process given the same CTRACE_OUTPUT, is not.  While another live trace
+ * writes that file it is locked (writer.c: EBUSY), and this process writes
+ * "<pattern>.<pid>" instead. */
 static void autostart(void)
 {
-    int r = ctrace_start_file(autostart_pattern);
+    const char *pattern = autostart_pattern;
+    char own[sizeof autostart_pattern + 4];
+    int r = ctrace_start_file(pattern);
+    if (r == CTRACE_EOPEN && errno == EBUSY && !strstr(pattern, "%p") &&
+        (size_t)snprintf(own, sizeof own, "%s.%%p", pattern) < sizeof own) {
+        pattern = own;
+        r = ctrace_start_file(pattern);
+    }
     if (r != CTRACE_OK) {
-        fprintf(stderr, "ctrace: cannot trace to %s: %s%s%s\n", autostart_pattern,
+        fprintf(stderr, "ctrace: cannot trace to %s: %s%s%s\n", pattern,
                 ctrace_strerror(r), r == CTRACE_EOPEN ? ": " : "",
                 r == CTRACE_EOPEN ? strerror(errno) : "");
         return;

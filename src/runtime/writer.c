@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -248,6 +249,15 @@ int ct_expand_path(const char *pattern, char *out, size_t size)
  *  - other existing files (a FIFO, /dev/null, a terminal) are written as
  *    they are, never truncated or chmod-ed.
  * O_TRUNC is not passed to open(): the ownership check comes first.
+ * A regular file is also locked (flock, exclusive, not waiting) before it is
+ * truncated, and stays locked while this descriptor is open: a file another
+ * live trace is writing -- another process given the same CTRACE_OUTPUT
+ * without "%p", such as a program run by system() or posix_spawn -- is
+ * refused with EBUSY, never truncated and written by two processes at once.
+ * The lock belongs to the open file description: a fork child's or an
+ * exec'd image's copy of the descriptor is closed (fdguard, O_CLOEXEC)
+ * without releasing it.  A file system without flock (ENOLCK, EOPNOTSUPP...)
+ * is written unlocked, as before.
  */
 static int open_trace_file(const char *path)
 {
@@ -260,6 +270,10 @@ static int open_trace_file(const char *path)
     if (S_ISREG(st.st_mode)) {
         if (st.st_uid != geteuid()) {
             errno = EPERM;
+            goto fail;
+        }
+        if (ct_libc_flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK) {
+            errno = EBUSY;
             goto fail;
         }
         if (ftruncate(fd, 0) != 0 ||

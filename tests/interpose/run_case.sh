@@ -277,6 +277,67 @@ cli_static)
     echo "$out" | grep -q "statically linked" || fail "static program: no warning: $out"
     echo "ok: cli_static: a static program runs, with a warning that it cannot be traced"
     ;;
+exec_chain)
+    # Exec chains: a shell running commands (dash: vfork + execve, the last
+    # command exec'd in place; bash: fork + execve) and a program starting
+    # others every way (fork_exec: fork + exec, vfork + exec, posix_spawn),
+    # traced with and without %p in the output pattern, through LD_PRELOAD
+    # and through `ctrace run`.  Every process image writes a file of its
+    # own (docs/RUN.md: "Processes and file names"): exactly the expected
+    # number, each accepted by Go 1.22, 1.23 and ctrace check.  Before the
+    # fix, a vfork'd or spawned program given a pattern without %p
+    # truncated and wrote its parent's file at the same time.
+    : "${CTRACE_LIB:?}"
+    need sh
+    # files NAME WANT [MORE]: the files of NAME (NAME*) are WANT in number
+    # (at least WANT with MORE), each valid.
+    files() {
+        local name=$1 want=$2 more=${3:-} n=0 f
+        for f in "$WORK/$name"*; do
+            [ -e "$f" ] || fail "$name: no trace written"
+            bash "$CTRACE_SRC/scripts/gotrace-validate.sh" "$f" >/dev/null || {
+                bash "$CTRACE_SRC/scripts/gotrace-validate.sh" "$f" >&2; fail "$name: Go parsers reject $f"; }
+            "$CTRACE" check -q "$f" >/dev/null 2>"$WORK/check.err" || {
+                cat "$WORK/check.err" >&2; fail "$name: ctrace check rejects $f"; }
+            n=$((n + 1))
+        done
+        [ "$n" = "$want" ] || { [ -n "$more" ] && [ "$n" -gt "$want" ]; } ||
+            fail "$name: $n trace files ($(cd "$WORK" && ls "$name"* | tr '\n' ' ')), expected $want"
+        echo "ok: $name: $n trace files, each accepted by go 1.22, go 1.23 and ctrace check"
+    }
+    # same_out NAME: traced stdout and exit status as untraced.
+    same_out() {
+        cmp -s "$WORK/plain.sh" "$WORK/out.$1" || fail "$1: stdout differs traced vs untraced"
+        [ "$(cat "$WORK/rc.$1")" = "$rc_plain" ] || fail "$1: exit $(cat "$WORK/rc.$1"), untraced $rc_plain"
+    }
+    # The shell, its two children and its exec'd last command: 4 images;
+    # with %p a shell that forks before it execs (bash, not dash) adds the
+    # forked copies' files.
+    script='echo a; /bin/true; /bin/echo b; exec /bin/echo c'
+    timeout 120 sh -c "$script" > plain.sh; rc_plain=$?
+    timeout 120 env CTRACE_OUTPUT="$WORK/shnop.trace" LD_PRELOAD="$CTRACE_LIB" sh -c "$script" \
+        > out.shnop; echo $? > rc.shnop
+    same_out shnop
+    [ -f "$WORK/shnop.trace" ] || fail "shnop: the shell's own file shnop.trace is missing"
+    files shnop.trace 4
+    timeout 120 env CTRACE_OUTPUT="$WORK/shp.%p.trace" LD_PRELOAD="$CTRACE_LIB" sh -c "$script" \
+        > out.shp; echo $? > rc.shp
+    same_out shp
+    files shp. 4 more
+    timeout 120 "$CTRACE" run -q -o "$WORK/shrun.trace" -- sh -c "$script" > out.shrun; echo $? > rc.shrun
+    same_out shrun
+    files shrun.trace 4
+    timeout 120 "$CTRACE" run -q -o "$WORK/shrunp.%p.trace" -- sh -c "$script" > out.shrunp; echo $? > rc.shrunp
+    same_out shrunp
+    files shrunp. 4 more
+    # fork_exec without %p: the parent, exec'd A (PID-1), vfork + exec'd C
+    # and posix_spawn'd E (PID each); forked A and B write none (no %p).
+    timeout 120 "$CTRACE" run -q -o "$WORK/fenop.trace" -- "$EX_DIR/interpose_fork_exec" \
+        > out.fenop 2>/dev/null || fail "fork_exec without %p: exit $?"
+    grep -q "child E (posix_spawn) exit 3" out.fenop || fail "fork_exec without %p: child E"
+    [ -f "$WORK/fenop.trace" ] || fail "fork_exec without %p: the parent's file is missing"
+    files fenop.trace 4
+    ;;
 *) fail "unknown case" ;;
 esac
 echo "PASS [$case_name]"
