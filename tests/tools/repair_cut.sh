@@ -160,7 +160,12 @@ if [ -n "$child" ] && [ -x "$child" ]; then
   (cd "$tmp" && CTRACE_PERIOD=50ms exec "$child" "$killed" >child.out 2>child.err) &
   pid=$!
   for i in $(seq 100); do grep -q tracing "$tmp/child.out" 2>/dev/null && break; sleep 0.05; done
-  sleep 0.8
+  # Kill once several generations are in the file (not after a fixed time:
+  # a sanitizer build on a loaded machine writes them much more slowly).
+  for i in $(seq 400); do
+    [ -s "$killed" ] && [ "$(starts "$killed" 2>/dev/null | wc -l)" -ge 6 ] && break
+    sleep 0.05
+  done
   kill -KILL $pid; wait $pid 2>/dev/null
   [ -s "$killed" ] || { bad "the SIGKILL child wrote no trace: $(cat "$tmp/child.err")"; exit 1; }
   mapfile -t gs < <(starts "$killed")
