@@ -6,7 +6,7 @@
  *     ct_acquire and ct_release, see event.h), or
  *   - the advancer, which takes a thread's buffer of a finished generation
  *     once the thread can no longer be writing to it, or
- *   - the output queue (output.c), after ct_buf_finish, until the reader has
+ *   - the output sink (sink_fifo.c), after ct_buf_finish, until the reader has
  *     returned its bytes and ct_buf_free recycles it.
  * Ownership passes through the registry lock or the queue lock, never
  * through a race.

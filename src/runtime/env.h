@@ -4,7 +4,7 @@
  * Invariants:
  *  - The CTRACE_* variables are read from the environment in one place
  *    (env.c), once, when ct_env() is first called -- at the library's
- *    initialization (lifecycle.c) -- and parsed by src/settings
+ *    initialization (proc.c) -- and parsed by src/settings
  *    (ct_env_parse), which reports each malformed one on stderr, once.
  *    Nothing else in the runtime calls getenv for a CTRACE_* variable: a
  *    later setenv by the program never races a reader, and the advancer

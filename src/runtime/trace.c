@@ -2,7 +2,7 @@
  * trace.c - starting and stopping a trace, the threads it adopts from
  * /proc, the global state (trace.h), statistics, and the fork handlers.
  * The generation handshake and the advancer are in advance.c, the tables
- * in tables.c, the output queue and the reader in output.c.
+ * in tables.c, the output queue and the reader in sink_fifo.c.
  *
  * Invariants:
  *  - ct_ctl_lock serializes start, stop and every generation advance; only
