@@ -17,7 +17,7 @@
 
 struct ct_clock ct_clock = {0, 0, 1000000000u};
 
-static uint64_t mono_ns(void)
+uint64_t ct_mono_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -54,7 +54,7 @@ static void paired_read(uint64_t *raw, uint64_t *ns)
 {
     uint64_t best = UINT64_MAX;
     for (int i = 0; i < 4; i++) {
-        uint64_t t0 = ct_now(), n = mono_ns(), t1 = ct_now();
+        uint64_t t0 = ct_now(), n = ct_mono_ns(), t1 = ct_now();
         if (t1 >= t0 && t1 - t0 < best) {
             best = t1 - t0;
             *raw = t0 + (t1 - t0) / 2;
@@ -63,7 +63,7 @@ static void paired_read(uint64_t *raw, uint64_t *ns)
     }
     if (best == UINT64_MAX) { /* counter went backwards: should not happen */
         *raw = ct_now();
-        *ns = mono_ns();
+        *ns = ct_mono_ns();
     }
 }
 

@@ -33,6 +33,10 @@ void ct_clock_init(void);
  * handler), the same value on every later call. */
 uint64_t ct_clock_raw_hz(void);
 
+/* CLOCK_MONOTONIC in nanoseconds (for waits and timeouts, not events);
+ * async-signal-safe. */
+uint64_t ct_mono_ns(void);
+
 static inline uint64_t ct_now(void)
 {
     if (ct_clock.use_counter) {

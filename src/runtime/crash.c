@@ -56,6 +56,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "hooks.h"
 #include "libc.h"
 #include "proc.h"
@@ -106,9 +107,7 @@ static void sleep_ms(long ms)
 
 static long long now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return (long long)(ct_mono_ns() / 1000000u);
 }
 
 /* ---- writer side ---- */

@@ -30,6 +30,7 @@
 #include <errno.h>
 #include <time.h>
 
+#include "clock.h"
 #include "libc.h"
 #include "thread.h"
 #include "trace.h"
@@ -58,13 +59,6 @@ static int q_stop_waiters;   /* stoppers waiting in ct_fifo_wait_reader   */
 /* How long the stop waits for a reader between two of its calls (time to
  * write out a chunk).  A reader gone longer is taken as not reading. */
 #define READER_GRACE_NS 1000000000ull
-
-static uint64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 /* The sink, one per kind of reader (both share the one queue). */
 struct fifo_sink {
@@ -162,7 +156,7 @@ void ct_fifo_wait_reader(void)
             continue;
         }
         uint64_t deadline = q_left_ns + READER_GRACE_NS;
-        if (mono_ns() >= deadline)
+        if (ct_mono_ns() >= deadline)
             break; /* gone: the rest stays readable */
         struct timespec dl = {(time_t)(deadline / 1000000000u), (long)(deadline % 1000000000u)};
         ct_libc_cond_clockwait(&q_cond, &q_lock, CLOCK_MONOTONIC, &dl);
@@ -171,12 +165,9 @@ void ct_fifo_wait_reader(void)
     ct_libc_mutex_unlock(&q_lock);
 }
 
-/* Abandons a trace without waiting for a reader (a writer that could not
- * start): drops every queued byte. */
-static void fifo_discard(struct ct_sink *s)
+/* Frees every queued buffer (q_lock held, or a fork child's only thread). */
+static void drop_queued(void)
 {
-    (void)s;
-    ct_libc_mutex_lock(&q_lock);
     for (int i = 0; i < 4; i++) {
         struct ct_buf *b = q[i].head;
         while (b) {
@@ -186,6 +177,15 @@ static void fifo_discard(struct ct_sink *s)
         }
         q[i].head = q[i].tail = NULL;
     }
+}
+
+/* Abandons a trace without waiting for a reader (a writer that could not
+ * start): drops every queued byte. */
+static void fifo_discard(struct ct_sink *s)
+{
+    (void)s;
+    ct_libc_mutex_lock(&q_lock);
+    drop_queued();
     q_drained = 1;
     q_owner = 0;
     ct_libc_cond_broadcast(&q_cond);
@@ -263,7 +263,7 @@ int ct_fifo_read(enum ct_fifo_reader as, const void **chunk, size_t *len)
         ct_libc_cond_wait(&q_cond, &q_lock);
     }
     q_reader = 0;
-    q_left_ns = mono_ns();
+    q_left_ns = ct_mono_ns();
     if (q_stop_waiters)
         ct_libc_cond_broadcast(&q_cond); /* the stop times our absence */
     ct_libc_mutex_unlock(&q_lock);
@@ -327,15 +327,7 @@ void ct_output_atfork_child(void)
 {
     pthread_mutex_init(&q_lock, NULL);
     pthread_cond_init(&q_cond, NULL);
-    for (int i = 0; i < 4; i++) {
-        struct ct_buf *b = q[i].head;
-        while (b) {
-            struct ct_buf *n = b->next;
-            ct_buf_free(b);
-            b = n;
-        }
-        q[i].head = q[i].tail = NULL;
-    }
+    drop_queued();
     if (q_reading)
         ct_buf_free(q_reading);
     q_reading = NULL;
