@@ -238,6 +238,9 @@ void ct_trace_atfork_parent(void)
  * thread may have queued its full buffer and not yet cleared its slot (a
  * buffer in both places), or be half way through taking one; they are
  * abandoned, never freed (proc.c explains why that costs nothing). */
+/* Thread records of a fork child's parent, abandoned (see below). */
+static struct ct_thread *fork_abandoned;
+
 void ct_trace_atfork_child(void)
 {
     uint64_t g = atomic_load(&ct_gen);
@@ -277,9 +280,16 @@ void ct_trace_atfork_child(void)
             t->vis_state = CT_RUNNING;
             t->block_depth = t->syscall_depth = 0;
         } else {
+            /* Kept, not freed: its buffer slots may point at buffers the
+             * queue also holds, or that the writer already freed (queued
+             * and read before the thread cleared its slot), so they are
+             * never freed here; the record stays reachable so that the
+             * buffers it still points at are not reported as leaks. */
             ct_pid_free(t->p);
             free(t->prof);
-            free(t);
+            t->prof = NULL;
+            t->next = fork_abandoned;
+            fork_abandoned = t;
         }
         t = n;
     }
