@@ -16,10 +16,19 @@ sec == "s" && /:/ {
 sec == "l" && /^ *[0-9]+: / {
     line = $0
     sub(/^ *[0-9]+: +[^ ]+ +M=[0-9]+ +/, "", line)
-    sub(/ +s=[0-9]+$/, "", line)
+    # pprof shows a name it simplified (C++ template arguments dropped)
+    # and, after "s=N", the name the profile holds in parentheses: that
+    # one is compared, as it is what the trace and `ctrace stat` hold.
+    sys = ""
+    if (match(line, / s=[0-9]+\(.*\)$/)) {
+        sys = substr(line, RSTART, RLENGTH)
+        sub(/^ s=[0-9]+\(/, "", sys); sub(/\)$/, "", sys)
+        line = substr(line, 1, RSTART - 1)
+    } else sub(/ +s=[0-9]+$/, "", line)
     # "function file:line:col": the last word is the place.
     place = line; sub(/.* /, "", place); sub(/:[0-9]+$/, "", place)
     fn = line; sub(/ [^ ]*$/, "", fn)
+    if (sys != "") fn = sys
     id = $1; sub(/:$/, "", id)
     frame[id] = fn " " place; func[id] = fn
     next

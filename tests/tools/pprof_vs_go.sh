@@ -37,6 +37,16 @@ bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
 raw() { "$go" tool pprof -raw "$1" 2> /dev/null | awk -v leaf="${2:-0}" -f "$here/pprof_raw.awk" | LC_ALL=C sort; }
 topline() { "$go" tool pprof -top -nodecount=1000 "$1" 2> /dev/null | grep '^Showing nodes'; }
 
+# The parser of `pprof -raw` itself: pprof prints a C++ name it simplified
+# and the profile's own name after "s=N" in parentheses (a CPU sample in a
+# template function made this test fail now and then).
+got=$(printf '%s\n' 'Samples:' 'cpu/ns' '  1 10: 1 2' 'Locations' \
+        '     1: 0x10 M=1 cas a/b.h:81:0 s=0(cas<x::y>)' \
+        '     2: 0x20 M=1 main m.c:3:0 s=0' 'Mappings' \
+      | awk -v leaf=1 -f "$here/pprof_raw.awk" | LC_ALL=C sort | tr '\t\n' '|;')
+want='1 10|cas<x::y> a/b.h:81;main m.c:3;leaf 1 10|cas<x::y>;total 1 10;'
+if [ "$got" = "$want" ]; then ok; else bad "pprof_raw.awk read [$got], want [$want]"; fi
+
 for f in "$@"; do
     b=$(basename "$f")
     if ! "$ctrace" stat --json --top=100000 "$f" > "$tmp/s.json" 2> "$tmp/s.err"; then
