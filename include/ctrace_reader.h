@@ -389,7 +389,8 @@ struct ctrace_losses {
     uint64_t samples; /* CPU profile samples dropped                        */
     uint64_t stacks;  /* events written without their stack (table full)    */
     uint64_t threads; /* threads left out of the trace (no memory for them) */
-    uint64_t records; /* generations that carried a loss record             */
+    uint64_t records; /* loss records read (libctrace writes one in each
+                         generation that lost something)                   */
 };
 
 /* Sums the loss records of the generations read so far (by
@@ -401,8 +402,8 @@ CTRACE_READER_API void ctrace_reader_losses(const ctrace_reader *r, struct ctrac
  * and the string batches, without ordering or validating any event (much
  * faster than ctrace_reader_next; memory stays bounded by a batch).  Then
  * ctrace_reader_losses() tells what the whole trace lost.  Use it on a
- * fresh handle, instead of ctrace_reader_next(), never after it.  Returns
- * 0 at the end of the input, or a negative CTRACE_READER_E* code (what was
+ * fresh handle, instead of ctrace_reader_next() (after it:
+ * CTRACE_READER_EINVAL).  Returns 0 at the end of the input, or a negative CTRACE_READER_E* code (what was
  * read before it still counts; an input cut inside a batch gives
  * CTRACE_READER_ETRUNCATED); v1 traces have no loss records: 0. */
 CTRACE_READER_API int ctrace_reader_skim_losses(ctrace_reader *r);

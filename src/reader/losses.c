@@ -79,6 +79,8 @@ int ctrace_reader_skim_losses(ctrace_reader *r)
         return CTRACE_READER_EINVAL;
     if (r->error.code)
         return r->error.code;
+    if (r->have_gen || r->ngens || r->spill)
+        return CTRACE_READER_EINVAL; /* events were read: not a fresh handle */
     if (r->is_v1 || r->version < 122)
         return 0;
     return gen_skim_losses(r);
