@@ -66,6 +66,10 @@ static void *burn(void *arg)
 {
     struct worker *w = arg;
     w->tid = (pid_t)syscall(SYS_gettid);
+    /* Calling in registers the thread (and arms its sampling timer) in
+     * every build, also the TSan one, which has no pthread_create
+     * interposer to do it at the thread's start. */
+    ctrace_thread_name("burner");
     struct sigevent sev;
     memset(&sev, 0, sizeof sev);
     sev.sigev_notify = SIGEV_THREAD_ID;
