@@ -148,8 +148,12 @@ void ct_table_drain_samples(struct ct_thread *t, struct ct_table_writer *sw)
         if (ct_rt.stack_mode != CTRACE_STACKS_NONE)
             stack = ct_stack_id_exact(sw->gen, s.pcs, (int)s.nframes);
         struct ct_buf *b = tw_room(sw, 1 + 5 * VARINT_MAX_LEN);
-        if (!b)
+        if (!b) {
+            /* No memory for a batch: this sample is lost (counted); the
+             * rest wait in the ring for the next drain. */
+            atomic_fetch_add_explicit(&ct_rt.samples_dropped, 1, memory_order_relaxed);
             return;
+        }
         ct_buf_put_byte(b, GT_EV_CPU_SAMPLE);
         ct_buf_put(b, s.ts >> ct_clock.shift);
         ct_buf_put(b, t->m);
