@@ -75,6 +75,7 @@ static void run_usage(FILE *f)
           "      --stacks MODE     none | fp | unwind (default fp)\n"
           "      --mem SIZE        cap on buffered trace data, e.g. 64M (default 64M)\n"
           "  -q, --quiet           do not print the trace file names at the end\n"
+          "                        (what the tracer lost, if anything, is still said)\n"
           "Environment: CTRACE_LIB overrides the path of libctrace.so.\n"
           "See docs/RUN.md.\n",
           f);
@@ -343,6 +344,8 @@ struct run_losses {
 /* Adds the losses trace path records (read for them alone: fast). */
 static void add_losses(struct run_losses *rl, const char *path)
 {
+    if (!is_file(path))
+        return; /* a FIFO or device: nothing to read back */
     ctrace_reader *r = NULL;
     if (ctrace_reader_open(path, 0, &r) == 0)
         ctrace_reader_skim_losses(r); /* a cut trace: what precedes the cut */
@@ -379,8 +382,7 @@ static void report_traces(const char *shown, const char *abs, pid_t pid, time_t 
 {
     const char *pp = strstr(abs, "%p");
     if (!pp) {
-        if (is_file(abs))
-            add_losses(rl, abs);
+        add_losses(rl, abs);
         if (quiet)
             return;
         if (is_file(abs))
