@@ -16,8 +16,9 @@
  *    the ring write, and for forwarding only sigprocmask/sigaction/raise.
  *    It saves errno on entry and restores it on every path.
  *  - Ring: single producer (the owning thread's handler; SIGPROF is blocked
- *    while it runs, so it never nests), single consumer (the flusher).  The
- *    producer publishes a slot with a release store of head; the consumer
+ *    while it runs, so it never nests), single consumer (the advancer,
+ *    advance.c, and trace start, both under ct_ctl_lock).  The producer
+ *    publishes a slot with a release store of head; the consumer
  *    reads the slot after an acquire load of head and frees it with a
  *    release store of tail, which the producer acquires before reuse.
  *  - Timers armed on another thread (ct_cpuprof_other_start) carry the

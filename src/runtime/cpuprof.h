@@ -8,7 +8,7 @@
  * Invariants:
  *  - The handler is async-signal-safe: no locks, no malloc, no errno change;
  *    it writes only the calling thread's ring (single producer) and the
- *    flusher only reads it (single consumer), ordered by acquire/release on
+ *    advancer only reads it (single consumer), ordered by acquire/release on
  *    the ring's head and tail.  A full ring drops the sample and counts it
  *    (dropped, an atomic add: lock-free, so signal-safe); the consumer
  *    takes the count with ct_cpuprof_take_dropped().
