@@ -250,7 +250,10 @@ CTRACE_API int ctrace_start_file(const char *path);
  * case tracing had stopped at the failure. */
 CTRACE_API int ctrace_stop(void);
 
-/* Statistics of the current or last trace. */
+/* Statistics of the current or last trace.  The losses (the *_dropped
+ * fields) are also written into the trace itself, generation by
+ * generation, where `ctrace check`, `ctrace stat` and `ctrace run` report
+ * them (docs/FORMAT.md, "Losses"). */
 typedef struct ctrace_stats {
     uint64_t generations;     /* generations written                       */
     uint64_t bytes;           /* bytes of trace produced                    */

@@ -376,6 +376,39 @@ CTRACE_READER_API uint64_t ctrace_reader_generation_count(const ctrace_reader *r
 CTRACE_READER_API uint64_t ctrace_reader_frequency(const ctrace_reader *r);
 
 /* ------------------------------------------------------------------ */
+/* Losses                                                              */
+/* ------------------------------------------------------------------ */
+
+/* What the tracer that wrote the trace says it lost.  libctrace writes a
+ * loss record into each generation in which something was lost (see
+ * docs/FORMAT.md, "Losses"); Go's runtime writes none, so a Go trace
+ * reports no loss here. */
+struct ctrace_losses {
+    uint64_t events;  /* events dropped (memory cap, or an event of a signal
+                         handler that interrupted another one)             */
+    uint64_t samples; /* CPU profile samples dropped                        */
+    uint64_t stacks;  /* events written without their stack (table full)    */
+    uint64_t threads; /* threads left out of the trace (no memory for them) */
+    uint64_t records; /* loss records read (libctrace writes one in each
+                         generation that lost something)                   */
+};
+
+/* Sums the loss records of the generations read so far (by
+ * ctrace_reader_next, or ctrace_reader_skim_losses) into *out (zeroed
+ * first).  After the whole trace was read, that is what the trace lost. */
+CTRACE_READER_API void ctrace_reader_losses(const ctrace_reader *r, struct ctrace_losses *out);
+
+/* Reads the rest of a v2 trace for its loss records only: batch headers,
+ * and the string batches, without ordering or validating any event (much
+ * faster than ctrace_reader_next; memory stays bounded by a batch).  Then
+ * ctrace_reader_losses() tells what the whole trace lost.  Use it on a
+ * fresh handle, instead of ctrace_reader_next() (after it:
+ * CTRACE_READER_EINVAL).  Returns 0 at the end of the input, or a negative CTRACE_READER_E* code (what was
+ * read before it still counts; an input cut inside a batch gives
+ * CTRACE_READER_ETRUNCATED); v1 traces have no loss records: 0. */
+CTRACE_READER_API int ctrace_reader_skim_losses(ctrace_reader *r);
+
+/* ------------------------------------------------------------------ */
 /* Names                                                               */
 /* ------------------------------------------------------------------ */
 

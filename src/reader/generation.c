@@ -207,6 +207,7 @@ static int add_strings(struct ctrace_reader *r, const struct batch *b)
         }
         if (GROW(g->strs, g->nstrs, g->strs_cap) < 0 || u64map_put(&g->str_index, id, g->nstrs) < 0)
             return rd_fail(r, CTRACE_READER_ENOMEM, off, "out of memory");
+        loss_note(&r->losses, p, len);
         memcpy(g->arena + g->arena_len, p, len);
         g->arena[g->arena_len + len] = 0;
         g->strs[g->nstrs++] = (struct strent){g->arena_len, (uint32_t)len};
@@ -648,4 +649,42 @@ int cursor_next(struct ctrace_reader *r, struct mcursor *c)
     ev->raw = c->last_raw += dt;
     c->data_off += (size_t)(p - start);
     return 1;
+}
+
+/* ---- skimming for loss records (ctrace_reader_skim_losses) ---- */
+
+/* The loss records among the strings of a string batch's data (after its
+ * EvStrings byte); stops quietly at a malformed entry (skimming does not
+ * validate). */
+static void skim_strings(struct ctrace_reader *r, const uint8_t *p, const uint8_t *end)
+{
+    while (p < end && *p == GT_EV_STRING) {
+        p++;
+        uint64_t id, len;
+        if (rvar(&p, end, &id) || rvar(&p, end, &len) || (uint64_t)(end - p) < len)
+            return;
+        loss_note(&r->losses, p, (size_t)len);
+        p += len;
+    }
+}
+
+int gen_skim_losses(struct ctrace_reader *r)
+{
+    for (;;) {
+        struct batch b;
+        uint64_t bgen = 0, boff = r->pos;
+        char msg[256];
+        int rc = read_batch(r, &b, &bgen, msg, sizeof msg, &boff);
+        if (rc <= 0) {
+            if (rc < 0)
+                rd_fail(r, rc, boff, "%s", msg);
+            return rc;
+        }
+        if (!b.exp && b.len > 0 && b.first == GT_EV_STRINGS) {
+            const uint8_t *d = in_ptr(&r->in, b.data_off);
+            skim_strings(r, d + 1, d + b.len);
+        }
+        in_discard(&r->in, b.data_off, b.len);
+        in_release(&r->in, r->pos); /* a stream keeps one batch at a time */
+    }
 }

@@ -233,9 +233,17 @@ struct ctrace_reader {
     struct v1_state *v1;     /* v1 traces: the whole-trace state (v1.c)   */
     int is_v1;
 
+    struct ctrace_losses losses; /* loss records read so far (losses.c)  */
+
     struct delivery dl;      /* the event handed out (deliver.c)         */
     struct rev cur;          /* the raw event being ordered/delivered    */
 };
+
+/* Loss records (losses.c): adds the record s (len bytes), if it is one,
+ * to *acc. */
+void loss_note(struct ctrace_losses *acc, const uint8_t *s, size_t len);
+/* Skims the rest of the input for loss records (generation.c). */
+int gen_skim_losses(struct ctrace_reader *r);
 
 /* v1 traces (v1.c). */
 struct v1_state;

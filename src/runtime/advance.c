@@ -12,6 +12,12 @@
  *    complete when they are queued.
  *  - An exited thread's record stays on the zombie list until the next
  *    advance drained its last CPU samples.
+ *  - CPU-sample rings are drained by the advancer alone (their single
+ *    consumer), with ct_ctl_lock held: at each advance, into the generation
+ *    that ends, and between advances every ct_cpuprof_drain_interval_ns(),
+ *    into the current generation, so no ring fills up (cpuprof.h).  The
+ *    batch being filled (sample_w) is kept across those drains and handed
+ *    on when full or when its generation ends.
  */
 #define _GNU_SOURCE
 #include "trace.h"
@@ -44,6 +50,36 @@ static pthread_cond_t adv_cond = PTHREAD_COND_INITIALIZER;
 static struct ct_symbolizer *symbolizer;
 /* Exited threads waiting for their last CPU samples to be drained. */
 static struct ct_thread *zombies;
+/* The CPU-sample batch being filled (ct_ctl_lock held). */
+static struct ct_table_writer sample_w = {0, GT_EV_CPU_SAMPLES, NULL};
+
+/* The sample batch writer for generation gen: one of another generation
+ * is handed on first (it is complete). */
+static struct ct_table_writer *samples_for(uint64_t gen)
+{
+    if (sample_w.gen != gen) {
+        ct_table_writer_flush(&sample_w);
+        sample_w.gen = gen;
+    }
+    return &sample_w;
+}
+
+/* Drains every ring into the current generation's sample batches, between
+ * advances (ct_ctl_lock held). */
+static void drain_samples_now(void)
+{
+    uint64_t gen = atomic_load(&ct_gen);
+    if (!gen)
+        return;
+    struct ct_table_writer *sw = samples_for(gen);
+    ct_libc_mutex_lock(&ct_registry_lock);
+    for (struct ct_thread *t = ct_registry; t; t = t->next)
+        if (!t->internal)
+            ct_table_drain_samples(t, sw);
+    for (struct ct_thread *z = zombies; z; z = z->next)
+        ct_table_drain_samples(z, sw);
+    ct_libc_mutex_unlock(&ct_registry_lock);
+}
 
 
 /* ---- membarrier: the advancer's half of the handshake ---- */
@@ -101,7 +137,7 @@ void ct_advance(uint64_t old, uint64_t newg)
         __atomic_store_n(&ctrace_enabled_flag, 0, __ATOMIC_RELAXED);
     ct_barrier_all_threads();
 
-    struct ct_table_writer sw = {old, GT_EV_CPU_SAMPLES, NULL};
+    struct ct_table_writer *sw = samples_for(old);
     ct_libc_mutex_lock(&ct_registry_lock);
     for (struct ct_thread *t = ct_registry, *next; t; t = next) {
         next = t->next;
@@ -116,7 +152,7 @@ void ct_advance(uint64_t old, uint64_t newg)
             ct_buf_finish(b);
             ct_queue_buf(b);
         }
-        ct_table_drain_samples(t, &sw);
+        ct_table_drain_samples(t, sw);
         if (newg)
             ct_claim_status_for(t, newg);
     }
@@ -125,12 +161,12 @@ void ct_advance(uint64_t old, uint64_t newg)
     ct_libc_mutex_unlock(&ct_registry_lock);
     while (z) {
         struct ct_thread *n = z->next;
-        ct_table_drain_samples(z, &sw);
+        ct_table_drain_samples(z, sw);
         free(z->prof);
         free(z);
         z = n;
     }
-    ct_table_writer_flush(&sw);
+    ct_table_writer_flush(sw);
 
     /* Stacks first: symbolizing them adds function and file names. */
     if (ct_rt.stack_mode != CTRACE_STACKS_NONE && !symbolizer)
@@ -142,6 +178,7 @@ void ct_advance(uint64_t old, uint64_t newg)
     atomic_fetch_add_explicit(&ct_rt.stacks_dropped,
                               atomic_exchange(&ct_rt.stacks[old & 1].full_misses, 0),
                               memory_order_relaxed);
+    ct_losses_write(old); /* after the last drain and the stack count */
     ct_dedup_reset(&ct_rt.stacks[old & 1]);
     ct_dedup_reset(&ct_rt.strings[old & 1]);
 
@@ -174,23 +211,41 @@ void ct_trace_bury(struct ct_thread *t)
 
 /* ---- the advancer thread ---- */
 
+/* The clock of adv_cond's deadlines, in ns. */
+static uint64_t realtime_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 static void *advancer_main(void *arg)
 {
     (void)arg;
     ct_thread_mark_internal();
+    /* Wakes at each generation's end, and in between every drain
+     * interval to empty the sample rings (0: not sampling). */
+    uint64_t drain_ns = ct_cpuprof_drain_interval_ns(ct_rt.cfg.cpu_hz);
     ct_libc_mutex_lock(&adv_lock);
+    uint64_t gen_end = realtime_ns() + ct_rt.cfg.period_ns;
     while (!adv_stop) {
-        struct timespec dl;
-        clock_gettime(CLOCK_REALTIME, &dl);
-        uint64_t ns = (uint64_t)dl.tv_nsec + ct_rt.cfg.period_ns;
-        dl.tv_sec += (time_t)(ns / 1000000000u);
-        dl.tv_nsec = (long)(ns % 1000000000u);
-        while (!adv_stop && !adv_poke) {
-            if (ct_libc_cond_timedwait(&adv_cond, &adv_lock, &dl) == ETIMEDOUT)
-                break;
-        }
+        uint64_t now = realtime_ns();
+        uint64_t wake = drain_ns && now + drain_ns < gen_end ? now + drain_ns : gen_end;
+        struct timespec dl = {(time_t)(wake / 1000000000u), (long)(wake % 1000000000u)};
+        int timed_out = 0;
+        while (!adv_stop && !adv_poke && !timed_out)
+            timed_out = ct_libc_cond_timedwait(&adv_cond, &adv_lock, &dl) == ETIMEDOUT;
         if (adv_stop)
             break;
+        if (!adv_poke && realtime_ns() < gen_end) {
+            /* Between generation ends: empty the rings. */
+            ct_libc_mutex_unlock(&adv_lock);
+            ct_libc_mutex_lock(&ct_ctl_lock);
+            drain_samples_now();
+            ct_libc_mutex_unlock(&ct_ctl_lock);
+            ct_libc_mutex_lock(&adv_lock);
+            continue;
+        }
         adv_poke = 0;
         ct_libc_mutex_unlock(&adv_lock);
 
@@ -203,6 +258,7 @@ static void *advancer_main(void *arg)
         ct_libc_mutex_unlock(&ct_ctl_lock);
 
         ct_libc_mutex_lock(&adv_lock);
+        gen_end = realtime_ns() + ct_rt.cfg.period_ns;
     }
     ct_libc_mutex_unlock(&adv_lock);
     return NULL;
@@ -262,5 +318,7 @@ void ct_advance_atfork_child(void)
     adv_running = 0;
     adv_stop = 0;
     zombies = NULL;
+    sample_w.gen = 0;
+    sample_w.b = NULL; /* the parent's: abandoned with its other buffers */
     symbolizer = NULL; /* its state may be mid-update: leak it */
 }

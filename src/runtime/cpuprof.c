@@ -16,8 +16,9 @@
  *    the ring write, and for forwarding only sigprocmask/sigaction/raise.
  *    It saves errno on entry and restores it on every path.
  *  - Ring: single producer (the owning thread's handler; SIGPROF is blocked
- *    while it runs, so it never nests), single consumer (the flusher).  The
- *    producer publishes a slot with a release store of head; the consumer
+ *    while it runs, so it never nests), single consumer (the advancer,
+ *    advance.c, and trace start, both under ct_ctl_lock).  The producer
+ *    publishes a slot with a release store of head; the consumer
  *    reads the slot after an acquire load of head and frees it with a
  *    release store of tail, which the producer acquires before reuse.
  *  - Timers armed on another thread (ct_cpuprof_other_start) carry the
@@ -198,8 +199,7 @@ static void take_sample(struct ct_cpuprof_thread *pt, ucontext_t *uc, int unboun
     uint32_t h = atomic_load_explicit(&pt->head, memory_order_relaxed);
     uint32_t t = atomic_load_explicit(&pt->tail, memory_order_acquire);
     if (h - t >= CT_SAMPLE_RING) {
-        __atomic_store_n(&pt->dropped, __atomic_load_n(&pt->dropped, __ATOMIC_RELAXED) + 1,
-                         __ATOMIC_RELAXED);
+        atomic_fetch_add_explicit(&pt->dropped, 1, memory_order_relaxed);
         return;
     }
     struct ct_sample *s = &pt->ring[h % CT_SAMPLE_RING];
@@ -427,7 +427,7 @@ static int thread_start_locked(struct ct_cpuprof_thread *pt, const struct ct_sta
          * stopped from another thread at the end of a trace, leaving cp_self
          * set so late signals stay recognised), or a ring a timer armed from
          * outside filled, is kept: the consumer may be reading it. */
-        pt->dropped = 0;
+        atomic_store_explicit(&pt->dropped, 0, memory_order_relaxed);
         atomic_store_explicit(&pt->head, 0, memory_order_relaxed);
         atomic_store_explicit(&pt->tail, 0, memory_order_relaxed);
     }
@@ -596,4 +596,21 @@ int ct_cpuprof_pop(struct ct_cpuprof_thread *pt, struct ct_sample *out)
     memcpy(out->pcs, s->pcs, n * sizeof s->pcs[0]);
     atomic_store_explicit(&pt->tail, t + 1, memory_order_release);
     return 1;
+}
+
+uint64_t ct_cpuprof_take_dropped(struct ct_cpuprof_thread *pt)
+{
+    return atomic_exchange_explicit(&pt->dropped, 0, memory_order_relaxed);
+}
+
+uint64_t ct_cpuprof_drain_interval_ns(unsigned hz)
+{
+    if (hz == 0)
+        return 0;
+    /* Signals per second a thread can get: hz, but no more than the
+     * kernel's tick rate (at most 1000), as expiries between two ticks are
+     * merged into one signal (an overrun). */
+    unsigned rate = hz < 1000 ? hz : 1000;
+    uint64_t ns = (uint64_t)CT_SAMPLE_RING / 4 * 1000000000u / rate;
+    return ns < CT_SAMPLE_DRAIN_MIN_NS ? CT_SAMPLE_DRAIN_MIN_NS : ns;
 }

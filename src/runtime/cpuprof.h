@@ -1,14 +1,21 @@
 /*
  * cpuprof.h - CPU profile samples: a per-thread CPU-time timer delivers
  * SIGPROF to the thread that consumed the CPU; the handler captures the
- * interrupted stack into that thread's sample ring; the flusher drains the
- * rings into the generation's CPU-sample batch.
+ * interrupted stack into that thread's sample ring; the advancer drains the
+ * rings into the generation's CPU-sample batch, every
+ * ct_cpuprof_drain_interval_ns() and at each generation's end.
  *
  * Invariants:
  *  - The handler is async-signal-safe: no locks, no malloc, no errno change;
  *    it writes only the calling thread's ring (single producer) and the
- *    flusher only reads it (single consumer), ordered by acquire/release on
- *    the ring's head and tail.  A full ring drops the sample and counts it.
+ *    advancer only reads it (single consumer), ordered by acquire/release on
+ *    the ring's head and tail.  A full ring drops the sample and counts it
+ *    (dropped, an atomic add: lock-free, so signal-safe); the consumer
+ *    takes the count with ct_cpuprof_take_dropped().
+ *  - The ring never fills while the advancer keeps its drain interval: a
+ *    thread burns at most one CPU-second per second, so at most hz
+ *    samples arrive per second, and the interval lets only a quarter of
+ *    the ring fill between drains (the rest absorbs a late drain).
  *  - A program's own SIGPROF handler keeps working: ct_cpuprof_install()
  *    saves it and the handler forwards signals not sent by ctrace's timers;
  *    one the program installs later is routed here (ct_sigprof_action) and
@@ -28,6 +35,7 @@
 
 #define CT_SAMPLE_MAX_FRAMES 32
 #define CT_SAMPLE_RING 64 /* samples buffered per thread between drains */
+#define CT_SAMPLE_DRAIN_MIN_NS 2000000u /* never drain more often than this */
 
 struct ct_sample {
     uint64_t ts;      /* ct_now() at the signal                       */
@@ -43,7 +51,8 @@ struct ct_cpuprof_thread {
      * without it by the owner at exit: atomic; a slot armed just after that
      * read is a dead thread's, reclaimed when the table fills or at stop). */
     _Atomic int other_used;
-    uint64_t dropped;             /* samples lost to a full ring        */
+    _Atomic uint64_t dropped;     /* samples lost to a full ring (handler
+                                     adds, consumer takes)               */
     _Atomic uint32_t head, tail;  /* producer: head; consumer: tail     */
     struct ct_sample ring[CT_SAMPLE_RING];
 };
@@ -89,5 +98,16 @@ void ct_cpuprof_other_stop_all(void);
 /* Consumer side: pops one sample into *out.  Returns 1 if one was popped,
  * 0 if the ring is empty. */
 int ct_cpuprof_pop(struct ct_cpuprof_thread *pt, struct ct_sample *out);
+
+/* Consumer side: the samples pt's ring dropped since the last call (the
+ * count restarts at 0). */
+uint64_t ct_cpuprof_take_dropped(struct ct_cpuprof_thread *pt);
+
+/* How often the consumer must drain the rings at hz samples per
+ * CPU-second so that none fills: the time a quarter of a ring takes to
+ * fill, at least CT_SAMPLE_DRAIN_MIN_NS (the kernel checks CPU timers at
+ * its tick, at most 1000 times a second, so no thread gets more signals
+ * than that however high hz is).  0 when hz is 0. */
+uint64_t ct_cpuprof_drain_interval_ns(unsigned hz);
 
 #endif /* CTRACE_RUNTIME_CPUPROF_H */

@@ -105,31 +105,55 @@ static void write_stack(void *arg, const struct ct_dedup_node *n)
     b->pos += body;
 }
 
-static void write_string(void *arg, const struct ct_dedup_node *n)
+static void put_string(struct ct_table_writer *w, uint64_t id, const void *data, size_t len)
 {
-    struct ct_table_writer *w = arg;
-    struct ct_buf *b = tw_room(w, n->len + 1 + 2 * VARINT_MAX_LEN);
+    struct ct_buf *b = tw_room(w, len + 1 + 2 * VARINT_MAX_LEN);
     if (!b)
         return;
     ct_buf_put_byte(b, GT_EV_STRING);
-    ct_buf_put(b, n->id);
-    ct_buf_put(b, n->len);
-    memcpy(b->pos, n->data, n->len);
-    b->pos += n->len;
+    ct_buf_put(b, id);
+    ct_buf_put(b, len);
+    memcpy(b->pos, data, len);
+    b->pos += len;
+}
+
+static void write_string(void *arg, const struct ct_dedup_node *n)
+{
+    put_string(arg, n->id, n->data, n->len);
+}
+
+int ct_table_write_lone_string(uint64_t gen, const char *s)
+{
+    size_t len = strlen(s);
+    if (len > GT_MAX_STRING_SIZE)
+        len = GT_MAX_STRING_SIZE;
+    struct ct_table_writer w = {gen, GT_EV_STRINGS, NULL};
+    put_string(&w, atomic_fetch_add(&ct_rt.strings[gen & 1].next_id, 1), s, len);
+    if (!w.b)
+        return -1;
+    ct_table_writer_flush(&w);
+    return 0;
 }
 
 void ct_table_drain_samples(struct ct_thread *t, struct ct_table_writer *sw)
 {
     if (!t->prof)
         return;
+    uint64_t lost = ct_cpuprof_take_dropped(t->prof);
+    if (lost)
+        atomic_fetch_add_explicit(&ct_rt.samples_dropped, lost, memory_order_relaxed);
     struct ct_sample s;
     while (ct_cpuprof_pop(t->prof, &s)) {
         uint64_t stack = 0;
         if (ct_rt.stack_mode != CTRACE_STACKS_NONE)
             stack = ct_stack_id_exact(sw->gen, s.pcs, (int)s.nframes);
         struct ct_buf *b = tw_room(sw, 1 + 5 * VARINT_MAX_LEN);
-        if (!b)
+        if (!b) {
+            /* No memory for a batch: this sample is lost (counted); the
+             * rest wait in the ring for the next drain. */
+            atomic_fetch_add_explicit(&ct_rt.samples_dropped, 1, memory_order_relaxed);
             return;
+        }
         ct_buf_put_byte(b, GT_EV_CPU_SAMPLE);
         ct_buf_put(b, s.ts >> ct_clock.shift);
         ct_buf_put(b, t->m);

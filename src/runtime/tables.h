@@ -6,7 +6,11 @@
  *  - Only the advancer writes tables, and only for a generation no thread
  *    can still write into (after the handshake, advance.c), so the dedup
  *    maps being walked are frozen except for inserts the table writers
- *    make themselves (names of symbolized frames).
+ *    make themselves (names of symbolized frames).  The one exception is
+ *    CPU samples: the advancer also drains the sample rings into the
+ *    current generation's sample batches between generation ends (so no
+ *    ring fills up); their stacks go into that generation's stack table,
+ *    which takes concurrent inserts.
  *  - A table writer fills one batch at a time and hands it to the output
  *    when the next entry would not fit; every batch begins with the
  *    table's event type (EvStacks, EvStrings, EvCPUSamples).
@@ -45,5 +49,13 @@ void ct_table_write_stacks(uint64_t gen, struct ct_symbolizer *sym);
 
 /* Writes generation gen's string table. */
 void ct_table_write_strings(uint64_t gen);
+
+/* Writes s as a string of generation gen in a strings batch of its own,
+ * under an id the generation's table has not given out (and never will:
+ * call after ct_table_write_strings, before the table is reset).  The
+ * string is not in the table; nothing refers to it by id: readers find it
+ * by its content (the loss record, losses.c).  Returns 0, or -1 when no
+ * buffer could be had (nothing was written). */
+int ct_table_write_lone_string(uint64_t gen, const char *s);
 
 #endif /* CTRACE_RUNTIME_TABLES_H */

@@ -124,6 +124,7 @@ int ct_trace_start(struct ct_sink *sink)
     atomic_store(&ct_rt.stacks_dropped, 0);
     atomic_store(&ct_rt.samples, 0);
     atomic_store(&ct_rt.samples_dropped, 0);
+    ct_losses_trace_start();
 
     adopt_existing_threads();
 
@@ -136,6 +137,8 @@ int ct_trace_start(struct ct_sink *sink)
         struct ct_sample stale; /* samples from between traces */
         while (t->prof && ct_cpuprof_pop(t->prof, &stale)) {
         }
+        if (t->prof)
+            ct_cpuprof_take_dropped(t->prof);
     }
     ct_libc_mutex_unlock(&ct_registry_lock);
     atomic_store(&ct_gen, ct_rt.first_gen);

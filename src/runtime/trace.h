@@ -121,6 +121,13 @@ void ct_sampling_stop(void);
 void ct_sampling_thread_init(struct ct_thread *t); /* on the thread itself */
 void ct_sampling_thread_stop(struct ct_thread *t); /* on the thread itself, or for a dead one */
 
+/* The loss record (losses.c): what the trace lost, written into it.  Both
+ * with ct_ctl_lock held; start after the loss counters were reset, write
+ * at generation gen's end, after its string table was written and before
+ * it is reset. */
+void ct_losses_trace_start(void);
+void ct_losses_write(uint64_t gen);
+
 /* Starts a tracer thread (untraced, every signal blocked) and joins one
  * without the join being traced as the caller's wait (thread.c). */
 int ct_start_internal_thread(pthread_t *th, void *(*fn)(void *), void *arg);

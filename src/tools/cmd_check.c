@@ -1,8 +1,10 @@
 /*
  * cmd_check.c - `ctrace check FILE...`: read every event of each trace with
- * full validation and print one line per file.
+ * full validation and print one line per file, and a warning line after it
+ * when the trace records losses of its writer (ctrace_reader_losses).
  */
 #include "commands.h"
+#include "losses.h"
 #include "progress.h"
 
 #include "ctrace_reader.h"
@@ -20,6 +22,10 @@ static const char help[] =
     "  FILE: ok, go 1.22, N events, G generations\n"
     "  FILE: truncated at offset X: G complete generations (first B bytes, S s), then: message\n"
     "  FILE: error at offset X: message\n"
+    "A second line follows when the trace's writer recorded losses (libctrace's loss\n"
+    "records: events dropped at its memory cap, CPU samples, threads it could not\n"
+    "trace, stacks its table had no room for); it does not change the verdict:\n"
+    "  FILE: warning: the tracer lost 12 events, 3 CPU samples (in G generations)\n"
     "A trace cut short (its writer killed, a full disk) is reported as truncated at\n"
     "the offset where it ends, with the generations it holds whole and the time\n"
     "they span; 'ctrace repair' writes them out as a trace of their own.\n"
@@ -76,6 +82,14 @@ static int check_one(const char *path, int quiet)
             else
                 printf("%s: error at offset %llu: %s\n", name, (unsigned long long)off, msg);
         }
+    }
+    struct ctrace_losses lost;
+    ctrace_reader_losses(r, &lost);
+    if (!quiet && losses_any(&lost)) {
+        char what[256];
+        losses_describe(&lost, what, sizeof what);
+        printf("%s: warning: the tracer lost %s (in %llu generation%s)\n", name, what,
+               (unsigned long long)lost.records, lost.records == 1 ? "" : "s");
     }
     bad = rc != 0;
     ctrace_reader_close(r);

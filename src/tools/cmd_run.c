@@ -14,7 +14,9 @@
  * Invariants (the caller must not be able to tell ctrace is there):
  *  - stdin, stdout and stderr are inherited untouched; ctrace writes only
  *    to stderr, and only after the program ended (the trace paths, unless
- *    -q) or when it cannot start the program.
+ *    -q; one warning line, even with -q, when a trace of the run records
+ *    losses: ctrace_reader_skim_losses reads their loss records alone) or
+ *    when it cannot start the program.
  *  - The exit status is the program's: its exit code, or death by the same
  *    signal (ctrace restores the default action and re-raises it on itself;
  *    core dumps of ctrace itself are suppressed).
@@ -48,6 +50,8 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "ctrace_reader.h"
+#include "losses.h"
 #include "settings.h"
 
 extern char **environ;
@@ -71,6 +75,7 @@ static void run_usage(FILE *f)
           "      --stacks MODE     none | fp | unwind (default fp)\n"
           "      --mem SIZE        cap on buffered trace data, e.g. 64M (default 64M)\n"
           "  -q, --quiet           do not print the trace file names at the end\n"
+          "                        (what the tracer lost, if anything, is still said)\n"
           "Environment: CTRACE_LIB overrides the path of libctrace.so.\n"
           "See docs/RUN.md.\n",
           f);
@@ -330,13 +335,56 @@ static void forward_signal(int sig, siginfo_t *si, void *uc)
 /* Reporting the trace files                                         */
 /* ---------------------------------------------------------------- */
 
-/* Prints the files the run produced: the pattern expanded with the
- * program's pid first, then any other file matching the pattern (children,
- * exec'd images: "%p" then digits and '-') written since the start. */
-static void report_traces(const char *shown, const char *abs, pid_t pid, time_t start)
+/* What the traces of the run lost, by their own loss records. */
+struct run_losses {
+    struct ctrace_losses sum;
+    unsigned traces, lossy;
+};
+
+/* Adds the losses trace path records (read for them alone: fast). */
+static void add_losses(struct run_losses *rl, const char *path)
+{
+    if (!is_file(path))
+        return; /* a FIFO or device: nothing to read back */
+    ctrace_reader *r = NULL;
+    if (ctrace_reader_open(path, 0, &r) == 0)
+        ctrace_reader_skim_losses(r); /* a cut trace: what precedes the cut */
+    struct ctrace_losses l;
+    ctrace_reader_losses(r, &l);
+    ctrace_reader_close(r);
+    rl->traces++;
+    if (losses_any(&l)) {
+        rl->lossy++;
+        losses_add(&rl->sum, &l);
+    }
+}
+
+/* One line, only when a trace of the run lost something. */
+static void report_losses(const struct run_losses *rl)
+{
+    if (!rl->lossy)
+        return;
+    char what[256];
+    losses_describe(&rl->sum, what, sizeof what);
+    if (rl->traces == 1)
+        fprintf(stderr, "ctrace: warning: the trace lost %s (see ctrace stat)\n", what);
+    else
+        fprintf(stderr, "ctrace: warning: %u of %u traces lost %s in all (see ctrace check)\n",
+                rl->lossy, rl->traces, what);
+}
+
+/* Prints the files the run produced (unless quiet): the pattern expanded
+ * with the program's pid first, then any other file matching the pattern
+ * (children, exec'd images: "%p" then digits and '-') written since the
+ * start; adds what each of them lost to *rl. */
+static void report_traces(const char *shown, const char *abs, pid_t pid, time_t start, int quiet,
+                          struct run_losses *rl)
 {
     const char *pp = strstr(abs, "%p");
     if (!pp) {
+        add_losses(rl, abs);
+        if (quiet)
+            return;
         if (is_file(abs))
             fprintf(stderr, "ctrace: trace written to %s\n", shown);
         else
@@ -348,8 +396,10 @@ static void report_traces(const char *shown, const char *abs, pid_t pid, time_t 
     const char *spp = strstr(shown, "%p");
     int found = 0;
     if (is_file(main_path)) {
-        fprintf(stderr, "ctrace: trace written to %.*s%d%s\n", (int)(spp - shown), shown, (int)pid,
-                spp + 2);
+        add_losses(rl, main_path);
+        if (!quiet)
+            fprintf(stderr, "ctrace: trace written to %.*s%d%s\n", (int)(spp - shown), shown,
+                    (int)pid, spp + 2);
         found = 1;
     }
 
@@ -390,12 +440,15 @@ static void report_traces(const char *shown, const char *abs, pid_t pid, time_t 
         struct stat st;
         if (!ok || strcmp(full, main_path) == 0 || stat(full, &st) != 0 || st.st_mtime < start)
             continue;
+        add_losses(rl, full);
+        if (quiet)
+            continue;
         if (others++ == 0)
             fprintf(stderr, "ctrace: traces of other processes of the run:\n");
         fprintf(stderr, "ctrace:   %.*s%.*s%s\n", (int)(spp - shown), shown, (int)ml, mid, spp + 2);
     }
     closedir(d);
-    if (!found && !others)
+    if (!found && !others && !quiet)
         fprintf(stderr, "ctrace: no trace was written (pattern %s)\n", shown);
 }
 
@@ -570,8 +623,10 @@ int cmd_run(int argc, char **argv)
         return exec_errno == ENOENT ? RUN_EXIT_NOTFOUND : RUN_EXIT_NOEXEC;
     }
 
-    if (!quiet)
-        report_traces(shown, abs, pid, start);
+    struct run_losses rl;
+    memset(&rl, 0, sizeof rl);
+    report_traces(shown, abs, pid, start, quiet, &rl);
+    report_losses(&rl); /* even with -q: nothing is lost without a word */
     fflush(stderr);
 
     if (WIFSIGNALED(status)) {

@@ -12,7 +12,8 @@
  * up to the syscall column); tasks and regions by name with count and
  * latency percentiles; CPU samples' top functions.  Warnings head the
  * report when events were lost (a reader error: the trace is cut short or
- * damaged; libctrace's state resyncs after dropped events).  Names wider
+ * damaged; libctrace's state resyncs after dropped events; the losses
+ * libctrace recorded in the trace, ctrace_reader_losses).  Names wider
  * than their column lose their middle, keeping package and function.
  *
  * Streaming and bounded memory: events are consumed one at a time from the
@@ -48,6 +49,7 @@
 #include "ctrace_reader.h"
 #include "goprof.h"
 #include "hash.h"
+#include "losses.h"
 #include "must.h"
 #include "regions.h"
 #include "strtab.h"
@@ -993,7 +995,9 @@ static void print_names_text(FILE *f, struct stats *s, const char *title,
     }
 }
 
-/* What the trace says was lost, one sentence each (NULL-terminated). */
+/* What the trace says was lost, one sentence each; returns how many (at
+ * most WARN_MAX). */
+#define WARN_MAX 3
 static int warnings(const struct stats *s, const char *err, char out[][256])
 {
     int n = 0;
@@ -1004,6 +1008,13 @@ static int warnings(const struct stats *s, const char *err, char out[][256])
                  "%" PRIu64 " goroutine state%s resynchronised after dropped events: the tracer "
                  "hit its memory cap (CTRACE_MEM) and lost events, times are approximate",
                  s->resyncs, s->resyncs == 1 ? " was" : "s were");
+    struct ctrace_losses lost;
+    ctrace_reader_losses(s->r, &lost);
+    if (losses_any(&lost)) {
+        char what[200];
+        losses_describe(&lost, what, sizeof what);
+        snprintf(out[n++], 256, "the tracer lost %s: the counts below miss them", what);
+    }
     return n;
 }
 
@@ -1012,7 +1023,7 @@ static void print_text(FILE *f, struct stats *s, const char *path, unsigned top,
     char b[8][16], nb[64];
     int64_t wall = s->last_time - s->first_time;
     int ver = ctrace_reader_version(s->r);
-    char warn[2][256];
+    char warn[WARN_MAX][256];
     int nwarn = warnings(s, err, warn);
 
     fprintf(f, "%s\n", path);
@@ -1249,8 +1260,14 @@ static void print_json(FILE *f, struct stats *s, const char *path, unsigned top,
     }
     fprintf(f, "%s]", s->nsyscalls ? "\n  " : "");
 
-    char warn[2][256];
+    char warn[WARN_MAX][256];
     int nwarn = warnings(s, err, warn);
+    struct ctrace_losses lost;
+    ctrace_reader_losses(s->r, &lost);
+    fprintf(f,
+            ",\n  \"losses\": {\"events\": %" PRIu64 ", \"samples\": %" PRIu64 ", \"stacks\": %" PRIu64
+            ", \"threads\": %" PRIu64 ", \"generations\": %" PRIu64 "}",
+            lost.events, lost.samples, lost.stacks, lost.threads, lost.records);
     fprintf(f, ",\n  \"resyncs_after_drops\": %" PRIu64 ",\n  \"warnings\": [", s->resyncs);
     for (int i = 0; i < nwarn; i++) {
         fprintf(f, "%s", i ? ", " : "");

@@ -470,8 +470,73 @@ static void test_api(void)
     CHECK(ctrace_reader_stack(NULL, 1, NULL) == 0);
 }
 
+/* libctrace's loss records (src/format/lossrec.h): lone strings (one per
+ * generation in libctrace's traces; two in one here), summed by ctrace_reader_losses after reading the events or
+ * skimming; unknown keys and malformed fields are skipped. */
+static void lone_string(struct buf *t, uint64_t gen, uint64_t id, const char *str)
+{
+    struct buf d = {.n = 0};
+    byte(&d, GT_EV_STRINGS);
+    byte(&d, GT_EV_STRING);
+    put(&d, id);
+    put(&d, strlen(str));
+    memcpy(d.b + d.n, str, strlen(str));
+    d.n += strlen(str);
+    batch(t, gen, 0, 0, &d);
+}
+
+static void test_losses(void)
+{
+    struct buf t = {.n = 0};
+    header(&t, GT_HEADER_GO122);
+    gen1(&t, 1, 1);
+    lone_string(&t, 1, 100, "ctrace.losses events=3 samples=2 stacks=1 threads=1 later=9");
+    lone_string(&t, 1, 101, "ctrace.lossesX events=50"); /* not a record */
+    size_t cut = t.n + 5;                                /* inside the next batch */
+    lone_string(&t, 1, 102, "ctrace.losses events=4 word samples=x1 threads=");
+    struct ctrace_losses l;
+
+    ctrace_reader *r;
+    int kinds[64], n;
+    CHECK(ctrace_reader_open_mem(t.b, t.n, 0, &r) == 0);
+    ctrace_reader_losses(r, &l);
+    CHECK(l.records == 0 && l.events == 0);
+    CHECK(read_all(r, kinds, 64, &n) == 0);
+    ctrace_reader_losses(r, &l);
+    CHECK(l.events == 7 && l.samples == 2 && l.stacks == 1 && l.threads == 1 && l.records == 2);
+    CHECK(ctrace_reader_skim_losses(r) == CTRACE_READER_EINVAL); /* not a fresh handle */
+    ctrace_reader_close(r);
+
+    CHECK(ctrace_reader_open_mem(t.b, t.n, 0, &r) == 0);
+    CHECK(ctrace_reader_skim_losses(r) == 0);
+    ctrace_reader_losses(r, &l);
+    CHECK(l.events == 7 && l.samples == 2 && l.stacks == 1 && l.threads == 1 && l.records == 2);
+    ctrace_reader_close(r);
+
+    /* Cut inside the last record: what precedes the cut counts. */
+    CHECK(ctrace_reader_open_mem(t.b, cut, 0, &r) == 0);
+    CHECK(ctrace_reader_skim_losses(r) == CTRACE_READER_ETRUNCATED);
+    ctrace_reader_losses(r, &l);
+    CHECK(l.events == 3 && l.records == 1);
+    ctrace_reader_close(r);
+
+    /* No record, no loss; NULL handle: zeros. */
+    struct buf u = {.n = 0};
+    header(&u, GT_HEADER_GO123);
+    gen1(&u, 1, 1);
+    CHECK(ctrace_reader_open_mem(u.b, u.n, 0, &r) == 0);
+    CHECK(ctrace_reader_skim_losses(r) == 0);
+    ctrace_reader_losses(r, &l);
+    CHECK(l.records == 0 && l.events == 0 && l.samples == 0 && l.threads == 0);
+    ctrace_reader_close(r);
+    ctrace_reader_losses(NULL, &l);
+    CHECK(l.records == 0);
+    CHECK(ctrace_reader_skim_losses(NULL) == CTRACE_READER_EINVAL);
+}
+
 int main(void)
 {
+    test_losses();
     test_api();
     test_valid();
     test_invalid();

@@ -206,6 +206,8 @@ int main(int argc, char **argv)
     CHECK(total == st.bytes, "every byte counted was read (%zu vs %llu)", total,
           (unsigned long long)st.bytes);
     CHECK(total > 100000, "the trace holds data (%zu bytes)", total);
+    /* check_memcap.sh compares this with the trace's own loss records. */
+    printf("events_dropped=%llu\n", (unsigned long long)st.events_dropped);
     printf("%d failed\n", failures);
     return failures ? 1 : 0;
 }
