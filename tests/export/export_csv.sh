@@ -1,16 +1,20 @@
 #!/bin/bash
-# export_csv.sh CTRACE TRACEDIR [EXAMPLE...] - `ctrace export --format csv`
+# export_csv.sh CTRACE TRACEDIR [--strings PROG] [EXAMPLE...] - `ctrace export --format csv`
 # read by DuckDB (through @duckdb/node-api, tests/export/duckdb): every
 # fixture of TRACEDIR and a trace of each libctrace EXAMPLE (which takes
 # the trace's path as its first argument) are exported, loaded with
 # read_csv_auto as a user would, and the queries' totals (time per state,
 # blocked per reason, regions, tasks, logs, CPU samples and their stacks,
 # threads) must equal `ctrace stat --json` of the same trace; all exports
-# are also queried at once with a glob (docs/EXPORT.md's query).  Exit 77
+# are also queried at once with a glob (docs/EXPORT.md's query).  PROG
+# (csv_strings.c) writes a trace whose strings CSV must quote and whose
+# bytes are not all UTF-8: DuckDB must read them back as written.  Exit 77
 # when node or the node modules are missing (scripts/install-deps.sh
 # installs them), a failure under CI, as for a missing Go toolchain.
 set -u
 ctrace=$1 dir=$2; shift 2
+strings=
+if [ "${1:-}" = --strings ]; then strings=$2; shift 2; fi
 . "$(dirname "$0")/export_lib.sh"
 need_tool node
 duck=$here/duckdb
@@ -45,6 +49,12 @@ for ex in "$@"; do
   add "$t"
 done
 (cd "$duck" && node check_csv.mjs "${pairs[@]}") || fail=1
+if [ -n "$strings" ]; then
+  "$strings" "$tmp/strings.trace" >"$tmp/example.out" 2>&1 &&
+    "$ctrace" export --format csv -o "$tmp/strings" "$tmp/strings.trace" 2>"$tmp/err" &&
+    (cd "$duck" && node check_csv.mjs --strings "$tmp/strings") ||
+    { echo "FAIL: the strings of $strings through csv and DuckDB: $(head -3 "$tmp/err")"; fail=1; }
+fi
 
 [ $fail = 0 ] && echo "export_csv: all passed" || echo "export_csv: failed"
 exit $fail

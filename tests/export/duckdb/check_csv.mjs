@@ -9,11 +9,42 @@
 // glob (the query of docs/EXPORT.md: which lock costs most across all
 // traces), whose per-trace sums must equal the per-DIR ones.
 // Prints what it compared; exits 1 on the first difference.
+//
+//   node check_csv.mjs --strings DIR
+//
+// DIR is the export of csv_strings.c's trace: its names and messages must
+// read back as written (quotes, commas, a line break; 0xff as U+FFFD).
 import { DuckDBInstance } from '@duckdb/node-api';
 import { readFileSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 
 const args = process.argv.slice(2);
+if (args[0] === '--strings') {
+  const db0 = await DuckDBInstance.create(':memory:');
+  const c0 = await db0.connect();
+  const q = async (sql) => (await c0.runAndReadAll(sql)).getRowObjectsJS();
+  const dir = args[1].replaceAll("'", "''");
+  const want = {
+    thread: 'main, "the" thread',
+    region: 'a,"b"',
+    category: 'c"at',
+    message: 'line 1\nline 2, \ufffd and \u00e9',
+  };
+  const got = {
+    thread: (await q(`SELECT name FROM read_csv_auto('${dir}/threads.csv') WHERE name LIKE 'main%'`))[0]?.name,
+    region: (await q(`SELECT region FROM read_csv_auto('${dir}/regions.csv')`))[0]?.region,
+    category: (await q(`SELECT category FROM read_csv_auto('${dir}/logs.csv')`))[0]?.category,
+    message: (await q(`SELECT message FROM read_csv_auto('${dir}/logs.csv')`))[0]?.message,
+  };
+  let bad = 0;
+  for (const k of Object.keys(want))
+    if (got[k] !== want[k]) {
+      console.error(`FAIL: ${k}: DuckDB reads ${JSON.stringify(got[k])}, want ${JSON.stringify(want[k])}`);
+      bad = 1;
+    }
+  if (!bad) console.log('ok: quoted names and messages, and invalid UTF-8, read back through DuckDB');
+  process.exit(bad);
+}
 if (args.length < 2 || args.length % 2) {
   console.error('usage: node check_csv.mjs DIR STAT.json [DIR STAT.json ...]');
   process.exit(2);
