@@ -362,6 +362,6 @@ struct export_sink *export_chrome_sink(FILE *out)
     C->first = 1;
     out_str(C, "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[");
     C->base = (struct export_sink){c_track, c_begin, c_end, c_complete, c_instant, c_counter,
-                                   c_generation, c_finish, c_destroy, NULL, NULL};
+                                   c_generation, c_finish, c_destroy, NULL, NULL, 0};
     return &C->base;
 }

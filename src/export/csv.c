@@ -4,7 +4,7 @@
  * read_csv_auto, SQLite's .import, pandas):
  *
  *   threads.csv  trace,thread,name,start_ns,end_ns
- *   states.csv   trace,thread,state,reason,start_ns,end_ns,dur_ns
+ *   states.csv   trace,thread,state,reason,stack_id,start_ns,end_ns,dur_ns
  *   regions.csv  trace,thread,region,task,depth,start_ns,end_ns,dur_ns
  *   tasks.csv    trace,task,parent,name,start_ns,end_ns,dur_ns
  *   logs.csv     trace,ts_ns,thread,task,category,message
@@ -30,8 +30,10 @@
  *    generation: a stack seen again in a later one gets a new id); the
  *    names of the inputs and of the metrics.
  *  - stack_id is unique over the whole output; stacks.csv holds each
- *    stack once, before the sample rows that refer to it are flushed
- *    (rows of all tables are only ever appended).
+ *    stack once per generation of its input, written when first seen (a
+ *    CPU sample's stack, or where a goroutine blocked or entered a
+ *    syscall: states.csv), so every stack_id in samples.csv and
+ *    states.csv has its frames in stacks.csv.
  *  - Times are nanoseconds since the first event of all inputs, durations
  *    are end - start: sums of dur_ns are the times `ctrace stat` reports.
  */
@@ -55,7 +57,7 @@ static const struct {
     const char *file, *header;
 } table_def[T_COUNT] = {
     [T_THREADS] = {"threads.csv", "trace,thread,name,start_ns,end_ns"},
-    [T_STATES] = {"states.csv", "trace,thread,state,reason,start_ns,end_ns,dur_ns"},
+    [T_STATES] = {"states.csv", "trace,thread,state,reason,stack_id,start_ns,end_ns,dur_ns"},
     [T_REGIONS] = {"regions.csv", "trace,thread,region,task,depth,start_ns,end_ns,dur_ns"},
     [T_TASKS] = {"tasks.csv", "trace,task,parent,name,start_ns,end_ns,dur_ns"},
     [T_LOGS] = {"logs.csv", "trace,ts_ns,thread,task,category,message"},
@@ -74,6 +76,7 @@ struct open_slice {
     int64_t ts;
     int has_task, has_parent;
     uint64_t task, parent;
+    uint64_t stack_id; /* 0: none */
     size_t name_len, reason_len;
     char *reason; /* points into text */
     char text[];  /* name, then reason */
@@ -249,6 +252,10 @@ static void slice_row(struct csink *C, const struct export_track *t, const struc
             f_str(tb, s->reason, s->reason_len, 0);
         else
             f_null(tb);
+        if (s->stack_id)
+            f_u64(tb, s->stack_id);
+        else
+            f_null(tb);
         f_times(tb, s->ts, end);
         break;
     }
@@ -381,6 +388,8 @@ static int v_track(struct export_sink *s, const struct export_track *t)
     return done(C);
 }
 
+static uint64_t stack_id(struct csink *C, const struct export_event *e);
+
 static int v_begin(struct export_sink *s, const struct export_event *e)
 {
     struct csink *C = (struct csink *)s;
@@ -395,6 +404,7 @@ static int v_begin(struct export_sink *s, const struct export_event *e)
     struct open_slice *sl = new_slice(e);
     if (!sl)
         return -1;
+    sl->stack_id = stack_id(C, e); /* where a goroutine blocked */
     sl->below = st->top;
     st->top = sl;
     st->depth++;
@@ -590,7 +600,8 @@ struct export_sink *export_csv_sink(const char *dir, FILE *errf)
     }
     C->errf = errf;
     C->base = (struct export_sink){v_track, v_begin, v_end, v_complete, v_instant, v_counter,
-                                   v_generation, v_finish, v_destroy, v_track_done, NULL};
+                                   v_generation, v_finish, v_destroy, v_track_done, NULL,
+                                   EXPORT_SINK_STATE_STACKS};
     for (int i = 0; i < T_COUNT; i++) {
         size_t n = strlen(dir) + strlen(table_def[i].file) + 2;
         char *path = malloc(n);

@@ -80,6 +80,11 @@ struct export_event {
     size_t nframes;
 };
 
+/* What a sink asks the timeline for beyond the default (export_sink.flags). */
+#define EXPORT_SINK_STATE_STACKS 0x1 /* the stack of blocked and syscall
+                                        slices (the transition's), in
+                                        slice_begin's frames */
+
 struct export_sink {
     /* All return 0, or -1 after an output error (then the run stops). */
     int (*track)(struct export_sink *s, const struct export_track *t);
@@ -103,6 +108,7 @@ struct export_sink {
      * written the reason on errf): the run then fails like on a bad input. */
     int (*event)(struct export_sink *s, unsigned seq, ctrace_reader *r,
                  const struct ctrace_event *ev, int64_t ts);
+    unsigned flags; /* EXPORT_SINK_* */
 };
 
 struct export_sink *export_perfetto_sink(FILE *out, unsigned ninputs);

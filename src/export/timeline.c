@@ -361,6 +361,15 @@ static void on_transition(struct run *R, struct input *in, const struct ctrace_e
             e.flow_in = g->pending_flow;
             g->pending_flow = 0;
         }
+        if ((R->sink->flags & EXPORT_SINK_STATE_STACKS) &&
+            (ev->u.transition.to == CTRACE_STATE_WAITING ||
+             ev->u.transition.to == CTRACE_STATE_SYSCALL)) {
+            /* where it blocked: the transition's stack, else the event's
+             * (as `ctrace stat` takes it) */
+            e.stack_key = ev->u.transition.stack != CTRACE_NO_STACK ? ev->u.transition.stack
+                                                                    : ev->stack;
+            e.nframes = ctrace_reader_stack(in->r, e.stack_key, &e.frames);
+        }
         check(R, R->sink->slice_begin(R->sink, &e));
         g->state_open = 1;
         R->st->state_slices++;
