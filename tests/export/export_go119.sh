@@ -3,15 +3,16 @@
 # go1.19` (Go's v1 trace format): the export of every fixture of TRACEDIR
 # (v1 and v2 traces) and of a fresh trace of each libctrace EXAMPLE (which
 # takes the trace's path as its first argument) is accepted by Go 1.19's
-# own parser (`go tool trace -d`, and its sync profile, `-pprof=sync`), and
+# own parser (`go tool trace -d`, and its sync profile, `-pprof=sync`) and
+# by Go 1.23's conversion of v1 (`go tool trace -d=1`), and
 # read back by ctrace (`ctrace check`, `ctrace stat`) it has the input's
 # goroutines, regions, tasks, logs and CPU samples (check_go119.py).
 # A trace cut short exports to a valid v1 trace (exit 0 and a warning).
-# Exit 77 without Go 1.19 or python3 (a failure under CI).
+# Exit 77 without Go 1.19, Go 1.23 or python3 (a failure under CI).
 set -u
 ctrace=$1 dir=$2; shift 2
 . "$(dirname "$0")/../go_toolchain.sh"
-need_go 19
+need_go 19 23
 . "$(dirname "$0")/export_lib.sh"
 need_tool python3
 go119_check() { # trace
@@ -23,6 +24,9 @@ go119_check() { # trace
   fi
   if ! "$GO119" tool trace -d "$out" >"$tmp/go.out" 2>&1; then
     echo "FAIL: Go 1.19 rejects the go1.19 export of $name: $(tail -2 "$tmp/go.out")"; fail=1; return
+  fi
+  if ! "$GO123" tool trace -d=1 "$out" >"$tmp/go.out" 2>&1; then
+    echo "FAIL: Go 1.23 rejects the go1.19 export of $name: $(tail -2 "$tmp/go.out")"; fail=1; return
   fi
   if ! "$GO119" tool trace -pprof=sync "$out" >"$tmp/sync.pb" 2>"$tmp/go.err" || [ ! -s "$tmp/sync.pb" ]; then
     echo "FAIL: Go 1.19's -pprof=sync of the export of $name: $(tail -2 "$tmp/go.err")"; fail=1; return
