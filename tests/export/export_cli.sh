@@ -88,7 +88,7 @@ t 2 "csv into a path that is a file" "$ctrace" export -f csv -o "$tmp/afile" "$g
 has "$tmp/err" "cannot create the directory" "csv names the directory it cannot create"
 t 1 "csv of a file that is not a trace" "$ctrace" export -f csv -o "$tmp/badcsv" "$0"
 has "$tmp/err" "error at offset" "csv: the error names the offset"
-[ "$(head -1 "$tmp/badcsv/states.csv")" = "trace,thread,state,reason,start_ns,end_ns,dur_ns" ] &&
+[ "$(head -1 "$tmp/badcsv/states.csv")" = "trace,thread,state,reason,stack_id,start_ns,end_ns,dur_ns" ] &&
   echo "ok: csv tables of a bad input still have their header" ||
   { echo "FAIL: csv tables of a bad input lack their header"; fail=1; }
 t 0 "csv into an existing directory" "$ctrace" export -f csv -o "$tmp/badcsv" "$good"
