@@ -49,6 +49,16 @@ for ex in "$@"; do
   add "$t"
 done
 (cd "$duck" && node check_csv.mjs "${pairs[@]}") || fail=1
+# Several traces in one export (a process tree): one set of tables, each
+# row naming its trace.
+a=$dir/annotations.go123.trace b=$dir/mutex.go122.trace
+if "$ctrace" export --format csv -o "$tmp/two" "$a" "$b" 2>"$tmp/err" &&
+   [ "$(tail -n +2 "$tmp/two/states.csv" | cut -d, -f1 | sort -u | tr '\n' ' ')" = \
+     '"annotations.go123.trace" "mutex.go122.trace" ' ]; then
+  echo "ok: two traces in one export: the trace column tells their rows apart"
+else
+  echo "FAIL: two traces in one csv export: $(head -3 "$tmp/err")"; fail=1
+fi
 if [ -n "$strings" ]; then
   "$strings" "$tmp/strings.trace" >"$tmp/example.out" 2>&1 &&
     "$ctrace" export --format csv -o "$tmp/strings" "$tmp/strings.trace" 2>"$tmp/err" &&
