@@ -756,7 +756,10 @@ static int g_event(struct export_sink *s, unsigned seq, ctrace_reader *r,
                    const struct ctrace_event *ev, int64_t ts)
 {
     struct gsink *S = (struct gsink *)s;
-    (void)seq; /* one input (cmd_export) */
+    if (seq != 0) { /* one Go trace is one process: ids of two would clash */
+        fprintf(S->errf, "ctrace export: go1.19 converts one trace; the others are not written\n");
+        return 1;
+    }
     if (ev->kind == CTRACE_EV_STATE_TRANSITION && ev->u.transition.resource == CTRACE_RES_PROC &&
         ev->u.transition.id < 4096 && ev->u.transition.id >= S->nprocs)
         S->nprocs = ev->u.transition.id + 1;

@@ -21,7 +21,8 @@
  *    (THREAD and its CHILD tracks) and each task's track, after the last
  *    event on it, when the goroutine or task ends or its input does: a sink
  *    may forget what it keeps per track, so its memory follows what is open;
- *  - a sink that sets event() is not told of tracks, slices and the rest:
+ *  - a sink that sets event() is not told of tracks (but its inputs'
+ *    process tracks), slices and the rest:
  *    it gets every event of the merge as the reader delivered it, in the
  *    merge's time order (a format that carries Go's own event model, such
  *    as Go's older trace format, maps the events itself); the timeline
