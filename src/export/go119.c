@@ -22,9 +22,11 @@
  *    free one) and leaves it when it stops.  Events of no goroutine go to a
  *    P that runs none, where Go's parser takes them for goroutine 0.
  *  - A goroutine's v1 state follows the v2 one through v1's own edges
- *    only (go_to): a v2 transition v1 has no single event for becomes the
- *    v1 sequence with the same end state at the same time (a syscall the
- *    goroutine returns from without its P: GoSysBlock then GoSysExit).
+ *    only (step): a v2 transition v1 has no single event for becomes the
+ *    v1 sequence with the same end state at the same time.  Every syscall
+ *    is written as one that blocks (GoSysCall and GoSysBlock at its
+ *    start, GoSysExit and GoStart at its end), the only v1 syscall with a
+ *    duration: the time in it stays syscall time, as in the v2 trace.
  *    Sequence numbers count what Go's order.go counts: 1 at GoCreate, +1
  *    at each GoStart, GoUnblock, GoSysExit and GoWaiting/GoInSyscall.
  *  - Times are nanoseconds (EvFrequency 1e9) since the first event, made
@@ -72,11 +74,10 @@ enum {
 
 /* A goroutine's state in the v1 model. */
 enum vstate {
-    V_DEAD,        /* not yet created (or ended)                       */
+    V_DEAD,     /* not yet created (or ended)                           */
     V_RUNNABLE,
-    V_RUNNING,     /* on its P                                        */
-    V_SYS_RUNNING, /* in a syscall, still on its P (after GoSysCall)  */
-    V_SYS_BLOCKED, /* in a syscall without P (GoSysBlock, GoInSyscall) */
+    V_RUNNING,  /* on its P                                            */
+    V_SYSCALL,  /* in a syscall, without P (GoSysBlock, GoInSyscall)   */
     V_WAITING
 };
 
@@ -92,7 +93,7 @@ struct gv {
     uint64_t id;
     enum vstate st;
     uint64_t seq;
-    int64_t p; /* while V_RUNNING / V_SYS_RUNNING */
+    int64_t p; /* while V_RUNNING */
     int assist_open;
     struct region *regions;
     char *label;
@@ -286,7 +287,7 @@ static void free_g(struct gv *g)
 
 static int on_p(const struct gv *g)
 {
-    return g && (g->st == V_RUNNING || g->st == V_SYS_RUNNING);
+    return g && g->st == V_RUNNING;
 }
 
 /* A P that runs no goroutine (for events of none): the open batch's if it
@@ -332,8 +333,7 @@ static uint64_t block_type(struct ctrace_str reason)
     return EV_GO_BLOCK;
 }
 
-/* One v1 step of g towards `to` (a V_* state; V_SYS_* both mean "in a
- * syscall"), at now, for the v2 event ev. */
+/* One v1 step of g towards the state `to`, at now, for the v2 event ev. */
 static void step(struct gsink *S, ctrace_reader *r, struct gv *g, enum vstate to,
                  const struct ctrace_event *ev, int64_t now)
 {
@@ -354,11 +354,11 @@ static void step(struct gsink *S, ctrace_reader *r, struct gv *g, enum vstate to
         return;
     }
     case V_RUNNABLE:
-        if (g->seq == 1 && (to == V_WAITING || to == V_SYS_BLOCKED || to == V_SYS_RUNNING)) {
+        if (g->seq == 1 && (to == V_WAITING || to == V_SYSCALL)) {
             /* blocked or in a syscall when first seen */
             v[1] = g->id;
             timed(S, idle_p(S), to == V_WAITING ? EV_GO_WAITING : EV_GO_INSYSCALL, v, 2, now);
-            g->st = to == V_WAITING ? V_WAITING : V_SYS_BLOCKED;
+            g->st = to;
             g->seq++;
             return;
         }
@@ -396,11 +396,16 @@ static void step(struct gsink *S, ctrace_reader *r, struct gv *g, enum vstate to
             type = (unsigned)block_type(ev->u.transition.reason);
             next = V_WAITING;
             break;
-        case V_SYS_RUNNING:
-        case V_SYS_BLOCKED:
+        case V_SYSCALL:
+            /* A syscall v1 times is one that blocks: GoSysCall, then
+             * GoSysBlock; its return is GoSysExit (and GoStart), so the
+             * time in it is syscall time, as in the v2 trace. */
             v[1] = own ? stk : 0;
             timed(S, g->p, EV_GO_SYSCALL, v, 2, now);
-            g->st = V_SYS_RUNNING;
+            timed(S, g->p, EV_GO_SYSBLOCK, v, 1, now);
+            S->running[g->p] = 0;
+            g->p = -1;
+            g->st = V_SYSCALL;
             return;
         default: /* V_DEAD */
             timed(S, g->p, EV_GO_END, v, 1, now);
@@ -416,17 +421,7 @@ static void step(struct gsink *S, ctrace_reader *r, struct gv *g, enum vstate to
         g->st = next;
         return;
     }
-    case V_SYS_RUNNING:
-        if (to == V_RUNNABLE) { /* returned without its P */
-            timed(S, g->p, EV_GO_SYSBLOCK, v, 1, now);
-            S->running[g->p] = 0;
-            g->p = -1;
-            g->st = V_SYS_BLOCKED;
-        } else {
-            g->st = V_RUNNING; /* back from it, on its P */
-        }
-        return;
-    case V_SYS_BLOCKED:
+    case V_SYSCALL:
         v[1] = g->id;
         v[2] = g->seq;
         v[3] = 0; /* no separate exit time: the event's */
@@ -447,13 +442,6 @@ static void step(struct gsink *S, ctrace_reader *r, struct gv *g, enum vstate to
     }
 }
 
-static int reached(enum vstate st, enum vstate to)
-{
-    if (to == V_SYS_RUNNING || to == V_SYS_BLOCKED)
-        return st == V_SYS_RUNNING || st == V_SYS_BLOCKED;
-    return st == to;
-}
-
 static void on_goroutine(struct gsink *S, ctrace_reader *r, const struct ctrace_event *ev,
                          int64_t now)
 {
@@ -461,7 +449,7 @@ static void on_goroutine(struct gsink *S, ctrace_reader *r, const struct ctrace_
     switch (ev->u.transition.to) {
     case CTRACE_STATE_RUNNABLE: to = V_RUNNABLE; break;
     case CTRACE_STATE_RUNNING: to = V_RUNNING; break;
-    case CTRACE_STATE_SYSCALL: to = V_SYS_RUNNING; break;
+    case CTRACE_STATE_SYSCALL: to = V_SYSCALL; break;
     case CTRACE_STATE_WAITING: to = V_WAITING; break;
     case CTRACE_STATE_NOTEXIST: to = V_DEAD; break;
     default: S->st->not_shown++; return;
@@ -476,7 +464,7 @@ static void on_goroutine(struct gsink *S, ctrace_reader *r, const struct ctrace_
     }
     /* At most 4 steps (dead, runnable, running, the target): the bound
      * guards against a loop, which the state machine does not have. */
-    for (int i = 0; i < 6 && !S->failed && !reached(g->st, to); i++)
+    for (int i = 0; i < 6 && !S->failed && g->st != to; i++)
         step(S, r, g, to, ev, now);
     S->st->state_slices++;
     if (to == V_DEAD)
@@ -592,12 +580,16 @@ static void on_sample(struct gsink *S, ctrace_reader *r, const struct ctrace_eve
     uint64_t *v = S->tmp;
     struct gv *g = ev->g != CTRACE_NO_ID ? u64map_get_ptr(&S->gs, ev->g) : NULL;
     v[4] = stack_id(S, r, ev->stack);
-    int64_t p = S->batch_p >= 0 ? S->batch_p : idle_p(S);
     int64_t at = now <= S->last_ts ? S->last_ts + 1 : now;
     v[1] = (uint64_t)at; /* the sample's own time, in ticks */
     v[2] = on_p(g) ? (uint64_t)g->p : (uint64_t)-1;
     v[3] = ev->g != CTRACE_NO_ID ? ev->g : 0;
-    timed(S, p, EV_CPU_SAMPLE, v, 5, at);
+    /* In a batch of its own, as the runtime writes samples (P 0): Go 1.19
+     * adds a sample's time delta to its batch's time, Go 1.23 (and ctrace's
+     * reader) do not; with a batch of its own and a delta of 0, all agree. */
+    S->batch_p = -1;
+    timed(S, 0, EV_CPU_SAMPLE, v, 5, at);
+    S->batch_p = -1; /* the next event opens a batch again */
     S->st->samples++;
 }
 

@@ -2,7 +2,9 @@
 """check_go119.py IN.json OUT.json - compares `ctrace stat --json` of a
 trace (IN) with that of its `ctrace export --format go1.19` (OUT): the same
 goroutines, regions (per name: begun, ended without a begin), tasks (per
-name: begun, ended), logs, CPU samples and their stacks (per function).  When IN is itself a v1 trace,
+name: begun, ended), logs, CPU samples and their stacks (per function),
+and the time per state (running, runnable, syscall, blocked: within 2% or
+50 us).  When IN is itself a v1 trace,
 also the goroutines created and the blocking count (v1 to v1 loses
 nothing; from v2, goroutines v2 first mentions after its start, blocked all
 along, are created in v1 where they appear, and blocking stays cut at
@@ -47,6 +49,17 @@ def main():
     bad = [key for key in sa if sa[key] != sb[key]]
     for key in bad:
         print(f"FAIL: {key}: input {sa[key]}, go1.19 export {sb[key]}")
+    # Time per state: the same up to the export's nanosecond bumps, v1's
+    # lost syscall-exit times and reasons v1 files differently (blocked
+    # is compared as a whole: sync + net + other).
+    ta, tb = a["totals"], b["totals"]
+    for name, keys in (("running", ["exec_ns"]), ("runnable", ["sched_ns"]),
+                       ("syscall", ["syscall_ns"]),
+                       ("blocked", ["sync_ns", "net_ns", "other_ns"])):
+        x, y = sum(ta[k] for k in keys), sum(tb[k] for k in keys)
+        if abs(x - y) > max(0.02 * x, 50000):
+            print(f"FAIL: time {name}: input {x} ns, go1.19 export {y} ns")
+            bad.append(name)
     if not bad:
         print(f"ok: {sa['goroutines']} goroutines, {len(sa['regions'])} region names, "
               f"{len(sa['tasks'])} task names, {sa['logs']} logs, {sa['cpu_samples']} samples")
