@@ -23,8 +23,9 @@
  *    empty unquoted field (NULL to DuckDB).  Text is valid UTF-8:
  *    a byte that is not part of valid UTF-8, and NUL, become U+FFFD.
  *  - A slice is one row, written at its end (the timeline ends every slice
- *    it begins), so what the sink keeps is what is open: per track, the
- *    stack of open slices (dropped when empty); per live goroutine, its
+ *    it begins), so what the sink keeps is what is open: per track of a
+ *    live goroutine or task (and per range track: a trace has few), the
+ *    stack of open slices (dropped at track_done); per live goroutine, its
  *    name and start (dropped at track_done, when its row is written);
  *    per input, the stack ids of the current generation (dropped at each
  *    generation: a stack seen again in a later one gets a new id); the
@@ -422,9 +423,7 @@ static int v_end(struct export_sink *s, const struct export_event *e)
     st->depth--;
     slice_row(C, e->track, sl, st->depth, e->ts);
     free(sl);
-    if (!st->top)
-        free(u64map_take_ptr(&C->open, e->track->uuid));
-    return done(C);
+    return done(C); /* the track's stack is kept until track_done */
 }
 
 static int v_complete(struct export_sink *s, const struct export_event *e, int64_t dur)
@@ -523,6 +522,15 @@ static void v_generation(struct export_sink *s, unsigned seq)
 static void v_track_done(struct export_sink *s, const struct export_track *t, int64_t ts)
 {
     struct csink *C = (struct csink *)s;
+    struct open_stack *st = u64map_take_ptr(&C->open, t->uuid);
+    if (st) { /* the timeline ended its slices: the stack is empty */
+        while (st->top) {
+            struct open_slice *below = st->top->below;
+            free(st->top);
+            st->top = below;
+        }
+        free(st);
+    }
     struct thread_info *ti = u64map_take_ptr(&C->threads, t->uuid);
     if (!ti)
         return;
