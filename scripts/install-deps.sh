@@ -5,6 +5,9 @@
 #                                    protoc for the export tests)
 #   scripts/install-deps.sh --check  only report what is missing, install nothing
 #
+# Also the node modules of tests/export/duckdb (DuckDB for the CSV export's
+# test), with npm from its lock file, when npm is on the machine.
+#
 # Run as root (apt-get).  Debian bookworm is the reference system.  The
 # bookworm-backports entry (for golang-1.22-go and golang-1.23-go) is derived
 # from the machine's own Debian source entry, so no archive host is named here.
@@ -18,11 +21,29 @@ pkgs=(cmake make gcc clang libclang-rt-14-dev pkg-config
       golang-1.19-go golang-1.22-go golang-1.23-go
       protobuf-compiler)  # protoc: the export tests decode Perfetto output
 
+# tests/export/duckdb/node_modules: `npm ci` from the committed lock file
+# (and .npmrc, which keeps registry addresses out of it); done once.
+node_missing=0
+node_deps() {
+    local dir
+    dir=$(cd "$(dirname "$0")/.." && pwd)/tests/export/duckdb
+    [ -d "$dir/node_modules/@duckdb/node-api" ] && return 0
+    if [ $check_only = 1 ] || ! command -v npm >/dev/null 2>&1; then
+        echo "install-deps: missing $dir/node_modules (install with: cd $dir && npm ci)" >&2
+        node_missing=1
+        return 0
+    fi
+    (cd "$dir" && npm ci --no-audit --no-fund >/dev/null) &&
+        echo "install-deps: installed the node modules of $dir"
+}
+node_deps
+
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && { echo "install-deps: everything is installed"; exit 0; }
+[ ${#missing[@]} -eq 0 ] && [ $node_missing = 0 ] && { echo "install-deps: everything is installed"; exit 0; }
+[ ${#missing[@]} -eq 0 ] && exit 1 # only the node modules, and no npm (or --check)
 
 if [ $check_only = 1 ] || [ "$(id -u)" != 0 ]; then
     echo "install-deps: missing packages: ${missing[*]}" >&2

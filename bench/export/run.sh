@@ -4,7 +4,8 @@
 # largest fixture (testdata/traces) and a generated Go 1.23 trace of SIZE_MB
 # (default 100; bench/reader's generator, cached under build-bench/).  The
 # output goes to /dev/null (the exporter writes it all the same), so disk
-# speed is not measured.  Prints CPU time (user+sys: fair on a shared
+# speed is not measured; except csv's, a directory of tables, written under
+# build-bench/ (into the page cache) and removed after each run.  Prints CPU time (user+sys: fair on a shared
 # machine), MB/s of input by CPU time, and peak RSS.
 set -eu
 size=${1:-100}
@@ -39,4 +40,6 @@ for t in "$fixture" "$big"; do
   run "$t" "ctrace check" "$ctrace" check "$t"
   run "$t" "ctrace export -f perfetto -o /dev/null" "$ctrace" export -f perfetto -o /dev/null "$t"
   run "$t" "ctrace export -f chrome -o /dev/null" "$ctrace" export -f chrome -o /dev/null "$t"
+  run "$t" "ctrace export -f go1.19 -o /dev/null" "$ctrace" export -f go1.19 -o /dev/null "$t"
+  run "$t" "ctrace export -f csv -o DIR" sh -c '"$1" export -f csv -o "$2" "$3" && rm -rf "$2"' _ "$ctrace" "$out/csv.tmp" "$t"
 done

@@ -18,7 +18,9 @@
  *  - ts is in microseconds with nanosecond decimals, dur the same.
  */
 #include "u64map.h"
+#include "outbuf.h"
 #include "sink.h"
+#include "utf8.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -27,34 +29,19 @@
 
 struct csink {
     struct export_sink base;
-    FILE *out;
     int first;
-    int failed;
     struct u64map counter_names; /* uuid -> char * */
-    size_t len;
-    char buf[1 << 16]; /* our own output buffer: stdio's per-call locking
-                          and bookkeeping cost more than the formatting */
+    struct outbuf ob;
 };
 
 static void out_flush(struct csink *C)
 {
-    if (C->len && fwrite(C->buf, 1, C->len, C->out) != C->len)
-        C->failed = 1;
-    C->len = 0;
+    outbuf_flush(&C->ob);
 }
 
 static void out_bytes(struct csink *C, const void *p, size_t n)
 {
-    if (C->len + n > sizeof C->buf) {
-        out_flush(C);
-        if (n > sizeof C->buf) {
-            if (fwrite(p, 1, n, C->out) != n)
-                C->failed = 1;
-            return;
-        }
-    }
-    memcpy(C->buf + C->len, p, n);
-    C->len += n;
+    outbuf_bytes(&C->ob, p, n);
 }
 
 static void out_str(struct csink *C, const char *s)
@@ -64,9 +51,7 @@ static void out_str(struct csink *C, const char *s)
 
 static void out_c(struct csink *C, char c)
 {
-    if (C->len == sizeof C->buf)
-        out_flush(C);
-    C->buf[C->len++] = c;
+    outbuf_c(&C->ob, c);
 }
 
 static void out_fmt(struct csink *C, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -81,26 +66,14 @@ static void out_fmt(struct csink *C, const char *fmt, ...)
         out_bytes(C, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
 }
 
-/* Integers without printf, which dominated the export's time. */
 static void put_u64(struct csink *f, uint64_t v)
 {
-    char b[24];
-    int i = sizeof b;
-    do {
-        b[--i] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    out_bytes(f, b + i, sizeof b - (size_t)i);
+    outbuf_u64(&f->ob, v);
 }
 
 static void put_i64(struct csink *f, int64_t v)
 {
-    if (v < 0) {
-        out_c(f, (char)('-'));
-        put_u64(f, (uint64_t)0 - (uint64_t)v);
-    } else {
-        put_u64(f, (uint64_t)v);
-    }
+    outbuf_i64(&f->ob, v);
 }
 
 /* An id as a JSON string (ids may exceed a double's 53 bits). */
@@ -125,15 +98,8 @@ static void jstr(struct csink *f, const char *s, size_t n)
             break;
         unsigned c = *p;
         if (c >= 0x80) {
-            int k = c >= 0xf0 && c < 0xf5 ? 4 : c >= 0xe0 && c < 0xf0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0;
-            int ok = k && end - p >= k;
-            for (int i = 1; ok && i < k; i++)
-                ok = (p[i] & 0xc0) == 0x80;
-            if (ok && k == 3) /* no overlongs, no surrogates */
-                ok = !(c == 0xe0 && p[1] < 0xa0) && !(c == 0xed && p[1] >= 0xa0);
-            if (ok && k == 4)
-                ok = !(c == 0xf0 && p[1] < 0x90) && !(c == 0xf4 && p[1] >= 0x90);
-            if (ok) {
+            int k = utf8_seq_len(p, end);
+            if (k) {
                 out_bytes(f, p, (size_t)k);
                 p += k;
             } else {
@@ -281,7 +247,7 @@ static int c_track(struct export_sink *s, const struct export_track *t)
     case EXPORT_TRACK_ASYNC:
         break; /* async events carry their own names */
     }
-    return C->failed ? -1 : 0;
+    return C->ob.failed ? -1 : 0;
 }
 
 static int c_begin(struct export_sink *s, const struct export_event *e)
@@ -297,7 +263,7 @@ static int c_begin(struct export_sink *s, const struct export_event *e)
     close_ev(f);
     if (e->flow_in)
         flow(C, e, "f", e->flow_in);
-    return C->failed ? -1 : 0;
+    return C->ob.failed ? -1 : 0;
 }
 
 static int c_end(struct export_sink *s, const struct export_event *e)
@@ -314,7 +280,7 @@ static int c_end(struct export_sink *s, const struct export_event *e)
     jts(f, "ts", e->ts);
     args(f, e);
     close_ev(f);
-    return C->failed ? -1 : 0;
+    return C->ob.failed ? -1 : 0;
 }
 
 static int c_complete(struct export_sink *s, const struct export_event *e, int64_t dur)
@@ -332,7 +298,7 @@ static int c_complete(struct export_sink *s, const struct export_event *e, int64
     jts(f, "dur", dur);
     args(f, e);
     close_ev(f);
-    return C->failed ? -1 : 0;
+    return C->ob.failed ? -1 : 0;
 }
 
 static int c_instant(struct export_sink *s, const struct export_event *e)
@@ -347,7 +313,7 @@ static int c_instant(struct export_sink *s, const struct export_event *e)
     close_ev(f);
     if (e->flow_out)
         flow(C, e, "s", e->flow_out);
-    return C->failed ? -1 : 0;
+    return C->ob.failed ? -1 : 0;
 }
 
 static int c_counter(struct export_sink *s, const struct export_track *t, int64_t ts, int64_t value)
@@ -359,7 +325,7 @@ static int c_counter(struct export_sink *s, const struct export_track *t, int64_
     jstr(f, name ? name : "counter", strlen(name ? name : "counter"));
     jts(f, "ts", ts);
     out_fmt(f, ",\"args\":{\"value\":%" PRId64 "}}", value);
-    return C->failed ? -1 : 0;
+    return C->ob.failed ? -1 : 0;
 }
 
 static void c_generation(struct export_sink *s, unsigned seq)
@@ -373,7 +339,7 @@ static int c_finish(struct export_sink *s)
     struct csink *C = (struct csink *)s;
     out_str(C, "\n]}\n");
     out_flush(C);
-    return C->failed || fflush(C->out) != 0 || ferror(C->out) ? -1 : 0;
+    return C->ob.failed || fflush(C->ob.f) != 0 || ferror(C->ob.f) ? -1 : 0;
 }
 
 static void c_destroy(struct export_sink *s)
@@ -392,10 +358,10 @@ struct export_sink *export_chrome_sink(FILE *out)
     struct csink *C = calloc(1, sizeof *C);
     if (!C)
         return NULL;
-    C->out = out;
+    C->ob.f = out;
     C->first = 1;
     out_str(C, "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[");
     C->base = (struct export_sink){c_track, c_begin, c_end, c_complete, c_instant, c_counter,
-                                   c_generation, c_finish, c_destroy};
+                                   c_generation, c_finish, c_destroy, NULL, NULL, 0};
     return &C->base;
 }

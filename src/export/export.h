@@ -19,7 +19,9 @@
 
 enum export_format {
     EXPORT_PERFETTO,
-    EXPORT_CHROME
+    EXPORT_CHROME,
+    EXPORT_CSV,  /* a directory of tables (csv.c)                   */
+    EXPORT_GO119 /* Go's v1 format (go119.c): one input only        */
 };
 
 /* What was written, for `ctrace export --stats` and the tests. */
@@ -40,7 +42,8 @@ struct export_stats {
                                    (proc transitions, experimental)      */
 };
 
-/* Exports the traces paths[0..n) as one timeline in `format` to out.
+/* Exports the traces paths[0..n) as one timeline in `format` to out
+ * (EXPORT_CSV: into the directory out_dir; out is then unused).
  * Input errors are reported on errf ("PATH: error at offset N: ..."); the
  * events before an error are exported and what is open is closed at the
  * last event, so the output is always complete and valid.
@@ -48,6 +51,6 @@ struct export_stats {
  * cut short — CTRACE_READER_ETRUNCATED — counts as success with a
  * warning), 2 on an output error or out of memory. */
 int export_run(const char *const *paths, size_t n, enum export_format format, FILE *out,
-               FILE *errf, struct export_stats *stats);
+               const char *out_dir, FILE *errf, struct export_stats *stats);
 
 #endif

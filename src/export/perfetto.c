@@ -376,6 +376,6 @@ struct export_sink *export_perfetto_sink(FILE *out, unsigned ninputs)
         reset_seq(&P->seqs[i]);
     P->out = out;
     P->base = (struct export_sink){p_track, p_begin, p_end, p_complete, p_instant, p_counter,
-                                   p_generation, p_finish, p_destroy};
+                                   p_generation, p_finish, p_destroy, NULL, NULL, 0};
     return &P->base;
 }

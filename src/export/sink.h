@@ -16,12 +16,23 @@
  *  - a track is declared with the time of its declaration (track->ts);
  *  - every string passed is valid only during the call;
  *  - generation(seq) says that everything an input's events referred to by
- *    stack id is forgotten (a sink may drop its per-generation tables).
+ *    stack id is forgotten (a sink may drop its per-generation tables);
+ *  - track_done(t, ts) (optional) comes once for each goroutine's tracks
+ *    (THREAD and its CHILD tracks) and each task's track, after the last
+ *    event on it, when the goroutine or task ends or its input does: a sink
+ *    may forget what it keeps per track, so its memory follows what is open;
+ *  - a sink that sets event() is not told of tracks (but its inputs'
+ *    process tracks), slices and the rest:
+ *    it gets every event of the merge as the reader delivered it, in the
+ *    merge's time order (a format that carries Go's own event model, such
+ *    as Go's older trace format, maps the events itself); the timeline
+ *    still does the reading, the merge and the error handling.
  */
 #ifndef CTRACE_EXPORT_SINK_H
 #define CTRACE_EXPORT_SINK_H
 
 #include "ctrace_reader.h"
+#include "export.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -70,6 +81,11 @@ struct export_event {
     size_t nframes;
 };
 
+/* What a sink asks the timeline for beyond the default (export_sink.flags). */
+#define EXPORT_SINK_STATE_STACKS 0x1 /* the stack of blocked and syscall
+                                        slices (the transition's), in
+                                        slice_begin's frames */
+
 struct export_sink {
     /* All return 0, or -1 after an output error (then the run stops). */
     int (*track)(struct export_sink *s, const struct export_track *t);
@@ -84,9 +100,24 @@ struct export_sink {
     /* Ends the output (and flushes it); returns 0 or -1. */
     int (*finish)(struct export_sink *s);
     void (*destroy)(struct export_sink *s);
+    /* Optional (NULL: not called): the track's last event has been passed. */
+    void (*track_done)(struct export_sink *s, const struct export_track *t, int64_t ts);
+    /* Optional (NULL: the timeline maps the events): every event of input
+     * `seq`, read by r (for its stacks), at ts (nanoseconds since the
+     * first event of all inputs).  Returns 0, or -1 after an output error;
+     * 1 when the input is not what the format can carry (the sink has
+     * written the reason on errf): the run then fails like on a bad input. */
+    int (*event)(struct export_sink *s, unsigned seq, ctrace_reader *r,
+                 const struct ctrace_event *ev, int64_t ts);
+    unsigned flags; /* EXPORT_SINK_* */
 };
 
 struct export_sink *export_perfetto_sink(FILE *out, unsigned ninputs);
 struct export_sink *export_chrome_sink(FILE *out);
+/* dir: the directory of the tables (created if missing). NULL on failure,
+ * with the reason on errf. */
+struct export_sink *export_csv_sink(const char *dir, FILE *errf);
+/* Go's v1 trace format ("go 1.19 trace"); stats are filled as it writes. */
+struct export_sink *export_go119_sink(FILE *out, FILE *errf, struct export_stats *stats);
 
 #endif

@@ -17,6 +17,9 @@
  *   ranges (GC, STW, sweep ...) -> slices on a track per range (and proc)
  *   metrics                     -> counters
  *
+ * A sink that maps the events itself (sink.h: event(), Go's v1 format)
+ * gets them from the merge as they are, the mapping above skipped.
+ *
  * Invariants:
  *  - States and regions are on two tracks of the goroutine, because regions
  *    span blocking and states do not nest in regions: each track is then a
@@ -87,6 +90,7 @@ struct run {
     FILE *errf;
     int64_t base;
     int failed_output; /* sink or memory failure */
+    int failed_input;  /* the sink cannot carry an input (sink.h: event) */
     uint64_t next_id;
     int64_t now; /* time of the event being mapped */
 };
@@ -255,6 +259,19 @@ static void close_g(struct run *R, struct gstate *g, int64_t ts)
     }
 }
 
+/* The sink may forget the goroutine's tracks (they are never used again). */
+static void done_g(struct run *R, struct gstate *g, int64_t ts)
+{
+    if (!R->sink->track_done)
+        return;
+    if (g->state_declared)
+        R->sink->track_done(R->sink, &g->state, ts);
+    if (g->ranges_declared)
+        R->sink->track_done(R->sink, &g->ranges, ts);
+    if (g->thread_declared)
+        R->sink->track_done(R->sink, &g->thread, ts);
+}
+
 static void free_g(struct gstate *g)
 {
     free(g->label);
@@ -344,12 +361,22 @@ static void on_transition(struct run *R, struct input *in, const struct ctrace_e
             e.flow_in = g->pending_flow;
             g->pending_flow = 0;
         }
+        if ((R->sink->flags & EXPORT_SINK_STATE_STACKS) &&
+            (ev->u.transition.to == CTRACE_STATE_WAITING ||
+             ev->u.transition.to == CTRACE_STATE_SYSCALL)) {
+            /* where it blocked: the transition's stack, else the event's
+             * (as `ctrace stat` takes it) */
+            e.stack_key = ev->u.transition.stack != CTRACE_NO_STACK ? ev->u.transition.stack
+                                                                    : ev->stack;
+            e.nframes = ctrace_reader_stack(in->r, e.stack_key, &e.frames);
+        }
         check(R, R->sink->slice_begin(R->sink, &e));
         g->state_open = 1;
         R->st->state_slices++;
     }
     if (ev->u.transition.to == CTRACE_STATE_NOTEXIST) {
         close_g(R, g, ts);
+        done_g(R, g, ts);
         free_g(u64map_take_ptr(&in->gs, id));
     }
 }
@@ -392,6 +419,8 @@ static void on_task(struct run *R, struct input *in, const struct ctrace_event *
         struct task *t = u64map_get_ptr(&in->tasks, id);
         if (t) { /* begun twice: end the first one here */
             slice_end(R, &t->track, ts, t->name);
+            if (R->sink->track_done)
+                R->sink->track_done(R->sink, &t->track, ts);
         } else {
             t = calloc(1, sizeof *t);
             if (!t || u64map_put_ptr(&in->tasks, id, t) < 0) {
@@ -422,6 +451,8 @@ static void on_task(struct run *R, struct input *in, const struct ctrace_event *
     struct task *t = u64map_take_ptr(&in->tasks, id);
     if (t) {
         slice_end(R, &t->track, ts, t->name);
+        if (R->sink->track_done)
+            R->sink->track_done(R->sink, &t->track, ts);
         free(t->name);
         free(t);
         return;
@@ -444,6 +475,8 @@ static void on_task(struct run *R, struct input *in, const struct ctrace_event *
     e.args = &arg;
     e.nargs = 1;
     check(R, R->sink->complete(R->sink, &e, ts - in->first_ts));
+    if (R->sink->track_done)
+        R->sink->track_done(R->sink, &track, ts);
     R->st->tasks++;
 }
 
@@ -583,6 +616,14 @@ static void on_event(struct run *R, struct input *in, const struct ctrace_event 
     in->last_ts = ts;
     R->now = ts;
     R->st->events_read++;
+    if (R->sink->event) {
+        int rc = R->sink->event(R->sink, in->seq, in->r, ev, ts);
+        if (rc < 0)
+            R->failed_output = 1;
+        else if (rc > 0)
+            R->failed_input = 1;
+        return;
+    }
     switch (ev->kind) {
     case CTRACE_EV_STATE_TRANSITION: on_transition(R, in, ev, ts); break;
     case CTRACE_EV_REGION_BEGIN:
@@ -632,11 +673,14 @@ static void close_input(struct run *R, struct input *in)
     void *val;
     for (size_t i = 0; u64map_next_ptr(&in->gs, &i, &key, &val);) {
         close_g(R, val, ts);
+        done_g(R, val, ts);
         free_g(val);
     }
     for (size_t i = 0; u64map_next_ptr(&in->tasks, &i, &key, &val);) {
         struct task *t = val;
         slice_end(R, &t->track, ts, t->name);
+        if (R->sink->track_done)
+            R->sink->track_done(R->sink, &t->track, ts);
         R->st->closed_at_end++;
         free(t->name);
         free(t);
@@ -685,19 +729,31 @@ static void advance(struct run *R, struct input *in, int *failed)
     close_input(R, in);
 }
 
+static struct export_sink *new_sink(enum export_format format, FILE *out, const char *out_dir,
+                                    size_t n, FILE *errf, struct export_stats *stats)
+{
+    switch (format) {
+    case EXPORT_PERFETTO: return export_perfetto_sink(out, (unsigned)n);
+    case EXPORT_CHROME: return export_chrome_sink(out);
+    case EXPORT_CSV: return export_csv_sink(out_dir, errf);
+    case EXPORT_GO119: return export_go119_sink(out, errf, stats);
+    }
+    return NULL;
+}
+
 int export_run(const char *const *paths, size_t n, enum export_format format, FILE *out,
-               FILE *errf, struct export_stats *stats)
+               const char *out_dir, FILE *errf, struct export_stats *stats)
 {
     struct export_stats dummy;
     if (!stats)
         stats = &dummy;
     memset(stats, 0, sizeof *stats);
     struct run R = {.st = stats, .errf = errf};
-    R.sink = format == EXPORT_PERFETTO ? export_perfetto_sink(out, (unsigned)n)
-                                       : export_chrome_sink(out);
+    R.sink = new_sink(format, out, out_dir, n, errf, stats);
     struct input *ins = calloc(n ? n : 1, sizeof *ins);
     if (!R.sink || !ins) {
-        fprintf(errf, "ctrace export: out of memory\n");
+        if (R.sink || format != EXPORT_CSV) /* csv: the sink said why */
+            fprintf(errf, "ctrace export: out of memory\n");
         if (R.sink)
             R.sink->destroy(R.sink);
         free(ins);
@@ -764,7 +820,7 @@ int export_run(const char *const *paths, size_t n, enum export_format format, FI
         for (size_t i = 0; i < n; i++)
             if (ins[i].ev && (!best || ins[i].ev->time < best->ev->time))
                 best = &ins[i];
-        if (!best || R.failed_output)
+        if (!best || R.failed_output || R.failed_input)
             break;
         on_event(&R, best, best->ev);
         advance(&R, best, &failed);
@@ -776,6 +832,8 @@ int export_run(const char *const *paths, size_t n, enum export_format format, FI
         free(ins[i].name);
     }
     free(ins);
+    if (R.failed_input)
+        failed = 1;
     if (R.sink->finish(R.sink) < 0 || R.failed_output) {
         fprintf(errf, "ctrace export: cannot write the output: %s\n",
                 errno ? strerror(errno) : "out of memory");

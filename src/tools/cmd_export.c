@@ -1,6 +1,7 @@
 /*
- * cmd_export.c - `ctrace export --format perfetto|chrome IN... -o OUT`:
- * converts traces for timeline viewers (src/export, docs/EXPORT.md).
+ * cmd_export.c - `ctrace export --format perfetto|chrome|csv|go1.19 IN... -o OUT`:
+ * converts traces for timeline viewers, SQL engines and older Go
+ * toolchains (src/export, docs/EXPORT.md).
  * The command only parses options and opens the output; the streaming
  * conversion is export_run().
  */
@@ -17,17 +18,24 @@
 #include <unistd.h>
 
 static const char help[] =
-    "usage: ctrace export --format perfetto|chrome [-o OUT] [--stats] FILE...\n"
+    "usage: ctrace export --format perfetto|chrome|csv|go1.19 [-o OUT] [--stats] FILE...\n"
     "\n"
     "Converts Go execution traces (ctrace's, and Go's own: 1.22/1.23 and the\n"
-    "older v1 format) to a timeline that trace viewers open, streaming: memory\n"
-    "stays about one generation per input.  Several FILEs (the files 'ctrace run'\n"
-    "writes for a process tree) merge into one timeline, one process per file.\n"
+    "older v1 format) to a timeline that trace viewers open, to tables, or to\n"
+    "Go's older trace format, streaming: memory stays about one generation per\n"
+    "input.  Several FILEs (the files 'ctrace run' writes for a process tree)\n"
+    "merge into one timeline, one process per file (csv: a trace column).\n"
     "FILE '-' reads standard input.  See docs/EXPORT.md for what maps to what.\n"
     "\n"
     "  -f, --format FMT  perfetto: Perfetto's protobuf trace (ui.perfetto.dev)\n"
     "                    chrome:   Trace Event Format JSON (chrome://tracing)\n"
-    "  -o, --output OUT  write to OUT (default: standard output)\n"
+    "                    csv:      tables in the directory OUT (threads, states,\n"
+    "                              regions, tasks, logs, samples, stacks, ranges,\n"
+    "                              metrics .csv) for DuckDB, SQLite, pandas\n"
+    "                    go1.19:   Go's v1 trace format, for 'go tool trace' of\n"
+    "                              Go 1.19 to 1.21 (one FILE only)\n"
+    "  -o, --output OUT  write to OUT (default: standard output; csv: required,\n"
+    "                    a directory, created if missing)\n"
     "  --stats           print what was written on standard error\n"
     "  --help            this help\n"
     "\n"
@@ -83,13 +91,34 @@ int cmd_export(int argc, char **argv)
         fmt = EXPORT_PERFETTO;
     } else if (!strcmp(format, "chrome")) {
         fmt = EXPORT_CHROME;
+    } else if (!strcmp(format, "csv")) {
+        fmt = EXPORT_CSV;
+    } else if (!strcmp(format, "go1.19")) {
+        fmt = EXPORT_GO119;
     } else {
-        fprintf(stderr, "ctrace export: unknown format '%s' (perfetto, chrome)\n", format);
+        fprintf(stderr, "ctrace export: unknown format '%s' (perfetto, chrome, csv, go1.19)\n",
+                format);
         return 2;
     }
     if (first >= argc) {
         fputs(help, stderr);
         return 2;
+    }
+    if (fmt == EXPORT_CSV && (!output || !strcmp(output, "-"))) {
+        fputs("ctrace export: csv writes a directory of tables: -o DIR is required\n", stderr);
+        return 2;
+    }
+    if (fmt == EXPORT_GO119 && argc - first > 1) {
+        fputs("ctrace export: go1.19 converts one trace (a Go trace is one process)\n", stderr);
+        return 2;
+    }
+    if (fmt == EXPORT_CSV) {
+        struct export_stats st;
+        int rc = export_run((const char *const *)argv + first, (size_t)(argc - first), fmt, NULL,
+                            output, stderr, &st);
+        if (stats)
+            print_stats(&st);
+        return rc;
     }
     FILE *out = stdout;
     int regular = 0; /* only a regular file is removed after a failure */
@@ -106,7 +135,7 @@ int cmd_export(int argc, char **argv)
     setvbuf(out, buf, _IOFBF, sizeof buf);
     struct export_stats st;
     int rc = export_run((const char *const *)argv + first, (size_t)(argc - first), fmt, out,
-                        stderr, &st);
+                        NULL, stderr, &st);
     if (out != stdout && fclose(out) != 0 && rc < 2) {
         fprintf(stderr, "ctrace export: cannot write %s: %s\n", output, strerror(errno));
         rc = 2;

@@ -19,7 +19,7 @@ static const struct subcommand commands[] = {
     {"dump", cmd_dump, "print the events of a trace, one per line"},
     {"repair", cmd_repair, "write the readable part of a truncated trace"},
     {"pprof", cmd_pprof, "write a pprof profile (cpu, sync, syscall, sched, net, region)"},
-    {"export", cmd_export, "convert traces for Perfetto or chrome://tracing"},
+    {"export", cmd_export, "convert traces for Perfetto, chrome://tracing, SQL (csv), Go 1.19"},
 #ifdef CTRACE_HAVE_CMD_STAT
     {"stat", cmd_stat, "summarise where goroutines spend their time"},
 #endif

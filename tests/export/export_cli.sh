@@ -72,5 +72,34 @@ has "$tmp/err" " [1-9][0-9]* slices closed at the end" "slices open at the cut a
 export_check perfetto cut.pb "$tmp/cut.trace"
 export_check chrome cut2.json "$tmp/cut.trace"
 
+# csv (a directory of tables) and go1.19 (one input): their usage errors,
+# a bad input (exit 1, the output still complete), an unwritable output.
+"$ctrace" export --help | grep -q "csv:" && echo "ok: help documents csv" ||
+  { echo "FAIL: help does not document csv"; fail=1; }
+"$ctrace" export --help | grep -q "go1.19:" && echo "ok: help documents go1.19" ||
+  { echo "FAIL: help does not document go1.19"; fail=1; }
+t 2 "csv without -o" "$ctrace" export -f csv "$good"
+has "$tmp/err" "o DIR is required" "csv says it needs a directory"
+t 2 "csv to standard output" "$ctrace" export -f csv -o - "$good"
+t 2 "go1.19 of two files" "$ctrace" export -f go1.19 -o "$tmp/two.v1" "$good" "$gens"
+has "$tmp/err" "go1.19 converts one trace" "go1.19 says it takes one trace"
+: >"$tmp/afile"
+t 2 "csv into a path that is a file" "$ctrace" export -f csv -o "$tmp/afile" "$good"
+has "$tmp/err" "cannot create the directory" "csv names the directory it cannot create"
+t 1 "csv of a file that is not a trace" "$ctrace" export -f csv -o "$tmp/badcsv" "$0"
+has "$tmp/err" "error at offset" "csv: the error names the offset"
+[ "$(head -1 "$tmp/badcsv/states.csv")" = "trace,thread,state,reason,stack_id,start_ns,end_ns,dur_ns" ] &&
+  echo "ok: csv tables of a bad input still have their header" ||
+  { echo "FAIL: csv tables of a bad input lack their header"; fail=1; }
+t 0 "csv into an existing directory" "$ctrace" export -f csv -o "$tmp/badcsv" "$good"
+t 1 "go1.19 of a file that is not a trace" "$ctrace" export -f go1.19 -o "$tmp/bad.v1" "$0"
+has "$tmp/err" "error at offset" "go1.19: the error names the offset"
+t 0 "go1.19 to stdout" sh -c "'$ctrace' export -f go1.19 '$good'"
+[ "$(head -c 13 "$tmp/out")" = "go 1.19 trace" ] && echo "ok: go1.19 output has the v1 header" ||
+  { echo "FAIL: go1.19 output lacks the v1 header"; fail=1; }
+if [ -c /dev/full ] && [ -w /dev/full ]; then
+  t 2 "go1.19 to a full device" "$ctrace" export -f go1.19 -o /dev/full "$good"
+fi
+
 [ $fail = 0 ] && echo "export_cli: all passed" || echo "export_cli: failed"
 exit $fail

@@ -1,0 +1,631 @@
+/*
+ * csv.c - the CSV sink: the timeline as tables, one .csv file per table in
+ * a directory, for SQL engines that read CSV directly (DuckDB's
+ * read_csv_auto, SQLite's .import, pandas):
+ *
+ *   threads.csv  trace,thread,name,start_ns,end_ns
+ *   states.csv   trace,thread,state,reason,stack_id,start_ns,end_ns,dur_ns
+ *   regions.csv  trace,thread,region,task,depth,start_ns,end_ns,dur_ns
+ *   tasks.csv    trace,task,parent,name,start_ns,end_ns,dur_ns
+ *   logs.csv     trace,ts_ns,thread,task,category,message
+ *   samples.csv  trace,ts_ns,thread,stack_id
+ *   stacks.csv   trace,stack_id,depth,func,file,line
+ *   ranges.csv   trace,thread,name,start_ns,end_ns,dur_ns
+ *   metrics.csv  trace,ts_ns,metric,value
+ *
+ * (docs/EXPORT.md says what each column is.)
+ *
+ * Invariants:
+ *  - Every file starts with its header row and every row has the header's
+ *    columns; rows end with "\n".  Text fields are always quoted, with
+ *    quotes doubled (RFC 4180), so commas, quotes and line breaks in
+ *    names and messages stay in their field; a missing value is an
+ *    empty unquoted field (NULL to DuckDB).  Text is valid UTF-8:
+ *    a byte that is not part of valid UTF-8, and NUL, become U+FFFD.
+ *  - A slice is one row, written at its end (the timeline ends every slice
+ *    it begins), so what the sink keeps is what is open: per track of a
+ *    live goroutine or task (and per range track: a trace has few), the
+ *    stack of open slices (dropped at track_done); per live goroutine, its
+ *    name and start (dropped at track_done, when its row is written);
+ *    per input, the stack ids of the current generation (dropped at each
+ *    generation: a stack seen again in a later one gets a new id); the
+ *    names of the inputs and of the metrics.
+ *  - stack_id is unique over the whole output; stacks.csv holds each
+ *    stack once per generation of its input, written when first seen (a
+ *    CPU sample's stack, or where a goroutine blocked or entered a
+ *    syscall: states.csv), so every stack_id in samples.csv and
+ *    states.csv has its frames in stacks.csv.
+ *  - Times are nanoseconds since the first event of all inputs, durations
+ *    are end - start: sums of dur_ns are the times `ctrace stat` reports.
+ */
+#include "u64map.h"
+#include "sink.h"
+#include "utf8.h"
+#include "outbuf.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+enum table_id {
+    T_THREADS, T_STATES, T_REGIONS, T_TASKS, T_LOGS, T_SAMPLES, T_STACKS, T_RANGES, T_METRICS,
+    T_COUNT
+};
+
+static const struct {
+    const char *file, *header;
+} table_def[T_COUNT] = {
+    [T_THREADS] = {"threads.csv", "trace,thread,name,start_ns,end_ns"},
+    [T_STATES] = {"states.csv", "trace,thread,state,reason,stack_id,start_ns,end_ns,dur_ns"},
+    [T_REGIONS] = {"regions.csv", "trace,thread,region,task,depth,start_ns,end_ns,dur_ns"},
+    [T_TASKS] = {"tasks.csv", "trace,task,parent,name,start_ns,end_ns,dur_ns"},
+    [T_LOGS] = {"logs.csv", "trace,ts_ns,thread,task,category,message"},
+    [T_SAMPLES] = {"samples.csv", "trace,ts_ns,thread,stack_id"},
+    [T_STACKS] = {"stacks.csv", "trace,stack_id,depth,func,file,line"},
+    [T_RANGES] = {"ranges.csv", "trace,thread,name,start_ns,end_ns,dur_ns"},
+    [T_METRICS] = {"metrics.csv", "trace,ts_ns,metric,value"},
+};
+
+/* What kind of slice, from the timeline's category. */
+enum slice_kind { S_STATE, S_REGION, S_TASK, S_RANGE, S_OTHER };
+
+struct open_slice {
+    struct open_slice *below;
+    enum slice_kind kind;
+    int64_t ts;
+    int has_task, has_parent;
+    uint64_t task, parent;
+    uint64_t stack_id; /* 0: none */
+    size_t name_len, reason_len;
+    char *reason; /* points into text */
+    char text[];  /* name, then reason */
+};
+
+struct open_stack {
+    struct open_slice *top;
+    uint64_t depth;
+};
+
+struct thread_info {
+    uint64_t gid;
+    unsigned seq;
+    int64_t start;
+    char *name;
+};
+
+struct csink {
+    struct export_sink base;
+    FILE *errf;
+    int failed;
+    struct outbuf *t[T_COUNT];
+    struct u64map open;     /* track uuid -> struct open_stack */
+    struct u64map threads;  /* thread track uuid -> struct thread_info */
+    struct u64map counters; /* counter track uuid -> char * name */
+    struct u64map *stacks;  /* per input: stack key -> stack_id */
+    char **names;           /* per input: its name (the trace column) */
+    unsigned ninputs;
+    uint64_t next_stack;
+};
+
+/* ---- output ------------------------------------------------------------ */
+
+/* An integer field, preceded by a separator unless first. */
+static void f_i64(struct outbuf *t, int64_t v, int first)
+{
+    if (!first)
+        outbuf_c(t, ',');
+    outbuf_i64(t, v);
+}
+
+static void f_u64(struct outbuf *t, uint64_t v)
+{
+    outbuf_c(t, ',');
+    outbuf_u64(t, v);
+}
+
+static void f_null(struct outbuf *t)
+{
+    outbuf_c(t, ',');
+}
+
+/* A quoted text field (RFC 4180), valid UTF-8. */
+static void f_str(struct outbuf *t, const char *s, size_t n, int first)
+{
+    static const char replacement[] = "\xef\xbf\xbd";
+    const unsigned char *p = (const unsigned char *)s, *end = p + n;
+    if (!first)
+        outbuf_c(t, ',');
+    outbuf_c(t, '"');
+    while (p < end) {
+        const unsigned char *run = p;
+        while (p < end && *p && *p < 0x80 && *p != '"')
+            p++;
+        if (p > run)
+            outbuf_bytes(t, run, (size_t)(p - run));
+        if (p == end)
+            break;
+        if (*p == '"') {
+            outbuf_bytes(t, "\"\"", 2);
+            p++;
+        } else if (*p == 0) {
+            outbuf_bytes(t, replacement, 3);
+            p++;
+        } else {
+            int k = utf8_seq_len(p, end);
+            if (k) {
+                outbuf_bytes(t, p, (size_t)k);
+                p += k;
+            } else {
+                outbuf_bytes(t, replacement, 3);
+                p++;
+            }
+        }
+    }
+    outbuf_c(t, '"');
+}
+
+static void f_cstr(struct outbuf *t, const char *s, int first)
+{
+    f_str(t, s, strlen(s), first);
+}
+
+static void row_end(struct outbuf *t)
+{
+    outbuf_c(t, '\n');
+}
+
+/* Starts a row with its trace column. */
+static struct outbuf *row(struct csink *C, enum table_id id, unsigned seq)
+{
+    struct outbuf *t = C->t[id];
+    const char *name = seq < C->ninputs && C->names[seq] ? C->names[seq] : "";
+    f_cstr(t, name, 1);
+    return t;
+}
+
+/* ---- helpers ----------------------------------------------------------- */
+
+static enum slice_kind kind_of(const char *cat)
+{
+    if (!cat)
+        return S_OTHER;
+    if (!strcmp(cat, "state"))
+        return S_STATE;
+    if (!strcmp(cat, "region"))
+        return S_REGION;
+    if (!strcmp(cat, "task"))
+        return S_TASK;
+    if (!strcmp(cat, "runtime"))
+        return S_RANGE;
+    return S_OTHER;
+}
+
+static const struct export_arg *arg(const struct export_event *e, const char *key)
+{
+    for (size_t i = 0; i < e->nargs; i++)
+        if (!strcmp(e->args[i].key, key))
+            return &e->args[i];
+    return NULL;
+}
+
+/* The goroutine a track belongs to: a thread track's own, or its parent's
+ * for a child track of a goroutine; NULL for tracks of no goroutine. */
+static const struct thread_info *owner(struct csink *C, const struct export_track *t)
+{
+    const struct thread_info *ti = u64map_get_ptr(&C->threads, t->uuid);
+    if (!ti && t->kind == EXPORT_TRACK_CHILD)
+        ti = u64map_get_ptr(&C->threads, t->parent);
+    return ti;
+}
+
+static void f_thread(struct csink *C, struct outbuf *tb, const struct export_track *t)
+{
+    const struct thread_info *ti = owner(C, t);
+    if (ti)
+        f_u64(tb, ti->gid);
+    else
+        f_null(tb);
+}
+
+static void f_times(struct outbuf *t, int64_t start, int64_t end)
+{
+    f_i64(t, start, 0);
+    f_i64(t, end, 0);
+    f_i64(t, end - start, 0);
+}
+
+/* Writes the row of a slice [start, end] on track t. */
+static void slice_row(struct csink *C, const struct export_track *t, const struct open_slice *s,
+                      uint64_t depth, int64_t end)
+{
+    struct outbuf *tb = NULL;
+    switch (s->kind) {
+    case S_STATE: {
+        tb = row(C, T_STATES, t->seq);
+        f_thread(C, tb, t);
+        /* "blocked: REASON" is state "blocked" with its reason */
+        size_t n = s->name_len;
+        const char *colon = memchr(s->text, ':', n);
+        f_str(tb, s->text, colon ? (size_t)(colon - s->text) : n, 0);
+        if (s->reason)
+            f_str(tb, s->reason, s->reason_len, 0);
+        else
+            f_null(tb);
+        if (s->stack_id)
+            f_u64(tb, s->stack_id);
+        else
+            f_null(tb);
+        f_times(tb, s->ts, end);
+        break;
+    }
+    case S_REGION:
+        tb = row(C, T_REGIONS, t->seq);
+        f_thread(C, tb, t);
+        f_str(tb, s->text, s->name_len, 0);
+        if (s->has_task)
+            f_u64(tb, s->task);
+        else
+            f_u64(tb, 0); /* the background task */
+        f_u64(tb, depth);
+        f_times(tb, s->ts, end);
+        break;
+    case S_TASK:
+        tb = row(C, T_TASKS, t->seq);
+        f_u64(tb, s->has_task ? s->task : (uint64_t)t->tid);
+        if (s->has_parent)
+            f_u64(tb, s->parent);
+        else
+            f_null(tb);
+        f_str(tb, s->text, s->name_len, 0);
+        f_times(tb, s->ts, end);
+        break;
+    case S_RANGE:
+        tb = row(C, T_RANGES, t->seq);
+        f_thread(C, tb, t);
+        f_str(tb, s->text, s->name_len, 0);
+        f_times(tb, s->ts, end);
+        break;
+    default:
+        return;
+    }
+    row_end(tb);
+}
+
+static struct open_slice *new_slice(const struct export_event *e)
+{
+    const struct export_arg *reason = arg(e, "reason");
+    size_t rlen = reason && reason->str ? reason->len : 0;
+    struct open_slice *s = malloc(sizeof *s + e->name_len + rlen + 2);
+    if (!s)
+        return NULL;
+    memset(s, 0, sizeof *s);
+    s->kind = kind_of(e->cat);
+    s->ts = e->ts;
+    s->name_len = e->name ? e->name_len : 0;
+    if (s->name_len)
+        memcpy(s->text, e->name, s->name_len);
+    s->text[s->name_len] = 0;
+    if (reason && reason->str) {
+        s->reason = s->text + s->name_len + 1;
+        s->reason_len = rlen;
+        memcpy(s->reason, reason->str, rlen);
+        s->reason[rlen] = 0;
+    }
+    const struct export_arg *task = arg(e, "task"), *parent = arg(e, "parent");
+    if (task && !task->str) {
+        s->has_task = 1;
+        s->task = task->u;
+    }
+    if (parent && !parent->str) {
+        s->has_parent = 1;
+        s->parent = parent->u;
+    }
+    return s;
+}
+
+/* ---- the sink ---------------------------------------------------------- */
+
+static int done(struct csink *C)
+{
+    int failed = C->failed;
+    for (int i = 0; i < T_COUNT; i++)
+        failed |= C->t[i]->failed;
+    return failed ? -1 : 0;
+}
+
+static int v_track(struct export_sink *s, const struct export_track *t)
+{
+    struct csink *C = (struct csink *)s;
+    if (t->kind == EXPORT_TRACK_PROCESS) {
+        if (t->seq >= C->ninputs) {
+            unsigned n = t->seq + 1;
+            char **names = realloc(C->names, n * sizeof *names);
+            struct u64map *stacks = realloc(C->stacks, n * sizeof *stacks);
+            if (names)
+                C->names = names;
+            if (stacks)
+                C->stacks = stacks;
+            if (!names || !stacks)
+                return -1;
+            for (unsigned i = C->ninputs; i < n; i++) {
+                C->names[i] = NULL;
+                memset(&C->stacks[i], 0, sizeof C->stacks[i]);
+            }
+            C->ninputs = n;
+        }
+        free(C->names[t->seq]);
+        C->names[t->seq] = strdup(t->name);
+        return C->names[t->seq] ? done(C) : -1;
+    }
+    if (t->kind == EXPORT_TRACK_COUNTER) {
+        char *name = strdup(t->name);
+        free(u64map_get_ptr(&C->counters, t->uuid));
+        if (!name || u64map_put_ptr(&C->counters, t->uuid, name) < 0) {
+            free(name);
+            return -1;
+        }
+        return done(C);
+    }
+    if (t->kind != EXPORT_TRACK_THREAD)
+        return done(C);
+    struct thread_info *ti = u64map_get_ptr(&C->threads, t->uuid);
+    if (!ti) {
+        ti = calloc(1, sizeof *ti);
+        if (!ti || u64map_put_ptr(&C->threads, t->uuid, ti) < 0) {
+            free(ti);
+            return -1;
+        }
+        ti->gid = (uint64_t)t->tid;
+        ti->seq = t->seq;
+        ti->start = t->ts;
+    }
+    char *name = strdup(t->name);
+    if (!name)
+        return -1;
+    free(ti->name);
+    ti->name = name;
+    return done(C);
+}
+
+static uint64_t stack_id(struct csink *C, const struct export_event *e);
+
+static int v_begin(struct export_sink *s, const struct export_event *e)
+{
+    struct csink *C = (struct csink *)s;
+    struct open_stack *st = u64map_get_ptr(&C->open, e->track->uuid);
+    if (!st) {
+        st = calloc(1, sizeof *st);
+        if (!st || u64map_put_ptr(&C->open, e->track->uuid, st) < 0) {
+            free(st);
+            return -1;
+        }
+    }
+    struct open_slice *sl = new_slice(e);
+    if (!sl)
+        return -1;
+    sl->stack_id = stack_id(C, e); /* where a goroutine blocked */
+    sl->below = st->top;
+    st->top = sl;
+    st->depth++;
+    return done(C);
+}
+
+static int v_end(struct export_sink *s, const struct export_event *e)
+{
+    struct csink *C = (struct csink *)s;
+    struct open_stack *st = u64map_get_ptr(&C->open, e->track->uuid);
+    if (!st || !st->top)
+        return done(C); /* the timeline never ends what it did not begin */
+    struct open_slice *sl = st->top;
+    st->top = sl->below;
+    st->depth--;
+    slice_row(C, e->track, sl, st->depth, e->ts);
+    free(sl);
+    return done(C); /* the track's stack is kept until track_done */
+}
+
+static int v_complete(struct export_sink *s, const struct export_event *e, int64_t dur)
+{
+    struct csink *C = (struct csink *)s;
+    struct open_slice *sl = new_slice(e);
+    if (!sl)
+        return -1;
+    /* A region begun before the trace encloses the goroutine's open ones:
+     * it is the outermost. */
+    slice_row(C, e->track, sl, 0, e->ts + dur);
+    free(sl);
+    return done(C);
+}
+
+/* The id of the stack of a sample, its frames written the first time it
+ * is seen in its input's generation; 0 for no stack. */
+static uint64_t stack_id(struct csink *C, const struct export_event *e)
+{
+    if (!e->nframes)
+        return 0;
+    unsigned seq = e->track->seq;
+    if (seq >= C->ninputs)
+        return 0;
+    uint64_t *known = u64map_get(&C->stacks[seq], e->stack_key);
+    if (known)
+        return *known;
+    uint64_t id = ++C->next_stack;
+    if (u64map_put(&C->stacks[seq], e->stack_key, id) < 0) {
+        C->failed = 1;
+        return 0;
+    }
+    for (size_t i = 0; i < e->nframes; i++) {
+        const struct ctrace_frame *fr = &e->frames[i];
+        struct outbuf *tb = row(C, T_STACKS, seq);
+        f_u64(tb, id);
+        f_u64(tb, i);
+        f_str(tb, fr->func.ptr, fr->func.len, 0);
+        f_str(tb, fr->file.ptr, fr->file.len, 0);
+        f_u64(tb, fr->line);
+        row_end(tb);
+    }
+    return id;
+}
+
+static int v_instant(struct export_sink *s, const struct export_event *e)
+{
+    struct csink *C = (struct csink *)s;
+    struct outbuf *tb;
+    if (e->cat && !strcmp(e->cat, "log")) {
+        const struct export_arg *task = arg(e, "task"), *cat = arg(e, "category"),
+                                *msg = arg(e, "message");
+        tb = row(C, T_LOGS, e->track->seq);
+        f_i64(tb, e->ts, 0);
+        f_thread(C, tb, e->track);
+        f_u64(tb, task ? task->u : 0);
+        f_str(tb, cat && cat->str ? cat->str : "", cat && cat->str ? cat->len : 0, 0);
+        f_str(tb, msg && msg->str ? msg->str : "", msg && msg->str ? msg->len : 0, 0);
+        row_end(tb);
+    } else if (e->cat && !strcmp(e->cat, "cpu")) {
+        uint64_t id = stack_id(C, e);
+        tb = row(C, T_SAMPLES, e->track->seq);
+        f_i64(tb, e->ts, 0);
+        f_thread(C, tb, e->track);
+        if (id)
+            f_u64(tb, id);
+        else
+            f_null(tb);
+        row_end(tb);
+    }
+    /* Unblock instants (the flows' starts) are in states.csv already: the
+     * wakee's blocked row ends there. */
+    return done(C);
+}
+
+static int v_counter(struct export_sink *s, const struct export_track *t, int64_t ts,
+                     int64_t value)
+{
+    struct csink *C = (struct csink *)s;
+    const char *name = u64map_get_ptr(&C->counters, t->uuid);
+    struct outbuf *tb = row(C, T_METRICS, t->seq);
+    f_i64(tb, ts, 0);
+    f_cstr(tb, name ? name : "", 0);
+    f_i64(tb, value, 0);
+    row_end(tb);
+    return done(C);
+}
+
+static void v_generation(struct export_sink *s, unsigned seq)
+{
+    struct csink *C = (struct csink *)s;
+    if (seq < C->ninputs)
+        u64map_clear(&C->stacks[seq]); /* stack keys are per generation */
+}
+
+static void v_track_done(struct export_sink *s, const struct export_track *t, int64_t ts)
+{
+    struct csink *C = (struct csink *)s;
+    struct open_stack *st = u64map_take_ptr(&C->open, t->uuid);
+    if (st) { /* the timeline ended its slices: the stack is empty */
+        while (st->top) {
+            struct open_slice *below = st->top->below;
+            free(st->top);
+            st->top = below;
+        }
+        free(st);
+    }
+    struct thread_info *ti = u64map_take_ptr(&C->threads, t->uuid);
+    if (!ti)
+        return;
+    struct outbuf *tb = row(C, T_THREADS, ti->seq);
+    f_u64(tb, ti->gid);
+    f_cstr(tb, ti->name ? ti->name : "", 0);
+    f_i64(tb, ti->start, 0);
+    f_i64(tb, ts, 0);
+    row_end(tb);
+    free(ti->name);
+    free(ti);
+}
+
+static int v_finish(struct export_sink *s)
+{
+    struct csink *C = (struct csink *)s;
+    for (int i = 0; i < T_COUNT; i++) {
+        outbuf_flush(C->t[i]);
+        if (fclose(C->t[i]->f) != 0)
+            C->failed = 1;
+        C->t[i]->f = NULL;
+    }
+    return done(C);
+}
+
+static void v_destroy(struct export_sink *s)
+{
+    struct csink *C = (struct csink *)s;
+    uint64_t k;
+    void *v;
+    for (size_t i = 0; u64map_next_ptr(&C->open, &i, &k, &v);) {
+        struct open_stack *st = v;
+        while (st->top) {
+            struct open_slice *below = st->top->below;
+            free(st->top);
+            st->top = below;
+        }
+        free(st);
+    }
+    for (size_t i = 0; u64map_next_ptr(&C->threads, &i, &k, &v);) {
+        free(((struct thread_info *)v)->name);
+        free(v);
+    }
+    for (size_t i = 0; u64map_next_ptr(&C->counters, &i, &k, &v);)
+        free(v);
+    u64map_free(&C->open);
+    u64map_free(&C->threads);
+    u64map_free(&C->counters);
+    for (unsigned i = 0; i < C->ninputs; i++) {
+        u64map_free(&C->stacks[i]);
+        free(C->names[i]);
+    }
+    free(C->stacks);
+    free(C->names);
+    for (int i = 0; i < T_COUNT; i++) {
+        if (C->t[i] && C->t[i]->f)
+            fclose(C->t[i]->f);
+        free(C->t[i]);
+    }
+    free(C);
+}
+
+struct export_sink *export_csv_sink(const char *dir, FILE *errf)
+{
+    struct stat sb;
+    if (mkdir(dir, 0777) != 0 && (errno != EEXIST || stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))) {
+        fprintf(errf, "ctrace export: cannot create the directory %s: %s\n", dir,
+                errno == EEXIST ? "a file of that name exists" : strerror(errno));
+        return NULL;
+    }
+    struct csink *C = calloc(1, sizeof *C);
+    if (!C) {
+        fprintf(errf, "ctrace export: out of memory\n");
+        return NULL;
+    }
+    C->errf = errf;
+    C->base = (struct export_sink){v_track, v_begin, v_end, v_complete, v_instant, v_counter,
+                                   v_generation, v_finish, v_destroy, v_track_done, NULL,
+                                   EXPORT_SINK_STATE_STACKS};
+    for (int i = 0; i < T_COUNT; i++) {
+        size_t n = strlen(dir) + strlen(table_def[i].file) + 2;
+        char *path = malloc(n);
+        C->t[i] = calloc(1, sizeof *C->t[i]);
+        if (path)
+            snprintf(path, n, "%s/%s", dir, table_def[i].file);
+        if (!path || !C->t[i] || !(C->t[i]->f = fopen(path, "w"))) {
+            fprintf(errf, "ctrace export: cannot create %s: %s\n", path ? path : dir,
+                    strerror(errno));
+            free(path);
+            v_destroy(&C->base);
+            return NULL;
+        }
+        free(path);
+        outbuf_bytes(C->t[i], table_def[i].header, strlen(table_def[i].header));
+        row_end(C->t[i]);
+    }
+    return &C->base;
+}
