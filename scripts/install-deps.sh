@@ -2,7 +2,8 @@
 # Installs what ctrace needs to build and test, idempotently.
 #
 #   scripts/install-deps.sh          build deps + test deps (Go 1.22/1.23 from backports,
-#                                    protoc for the export tests)
+#                                    protoc for the export tests, Chromium, graphviz,
+#                                    node and the npm packages of tests/browser)
 #   scripts/install-deps.sh --check  only report what is missing, install nothing
 #
 # Run as root (apt-get).  Debian bookworm is the reference system.  The
@@ -16,15 +17,42 @@ check_only=0
 pkgs=(cmake make gcc clang libclang-rt-14-dev pkg-config
       libdw-dev libelf-dev libunwind-dev zlib1g-dev
       golang-1.19-go golang-1.22-go golang-1.23-go
-      protobuf-compiler)  # protoc: the export tests decode Perfetto output
+      protobuf-compiler   # protoc: the export tests decode Perfetto output
+      chromium graphviz)  # the browser tests (tests/browser): Debian's browser; dot
+                          # draws go tool trace's profile graphs
+
+# node and npm: Debian's nodejs and npm, unless a node with its npm is
+# already there (another packaging of node ships npm inside its nodejs).
+command -v npm >/dev/null || pkgs+=(nodejs npm)
+
+# The npm packages of the browser tests (tests/browser/package-lock.json:
+# playwright-core, which drives /usr/bin/chromium and never downloads a
+# browser of its own, and speedscope), in tests/browser/node_modules
+# (ignored by git).  Installed from the lock file with npm ci, without
+# install scripts.
+browser_dir=$(cd "$(dirname "$0")/../tests/browser" && pwd)
+npm_ok() { command -v npm >/dev/null && (cd "$browser_dir" && npm ls --all >/dev/null 2>&1); }
+npm_install() {
+    (cd "$browser_dir" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --ignore-scripts --no-audit --no-fund >/dev/null)
+    echo "install-deps: installed the npm packages of tests/browser (npm ci)"
+}
 
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && { echo "install-deps: everything is installed"; exit 0; }
+npm_missing=0
+npm_ok || npm_missing=1
+[ ${#missing[@]} -eq 0 ] && [ $npm_missing = 0 ] && { echo "install-deps: everything is installed"; exit 0; }
 
+if [ ${#missing[@]} -eq 0 ]; then
+    # Only the npm packages (they need no root).
+    [ $check_only = 1 ] && { echo "install-deps: missing: the npm packages of tests/browser" >&2; exit 1; }
+    npm_install
+    exit 0
+fi
 if [ $check_only = 1 ] || [ "$(id -u)" != 0 ]; then
+    [ $npm_missing = 1 ] && echo "install-deps: missing: the npm packages of tests/browser" >&2
     echo "install-deps: missing packages: ${missing[*]}" >&2
     echo "install-deps: install them with: sudo bash scripts/install-deps.sh" >&2
     exit 1
@@ -62,3 +90,4 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 echo "install-deps: installed ${missing[*]}"
+npm_ok || npm_install
