@@ -136,10 +136,12 @@ async function inSpeedscope(context, exp) {
   const page = await context.newPage();
   const w = lib.watch(page);
   // speedscope's importer says on the console what it could not make sense
-  // of (an end that matches no begin, a frame left open at the end).
+  // of: an end it ignored ("Doing nothing instead"), a frame left open at
+  // the end.  (An end whose args differ from its begin's -- "Ending X
+  // instead" -- still ends the slice: not a problem.)
   const importer = [];
   page.on('console', (m) => {
-    if (m.type() === 'warning' && /Tried to end|still open at end of profile/.test(m.text())) importer.push(m.text());
+    if (m.type() === 'warning' && /Doing nothing instead|still open at end of profile/.test(m.text())) importer.push(m.text());
   });
   try {
     const profileURL = encodeURIComponent(`${files.url}/export.json`);

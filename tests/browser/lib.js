@@ -53,11 +53,18 @@ function known(what) { tally.known++; console.log(`KNOWN  ${what}`); }
 // keys (a page's path, a viewer's name), set by tests/browser/CMakeLists.txt.
 const KNOWN_FAILING = (process.env.CTRACE_BROWSER_KNOWN_FAILING || '').split(/\s+/).filter(Boolean);
 
-// judge(key, label, problems): one check of a whole page or viewer.  If
-// key is on the known-failing list, its problems are KNOWN and its passing
-// is a failure ("take it off the list"), so the list cannot go stale.
-function judge(key, label, problems) {
-  if (KNOWN_FAILING.includes(key)) {
+// judge(keys, label, problems): one check of a whole page or viewer.  If
+// one of its keys (a string or an array: e.g. a page's path, and its path
+// with its query) is on the known-failing list, its problems are KNOWN and
+// its passing is a failure ("take it off the list"), so the list cannot go
+// stale.
+function isKnownFailing(keys) {
+  return [].concat(keys).find((k) => KNOWN_FAILING.includes(k));
+}
+
+function judge(keys, label, problems) {
+  const key = isKnownFailing(keys);
+  if (key) {
     if (problems.length) known(`${label}: ${problems.join('; ')}`);
     else check(false, `${label}: passes now, but ${key} is in CTRACE_BROWSER_KNOWN_FAILING (tests/browser/CMakeLists.txt): take it off the list`);
   } else if (check(problems.length === 0, `${label}: ${problems.join('; ')}`)) {
@@ -71,6 +78,16 @@ function finish() {
   for (const c of children) killChild(c);
   console.log(`browser: ${tally.ok} passed, ${tally.failed} failed, ${tally.known} known failing`);
   process.exit(tally.failed ? 1 : 0);
+}
+
+// ctest's timeout (or ^C) ends the test: the servers go with it (they run
+// in process groups of their own, see startGoTrace).
+for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP']) {
+  process.on(sig, () => {
+    for (const c of children) killChild(c);
+    console.log(`FAIL   ended by ${sig}`);
+    process.exit(1);
+  });
 }
 
 function failHard(err) {
@@ -228,6 +245,27 @@ async function screenshot(page, dir, name) {
   return file;
 }
 
+// settleTrackView(page): the viewer fits its view to the trace a moment
+// after the model is set; a screenshot before that shows the wrong span.
+// Waits (up to PAGE_TIMEOUT_MS, polling) until the view's transform is the
+// same twice in a row, half a second apart.  Not a speed check.
+async function settleTrackView(page) {
+  const transform = () => page.evaluate(() => {
+    const v = document.getElementById('trace-viewer');
+    const vp = v && v.trackView && v.trackView.viewport;
+    const t = vp && vp.currentDisplayTransform;
+    return t ? `${t.panX} ${t.scaleX}` : null;
+  });
+  const deadline = Date.now() + PAGE_TIMEOUT_MS;
+  let last = await transform();
+  while (Date.now() < deadline) {
+    await page.waitForTimeout(500);
+    const now = await transform();
+    if (now === null || now === last) return;
+    last = now;
+  }
+}
+
 // waitForTraceViewer(page): waits until catapult's timeline view (the
 // element go tool trace's /trace page creates, id trace-viewer) has a model,
 // or an import error overlay shows; returns { error } or
@@ -239,6 +277,7 @@ async function waitForTraceViewer(page) {
     const overlay = document.querySelector('tr-ui-b-overlay');
     return (v && v.model) || (overlay && overlay.visible);
   }, null, { timeout: PAGE_TIMEOUT_MS, polling: 500 });
+  await settleTrackView(page);
   return page.evaluate(() => {
     const overlay = document.querySelector('tr-ui-b-overlay');
     const v = document.getElementById('trace-viewer');
@@ -263,6 +302,6 @@ async function waitForTraceViewer(page) {
 }
 
 module.exports = {
-  check, known, judge, note, finish, failHard, run, startGoTrace, serveFiles, launch, watch,
+  check, known, judge, isKnownFailing, note, finish, failHard, run, startGoTrace, serveFiles, launch, watch,
   offlineOnly, screenshot, waitForTraceViewer, isLoopback, PAGE_TIMEOUT_MS,
 };
