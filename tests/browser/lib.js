@@ -19,8 +19,9 @@
  *   - Every check is counted, every failed one printed (FAIL, or KNOWN for
  *     a failure the test's caller listed as known); `finish` exits 1 if any
  *     check failed.  Nothing is skipped in silence.
- *   - Every child process (go tool trace, the traced programs) is ended by
- *     its own pid when the test ends, also on failure.
+ *   - Every server started here (go tool trace, in a process group of its
+ *     own) is ended by its pid when the test ends, also on failure or on a
+ *     signal (ctest's timeout); the traced programs run to their end.
  */
 const fs = require('fs');
 const os = require('os');
@@ -53,15 +54,16 @@ function known(what) { tally.known++; console.log(`KNOWN  ${what}`); }
 // keys (a page's path, a viewer's name), set by tests/browser/CMakeLists.txt.
 const KNOWN_FAILING = (process.env.CTRACE_BROWSER_KNOWN_FAILING || '').split(/\s+/).filter(Boolean);
 
-// judge(keys, label, problems): one check of a whole page or viewer.  If
-// one of its keys (a string or an array: e.g. a page's path, and its path
-// with its query) is on the known-failing list, its problems are KNOWN and
-// its passing is a failure ("take it off the list"), so the list cannot go
-// stale.
+// isKnownFailing(keys): the first of keys (a string or an array: e.g. a
+// page's path, and its path with its query) on the known-failing list.
 function isKnownFailing(keys) {
   return [].concat(keys).find((k) => KNOWN_FAILING.includes(k));
 }
 
+// judge(keys, label, problems): one check of a whole page or viewer.  If
+// one of its keys is on the known-failing list, its problems are KNOWN and
+// its passing is a failure ("take it off the list"), so the list cannot go
+// stale.
 function judge(keys, label, problems) {
   const key = isKnownFailing(keys);
   if (key) {
