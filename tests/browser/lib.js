@@ -38,6 +38,7 @@ const PAGE_TIMEOUT_MS = 180000;
 
 const tally = { ok: 0, failed: 0, known: 0 };
 const children = new Set();
+const profiles = new Set(); // browser profile directories to remove at the end
 
 // check(cond, what): prints a failed check and counts every one.
 function check(cond, what) {
@@ -76,8 +77,14 @@ function judge(keys, label, problems) {
 
 function note(msg) { console.log(`       ${msg}`); }
 
-function finish() {
+// cleanup(): ends the servers, removes the browser profiles.
+function cleanup() {
   for (const c of children) killChild(c);
+  for (const p of profiles) fs.rmSync(p, { recursive: true, force: true });
+}
+
+function finish() {
+  cleanup();
   console.log(`browser: ${tally.ok} passed, ${tally.failed} failed, ${tally.known} known failing`);
   process.exit(tally.failed ? 1 : 0);
 }
@@ -86,7 +93,7 @@ function finish() {
 // in process groups of their own, see startGoTrace).
 for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP']) {
   process.on(sig, () => {
-    for (const c of children) killChild(c);
+    cleanup();
     console.log(`FAIL   ended by ${sig}`);
     process.exit(1);
   });
@@ -178,6 +185,7 @@ function isLoopback(u) {
 // profile is ours, not a default one), 1400x900.
 async function launch() {
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'ctrace-chromium-'));
+  profiles.add(profile);
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
@@ -191,6 +199,7 @@ async function launch() {
   const close = async () => {
     await context.close();
     fs.rmSync(profile, { recursive: true, force: true });
+    profiles.delete(profile);
   };
   return { context, close };
 }
