@@ -2,11 +2,10 @@
 # Installs what ctrace needs to build and test, idempotently.
 #
 #   scripts/install-deps.sh          build deps + test deps (Go 1.22/1.23 from backports,
-#                                    protoc for the export tests)
+#                                    protoc for the export tests, Chromium, graphviz,
+#                                    node, and the npm packages of tests/browser
+#                                    and tests/export/duckdb)
 #   scripts/install-deps.sh --check  only report what is missing, install nothing
-#
-# Also the node modules of tests/export/duckdb (DuckDB for the CSV export's
-# test), with npm from its lock file, when npm is on the machine.
 #
 # Run as root (apt-get).  Debian bookworm is the reference system.  The
 # bookworm-backports entry (for golang-1.22-go and golang-1.23-go) is derived
@@ -19,33 +18,47 @@ check_only=0
 pkgs=(cmake make gcc clang libclang-rt-14-dev pkg-config
       libdw-dev libelf-dev libunwind-dev zlib1g-dev
       golang-1.19-go golang-1.22-go golang-1.23-go
-      protobuf-compiler)  # protoc: the export tests decode Perfetto output
+      protobuf-compiler   # protoc: the export tests decode Perfetto output
+      chromium graphviz)  # the browser tests (tests/browser): Debian's browser; dot
+                          # draws go tool trace's profile graphs
 
-# tests/export/duckdb/node_modules: `npm ci` from the committed lock file
-# (and .npmrc, which keeps registry addresses out of it); done once.
-node_missing=0
-node_deps() {
-    local dir
-    dir=$(cd "$(dirname "$0")/.." && pwd)/tests/export/duckdb
-    [ -d "$dir/node_modules/@duckdb/node-api" ] && return 0
-    if [ $check_only = 1 ] || ! command -v npm >/dev/null 2>&1; then
-        echo "install-deps: missing $dir/node_modules (install with: cd $dir && npm ci)" >&2
-        node_missing=1
-        return 0
-    fi
-    (cd "$dir" && npm ci --no-audit --no-fund >/dev/null) &&
-        echo "install-deps: installed the node modules of $dir"
+# node and npm: Debian's nodejs and npm, unless a node with its npm is
+# already there (another packaging of node ships npm inside its nodejs).
+command -v npm >/dev/null || pkgs+=(nodejs npm)
+
+# The npm packages of the tests, each folder from its committed lock file
+# (its .npmrc keeps registry addresses out of the lock), into the folder's
+# node_modules (ignored by git), with npm ci and without install scripts:
+#   tests/browser        playwright-core (drives /usr/bin/chromium, never
+#                        downloads a browser of its own) and speedscope;
+#   tests/export/duckdb  @duckdb/node-api (the CSV export's test).
+root=$(cd "$(dirname "$0")/.." && pwd)
+npm_dirs=("$root/tests/browser" "$root/tests/export/duckdb")
+npm_ok() { command -v npm >/dev/null && (cd "$1" && npm ls --all >/dev/null 2>&1); }
+npm_missing=()
+for d in "${npm_dirs[@]}"; do npm_ok "$d" || npm_missing+=("$d"); done
+npm_install() {
+    local d
+    for d in "${npm_missing[@]}"; do
+        (cd "$d" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --ignore-scripts --no-audit --no-fund >/dev/null)
+        echo "install-deps: installed the npm packages of ${d#$root/} (npm ci)"
+    done
 }
-node_deps
 
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && [ $node_missing = 0 ] && { echo "install-deps: everything is installed"; exit 0; }
-[ ${#missing[@]} -eq 0 ] && exit 1 # only the node modules, and no npm (or --check)
+[ ${#missing[@]} -eq 0 ] && [ ${#npm_missing[@]} -eq 0 ] && { echo "install-deps: everything is installed"; exit 0; }
 
+if [ ${#missing[@]} -eq 0 ]; then
+    # Only the npm packages (they need no root).
+    [ $check_only = 1 ] && { echo "install-deps: missing the npm packages of: ${npm_missing[*]#$root/} (install with: bash scripts/install-deps.sh)" >&2; exit 1; }
+    npm_install
+    exit 0
+fi
 if [ $check_only = 1 ] || [ "$(id -u)" != 0 ]; then
+    [ ${#npm_missing[@]} -gt 0 ] && echo "install-deps: missing the npm packages of: ${npm_missing[*]#$root/}" >&2
     echo "install-deps: missing packages: ${missing[*]}" >&2
     echo "install-deps: install them with: sudo bash scripts/install-deps.sh" >&2
     exit 1
@@ -83,3 +96,4 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 echo "install-deps: installed ${missing[*]}"
+npm_install
