@@ -14,9 +14,15 @@
  *    tasks are async slices (b/e, id = the track uuid as a string, category
  *    "task");
  *    flows are s/f pairs with the flow id; counters are C events named
- *    after their track (the only per-track state kept: counter names).
+ *    after their track.
+ *  - Every E names the slice it ends (the B's name): viewers that match B
+ *    and E by name (speedscope) need it.  So the sink keeps, per thread
+ *    track, the names of its open slices (a stack of ids into one table of
+ *    the distinct slice names, freed when the track is done), and per
+ *    counter track its name: that is all its memory.
  *  - ts is in microseconds with nanosecond decimals, dur the same.
  */
+#include "strtab.h"
 #include "u64map.h"
 #include "outbuf.h"
 #include "sink.h"
@@ -31,8 +37,11 @@ struct csink {
     struct export_sink base;
     int first;
     struct u64map counter_names; /* uuid -> char * */
+    struct u64map open_names;    /* uuid -> struct name_stack * */
+    struct strtab slice_names;   /* names of B slices, each once */
     struct outbuf ob;
 };
+
 
 static void out_flush(struct csink *C)
 {
@@ -250,10 +259,63 @@ static int c_track(struct export_sink *s, const struct export_track *t)
     return C->ob.failed ? -1 : 0;
 }
 
+/* The names of a track's open B slices (ids in slice_names), innermost last. */
+struct name_stack {
+    size_t n, cap;
+    uint32_t *ids;
+};
+
+/* Remembers the name of a slice begun on t; -1 when out of memory. */
+static int push_name(struct csink *C, const struct export_track *t, const char *name, size_t len)
+{
+    int64_t id = strtab_intern(&C->slice_names, name, len);
+    if (id < 0)
+        return -1;
+    struct name_stack *ns = u64map_get_ptr(&C->open_names, t->uuid);
+    if (!ns) {
+        ns = calloc(1, sizeof *ns);
+        if (!ns || u64map_put_ptr(&C->open_names, t->uuid, ns) < 0) {
+            free(ns);
+            return -1;
+        }
+    }
+    if (ns->n == ns->cap) {
+        size_t cap = ns->cap ? 2 * ns->cap : 8;
+        uint32_t *ids = realloc(ns->ids, cap * sizeof *ids);
+        if (!ids)
+            return -1;
+        ns->ids = ids;
+        ns->cap = cap;
+    }
+    ns->ids[ns->n++] = (uint32_t)id;
+    return 0;
+}
+
+/* Writes the "name" of the innermost open slice on t and forgets it
+ * (nothing when none is open). */
+static void pop_name(struct csink *C, const struct export_track *t)
+{
+    struct name_stack *ns = u64map_get_ptr(&C->open_names, t->uuid);
+    if (!ns || !ns->n)
+        return;
+    uint32_t id = ns->ids[--ns->n];
+    out_str(C, ",\"name\":");
+    jstr(C, C->slice_names.s[id], C->slice_names.len[id]);
+}
+
+static void free_names(struct name_stack *ns)
+{
+    if (ns)
+        free(ns->ids);
+    free(ns);
+}
+
 static int c_begin(struct export_sink *s, const struct export_event *e)
 {
     struct csink *C = (struct csink *)s;
     int async = e->track->kind == EXPORT_TRACK_ASYNC;
+    if (!async && push_name(C, e->track, e->name ? e->name : "", e->name ? e->name_len : 0) < 0)
+        return -1;
     struct csink *f = open_ev(C, async ? "b" : "B", e->track, async ? 0 : e->track->tid);
     name_cat(f, e);
     if (async)
@@ -276,6 +338,8 @@ static int c_end(struct export_sink *s, const struct export_event *e)
         named.cat = "task";
         name_cat(f, &named);
         put_id(f, e->track->uuid);
+    } else {
+        pop_name(f, e->track);
     }
     jts(f, "ts", e->ts);
     args(f, e);
@@ -342,6 +406,13 @@ static int c_finish(struct export_sink *s)
     return C->ob.failed || fflush(C->ob.f) != 0 || ferror(C->ob.f) ? -1 : 0;
 }
 
+static void c_track_done(struct export_sink *s, const struct export_track *t, int64_t ts)
+{
+    struct csink *C = (struct csink *)s;
+    (void)ts;
+    free_names(u64map_take_ptr(&C->open_names, t->uuid));
+}
+
 static void c_destroy(struct export_sink *s)
 {
     struct csink *C = (struct csink *)s;
@@ -350,6 +421,10 @@ static void c_destroy(struct export_sink *s)
     for (size_t i = 0; u64map_next_ptr(&C->counter_names, &i, &k, &v);)
         free(v);
     u64map_free(&C->counter_names);
+    for (size_t i = 0; u64map_next_ptr(&C->open_names, &i, &k, &v);)
+        free_names(v);
+    u64map_free(&C->open_names);
+    strtab_free(&C->slice_names);
     free(C);
 }
 
@@ -362,6 +437,6 @@ struct export_sink *export_chrome_sink(FILE *out)
     C->first = 1;
     out_str(C, "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[");
     C->base = (struct export_sink){c_track, c_begin, c_end, c_complete, c_instant, c_counter,
-                                   c_generation, c_finish, c_destroy, NULL, NULL, 0};
+                                   c_generation, c_finish, c_destroy, c_track_done, NULL, 0};
     return &C->base;
 }

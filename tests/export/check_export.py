@@ -210,8 +210,18 @@ def load_chrome(path):
     doc = json.load(open(path, encoding="utf-8"))  # must be valid JSON
     tracks, events = {}, []
     names = {}
+    # Every E names the slice it ends, as viewers that match B and E by
+    # name (speedscope) need: the B's name, on a stack per (pid, tid) in
+    # output order (which is the order the Trace Event Format matches in).
+    open_b, unnamed_e = collections.defaultdict(list), 0
     for e in doc["traceEvents"]:
         ph, pid = e["ph"], e["pid"]
+        if ph == "B":
+            open_b[(pid, e["tid"])].append(e.get("name"))
+        elif ph == "E":
+            stack = open_b[(pid, e["tid"])]
+            if not stack or e.get("name") != stack.pop():
+                unnamed_e += 1
         if ph == "M":
             if e["name"] == "process_name":
                 tracks[("p", pid)] = dict(kind="process", name=e["args"]["name"], pid=pid, parent=None)
@@ -251,6 +261,7 @@ def load_chrome(path):
         events.append(dict(type=typ, track=key, ts=ts, name=e.get("name") if typ != "E" else None,
                            cat=e.get("cat"), args=args, flows_out=[], flows_in=[], frames=frames,
                            value=args.get("value") if ph == "C" else None))
+    check(unnamed_e == 0, "every E event carries the name of the B it ends (%d do not)" % unnamed_e)
     return tracks, events
 
 
