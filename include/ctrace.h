@@ -403,8 +403,10 @@ CTRACE_API ctrace_task ctrace_task_set_current(ctrace_task task);
 CTRACE_API uint64_t ctrace_task_id(ctrace_task task);
 
 /* The goroutine id ("G=N") of the calling thread in the trace: the same in
- * every trace for the thread's life.  0 on a thread ctrace never traces
- * (its own threads) or when the thread cannot be registered (no memory). */
+ * every trace for the thread's life (a thread calling it for the first
+ * time is registered, as by any annotation).  0 on a thread ctrace never
+ * traces (its own threads) or when the thread cannot be registered (no
+ * memory). */
 CTRACE_API uint64_t ctrace_goroutine_id(void);
 
 /* A key=value pair attached to a task. */
@@ -458,7 +460,8 @@ typedef struct ctrace_task_scope {
 } ctrace_task_scope;
 
 /* Begins a task named name, child of the current task, and makes it the
- * current task. */
+ * current task.  While tracing is off: task 0, the current task left as
+ * it is. */
 CTRACE_API ctrace_task_scope ctrace_task_scope_begin(const char *name);
 
 /* Makes task (begun elsewhere, often on another thread) the current task;

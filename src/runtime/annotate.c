@@ -529,9 +529,10 @@ ctrace_task_scope ctrace_task_scope_begin(const char *name)
     const void *fp = __builtin_frame_address(0);
     struct ct_thread *t = traced_self();
     ctrace_task_scope s = {0, current_task, 1};
-    if (t)
-        s.task = task_begin(t, 0, name, LEN_NUL, fp);
-    current_task = s.task;
+    /* Tracing off: no task, and the current task is left as it is (as
+     * ctrace::TaskScope does); the end restores the same value. */
+    if (t && (s.task = task_begin(t, 0, name, LEN_NUL, fp)))
+        current_task = s.task;
     return s;
 }
 

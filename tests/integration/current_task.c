@@ -5,7 +5,8 @@
  * Writes current-task.trace; checks the API's own answers here (CHECK
  * lines) and leaves the trace's content to check_program.sh:
  *   - before tracing: the current task is a plain per-thread store
- *     (set and read back while tracing is off);
+ *     (set and read back while tracing is off), which a CTRACE_TASK scope
+ *     leaves alone while tracing is off;
  *   - main begins "request" with ctrace_task_begin_kv (request-id=r-42,
  *     user=alice), makes it current: a region "cur-region", logs "cur-log"
  *     and "cur-logf" named with task 0 land in "request"; a task begun
@@ -57,6 +58,12 @@ int main(void)
     CHECK(ctrace_task_current() == 0, "a thread starts with no current task");
     CHECK(ctrace_task_set_current(5) == 0, "set_current returns the previous task (0)");
     CHECK(ctrace_task_current() == 5, "current task read back while tracing is off");
+    {
+        CTRACE_TASK(off, "off");
+        CHECK(off.task == 0 && ctrace_task_current() == 5,
+              "CTRACE_TASK while tracing is off: no task, the current task left as it is");
+    }
+    CHECK(ctrace_task_current() == 5, "the end of an off CTRACE_TASK leaves the current task");
     CHECK(ctrace_task_set_current(0) == 5, "set_current returns the previous task (5)");
     CHECK(ctrace_task_id(0) == 0, "ctrace_task_id(0) is 0 (the background task)");
 
