@@ -292,12 +292,18 @@ current_task)
     want=$(awk '$1 == "request-id-in-trace" { print $2 }' prog.out)
     check "ctrace_task_id(request) = ${want:-?} is the TaskBegin's ID" \
         grep -q "TaskBegin .* ID=${want:-x} .*Type=\"request\"" "$t.d1"
-    # Exporters keep key=value logs (category and message as arguments).
-    for fmt in chrome perfetto; do
+    # Every exporter keeps key=value logs (category and message): the
+    # formats are the ones `ctrace export --help` lists (a file each, or a
+    # directory of tables), perfetto and chrome at least.
+    fmts=$("$ctrace_tool" export --help 2>&1 | sed -n 's/^usage: ctrace export --format \([^ ]*\).*/\1/p' | tr '|' ' ')
+    for need in perfetto chrome; do
+        case " $fmts " in *" $need "*) ;; *) fail "ctrace export --help does not list $need ($fmts)" ;; esac
+    done
+    for fmt in $fmts; do
         if "$ctrace_tool" export --format $fmt -o "$t.$fmt" "$t" > export.log 2>&1; then
             ok "ctrace export --format $fmt"
-            check "$fmt export keeps request-id" grep -aq 'request-id' "$t.$fmt"
-            check "$fmt export keeps r-42" grep -aq 'r-42' "$t.$fmt"
+            check "$fmt export keeps request-id" grep -raq 'request-id' "$t.$fmt"
+            check "$fmt export keeps r-42" grep -raq 'r-42' "$t.$fmt"
         else
             fail "ctrace export --format $fmt: $(tail -n 2 export.log | tr '\n' ' ')"
         fi
