@@ -298,15 +298,18 @@ static inline int ctrace_enabled(void)
  * of the current trace can have (docs/FORMAT.md). */
 typedef uint64_t ctrace_task;
 
-/* Begins a task named name, child of parent (0 for none).  Returns its
- * handle, or 0 while tracing is off.  name is read during the call only. */
+/* Begins a task named name, child of parent (0: of the calling thread's
+ * current task, see ctrace_task_current; none if it has none).  Returns
+ * its handle, or 0 while tracing is off.  name is read during the call
+ * only.  The task does not become the current one (CTRACE_TASK does). */
 CTRACE_API ctrace_task ctrace_task_begin(ctrace_task parent, const char *name);
 
 /* Ends a task.  Ignored for 0. */
 CTRACE_API void ctrace_task_end(ctrace_task task);
 
 /* Begins a region (a timed interval on the calling thread, Go's
- * trace.StartRegion) in task (0 for none).  Regions nest; end them in reverse
+ * trace.StartRegion) in task (0: the current task, none if the thread has
+ * none).  Regions nest; end them in reverse
  * order with the same name.  name is read during the call only: ctrace
  * keeps a copy (up to 2 KiB of names of open regions per thread; a region
  * beyond that, or nested more than 64 deep, is not written and counted in
@@ -332,8 +335,8 @@ CTRACE_API ctrace_region ctrace_region_start(ctrace_task task, const char *name)
  * another thread. */
 CTRACE_API void ctrace_region_stop(ctrace_region region);
 
-/* Logs message under category in task (Go's trace.Log).  Both strings are
- * read during the call only. */
+/* Logs message under category in task (Go's trace.Log; task 0: the
+ * current task).  Both strings are read during the call only. */
 CTRACE_API void ctrace_log(ctrace_task task, const char *category, const char *message);
 
 /* printf-style ctrace_log; the message is cut at 1 KiB.  Strings are read
@@ -347,8 +350,10 @@ CTRACE_API void ctrace_logf(ctrace_task task, const char *category, const char *
  * picked up automatically when the thread is first seen. */
 CTRACE_API void ctrace_thread_name(const char *name);
 
-/* Scoped region: CTRACE_REGION(task, name); ends at the end of the block,
- * through its handle (so name may be a buffer reused inside the block).
+/* Scoped region: CTRACE_REGION(task, name) (task 0: the current task);
+ * ends at the end of the block, through its handle (so name may be a
+ * buffer reused inside the block).  Several may share a block (the
+ * variable's name holds the line number; not two on one line).
  * (GCC/Clang: uses the cleanup attribute.) */
 /* Ends a CTRACE_REGION scope: ctrace_region_stop(*region) (called by the
  * cleanup attribute; a library function rather than an inline one so the
@@ -360,6 +365,123 @@ CTRACE_API void ctrace_region_scope_end(const ctrace_region *region);
     __attribute__((cleanup(ctrace_region_scope_end), unused))           \
     ctrace_region CTRACE_CAT(ctrace_region_, __LINE__) =                \
         ctrace_region_start((task), (name))
+
+/* ------------------------------------------------------------------ */
+/* Current task, correlation, names with a length (issue 12)            */
+/* ------------------------------------------------------------------ */
+
+/*
+ * The current task of a thread (what a context.Context carries in Go):
+ * where a task argument is 0, the task is the calling thread's current one
+ * -- ctrace_region_begin/_start/_end, ctrace_log/_logf/_log_n take it as
+ * their task, ctrace_task_begin*() as the parent.  A non-zero task argument
+ * always wins.  Each thread starts with none (0, Go's background task).
+ * The store is one plain thread-local word of libctrace (initial-exec TLS:
+ * never allocated, no lock): setting and reading it costs a call and a
+ * load or a store, tracing on or off.  A thread never inherits it: where
+ * work moves to another thread, hand the task over with the work and let
+ * the thread adopt it (CTRACE_ADOPT_TASK, ctrace_task_set_current).
+ * A region begun with task 0 is in the current task of its begin; its end
+ * by name (ctrace_region_end(0, name)) looks for the region in the current
+ * task of the end: end it by handle (ctrace_region_stop) if the current
+ * task may change in between.
+ */
+
+/* The calling thread's current task (0: none). */
+CTRACE_API ctrace_task ctrace_task_current(void);
+
+/* Makes task the calling thread's current task (0: none) and returns the
+ * one it replaces, to be restored with another call. */
+CTRACE_API ctrace_task ctrace_task_set_current(ctrace_task task);
+
+/*
+ * Correlation: the ids the trace shows, to write into a program's own logs,
+ * metrics or request records so that they can be joined with the trace.
+ */
+
+/* The id go tool trace shows for task in the trace being written (Go's
+ * task id: "Task=N", the TaskBegin's ID): ids are numbered afresh in each
+ * trace, so call it while the trace that holds the task is being written.
+ * 0 for 0 (the background task).  Costs a few loads, tracing on or off. */
+CTRACE_API uint64_t ctrace_task_id(ctrace_task task);
+
+/* The goroutine id ("G=N") of the calling thread in the trace: the same in
+ * every trace for the thread's life (a thread calling it for the first
+ * time is registered, as by any annotation).  0 on a thread ctrace never
+ * traces (its own threads) or when the thread cannot be registered (no
+ * memory). */
+CTRACE_API uint64_t ctrace_goroutine_id(void);
+
+/* A key=value pair attached to a task. */
+typedef struct ctrace_kv {
+    const char *key;   /* the log's category, e.g. "request-id"      */
+    const char *value; /* its message, e.g. "r-1f3a"; NULL: ""       */
+} ctrace_kv;
+
+/* ctrace_task_begin, then, for each of the n pairs of kv, a log in the new
+ * task with category key and message value (Go's trace.Log(ctx, key,
+ * value)):
+ * go tool trace shows them on the task's page, and `ctrace export` keeps
+ * them as instants with "category" and "message" arguments.  kv may be
+ * NULL when n is 0; a pair with a NULL key is skipped.  Strings are read
+ * during the call only. */
+CTRACE_API ctrace_task ctrace_task_begin_kv(ctrace_task parent, const char *name,
+                                            const ctrace_kv *kv, size_t n);
+
+/*
+ * Length-taking forms, for names that are not NUL-terminated (a C++
+ * std::string_view, a slice of a buffer): the same as their NUL-terminated
+ * counterparts, with no copy made by the caller.  A name or message holding
+ * a NUL byte ends there (region names) or is kept whole (logs and task
+ * names: Go strings may hold NUL).  NULL with length 0 is "".
+ */
+CTRACE_API ctrace_task ctrace_task_begin_n(ctrace_task parent, const char *name, size_t name_len);
+CTRACE_API ctrace_region ctrace_region_start_n(ctrace_task task, const char *name,
+                                               size_t name_len);
+CTRACE_API void ctrace_log_n(ctrace_task task, const char *category, size_t category_len,
+                             const char *message, size_t message_len);
+
+/*
+ * Task scopes for C (GCC/Clang: the cleanup attribute), the C form of
+ * ctrace.hpp's ctrace::TaskScope and ctrace::AdoptTask:
+ *
+ *   CTRACE_TASK(req, "request");   // begins "request", a child of the
+ *                                  // current task, and makes it current
+ *   ... req.task is its handle ...
+ *   }                              // current task restored, task ended
+ *
+ *   CTRACE_ADOPT_TASK(job->task);  // a worker takes the job's task as its
+ *                                  // current one until the end of the block
+ *
+ * A scope restores the current task it replaced when it ends, so scopes
+ * must nest (they do: they are blocks).
+ */
+typedef struct ctrace_task_scope {
+    ctrace_task task; /* the scope's task (0 while tracing is off)   */
+    ctrace_task prev; /* the current task it replaced                */
+    int owned;        /* the scope began task and ends it            */
+} ctrace_task_scope;
+
+/* Begins a task named name, child of the current task, and makes it the
+ * current task.  While tracing is off: task 0, the current task left as
+ * it is. */
+CTRACE_API ctrace_task_scope ctrace_task_scope_begin(const char *name);
+
+/* Makes task (begun elsewhere, often on another thread) the current task;
+ * it is not ended by the scope. */
+CTRACE_API ctrace_task_scope ctrace_task_scope_adopt(ctrace_task task);
+
+/* Ends a scope: restores the current task it replaced, then ends its task
+ * if the scope began it.  Ignored for NULL. */
+CTRACE_API void ctrace_task_scope_end(ctrace_task_scope *scope);
+
+#define CTRACE_TASK(var, name)                                            \
+    __attribute__((cleanup(ctrace_task_scope_end), unused))              \
+    ctrace_task_scope var = ctrace_task_scope_begin(name)
+#define CTRACE_ADOPT_TASK(task)                                           \
+    __attribute__((cleanup(ctrace_task_scope_end), unused))              \
+    ctrace_task_scope CTRACE_CAT(ctrace_adopt_, __LINE__) =              \
+        ctrace_task_scope_adopt(task)
 
 /* ------------------------------------------------------------------ */
 /* Blocking annotations for custom primitives                          */

@@ -13,6 +13,26 @@
  *           re-acquired, as in src/runtime/sched.c)
  *   task    ctrace_task_end(ctrace_task_begin(0, "bench"))
  *           2 API calls, 2 Go events (UserTaskBegin, UserTaskEnd)
+ * and, with --set api (issue 12: the current-task forms and the C++ layer
+ * side by side with the explicit C calls they stand for; each thread
+ * begins one task T before its loop, and makes it its current task for
+ * the *_cur and cpp_* cases):
+ *   region_t    ctrace_region_begin(T, "bench") + ctrace_region_end(T, ..)
+ *   region_cur  the same with task 0 (T taken from the thread)
+ *   handle_t    ctrace_region_stop(ctrace_region_start(T, "bench"))
+ *   cpp_region  { ctrace::Region r("bench"); } (ctrace.hpp: wraps
+ *               ctrace_region_start_n(0, ..) / ctrace_region_stop)
+ *   log_t       ctrace_log(T, "bench", "message")
+ *   log_cur     ctrace_log(0, "bench", "message")
+ *   cpp_log     ctrace::log("bench", "message") (wraps ctrace_log_n(0, ..))
+ *   task_set    t = ctrace_task_begin(0, "bench"); p = ctrace_task_set_current(t);
+ *               ctrace_task_set_current(p); ctrace_task_end(t)
+ *   cpp_task    { ctrace::TaskScope s("bench"); } (wraps the same 4 calls)
+ *   each 2 events (regions, tasks) or 1 (logs) per operation; "calls" counts
+ *   the calls that write an event (task_set: 2 of its 4).  The cpp_*
+ *   loops are in bench_cpp.cpp (built when CMake finds a C++ compiler),
+ *   one frame below run_ops: they descend one level less, so the stacks
+ *   are 16 frames deep too.
  * Stack modes: "none" (ctrace_config.stacks = CTRACE_STACKS_NONE, the loop
  * called directly from the thread's start routine) and "fp16"
  * (CTRACE_STACKS_FP, the loop runs 16 frames deep: 15 noinline, non-tail
@@ -48,6 +68,12 @@
  * bench/run-runtime.sh:
  *   ctrace <op> <threads> <stack> <ns/ev med> <ns/ev min> <net ns/ev>
  *          <ns/call> <net ns/call> <bytes/ev> <dropped> <wall ns/ev>
+ *          <on ns/ev> <off ns/ev>
+ * on/off ns/ev are the whole CPU time per event of the traced and of the
+ * untraced loop (medians): the added cost is their difference, so a form
+ * that is cheaper while tracing is off (ctrace.hpp checks the flag inline
+ * and makes no call) shows a larger added cost for the same traced cost;
+ * compare the forms on on/ev.
  *   tsc <ns> / mono <ns> / clock <tsc|monotonic>
  *
  * --trace PATH --case OP --ops N [--stacks none|fp16] writes one
@@ -83,7 +109,16 @@
 #define MAX_THREADS 8
 #define STACK_DEPTH 16
 
-enum op { OP_REGION, OP_LOG, OP_BLOCK, OP_TASK, N_OPS };
+enum op {
+    OP_REGION, OP_LOG, OP_BLOCK, OP_TASK,
+    /* --set api */
+    OP_REGION_T, OP_REGION_CUR, OP_HANDLE_T, OP_CPP_REGION,
+    OP_LOG_T, OP_LOG_CUR, OP_CPP_LOG, OP_TASK_SET, OP_CPP_TASK,
+    N_OPS
+};
+
+/* How a case's thread uses its task T (--set api). */
+enum task_use { T_NONE, T_EXPLICIT, T_CURRENT };
 
 static const struct {
     const char *name;
@@ -91,12 +126,32 @@ static const struct {
     int events_per_op;
     long ops_none; /* operations per thread, stacks off (scaled by --scale) */
     long ops_fp;   /* same, 16-frame stacks */
+    int api;       /* in the --set api cases, not in the default ones */
+    int task;      /* enum task_use */
+    int cpp;       /* the loop is in bench_cpp.cpp (one frame deeper) */
 } op_info[N_OPS] = {
-    [OP_REGION] = {"region", 2, 2, 2000000, 500000},
-    [OP_LOG] = {"log", 1, 1, 3000000, 800000},
-    [OP_BLOCK] = {"block", 2, 5, 1000000, 400000},
-    [OP_TASK] = {"task", 2, 2, 2000000, 500000},
+    [OP_REGION] = {"region", 2, 2, 2000000, 500000, 0, T_NONE, 0},
+    [OP_LOG] = {"log", 1, 1, 3000000, 800000, 0, T_NONE, 0},
+    [OP_BLOCK] = {"block", 2, 5, 1000000, 400000, 0, T_NONE, 0},
+    [OP_TASK] = {"task", 2, 2, 2000000, 500000, 0, T_NONE, 0},
+    [OP_REGION_T] = {"region_t", 2, 2, 2000000, 500000, 1, T_EXPLICIT, 0},
+    [OP_REGION_CUR] = {"region_cur", 2, 2, 2000000, 500000, 1, T_CURRENT, 0},
+    [OP_HANDLE_T] = {"handle_t", 2, 2, 2000000, 500000, 1, T_EXPLICIT, 0},
+    [OP_CPP_REGION] = {"cpp_region", 2, 2, 2000000, 500000, 1, T_CURRENT, 1},
+    [OP_LOG_T] = {"log_t", 1, 1, 3000000, 800000, 1, T_EXPLICIT, 0},
+    [OP_LOG_CUR] = {"log_cur", 1, 1, 3000000, 800000, 1, T_CURRENT, 0},
+    [OP_CPP_LOG] = {"cpp_log", 1, 1, 3000000, 800000, 1, T_CURRENT, 1},
+    [OP_TASK_SET] = {"task_set", 2, 2, 2000000, 500000, 1, T_NONE, 0},
+    [OP_CPP_TASK] = {"cpp_task", 2, 2, 2000000, 500000, 1, T_NONE, 1},
 };
+
+/* The C++ loops (bench_cpp.cpp); without a C++ compiler, absent and their
+ * cases skipped. */
+#ifdef BENCH_CXX
+void bench_cpp_region(long n);
+void bench_cpp_log(long n);
+void bench_cpp_task(long n);
+#endif
 
 static uint64_t now_ns(void)
 {
@@ -128,20 +183,37 @@ static double minimum(const double *v, int n)
 
 /* ---- the loops ---- */
 
+/* The name and message every case passes.  Aligned apart: libctrace's
+ * per-thread string cache (src/runtime/intern.c, pcache) picks a slot by
+ * the string's address / 8, so two literals the compiler happens to place
+ * within the same 8 bytes ("bench\0message\0") share a slot and evict
+ * each other on every log: ~10 ns more per log, depending only on where
+ * the linker put them (it did, in one build of this file).  Aligned 64
+ * bytes apart, every build measures the cached path.  Not static: the C++
+ * cases (bench_cpp.cpp) use the same two. */
+__attribute__((aligned(64))) const char bench_name[6] = "bench";
+__attribute__((aligned(64))) const char bench_message[8] = "message";
+
+
 /* One operation, n times.  noinline: this is the frame the annotation is
  * called from, the deepest of the 16. */
 __attribute__((noinline)) static void run_ops(enum op op, long n)
 {
+    ctrace_task task = 0, prev = 0;
+    if (op_info[op].task != T_NONE)
+        task = ctrace_task_begin(0, "bench-task");
+    if (op_info[op].task == T_CURRENT)
+        prev = ctrace_task_set_current(task);
     switch (op) {
     case OP_REGION:
         for (long i = 0; i < n; i++) {
-            ctrace_region_begin(0, "bench");
-            ctrace_region_end(0, "bench");
+            ctrace_region_begin(0, bench_name);
+            ctrace_region_end(0, bench_name);
         }
         break;
     case OP_LOG:
         for (long i = 0; i < n; i++)
-            ctrace_log(0, "bench", "message");
+            ctrace_log(0, bench_name, bench_message);
         break;
     case OP_BLOCK:
         for (long i = 0; i < n; i++) {
@@ -151,11 +223,53 @@ __attribute__((noinline)) static void run_ops(enum op op, long n)
         break;
     case OP_TASK:
         for (long i = 0; i < n; i++)
-            ctrace_task_end(ctrace_task_begin(0, "bench"));
+            ctrace_task_end(ctrace_task_begin(0, bench_name));
         break;
+    case OP_REGION_T:
+    case OP_REGION_CUR: {
+        ctrace_task t = op == OP_REGION_T ? task : 0;
+        for (long i = 0; i < n; i++) {
+            ctrace_region_begin(t, bench_name);
+            ctrace_region_end(t, bench_name);
+        }
+        break;
+    }
+    case OP_HANDLE_T:
+        for (long i = 0; i < n; i++)
+            ctrace_region_stop(ctrace_region_start(task, bench_name));
+        break;
+    case OP_LOG_T:
+    case OP_LOG_CUR: {
+        ctrace_task t = op == OP_LOG_T ? task : 0;
+        for (long i = 0; i < n; i++)
+            ctrace_log(t, bench_name, bench_message);
+        break;
+    }
+    case OP_TASK_SET:
+        for (long i = 0; i < n; i++) {
+            ctrace_task t = ctrace_task_begin(0, bench_name);
+            ctrace_task p = ctrace_task_set_current(t);
+            ctrace_task_set_current(p);
+            ctrace_task_end(t);
+        }
+        break;
+#ifdef BENCH_CXX
+    case OP_CPP_REGION:
+        bench_cpp_region(n);
+        break;
+    case OP_CPP_LOG:
+        bench_cpp_log(n);
+        break;
+    case OP_CPP_TASK:
+        bench_cpp_task(n);
+        break;
+#endif
     default:
         break;
     }
+    if (op_info[op].task == T_CURRENT)
+        ctrace_task_set_current(prev);
+    ctrace_task_end(task);
 }
 
 /* depth more frames of recursion, then the loop. */
@@ -314,13 +428,14 @@ static int ctrace_uses_tsc(void)
 
 struct result {
     double ns_ev_med, ns_ev_min, net_ev, ns_call, net_call, bytes_ev, wall_ev;
+    double on_ev, off_ev; /* whole cost per event, tracing on / off (median) */
     uint64_t dropped;
 };
 
 static struct result run_case(enum op op, int stacks, int nthreads, int reps, double scale,
                               double ts_ns)
 {
-    struct job j = {op, stacks == CTRACE_STACKS_NONE ? 0 : STACK_DEPTH - 1, 0};
+    struct job j = {op, stacks == CTRACE_STACKS_NONE ? 0 : STACK_DEPTH - 1 - op_info[op].cpp, 0};
     j.ops = (long)((stacks == CTRACE_STACKS_NONE ? op_info[op].ops_none : op_info[op].ops_fp) *
                    scale);
     if (j.ops < 1000)
@@ -345,6 +460,8 @@ static struct result run_case(enum op op, int stacks, int nthreads, int reps, do
     double added_med = median(on, reps) - median(off, reps);
     double added_min = on_min - off_min;
     res.wall_ev = (median(won, reps) - median(woff, reps)) * nthreads / events;
+    res.on_ev = median(on, reps) / events;
+    res.off_ev = median(off, reps) / events;
     res.ns_ev_med = added_med / events;
     res.ns_ev_min = added_min / events;
     res.ns_call = added_med / calls;
@@ -358,7 +475,7 @@ static struct result run_case(enum op op, int stacks, int nthreads, int reps, do
 /* --trace: one small trace to a file, for counting events per operation. */
 static int write_trace(const char *path, enum op op, long ops, int stacks)
 {
-    struct job j = {op, stacks == CTRACE_STACKS_NONE ? 0 : STACK_DEPTH - 1, ops};
+    struct job j = {op, stacks == CTRACE_STACKS_NONE ? 0 : STACK_DEPTH - 1 - op_info[op].cpp, ops};
     configure(stacks);
     if (ctrace_start_file(path) != CTRACE_OK) {
         perror(path);
@@ -379,15 +496,16 @@ static int parse_op(const char *s)
 static void usage(void)
 {
     fprintf(stderr, "usage: bench_events [--reps N] [--scale F] [--case OP] [--threads N]\n"
-                    "                    [--stacks none|fp16] [--sink PATH]\n"
+                    "                    [--stacks none|fp16] [--sink PATH] [--set api]\n"
                     "       bench_events --trace PATH --case OP --ops N [--stacks none|fp16]\n"
-                    "OP: region, log, block, task\n");
+                    "OP: region, log, block, task; with --set api: region_t, region_cur,\n"
+                    "    handle_t, cpp_region, log_t, log_cur, cpp_log, task_set, cpp_task\n");
     exit(2);
 }
 
 int main(int argc, char **argv)
 {
-    int reps = 5, only_op = -1, only_threads = 0, only_stacks = -1;
+    int reps = 5, only_op = -1, only_threads = 0, only_stacks = -1, api_set = 0;
     double scale = 1;
     long trace_ops = 0;
     const char *trace_path = NULL;
@@ -408,6 +526,8 @@ int main(int argc, char **argv)
             only_stacks = strcmp(v, "fp16") == 0 ? CTRACE_STACKS_FP : CTRACE_STACKS_NONE;
         else if (strcmp(a, "--sink") == 0)
             sink = v;
+        else if (strcmp(a, "--set") == 0 && strcmp(v, "api") == 0)
+            api_set = 1;
         else if (strcmp(a, "--trace") == 0)
             trace_path = v;
         else if (strcmp(a, "--ops") == 0)
@@ -444,16 +564,24 @@ int main(int argc, char **argv)
            use_tsc ? "the TSC" : "CLOCK_MONOTONIC");
     printf("# CPU ns added per Go event (median / min of reps), net = minus one timestamp read "
            "per API call\n");
-    printf("# %-7s %3s %5s %7s %9s %9s %9s %9s %9s %7s %7s %9s\n", "case", "thr", "stack",
-           "ev/call", "ns/call", "net/call", "ns/ev", "min/ev", "net/ev", "B/ev", "dropped",
-           "wall/ev");
+    printf("# on/ev, off/ev: the whole CPU ns per event with tracing on / off (the loop "
+           "included), median\n");
+    printf("# %-10s %3s %5s %7s %9s %9s %9s %9s %9s %7s %7s %9s %7s %7s\n", "case", "thr",
+           "stack", "ev/call", "ns/call", "net/call", "ns/ev", "min/ev", "net/ev", "B/ev",
+           "dropped", "wall/ev", "on/ev", "off/ev");
 
     static const int stack_modes[2] = {CTRACE_STACKS_NONE, CTRACE_STACKS_FP};
     char lines[64][160];
     int nlines = 0;
     for (int op = 0; op < N_OPS; op++) {
-        if (only_op >= 0 && op != only_op)
+        if (only_op >= 0 ? op != only_op : op_info[op].api != api_set)
             continue;
+#ifndef BENCH_CXX
+        if (op_info[op].cpp) {
+            printf("  %-10s skipped: built without a C++ compiler\n", op_info[op].name);
+            continue;
+        }
+#endif
         for (int s = 0; s < 2; s++) {
             if (only_stacks >= 0 && stack_modes[s] != only_stacks)
                 continue;
@@ -462,17 +590,17 @@ int main(int argc, char **argv)
                     continue;
                 struct result r = run_case((enum op)op, stack_modes[s], nt, reps, scale, ts_ns);
                 const char *sname = s ? "fp16" : "none";
-                printf("  %-7s %3d %5s %7.1f %9.2f %9.2f %9.2f %9.2f %9.2f %7.2f %7llu %9.2f\n",
+                printf("  %-10s %3d %5s %7.1f %9.2f %9.2f %9.2f %9.2f %9.2f %7.2f %7llu %9.2f %7.2f %7.2f\n",
                        op_info[op].name, nt, sname,
                        (double)op_info[op].events_per_op / op_info[op].calls_per_op, r.ns_call,
                        r.net_call, r.ns_ev_med, r.ns_ev_min, r.net_ev, r.bytes_ev,
-                       (unsigned long long)r.dropped, r.wall_ev);
+                       (unsigned long long)r.dropped, r.wall_ev, r.on_ev, r.off_ev);
                 fflush(stdout);
                 snprintf(lines[nlines++], sizeof lines[0],
-                         "ctrace %s %d %s %.2f %.2f %.2f %.2f %.2f %.3f %llu %.2f",
+                         "ctrace %s %d %s %.2f %.2f %.2f %.2f %.2f %.3f %llu %.2f %.2f %.2f",
                          op_info[op].name, nt, sname, r.ns_ev_med, r.ns_ev_min, r.net_ev,
                          r.ns_call, r.net_call, r.bytes_ev, (unsigned long long)r.dropped,
-                         r.wall_ev);
+                         r.wall_ev, r.on_ev, r.off_ev);
             }
         }
     }

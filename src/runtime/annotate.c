@@ -7,6 +7,13 @@
  * is off), never changes errno, and never writes an event Go's parser would
  * reject: regions are tracked per thread so that an end is written only for
  * a begin that was written, in nesting order.
+ *
+ * The current task (ctrace_task_current) is a thread-local word of its own,
+ * not a field of struct ct_thread: reading or setting it never registers
+ * the thread or allocates, tracing on or off.  A task argument of 0 is
+ * replaced by it once tracing is known to be on (task_or_current), so the
+ * off path stays one load; everything below the entry points sees the
+ * resolved task.
  */
 #include <errno.h>
 #include <stdatomic.h>
@@ -102,6 +109,28 @@ static uint64_t task_id_orphan(void)
     return TASK_TAG_ORPHAN << TASK_N_BITS | (n & TASK_N_MASK);
 }
 
+/* The calling thread's current task (ctrace.h).  initial-exec: a load at
+ * a fixed offset from the thread pointer, no __tls_get_addr, no
+ * allocation. */
+static __thread ctrace_task current_task __attribute__((tls_model("initial-exec")));
+
+static inline ctrace_task task_or_current(ctrace_task task)
+{
+    return task ? task : current_task;
+}
+
+ctrace_task ctrace_task_current(void)
+{
+    return current_task;
+}
+
+ctrace_task ctrace_task_set_current(ctrace_task task)
+{
+    ctrace_task prev = current_task;
+    current_task = task;
+    return prev;
+}
+
 static inline struct ct_thread *traced_self(void)
 {
     if (!CT_ENABLED())
@@ -132,19 +161,28 @@ static inline void count_dropped(void)
     atomic_fetch_add_explicit(&ct_rt.events_dropped, 1, memory_order_relaxed);
 }
 
-ctrace_task ctrace_task_begin(ctrace_task parent, const char *name)
+/* namelen LEN_NUL: name is NUL-terminated (a repeated name is then found
+ * by its address without a strlen). */
+#define LEN_NUL ((size_t)-1)
+
+static inline uint64_t string_id(struct ct_thread *t, uint64_t gen, const char *s, size_t len)
 {
-    const void *fp = __builtin_frame_address(0);
-    struct ct_thread *t = traced_self();
-    if (!t)
-        return 0;
+    if (!s)
+        return ct_string_id(t, gen, "");
+    return len == LEN_NUL ? ct_string_id(t, gen, s) : ct_string_id_len(t, gen, s, len);
+}
+
+static uint64_t task_begin(struct ct_thread *t, ctrace_task parent, const char *name,
+                           size_t namelen, const void *fp)
+{
     uint64_t id;
     struct ct_ev e;
     if (ct_acquire(t, &e, CT_EV_MAX, 0)) {
         id = task_id_alloc();
-        uint64_t nm = ct_string_id(t, e.gen, name ? name : "");
+        uint64_t nm = string_id(t, e.gen, name, namelen);
         uint64_t stk = ct_capture_stack(t, e.gen, fp, 0);
-        ct_ev4(&e, GT_EV_USER_TASK_BEGIN, id & TASK_N_MASK, task_trace_id(parent), nm, stk);
+        ct_ev4(&e, GT_EV_USER_TASK_BEGIN, id & TASK_N_MASK,
+               task_trace_id(task_or_current(parent)), nm, stk);
         ct_release(t);
     } else {
         id = task_id_orphan();
@@ -152,9 +190,22 @@ ctrace_task ctrace_task_begin(ctrace_task parent, const char *name)
     return id;
 }
 
-void ctrace_task_end(ctrace_task task)
+ctrace_task ctrace_task_begin(ctrace_task parent, const char *name)
 {
     const void *fp = __builtin_frame_address(0);
+    struct ct_thread *t = traced_self();
+    return t ? task_begin(t, parent, name, LEN_NUL, fp) : 0;
+}
+
+ctrace_task ctrace_task_begin_n(ctrace_task parent, const char *name, size_t name_len)
+{
+    const void *fp = __builtin_frame_address(0);
+    struct ct_thread *t = traced_self();
+    return t ? task_begin(t, parent, name, name_len, fp) : 0;
+}
+
+static void write_task_end(ctrace_task task, const void *fp)
+{
     struct ct_thread *t = traced_self();
     if (!t || !task)
         return;
@@ -164,6 +215,11 @@ void ctrace_task_end(ctrace_task task)
         ct_ev2(&e, GT_EV_USER_TASK_END, task_trace_id(task), stk);
         ct_release(t);
     }
+}
+
+void ctrace_task_end(ctrace_task task)
+{
+    write_task_end(task, __builtin_frame_address(0));
 }
 
 /*
@@ -184,8 +240,11 @@ static inline uint64_t region_handle(const struct ct_thread *t, uint64_t serial)
     return (t->m & 0xffffff) << REGION_SERIAL_BITS | serial;
 }
 
+/* namelen: LEN_NUL for a NUL-terminated name; else the name ends at
+ * namelen or at a NUL byte before it, whichever comes first (the copy must
+ * hold no NUL: region_matches relies on it). */
 static uint64_t region_begin(struct ct_thread *t, ctrace_task task, const char *name,
-                             const void *fp)
+                             size_t namelen, const void *fp)
 {
     int depth = t->rdepth++;
     if (depth >= CT_REGION_DEPTH) {
@@ -202,16 +261,17 @@ static uint64_t region_begin(struct ct_thread *t, ctrace_task task, const char *
     r->name_gen = 0;
     /* The name, after the names of the regions below this one: copied
      * and measured in one pass (names are short; no calls).  name[len] is
-     * read only after name[len - 1] was not the terminator. */
+     * read only after name[len - 1] was not the terminator, and only
+     * below namelen. */
     uint32_t off = depth ? t->regions[depth - 1].off + t->regions[depth - 1].len : 0;
     char *copy = t->rnames + off;
     uint32_t room = CT_REGION_NAMES - off, len = 0;
-    while (len < room && name[len]) {
+    while (len < room && len < namelen && name[len]) {
         copy[len] = name[len];
         len++;
     }
     r->off = off;
-    r->named = name[len] == 0;
+    r->named = len == namelen || name[len] == 0;
     r->len = r->named ? len : 0;
     if (!r->named) {
         /* No room for its name, so its end could not be written: tracked
@@ -327,7 +387,7 @@ void ctrace_region_begin(ctrace_task task, const char *name)
     const void *fp = __builtin_frame_address(0);
     struct ct_thread *t = traced_self();
     if (t && name)
-        region_begin(t, task, name, fp);
+        region_begin(t, task_or_current(task), name, LEN_NUL, fp);
 }
 
 void ctrace_region_end(ctrace_task task, const char *name)
@@ -335,7 +395,7 @@ void ctrace_region_end(ctrace_task task, const char *name)
     const void *fp = __builtin_frame_address(0);
     struct ct_thread *t = ct_tls_self;
     if (t && name && t->rdepth)
-        region_end(t, task, name, fp);
+        region_end(t, task_or_current(task), name, fp);
 }
 
 ctrace_region ctrace_region_start(ctrace_task task, const char *name)
@@ -343,7 +403,16 @@ ctrace_region ctrace_region_start(ctrace_task task, const char *name)
     const void *fp = __builtin_frame_address(0);
     struct ct_thread *t = traced_self();
     if (t && name)
-        return region_begin(t, task, name, fp);
+        return region_begin(t, task_or_current(task), name, LEN_NUL, fp);
+    return 0;
+}
+
+ctrace_region ctrace_region_start_n(ctrace_task task, const char *name, size_t name_len)
+{
+    const void *fp = __builtin_frame_address(0);
+    struct ct_thread *t = traced_self();
+    if (t && (name || name_len == 0))
+        return region_begin(t, task_or_current(task), name ? name : "", name_len, fp);
     return 0;
 }
 
@@ -363,18 +432,14 @@ void ctrace_region_scope_end(const ctrace_region *region)
         region_stop(t, *region, fp);
 }
 
-/* msglen LOG_NUL: msg is NUL-terminated (a repeated message is then
- * found by its address without a strlen). */
-#define LOG_NUL ((size_t)-1)
-
-static void log_event(struct ct_thread *t, ctrace_task task, const char *cat, const char *msg,
-                      size_t msglen, const void *fp)
+/* task: resolved already (the caller's, or the current one). */
+static void log_event(struct ct_thread *t, ctrace_task task, const char *cat, size_t catlen,
+                      const char *msg, size_t msglen, const void *fp)
 {
     struct ct_ev e;
     if (ct_acquire(t, &e, CT_EV_MAX, 0)) {
-        uint64_t k = ct_string_id(t, e.gen, cat ? cat : "");
-        uint64_t v = msglen == LOG_NUL ? ct_string_id(t, e.gen, msg)
-                                       : ct_string_id_len(t, e.gen, msg, msglen);
+        uint64_t k = string_id(t, e.gen, cat, catlen);
+        uint64_t v = string_id(t, e.gen, msg, msglen);
         uint64_t stk = ct_capture_stack(t, e.gen, fp, 0);
         ct_ev4(&e, GT_EV_USER_LOG, task_trace_id(task), k, v, stk);
         ct_release(t);
@@ -386,7 +451,17 @@ void ctrace_log(ctrace_task task, const char *category, const char *message)
     const void *fp = __builtin_frame_address(0);
     struct ct_thread *t = traced_self();
     if (t)
-        log_event(t, task, category, message ? message : "", LOG_NUL, fp);
+        log_event(t, task_or_current(task), category, LEN_NUL, message, LEN_NUL, fp);
+}
+
+void ctrace_log_n(ctrace_task task, const char *category, size_t category_len,
+                  const char *message, size_t message_len)
+{
+    const void *fp = __builtin_frame_address(0);
+    struct ct_thread *t = traced_self();
+    if (t)
+        log_event(t, task_or_current(task), category, category ? category_len : LEN_NUL,
+                  message, message ? message_len : LEN_NUL, fp);
 }
 
 void ctrace_logf(ctrace_task task, const char *category, const char *fmt, ...)
@@ -406,7 +481,7 @@ void ctrace_logf(ctrace_task task, const char *category, const char *fmt, ...)
         return;
     if ((size_t)n > GT_MAX_STRING_SIZE)
         n = GT_MAX_STRING_SIZE;
-    log_event(t, task, category, msg, (size_t)n, fp);
+    log_event(t, task_or_current(task), category, LEN_NUL, msg, (size_t)n, fp);
 }
 
 
@@ -428,6 +503,66 @@ void ctrace_thread_name(const char *name)
         }
         ct_release(t);
     }
+}
+
+/* ---- task attributes, scopes and correlation ids ---- */
+
+ctrace_task ctrace_task_begin_kv(ctrace_task parent, const char *name,
+                                 const ctrace_kv *kv, size_t n)
+{
+    const void *fp = __builtin_frame_address(0);
+    struct ct_thread *t = traced_self();
+    if (!t)
+        return 0;
+    ctrace_task task = task_begin(t, parent, name, LEN_NUL, fp);
+    /* Logs in the new task: right after its begin, so the task page lists
+     * them first.  They are ordinary events: each may be dropped (and
+     * counted) on its own at the memory cap. */
+    for (size_t i = 0; kv && i < n; i++)
+        if (kv[i].key)
+            log_event(t, task, kv[i].key, LEN_NUL, kv[i].value, LEN_NUL, fp);
+    return task;
+}
+
+ctrace_task_scope ctrace_task_scope_begin(const char *name)
+{
+    const void *fp = __builtin_frame_address(0);
+    struct ct_thread *t = traced_self();
+    ctrace_task_scope s = {0, current_task, 1};
+    /* Tracing off: no task, and the current task is left as it is (as
+     * ctrace::TaskScope does); the end restores the same value. */
+    if (t && (s.task = task_begin(t, 0, name, LEN_NUL, fp)))
+        current_task = s.task;
+    return s;
+}
+
+ctrace_task_scope ctrace_task_scope_adopt(ctrace_task task)
+{
+    ctrace_task_scope s = {task, current_task, 0};
+    current_task = task;
+    return s;
+}
+
+void ctrace_task_scope_end(ctrace_task_scope *scope)
+{
+    if (!scope)
+        return;
+    current_task = scope->prev;
+    if (scope->owned)
+        write_task_end(scope->task, __builtin_frame_address(0));
+}
+
+uint64_t ctrace_task_id(ctrace_task task)
+{
+    return task_trace_id(task);
+}
+
+uint64_t ctrace_goroutine_id(void)
+{
+    struct ct_thread *t = ct_tls_self;
+    if (!t && !(t = ct_thread_self()))
+        return 0;
+    return t->internal ? 0 : t->g;
 }
 
 /* ---- blocking and syscalls (public API and interposer hooks) ---- */

@@ -146,6 +146,45 @@ custom_block)
     no_tracer_frames_anywhere "$s"
     pprof_has "$t" sync pop
     ;;
+cpp_workers)
+    # examples/cpp_workers.cpp: 8 requests x 4 workers through ctrace.hpp.
+    expect_key "$s" ge 5 goroutines
+    expect_created "$s" ge 4
+    expect_key "$s" eq 8 task request
+    expect_key "$s" eq 8 taskend request
+    expect_key "$s" eq 8 logtask request-id request
+    check "request-id values kept" grep -q 'Category="request-id" Message="req-7"' "$t.d1"
+    expect_key "$s" eq 8 regiontask dispatch request
+    expect_key "$s" eq 32 region job
+    expect_key "$s" eq 32 regionend job
+    expect_key "$s" eq 32 regiontask job request
+    expect_key "$s" eq 32 regiontask step request
+    expect_key "$s" eq 32 regionend step
+    expect_key "$s" eq 4 regiongs job
+    expect_key "$s" eq 32 logtask job request
+    expect_key "$s" eq 8 logtask done request
+    expect_key "$s" eq 4 log ids
+    # Per thread: each of the 4 worker goroutines ran 8 jobs (8 "job"
+    # regions, 8 "step" regions inside them, 8 "job" logs), and its "ids"
+    # log names its own goroutine id.
+    check "each worker goroutine: 8 job regions, 8 step regions, 8 job logs" awk '
+        / RegionBegin / && / Type="job"/ { job[$3]++ }
+        / RegionBegin / && / Type="step"/ { step[$3]++ }
+        / Log / && / Category="job"/ { lg[$3]++ }
+        END { n = 0; for (g in job) { n++; if (job[g] != 8 || step[g] != 8 || lg[g] != 8) exit 1 }
+              exit n != 4 }' "$t.d1"
+    check "ids logs give the goroutine id the trace shows" awk '
+        / Log / && / Category="ids"/ { g = $3; sub(/^G=/, "", g); if ($0 ~ ("is goroutine " g "\"$")) n++ }
+        END { exit n != 4 }' "$t.d1"
+    check "worker names in the trace" grep -q 'worker-3' "$t.d1"
+    # Stacks go through the inlined wrappers to the caller.
+    expect eq 64 "job and step regions with work on their stack" "$(count "$s" stackfn RegionBegin work)"
+    expect eq 8 "dispatch regions with handle_request on their stack" "$(count "$s" stackfn RegionBegin handle_request)"
+    stack_has "$s" TaskBegin handle_request
+    no_tracer_frames "$s"
+    no_tracer_frames_anywhere "$s"
+    blocks_balanced "$s"
+    ;;
 *)
     die "no checks for example $name"
     ;;

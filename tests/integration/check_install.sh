@@ -18,6 +18,7 @@ else
     tail -n 20 install.log; die "cmake --install failed"
 fi
 check "ctrace.h installed" test -f "$prefix/include/ctrace.h"
+check "ctrace.hpp installed" test -f "$prefix/include/ctrace.hpp"
 check "libctrace.so installed" test -e "$prefix/lib/libctrace.so"
 check "libctrace.a installed" test -f "$prefix/lib/libctrace.a"
 check "ctrace.pc installed" test -f "$prefix/lib/pkgconfig/ctrace.pc"
@@ -40,6 +41,26 @@ if gcc -std=c11 -O1 $san "$CTRACE_SRC/examples/annotations.c" -o pc-annotations 
     fi
 else
     cat pc.log; fail "annotations.c does not build with pkg-config's flags"
+fi
+
+# 1b. The C++ layer, through pkg-config (when a C++ compiler is there; the
+# C++ tests proper are integration.cpp_compilers).
+cxx=${CTRACE_CXX:-}
+[ -n "$cxx" ] || cxx=$(command -v g++ || command -v clang++ || true)
+if [ -n "$cxx" ] && [ -n "$flags" ]; then
+    if "$cxx" -std=c++17 -O1 $san "$CTRACE_SRC/examples/cpp_workers.cpp" -o pc-cpp_workers $flags \
+            -pthread -Wl,-rpath,"$prefix/lib" > pc-cpp.log 2>&1; then
+        ok "cpp_workers.cpp builds with pkg-config's flags and the installed ctrace.hpp"
+        if ./pc-cpp_workers pc-cpp.trace > /dev/null; then
+            validate pc-cpp.trace && dump pc-cpp.trace && expect_key pc-cpp.trace.sum eq 8 task request
+        else
+            fail "the pkg-config C++ build failed to run"
+        fi
+    else
+        cat pc-cpp.log; fail "cpp_workers.cpp does not build with pkg-config's flags"
+    fi
+else
+    echo "info: no C++ compiler: the installed ctrace.hpp is not compiled here"
 fi
 
 # 2 and 3. CMake package config, shared and static.

@@ -246,6 +246,71 @@ task_ids)
     expect eq 1 "trace 3: tasks begun" "$(v 3 begins)"
     expect eq 1 "trace 3: id of third (numbering restarted)" "$(v 3 id_third)"
     ;;
+current_task)
+    run_prog
+    t=current-task.trace
+    validate "$t" && dump "$t"
+    s=$t.sum
+    show "$s"
+    expect_key "$s" eq 1 task request
+    expect_key "$s" eq 1 taskend request
+    # key=value pairs given at the begin: logs in the task, on its page.
+    expect_key "$s" eq 1 logtask request-id request
+    expect_key "$s" eq 1 logtask user request
+    expect_key "$s" eq 0 log skipped
+    check "request-id=r-42 kept" grep -q 'Category="request-id" Message="r-42"' "$t.d1"
+    # Task 0 is the current task: region, log, logf, parent.
+    expect_key "$s" eq 1 regiontask cur-region request
+    expect_key "$s" eq 1 logtask cur-log request
+    expect_key "$s" eq 1 logtask cur-logf request
+    expect_key "$s" eq 1 taskchild other request
+    # An explicit task wins over the current one.
+    expect_key "$s" eq 1 logtask explicit-log other
+    # Length-taking forms: the names cut at the given length.
+    expect_key "$s" eq 1 regiontask len-region request
+    expect_key "$s" eq 1 logtask len-log request
+    check "log_n message cut at its length" grep -q 'Category="len-log" Message="message"' "$t.d1"
+    expect_key "$s" eq 1 taskchild len-task request
+    # CTRACE_TASK: a child of the current task, current inside its block.
+    expect_key "$s" eq 1 taskchild scoped request
+    expect_key "$s" eq 1 regiontask in-scoped scoped
+    # Workers adopt the job's task.
+    expect_key "$s" eq 2 taskchild job request
+    expect_key "$s" eq 2 regiontask work job
+    expect_key "$s" eq 2 regiongs work
+    expect_key "$s" eq 2 logtask corr job
+    # No current task: no task.
+    expect_key "$s" eq 1 region bg-region
+    check "bg-region is in no task (Task=0)" grep -q 'RegionBegin .* Task=0 Type="bg-region"' "$t.d1"
+    # Correlation: what the program was told is what the trace shows.
+    expect eq 2 "corr logs whose G and Task are the ids the thread read" "$(awk '
+        / Log / && / Category="corr"/ {
+            g = $3; sub(/^G=/, "", g)
+            match($0, / Task=[0-9]+/); tk = substr($0, RSTART + 6, RLENGTH - 6)
+            if ($0 ~ ("Message=\"g=" g " task=" tk "\"")) n++
+        } END { print n + 0 }' "$t.d1")"
+    want=$(awk '$1 == "request-id-in-trace" { print $2 }' prog.out)
+    check "ctrace_task_id(request) = ${want:-?} is the TaskBegin's ID" \
+        grep -q "TaskBegin .* ID=${want:-x} .*Type=\"request\"" "$t.d1"
+    # Every exporter keeps key=value logs (category and message): the
+    # formats are the ones `ctrace export --help` lists (a file each, or a
+    # directory of tables), perfetto and chrome at least.
+    fmts=$("$ctrace_tool" export --help 2>&1 | sed -n 's/^usage: ctrace export --format \([^ ]*\).*/\1/p' | tr '|' ' ')
+    for need in perfetto chrome; do
+        case " $fmts " in *" $need "*) ;; *) fail "ctrace export --help does not list $need ($fmts)" ;; esac
+    done
+    for fmt in $fmts; do
+        if "$ctrace_tool" export --format $fmt -o "$t.$fmt" "$t" > export.log 2>&1; then
+            ok "ctrace export --format $fmt"
+            check "$fmt export keeps request-id" grep -raq 'request-id' "$t.$fmt"
+            check "$fmt export keeps r-42" grep -raq 'r-42' "$t.$fmt"
+        else
+            fail "ctrace export --format $fmt: $(tail -n 2 export.log | tr '\n' ' ')"
+        fi
+    done
+    check "chrome export: an instant with category request-id and message r-42" \
+        grep -q '"name":"request-id".*"args":{"category":"request-id","message":"r-42","task":' "$t.chrome"
+    ;;
 trace_file)
     run_prog
     validate mode.trace

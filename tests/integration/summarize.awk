@@ -13,7 +13,8 @@
 #   region<TAB>TYPE, regionend<TAB>TYPE, regiontask<TAB>TYPE<TAB>TASKTYPE,
 #   regiongs<TAB>TYPE (number of distinct goroutines with that region),
 #   log<TAB>CATEGORY, logmaxlen<TAB>CATEGORY (longest message, in bytes
-#   of its quoted form less the quotes),
+#   of its quoted form less the quotes), logtask<TAB>CATEGORY<TAB>TASKTYPE
+#   (logs in a task begun in the trace),
 #   stackfn<TAB>KIND<TAB>FUNC (events of KIND whose stack holds FUNC),
 #   stacktop<TAB>KIND<TAB>FUNC (events of KIND whose "Stack=" starts with FUNC).
 # Portable awk (mawk).
@@ -92,6 +93,7 @@ function flush_stack(    f) {
     } else if (kind == "Log") {
         c = quoted($0, "Category")
         cnt["log\t" c]++
+        logtask[++nlog] = field($0, "Task"); logcat[nlog] = c
         msg = $0; sub(/.* Message="/, "", msg); sub(/"$/, "", msg)
         if (length(msg) > maxlen[c] + 0) maxlen[c] = length(msg)
     }
@@ -114,6 +116,8 @@ END {
     }
     for (i = 1; i <= nreg; i++)
         if (regtask[i] in tasktype) cnt["regiontask\t" regtype[i] "\t" tasktype[regtask[i]]]++
+    for (i = 1; i <= nlog; i++)
+        if (logtask[i] in tasktype) cnt["logtask\t" logcat[i] "\t" tasktype[logtask[i]]]++
     for (c in maxlen) cnt["logmaxlen\t" c] = maxlen[c]
     for (k in cnt) print k "\t" cnt[k]
 }
