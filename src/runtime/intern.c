@@ -54,9 +54,15 @@ static inline int bytes_equal(const void *a, const void *b, size_t n)
     return x[0] == y[0] && x[n >> 1] == y[n >> 1] && x[n - 1] == y[n - 1];
 }
 
+/* The slot of a string pointer: a multiplicative hash of every address bit,
+ * since literals lie packed a few bytes apart (a log's category and
+ * message often share one 8-byte word: slot = address / 8 made them evict
+ * each other on every call). */
 static inline struct ct_cache_ent *pslot(struct ct_thread *t, const char *s)
 {
-    return &t->pcache[((uintptr_t)s >> 3) % CT_CACHE_SLOTS];
+    _Static_assert((CT_CACHE_SLOTS & (CT_CACHE_SLOTS - 1)) == 0, "a power of two");
+    uint64_t h = (uint64_t)(uintptr_t)s * 0x9e3779b97f4a7c15ull;
+    return &t->pcache[h >> (64 - __builtin_ctz(CT_CACHE_SLOTS))]; /* the top bits */
 }
 
 /* The content-hash path: scache, then the generation's map. */
