@@ -36,7 +36,7 @@ static const char *gstatus_name(uint64_t s)
 
 static int nomem(struct ctrace_reader *r)
 {
-    return rd_fail(r, CTRACE_READER_ENOMEM, r->cur.off, "out of memory");
+    return rd_fail(r, CTRACE_READER_ENOMEM, r->cur_off, "out of memory");
 }
 
 /* ---- state lookups ---- */
@@ -156,7 +156,7 @@ static int check_ctx(struct ctrace_reader *r, struct ctx c, int th, int pr, int 
     if (!msg)
         return 0;
     char nb[24];
-    return rd_fail(r, CTRACE_READER_EINVALID, r->cur.off, "%s: %s", rspec_name(r->cur.typ, nb), msg);
+    return rd_fail(r, CTRACE_READER_EINVALID, r->cur_off, "%s: %s", rspec_name(r->cur_typ, nb), msg);
 }
 #define USER_GO(r, c) check_ctx(r, c, MUST, MUST, MUST)
 
@@ -165,7 +165,7 @@ static int bad(struct ctrace_reader *r, const char *fmt, uint64_t a, uint64_t b)
     char nb[24];
     char msg[256];
     snprintf(msg, sizeof msg, fmt, (long long)a, (long long)b);
-    return rd_fail(r, CTRACE_READER_EINVALID, r->cur.off, "%s: %s", rspec_name(r->cur.typ, nb), msg);
+    return rd_fail(r, CTRACE_READER_EINVALID, r->cur_off, "%s: %s", rspec_name(r->cur_typ, nb), msg);
 }
 
 static int seq_follows(uint64_t gen, uint64_t seq, uint64_t sgen, uint64_t sseq)
@@ -371,7 +371,7 @@ static int adv_go_status(struct ctrace_reader *r, struct rev *ev, uint64_t gen, 
             char msg[160];
             snprintf(msg, sizeof msg, "inconsistent status for goroutine %lld: old %s vs. new %s",
                      (long long)gid, gstatus_name(s->status), gstatus_name(status));
-            return rd_fail(r, CTRACE_READER_EINVALID, r->cur.off, "%s", msg);
+            return rd_fail(r, CTRACE_READER_EINVALID, r->cur_off, "%s", msg);
         }
         s->seq_gen = gen;
         s->seq = 0;
@@ -953,20 +953,34 @@ static handler handler_of(unsigned typ)
     return NULL;
 }
 
-int order_advance(struct ctrace_reader *r, struct rev *ev, uint64_t m, uint64_t gen)
+int order_advance(struct ctrace_reader *r, struct rev *ev, uint64_t m, uint64_t gen, uint32_t *ms_hint)
 {
     struct order *o = &r->o;
     if (o->initial_gen == 0)
         o->initial_gen = gen;
-    r->cur = *ev;
+    r->cur_typ = ev->typ;
+    r->cur_off = ev->off;
     struct ctx c = {m, CTRACE_NO_ID, CTRACE_NO_ID}, nc;
-    struct mstate *ms = NULL;
+    /* Thread states are never removed, so an index into the pool, found
+     * once per generation and thread, stays good. */
+    size_t msi = 0;
     if (m != CTRACE_NO_ID) {
-        ms = ms_get(o, m);
-        if (!ms && !(ms = ms_new(o, m, CTRACE_NO_ID, CTRACE_NO_ID)))
-            return nomem(r);
-        c.p = ms->p;
-        c.g = ms->g;
+        if (*ms_hint) {
+            msi = *ms_hint - 1;
+        } else {
+            const uint64_t *v = u64map_get(&o->thmap, m);
+            if (v) {
+                msi = (size_t)*v;
+            } else {
+                if (!ms_new(o, m, CTRACE_NO_ID, CTRACE_NO_ID))
+                    return nomem(r);
+                msi = o->nmss - 1;
+            }
+            if (msi < UINT32_MAX)
+                *ms_hint = (uint32_t)msi + 1;
+        }
+        c.p = o->mss[msi].p;
+        c.g = o->mss[msi].g;
     }
     handler h = handler_of(ev->typ);
     if (!h) {
@@ -977,9 +991,8 @@ int order_advance(struct ctrace_reader *r, struct rev *ev, uint64_t m, uint64_t 
     nc = c;
     int ok = h(r, ev, gen, &c, &nc);
     if (ok == 1 && m != CTRACE_NO_ID) {
-        ms = ms_get(o, m); /* the pool may have moved */
-        ms->p = nc.p;
-        ms->g = nc.g;
+        o->mss[msi].p = nc.p; /* by index: the pool may have moved */
+        o->mss[msi].g = nc.g;
     }
     return ok;
 }
