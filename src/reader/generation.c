@@ -687,13 +687,13 @@ int cursor_next(struct ctrace_reader *r, struct mcursor *c)
         return rd_fail(r, CTRACE_READER_EFORMAT, off, "found invalid uvarint for timestamp");
     struct rev *ev = &c->ev;
     ev->typ = typ;
+    /* Fixed stores (a loop over the unused ones becomes a memset call). */
+    ev->args[0] = ev->args[1] = ev->args[2] = ev->args[3] = ev->args[4] = 0;
+    ev->extra[0] = ev->extra[1] = 0;
     unsigned n = s->nargs - 1u;
     for (unsigned i = 0; i < n; i++)
         if (rvar1(&p, end, &ev->args[i]))
             return rd_fail(r, CTRACE_READER_EFORMAT, off, "found invalid uvarint");
-    for (unsigned i = n; i < 5; i++)
-        ev->args[i] = 0;
-    ev->extra[0] = ev->extra[1] = 0;
     /* Go adds in int64 with wrap-around; do it unsigned to stay defined. */
     ev->time = (int64_t)((uint64_t)ticks_to_ns(g, dt) + (uint64_t)c->last_ts);
     ev->off = off;

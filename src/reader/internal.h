@@ -150,6 +150,7 @@ struct gstate {
     char *names; size_t names_len, names_cap;
     struct rngset ranges;
     uint32_t next_free;
+    uint8_t live;          /* in use (not on the free list)          */
 };
 
 struct pstate {
@@ -164,9 +165,11 @@ struct mstate { uint64_t id, g, p; };
 struct task { uint64_t id, parent; char *name; size_t len, cap; uint32_t next_free; };
 
 enum { GC_UNDETERMINED, GC_NOT_RUNNING, GC_RUNNING };
+#define ORDER_GCACHE 1024
 
 struct order {
     struct u64map gmap; struct gstate *gs; size_t ngs, gs_cap; uint32_t gfree;
+    uint32_t gcache[ORDER_GCACHE];        /* id % size -> gs index + 1 (a hint) */
     struct u64map pmap; struct pstate *ps; size_t nps, ps_cap;
     struct u64map thmap; struct mstate *mss; size_t nmss, mss_cap;
     struct u64map taskmap; struct task *tasks; size_t ntasks, tasks_cap; uint32_t tfree;
