@@ -9,6 +9,11 @@
  * table batch wins over a later read error, and a read error after at least
  * one good batch is deferred until the generation's events are delivered
  * (that is how a truncated trace yields what it has).
+ *
+ * Once the tables are read, gen_index() builds the dense id arrays
+ * (internal.h) when ids are at most about 4 per entry: bounded memory,
+ * 4 bytes per id.  A cursor walks its M's batches by pointers into the
+ * generation's bytes, which stay put until the next gen_read().
  */
 #include "internal.h"
 

@@ -12,6 +12,14 @@
  *
  * Memory: every array here is reused from one generation to the next; only
  * growth allocates.  Nothing is allocated per event.
+ *
+ * Per-event cost (the reader's hot path): no hashing in the common case.
+ * String and stack ids are looked up in dense arrays (both writers number
+ * them 1, 2, ... per generation; sparse ids fall back to the maps), a
+ * thread's state by an index its cursor keeps for the generation, a
+ * goroutine's through a direct-mapped cache in front of the map (a hint,
+ * checked against the slot).  The maps stay the truth: every insertion and
+ * removal goes through them.
  */
 #ifndef CTRACE_READER_INTERNAL_H
 #define CTRACE_READER_INTERNAL_H

@@ -12,7 +12,10 @@
  * rejected; the code is ctrace's own.
  *
  * States live in pools indexed through u64maps; a destroyed goroutine's
- * slot and buffers are recycled, so steady state allocates nothing.
+ * slot and buffers are recycled, so steady state allocates nothing.  A
+ * direct-mapped cache (id -> slot) sits in front of the goroutine map; an
+ * entry is only a hint, valid when the slot is live and holds that id, so
+ * it needs no invalidation when goroutines end or slots are reused.
  */
 #include "internal.h"
 
