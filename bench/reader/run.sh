@@ -14,7 +14,8 @@
 # CPU time (user+sys), MB/s and events/s by each, peak RSS (max over runs),
 # and the ratio to Go's median measured in this run.  TOOL_REPS runs
 # (default 3) of `stat`, `pprof` and `export` on the Go trace, to compare
-# their rate with `check`'s (TOOL_REPS=0 skips them).
+# their rate with `check`'s (TOOL_REPS=0 skips them).  BASE_CTRACE=PATH
+# also times that build's `check` in the same rounds (before/after).
 set -eu
 size=${1:-120}
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -87,10 +88,12 @@ bench() { # TRACE LABEL
     one check "$ctrace" check "$trace"
     one go "$out/goreader" "$trace"
     one check_stdin sh -c "cat '$trace' | '$ctrace' check -"
+    [ -z "${BASE_CTRACE:-}" ] || one check_base "$BASE_CTRACE" check "$trace"
   done
   report go "$bytes" "$events"
   report check "$bytes" "$events" go
   report check_stdin "$bytes" "$events" go
+  [ -z "${BASE_CTRACE:-}" ] || report check_base "$bytes" "$events" go
   [ "$tool_reps" -gt 0 ] && [ "$label" = "Go 1.23 trace" ] || return 0
   for _ in $(seq "$tool_reps"); do
     one stat "$ctrace" stat "$trace"
