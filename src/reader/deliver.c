@@ -23,7 +23,7 @@ static const enum ctrace_state proc_state_of[] = {
     CTRACE_STATE_UNDETERMINED, CTRACE_STATE_RUNNING, CTRACE_STATE_IDLE,
     CTRACE_STATE_RUNNING, CTRACE_STATE_IDLE};
 
-static struct ctrace_str str_of(const struct generation *g, uint64_t id)
+static inline struct ctrace_str str_of(const struct generation *g, uint64_t id)
 {
     struct ctrace_str s = {"", 0};
     gen_string(g, id, &s);
@@ -64,7 +64,10 @@ static void metric(struct ctrace_event *e, enum ctrace_metric w, const char *nam
 static void build(struct delivery *d, const struct generation *g, const struct order *o, const struct rev *v)
 {
     struct ctrace_event *e = &d->ev;
-    memset(e, 0, sizeof *e);
+    /* Every field is set below; the union is cleared by itself (a memset of
+     * the whole event compiles to a slow string store). */
+    e->kind = CTRACE_EV_BAD;
+    memset(&e->u, 0, sizeof e->u);
     e->raw_type = v->typ == RT_SYNC ? 0 : v->typ;
     e->time = v->time;
     e->raw_time = (int64_t)v->raw;
@@ -236,26 +239,56 @@ static void build(struct delivery *d, const struct generation *g, const struct o
     }
 }
 
+/* The id at 1-based argument position pos of v; 0 (always valid: no
+ * stack, the empty string) when pos is 0. */
+static inline uint64_t ref_arg(const struct rev *v, uint8_t pos)
+{
+    return pos ? v->args[pos - 1] : 0;
+}
+
+/* Whether id is 0 or in the dense array; written without branches on the
+ * event type, which the CPU cannot predict. */
+static inline int dense_ok(const uint32_t *dense, size_t n, uint64_t id)
+{
+    uint32_t x = id < n ? dense[id] : 0;
+    return (id == 0) | (x != 0);
+}
+
+/* Go's reference checks of a v2 event: 0, or the error of the first bad
+ * stack or string id (stacks first, in argument order). */
+static int check_refs(struct delivery *d, const struct generation *g, const struct rev *v)
+{
+    const struct rspec *s = rspec_of(v->typ);
+    if (g->stk_all && g->str_all &&
+        (dense_ok(g->stk_dense, g->stk_dense_n, ref_arg(v, s->stack_arg)) &
+         dense_ok(g->stk_dense, g->stk_dense_n, ref_arg(v, s->stack_arg2)) &
+         dense_ok(g->str_dense, g->str_dense_n, ref_arg(v, s->str_arg)) &
+         dense_ok(g->str_dense, g->str_dense_n, ref_arg(v, s->str_arg2))))
+        return 0;
+    char nb[24];
+    uint8_t stk[2] = {s->stack_arg, s->stack_arg2}, str[2] = {s->str_arg, s->str_arg2};
+    for (int i = 0; i < 2; i++)
+        if (stk[i] && !gen_has_stack(g, v->args[stk[i] - 1]))
+            return err_fail_cut(d->err, CTRACE_READER_EINVALID, v->off, "found invalid stack ID %llu for event %s",
+                                (unsigned long long)v->args[stk[i] - 1], rspec_name(v->typ, nb));
+    for (int i = 0; i < 2; i++) {
+        struct ctrace_str tmp;
+        if (str[i] && gen_string(g, v->args[str[i] - 1], &tmp) < 0)
+            return err_fail_cut(d->err, CTRACE_READER_EINVALID, v->off, "found invalid string ID %llu for event %s",
+                                (unsigned long long)v->args[str[i] - 1], rspec_name(v->typ, nb));
+    }
+    return 0;
+}
+
 /* Validates the event's table references, fixes its time and publishes it. */
 int dl_deliver(struct delivery *d, struct rev *v, const struct ctrace_event **out)
 {
     const struct generation *g = d->g;
-    struct rd_error *err = d->err;
     /* v1 events come from a converter whose references Go does not check. */
     if (!d->v1 && v->typ != RT_SYNC && v->typ != GT_EV_CPU_SAMPLE) {
-        const struct rspec *s = rspec_of(v->typ);
-        char nb[24];
-        uint8_t stk[2] = {s->stack_arg, s->stack_arg2}, str[2] = {s->str_arg, s->str_arg2};
-        for (int i = 0; i < 2; i++)
-            if (stk[i] && !gen_has_stack(g, v->args[stk[i] - 1]))
-                return err_fail_cut(err, CTRACE_READER_EINVALID, v->off, "found invalid stack ID %llu for event %s",
-                                    (unsigned long long)v->args[stk[i] - 1], rspec_name(v->typ, nb));
-        for (int i = 0; i < 2; i++) {
-            struct ctrace_str tmp;
-            if (str[i] && gen_string(g, v->args[str[i] - 1], &tmp) < 0)
-                return err_fail_cut(err, CTRACE_READER_EINVALID, v->off, "found invalid string ID %llu for event %s",
-                                    (unsigned long long)v->args[str[i] - 1], rspec_name(v->typ, nb));
-        }
+        int rc = check_refs(d, g, v);
+        if (rc < 0)
+            return rc;
     }
     /* Go's int64 arithmetic wraps; unsigned keeps C defined. */
     if (v->time <= d->last_ts)

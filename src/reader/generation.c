@@ -9,6 +9,11 @@
  * table batch wins over a later read error, and a read error after at least
  * one good batch is deferred until the generation's events are delivered
  * (that is how a truncated trace yields what it has).
+ *
+ * Once the tables are read, gen_index() builds the dense id arrays
+ * (internal.h) when ids are at most about 4 per entry: bounded memory,
+ * 4 bytes per id.  A cursor walks its M's batches by pointers into the
+ * generation's bytes, which stay put until the next gen_read().
  */
 #include "internal.h"
 
@@ -66,6 +71,8 @@ void gen_reset(struct generation *g)
     g->nms = 0;
     u64map_clear(&g->mindex);
     u64map_clear(&g->str_index);
+    g->str_all = g->stk_all = 0;
+    g->str_dense_n = g->stk_dense_n = 0;
     g->nstrs = 0;
     g->arena_len = 0;
     u64map_clear(&g->stk_index);
@@ -87,6 +94,8 @@ void gen_free(struct generation *g)
     u64map_free(&g->mindex);
     u64map_free(&g->str_index);
     free(g->strs);
+    free(g->str_dense);
+    free(g->stk_dense);
     free(g->arena);
     u64map_free(&g->stk_index);
     free(g->stks);
@@ -102,33 +111,47 @@ void gen_free(struct generation *g)
     memset(g, 0, sizeof *g);
 }
 
-int gen_string(const struct generation *g, uint64_t id, struct ctrace_str *out)
+/* Builds one dense array from a map when its ids are dense enough that the
+ * array costs at most a few times the table itself; else leaves *all 0
+ * (lookups then use the map).  Failure to allocate just keeps the map. */
+static void dense_of(const struct u64map *m, size_t n, uint32_t **arr, size_t *len, size_t *cap, int *all)
 {
-    if (id == 0) {
-        out->ptr = "";
-        out->len = 0;
-        return 0;
+    *all = 0;
+    *len = 0;
+    uint64_t max = 0, key, val;
+    for (size_t i = 0; u64map_next(m, &i, &key, NULL);)
+        if (key > max)
+            max = key;
+    if (n >= UINT32_MAX || max > 4 * (uint64_t)n + 1024)
+        return;
+    size_t need = (size_t)max + 1;
+    if (need > *cap) {
+        uint32_t *na = realloc(*arr, need * sizeof *na);
+        if (!na)
+            return;
+        *arr = na;
+        *cap = need;
     }
-    uint64_t *v = u64map_get(&g->str_index, id);
-    if (!v)
-        return -1;
-    out->ptr = g->arena + g->strs[*v].off;
-    out->len = g->strs[*v].len;
-    return 0;
+    memset(*arr, 0, need * sizeof **arr);
+    for (size_t i = 0; u64map_next(m, &i, &key, &val);)
+        (*arr)[key] = (uint32_t)val + 1;
+    *len = need;
+    *all = 1;
 }
 
-int gen_has_stack(const struct generation *g, uint64_t id)
+void gen_index(struct generation *g)
 {
-    return id == 0 || u64map_get(&g->stk_index, id) != NULL;
+    dense_of(&g->str_index, g->nstrs, &g->str_dense, &g->str_dense_n, &g->str_dense_cap, &g->str_all);
+    dense_of(&g->stk_index, g->nstks, &g->stk_dense, &g->stk_dense_n, &g->stk_dense_cap, &g->stk_all);
 }
 
 size_t gen_stack(struct generation *g, uint64_t id, const struct ctrace_frame **out)
 {
     *out = NULL;
-    uint64_t *v = id ? u64map_get(&g->stk_index, id) : NULL;
-    if (!v || g->stks[*v].n == 0)
+    int64_t i = id ? gen_stk_index(g, id) : -1;
+    if (i < 0 || g->stks[i].n == 0)
         return 0;
-    struct stkent *s = &g->stks[*v];
+    struct stkent *s = &g->stks[i];
     if (s->resolved == 0) {
         /* Resolve once per generation into a chunk that never moves. */
         struct fchunk *c = g->chunks;
@@ -546,6 +569,8 @@ int gen_read(struct ctrace_reader *r)
         return rd_fail_cut(r, CTRACE_READER_EFORMAT, r->pos, "no frequency event found");
     }
 
+    gen_index(g);
+
     /* Every frame's strings must exist. */
     for (size_t i = 0; i < g->nframes; i++) {
         struct ctrace_str s;
@@ -594,34 +619,66 @@ int gen_read(struct ctrace_reader *r)
     return 0;
 }
 
-int cursor_next(struct ctrace_reader *r, struct mcursor *c)
+/* Enters c's next non-empty batch, giving back the one it finished; 1, or 0
+ * when the M has no batch left. */
+static int cursor_batch(struct ctrace_reader *r, struct mcursor *c)
 {
     struct generation *g = &r->g;
-    while (c->idx < c->count && g->batches[g->order[c->first + c->idx]].len == c->data_off) {
-        const struct batch *done = &g->batches[g->order[c->first + c->idx]];
-        in_discard(&r->in, done->data_off, done->len);
-        /* Fault-around maps neighbours' pages too; every few MB consumed,
-         * unmap the whole generation (pages in use fault back in cheaply
-         * from the page cache).  Keeps a mapped trace's RSS to a few MB. */
-        r->consumed += done->len;
-        if (r->consumed > (4u << 20)) {
-            r->consumed = 0;
-            in_discard(&r->in, r->gen_start, r->pos - r->gen_start);
+    for (;;) {
+        if (c->p) {
+            const struct batch *done = &g->batches[g->order[c->first + c->idx]];
+            in_discard(&r->in, done->data_off, done->len);
+            /* Fault-around maps neighbours' pages too; every few MB consumed,
+             * unmap the whole generation (pages in use fault back in cheaply
+             * from the page cache).  Keeps a mapped trace's RSS to a few MB. */
+            r->consumed += done->len;
+            if (r->consumed > (4u << 20)) {
+                r->consumed = 0;
+                in_discard(&r->in, r->gen_start, r->pos - r->gen_start);
+            }
+            c->idx++;
+            c->p = c->end = NULL;
         }
-        c->idx++;
-        c->data_off = 0;
+        if (c->idx == c->count)
+            return 0;
+        const struct batch *b = &g->batches[g->order[c->first + c->idx]];
+        c->p = c->base = b->data;
+        c->end = b->data + b->len;
+        c->base_off = b->data_off;
+        c->batch_ts = b->ts;
         c->last_ts = 0;
-        c->last_raw = 0;
-    }
-    if (c->idx == c->count)
-        return 0;
-    const struct batch *b = &g->batches[g->order[c->first + c->idx]];
-    if (c->last_ts == 0)
-        c->last_ts = ticks_to_ns(g, b->ts);
-    if (c->data_off == 0)
         c->last_raw = b->ts;
-    const uint8_t *start = b->data + c->data_off, *p = start, *end = b->data + b->len;
-    uint64_t off = b->data_off + c->data_off;
+        if (c->p != c->end)
+            return 1;
+    }
+}
+
+/* rvar with the one-byte case (most arguments) inline. */
+static inline int rvar1(const uint8_t **pp, const uint8_t *end, uint64_t *out)
+{
+    const uint8_t *p = *pp;
+    if (p < end && *p < 0x80) {
+        *out = *p;
+        *pp = p + 1;
+        return 0;
+    }
+    return rvar(pp, end, out);
+}
+
+int cursor_next(struct ctrace_reader *r, struct mcursor *c)
+{
+    const struct generation *g = &r->g;
+    if (c->p == c->end) {
+        int more = cursor_batch(r, c);
+        if (more <= 0)
+            return more;
+    }
+    /* Go sets the base time at the first event, and again after an event
+     * whose time is 0. */
+    if (c->last_ts == 0)
+        c->last_ts = ticks_to_ns(g, c->batch_ts);
+    const uint8_t *p = c->p, *end = c->end;
+    uint64_t off = c->base_off + (uint64_t)(p - c->base);
     uint8_t typ = *p++;
     const struct rspec *s = rspec_of(typ);
     if (!s)
@@ -632,22 +689,23 @@ int cursor_next(struct ctrace_reader *r, struct mcursor *c)
                        rspec_name(typ, nb));
     }
     uint64_t dt;
-    if (rvar(&p, end, &dt))
+    if (rvar1(&p, end, &dt))
         return rd_fail(r, CTRACE_READER_EFORMAT, off, "found invalid uvarint for timestamp");
     struct rev *ev = &c->ev;
     ev->typ = typ;
-    for (unsigned i = 0; i + 1 < s->nargs; i++)
-        if (rvar(&p, end, &ev->args[i]))
-            return rd_fail(r, CTRACE_READER_EFORMAT, off, "found invalid uvarint");
-    for (unsigned i = s->nargs ? s->nargs - 1 : 0; i < 5; i++)
-        ev->args[i] = 0;
+    /* Fixed stores (a loop over the unused ones becomes a memset call). */
+    ev->args[0] = ev->args[1] = ev->args[2] = ev->args[3] = ev->args[4] = 0;
     ev->extra[0] = ev->extra[1] = 0;
+    unsigned n = s->nargs - 1u;
+    for (unsigned i = 0; i < n; i++)
+        if (rvar1(&p, end, &ev->args[i]))
+            return rd_fail(r, CTRACE_READER_EFORMAT, off, "found invalid uvarint");
     /* Go adds in int64 with wrap-around; do it unsigned to stay defined. */
     ev->time = (int64_t)((uint64_t)ticks_to_ns(g, dt) + (uint64_t)c->last_ts);
     ev->off = off;
     c->last_ts = ev->time;
     ev->raw = c->last_raw += dt;
-    c->data_off += (size_t)(p - start);
+    c->p = p;
     return 1;
 }
 

@@ -12,6 +12,14 @@
  *
  * Memory: every array here is reused from one generation to the next; only
  * growth allocates.  Nothing is allocated per event.
+ *
+ * Per-event cost (the reader's hot path): no hashing in the common case.
+ * String and stack ids are looked up in dense arrays (both writers number
+ * them 1, 2, ... per generation; sparse ids fall back to the maps), a
+ * thread's state by an index its cursor keeps for the generation, a
+ * goroutine's through a direct-mapped cache in front of the map (a hint,
+ * checked against the slot).  The maps stay the truth: every insertion and
+ * removal goes through them.
  */
 #ifndef CTRACE_READER_INTERNAL_H
 #define CTRACE_READER_INTERNAL_H
@@ -44,7 +52,18 @@ struct rspec {
     uint8_t str_arg2;
     uint8_t start_ev;    /* the Begin event of an End/Active, else 0     */
 };
-const struct rspec *rspec_of(unsigned typ);   /* NULL if unknown type */
+/* The table behind rspec_of (specs.c): RT_NSPECS entries; an entry with a
+ * NULL name is a hole of the table (types 50-127). */
+#define RT_NSPECS 137
+extern const struct rspec rd_specs[RT_NSPECS];
+extern const struct rspec rd_spec_hole;
+/* The layout of typ; NULL if unknown type.  Inline: looked up per event. */
+static inline const struct rspec *rspec_of(unsigned typ)
+{
+    if (typ >= RT_NSPECS)
+        return NULL;
+    return rd_specs[typ].name ? &rd_specs[typ] : &rd_spec_hole;
+}
 const char *rspec_name(unsigned typ, char buf[24]);
 const char *const *rspec_exp_argnames(unsigned typ);
 
@@ -77,14 +96,19 @@ struct stkent { size_t pcs_off; uint32_t n; int64_t resolved; };
 struct frament { uint64_t pc, func, file, line; };
 struct sample { int64_t time; uint64_t raw, m, p, g, stack; uint64_t off; };
 
-/* The cursor over the batches of one M. */
+/* The cursor over the batches of one M.  p == NULL: no batch entered
+ * yet; p == end: the current batch is consumed. */
 struct mcursor {
     uint64_t m;
     size_t first, count;   /* range in gen.order[]                   */
     size_t idx;            /* current batch (relative)               */
-    size_t data_off;       /* next byte in that batch                */
+    const uint8_t *p, *end;/* the rest of the current batch          */
+    const uint8_t *base;   /* its first data byte ...                */
+    uint64_t base_off;     /* ... and that byte's file offset         */
+    uint64_t batch_ts;     /* its base timestamp (ticks)              */
     int64_t last_ts;
     uint64_t last_raw;
+    uint32_t ms_hint;      /* index + 1 of the M's state in order.mss  */
     struct rev ev;         /* the cursor's head event                */
 };
 
@@ -100,7 +124,12 @@ struct generation {
     struct mcursor *ms; size_t nms, ms_cap;
     struct u64map mindex;                 /* m -> index in ms           */
 
+    /* id -> index: the maps always; the dense arrays (index + 1, 0 =
+     * absent) once the tables are complete, when the ids are dense enough
+     * (str_all/stk_all: they then cover every id, see gen_index). */
     struct u64map str_index;              /* id -> index in strs        */
+    uint32_t *str_dense; size_t str_dense_n, str_dense_cap; int str_all;
+    uint32_t *stk_dense; size_t stk_dense_n, stk_dense_cap; int stk_all;
     struct strent *strs; size_t nstrs, strs_cap;
     char *arena; size_t arena_len, arena_cap;
 
@@ -129,6 +158,7 @@ struct gstate {
     char *names; size_t names_len, names_cap;
     struct rngset ranges;
     uint32_t next_free;
+    uint8_t live;          /* in use (not on the free list)          */
 };
 
 struct pstate {
@@ -143,9 +173,11 @@ struct mstate { uint64_t id, g, p; };
 struct task { uint64_t id, parent; char *name; size_t len, cap; uint32_t next_free; };
 
 enum { GC_UNDETERMINED, GC_NOT_RUNNING, GC_RUNNING };
+#define ORDER_GCACHE 1024
 
 struct order {
     struct u64map gmap; struct gstate *gs; size_t ngs, gs_cap; uint32_t gfree;
+    uint32_t gcache[ORDER_GCACHE];        /* id % size -> gs index + 1 (a hint) */
     struct u64map pmap; struct pstate *ps; size_t nps, ps_cap;
     struct u64map thmap; struct mstate *mss; size_t nmss, mss_cap;
     struct u64map taskmap; struct task *tasks; size_t ntasks, tasks_cap; uint32_t tfree;
@@ -187,9 +219,10 @@ struct delivery {
 int dl_deliver(struct delivery *d, struct rev *v, const struct ctrace_event **out);
 
 struct ctrace_reader;
-/* Tries to advance ev on thread m in generation gen.  Returns 1 (accepted,
+/* Tries to advance ev on thread m in generation gen (*ms_hint: index + 1
+ * of m's state, 0 if not known yet; filled in).  Returns 1 (accepted,
  * events queued), 0 (not yet), or a negative code with r's error set. */
-int order_advance(struct ctrace_reader *r, struct rev *ev, uint64_t m, uint64_t gen);
+int order_advance(struct ctrace_reader *r, struct rev *ev, uint64_t m, uint64_t gen, uint32_t *ms_hint);
 void order_free(struct order *o);
 int order_task(const struct order *o, uint64_t id, uint64_t *parent, const char **name, size_t *len);
 
@@ -197,8 +230,46 @@ int order_task(const struct order *o, uint64_t id, uint64_t *parent, const char 
 int gen_read(struct ctrace_reader *r);         /* reads the next generation     */
 void gen_reset(struct generation *g);
 void gen_free(struct generation *g);
-int gen_string(const struct generation *g, uint64_t id, struct ctrace_str *out);
-int gen_has_stack(const struct generation *g, uint64_t id);
+void gen_index(struct generation *g);          /* builds the dense id arrays */
+
+/* Index of string id in g->strs, or -1.  Inline: several lookups an event. */
+static inline int64_t gen_str_index(const struct generation *g, uint64_t id)
+{
+    if (g->str_all)
+        return id < g->str_dense_n ? (int64_t)g->str_dense[id] - 1 : -1;
+    const uint64_t *v = u64map_get(&g->str_index, id);
+    return v ? (int64_t)*v : -1;
+}
+
+/* String id of the generation (id 0 is ""): 0, or -1 if it has none. */
+static inline int gen_string(const struct generation *g, uint64_t id, struct ctrace_str *out)
+{
+    if (id == 0) {
+        out->ptr = "";
+        out->len = 0;
+        return 0;
+    }
+    int64_t i = gen_str_index(g, id);
+    if (i < 0)
+        return -1;
+    out->ptr = g->arena + g->strs[i].off;
+    out->len = g->strs[i].len;
+    return 0;
+}
+
+static inline int64_t gen_stk_index(const struct generation *g, uint64_t id)
+{
+    if (g->stk_all)
+        return id < g->stk_dense_n ? (int64_t)g->stk_dense[id] - 1 : -1;
+    const uint64_t *v = u64map_get(&g->stk_index, id);
+    return v ? (int64_t)*v : -1;
+}
+
+/* Whether stack id (0: none) is in the generation's table. */
+static inline int gen_has_stack(const struct generation *g, uint64_t id)
+{
+    return id == 0 || gen_stk_index(g, id) >= 0;
+}
 size_t gen_stack(struct generation *g, uint64_t id, const struct ctrace_frame **out);
 int cursor_next(struct ctrace_reader *r, struct mcursor *c);  /* 1 ok, 0 done, <0 err */
 
@@ -236,7 +307,9 @@ struct ctrace_reader {
     struct ctrace_losses losses; /* loss records read so far (losses.c)  */
 
     struct delivery dl;      /* the event handed out (deliver.c)         */
-    struct rev cur;          /* the raw event being ordered/delivered    */
+    struct rev cur;          /* a raw event being delivered (sync, sample, v1) */
+    uint8_t cur_typ;         /* type and offset of the event being ordered */
+    uint64_t cur_off;        /* (order.c's error messages)                */
 };
 
 /* Loss records (losses.c): adds the record s (len bytes), if it is one,

@@ -12,7 +12,10 @@
  * rejected; the code is ctrace's own.
  *
  * States live in pools indexed through u64maps; a destroyed goroutine's
- * slot and buffers are recycled, so steady state allocates nothing.
+ * slot and buffers are recycled, so steady state allocates nothing.  A
+ * direct-mapped cache (id -> slot) sits in front of the goroutine map; an
+ * entry is only a hint, valid when the slot is live and holds that id, so
+ * it needs no invalidation when goroutines end or slots are reused.
  */
 #include "internal.h"
 
@@ -36,15 +39,27 @@ static const char *gstatus_name(uint64_t s)
 
 static int nomem(struct ctrace_reader *r)
 {
-    return rd_fail(r, CTRACE_READER_ENOMEM, r->cur.off, "out of memory");
+    return rd_fail(r, CTRACE_READER_ENOMEM, r->cur_off, "out of memory");
 }
 
 /* ---- state lookups ---- */
 
+/* The map, behind a direct-mapped cache of recent ids: most events name a
+ * goroutine met a moment before.  An entry is a hint, checked against the
+ * slot (a freed or reused slot no longer matches). */
 static struct gstate *gs_get(struct order *o, uint64_t id)
 {
+    uint32_t *hint = &o->gcache[id % ORDER_GCACHE];
+    if (*hint) {
+        struct gstate *s = &o->gs[*hint - 1];
+        if (s->id == id && s->live)
+            return s;
+    }
     uint64_t *v = u64map_get(&o->gmap, id);
-    return v ? &o->gs[*v] : NULL;
+    if (!v)
+        return NULL;
+    *hint = (uint32_t)*v + 1;
+    return &o->gs[*v];
 }
 
 static struct gstate *gs_new(struct ctrace_reader *r, uint64_t id, uint8_t status, uint64_t gen)
@@ -71,6 +86,7 @@ static struct gstate *gs_new(struct ctrace_reader *r, uint64_t id, uint8_t statu
     g->names_len = 0;
     g->ranges.n = 0;
     g->next_free = 0;
+    g->live = 1;
     return g;
 }
 
@@ -81,6 +97,7 @@ static void gs_del(struct order *o, uint64_t id)
         return;
     uint32_t idx = (uint32_t)*v;
     u64map_del(&o->gmap, id, NULL);
+    o->gs[idx].live = 0;
     o->gs[idx].next_free = o->gfree;
     o->gfree = idx + 1;
 }
@@ -156,7 +173,7 @@ static int check_ctx(struct ctrace_reader *r, struct ctx c, int th, int pr, int 
     if (!msg)
         return 0;
     char nb[24];
-    return rd_fail(r, CTRACE_READER_EINVALID, r->cur.off, "%s: %s", rspec_name(r->cur.typ, nb), msg);
+    return rd_fail(r, CTRACE_READER_EINVALID, r->cur_off, "%s: %s", rspec_name(r->cur_typ, nb), msg);
 }
 #define USER_GO(r, c) check_ctx(r, c, MUST, MUST, MUST)
 
@@ -165,7 +182,7 @@ static int bad(struct ctrace_reader *r, const char *fmt, uint64_t a, uint64_t b)
     char nb[24];
     char msg[256];
     snprintf(msg, sizeof msg, fmt, (long long)a, (long long)b);
-    return rd_fail(r, CTRACE_READER_EINVALID, r->cur.off, "%s: %s", rspec_name(r->cur.typ, nb), msg);
+    return rd_fail(r, CTRACE_READER_EINVALID, r->cur_off, "%s: %s", rspec_name(r->cur_typ, nb), msg);
 }
 
 static int seq_follows(uint64_t gen, uint64_t seq, uint64_t sgen, uint64_t sseq)
@@ -371,7 +388,7 @@ static int adv_go_status(struct ctrace_reader *r, struct rev *ev, uint64_t gen, 
             char msg[160];
             snprintf(msg, sizeof msg, "inconsistent status for goroutine %lld: old %s vs. new %s",
                      (long long)gid, gstatus_name(s->status), gstatus_name(status));
-            return rd_fail(r, CTRACE_READER_EINVALID, r->cur.off, "%s", msg);
+            return rd_fail(r, CTRACE_READER_EINVALID, r->cur_off, "%s", msg);
         }
         s->seq_gen = gen;
         s->seq = 0;
@@ -914,72 +931,85 @@ static int adv_allocfree(struct ctrace_reader *r, struct rev *ev, uint64_t gen, 
     return 1;
 }
 
-typedef int (*handler)(struct ctrace_reader *, struct rev *, uint64_t, struct ctx *, struct ctx *);
-
-static handler handler_of(unsigned typ)
+/* Runs the handler of ev's type: 1 (advanced; *nc = new context), 0 (not
+ * yet), <0 (error); 2 when the type has no handler.  One switch that
+ * calls directly: a single type-dependent jump per event. */
+static int dispatch(struct ctrace_reader *r, struct rev *ev, uint64_t gen, struct ctx *c, struct ctx *nc)
 {
-    switch (typ) {
-    case GT_EV_PROCS_CHANGE: return adv_annotation;
-    case GT_EV_PROC_START: return adv_proc_start;
-    case GT_EV_PROC_STOP: return adv_proc_stop;
-    case GT_EV_PROC_STEAL: return adv_proc_steal;
-    case GT_EV_PROC_STATUS: return adv_proc_status;
-    case GT_EV_GO_CREATE: case GT_EV_GO_CREATE_BLOCKED: return adv_go_create;
-    case GT_EV_GO_CREATE_SYSCALL: return adv_create_syscall;
-    case GT_EV_GO_START: return adv_go_start;
-    case GT_EV_GO_DESTROY: case GT_EV_GO_STOP: case GT_EV_GO_BLOCK: return adv_go_stop_exec;
-    case GT_EV_GO_DESTROY_SYSCALL: return adv_destroy_syscall;
-    case GT_EV_GO_UNBLOCK: return adv_go_unblock;
-    case GT_EV_GO_SYSCALL_BEGIN: return adv_syscall_begin;
-    case GT_EV_GO_SYSCALL_END: return adv_syscall_end;
-    case GT_EV_GO_SYSCALL_END_BLOCKED: return adv_syscall_end_blocked;
-    case GT_EV_GO_STATUS: case GT_EV_GO_STATUS_STACK: return adv_go_status;
-    case GT_EV_STW_BEGIN: case GT_EV_STW_END: return adv_go_range;
-    case GT_EV_GC_ACTIVE: return adv_gc_active;
-    case GT_EV_GC_BEGIN: return adv_gc_begin;
-    case GT_EV_GC_END: return adv_gc_end;
-    case GT_EV_GC_SWEEP_ACTIVE: case GT_EV_GC_SWEEP_BEGIN: case GT_EV_GC_SWEEP_END: return adv_sweep;
+    switch (ev->typ) {
+    case GT_EV_PROCS_CHANGE: return adv_annotation(r, ev, gen, c, nc);
+    case GT_EV_PROC_START: return adv_proc_start(r, ev, gen, c, nc);
+    case GT_EV_PROC_STOP: return adv_proc_stop(r, ev, gen, c, nc);
+    case GT_EV_PROC_STEAL: return adv_proc_steal(r, ev, gen, c, nc);
+    case GT_EV_PROC_STATUS: return adv_proc_status(r, ev, gen, c, nc);
+    case GT_EV_GO_CREATE: case GT_EV_GO_CREATE_BLOCKED: return adv_go_create(r, ev, gen, c, nc);
+    case GT_EV_GO_CREATE_SYSCALL: return adv_create_syscall(r, ev, gen, c, nc);
+    case GT_EV_GO_START: return adv_go_start(r, ev, gen, c, nc);
+    case GT_EV_GO_DESTROY: case GT_EV_GO_STOP: case GT_EV_GO_BLOCK: return adv_go_stop_exec(r, ev, gen, c, nc);
+    case GT_EV_GO_DESTROY_SYSCALL: return adv_destroy_syscall(r, ev, gen, c, nc);
+    case GT_EV_GO_UNBLOCK: return adv_go_unblock(r, ev, gen, c, nc);
+    case GT_EV_GO_SYSCALL_BEGIN: return adv_syscall_begin(r, ev, gen, c, nc);
+    case GT_EV_GO_SYSCALL_END: return adv_syscall_end(r, ev, gen, c, nc);
+    case GT_EV_GO_SYSCALL_END_BLOCKED: return adv_syscall_end_blocked(r, ev, gen, c, nc);
+    case GT_EV_GO_STATUS: case GT_EV_GO_STATUS_STACK: return adv_go_status(r, ev, gen, c, nc);
+    case GT_EV_STW_BEGIN: case GT_EV_STW_END: return adv_go_range(r, ev, gen, c, nc);
+    case GT_EV_GC_ACTIVE: return adv_gc_active(r, ev, gen, c, nc);
+    case GT_EV_GC_BEGIN: return adv_gc_begin(r, ev, gen, c, nc);
+    case GT_EV_GC_END: return adv_gc_end(r, ev, gen, c, nc);
+    case GT_EV_GC_SWEEP_ACTIVE: case GT_EV_GC_SWEEP_BEGIN: case GT_EV_GC_SWEEP_END: return adv_sweep(r, ev, gen, c, nc);
     case GT_EV_GC_MARK_ASSIST_ACTIVE: case GT_EV_GC_MARK_ASSIST_BEGIN:
-    case GT_EV_GC_MARK_ASSIST_END: return adv_go_range;
-    case GT_EV_HEAP_ALLOC: case GT_EV_HEAP_GOAL: return adv_need_mp;
-    case GT_EV_GO_LABEL: case GT_EV_USER_LOG: return adv_annotation;
-    case GT_EV_USER_TASK_BEGIN: return adv_task_begin;
-    case GT_EV_USER_TASK_END: return adv_task_end;
-    case GT_EV_USER_REGION_BEGIN: case GT_EV_USER_REGION_END: return adv_region;
-    case GT_EV_GO_SWITCH: case GT_EV_GO_SWITCH_DESTROY: return adv_go_switch;
+    case GT_EV_GC_MARK_ASSIST_END: return adv_go_range(r, ev, gen, c, nc);
+    case GT_EV_HEAP_ALLOC: case GT_EV_HEAP_GOAL: return adv_need_mp(r, ev, gen, c, nc);
+    case GT_EV_GO_LABEL: case GT_EV_USER_LOG: return adv_annotation(r, ev, gen, c, nc);
+    case GT_EV_USER_TASK_BEGIN: return adv_task_begin(r, ev, gen, c, nc);
+    case GT_EV_USER_TASK_END: return adv_task_end(r, ev, gen, c, nc);
+    case GT_EV_USER_REGION_BEGIN: case GT_EV_USER_REGION_END: return adv_region(r, ev, gen, c, nc);
+    case GT_EV_GO_SWITCH: case GT_EV_GO_SWITCH_DESTROY: return adv_go_switch(r, ev, gen, c, nc);
     }
-    if (typ >= RT_EXP_FIRST && typ <= RT_EXP_LAST)
-        return adv_allocfree;
-    return NULL;
+    if (ev->typ >= RT_EXP_FIRST && ev->typ <= RT_EXP_LAST)
+        return adv_allocfree(r, ev, gen, c, nc);
+    return 2;
 }
 
-int order_advance(struct ctrace_reader *r, struct rev *ev, uint64_t m, uint64_t gen)
+int order_advance(struct ctrace_reader *r, struct rev *ev, uint64_t m, uint64_t gen, uint32_t *ms_hint)
 {
     struct order *o = &r->o;
     if (o->initial_gen == 0)
         o->initial_gen = gen;
-    r->cur = *ev;
+    r->cur_typ = ev->typ;
+    r->cur_off = ev->off;
     struct ctx c = {m, CTRACE_NO_ID, CTRACE_NO_ID}, nc;
-    struct mstate *ms = NULL;
+    /* Thread states are never removed, so an index into the pool, found
+     * once per generation and thread, stays good. */
+    size_t msi = 0;
     if (m != CTRACE_NO_ID) {
-        ms = ms_get(o, m);
-        if (!ms && !(ms = ms_new(o, m, CTRACE_NO_ID, CTRACE_NO_ID)))
-            return nomem(r);
-        c.p = ms->p;
-        c.g = ms->g;
+        if (*ms_hint) {
+            msi = *ms_hint - 1;
+        } else {
+            const uint64_t *v = u64map_get(&o->thmap, m);
+            if (v) {
+                msi = (size_t)*v;
+            } else {
+                if (!ms_new(o, m, CTRACE_NO_ID, CTRACE_NO_ID))
+                    return nomem(r);
+                msi = o->nmss - 1;
+            }
+            if (msi < UINT32_MAX)
+                *ms_hint = (uint32_t)msi + 1;
+        }
+        c.p = o->mss[msi].p;
+        c.g = o->mss[msi].g;
     }
-    handler h = handler_of(ev->typ);
-    if (!h) {
+    nc = c;
+    int ok = dispatch(r, ev, gen, &c, &nc);
+    if (ok == 2) {
         char nb[24];
         return rd_fail(r, CTRACE_READER_EINVALID, ev->off, "bad event type found while ordering: %s",
                        rspec_name(ev->typ, nb));
     }
-    nc = c;
-    int ok = h(r, ev, gen, &c, &nc);
     if (ok == 1 && m != CTRACE_NO_ID) {
-        ms = ms_get(o, m); /* the pool may have moved */
-        ms->p = nc.p;
-        ms->g = nc.g;
+        o->mss[msi].p = nc.p; /* by index: the pool may have moved */
+        o->mss[msi].g = nc.g;
     }
     return ok;
 }

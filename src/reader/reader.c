@@ -201,18 +201,20 @@ static void heap_sort(struct ctrace_reader *r)
 
 static int pop(struct ctrace_reader *r, const struct ctrace_event **out)
 {
+    /* Delivered in place: the slot is reused only by a push, which comes
+     * after the queue is empty, i.e. at a later call. */
     struct order *o = &r->o;
-    r->cur = o->q[o->qhead];
+    struct rev *v = &o->q[o->qhead];
     o->qhead = (o->qhead + 1) % 8;
     o->qlen--;
-    return rd_deliver(r, &r->cur, out);
+    return rd_deliver(r, v, out);
 }
 
 /* Offers frontier entry i to the ordering; 1 if it advanced. */
 static int try_advance(struct ctrace_reader *r, size_t i)
 {
     struct mcursor *c = r->heap[i];
-    int ok = order_advance(r, &c->ev, c->m, r->g.gen);
+    int ok = order_advance(r, &c->ev, c->m, r->g.gen, &c->ms_hint);
     if (ok <= 0)
         return ok;
     int more = cursor_next(r, c);

@@ -9,7 +9,7 @@
 #include <stdio.h>
 
 #define T 1
-static const struct rspec specs[] = {
+const struct rspec rd_specs[RT_NSPECS] = {
     [GT_EV_NONE] = {"None", 0, 0, 0, 0, 0, 0, 0},
     [GT_EV_EVENT_BATCH] = {"EventBatch", 4, 0, 0, 0, 0, 0, 0},
     [GT_EV_STACKS] = {"Stacks", 0, 0, 0, 0, 0, 0, 0},
@@ -72,17 +72,9 @@ static const struct rspec specs[] = {
 };
 
 /* Types 50-127 are holes of the table: known to exist (so "no timestamp"
- * rather than "invalid type", as Go reports them) but without arguments. */
-static const struct rspec hole = {"", 0, 0, 0, 0, 0, 0, 0};
-
-const struct rspec *rspec_of(unsigned typ)
-{
-    if (typ >= sizeof specs / sizeof specs[0])
-        return NULL;
-    if (!specs[typ].name)
-        return &hole;
-    return &specs[typ];
-}
+ * rather than "invalid type", as Go reports them) but without arguments.
+ * rspec_of (internal.h) gives this entry for them. */
+const struct rspec rd_spec_hole = {"", 0, 0, 0, 0, 0, 0, 0};
 
 const char *rspec_name(unsigned typ, char buf[24])
 {

@@ -452,6 +452,89 @@ static void test_pipe(void)
     waitpid(pid, NULL, 0);
 }
 
+/* ---- lookups behind the reader's fast paths ---- */
+
+/* A generation with one thread's events first and the tables after them
+ * (as Go writes: the string table last, so a bad event is not taken for a
+ * cut trace).  Strings: `far` and `near` at the ids given; one stack. */
+static void tables_after(struct buf *t, const struct buf *events, uint64_t far, uint64_t stk)
+{
+    batch(t, 1, 1, 100, events);
+    freq_batch(t, 1);
+    struct buf s = {.n = 0};
+    byte(&s, GT_EV_STACKS);
+    EV(&s, GT_EV_STACK, stk, 1, 0x401000, far, far, 7);
+    batch(t, 1, 0, 0, &s);
+    struct buf d = {.n = 0};
+    byte(&d, GT_EV_STRINGS);
+    byte(&d, GT_EV_STRING); put(&d, far); put(&d, 3); memcpy(d.b + d.n, "far", 3); d.n += 3;
+    byte(&d, GT_EV_STRING); put(&d, 1); put(&d, 4); memcpy(d.b + d.n, "near", 4); d.n += 4;
+    batch(t, 1, 0, 0, &d);
+}
+
+/* String and stack ids need not be small or dense: ids far apart are found
+ * (the reader's dense id arrays then give way to its maps), ids next to
+ * them that the tables lack are still rejected, as Go does. */
+static void test_sparse_ids(void)
+{
+    const uint64_t far = 1ull << 40, stk = 1ull << 33;
+    for (int bad = 0; bad < 3; bad++) {
+        struct buf e = {.n = 0}, t = {.n = 0};
+        header(&t, GT_HEADER_GO123);
+        EV(&e, GT_EV_PROC_STATUS, 1, 0, GT_PROC_RUNNING);
+        EV(&e, GT_EV_GO_STATUS, 1, 1, GT_NO_ID, GT_GO_RUNNING);
+        EV(&e, GT_EV_GO_BLOCK, 1, bad == 1 ? far + 1 : far, bad == 2 ? stk + 1 : stk);
+        tables_after(&t, &e, far, stk);
+        if (bad) {
+            expect_error(&t, CTRACE_READER_EINVALID, bad == 1 ? "sparse: bad string" : "sparse: bad stack");
+            continue;
+        }
+        ctrace_reader *r;
+        CHECK(ctrace_reader_open_mem(t.b, t.n, 0, &r) == 0);
+        const struct ctrace_event *ev;
+        int n = 0, rc;
+        while ((rc = ctrace_reader_next(r, &ev)) == 1) {
+            if (++n != 3)
+                continue;
+            CHECK(ev->kind == CTRACE_EV_STATE_TRANSITION && ev->stack == stk);
+            CHECK(ev->u.transition.reason.len == 3 && !strcmp(ev->u.transition.reason.ptr, "far"));
+            const struct ctrace_frame *f;
+            CHECK(ctrace_reader_stack(r, stk, &f) == 1 && f && !strcmp(f[0].func.ptr, "far") && f[0].line == 7);
+            CHECK(ctrace_reader_stack(r, stk + 1, &f) == 0);
+        }
+        CHECK(rc == 0 && n == 4); /* three events and the sync */
+        ctrace_reader_close(r);
+    }
+}
+
+/* A goroutine id may come back after its goroutine is destroyed, and two
+ * ids may share a slot of the reader's goroutine cache (ids 1 and 1025):
+ * neither may be taken for the other.  Goroutine 1 is destroyed, then
+ * created again (valid); or goroutine 1025 is created and goroutine 1,
+ * gone, is started (invalid: 1025 is runnable, 1 does not exist). */
+static void test_goroutine_ids(void)
+{
+    for (int reuse = 0; reuse < 2; reuse++) {
+        struct buf e = {.n = 0}, t = {.n = 0};
+        header(&t, GT_HEADER_GO123);
+        EV(&e, GT_EV_PROC_STATUS, 1, 0, GT_PROC_RUNNING);
+        EV(&e, GT_EV_GO_STATUS, 1, 1, GT_NO_ID, GT_GO_RUNNING);
+        EV(&e, GT_EV_GO_DESTROY, 1);
+        EV(&e, GT_EV_GO_CREATE, 1, reuse ? 1025 : 1, 0, 0);
+        EV(&e, GT_EV_GO_START, 1, 1, 1);
+        tables_after(&t, &e, 2, 1);
+        if (reuse) {
+            expect_error(&t, CTRACE_READER_EINVALID, "start of a destroyed goroutine");
+            continue;
+        }
+        ctrace_reader *r;
+        CHECK(ctrace_reader_open_mem(t.b, t.n, 0, &r) == 0);
+        int kinds[16], n = 0;
+        CHECK(read_all(r, kinds, 16, &n) == 0 && n == 6);
+        ctrace_reader_close(r);
+    }
+}
+
 static void test_api(void)
 {
     ctrace_reader_close(NULL);
@@ -543,6 +626,8 @@ int main(void)
     test_truncation();
     test_pipe();
     test_go125();
+    test_sparse_ids();
+    test_goroutine_ids();
     if (failures) {
         fprintf(stderr, "%d check(s) failed\n", failures);
         return 1;
