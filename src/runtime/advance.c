@@ -12,6 +12,8 @@
  *    complete when they are queued.
  *  - An exited thread's record stays on the zombie list until the next
  *    advance drained its last CPU samples.
+ *  - The advancer samples the heap metric (metrics.c) before each advance,
+ *    holding no tracer lock.
  */
 #define _GNU_SOURCE
 #include "trace.h"
@@ -28,6 +30,7 @@
 #include "env.h"
 #include "event.h"
 #include "libc.h"
+#include "metrics.h"
 #include "sink.h"
 #include "symbolize.h"
 #include "tables.h"
@@ -178,6 +181,7 @@ static void *advancer_main(void *arg)
 {
     (void)arg;
     ct_thread_mark_internal();
+    ct_metrics_sample(); /* the first generation's heap metric */
     ct_libc_mutex_lock(&adv_lock);
     while (!adv_stop) {
         struct timespec dl;
@@ -194,6 +198,9 @@ static void *advancer_main(void *arg)
         adv_poke = 0;
         ct_libc_mutex_unlock(&adv_lock);
 
+        /* Sampled with no tracer lock held: mallinfo2 takes malloc's
+         * arena locks (metrics.c). */
+        ct_metrics_sample();
         ct_libc_mutex_lock(&ct_ctl_lock);
         uint64_t old = atomic_load(&ct_gen);
         /* The sink may hold the advance back (a reader too far behind). */
