@@ -28,6 +28,16 @@ static const char *const block_reasons[] = {
     [CTRACE_BLOCK_OTHER] = "wait",
 };
 
+/* Whether go tool trace's profiles (cmd/trace/pprof.go) count a wait of
+ * this reason: the synchronization profile (reasons holding "sync", "chan"
+ * or "select") or the network one ("network").  Only such a wait needs
+ * its end written with a stack (sched.c, settle). */
+static int reason_profiled(const char *reason)
+{
+    return strstr(reason, "sync") || strstr(reason, "chan") || strstr(reason, "select") ||
+           !strcmp(reason, "network");
+}
+
 /*
  * Task ids, numbered afresh in each trace so that they stay short varints.
  * A handle (what ctrace_task_begin returns) is tag << 40 | n: tag names the
@@ -451,6 +461,14 @@ static void block_at(enum ctrace_block_kind kind, const char *reason, const char
     if (!reason)
         reason = (unsigned)kind < sizeof block_reasons / sizeof *block_reasons
                      ? block_reasons[kind] : "wait";
+    /* Sleeps never count; the other built-in kinds always do (their
+     * reasons, and the interposers', hold "sync", "chan", "select" or are
+     * "network"); a caller's own reason is looked at. */
+    t->wait_profiled = kind == CTRACE_BLOCK_SLEEP ? 0
+                       : kind == CTRACE_BLOCK_OTHER || (unsigned)kind >= sizeof block_reasons /
+                                                                        sizeof *block_reasons
+                           ? reason_profiled(reason)
+                           : 1;
     struct ct_ev e;
     if (ct_acquire(t, &e, CT_STATUS_MAX, 0)) {
         uint64_t r = ct_string_id(t, e.gen, reason);

@@ -368,12 +368,16 @@ static struct ct_buf *acquire_slow(struct ct_thread *t, uint64_t gen, size_t nee
     }
     /* The thread is executing, so it is running: catch the trace up. */
     if (t->vis_state != CT_RUNNING) {
-        /* Waking from a block: the unblock carries the stack where the
-         * thread resumes (Go's pprof views need a stack on it). */
+        /* Waking from a wait Go's profiles count (a block of a profiled
+         * reason, a syscall): the unblock carries the stack where the
+         * thread resumes, and the wait's end is settled (settle).  Other
+         * blocks (sleep, wait) end without a stack: no profile starts or
+         * ends there, and nothing is captured. */
         uint64_t stk = 0;
         if (t->vis_state == CT_SYSCALL && t->sys_stack_gen == gen)
             stk = t->sys_stack; /* the syscall's own stack (settle) */
-        else if ((t->vis_state == CT_BLOCKED || t->vis_state == CT_SYSCALL) && t->wake_frame)
+        else if (t->wake_frame && (t->vis_state == CT_SYSCALL ||
+                                   (t->vis_state == CT_BLOCKED && t->wait_profiled)))
             stk = ct_capture_stack_call(t, gen, t->wake_frame, t->wake_skip, t->wait_call);
         else if (t->vis_state == CT_RUNNABLE && t->start_pc && ct_rt.stack_mode != CTRACE_STACKS_NONE)
             stk = ct_stack_id_exact(gen, &t->start_pc, 1); /* as its GoCreate's */

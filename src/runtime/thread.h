@@ -92,6 +92,7 @@ struct ct_thread {
     const void *wake_frame;         /* (owner) ct_unblock's entry frame        */
     int wake_skip;
     const char *wait_call;          /* (owner) C call of the wait (hooks.h)    */
+    int wait_profiled;              /* (owner) Go's profiles count the block   */
     uint64_t sys_stack, sys_stack_gen; /* (owner) stack id of the syscall
                                        begin, and its generation           */
     uintptr_t start_pc;             /* start routine of a created thread       */
