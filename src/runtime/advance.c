@@ -12,8 +12,9 @@
  *    complete when they are queued.
  *  - An exited thread's record stays on the zombie list until the next
  *    advance drained its last CPU samples.
- *  - The advancer samples the heap metric (metrics.c) before each advance,
- *    holding no tracer lock.
+ *  - The heap metric (metrics.c) is sampled at the start (ct_advancer_start)
+ *    and by the advancer before each advance, outside any critical section
+ *    and without the registry or queue locks.
  */
 #define _GNU_SOURCE
 #include "trace.h"
@@ -181,7 +182,6 @@ static void *advancer_main(void *arg)
 {
     (void)arg;
     ct_thread_mark_internal();
-    ct_metrics_sample(); /* the first generation's heap metric */
     ct_libc_mutex_lock(&adv_lock);
     while (!adv_stop) {
         struct timespec dl;
@@ -228,6 +228,10 @@ void ct_request_advance(void)
 /* Starts the advancer thread (ct_ctl_lock held). */
 void ct_advancer_start(void)
 {
+    /* The first generation's heap metric, sampled here by the starting
+     * thread rather than by the advancer once it runs: the program's
+     * threads write their first events meanwhile. */
+    ct_metrics_sample();
     ct_libc_mutex_lock(&adv_lock);
     adv_stop = 0;
     adv_poke = 0;

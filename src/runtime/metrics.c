@@ -10,9 +10,10 @@
  *     (FORMAT.md, the model), the P ids allocated (thread.c) when the
  *     metric is written;
  *   - the heap is malloc's bytes in use, from mallinfo2() (glibc >= 2.33:
- *     uordblks + hblkhd), read by the advancer when it starts and at the
- *     end of each generation (a generation carries the value sampled at
- *     the end of the one before it).
+ *     uordblks + hblkhd), read when the trace starts (by the starting
+ *     thread, ct_advancer_start) and by the advancer at the end of each
+ *     generation (a generation carries the value sampled at the end of the
+ *     one before it).
  *     mallinfo2 locks each malloc arena in turn and walks its free lists,
  *     so its cost grows with the number of free chunks: once per period
  *     (1 s by default) on the advancer thread, never on the program's
@@ -26,8 +27,9 @@
  *     are written by whoever first writes a batch of a generation in which
  *     a thread is visibly running: that thread itself (sched.c, the slow
  *     path of ct_acquire, once its G runs) or the advancer when it claims
- *     the statuses of a running thread.  metrics_gen (a compare-and-swap,
- *     once per generation) makes it exactly one of them.
+ *     the statuses of a running thread.  procs_gen and heap_gen (a
+ *     compare-and-swap each, once per generation) make it exactly one
+ *     writer per metric.
  *   - The heap value is an atomic the advancer writes, read by any writer;
  *     0 means unknown and writes no heap event (never a false 0).
  */
@@ -40,7 +42,8 @@
 #include "thread.h"
 
 static _Atomic uint64_t metric_heap;   /* malloc bytes in use, 0: unknown    */
-static _Atomic uint64_t metrics_gen;   /* last generation that has them      */
+static _Atomic uint64_t procs_gen;     /* last generation with GOMAXPROCS    */
+static _Atomic uint64_t heap_gen;      /* last generation with the heap      */
 
 #if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
 /* Weak: a libctrace built on a newer glibc still loads on an older one. */
@@ -66,24 +69,34 @@ void ct_metrics_sample(void)
 
 int ct_metrics_due(uint64_t gen)
 {
-    return atomic_load_explicit(&metrics_gen, memory_order_relaxed) != gen;
+    return atomic_load_explicit(&procs_gen, memory_order_relaxed) != gen ||
+           (atomic_load_explicit(&heap_gen, memory_order_relaxed) != gen &&
+            atomic_load_explicit(&metric_heap, memory_order_relaxed) != 0);
+}
+
+/* Claims *last for gen: true for exactly one caller per generation. */
+static int claim(_Atomic uint64_t *last, uint64_t gen)
+{
+    uint64_t old = atomic_load_explicit(last, memory_order_relaxed);
+    return old != gen && atomic_compare_exchange_strong_explicit(last, &old, gen, memory_order_relaxed,
+                                                                 memory_order_relaxed);
 }
 
 void ct_metrics_write(struct ct_buf *b, uint64_t gen, uint64_t ts)
 {
-    uint64_t old = atomic_load_explicit(&metrics_gen, memory_order_relaxed);
-    if (old == gen || ct_buf_room_reserved(b) < CT_METRICS_MAX ||
-        !atomic_compare_exchange_strong_explicit(&metrics_gen, &old, gen, memory_order_relaxed,
-                                                 memory_order_relaxed))
+    if (ct_buf_room_reserved(b) < CT_METRICS_MAX)
         return;
-    uint64_t procs = ct_pid_count();
+    if (claim(&procs_gen, gen)) {
+        uint64_t procs = ct_pid_count();
+        ct_buf_put_ev(b, GT_EV_PROCS_CHANGE, ts);
+        ct_buf_put(b, procs ? procs : 1);
+        ct_buf_put(b, 0); /* no stack */
+    }
+    /* Unknown (0) until the first sample, which may come after the first
+     * writer of the first generation: a later writer then has it. */
     uint64_t heap = atomic_load_explicit(&metric_heap, memory_order_relaxed);
-    ct_buf_put_ev(b, GT_EV_PROCS_CHANGE, ts);
-    ct_buf_put(b, procs ? procs : 1);
-    ct_buf_put(b, 0); /* no stack */
-    if (heap) {
+    if (heap && claim(&heap_gen, gen)) {
         ct_buf_put_ev(b, GT_EV_HEAP_ALLOC, ts);
         ct_buf_put(b, heap);
     }
 }
-

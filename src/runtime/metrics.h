@@ -12,8 +12,10 @@
 /* Bytes of the two metric events, at most. */
 #define CT_METRICS_MAX (2 * (1 + 3 * VARINT_MAX_LEN))
 
-/* The advancer, when it starts and at the end of each generation: samples
- * malloc's bytes in use for the next metric events. */
+/* At the trace's start and before each advance (advance.c): samples
+ * malloc's bytes in use for the next metric events.  Takes malloc's arena
+ * locks: never called inside a critical section or with a tracer lock a
+ * thread may wait for while it writes an event (the registry, the queue). */
 void ct_metrics_sample(void);
 
 /* Whether gen still lacks its metrics (one relaxed load). */
