@@ -55,10 +55,11 @@ uint64_t ct_table_string(uint64_t gen, const char *s)
 /* The addresses of this object (libctrace.so, or the executable libctrace.a
  * is linked into): from its own ELF header and program headers, which
  * the loader maps (no loader lock, no call). */
-extern const ElfW(Ehdr) __ehdr_start __attribute__((visibility("hidden")));
+extern const char __ehdr_start[] __attribute__((visibility("hidden"))); /* the ELF header:
+                                    an array of unknown size, as the program headers follow it */
 static void self_range(uintptr_t *lo, uintptr_t *hi)
 {
-    const ElfW(Ehdr) *eh = &__ehdr_start;
+    const ElfW(Ehdr) *eh = (const ElfW(Ehdr) *)(const void *)__ehdr_start;
     const ElfW(Phdr) *ph = (const ElfW(Phdr) *)((const char *)eh + eh->e_phoff);
     uintptr_t base = 0, end = 0;
     for (int i = 0; i < eh->e_phnum; i++)

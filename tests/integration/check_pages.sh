@@ -35,8 +35,16 @@ gens=$(grep -c '^M=-1 P=-1 G=-1 Sync' "$t.d1")
 expect ge 2 "generations" "$gens"
 expect ge "$gens" "GOMAXPROCS metrics (one per generation with a running thread)" \
     "$(grep -c 'Metric .*Name="/sched/gomaxprocs:threads" Value=Uint64([1-9]' "$t.d1")"
-expect ge 1 "heap metrics (mallinfo2)" \
-    "$(grep -c 'Metric .*Name="/memory/classes/heap/objects:bytes" Value=Uint64([1-9]' "$t.d1")"
+# A sanitizer's allocator replaces malloc: glibc's mallinfo2 then knows
+# nothing (FORMAT.md, metrics), and a thread's start routine is the
+# sanitizer's trampoline (ARCHITECTURE.md, sanitizer builds).
+sanitized=${CTRACE_SANITIZE:-}
+if [ -z "$sanitized" ]; then
+    expect ge 1 "heap metrics (mallinfo2)" \
+        "$(grep -c 'Metric .*Name="/memory/classes/heap/objects:bytes" Value=Uint64([1-9]' "$t.d1")"
+else
+    echo "note: $sanitized sanitizer: heap metric and start-routine groups not checked"
+fi
 
 # Labels: thread id, and the name a thread gave itself.
 expect ge 3 "labels of the named workers (name and tid)" \
@@ -105,7 +113,8 @@ else
     code=$(curl -s -o goroutines.html -w '%{http_code}' "$url/goroutines")
     expect eq 200 "HTTP status of the goroutines page" "${code:-0}"
     check "the main thread's goroutine group is main" grep -q 'href="/goroutine?name=main"' goroutines.html
-    check "worker threads grouped by start routine" grep -q 'href="/goroutine?name=worker"' goroutines.html
+    [ -n "$sanitized" ] ||
+        check "worker threads grouped by start routine" grep -q 'href="/goroutine?name=worker"' goroutines.html
 fi
 kill $srv 2> /dev/null
 wait $srv 2> /dev/null
