@@ -19,7 +19,7 @@ CT_EXPORT int pthread_barrier_wait(pthread_barrier_t *b)
         return EINVAL;
     if (!CT_ENABLED())
         return ct_real_pthread_barrier_wait(b);
-    ct_block(CTRACE_BLOCK_SYNC, "sync: pthread_barrier_wait", CT_SKIP);
+    CT_SYNC_WAIT(CTRACE_BLOCK_SYNC, "pthread_barrier_wait");
     int r = ct_real_pthread_barrier_wait(b);
     ct_unblock();
     return r;

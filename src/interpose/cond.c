@@ -71,7 +71,7 @@ CT_EXPORT int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
         return EINVAL;
     if (!CT_ENABLED())
         return ct_real_pthread_cond_wait(c, m);
-    ct_block(CTRACE_BLOCK_COND, NULL, CT_SKIP);
+    CT_SYNC_WAIT(CTRACE_BLOCK_COND, "pthread_cond_wait");
     int r = ct_real_pthread_cond_wait(c, m);
     ct_unblock();
     return r;
@@ -85,7 +85,7 @@ CT_EXPORT int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, cons
         return EINVAL;
     if (!CT_ENABLED())
         return ct_real_pthread_cond_timedwait(c, m, ts);
-    ct_block(CTRACE_BLOCK_COND, NULL, CT_SKIP);
+    CT_SYNC_WAIT(CTRACE_BLOCK_COND, "pthread_cond_timedwait");
     int r = ct_real_pthread_cond_timedwait(c, m, ts);
     ct_unblock();
     return r;
@@ -100,7 +100,7 @@ CT_EXPORT int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, cloc
         return EINVAL;
     if (!CT_ENABLED())
         return ct_real_pthread_cond_clockwait(c, m, clk, ts);
-    ct_block(CTRACE_BLOCK_COND, NULL, CT_SKIP);
+    CT_SYNC_WAIT(CTRACE_BLOCK_COND, "pthread_cond_clockwait");
     int r = ct_real_pthread_cond_clockwait(c, m, clk, ts);
     ct_unblock();
     return r;

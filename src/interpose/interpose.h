@@ -60,6 +60,12 @@
  * Helpers that call a hook on behalf of a wrapper pass skip + 1. */
 #define CT_SKIP 1
 
+/* A wait on a synchronisation object in the C library call NAME (a string
+ * literal: the wrapper's own name).  Its reason is "sync: NAME", which go
+ * tool trace counts in its synchronization profile (any reason holding
+ * "sync"), and its stack is topped by a frame named NAME (hooks.h). */
+#define CT_SYNC_WAIT(kind, NAME) ct_block((kind), "sync: " NAME, NAME, CT_SKIP)
+
 /* Declares the real-function pointer of a wrapper and resolves it. */
 #define CT_REAL_DECL(ret, name, params) static ret(*ct_real_##name) params
 #define CT_REAL_V(name, version)                                                   \
@@ -85,10 +91,13 @@ CT_HIDDEN void ct_fd_forget(int fd);
 
 /* Socket I/O for read/write/readv/writev on sockets (net.c). */
 struct iovec;
-CT_HIDDEN ssize_t ct_net_recv(int fd, void *buf, size_t len, int flags, int skip);
-CT_HIDDEN ssize_t ct_net_send(int fd, const void *buf, size_t len, int flags, int skip);
-CT_HIDDEN ssize_t ct_net_readv(int fd, const struct iovec *iov, int cnt, int skip);
-CT_HIDDEN ssize_t ct_net_writev(int fd, const struct iovec *iov, int cnt, int skip);
+/* call: the wrapper's name (hooks.h, ct_block). */
+CT_HIDDEN ssize_t ct_net_recv(int fd, void *buf, size_t len, int flags, int skip, const char *call);
+CT_HIDDEN ssize_t ct_net_send(int fd, const void *buf, size_t len, int flags, int skip,
+                              const char *call);
+CT_HIDDEN ssize_t ct_net_readv(int fd, const struct iovec *iov, int cnt, int skip, const char *call);
+CT_HIDDEN ssize_t ct_net_writev(int fd, const struct iovec *iov, int cnt, int skip,
+                                const char *call);
 
 /* Is the fd in non-blocking mode (O_NONBLOCK)?  One fcntl; only called on
  * the would-block path. */

@@ -10,7 +10,8 @@
  *    as is: it is exactly what the blocking call would have returned
  *    without blocking.  EBUSY means contention (or an error-checking mutex
  *    we already own, where the real lock then reports EDEADLK): the wait is
- *    reported as a "sync" block around the real blocking call.
+ *    reported as a block "sync: pthread_mutex_lock" (or the timed
+ *    variant's name) around the real blocking call.
  *  - Timed variants with an invalid timeout go straight to the real call,
  *    so the caller gets the real function's EINVAL even when the mutex was
  *    free.
@@ -84,7 +85,7 @@ CT_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
         if (r != EBUSY)
             return r;
     }
-    ct_block(CTRACE_BLOCK_SYNC, "sync.Mutex.Lock", CT_SKIP);
+    CT_SYNC_WAIT(CTRACE_BLOCK_SYNC, "pthread_mutex_lock");
     int r = ct_real_pthread_mutex_lock(m);
     ct_unblock();
     return r;
@@ -103,7 +104,7 @@ CT_EXPORT int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec 
         if (r != EBUSY)
             return r;
     }
-    ct_block(CTRACE_BLOCK_SYNC, "sync.Mutex.Lock", CT_SKIP);
+    CT_SYNC_WAIT(CTRACE_BLOCK_SYNC, "pthread_mutex_timedlock");
     int r = ct_real_pthread_mutex_timedlock(m, ts);
     ct_unblock();
     return r;
@@ -122,7 +123,7 @@ CT_EXPORT int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t c, const str
         if (r != EBUSY)
             return r;
     }
-    ct_block(CTRACE_BLOCK_SYNC, "sync.Mutex.Lock", CT_SKIP);
+    CT_SYNC_WAIT(CTRACE_BLOCK_SYNC, "pthread_mutex_clocklock");
     int r = ct_real_pthread_mutex_clocklock(m, c, ts);
     ct_unblock();
     return r;

@@ -122,7 +122,7 @@ static inline int ct_again(int e)
 /* ---------------------------------------------------------------- */
 
 CT_INLINE ssize_t ct_recvfrom_body(int fd, void *buf, size_t len, int flags, struct sockaddr *addr,
-                                   socklen_t *alen, int skip)
+                                   socklen_t *alen, int skip, const char *call)
 {
     CT_REAL(recvfrom);
     ssize_t (*real)(int, void *, size_t, int, struct sockaddr *, socklen_t *) = ct_real_recvfrom;
@@ -140,7 +140,7 @@ CT_INLINE ssize_t ct_recvfrom_body(int fd, void *buf, size_t len, int flags, str
             return r;
         errno = saved;
     }
-    ct_block(CTRACE_BLOCK_NET, NULL, skip);
+    ct_block(CTRACE_BLOCK_NET, NULL, call, skip);
     ssize_t r = real(fd, buf, len, flags, addr, alen);
     ct_unblock();
     return r;
@@ -148,19 +148,19 @@ CT_INLINE ssize_t ct_recvfrom_body(int fd, void *buf, size_t len, int flags, str
 
 CT_EXPORT ssize_t recv(int fd, void *buf, size_t len, int flags)
 {
-    return ct_recvfrom_body(fd, buf, len, flags, NULL, NULL, CT_SKIP);
+    return ct_recvfrom_body(fd, buf, len, flags, NULL, NULL, CT_SKIP, __func__);
 }
 
 CT_EXPORT ssize_t recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr *addr, socklen_t *alen)
 {
-    return ct_recvfrom_body(fd, buf, len, flags, addr, alen, CT_SKIP);
+    return ct_recvfrom_body(fd, buf, len, flags, addr, alen, CT_SKIP, __func__);
 }
 
 CT_EXPORT ssize_t __recv_chk(int fd, void *buf, size_t len, size_t buflen, int flags)
 {
     if (CT_UNLIKELY(len > buflen) && ct_real___recv_chk)
         return ct_real___recv_chk(fd, buf, len, buflen, flags); /* reports the overflow */
-    return ct_recvfrom_body(fd, buf, len, flags, NULL, NULL, CT_SKIP);
+    return ct_recvfrom_body(fd, buf, len, flags, NULL, NULL, CT_SKIP, __func__);
 }
 
 CT_EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t len, size_t buflen, int flags,
@@ -168,15 +168,15 @@ CT_EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t len, size_t buflen, i
 {
     if (CT_UNLIKELY(len > buflen) && ct_real___recvfrom_chk)
         return ct_real___recvfrom_chk(fd, buf, len, buflen, flags, addr, alen);
-    return ct_recvfrom_body(fd, buf, len, flags, addr, alen, CT_SKIP);
+    return ct_recvfrom_body(fd, buf, len, flags, addr, alen, CT_SKIP, __func__);
 }
 
-ssize_t ct_net_recv(int fd, void *buf, size_t len, int flags, int skip)
+ssize_t ct_net_recv(int fd, void *buf, size_t len, int flags, int skip, const char *call)
 {
-    return ct_recvfrom_body(fd, buf, len, flags, NULL, NULL, skip + 1);
+    return ct_recvfrom_body(fd, buf, len, flags, NULL, NULL, skip + 1, call);
 }
 
-CT_INLINE ssize_t ct_recvmsg_body(int fd, struct msghdr *msg, int flags, int skip)
+CT_INLINE ssize_t ct_recvmsg_body(int fd, struct msghdr *msg, int flags, int skip, const char *call)
 {
     if (CT_UNLIKELY(!ct_real_recvmsg))
         return syscall(SYS_recvmsg, fd, msg, flags);
@@ -192,7 +192,7 @@ CT_INLINE ssize_t ct_recvmsg_body(int fd, struct msghdr *msg, int flags, int ski
             return r;
         errno = saved;
     }
-    ct_block(CTRACE_BLOCK_NET, NULL, skip);
+    ct_block(CTRACE_BLOCK_NET, NULL, call, skip);
     ssize_t r = ct_real_recvmsg(fd, msg, flags);
     ct_unblock();
     return r;
@@ -201,10 +201,10 @@ CT_INLINE ssize_t ct_recvmsg_body(int fd, struct msghdr *msg, int flags, int ski
 CT_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 {
     CT_REAL(recvmsg);
-    return ct_recvmsg_body(fd, msg, flags, CT_SKIP);
+    return ct_recvmsg_body(fd, msg, flags, CT_SKIP, __func__);
 }
 
-ssize_t ct_net_readv(int fd, const struct iovec *iov, int cnt, int skip)
+ssize_t ct_net_readv(int fd, const struct iovec *iov, int cnt, int skip, const char *call)
 {
     struct msghdr m;
     memset(&m, 0, sizeof m);
@@ -214,7 +214,7 @@ ssize_t ct_net_readv(int fd, const struct iovec *iov, int cnt, int skip)
         errno = EINVAL;
         return -1;
     }
-    return ct_recvmsg_body(fd, &m, 0, skip + 1);
+    return ct_recvmsg_body(fd, &m, 0, skip + 1, call);
 }
 
 /* ---------------------------------------------------------------- */
@@ -222,7 +222,7 @@ ssize_t ct_net_readv(int fd, const struct iovec *iov, int cnt, int skip)
 /* ---------------------------------------------------------------- */
 
 CT_INLINE ssize_t ct_sendto_body(int fd, const void *buf, size_t len, int flags,
-                                 const struct sockaddr *addr, socklen_t alen, int skip)
+                                 const struct sockaddr *addr, socklen_t alen, int skip, const char *call)
 {
     CT_REAL(sendto);
     ssize_t (*real)(int, const void *, size_t, int, const struct sockaddr *, socklen_t) = ct_real_sendto;
@@ -239,7 +239,7 @@ CT_INLINE ssize_t ct_sendto_body(int fd, const void *buf, size_t len, int flags,
     if (ct_fd_nonblocking(fd))
         return r; /* partial or EAGAIN: the caller's own answer */
     errno = saved;
-    ct_block(CTRACE_BLOCK_NET, NULL, skip);
+    ct_block(CTRACE_BLOCK_NET, NULL, call, skip);
     ssize_t done = r > 0 ? r : 0;
     ssize_t r2 = done ? real(fd, (const char *)buf + done, len - (size_t)done, flags, NULL, 0)
                       : real(fd, buf, len, flags, addr, alen);
@@ -256,18 +256,18 @@ CT_INLINE ssize_t ct_sendto_body(int fd, const void *buf, size_t len, int flags,
 
 CT_EXPORT ssize_t send(int fd, const void *buf, size_t len, int flags)
 {
-    return ct_sendto_body(fd, buf, len, flags, NULL, 0, CT_SKIP);
+    return ct_sendto_body(fd, buf, len, flags, NULL, 0, CT_SKIP, __func__);
 }
 
 CT_EXPORT ssize_t sendto(int fd, const void *buf, size_t len, int flags, const struct sockaddr *addr,
                          socklen_t alen)
 {
-    return ct_sendto_body(fd, buf, len, flags, addr, alen, CT_SKIP);
+    return ct_sendto_body(fd, buf, len, flags, addr, alen, CT_SKIP, __func__);
 }
 
-ssize_t ct_net_send(int fd, const void *buf, size_t len, int flags, int skip)
+ssize_t ct_net_send(int fd, const void *buf, size_t len, int flags, int skip, const char *call)
 {
-    return ct_sendto_body(fd, buf, len, flags, NULL, 0, skip + 1);
+    return ct_sendto_body(fd, buf, len, flags, NULL, 0, skip + 1, call);
 }
 
 /* Bytes described by an iovec array (saturating). */
@@ -285,7 +285,7 @@ static size_t ct_iov_total(const struct iovec *iov, size_t cnt)
 /* iovec entries a partial sendmsg can re-slice on the stack (1 KiB). */
 #define CT_IOV_STACK 64
 
-CT_INLINE ssize_t ct_sendmsg_body(int fd, const struct msghdr *msg, int flags, int skip)
+CT_INLINE ssize_t ct_sendmsg_body(int fd, const struct msghdr *msg, int flags, int skip, const char *call)
 {
     if (CT_UNLIKELY(!ct_real_sendmsg))
         return syscall(SYS_sendmsg, fd, msg, flags);
@@ -295,7 +295,7 @@ CT_INLINE ssize_t ct_sendmsg_body(int fd, const struct msghdr *msg, int flags, i
         /* Too many pieces to re-slice on the stack: decide by readiness. */
         if (ct_ready(fd, POLLOUT) || ct_fd_nonblocking(fd))
             return ct_real_sendmsg(fd, msg, flags);
-        ct_block(CTRACE_BLOCK_NET, NULL, skip);
+        ct_block(CTRACE_BLOCK_NET, NULL, call, skip);
         ssize_t r = ct_real_sendmsg(fd, msg, flags);
         ct_unblock();
         return r;
@@ -310,7 +310,7 @@ CT_INLINE ssize_t ct_sendmsg_body(int fd, const struct msghdr *msg, int flags, i
     if (ct_fd_nonblocking(fd))
         return r;
     errno = saved;
-    ct_block(CTRACE_BLOCK_NET, NULL, skip);
+    ct_block(CTRACE_BLOCK_NET, NULL, call, skip);
     ssize_t r2;
     if (r <= 0) {
         r2 = ct_real_sendmsg(fd, msg, flags);
@@ -347,10 +347,10 @@ CT_INLINE ssize_t ct_sendmsg_body(int fd, const struct msghdr *msg, int flags, i
 CT_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 {
     CT_REAL(sendmsg);
-    return ct_sendmsg_body(fd, msg, flags, CT_SKIP);
+    return ct_sendmsg_body(fd, msg, flags, CT_SKIP, __func__);
 }
 
-ssize_t ct_net_writev(int fd, const struct iovec *iov, int cnt, int skip)
+ssize_t ct_net_writev(int fd, const struct iovec *iov, int cnt, int skip, const char *call)
 {
     if (cnt < 0) {
         errno = EINVAL;
@@ -360,14 +360,14 @@ ssize_t ct_net_writev(int fd, const struct iovec *iov, int cnt, int skip)
     memset(&m, 0, sizeof m);
     m.msg_iov = (struct iovec *)iov;
     m.msg_iovlen = (size_t)cnt;
-    return ct_sendmsg_body(fd, &m, 0, skip + 1);
+    return ct_sendmsg_body(fd, &m, 0, skip + 1, call);
 }
 
 /* ---------------------------------------------------------------- */
 /* accept, connect                                                   */
 /* ---------------------------------------------------------------- */
 
-CT_INLINE int ct_accept_body(int fd, struct sockaddr *addr, socklen_t *alen, int flags, int skip)
+CT_INLINE int ct_accept_body(int fd, struct sockaddr *addr, socklen_t *alen, int flags, int skip, const char *call)
 {
     int r;
     CT_REAL(accept4);
@@ -376,7 +376,7 @@ CT_INLINE int ct_accept_body(int fd, struct sockaddr *addr, socklen_t *alen, int
     } else if (!CT_ENABLED() || ct_ready(fd, POLLIN) || ct_fd_nonblocking(fd)) {
         r = ct_real_accept4(fd, addr, alen, flags);
     } else {
-        ct_block(CTRACE_BLOCK_NET, NULL, skip);
+        ct_block(CTRACE_BLOCK_NET, NULL, call, skip);
         r = ct_real_accept4(fd, addr, alen, flags);
         ct_unblock();
     }
@@ -387,12 +387,12 @@ CT_INLINE int ct_accept_body(int fd, struct sockaddr *addr, socklen_t *alen, int
 
 CT_EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *alen)
 {
-    return ct_accept_body(fd, addr, alen, 0, CT_SKIP);
+    return ct_accept_body(fd, addr, alen, 0, CT_SKIP, __func__);
 }
 
 CT_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *alen, int flags)
 {
-    return ct_accept_body(fd, addr, alen, flags, CT_SKIP);
+    return ct_accept_body(fd, addr, alen, flags, CT_SKIP, __func__);
 }
 
 CT_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t alen)
@@ -402,7 +402,7 @@ CT_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t alen)
         return (int)syscall(SYS_connect, fd, addr, alen);
     if (!CT_ENABLED() || ct_fd_nonblocking(fd))
         return ct_real_connect(fd, addr, alen);
-    ct_block(CTRACE_BLOCK_NET, NULL, CT_SKIP);
+    ct_block(CTRACE_BLOCK_NET, NULL, __func__, CT_SKIP);
     int r = ct_real_connect(fd, addr, alen);
     ct_unblock();
     return r;
@@ -412,7 +412,7 @@ CT_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t alen)
 /* poll, select, epoll                                               */
 /* ---------------------------------------------------------------- */
 
-CT_INLINE int ct_poll_body(struct pollfd *fds, nfds_t n, int timeout, int skip)
+CT_INLINE int ct_poll_body(struct pollfd *fds, nfds_t n, int timeout, int skip, const char *call)
 {
     if (CT_UNLIKELY(!ct_real_poll)) {
         struct timespec ts = {timeout / 1000, (long)(timeout % 1000) * 1000000L};
@@ -425,7 +425,7 @@ CT_INLINE int ct_poll_body(struct pollfd *fds, nfds_t n, int timeout, int skip)
     if (r != 0)
         return r;
     errno = saved;
-    ct_block(CTRACE_BLOCK_NET, NULL, skip);
+    ct_block(CTRACE_BLOCK_NET, NULL, call, skip);
     r = ct_real_poll(fds, n, timeout);
     ct_unblock();
     return r;
@@ -434,7 +434,7 @@ CT_INLINE int ct_poll_body(struct pollfd *fds, nfds_t n, int timeout, int skip)
 CT_EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout)
 {
     CT_REAL(poll);
-    return ct_poll_body(fds, n, timeout, CT_SKIP);
+    return ct_poll_body(fds, n, timeout, CT_SKIP, __func__);
 }
 
 CT_EXPORT int __poll_chk(struct pollfd *fds, nfds_t n, int timeout, size_t fdslen)
@@ -443,7 +443,7 @@ CT_EXPORT int __poll_chk(struct pollfd *fds, nfds_t n, int timeout, size_t fdsle
     CT_REAL(poll);
     if (CT_UNLIKELY(fdslen / sizeof(*fds) < n) && ct_real___poll_chk)
         return ct_real___poll_chk(fds, n, timeout, fdslen);
-    return ct_poll_body(fds, n, timeout, CT_SKIP);
+    return ct_poll_body(fds, n, timeout, CT_SKIP, __func__);
 }
 
 static inline int ct_ts_zero(const struct timespec *ts)
@@ -464,7 +464,7 @@ CT_EXPORT int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *tmo, co
     if (r != 0)
         return r;
     errno = saved;
-    ct_block(CTRACE_BLOCK_NET, NULL, CT_SKIP);
+    ct_block(CTRACE_BLOCK_NET, NULL, __func__, CT_SKIP);
     r = ct_real_ppoll(fds, n, tmo, mask);
     ct_unblock();
     return r;
@@ -523,7 +523,7 @@ CT_EXPORT int select(int nfds, fd_set *r, fd_set *w, fd_set *e, struct timeval *
         ct_fdsets_restore(&saved_sets, r, w, e);
         errno = saved;
     }
-    ct_block(CTRACE_BLOCK_NET, NULL, CT_SKIP);
+    ct_block(CTRACE_BLOCK_NET, NULL, __func__, CT_SKIP);
     int rr = ct_real_select(nfds, r, w, e, tv);
     ct_unblock();
     return rr;
@@ -551,7 +551,7 @@ CT_EXPORT int pselect(int nfds, fd_set *r, fd_set *w, fd_set *e, const struct ti
         ct_fdsets_restore(&saved_sets, r, w, e);
         errno = saved;
     }
-    ct_block(CTRACE_BLOCK_NET, NULL, CT_SKIP);
+    ct_block(CTRACE_BLOCK_NET, NULL, __func__, CT_SKIP);
     int rr = ct_real_pselect(nfds, r, w, e, ts, mask);
     ct_unblock();
     return rr;
@@ -569,7 +569,7 @@ CT_EXPORT int epoll_wait(int ep, struct epoll_event *ev, int max, int timeout)
     if (r != 0)
         return r;
     errno = saved;
-    ct_block(CTRACE_BLOCK_NET, NULL, CT_SKIP);
+    ct_block(CTRACE_BLOCK_NET, NULL, __func__, CT_SKIP);
     r = ct_real_epoll_wait(ep, ev, max, timeout);
     ct_unblock();
     return r;
@@ -587,7 +587,7 @@ CT_EXPORT int epoll_pwait(int ep, struct epoll_event *ev, int max, int timeout, 
     if (r != 0)
         return r;
     errno = saved;
-    ct_block(CTRACE_BLOCK_NET, NULL, CT_SKIP);
+    ct_block(CTRACE_BLOCK_NET, NULL, __func__, CT_SKIP);
     r = ct_real_epoll_pwait(ep, ev, max, timeout, mask);
     ct_unblock();
     return r;
@@ -609,7 +609,7 @@ CT_EXPORT int epoll_pwait2(int ep, struct epoll_event *ev, int max, const struct
     if (r != 0)
         return r;
     errno = saved;
-    ct_block(CTRACE_BLOCK_NET, NULL, CT_SKIP);
+    ct_block(CTRACE_BLOCK_NET, NULL, __func__, CT_SKIP);
     r = ct_real_epoll_pwait2(ep, ev, max, tmo, mask);
     ct_unblock();
     return r;

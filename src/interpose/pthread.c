@@ -95,7 +95,7 @@ CT_EXPORT int pthread_join(pthread_t th, void **ret)
         if (r != EBUSY)
             return r; /* joined, or the same error join would give */
     }
-    ct_block(CTRACE_BLOCK_SYNC, "sync: pthread_join", CT_SKIP);
+    CT_SYNC_WAIT(CTRACE_BLOCK_SYNC, "pthread_join");
     int r = ct_real_pthread_join(th, ret);
     ct_unblock();
     return r;

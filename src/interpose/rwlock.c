@@ -34,8 +34,6 @@ static inline int ct_valid_clock(clockid_t c)
     return c == CLOCK_REALTIME || c == CLOCK_MONOTONIC;
 }
 
-static const char ct_rd_reason[] = "sync.RWMutex.RLock";
-static const char ct_wr_reason[] = "sync.RWMutex.Lock";
 
 /* One body for the eight entry points.  TRY is the try function pointer,
  * CALL the real blocking call expression. */
@@ -52,7 +50,7 @@ static const char ct_wr_reason[] = "sync.RWMutex.Lock";
             if (r_ != EBUSY)                                            \
                 return r_;                                              \
         }                                                               \
-        ct_block(CTRACE_BLOCK_SYNC, REASON, CT_SKIP);                   \
+        CT_SYNC_WAIT(CTRACE_BLOCK_SYNC, REASON);                        \
         int r_ = CALL;                                                  \
         ct_unblock();                                                   \
         return r_;                                                      \
@@ -60,38 +58,38 @@ static const char ct_wr_reason[] = "sync.RWMutex.Lock";
 
 CT_EXPORT int pthread_rwlock_rdlock(pthread_rwlock_t *l)
 {
-    CT_RW_BODY(pthread_rwlock_rdlock, pthread_rwlock_tryrdlock, ct_rd_reason, 1,
+    CT_RW_BODY(pthread_rwlock_rdlock, pthread_rwlock_tryrdlock, "pthread_rwlock_rdlock", 1,
                ct_real_pthread_rwlock_rdlock(l));
 }
 
 CT_EXPORT int pthread_rwlock_wrlock(pthread_rwlock_t *l)
 {
-    CT_RW_BODY(pthread_rwlock_wrlock, pthread_rwlock_trywrlock, ct_wr_reason, 1,
+    CT_RW_BODY(pthread_rwlock_wrlock, pthread_rwlock_trywrlock, "pthread_rwlock_wrlock", 1,
                ct_real_pthread_rwlock_wrlock(l));
 }
 
 CT_EXPORT int pthread_rwlock_timedrdlock(pthread_rwlock_t *l, const struct timespec *ts)
 {
-    CT_RW_BODY(pthread_rwlock_timedrdlock, pthread_rwlock_tryrdlock, ct_rd_reason,
+    CT_RW_BODY(pthread_rwlock_timedrdlock, pthread_rwlock_tryrdlock, "pthread_rwlock_timedrdlock",
                ct_valid_timeout(ts), ct_real_pthread_rwlock_timedrdlock(l, ts));
 }
 
 CT_EXPORT int pthread_rwlock_timedwrlock(pthread_rwlock_t *l, const struct timespec *ts)
 {
-    CT_RW_BODY(pthread_rwlock_timedwrlock, pthread_rwlock_trywrlock, ct_wr_reason,
+    CT_RW_BODY(pthread_rwlock_timedwrlock, pthread_rwlock_trywrlock, "pthread_rwlock_timedwrlock",
                ct_valid_timeout(ts), ct_real_pthread_rwlock_timedwrlock(l, ts));
 }
 
 CT_EXPORT int pthread_rwlock_clockrdlock(pthread_rwlock_t *l, clockid_t c, const struct timespec *ts)
 {
-    CT_RW_BODY(pthread_rwlock_clockrdlock, pthread_rwlock_tryrdlock, ct_rd_reason,
+    CT_RW_BODY(pthread_rwlock_clockrdlock, pthread_rwlock_tryrdlock, "pthread_rwlock_clockrdlock",
                ct_valid_timeout(ts) && ct_valid_clock(c),
                ct_real_pthread_rwlock_clockrdlock(l, c, ts));
 }
 
 CT_EXPORT int pthread_rwlock_clockwrlock(pthread_rwlock_t *l, clockid_t c, const struct timespec *ts)
 {
-    CT_RW_BODY(pthread_rwlock_clockwrlock, pthread_rwlock_trywrlock, ct_wr_reason,
+    CT_RW_BODY(pthread_rwlock_clockwrlock, pthread_rwlock_trywrlock, "pthread_rwlock_clockwrlock",
                ct_valid_timeout(ts) && ct_valid_clock(c),
                ct_real_pthread_rwlock_clockwrlock(l, c, ts));
 }

@@ -55,7 +55,7 @@ CT_EXPORT int sem_wait(sem_t *s)
     int t = ct_sem_try(s);
     if (t != 0)
         return t > 0 ? 0 : -1;
-    ct_block(CTRACE_BLOCK_SYNC, "sync: sem_wait", CT_SKIP);
+    CT_SYNC_WAIT(CTRACE_BLOCK_SYNC, "sem_wait");
     int r = ct_real_sem_wait(s);
     ct_unblock();
     return r;
@@ -73,7 +73,7 @@ CT_EXPORT int sem_timedwait(sem_t *s, const struct timespec *ts)
     int t = ct_sem_try(s);
     if (t != 0)
         return t > 0 ? 0 : -1;
-    ct_block(CTRACE_BLOCK_SYNC, "sync: sem_wait", CT_SKIP);
+    CT_SYNC_WAIT(CTRACE_BLOCK_SYNC, "sem_timedwait");
     int r = ct_real_sem_timedwait(s, ts);
     ct_unblock();
     return r;
@@ -92,7 +92,7 @@ CT_EXPORT int sem_clockwait(sem_t *s, clockid_t c, const struct timespec *ts)
     int t = ct_sem_try(s);
     if (t != 0)
         return t > 0 ? 0 : -1;
-    ct_block(CTRACE_BLOCK_SYNC, "sync: sem_wait", CT_SKIP);
+    CT_SYNC_WAIT(CTRACE_BLOCK_SYNC, "sem_clockwait");
     int r = ct_real_sem_clockwait(s, c, ts);
     ct_unblock();
     return r;

@@ -35,7 +35,7 @@ CT_EXPORT int nanosleep(const struct timespec *req, struct timespec *rem)
         return (int)syscall(SYS_nanosleep, req, rem);
     if (!CT_ENABLED() || ct_zero(req))
         return ct_real_nanosleep(req, rem);
-    ct_block(CTRACE_BLOCK_SLEEP, NULL, CT_SKIP);
+    ct_block(CTRACE_BLOCK_SLEEP, NULL, __func__, CT_SKIP);
     int r = ct_real_nanosleep(req, rem);
     ct_unblock();
     return r;
@@ -50,7 +50,7 @@ CT_EXPORT int clock_nanosleep(clockid_t clk, int flags, const struct timespec *r
     }
     if (!CT_ENABLED() || (!(flags & TIMER_ABSTIME) && ct_zero(req)))
         return ct_real_clock_nanosleep(clk, flags, req, rem);
-    ct_block(CTRACE_BLOCK_SLEEP, NULL, CT_SKIP);
+    ct_block(CTRACE_BLOCK_SLEEP, NULL, __func__, CT_SKIP);
     int r = ct_real_clock_nanosleep(clk, flags, req, rem);
     ct_unblock();
     return r;
@@ -65,7 +65,7 @@ CT_EXPORT int usleep(useconds_t us)
     }
     if (!CT_ENABLED() || us == 0)
         return ct_real_usleep(us);
-    ct_block(CTRACE_BLOCK_SLEEP, NULL, CT_SKIP);
+    ct_block(CTRACE_BLOCK_SLEEP, NULL, __func__, CT_SKIP);
     int r = ct_real_usleep(us);
     ct_unblock();
     return r;
@@ -82,7 +82,7 @@ CT_EXPORT unsigned sleep(unsigned s)
     }
     if (!CT_ENABLED() || s == 0)
         return ct_real_sleep(s);
-    ct_block(CTRACE_BLOCK_SLEEP, NULL, CT_SKIP);
+    ct_block(CTRACE_BLOCK_SLEEP, NULL, __func__, CT_SKIP);
     unsigned r = ct_real_sleep(s);
     ct_unblock();
     return r;

@@ -62,10 +62,12 @@ __attribute__((constructor(CT_CTOR_PRIO))) static void ct_syscall_init(void)
     CT_REAL(wait); CT_REAL(waitpid); CT_REAL(wait3); CT_REAL(wait4); CT_REAL(waitid);
 }
 
-/* A call wrapped as a syscall event. */
-#define CT_SYSCALL(expr)                                                \
+/* A call wrapped as a syscall event, named after the wrapper (__func__:
+ * the exported function it is expanded in, or CALL where a body is shared). */
+#define CT_SYSCALL(expr) CT_SYSCALL_NAMED(__func__, expr)
+#define CT_SYSCALL_NAMED(call, expr)                                    \
     ({                                                                  \
-        ct_syscall_begin(CT_SKIP);                                      \
+        ct_syscall_begin((call), CT_SKIP);                              \
         __typeof__(expr) r_ = (expr);                                   \
         ct_syscall_end();                                               \
         r_;                                                             \
@@ -86,7 +88,8 @@ static inline int ct_not_socket(ssize_t r, int fd, int saved)
 /* read / write / readv / writev                                     */
 /* ---------------------------------------------------------------- */
 
-static inline __attribute__((always_inline)) ssize_t ct_read_body(int fd, void *buf, size_t n)
+static inline __attribute__((always_inline)) ssize_t ct_read_body(int fd, void *buf, size_t n,
+                                                                  const char *call)
 {
     CT_REAL(read);
     if (CT_UNLIKELY(!ct_real_read))
@@ -95,16 +98,16 @@ static inline __attribute__((always_inline)) ssize_t ct_read_body(int fd, void *
         return ct_real_read(fd, buf, n);
     if (ct_fd_type(fd) == CT_FD_SOCKET) {
         int saved = errno;
-        ssize_t r = ct_net_recv(fd, buf, n, 0, CT_SKIP);
+        ssize_t r = ct_net_recv(fd, buf, n, 0, CT_SKIP, call);
         if (!ct_not_socket(r, fd, saved))
             return r;
     }
-    return CT_SYSCALL(ct_real_read(fd, buf, n));
+    return CT_SYSCALL_NAMED(call, ct_real_read(fd, buf, n));
 }
 
 CT_EXPORT ssize_t read(int fd, void *buf, size_t n)
 {
-    return ct_read_body(fd, buf, n);
+    return ct_read_body(fd, buf, n, __func__);
 }
 
 CT_EXPORT ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen)
@@ -112,7 +115,7 @@ CT_EXPORT ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen)
     CT_REAL(__read_chk);
     if (CT_UNLIKELY(n > buflen) && ct_real___read_chk)
         return ct_real___read_chk(fd, buf, n, buflen); /* reports the overflow */
-    return ct_read_body(fd, buf, n);
+    return ct_read_body(fd, buf, n, __func__);
 }
 
 CT_EXPORT ssize_t write(int fd, const void *buf, size_t n)
@@ -124,7 +127,7 @@ CT_EXPORT ssize_t write(int fd, const void *buf, size_t n)
         return ct_real_write(fd, buf, n);
     if (ct_fd_type(fd) == CT_FD_SOCKET) {
         int saved = errno;
-        ssize_t r = ct_net_send(fd, buf, n, 0, CT_SKIP);
+        ssize_t r = ct_net_send(fd, buf, n, 0, CT_SKIP, __func__);
         if (!ct_not_socket(r, fd, saved))
             return r;
     }
@@ -140,7 +143,7 @@ CT_EXPORT ssize_t readv(int fd, const struct iovec *iov, int cnt)
         return ct_real_readv(fd, iov, cnt);
     if (ct_fd_type(fd) == CT_FD_SOCKET) {
         int saved = errno;
-        ssize_t r = ct_net_readv(fd, iov, cnt, CT_SKIP);
+        ssize_t r = ct_net_readv(fd, iov, cnt, CT_SKIP, __func__);
         if (!ct_not_socket(r, fd, saved))
             return r;
     }
@@ -156,7 +159,7 @@ CT_EXPORT ssize_t writev(int fd, const struct iovec *iov, int cnt)
         return ct_real_writev(fd, iov, cnt);
     if (ct_fd_type(fd) == CT_FD_SOCKET) {
         int saved = errno;
-        ssize_t r = ct_net_writev(fd, iov, cnt, CT_SKIP);
+        ssize_t r = ct_net_writev(fd, iov, cnt, CT_SKIP, __func__);
         if (!ct_not_socket(r, fd, saved))
             return r;
     }
@@ -234,7 +237,7 @@ CT_EXPORT void sync(void)
         ct_real_sync();
         return;
     }
-    ct_syscall_begin(CT_SKIP);
+    ct_syscall_begin(__func__, CT_SKIP);
     ct_real_sync();
     ct_syscall_end();
 }

@@ -18,6 +18,9 @@
  *    into the current generation, so no ring fills up (cpuprof.h).  The
  *    batch being filled (sample_w) is kept across those drains and handed
  *    on when full or when its generation ends.
+ *  - The heap metric (metrics.c) is sampled at the start (ct_advancer_start)
+ *    and by the advancer before each advance, outside any critical section
+ *    and without the registry or queue locks.
  */
 #define _GNU_SOURCE
 #include "trace.h"
@@ -34,6 +37,7 @@
 #include "env.h"
 #include "event.h"
 #include "libc.h"
+#include "metrics.h"
 #include "sink.h"
 #include "symbolize.h"
 #include "tables.h"
@@ -249,6 +253,9 @@ static void *advancer_main(void *arg)
         adv_poke = 0;
         ct_libc_mutex_unlock(&adv_lock);
 
+        /* Sampled with no tracer lock held: mallinfo2 takes malloc's
+         * arena locks (metrics.c). */
+        ct_metrics_sample();
         ct_libc_mutex_lock(&ct_ctl_lock);
         uint64_t old = atomic_load(&ct_gen);
         /* The sink may hold the advance back (a reader too far behind). */
@@ -277,6 +284,10 @@ void ct_request_advance(void)
 /* Starts the advancer thread (ct_ctl_lock held). */
 void ct_advancer_start(void)
 {
+    /* The first generation's heap metric, sampled here by the starting
+     * thread rather than by the advancer once it runs: the program's
+     * threads write their first events meanwhile. */
+    ct_metrics_sample();
     ct_libc_mutex_lock(&adv_lock);
     adv_stop = 0;
     adv_poke = 0;

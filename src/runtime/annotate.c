@@ -35,6 +35,16 @@ static const char *const block_reasons[] = {
     [CTRACE_BLOCK_OTHER] = "wait",
 };
 
+/* Whether go tool trace's profiles (cmd/trace/pprof.go) count a wait of
+ * this reason: the synchronization profile (reasons holding "sync", "chan"
+ * or "select") or the network one ("network").  Only such a wait needs
+ * its end written with a stack (sched.c, settle). */
+static int reason_profiled(const char *reason)
+{
+    return strstr(reason, "sync") || strstr(reason, "chan") || strstr(reason, "select") ||
+           !strcmp(reason, "network");
+}
+
 /*
  * Task ids, numbered afresh in each trace so that they stay short varints.
  * A handle (what ctrace_task_begin returns) is tag << 40 | n: tag names the
@@ -498,7 +508,7 @@ void ctrace_thread_name(const char *name)
     /* The slow path writes the label (see sched.c); make sure it runs. */
     if (CT_ENABLED() && ct_acquire(t, &e, CT_EV_MAX, 0)) {
         if (t->label_epoch != ct_rt.epoch) {
-            ct_ev1(&e, GT_EV_GO_LABEL, ct_string_id(t, e.gen, t->name));
+            ct_ev1(&e, GT_EV_GO_LABEL, ct_label_id(t, e.gen));
             t->label_epoch = ct_rt.epoch;
         }
         ct_release(t);
@@ -567,8 +577,8 @@ uint64_t ctrace_goroutine_id(void)
 
 /* ---- blocking and syscalls (public API and interposer hooks) ---- */
 
-static void block_at(enum ctrace_block_kind kind, const char *reason, const void *fp, int skip,
-                     int lock_hook)
+static void block_at(enum ctrace_block_kind kind, const char *reason, const char *call,
+                     const void *fp, int skip, int lock_hook)
 {
     struct ct_thread *t = traced_self();
     if (!t || ct_tls_internal)
@@ -582,13 +592,22 @@ static void block_at(enum ctrace_block_kind kind, const char *reason, const void
      * itself interposed) is the same wait: only the outermost counts. */
     if (t->block_depth++ > 0)
         return;
+    t->wait_call = call;
     if (!reason)
         reason = (unsigned)kind < sizeof block_reasons / sizeof *block_reasons
                      ? block_reasons[kind] : "wait";
+    /* Sleeps never count; the other built-in kinds always do (their
+     * reasons, and the interposers', hold "sync", "chan", "select" or are
+     * "network"); a caller's own reason is looked at. */
+    t->wait_profiled = kind == CTRACE_BLOCK_SLEEP ? 0
+                       : kind == CTRACE_BLOCK_OTHER || (unsigned)kind >= sizeof block_reasons /
+                                                                        sizeof *block_reasons
+                           ? reason_profiled(reason)
+                           : 1;
     struct ct_ev e;
     if (ct_acquire(t, &e, CT_STATUS_MAX, 0)) {
         uint64_t r = ct_string_id(t, e.gen, reason);
-        uint64_t stk = ct_capture_stack(t, e.gen, fp, skip);
+        uint64_t stk = ct_capture_stack_call(t, e.gen, fp, skip, call);
         ct_write_transition(t, e.b, e.gen, e.ts, CT_BLOCKED, r, stk);
         ct_set_state(t, CT_BLOCKED); /* inside the critical section: the
                                         advancer never sees vis != state */
@@ -628,7 +647,7 @@ static void unblock_at(const void *fp, int skip)
     t->wake_frame = NULL;
 }
 
-static void syscall_begin_at(const void *fp, int skip)
+static void syscall_begin_at(const char *call, const void *fp, int skip)
 {
     struct ct_thread *t = traced_self();
     if (!t || ct_tls_internal)
@@ -640,9 +659,13 @@ static void syscall_begin_at(const void *fp, int skip)
     }
     if (t->syscall_depth++ > 0 || t->block_depth > 0)
         return; /* nested inside a syscall or a block: the same wait */
+    t->wait_call = call;
     struct ct_ev e;
     if (ct_acquire(t, &e, CT_STATUS_MAX, 0)) {
-        uint64_t stk = ct_capture_stack(t, e.gen, fp, skip);
+        uint64_t stk = ct_capture_stack_call(t, e.gen, fp, skip, call);
+        /* Kept for the end of the syscall (sched.c, settle). */
+        t->sys_stack = stk;
+        t->sys_stack_gen = e.gen;
         ct_write_transition(t, e.b, e.gen, e.ts, CT_SYSCALL, 0, stk);
         ct_set_state(t, CT_SYSCALL);
         ct_release(t);
@@ -651,36 +674,45 @@ static void syscall_begin_at(const void *fp, int skip)
     }
 }
 
-void ct_syscall_end(void)
+static void syscall_end_at(const void *fp, int skip)
 {
     struct ct_thread *t = ct_tls_self;
     if (!t || in_event(t) || t->syscall_depth == 0 || --t->syscall_depth > 0)
         return;
     if (ct_state(t) != CT_SYSCALL && t->vis_state != CT_SYSCALL)
         return;
+    t->wake_frame = fp;
+    t->wake_skip = skip;
     resume(t);
+    t->wake_frame = NULL;
+}
+
+void ct_syscall_end(void)
+{
+    /* Called by a wrapper that has just returned from the call. */
+    syscall_end_at(__builtin_frame_address(0), 1);
 }
 
 /* Hooks: the interposer's wrapper called us; skip counts its frames. */
-void ct_block(enum ctrace_block_kind kind, const char *reason, int skip)
+void ct_block(enum ctrace_block_kind kind, const char *reason, const char *call, int skip)
 {
-    block_at(kind, reason, __builtin_frame_address(0), skip,
+    block_at(kind, reason, call, __builtin_frame_address(0), skip,
              kind == CTRACE_BLOCK_SYNC || kind == CTRACE_BLOCK_COND);
 }
 
-void ct_syscall_begin(int skip)
+void ct_syscall_begin(const char *call, int skip)
 {
-    syscall_begin_at(__builtin_frame_address(0), skip);
+    syscall_begin_at(call, __builtin_frame_address(0), skip);
 }
 
 void ctrace_block(enum ctrace_block_kind kind)
 {
-    block_at(kind, NULL, __builtin_frame_address(0), 0, 0);
+    block_at(kind, NULL, NULL, __builtin_frame_address(0), 0, 0);
 }
 
 void ctrace_block_reason(const char *reason)
 {
-    block_at(CTRACE_BLOCK_OTHER, reason ? reason : "wait", __builtin_frame_address(0), 0, 0);
+    block_at(CTRACE_BLOCK_OTHER, reason ? reason : "wait", NULL, __builtin_frame_address(0), 0, 0);
 }
 
 void ct_unblock(void)
@@ -696,10 +728,10 @@ void ctrace_unblock(void)
 
 void ctrace_syscall_begin(void)
 {
-    syscall_begin_at(__builtin_frame_address(0), 0);
+    syscall_begin_at(NULL, __builtin_frame_address(0), 0);
 }
 
 void ctrace_syscall_end(void)
 {
-    ct_syscall_end();
+    syscall_end_at(__builtin_frame_address(0), 0);
 }

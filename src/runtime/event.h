@@ -150,6 +150,9 @@ void ct_write_status(struct ct_thread *t, struct ct_buf *b, uint64_t gen, uint64
 void ct_write_transition(struct ct_thread *t, struct ct_buf *b, uint64_t gen, uint64_t ts,
                          int to, uint64_t reason_id, uint64_t stack_id);
 void ct_write_intro(struct ct_thread *t, struct ct_buf *b, uint64_t gen, uint64_t ts);
+/* The string id in gen of t's goroutine label (sched.c; table ids, no
+ * per-thread cache: any thread may call it for t). */
+uint64_t ct_label_id(struct ct_thread *t, uint64_t gen);
 
 /* The advancer's side of the status claim (sched.c), registry lock held:
  * writes t's statuses for gen into a small batch of t's M unless t
@@ -158,7 +161,8 @@ void ct_write_intro(struct ct_thread *t, struct ct_buf *b, uint64_t gen, uint64_
 void ct_claim_status_for(struct ct_thread *t, uint64_t gen);
 int ct_reap_if_dead(struct ct_thread *t, uint64_t gen);
 
-/* Worst-case bytes of a status + reconcile sequence. */
-#define CT_STATUS_MAX 128
+/* Worst-case bytes of a status + reconcile sequence (with the zero-length
+ * wait sched.c writes after a wait that ended, for Go's profiles). */
+#define CT_STATUS_MAX 192
 
 #endif /* CTRACE_RUNTIME_EVENT_H */

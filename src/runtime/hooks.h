@@ -32,12 +32,17 @@ extern "C" {
  * or a thread already inside the tracer. */
 int ct_in_tracer(void);
 
-/* Blocking.  kind as in ctrace_block; reason overrides it if non-NULL. */
-void ct_block(enum ctrace_block_kind kind, const char *reason, int skip);
+/* Blocking.  kind as in ctrace_block; reason overrides it if non-NULL.
+ * call names the C library function the thread waits in (the wrapper's
+ * own name: a literal or __func__, static storage): the stack of the
+ * block, and of its end, is topped by a frame of that name (trace.h,
+ * CT_CALL_PC), so a wait in pthread_mutex_lock reads as one. */
+void ct_block(enum ctrace_block_kind kind, const char *reason, const char *call, int skip);
 void ct_unblock(void);
 
-/* Syscalls (file I/O, waits, anything blocking that is not a block). */
-void ct_syscall_begin(int skip);
+/* Syscalls (file I/O, waits, anything blocking that is not a block);
+ * call as for ct_block ("fdatasync", "read"). */
+void ct_syscall_begin(const char *call, int skip);
 void ct_syscall_end(void);
 
 /* Thread creation, from the pthread_create interposer.

@@ -12,7 +12,8 @@
  *    and again; a printf-style buffer reused with new contents misses on
  *    the compare and is hashed and looked up like any new string);
  *  - scache, strings by content hash (the fallback);
- *  - kcache, stacks by their innermost PC (the annotation's call site):
+ *  - kcache, stacks by their innermost PC (the annotation's call site;
+ *    for a stack topped by a named call, CT_CALL_PC, the PC below it):
  *    a hit costs one compare of the fresh walk with the cached node's PCs,
  *    no hash.  Two stacks through the same call site share a slot and
  *    evict each other (correct, only slower).
@@ -143,7 +144,10 @@ uint64_t ct_stack_id(struct ct_thread *t, uint64_t gen, const uintptr_t *pcs, in
     if (n <= 0)
         return 0;
     size_t len = (size_t)n * sizeof *pcs;
-    uint64_t key = (uint64_t)pcs[0] * 0x9e3779b97f4a7c15ull;
+    /* Keyed by the call site; under a named call's leaf (CT_CALL_PC, the
+     * same for every site of that call) by the site below it. */
+    uint64_t site = ((uint64_t)pcs[0] & CT_CALL_PC_TAG) && n > 1 ? pcs[1] : pcs[0];
+    uint64_t key = site * 0x9e3779b97f4a7c15ull;
     struct ct_cache_ent *c = &t->kcache[(key >> 40) % CT_CACHE_SLOTS];
     if (c->gen == gen && c->node->len == len &&
         pcs_equal((const uintptr_t *)(const void *)c->node->data, pcs, n))
@@ -173,13 +177,15 @@ uint64_t ct_stack_id_exact(uint64_t gen, const uintptr_t *pcs, int n)
                         ct_hash_words(pcs, (size_t)n) | 1, NULL);
 }
 
-uint64_t ct_capture_stack_walk(struct ct_thread *t, uint64_t gen, const void *frame, int skip)
+/* Walks the caller's stack into pcs[0..max): the frames after frame's
+ * caller's skip frames (see ct_capture_stack). */
+static int walk_stack(const struct ct_thread *t, const void *frame, int skip, uintptr_t *pcs,
+                      int max)
 {
-    uintptr_t pcs[CT_STACK_DEPTH];
     int n = 0;
     switch (ct_rt.stack_mode) {
     case CTRACE_STACKS_FP:
-        n = ct_unwind_fp_from(&t->bounds, frame, pcs, CT_STACK_DEPTH, skip);
+        n = ct_unwind_fp_from(&t->bounds, frame, pcs, max, skip);
         break;
     case CTRACE_STACKS_UNWIND: {
         /* libunwind counts frames from here; find the entry point's return
@@ -191,12 +197,30 @@ uint64_t ct_capture_stack_walk(struct ct_thread *t, uint64_t gen, const void *fr
         while (i < k && all[i] != ra && all[i] != ra - 1)
             i++;
         i = i < k ? i + skip : 0;
-        for (; i < k; i++)
+        for (; i < k && n < max; i++)
             pcs[n++] = all[i];
         break;
     }
     default:
-        return 0;
+        break;
     }
-    return ct_stack_id(t, gen, pcs, n);
+    return n;
+}
+
+uint64_t ct_capture_stack_walk(struct ct_thread *t, uint64_t gen, const void *frame, int skip)
+{
+    uintptr_t pcs[CT_STACK_DEPTH];
+    return ct_stack_id(t, gen, pcs, walk_stack(t, frame, skip, pcs, CT_STACK_DEPTH));
+}
+
+uint64_t ct_capture_stack_call(struct ct_thread *t, uint64_t gen, const void *frame, int skip,
+                               const char *call)
+{
+    if (ct_rt.stack_mode == CTRACE_STACKS_NONE)
+        return 0;
+    if (!call)
+        return ct_capture_stack_walk(t, gen, frame, skip);
+    uintptr_t pcs[CT_STACK_DEPTH];
+    pcs[0] = CT_CALL_PC(call);
+    return ct_stack_id(t, gen, pcs, 1 + walk_stack(t, frame, skip, pcs + 1, CT_STACK_DEPTH - 1));
 }

@@ -21,12 +21,15 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "event.h"
+#include "metrics.h"
+#include "proc.h"
 #include "tables.h"
 
 static void put_ev(struct ct_buf *b, uint8_t type, uint64_t ts)
@@ -71,6 +74,59 @@ void ct_write_status(struct ct_thread *t, struct ct_buf *b, uint64_t gen, uint64
     t->pseq = 0;
 }
 
+/* A zero-length wait of t's running G at ts: GoBlock(reason, stack), then
+ * GoUnblock without a stack and GoStart (settle and write_main_root say
+ * why).  The G keeps its P throughout. */
+static void write_zero_wait(struct ct_thread *t, struct ct_buf *b, uint64_t ts, uint64_t reason_id,
+                            uint64_t stack_id)
+{
+    put_ev(b, GT_EV_GO_BLOCK, ts);
+    ct_buf_put(b, reason_id);
+    ct_buf_put(b, stack_id);
+    put_ev(b, GT_EV_GO_UNBLOCK, ts);
+    ct_buf_put(b, t->g);
+    ct_buf_put(b, ++t->gseq);
+    ct_buf_put(b, 0);
+    put_ev(b, GT_EV_GO_START, ts);
+    ct_buf_put(b, t->g);
+    ct_buf_put(b, ++t->gseq);
+}
+
+/* The label of t's goroutine: its thread id, and the thread's name when
+ * it has one of its own (not the process name every thread inherits,
+ * which would repeat on every slice). */
+uint64_t ct_label_id(struct ct_thread *t, uint64_t gen)
+{
+    char label[CT_NAME_MAX + 32];
+    size_t n = strlen(program_invocation_short_name);
+    int inherited = !t->name[0] || !strncmp(t->name, program_invocation_short_name,
+                                             n < CT_NAME_MAX - 1 ? n : CT_NAME_MAX - 1);
+    if (inherited)
+        snprintf(label, sizeof label, "tid %llu", (unsigned long long)t->m);
+    else
+        snprintf(label, sizeof label, "%s (tid %llu)", t->name, (unsigned long long)t->m);
+    return ct_table_string(gen, label);
+}
+
+/* The main thread has no creation event to name its goroutine by a start
+ * routine, and go tool trace names a goroutine after the root frame of
+ * its first stack (internal/trace, summary.go) -- whatever the walk
+ * ended at: __libc_start_call_main, a library offset.  Its first stack is
+ * made "main" instead: a zero-length wait (as settle, reason "ctrace:
+ * main thread") whose stack is one frame named main (trace.h,
+ * CT_NAME_PC).  Table ids only: the advancer may write this. */
+static void write_main_root(struct ct_thread *t, struct ct_buf *b, uint64_t gen, uint64_t ts)
+{
+    static const char main_name[] = "main";
+    if (ct_rt.stack_mode == CTRACE_STACKS_NONE || t->m != (uint64_t)ct_proc_pid())
+        return;
+    uintptr_t pc = CT_NAME_PC(main_name);
+    uint64_t stk = ct_stack_id_exact(gen, &pc, 1);
+    if (!stk)
+        return;
+    write_zero_wait(t, b, ts, ct_table_string(gen, "ctrace: main thread"), stk);
+}
+
 void ct_write_intro(struct ct_thread *t, struct ct_buf *b, uint64_t gen, uint64_t ts)
 {
     /* G appears in a syscall bound to this M (as a C thread calling into Go
@@ -90,7 +146,31 @@ void ct_write_intro(struct ct_thread *t, struct ct_buf *b, uint64_t gen, uint64_
     put_ev(b, GT_EV_GO_START, ts);
     ct_buf_put(b, t->g);
     ct_buf_put(b, ++t->gseq);
+    write_main_root(t, b, gen, ts);
     t->vis_state = CT_RUNNING;
+}
+
+/*
+ * The end of a wait, as Go 1.22's and 1.23's profiles can measure it.
+ * go tool trace -pprof=sync|net|syscall|sched (cmd/trace/pprof.go) only
+ * look at transitions that carry a stack, and a state it tracks (waiting,
+ * in a syscall, runnable) ends at the goroutine's next such transition
+ * (golang/go#74850).  GoSyscallEnd and GoStart carry none, so a syscall
+ * would last until the thread's next block, and a wake (a GoUnblock with
+ * its stack, Runnable) until the one after: with one P per thread, whole
+ * running times counted as "scheduler latency".  So when a wait ends
+ * and the trace has its stack, the thread also writes, at the same
+ * instant: GoBlock(reason, stack) -- a stacked transition out of the
+ * tracked state, whose reason no profile tracks ("ctrace: end of ...":
+ * no "sync", "chan", "select", not "network") -- GoUnblock without a
+ * stack (so no runnable time starts) and GoStart.  Each profile then sees
+ * exactly the wait, and nothing after it.  Zero-length: every duration
+ * Go's tools show is unchanged.
+ */
+static void settle(struct ct_thread *t, struct ct_buf *b, uint64_t gen, uint64_t ts,
+                   const char *reason, uint64_t stack_id)
+{
+    write_zero_wait(t, b, ts, ct_string_id(t, gen, reason), stack_id);
 }
 
 void ct_write_transition(struct ct_thread *t, struct ct_buf *b, uint64_t gen, uint64_t ts, int to,
@@ -129,6 +209,14 @@ void ct_write_transition(struct ct_thread *t, struct ct_buf *b, uint64_t gen, ui
     default:
         break;
     }
+    /* The wait's end, for Go's profiles (settle): only the thread's own
+     * wake, or its start, passes a stack here. */
+    if (to == CT_RUNNING && stack_id)
+        settle(t, b, gen, ts,
+               from == CT_BLOCKED   ? "ctrace: end of wait"
+               : from == CT_SYSCALL ? "ctrace: end of syscall"
+                                    : "ctrace: thread start",
+               stack_id);
     /* ...then to the target. */
     switch (to) {
     case CT_BLOCKED:
@@ -280,10 +368,19 @@ static struct ct_buf *acquire_slow(struct ct_thread *t, uint64_t gen, size_t nee
     }
     /* The thread is executing, so it is running: catch the trace up. */
     if (t->vis_state != CT_RUNNING) {
-        /* Waking from a block: the unblock carries the stack where the
-         * thread resumes (Go's pprof views need a stack on it). */
-        uint64_t stk = t->vis_state == CT_BLOCKED && t->wake_frame
-                           ? ct_capture_stack(t, gen, t->wake_frame, t->wake_skip) : 0;
+        /* Waking from a wait Go's profiles count (a block of a profiled
+         * reason, a syscall): the unblock carries the stack where the
+         * thread resumes, and the wait's end is settled (settle).  Other
+         * blocks (sleep, wait) end without a stack: no profile starts or
+         * ends there, and nothing is captured. */
+        uint64_t stk = 0;
+        if (t->vis_state == CT_SYSCALL && t->sys_stack_gen == gen)
+            stk = t->sys_stack; /* the syscall's own stack (settle) */
+        else if (t->wake_frame && (t->vis_state == CT_SYSCALL ||
+                                   (t->vis_state == CT_BLOCKED && t->wait_profiled)))
+            stk = ct_capture_stack_call(t, gen, t->wake_frame, t->wake_skip, t->wait_call);
+        else if (t->vis_state == CT_RUNNABLE && t->start_pc && ct_rt.stack_mode != CTRACE_STACKS_NONE)
+            stk = ct_stack_id_exact(gen, &t->start_pc, 1); /* as its GoCreate's */
         uint64_t ts = ct_now() >> ct_clock.shift;
         ct_write_transition(t, b, gen, ts, CT_RUNNING, 0, stk);
         ct_set_state(t, CT_RUNNING);
@@ -291,11 +388,14 @@ static struct ct_buf *acquire_slow(struct ct_thread *t, uint64_t gen, size_t nee
     }
     /* Once per trace: the thread's name as its goroutine's label, and its
      * CPU-time sampling timer. */
-    if (t->label_epoch != ct_rt.epoch && t->name[0] && ct_buf_room_reserved(b) >= need + 16) {
+    if (t->label_epoch != ct_rt.epoch && ct_buf_room_reserved(b) >= need + 16) {
         ct_buf_put_ev(b, GT_EV_GO_LABEL, ct_now() >> ct_clock.shift);
-        ct_buf_put(b, ct_string_id(t, gen, t->name));
+        ct_buf_put(b, ct_label_id(t, gen));
         t->label_epoch = ct_rt.epoch;
     }
+    /* Once per generation, by the first thread running in it. */
+    if (ct_metrics_due(gen) && ct_buf_room_reserved(b) >= need + CT_METRICS_MAX)
+        ct_metrics_write(b, gen, ct_now() >> ct_clock.shift);
     if (t->prof_epoch != ct_rt.epoch && atomic_load_explicit(&t->bound, memory_order_relaxed))
         ct_sampling_thread_init(t);
     return b;
@@ -345,6 +445,8 @@ void ct_claim_status_for(struct ct_thread *t, uint64_t gen)
         uint64_t reason = ct_table_string(gen, "ctrace: state resync after dropped events");
         ct_write_transition(t, b, gen, ts, state, reason, 0);
     }
+    if (t->vis_state == CT_RUNNING && ct_metrics_due(gen))
+        ct_metrics_write(b, gen, ts); /* a running G on its P: may carry them */
     ct_buf_finish(b);
     ct_queue_buf(b);
     atomic_store_explicit(&t->status_gen, gen, memory_order_release);

@@ -8,6 +8,8 @@
  * thread writes into any more.  Stacks are written before strings because
  * symbolizing a stack inserts its function and file names.
  */
+#define _GNU_SOURCE
+#include <link.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,6 +52,42 @@ uint64_t ct_table_string(uint64_t gen, const char *s)
     return ct_dedup_put(&ct_rt.strings[gen & 1], s, (uint32_t)len, ct_hash_bytes(s, len), NULL);
 }
 
+/* The addresses of this object (libctrace.so, or the executable libctrace.a
+ * is linked into): from its own ELF header and program headers, which
+ * the loader maps (no loader lock, no call). */
+extern const char __ehdr_start[] __attribute__((visibility("hidden"))); /* the ELF header:
+                                    an array of unknown size, as the program headers follow it */
+static void self_range(uintptr_t *lo, uintptr_t *hi)
+{
+    const ElfW(Ehdr) *eh = (const ElfW(Ehdr) *)(const void *)__ehdr_start;
+    const ElfW(Phdr) *ph = (const ElfW(Phdr) *)((const char *)eh + eh->e_phoff);
+    uintptr_t base = 0, end = 0;
+    for (int i = 0; i < eh->e_phnum; i++)
+        if (ph[i].p_type == PT_LOAD && ph[i].p_offset == 0)
+            base = (uintptr_t)eh - ph[i].p_vaddr; /* load bias */
+    for (int i = 0; i < eh->e_phnum; i++)
+        if (ph[i].p_type == PT_LOAD && base + ph[i].p_vaddr + ph[i].p_memsz > end)
+            end = base + ph[i].p_vaddr + ph[i].p_memsz;
+    *lo = (uintptr_t)eh;
+    *hi = end;
+}
+
+/* Whether pc is a frame the runtime named (trace.h, CT_CALL_PC): a tag
+ * bit over the address of a name inside libctrace itself.  A walked
+ * return address is never trusted to be one: garbage from a broken frame
+ * chain (or a vsyscall-page PC) may carry the same bits, so the address
+ * must lie in this object before it is read as a name. */
+static int synthetic_pc(uintptr_t pc)
+{
+    static uintptr_t lo, hi; /* the advancer's alone */
+    if (!(pc & CT_SYNTH_PC_TAGS) || (pc >> 63))
+        return 0;
+    if (!hi)
+        self_range(&lo, &hi);
+    uintptr_t addr = pc & ~(uintptr_t)CT_SYNTH_PC_TAGS;
+    return addr >= lo && addr < hi;
+}
+
 struct stack_emit {
     struct ct_table_writer w;
     struct ct_symbolizer *symbolizer;
@@ -70,7 +108,19 @@ static void write_stack(void *arg, const struct ct_dedup_node *n)
         /* pcs[0] of a CPU sample or a start routine is an exact address:
          * such stacks have an odd hash (ct_stack_id_exact). */
         int is_return = !(i == 0 && (n->hash & 1));
-        int k = se->symbolizer ? ct_symbolize(se->symbolizer, pcs[i], is_return, fr, 8) : 0;
+        int k = 0;
+        if (synthetic_pc(pcs[i])) {
+            /* A frame named by the runtime (trace.h, CT_CALL_PC and
+             * CT_NAME_PC): the C library call the thread waits in, the
+             * main thread's root.  Not symbolized. */
+            fr[0].pc = pcs[i];
+            fr[0].func = (const char *)(pcs[i] & ~(uintptr_t)CT_SYNTH_PC_TAGS);
+            fr[0].file = pcs[i] & CT_CALL_PC_TAG ? "libc" : "?";
+            fr[0].line = 0;
+            k = 1;
+        } else if (se->symbolizer) {
+            k = ct_symbolize(se->symbolizer, pcs[i], is_return, fr, 8);
+        }
         if (k <= 0) {
             fr[0].pc = pcs[i];
             fr[0].func = "?";

@@ -47,6 +47,7 @@ static int alloc_fails(const char *site)
  * leaf, also taken under ct_registry_lock).  Fork: held across it by the
  * prepare handler, re-initialized in the child (proc.c). */
 static pthread_mutex_t pid_lock = PTHREAD_MUTEX_INITIALIZER;
+static _Atomic uint64_t pid_used; /* bits set in pid_bits (ct_pid_count) */
 static uint64_t *pid_bits;
 static size_t pid_words;
 static _Atomic uint64_t next_gid = 1;
@@ -80,6 +81,7 @@ uint64_t ct_pid_alloc(void)
         if (~pid_bits[w]) {
             int bit = __builtin_ctzll(~pid_bits[w]);
             pid_bits[w] |= 1ull << bit;
+            atomic_fetch_add_explicit(&pid_used, 1, memory_order_relaxed);
             ct_libc_mutex_unlock(&pid_lock);
             return w * 64 + (uint64_t)bit;
         }
@@ -106,9 +108,18 @@ void ct_pid_free(uint64_t p)
     if (p == CT_PID_NONE)
         return;
     ct_libc_mutex_lock(&pid_lock);
-    if (p / 64 < pid_words)
+    if (p / 64 < pid_words && (pid_bits[p / 64] & (1ull << (p % 64)))) {
         pid_bits[p / 64] &= ~(1ull << (p % 64));
+        atomic_fetch_sub_explicit(&pid_used, 1, memory_order_relaxed);
+    }
     ct_libc_mutex_unlock(&pid_lock);
+}
+
+/* Read without the lock: the metric may be written from a signal handler
+ * that interrupted ct_pid_alloc. */
+uint64_t ct_pid_count(void)
+{
+    return atomic_load_explicit(&pid_used, memory_order_relaxed);
 }
 
 static void exit_key_dtor(void *arg)
@@ -260,6 +271,7 @@ int ct_in_tracer(void)
 
 struct ct_spawn {
     uint64_t epoch, gen, g;
+    uintptr_t start; /* the start routine: the new thread's first stack */
 };
 
 struct ct_spawn *ct_spawn_prepare(void *(*start)(void *), int skip)
@@ -278,6 +290,7 @@ struct ct_spawn *ct_spawn_prepare(void *(*start)(void *), int skip)
             s->g = ct_gid_alloc();
             s->gen = ev.gen;
             s->epoch = ct_rt.epoch;
+            s->start = (uintptr_t)start;
             uintptr_t pc = (uintptr_t)start; /* an entry address */
             uint64_t start_stack =
                 ct_rt.stack_mode == CTRACE_STACKS_NONE ? 0 : ct_stack_id_exact(ev.gen, &pc, 1);
@@ -305,6 +318,7 @@ void ct_spawn_child(struct ct_spawn *s)
     if (t) {
         t->epoch = s->epoch;
         t->created_gen = s->gen;
+        t->start_pc = s->start;
         ct_set_state(t, CT_RUNNABLE);
         t->vis_state = CT_RUNNABLE;
         /* If trace start adopted this thread meanwhile, that record (and

@@ -91,6 +91,11 @@ struct ct_thread {
     int block_depth;                /* (owner) nested block annotations        */
     const void *wake_frame;         /* (owner) ct_unblock's entry frame        */
     int wake_skip;
+    const char *wait_call;          /* (owner) C call of the wait (hooks.h)    */
+    int wait_profiled;              /* (owner) Go's profiles count the block   */
+    uint64_t sys_stack, sys_stack_gen; /* (owner) stack id of the syscall
+                                       begin, and its generation           */
+    uintptr_t start_pc;             /* start routine of a created thread       */
     int syscall_depth;              /* (owner) nested syscall annotations      */
     uint64_t seq_gen, gseq, pseq;   /* (owner) per-generation sequence numbers */
     uint64_t dark_gen;              /* (owner) gen in which events are dropped */
@@ -162,6 +167,8 @@ struct ct_thread *ct_thread_adopt(uint64_t tid, int state);
 #define CT_PID_NONE UINT64_MAX
 uint64_t ct_pid_alloc(void);
 void ct_pid_free(uint64_t p);
+/* P ids in use now (the GOMAXPROCS metric, metrics.c). */
+uint64_t ct_pid_count(void);
 
 /* Next G id (never reused, never 0). */
 uint64_t ct_gid_alloc(void);

@@ -88,6 +88,24 @@ static inline uint64_t ct_capture_stack(struct ct_thread *t, uint64_t gen, const
     return ct_rt.stack_mode == CTRACE_STACKS_NONE ? 0 : ct_capture_stack_walk(t, gen, frame, skip);
 }
 
+/* A stack topped by the name of the C library call a thread waits in
+ * (the interposer's wrapper: "fdatasync", "pthread_mutex_lock"): its first
+ * PC is the name's address with CT_CALL_PC_TAG set, above any user-space
+ * address and any inline-frame PC (tables.c, bits 48-50), and tables.c
+ * writes it as a frame of that function name.  call must be a string
+ * with static storage (a literal, __func__) of libctrace itself: its
+ * address is the frame's PC, the same for every use of that name.
+ * Else as ct_capture_stack; call NULL: no named frame. */
+#define CT_CALL_PC_TAG (1ull << 62)
+#define CT_CALL_PC(call) ((uintptr_t)(call) | (uintptr_t)CT_CALL_PC_TAG)
+/* The same for a frame that only names a place (file "?"): the main
+ * thread's root frame, "main" (sched.c). */
+#define CT_NAME_PC_TAG (1ull << 61)
+#define CT_NAME_PC(name) ((uintptr_t)(name) | (uintptr_t)CT_NAME_PC_TAG)
+#define CT_SYNTH_PC_TAGS (CT_CALL_PC_TAG | CT_NAME_PC_TAG)
+uint64_t ct_capture_stack_call(struct ct_thread *t, uint64_t gen, const void *frame, int skip,
+                               const char *call);
+
 /* Trace-level start/stop used by the public API (trace.c).  Start sends
  * the trace's batches to sink (sink.h); stop ends the trace and returns
  * once its last generation is in the sink (reading it is the sink's

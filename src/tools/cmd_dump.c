@@ -10,8 +10,9 @@
  * Output is buffered in large blocks; nothing is allocated per event.
  *
  * Names: the line of an event whose goroutine carries a label (Label
- * events: in a libctrace trace the thread's name, since each thread is one
- * goroutine) ends with gname="LABEL", the goroutine's latest label.  Labels
+ * events: in a libctrace trace the thread's name and id, "NAME (tid N)",
+ * since each thread is one goroutine) ends with gname="LABEL", the
+ * goroutine's latest label; --g=NAME selects a label NAME or "NAME (tid N)".  Labels
  * are kept per live goroutine (forgotten when it ends): memory follows live
  * labelled goroutines, not events.
  *
@@ -40,7 +41,7 @@ static const char help[] =
     "Prints the events of a Go execution trace in Go's order, one per line, in the\n"
     "format described in docs/DUMP_FORMAT.md.  FILE '-' reads standard input.\n"
     "A line ends with gname=\"NAME\" when its goroutine has a label (in a\n"
-    "libctrace trace: the thread's name).\n"
+    "libctrace trace: the thread's name and id, \"NAME (tid N)\", or \"tid N\").\n"
     "\n"
     "  --stacks  append the frames of each event's stack to its line\n"
     "  --go      print exactly what Go 1.23's 'go tool trace -d=1' prints\n"
@@ -288,9 +289,23 @@ static int in_list(const uint64_t *v, size_t n, uint64_t x)
     return 0;
 }
 
+/* Whether label s is name, or libctrace's label of a thread named name:
+ * "NAME (tid N)" (docs/FORMAT.md, labels). */
 static int name_is(const struct ctrace_str *s, const char *name)
 {
-    return s && s->len == strlen(name) && memcmp(s->ptr, name, s->len) == 0;
+    size_t n = strlen(name);
+    if (!s || s->len < n || memcmp(s->ptr, name, n) != 0)
+        return 0;
+    if (s->len == n)
+        return 1;
+    static const char tid[] = " (tid ";
+    size_t i = n + sizeof tid - 1;
+    if (s->len <= i + 1 || memcmp(s->ptr + n, tid, sizeof tid - 1) != 0 || s->ptr[s->len - 1] != ')')
+        return 0;
+    for (; i < s->len - 1; i++)
+        if (s->ptr[i] < '0' || s->ptr[i] > '9')
+            return 0;
+    return 1;
 }
 
 static int matches(const struct filter *fl, const struct labels *l, const struct ctrace_event *e)

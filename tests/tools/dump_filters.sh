@@ -9,7 +9,7 @@
 #     a transition is about), --from/--to with units, combined filters;
 #   - on a trace libctrace writes (examples/annotations, thread names
 #     "main-loop", "db-worker", "bg-flusher"): lines of a named thread end
-#     with gname="NAME", and --g=NAME selects that thread's events;
+#     with gname="NAME (tid N)", and --g=NAME selects that thread's events;
 #   - bad filters are usage errors (exit 2).
 set -uo pipefail
 [ $# -ge 2 ] || { echo "usage: dump_filters.sh CTRACE FIXTURE_DIR [ANNOTATIONS_EXAMPLE]" >&2; exit 2; }
@@ -78,14 +78,14 @@ if [ -n "$ex" ]; then
     if "$ex" "$t" > /dev/null; then
         "$ctrace" dump "$t" > "$tmp/an"
         # The db-worker threads' region begins carry their name.
-        if awk '$2 == "RegionBegin" && / name="query" / && !/ gname="db-worker"$/ { bad = 1 } / gname="db-worker"$/ { n++ } END { exit bad || !n }' "$tmp/an"
+        if awk '$2 == "RegionBegin" && / name="query" / && !/ gname="db-worker \(tid [0-9]+\)"$/ { bad = 1 } / gname="db-worker \(tid [0-9]+\)"$/ { n++ } END { exit bad || !n }' "$tmp/an"
         then ok; else bad "annotations: query regions without gname=\"db-worker\""; fi
         if awk '$2 == "Label" { l = $0; sub(/.* label=/, "", l); sub(/ gname=.*/, "", l); g = $0; sub(/.* gname=/, "", g); if (l != g) bad = 1 } END { exit bad }' "$tmp/an"
         then ok; else bad "annotations: a Label line's gname is not its label"; fi
         "$ctrace" dump --g=db-worker "$t" > "$tmp/dw"
         if [ -s "$tmp/dw" ] && subseq "$tmp/dw" "$tmp/an" &&
-           [ "$(grep -c 'gname="db-worker"$' "$tmp/dw")" -ge "$(awk '$2 != "StateTransition"' "$tmp/dw" | wc -l)" ] &&
-           grep -q ' name="query" ' "$tmp/dw" && ! grep -q 'gname="main-loop"$' "$tmp/dw"; then ok
+           [ "$(grep -cE 'gname="db-worker \(tid [0-9]+\)"$' "$tmp/dw")" -ge "$(awk '$2 != "StateTransition"' "$tmp/dw" | wc -l)" ] &&
+           grep -q ' name="query" ' "$tmp/dw" && ! grep -qE 'gname="main-loop \(tid [0-9]+\)"$' "$tmp/dw"; then ok
         else bad "annotations: --g=db-worker: $(head -3 "$tmp/dw")"; fi
     else
         bad "$ex failed"
