@@ -4,7 +4,7 @@
  *
  * 2 producers put 200 items each; 2 consumers take them.  Waiting on a
  * condition variable (queue empty or full) is recorded as a
- * "sync.Cond.Wait" block; each item is handled in a "consume" region.
+ * "sync: condition wait" block (CTRACE_BLOCK_COND); each item is handled in a "consume" region.
  *
  *   condqueue [OUT.trace]       (default: $CTRACE_OUT, else condqueue.trace)
  */

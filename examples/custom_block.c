@@ -4,7 +4,7 @@
  * Neither the spin lock nor the futex is a pthread primitive, so the program
  * tells ctrace itself when a thread blocks:
  *   - consumer waiting for an item: ctrace_block(CTRACE_BLOCK_CHAN)
- *     ("chan receive");
+ *     ("chan: queue receive");
  *   - producer waiting for room:    ctrace_block_reason("sync: ring full");
  *   - spin lock held too long:      ctrace_block(CTRACE_BLOCK_SYNC).
  *

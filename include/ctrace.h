@@ -487,16 +487,17 @@ CTRACE_API void ctrace_task_scope_end(ctrace_task_scope *scope);
 /* Blocking annotations for custom primitives                          */
 /* ------------------------------------------------------------------ */
 
-/* Why a thread blocks.  Each maps to the reason string go tool trace
- * classifies (docs/FORMAT.md): SYNC and COND count as synchronization
- * blocking, NET as network wait, SLEEP as sleep. */
+/* Why a thread blocks.  Each maps to a reason string a C programmer
+ * reads and go tool trace classifies (docs/FORMAT.md): SYNC, COND, SELECT
+ * and CHAN count as synchronization blocking, NET as network wait, SLEEP
+ * as sleep. */
 enum ctrace_block_kind {
-    CTRACE_BLOCK_SYNC = 0,  /* lock, semaphore, barrier: "sync"            */
-    CTRACE_BLOCK_COND = 1,  /* condition variable: "sync.Cond.Wait"        */
+    CTRACE_BLOCK_SYNC = 0,  /* lock, semaphore, barrier: "sync: lock"      */
+    CTRACE_BLOCK_COND = 1,  /* condition variable: "sync: condition wait"  */
     CTRACE_BLOCK_NET = 2,   /* socket wait: "network"                      */
     CTRACE_BLOCK_SLEEP = 3, /* sleep: "sleep"                              */
-    CTRACE_BLOCK_SELECT = 4,/* poll/select over many sources: "select"     */
-    CTRACE_BLOCK_CHAN = 5,  /* queue/channel receive: "chan receive"       */
+    CTRACE_BLOCK_SELECT = 4,/* poll/select over many sources: "select: poll" */
+    CTRACE_BLOCK_CHAN = 5,  /* queue/channel receive: "chan: queue receive" */
     CTRACE_BLOCK_OTHER = 6  /* anything else: "wait"                       */
 };
 

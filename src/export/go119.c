@@ -44,6 +44,7 @@
  *    which is all v1 has.  Block reasons outside v1's event types become
  *    a plain GoBlock (docs/EXPORT.md).
  */
+#define _GNU_SOURCE /* memmem */
 #include "hash.h"
 #include "outbuf.h"
 #include "pbuf.h" /* varints: v1 uses the same base-128 encoding */
@@ -326,10 +327,18 @@ static uint64_t block_type(struct ctrace_str reason)
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
         if (reason.len == strlen(map[i].reason) && !memcmp(reason.ptr, map[i].reason, reason.len))
             return map[i].type;
-    /* libctrace's "sync: pthread_join", "sync.RWMutex.Lock" ...: what
-     * `go tool trace -pprof=sync` counts as synchronisation */
-    if (reason.len >= 4 && !memcmp(reason.ptr, "sync", 4))
+    /* libctrace's "sync: pthread_join", "chan: queue receive", "select:
+     * poll" ...: v1's kind by the word `go tool trace -pprof=sync`
+     * classifies by (a condition wait keeps its own kind) */
+    if (reason.len >= 4 && !memcmp(reason.ptr, "sync", 4)) {
+        if (memmem(reason.ptr, reason.len, "cond", 4))
+            return EV_GO_BLOCK_COND;
         return EV_GO_BLOCK_SYNC;
+    }
+    if (reason.len >= 4 && !memcmp(reason.ptr, "chan", 4))
+        return EV_GO_BLOCK_RECV;
+    if (reason.len >= 6 && !memcmp(reason.ptr, "select", 6))
+        return EV_GO_BLOCK_SELECT;
     return EV_GO_BLOCK;
 }
 

@@ -1,6 +1,6 @@
 /*
- * cond.c - condition variables: every wait is a block ("sync.Cond.Wait",
- * CTRACE_BLOCK_COND).
+ * cond.c - condition variables: every wait is a block ("sync:
+ * pthread_cond_wait", or the timed variant's name).
  *
  * Invariants:
  *  - A condition wait always blocks by definition (there is no try), so the

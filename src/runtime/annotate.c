@@ -24,14 +24,17 @@
 #include "event.h"
 #include "hooks.h"
 
-/* Go's block reason strings, which go tool trace classifies. */
+/* The reasons of the annotation API's kinds: C words, in the interposers'
+ * vocabulary ("sync: " + what is waited in), each holding the word go tool
+ * trace classifies by (cmd/trace/pprof.go: "sync", "chan" and "select" go
+ * to the synchronization profile, "network" to the network one). */
 static const char *const block_reasons[] = {
-    [CTRACE_BLOCK_SYNC] = "sync",
-    [CTRACE_BLOCK_COND] = "sync.(*Cond).Wait",
+    [CTRACE_BLOCK_SYNC] = "sync: lock",
+    [CTRACE_BLOCK_COND] = "sync: condition wait",
     [CTRACE_BLOCK_NET] = "network",
     [CTRACE_BLOCK_SLEEP] = "sleep",
-    [CTRACE_BLOCK_SELECT] = "select",
-    [CTRACE_BLOCK_CHAN] = "chan receive",
+    [CTRACE_BLOCK_SELECT] = "select: poll",
+    [CTRACE_BLOCK_CHAN] = "chan: queue receive",
     [CTRACE_BLOCK_OTHER] = "wait",
 };
 

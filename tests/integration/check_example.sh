@@ -53,9 +53,8 @@ condqueue)
     expect_key "$s" eq 400 regionend consume
     expect_key "$s" eq 2 regiongs consume
     expect_key "$s" eq 2 log consumer
-    expect ge 1 "condition-variable blocks (reason holds \"Cond\")" "$(count_match "$s" block 'Cond')"
-    expect ge 1 "condition-variable blocks are sync blocks (reason holds \"sync\")" "$(count_match "$s" block 'sync.*Cond')"
-    expect ge 1 "cond blocks with traced_wait on their stack" "$(awk -F'\t' '$1=="blockfn" && $2 ~ /Cond/ && $3=="traced_wait" {s+=$4} END{print s+0}' "$s")"
+    expect ge 1 "condition-variable blocks (CTRACE_BLOCK_COND: \"sync: condition wait\", a sync block)" "$(count_match "$s" block '^sync: condition wait$')"
+    expect ge 1 "cond blocks with traced_wait on their stack" "$(awk -F'\t' '$1=="blockfn" && $2 == "sync: condition wait" && $3=="traced_wait" {s+=$4} END{print s+0}' "$s")"
     blocks_balanced "$s"
     stack_has "$s" RegionBegin consumer
     stack_has "$s" RegionEnd consumer
@@ -133,9 +132,9 @@ cpuburn)
 custom_block)
     expect_key "$s" ge 2 goroutines
     expect_created "$s" ge 1
-    expect ge 1 "channel-receive blocks (consumer on empty ring)" "$(count_match "$s" block 'chan receive')"
+    expect ge 1 "channel-receive blocks (consumer on empty ring)" "$(count_match "$s" block 'chan: queue receive')"
     expect ge 1 "blocks in pop" "$(awk -F'\t' '$1=="blockfn" && $3=="pop" {s+=$4} END{print s+0}' "$s")"
-    expect eq 0 "blocks with reasons other than chan receive, sync, sleep (nanosleep is interposed), and the zero-length ends of waits (FORMAT.md)" "$(awk -F'\t' '$1=="block" && $2 !~ /chan receive|sync|sleep|^ctrace: (end of |main thread$|thread start$)/ {s+=$3} END{print s+0}' "$s")"
+    expect eq 0 "blocks with reasons other than chan: queue receive, sync, sleep (nanosleep is interposed), and the zero-length ends of waits (FORMAT.md)" "$(awk -F'\t' '$1=="block" && $2 !~ /^chan: queue receive$|sync|sleep|^ctrace: (end of |main thread$|thread start$)/ {s+=$3} END{print s+0}' "$s")"
     c=$(count "$s" block 'sync: ring full')
     echo "info: producer found the ring full $c times"
     expect_key "$s" eq 32 region 'prepare burst'
