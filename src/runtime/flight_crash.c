@@ -1,0 +1,294 @@
+/*
+ * flight_crash.c - the flight recorder's crash snapshot: when the process
+ * dies of SIGSEGV, SIGBUS, SIGFPE, SIGILL or SIGABRT (with the default
+ * action: crash.c's handlers call ct_flight_crash first), the fatal
+ * signal's handler writes PREFIX.PID.N.trace itself, then the signal's
+ * default action runs as without ctrace (crash.c re-raises it).
+ *
+ * What the file holds:
+ *   1. the file header;
+ *   2. the ring's sealed generations, as encoded (sink_ring.c);
+ *   3. a last, small generation written here: one batch on the crashing
+ *      thread's M -- its P and G statuses (running) and a log event,
+ *      category "ctrace.crash", naming the signal, the faulting address and
+ *      the thread, whose stack is the crashing thread's interrupted stack
+ *      -- and its stack table, string table and frequency.  The stack's
+ *      frames carry their PCs and the function and file "?" (line 0): no
+ *      symbolization here; `ctrace symbolize` names them afterwards from
+ *      the trace's module map.  The first frame is the interrupted PC
+ *      itself, the others return addresses.
+ *
+ * Before 2, unless the crashing thread is inside the tracer (a lock may be
+ * held, or an event half written, and the generation could never end),
+ * the handler asks the flight thread to end the generation in progress and
+ * waits for it at most SEAL_WAIT_MS: so the crashing thread's last events
+ * are in a sealed generation.  The flight thread takes the usual locks;
+ * the handler takes none: if the generation does not end in time (the
+ * crashing thread held a malloc lock the advance needs, another thread
+ * holds a tracer lock and is stopped...), the snapshot has the
+ * generations sealed before, and still ends with the crash generation.
+ *
+ * Invariants (async-signal-safe): no lock, no allocation, no stdio, no
+ * symbolization; system calls only (futex, openat, write, close); every
+ * wait is bounded; the encoding buffers are static (the handler may run on
+ * a small alternate stack: a stack overflow).  One crash snapshot per
+ * process (the first fatal signal claims it); errno is preserved.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "clock.h"
+#include "flight.h"
+#include "hooks.h"
+#include "libc.h"
+#include "proc.h"
+#include "thread.h"
+#include "trace.h"
+#include "unwind.h"
+
+#define SEAL_WAIT_MS 2000
+#define CRASH_FRAMES 64
+
+static _Atomic int claimed;
+
+/* The crash generation's encoding (static: no stack, no allocation). */
+static uint8_t body[4 * 1024 + CRASH_FRAMES * 4 * VARINT_MAX_LEN];
+static uint8_t out[sizeof body + 64];
+static uintptr_t pcs[CRASH_FRAMES];
+static char msg[512];
+
+/* ---- tiny formatting (no stdio in a handler) ---- */
+
+struct text {
+    char *p, *end;
+};
+
+static void put_str(struct text *t, const char *s)
+{
+    while (*s && t->p < t->end)
+        *t->p++ = *s++;
+}
+
+static void put_num(struct text *t, uint64_t v, unsigned base)
+{
+    char tmp[24];
+    int n = 0;
+    do {
+        tmp[n++] = "0123456789abcdef"[v % base];
+        v /= base;
+    } while (v);
+    while (n && t->p < t->end)
+        *t->p++ = tmp[--n];
+}
+
+static const char *signal_name(int sig)
+{
+    switch (sig) {
+    case SIGSEGV: return "SIGSEGV";
+    case SIGBUS: return "SIGBUS";
+    case SIGFPE: return "SIGFPE";
+    case SIGILL: return "SIGILL";
+    case SIGABRT: return "SIGABRT";
+    default: return "signal";
+    }
+}
+
+/* ---- output ---- */
+
+static int write_all(int fd, const void *data, size_t len)
+{
+    const char *p = data;
+    while (len) {
+        ssize_t n = ct_libc_write(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* Writes one batch: header (gen, m, ts, size) then body[0..len). */
+static int write_batch(int fd, uint64_t gen, uint64_t m, uint64_t ts, const uint8_t *b, size_t len)
+{
+    uint8_t *p = out;
+    *p++ = GT_EV_EVENT_BATCH;
+    p = varint_put(p, gen);
+    p = varint_put(p, m);
+    p = varint_put(p, ts);
+    p = varint_put(p, len);
+    memcpy(p, b, len);
+    return write_all(fd, out, (size_t)(p - out) + len);
+}
+
+static uint8_t *put_string(uint8_t *p, uint64_t id, const char *s, size_t len)
+{
+    *p++ = GT_EV_STRING;
+    p = varint_put(p, id);
+    p = varint_put(p, len);
+    memcpy(p, s, len);
+    return p + len;
+}
+
+/* String ids of the crash generation. */
+enum { STR_KEY = 1, STR_MSG = 2, STR_UNKNOWN = 3 };
+
+/* The crash generation gen: statuses and log on the crashing thread's M,
+ * then the stack, string and frequency batches. */
+static int write_crash_generation(int fd, uint64_t gen, int sig, const siginfo_t *si,
+                                  const void *uc)
+{
+    struct ct_thread *t = ct_tls_self;
+    uint64_t tid = (uint64_t)syscall(SYS_gettid);
+    /* A thread the tracer never met gets ids no other thread has. */
+    uint64_t m = tid, g = t ? t->g : (1ull << 40) + tid, p = t ? t->p : (1ull << 20) + tid;
+    if (t && p == CT_PID_NONE)
+        p = (1ull << 20) + tid;
+
+    int n = 0;
+    if (uc) {
+        if (t && t->bounds.hi)
+            n = ct_unwind_from_ucontext(&t->bounds, (const ucontext_t *)uc, pcs, CRASH_FRAMES);
+        else
+            n = ct_unwind_from_ucontext_checked((const ucontext_t *)uc, pcs, CRASH_FRAMES);
+    }
+
+    struct text tx = {msg, msg + sizeof msg};
+    put_str(&tx, signal_name(sig));
+    if (sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE || sig == SIGILL) {
+        put_str(&tx, ": fault address 0x");
+        put_num(&tx, si ? (uint64_t)(uintptr_t)si->si_addr : 0, 16);
+    } else if (si && si->si_code <= 0 && si->si_pid == ct_proc_raw_getpid()) {
+        put_str(&tx, ": raised by the process (abort, a failed assert)");
+    } else if (si && si->si_code <= 0) {
+        put_str(&tx, ": sent by pid ");
+        put_num(&tx, (uint64_t)si->si_pid, 10);
+    }
+    if (n > 0) {
+        put_str(&tx, ", pc 0x");
+        put_num(&tx, pcs[0], 16);
+    }
+    put_str(&tx, ", thread ");
+    put_num(&tx, tid, 10);
+    if (t && t->name[0]) {
+        put_str(&tx, " (");
+        size_t k = strnlen(t->name, sizeof t->name);
+        for (size_t i = 0; i < k && tx.p < tx.end; i++)
+            *tx.p++ = t->name[i];
+        put_str(&tx, ")");
+    }
+    size_t msg_len = (size_t)(tx.p - msg);
+
+    uint64_t ts = ct_now() >> ct_clock.shift;
+    uint8_t *b = body;
+    *b++ = GT_EV_PROC_STATUS;
+    b = varint_put(b, 0);
+    b = varint_put(b, p);
+    b = varint_put(b, GT_PROC_RUNNING);
+    *b++ = GT_EV_GO_STATUS;
+    b = varint_put(b, 0);
+    b = varint_put(b, g);
+    b = varint_put(b, m);
+    b = varint_put(b, GT_GO_RUNNING);
+    *b++ = GT_EV_USER_LOG;
+    b = varint_put(b, 1);
+    b = varint_put(b, 0); /* no task */
+    b = varint_put(b, STR_KEY);
+    b = varint_put(b, STR_MSG);
+    b = varint_put(b, n > 0 ? 1 : 0);
+    if (write_batch(fd, gen, m, ts, body, (size_t)(b - body)))
+        return -1;
+
+    if (n > 0) {
+        b = body;
+        *b++ = GT_EV_STACKS;
+        *b++ = GT_EV_STACK;
+        b = varint_put(b, 1);
+        b = varint_put(b, (uint64_t)n);
+        for (int i = 0; i < n; i++) {
+            b = varint_put(b, pcs[i]);
+            b = varint_put(b, STR_UNKNOWN);
+            b = varint_put(b, STR_UNKNOWN);
+            b = varint_put(b, 0);
+        }
+        if (write_batch(fd, gen, GT_NO_ID, 0, body, (size_t)(b - body)))
+            return -1;
+    }
+
+    b = body;
+    *b++ = GT_EV_STRINGS;
+    b = put_string(b, STR_KEY, "ctrace.crash", 12);
+    b = put_string(b, STR_MSG, msg, msg_len);
+    b = put_string(b, STR_UNKNOWN, "?", 1);
+    if (write_batch(fd, gen, GT_NO_ID, 0, body, (size_t)(b - body)))
+        return -1;
+
+    uint64_t freq = ct_ring_freq();
+    if (!freq)
+        freq = ct_clock_units_per_sec();
+    b = body;
+    *b++ = GT_EV_FREQUENCY;
+    b = varint_put(b, freq);
+    return write_batch(fd, gen, GT_NO_ID, 0, body, (size_t)(b - body));
+}
+
+/* PREFIX.PID.N.trace into path. */
+static void snapshot_path(char *path, size_t size)
+{
+    struct text tx = {path, path + size - 1};
+    put_str(&tx, ct_flight_prefix());
+    put_str(&tx, ".");
+    put_num(&tx, (uint64_t)ct_proc_raw_getpid(), 10);
+    put_str(&tx, ".");
+    put_num(&tx, ct_flight_next_number(), 10);
+    put_str(&tx, ".trace");
+    *tx.p = 0;
+}
+
+void ct_flight_crash(int sig, const siginfo_t *si, const void *uc)
+{
+    static char path[4200];
+    if (sig != SIGSEGV && sig != SIGBUS && sig != SIGFPE && sig != SIGILL && sig != SIGABRT)
+        return;
+    if (!ct_flight_running() || ct_proc_in_vfork_child())
+        return;
+    int zero = 0;
+    if (!atomic_compare_exchange_strong(&claimed, &zero, 1))
+        return; /* a second crash, or one while writing: the first writes */
+    int e = errno;
+    int me = (int)syscall(SYS_gettid);
+    /* The crashing thread's last events: end their generation first. */
+    if (!ct_in_tracer() && me != ct_flight_thread_tid())
+        ct_flight_seal_now(SEAL_WAIT_MS);
+    struct ct_ring_view v;
+    ct_ring_crash_view(&v);
+    snapshot_path(path, sizeof path);
+    int fd = (int)syscall(SYS_openat, AT_FDCWD, path,
+                          O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) {
+        errno = e;
+        return;
+    }
+    static const char header[GT_HEADER_LEN] = GT_HEADER_GO122;
+    int bad = write_all(fd, header, GT_HEADER_LEN);
+    uint64_t gen = atomic_load(&ct_gen);
+    for (struct ct_ring_gen *g = v.first; g && !bad; g = g == v.last ? NULL : g->next) {
+        for (struct ct_buf *b = g->head; b && !bad; b = b->next)
+            bad = write_all(fd, b->start, (size_t)(b->pos - b->start));
+        gen = g->gen + 1;
+    }
+    if (!bad && gen)
+        write_crash_generation(fd, gen, sig, si, uc);
+    ct_libc_close(fd);
+    errno = e;
+}
