@@ -399,7 +399,7 @@ CTRACE_API void ctrace_syscall_end(void);
  * The flight recorder traces continuously into a bounded ring of recent
  * generations in memory and writes nothing until a snapshot is asked for:
  * by ctrace_flight_write*, by a signal (SIGUSR2 by default), by a region
- * slower than its threshold, or by a crash.  A snapshot is a complete
+ * or task slower than its threshold, or by a crash.  A snapshot is a complete
  * trace (Go 1.22/1.23 format): the file header and the most recent whole
  * generations, the one in progress included -- it is ended at the request,
  * so the snapshot stops cleanly at that moment.  Writing a snapshot does
@@ -470,13 +470,15 @@ CTRACE_API int ctrace_flight_write_fd(int fd);
 CTRACE_API int ctrace_flight_write_file(const char *path);
 CTRACE_API int ctrace_flight_write(ctrace_write_fn fn, void *arg);
 
-/* A region named name that lasts threshold_ns or more writes a snapshot
- * to PREFIX.PID.N.trace when it ends (0 removes the threshold).  At most
- * one such snapshot per min_age_ns (the next would mostly repeat it); the
- * others are counted in snapshots_skipped.  At most 32 names of up to 63
- * bytes: CTRACE_EINVAL beyond.  Env: CTRACE_FLIGHT_SLOW=NAME=DURATION,...
+/* A region or a task named name that lasts threshold_ns or more writes a
+ * snapshot to PREFIX.PID.N.trace when it ends (0 removes the threshold).
+ * At most one such snapshot per min_age_ns (the next would mostly repeat
+ * it); the others are counted in snapshots_skipped, and so is a task not
+ * timed because 256 such tasks are open already.  At most 32 names of up
+ * to 63 bytes: CTRACE_EINVAL beyond.  A task is timed only if its name had
+ * a threshold when it began.  Env: CTRACE_FLIGHT_SLOW=NAME=DURATION,...
  * Thresholds persist across recorder starts. */
-CTRACE_API int ctrace_flight_slow_region(const char *name, uint64_t threshold_ns);
+CTRACE_API int ctrace_flight_slow(const char *name, uint64_t threshold_ns);
 
 /* Statistics of the recorder. */
 typedef struct ctrace_flight_stats {

@@ -151,6 +151,8 @@ ctrace_task ctrace_task_begin(ctrace_task parent, const char *name)
     } else {
         id = task_id_orphan();
     }
+    if (__atomic_load_n(&ct_flight_slow_armed, __ATOMIC_RELAXED) && name)
+        ct_flight_task_begun(id, name); /* the flight recorder's trigger */
     return id;
 }
 
@@ -166,6 +168,8 @@ void ctrace_task_end(ctrace_task task)
         ct_ev2(&e, GT_EV_USER_TASK_END, task_trace_id(task), stk);
         ct_release(t);
     }
+    if (__atomic_load_n(&ct_flight_slow_armed, __ATOMIC_RELAXED))
+        ct_flight_task_ended(task);
 }
 
 /*

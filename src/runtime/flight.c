@@ -1,7 +1,8 @@
 /*
  * flight.c - the flight recorder (include/ctrace.h, "Flight recorder"):
  * starting and stopping a trace whose sink is the ring (sink_ring.c),
- * snapshots, and their triggers -- the API, a signal, slow regions -- and
+ * snapshots, and their triggers -- the API, a signal, slow regions and
+ * tasks -- and
  * the flight thread that serves the triggers that may not write
  * themselves (a signal handler, a traced thread ending a region).
  *
@@ -93,7 +94,8 @@ static void request(uint32_t bit)
 
 int ct_flight_running(void)
 {
-    return atomic_load_explicit(&running, memory_order_relaxed);
+    /* Acquire: the configuration written before the start is visible. */
+    return atomic_load_explicit(&running, memory_order_acquire);
 }
 
 int ctrace_flight_enabled(void)
@@ -132,7 +134,7 @@ void ctrace_flight_config_init(ctrace_flight_config *cfg)
 
 static void add_slow(void *arg, const char *name, size_t len, uint64_t ns);
 
-int ctrace_flight_slow_region(const char *name, uint64_t threshold_ns)
+int ctrace_flight_slow(const char *name, uint64_t threshold_ns)
 {
     if (!name || !*name)
         return CTRACE_EINVAL;
@@ -170,25 +172,100 @@ static void add_slow(void *arg, const char *name, size_t len, uint64_t ns)
     ct_libc_mutex_unlock(&fl_lock);
 }
 
+/* The threshold entry of name (len bytes), or -1. */
+static int slow_find(const char *name, size_t len)
+{
+    int n = atomic_load_explicit(&slow_count, memory_order_acquire);
+    for (int i = 0; i < n; i++)
+        if (slow[i].len == len && !memcmp(slow[i].name, name, len))
+            return i;
+    return -1;
+}
+
+/* Entry i's region or task lasted dur_ns: a snapshot if past its
+ * threshold, rate limited (one per MinAge: the next would mostly repeat
+ * it). */
+static void slow_check(int i, uint64_t dur_ns)
+{
+    uint64_t th = atomic_load_explicit(&slow[i].ns, memory_order_relaxed);
+    if (!th || dur_ns < th)
+        return;
+    uint64_t now = ct_mono_ns(), last = atomic_load(&slow_last_ns);
+    if ((last && now - last < fl_cfg.min_age_ns) ||
+        !atomic_compare_exchange_strong(&slow_last_ns, &last, now)) {
+        atomic_fetch_add(&n_skipped, 1);
+        return;
+    }
+    request(REQ_SLOW);
+}
+
 void ct_flight_region_ended(const char *name, size_t len, uint64_t dur_ns)
 {
     if (!ct_flight_running())
         return;
-    int n = atomic_load_explicit(&slow_count, memory_order_acquire);
-    for (int i = 0; i < n; i++) {
-        if (slow[i].len != len || memcmp(slow[i].name, name, len))
-            continue;
-        uint64_t th = atomic_load_explicit(&slow[i].ns, memory_order_relaxed);
-        if (!th || dur_ns < th)
-            return;
-        /* Rate limit: one per MinAge (the next would mostly repeat it). */
-        uint64_t now = ct_mono_ns(), last = atomic_load(&slow_last_ns);
-        if ((last && now - last < fl_cfg.min_age_ns) ||
-            !atomic_compare_exchange_strong(&slow_last_ns, &last, now)) {
-            atomic_fetch_add(&n_skipped, 1);
+    int i = slow_find(name, len);
+    if (i >= 0)
+        slow_check(i, dur_ns);
+}
+
+/*
+ * Tasks with a threshold: their handles and begin times, in a small open
+ * table (tasks may end on another thread).  A slot is claimed by CAS of
+ * its id from 0 to TASK_BUSY, filled, then published (release) with the
+ * task's handle; the end finds it (acquire), reads it and frees it.  At
+ * most TASK_PROBE slots are tried: a task that finds none is not timed
+ * (counted in snapshots_skipped).
+ */
+#define TASK_SLOTS 256
+#define TASK_PROBE 16
+#define TASK_BUSY UINT64_MAX
+static struct {
+    _Atomic uint64_t id;
+    uint64_t begin_ns;
+    int slow;
+} open_tasks[TASK_SLOTS];
+
+static unsigned task_slot(uint64_t id, int k)
+{
+    return ((unsigned)((id * 0x9E3779B97F4A7C15ull) >> 56) + (unsigned)k) & (TASK_SLOTS - 1);
+}
+
+void ct_flight_task_begun(uint64_t task, const char *name)
+{
+    if (!task || !ct_flight_running())
+        return;
+    size_t len = strnlen(name, CT_SETTING_SLOW_NAME_MAX + 1);
+    int i = len <= CT_SETTING_SLOW_NAME_MAX ? slow_find(name, len) : -1;
+    if (i < 0)
+        return;
+    for (int k = 0; k < TASK_PROBE; k++) {
+        unsigned s = task_slot(task, k);
+        uint64_t zero = 0;
+        if (atomic_compare_exchange_strong(&open_tasks[s].id, &zero, TASK_BUSY)) {
+            open_tasks[s].begin_ns = ct_mono_ns();
+            open_tasks[s].slow = i;
+            atomic_store_explicit(&open_tasks[s].id, task, memory_order_release);
             return;
         }
-        request(REQ_SLOW);
+    }
+    atomic_fetch_add(&n_skipped, 1);
+}
+
+void ct_flight_task_ended(uint64_t task)
+{
+    if (!task)
+        return;
+    for (int k = 0; k < TASK_PROBE; k++) {
+        unsigned s = task_slot(task, k);
+        if (atomic_load_explicit(&open_tasks[s].id, memory_order_acquire) != task)
+            continue;
+        uint64_t dur = ct_mono_ns() - open_tasks[s].begin_ns;
+        int i = open_tasks[s].slow;
+        uint64_t expect = task;
+        if (!atomic_compare_exchange_strong(&open_tasks[s].id, &expect, 0))
+            return; /* ended twice at once: the other one times it */
+        if (ct_flight_running())
+            slow_check(i, dur);
         return;
     }
 }

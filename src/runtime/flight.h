@@ -27,6 +27,7 @@ struct ct_ring_gen {
     uint64_t gen;
     struct ct_buf *head, *tail; /* batches in the order they were put  */
     size_t bytes;               /* memory held (not trace bytes)       */
+    uint64_t start_ns;          /* CLOCK_MONOTONIC: the previous seal  */
     uint64_t end_ns;            /* CLOCK_MONOTONIC when sealed         */
     int sealed;
     int asked_advance;          /* its size asked for an early end     */
@@ -72,9 +73,13 @@ int ct_flight_running(void);
 
 /* A region named name (len bytes) ended after dur_ns: takes a snapshot
  * (rate limited, on the flight thread) if that is past its threshold.
- * Called only when ct_flight_slow_armed is set. */
+ * These hooks are called only when ct_flight_slow_armed is set. */
 extern int ct_flight_slow_armed;
 void ct_flight_region_ended(const char *name, size_t len, uint64_t dur_ns);
+/* The same for tasks, which may end on another thread: a task begun with
+ * a name that has a threshold is timed until its end. */
+void ct_flight_task_begun(uint64_t task, const char *name);
+void ct_flight_task_ended(uint64_t task);
 
 /* Starts the recorder from the environment (CTRACE_FLIGHT), at load and in
  * a fork child; 0 if it is not asked for. */

@@ -23,10 +23,14 @@
  * the handler asks the flight thread to end the generation in progress and
  * waits for it at most SEAL_WAIT_MS: so the crashing thread's last events
  * are in a sealed generation.  The flight thread takes the usual locks;
- * the handler takes none: if the generation does not end in time (the
- * crashing thread held a malloc lock the advance needs, another thread
- * holds a tracer lock and is stopped...), the snapshot has the
- * generations sealed before, and still ends with the crash generation.
+ * the handler takes none.  If the generation does not end in time (the
+ * crashing thread held a malloc lock the advance needs...), or the
+ * crashing thread is inside the tracer, unknown to the trace (a thread
+ * that never called in, without interposers) or not running as the trace
+ * shows it, the snapshot has the generations sealed before and no crash
+ * generation: Go's parsers carry goroutine states across generations, and
+ * the statuses 3 writes must be the ones the last generation ends with
+ * (crash_thread_known).
  *
  * Invariants (async-signal-safe): no lock, no allocation, no stdio, no
  * symbolization; system calls only (futex, openat, write, close); every
@@ -54,7 +58,11 @@
 #include "trace.h"
 #include "unwind.h"
 
-#define SEAL_WAIT_MS 2000
+/* How long the handler waits for the generation in progress to end: the
+ * advance symbolizes the generation's stacks (tens of ms; seconds under a
+ * sanitizer with threads writing without pause).  crash.c's finisher is
+ * given 10 s for the whole file. */
+#define SEAL_WAIT_MS 5000
 #define CRASH_FRAMES 64
 
 static _Atomic int claimed;
@@ -143,21 +151,33 @@ static uint8_t *put_string(uint8_t *p, uint64_t id, const char *s, size_t len)
 /* String ids of the crash generation. */
 enum { STR_KEY = 1, STR_MSG = 2, STR_UNKNOWN = 3 };
 
-/* The crash generation gen: statuses and log on the crashing thread's M,
- * then the stack, string and frequency batches. */
-static int write_crash_generation(int fd, uint64_t gen, int sig, const siginfo_t *si,
-                                  const void *uc)
+/* Can the crash generation follow the snapshot's last generation?  Go's
+ * parsers carry each goroutine's and P's state across generations: the
+ * statuses written here (running) must be the ones the last generation
+ * ends with, and the goroutine must be known.  That holds when that
+ * generation was ended just now (after the crash: sealed) and the thread
+ * is one this trace knows, running as the trace shows it. */
+static struct ct_thread *crash_thread_known(int sealed)
 {
     struct ct_thread *t = ct_tls_self;
-    uint64_t tid = (uint64_t)syscall(SYS_gettid);
-    /* A thread the tracer never met gets ids no other thread has. */
-    uint64_t m = tid, g = t ? t->g : (1ull << 40) + tid, p = t ? t->p : (1ull << 20) + tid;
-    if (t && p == CT_PID_NONE)
-        p = (1ull << 20) + tid;
+    if (!sealed || !t || t->internal || t->p == CT_PID_NONE ||
+        t->epoch != atomic_load_explicit(&ct_rt.epoch, memory_order_relaxed) ||
+        t->vis_state != CT_RUNNING || ct_state(t) != CT_RUNNING)
+        return NULL;
+    return t;
+}
+
+/* The crash generation gen: statuses and log on the crashing thread's M,
+ * then the stack, string and frequency batches. */
+static int write_crash_generation(int fd, uint64_t gen, struct ct_thread *t, int sig,
+                                  const siginfo_t *si, const void *uc)
+{
+    uint64_t tid = t->m;
+    uint64_t m = t->m, g = t->g, p = t->p;
 
     int n = 0;
     if (uc) {
-        if (t && t->bounds.hi)
+        if (t->bounds.hi)
             n = ct_unwind_from_ucontext(&t->bounds, (const ucontext_t *)uc, pcs, CRASH_FRAMES);
         else
             n = ct_unwind_from_ucontext_checked((const ucontext_t *)uc, pcs, CRASH_FRAMES);
@@ -180,7 +200,7 @@ static int write_crash_generation(int fd, uint64_t gen, int sig, const siginfo_t
     }
     put_str(&tx, ", thread ");
     put_num(&tx, tid, 10);
-    if (t && t->name[0]) {
+    if (t->name[0]) {
         put_str(&tx, " (");
         size_t k = strnlen(t->name, sizeof t->name);
         for (size_t i = 0; i < k && tx.p < tx.end; i++)
@@ -266,10 +286,10 @@ void ct_flight_crash(int sig, const siginfo_t *si, const void *uc)
     if (!atomic_compare_exchange_strong(&claimed, &zero, 1))
         return; /* a second crash, or one while writing: the first writes */
     int e = errno;
-    int me = (int)syscall(SYS_gettid);
+    int me = (int)syscall(SYS_gettid), sealed = 0;
     /* The crashing thread's last events: end their generation first. */
     if (!ct_in_tracer() && me != ct_flight_thread_tid())
-        ct_flight_seal_now(SEAL_WAIT_MS);
+        sealed = ct_flight_seal_now(SEAL_WAIT_MS);
     struct ct_ring_view v;
     ct_ring_crash_view(&v);
     snapshot_path(path, sizeof path);
@@ -287,8 +307,9 @@ void ct_flight_crash(int sig, const siginfo_t *si, const void *uc)
             bad = write_all(fd, b->start, (size_t)(b->pos - b->start));
         gen = g->gen + 1;
     }
-    if (!bad && gen)
-        write_crash_generation(fd, gen, sig, si, uc);
+    struct ct_thread *t = crash_thread_known(sealed);
+    if (!bad && gen && t)
+        write_crash_generation(fd, gen, t, sig, si, uc);
     ct_libc_close(fd);
     errno = e;
 }

@@ -32,9 +32,10 @@
  *    to the same cap).  In flight mode the cap is MaxBytes (flight.c), so
  *    the ring plus the threads' current buffers never exceed it, apart
  *    from the bounded forced allocations of buf.h.  The eviction keeps the
- *    sealed generations under 3/4 of MaxBytes and a generation in
- *    progress past 1/8 of it asks for an early end, so the generation
- *    being written normally has room below the cap.
+ *    sealed generations under 3/4 of MaxBytes (and drops those MinAge
+ *    does not need, counted back from the newest one's start), and a
+ *    generation in progress past 1/8 of it asks for an early end, so the
+ *    generation being written normally has room below the cap.
  *  - r_lock is innermost (sink.h): nothing takes a tracer lock under it
  *    but the buffer pool's (a leaf).
  */
@@ -64,6 +65,7 @@ static _Atomic uint64_t last_freq;
 static _Atomic uint64_t gens_dropped;
 static _Atomic size_t held_bytes_pub;
 
+static uint64_t last_seal_ns;                    /* the begin, or the last seal */
 static uint64_t min_age_ns = 10000000000ull;
 static size_t max_bytes = 32u << 20;
 
@@ -172,16 +174,21 @@ static int evict_oldest(void)
 }
 
 /* Drops sealed generations, oldest first, while they exceed 3/4 of the
- * budget or are not needed for MinAge; the newest sealed one stays. */
+ * budget or are not needed for MinAge; the newest sealed one stays.
+ * "Needed" is counted back from the start of the newest sealed generation,
+ * not from now: a snapshot's trigger may lie anywhere inside that
+ * generation (the snapshot's own seal ends it after the trigger), and the
+ * history before the trigger must still span MinAge. */
 static void evict(void)
 {
-    uint64_t now = ct_mono_ns();
+    struct ct_ring_gen *newest = atomic_load(&sealed_tail);
+    uint64_t now = newest ? newest->start_ns : 0;
     while (!pins) {
         struct ct_ring_gen *g = atomic_load(&head);
         if (!g || g == atomic_load(&sealed_tail) || !g->sealed)
             break;
         int too_big = sealed_bytes > max_bytes / 4 * 3;
-        /* The generations after g cover [g->end_ns, now]. */
+        /* The generations after g cover [g->end_ns, now] at least. */
         int not_needed = g->end_ns + min_age_ns <= now;
         if (!too_big && !not_needed)
             break;
@@ -231,7 +238,8 @@ static void ring_generation_complete(struct ct_sink *s, uint64_t gen)
     struct ct_ring_gen *g = gen_node(gen);
     if (g) {
         g->sealed = 1;
-        g->end_ns = ct_mono_ns();
+        g->start_ns = last_seal_ns;
+        g->end_ns = last_seal_ns = ct_mono_ns();
         sealed_bytes += g->bytes;
         atomic_store(&last_freq, ct_clock_units_per_sec());
         atomic_store_explicit(&sealed_tail, g, memory_order_release);
@@ -276,6 +284,7 @@ static int ring_begin(struct ct_sink *s, uint64_t first_gen)
     drop_all_locked();
     atomic_store(&gens_dropped, 0);
     atomic_store(&last_freq, 0);
+    last_seal_ns = ct_mono_ns();
     ct_libc_mutex_unlock(&r_lock);
     return CTRACE_OK;
 }

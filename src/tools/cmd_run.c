@@ -82,7 +82,7 @@ static void run_usage(FILE *f)
           "                        (-o gives PREFIX; default PROG)\n"
           "      --flight-max SIZE memory of the flight recorder (default 32M)\n"
           "      --flight-signal SIG  snapshot signal: USR1, USR2 (default), a number, none\n"
-          "      --slow NAME=D,... snapshot when a region NAME lasts D or more (e.g. req=100ms)\n"
+          "      --slow NAME=D,... snapshot when a region or task NAME lasts D or more (req=100ms)\n"
           "  -q, --quiet           do not print the trace file names at the end\n"
           "Environment: CTRACE_LIB overrides the path of libctrace.so.\n"
           "See docs/RUN.md.\n",

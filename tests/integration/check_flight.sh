@@ -6,7 +6,7 @@
 # a program with a watchdog and prints its raw wait status ("status 0x..",
 # or "hung" if it had to kill it).
 #
-# Modes: api signal slow (snapshots of a live program), segv abort assert
+# Modes: api signal slow slowtask (snapshots of a live program), segv abort assert
 # overflow busy (crash snapshots), memory (RSS over a long run), run
 # (`ctrace run --flight` on programs that do not link ctrace).
 #
@@ -24,7 +24,9 @@ min_age_ns=$(( ${FLIGHT_AGE_MS:-1000} * 1000000 ))
 # Under a sanitizer its own handlers would catch the crashes: let them
 # through to ours (as check_program.sh crash does).
 sig_opts=handle_segv=0:handle_sigbus=0:handle_sigfpe=0:handle_sigill=0:handle_abort=0
-export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}$sig_opts:use_sigaltstack=0"
+# (verify_asan_link_order=0: ctrace run preloads the sanitized libctrace
+# into a sanitized program, as tests/interpose do.)
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}$sig_opts:use_sigaltstack=0:verify_asan_link_order=0"
 export TSAN_OPTIONS="${TSAN_OPTIONS:+$TSAN_OPTIONS:}$sig_opts:report_thread_leaks=0"
 
 # run_it OUT ARGS...: runs under the watchdog (120 s); OUT gets the output.
@@ -88,10 +90,10 @@ api)
     # Recording goes on after a snapshot; two at once are serialised.
     for f in api2.trace api3.trace; do snapshot_ok $f AFTER-API; done
     ;;
-signal|slow)
+signal|slow|slowtask)
     st=$(run_it $mode.out "$prog" $mode)
     check "$mode: exit 0 ($st)" test "$st" = "status 0x0"
-    marker=LAST-SIGNAL; [ $mode = slow ] && marker=LAST-SLOW
+    case $mode in signal) marker=LAST-SIGNAL ;; slow) marker=LAST-SLOW ;; *) marker=LAST-SLOWTASK ;; esac
     one_snapshot && snapshot_ok "$snap" $marker
     ;;
 segv|abort|assert|overflow|busy)
@@ -115,13 +117,24 @@ memory)
     cat mem.out
     check "memory: exit 0 ($st)" test "$st" = "status 0x0"
     val() { awk -v k="$1" '$1 == k { print $2 }' mem.out; }
-    expect gt 0 "generations dropped (oldest first)" "$(val generations_dropped)"
+    if [ -n "${CTRACE_SANITIZE:-}" ]; then
+        # 8 threads logging without pause starve the advancer under a
+        # sanitizer (one generation in 8 s under TSan): nothing to drop.
+        echo "info: generations dropped: $(val generations_dropped) of $(val generations), not checked under the $CTRACE_SANITIZE sanitizer"
+    else
+        expect gt 0 "generations dropped (oldest first)" "$(val generations_dropped)"
+    fi
     expect le $((4 << 20)) "bytes held by the ring" "$(val bytes_held)"
     # RSS growth: MaxBytes + the fixed part (docs/ARCHITECTURE.md: pool of
     # free buffers 2 MiB, string/stack maps, the flight thread) + per thread
     # (its record, buffers being filled, stack pages touched, malloc arena).
     growth=$(( $(val rss_max_kib) - $(val rss_base_kib) ))
-    expect le $(( 4096 + 6144 + 8 * 256 )) "RSS growth (KiB)" "$growth"
+    if [ -n "${CTRACE_SANITIZE:-}" ]; then
+        # The sanitizer's shadow memory and quarantine dwarf the bound.
+        echo "info: RSS growth $growth KiB not checked under the $CTRACE_SANITIZE sanitizer"
+    else
+        expect le $(( 4096 + 6144 + 8 * 256 )) "RSS growth (KiB)" "$growth"
+    fi
     ;;
 run)
     # ctrace run --flight on a program that does not link ctrace: a crash
@@ -138,7 +151,13 @@ run)
     if [ -f "${files[0]}" ]; then
         ok "run: snapshot ${files[0]}"
         validate "${files[0]}" && dump "${files[0]}"
-        check "run: the crash log" grep -q 'Category="ctrace.crash" Message="SIGSEGV' "${files[0]}.d1"
+        if [ "${CTRACE_TEST_NO_INTERPOSE:-0}" = 1 ]; then
+            # Without interposers the program's thread never calls in: the
+            # trace does not know it, so no crash generation (flight_crash.c).
+            echo "info: no crash log expected without interposers"
+        else
+            check "run: the crash log" grep -q 'Category="ctrace.crash" Message="SIGSEGV' "${files[0]}.d1"
+        fi
     else
         fail "run: no snapshot file snap.PID.N.trace"
     fi

@@ -13,6 +13,8 @@
  *            "api3.trace" through fd and callback, which hold "AFTER-API";
  *   signal   raise(SIGUSR2): snap.PID.1.trace;
  *   slow     a region "slow-req" of 100 ms, threshold 50 ms;
+ *   slowtask a task "slow-task" of 100 ms, threshold 50 ms, begun on the
+ *            main thread and ended on another;
  *   segv, abort, assert, overflow (on an alternate stack): a crash;
  *   busy     segv while 4 more threads write events without pause, create
  *            and join threads (the registry lock) and log new strings (the
@@ -155,6 +157,13 @@ static void *snap_fd(void *arg)
     return (void *)(intptr_t)r;
 }
 
+static void *end_task(void *arg)
+{
+    sleep_ms(100);
+    ctrace_task_end((ctrace_task)(uintptr_t)arg);
+    return NULL;
+}
+
 static int mode_api(void)
 {
     int r = ctrace_flight_write_file("api.trace");
@@ -230,8 +239,11 @@ int main(int argc, char **argv)
         ctrace_flight_stats st;
         ctrace_flight_get_stats(&st);
         printf("rss_start_kib %ld\nrss_max_kib %ld\n", base, max);
-        printf("generations_dropped %llu\nbytes_held %llu\n",
-               (unsigned long long)st.generations_dropped, (unsigned long long)st.bytes_held);
+        ctrace_stats ts;
+        ctrace_get_stats(&ts);
+        printf("generations_dropped %llu\nbytes_held %llu\ngenerations %llu\n",
+               (unsigned long long)st.generations_dropped, (unsigned long long)st.bytes_held,
+               (unsigned long long)ts.generations);
         return 0;
     }
 
@@ -245,15 +257,26 @@ int main(int argc, char **argv)
         raise(SIGUSR2);
         rc = wait_snapshots(1);
     } else if (!strcmp(mode, "slow")) {
-        ctrace_flight_slow_region("slow-req", 50000000u);
+        ctrace_flight_slow("slow-req", 50000000u);
         ctrace_region_begin(0, "slow-req");
         ctrace_log(0, "mark", "LAST-SLOW");
         sleep_ms(100);
         ctrace_region_end(0, "slow-req");
         rc = wait_snapshots(1);
+    } else if (!strcmp(mode, "slowtask")) {
+        ctrace_flight_slow("slow-task", 50000000u);
+        ctrace_flight_slow("other-task", 10000000u);
+        ctrace_task fast = ctrace_task_begin(0, "other-task"); /* not slow: no snapshot */
+        ctrace_task_end(fast);
+        ctrace_task task = ctrace_task_begin(0, "slow-task");
+        ctrace_log(task, "mark", "LAST-SLOWTASK");
+        pthread_t t;
+        pthread_create(&t, NULL, end_task, (void *)(uintptr_t)task);
+        pthread_join(t, NULL);
+        rc = wait_snapshots(1);
     } else if (!strcmp(mode, "segv") || busy) {
         ctrace_log(0, "mark", "LAST-CRASH");
-        *(volatile int *)(uintptr_t)argc = 1; /* address 1 or 2: a null dereference */
+        *(volatile int *)(uintptr_t)(argc * 8) = 1; /* address 16: a null pointer's field */
     } else if (!strcmp(mode, "abort")) {
         ctrace_log(0, "mark", "LAST-CRASH");
         abort();
