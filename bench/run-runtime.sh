@@ -122,4 +122,4 @@ awk -v reps="$reps" '
     print "go1.23: Go 1.23 tracer, ns/ev by wall time (best of runs) and B/ev; its region/log events always carry a stack;"
     print "        block = channel ping-pong (real park/ready), not an annotation: compare with care"
     if (dropped) print "WARNING: some runs dropped events (memory cap): their figures are not valid"
-  }' "$work/main.txt" "$work/fence.txt" "$work/devnull.txt" "$work/static.txt" "$work/go.txt"
+  }' "$work/main.txt" "$work/fence.txt" "$work/devnull.txt" "$work/static.txt" "$work/flight.txt" "$work/go.txt"

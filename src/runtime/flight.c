@@ -308,8 +308,9 @@ static void seal_current(void)
     ct_libc_mutex_unlock(&ct_ctl_lock);
 }
 
-/* The snapshot itself; snap_lock held.  internal: the caller's previous
- * ct_tls_internal (restored while fn, a program's callback, runs). */
+/* The snapshot itself; snap_lock held.  program_fn: fn is the program's
+ * callback, run with the caller's own ct_tls_internal (its events are
+ * traced as usual; no tracer lock is held meanwhile). */
 static int snapshot_locked(out_fn fn, void *arg, int program_fn)
 {
     if (!ct_flight_running())
