@@ -6,7 +6,8 @@
 # a program with a watchdog and prints its raw wait status ("status 0x..",
 # or "hung" if it had to kill it).
 #
-# Modes: api signal slow slowtask (snapshots of a live program), segv abort assert
+# Modes: api signal slow slowtask (snapshots of a live program), ownsig
+# (the program's own handler of the snapshot signal is left alone), segv abort assert
 # overflow busy (crash snapshots), memory (RSS over a long run), run
 # (`ctrace run --flight` on programs that do not link ctrace).
 #
@@ -89,6 +90,14 @@ api)
     snapshot_ok api.trace LAST-API
     # Recording goes on after a snapshot; two at once are serialised.
     for f in api2.trace api3.trace; do snapshot_ok $f AFTER-API; done
+    ;;
+ownsig)
+    # A snapshot signal the program handles itself is never taken from it.
+    st=$(run_it ownsig.out "$prog" ownsig)
+    cat ownsig.out
+    check "ownsig: the program's handler ran, no snapshot ($st)" test "$st" = "status 0x0"
+    files=(snap.*.trace)
+    check "ownsig: no snapshot file" test ! -e "${files[0]}"
     ;;
 signal|slow|slowtask)
     st=$(run_it $mode.out "$prog" $mode)

@@ -12,6 +12,9 @@
  *            take snapshots at once (serialised), "api2.trace" and
  *            "api3.trace" through fd and callback, which hold "AFTER-API";
  *   signal   raise(SIGUSR2): snap.PID.1.trace;
+ *   ownsig   the program has its own SIGUSR1 handler and asks for SIGUSR1
+ *            as the snapshot signal: the recorder must leave it alone (the
+ *            program's handler runs, no snapshot);
  *   slow     a region "slow-req" of 100 ms, threshold 50 ms;
  *   slowtask a task "slow-task" of 100 ms, threshold 50 ms, begun on the
  *            main thread and ended on another;
@@ -164,6 +167,14 @@ static void *end_task(void *arg)
     return NULL;
 }
 
+static volatile sig_atomic_t own_calls;
+
+static void own_handler(int sig)
+{
+    (void)sig;
+    own_calls++;
+}
+
 static int mode_api(void)
 {
     int r = ctrace_flight_write_file("api.trace");
@@ -202,6 +213,10 @@ int main(int argc, char **argv)
         cfg.min_age_ns = (uint64_t)env_ms("FLIGHT_AGE_MS", 1000) * 1000000u;
         cfg.max_bytes = (size_t)env_ms("FLIGHT_MAX_MB", memory ? 4 : 8) << 20;
         cfg.prefix = "snap";
+        if (!strcmp(mode, "ownsig")) {
+            signal(SIGUSR1, own_handler); /* installed before the recorder */
+            cfg.signal = SIGUSR1;
+        }
         long base = rss_kib();
         if (memory)
             printf("rss_base_kib %ld\n", base);
@@ -256,6 +271,13 @@ int main(int argc, char **argv)
         ctrace_log(0, "mark", "LAST-SIGNAL");
         raise(SIGUSR2);
         rc = wait_snapshots(1);
+    } else if (!strcmp(mode, "ownsig")) {
+        raise(SIGUSR1);
+        sleep_ms(500); /* a snapshot, if one were (wrongly) taken, is written by now */
+        ctrace_flight_stats st;
+        ctrace_flight_get_stats(&st);
+        printf("own_calls %d snapshots %llu\n", (int)own_calls, (unsigned long long)st.snapshots);
+        rc = own_calls == 1 && st.snapshots == 0 ? 0 : 1;
     } else if (!strcmp(mode, "slow")) {
         ctrace_flight_slow("slow-req", 50000000u);
         ctrace_region_begin(0, "slow-req");
