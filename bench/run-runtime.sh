@@ -13,10 +13,11 @@
 #   2. checks the Go events per operation that bench_events assumes
 #      (region 2, log 1, block+unblock 5, task 2) by writing traces of n and
 #      2n operations and counting the events Go 1.23's own parser reports;
-#   3. runs bench_events four times: shared library tracing to a discarding
+#   3. runs bench_events five times: shared library tracing to a discarding
 #      callback (membarrier handshake: the main figures), the same with
 #      CTRACE_NO_MEMBARRIER=1 (fallback: a full fence per event), tracing to
-#      /dev/null through ctrace_start_file, and the static library;
+#      /dev/null through ctrace_start_file, the static library, and the
+#      flight recorder (events kept in its ring, nothing written);
 #   4. runs tracerbench (Go 1.23) and prints one table: ctrace's figures,
 #      the variants, Go's, and the ratio ctrace/Go per case.
 # See bench/runtime/bench_events.c for what is timed and how.
@@ -75,6 +76,7 @@ run "ctrace, shared library, discarding callback (membarrier)" main.txt "$bench"
 run "ctrace, CTRACE_NO_MEMBARRIER=1 (fence per event)" fence.txt env CTRACE_NO_MEMBARRIER=1 "$bench"
 run "ctrace, ctrace_start_file(\"/dev/null\")" devnull.txt "$bench" --sink /dev/null
 run "ctrace, static library, discarding callback" static.txt "$bench_static"
+run "ctrace, flight recorder (ring in memory, MaxBytes 32 MiB)" flight.txt "$bench" --sink flight
 
 # ---- 4. Go 1.23 ----
 echo "== Go 1.23 tracerbench (wall time, best of $reps; stacks always on)"
@@ -97,17 +99,17 @@ awk -v reps="$reps" '
   $1 == "go123" { split($2, a, "_p"); gons[a[1] " " a[2]] = $3; gob[a[1] " " a[2]] = $4 }
   END {
     printf "timestamp read: rdtsc %.2f ns, clock_gettime(CLOCK_MONOTONIC) %.2f ns; ctrace reads %s; net = total - one read per API call\n", tsc, mono, clk
-    printf "%-6s %3s %5s | %14s %7s %8s %9s %6s %6s | %7s %8s %7s | %7s %5s %7s\n",
+    printf "%-6s %3s %5s | %14s %7s %8s %9s %6s %6s | %7s %8s %7s %7s | %7s %5s %7s\n",
       "case", "thr", "stack", "ns/ev [min]", "net/ev", "ns/call", "net/call", "B/ev", "target",
-      "fence", "devnull", "static", "go1.23", "goB", "ctr/go"
+      "fence", "devnull", "static", "flight", "go1.23", "goB", "ctr/go"
     for (i = 1; i <= nk; i++) {
       k = keys[i]; split(k, p, " ")
       g = (p[1] " " p[2]) in gons ? gons[p[1] " " p[2]] : ""
       ok = net[k] <= (p[3] == "none" ? 10 : 60) ? "ok" : "MISS"
       ok = ok (sprintf("%.2f", bpe[k]) + 0 <= 5 ? "" : ",B")
-      printf "%-6s %3s %5s | %6.1f [%5.1f] %7.1f %8.1f %9.1f %6.2f %6s | %7.1f %8.1f %7.1f | %7s %5s %7s\n",
+      printf "%-6s %3s %5s | %6.1f [%5.1f] %7.1f %8.1f %9.1f %6.2f %6s | %7.1f %8.1f %7.1f %7.1f | %7s %5s %7s\n",
         p[1], p[2], p[3], med[k], mn[k], net[k], call[k], netcall[k], bpe[k], ok,
-        v["fence", k], v["devnull", k], v["static", k],
+        v["fence", k], v["devnull", k], v["static", k], v["flight", k],
         g == "" ? "-" : g, g == "" ? "-" : gob[p[1] " " p[2]],
         g == "" || g <= 0 ? "-" : sprintf("%.2f", med[k] / g)
       sumb += bpe[k]; nb++
@@ -116,8 +118,8 @@ awk -v reps="$reps" '
     printf "bytes/event, mean over cases: all %.2f, stacks off %.2f, 16-frame stacks %.2f (target <= 5)\n",
       sumb / nb, sb0 / nb0, sb1 / nb1
     print "target: net/ev <= 10 ns without stack, <= 60 ns with stack; \",B\": over 5 bytes/event"
-    print "fence/devnull/static: ns/ev (median) with CTRACE_NO_MEMBARRIER=1, to /dev/null by ctrace_start_file, static library"
+    print "fence/devnull/static/flight: ns/ev (median) with CTRACE_NO_MEMBARRIER=1, to /dev/null by ctrace_start_file, static library, flight recorder ring"
     print "go1.23: Go 1.23 tracer, ns/ev by wall time (best of runs) and B/ev; its region/log events always carry a stack;"
     print "        block = channel ping-pong (real park/ready), not an annotation: compare with care"
     if (dropped) print "WARNING: some runs dropped events (memory cap): their figures are not valid"
-  }' "$work/main.txt" "$work/fence.txt" "$work/devnull.txt" "$work/static.txt" "$work/go.txt"
+  }' "$work/main.txt" "$work/fence.txt" "$work/devnull.txt" "$work/static.txt" "$work/flight.txt" "$work/go.txt"

@@ -517,6 +517,107 @@ CTRACE_API void ctrace_unblock(void);
 CTRACE_API void ctrace_syscall_begin(void);
 CTRACE_API void ctrace_syscall_end(void);
 
+/* ------------------------------------------------------------------ */
+/* Flight recorder (Go 1.25's runtime/trace FlightRecorder)             */
+/* ------------------------------------------------------------------ */
+
+/*
+ * The flight recorder traces continuously into a bounded ring of recent
+ * generations in memory and writes nothing until a snapshot is asked for:
+ * by ctrace_flight_write*, by a signal (SIGUSR2 by default), by a region
+ * or task slower than its threshold, or by a crash.  A snapshot is a complete
+ * trace (Go 1.22/1.23 format): the file header and the most recent whole
+ * generations, the one in progress included -- it is ended at the request,
+ * so the snapshot stops cleanly at that moment.  Writing a snapshot does
+ * not stop recording.
+ *
+ * How it relates to the other modes: the flight recorder is a trace of its
+ * own, with its own output.  One trace runs at a time, so while it records,
+ * ctrace_start_trace and ctrace_start* return CTRACE_EBUSY, and while one of
+ * those traces runs, ctrace_flight_start returns CTRACE_EBUSY.  No
+ * ctrace_read_trace loop is needed (nor possible) in flight mode.
+ *
+ * Memory: at most max_bytes of trace buffers (the ring and the threads'
+ * current buffers together; the buffer cap of ctrace_config.mem_cap is
+ * replaced by it while the recorder runs) plus, per thread, its ~10 KiB
+ * record and at most 2 forced small batches (docs/ARCHITECTURE.md, "The
+ * flight recorder").  The oldest generations are dropped first.
+ */
+typedef struct ctrace_flight_config {
+    /* Keep at least this much recent history (nanoseconds), if max_bytes
+     * allows.  Default 10 s; at least 1 ms.  Env: CTRACE_FLIGHT (a
+     * duration, or "1" for the default). */
+    uint64_t min_age_ns;
+    /* Upper bound on trace memory; takes precedence over min_age_ns.
+     * Default 32 MiB, minimum 1 MiB.  Env: CTRACE_FLIGHT_MAX. */
+    size_t max_bytes;
+    /* A signal that writes a snapshot to PREFIX.PID.N.trace, or 0 for none.
+     * Default SIGUSR2.  Installed only if the program has no handler for it
+     * (a handler the program installs later replaces it).
+     * Env: CTRACE_FLIGHT_SIGNAL (a number, a name such as USR1, or none). */
+    int signal;
+    /* Write a snapshot when the process dies of SIGSEGV, SIGBUS, SIGFPE,
+     * SIGILL or SIGABRT with their default action (1, the default) or not
+     * (0).  Env: CTRACE_FLIGHT_CRASH=0|1. */
+    int crash;
+    /* The PREFIX of the snapshot files the signal, slow regions and crashes
+     * write ("%p" is the pid).  Default "ctrace-flight" (in the working
+     * directory).  The string is copied.  Env: CTRACE_FLIGHT_PREFIX. */
+    const char *prefix;
+} ctrace_flight_config;
+
+/* Fills *cfg with the defaults, then applies the CTRACE_FLIGHT* variables. */
+CTRACE_API void ctrace_flight_config_init(ctrace_flight_config *cfg);
+
+/* Starts the flight recorder (cfg NULL: ctrace_flight_config_init's).  The
+ * trace's other settings (stacks, CPU sampling) are ctrace_configure's;
+ * generations last at most min_age_ns / 4 (and at most the configured
+ * period).  CTRACE_EBUSY if a trace runs, CTRACE_EINVAL for a bad cfg. */
+CTRACE_API int ctrace_flight_start(const ctrace_flight_config *cfg);
+
+/* Stops the recorder and drops what it holds.  CTRACE_ENOTRACING if it
+ * does not run. */
+CTRACE_API int ctrace_flight_stop(void);
+
+/* Non-zero while the flight recorder runs. */
+CTRACE_API int ctrace_flight_enabled(void);
+
+/* Writes a snapshot to fd / to the file at path (created 0600 or
+ * truncated, as ctrace_start_file does; "%p" is the pid) / through fn.
+ * Returns CTRACE_OK once the last byte is written, CTRACE_ENOTRACING if
+ * the recorder does not run, CTRACE_EWRITE (errno set) if writing failed,
+ * CTRACE_EOPEN if the file could not be opened.  Snapshots are taken one at
+ * a time: a call made while another snapshot is being written waits for
+ * it, then takes its own (a snapshot by signal or slow region that finds
+ * one in progress is skipped instead, and counted in snapshots_skipped).
+ * The traced threads pay nothing for a snapshot beyond one early end of
+ * the generation in progress; the caller pays the writing. */
+CTRACE_API int ctrace_flight_write_fd(int fd);
+CTRACE_API int ctrace_flight_write_file(const char *path);
+CTRACE_API int ctrace_flight_write(ctrace_write_fn fn, void *arg);
+
+/* A region or a task named name that lasts threshold_ns or more writes a
+ * snapshot to PREFIX.PID.N.trace when it ends (0 removes the threshold).
+ * At most one such snapshot per min_age_ns (the next would mostly repeat
+ * it); the others are counted in snapshots_skipped, and so is a task not
+ * timed because 256 such tasks are open already.  At most 32 names of up
+ * to 63 bytes: CTRACE_EINVAL beyond.  A task is timed only if its name had
+ * a threshold when it began.  Env: CTRACE_FLIGHT_SLOW=NAME=DURATION,...
+ * Thresholds persist across recorder starts. */
+CTRACE_API int ctrace_flight_slow(const char *name, uint64_t threshold_ns);
+
+/* Statistics of the recorder. */
+typedef struct ctrace_flight_stats {
+    uint64_t snapshots;           /* snapshots written (any trigger)        */
+    uint64_t snapshots_skipped;   /* triggers dropped: one in progress, rate
+                                     limit, or the file could not be written */
+    uint64_t generations_dropped; /* oldest generations evicted from the ring */
+    uint64_t bytes_held;          /* memory the ring holds now              */
+} ctrace_flight_stats;
+
+/* Fills *st.  Safe at any time. */
+CTRACE_API void ctrace_flight_get_stats(ctrace_flight_stats *st);
+
 #ifdef __cplusplus
 }
 #endif

@@ -10,6 +10,8 @@
 # the server).  Modes, interleaved run by run so that drift spreads evenly:
 #   plain   untraced
 #   ctrace  ctrace run (defaults: fp stacks, 100 Hz CPU samples)
+#   ctrace-flight  ctrace run --flight (the flight recorder: the same
+#           tracing, kept in memory; no snapshot is taken)
 #   ctrace-alt  the same with CTRACE_ALT_LIB as libctrace.so (only when
 #           CTRACE_ALT_LIB is set: compares two builds in one run)
 #   strace  strace -f -o /dev/null
@@ -51,7 +53,7 @@ cd "$work" || exit 1
 avail=""
 for m in $modes; do
     case $m in
-    plain|ctrace) avail+=" $m" ;;
+    plain|ctrace|ctrace-flight) avail+=" $m" ;;
     ctrace-alt) [ -f "${CTRACE_ALT_LIB:-}" ] && avail+=" $m" ;;
     strace) command -v strace >/dev/null && avail+=" $m" ;;
     perf) perf record -g -o /dev/null -- true >/dev/null 2>&1 && avail+=" $m" ;;
@@ -82,6 +84,7 @@ wrap() {
     plain) "$@" ;;
     ctrace) "$ctrace" run -q -o "$work/t.%p.trace" -- "$@" ;;
     ctrace-alt) CTRACE_LIB=$CTRACE_ALT_LIB "$ctrace" run -q -o "$work/t.%p.trace" -- "$@" ;;
+    ctrace-flight) "$ctrace" run -q --flight -o "$work/t" -- "$@" ;;
     strace) strace -f -o /dev/null "$@" ;;
     perf) perf record -q -g -o /dev/null -- "$@" 2>/dev/null ;;
     lttng) LD_PRELOAD=$LTTNG_PRELOAD "$@" ;;

@@ -51,7 +51,8 @@
  * bench/go/tracerbench ((wall_on - wall_off) * threads / events), is printed
  * too ("wall/ev") for comparison.  The trace goes to a callback that
  * discards the data (disk speed does not count), or with --sink PATH to
- * ctrace_start_file(PATH).  CPU sampling is off (cpu_hz = 0) so that profile
+ * ctrace_start_file(PATH), or with --sink flight to the flight recorder's
+ * ring (nothing written).  CPU sampling is off (cpu_hz = 0) so that profile
  * signals do not count; the generation period is the default.  Medians and
  * minima over --reps repetitions (default 5): median = med(on) - med(off),
  * min = min(on) - min(off).
@@ -357,9 +358,25 @@ static void configure(int stacks)
     }
 }
 
+/* --sink flight: the flight recorder (MinAge 10 s, MaxBytes 32 MiB, no
+ * signal), the events kept in memory; the stop drops them. */
+static int flight_sink(void)
+{
+    return sink && strcmp(sink, "flight") == 0;
+}
+
 static void start_tracing(void)
 {
-    int rc = sink ? ctrace_start_file(sink) : ctrace_start(discard, NULL);
+    int rc;
+    if (flight_sink()) {
+        ctrace_flight_config fc;
+        ctrace_flight_config_init(&fc);
+        fc.signal = 0;
+        fc.max_bytes = 32u << 20;
+        rc = ctrace_flight_start(&fc);
+    } else {
+        rc = sink ? ctrace_start_file(sink) : ctrace_start(discard, NULL);
+    }
     if (rc != CTRACE_OK) {
         fprintf(stderr, "ctrace_start: %s\n", ctrace_strerror(rc));
         exit(1);
@@ -368,7 +385,7 @@ static void start_tracing(void)
 
 static void stop_tracing(ctrace_stats *st)
 {
-    int rc = ctrace_stop();
+    int rc = flight_sink() ? ctrace_flight_stop() : ctrace_stop();
     if (rc != CTRACE_OK) {
         fprintf(stderr, "ctrace_stop: %s\n", ctrace_strerror(rc));
         exit(1);
@@ -496,7 +513,7 @@ static int parse_op(const char *s)
 static void usage(void)
 {
     fprintf(stderr, "usage: bench_events [--reps N] [--scale F] [--case OP] [--threads N]\n"
-                    "                    [--stacks none|fp16] [--sink PATH] [--set api]\n"
+                    "                    [--stacks none|fp16] [--sink PATH|flight] [--set api]\n"
                     "       bench_events --trace PATH --case OP --ops N [--stacks none|fp16]\n"
                     "OP: region, log, block, task; with --set api: region_t, region_cur,\n"
                     "    handle_t, cpp_region, log_t, log_cur, cpp_log, task_set, cpp_task\n");

@@ -121,7 +121,6 @@ static int ct_is_fault(int sig, const siginfo_t *si)
 
 static void ct_fatal_handler(int sig, siginfo_t *si, void *uc)
 {
-    (void)uc;
     int saved = errno;
     /* Sent signals: default action back first, and the signal let through:
      * should finishing the trace ever take long, the same signal sent again
@@ -130,7 +129,7 @@ static void ct_fatal_handler(int sig, siginfo_t *si, void *uc)
     int fault = ct_is_fault(sig, si);
     if (!fault)
         ct_set_default(sig);
-    ct_crash_fatal_signal(sig);
+    ct_crash_fatal_signal(sig, si, uc);
     if (fault)
         ct_set_default(sig);
     /* Re-raise on this thread: it is unblocked and at SIG_DFL, so the

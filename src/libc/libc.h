@@ -70,5 +70,9 @@ int ct_libc_poll(struct pollfd *fds, nfds_t n, int timeout_ms);
 void ct_libc_sleep_ns(uint64_t ns);
 pid_t ct_libc_getpid(void);
 pid_t ct_libc_gettid(void);
+/* Private futex on a 32-bit word: wait while *w == val, at most ms
+ * milliseconds (ms < 0: no limit); wake every waiter. */
+void ct_libc_futex_wait(_Atomic uint32_t *w, uint32_t val, long ms);
+void ct_libc_futex_wake(_Atomic uint32_t *w);
 
 #endif /* CTRACE_LIBC_H */

@@ -21,7 +21,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "clock.h"
 #include "event.h"
+#include "flight.h"
 #include "hooks.h"
 
 /* The reasons of the annotation API's kinds: C words, in the interposers'
@@ -200,6 +202,8 @@ static uint64_t task_begin(struct ct_thread *t, ctrace_task parent, const char *
     } else {
         id = task_id_orphan();
     }
+    if (__atomic_load_n(&ct_flight_slow_armed, __ATOMIC_RELAXED) && name)
+        ct_flight_task_begun(id, name); /* the flight recorder's trigger */
     return id;
 }
 
@@ -228,6 +232,8 @@ static void write_task_end(ctrace_task task, const void *fp)
         ct_ev2(&e, GT_EV_USER_TASK_END, task_trace_id(task), stk);
         ct_release(t);
     }
+    if (__atomic_load_n(&ct_flight_slow_armed, __ATOMIC_RELAXED))
+        ct_flight_task_ended(task);
 }
 
 void ctrace_task_end(ctrace_task task)
@@ -272,6 +278,8 @@ static uint64_t region_begin(struct ct_thread *t, ctrace_task task, const char *
     r->task = task;
     r->written = 0;
     r->name_gen = 0;
+    /* Timed only when a slow-region threshold exists (flight.c). */
+    r->begin_ns = __atomic_load_n(&ct_flight_slow_armed, __ATOMIC_RELAXED) ? ct_mono_ns() : 0;
     /* The name, after the names of the regions below this one: copied
      * and measured in one pass (names are short; no calls).  name[len] is
      * read only after name[len - 1] was not the terminator, and only
@@ -356,8 +364,12 @@ static void write_region_end(struct ct_thread *t, struct ct_region *r, const voi
 static void region_close_from(struct ct_thread *t, int i, const void *fp)
 {
     for (int j = t->rdepth - 1; j >= i; j--)
-        if (j < CT_REGION_DEPTH)
-            write_region_end(t, &t->regions[j], fp);
+        if (j < CT_REGION_DEPTH) {
+            struct ct_region *r = &t->regions[j];
+            write_region_end(t, r, fp);
+            if (r->begin_ns && r->named) /* the flight recorder's trigger */
+                ct_flight_region_ended(t->rnames + r->off, r->len, ct_mono_ns() - r->begin_ns);
+        }
     t->rdepth = i;
 }
 

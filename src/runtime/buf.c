@@ -32,6 +32,13 @@ void ct_buf_set_cap(size_t cap)
     ct_libc_mutex_unlock(&pool_lock);
 }
 
+void ct_buf_charge(long delta)
+{
+    ct_libc_mutex_lock(&pool_lock);
+    in_use_bytes += (size_t)delta; /* wraps back for a release */
+    ct_libc_mutex_unlock(&pool_lock);
+}
+
 size_t ct_buf_in_use(void)
 {
     ct_libc_mutex_lock(&pool_lock);

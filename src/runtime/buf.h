@@ -65,6 +65,10 @@ void ct_buf_pool_trim(void);
 /* Fork child (proc.c): no buffer of the parent's counts against the cap. */
 void ct_buf_reset_in_use(void);
 
+/* Charges (delta > 0) or releases bytes held outside the pool against
+ * the cap: the flight ring's copies of small batches (sink_ring.c). */
+void ct_buf_charge(long delta);
+
 /* Sets the memory cap in bytes. */
 void ct_buf_set_cap(size_t cap);
 

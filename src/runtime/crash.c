@@ -42,12 +42,11 @@
  *    writer increments, then reads the gate; the handler closes, then reads
  *    the count; both sequentially consistent).
  *  - Fork child: no finisher, gate open, no output (ct_crash_atfork_child).
- *  - This module is the place a flight recorder (issue 10) hooks into: it
- *    knows the output and the last complete generation's end.
+ *  - The flight recorder's crash snapshot (flight_crash.c) is written
+ *    first, by ct_flight_crash, from the same handler.
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <linux/futex.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -57,6 +56,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "flight.h"
 #include "hooks.h"
 #include "libc.h"
 #include "proc.h"
@@ -88,16 +88,6 @@ static pid_t gettid_raw(void)
     return (pid_t)syscall(SYS_gettid);
 }
 
-static void futex_wake(_Atomic uint32_t *w)
-{
-    syscall(SYS_futex, (uint32_t *)w, FUTEX_WAKE_PRIVATE, 1 << 30, NULL, NULL, 0);
-}
-
-static void futex_wait_ms(_Atomic uint32_t *w, uint32_t val, long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    syscall(SYS_futex, (uint32_t *)w, FUTEX_WAIT_PRIVATE, val, ms >= 0 ? &ts : NULL, NULL, 0);
-}
 
 static void sleep_ms(long ms)
 {
@@ -171,10 +161,10 @@ static void *finisher_main(void *arg)
     pthread_sigmask(SIG_UNBLOCK, &faults, NULL);
     atomic_store(&fin_tid, gettid_raw());
     while (!atomic_load(&fin_req))
-        futex_wait_ms(&fin_req, 0, -1);
+        ct_libc_futex_wait(&fin_req, 0, -1);
     ct_process_exit();
     atomic_store(&fin_done, 1);
-    futex_wake(&fin_done);
+    ct_libc_futex_wake(&fin_done);
     for (;;)
         pause(); /* the process is about to die */
     return NULL;
@@ -216,15 +206,17 @@ static int wait_finished(void)
     while (!atomic_load(&fin_done)) {
         if (now_ms() >= deadline)
             return 0;
-        futex_wait_ms(&fin_done, 0, 100);
+        ct_libc_futex_wait(&fin_done, 0, 100);
     }
     return 1;
 }
 
-void ct_crash_fatal_signal(int sig)
+void ct_crash_fatal_signal(int sig, const siginfo_t *si, const void *uc)
 {
-    (void)sig;
     int e = errno;
+    /* The flight recorder writes its crash snapshot first (flight_crash.c):
+     * its trace has no file to finish. */
+    ct_flight_crash(sig, si, uc);
     if (!atomic_load(&traced) || ct_proc_in_vfork_child()) {
         errno = e;
         return;
@@ -244,7 +236,7 @@ void ct_crash_fatal_signal(int sig)
     pid_t fin = atomic_load(&fin_tid);
     if (fin != 0 && fin != me && !ct_in_tracer()) {
         atomic_store(&fin_req, 1);
-        futex_wake(&fin_req);
+        ct_libc_futex_wake(&fin_req);
         if (wait_finished()) {
             errno = e;
             return;
@@ -282,7 +274,6 @@ static void unblock(int sig)
 
 static void crash_handler(int sig, siginfo_t *si, void *uc)
 {
-    (void)uc;
     int e = errno;
     /* A fault raised by the CPU keeps our handler while the trace is
      * finished (a fault on the finisher then reaches us, see above); a
@@ -293,7 +284,7 @@ static void crash_handler(int sig, siginfo_t *si, void *uc)
         set_default(sig);
         unblock(sig);
     }
-    ct_crash_fatal_signal(sig);
+    ct_crash_fatal_signal(sig, si, uc);
     if (fault) {
         set_default(sig);
         unblock(sig);

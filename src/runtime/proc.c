@@ -78,6 +78,7 @@
 
 #include "clock.h"
 #include "env.h"
+#include "flight.h"
 #include "hooks.h"
 #include "proc.h"
 #include "symbolize.h"
@@ -173,11 +174,14 @@ static void atfork_child(void)
     ct_crash_atfork_child();
     if (ct_interpose_atfork_child)
         ct_interpose_atfork_child();
+    int flight_again = ct_flight_atfork_child();
     ct_trace_atfork_child();
     atomic_store(&exiting, 0);
     autostarted = 0;
     if (autostart_pattern[0] && strstr(autostart_pattern, "%p"))
         autostart();
+    if (flight_again)
+        ct_flight_autostart();
     errno = e;
 }
 
@@ -234,6 +238,7 @@ __attribute__((constructor(110))) static void ctrace_init(void)
         snprintf(autostart_pattern, sizeof autostart_pattern, "%s", out);
         autostart();
     }
+    ct_flight_autostart(); /* CTRACE_FLIGHT (ctrace run --flight) */
     errno = e;
 }
 

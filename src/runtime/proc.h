@@ -22,7 +22,8 @@ void ct_symprep_start(void);
 void ct_symprep_atfork_child(void);
 
 /* The fatal-signal path (crash.c).  See crash.c's header comment. */
-void ct_crash_fatal_signal(int sig);         /* from a signal handler       */
+/* From a signal handler; si and uc are the handler's (may be NULL). */
+void ct_crash_fatal_signal(int sig, const siginfo_t *si, const void *uc);
 void ct_crash_install_handlers(void);        /* static library: no interposers */
 void ct_crash_trace_started(void);           /* a writer-level trace began  */
 void ct_crash_atfork_child(void);

@@ -2,8 +2,8 @@
  * sink.h - where finished batches go.  The producers of trace data (traced
  * threads handing a full buffer, the advancer finishing a generation) put
  * batches into the trace's sink; the sink alone decides what happens to
- * them: a FIFO that a reader drains in order (sink_fifo.c, today's only
- * sink), a ring of recent generations for a flight recorder, an encoder to
+ * them: a FIFO that a reader drains in order (sink_fifo.c), a ring of
+ * recent generations for the flight recorder (sink_ring.c), an encoder to
  * another format.  The advancer and the start/stop code talk only to this
  * interface, so a new sink plugs in without touching them.
  *
@@ -56,15 +56,13 @@
  * API its data calls for (the FIFO a pull stream, ct_fifo_read; a flight
  * recorder a snapshot).
  *
- * How a flight recorder (Go 1.25's FlightRecorder: at least MinAge of
- * history within MaxBytes) fits: put appends to the list of the batch's
- * generation; generation_complete seals it and evicts the oldest sealed
- * generations while the total exceeds MaxBytes or the oldest is older than
- * needed for MinAge; may_advance returns 1; a snapshot calls
- * ct_request_advance, waits (on the sink's own lock) for the
- * generation_complete of the generation that was current, and writes the
- * header and the sealed generations, oldest first -- whole generations
- * only, so the snapshot is cut cleanly at a generation boundary.
+ * The flight recorder (Go 1.25's FlightRecorder: at least MinAge of
+ * history within MaxBytes) is the ring sink: put appends to the list of
+ * the batch's generation; generation_complete seals it and evicts the
+ * oldest sealed generations (sink_ring.c); may_advance returns 1; a
+ * snapshot ends the generation in progress and writes the header and the
+ * sealed generations, oldest first -- whole generations only, so the
+ * snapshot is cut cleanly at a generation boundary (flight.c).
  */
 #ifndef CTRACE_RUNTIME_SINK_H
 #define CTRACE_RUNTIME_SINK_H
@@ -128,10 +126,10 @@ int ct_fifo_unread(void);
  * thread.  Never waits forever; what is not read stays readable. */
 void ct_fifo_wait_reader(void);
 
-/* Fork: every sink's lock around fork, and in the child every sink's data
- * dropped (it belongs to the parent's trace).  Called by trace.c's fork
- * handlers, after ct_ctl_lock and ct_registry_lock.  A new sink adds its
- * own lock and reset to these. */
+/* Fork: every sink's lock around fork (the FIFO's, then the ring's), and
+ * in the child every sink's data dropped (it belongs to the parent's
+ * trace).  Called by trace.c's fork handlers, after ct_ctl_lock and
+ * ct_registry_lock.  A new sink adds its own lock and reset to these. */
 void ct_output_atfork_prepare(void);
 void ct_output_atfork_parent(void);
 void ct_output_atfork_child(void);

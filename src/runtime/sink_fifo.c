@@ -31,6 +31,7 @@
 #include <time.h>
 
 #include "clock.h"
+#include "flight.h"
 #include "libc.h"
 #include "thread.h"
 #include "trace.h"
@@ -315,10 +316,12 @@ struct ct_sink *ct_fifo_sink(enum ct_fifo_reader who)
 void ct_output_atfork_prepare(void)
 {
     ct_libc_mutex_lock(&q_lock);
+    ct_ring_atfork_prepare();
 }
 
 void ct_output_atfork_parent(void)
 {
+    ct_ring_atfork_parent();
     ct_libc_mutex_unlock(&q_lock);
 }
 
@@ -337,4 +340,5 @@ void ct_output_atfork_child(void)
     q_attached = 0;
     q_stop_waiters = 0;
     q_drained = 1;
+    ct_ring_atfork_child();
 }

@@ -62,6 +62,7 @@ struct ct_region {
     uint64_t name_id; /* the name's string id in name_gen                   */
     uint32_t off;     /* name: rnames[off .. off + len), no NUL inside      */
     uint32_t len;
+    uint64_t begin_ns;/* CLOCK_MONOTONIC at the begin, 0: untimed (flight.c) */
     uint8_t named;    /* the name is stored (it fit in rnames)              */
     uint8_t written;  /* its begin is in the trace and not yet closed       */
 };

@@ -23,6 +23,7 @@
 
 #include "cpuprof.h"
 #include "event.h"
+#include "flight.h"
 #include "libc.h"
 #include "proc.h"
 #include "sink.h"
@@ -195,7 +196,8 @@ int ctrace_start_trace(void)
 int ctrace_stop_trace(void)
 {
     int e = errno;
-    int r = ct_trace_stop();
+    /* The flight recorder's trace is stopped by ctrace_flight_stop only. */
+    int r = ct_flight_running() ? CTRACE_ENOTRACING : ct_trace_stop();
     if (r == CTRACE_OK)
         ct_fifo_wait_reader();
     errno = e;

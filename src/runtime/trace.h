@@ -153,6 +153,9 @@ void ct_join_internal_thread(pthread_t th);
 int ct_writer_active(void);
 void ct_writer_forget(void);
 int ct_expand_path(const char *pattern, char *out, size_t size);
+/* Opens (creates 0600, or truncates one of ours) a trace file: writer.c's
+ * rules.  -1 with errno set. */
+int ct_open_trace_file(const char *path);
 
 /* Fork support (trace.c, buf.c): lock everything in the parent before
  * fork, unlock after; reset to "never traced" in the child. */

@@ -249,6 +249,7 @@ int ct_expand_path(const char *pattern, char *out, size_t size)
  *  - other existing files (a FIFO, /dev/null, a terminal) are written as
  *    they are, never truncated or chmod-ed.
  * O_TRUNC is not passed to open(): the ownership check comes first.
+ * (Also the flight recorder's snapshot files, flight.c.)
  * A regular file is also locked (flock, exclusive, not waiting) before it is
  * truncated, and stays locked while this descriptor is open: a file another
  * live trace is writing -- another process given the same CTRACE_OUTPUT
@@ -259,7 +260,7 @@ int ct_expand_path(const char *pattern, char *out, size_t size)
  * without releasing it.  A file system without flock (ENOLCK, EOPNOTSUPP...)
  * is written unlocked, as before.
  */
-static int open_trace_file(const char *path)
+int ct_open_trace_file(const char *path)
 {
     int fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
     if (fd < 0)
@@ -298,7 +299,7 @@ int ctrace_start_file(const char *path)
     /* Refuse before creating (and truncating) the file. */
     if (CT_ENABLED() || ct_writer_active() || ct_fifo_unread())
         return CTRACE_EBUSY;
-    int fd = open_trace_file(full);
+    int fd = ct_open_trace_file(full);
     if (fd < 0)
         return CTRACE_EOPEN; /* errno from open_trace_file */
     fd = ct_fdguard_adopt(fd); /* out of the program's way (fdguard.c) */

@@ -179,6 +179,97 @@ int ct_parse_switch(const char *s, int *on)
     return parse_pair(s, "0", "1", on);
 }
 
+int ct_parse_flight(const char *s, uint64_t *min_age_ns)
+{
+    uint64_t v;
+    if (s && !strcmp(s, "1")) {
+        *min_age_ns = CT_SETTING_FLIGHT_AGE_DEFAULT;
+        return 0;
+    }
+    if (ct_parse_duration(s, &v) || v < 1000000u)
+        return -1;
+    *min_age_ns = v;
+    return 0;
+}
+
+int ct_parse_signal(const char *s, int *sig)
+{
+    static const struct {
+        const char *name;
+        int num;
+    } names[] = {{"HUP", 1},   {"INT", 2},   {"QUIT", 3},   {"USR1", 10}, {"USR2", 12},
+                 {"TERM", 15}, {"URG", 23},  {"WINCH", 28}, {"PWR", 30}};
+    if (!s)
+        return -1;
+    if (!strcmp(s, "none")) {
+        *sig = 0;
+        return 0;
+    }
+    const char *p = s;
+    uint64_t v;
+    int n = digits(&p, &v);
+    if (n > 0) {
+        if (*p || v > 64)
+            return -1;
+        *sig = (int)v;
+        return 0;
+    }
+    if (!strncmp(s, "SIG", 3))
+        s += 3;
+    for (unsigned i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (!strcmp(s, names[i].name)) {
+            *sig = names[i].num;
+            return 0;
+        }
+    return -1;
+}
+
+/* One NAME=DURATION entry of [p, end); 0 or -1. */
+static int slow_entry(const char *p, const char *end, const char **name, size_t *len,
+                      uint64_t *ns)
+{
+    const char *eq = memchr(p, '=', (size_t)(end - p));
+    if (!eq || eq == p || (size_t)(eq - p) > CT_SETTING_SLOW_NAME_MAX)
+        return -1;
+    char dur[64];
+    size_t dl = (size_t)(end - eq - 1);
+    if (dl == 0 || dl >= sizeof dur || memchr(eq + 1, '=', dl))
+        return -1;
+    memcpy(dur, eq + 1, dl);
+    dur[dl] = 0;
+    if (ct_parse_duration(dur, ns))
+        return -1;
+    *name = p;
+    *len = (size_t)(eq - p);
+    return 0;
+}
+
+int ct_parse_slow_list(const char *s,
+                       void (*each)(void *arg, const char *name, size_t len, uint64_t ns),
+                       void *arg)
+{
+    if (!s || !*s)
+        return -1;
+    for (int pass = 0; pass < 2; pass++) { /* validate all, then report */
+        for (const char *p = s;;) {
+            const char *end = strchr(p, ',');
+            if (!end)
+                end = p + strlen(p);
+            const char *name;
+            size_t len;
+            uint64_t ns;
+            if (slow_entry(p, end, &name, &len, &ns))
+                return -1;
+            if (pass == 1 && each)
+                each(arg, name, len, ns);
+            if (!*end)
+                break;
+            p = end + 1;
+        }
+    }
+    return 0;
+}
+
 const char *const ct_env_names[CT_ENV_COUNT] = {
     [CT_ENV_OUTPUT] = "CTRACE_OUTPUT",
     [CT_ENV_CPU_HZ] = "CTRACE_CPU_HZ",
@@ -188,20 +279,31 @@ const char *const ct_env_names[CT_ENV_COUNT] = {
     [CT_ENV_SYMBOLIZE] = "CTRACE_SYMBOLIZE",
     [CT_ENV_CLOCK] = "CTRACE_CLOCK",
     [CT_ENV_NO_MEMBARRIER] = "CTRACE_NO_MEMBARRIER",
+    [CT_ENV_FLIGHT] = "CTRACE_FLIGHT",
+    [CT_ENV_FLIGHT_MAX] = "CTRACE_FLIGHT_MAX",
+    [CT_ENV_FLIGHT_SIGNAL] = "CTRACE_FLIGHT_SIGNAL",
+    [CT_ENV_FLIGHT_PREFIX] = "CTRACE_FLIGHT_PREFIX",
+    [CT_ENV_FLIGHT_SLOW] = "CTRACE_FLIGHT_SLOW",
+    [CT_ENV_FLIGHT_CRASH] = "CTRACE_FLIGHT_CRASH",
 };
+
+/* A string setting: at most CT_SETTING_OUTPUT_MAX bytes. */
+static int copy_text(char *dst, const char *v)
+{
+    size_t n = strlen(v);
+    if (n > CT_SETTING_OUTPUT_MAX)
+        return -1;
+    memcpy(dst, v, n + 1);
+    return 0;
+}
 
 /* Parses one variable into env; 0 or -1 (malformed). */
 static int parse_one(struct ct_env *env, enum ct_env_var i, const char *v)
 {
     uint64_t u;
     switch (i) {
-    case CT_ENV_OUTPUT: {
-        size_t n = strlen(v);
-        if (n > CT_SETTING_OUTPUT_MAX)
-            return -1;
-        memcpy(env->output, v, n + 1);
-        return 0;
-    }
+    case CT_ENV_OUTPUT:
+        return copy_text(env->output, v);
     case CT_ENV_CPU_HZ:
         return ct_parse_cpu_hz(v, &env->cpu_hz);
     case CT_ENV_PERIOD:
@@ -219,6 +321,23 @@ static int parse_one(struct ct_env *env, enum ct_env_var i, const char *v)
         return ct_parse_clock(v, &env->clock_monotonic);
     case CT_ENV_NO_MEMBARRIER:
         return ct_parse_switch(v, &env->no_membarrier);
+    case CT_ENV_FLIGHT:
+        return ct_parse_flight(v, &env->flight_age_ns);
+    case CT_ENV_FLIGHT_MAX:
+        if (ct_parse_size(v, &u) || u < CT_SETTING_FLIGHT_MAX_MIN || u > SIZE_MAX)
+            return -1;
+        env->flight_max = u;
+        return 0;
+    case CT_ENV_FLIGHT_SIGNAL:
+        return ct_parse_signal(v, &env->flight_signal);
+    case CT_ENV_FLIGHT_PREFIX:
+        return copy_text(env->flight_prefix, v);
+    case CT_ENV_FLIGHT_SLOW:
+        if (ct_parse_slow_list(v, NULL, NULL))
+            return -1;
+        return copy_text(env->flight_slow, v);
+    case CT_ENV_FLIGHT_CRASH:
+        return ct_parse_switch(v, &env->flight_crash);
     default:
         return -1;
     }
@@ -232,6 +351,9 @@ int ct_env_parse(const char *const values[CT_ENV_COUNT], struct ct_env *env,
     env->period_ns = 1000000000u;
     env->stacks = 1; /* CTRACE_STACKS_FP */
     env->mem = 64u << 20;
+    env->flight_max = CT_SETTING_FLIGHT_MAX_DEFAULT;
+    env->flight_signal = 12; /* SIGUSR2 */
+    env->flight_crash = 1;
     int nbad = 0;
     for (int i = 0; i < CT_ENV_COUNT; i++) {
         const char *v = values[i];

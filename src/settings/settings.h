@@ -56,6 +56,30 @@ int ct_parse_clock(const char *s, int *monotonic);
 /* A switch: "1" (on) or "0" (off). */
 int ct_parse_switch(const char *s, int *on);
 
+/* ---- the flight recorder (include/ctrace.h, "Flight recorder") ---- */
+
+#define CT_SETTING_FLIGHT_AGE_DEFAULT 10000000000ull /* 10 s  */
+#define CT_SETTING_FLIGHT_MAX_DEFAULT (32u << 20)    /* 32 MiB */
+#define CT_SETTING_FLIGHT_MAX_MIN (1u << 20)         /* 1 MiB  */
+
+/* CTRACE_FLIGHT: "1" (on, MinAge 10 s) or a MinAge duration of at least
+ * 1 ms ("30s"). */
+int ct_parse_flight(const char *s, uint64_t *min_age_ns);
+
+/* A snapshot signal: a number from 1 to 64, or a name with or without
+ * "SIG" (HUP, INT, QUIT, USR1, USR2, TERM, WINCH, PWR, URG); "0" or
+ * "none" is 0 (no signal). */
+int ct_parse_signal(const char *s, int *sig);
+
+/* Slow thresholds: "NAME=DURATION[,NAME=DURATION...]" (a name holds no
+ * ',' or '=', at most 63 bytes).  each (may be NULL: validation only) is
+ * called per entry.  0 if the whole list is well formed, else -1 (and
+ * each was called for none). */
+int ct_parse_slow_list(const char *s,
+                       void (*each)(void *arg, const char *name, size_t len, uint64_t ns),
+                       void *arg);
+#define CT_SETTING_SLOW_NAME_MAX 63
+
 /* ---- the environment ---- */
 
 /* The CTRACE_* variables the runtime reads, in the order of ct_env_names. */
@@ -68,6 +92,12 @@ enum ct_env_var {
     CT_ENV_SYMBOLIZE,      /* CTRACE_SYMBOLIZE                              */
     CT_ENV_CLOCK,          /* CTRACE_CLOCK                                  */
     CT_ENV_NO_MEMBARRIER,  /* CTRACE_NO_MEMBARRIER                          */
+    CT_ENV_FLIGHT,         /* CTRACE_FLIGHT: flight recorder (autostart)    */
+    CT_ENV_FLIGHT_MAX,     /* CTRACE_FLIGHT_MAX                             */
+    CT_ENV_FLIGHT_SIGNAL,  /* CTRACE_FLIGHT_SIGNAL                          */
+    CT_ENV_FLIGHT_PREFIX,  /* CTRACE_FLIGHT_PREFIX                          */
+    CT_ENV_FLIGHT_SLOW,    /* CTRACE_FLIGHT_SLOW                            */
+    CT_ENV_FLIGHT_CRASH,   /* CTRACE_FLIGHT_CRASH                           */
     CT_ENV_COUNT
 };
 
@@ -88,6 +118,12 @@ struct ct_env {
     int symbolize_full;
     int clock_monotonic;
     int no_membarrier;
+    uint64_t flight_age_ns;                 /* 0: no CTRACE_FLIGHT         */
+    uint64_t flight_max;
+    int flight_signal;
+    char flight_prefix[CT_SETTING_OUTPUT_MAX + 1]; /* "" when unset       */
+    char flight_slow[CT_SETTING_OUTPUT_MAX + 1];   /* "" when unset       */
+    int flight_crash;
     unsigned char has[CT_ENV_COUNT]; /* set and valid                     */
 };
 

@@ -2,7 +2,14 @@
  * cmd_run.c - `ctrace run`: run a program with libctrace preloaded.
  *
  *   ctrace run [-o PATTERN] [--cpu-hz N] [--period D] [--stacks MODE]
- *              [--mem SIZE] [-q] [--] PROG [ARGS...]
+ *              [--mem SIZE] [--flight[=AGE]] [--flight-max SIZE]
+ *              [--flight-signal SIG] [--slow NAME=D,...] [-q] [--] PROG [ARGS...]
+ *
+ * With --flight the program runs the flight recorder instead
+ * (CTRACE_FLIGHT, CTRACE_FLIGHT_* and no CTRACE_OUTPUT): nothing is
+ * written until a snapshot -- the signal, a slow region, a crash -- writes
+ * PREFIX.PID.N.trace, PREFIX being -o's value (default PROG in the current
+ * directory).
  *
  * The program is started with LD_PRELOAD=<libctrace.so> (prepended to any
  * existing LD_PRELOAD) and CTRACE_OUTPUT=<absolute pattern>; the library's
@@ -74,6 +81,12 @@ static void run_usage(FILE *f)
           "      --period D        generation length, e.g. 1s, 500ms (default 1s)\n"
           "      --stacks MODE     none | fp | unwind (default fp)\n"
           "      --mem SIZE        cap on buffered trace data, e.g. 64M (default 64M)\n"
+          "      --flight[=AGE]    flight recorder: keep the last AGE (default 10s) in memory,\n"
+          "                        write PREFIX.PID.N.trace on SIGUSR2, a slow region or a crash\n"
+          "                        (-o gives PREFIX; default PROG)\n"
+          "      --flight-max SIZE memory of the flight recorder (default 32M)\n"
+          "      --flight-signal SIG  snapshot signal: USR1, USR2 (default), a number, none\n"
+          "      --slow NAME=D,... snapshot when a region or task NAME lasts D or more (req=100ms)\n"
           "  -q, --quiet           do not print the trace file names at the end\n"
           "                        (what the tracer lost, if anything, is still said)\n"
           "Environment: CTRACE_LIB overrides the path of libctrace.so.\n"
@@ -452,6 +465,38 @@ static void report_traces(const char *shown, const char *abs, pid_t pid, time_t 
         fprintf(stderr, "ctrace: no trace was written (pattern %s)\n", shown);
 }
 
+/* Flight mode: prints the snapshots PREFIX.PID.N.trace written since the
+ * start (any process of the run). */
+static void report_snapshots(const char *abs, time_t start)
+{
+    char dir[PATH_MAX * 2];
+    snprintf(dir, sizeof dir, "%s", abs);
+    char *slash = strrchr(dir, '/');
+    const char *base = abs + (slash - dir) + 1;
+    *slash = 0;
+    size_t bl = strlen(base);
+    DIR *d = opendir(dir[0] ? dir : "/");
+    int n = 0;
+    struct dirent *de;
+    while (d && (de = readdir(d)) != NULL) {
+        const char *nm = de->d_name;
+        size_t nl = strlen(nm);
+        char full[PATH_MAX * 3];
+        struct stat st;
+        if (nl <= bl + 7 || strncmp(nm, base, bl) || nm[bl] != '.' || strcmp(nm + nl - 6, ".trace"))
+            continue;
+        snprintf(full, sizeof full, "%s/%s", dir, nm);
+        if (stat(full, &st) != 0 || st.st_mtime < start)
+            continue;
+        fprintf(stderr, "ctrace: flight snapshot %s\n", full);
+        n++;
+    }
+    if (d)
+        closedir(d);
+    if (!n)
+        fprintf(stderr, "ctrace: no flight snapshot was taken (prefix %s)\n", abs);
+}
+
 /* ---------------------------------------------------------------- */
 /* The command                                                       */
 /* ---------------------------------------------------------------- */
@@ -459,6 +504,7 @@ static void report_traces(const char *shown, const char *abs, pid_t pid, time_t 
 int cmd_run(int argc, char **argv)
 {
     const char *output = NULL, *cpu_hz = NULL, *period = NULL, *stacks = NULL, *mem = NULL;
+    const char *flight = NULL, *flight_max = NULL, *flight_sig = NULL, *slow = NULL;
     int quiet = 0, i = 1;
 
     for (; i < argc; i++) {
@@ -493,6 +539,16 @@ int cmd_run(int argc, char **argv)
             stacks = val;
         } else if (OPT_VALUE("--mem")) {
             mem = val;
+        } else if (strcmp(a, "--flight") == 0) {
+            flight = "1";
+        } else if (strncmp(a, "--flight=", 9) == 0) {
+            flight = a + 9;
+        } else if (OPT_VALUE("--flight-max")) {
+            flight_max = val;
+        } else if (OPT_VALUE("--flight-signal")) {
+            flight_sig = val;
+        } else if (OPT_VALUE("--slow")) {
+            slow = val;
         } else {
             fprintf(stderr, "ctrace run: unknown option or missing value: %s\n", a);
             run_usage(stderr);
@@ -532,14 +588,41 @@ int cmd_run(int argc, char **argv)
         return RUN_EXIT_USAGE;
     }
 
+    int sig_v;
+    if (flight && ct_parse_flight(flight, &u64_v)) {
+        fprintf(stderr, "ctrace run: --flight: expected a duration of at least 1ms with its unit, "
+                        "e.g. 30s: %s\n", flight);
+        return RUN_EXIT_USAGE;
+    }
+    if (flight_max && (ct_parse_size(flight_max, &u64_v) || u64_v < CT_SETTING_FLIGHT_MAX_MIN)) {
+        fprintf(stderr, "ctrace run: --flight-max: expected a size of at least 1M: %s\n", flight_max);
+        return RUN_EXIT_USAGE;
+    }
+    if (flight_sig && ct_parse_signal(flight_sig, &sig_v)) {
+        fprintf(stderr, "ctrace run: --flight-signal: expected a signal number or name "
+                        "(USR1, USR2...) or none: %s\n", flight_sig);
+        return RUN_EXIT_USAGE;
+    }
+    if (slow && ct_parse_slow_list(slow, NULL, NULL)) {
+        fprintf(stderr, "ctrace run: --slow: expected NAME=DURATION[,NAME=DURATION...]: %s\n", slow);
+        return RUN_EXIT_USAGE;
+    }
+    if (!flight && (flight_max || flight_sig || slow)) {
+        fprintf(stderr, "ctrace run: --flight-max, --flight-signal and --slow need --flight\n");
+        return RUN_EXIT_USAGE;
+    }
+
     /* Output pattern: as shown to the user, and absolute for the program
-     * (which may change directory). */
+     * (which may change directory).  In flight mode: the snapshot prefix. */
     char shown[PATH_MAX], abs[PATH_MAX * 2];
     if (output) {
         snprintf(shown, sizeof shown, "%s", output);
     } else {
         const char *base = strrchr(prog, '/');
-        snprintf(shown, sizeof shown, "%s.%%p.trace", base ? base + 1 : prog);
+        if (flight)
+            snprintf(shown, sizeof shown, "%s", base ? base + 1 : prog);
+        else
+            snprintf(shown, sizeof shown, "%s.%%p.trace", base ? base + 1 : prog);
     }
     if (shown[0] == '/') {
         snprintf(abs, sizeof abs, "%s", shown);
@@ -555,7 +638,15 @@ int cmd_run(int argc, char **argv)
     char lib[PATH_MAX];
     if (find_library(lib, sizeof lib) != 0)
         return RUN_EXIT_USAGE;
-    if (set_preload(lib) != 0 || setenv("CTRACE_OUTPUT", abs, 1) != 0 ||
+    if (flight && (unsetenv("CTRACE_OUTPUT") || setenv("CTRACE_FLIGHT", flight, 1) ||
+                   setenv("CTRACE_FLIGHT_PREFIX", abs, 1) ||
+                   (flight_max && setenv("CTRACE_FLIGHT_MAX", flight_max, 1)) ||
+                   (flight_sig && setenv("CTRACE_FLIGHT_SIGNAL", flight_sig, 1)) ||
+                   (slow && setenv("CTRACE_FLIGHT_SLOW", slow, 1)))) {
+        perror("ctrace run: setting the environment");
+        return RUN_EXIT_USAGE;
+    }
+    if (set_preload(lib) != 0 || (!flight && setenv("CTRACE_OUTPUT", abs, 1) != 0) ||
         (cpu_hz && setenv("CTRACE_CPU_HZ", cpu_hz, 1)) || (period && setenv("CTRACE_PERIOD", period, 1)) ||
         (stacks && setenv("CTRACE_STACKS", stacks, 1)) || (mem && setenv("CTRACE_MEM", mem, 1))) {
         perror("ctrace run: setting the environment");
@@ -625,8 +716,13 @@ int cmd_run(int argc, char **argv)
 
     struct run_losses rl;
     memset(&rl, 0, sizeof rl);
-    report_traces(shown, abs, pid, start, quiet, &rl);
-    report_losses(&rl); /* even with -q: nothing is lost without a word */
+    if (flight) {
+        if (!quiet)
+            report_snapshots(abs, start);
+    } else {
+        report_traces(shown, abs, pid, start, quiet, &rl);
+        report_losses(&rl); /* even with -q: nothing is lost without a word */
+    }
     fflush(stderr);
 
     if (WIFSIGNALED(status)) {

@@ -163,12 +163,35 @@ int main(void)
     expect_word("ct_parse_switch", ct_parse_switch, "yes", -1, 0);
     expect_word("ct_parse_switch", ct_parse_switch, "01", -1, 0);
 
+    /* The flight recorder's settings. */
+    {
+        uint64_t ns = 0;
+        int sig = -1;
+        check(ct_parse_flight("1", &ns) == 0 && ns == 10000000000ull, "CTRACE_FLIGHT=1: 10 s");
+        check(ct_parse_flight("30s", &ns) == 0 && ns == 30000000000ull, "CTRACE_FLIGHT=30s");
+        check(ct_parse_flight("10", &ns) == -1, "CTRACE_FLIGHT=10: no unit");
+        check(ct_parse_flight("1us", &ns) == -1, "CTRACE_FLIGHT below 1 ms");
+        check(ct_parse_signal("USR2", &sig) == 0 && sig == 12, "signal USR2");
+        check(ct_parse_signal("SIGUSR1", &sig) == 0 && sig == 10, "signal SIGUSR1");
+        check(ct_parse_signal("none", &sig) == 0 && sig == 0, "signal none");
+        check(ct_parse_signal("65", &sig) == -1, "signal 65");
+        check(ct_parse_signal("USR3", &sig) == -1, "signal USR3");
+        check(ct_parse_slow_list("req=100ms,db=2s", NULL, NULL) == 0, "slow list");
+        check(ct_parse_slow_list("req=100ms,", NULL, NULL) == -1, "slow list: empty entry");
+        check(ct_parse_slow_list("req", NULL, NULL) == -1, "slow list: no threshold");
+        check(ct_parse_slow_list("=1s", NULL, NULL) == -1, "slow list: no name");
+        check(ct_parse_slow_list("a=1s=2s", NULL, NULL) == -1, "slow list: two '='");
+    }
+
     /* The environment: every variable, by name. */
     const char *want_names[CT_ENV_COUNT] = {
         [CT_ENV_OUTPUT] = "CTRACE_OUTPUT", [CT_ENV_CPU_HZ] = "CTRACE_CPU_HZ",
         [CT_ENV_PERIOD] = "CTRACE_PERIOD", [CT_ENV_STACKS] = "CTRACE_STACKS",
         [CT_ENV_MEM] = "CTRACE_MEM", [CT_ENV_SYMBOLIZE] = "CTRACE_SYMBOLIZE",
         [CT_ENV_CLOCK] = "CTRACE_CLOCK", [CT_ENV_NO_MEMBARRIER] = "CTRACE_NO_MEMBARRIER",
+        [CT_ENV_FLIGHT] = "CTRACE_FLIGHT", [CT_ENV_FLIGHT_MAX] = "CTRACE_FLIGHT_MAX",
+        [CT_ENV_FLIGHT_SIGNAL] = "CTRACE_FLIGHT_SIGNAL", [CT_ENV_FLIGHT_PREFIX] = "CTRACE_FLIGHT_PREFIX",
+        [CT_ENV_FLIGHT_SLOW] = "CTRACE_FLIGHT_SLOW", [CT_ENV_FLIGHT_CRASH] = "CTRACE_FLIGHT_CRASH",
     };
     for (int i = 0; i < CT_ENV_COUNT; i++)
         check(ct_env_names[i] && !strcmp(ct_env_names[i], want_names[i]), "ct_env_names[%d] = %s",
@@ -190,6 +213,9 @@ int main(void)
         [CT_ENV_PERIOD] = "250ms", [CT_ENV_STACKS] = "unwind",
         [CT_ENV_MEM] = "8M", [CT_ENV_SYMBOLIZE] = "full",
         [CT_ENV_CLOCK] = "monotonic", [CT_ENV_NO_MEMBARRIER] = "1",
+        [CT_ENV_FLIGHT] = "30s", [CT_ENV_FLIGHT_MAX] = "16M",
+        [CT_ENV_FLIGHT_SIGNAL] = "USR1", [CT_ENV_FLIGHT_PREFIX] = "/tmp/snap",
+        [CT_ENV_FLIGHT_SLOW] = "req=100ms", [CT_ENV_FLIGHT_CRASH] = "0",
     };
     nbad = 0;
     check(ct_env_parse(all, &env, count_bad) == 0 && nbad == 0, "valid environment: nothing malformed");
@@ -197,6 +223,10 @@ int main(void)
               env.period_ns == 250000000ull && env.stacks == 2 && env.mem == 8ull << 20 &&
               env.symbolize_full == 1 && env.clock_monotonic == 1 && env.no_membarrier == 1,
           "valid environment: every value");
+    check(env.flight_age_ns == 30000000000ull && env.flight_max == 16ull << 20 &&
+              env.flight_signal == 10 && !strcmp(env.flight_prefix, "/tmp/snap") &&
+              !strcmp(env.flight_slow, "req=100ms") && env.flight_crash == 0,
+          "valid environment: the flight recorder's values");
     for (int i = 0; i < CT_ENV_COUNT; i++)
         check(env.has[i], "valid environment: %s set", ct_env_names[i]);
     /* Everything malformed: defaults kept, each one reported by name. */
@@ -207,6 +237,9 @@ int main(void)
         [CT_ENV_PERIOD] = "2", [CT_ENV_STACKS] = "dwarf",
         [CT_ENV_MEM] = "1K", [CT_ENV_SYMBOLIZE] = "yes",
         [CT_ENV_CLOCK] = "tsc", [CT_ENV_NO_MEMBARRIER] = "true",
+        [CT_ENV_FLIGHT] = "yes", [CT_ENV_FLIGHT_MAX] = "100K",
+        [CT_ENV_FLIGHT_SIGNAL] = "USR9", [CT_ENV_FLIGHT_PREFIX] = long_output,
+        [CT_ENV_FLIGHT_SLOW] = "req", [CT_ENV_FLIGHT_CRASH] = "on",
     };
     nbad = 0;
     memset(bad_seen, 0, sizeof bad_seen);

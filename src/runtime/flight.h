@@ -1,0 +1,108 @@
+/*
+ * flight.h - the flight recorder inside the runtime: the ring sink
+ * (sink_ring.c) that keeps recent whole generations in memory, the
+ * snapshots and their triggers (flight.c), and the snapshot a fatal
+ * signal writes from its handler (flight_crash.c).
+ *
+ * The ring holds generations in order, oldest first: first the sealed
+ * ones (complete: every batch put and generation_complete called), then
+ * at most two in progress.  A snapshot is the file header plus the sealed
+ * generations, which are consecutive, so the snapshot is a valid trace.
+ */
+#ifndef CTRACE_RUNTIME_FLIGHT_H
+#define CTRACE_RUNTIME_FLIGHT_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct ct_buf;
+struct ct_sink;
+
+/* One generation held by the ring.  Its batches are immutable once put;
+ * next is written only while the generation is in progress, so a sealed
+ * generation's list and its link to the next sealed one never change. */
+struct ct_ring_gen {
+    struct ct_ring_gen *next;
+    uint64_t gen;
+    struct ct_buf *head, *tail; /* batches in the order they were put  */
+    size_t bytes;               /* memory held (not trace bytes)       */
+    uint64_t start_ns;          /* CLOCK_MONOTONIC: the previous seal  */
+    uint64_t end_ns;            /* CLOCK_MONOTONIC when sealed         */
+    int sealed;
+    int asked_advance;          /* its size asked for an early end     */
+};
+
+/* A run of sealed generations, first..last (both NULL: none). */
+struct ct_ring_view {
+    struct ct_ring_gen *first, *last;
+};
+
+/* The ring sink, configured for a trace keeping at least min_age_ns of
+ * history within max_bytes (ct_ring_configure before ct_trace_start). */
+struct ct_sink *ct_ring_sink(void);
+void ct_ring_configure(uint64_t min_age_ns, size_t max_bytes);
+
+/* Pins the sealed generations (none is evicted while pinned) and returns
+ * them; ct_ring_unpin when done writing.  Pins nest. */
+void ct_ring_pin(struct ct_ring_view *v);
+void ct_ring_unpin(void);
+
+/* From a fatal signal's handler: stops eviction for good (the process is
+ * dying), waits (bounded) for an eviction in progress to unlink its
+ * generation, and returns the sealed generations.  Async-signal-safe. */
+void ct_ring_crash_view(struct ct_ring_view *v);
+
+/* The frequency (trace units per second) of the last sealed generation:
+ * the crash generation reuses it.  0: none sealed. */
+uint64_t ct_ring_freq(void);
+
+/* Statistics of the ring. */
+void ct_ring_stats(uint64_t *gens_dropped, uint64_t *bytes_held);
+
+/* Drops everything held (flight stop, fork child). */
+void ct_ring_drop_all(void);
+void ct_ring_atfork_prepare(void);
+void ct_ring_atfork_parent(void);
+void ct_ring_atfork_child(void);
+
+/* ---- flight.c ---- */
+
+/* Is the flight recorder running?  One relaxed load. */
+int ct_flight_running(void);
+
+/* A region named name (len bytes) ended after dur_ns: takes a snapshot
+ * (rate limited, on the flight thread) if that is past its threshold.
+ * These hooks are called only when ct_flight_slow_armed is set. */
+extern int ct_flight_slow_armed;
+void ct_flight_region_ended(const char *name, size_t len, uint64_t dur_ns);
+/* The same for tasks, which may end on another thread: a task begun with
+ * a name that has a threshold is timed until its end. */
+void ct_flight_task_begun(uint64_t task, const char *name);
+void ct_flight_task_ended(uint64_t task);
+
+/* Starts the recorder from the environment (CTRACE_FLIGHT), at load and in
+ * a fork child; 0 if it is not asked for. */
+int ct_flight_autostart(void);
+int ct_flight_atfork_child(void);
+
+/* The snapshot path prefix (for the crash snapshot): "PREFIX", never NULL. */
+const char *ct_flight_prefix(void);
+/* Next snapshot number (the N of PREFIX.PID.N.trace); async-signal-safe. */
+unsigned ct_flight_next_number(void);
+
+/* ---- flight.c: the flight thread, asked by a fatal signal's handler ---- */
+
+/* Asks the flight thread to end the generation in progress, and waits at
+ * most wait_ms for it.  1 if it was sealed.  Async-signal-safe. */
+int ct_flight_seal_now(long wait_ms);
+/* The tid of the flight thread (0: none). */
+int ct_flight_thread_tid(void);
+
+/* ---- flight_crash.c ---- */
+
+/* A fatal signal (crash.c calls this first): writes PREFIX.PID.N.trace
+ * from the handler if the flight recorder runs.  Async-signal-safe. */
+void ct_flight_crash(int sig, const siginfo_t *si, const void *uc);
+
+#endif /* CTRACE_RUNTIME_FLIGHT_H */

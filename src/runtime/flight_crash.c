@@ -1,0 +1,315 @@
+/*
+ * flight_crash.c - the flight recorder's crash snapshot: when the process
+ * dies of SIGSEGV, SIGBUS, SIGFPE, SIGILL or SIGABRT (with the default
+ * action: crash.c's handlers call ct_flight_crash first), the fatal
+ * signal's handler writes PREFIX.PID.N.trace itself, then the signal's
+ * default action runs as without ctrace (crash.c re-raises it).
+ *
+ * What the file holds:
+ *   1. the file header;
+ *   2. the ring's sealed generations, as encoded (sink_ring.c);
+ *   3. a last, small generation written here: one batch on the crashing
+ *      thread's M -- its P and G statuses (running) and a log event,
+ *      category "ctrace.crash", naming the signal, the faulting address and
+ *      the thread, whose stack is the crashing thread's interrupted stack
+ *      -- and its stack table, string table and frequency.  The stack's
+ *      frames carry their PCs and the function and file "?" (line 0): no
+ *      symbolization here; `ctrace symbolize` names them afterwards from
+ *      the trace's module map.  The first frame is the interrupted PC
+ *      itself, the others return addresses.
+ *
+ * Before 2, unless the crashing thread is inside the tracer (a lock may be
+ * held, or an event half written, and the generation could never end),
+ * the handler asks the flight thread to end the generation in progress and
+ * waits for it at most SEAL_WAIT_MS: so the crashing thread's last events
+ * are in a sealed generation.  The flight thread takes the usual locks;
+ * the handler takes none.  If the generation does not end in time (the
+ * crashing thread held a malloc lock the advance needs...), or the
+ * crashing thread is inside the tracer, unknown to the trace (a thread
+ * that never called in, without interposers) or not running as the trace
+ * shows it, the snapshot has the generations sealed before and no crash
+ * generation: Go's parsers carry goroutine states across generations, and
+ * the statuses 3 writes must be the ones the last generation ends with
+ * (crash_thread_known).
+ *
+ * Invariants (async-signal-safe): no lock, no allocation, no stdio, no
+ * symbolization; system calls only (futex, openat, write, close); every
+ * wait is bounded; the encoding buffers are static (the handler may run on
+ * a small alternate stack: a stack overflow).  One crash snapshot per
+ * process (the first fatal signal claims it); errno is preserved.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "clock.h"
+#include "flight.h"
+#include "hooks.h"
+#include "libc.h"
+#include "proc.h"
+#include "thread.h"
+#include "trace.h"
+#include "unwind.h"
+
+/* How long the handler waits for the generation in progress to end: the
+ * advance symbolizes the generation's stacks (tens of ms; seconds under a
+ * sanitizer with threads writing without pause).  crash.c's finisher is
+ * given 10 s for the whole file. */
+#define SEAL_WAIT_MS 5000
+#define CRASH_FRAMES 64
+
+static _Atomic int claimed;
+
+/* The crash generation's encoding (static: no stack, no allocation). */
+static uint8_t body[4 * 1024 + CRASH_FRAMES * 4 * VARINT_MAX_LEN];
+static uint8_t out[sizeof body + 64];
+static uintptr_t pcs[CRASH_FRAMES];
+static char msg[512];
+
+/* ---- tiny formatting (no stdio in a handler) ---- */
+
+struct text {
+    char *p, *end;
+};
+
+static void put_str(struct text *t, const char *s)
+{
+    while (*s && t->p < t->end)
+        *t->p++ = *s++;
+}
+
+static void put_num(struct text *t, uint64_t v, unsigned base)
+{
+    char tmp[24];
+    int n = 0;
+    do {
+        tmp[n++] = "0123456789abcdef"[v % base];
+        v /= base;
+    } while (v);
+    while (n && t->p < t->end)
+        *t->p++ = tmp[--n];
+}
+
+static const char *signal_name(int sig)
+{
+    switch (sig) {
+    case SIGSEGV: return "SIGSEGV";
+    case SIGBUS: return "SIGBUS";
+    case SIGFPE: return "SIGFPE";
+    case SIGILL: return "SIGILL";
+    case SIGABRT: return "SIGABRT";
+    default: return "signal";
+    }
+}
+
+/* ---- output ---- */
+
+static int write_all(int fd, const void *data, size_t len)
+{
+    const char *p = data;
+    while (len) {
+        ssize_t n = ct_libc_write(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* Writes one batch: header (gen, m, ts, size) then body[0..len). */
+static int write_batch(int fd, uint64_t gen, uint64_t m, uint64_t ts, const uint8_t *b, size_t len)
+{
+    uint8_t *p = out;
+    *p++ = GT_EV_EVENT_BATCH;
+    p = varint_put(p, gen);
+    p = varint_put(p, m);
+    p = varint_put(p, ts);
+    p = varint_put(p, len);
+    memcpy(p, b, len);
+    return write_all(fd, out, (size_t)(p - out) + len);
+}
+
+static uint8_t *put_string(uint8_t *p, uint64_t id, const char *s, size_t len)
+{
+    *p++ = GT_EV_STRING;
+    p = varint_put(p, id);
+    p = varint_put(p, len);
+    memcpy(p, s, len);
+    return p + len;
+}
+
+/* String ids of the crash generation. */
+enum { STR_KEY = 1, STR_MSG = 2, STR_UNKNOWN = 3 };
+
+/* Can the crash generation follow the snapshot's last generation?  Go's
+ * parsers carry each goroutine's and P's state across generations: the
+ * statuses written here (running) must be the ones the last generation
+ * ends with, and the goroutine must be known.  That holds when that
+ * generation was ended just now (after the crash: sealed) and the thread
+ * is one this trace knows, running as the trace shows it. */
+static struct ct_thread *crash_thread_known(int sealed)
+{
+    struct ct_thread *t = ct_tls_self;
+    if (!sealed || !t || t->internal || t->p == CT_PID_NONE ||
+        t->epoch != atomic_load_explicit(&ct_rt.epoch, memory_order_relaxed) ||
+        t->vis_state != CT_RUNNING || ct_state(t) != CT_RUNNING)
+        return NULL;
+    return t;
+}
+
+/* The crash generation gen: statuses and log on the crashing thread's M,
+ * then the stack, string and frequency batches. */
+static int write_crash_generation(int fd, uint64_t gen, struct ct_thread *t, int sig,
+                                  const siginfo_t *si, const void *uc)
+{
+    uint64_t tid = t->m;
+    uint64_t m = t->m, g = t->g, p = t->p;
+
+    int n = 0;
+    if (uc) {
+        if (t->bounds.hi)
+            n = ct_unwind_from_ucontext(&t->bounds, (const ucontext_t *)uc, pcs, CRASH_FRAMES);
+        else
+            n = ct_unwind_from_ucontext_checked((const ucontext_t *)uc, pcs, CRASH_FRAMES);
+    }
+
+    struct text tx = {msg, msg + sizeof msg};
+    put_str(&tx, signal_name(sig));
+    if (sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE || sig == SIGILL) {
+        put_str(&tx, ": fault address 0x");
+        put_num(&tx, si ? (uint64_t)(uintptr_t)si->si_addr : 0, 16);
+    } else if (si && si->si_code <= 0 && si->si_pid == ct_proc_raw_getpid()) {
+        put_str(&tx, ": raised by the process (abort, a failed assert)");
+    } else if (si && si->si_code <= 0) {
+        put_str(&tx, ": sent by pid ");
+        put_num(&tx, (uint64_t)si->si_pid, 10);
+    }
+    if (n > 0) {
+        put_str(&tx, ", pc 0x");
+        put_num(&tx, pcs[0], 16);
+    }
+    put_str(&tx, ", thread ");
+    put_num(&tx, tid, 10);
+    if (t->name[0]) {
+        put_str(&tx, " (");
+        size_t k = strnlen(t->name, sizeof t->name);
+        for (size_t i = 0; i < k && tx.p < tx.end; i++)
+            *tx.p++ = t->name[i];
+        put_str(&tx, ")");
+    }
+    size_t msg_len = (size_t)(tx.p - msg);
+
+    uint64_t ts = ct_now() >> ct_clock.shift;
+    uint8_t *b = body;
+    *b++ = GT_EV_PROC_STATUS;
+    b = varint_put(b, 0);
+    b = varint_put(b, p);
+    b = varint_put(b, GT_PROC_RUNNING);
+    *b++ = GT_EV_GO_STATUS;
+    b = varint_put(b, 0);
+    b = varint_put(b, g);
+    b = varint_put(b, m);
+    b = varint_put(b, GT_GO_RUNNING);
+    *b++ = GT_EV_USER_LOG;
+    b = varint_put(b, 1);
+    b = varint_put(b, 0); /* no task */
+    b = varint_put(b, STR_KEY);
+    b = varint_put(b, STR_MSG);
+    b = varint_put(b, n > 0 ? 1 : 0);
+    if (write_batch(fd, gen, m, ts, body, (size_t)(b - body)))
+        return -1;
+
+    if (n > 0) {
+        b = body;
+        *b++ = GT_EV_STACKS;
+        *b++ = GT_EV_STACK;
+        b = varint_put(b, 1);
+        b = varint_put(b, (uint64_t)n);
+        for (int i = 0; i < n; i++) {
+            b = varint_put(b, pcs[i]);
+            b = varint_put(b, STR_UNKNOWN);
+            b = varint_put(b, STR_UNKNOWN);
+            b = varint_put(b, 0);
+        }
+        if (write_batch(fd, gen, GT_NO_ID, 0, body, (size_t)(b - body)))
+            return -1;
+    }
+
+    b = body;
+    *b++ = GT_EV_STRINGS;
+    b = put_string(b, STR_KEY, "ctrace.crash", 12);
+    b = put_string(b, STR_MSG, msg, msg_len);
+    b = put_string(b, STR_UNKNOWN, "?", 1);
+    if (write_batch(fd, gen, GT_NO_ID, 0, body, (size_t)(b - body)))
+        return -1;
+
+    uint64_t freq = ct_ring_freq();
+    if (!freq)
+        freq = ct_clock_units_per_sec();
+    b = body;
+    *b++ = GT_EV_FREQUENCY;
+    b = varint_put(b, freq);
+    return write_batch(fd, gen, GT_NO_ID, 0, body, (size_t)(b - body));
+}
+
+/* PREFIX.PID.N.trace into path. */
+static void snapshot_path(char *path, size_t size)
+{
+    struct text tx = {path, path + size - 1};
+    put_str(&tx, ct_flight_prefix());
+    put_str(&tx, ".");
+    put_num(&tx, (uint64_t)ct_proc_raw_getpid(), 10);
+    put_str(&tx, ".");
+    put_num(&tx, ct_flight_next_number(), 10);
+    put_str(&tx, ".trace");
+    *tx.p = 0;
+}
+
+void ct_flight_crash(int sig, const siginfo_t *si, const void *uc)
+{
+    static char path[4200];
+    if (sig != SIGSEGV && sig != SIGBUS && sig != SIGFPE && sig != SIGILL && sig != SIGABRT)
+        return;
+    if (!ct_flight_running() || ct_proc_in_vfork_child())
+        return;
+    int zero = 0;
+    if (!atomic_compare_exchange_strong(&claimed, &zero, 1))
+        return; /* a second crash, or one while writing: the first writes */
+    int e = errno;
+    int me = (int)syscall(SYS_gettid), sealed = 0;
+    /* The crashing thread's last events: end their generation first. */
+    if (!ct_in_tracer() && me != ct_flight_thread_tid())
+        sealed = ct_flight_seal_now(SEAL_WAIT_MS);
+    struct ct_ring_view v;
+    ct_ring_crash_view(&v);
+    snapshot_path(path, sizeof path);
+    int fd = (int)syscall(SYS_openat, AT_FDCWD, path,
+                          O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) {
+        errno = e;
+        return;
+    }
+    static const char header[GT_HEADER_LEN] = GT_HEADER_GO122;
+    int bad = write_all(fd, header, GT_HEADER_LEN);
+    uint64_t gen = atomic_load(&ct_gen);
+    for (struct ct_ring_gen *g = v.first; g && !bad; g = g == v.last ? NULL : g->next) {
+        for (struct ct_buf *b = g->head; b && !bad; b = b->next)
+            bad = write_all(fd, b->start, (size_t)(b->pos - b->start));
+        gen = g->gen + 1;
+    }
+    struct ct_thread *t = crash_thread_known(sealed);
+    if (!bad && gen && t)
+        write_crash_generation(fd, gen, t, sig, si, uc);
+    ct_libc_close(fd);
+    errno = e;
+}

@@ -1,0 +1,178 @@
+#!/bin/bash
+# check_flight.sh - the flight recorder (src/runtime/flight*.c, sink_ring.c).
+#
+#   check_flight.sh MODE IT_FLIGHT RUNNER
+# IT_FLIGHT: tests/integration/flight.c; RUNNER: it_crash_plain, which runs
+# a program with a watchdog and prints its raw wait status ("status 0x..",
+# or "hung" if it had to kill it).
+#
+# Modes: api signal slow slowtask (snapshots of a live program), ownsig
+# (the program's own handler of the snapshot signal is left alone), segv abort assert
+# overflow busy (crash snapshots), memory (RSS over a long run), run
+# (`ctrace run --flight` on programs that do not link ctrace).
+#
+# Every snapshot must be accepted by Go 1.22's and 1.23's parsers and by
+# `ctrace check`, span at least MinAge (1 s: the programs run 2.5 s), and
+# hold the last moments: the marker the program logged just before the
+# trigger.  A crash snapshot ends with the "ctrace.crash" log, after the
+# marker, naming the signal and the crashing thread, with its stack.
+. "$(dirname "$0")/lib.sh"
+
+mode=$1 prog=$2 runner=$3
+ctrace_tool=$CTRACE_BUILD/src/tools/ctrace
+min_age_ns=$(( ${FLIGHT_AGE_MS:-1000} * 1000000 ))
+
+# Under a sanitizer its own handlers would catch the crashes: let them
+# through to ours (as check_program.sh crash does).
+sig_opts=handle_segv=0:handle_sigbus=0:handle_sigfpe=0:handle_sigill=0:handle_abort=0
+# (verify_asan_link_order=0: ctrace run preloads the sanitized libctrace
+# into a sanitized program, as tests/interpose do.)
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}$sig_opts:use_sigaltstack=0:verify_asan_link_order=0"
+export TSAN_OPTIONS="${TSAN_OPTIONS:+$TSAN_OPTIONS:}$sig_opts:report_thread_leaks=0"
+
+# run_it OUT ARGS...: runs under the watchdog (120 s); OUT gets the output.
+run_it() {
+    local out=$1; shift
+    "$runner" run 120 "$@" > "$out" 2> "$out.err"
+    grep -E '^status|^hung' "$out"
+}
+
+# snapshot_ok FILE MARKER: a valid trace spanning MinAge, with MARKER.
+snapshot_ok() {
+    local f=$1 marker=$2
+    validate "$f" || return
+    dump "$f"
+    if [ -x "$ctrace_tool" ]; then
+        check "$f: ctrace check accepts it" "$ctrace_tool" check -q "$f"
+    fi
+    check "$f: holds the last moments (log \"$marker\")" grep -q "Message=\"$marker\"" "$f.d1"
+    local span
+    span=$(awk 'match($0, / Time=[0-9]+/) { t = substr($0, RSTART + 6, RLENGTH - 6) + 0
+                if (!n++ || t < lo) lo = t; if (t > hi) hi = t }
+                END { printf "%.0f", hi - lo }' "$f.d1")
+    expect ge $min_age_ns "$f: time spanned (ns)" "${span:-0}"
+}
+
+# crash_ok FILE SIGNAME: the snapshot of a crash.
+crash_ok() {
+    local f=$1 sig=$2
+    snapshot_ok "$f" LAST-CRASH
+    [ -f "$f.d1" ] || return
+    local last
+    last=$(grep ' Log ' "$f.d1" | tail -n 1)
+    check "$f: ends with the crash log naming $sig" \
+        grep -q "Category=\"ctrace.crash\" Message=\"$sig" <<< "$last"
+    check "$f: the crash log names the crashing thread" grep -q "thread [0-9]* (it_flight)" <<< "$last"
+    # The crash log's stack: PCs, names left to `ctrace symbolize`.
+    check "$f: the crash log carries the crashing thread's stack" \
+        awk '/Category="ctrace.crash"/ { f = 1; next } f && /\? @ 0x[0-9a-f]+/ { ok = 1 } f && /^$/ { exit } END { exit !ok }' "$f.d1"
+    local tm tc
+    tm=$(grep 'Message="LAST-CRASH"' "$f.d1" | sed -n 's/.* Time=\([0-9]*\).*/\1/p' | head -n 1)
+    tc=$(grep 'Category="ctrace.crash"' "$f.d1" | sed -n 's/.* Time=\([0-9]*\).*/\1/p' | head -n 1)
+    expect gt "${tm:-0}" "$f: crash log time after the marker's" "${tc:-0}"
+}
+
+# one_snapshot: the one snap.PID.N.trace of this directory.
+one_snapshot() {
+    local files=(snap.*.trace)
+    if [ ${#files[@]} -ne 1 ] || [ ! -f "${files[0]}" ]; then
+        fail "one snapshot file snap.PID.N.trace: found ${files[*]}"
+        return 1
+    fi
+    ok "snapshot file ${files[0]}"
+    snap=${files[0]}
+}
+
+case $mode in
+api)
+    st=$(run_it api.out "$prog" api)
+    check "api: exit 0 ($st)" test "$st" = "status 0x0"
+    snapshot_ok api.trace LAST-API
+    # Recording goes on after a snapshot; two at once are serialised.
+    for f in api2.trace api3.trace; do snapshot_ok $f AFTER-API; done
+    ;;
+ownsig)
+    # A snapshot signal the program handles itself is never taken from it.
+    st=$(run_it ownsig.out "$prog" ownsig)
+    cat ownsig.out
+    check "ownsig: the program's handler ran, no snapshot ($st)" test "$st" = "status 0x0"
+    files=(snap.*.trace)
+    check "ownsig: no snapshot file" test ! -e "${files[0]}"
+    ;;
+signal|slow|slowtask)
+    st=$(run_it $mode.out "$prog" $mode)
+    check "$mode: exit 0 ($st)" test "$st" = "status 0x0"
+    case $mode in signal) marker=LAST-SIGNAL ;; slow) marker=LAST-SLOW ;; *) marker=LAST-SLOWTASK ;; esac
+    one_snapshot && snapshot_ok "$snap" $marker
+    ;;
+segv|abort|assert|overflow|busy)
+    # busy: 4 threads write without pause (tens of MB/s): MinAge 200 ms
+    # in 32 MiB keeps the snapshot small enough for Go's parsers to be quick.
+    [ $mode = busy ] && export FLIGHT_MAX_MB=32 FLIGHT_AGE_MS=200 && min_age_ns=200000000
+    ulimit -c unlimited 2> /dev/null || true # same limit for both runs: same core flag
+    want=$(FLIGHT_OFF=1 run_it ref.out "$prog" $mode)
+    rm -f core core.* snap.*.trace
+    got=$(run_it got.out "$prog" $mode)
+    rm -f core core.*
+    check "$mode: the process did not hang" test "$got" != hung
+    check "$mode: dies as without ctrace ($want; with the recorder: $got)" test "$want" = "$got"
+    sig=SIGSEGV; case $mode in abort|assert) sig=SIGABRT ;; esac
+    one_snapshot && crash_ok "$snap" $sig
+    ;;
+memory)
+    # 8 threads log without pause for 8 s, MinAge 10 s, MaxBytes 4 MiB: the
+    # ring must drop its oldest generations and stay within its bound.
+    st=$(RUN_MS=8000 FLIGHT_AGE_MS=10000 run_it mem.out "$prog" memory)
+    cat mem.out
+    check "memory: exit 0 ($st)" test "$st" = "status 0x0"
+    val() { awk -v k="$1" '$1 == k { print $2 }' mem.out; }
+    if [ -n "${CTRACE_SANITIZE:-}" ]; then
+        # 8 threads logging without pause starve the advancer under a
+        # sanitizer (one generation in 8 s under TSan): nothing to drop.
+        echo "info: generations dropped: $(val generations_dropped) of $(val generations), not checked under the $CTRACE_SANITIZE sanitizer"
+    else
+        expect gt 0 "generations dropped (oldest first)" "$(val generations_dropped)"
+    fi
+    expect le $((4 << 20)) "bytes held by the ring" "$(val bytes_held)"
+    # RSS growth: MaxBytes + the fixed part (docs/ARCHITECTURE.md: pool of
+    # free buffers 2 MiB, string/stack maps, the flight thread) + per thread
+    # (its record, buffers being filled, stack pages touched, malloc arena).
+    growth=$(( $(val rss_max_kib) - $(val rss_base_kib) ))
+    if [ -n "${CTRACE_SANITIZE:-}" ]; then
+        # The sanitizer's shadow memory and quarantine dwarf the bound.
+        echo "info: RSS growth $growth KiB not checked under the $CTRACE_SANITIZE sanitizer"
+    else
+        expect le $(( 4096 + 6144 + 8 * 256 )) "RSS growth (KiB)" "$growth"
+    fi
+    ;;
+run)
+    # ctrace run --flight on a program that does not link ctrace: a crash
+    # snapshot with no code change (it_crash_plain's own crash).  The
+    # reference is the same run traced to a file (ctrace run dies of the
+    # program's signal without a core of its own).
+    ulimit -c unlimited 2> /dev/null || true
+    want=$(run_it ref.out "$ctrace_tool" run -q -o "$PWD/ref.trace" -- "$runner" segv none.trace)
+    rm -f core core.*
+    got=$(run_it got.out "$ctrace_tool" run -q --flight=1s -o "$PWD/snap" -- "$runner" segv none.trace)
+    rm -f core core.*
+    check "run: dies as without ctrace ($want; under ctrace run --flight: $got)" test "$want" = "$got"
+    files=(snap.*.trace)
+    if [ -f "${files[0]}" ]; then
+        ok "run: snapshot ${files[0]}"
+        validate "${files[0]}" && dump "${files[0]}"
+        if [ "${CTRACE_TEST_NO_INTERPOSE:-0}" = 1 ]; then
+            # Without interposers the program's thread never calls in: the
+            # trace does not know it, so no crash generation (flight_crash.c).
+            echo "info: no crash log expected without interposers"
+        else
+            check "run: the crash log" grep -q 'Category="ctrace.crash" Message="SIGSEGV' "${files[0]}.d1"
+        fi
+    else
+        fail "run: no snapshot file snap.PID.N.trace"
+    fi
+    ;;
+*)
+    die "unknown mode $mode"
+    ;;
+esac
+finish
