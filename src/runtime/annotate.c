@@ -132,6 +132,16 @@ static inline void count_dropped(void)
     atomic_fetch_add_explicit(&ct_rt.events_dropped, 1, memory_order_relaxed);
 }
 
+/* 1 if the wait or syscall met inside an event was called by libunwind:
+ * the hybrid stack walk's own address checks (read/write on its pipe), not
+ * a signal handler's -- neither written nor counted.  fp/skip: as for the
+ * stack, so the PC found is the caller of the interposed function. */
+static int own_call(struct ct_thread *t, const void *fp, int skip)
+{
+    uintptr_t pc;
+    return ct_unwind_fp_from(&t->bounds, fp, &pc, 1, skip) == 1 && ct_unwind_owns_pc(pc);
+}
+
 ctrace_task ctrace_task_begin(ctrace_task parent, const char *name)
 {
     const void *fp = __builtin_frame_address(0);
@@ -439,7 +449,7 @@ static void block_at(enum ctrace_block_kind kind, const char *reason, const void
     if (!t || ct_tls_internal)
         return;
     if (in_event(t)) {
-        if (!lock_hook && t->block_depth == 0)
+        if (!lock_hook && t->block_depth == 0 && !own_call(t, fp, skip))
             count_dropped(); /* a signal handler's wait (see in_event) */
         return;
     }
@@ -499,7 +509,7 @@ static void syscall_begin_at(const void *fp, int skip)
     if (!t || ct_tls_internal)
         return;
     if (in_event(t)) {
-        if (t->syscall_depth == 0 && t->block_depth == 0)
+        if (t->syscall_depth == 0 && t->block_depth == 0 && !own_call(t, fp, skip))
             count_dropped(); /* a signal handler's syscall (see in_event) */
         return;
     }

@@ -49,6 +49,7 @@
 #define _GNU_SOURCE
 #include "symbolize.h"
 
+#include "dlcounts.h"
 #include "env.h"
 #include "libc.h"
 
@@ -241,28 +242,6 @@ static long frames_append(struct ct_symbolizer *s, const struct ct_frame *f, int
 /* Module list                                                         */
 /* ------------------------------------------------------------------ */
 
-struct dl_counts {
-    unsigned long long adds, subs;
-    int ok;
-};
-
-static int dl_counts_cb(struct dl_phdr_info *info, size_t size, void *arg)
-{
-    struct dl_counts *c = arg;
-    if (size >= offsetof(struct dl_phdr_info, dlpi_subs) + sizeof info->dlpi_subs) {
-        c->adds = info->dlpi_adds;
-        c->subs = info->dlpi_subs;
-        c->ok = 1;
-    }
-    return 1; /* the counters are global: the first module is enough */
-}
-
-static struct dl_counts dl_counts_now(void)
-{
-    struct dl_counts c = {0, 0, 0};
-    dl_iterate_phdr(dl_counts_cb, &c);
-    return c;
-}
 
 /* (Re)reads the process's modules.  dwfl_report_begin/end keeps the modules
  * that are reported again (with their already loaded DWARF) and drops the
@@ -276,7 +255,7 @@ static int report_modules(struct ct_symbolizer *s)
 {
     if (!s->dwfl)
         return -1;
-    struct dl_counts c = dl_counts_now();
+    struct ct_dl_counts c = ct_dl_counts_now();
     unsigned removed = 0;
     dwfl_report_begin(s->dwfl);
     int rc = dwfl_linux_proc_report(s->dwfl, s->pid);
@@ -294,7 +273,7 @@ static int report_modules(struct ct_symbolizer *s)
  * or if it has been a while (code mapped by other means). */
 static void maybe_rereport(struct ct_symbolizer *s)
 {
-    struct dl_counts c = dl_counts_now();
+    struct ct_dl_counts c = ct_dl_counts_now();
     int changed = c.ok && (c.adds != s->dl_adds || c.subs != s->dl_subs);
     if (changed || mono_ns() - s->last_report_ns >= REREPORT_MIN_NS)
         report_modules(s);
@@ -768,7 +747,7 @@ static void open_dwfl(struct ct_symbolizer *s)
     if (s->closed) {
         /* Reopened after ct_symbolizer_close_files: cached answers hold
          * only if no module came or went meanwhile. */
-        struct dl_counts c = dl_counts_now();
+        struct ct_dl_counts c = ct_dl_counts_now();
         if (!c.ok || c.adds != s->dl_adds || c.subs != s->dl_subs)
             cache_clear(s);
         s->closed = 0;
@@ -927,7 +906,7 @@ void ct_symbolizer_sync(struct ct_symbolizer *s)
     if (!s || !s->dwfl)
         return;
     int saved_errno = errno;
-    struct dl_counts c = dl_counts_now();
+    struct ct_dl_counts c = ct_dl_counts_now();
     if (c.ok && (c.adds != s->dl_adds || c.subs != s->dl_subs))
         report_modules(s);
     errno = saved_errno;

@@ -53,6 +53,23 @@
 #include <unistd.h>
 
 #include <dlfcn.h>
+#include <link.h>
+
+#include "modmap.h"
+
+#include <stdatomic.h>
+
+struct ct_modmap *_Atomic ct_modmap_current;
+
+/* libunwind's cursor API (types only: the library is dlopen'ed, below).
+ * Without its header the hybrid walk degrades to frame pointers. */
+#if defined(__has_include)
+#if __has_include(<libunwind.h>)
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
+#define CT_HAVE_LIBUNWIND_H 1
+#endif
+#endif
 
 #if defined(__has_feature)
 #if __has_feature(address_sanitizer)
@@ -353,18 +370,85 @@ typedef int (*unw_backtrace_fn)(void **buffer, int size);
 static unw_backtrace_fn unw_backtrace_p;
 static pthread_once_t unw_once = PTHREAD_ONCE_INIT;
 
+/* The cursor API, for continuing a frame-pointer walk with CFI (hybrid
+ * walk).  libunwind's public names are macros for per-architecture symbols
+ * (unw_step is _ULx86_64_step with UNW_LOCAL_ONLY): the same macros give
+ * the names to look up. */
+#ifdef CT_HAVE_LIBUNWIND_H
+#define CT_STR2(x) #x
+#define CT_STR(x) CT_STR2(x)
+typedef int (*unw_init_local_fn)(unw_cursor_t *, unw_context_t *);
+typedef int (*unw_step_fn)(unw_cursor_t *);
+typedef int (*unw_get_reg_fn)(unw_cursor_t *, unw_regnum_t, unw_word_t *);
+typedef int (*unw_set_caching_policy_fn)(unw_addr_space_t, unw_caching_policy_t);
+static unw_init_local_fn unw_init_local_p;
+static unw_step_fn unw_step_p;
+static unw_get_reg_fn unw_get_reg_p;
+#endif
+
+/* libunwind's code: [unw_text_lo, unw_text_hi), set once at load. */
+static uintptr_t unw_text_lo, unw_text_hi;
+
+static int unw_text_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size;
+    uintptr_t at = (uintptr_t)arg;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+        if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X) && at >= lo && at < lo + ph->p_memsz) {
+            unw_text_hi = lo + ph->p_memsz;
+            __atomic_store_n(&unw_text_lo, lo, __ATOMIC_RELEASE);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int ct_unwind_owns_pc(uintptr_t pc)
+{
+    uintptr_t lo = __atomic_load_n(&unw_text_lo, __ATOMIC_ACQUIRE);
+    return lo != 0 && pc >= lo && pc < unw_text_hi;
+}
+
 static void unw_load(void)
 {
     int saved_errno = errno;
     static const char *const names[] = {"libunwind.so.8", "libunwind.so"};
     for (size_t i = 0; i < sizeof names / sizeof names[0] && !unw_backtrace_p; i++) {
         void *h = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
-        if (h)
-            unw_backtrace_p = (unw_backtrace_fn)dlsym(h, "unw_backtrace");
+        if (!h)
+            continue;
         /* h is kept open for the life of the process. */
+        unw_backtrace_p = (unw_backtrace_fn)dlsym(h, "unw_backtrace");
+        if (unw_backtrace_p)
+            dl_iterate_phdr(unw_text_cb, (void *)(uintptr_t)unw_backtrace_p);
+#ifdef CT_HAVE_LIBUNWIND_H
+        unw_init_local_fn init = (unw_init_local_fn)dlsym(h, CT_STR(unw_init_local));
+        unw_step_fn step = (unw_step_fn)dlsym(h, CT_STR(unw_step));
+        unw_get_reg_fn get = (unw_get_reg_fn)dlsym(h, CT_STR(unw_get_reg));
+        unw_set_caching_policy_fn pol =
+            (unw_set_caching_policy_fn)dlsym(h, CT_STR(unw_set_caching_policy));
+        unw_addr_space_t *local = (unw_addr_space_t *)dlsym(h, CT_STR(unw_local_addr_space));
+        /* Per-thread caches of the unwind rules: the default, global, cache
+         * takes a lock and blocks signals (two system calls) per frame. */
+        if (pol && local)
+            pol(*local, UNW_CACHE_PER_THREAD);
+        if (init && step && get) {
+            unw_get_reg_p = get;
+            unw_step_p = step;
+            __atomic_store_n(&unw_init_local_p, init, __ATOMIC_RELEASE);
+        }
+#endif
     }
     errno = saved_errno;
 }
+
+void ct_unwind_load(void)
+{
+    pthread_once(&unw_once, unw_load);
+}
+
 
 /*
  * Same skip convention as ct_unwind_fp: skip = 0 starts at the PC in our
@@ -406,5 +490,106 @@ __attribute__((noinline)) int ct_unwind_libunwind(uintptr_t *pcs, int max, int s
         pcs[n++] = (uintptr_t)buf[i];
     }
     errno = saved_errno;
+    return n;
+}
+
+/* ------------------------------------------------------------------ */
+/* Hybrid walk: frame pointers where modules keep them, CFI elsewhere  */
+/* ------------------------------------------------------------------ */
+
+#ifdef CT_HAVE_LIBUNWIND_H
+/*
+ * Continues a walk with libunwind from a frame known by its PC (a return
+ * address into a function without a frame record), stack pointer and
+ * frame-pointer register, as the frame-pointer walk found them: the
+ * caller's stack pointer is the callee's frame record + 16, its rbp/x29 is
+ * the record's saved value.  The other registers are unknown (zero): CFI of
+ * ordinary code computes the CFA from the stack or frame pointer only.
+ * Appends the callers of pc (not pc itself) to pcs[n..max); returns the new
+ * count.  Each unwound stack pointer must lie inside [lo, hi) and increase
+ * strictly, so the walk ends, and it stops at max frames.
+ */
+CT_NO_ASAN static int cfi_continue(const struct ct_stack_bounds *b, uintptr_t pc, uintptr_t sp,
+                                   uintptr_t bp, uintptr_t *pcs, int n, int max, int *skip)
+{
+    unw_init_local_fn init = __atomic_load_n(&unw_init_local_p, __ATOMIC_ACQUIRE);
+    if (!init)
+        return n;
+    unw_context_t uc;
+    memset(&uc, 0, sizeof uc);
+#if defined(__x86_64__)
+    uc.uc_mcontext.gregs[REG_RIP] = (greg_t)pc;
+    uc.uc_mcontext.gregs[REG_RSP] = (greg_t)sp;
+    uc.uc_mcontext.gregs[REG_RBP] = (greg_t)bp;
+#elif defined(__aarch64__)
+    uc.uc_mcontext.pc = pc;
+    uc.uc_mcontext.sp = sp;
+    uc.uc_mcontext.regs[29] = bp;
+#else
+    (void)pc, (void)sp, (void)bp, (void)b, (void)pcs, (void)max, (void)skip;
+    return n;
+#endif
+    int saved_errno = errno; /* libunwind's address checks may set it */
+    unw_cursor_t cur;
+    if (init(&cur, &uc) < 0) {
+        errno = saved_errno;
+        return n;
+    }
+    uintptr_t last_sp = sp;
+    while (n < max && unw_step_p(&cur) > 0) {
+        unw_word_t ip = 0, nsp = 0;
+        if (unw_get_reg_p(&cur, UNW_REG_IP, &ip) < 0 || ip == 0 ||
+            unw_get_reg_p(&cur, UNW_REG_SP, &nsp) < 0)
+            break;
+        if (nsp <= last_sp || nsp < b->lo || nsp >= b->hi)
+            break; /* off the stack, or not going up: garbage */
+        last_sp = nsp;
+        if (*skip > 0)
+            (*skip)--;
+        else
+            pcs[n++] = strip_pc(ip);
+    }
+    errno = saved_errno;
+    return n;
+}
+#endif
+
+/*
+ * Frame pointers while the return address is in a module that keeps them
+ * (modmap.h), libunwind from the first one that does not.  Reads of the
+ * frame-pointer part obey the same bounds as ct_unwind_fp_from.
+ */
+__attribute__((noinline)) CT_NO_ASAN int ct_unwind_hybrid(const struct ct_stack_bounds *b,
+                                                          const void *frame, uintptr_t *pcs,
+                                                          int max, int skip)
+{
+    if (b == NULL || max <= 0 || b->hi < b->lo + 16)
+        return 0;
+    const struct ct_modmap *map = atomic_load_explicit(&ct_modmap_current, memory_order_acquire);
+    const uintptr_t lo = b->lo, top = b->hi - 16;
+    uintptr_t fp = (uintptr_t)frame;
+    if (fp < (uintptr_t)__builtin_frame_address(0) || fp < lo || fp > top || (fp & FP_ALIGN_MASK))
+        return 0;
+    size_t hint = 0;
+    int n = 0;
+    for (;;) {
+        const uintptr_t *rec = (const uintptr_t *)fp;
+        uintptr_t next = rec[0], pc = strip_pc(rec[1]);
+        if (pc == 0)
+            break;
+        if (skip > 0)
+            skip--;
+        else if ((pcs[n++] = pc), n >= max)
+            break;
+        if (!ct_modmap_is_fp(map, pc, &hint)) {
+#ifdef CT_HAVE_LIBUNWIND_H
+            n = cfi_continue(b, pc, fp + 16, next, pcs, n, max, &skip);
+#endif
+            break;
+        }
+        if (next <= fp || next > top || (next & FP_ALIGN_MASK))
+            break;
+        fp = next;
+    }
     return n;
 }

@@ -145,6 +145,8 @@ int ct_parse_stacks(const char *s, int *mode)
         *mode = 1;
     else if (!strcmp(s, "unwind"))
         *mode = 2;
+    else if (!strcmp(s, "auto"))
+        *mode = 3;
     else
         return -1;
     return 0;
@@ -230,7 +232,7 @@ int ct_env_parse(const char *const values[CT_ENV_COUNT], struct ct_env *env,
     memset(env, 0, sizeof *env);
     env->cpu_hz = 100;
     env->period_ns = 1000000000u;
-    env->stacks = 1; /* CTRACE_STACKS_FP */
+    env->stacks = 3; /* CTRACE_STACKS_AUTO */
     env->mem = 64u << 20;
     int nbad = 0;
     for (int i = 0; i < CT_ENV_COUNT; i++) {
