@@ -16,11 +16,13 @@
  * calls), so the printed frame count is the real depth of each walk.
  */
 #define _GNU_SOURCE
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
+#include "modmap.h"
 #include "unwind.h"
 
 #define RUNS 31
@@ -38,6 +40,8 @@ static uint64_t now_ns(void)
 }
 
 /* At depth 0, runs the measured loop and returns ns per call. */
+/* What is measured: 0 ct_unwind_fp, 1 ct_unwind_libunwind, 2 ct_unwind_hybrid
+ * (with whatever module map is published). */
 __attribute__((noinline)) static double descend(int depth, int libunwind, int iters, int *frames)
 {
     double r;
@@ -46,7 +50,10 @@ __attribute__((noinline)) static double descend(int depth, int libunwind, int it
     } else {
         int n = 0;
         uint64_t t0 = now_ns();
-        if (libunwind)
+        if (libunwind == 2)
+            for (int i = 0; i < iters; i++)
+                n += ct_unwind_hybrid(&bounds, __builtin_frame_address(0), pcs, 64, 0);
+        else if (libunwind)
             for (int i = 0; i < iters; i++)
                 n += ct_unwind_libunwind(pcs, 64, 0);
         else
@@ -93,5 +100,20 @@ int main(void)
     run("ct_unwind_fp", 16, 0, 200000);
     run("ct_unwind_fp", 32, 0, 200000);
     run("ct_unwind_libunwind", 16, 1, 20000);
+    /* The hybrid walk: with no module map (every PC counts as
+     * frame-pointer: the cost of the lookups on an all-FP stack), with the
+     * real map (this program keeps frame pointers, the C library at the
+     * bottom of the stack does not: CFI for its 1-2 frames), and with a
+     * map that says no module keeps them (CFI from the first frame). */
+    ct_unwind_load();
+    run("hybrid, all fp", 16, 2, 200000);
+    struct ct_modmap *real = ct_modmap_build();
+    atomic_store(&ct_modmap_current, real);
+    run("hybrid, real map", 16, 2, 20000);
+    struct ct_modmap *nofp = malloc(sizeof *nofp + sizeof nofp->r[0]);
+    nofp->n = 1;
+    nofp->r[0] = (struct ct_modrange){1, UINTPTR_MAX, 0};
+    atomic_store(&ct_modmap_current, nofp);
+    run("hybrid, all cfi", 16, 2, 20000);
     return 0;
 }

@@ -555,6 +555,45 @@ CT_NO_ASAN static int cfi_continue(const struct ct_stack_bounds *b, uintptr_t pc
 #endif
 
 /*
+ * The CFI part of a hybrid walk.  libunwind's cursor API (cfi_continue)
+ * starts at any frame, but each unw_step costs microseconds (it looks the
+ * module up with dl_iterate_phdr, signals blocked, every time: 2-3 us per
+ * frame measured, bench/unwind); unw_backtrace has a per-thread cache of
+ * frame shapes and costs ~35 ns per frame.  So the whole stack is taken
+ * with unw_backtrace, and the part beyond pc -- the first return address
+ * in a module without frame pointers -- is appended to what the
+ * frame-pointer walk found.  If pc is not in its answer (it lost its way
+ * earlier), the cursor walk from pc's frame is the fallback.
+ */
+CT_NO_ASAN static int cfi_splice(const struct ct_stack_bounds *b, uintptr_t pc, uintptr_t sp,
+                                 uintptr_t bp, uintptr_t *pcs, int n, int max, int *skip)
+{
+    if (!unw_backtrace_p)
+        return n;
+    int saved_errno = errno;
+    void *all[LIBUNWIND_MAX];
+    int got = unw_backtrace_p(all, LIBUNWIND_MAX);
+    errno = saved_errno;
+    for (int i = 0; i < got; i++) {
+        if ((uintptr_t)all[i] != pc && (uintptr_t)all[i] != pc - 1)
+            continue;
+        for (i++; i < got && n < max && all[i]; i++) {
+            if (*skip > 0)
+                (*skip)--;
+            else
+                pcs[n++] = strip_pc((uintptr_t)all[i]);
+        }
+        return n;
+    }
+#ifdef CT_HAVE_LIBUNWIND_H
+    return cfi_continue(b, pc, sp, bp, pcs, n, max, skip);
+#else
+    (void)b, (void)sp, (void)bp;
+    return n;
+#endif
+}
+
+/*
  * Frame pointers while the return address is in a module that keeps them
  * (modmap.h), libunwind from the first one that does not.  Reads of the
  * frame-pointer part obey the same bounds as ct_unwind_fp_from.
@@ -582,9 +621,7 @@ __attribute__((noinline)) CT_NO_ASAN int ct_unwind_hybrid(const struct ct_stack_
         else if ((pcs[n++] = pc), n >= max)
             break;
         if (!ct_modmap_is_fp(map, pc, &hint)) {
-#ifdef CT_HAVE_LIBUNWIND_H
-            n = cfi_continue(b, pc, fp + 16, next, pcs, n, max, &skip);
-#endif
+            n = cfi_splice(b, pc, fp + 16, next, pcs, n, max, &skip);
             break;
         }
         if (next <= fp || next > top || (next & FP_ALIGN_MASK))
