@@ -742,7 +742,7 @@ static void open_dwfl(struct ct_symbolizer *s)
     s->ready = 1;
     ssize_t n = readlink("/proc/self/exe", s->exe, sizeof s->exe - 1);
     s->exe[n > 0 ? n : 0] = '\0';
-    s->separate_dwarf = symbolize_full;
+    s->separate_dwarf = symbolize_full == 1;
     elf_version(EV_CURRENT);
     if (s->closed) {
         /* Reopened after ct_symbolizer_close_files: cached answers hold
@@ -799,7 +799,7 @@ struct ct_symbolizer *ct_symbolizer_prepare(void)
 {
     int saved_errno = errno;
     struct ct_symbolizer *s = ct_symbolizer_new();
-    if (s) {
+    if (s && symbolize_full != 2) {
         open_dwfl(s);
         /* Nearly every stack ends in libc (__libc_start_call_main,
          * start_thread) and passes through the executable: load their
@@ -829,6 +829,15 @@ int ct_symbolize(struct ct_symbolizer *s, uintptr_t pc, int is_return, struct ct
     const struct ct_frame *src = tmp;
     int n;
 
+    if (symbolize_full == 2) {
+        /* CTRACE_SYMBOLIZE=off: an unnamed frame (empty function name),
+         * for `ctrace symbolize` to name from the trace's module records. */
+        tmp[0].func = "";
+        tmp[0].file = "";
+        tmp[0].line = 0;
+        n = 1;
+        goto copy;
+    }
     if (s == NULL) {
         tmp[0].func = QMARK;
         tmp[0].file = QMARK;

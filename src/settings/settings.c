@@ -168,6 +168,10 @@ static int parse_pair(const char *s, const char *off_word, const char *on_word, 
 
 int ct_parse_symbolize(const char *s, int *full)
 {
+    if (s && !strcmp(s, "off")) {
+        *full = 2;
+        return 0;
+    }
     return parse_pair(s, "auto", "full", full);
 }
 

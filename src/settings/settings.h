@@ -46,7 +46,9 @@ int ct_parse_mem(const char *s, uint64_t *bytes);
 int ct_parse_stacks(const char *s, int *mode);
 
 /* The symbolizer's reach: "auto" (0: libraries' separate debug files are
- * not read) or "full" (1: they are). */
+ * not read), "full" (1: they are) or "off" (2: nothing is symbolized;
+ * frames carry their PC and an empty function name, for `ctrace
+ * symbolize` to name later). */
 int ct_parse_symbolize(const char *s, int *full);
 
 /* The timestamp source: "auto" (0: the CPU's counter when it is invariant,

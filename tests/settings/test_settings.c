@@ -154,6 +154,7 @@ int main(void)
         expect_word("ct_parse_stacks", ct_parse_stacks, bad_words[i], -1, 0);
     expect_word("ct_parse_symbolize", ct_parse_symbolize, "full", 0, 1);
     expect_word("ct_parse_symbolize", ct_parse_symbolize, "auto", 0, 0);
+    expect_word("ct_parse_symbolize", ct_parse_symbolize, "off", 0, 2);
     expect_word("ct_parse_symbolize", ct_parse_symbolize, "Full", -1, 0);
     expect_word("ct_parse_symbolize", ct_parse_symbolize, "1", -1, 0);
     expect_word("ct_parse_clock", ct_parse_clock, "monotonic", 0, 1);
