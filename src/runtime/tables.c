@@ -10,8 +10,8 @@
  *
  * Module records (docs/FORMAT.md, "Module records"): with stacks on, each
  * generation's stack table also holds one stack per loaded module, which
- * no event references: id CT_MODULE_STACK_BASE + i, one frame whose PC is
- * CT_MODULE_PC_BASE + i (above every user address and every inline PC),
+ * no event references: id GT_MODULE_STACK_BASE + i, one frame whose PC is
+ * GT_MODULE_PC_BASE + i (above every user address and every inline PC),
  * function "ctrace:module base=0x.. size=0x.. build-id=HEX", file the
  * module's path.  That is what `ctrace symbolize` needs to name PCs later,
  * on another machine; every generation carries its own (a generation is
@@ -154,9 +154,6 @@ void ct_table_drain_samples(struct ct_thread *t, struct ct_table_writer *sw)
     }
 }
 
-#define CT_MODULE_STACK_BASE 0x4000000000000000ull
-#define CT_MODULE_PC_BASE 0x8000000000000000ull
-
 struct module_emit {
     struct stack_emit *se;
     uint64_t index;
@@ -209,10 +206,10 @@ static int write_module(struct dl_phdr_info *info, size_t size, void *arg)
         return 0; /* the vDSO: nothing to find on another machine */
     char id[2 * 64 + 1], desc[256];
     module_build_id(info, id, sizeof id);
-    snprintf(desc, sizeof desc, "ctrace:module base=0x%llx size=0x%llx build-id=%s",
+    snprintf(desc, sizeof desc, GT_MODULE_FUNC_PREFIX "base=0x%llx size=0x%llx build-id=%s",
              (unsigned long long)info->dlpi_addr, (unsigned long long)end, id);
     uint8_t *p = me->se->tmp;
-    p = varint_put(p, CT_MODULE_PC_BASE + index);
+    p = varint_put(p, GT_MODULE_PC_BASE + index);
     p = varint_put(p, ct_table_string(me->se->w.gen, desc));
     p = varint_put(p, ct_table_string(me->se->w.gen, path));
     p = varint_put(p, 0);
@@ -221,7 +218,7 @@ static int write_module(struct dl_phdr_info *info, size_t size, void *arg)
     if (!b)
         return 1;
     ct_buf_put_byte(b, GT_EV_STACK);
-    ct_buf_put(b, CT_MODULE_STACK_BASE + index);
+    ct_buf_put(b, GT_MODULE_STACK_BASE + index);
     ct_buf_put(b, 1);
     memcpy(b->pos, me->se->tmp, body);
     b->pos += body;

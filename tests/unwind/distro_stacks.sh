@@ -20,12 +20,8 @@ set -uo pipefail
 : "${CTRACE:?}" "${CTRACE_SRC:?}" "${WORK:?}"
 . "$CTRACE_SRC/tests/go_toolchain.sh"
 need_go 22 23
-fail() { echo "FAIL: $*" >&2; exit 1; }
-for t in pigz sqlite3 timeout; do
-    command -v "$t" >/dev/null 2>&1 && continue
-    [ -n "${CI:-}" ] && fail "$t not installed (scripts/install-deps.sh)"
-    echo "SKIP: $t not installed (scripts/install-deps.sh)"; exit 77
-done
+. "$CTRACE_SRC/tests/need_tools.sh"
+need_tools pigz sqlite3 timeout
 rm -rf "$WORK"; mkdir -p "$WORK"; cd "$WORK" || exit 1
 
 valid() {
