@@ -11,13 +11,17 @@
 #     scratch debug directory (DIR/.build-id/xx/yyyy.debug): the runtime
 #     names its frames "copy+0xOFF" (no symbols anywhere it looks);
 #     `ctrace symbolize --debug-dir DIR` names them from the debug file.
+#  3. A stripped copy with MiniDebugInfo (.gnu_debugdata: an xz'd symbol
+#     table of its functions, as Fedora ships binaries): the runtime itself
+#     names main from it (libdw reads it), where the plain stripped copy
+#     showed copy+0xOFF.
 # Exits 77 when Go, objcopy, strip or readelf is missing (failure under CI).
 set -uo pipefail
 CTRACE=$1 EX=$2 SRC=$3
 . "$SRC/tests/go_toolchain.sh"
 need_go 22 23
 . "$SRC/tests/need_tools.sh"
-need_tools objcopy strip readelf
+need_tools objcopy strip readelf nm xz comm
 W=$(mktemp -d); trap 'rm -rf "$W"' EXIT
 cd "$W" || exit 1
 
@@ -52,7 +56,7 @@ mkdir -p "dbg/.build-id/${id:0:2}" && mv copy.debug "dbg/.build-id/${id:0:2}/${i
 ./copy stripped.trace > /dev/null || fail "stripped copy failed"
 valid stripped.trace
 "$CTRACE" dump --stacks stripped.trace | grep -q '"copy+0x' || fail "stripped.trace: no copy+0xOFF frame"
-if "$CTRACE" dump --stacks stripped.trace | grep -q '"handle_request"'; then
+if "$CTRACE" dump --stacks stripped.trace | grep -qE '"(handle_request|main)"@'; then
     fail "stripped.trace: named without its debug file"
 fi
 "$CTRACE" symbolize -q stripped.trace -o nodir.trace || fail "ctrace symbolize stripped.trace"
@@ -65,3 +69,17 @@ named_line stripped-named.trace > /dev/null || {
     "$CTRACE" dump --stacks stripped-named.trace | grep frames= | head -n3 >&2
     fail "stripped-named.trace: no handle_request frame with annotations.c:LINE"; }
 echo "ok: stripped copy + debug file by build ID: named"
+
+# 3. MiniDebugInfo: the function symbols that .dynsym lacks, xz'd into
+#    .gnu_debugdata of the stripped copy.
+cp "$EX" mini && nm -D mini --format=posix --defined-only | awk '{print $1}' | sort > dynsyms &&
+    nm mini --format=posix --defined-only | awk '$2 ~ /^[Tt]$/ {print $1}' | sort > funcsyms &&
+    comm -13 dynsyms funcsyms > keep && objcopy --only-keep-debug mini mini.full &&
+    objcopy -S --remove-section .gdb_index --remove-section .comment --keep-symbols=keep \
+        mini.full mini.debug && strip --strip-all mini && xz mini.debug &&
+    objcopy --add-section .gnu_debugdata=mini.debug.xz mini || fail "cannot add MiniDebugInfo"
+./mini mini.trace > /dev/null || fail "MiniDebugInfo copy failed"
+valid mini.trace
+"$CTRACE" dump --stacks mini.trace | grep -qE '"main"@0x[0-9a-f]+ ' ||
+    fail "mini.trace: main not named from .gnu_debugdata"
+echo "ok: stripped copy with MiniDebugInfo: main named by the runtime"
