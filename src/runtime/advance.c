@@ -28,6 +28,7 @@
 #include "env.h"
 #include "event.h"
 #include "libc.h"
+#include "cfirules.h"
 #include "modmap.h"
 #include "sink.h"
 #include "symbolize.h"
@@ -103,6 +104,9 @@ void ct_advance(uint64_t old, uint64_t newg)
         newg && ct_rt.stack_mode == CTRACE_STACKS_AUTO ? ct_modmap_refresh() : NULL;
     if (old_map && ct_modmap_has_cfi(atomic_load(&ct_modmap_current)))
         ct_unwind_load();
+    /* The rules the walks asked for during the generation (cfirules.h). */
+    if (newg && ct_rt.stack_mode == CTRACE_STACKS_AUTO)
+        ct_cfirules_fill();
     atomic_store_explicit(&ct_gen, newg, memory_order_seq_cst);
     if (!newg)
         __atomic_store_n(&ctrace_enabled_flag, 0, __ATOMIC_RELAXED);

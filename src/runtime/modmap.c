@@ -191,11 +191,17 @@ static struct known *known_list;
 static unsigned long long built_adds, built_subs; /* loader counters of the last map */
 static int built_any;
 
-static int known_fp(const char *path, uintptr_t bias, const void *hdr, size_t hdr_size)
+/* The module's classification; *name: its path, kept for the process's
+ * life ("" when out of memory). */
+static int known_fp(const char *path, uintptr_t bias, const void *hdr, size_t hdr_size,
+                    const char **name)
 {
+    *name = "";
     for (struct known *k = known_list; k; k = k->next)
-        if (k->bias == bias && !strcmp(k->path, path))
+        if (k->bias == bias && !strcmp(k->path, path)) {
+            *name = k->path;
             return k->fp;
+        }
     int c = ct_modmap_classify(path, bias, hdr, hdr_size);
     int fp = c != 0; /* unknown: frame pointers (modmap.h) */
     size_t len = strlen(path);
@@ -206,6 +212,7 @@ static int known_fp(const char *path, uintptr_t bias, const void *hdr, size_t hd
         memcpy(k->path, path, len + 1);
         k->next = known_list;
         known_list = k;
+        *name = k->path;
     }
     return fp;
 }
@@ -252,7 +259,9 @@ static int build_cb(struct dl_phdr_info *info, size_t size, void *arg)
         c->m = g;
         c->cap = ncap;
     }
-    c->m->r[c->m->n++] = (struct ct_modrange){lo, hi, known_fp(path, info->dlpi_addr, hdr, hdr_size)};
+    const char *name;
+    int fp = known_fp(path, info->dlpi_addr, hdr, hdr_size, &name);
+    c->m->r[c->m->n++] = (struct ct_modrange){lo, hi, fp, info->dlpi_addr, name};
     return 0;
 }
 

@@ -41,7 +41,10 @@
 struct ct_modrange {
     uintptr_t lo, hi; /* executable segment(s) of a module: [lo, hi)       */
     int fp;           /* 1: the module's functions keep frame pointers     */
+    uintptr_t bias;   /* load address: ELF address = PC - bias             */
+    const char *path; /* its file ("" if none); lives for the process      */
 };
+
 
 struct ct_modmap {
     size_t n;
@@ -53,17 +56,29 @@ struct ct_modmap {
  * libdw. */
 extern struct ct_modmap *_Atomic ct_modmap_current;
 
+/* The last two modules a walk met (indexes into the map; start with {0,
+ * 0}): a stack mostly alternates between the program and the C library,
+ * and an unpredictable binary search per frame cost more than the rest of
+ * the step (bench/unwind). */
+struct ct_modmap_hint {
+    size_t a, b;
+};
+
 /* 1 if pc lies in a module that keeps frame pointers (or in no known
- * module), 0 if its module needs CFI unwinding.  *hint caches the index of
- * the last range found (start with 0): consecutive frames are mostly in
- * the same module, so a walk costs two compares per frame. */
-static inline int ct_modmap_is_fp(const struct ct_modmap *m, uintptr_t pc, size_t *hint)
+ * module), 0 if its module needs CFI unwinding. */
+static inline int ct_modmap_is_fp(const struct ct_modmap *m, uintptr_t pc,
+                                  struct ct_modmap_hint *hint)
 {
     if (m == NULL || m->n == 0)
         return 1;
-    size_t h = *hint < m->n ? *hint : 0;
-    if (pc >= m->r[h].lo && pc < m->r[h].hi)
-        return m->r[h].fp;
+    size_t a = hint->a < m->n ? hint->a : 0, b = hint->b < m->n ? hint->b : 0;
+    if (pc >= m->r[a].lo && pc < m->r[a].hi)
+        return m->r[a].fp;
+    if (pc >= m->r[b].lo && pc < m->r[b].hi) {
+        hint->b = a;
+        hint->a = b;
+        return m->r[b].fp;
+    }
     size_t lo = 0, hi = m->n; /* first range with r.lo > pc */
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
@@ -74,8 +89,20 @@ static inline int ct_modmap_is_fp(const struct ct_modmap *m, uintptr_t pc, size_
     }
     if (lo == 0 || pc >= m->r[lo - 1].hi)
         return 1;
-    *hint = lo - 1;
+    hint->b = a;
+    hint->a = lo - 1;
     return m->r[lo - 1].fp;
+}
+
+/* The range holding pc, or NULL. */
+static inline const struct ct_modrange *ct_modmap_find(const struct ct_modmap *m, uintptr_t pc)
+{
+    struct ct_modmap_hint hint = {0, 0};
+    if (!m || m->n == 0)
+        return NULL;
+    ct_modmap_is_fp(m, pc, &hint);
+    const struct ct_modrange *r = &m->r[hint.a];
+    return pc >= r->lo && pc < r->hi ? r : NULL;
 }
 
 /* 1 if some module of m needs CFI unwinding (then libunwind must be

@@ -55,11 +55,14 @@
 #include <dlfcn.h>
 #include <link.h>
 
+#include "cfirules.h"
 #include "modmap.h"
 
 #include <stdatomic.h>
 
 struct ct_modmap *_Atomic ct_modmap_current;
+struct ct_cfi_slot ct_cfi_table[CT_CFI_SLOTS];
+_Atomic uint64_t ct_cfi_requests[CT_CFI_REQUESTS];
 
 /* libunwind's cursor API (types only: the library is dlopen'ed, below).
  * Without its header the hybrid walk degrades to frame pointers. */
@@ -595,9 +598,24 @@ CT_NO_ASAN static int cfi_splice(const struct ct_stack_bounds *b, uintptr_t pc, 
 
 /*
  * Frame pointers while the return address is in a module that keeps them
- * (modmap.h), libunwind from the first one that does not.  Reads of the
- * frame-pointer part obey the same bounds as ct_unwind_fp_from.
+ * (modmap.h), cached CFI rules (cfirules.h) for the others, libunwind for
+ * a frame whose rule is not cached yet or not simple.
+ *
+ * The walk's state is the frame being left: pc (a return address into the
+ * function being stepped over), its stack pointer sp (just above the
+ * return address it was called with) and frame pointer bp.  A function
+ * with a frame record has it at bp: { caller's bp, return address }, and
+ * its caller's sp is bp + 16.  A function without one is stepped by its
+ * rule: CFA = sp or bp + cfa_off, return address at CFA + ra_off, the
+ * caller's bp at CFA + fp_off or unchanged, the caller's sp = CFA.  Every
+ * read is of an 8-aligned address inside [our own frame, top of stack), so
+ * it cannot fault, and sp rises strictly at each step, so the walk ends.
  */
+static inline int stack_word_ok(uintptr_t a, uintptr_t lo, uintptr_t hi)
+{
+    return a >= lo && a <= hi - 8 && !(a & FP_ALIGN_MASK);
+}
+
 __attribute__((noinline)) CT_NO_ASAN int ct_unwind_hybrid(const struct ct_stack_bounds *b,
                                                           const void *frame, uintptr_t *pcs,
                                                           int max, int skip)
@@ -605,28 +623,60 @@ __attribute__((noinline)) CT_NO_ASAN int ct_unwind_hybrid(const struct ct_stack_
     if (b == NULL || max <= 0 || b->hi < b->lo + 16)
         return 0;
     const struct ct_modmap *map = atomic_load_explicit(&ct_modmap_current, memory_order_acquire);
-    const uintptr_t lo = b->lo, top = b->hi - 16;
+    const uintptr_t lo = (uintptr_t)__builtin_frame_address(0), hi = b->hi;
     uintptr_t fp = (uintptr_t)frame;
-    if (fp < (uintptr_t)__builtin_frame_address(0) || fp < lo || fp > top || (fp & FP_ALIGN_MASK))
-        return 0;
-    size_t hint = 0;
+    if (fp < lo || fp < b->lo || fp > hi - 16 || (fp & FP_ALIGN_MASK))
+        return 0; /* not on the thread's stack (sigaltstack, coroutine) */
+    const uintptr_t *rec = (const uintptr_t *)fp;
+    uintptr_t pc = strip_pc(rec[1]), sp = fp + 16, bp = rec[0];
+    struct ct_modmap_hint hint = {0, 0};
     int n = 0;
-    for (;;) {
-        const uintptr_t *rec = (const uintptr_t *)fp;
-        uintptr_t next = rec[0], pc = strip_pc(rec[1]);
-        if (pc == 0)
-            break;
+    while (pc != 0) {
         if (skip > 0)
             skip--;
         else if ((pcs[n++] = pc), n >= max)
             break;
-        if (!ct_modmap_is_fp(map, pc, &hint)) {
-            n = cfi_splice(b, pc, fp + 16, next, pcs, n, max, &skip);
-            break;
+        uintptr_t npc, nsp, nbp;
+        if (ct_modmap_is_fp(map, pc, &hint)) {
+            if (bp < sp || !stack_word_ok(bp, lo, hi - 8))
+                break;
+            rec = (const uintptr_t *)bp;
+            npc = strip_pc(rec[1]);
+            nsp = bp + 16;
+            nbp = rec[0];
+        } else {
+            struct ct_cfi_rule r = ct_cfi_lookup(pc);
+            if (r.kind == CT_CFI_OUTERMOST)
+                break;
+            if (r.kind != CT_CFI_SIMPLE) {
+                int k = n;
+                n = cfi_splice(b, pc, sp, bp, pcs, n, max, &skip);
+                /* Ask for the rules of the rest of the stack too, so that
+                 * one generation's end computes them all. */
+                for (; r.kind == CT_CFI_NONE && k < n; k++)
+                    if (!ct_modmap_is_fp(map, pcs[k], &hint))
+                        ct_cfi_lookup(pcs[k]);
+                break;
+            }
+            uintptr_t cfa = (r.cfa_is_fp ? bp : sp) + (uintptr_t)(intptr_t)r.cfa_off;
+            uintptr_t ra = cfa + (uintptr_t)(intptr_t)r.ra_off;
+            if (cfa <= sp || cfa > hi || !stack_word_ok(ra, lo, hi))
+                break;
+            npc = strip_pc(*(const uintptr_t *)ra);
+            nbp = bp;
+            if (r.fp_off != CT_CFI_FP_SAME) {
+                uintptr_t at = cfa + (uintptr_t)(intptr_t)r.fp_off;
+                if (!stack_word_ok(at, lo, hi))
+                    break;
+                nbp = *(const uintptr_t *)at;
+            }
+            nsp = cfa;
         }
-        if (next <= fp || next > top || (next & FP_ALIGN_MASK))
+        if (nsp <= sp)
             break;
-        fp = next;
+        pc = npc;
+        sp = nsp;
+        bp = nbp;
     }
     return n;
 }

@@ -12,6 +12,11 @@
 #  - pigz: a worker's condition-variable wait is reached through the
 #    thread's start routine: start_thread appears, under at least three
 #    frames of pigz itself.
+#  - pigz again with 10 ms generations: after the first generations the
+#    frames without frame pointers are stepped with the CFI rules the
+#    advancer cached (cfirules.h), not libunwind: the last wait of the run
+#    of a worker still goes down to start_thread, the main thread's to
+#    __libc_start_main.
 # Every trace passes `ctrace check` and Go 1.22's and 1.23's parsers.
 #
 # Environment (set by CMake): CTRACE (the tool), CTRACE_SRC, WORK.
@@ -60,3 +65,19 @@ line=$(grep 'Running->Waiting' pigz.dump | grep '"start_thread"@' |
     grep 'Running->Waiting' pigz.dump | head -n3 >&2
     fail "pigz: no wait whose stack holds three pigz frames and start_thread"; }
 echo "ok: pigz: a worker's wait has $(nframes "$line") frames down to start_thread"
+
+# pigz with many generations: the cached CFI rules' stacks.
+CTRACE_PERIOD=10ms timeout 120 "$CTRACE" run -q -o pigz10.trace -- pigz -p 2 -c data > data.gz ||
+    fail "pigz under ctrace run (10 ms generations) failed"
+valid pigz10.trace
+gens=$("$CTRACE" check pigz10.trace | sed -n 's/.* \([0-9]*\) generations.*/\1/p')
+[ "${gens:-0}" -ge 5 ] || fail "pigz10.trace: $gens generations, expected at least 5"
+"$CTRACE" dump --stacks pigz10.trace > pigz10.dump || fail "ctrace dump pigz10.trace"
+# Goroutine 1 is the main thread; the others are pigz's workers.
+last=$(grep 'Running->Waiting' pigz10.dump | grep -v ' G=1 ' | tail -n1)
+grep -qE '"pigz\+0x[0-9a-f]+"@.*"start_thread"@' <<<"$last" ||
+    fail "pigz10: the last worker wait lacks pigz frames down to start_thread: $last"
+last=$(grep 'Running->Waiting' pigz10.dump | grep ' G=1 ' | tail -n1)
+grep -qE '"pigz\+0x[0-9a-f]+"@.*"__libc_start_main"@' <<<"$last" ||
+    fail "pigz10: the main thread's last wait lacks pigz frames down to __libc_start_main: $last"
+echo "ok: pigz, $gens generations of 10 ms: the last waits of a worker and of main have full stacks"
