@@ -104,8 +104,9 @@ void ct_advance(uint64_t old, uint64_t newg)
         newg && ct_rt.stack_mode == CTRACE_STACKS_AUTO ? ct_modmap_refresh() : NULL;
     if (old_map && ct_modmap_has_cfi(atomic_load(&ct_modmap_current)))
         ct_unwind_load();
-    /* The rules the walks asked for during the generation (cfirules.h). */
-    if (newg && ct_rt.stack_mode == CTRACE_STACKS_AUTO)
+    /* The rules the walks asked for during the generation (cfirules.h);
+     * at the stop too: they serve the next trace. */
+    if (ct_rt.stack_mode == CTRACE_STACKS_AUTO)
         ct_cfirules_fill();
     atomic_store_explicit(&ct_gen, newg, memory_order_seq_cst);
     if (!newg)

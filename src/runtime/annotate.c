@@ -135,11 +135,18 @@ static inline void count_dropped(void)
 /* 1 if the wait or syscall met inside an event was called by libunwind:
  * the hybrid stack walk's own address checks (read/write on its pipe), not
  * a signal handler's -- neither written nor counted.  fp/skip: as for the
- * stack, so the PC found is the caller of the interposed function. */
+ * stack, so the first PC is the caller of the interposed function; the
+ * next two are looked at too, for a sanitizer's interceptor may stand
+ * between libunwind and our wrapper (a handler's call has the handler
+ * there, then the signal trampoline). */
 static int own_call(struct ct_thread *t, const void *fp, int skip)
 {
-    uintptr_t pc;
-    return ct_unwind_fp_from(&t->bounds, fp, &pc, 1, skip) == 1 && ct_unwind_owns_pc(pc);
+    uintptr_t pcs[3];
+    int n = ct_unwind_fp_from(&t->bounds, fp, pcs, 3, skip);
+    for (int i = 0; i < n; i++)
+        if (ct_unwind_owns_pc(pcs[i]))
+            return 1;
+    return 0;
 }
 
 ctrace_task ctrace_task_begin(ctrace_task parent, const char *name)

@@ -21,8 +21,9 @@
  *    when a module is unloaded and another mapped at its addresses during
  *    a trace: its PCs may then meet a stale rule, which the walker still
  *    reads within the stack bounds (a wrong stack, not a fault: every
- *    address it reads is checked).  The table is emptied when a trace
- *    starts, when no walk can be reading it.
+ *    address it reads is checked).  Rules are kept across traces (a
+ *    trace shorter than a generation would otherwise never get past
+ *    libunwind), and computed at every generation's end, the stop's too.
  *  - A walker that misses asks for the rule by storing the PC in a small
  *    lossy request array (any thread, atomic store, may overwrite another
  *    request: a PC that keeps missing asks again); the advancer computes
@@ -88,7 +89,8 @@ static inline struct ct_cfi_rule ct_cfi_lookup(uint64_t pc)
  * found through the published module map) and publishes them. */
 void ct_cfirules_fill(void);
 
-/* Trace start (no walk running): forgets every rule and request. */
+/* Forgets every rule and request (benchmarks: the cold case).  No walk
+ * may be running. */
 void ct_cfirules_clear(void);
 
 /* PCs that found the table full (for the docs' figures; never reset). */

@@ -24,7 +24,6 @@
 #include "cpuprof.h"
 #include "event.h"
 #include "libc.h"
-#include "cfirules.h"
 #include "modmap.h"
 #include "proc.h"
 #include "sink.h"
@@ -121,7 +120,6 @@ int ct_trace_start(struct ct_sink *sink)
          * trace can hold the map being replaced: the last trace's stop
          * passed a handshake); libunwind only if a module needs it (it
          * keeps a pipe open for the life of the process). */
-        ct_cfirules_clear();
         ct_modmap_free(ct_modmap_refresh());
         if (ct_modmap_has_cfi(atomic_load(&ct_modmap_current)))
             ct_unwind_load();
