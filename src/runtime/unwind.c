@@ -383,7 +383,6 @@ static pthread_once_t unw_once = PTHREAD_ONCE_INIT;
 typedef int (*unw_init_local_fn)(unw_cursor_t *, unw_context_t *);
 typedef int (*unw_step_fn)(unw_cursor_t *);
 typedef int (*unw_get_reg_fn)(unw_cursor_t *, unw_regnum_t, unw_word_t *);
-typedef int (*unw_set_caching_policy_fn)(unw_addr_space_t, unw_caching_policy_t);
 static unw_init_local_fn unw_init_local_p;
 static unw_step_fn unw_step_p;
 static unw_get_reg_fn unw_get_reg_p;
@@ -430,13 +429,10 @@ static void unw_load(void)
         unw_init_local_fn init = (unw_init_local_fn)dlsym(h, CT_STR(unw_init_local));
         unw_step_fn step = (unw_step_fn)dlsym(h, CT_STR(unw_step));
         unw_get_reg_fn get = (unw_get_reg_fn)dlsym(h, CT_STR(unw_get_reg));
-        unw_set_caching_policy_fn pol =
-            (unw_set_caching_policy_fn)dlsym(h, CT_STR(unw_set_caching_policy));
-        unw_addr_space_t *local = (unw_addr_space_t *)dlsym(h, CT_STR(unw_local_addr_space));
-        /* Per-thread caches of the unwind rules: the default, global, cache
-         * takes a lock and blocks signals (two system calls) per frame. */
-        if (pol && local)
-            pol(*local, UNW_CACHE_PER_THREAD);
+        /* (The caching policy stays libunwind's default, global: its
+         * per-thread caches register a thread-exit destructor that locks a
+         * mutex, which crashed under ThreadSanitizer; the cursor walk is
+         * only a fallback of the fallback, cfi_splice.) */
         if (init && step && get) {
             unw_get_reg_p = get;
             unw_step_p = step;
@@ -447,9 +443,25 @@ static void unw_load(void)
     errno = saved_errno;
 }
 
+/* ThreadSanitizer: libunwind's unw_backtrace keeps a per-thread cache whose
+ * thread-exit destructor locks a mutex after TSan has torn the thread's
+ * state down (every traced thread that had walked crashed at its exit).
+ * So in a TSan build the hybrid walk does without libunwind: a frame
+ * without a cached rule ends its stack until the advancer computes the
+ * rule (the next generation).  CTRACE_STACKS=unwind still loads it. */
+#if defined(__SANITIZE_THREAD__)
+#define CT_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define CT_TSAN 1
+#endif
+#endif
+
 void ct_unwind_load(void)
 {
+#ifndef CT_TSAN
     pthread_once(&unw_once, unw_load);
+#endif
 }
 
 
