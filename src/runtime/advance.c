@@ -108,6 +108,8 @@ void ct_advance(uint64_t old, uint64_t newg)
      * at the stop too: they serve the next trace. */
     if (ct_rt.stack_mode == CTRACE_STACKS_AUTO)
         ct_cfirules_fill();
+    if (!newg)
+        ct_cfirules_close_files(); /* no fd of ours between traces */
     atomic_store_explicit(&ct_gen, newg, memory_order_seq_cst);
     if (!newg)
         __atomic_store_n(&ctrace_enabled_flag, 0, __ATOMIC_RELAXED);

@@ -7,8 +7,11 @@
  *    a release store of its key.
  *  - A requested PC is looked up in its module's own .eh_frame/.debug_frame
  *    through libdw (dwarf_getcfi_elf, dwarf_cfi_addrframe at pc - 1: a
- *    return address belongs to the call before it).  The module's file is
- *    opened O_CLOEXEC for the pass and closed at its end.
+ *    return address belongs to the call before it).  A module's file is
+ *    opened O_CLOEXEC when a rule of it is first needed and kept open (at
+ *    most MAX_OPEN) until the trace stops (ct_cfirules_close_files), as
+ *    the symbolizer keeps its files: no descriptor of ours stays open
+ *    between traces, and none comes and goes at every generation.
  */
 #define _GNU_SOURCE
 #include "cfirules.h"
@@ -132,14 +135,16 @@ struct open_mod {
     Dwarf_CFI *cfi;
 };
 
+#define MAX_OPEN 16
+static struct open_mod om[MAX_OPEN]; /* advancer only */
+static int nom;
+
 void ct_cfirules_fill(void)
 {
     const struct ct_modmap *m = atomic_load_explicit(&ct_modmap_current, memory_order_acquire);
     if (!m)
         return;
     int saved_errno = errno;
-    struct open_mod om[8];
-    int nom = 0;
     for (unsigned i = 0; i < CT_CFI_REQUESTS; i++) {
         uint64_t pc = atomic_exchange_explicit(&ct_cfi_requests[i], 0, memory_order_relaxed);
         if (pc == 0)
@@ -152,8 +157,8 @@ void ct_cfirules_fill(void)
             if (om[k].path == r->path)
                 o = &om[k];
         if (!o) {
-            if (nom == (int)(sizeof om / sizeof om[0]))
-                continue; /* asked again next time */
+            if (nom == MAX_OPEN)
+                continue; /* asked again after the stop */
             o = &om[nom++];
             o->path = r->path;
             o->fd = open(r->path, O_RDONLY | O_CLOEXEC);
@@ -163,6 +168,12 @@ void ct_cfirules_fill(void)
         }
         insert(pc, rule_at(o->cfi, (Dwarf_Addr)(pc - 1 - r->bias)));
     }
+    errno = saved_errno;
+}
+
+void ct_cfirules_close_files(void)
+{
+    int saved_errno = errno;
     for (int k = 0; k < nom; k++) {
         if (om[k].cfi)
             dwarf_cfi_end(om[k].cfi);
@@ -171,6 +182,7 @@ void ct_cfirules_fill(void)
         if (om[k].fd >= 0)
             ct_libc_close(om[k].fd);
     }
+    nom = 0;
     errno = saved_errno;
 }
 

@@ -89,6 +89,9 @@ static inline struct ct_cfi_rule ct_cfi_lookup(uint64_t pc)
  * found through the published module map) and publishes them. */
 void ct_cfirules_fill(void);
 
+/* Closes the module files the fills opened (the trace's stop). */
+void ct_cfirules_close_files(void);
+
 /* Forgets every rule and request (benchmarks: the cold case).  No walk
  * may be running. */
 void ct_cfirules_clear(void);
