@@ -119,11 +119,16 @@ CTRACE_API const char *ctrace_version(void);
 /* How stacks are captured. */
 enum ctrace_stack_mode {
     CTRACE_STACKS_NONE = 0, /* no stacks: smallest, fastest traces       */
-    CTRACE_STACKS_FP = 1,   /* frame-pointer walk, bounds-checked (default);
+    CTRACE_STACKS_FP = 1,   /* frame-pointer walk only, bounds-checked;
                                needs -fno-omit-frame-pointer for full stacks */
-    CTRACE_STACKS_UNWIND = 2 /* DWARF CFI unwinding through libunwind: works
-                               for binaries built without frame pointers,
-                               several times slower                        */
+    CTRACE_STACKS_UNWIND = 2, /* DWARF CFI unwinding through libunwind of
+                               every frame: several times slower           */
+    CTRACE_STACKS_AUTO = 3  /* default: per module, frame pointers where the
+                               module keeps them (judged from its CFI), CFI
+                               unwinding (libunwind) from the first frame in
+                               a module that does not: distribution binaries
+                               built without frame pointers get full stacks,
+                               frame-pointer code costs what fp costs      */
 };
 
 /* Settings.  Fill with ctrace_config_init(), change fields, pass to
@@ -139,8 +144,8 @@ typedef struct ctrace_config {
      * Env: CTRACE_PERIOD, a number and a unit among ns, us, ms, s, m
      * ("500ms", "2.5s"; a unit is required). */
     uint64_t period_ns;
-    /* enum ctrace_stack_mode.  Default CTRACE_STACKS_FP.
-     * Env: CTRACE_STACKS=none|fp|unwind. */
+    /* enum ctrace_stack_mode.  Default CTRACE_STACKS_AUTO.
+     * Env: CTRACE_STACKS=none|fp|unwind|auto. */
     int stacks;
     /* Maximum bytes of trace data buffered in memory (event buffers waiting
      * to be read).  When the reader falls behind and the cap is reached,

@@ -513,7 +513,7 @@ static int parse_op(const char *s)
 static void usage(void)
 {
     fprintf(stderr, "usage: bench_events [--reps N] [--scale F] [--case OP] [--threads N]\n"
-                    "                    [--stacks none|fp16] [--sink PATH|flight] [--set api]\n"
+                    "                    [--stacks none|fp16|auto16|unwind16] [--sink PATH|flight] [--set api]\n"
                     "       bench_events --trace PATH --case OP --ops N [--stacks none|fp16]\n"
                     "OP: region, log, block, task; with --set api: region_t, region_cur,\n"
                     "    handle_t, cpp_region, log_t, log_cur, cpp_log, task_set, cpp_task\n");
@@ -540,7 +540,10 @@ int main(int argc, char **argv)
         else if (strcmp(a, "--threads") == 0)
             only_threads = atoi(v);
         else if (strcmp(a, "--stacks") == 0)
-            only_stacks = strcmp(v, "fp16") == 0 ? CTRACE_STACKS_FP : CTRACE_STACKS_NONE;
+            only_stacks = strcmp(v, "fp16") == 0     ? CTRACE_STACKS_FP
+                          : strcmp(v, "auto16") == 0 ? CTRACE_STACKS_AUTO
+                          : strcmp(v, "unwind16") == 0 ? CTRACE_STACKS_UNWIND
+                                                       : CTRACE_STACKS_NONE;
         else if (strcmp(a, "--sink") == 0)
             sink = v;
         else if (strcmp(a, "--set") == 0 && strcmp(v, "api") == 0)
@@ -587,7 +590,9 @@ int main(int argc, char **argv)
            "stack", "ev/call", "ns/call", "net/call", "ns/ev", "min/ev", "net/ev", "B/ev",
            "dropped", "wall/ev", "on/ev", "off/ev");
 
-    static const int stack_modes[2] = {CTRACE_STACKS_NONE, CTRACE_STACKS_FP};
+    /* The second mode: fp, or the one --stacks names (auto16, unwind16). */
+    const int stack_modes[2] = {CTRACE_STACKS_NONE, only_stacks > 0 ? only_stacks : CTRACE_STACKS_FP};
+    static const char *const mode_names[] = {"none", "fp16", "unw16", "auto16"};
     char lines[64][160];
     int nlines = 0;
     for (int op = 0; op < N_OPS; op++) {
@@ -606,7 +611,7 @@ int main(int argc, char **argv)
                 if (only_threads && nt != only_threads)
                     continue;
                 struct result r = run_case((enum op)op, stack_modes[s], nt, reps, scale, ts_ns);
-                const char *sname = s ? "fp16" : "none";
+                const char *sname = mode_names[stack_modes[s]];
                 printf("  %-10s %3d %5s %7.1f %9.2f %9.2f %9.2f %9.2f %9.2f %7.2f %7llu %9.2f %7.2f %7.2f\n",
                        op_info[op].name, nt, sname,
                        (double)op_info[op].events_per_op / op_info[op].calls_per_op, r.ns_call,

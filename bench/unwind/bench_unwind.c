@@ -16,17 +16,21 @@
  * calls), so the printed frame count is the real depth of each walk.
  */
 #define _GNU_SOURCE
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
+#include "cfirules.h"
+#include "modmap.h"
 #include "unwind.h"
 
 #define RUNS 31
 #define NOTAIL(x) __asm__ volatile("" : "+r"(x) :: "memory")
 
 static struct ct_stack_bounds bounds;
+static int run_cold; /* hybrid: no rules computed (the libunwind fallback) */
 static uintptr_t pcs[64];
 static volatile int sink;
 
@@ -38,6 +42,8 @@ static uint64_t now_ns(void)
 }
 
 /* At depth 0, runs the measured loop and returns ns per call. */
+/* What is measured: 0 ct_unwind_fp, 1 ct_unwind_libunwind, 2 ct_unwind_hybrid
+ * (with whatever module map is published). */
 __attribute__((noinline)) static double descend(int depth, int libunwind, int iters, int *frames)
 {
     double r;
@@ -46,7 +52,10 @@ __attribute__((noinline)) static double descend(int depth, int libunwind, int it
     } else {
         int n = 0;
         uint64_t t0 = now_ns();
-        if (libunwind)
+        if (libunwind == 2)
+            for (int i = 0; i < iters; i++)
+                n += ct_unwind_hybrid(&bounds, __builtin_frame_address(0), pcs, 64, 0);
+        else if (libunwind)
             for (int i = 0; i < iters; i++)
                 n += ct_unwind_libunwind(pcs, 64, 0);
         else
@@ -75,11 +84,20 @@ static void run(const char *name, int frames_wanted, int libunwind, int iters)
     int depth = frames_wanted - 4;
     double t[RUNS];
     int frames = 0;
-    descend(depth, libunwind, iters / 10, &frames); /* warm-up */
-    for (int i = 0; i < RUNS; i++)
-        t[i] = descend(depth, libunwind, iters, &frames);
+    /* Runs -3..-1 warm up, from the same call site (a return address the
+     * hybrid walk meets).  It asked for the CFI rules of the frames it met
+     * without a frame pointer; the advancer computes them at a
+     * generation's end: so here, three times, since requests are lossy (the
+     * steady state of a trace, after a few generations). */
+    for (int i = -3; i < RUNS; i++) {
+        double r = descend(depth, libunwind, i < 0 ? iters / 10 : iters, &frames);
+        if (i >= 0)
+            t[i] = r;
+        else if (libunwind == 2 && !run_cold)
+            ct_cfirules_fill();
+    }
     qsort(t, RUNS, sizeof t[0], cmp_double);
-    printf("%-20s %2d frames: %7.1f ns/walk (median of %d runs, min %.1f)\n", name, frames,
+    printf("%-26s %2d frames: %7.1f ns/walk (median of %d runs, min %.1f)\n", name, frames,
            t[RUNS / 2], RUNS, t[0]);
 }
 
@@ -93,5 +111,25 @@ int main(void)
     run("ct_unwind_fp", 16, 0, 200000);
     run("ct_unwind_fp", 32, 0, 200000);
     run("ct_unwind_libunwind", 16, 1, 20000);
+    /* The hybrid walk: with no module map (every PC counts as
+     * frame-pointer: the cost of the lookups on an all-FP stack), with the
+     * real map (this program keeps frame pointers, the C library at the
+     * bottom of the stack does not: cached CFI rules for its 2 frames), and
+     * with every module flagged as lacking frame pointers (cached rules for
+     * every frame).  Then the fallback alone: libunwind's unw_backtrace
+     * spliced in after the first frame without a rule (no rules cached). */
+    ct_unwind_load();
+    run("hybrid, all fp", 16, 2, 200000);
+    struct ct_modmap *real = ct_modmap_build();
+    atomic_store(&ct_modmap_current, real);
+    run("hybrid, real map", 16, 2, 200000);
+    struct ct_modmap *nofp = ct_modmap_build();
+    for (size_t i = 0; nofp && i < nofp->n; i++)
+        nofp->r[i].fp = 0;
+    atomic_store(&ct_modmap_current, nofp);
+    run("hybrid, all cfi rules", 16, 2, 200000);
+    ct_cfirules_clear();
+    run_cold = 1;
+    run("hybrid, libunwind splice", 16, 2, 20000);
     return 0;
 }

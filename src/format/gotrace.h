@@ -107,6 +107,15 @@ enum gt_proc_status {
     GT_PROC_SYSCALL_ABANDONED = 4
 };
 
+/* libctrace's module records (docs/FORMAT.md, "Module records"): one
+ * stack per loaded module in each generation's stack table, referenced by
+ * no event: id GT_MODULE_STACK_BASE + i, one frame whose PC is
+ * GT_MODULE_PC_BASE + i, function GT_MODULE_FUNC_PREFIX "base=0x..
+ * size=0x.. build-id=HEX", file the module's path, line 0. */
+#define GT_MODULE_STACK_BASE 0x4000000000000000ull
+#define GT_MODULE_PC_BASE 0x8000000000000000ull
+#define GT_MODULE_FUNC_PREFIX "ctrace:module "
+
 /* Limits the parsers enforce. */
 #define GT_MAX_BATCH_SIZE (64u << 10)   /* bytes of batch data            */
 #define GT_MAX_FRAMES_PER_STACK 128

@@ -38,6 +38,8 @@
 #include "event.h"
 #include "libc.h"
 #include "metrics.h"
+#include "cfirules.h"
+#include "modmap.h"
 #include "sink.h"
 #include "symbolize.h"
 #include "tables.h"
@@ -136,6 +138,18 @@ static void wait_quiescent(struct ct_thread *t)
 /* Moves the trace from generation old to new (0: stop).  ct_ctl_lock held. */
 void ct_advance(uint64_t old, uint64_t newg)
 {
+    /* A module loaded since the last map: map it before the handshake,
+     * free the map it replaces after (modmap.h). */
+    struct ct_modmap *old_map =
+        newg && ct_rt.stack_mode == CTRACE_STACKS_AUTO ? ct_modmap_refresh() : NULL;
+    if (old_map && ct_modmap_has_cfi(atomic_load(&ct_modmap_current)))
+        ct_unwind_load();
+    /* The rules the walks asked for during the generation (cfirules.h);
+     * at the stop too: they serve the next trace. */
+    if (ct_rt.stack_mode == CTRACE_STACKS_AUTO)
+        ct_cfirules_fill();
+    if (!newg)
+        ct_cfirules_close_files(); /* no fd of ours between traces */
     atomic_store_explicit(&ct_gen, newg, memory_order_seq_cst);
     if (!newg)
         __atomic_store_n(&ctrace_enabled_flag, 0, __ATOMIC_RELAXED);
@@ -171,6 +185,7 @@ void ct_advance(uint64_t old, uint64_t newg)
         z = n;
     }
     ct_table_writer_flush(sw);
+    ct_modmap_free(old_map); /* every thread passed the handshake above */
 
     /* Stacks first: symbolizing them adds function and file names. */
     if (ct_rt.stack_mode != CTRACE_STACKS_NONE && !symbolizer)

@@ -176,6 +176,23 @@ static inline void count_dropped(void)
     atomic_fetch_add_explicit(&ct_rt.events_dropped, 1, memory_order_relaxed);
 }
 
+/* 1 if the wait or syscall met inside an event was called by libunwind:
+ * the hybrid stack walk's own address checks (read/write on its pipe), not
+ * a signal handler's -- neither written nor counted.  fp/skip: as for the
+ * stack, so the first PC is the caller of the interposed function; the
+ * next two are looked at too, for a sanitizer's interceptor may stand
+ * between libunwind and our wrapper (a handler's call has the handler
+ * there, then the signal trampoline). */
+static int own_call(struct ct_thread *t, const void *fp, int skip)
+{
+    uintptr_t pcs[3];
+    int n = ct_unwind_fp_from(&t->bounds, fp, pcs, 3, skip);
+    for (int i = 0; i < n; i++)
+        if (ct_unwind_owns_pc(pcs[i]))
+            return 1;
+    return 0;
+}
+
 /* namelen LEN_NUL: name is NUL-terminated (a repeated name is then found
  * by its address without a strlen). */
 #define LEN_NUL ((size_t)-1)
@@ -599,7 +616,7 @@ static void block_at(enum ctrace_block_kind kind, const char *reason, const char
     if (!t || ct_tls_internal)
         return;
     if (in_event(t)) {
-        if (!lock_hook && t->block_depth == 0)
+        if (!lock_hook && t->block_depth == 0 && !own_call(t, fp, skip))
             count_dropped(); /* a signal handler's wait (see in_event) */
         return;
     }
@@ -668,7 +685,7 @@ static void syscall_begin_at(const char *call, const void *fp, int skip)
     if (!t || ct_tls_internal)
         return;
     if (in_event(t)) {
-        if (t->syscall_depth == 0 && t->block_depth == 0)
+        if (t->syscall_depth == 0 && t->block_depth == 0 && !own_call(t, fp, skip))
             count_dropped(); /* a signal handler's syscall (see in_event) */
         return;
     }

@@ -29,7 +29,7 @@ int ctrace_configure(const ctrace_config *cfg)
         return CTRACE_EINVAL;
     if (cfg->cpu_hz > CT_SETTING_CPU_HZ_MAX || cfg->period_ns < CT_SETTING_PERIOD_MIN_NS ||
         cfg->period_ns > CT_SETTING_PERIOD_MAX_NS || cfg->mem_cap < CT_SETTING_MEM_MIN ||
-        cfg->stacks < CTRACE_STACKS_NONE || cfg->stacks > CTRACE_STACKS_UNWIND)
+        cfg->stacks < CTRACE_STACKS_NONE || cfg->stacks > CTRACE_STACKS_AUTO)
         return CTRACE_EINVAL;
     if (CT_ENABLED())
         return CTRACE_EBUSY;

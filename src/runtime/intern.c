@@ -187,6 +187,13 @@ static int walk_stack(const struct ct_thread *t, const void *frame, int skip, ui
     case CTRACE_STACKS_FP:
         n = ct_unwind_fp_from(&t->bounds, frame, pcs, max, skip);
         break;
+    case CTRACE_STACKS_AUTO:
+        /* Inside the critical section: the module map it reads is freed
+         * only after the next generation handshake (modmap.h).  libunwind's
+         * own read/write calls met meanwhile are ignored by the hooks
+         * (annotate.c, own_call). */
+        n = ct_unwind_hybrid(&t->bounds, frame, pcs, CT_STACK_DEPTH, skip);
+        break;
     case CTRACE_STACKS_UNWIND: {
         /* libunwind counts frames from here; find the entry point's return
          * address to know where the caller's stack begins. */

@@ -49,6 +49,7 @@
 #define _GNU_SOURCE
 #include "symbolize.h"
 
+#include "dlcounts.h"
 #include "env.h"
 #include "libc.h"
 
@@ -241,28 +242,6 @@ static long frames_append(struct ct_symbolizer *s, const struct ct_frame *f, int
 /* Module list                                                         */
 /* ------------------------------------------------------------------ */
 
-struct dl_counts {
-    unsigned long long adds, subs;
-    int ok;
-};
-
-static int dl_counts_cb(struct dl_phdr_info *info, size_t size, void *arg)
-{
-    struct dl_counts *c = arg;
-    if (size >= offsetof(struct dl_phdr_info, dlpi_subs) + sizeof info->dlpi_subs) {
-        c->adds = info->dlpi_adds;
-        c->subs = info->dlpi_subs;
-        c->ok = 1;
-    }
-    return 1; /* the counters are global: the first module is enough */
-}
-
-static struct dl_counts dl_counts_now(void)
-{
-    struct dl_counts c = {0, 0, 0};
-    dl_iterate_phdr(dl_counts_cb, &c);
-    return c;
-}
 
 /* (Re)reads the process's modules.  dwfl_report_begin/end keeps the modules
  * that are reported again (with their already loaded DWARF) and drops the
@@ -276,7 +255,7 @@ static int report_modules(struct ct_symbolizer *s)
 {
     if (!s->dwfl)
         return -1;
-    struct dl_counts c = dl_counts_now();
+    struct ct_dl_counts c = ct_dl_counts_now();
     unsigned removed = 0;
     dwfl_report_begin(s->dwfl);
     int rc = dwfl_linux_proc_report(s->dwfl, s->pid);
@@ -294,7 +273,7 @@ static int report_modules(struct ct_symbolizer *s)
  * or if it has been a while (code mapped by other means). */
 static void maybe_rereport(struct ct_symbolizer *s)
 {
-    struct dl_counts c = dl_counts_now();
+    struct ct_dl_counts c = ct_dl_counts_now();
     int changed = c.ok && (c.adds != s->dl_adds || c.subs != s->dl_subs);
     if (changed || mono_ns() - s->last_report_ns >= REREPORT_MIN_NS)
         report_modules(s);
@@ -763,12 +742,12 @@ static void open_dwfl(struct ct_symbolizer *s)
     s->ready = 1;
     ssize_t n = readlink("/proc/self/exe", s->exe, sizeof s->exe - 1);
     s->exe[n > 0 ? n : 0] = '\0';
-    s->separate_dwarf = symbolize_full;
+    s->separate_dwarf = symbolize_full == 1;
     elf_version(EV_CURRENT);
     if (s->closed) {
         /* Reopened after ct_symbolizer_close_files: cached answers hold
          * only if no module came or went meanwhile. */
-        struct dl_counts c = dl_counts_now();
+        struct ct_dl_counts c = ct_dl_counts_now();
         if (!c.ok || c.adds != s->dl_adds || c.subs != s->dl_subs)
             cache_clear(s);
         s->closed = 0;
@@ -820,7 +799,7 @@ struct ct_symbolizer *ct_symbolizer_prepare(void)
 {
     int saved_errno = errno;
     struct ct_symbolizer *s = ct_symbolizer_new();
-    if (s) {
+    if (s && symbolize_full != 2) {
         open_dwfl(s);
         /* Nearly every stack ends in libc (__libc_start_call_main,
          * start_thread) and passes through the executable: load their
@@ -850,6 +829,15 @@ int ct_symbolize(struct ct_symbolizer *s, uintptr_t pc, int is_return, struct ct
     const struct ct_frame *src = tmp;
     int n;
 
+    if (symbolize_full == 2) {
+        /* CTRACE_SYMBOLIZE=off: an unnamed frame (empty function name),
+         * for `ctrace symbolize` to name from the trace's module records. */
+        tmp[0].func = "";
+        tmp[0].file = "";
+        tmp[0].line = 0;
+        n = 1;
+        goto copy;
+    }
     if (s == NULL) {
         tmp[0].func = QMARK;
         tmp[0].file = QMARK;
@@ -927,7 +915,7 @@ void ct_symbolizer_sync(struct ct_symbolizer *s)
     if (!s || !s->dwfl)
         return;
     int saved_errno = errno;
-    struct dl_counts c = dl_counts_now();
+    struct ct_dl_counts c = ct_dl_counts_now();
     if (c.ok && (c.adds != s->dl_adds || c.subs != s->dl_subs))
         report_modules(s);
     errno = saved_errno;

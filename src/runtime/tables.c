@@ -7,11 +7,23 @@
  * Invariants (tables.h): only the advancer runs this, for a generation no
  * thread writes into any more.  Stacks are written before strings because
  * symbolizing a stack inserts its function and file names.
+ *
+ * Module records (docs/FORMAT.md, "Module records"): with stacks on, each
+ * generation's stack table also holds one stack per loaded module, which
+ * no event references: id GT_MODULE_STACK_BASE + i, one frame whose PC is
+ * GT_MODULE_PC_BASE + i (above every user address and every inline PC),
+ * function "ctrace:module base=0x.. size=0x.. build-id=HEX", file the
+ * module's path.  That is what `ctrace symbolize` needs to name PCs later,
+ * on another machine; every generation carries its own (a generation is
+ * self-contained, and modules come and go).
  */
 #define _GNU_SOURCE
+#include <elf.h>
 #include <link.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "clock.h"
 #include "cpuprof.h"
@@ -214,12 +226,94 @@ void ct_table_drain_samples(struct ct_thread *t, struct ct_table_writer *sw)
     }
 }
 
+struct module_emit {
+    struct stack_emit *se;
+    uint64_t index;
+    char exe[4096];
+};
+
+/* The GNU build ID of a loaded module, from its PT_NOTE segments (mapped
+ * memory), as lowercase hex into hex[] (empty when it has none). */
+static void module_build_id(const struct dl_phdr_info *info, char *hex, size_t cap)
+{
+    hex[0] = '\0';
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_NOTE)
+            continue;
+        const unsigned char *p = (const unsigned char *)(info->dlpi_addr + ph->p_vaddr);
+        const unsigned char *end = p + ph->p_memsz;
+        while ((size_t)(end - p) >= sizeof(ElfW(Nhdr))) {
+            const ElfW(Nhdr) *nh = (const ElfW(Nhdr) *)(const void *)p;
+            size_t name_sz = (nh->n_namesz + 3) & ~(size_t)3, desc_sz = (nh->n_descsz + 3) & ~(size_t)3;
+            const unsigned char *name = p + sizeof *nh, *desc = name + name_sz;
+            if ((size_t)(end - name) < name_sz || (size_t)(end - desc) < desc_sz)
+                break;
+            if (nh->n_type == NT_GNU_BUILD_ID && nh->n_namesz == 4 && !memcmp(name, "GNU", 4) &&
+                nh->n_descsz * 2 + 1 <= cap) {
+                for (size_t k = 0; k < nh->n_descsz; k++)
+                    snprintf(hex + 2 * k, 3, "%02x", desc[k]);
+                return;
+            }
+            p = desc + desc_sz;
+        }
+    }
+}
+
+static int write_module(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size;
+    struct module_emit *me = arg;
+    const char *path = info->dlpi_name && info->dlpi_name[0] ? info->dlpi_name
+                       : me->index == 0                     ? me->exe
+                                                           : "";
+    uint64_t end = 0;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type == PT_LOAD && ph->p_vaddr + ph->p_memsz > end)
+            end = ph->p_vaddr + ph->p_memsz;
+    }
+    uint64_t index = me->index++;
+    if (path[0] != '/' || end == 0)
+        return 0; /* the vDSO: nothing to find on another machine */
+    char id[2 * 64 + 1], desc[256];
+    module_build_id(info, id, sizeof id);
+    snprintf(desc, sizeof desc, GT_MODULE_FUNC_PREFIX "base=0x%llx size=0x%llx build-id=%s",
+             (unsigned long long)info->dlpi_addr, (unsigned long long)end, id);
+    uint8_t *p = me->se->tmp;
+    p = varint_put(p, GT_MODULE_PC_BASE + index);
+    p = varint_put(p, ct_table_string(me->se->w.gen, desc));
+    p = varint_put(p, ct_table_string(me->se->w.gen, path));
+    p = varint_put(p, 0);
+    size_t body = (size_t)(p - me->se->tmp);
+    struct ct_buf *b = tw_room(&me->se->w, body + 1 + 2 * VARINT_MAX_LEN);
+    if (!b)
+        return 1;
+    ct_buf_put_byte(b, GT_EV_STACK);
+    ct_buf_put(b, GT_MODULE_STACK_BASE + index);
+    ct_buf_put(b, 1);
+    memcpy(b->pos, me->se->tmp, body);
+    b->pos += body;
+    return 0;
+}
+
 void ct_table_write_stacks(uint64_t gen, struct ct_symbolizer *sym)
 {
     struct stack_emit *se = malloc(sizeof *se);
     if (se) {
         se->w = (struct ct_table_writer){gen, GT_EV_STACKS, NULL};
         se->symbolizer = sym;
+        if (ct_rt.stack_mode != CTRACE_STACKS_NONE) {
+            struct module_emit *me = malloc(sizeof *me);
+            if (me) {
+                me->se = se;
+                me->index = 0;
+                ssize_t n = readlink("/proc/self/exe", me->exe, sizeof me->exe - 1);
+                me->exe[n > 0 ? n : 0] = '\0';
+                dl_iterate_phdr(write_module, me);
+                free(me);
+            }
+        }
         ct_dedup_each(&ct_rt.stacks[gen & 1], write_stack, se);
         ct_table_writer_flush(&se->w);
         free(se);

@@ -25,9 +25,11 @@
 #include "event.h"
 #include "flight.h"
 #include "libc.h"
+#include "modmap.h"
 #include "proc.h"
 #include "sink.h"
 #include "thread.h"
+#include "unwind.h"
 
 _Atomic uint64_t ct_gen;
 int ct_use_fence = 1;
@@ -114,6 +116,15 @@ int ct_trace_start(struct ct_sink *sink)
     ct_sink_current = sink;
     ct_buf_set_cap(ct_rt.cfg.mem_cap);
     ct_rt.stack_mode = ct_rt.cfg.stacks;
+    if (ct_rt.stack_mode == CTRACE_STACKS_AUTO) {
+        /* The module map now, not in an event's walk (no thread of this
+         * trace can hold the map being replaced: the last trace's stop
+         * passed a handshake); libunwind only if a module needs it (it
+         * keeps a pipe open for the life of the process). */
+        ct_modmap_free(ct_modmap_refresh());
+        if (ct_modmap_has_cfi(atomic_load(&ct_modmap_current)))
+            ct_unwind_load();
+    }
     ct_rt.epoch++;
     /* Generation numbers keep counting across traces, so that per-thread
      * caches tagged with a generation of an earlier trace never match. */

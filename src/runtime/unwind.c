@@ -53,6 +53,26 @@
 #include <unistd.h>
 
 #include <dlfcn.h>
+#include <link.h>
+
+#include "cfirules.h"
+#include "modmap.h"
+
+#include <stdatomic.h>
+
+struct ct_modmap *_Atomic ct_modmap_current;
+struct ct_cfi_slot ct_cfi_table[CT_CFI_SLOTS];
+_Atomic uint64_t ct_cfi_requests[CT_CFI_REQUESTS];
+
+/* libunwind's cursor API (types only: the library is dlopen'ed, below).
+ * Without its header the hybrid walk degrades to frame pointers. */
+#if defined(__has_include)
+#if __has_include(<libunwind.h>)
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
+#define CT_HAVE_LIBUNWIND_H 1
+#endif
+#endif
 
 #if defined(__has_feature)
 #if __has_feature(address_sanitizer)
@@ -353,18 +373,97 @@ typedef int (*unw_backtrace_fn)(void **buffer, int size);
 static unw_backtrace_fn unw_backtrace_p;
 static pthread_once_t unw_once = PTHREAD_ONCE_INIT;
 
+/* The cursor API, for continuing a frame-pointer walk with CFI (hybrid
+ * walk).  libunwind's public names are macros for per-architecture symbols
+ * (unw_step is _ULx86_64_step with UNW_LOCAL_ONLY): the same macros give
+ * the names to look up. */
+#ifdef CT_HAVE_LIBUNWIND_H
+#define CT_STR2(x) #x
+#define CT_STR(x) CT_STR2(x)
+typedef int (*unw_init_local_fn)(unw_cursor_t *, unw_context_t *);
+typedef int (*unw_step_fn)(unw_cursor_t *);
+typedef int (*unw_get_reg_fn)(unw_cursor_t *, unw_regnum_t, unw_word_t *);
+static unw_init_local_fn unw_init_local_p;
+static unw_step_fn unw_step_p;
+static unw_get_reg_fn unw_get_reg_p;
+#endif
+
+/* libunwind's code: [unw_text_lo, unw_text_hi), set once at load. */
+static uintptr_t unw_text_lo, unw_text_hi;
+
+static int unw_text_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size;
+    uintptr_t at = (uintptr_t)arg;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+        if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X) && at >= lo && at < lo + ph->p_memsz) {
+            unw_text_hi = lo + ph->p_memsz;
+            __atomic_store_n(&unw_text_lo, lo, __ATOMIC_RELEASE);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int ct_unwind_owns_pc(uintptr_t pc)
+{
+    uintptr_t lo = __atomic_load_n(&unw_text_lo, __ATOMIC_ACQUIRE);
+    return lo != 0 && pc >= lo && pc < unw_text_hi;
+}
+
 static void unw_load(void)
 {
     int saved_errno = errno;
     static const char *const names[] = {"libunwind.so.8", "libunwind.so"};
     for (size_t i = 0; i < sizeof names / sizeof names[0] && !unw_backtrace_p; i++) {
         void *h = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
-        if (h)
-            unw_backtrace_p = (unw_backtrace_fn)dlsym(h, "unw_backtrace");
+        if (!h)
+            continue;
         /* h is kept open for the life of the process. */
+        unw_backtrace_p = (unw_backtrace_fn)dlsym(h, "unw_backtrace");
+        if (unw_backtrace_p)
+            dl_iterate_phdr(unw_text_cb, (void *)(uintptr_t)unw_backtrace_p);
+#ifdef CT_HAVE_LIBUNWIND_H
+        unw_init_local_fn init = (unw_init_local_fn)dlsym(h, CT_STR(unw_init_local));
+        unw_step_fn step = (unw_step_fn)dlsym(h, CT_STR(unw_step));
+        unw_get_reg_fn get = (unw_get_reg_fn)dlsym(h, CT_STR(unw_get_reg));
+        /* (The caching policy stays libunwind's default, global: its
+         * per-thread caches register a thread-exit destructor that locks a
+         * mutex, which crashed under ThreadSanitizer; the cursor walk is
+         * only a fallback of the fallback, cfi_splice.) */
+        if (init && step && get) {
+            unw_get_reg_p = get;
+            unw_step_p = step;
+            __atomic_store_n(&unw_init_local_p, init, __ATOMIC_RELEASE);
+        }
+#endif
     }
     errno = saved_errno;
 }
+
+/* ThreadSanitizer: libunwind's unw_backtrace keeps a per-thread cache whose
+ * thread-exit destructor locks a mutex after TSan has torn the thread's
+ * state down (every traced thread that had walked crashed at its exit).
+ * So in a TSan build the hybrid walk does without libunwind: a frame
+ * without a cached rule ends its stack until the advancer computes the
+ * rule (the next generation).  CTRACE_STACKS=unwind still loads it. */
+#if defined(__SANITIZE_THREAD__)
+#define CT_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define CT_TSAN 1
+#endif
+#endif
+
+void ct_unwind_load(void)
+{
+#ifndef CT_TSAN
+    pthread_once(&unw_once, unw_load);
+#endif
+}
+
 
 /*
  * Same skip convention as ct_unwind_fp: skip = 0 starts at the PC in our
@@ -406,5 +505,190 @@ __attribute__((noinline)) int ct_unwind_libunwind(uintptr_t *pcs, int max, int s
         pcs[n++] = (uintptr_t)buf[i];
     }
     errno = saved_errno;
+    return n;
+}
+
+/* ------------------------------------------------------------------ */
+/* Hybrid walk: frame pointers where modules keep them, CFI elsewhere  */
+/* ------------------------------------------------------------------ */
+
+#ifdef CT_HAVE_LIBUNWIND_H
+/*
+ * Continues a walk with libunwind from a frame known by its PC (a return
+ * address into a function without a frame record), stack pointer and
+ * frame-pointer register, as the frame-pointer walk found them: the
+ * caller's stack pointer is the callee's frame record + 16, its rbp/x29 is
+ * the record's saved value.  The other registers are unknown (zero): CFI of
+ * ordinary code computes the CFA from the stack or frame pointer only.
+ * Appends the callers of pc (not pc itself) to pcs[n..max); returns the new
+ * count.  Each unwound stack pointer must lie inside [lo, hi) and increase
+ * strictly, so the walk ends, and it stops at max frames.
+ */
+CT_NO_ASAN static int cfi_continue(const struct ct_stack_bounds *b, uintptr_t pc, uintptr_t sp,
+                                   uintptr_t bp, uintptr_t *pcs, int n, int max, int *skip)
+{
+    unw_init_local_fn init = __atomic_load_n(&unw_init_local_p, __ATOMIC_ACQUIRE);
+    if (!init)
+        return n;
+    unw_context_t uc;
+    memset(&uc, 0, sizeof uc);
+#if defined(__x86_64__)
+    uc.uc_mcontext.gregs[REG_RIP] = (greg_t)pc;
+    uc.uc_mcontext.gregs[REG_RSP] = (greg_t)sp;
+    uc.uc_mcontext.gregs[REG_RBP] = (greg_t)bp;
+#elif defined(__aarch64__)
+    uc.uc_mcontext.pc = pc;
+    uc.uc_mcontext.sp = sp;
+    uc.uc_mcontext.regs[29] = bp;
+#else
+    (void)pc, (void)sp, (void)bp, (void)b, (void)pcs, (void)max, (void)skip;
+    return n;
+#endif
+    int saved_errno = errno; /* libunwind's address checks may set it */
+    unw_cursor_t cur;
+    if (init(&cur, &uc) < 0) {
+        errno = saved_errno;
+        return n;
+    }
+    uintptr_t last_sp = sp;
+    while (n < max && unw_step_p(&cur) > 0) {
+        unw_word_t ip = 0, nsp = 0;
+        if (unw_get_reg_p(&cur, UNW_REG_IP, &ip) < 0 || ip == 0 ||
+            unw_get_reg_p(&cur, UNW_REG_SP, &nsp) < 0)
+            break;
+        if (nsp <= last_sp || nsp < b->lo || nsp >= b->hi)
+            break; /* off the stack, or not going up: garbage */
+        last_sp = nsp;
+        if (*skip > 0)
+            (*skip)--;
+        else
+            pcs[n++] = strip_pc(ip);
+    }
+    errno = saved_errno;
+    return n;
+}
+#endif
+
+/*
+ * The CFI part of a hybrid walk.  libunwind's cursor API (cfi_continue)
+ * starts at any frame, but each unw_step costs microseconds (it looks the
+ * module up with dl_iterate_phdr, signals blocked, every time: 2-3 us per
+ * frame measured, bench/unwind); unw_backtrace has a per-thread cache of
+ * frame shapes and costs ~35 ns per frame.  So the whole stack is taken
+ * with unw_backtrace, and the part beyond pc -- the first return address
+ * in a module without frame pointers -- is appended to what the
+ * frame-pointer walk found.  If pc is not in its answer (it lost its way
+ * earlier), the cursor walk from pc's frame is the fallback.
+ */
+CT_NO_ASAN static int cfi_splice(const struct ct_stack_bounds *b, uintptr_t pc, uintptr_t sp,
+                                 uintptr_t bp, uintptr_t *pcs, int n, int max, int *skip)
+{
+    if (!unw_backtrace_p)
+        return n;
+    int saved_errno = errno;
+    void *all[LIBUNWIND_MAX];
+    int got = unw_backtrace_p(all, LIBUNWIND_MAX);
+    errno = saved_errno;
+    for (int i = 0; i < got; i++) {
+        if ((uintptr_t)all[i] != pc && (uintptr_t)all[i] != pc - 1)
+            continue;
+        for (i++; i < got && n < max && all[i]; i++) {
+            if (*skip > 0)
+                (*skip)--;
+            else
+                pcs[n++] = strip_pc((uintptr_t)all[i]);
+        }
+        return n;
+    }
+#ifdef CT_HAVE_LIBUNWIND_H
+    return cfi_continue(b, pc, sp, bp, pcs, n, max, skip);
+#else
+    (void)b, (void)sp, (void)bp;
+    return n;
+#endif
+}
+
+/*
+ * Frame pointers while the return address is in a module that keeps them
+ * (modmap.h), cached CFI rules (cfirules.h) for the others, libunwind for
+ * a frame whose rule is not cached yet or not simple.
+ *
+ * The walk's state is the frame being left: pc (a return address into the
+ * function being stepped over), its stack pointer sp (just above the
+ * return address it was called with) and frame pointer bp.  A function
+ * with a frame record has it at bp: { caller's bp, return address }, and
+ * its caller's sp is bp + 16.  A function without one is stepped by its
+ * rule: CFA = sp or bp + cfa_off, return address at CFA + ra_off, the
+ * caller's bp at CFA + fp_off or unchanged, the caller's sp = CFA.  Every
+ * read is of an 8-aligned address inside [our own frame, top of stack), so
+ * it cannot fault, and sp rises strictly at each step, so the walk ends.
+ */
+static inline int stack_word_ok(uintptr_t a, uintptr_t lo, uintptr_t hi)
+{
+    return a >= lo && a <= hi - 8 && !(a & FP_ALIGN_MASK);
+}
+
+__attribute__((noinline)) CT_NO_ASAN int ct_unwind_hybrid(const struct ct_stack_bounds *b,
+                                                          const void *frame, uintptr_t *pcs,
+                                                          int max, int skip)
+{
+    if (b == NULL || max <= 0 || b->hi < b->lo + 16)
+        return 0;
+    const struct ct_modmap *map = atomic_load_explicit(&ct_modmap_current, memory_order_acquire);
+    const uintptr_t lo = (uintptr_t)__builtin_frame_address(0), hi = b->hi;
+    uintptr_t fp = (uintptr_t)frame;
+    if (fp < lo || fp < b->lo || fp > hi - 16 || (fp & FP_ALIGN_MASK))
+        return 0; /* not on the thread's stack (sigaltstack, coroutine) */
+    const uintptr_t *rec = (const uintptr_t *)fp;
+    uintptr_t pc = strip_pc(rec[1]), sp = fp + 16, bp = rec[0];
+    struct ct_modmap_hint hint = {0, 0};
+    int n = 0;
+    while (pc != 0) {
+        if (skip > 0)
+            skip--;
+        else if ((pcs[n++] = pc), n >= max)
+            break;
+        uintptr_t npc, nsp, nbp;
+        if (ct_modmap_is_fp(map, pc, &hint)) {
+            if (bp < sp || !stack_word_ok(bp, lo, hi - 8))
+                break;
+            rec = (const uintptr_t *)bp;
+            npc = strip_pc(rec[1]);
+            nsp = bp + 16;
+            nbp = rec[0];
+        } else {
+            struct ct_cfi_rule r = ct_cfi_lookup(pc);
+            if (r.kind == CT_CFI_OUTERMOST)
+                break;
+            if (r.kind != CT_CFI_SIMPLE) {
+                int k = n;
+                n = cfi_splice(b, pc, sp, bp, pcs, n, max, &skip);
+                /* Ask for the rules of the rest of the stack too, so that
+                 * one generation's end computes them all. */
+                for (; r.kind == CT_CFI_NONE && k < n; k++)
+                    if (!ct_modmap_is_fp(map, pcs[k], &hint))
+                        ct_cfi_lookup(pcs[k]);
+                break;
+            }
+            uintptr_t cfa = (r.cfa_is_fp ? bp : sp) + (uintptr_t)(intptr_t)r.cfa_off;
+            uintptr_t ra = cfa + (uintptr_t)(intptr_t)r.ra_off;
+            if (cfa <= sp || cfa > hi || !stack_word_ok(ra, lo, hi))
+                break;
+            npc = strip_pc(*(const uintptr_t *)ra);
+            nbp = bp;
+            if (r.fp_off != CT_CFI_FP_SAME) {
+                uintptr_t at = cfa + (uintptr_t)(intptr_t)r.fp_off;
+                if (!stack_word_ok(at, lo, hi))
+                    break;
+                nbp = *(const uintptr_t *)at;
+            }
+            nsp = cfa;
+        }
+        if (nsp <= sp)
+            break;
+        pc = npc;
+        sp = nsp;
+        bp = nbp;
+    }
     return n;
 }

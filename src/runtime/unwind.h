@@ -7,7 +7,9 @@
  *    and strictly above the previous one before it is dereferenced.
  *  - ct_unwind_from_ucontext() is async-signal-safe (no locks, no malloc).
  *  - ct_unwind_libunwind() is for CTRACE_STACKS_UNWIND (binaries without
- *    frame pointers); it is not called from signal handlers.
+ *    frame pointers), ct_unwind_hybrid() for CTRACE_STACKS_AUTO (the
+ *    default); neither is called from signal handlers (the SIGPROF
+ *    handler's walk stays frame-pointer only).
  * PCs are return addresses except pcs[0] of a ucontext walk (the interrupted
  * instruction); the symbolizer is told which.
  */
@@ -49,5 +51,22 @@ int ct_unwind_from_ucontext_checked(const ucontext_t *uc, uintptr_t *pcs, int ma
 
 /* DWARF-CFI unwinding through libunwind (unw_backtrace), skipping frames. */
 int ct_unwind_libunwind(uintptr_t *pcs, int max, int skip);
+
+/* Loads libunwind now (dlopen; once), so that no event's walk pays for it. */
+void ct_unwind_load(void);
+
+/* 1 if pc is in libunwind's code: a call it makes (read/write on its pipe,
+ * to check an address) from inside a walk is the tracer's own, not the
+ * program's. */
+int ct_unwind_owns_pc(uintptr_t pc);
+
+/* The hybrid walk (CTRACE_STACKS_AUTO): frame pointers from frame (as
+ * ct_unwind_fp_from) while each return address lies in a module that keeps
+ * frame pointers (ct_modmap_current, modmap.h); from the first one that
+ * does not, DWARF CFI through libunwind, every unwound stack pointer
+ * checked against the bounds.  Not for signal handlers (libunwind may
+ * allocate its per-thread cache on first use). */
+int ct_unwind_hybrid(const struct ct_stack_bounds *b, const void *frame, uintptr_t *pcs,
+                     int max, int skip);
 
 #endif /* CTRACE_RUNTIME_UNWIND_H */

@@ -145,6 +145,8 @@ int ct_parse_stacks(const char *s, int *mode)
         *mode = 1;
     else if (!strcmp(s, "unwind"))
         *mode = 2;
+    else if (!strcmp(s, "auto"))
+        *mode = 3;
     else
         return -1;
     return 0;
@@ -166,6 +168,10 @@ static int parse_pair(const char *s, const char *off_word, const char *on_word, 
 
 int ct_parse_symbolize(const char *s, int *full)
 {
+    if (s && !strcmp(s, "off")) {
+        *full = 2;
+        return 0;
+    }
     return parse_pair(s, "auto", "full", full);
 }
 
@@ -349,7 +355,7 @@ int ct_env_parse(const char *const values[CT_ENV_COUNT], struct ct_env *env,
     memset(env, 0, sizeof *env);
     env->cpu_hz = 100;
     env->period_ns = 1000000000u;
-    env->stacks = 1; /* CTRACE_STACKS_FP */
+    env->stacks = 3; /* CTRACE_STACKS_AUTO */
     env->mem = 64u << 20;
     env->flight_max = CT_SETTING_FLIGHT_MAX_DEFAULT;
     env->flight_signal = 12; /* SIGUSR2 */

@@ -41,12 +41,14 @@ int ct_parse_period(const char *s, uint64_t *ns);
 /* The memory cap setting: a size of at least CT_SETTING_MEM_MIN. */
 int ct_parse_mem(const char *s, uint64_t *bytes);
 
-/* The stack mode: "none", "fp" or "unwind" (enum ctrace_stack_mode: 0, 1,
- * 2). */
+/* The stack mode: "none", "fp", "unwind" or "auto" (enum
+ * ctrace_stack_mode: 0, 1, 2, 3). */
 int ct_parse_stacks(const char *s, int *mode);
 
 /* The symbolizer's reach: "auto" (0: libraries' separate debug files are
- * not read) or "full" (1: they are). */
+ * not read), "full" (1: they are) or "off" (2: nothing is symbolized;
+ * frames carry their PC and an empty function name, for `ctrace
+ * symbolize` to name later). */
 int ct_parse_symbolize(const char *s, int *full);
 
 /* The timestamp source: "auto" (0: the CPU's counter when it is invariant,
@@ -129,7 +131,7 @@ struct ct_env {
 
 /* Parses the values of the variables (values[i]: the value of variable i,
  * NULL when unset) into *env.  An unset or empty variable leaves the
- * default (cpu_hz 100, period 1 s, stacks fp, mem 64 MiB, the others 0 or
+ * default (cpu_hz 100, period 1 s, stacks auto, mem 64 MiB, the others 0 or
  * ""); a malformed one too, and bad(name, value) is called for it (bad may
  * be NULL).  Returns the number of malformed variables. */
 int ct_env_parse(const char *const values[CT_ENV_COUNT], struct ct_env *env,

@@ -79,7 +79,8 @@ static void run_usage(FILE *f)
           "                        (default: PROG.%p.trace in the current directory)\n"
           "      --cpu-hz N        CPU samples per second per thread, 0 = off (default 100)\n"
           "      --period D        generation length, e.g. 1s, 500ms (default 1s)\n"
-          "      --stacks MODE     none | fp | unwind (default fp)\n"
+          "      --stacks MODE     auto | fp | unwind | none (default auto: frame\n"
+          "                        pointers where a module keeps them, CFI elsewhere)\n"
           "      --mem SIZE        cap on buffered trace data, e.g. 64M (default 64M)\n"
           "      --flight[=AGE]    flight recorder: keep the last AGE (default 10s) in memory,\n"
           "                        write PREFIX.PID.N.trace on SIGUSR2, a slow region or a crash\n"
@@ -578,8 +579,9 @@ int cmd_run(int argc, char **argv)
                         "(ns, us, ms, s, m), e.g. 500ms: %s\n", period);
         return RUN_EXIT_USAGE;
     }
-    if (stacks && strcmp(stacks, "none") && strcmp(stacks, "fp") && strcmp(stacks, "unwind")) {
-        fprintf(stderr, "ctrace run: --stacks: expected none, fp or unwind: %s\n", stacks);
+    if (stacks && strcmp(stacks, "none") && strcmp(stacks, "fp") && strcmp(stacks, "unwind") &&
+        strcmp(stacks, "auto")) {
+        fprintf(stderr, "ctrace run: --stacks: expected auto, fp, unwind or none: %s\n", stacks);
         return RUN_EXIT_USAGE;
     }
     if (mem && ct_parse_mem(mem, &u64_v)) {

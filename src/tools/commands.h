@@ -13,5 +13,6 @@ int cmd_export(int argc, char **argv);
 int cmd_stat(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_pprof(int argc, char **argv);
+int cmd_symbolize(int argc, char **argv);
 
 #endif

@@ -20,6 +20,7 @@ static const struct subcommand commands[] = {
     {"repair", cmd_repair, "write the readable part of a truncated trace"},
     {"pprof", cmd_pprof, "write a pprof profile (cpu, sync, syscall, sched, net, region)"},
     {"export", cmd_export, "convert traces for Perfetto, chrome://tracing, SQL (csv), Go 1.19"},
+    {"symbolize", cmd_symbolize, "name a trace's unnamed frames from its module records"},
 #ifdef CTRACE_HAVE_CMD_STAT
     {"stat", cmd_stat, "summarise where goroutines spend their time"},
 #endif
@@ -32,7 +33,7 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: ctrace <command> [arguments]\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
     fprintf(f, "\nRun 'ctrace <command> --help' for a command's options.\n"
                "Exit codes: 0 success, 1 failure (e.g. invalid trace), 2 usage error.\n");
 }

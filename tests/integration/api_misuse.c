@@ -342,7 +342,7 @@ static void config_checks(void)
 {
     ctrace_config cfg;
     ctrace_config_init(&cfg);
-    CHECK(cfg.cpu_hz == 100 && cfg.period_ns == 1000000000ull && cfg.stacks == CTRACE_STACKS_FP &&
+    CHECK(cfg.cpu_hz == 100 && cfg.period_ns == 1000000000ull && cfg.stacks == CTRACE_STACKS_AUTO &&
               cfg.mem_cap == 64u << 20,
           "defaults: cpu_hz %u, period %llu ns, stacks %d, mem_cap %zu", cfg.cpu_hz,
           (unsigned long long)cfg.period_ns, cfg.stacks, cfg.mem_cap);
@@ -362,7 +362,7 @@ static void config_checks(void)
     setenv("CTRACE_STACKS", "none", 1);
     setenv("CTRACE_MEM", "256M", 1);
     ctrace_config_init(&cfg);
-    CHECK(cfg.cpu_hz == 100 && cfg.period_ns == 1000000000ull && cfg.stacks == CTRACE_STACKS_FP &&
+    CHECK(cfg.cpu_hz == 100 && cfg.period_ns == 1000000000ull && cfg.stacks == CTRACE_STACKS_AUTO &&
               cfg.mem_cap == 64u << 20,
           "a setenv after initialization is not seen: cpu_hz %u, period %llu ns, stacks %d, "
           "mem_cap %zu",

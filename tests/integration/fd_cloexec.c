@@ -4,7 +4,9 @@
  * close-on-exec, and none of them is open after ctrace_stop.  Run with
  * CTRACE_PERIOD=50ms (the symbolizer runs at each generation's end): as
  * is, with CTRACE_SYMBOLIZE=full (libraries' debug files), and with
- * CTRACE_STACKS=unwind (libunwind's own pipe pair may stay, see below).
+ * CTRACE_STACKS=unwind (libunwind's own pipe pair may stay, see below; so
+ * may it in the default mode, auto, which loads libunwind when a module
+ * lacks frame pointers: the C library of most distributions).
  */
 #define _GNU_SOURCE
 #include <ctrace.h>
@@ -104,12 +106,12 @@ static int fds_mode(void)
     CHECK(checked > 0, "descriptors opened by ctrace while tracing were seen (%d)", checked);
     CHECK(leaks == 0, "every descriptor ctrace opened is close-on-exec (%d are not)", leaks);
     CHECK_RC(ctrace_stop(), CTRACE_OK, "ctrace_stop");
-    /* With CTRACE_STACKS=unwind, libunwind opens a pipe pair of its own at
+    /* With CTRACE_STACKS=unwind or auto (the default), libunwind opens a pipe pair of its own at
      * its initialization (to check addresses before reading them) and
      * keeps it for the life of the process: it has no call to close it.
      * Those two may stay -- close-on-exec, checked above and again here. */
     const char *stacks = getenv("CTRACE_STACKS");
-    int unwind = stacks && !strcmp(stacks, "unwind");
+    int unwind = !stacks || !*stacks || !strcmp(stacks, "unwind") || !strcmp(stacks, "auto");
     int na = list_fds(after), left = 0, unw_pipes = 0;
     for (int i = 0; i < na; i++) {
         if (in_list(after[i], before, nb))

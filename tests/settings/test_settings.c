@@ -148,11 +148,13 @@ int main(void)
     expect_word("ct_parse_stacks", ct_parse_stacks, "none", 0, 0);
     expect_word("ct_parse_stacks", ct_parse_stacks, "fp", 0, 1);
     expect_word("ct_parse_stacks", ct_parse_stacks, "unwind", 0, 2);
+    expect_word("ct_parse_stacks", ct_parse_stacks, "auto", 0, 3);
     const char *bad_words[] = {"", "FP", " fp", "fp ", "dwarf", "1", NULL};
     for (size_t i = 0; i < sizeof bad_words / sizeof bad_words[0]; i++)
         expect_word("ct_parse_stacks", ct_parse_stacks, bad_words[i], -1, 0);
     expect_word("ct_parse_symbolize", ct_parse_symbolize, "full", 0, 1);
     expect_word("ct_parse_symbolize", ct_parse_symbolize, "auto", 0, 0);
+    expect_word("ct_parse_symbolize", ct_parse_symbolize, "off", 0, 2);
     expect_word("ct_parse_symbolize", ct_parse_symbolize, "Full", -1, 0);
     expect_word("ct_parse_symbolize", ct_parse_symbolize, "1", -1, 0);
     expect_word("ct_parse_clock", ct_parse_clock, "monotonic", 0, 1);
@@ -201,7 +203,7 @@ int main(void)
     struct ct_env env;
     nbad = 0;
     check(ct_env_parse(none, &env, count_bad) == 0 && nbad == 0, "unset environment: nothing malformed");
-    check(env.cpu_hz == 100 && env.period_ns == 1000000000ull && env.stacks == 1 &&
+    check(env.cpu_hz == 100 && env.period_ns == 1000000000ull && env.stacks == 3 &&
               env.mem == 64ull << 20 && !env.output[0] && !env.symbolize_full &&
               !env.clock_monotonic && !env.no_membarrier,
           "unset environment: the defaults");
@@ -249,7 +251,7 @@ int main(void)
     for (int i = 0; i < CT_ENV_COUNT; i++)
         check(bad_seen[i] == 1 && !env.has[i], "malformed %s: reported once, not set",
               ct_env_names[i]);
-    check(env.cpu_hz == 100 && env.period_ns == 1000000000ull && env.stacks == 1 &&
+    check(env.cpu_hz == 100 && env.period_ns == 1000000000ull && env.stacks == 3 &&
               env.mem == 64ull << 20 && !env.output[0] && !env.symbolize_full &&
               !env.clock_monotonic && !env.no_membarrier,
           "malformed environment: the defaults");
