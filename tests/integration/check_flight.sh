@@ -70,6 +70,16 @@ crash_ok() {
     tm=$(grep 'Message="LAST-CRASH"' "$f.d1" | sed -n 's/.* Time=\([0-9]*\).*/\1/p' | head -n 1)
     tc=$(grep 'Category="ctrace.crash"' "$f.d1" | sed -n 's/.* Time=\([0-9]*\).*/\1/p' | head -n 1)
     expect gt "${tm:-0}" "$f: crash log time after the marker's" "${tc:-0}"
+    # Named afterwards: `ctrace symbolize` names the crash log's innermost
+    # frame (the faulting function: flight.c's for a fault, libc's
+    # pthread_kill for abort and assert) from the module records of the
+    # generations before it.
+    if [ -x "$ctrace_tool" ]; then
+        check "$f: ctrace symbolize" "$ctrace_tool" symbolize -q "$f" -o "$f.named"
+        check "$f: the crash stack, symbolized, starts in a named function with its file" \
+            grep -qE 'category="ctrace.crash".* frames=\["[A-Za-z_][^"]*"@0x[0-9a-f]+ "[^"?]+":[0-9]+' \
+            <<< "$("$ctrace_tool" dump --stacks "$f.named" 2>&1)"
+    fi
 }
 
 # one_snapshot: the one snap.PID.N.trace of this directory.
