@@ -113,8 +113,10 @@ async function contentProblems(page, url, prog, resp, jsontrace) {
     need(v.threads.length > 0 && slices > 0, `trace viewer: empty model (${v.threads.length} threads, ${slices} slices)`);
     need(v.tracks.length > 0, 'trace viewer: no thread track drawn');
     if (u.searchParams.get('view') === 'proc' && !u.searchParams.has('start')) {
+      // A slice's title is "G<id> <start function> (<label>)", the label
+      // "NAME (tid N)" (docs/FORMAT.md, labels).
       const titles = v.threads.flatMap((t) => t.slices).join('\n');
-      for (const t of prog.threads) need(titles.includes(`(${t})`), `trace viewer: no slice of thread ${t}`);
+      for (const t of prog.threads) need(titles.includes(`(${t} (tid `), `trace viewer: no slice of thread ${t} (label "${t} (tid N)")`);
     }
     if (u.searchParams.get('view') === 'thread') {
       need(v.threads.length >= 2, `thread view: ${v.threads.length} thread tracks, expected >= 2`);
