@@ -642,6 +642,11 @@ __attribute__((noinline)) CT_NO_ASAN int ct_unwind_hybrid(const struct ct_stack_
     const uintptr_t *rec = (const uintptr_t *)fp;
     uintptr_t pc = strip_pc(rec[1]), sp = fp + 16, bp = rec[0];
     struct ct_modmap_hint hint = {0, 0};
+    /* The module of the last PC, in registers: a stack's frames mostly lie
+     * in one module after another, so most steps need no map lookup (the
+     * lookup's loads and branches per frame doubled the walk's cost). */
+    uintptr_t cur_lo = 0, cur_hi = 0; /* empty: [0, 0) */
+    int cur_fp = 1;
     int n = 0;
     while (pc != 0) {
         if (skip > 0)
@@ -649,7 +654,18 @@ __attribute__((noinline)) CT_NO_ASAN int ct_unwind_hybrid(const struct ct_stack_
         else if ((pcs[n++] = pc), n >= max)
             break;
         uintptr_t npc, nsp, nbp;
-        if (ct_modmap_is_fp(map, pc, &hint)) {
+        if (pc - cur_lo >= cur_hi - cur_lo) { /* outside the cached module */
+            cur_fp = ct_modmap_is_fp(map, pc, &hint);
+            const struct ct_modrange *mr = map && map->n ? &map->r[hint.a] : NULL;
+            if (mr && pc >= mr->lo && pc < mr->hi) {
+                cur_lo = mr->lo;
+                cur_hi = mr->hi;
+            } else { /* no module: no caching */
+                cur_lo = 0;
+                cur_hi = 0;
+            }
+        }
+        if (cur_fp) {
             if (bp < sp || !stack_word_ok(bp, lo, hi - 8))
                 break;
             rec = (const uintptr_t *)bp;
