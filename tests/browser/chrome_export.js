@@ -46,6 +46,10 @@ const REGIONS = { 'db-worker': ['query'], 'main-loop': ['handle', 'parse', 'resp
   'worker-1': ['compute', 'publish'], 'worker-4': ['compute', 'publish'] };
 const TASKS = ['request', 'db-query', 'job'];
 const STATES = ['running', 'runnable'];
+// A thread's track is named by its label, "NAME (tid N)" (docs/FORMAT.md),
+// its state track the same plus " state".
+const esc = (x) => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const labelRe = (t, suffix = '') => new RegExp(`^${esc(t)} \\(tid \\d+\\)${esc(suffix)}$`);
 
 function makeExport() {
   const dir = path.join(workDir, 'traces');
@@ -92,18 +96,19 @@ async function inTraceViewer(context, exp) {
     for (const p of PROCESSES) need(pnames.includes(p), `no process ${p} (has ${pnames.join(', ')})`);
     // catapult leaves out threads without slices: the named threads are
     // those with regions; every thread has its state track.
-    const byName = new Map(v.threads.map((t) => [t.name, t]));
+    const find = (t, suffix) => v.threads.find((x) => labelRe(t, suffix).test(x.name));
     for (const t of THREADS) {
-      const state = byName.get(`${t} state`);
-      if (need(state, `no state thread "${t} state"`)) {
-        for (const s of STATES) need(state.slices.includes(s), `"${t} state" has no ${s} slice`);
-        need(v.tracks.includes(`${t} state`), `no track drawn for "${t} state"`);
+      const state = find(t, ' state');
+      if (need(state, `no state thread "${t} (tid N) state"`)) {
+        for (const s of STATES) need(state.slices.includes(s), `"${state.name}" has no ${s} slice`);
+        need(v.tracks.includes(state.name), `no track drawn for "${state.name}"`);
       }
     }
     for (const [t, regions] of Object.entries(REGIONS)) {
-      if (!need(byName.has(t), `no thread ${t}`)) continue;
-      for (const r of regions) need(byName.get(t).slices.includes(r), `thread ${t} has no region slice ${r}`);
-      need(v.tracks.includes(t), `no track drawn for thread ${t}`);
+      const th = find(t, '');
+      if (!need(th, `no thread "${t} (tid N)"`)) continue;
+      for (const r of regions) need(th.slices.includes(r), `thread ${th.name} has no region slice ${r}`);
+      need(v.tracks.includes(th.name), `no track drawn for thread ${th.name}`);
     }
     const asyncTitles = new Set(v.threads.flatMap((t) => t.asyncSlices));
     for (const t of TASKS) need(asyncTitles.has(t), `no task (async slice) ${t}`);
@@ -156,8 +161,10 @@ async function inSpeedscope(context, exp) {
     const names = await openProfileList(page);
     lib.note(`speedscope: ${names.length} profiles: ${names.join(', ').slice(0, 400)}`);
     lib.note(`speedscope: screenshot ${await lib.screenshot(page, shots, 'speedscope_profiles')}`);
-    for (const t of THREADS) need(names.some((n) => n.includes(`, ${t} state (tid`)), `no profile for "${t} state"`);
-    for (const t of Object.keys(REGIONS)) need(names.some((n) => n.includes(`, ${t} (tid`)), `no profile for thread ${t}`);
+    // speedscope names a profile "PROCESS, TRACK (tid X)".
+    const profileRe = (t, suffix) => new RegExp(`, ${esc(t)} \\(tid \\d+\\)${esc(suffix)} \\(tid`);
+    for (const t of THREADS) need(names.some((n) => profileRe(t, ' state').test(n)), `no profile for "${t} (tid N) state"`);
+    for (const t of Object.keys(REGIONS)) need(names.some((n) => profileRe(t, '').test(n)), `no profile for thread ${t}`);
     // Regions are frames of their thread's profile: db-worker's sandwich
     // view (a table of its frames) lists its region.
     const dbWorker = names.find((n) => n.includes(', db-worker (tid'));
