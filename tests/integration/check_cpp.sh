@@ -78,8 +78,8 @@ for cxx in $compilers; do
                 check "$tag: string_view log cut at its length" grep -q 'Category="sv" Message="message"' $t.d1
                 expect_key $s eq 0 task off
                 expect_key $s eq 0 region off-region
-                expect_key $s eq 1 block sync
-                check "$tag: thread name cut at 63 bytes" grep -q "\"$(printf 'n%.0s' $(seq 63))\"" $t.d1
+                expect_key $s eq 1 block "sync: lock"
+                check "$tag: thread name cut at 63 bytes (label NAME (tid N))" grep -qE "\"$(printf 'n%.0s' $(seq 63)) \\(tid [0-9]+\\)\"" $t.d1
                 no_tracer_frames $s
             fi
             if ./cpp_workers workers.trace > workers.out 2>&1; then

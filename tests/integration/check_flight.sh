@@ -144,7 +144,7 @@ memory)
         expect gt 0 "generations dropped (oldest first)" "$(val generations_dropped)"
     fi
     expect le $((4 << 20)) "bytes held by the ring" "$(val bytes_held)"
-    # RSS growth: MaxBytes + the fixed part (docs/ARCHITECTURE.md: pool of
+    # RSS growth (anonymous pages: flight.c, rss_kib): MaxBytes + the fixed part (docs/ARCHITECTURE.md: pool of
     # free buffers 2 MiB, string/stack maps, the flight thread) + per thread
     # (its record, buffers being filled, stack pages touched, malloc arena).
     growth=$(( $(val rss_max_kib) - $(val rss_base_kib) ))

@@ -17,7 +17,7 @@
  *       logs "ex-log", "ex-logf", "ex-fmt" and region "ex-region";
  *   - a log "sv" whose category and message are cut out of longer
  *     strings (string_view without a NUL);
- *   - a block with reason "sync" (Blocked);
+ *   - a block with reason "sync: lock" (Blocked, CTRACE_BLOCK_SYNC);
  *   - the thread named by a 100-byte string_view, cut to 63 bytes.
  */
 #include <cstdio>

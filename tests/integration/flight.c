@@ -109,16 +109,21 @@ static void *flood(void *arg)
     return NULL;
 }
 
+/* The process's anonymous resident memory, KiB: statm's resident minus its
+ * shared (file-backed) pages.  The memory a recorder could grow is
+ * anonymous; file pages (the libraries and the .eh_frame sections that
+ * the default stack mode maps and reads once) are the page cache's and
+ * would make the bound depend on which libraries a build loads. */
 static long rss_kib(void)
 {
-    long pages = 0, rss = 0;
+    long pages = 0, rss = 0, shared = 0;
     FILE *f = fopen("/proc/self/statm", "r");
     if (f) {
-        if (fscanf(f, "%ld %ld", &pages, &rss) != 2)
-            rss = 0;
+        if (fscanf(f, "%ld %ld %ld", &pages, &rss, &shared) != 3)
+            rss = shared = 0;
         fclose(f);
     }
-    return rss * (sysconf(_SC_PAGESIZE) / 1024);
+    return (rss - shared) * (sysconf(_SC_PAGESIZE) / 1024);
 }
 
 static int wait_snapshots(uint64_t n)
