@@ -413,9 +413,45 @@ int ct_unwind_owns_pc(uintptr_t pc)
     return lo != 0 && pc >= lo && pc < unw_text_hi;
 }
 
+/* LeakSanitizer (part of every AddressSanitizer runtime): libunwind's
+ * thread-local variables live in dynamic TLS once it is dlopen'ed, and the
+ * sanitizer runtime of GCC 12 records a bogus range for such a block under
+ * glibc 2.36 (its __tls_get_addr interceptor); the leak check at exit then
+ * faults in its own tracer thread and the program exits with status 1
+ * instead of its own.  So a process that carries LSan never loads
+ * libunwind: the hybrid walk does without it (as under ThreadSanitizer)
+ * and CTRACE_STACKS=unwind captures no stacks (docs/RUN.md). */
+static int leaks_off_in(const char *opts)
+{
+    /* Sanitizer options: name=value separated by ':', ',' or blanks; the
+     * last setting wins. */
+    int off = -1;
+    for (const char *p = opts; p && (p = strstr(p, "detect_leaks=")) != NULL; p++) {
+        if (p != opts && !strchr(":, \t", p[-1]))
+            continue;
+        const char *v = p + strlen("detect_leaks=");
+        off = (v[0] == '0' || v[0] == 'f' || v[0] == 'n');
+    }
+    return off;
+}
+
+static int leak_sanitizer_present(void)
+{
+    if (dlsym(RTLD_DEFAULT, "__lsan_do_leak_check") == NULL)
+        return 0;
+    int off = leaks_off_in(getenv("LSAN_OPTIONS"));
+    if (off < 0)
+        off = leaks_off_in(getenv("ASAN_OPTIONS"));
+    return off != 1; /* on by default */
+}
+
 static void unw_load(void)
 {
     int saved_errno = errno;
+    if (leak_sanitizer_present()) {
+        errno = saved_errno;
+        return;
+    }
     static const char *const names[] = {"libunwind.so.8", "libunwind.so"};
     for (size_t i = 0; i < sizeof names / sizeof names[0] && !unw_backtrace_p; i++) {
         void *h = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
