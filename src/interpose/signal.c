@@ -17,14 +17,25 @@
  * and __sysv_signal are interposed for those signals:
  *  - setting SIG_DFL keeps (or reinstalls) our handler, and we remember the
  *    mask and flags the program passed;
- *  - setting a handler or SIG_IGN installs it for real (we step aside): the
- *    program's handler runs exactly as without ctrace.  A crash handler
- *    that then restores SIG_DFL and re-raises (or returns to the faulting
- *    instruction) meets our stand-in again, so the trace is finished then.
+ *  - setting SIG_IGN, or a handler of a signal that is not a crash signal,
+ *    installs it for real (we step aside).
+ *  - setting a handler of SIGSEGV, SIGBUS, SIGFPE, SIGILL or SIGABRT
+ *    installs ct_wrap_handler in its place, with the program's mask and
+ *    flags (SA_SIGINFO added): it calls the program's handler, which runs
+ *    as without ctrace, inside a frame of the runtime's chain (crash.c,
+ *    "the program's own handler"), so a handler that ends the process --
+ *    exit/_exit (process.c), abort(), a raise, or SIG_DFL restored and
+ *    the signal coming again -- is reported as the original crash, and a
+ *    handler that fixes the fault and returns, or jumps out, costs a
+ *    frame push and pop.  SA_RESETHAND: the kernel resets the action on
+ *    delivery; the wrapper then puts our stand-in there (ct_reset_hand).
+ *    longjmp, _longjmp, siglongjmp and __longjmp_chk are interposed to
+ *    drop the thread's frames.
  *  - querying reports SIG_DFL (with the remembered mask and flags) while our
- *    handler stands in for it.
+ *    handler stands in for it, and exactly the program's action while our
+ *    wrapper stands in for its handler.
  * Not covered: the raw rt_sigaction syscall and /proc/self/status (SigCgt)
- * show our handler; abort() with a program SIGABRT handler that returns
+ * show our handler (or wrapper); abort() with a program SIGABRT handler that returns
  * resets SIG_DFL inside libc (not through sigaction), so that death is not
  * seen.  exec resets caught signals to SIG_DFL, which is what the program
  * believed anyway; the next image installs its own stand-in.

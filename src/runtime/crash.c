@@ -44,6 +44,28 @@
  *  - Fork child: no finisher, gate open, no output (ct_crash_atfork_child).
  *  - The flight recorder's crash snapshot (flight_crash.c) is written
  *    first, by ct_flight_crash, from the same handler.
+ *
+ * The program's own handler of a crash signal (SIGSEGV, SIGBUS, SIGFPE,
+ * SIGILL, SIGABRT; the shared library only: its sigaction interposer
+ * calls the handler through a wrapper, src/interpose/signal.c).  A
+ * thread-local chain of frames, one per such handler running on the
+ * thread (the frame lives on the wrapper's stack), says "this thread is
+ * in the program's handler of signal S, siginfo I, context C".  While a
+ * frame is live, a fatal signal reaching the path (abort() in it, a raise
+ * with SA_NODEFER) or exit/_exit/_Exit (ct_crash_exit_in_handler, from
+ * the interposers) runs the path for S, I and C: the snapshot names the
+ * original crash, at its stack, and says what followed ("then SIGABRT",
+ * "then _exit(3)").  The wrapper, when the handler returns with SIG_DFL
+ * back and the signal coming again, notes S, I and the PC of C ("dying"):
+ * the signal that then reaches the path at that PC (a repeated fault, the
+ * re-raise delivered on return) is reported as the original.
+ *  - A frame is live only while the stack pointer is below it (the handler
+ *    and what it calls run deeper, on the same stack), and the longjmp
+ *    interposers clear the chain: a frame left by a jump out is never
+ *    taken for a live one.  A handler that returns or jumps out leaves
+ *    nothing behind but the "dying" note, which only a signal at the same
+ *    PC uses.
+ *  - Thread-local, initial-exec: read and written from signal handlers.
  */
 #define _GNU_SOURCE
 #include <errno.h>
