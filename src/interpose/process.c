@@ -61,6 +61,7 @@
 #include <unistd.h>
 
 #include "interpose.h"
+#include "proc.h"
 
 extern char **environ;
 
@@ -298,19 +299,26 @@ CT_EXPORT int execle(const char *path, const char *arg, ...)
 /* exit                                                              */
 /* ---------------------------------------------------------------- */
 
-static void ct_exit_hook(void)
+static void ct_exit_hook(const char *how, int status)
 {
-    /* Not in a vfork child (the parent's trace), nor on a thread that is
-     * inside the tracer (an _exit from a signal handler that interrupted
-     * the tracer would wait for itself). */
-    if (CT_ENABLED() && !ct_in_vfork_child() && !ct_in_tracer())
+    if (ct_in_vfork_child())
+        return; /* the parent's trace */
+    /* Inside the program's handler of a crash signal (a handler that
+     * reports and exits): the process dies of that crash, and the fatal-
+     * signal path (crash.c) finishes the trace as for the signal -- on the
+     * finisher thread, bounded: this thread may hold any lock. */
+    if (ct_crash_exit_in_handler(how, status))
+        return;
+    /* Not on a thread that is inside the tracer (an _exit from a signal
+     * handler that interrupted the tracer would wait for itself). */
+    if (CT_ENABLED() && !ct_in_tracer())
         ct_process_exit();
 }
 
 CT_EXPORT void exit(int status)
 {
     CT_REAL(exit);
-    ct_exit_hook();
+    ct_exit_hook("exit", status);
     if (CT_LIKELY(ct_real_exit != NULL))
         ct_real_exit(status);
     for (;;)
@@ -320,7 +328,7 @@ CT_EXPORT void exit(int status)
 CT_EXPORT void _exit(int status)
 {
     CT_REAL(_exit);
-    ct_exit_hook();
+    ct_exit_hook("_exit", status);
     if (CT_LIKELY(ct_real__exit != NULL))
         ct_real__exit(status);
     for (;;)
@@ -330,7 +338,7 @@ CT_EXPORT void _exit(int status)
 CT_EXPORT void _Exit(int status)
 {
     CT_REAL(_Exit);
-    ct_exit_hook();
+    ct_exit_hook("_Exit", status);
     if (CT_LIKELY(ct_real__Exit != NULL))
         ct_real__Exit(status);
     for (;;)

@@ -44,6 +44,28 @@
  *  - Fork child: no finisher, gate open, no output (ct_crash_atfork_child).
  *  - The flight recorder's crash snapshot (flight_crash.c) is written
  *    first, by ct_flight_crash, from the same handler.
+ *
+ * The program's own handler of a crash signal (SIGSEGV, SIGBUS, SIGFPE,
+ * SIGILL, SIGABRT; the shared library only: its sigaction interposer
+ * calls the handler through a wrapper, src/interpose/signal.c).  A
+ * thread-local chain of frames, one per such handler running on the
+ * thread (the frame lives on the wrapper's stack), says "this thread is
+ * in the program's handler of signal S, siginfo I, context C".  While a
+ * frame is live, a fatal signal reaching the path (abort() in it, a raise
+ * with SA_NODEFER) or exit/_exit/_Exit (ct_crash_exit_in_handler, from
+ * the interposers) runs the path for S, I and C: the snapshot names the
+ * original crash, at its stack, and says what followed ("then SIGABRT",
+ * "then _exit(3)").  The wrapper, when the handler returns with SIG_DFL
+ * back and the signal coming again, notes S, I and the PC of C ("dying"):
+ * the signal that then reaches the path at that PC (a repeated fault, the
+ * re-raise delivered on return) is reported as the original.
+ *  - A frame is live only while the stack pointer is below it (the handler
+ *    and what it calls run deeper, on the same stack), and the longjmp
+ *    interposers clear the chain: a frame left by a jump out is never
+ *    taken for a live one.  A handler that returns or jumps out leaves
+ *    nothing behind but the "dying" note, which only a signal at the same
+ *    PC uses.
+ *  - Thread-local, initial-exec: read and written from signal handlers.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -62,6 +84,7 @@
 #include "proc.h"
 #include "thread.h"
 #include "trace.h"
+#include "unwind.h"
 
 #define FINISH_WAIT_S 10     /* how long a dying thread waits for the finish */
 #define WRITE_WAIT_MS 2000   /* how long it waits for a write in progress    */
@@ -211,12 +234,146 @@ static int wait_finished(void)
     return 1;
 }
 
+/* ---- the program's own handler of a fatal signal ---- */
+
+/* The innermost program handler of a fatal signal this thread is in (a
+ * chain of frames on the stack), and the last one that returned dying. */
+static __thread struct ct_fatal_frame *handler_top __attribute__((tls_model("initial-exec")));
+static __thread struct {
+    int sig, code;
+    pid_t pid;
+    void *addr;
+    uintptr_t pc;
+} dying __attribute__((tls_model("initial-exec")));
+
+/* The interrupted PC of a signal context (0: none). */
+static uintptr_t context_pc(const void *uc)
+{
+    uintptr_t pc = 0;
+    if (uc && ct_unwind_from_ucontext_checked((const ucontext_t *)uc, &pc, 1) != 1)
+        pc = 0;
+    return pc;
+}
+
+/* The frame of the program's handler this thread is in, if any.  A frame
+ * is live only while the stack pointer is below it (the handler, and all
+ * it calls, run deeper on the same stack): this also drops a frame left
+ * by a way out of the handler that jumped() did not see. */
+static struct ct_fatal_frame *current_frame(void)
+{
+    struct ct_fatal_frame *f = handler_top;
+    char here;
+    if (f && (uintptr_t)&here < (uintptr_t)f)
+        return f;
+    return NULL;
+}
+
+void ct_crash_handler_enter(struct ct_fatal_frame *f, int sig, const siginfo_t *si, const void *uc)
+{
+    f->sig = sig;
+    f->si = si;
+    f->uc = uc;
+    struct ct_fatal_frame *top = handler_top;
+    f->prev = top && (uintptr_t)top > (uintptr_t)f ? top : NULL; /* deeper: stale */
+    atomic_signal_fence(memory_order_seq_cst);
+    handler_top = f;
+    atomic_signal_fence(memory_order_seq_cst);
+}
+
+void ct_crash_handler_leave(struct ct_fatal_frame *f, int is_dying)
+{
+    if (is_dying) {
+        dying.sig = f->sig;
+        dying.code = f->si ? f->si->si_code : 0;
+        dying.pid = f->si ? f->si->si_pid : 0;
+        dying.addr = f->si ? f->si->si_addr : NULL;
+        dying.pc = context_pc(f->uc);
+    }
+    atomic_signal_fence(memory_order_seq_cst);
+    handler_top = f->prev;
+    atomic_signal_fence(memory_order_seq_cst);
+}
+
+void ct_crash_handler_jumped(void)
+{
+    handler_top = NULL;
+}
+
+/* "SIG" + the abbreviation of sig into out (async-signal-safe). */
+static char *put_signame(char *out, char *end, int sig)
+{
+    const char *a = sigabbrev_np(sig);
+    for (const char *s = "SIG"; *s && out < end; s++)
+        *out++ = *s;
+    for (; a && *a && out < end; a++)
+        *out++ = *a;
+    return out;
+}
+
+static void fatal_path(int sig, const siginfo_t *si, const void *uc, const char *then);
+
+int ct_crash_exit_in_handler(const char *how, int status)
+{
+    struct ct_fatal_frame *f = current_frame();
+    if (!f)
+        return 0;
+    /* "_exit(3)" */
+    char then[32], digits[12], *p = then, *end = then + sizeof then - 1;
+    for (; *how && p < end; how++)
+        *p++ = *how;
+    unsigned v = (unsigned)status & 0xff; /* what the parent sees */
+    int n = 0;
+    do {
+        digits[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    if (p < end)
+        *p++ = '(';
+    while (n && p < end)
+        *p++ = digits[--n];
+    if (p < end)
+        *p++ = ')';
+    *p = 0;
+    fatal_path(f->sig, f->si, f->uc, then);
+    return 1;
+}
+
 void ct_crash_fatal_signal(int sig, const siginfo_t *si, const void *uc)
+{
+    /* The crash is the original one when this signal comes from the
+     * program's own handler of a fatal signal (abort() or a raise in it),
+     * or after it returned dying: the same signal again, at the same PC
+     * (a repeated fault, or the re-raise delivered on its return). */
+    char then[64];
+    struct ct_fatal_frame *f = current_frame();
+    if (f) {
+        char *p = then;
+        *put_signame(p, then + sizeof then - 1, sig) = 0;
+        fatal_path(f->sig, f->si, f->uc, then);
+        return;
+    }
+    if (dying.sig == sig && dying.pc && context_pc(uc) == dying.pc) {
+        siginfo_t orig;
+        memset(&orig, 0, sizeof orig);
+        orig.si_signo = sig;
+        orig.si_code = dying.code;
+        orig.si_pid = dying.pid;
+        orig.si_addr = dying.addr;
+        if (dying.code <= 0)
+            orig.si_pid = dying.pid; /* union: set last for sent signals */
+        dying.sig = 0;
+        fatal_path(sig, &orig, uc, "the program's handler restored SIG_DFL");
+        return;
+    }
+    fatal_path(sig, si, uc, NULL);
+}
+
+static void fatal_path(int sig, const siginfo_t *si, const void *uc, const char *then)
 {
     int e = errno;
     /* The flight recorder writes its crash snapshot first (flight_crash.c):
      * its trace has no file to finish. */
-    ct_flight_crash(sig, si, uc);
+    ct_flight_crash(sig, si, uc, then);
     if (!atomic_load(&traced) || ct_proc_in_vfork_child()) {
         errno = e;
         return;

@@ -102,7 +102,9 @@ int ct_flight_thread_tid(void);
 /* ---- flight_crash.c ---- */
 
 /* A fatal signal (crash.c calls this first): writes PREFIX.PID.N.trace
- * from the handler if the flight recorder runs.  Async-signal-safe. */
-void ct_flight_crash(int sig, const siginfo_t *si, const void *uc);
+ * from the handler if the flight recorder runs.  sig, si and uc are the
+ * crash's (the original signal when the program's own handler of it then
+ * ended the process: then says how, else NULL).  Async-signal-safe. */
+void ct_flight_crash(int sig, const siginfo_t *si, const void *uc, const char *then);
 
 #endif /* CTRACE_RUNTIME_FLIGHT_H */

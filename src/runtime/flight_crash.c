@@ -8,29 +8,43 @@
  * What the file holds:
  *   1. the file header;
  *   2. the ring's sealed generations, as encoded (sink_ring.c);
- *   3. a last, small generation written here: one batch on the crashing
- *      thread's M -- its P and G statuses (running) and a log event,
- *      category "ctrace.crash", naming the signal, the faulting address and
- *      the thread, whose stack is the crashing thread's interrupted stack
- *      -- and its stack table, string table and frequency.  The stack's
- *      frames carry their PCs and the function and file "?" (line 0): no
- *      symbolization here; `ctrace symbolize` names them afterwards from
- *      the trace's module map.  The first frame is the interrupted PC
- *      itself, the others return addresses.
+ *   3. a last, small generation written here, the crash generation: a
+ *      log event, category "ctrace.crash", naming the signal, the faulting
+ *      address and the thread, whose stack is the crashing thread's
+ *      interrupted stack; its stack table, string table and frequency.
+ *      The stack's frames carry their PCs and the function and file "?"
+ *      (line 0): no symbolization here; `ctrace symbolize` names them
+ *      afterwards from the trace's module map.  The first frame is the
+ *      interrupted PC itself, the others return addresses.
  *
- * Before 2, unless the crashing thread is inside the tracer (a lock may be
- * held, or an event half written, and the generation could never end),
- * the handler asks the flight thread to end the generation in progress and
- * waits for it at most SEAL_WAIT_MS: so the crashing thread's last events
- * are in a sealed generation.  The flight thread takes the usual locks;
- * the handler takes none.  If the generation does not end in time (the
- * crashing thread held a malloc lock the advance needs...), or the
- * crashing thread is inside the tracer, unknown to the trace (a thread
- * that never called in, without interposers) or not running as the trace
- * shows it, the snapshot has the generations sealed before and no crash
- * generation: Go's parsers carry goroutine states across generations, and
- * the statuses 3 writes must be the ones the last generation ends with
- * (crash_thread_known).
+ * The crash log is always written.  Its goroutine:
+ *   - the crashing thread's own, when the trace's state of it can be
+ *     trusted (crash_thread_known): the batch is on its M and opens with
+ *     its P's and G's statuses (running).  Go's parsers carry goroutine
+ *     and P states across generations, so those statuses must be the ones
+ *     the last generation ends with: that generation was ended after the
+ *     crash, and the thread is known and running as the trace shows it.
+ *   - otherwise the report goroutine (report_goroutine): a G, P and M of
+ *     its own that no real one can have, introduced as a new thread is,
+ *     labelled and named "ctrace crash report: NAME (tid N)".  That is the
+ *     case when the crashing thread is inside the tracer (a lock may be
+ *     held, or an event half written, and the generation could never
+ *     end), unknown to the trace (a thread that never called in, without
+ *     interposers), not running as the trace shows it, or when the
+ *     generation in progress did not end in time.
+ * The crash generation follows the last sealed generation (or, with none
+ * sealed yet, is the snapshot's only generation).
+ *
+ * Before 2, unless the crashing thread is inside the tracer, the handler
+ * asks the flight thread to end the generation in progress and waits for
+ * it at most SEAL_WAIT_MS: so the crashing thread's last events are in a
+ * sealed generation.  The flight thread takes the usual locks; the handler
+ * takes none.
+ *
+ * The crash named is the original one: when the program's own handler of
+ * a fatal signal ends the process (crash.c, "The program's own handler"),
+ * the signal, siginfo and context are that signal's, and the log says
+ * what the handler did ("then _exit(3)", "then SIGABRT").
  *
  * Invariants (async-signal-safe): no lock, no allocation, no stdio, no
  * symbolization; system calls only (futex, openat, write, close); every
@@ -44,6 +58,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <ucontext.h>
 #include <unistd.h>
@@ -68,10 +83,11 @@
 static _Atomic int claimed;
 
 /* The crash generation's encoding (static: no stack, no allocation). */
-static uint8_t body[4 * 1024 + CRASH_FRAMES * 4 * VARINT_MAX_LEN];
+static uint8_t body[4 * 1024 + (CRASH_FRAMES + 1) * 4 * VARINT_MAX_LEN];
 static uint8_t out[sizeof body + 64];
 static uintptr_t pcs[CRASH_FRAMES];
-static char msg[512];
+static char msg[640];
+static char label[CT_NAME_MAX + 48];
 
 /* ---- tiny formatting (no stdio in a handler) ---- */
 
@@ -95,6 +111,12 @@ static void put_num(struct text *t, uint64_t v, unsigned base)
     } while (v);
     while (n && t->p < t->end)
         *t->p++ = tmp[--n];
+}
+
+static void put_bytes(struct text *t, const char *s, size_t len)
+{
+    for (size_t i = 0; i < len && t->p < t->end; i++)
+        *t->p++ = s[i];
 }
 
 static const char *signal_name(int sig)
@@ -148,12 +170,34 @@ static uint8_t *put_string(uint8_t *p, uint64_t id, const char *s, size_t len)
     return p + len;
 }
 
-/* String ids of the crash generation. */
-enum { STR_KEY = 1, STR_MSG = 2, STR_UNKNOWN = 3 };
+/* One event: its type, then dt and its arguments (EV's list). */
+static uint8_t *put_event(uint8_t *b, uint8_t type, const uint64_t *args, size_t n)
+{
+    *b++ = type;
+    for (size_t i = 0; i < n; i++)
+        b = varint_put(b, args[i]);
+    return b;
+}
+#define EV(b, type, ...)                                                           \
+    put_event(b, type, (const uint64_t[]){__VA_ARGS__},                            \
+              sizeof((const uint64_t[]){__VA_ARGS__}) / sizeof(uint64_t))
 
-/* Can the crash generation follow the snapshot's last generation?  Go's
+/* String ids of the crash generation. */
+enum { STR_KEY = 1, STR_MSG = 2, STR_UNKNOWN = 3, STR_LABEL = 4, STR_REASON = 5 };
+/* Stack ids: the crashing stack, and the report goroutine's name. */
+enum { STK_CRASH = 1, STK_NAME = 2 };
+
+/* The report goroutine's M: CRASH_M_BASE + tid.  Linux thread ids are
+ * below 2^22 (PID_MAX_LIMIT), and every other M of a ctrace trace is a
+ * thread id, so this M is never a real one; it reads as the tid. */
+#define CRASH_M_BASE 1000000000ull
+/* Its one-frame name stack: a PC with bit 61 set (trace.h's name PCs) is
+ * no address, so `ctrace symbolize` keeps the frame's name. */
+#define CRASH_NAME_PC ((1ull << 61) | 1u)
+
+/* Can the crash log go on the crashing thread's own goroutine?  Go's
  * parsers carry each goroutine's and P's state across generations: the
- * statuses written here (running) must be the ones the last generation
+ * statuses written then (running) must be the ones the last generation
  * ends with, and the goroutine must be known.  That holds when that
  * generation was ended just now (after the crash: sealed) and the thread
  * is one this trace knows, running as the trace shows it. */
@@ -167,18 +211,62 @@ static struct ct_thread *crash_thread_known(int sealed)
     return t;
 }
 
-/* The crash generation gen: statuses and log on the crashing thread's M,
- * then the stack, string and frequency batches. */
-static int write_crash_generation(int fd, uint64_t gen, struct ct_thread *t, int sig,
-                                  const siginfo_t *si, const void *uc)
+/* The crashing thread's name: its record's, else the kernel's (prctl is a
+ * system call: async-signal-safe). */
+static size_t thread_name(const struct ct_thread *t, char *name, size_t cap)
 {
-    uint64_t tid = t->m;
-    uint64_t m = t->m, g = t->g, p = t->p;
+    if (t && t->name[0]) {
+        size_t k = strnlen(t->name, sizeof t->name);
+        k = k < cap ? k : cap;
+        memcpy(name, t->name, k);
+        return k;
+    }
+    char comm[17] = {0};
+    if (syscall(SYS_prctl, PR_GET_NAME, comm, 0, 0, 0) != 0)
+        return 0;
+    size_t k = strnlen(comm, 16);
+    k = k < cap ? k : cap;
+    memcpy(name, comm, k);
+    return k;
+}
+
+/* The event batch of the report goroutine: a goroutine of its own, on its
+ * own M and P, for when the crashing thread's cannot carry the log (not
+ * sealed: its states at the end of the last generation are unknown; not
+ * known to the trace).  Fresh ids: the G from the G-id counter, the P
+ * above every P id ever allocated, the M above every thread id.  It is
+ * introduced as ctrace introduces a new thread (sched.c, ct_write_intro:
+ * created in a syscall, takes its idle P, runs), labelled, and named by a
+ * zero-length wait whose stack is one frame named after the label (go
+ * tool trace names a goroutine by the root frame of its first stack). */
+static uint8_t *report_goroutine(uint8_t *b, uint64_t g, uint64_t p)
+{
+    b = EV(b, GT_EV_GO_CREATE_SYSCALL, 0, g);
+    b = EV(b, GT_EV_PROC_STATUS, 0, p, GT_PROC_IDLE);
+    b = EV(b, GT_EV_PROC_START, 0, p, 1);
+    b = EV(b, GT_EV_GO_SYSCALL_END_BLOCKED, 0);
+    b = EV(b, GT_EV_GO_START, 0, g, 1);
+    b = EV(b, GT_EV_GO_LABEL, 0, STR_LABEL);
+    b = EV(b, GT_EV_GO_BLOCK, 0, STR_REASON, STK_NAME);
+    b = EV(b, GT_EV_GO_UNBLOCK, 0, g, 2, 0);
+    return EV(b, GT_EV_GO_START, 0, g, 3);
+}
+
+/* The crash generation gen: the log on the crashing thread's goroutine
+ * (t: statuses, then the log) or on the report goroutine (t NULL), then
+ * the stack, string and frequency batches. */
+static int write_crash_generation(int fd, uint64_t gen, struct ct_thread *t, int sig,
+                                  const siginfo_t *si, const void *uc, const char *then)
+{
+    struct ct_thread *self = ct_tls_self;
+    uint64_t tid = (uint64_t)syscall(SYS_gettid);
+    char name[CT_NAME_MAX];
+    size_t name_len = thread_name(self && !self->internal ? self : NULL, name, sizeof name);
 
     int n = 0;
     if (uc) {
-        if (t->bounds.hi)
-            n = ct_unwind_from_ucontext(&t->bounds, (const ucontext_t *)uc, pcs, CRASH_FRAMES);
+        if (self && self->bounds.hi)
+            n = ct_unwind_from_ucontext(&self->bounds, (const ucontext_t *)uc, pcs, CRASH_FRAMES);
         else
             n = ct_unwind_from_ucontext_checked((const ucontext_t *)uc, pcs, CRASH_FRAMES);
     }
@@ -200,40 +288,47 @@ static int write_crash_generation(int fd, uint64_t gen, struct ct_thread *t, int
     }
     put_str(&tx, ", thread ");
     put_num(&tx, tid, 10);
-    if (t->name[0]) {
+    if (name_len) {
         put_str(&tx, " (");
-        size_t k = strnlen(t->name, sizeof t->name);
-        for (size_t i = 0; i < k && tx.p < tx.end; i++)
-            *tx.p++ = t->name[i];
+        put_bytes(&tx, name, name_len);
         put_str(&tx, ")");
+    }
+    if (then) {
+        put_str(&tx, "; then ");
+        put_str(&tx, then);
     }
     size_t msg_len = (size_t)(tx.p - msg);
 
-    uint64_t ts = ct_now() >> ct_clock.shift;
+    /* The report goroutine's label, also its name frame's function. */
+    struct text lx = {label, label + sizeof label};
+    put_str(&lx, "ctrace crash report: ");
+    put_bytes(&lx, name, name_len);
+    put_str(&lx, name_len ? " (tid " : "tid ");
+    put_num(&lx, tid, 10);
+    if (name_len)
+        put_str(&lx, ")");
+    size_t label_len = (size_t)(lx.p - label);
+
+    uint64_t m, ts = ct_now() >> ct_clock.shift;
     uint8_t *b = body;
-    *b++ = GT_EV_PROC_STATUS;
-    b = varint_put(b, 0);
-    b = varint_put(b, p);
-    b = varint_put(b, GT_PROC_RUNNING);
-    *b++ = GT_EV_GO_STATUS;
-    b = varint_put(b, 0);
-    b = varint_put(b, g);
-    b = varint_put(b, m);
-    b = varint_put(b, GT_GO_RUNNING);
-    *b++ = GT_EV_USER_LOG;
-    b = varint_put(b, 1);
-    b = varint_put(b, 0); /* no task */
-    b = varint_put(b, STR_KEY);
-    b = varint_put(b, STR_MSG);
-    b = varint_put(b, n > 0 ? 1 : 0);
+    if (t) {
+        m = t->m;
+        b = EV(b, GT_EV_PROC_STATUS, 0, t->p, GT_PROC_RUNNING);
+        b = EV(b, GT_EV_GO_STATUS, 0, t->g, m, GT_GO_RUNNING);
+    } else {
+        m = CRASH_M_BASE + tid;
+        b = report_goroutine(b, ct_gid_alloc(), ct_pid_limit());
+    }
+    /* dt 1, no task. */
+    b = EV(b, GT_EV_USER_LOG, 1, 0, STR_KEY, STR_MSG, n > 0 ? STK_CRASH : 0);
     if (write_batch(fd, gen, m, ts, body, (size_t)(b - body)))
         return -1;
 
+    b = body;
+    *b++ = GT_EV_STACKS;
     if (n > 0) {
-        b = body;
-        *b++ = GT_EV_STACKS;
         *b++ = GT_EV_STACK;
-        b = varint_put(b, 1);
+        b = varint_put(b, STK_CRASH);
         b = varint_put(b, (uint64_t)n);
         for (int i = 0; i < n; i++) {
             b = varint_put(b, pcs[i]);
@@ -241,15 +336,28 @@ static int write_crash_generation(int fd, uint64_t gen, struct ct_thread *t, int
             b = varint_put(b, STR_UNKNOWN);
             b = varint_put(b, 0);
         }
-        if (write_batch(fd, gen, GT_NO_ID, 0, body, (size_t)(b - body)))
-            return -1;
     }
+    if (!t) {
+        *b++ = GT_EV_STACK;
+        b = varint_put(b, STK_NAME);
+        b = varint_put(b, 1);
+        b = varint_put(b, CRASH_NAME_PC);
+        b = varint_put(b, STR_LABEL);
+        b = varint_put(b, STR_UNKNOWN);
+        b = varint_put(b, 0);
+    }
+    if (b - body > 1 && write_batch(fd, gen, GT_NO_ID, 0, body, (size_t)(b - body)))
+        return -1;
 
     b = body;
     *b++ = GT_EV_STRINGS;
     b = put_string(b, STR_KEY, "ctrace.crash", 12);
     b = put_string(b, STR_MSG, msg, msg_len);
     b = put_string(b, STR_UNKNOWN, "?", 1);
+    if (!t) {
+        b = put_string(b, STR_LABEL, label, label_len);
+        b = put_string(b, STR_REASON, "ctrace: crash report", 20);
+    }
     if (write_batch(fd, gen, GT_NO_ID, 0, body, (size_t)(b - body)))
         return -1;
 
@@ -275,7 +383,7 @@ static void snapshot_path(char *path, size_t size)
     *tx.p = 0;
 }
 
-void ct_flight_crash(int sig, const siginfo_t *si, const void *uc)
+void ct_flight_crash(int sig, const siginfo_t *si, const void *uc, const char *then)
 {
     static char path[4200];
     if (sig != SIGSEGV && sig != SIGBUS && sig != SIGFPE && sig != SIGILL && sig != SIGABRT)
@@ -302,14 +410,15 @@ void ct_flight_crash(int sig, const siginfo_t *si, const void *uc)
     static const char header[GT_HEADER_LEN] = GT_HEADER_GO122;
     int bad = write_all(fd, header, GT_HEADER_LEN);
     uint64_t gen = atomic_load(&ct_gen);
+    if (!gen)
+        gen = 1; /* nothing sealed yet: the crash generation is the trace */
     for (struct ct_ring_gen *g = v.first; g && !bad; g = g == v.last ? NULL : g->next) {
         for (struct ct_buf *b = g->head; b && !bad; b = b->next)
             bad = write_all(fd, b->start, (size_t)(b->pos - b->start));
         gen = g->gen + 1;
     }
-    struct ct_thread *t = crash_thread_known(sealed);
-    if (!bad && gen && t)
-        write_crash_generation(fd, gen, t, sig, si, uc);
+    if (!bad)
+        write_crash_generation(fd, gen, crash_thread_known(sealed), sig, si, uc, then);
     ct_libc_close(fd);
     errno = e;
 }

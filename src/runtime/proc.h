@@ -25,6 +25,25 @@ void ct_symprep_atfork_child(void);
 /* From a signal handler; si and uc are the handler's (may be NULL). */
 void ct_crash_fatal_signal(int sig, const siginfo_t *si, const void *uc);
 void ct_crash_install_handlers(void);        /* static library: no interposers */
+/* The program's own handler of a fatal signal (crash.c, "The program's
+ * own handler"): the interposed sigaction's wrapper (src/interpose/
+ * signal.c) brackets each call of it with enter and leave, f on its own
+ * stack.  leave's dying: the handler returned with the signal's default
+ * action restored and the signal coming again (a fault repeats, or it is
+ * pending).  jumped: a longjmp (out of the handler).  exit_in_handler:
+ * exit, _exit or _Exit (how) with status, called by the interposers; 1 if
+ * it was inside such a handler and the crash was handled (then the caller
+ * only exits). */
+struct ct_fatal_frame {
+    int sig;
+    const siginfo_t *si;
+    const void *uc;
+    struct ct_fatal_frame *prev;
+};
+void ct_crash_handler_enter(struct ct_fatal_frame *f, int sig, const siginfo_t *si, const void *uc);
+void ct_crash_handler_leave(struct ct_fatal_frame *f, int dying);
+void ct_crash_handler_jumped(void);
+int ct_crash_exit_in_handler(const char *how, int status);
 void ct_crash_trace_started(void);           /* a writer-level trace began  */
 void ct_crash_atfork_child(void);
 /* Writer side (writer.c): the gate every write passes, and the end of the

@@ -50,6 +50,7 @@ static pthread_mutex_t pid_lock = PTHREAD_MUTEX_INITIALIZER;
 static _Atomic uint64_t pid_used; /* bits set in pid_bits (ct_pid_count) */
 static uint64_t *pid_bits;
 static size_t pid_words;
+static _Atomic uint64_t pid_limit; /* pid_words * 64, readable without the lock */
 static _Atomic uint64_t next_gid = 1;
 
 uint64_t ct_gettid(void)
@@ -77,6 +78,7 @@ uint64_t ct_pid_alloc(void)
             memset(nb + pid_words, 0, (n - pid_words) * sizeof *nb);
             pid_bits = nb;
             pid_words = n;
+            atomic_store_explicit(&pid_limit, n * 64, memory_order_relaxed);
         }
         if (~pid_bits[w]) {
             int bit = __builtin_ctzll(~pid_bits[w]);
@@ -113,6 +115,11 @@ void ct_pid_free(uint64_t p)
         atomic_fetch_sub_explicit(&pid_used, 1, memory_order_relaxed);
     }
     ct_libc_mutex_unlock(&pid_lock);
+}
+
+uint64_t ct_pid_limit(void)
+{
+    return atomic_load_explicit(&pid_limit, memory_order_relaxed);
 }
 
 /* Read without the lock: the metric may be written from a signal handler

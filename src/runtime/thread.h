@@ -170,6 +170,9 @@ uint64_t ct_pid_alloc(void);
 void ct_pid_free(uint64_t p);
 /* P ids in use now (the GOMAXPROCS metric, metrics.c). */
 uint64_t ct_pid_count(void);
+/* A bound on every P id ever allocated (all are below it); async-signal-
+ * safe.  The crash report's own P (flight_crash.c) takes this id. */
+uint64_t ct_pid_limit(void);
 
 /* Next G id (never reused, never 0). */
 uint64_t ct_gid_alloc(void);

@@ -617,11 +617,14 @@ static void do_generation(struct symbolizer *sy, const uint8_t *in, const struct
             collect_strings(&g, &bs[i]);
             last_strings = i;
         }
-    qsort(g.strs, g.nstrs, sizeof *g.strs, cmp_str);
+    /* (qsort's array may not be NULL, even for no elements.) */
+    if (g.nstrs > 1)
+        qsort(g.strs, g.nstrs, sizeof *g.strs, cmp_str);
     for (size_t i = first; i < last; i++)
         if (bs[i].len && bs[i].data[0] == GT_EV_STACKS)
             each_frame(&bs[i], collect_frame, &g);
-    qsort(g.names, g.nnames, sizeof *g.names, cmp_name);
+    if (g.nnames > 1)
+        qsort(g.names, g.nnames, sizeof *g.names, cmp_name);
     size_t w = 0; /* unique PCs */
     for (size_t i = 0; i < g.nnames; i++)
         if (w == 0 || g.names[w - 1].pc != g.names[i].pc)

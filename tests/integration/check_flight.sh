@@ -1,15 +1,20 @@
 #!/bin/bash
 # check_flight.sh - the flight recorder (src/runtime/flight*.c, sink_ring.c).
 #
-#   check_flight.sh MODE IT_FLIGHT RUNNER
+#   check_flight.sh MODE IT_FLIGHT RUNNER [IT_FLIGHT_STATIC]
 # IT_FLIGHT: tests/integration/flight.c; RUNNER: it_crash_plain, which runs
 # a program with a watchdog and prints its raw wait status ("status 0x..",
-# or "hung" if it had to kill it).
+# or "hung" if it had to kill it); IT_FLIGHT_STATIC: flight.c with the
+# static library (no interposers), for foreign.
 #
 # Modes: api signal slow slowtask (snapshots of a live program), ownsig
 # (the program's own handler of the snapshot signal is left alone), segv abort assert
-# overflow busy (crash snapshots), memory (RSS over a long run), run
-# (`ctrace run --flight` on programs that do not link ctrace).
+# overflow busy (crash snapshots), hexit hraise habort (crash snapshots
+# when the program's own SIGSEGV handler ends the process), guard (a
+# program that uses SIGSEGV: no snapshot), foreign badptr (the crash log
+# on the report goroutine: a thread unknown to the trace, a crash inside
+# the tracer), memory (RSS over a long run), run (`ctrace run --flight`
+# on programs that do not link ctrace).
 #
 # Every snapshot must be accepted by Go 1.22's and 1.23's parsers and by
 # `ctrace check`, span at least MinAge (1 s: the programs run 2.5 s), and
@@ -18,7 +23,7 @@
 # marker, naming the signal and the crashing thread, with its stack.
 . "$(dirname "$0")/lib.sh"
 
-mode=$1 prog=$2 runner=$3
+mode=$1 prog=$2 runner=$3 prog_static=${4:-}
 ctrace_tool=$CTRACE_BUILD/src/tools/ctrace
 min_age_ns=$(( ${FLIGHT_AGE_MS:-1000} * 1000000 ))
 
@@ -53,16 +58,17 @@ snapshot_ok() {
     expect ge $min_age_ns "$f: time spanned (ns)" "${span:-0}"
 }
 
-# crash_ok FILE SIGNAME: the snapshot of a crash.
+# crash_ok FILE SIGNAME [THREAD]: the snapshot of a crash on THREAD
+# (default it_flight).
 crash_ok() {
-    local f=$1 sig=$2
+    local f=$1 sig=$2 thread=${3:-it_flight}
     snapshot_ok "$f" LAST-CRASH
     [ -f "$f.d1" ] || return
     local last
     last=$(grep ' Log ' "$f.d1" | tail -n 1)
     check "$f: ends with the crash log naming $sig" \
         grep -q "Category=\"ctrace.crash\" Message=\"$sig" <<< "$last"
-    check "$f: the crash log names the crashing thread" grep -q "thread [0-9]* (it_flight)" <<< "$last"
+    check "$f: the crash log names the crashing thread" grep -q "thread [0-9]* ($thread)" <<< "$last"
     # The crash log's stack: PCs, names left to `ctrace symbolize`.
     check "$f: the crash log carries the crashing thread's stack" \
         awk '/Category="ctrace.crash"/ { f = 1; next } f && /\? @ 0x[0-9a-f]+/ { ok = 1 } f && /^$/ { exit } END { exit !ok }' "$f.d1"
@@ -80,6 +86,45 @@ crash_ok() {
             grep -qE 'category="ctrace.crash".* frames=\["[A-Za-z_][^"]*"@0x[0-9a-f]+ "[^"?]+":[0-9]+' \
             <<< "$("$ctrace_tool" dump --stacks "$f.named" 2>&1)"
     fi
+}
+
+# crash_run PROG REF MODE: PROG REF without the recorder, then PROG MODE
+# with it (the snapshot in this directory); both must end the same way.
+crash_run() {
+    local p=$1 ref=$2 m=$3 want got
+    ulimit -c unlimited 2> /dev/null || true # same limit for both runs: same core flag
+    want=$(FLIGHT_OFF=1 run_it ref.out "$p" $ref)
+    rm -f core core.* snap.*.trace
+    got=$(run_it got.out "$p" $m)
+    rm -f core core.*
+    check "$m: the process did not hang" test "$got" != hung
+    check "$m: dies as without ctrace ($want; with the recorder: $got)" test "$want" = "$got"
+}
+
+# pages_ok FILE NAME: go tool trace's pages (Go 1.22 and 1.23) on FILE:
+# the goroutine analysis lists NAME, its group's page and the trace
+# viewer's data (by goroutine, by proc, by thread) load, no panic.
+pages_ok() {
+    local f=$1 name=$2 go v enc path code
+    enc=$(sed 's/ /%20/g; s/(/%28/g; s/)/%29/g' <<< "$name")
+    for go in "$GO122" "$GO123"; do
+        v=$("$go" env GOVERSION)
+        if ! serve_trace "$go" "$f"; then
+            fail "$v: go tool trace -http did not start: $(tail -n 3 srv.err | tr '\n' ' ')"
+            stop_server
+            continue
+        fi
+        code=$(curl -s --max-time 120 -o goroutines.html -w '%{http_code}' "$url/goroutines")
+        expect eq 200 "$v: HTTP status of the goroutine analysis" "${code:-0}"
+        check "$v: the goroutine analysis lists \"$name\"" grep -qF "$name" goroutines.html
+        for path in "/goroutine?name=$enc" /trace /jsontrace "/jsontrace?view=proc" "/jsontrace?view=thread"; do
+            code=$(curl -s --max-time 120 -o page.out -w '%{http_code}' "$url$path")
+            expect eq 200 "$v: HTTP status of $path" "${code:-0}"
+        done
+        check "$v: the trace viewer's data holds the crash log" grep -q 'ctrace.crash' page.out
+        stop_server
+        check "$v: no panic in go tool trace's server" eval "! grep -q panic srv.err"
+    done
 }
 
 # one_snapshot: the one snap.PID.N.trace of this directory.
@@ -119,15 +164,62 @@ segv|abort|assert|overflow|busy)
     # busy: 4 threads write without pause (tens of MB/s): MinAge 200 ms
     # in 32 MiB keeps the snapshot small enough for Go's parsers to be quick.
     [ $mode = busy ] && export FLIGHT_MAX_MB=32 FLIGHT_AGE_MS=200 && min_age_ns=200000000
-    ulimit -c unlimited 2> /dev/null || true # same limit for both runs: same core flag
-    want=$(FLIGHT_OFF=1 run_it ref.out "$prog" $mode)
-    rm -f core core.* snap.*.trace
-    got=$(run_it got.out "$prog" $mode)
-    rm -f core core.*
-    check "$mode: the process did not hang" test "$got" != hung
-    check "$mode: dies as without ctrace ($want; with the recorder: $got)" test "$want" = "$got"
+    crash_run "$prog" $mode $mode
     sig=SIGSEGV; case $mode in abort|assert) sig=SIGABRT ;; esac
     one_snapshot && crash_ok "$snap" $sig
+    ;;
+hexit|hraise|habort)
+    # The program's own SIGSEGV handler prints, then ends the process: by
+    # _exit(3), by SIG_DFL and a raise, by abort().  The snapshot names the
+    # original SIGSEGV and its address; the death is the program's.
+    if [ "${CTRACE_TEST_NO_INTERPOSE:-0}" = 1 ]; then
+        echo "skipped: the program's handlers are seen through the sigaction interposer, which this build (TSan) does not have"
+        exit 77
+    fi
+    crash_run "$prog" $mode $mode
+    check "$mode: the program's handler ran (its output)" grep -qx "handler: $mode" got.out
+    if one_snapshot; then
+        crash_ok "$snap" SIGSEGV
+        case $mode in hexit) how='then _exit(3)' ;; hraise) how="then the program's handler restored SIG_DFL" ;; *) how='then SIGABRT' ;; esac
+        check "$snap: the crash log names the fault address and what the handler did" \
+            grep -q "Category=\"ctrace.crash\" Message=\"SIGSEGV: fault address 0x10, .*; $how\"" "$snap.d1"
+    fi
+    ;;
+guard)
+    # SIGSEGV as a tool: the handler fixes the fault and returns, or jumps
+    # out.  No snapshot; the program's output and status as without ctrace.
+    if [ "${CTRACE_TEST_NO_INTERPOSE:-0}" = 1 ]; then
+        echo "skipped: the program's handlers are seen through the sigaction interposer, which this build (TSan) does not have"
+        exit 77
+    fi
+    st=$(run_it guard.out "$prog" guard)
+    cat guard.out
+    check "guard: exit 0 ($st)" test "$st" = "status 0x0"
+    check "guard: every fault handled, actions as the program set them" \
+        grep -qx "guard hits 10000 jumps 100 resethand 1 ill 1" guard.out
+    files=(snap.*.trace)
+    check "guard: no snapshot" test ! -e "${files[0]}"
+    ;;
+foreign|badptr)
+    # The crash log on the report goroutine: the crashing thread cannot
+    # carry it (unknown to the trace; inside the tracer, the generation in
+    # progress not ended).
+    p=$prog thread=it_flight ref=$mode
+    if [ $mode = foreign ]; then
+        p=$prog_static thread=foreign
+        [ -n "$p" ] || die "foreign: no static program"
+    else
+        ref=segv # without the recorder, ctrace_log reads no string
+    fi
+    crash_run "$p" $ref $mode
+    if one_snapshot; then
+        crash_ok "$snap" SIGSEGV $thread
+        check "$snap: the report goroutine is labelled with the thread" \
+            grep -q " Label Time=[0-9]* Label=\"ctrace crash report: $thread (tid [0-9]*)\"" "$snap.d1"
+        # go tool trace's pages on it: the goroutine analysis names the
+        # report goroutine, the trace viewer's data loads.
+        pages_ok "$snap" "ctrace crash report: $thread"
+    fi
     ;;
 memory)
     # 8 threads log without pause for 8 s, MinAge 10 s, MaxBytes 4 MiB: the
@@ -170,13 +262,9 @@ run)
     if [ -f "${files[0]}" ]; then
         ok "run: snapshot ${files[0]}"
         validate "${files[0]}" && dump "${files[0]}"
-        if [ "${CTRACE_TEST_NO_INTERPOSE:-0}" = 1 ]; then
-            # Without interposers the program's thread never calls in: the
-            # trace does not know it, so no crash generation (flight_crash.c).
-            echo "info: no crash log expected without interposers"
-        else
-            check "run: the crash log" grep -q 'Category="ctrace.crash" Message="SIGSEGV' "${files[0]}.d1"
-        fi
+        # Without interposers (TSan) the program's thread never calls in:
+        # the log is then on the report goroutine (flight_crash.c).
+        check "run: the crash log" grep -q 'Category="ctrace.crash" Message="SIGSEGV' "${files[0]}.d1"
     else
         fail "run: no snapshot file snap.PID.N.trace"
     fi

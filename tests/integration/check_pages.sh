@@ -94,16 +94,7 @@ expect ge 1 'blocks with reason "sync: pthread_mutex_lock"' \
     "$(grep -c 'Reason="sync: pthread_mutex_lock".*Running->Waiting' "$t.d1")"
 
 # The web pages: MMU (computed by the server), the goroutine groups.
-tool=$("$GO123" tool -n trace) || die "go tool -n trace failed"
-"$tool" -http=127.0.0.1:0 "$t" > srv.out 2> srv.err &
-srv=$!
-url=
-for _ in $(seq 1 300); do
-    url=$(grep -o 'http://127\.0\.0\.1:[0-9]*' srv.err srv.out 2> /dev/null | head -n 1 | cut -d: -f2-)
-    [ -n "$url" ] && break
-    kill -0 $srv 2> /dev/null || break
-    sleep 0.2
-done
+serve_trace "$GO123" "$t"
 if [ -z "$url" ]; then
     fail "go tool trace -http did not start: $(tail -n 3 srv.err | tr '\n' ' ')"
 else
@@ -116,7 +107,6 @@ else
     [ -n "$sanitized" ] ||
         check "worker threads grouped by start routine" grep -q 'href="/goroutine?name=worker"' goroutines.html
 fi
-kill $srv 2> /dev/null
-wait $srv 2> /dev/null
+stop_server
 check "no panic in go tool trace's server" eval "! grep -q panic srv.err"
 finish

@@ -19,6 +19,17 @@
  *   slowtask a task "slow-task" of 100 ms, threshold 50 ms, begun on the
  *            main thread and ended on another;
  *   segv, abort, assert, overflow (on an alternate stack): a crash;
+ *   hexit, hraise, habort: segv with a SIGSEGV handler of the program's
+ *            own that prints "handler: MODE" and then calls _exit(3),
+ *            restores SIG_DFL and raises SIGSEGV again, or calls abort();
+ *   foreign  segv on a thread that never calls ctrace (with the static
+ *            library: unknown to the trace);
+ *   badptr   segv inside the tracer (a bad string passed to ctrace_log):
+ *            the generation in progress cannot be ended;
+ *   guard    SIGSEGV used as a program may: 10000 writes to a protected
+ *            page whose handler unprotects it and returns, 100 faults
+ *            left by siglongjmp, an SA_RESETHAND handler of SIGILL; the
+ *            actions queried must be the program's; no snapshot;
  *   busy     segv while 4 more threads write events without pause, create
  *            and join threads (the registry lock) and log new strings (the
  *            string table);
@@ -38,7 +49,9 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <setjmp.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -180,6 +193,126 @@ static void own_handler(int sig)
     own_calls++;
 }
 
+
+/* ---- the program's own SIGSEGV handlers ---- */
+
+static void say(const char *s)
+{
+    if (write(1, s, strlen(s)) < 0) {
+    }
+}
+
+static void report_exit(int sig)
+{
+    (void)sig;
+    say("handler: hexit\n");
+    _exit(3);
+}
+
+static void report_raise(int sig, siginfo_t *si, void *uc)
+{
+    (void)si, (void)uc;
+    say("handler: hraise\n");
+    signal(sig, SIG_DFL);
+    raise(sig); /* blocked in here: delivered when the handler returns */
+}
+
+static void report_abort(int sig)
+{
+    (void)sig;
+    say("handler: habort\n");
+    abort();
+}
+
+static char *guard_page;
+static long page_size;
+static volatile sig_atomic_t guard_hits, ill_hits;
+static sigjmp_buf guard_jump;
+
+static void guard_fix(int sig, siginfo_t *si, void *uc)
+{
+    (void)sig, (void)uc;
+    if ((char *)si->si_addr < guard_page || (char *)si->si_addr >= guard_page + page_size)
+        _exit(90); /* not ours */
+    mprotect(guard_page, (size_t)page_size, PROT_READ | PROT_WRITE);
+    guard_hits++;
+}
+
+static void guard_leave(int sig)
+{
+    (void)sig;
+    siglongjmp(guard_jump, 1);
+}
+
+static void ill_once(int sig)
+{
+    (void)sig;
+    ill_hits++;
+}
+
+static void *foreign_crash(void *arg)
+{
+    (void)arg;
+    pthread_setname_np(pthread_self(), "foreign");
+    sleep_ms(50);
+    *(volatile int *)(uintptr_t)16 = 1;
+    return NULL;
+}
+
+static int mode_guard(void)
+{
+    page_size = sysconf(_SC_PAGESIZE);
+    guard_page = mmap(NULL, (size_t)page_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                      -1, 0);
+    if (guard_page == MAP_FAILED)
+        return 1;
+    struct sigaction sa, q;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = guard_fix;
+    sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+    sigemptyset(&sa.sa_mask);
+    sigaddset(&sa.sa_mask, SIGUSR1);
+    sigaction(SIGSEGV, &sa, NULL);
+    /* Queries report the program's action, exactly. */
+    sigaction(SIGSEGV, NULL, &q);
+    if (q.sa_sigaction != guard_fix || (q.sa_flags & (SA_SIGINFO | SA_NODEFER | SA_RESETHAND)) !=
+                                           (SA_SIGINFO | SA_NODEFER) ||
+        !sigismember(&q.sa_mask, SIGUSR1) || sigismember(&q.sa_mask, SIGUSR2)) {
+        printf("guard: query of SIGSEGV differs\n");
+        return 1;
+    }
+    for (int i = 0; i < 10000; i++) {
+        mprotect(guard_page, (size_t)page_size, PROT_NONE);
+        ((volatile char *)guard_page)[i % page_size] = (char)(i & 0x7f);
+        if (guard_page[i % page_size] != (char)(i & 0x7f))
+            return 1;
+    }
+    /* Faults left by siglongjmp. */
+    void (*was)(int) = signal(SIGSEGV, guard_leave);
+    if ((void *)was != (void *)guard_fix) {
+        printf("guard: signal() returned another handler\n");
+        return 1;
+    }
+    int jumps = 0;
+    for (int i = 0; i < 100; i++) {
+        if (sigsetjmp(guard_jump, 1) == 0)
+            *(volatile int *)(uintptr_t)16 = i;
+        else
+            jumps++;
+    }
+    /* SA_RESETHAND: the action is SIG_DFL after one delivery. */
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = ill_once;
+    sa.sa_flags = SA_RESETHAND;
+    sigaction(SIGILL, &sa, NULL);
+    raise(SIGILL);
+    sigaction(SIGILL, NULL, &q);
+    int reset = q.sa_handler == SIG_DFL;
+    printf("guard hits %d jumps %d resethand %d ill %d\n", (int)guard_hits, jumps, reset,
+           (int)ill_hits);
+    return guard_hits == 10000 && jumps == 100 && reset && ill_hits == 1 ? 0 : 1;
+}
+
 static int mode_api(void)
 {
     int r = ctrace_flight_write_file("api.trace");
@@ -304,6 +437,38 @@ int main(int argc, char **argv)
     } else if (!strcmp(mode, "segv") || busy) {
         ctrace_log(0, "mark", "LAST-CRASH");
         *(volatile int *)(uintptr_t)(argc * 8) = 1; /* address 16: a null pointer's field */
+    } else if (!strcmp(mode, "hexit") || !strcmp(mode, "hraise") || !strcmp(mode, "habort")) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sigemptyset(&sa.sa_mask);
+        if (!strcmp(mode, "hraise")) {
+            sa.sa_sigaction = report_raise;
+            sa.sa_flags = SA_SIGINFO;
+        } else {
+            sa.sa_handler = !strcmp(mode, "hexit") ? report_exit : report_abort;
+        }
+        sigaction(SIGSEGV, &sa, NULL);
+        ctrace_log(0, "mark", "LAST-CRASH");
+        *(volatile int *)(uintptr_t)(argc * 8) = 1;
+    } else if (!strcmp(mode, "foreign")) {
+        ctrace_log(0, "mark", "LAST-CRASH");
+        pthread_t t;
+        pthread_create(&t, NULL, foreign_crash, NULL);
+        pthread_join(t, NULL);
+    } else if (!strcmp(mode, "badptr")) {
+        /* The marker in a generation ended before the crash: this one
+         * cannot be ended (the crashing thread is inside the tracer). */
+        ctrace_stats st;
+        ctrace_get_stats(&st);
+        uint64_t g0 = st.generations;
+        ctrace_log(0, "mark", "LAST-CRASH");
+        for (int i = 0; i < 60000 && st.generations < g0 + 2; i++) {
+            sleep_ms(1);
+            ctrace_get_stats(&st);
+        }
+        ctrace_log(0, "mark", (const char *)(uintptr_t)(argc * 8));
+    } else if (!strcmp(mode, "guard")) {
+        rc = mode_guard();
     } else if (!strcmp(mode, "abort")) {
         ctrace_log(0, "mark", "LAST-CRASH");
         abort();

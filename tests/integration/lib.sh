@@ -157,3 +157,28 @@ pprof_has() {
         fail "go tool trace -pprof=$prof does not show $fn: $(sed -n 2p "$t.$prof.top")"
     fi
 }
+
+# serve_trace GO FILE: starts GO's `go tool trace -http` on FILE in the
+# background: $srv its pid, $url its address ("" if it did not start
+# within 60 s; srv.err then says why).  stop_server ends it.
+serve_trace() {
+    local go=$1 f=$2 tool
+    url=
+    tool=$("$go" tool -n trace) || { srv=; return 1; }
+    "$tool" -http=127.0.0.1:0 "$f" > srv.out 2> srv.err &
+    srv=$!
+    for _ in $(seq 1 300); do
+        url=$(grep -o 'http://127\.0\.0\.1:[0-9]*' srv.err srv.out 2> /dev/null | head -n 1 | cut -d: -f2-)
+        [ -n "$url" ] && break
+        kill -0 $srv 2> /dev/null || break
+        sleep 0.2
+    done
+    [ -n "$url" ]
+}
+
+stop_server() {
+    [ -n "${srv:-}" ] || return 0
+    kill $srv 2> /dev/null
+    wait $srv 2> /dev/null
+    srv=
+}
