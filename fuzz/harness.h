@@ -3,7 +3,9 @@
  *
  * Reads the input fully twice -- from memory and streamed through a file
  * descriptor (no mmap) -- touching every string and stack frame each event
- * refers to, and checks that both paths agree.  Any crash, hang, leak or
+ * refers to, and checks that both paths agree; then a third time with the
+ * check-only loop (ctrace_reader_check), which must end the same way:
+ * same code, event count, error offset and readable prefix.  Any crash, hang, leak or
  * out-of-bounds access is a bug; so is a disagreement (abort).
  */
 #define _GNU_SOURCE
@@ -125,6 +127,17 @@ static int fuzz_one(const uint8_t *data, size_t size)
         abort();
     if (b && (ctrace_reader_complete(b, &end_b, NULL) != whole_a || end_b != end_a))
         abort();
+    ctrace_reader *c = NULL;
+    int rc = ctrace_reader_open_mem(data, size, 0, &c);
+    while (rc >= 0 && c && (rc = ctrace_reader_check(c, 7)) == 1)
+        ;
+    uint64_t off_c = 0, end_c = 0;
+    const char *msg_c = ctrace_reader_error(c, &off_c);
+    if (rc != ra || (!msg != !msg_c) || (msg && off_c != off) ||
+        ctrace_reader_event_count(c) != ctrace_reader_event_count(a) ||
+        ctrace_reader_complete(c, &end_c, NULL) != whole_a || end_c != end_a)
+        abort();
+    ctrace_reader_close(c);
     ctrace_reader_close(a);
     ctrace_reader_close(b);
     if (fd >= 0)

@@ -318,6 +318,15 @@ CTRACE_READER_API void ctrace_reader_close(ctrace_reader *r);
 CTRACE_READER_API int ctrace_reader_next(ctrace_reader *r,
                                          const struct ctrace_event **ev);
 
+/* Reads, orders and validates up to max events exactly as that many calls
+ * of ctrace_reader_next() would (same errors, same counts), without
+ * handing them out: the public events are not built, which makes it
+ * faster when only the verdict is wanted (`ctrace check`).  Returns 1 when
+ * max events were read and more may follow, 0 at the end of a valid trace,
+ * or a negative CTRACE_READER_E* code.  ctrace_reader_event_count() counts
+ * the events read.  It may be mixed with ctrace_reader_next(). */
+CTRACE_READER_API int ctrace_reader_check(ctrace_reader *r, uint64_t max);
+
 /* The frames of a stack of the current generation, innermost first.
  * Returns the number of frames (0 for CTRACE_NO_STACK or an unknown ID) and
  * stores a pointer to them in *frames (NULL when 0); valid until the next

@@ -299,11 +299,13 @@ int dl_deliver(struct delivery *d, struct rev *v, const struct ctrace_event **ou
     if (d->v1)
         v->raw = (uint64_t)v->time; /* v1 keeps only nanoseconds */
     d->last_raw = v->raw;
-    build(d, g, d->o, v);
+    if (!d->quiet)
+        build(d, g, d->o, v);
     if (!d->have_first) {
         d->have_first = 1;
         d->first_ts = v->time;
     }
+    /* Set even when quiet: the reader reads it back after a sync event. */
     d->ev.since_start = (int64_t)((uint64_t)v->time - (uint64_t)d->first_ts);
     d->nevents++;
     *out = &d->ev;

@@ -204,6 +204,9 @@ struct delivery {
     const struct order *o;
     struct rd_error *err;
     int v1;                  /* events come from v1.c's converter        */
+    int quiet;               /* ctrace_reader_check(): validate and count,
+                                do not build the public event (d->ev is
+                                left stale; nothing reads it then)      */
     char scratch[GT_MAX_STRING_SIZE + 64];
     struct ctrace_attr attrs[2];
     uint64_t xargs[5];

@@ -334,6 +334,22 @@ int ctrace_reader_next(ctrace_reader *r, const struct ctrace_event **ev)
     return pop(r, ev);
 }
 
+/* The check-only loop: ctrace_reader_next() with delivery told not to
+ * build the public events (deliver.c, quiet).  Everything else -- the
+ * order, the checks, the counts, the error -- is the same code. */
+int ctrace_reader_check(ctrace_reader *r, uint64_t max)
+{
+    if (!r)
+        return CTRACE_READER_EINVAL;
+    const struct ctrace_event *ev;
+    int rc = 1;
+    r->dl.quiet = 1;
+    for (uint64_t i = 0; i < max && (rc = ctrace_reader_next(r, &ev)) == 1; i++)
+        ;
+    r->dl.quiet = 0;
+    return rc;
+}
+
 /* ---- queries ---- */
 
 size_t ctrace_reader_stack(ctrace_reader *r, uint64_t stack, const struct ctrace_frame **frames)

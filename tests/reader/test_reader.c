@@ -115,6 +115,29 @@ static int read_all(ctrace_reader *r, int *kinds, int max, int *n)
     return rc;
 }
 
+/* ctrace_reader_check() on t, in slices of `slice` events, must end as
+ * ctrace_reader_next() did: code rc, the same message, offset, counts and
+ * complete generations. */
+static void same_as_check(const struct buf *t, int rc, ctrace_reader *ref, uint64_t slice)
+{
+    ctrace_reader *r;
+    int crc = ctrace_reader_open_mem(t->b, t->n, 0, &r);
+    while (crc >= 0 && r && (crc = ctrace_reader_check(r, slice)) == 1)
+        ;
+    if (crc != rc)
+        fprintf(stderr, "check: got %d (%s), next: %d (%s)\n", crc, ctrace_reader_error(r, NULL) ? ctrace_reader_error(r, NULL) : "-", rc, ctrace_reader_error(ref, NULL) ? ctrace_reader_error(ref, NULL) : "-");
+    CHECK(crc == rc);
+    uint64_t o1 = 1, o2 = 2, e1 = 1, e2 = 2;
+    int64_t s1 = 1, s2 = 2;
+    const char *m1 = ctrace_reader_error(ref, &o1), *m2 = ctrace_reader_error(r, &o2);
+    CHECK((!m1 && !m2) || (m1 && m2 && !strcmp(m1, m2) && o1 == o2));
+    CHECK(ctrace_reader_event_count(r) == ctrace_reader_event_count(ref));
+    CHECK(ctrace_reader_generation_count(r) == ctrace_reader_generation_count(ref));
+    CHECK(ctrace_reader_complete(r, &e1, &s1) == ctrace_reader_complete(ref, &e2, &s2));
+    CHECK(e1 == e2 && s1 == s2);
+    ctrace_reader_close(r);
+}
+
 static void test_valid(void)
 {
     struct buf t = {.n = 0};
@@ -168,6 +191,9 @@ static void test_valid(void)
     CHECK(ctrace_reader_frequency(r) == 1000000000);
     CHECK(ctrace_reader_next(r, &e) == 0); /* stays at the end */
     CHECK(ctrace_reader_error(r, NULL) == NULL);
+    same_as_check(&t, 0, r, 1);
+    same_as_check(&t, 0, r, 3);
+    same_as_check(&t, 0, r, 1000);
     ctrace_reader_close(r);
 }
 
@@ -184,6 +210,8 @@ static int expect_error(const struct buf *t, int code, const char *what)
         fprintf(stderr, "%s: got %d (%s), want %d\n", what, rc, msg ? msg : "-", code);
     CHECK(rc == code);
     CHECK(msg != NULL && off <= t->n);
+    same_as_check(t, rc, r, 1);
+    same_as_check(t, rc, r, 1000);
     /* The error is sticky. */
     const struct ctrace_event *e;
     CHECK(ctrace_reader_next(r, &e) == rc);
