@@ -274,6 +274,10 @@ typedef struct ctrace_stats {
                                  their own (a shared one would make the
                                  trace invalid).  Counted, like threads,
                                  since the process started                */
+    uint64_t strings_dropped; /* strings (log messages and categories,
+                                 region, task and thread names) recorded as
+                                 empty: the generation's string table was
+                                 full before the tracer could end it       */
 } ctrace_stats;
 
 /* Fills *st.  Safe at any time. */

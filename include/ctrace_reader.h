@@ -400,6 +400,8 @@ struct ctrace_losses {
     uint64_t threads; /* threads left out of the trace (no memory for them) */
     uint64_t records; /* loss records read (libctrace writes one in each
                          generation that lost something)                   */
+    uint64_t strings; /* strings shown empty: a log's message or category, a
+                         region, task or thread name (table full)         */
 };
 
 /* Sums the loss records of the generations read so far (by

@@ -6,7 +6,7 @@
  * strings batch of its own, under an id nothing refers to (Go's parsers
  * keep unreferenced strings and show nothing for them):
  *
- *     ctrace.losses events=N samples=N stacks=N threads=N
+ *     ctrace.losses events=N samples=N stacks=N strings=N threads=N
  *
  * Each N is a decimal count of what was lost since the previous record of
  * the trace (the first: since the trace started), so a trace's records add

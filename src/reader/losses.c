@@ -25,6 +25,7 @@ static uint64_t *field(struct ctrace_losses *acc, const uint8_t *key, size_t kle
         {"samples", offsetof(struct ctrace_losses, samples)},
         {"stacks", offsetof(struct ctrace_losses, stacks)},
         {"threads", offsetof(struct ctrace_losses, threads)},
+        {"strings", offsetof(struct ctrace_losses, strings)},
     };
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         if (strlen(keys[i].name) == klen && !memcmp(keys[i].name, key, klen))

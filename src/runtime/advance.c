@@ -197,6 +197,9 @@ void ct_advance(uint64_t old, uint64_t newg)
     atomic_fetch_add_explicit(&ct_rt.stacks_dropped,
                               atomic_exchange(&ct_rt.stacks[old & 1].full_misses, 0),
                               memory_order_relaxed);
+    atomic_fetch_add_explicit(&ct_rt.strings_dropped,
+                              atomic_exchange(&ct_rt.strings[old & 1].full_misses, 0),
+                              memory_order_relaxed);
     ct_losses_write(old); /* after the last drain and the stack count */
     ct_dedup_reset(&ct_rt.stacks[old & 1]);
     ct_dedup_reset(&ct_rt.strings[old & 1]);

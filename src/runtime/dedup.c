@@ -15,6 +15,7 @@ int ct_dedup_init(struct ct_dedup *m, uint32_t nslots)
         return -1;
     m->mask = nslots - 1;
     m->max_count = nslots / 4 * 3;
+    m->reserve_count = nslots / 16 * 15;
     atomic_store(&m->next_id, 1);
     return 0;
 }
@@ -42,15 +43,29 @@ void ct_dedup_destroy(struct ct_dedup *m)
     m->slots = NULL;
 }
 
+static uint64_t put_limited(struct ct_dedup *m, const void *data, uint32_t len, uint64_t hash,
+                            struct ct_dedup_node **out, uint32_t limit);
+
 uint64_t ct_dedup_put(struct ct_dedup *m, const void *data, uint32_t len, uint64_t hash,
                       struct ct_dedup_node **out)
+{
+    return put_limited(m, data, len, hash, out, m->max_count);
+}
+
+uint64_t ct_dedup_put_reserved(struct ct_dedup *m, const void *data, uint32_t len, uint64_t hash)
+{
+    return put_limited(m, data, len, hash, NULL, m->reserve_count);
+}
+
+static uint64_t put_limited(struct ct_dedup *m, const void *data, uint32_t len, uint64_t hash,
+                            struct ct_dedup_node **out, uint32_t limit)
 {
     struct ct_dedup_node *fresh = NULL;
     uint32_t i = (uint32_t)hash & m->mask;
     for (uint32_t probes = 0; probes <= m->mask; probes++, i = (i + 1) & m->mask) {
         struct ct_dedup_node *n = atomic_load_explicit(&m->slots[i], memory_order_acquire);
         if (!n) {
-            if (atomic_load_explicit(&m->count, memory_order_relaxed) >= m->max_count)
+            if (atomic_load_explicit(&m->count, memory_order_relaxed) >= limit)
                 break;
             if (!fresh) {
                 fresh = malloc(sizeof *fresh + len);

@@ -13,7 +13,10 @@
  *  - ids start at 1 (0 means "none" in Go's tables) and are dense per map.
  *  - Capacity is fixed; past max_count, put returns 0 and counts the miss.
  *    Crossing half of it asks the advancer for an early generation, which
- *    empties the map.
+ *    empties the map.  The slots between max_count and reserve_count are
+ *    kept for the table writers at the generation's end (ct_dedup_put_
+ *    reserved: function and file names, module records), so that a table
+ *    the program's threads filled still names the generation's stacks.
  */
 #ifndef CTRACE_RUNTIME_DEDUP_H
 #define CTRACE_RUNTIME_DEDUP_H
@@ -32,7 +35,8 @@ struct ct_dedup_node {
 struct ct_dedup {
     _Atomic(struct ct_dedup_node *) *slots;
     uint32_t mask;
-    uint32_t max_count;
+    uint32_t max_count;     /* inserts by traced threads stop here      */
+    uint32_t reserve_count; /* and the table writers' here              */
     _Atomic uint32_t count;
     _Atomic uint64_t next_id;
     _Atomic uint64_t full_misses;
@@ -47,6 +51,10 @@ void ct_dedup_destroy(struct ct_dedup *m);
  * runs out.  *node, if non-NULL, receives the node (valid until reset). */
 uint64_t ct_dedup_put(struct ct_dedup *m, const void *data, uint32_t len, uint64_t hash,
                       struct ct_dedup_node **node);
+
+/* The same, allowed up to reserve_count: only for the advancer writing the
+ * generation's tables, when no traced thread inserts any more. */
+uint64_t ct_dedup_put_reserved(struct ct_dedup *m, const void *data, uint32_t len, uint64_t hash);
 
 /* True once the map is half full: time for an early generation. */
 static inline int ct_dedup_pressure(struct ct_dedup *m)

@@ -48,8 +48,14 @@ void ct_ring_configure(uint64_t min_age_ns, size_t max_bytes);
 void ct_ring_pin(struct ct_ring_view *v);
 void ct_ring_unpin(void);
 
-/* From a fatal signal's handler: stops eviction for good (the process is
- * dying), waits (bounded) for an eviction in progress to unlink its
+/* From a fatal signal's handler, first: stops eviction for good (the
+ * process is dying), so that the generations holding the crashing
+ * thread's last events stay while the generation in progress is sealed --
+ * other threads keep writing meanwhile, and what they add beyond the
+ * buffer cap is dropped (counted) instead.  Async-signal-safe. */
+void ct_ring_freeze(void);
+
+/* From a fatal signal's handler: stops eviction for good, waits (bounded) for an eviction in progress to unlink its
  * generation, and returns the sealed generations.  Async-signal-safe. */
 void ct_ring_crash_view(struct ct_ring_view *v);
 

@@ -395,7 +395,12 @@ void ct_flight_crash(int sig, const siginfo_t *si, const void *uc, const char *t
         return; /* a second crash, or one while writing: the first writes */
     int e = errno;
     int me = (int)syscall(SYS_gettid), sealed = 0;
-    /* The crashing thread's last events: end their generation first. */
+    /* The crashing thread's last events: end their generation first,
+     * with eviction stopped -- while the seal waits (for the control lock
+     * the advancer may hold), the other threads can fill many more
+     * generations, and the one holding those events must not be the
+     * oldest dropped to make room for them. */
+    ct_ring_freeze();
     if (!ct_in_tracer() && me != ct_flight_thread_tid())
         sealed = ct_flight_seal_now(SEAL_WAIT_MS);
     struct ct_ring_view v;

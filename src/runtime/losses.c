@@ -8,7 +8,7 @@
  *    (ct_losses_trace_start) and the generation's end (ct_losses_write,
  *    from ct_advance), so `reported` needs no other lock.
  *  - The counters of ct_rt only grow during a trace.  events_dropped,
- *    samples_dropped and stacks_dropped restart at 0 with each trace;
+ *    samples_dropped, stacks_dropped and strings_dropped restart at 0 with each trace;
  *    threads_dropped counts since the process started, so its value at
  *    the trace's start is the base.  Each record holds the growth since
  *    the previous record: the records of a trace add up to the trace's
@@ -26,7 +26,7 @@
 #include "tables.h"
 #include "trace.h"
 
-enum { L_EVENTS, L_SAMPLES, L_STACKS, L_THREADS, L_COUNT };
+enum { L_EVENTS, L_SAMPLES, L_STACKS, L_STRINGS, L_THREADS, L_COUNT };
 static uint64_t reported[L_COUNT];
 
 static void current(uint64_t v[L_COUNT])
@@ -34,6 +34,7 @@ static void current(uint64_t v[L_COUNT])
     v[L_EVENTS] = atomic_load(&ct_rt.events_dropped);
     v[L_SAMPLES] = atomic_load(&ct_rt.samples_dropped);
     v[L_STACKS] = atomic_load(&ct_rt.stacks_dropped);
+    v[L_STRINGS] = atomic_load(&ct_rt.strings_dropped);
     v[L_THREADS] = atomic_load(&ct_rt.threads_dropped);
 }
 
@@ -57,7 +58,8 @@ void ct_losses_write(uint64_t gen)
         return;
     char rec[160];
     snprintf(rec, sizeof rec, GT_LOSS_PREFIX "events=%" PRIu64 " samples=%" PRIu64 " stacks=%" PRIu64
-             " threads=%" PRIu64, d[L_EVENTS], d[L_SAMPLES], d[L_STACKS], d[L_THREADS]);
+             " strings=%" PRIu64 " threads=%" PRIu64, d[L_EVENTS], d[L_SAMPLES], d[L_STACKS], d[L_STRINGS],
+             d[L_THREADS]);
     if (ct_table_write_lone_string(gen, rec) != 0)
         return; /* no memory for it now: the next record carries it */
     for (int i = 0; i < L_COUNT; i++)

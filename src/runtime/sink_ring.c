@@ -347,9 +347,14 @@ void ct_ring_unpin(void)
     ct_libc_mutex_unlock(&r_lock);
 }
 
-void ct_ring_crash_view(struct ct_ring_view *v)
+void ct_ring_freeze(void)
 {
     atomic_store(&frozen, 1);
+}
+
+void ct_ring_crash_view(struct ct_ring_view *v)
+{
+    ct_ring_freeze();
     /* The window an evictor is in holds no blocking call: a second is
      * plenty; past it (the evictor was preempted for good) read anyway,
      * the generation it unlinks is already out of the list. */

@@ -64,6 +64,18 @@ uint64_t ct_table_string(uint64_t gen, const char *s)
     return ct_dedup_put(&ct_rt.strings[gen & 1], s, (uint32_t)len, ct_hash_bytes(s, len), NULL);
 }
 
+/* A string of the generation's stack table (a frame's function or file,
+ * a module record), written at its end: these may use the slots kept back
+ * from the traced threads (dedup.h), so that a string table the program
+ * filled with its own strings does not leave the stacks unnamed. */
+static uint64_t table_string_reserved(uint64_t gen, const char *s)
+{
+    size_t len = strlen(s);
+    if (len > GT_MAX_STRING_SIZE)
+        len = GT_MAX_STRING_SIZE;
+    return ct_dedup_put_reserved(&ct_rt.strings[gen & 1], s, (uint32_t)len, ct_hash_bytes(s, len));
+}
+
 /* The addresses of this object (libctrace.so, or the executable libctrace.a
  * is linked into): from its own ELF header and program headers, which
  * the loader maps (no loader lock, no call). */
@@ -150,8 +162,8 @@ static void write_stack(void *arg, const struct ct_dedup_node *n)
              * its own, outside any user address (bits 48+). */
             uint64_t pc = (uint64_t)pcs[i] + ((uint64_t)j << 48);
             p = varint_put(p, pc);
-            p = varint_put(p, ct_table_string(se->w.gen, fr[j].func));
-            p = varint_put(p, ct_table_string(se->w.gen, fr[j].file));
+            p = varint_put(p, table_string_reserved(se->w.gen, fr[j].func));
+            p = varint_put(p, table_string_reserved(se->w.gen, fr[j].file));
             p = varint_put(p, fr[j].line);
             nframes++;
         }
@@ -282,8 +294,8 @@ static int write_module(struct dl_phdr_info *info, size_t size, void *arg)
              (unsigned long long)info->dlpi_addr, (unsigned long long)end, id);
     uint8_t *p = me->se->tmp;
     p = varint_put(p, GT_MODULE_PC_BASE + index);
-    p = varint_put(p, ct_table_string(me->se->w.gen, desc));
-    p = varint_put(p, ct_table_string(me->se->w.gen, path));
+    p = varint_put(p, table_string_reserved(me->se->w.gen, desc));
+    p = varint_put(p, table_string_reserved(me->se->w.gen, path));
     p = varint_put(p, 0);
     size_t body = (size_t)(p - me->se->tmp);
     struct ct_buf *b = tw_room(&me->se->w, body + 1 + 2 * VARINT_MAX_LEN);

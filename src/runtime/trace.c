@@ -134,6 +134,7 @@ int ct_trace_start(struct ct_sink *sink)
     atomic_store(&ct_rt.bytes, GT_HEADER_LEN);
     atomic_store(&ct_rt.events_dropped, 0);
     atomic_store(&ct_rt.stacks_dropped, 0);
+    atomic_store(&ct_rt.strings_dropped, 0);
     atomic_store(&ct_rt.samples, 0);
     atomic_store(&ct_rt.samples_dropped, 0);
     ct_losses_trace_start();
@@ -223,6 +224,7 @@ void ctrace_get_stats(ctrace_stats *st)
     st->bytes = atomic_load(&ct_rt.bytes);
     st->events_dropped = atomic_load(&ct_rt.events_dropped);
     st->stacks_dropped = atomic_load(&ct_rt.stacks_dropped);
+    st->strings_dropped = atomic_load(&ct_rt.strings_dropped);
     st->samples = atomic_load(&ct_rt.samples);
     st->samples_dropped = atomic_load(&ct_rt.samples_dropped);
     st->threads = atomic_load(&ct_rt.threads);

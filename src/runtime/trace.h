@@ -47,7 +47,7 @@ struct ct_runtime {
     pid_t pid;                  /* process that owns the trace              */
 
     /* statistics */
-    _Atomic uint64_t generations, bytes, events_dropped, stacks_dropped;
+    _Atomic uint64_t generations, bytes, events_dropped, stacks_dropped, strings_dropped;
     _Atomic uint64_t samples, samples_dropped, threads, threads_dropped;
 };
 extern struct ct_runtime ct_rt;

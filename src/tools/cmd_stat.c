@@ -1266,8 +1266,8 @@ static void print_json(FILE *f, struct stats *s, const char *path, unsigned top,
     ctrace_reader_losses(s->r, &lost);
     fprintf(f,
             ",\n  \"losses\": {\"events\": %" PRIu64 ", \"samples\": %" PRIu64 ", \"stacks\": %" PRIu64
-            ", \"threads\": %" PRIu64 ", \"generations\": %" PRIu64 "}",
-            lost.events, lost.samples, lost.stacks, lost.threads, lost.records);
+            ", \"strings\": %" PRIu64 ", \"threads\": %" PRIu64 ", \"generations\": %" PRIu64 "}",
+            lost.events, lost.samples, lost.stacks, lost.strings, lost.threads, lost.records);
     fprintf(f, ",\n  \"resyncs_after_drops\": %" PRIu64 ",\n  \"warnings\": [", s->resyncs);
     for (int i = 0; i < nwarn; i++) {
         fprintf(f, "%s", i ? ", " : "");

@@ -10,7 +10,7 @@
 
 int losses_any(const struct ctrace_losses *l)
 {
-    return l->events || l->samples || l->stacks || l->threads;
+    return l->events || l->samples || l->stacks || l->strings || l->threads;
 }
 
 void losses_add(struct ctrace_losses *a, const struct ctrace_losses *b)
@@ -18,6 +18,7 @@ void losses_add(struct ctrace_losses *a, const struct ctrace_losses *b)
     a->events += b->events;
     a->samples += b->samples;
     a->stacks += b->stacks;
+    a->strings += b->strings;
     a->threads += b->threads;
     a->records += b->records;
 }
@@ -32,6 +33,7 @@ void losses_describe(const struct ctrace_losses *l, char *out, size_t size)
         {l->samples, "CPU sample", "CPU samples"},
         {l->threads, "thread (untraced)", "threads (untraced)"},
         {l->stacks, "stack (table full)", "stacks (table full)"},
+        {l->strings, "string shown empty (table full)", "strings shown empty (table full)"},
     };
     size_t used = 0;
     out[0] = 0;

@@ -46,7 +46,7 @@ out=$("$ctrace" stat lossy.trace)
 [[ $out == *"WARNING: the tracer lost 1 thread (untraced)"* ]] && ok "stat warns of the loss" ||
     bad "stat does not warn: $(echo "$out" | head -5)"
 out=$("$ctrace" stat --json lossy.trace)
-[[ $out == *'"losses": {"events": 0, "samples": 0, "stacks": 0, "threads": 1, "generations": 1}'* ]] &&
+[[ $out == *'"losses": {"events": 0, "samples": 0, "stacks": 0, "strings": 0, "threads": 1, "generations": 1}'* ]] &&
     ok "stat --json counts the loss" || bad "stat --json: $(echo "$out" | grep -A1 losses)"
 
 # A run without loss: nothing of ctrace's on stderr with -q, no warning.
