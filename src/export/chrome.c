@@ -22,6 +22,7 @@
  *    counter track its name: that is all its memory.
  *  - ts is in microseconds with nanosecond decimals, dur the same.
  */
+#include "hash.h"
 #include "strtab.h"
 #include "u64map.h"
 #include "outbuf.h"
@@ -33,8 +34,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* `","pid":P,"tid":T` of one (pid, tid), as open_ev writes it. */
+#define PID_TIDS 64
+struct pid_tid {
+    int64_t pid, tid;
+    size_t len; /* 0: empty */
+    char s[64];
+};
+
 struct csink {
     struct export_sink base;
+    struct pid_tid ids[PID_TIDS];
     int first;
     struct u64map counter_names; /* uuid -> char * */
     struct u64map open_names;    /* uuid -> struct name_stack * */
@@ -147,7 +157,9 @@ static void jts(struct csink *f, const char *key, int64_t ns)
     out_c(f, (char)('0' + frac % 10));
 }
 
-/* Starts an event object: separator, ph, pid, tid. */
+/* Starts an event object: separator, ph, pid, tid.  The `","pid":P,"tid":T`
+ * part is kept per (pid, tid) in C->ids (every event writes one; numbers
+ * are the costly part of the JSON). */
 static struct csink *open_ev(struct csink *C, const char *ph, const struct export_track *t, int64_t tid)
 {
     struct csink *f = C;
@@ -157,10 +169,24 @@ static struct csink *open_ev(struct csink *C, const char *ph, const struct expor
         out_lit(f, ",\n{\"ph\":\"");
     C->first = 0;
     out_str(f, ph);
-    out_lit(f, "\",\"pid\":");
-    put_i64(f, t->pid);
-    out_lit(f, ",\"tid\":");
-    put_i64(f, tid);
+    uint64_t h = hash_mix64((uint64_t)t->pid * 31 + (uint64_t)tid);
+    struct pid_tid *e = &C->ids[h & (PID_TIDS - 1)];
+    if (!e->len || e->pid != t->pid || e->tid != tid) {
+        struct outbuf *o = &C->ob;
+        if (o->len + sizeof e->s > sizeof o->buf)
+            outbuf_flush(o); /* the part stays in one piece in the buffer */
+        size_t mark = o->len;
+        out_lit(f, "\",\"pid\":");
+        put_i64(f, t->pid);
+        out_lit(f, ",\"tid\":");
+        put_i64(f, tid);
+        e->pid = t->pid;
+        e->tid = tid;
+        e->len = o->len - mark;
+        memcpy(e->s, o->buf + mark, e->len);
+        return f;
+    }
+    out_bytes(f, e->s, e->len);
     return f;
 }
 
