@@ -13,6 +13,13 @@
 
 #include "hash.h"
 #include "must.h"
+#include "strtab.h"
+
+/* Distinct wait reasons remembered; past that, reasons are classified
+ * afresh each time (memory stays bounded whatever the trace holds). */
+#define MAX_REASONS 4096
+
+enum { REASON_OTHER = 1, REASON_SYNC = 2, REASON_NET = 4 };
 
 const char *const goprof_kind_names[GOPROF_KINDS] = {"sync", "net", "syscall", "sched"};
 
@@ -37,6 +44,12 @@ struct goprof {
     struct gtrack *gs;
     uint32_t ngs, cap_gs, free_head; /* free list: index + 1 */
     struct u64map by_id;
+    struct u64memo by_id_memo; /* in front of by_id */
+    /* Wait reasons seen, and their class (REASON_*), by id in `reasons`:
+     * a reason is classified once, not at every wait. */
+    struct strtab reasons;
+    struct strtab_memo reasons_memo;
+    uint8_t *reason_class;
     uint64_t count[GOPROF_KINDS];
     int64_t total[GOPROF_KINDS];
 };
@@ -61,6 +74,8 @@ void goprof_free(struct goprof *g)
         return;
     free(g->gs);
     u64map_free(&g->by_id);
+    strtab_free(&g->reasons);
+    free(g->reason_class);
     free(g);
 }
 
@@ -70,11 +85,19 @@ void goprof_total(const struct goprof *g, enum goprof_kind k, uint64_t *count, i
     *ns = g->total[k];
 }
 
+/* The goroutine's tracker, or NULL. */
+static struct gtrack *track_find(struct goprof *g, uint64_t id)
+{
+    uint64_t v;
+    return u64memo_get(&g->by_id_memo, &g->by_id, id, &v) ? &g->gs[v] : NULL;
+}
+
 static struct gtrack *track_get(struct goprof *g, uint64_t id)
 {
+    struct gtrack *t = track_find(g, id);
+    if (t)
+        return t;
     uint32_t v;
-    if (an_map_get(&g->by_id, id, &v))
-        return &g->gs[v];
     if (g->free_head) {
         v = g->free_head - 1;
         g->free_head = g->gs[v].free_next;
@@ -95,16 +118,45 @@ static void track_release(struct goprof *g, struct gtrack *t)
 {
     uint32_t v = (uint32_t)(t - g->gs);
     u64map_del(&g->by_id, t->id, NULL);
+    u64memo_forget(&g->by_id_memo, t->id);
     t->free_next = g->free_head;
     g->free_head = v + 1;
 }
 
-/* Does a transition into state `to` with `reason` open an interval of k? */
-static int opens(enum goprof_kind k, enum ctrace_state to, const char *reason)
+static unsigned classify(const char *reason)
+{
+    return (goprof_reason_is_sync(reason) ? REASON_SYNC : 0) |
+           (strcmp(reason, "network") == 0 ? REASON_NET : 0) | REASON_OTHER;
+}
+
+/* REASON_* bits of a wait reason (REASON_OTHER always set: classified). */
+static unsigned reason_class(struct goprof *g, struct ctrace_str r)
+{
+    const char *p = r.ptr ? r.ptr : "";
+    int64_t id = strtab_memo_get(&g->reasons, &g->reasons_memo, p, r.len);
+    if (id < 0) {
+        id = strtab_find(&g->reasons, p, r.len);
+        if (id < 0) {
+            if (g->reasons.n >= MAX_REASONS)
+                return classify(p);
+            id = strtab_intern(&g->reasons, p, r.len);
+            if (id < 0)
+                an_out_of_memory();
+            g->reason_class = an_realloc(g->reason_class, g->reasons.cap);
+            g->reason_class[id] = (uint8_t)classify(p);
+        }
+        strtab_memo_put(&g->reasons_memo, p, (uint32_t)id);
+    }
+    return g->reason_class[id];
+}
+
+/* Does a transition into state `to` with a reason of class `rc` open an
+ * interval of k? */
+static int opens(enum goprof_kind k, enum ctrace_state to, unsigned rc)
 {
     switch (k) {
-    case GOPROF_SYNC: return to == CTRACE_STATE_WAITING && goprof_reason_is_sync(reason);
-    case GOPROF_NET: return to == CTRACE_STATE_WAITING && strcmp(reason, "network") == 0;
+    case GOPROF_SYNC: return to == CTRACE_STATE_WAITING && (rc & REASON_SYNC);
+    case GOPROF_NET: return to == CTRACE_STATE_WAITING && (rc & REASON_NET);
     case GOPROF_SYSCALL: return to == CTRACE_STATE_SYSCALL;
     default: return to == CTRACE_STATE_RUNNABLE;
     }
@@ -124,8 +176,7 @@ void goprof_event(struct goprof *g, const struct ctrace_event *ev)
         return;
     uint64_t id = ev->u.transition.id;
     enum ctrace_state to = ev->u.transition.to;
-    uint32_t v;
-    struct gtrack *t = an_map_get(&g->by_id, id, &v) ? &g->gs[v] : NULL;
+    struct gtrack *t = track_find(g, id);
 
     /* StartTime counts every transition to Running, with or without stack. */
     if (to == CTRACE_STATE_RUNNING && (!t || !t->ran)) {
@@ -136,10 +187,10 @@ void goprof_event(struct goprof *g, const struct ctrace_event *ev)
     }
 
     if (ev->stack != CTRACE_NO_STACK) {
-        const char *reason = ev->u.transition.reason.ptr ? ev->u.transition.reason.ptr : "";
+        unsigned rc = to == CTRACE_STATE_WAITING ? reason_class(g, ev->u.transition.reason) : 0;
         for (int k = 0; k < GOPROF_KINDS; k++) {
             if (!t || !t->active[k]) {
-                if (!opens((enum goprof_kind)k, to, reason))
+                if (!opens((enum goprof_kind)k, to, rc))
                     continue;
                 if (!t)
                     t = track_get(g, id);

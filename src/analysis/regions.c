@@ -1,7 +1,10 @@
 /*
  * regions.c - per-goroutine stacks of open regions (see regions.h for the
- * matching rules).  Invariant: a goroutine has an entry in by_g only while
- * it has open regions, so memory follows open regions, not goroutines seen.
+ * matching rules).  Invariants: a goroutine has an entry in by_g from its
+ * first region until it ends (regions_goroutine_end), so memory follows
+ * live goroutines that use regions, not goroutines seen; an entry keeps
+ * the name buffers of its deepest stack for reuse (a region costs no
+ * allocation once its goroutine has been that deep with names that long).
  */
 #include "regions.h"
 
@@ -12,14 +15,14 @@
 #include "must.h"
 
 struct open_region {
-    char *name;
-    size_t len;
+    char *name;      /* a copy: the reader's strings die with their generation */
+    size_t len, cap; /* cap: room in name (kept when the region closes) */
     int64_t begin;
     uint32_t cookie;
 };
 
 struct gregions {
-    struct open_region *open;
+    struct open_region *open; /* [0, n) open; [n, cap) buffers kept */
     uint32_t n, cap;
     uint32_t free_next;
 };
@@ -28,6 +31,7 @@ struct regions {
     struct gregions *gs;
     uint32_t ngs, cap_gs, free_head;
     struct u64map by_g;
+    struct u64memo by_g_memo; /* in front of by_g */
 };
 
 struct regions *regions_new(void)
@@ -41,7 +45,7 @@ void regions_free(struct regions *rt)
     if (!rt)
         return;
     for (uint32_t i = 0; i < rt->ngs; i++) {
-        for (uint32_t j = 0; j < rt->gs[i].n; j++)
+        for (uint32_t j = 0; j < rt->gs[i].cap; j++)
             free(rt->gs[i].open[j].name);
         free(rt->gs[i].open);
     }
@@ -50,18 +54,19 @@ void regions_free(struct regions *rt)
     free(rt);
 }
 
-static void release(struct regions *rt, uint64_t g, uint32_t v)
+/* The entry of goroutine g, or NULL. */
+static struct gregions *find(struct regions *rt, uint64_t g)
 {
-    u64map_del(&rt->by_g, g, NULL);
-    rt->gs[v].free_next = rt->free_head;
-    rt->free_head = v + 1;
+    uint64_t v;
+    return u64memo_get(&rt->by_g_memo, &rt->by_g, g, &v) ? &rt->gs[v] : NULL;
 }
 
 int regions_begin(struct regions *rt, uint64_t g, const char *name, size_t len, int64_t time,
                   uint32_t cookie)
 {
-    uint32_t v;
-    if (!an_map_get(&rt->by_g, g, &v)) {
+    struct gregions *gr = find(rt, g);
+    if (!gr) {
+        uint32_t v;
         if (rt->free_head) {
             v = rt->free_head - 1;
             rt->free_head = rt->gs[v].free_next;
@@ -74,38 +79,44 @@ int regions_begin(struct regions *rt, uint64_t g, const char *name, size_t len, 
             memset(&rt->gs[v], 0, sizeof rt->gs[v]);
         }
         an_map_put(&rt->by_g, g, v);
+        gr = &rt->gs[v];
     }
-    struct gregions *gr = &rt->gs[v];
     if (gr->n >= REGIONS_MAX_DEPTH)
         return 0;
     if (gr->n == gr->cap) {
-        gr->cap = gr->cap ? gr->cap * 2 : 4;
-        gr->open = an_realloc(gr->open, gr->cap * sizeof *gr->open);
+        uint32_t cap = gr->cap ? gr->cap * 2 : 4;
+        gr->open = an_realloc(gr->open, cap * sizeof *gr->open);
+        memset(gr->open + gr->cap, 0, (cap - gr->cap) * sizeof *gr->open);
+        gr->cap = cap;
     }
-    char *copy = an_calloc(len + 1, 1);
-    memcpy(copy, name ? name : "", len);
-    gr->open[gr->n++] = (struct open_region){copy, len, time, cookie};
+    struct open_region *o = &gr->open[gr->n++];
+    if (o->cap < len + 1) {
+        free(o->name);
+        o->cap = len + 1 > 32 ? len + 1 : 32;
+        o->name = an_calloc(o->cap, 1);
+    }
+    if (len)
+        memcpy(o->name, name, len);
+    o->name[len] = 0;
+    o->len = len;
+    o->begin = time;
+    o->cookie = cookie;
     return 1;
 }
 
 int regions_end(struct regions *rt, uint64_t g, const char *name, size_t len, int64_t *begin,
                 uint32_t *cookie)
 {
-    uint32_t v;
-    if (!an_map_get(&rt->by_g, g, &v))
+    struct gregions *gr = find(rt, g);
+    if (!gr)
         return 0;
-    struct gregions *gr = &rt->gs[v];
     for (uint32_t i = gr->n; i > 0; i--) {
         struct open_region *o = &gr->open[i - 1];
         if (o->len != len || memcmp(o->name, name ? name : "", len) != 0)
             continue;
         *begin = o->begin;
         *cookie = o->cookie;
-        for (uint32_t j = i - 1; j < gr->n; j++)
-            free(gr->open[j].name);
-        gr->n = i - 1;
-        if (gr->n == 0)
-            release(rt, g, v);
+        gr->n = i - 1; /* the regions opened inside close with it */
         return 1;
     }
     return 0;
@@ -117,8 +128,12 @@ void regions_goroutine_end(struct regions *rt, uint64_t g)
     if (!an_map_get(&rt->by_g, g, &v))
         return;
     struct gregions *gr = &rt->gs[v];
-    for (uint32_t j = 0; j < gr->n; j++)
+    for (uint32_t j = 0; j < gr->cap; j++)
         free(gr->open[j].name);
-    gr->n = 0;
-    release(rt, g, v);
+    free(gr->open);
+    memset(gr, 0, sizeof *gr);
+    u64map_del(&rt->by_g, g, NULL);
+    u64memo_forget(&rt->by_g_memo, g);
+    gr->free_next = rt->free_head;
+    rt->free_head = v + 1;
 }

@@ -13,9 +13,10 @@
  *   - When a goroutine ends (regions_goroutine_end), its open regions are
  *     forgotten: they never complete.
  *
- * Memory: per live goroutine with open regions, at most REGIONS_MAX_DEPTH
- * entries each (the name is copied: the reader's strings die with their
- * generation, a region may span several).
+ * Memory: per live goroutine that has opened regions (until
+ * regions_goroutine_end), at most REGIONS_MAX_DEPTH entries each (the name
+ * is copied: the reader's strings die with their generation, a region may
+ * span several; the copies' buffers are reused by the next regions).
  */
 #ifndef CTRACE_ANALYSIS_REGIONS_H
 #define CTRACE_ANALYSIS_REGIONS_H

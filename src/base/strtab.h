@@ -19,6 +19,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 struct strtab {
     char **s;        /* id -> NUL-terminated copy */
@@ -33,5 +34,48 @@ int64_t strtab_intern(struct strtab *t, const char *p, size_t len);
 /* The id of p[0..len) if interned, else -1. */
 int64_t strtab_find(const struct strtab *t, const char *p, size_t len);
 void strtab_free(struct strtab *t);
+
+/*
+ * A memo in front of a table, for callers that see the same strings again
+ * and again at the same addresses (the reader hands out one pointer per
+ * string of a generation): the address picks a slot, which remembers the
+ * id last found for that address.  A hit costs no hashing of the content;
+ * the content is still compared (length, then bytes), so an address that
+ * now holds other bytes (a later generation, a scratch buffer) is a miss,
+ * never a wrong id.  A zeroed struct is an empty memo; it refers to ids of
+ * one table only.
+ */
+#define STRTAB_MEMO_SLOTS 256
+struct strtab_memo {
+    const char *ptr[STRTAB_MEMO_SLOTS];
+    uint32_t id[STRTAB_MEMO_SLOTS];
+};
+
+static inline size_t strtab_memo_slot(const char *p)
+{
+    uintptr_t a = (uintptr_t)p;
+    return (size_t)((a ^ (a >> 8) ^ (a >> 16)) & (STRTAB_MEMO_SLOTS - 1));
+}
+
+/* The id of p[0..len) if the memo knows it, else -1. */
+static inline int64_t strtab_memo_get(const struct strtab *t, const struct strtab_memo *m,
+                                      const char *p, size_t len)
+{
+    size_t i = strtab_memo_slot(p);
+    if (m->ptr[i] != p)
+        return -1;
+    uint32_t id = m->id[i];
+    if (id >= t->n || t->len[id] != len || (len && memcmp(t->s[id], p, len) != 0))
+        return -1;
+    return id;
+}
+
+/* Remembers that p's content has id (an id of t). */
+static inline void strtab_memo_put(struct strtab_memo *m, const char *p, uint32_t id)
+{
+    size_t i = strtab_memo_slot(p);
+    m->ptr[i] = p;
+    m->id[i] = id;
+}
 
 #endif

@@ -81,4 +81,51 @@ static inline int u64map_next_ptr(const struct u64map *m, size_t *pos, uint64_t 
     return 1;
 }
 
+/*
+ * A memo in front of a map, for lookups that come back to a few hot keys
+ * (the goroutines of a trace, event after event): a direct-mapped table of
+ * the values last found, indexed by the key's low bits, so a hit costs no
+ * hashing and no probe.  The caller keeps it true: after u64map_del of a
+ * key, or a u64map_put that gives a memoised key another value, it calls
+ * u64memo_forget(key).  A zeroed struct is an empty memo.
+ */
+#define U64MEMO_SLOTS 64
+struct u64memo {
+    struct {
+        uint64_t key, val;
+        uint64_t used;
+    } e[U64MEMO_SLOTS];
+};
+
+static inline size_t u64memo_slot(uint64_t key)
+{
+    return (size_t)(key ^ (key >> 6) ^ (key >> 12)) & (U64MEMO_SLOTS - 1);
+}
+
+/* 1 and *val if key is in m (through the memo), 0 otherwise. */
+static inline int u64memo_get(struct u64memo *c, const struct u64map *m, uint64_t key,
+                              uint64_t *val)
+{
+    size_t i = u64memo_slot(key);
+    if (c->e[i].used && c->e[i].key == key) {
+        *val = c->e[i].val;
+        return 1;
+    }
+    const uint64_t *v = u64map_get(m, key);
+    if (!v)
+        return 0;
+    c->e[i].key = key;
+    c->e[i].val = *v;
+    c->e[i].used = 1;
+    *val = *v;
+    return 1;
+}
+
+static inline void u64memo_forget(struct u64memo *c, uint64_t key)
+{
+    size_t i = u64memo_slot(key);
+    if (c->e[i].key == key)
+        c->e[i].used = 0;
+}
+
 #endif

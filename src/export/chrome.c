@@ -22,6 +22,7 @@
  *    counter track its name: that is all its memory.
  *  - ts is in microseconds with nanosecond decimals, dur the same.
  */
+#include "hash.h"
 #include "strtab.h"
 #include "u64map.h"
 #include "outbuf.h"
@@ -33,12 +34,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* `","pid":P,"tid":T` of one (pid, tid), as open_ev writes it. */
+#define PID_TIDS 64
+struct pid_tid {
+    int64_t pid, tid;
+    size_t len; /* 0: empty */
+    char s[64];
+};
+
 struct csink {
     struct export_sink base;
+    struct pid_tid ids[PID_TIDS];
     int first;
     struct u64map counter_names; /* uuid -> char * */
     struct u64map open_names;    /* uuid -> struct name_stack * */
     struct strtab slice_names;   /* names of B slices, each once */
+    struct strtab_memo slice_memo; /* in front of slice_names */
     struct outbuf ob;
 };
 
@@ -57,6 +68,9 @@ static void out_str(struct csink *C, const char *s)
 {
     out_bytes(C, s, strlen(s));
 }
+
+/* A string literal: its length known at compile time. */
+#define out_lit(C, lit) out_bytes((C), "" lit, sizeof(lit) - 1)
 
 static void out_c(struct csink *C, char c)
 {
@@ -88,7 +102,7 @@ static void put_i64(struct csink *f, int64_t v)
 /* An id as a JSON string (ids may exceed a double's 53 bits). */
 static void put_id(struct csink *f, uint64_t id)
 {
-    out_str(f, ",\"id\":\"");
+    out_lit(f, ",\"id\":\"");
     put_u64(f, id);
     out_c(f, (char)('"'));
 }
@@ -112,7 +126,7 @@ static void jstr(struct csink *f, const char *s, size_t n)
                 out_bytes(f, p, (size_t)k);
                 p += k;
             } else {
-                out_str(f, "\\ufffd");
+                out_lit(f, "\\ufffd");
                 p++;
             }
             continue;
@@ -132,9 +146,9 @@ static void jts(struct csink *f, const char *key, int64_t ns)
 {
     if (ns < 0)
         ns = 0;
-    out_str(f, ",\"");
+    out_lit(f, ",\"");
     out_str(f, key);
-    out_str(f, "\":");
+    out_lit(f, "\":");
     put_i64(f, ns / 1000);
     int frac = (int)(ns % 1000);
     out_c(f, (char)('.'));
@@ -143,28 +157,47 @@ static void jts(struct csink *f, const char *key, int64_t ns)
     out_c(f, (char)('0' + frac % 10));
 }
 
-/* Starts an event object: separator, ph, pid, tid. */
+/* Starts an event object: separator, ph, pid, tid.  The `","pid":P,"tid":T`
+ * part is kept per (pid, tid) in C->ids (every event writes one; numbers
+ * are the costly part of the JSON). */
 static struct csink *open_ev(struct csink *C, const char *ph, const struct export_track *t, int64_t tid)
 {
     struct csink *f = C;
-    out_str(f, C->first ? "\n{\"ph\":\"" : ",\n{\"ph\":\"");
+    if (C->first)
+        out_lit(f, "\n{\"ph\":\"");
+    else
+        out_lit(f, ",\n{\"ph\":\"");
     C->first = 0;
     out_str(f, ph);
-    out_str(f, "\",\"pid\":");
-    put_i64(f, t->pid);
-    out_str(f, ",\"tid\":");
-    put_i64(f, tid);
+    uint64_t h = hash_mix64((uint64_t)t->pid * 31 + (uint64_t)tid);
+    struct pid_tid *e = &C->ids[h & (PID_TIDS - 1)];
+    if (!e->len || e->pid != t->pid || e->tid != tid) {
+        struct outbuf *o = &C->ob;
+        if (o->len + sizeof e->s > sizeof o->buf)
+            outbuf_flush(o); /* the part stays in one piece in the buffer */
+        size_t mark = o->len;
+        out_lit(f, "\",\"pid\":");
+        put_i64(f, t->pid);
+        out_lit(f, ",\"tid\":");
+        put_i64(f, tid);
+        e->pid = t->pid;
+        e->tid = tid;
+        e->len = o->len - mark;
+        memcpy(e->s, o->buf + mark, e->len);
+        return f;
+    }
+    out_bytes(f, e->s, e->len);
     return f;
 }
 
 static void name_cat(struct csink *f, const struct export_event *e)
 {
     if (e->name) {
-        out_str(f, ",\"name\":");
+        out_lit(f, ",\"name\":");
         jstr(f, e->name, e->name_len);
     }
     if (e->cat) {
-        out_str(f, ",\"cat\":\"");
+        out_lit(f, ",\"cat\":\"");
         out_str(f, e->cat); /* ours: plain ASCII */
         out_c(f, (char)('"'));
     }
@@ -174,7 +207,7 @@ static void args(struct csink *f, const struct export_event *e)
 {
     if (!e->nargs && !e->nframes)
         return;
-    out_str(f, ",\"args\":{");
+    out_lit(f, ",\"args\":{");
     for (size_t i = 0; i < e->nargs; i++) {
         if (i)
             out_c(f, (char)(','));
@@ -216,11 +249,11 @@ static void close_ev(struct csink *f)
 static void flow(struct csink *C, const struct export_event *e, const char *ph, uint64_t id)
 {
     struct csink *f = open_ev(C, ph, e->track, e->track->tid);
-    out_str(f, ",\"name\":\"wakeup\",\"cat\":\"flow\"");
+    out_lit(f, ",\"name\":\"wakeup\",\"cat\":\"flow\"");
     put_id(f, id);
     jts(f, "ts", e->ts);
     if (ph[0] == 'f')
-        out_str(f, ",\"bp\":\"e\"");
+        out_lit(f, ",\"bp\":\"e\"");
     close_ev(f);
 }
 
@@ -231,16 +264,16 @@ static int c_track(struct export_sink *s, const struct export_track *t)
     switch (t->kind) {
     case EXPORT_TRACK_PROCESS:
         f = open_ev(C, "M", t, 0);
-        out_str(f, ",\"name\":\"process_name\",\"args\":{\"name\":");
+        out_lit(f, ",\"name\":\"process_name\",\"args\":{\"name\":");
         jstr(f, t->name, strlen(t->name));
-        out_str(f, "}}");
+        out_lit(f, "}}");
         break;
     case EXPORT_TRACK_THREAD:
     case EXPORT_TRACK_CHILD:
         f = open_ev(C, "M", t, t->tid);
-        out_str(f, ",\"name\":\"thread_name\",\"args\":{\"name\":");
+        out_lit(f, ",\"name\":\"thread_name\",\"args\":{\"name\":");
         jstr(f, t->name, strlen(t->name));
-        out_str(f, "}}");
+        out_lit(f, "}}");
         f = open_ev(C, "M", t, t->tid);
         out_fmt(f, ",\"name\":\"thread_sort_index\",\"args\":{\"sort_index\":%" PRId64 "}}", t->sort);
         break;
@@ -268,9 +301,13 @@ struct name_stack {
 /* Remembers the name of a slice begun on t; -1 when out of memory. */
 static int push_name(struct csink *C, const struct export_track *t, const char *name, size_t len)
 {
-    int64_t id = strtab_intern(&C->slice_names, name, len);
-    if (id < 0)
-        return -1;
+    int64_t id = strtab_memo_get(&C->slice_names, &C->slice_memo, name, len);
+    if (id < 0) {
+        id = strtab_intern(&C->slice_names, name, len);
+        if (id < 0)
+            return -1;
+        strtab_memo_put(&C->slice_memo, name, (uint32_t)id);
+    }
     struct name_stack *ns = u64map_get_ptr(&C->open_names, t->uuid);
     if (!ns) {
         ns = calloc(1, sizeof *ns);
@@ -299,7 +336,7 @@ static void pop_name(struct csink *C, const struct export_track *t)
     if (!ns || !ns->n)
         return;
     uint32_t id = ns->ids[--ns->n];
-    out_str(C, ",\"name\":");
+    out_lit(C, ",\"name\":");
     jstr(C, C->slice_names.s[id], C->slice_names.len[id]);
 }
 
@@ -385,7 +422,7 @@ static int c_counter(struct export_sink *s, const struct export_track *t, int64_
     struct csink *C = (struct csink *)s;
     const char *name = u64map_get_ptr(&C->counter_names, t->uuid);
     struct csink *f = open_ev(C, "C", t, 0);
-    out_str(f, ",\"name\":");
+    out_lit(f, ",\"name\":");
     jstr(f, name ? name : "counter", strlen(name ? name : "counter"));
     jts(f, "ts", ts);
     out_fmt(f, ",\"args\":{\"value\":%" PRId64 "}}", value);
@@ -401,7 +438,7 @@ static void c_generation(struct export_sink *s, unsigned seq)
 static int c_finish(struct export_sink *s)
 {
     struct csink *C = (struct csink *)s;
-    out_str(C, "\n]}\n");
+    out_lit(C, "\n]}\n");
     out_flush(C);
     return C->ob.failed || fflush(C->ob.f) != 0 || ferror(C->ob.f) ? -1 : 0;
 }
@@ -435,7 +472,7 @@ struct export_sink *export_chrome_sink(FILE *out)
         return NULL;
     C->ob.f = out;
     C->first = 1;
-    out_str(C, "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[");
+    out_lit(C, "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[");
     C->base = (struct export_sink){c_track, c_begin, c_end, c_complete, c_instant, c_counter,
                                    c_generation, c_finish, c_destroy, c_track_done, NULL, 0};
     return &C->base;

@@ -115,6 +115,7 @@ struct gsink {
     unsigned char *sweep_open;
     size_t nps;
     struct u64map gs;    /* goroutine id -> struct gv */
+    struct u64memo gs_memo; /* in front of gs */
     struct u64map tasks; /* open task ids -> 1 */
     struct u64map sweeps;/* the trace's P of an open sweep -> our P + 1 */
     struct u64map stacks;/* the input's stack id -> our id (this generation) */
@@ -133,10 +134,14 @@ struct gsink {
 
 /* ---- encoding ---------------------------------------------------------- */
 
+/* A varint, encoded in place in the output buffer (not copied into it:
+ * a memcpy call per 1-3 bytes cost more than the encoding). */
 static void uv(struct gsink *S, uint64_t v)
 {
-    uint8_t b[10];
-    outbuf_bytes(&S->ob, b, pbuf_varint_put(b, v));
+    struct outbuf *o = &S->ob;
+    if (o->len + 10 > sizeof o->buf)
+        outbuf_flush(o);
+    o->len += pbuf_varint_put((uint8_t *)o->buf + o->len, v);
 }
 
 /* An event of type typ with values v[0..n): up to 3 inline (the count in
@@ -259,9 +264,23 @@ static uint64_t stack_id(struct gsink *S, ctrace_reader *r, uint64_t stack)
 
 /* ---- goroutines and Ps ------------------------------------------------- */
 
+/* The goroutine's state, or NULL if never seen. */
+static struct gv *find_g(struct gsink *S, uint64_t id)
+{
+    uint64_t v;
+    return u64memo_get(&S->gs_memo, &S->gs, id, &v) ? (struct gv *)(uintptr_t)v : NULL;
+}
+
+/* Takes the goroutine's state out of the table (NULL if absent). */
+static struct gv *take_g(struct gsink *S, uint64_t id)
+{
+    u64memo_forget(&S->gs_memo, id);
+    return u64map_take_ptr(&S->gs, id);
+}
+
 static struct gv *get_g(struct gsink *S, uint64_t id)
 {
-    struct gv *g = u64map_get_ptr(&S->gs, id);
+    struct gv *g = find_g(S, id);
     if (g)
         return g;
     g = calloc(1, sizeof *g);
@@ -309,7 +328,7 @@ static int64_t idle_p(struct gsink *S)
  * it is on one, else an idle one (the event is then goroutine 0's). */
 static int64_t actor_p(struct gsink *S, uint64_t id)
 {
-    struct gv *g = id != CTRACE_NO_ID ? u64map_get_ptr(&S->gs, id) : NULL;
+    struct gv *g = id != CTRACE_NO_ID ? find_g(S, id) : NULL;
     return on_p(g) ? g->p : idle_p(S);
 }
 
@@ -468,7 +487,7 @@ static void on_goroutine(struct gsink *S, ctrace_reader *r, const struct ctrace_
     if (!g)
         return;
     if (to == V_DEAD && g->st == V_DEAD) {
-        free_g(u64map_take_ptr(&S->gs, id)); /* never seen alive */
+        free_g(take_g(S, id)); /* never seen alive */
         return;
     }
     /* At most 4 steps (dead, runnable, running, the target): the bound
@@ -477,7 +496,7 @@ static void on_goroutine(struct gsink *S, ctrace_reader *r, const struct ctrace_
         step(S, r, g, to, ev, now);
     S->st->state_slices++;
     if (to == V_DEAD)
-        free_g(u64map_take_ptr(&S->gs, id)); /* v1 drops its open regions too */
+        free_g(take_g(S, id)); /* v1 drops its open regions too */
 }
 
 /* ---- user annotations -------------------------------------------------- */
@@ -491,7 +510,7 @@ static int64_t user_p(struct gsink *S, const struct ctrace_event *ev)
 static void on_region(struct gsink *S, ctrace_reader *r, const struct ctrace_event *ev,
                       int64_t now)
 {
-    struct gv *g = ev->g != CTRACE_NO_ID ? u64map_get_ptr(&S->gs, ev->g) : NULL;
+    struct gv *g = ev->g != CTRACE_NO_ID ? find_g(S, ev->g) : NULL;
     struct ctrace_str nm = ev->u.region.name;
     if (nm.len > MAX_STRING)
         nm.len = MAX_STRING;
@@ -587,7 +606,7 @@ static void on_sample(struct gsink *S, ctrace_reader *r, const struct ctrace_eve
                       int64_t now)
 {
     uint64_t *v = S->tmp;
-    struct gv *g = ev->g != CTRACE_NO_ID ? u64map_get_ptr(&S->gs, ev->g) : NULL;
+    struct gv *g = ev->g != CTRACE_NO_ID ? find_g(S, ev->g) : NULL;
     v[4] = stack_id(S, r, ev->stack);
     int64_t at = now <= S->last_ts ? S->last_ts + 1 : now;
     v[1] = (uint64_t)at; /* the sample's own time, in ticks */
@@ -672,7 +691,7 @@ static void on_range(struct gsink *S, ctrace_reader *r, const struct ctrace_even
         return;
     }
     if (is(nm, "GC mark assist") && ev->u.range.scope == CTRACE_RES_GOROUTINE) {
-        struct gv *g = u64map_get_ptr(&S->gs, ev->u.range.scope_id);
+        struct gv *g = find_g(S, ev->u.range.scope_id);
         if (!on_p(g) || begin == g->assist_open) {
             if (begin && !on_p(g))
                 S->st->not_shown++;

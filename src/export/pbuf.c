@@ -33,27 +33,6 @@ int pbuf_grow(struct pbuf *b, size_t n)
     return 1;
 }
 
-size_t pbuf_varint_size(uint64_t v)
-{
-    size_t n = 1;
-    while (v >= 0x80) {
-        v >>= 7;
-        n++;
-    }
-    return n;
-}
-
-size_t pbuf_varint_put(uint8_t *p, uint64_t v)
-{
-    size_t n = 0;
-    while (v >= 0x80) {
-        p[n++] = (uint8_t)(v | 0x80);
-        v >>= 7;
-    }
-    p[n++] = (uint8_t)v;
-    return n;
-}
-
 static void put_varint(struct pbuf *b, uint64_t v)
 {
     if (pbuf_reserve(b, 10))

@@ -70,9 +70,23 @@ void pbuf_bytes(struct pbuf *b, uint32_t field, const void *p, size_t n); /* typ
 void pbuf_str(struct pbuf *b, uint32_t field, const char *s);
 void pbuf_open(struct pbuf *b, uint32_t field);
 void pbuf_close(struct pbuf *b);
-/* Number of bytes of the varint encoding of v (1..10). */
-size_t pbuf_varint_size(uint64_t v);
-/* Encodes v at p (room for 10 bytes); returns the bytes written. */
-size_t pbuf_varint_put(uint8_t *p, uint64_t v);
+/* Number of bytes of the varint encoding of v (1..10): 7 bits a byte. */
+static inline size_t pbuf_varint_size(uint64_t v)
+{
+    return (size_t)(64 - __builtin_clzll(v | 1) + 6) / 7;
+}
+
+/* Encodes v at p (room for 10 bytes); returns the bytes written.  Inline:
+ * the exporters write several varints per event, most of one byte. */
+static inline size_t pbuf_varint_put(uint8_t *p, uint64_t v)
+{
+    size_t n = 0;
+    while (v >= 0x80) {
+        p[n++] = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    p[n++] = (uint8_t)v;
+    return n;
+}
 
 #endif

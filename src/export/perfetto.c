@@ -56,10 +56,21 @@ struct istr {
     char s[];
 };
 
+/* A memo in front of `strs`, by the address of the string looked up: the
+ * timeline passes the same names (static strings, the reader's strings of a
+ * generation) at the same addresses; the content is still compared. */
+#define STR_MEMO 64
+struct str_memo {
+    const char *ptr;
+    unsigned field;
+    struct istr *e;
+};
+
 struct seqstate {
     int need_clear;
     uint64_t next_iid;
     struct u64map strs;       /* hash -> struct istr chain (names, categories) */
+    struct str_memo memo[STR_MEMO];
     struct u64map frames;     /* pc -> iid */
     struct u64map callstacks; /* stack id -> iid */
 };
@@ -86,6 +97,7 @@ static void reset_seq(struct seqstate *q)
         }
     }
     u64map_free(&q->strs);
+    memset(q->memo, 0, sizeof q->memo);
     u64map_free(&q->frames);
     u64map_free(&q->callstacks);
     q->next_iid = 1;
@@ -97,11 +109,17 @@ static void reset_seq(struct seqstate *q)
 static uint64_t intern_str(struct psink *P, struct seqstate *q, unsigned field, const char *s,
                            size_t len)
 {
+    uintptr_t a = (uintptr_t)s;
+    struct str_memo *m = &q->memo[(a ^ (a >> 7) ^ field) & (STR_MEMO - 1)];
+    if (m->ptr == s && m->field == field && m->e->len == len && !memcmp(m->e->s, s, len))
+        return m->e->iid;
     uint64_t h = hash_fnv1a(s, len, field);
     struct istr *head = u64map_get_ptr(&q->strs, h);
     for (struct istr *e = head; e; e = e->next)
-        if (e->len == len && !memcmp(e->s, s, len))
+        if (e->len == len && !memcmp(e->s, s, len)) {
+            *m = (struct str_memo){s, field, e};
             return e->iid;
+        }
     struct istr *e = malloc(sizeof *e + len + 1);
     if (!e || u64map_put_ptr(&q->strs, h, e) < 0) {
         free(e);
@@ -113,6 +131,7 @@ static uint64_t intern_str(struct psink *P, struct seqstate *q, unsigned field, 
     e->len = len;
     memcpy(e->s, s, len);
     e->s[len] = 0;
+    *m = (struct str_memo){s, field, e};
     pbuf_open(&P->interned, field);
     pbuf_uint(&P->interned, IID_IID, e->iid);
     pbuf_bytes(&P->interned, IID_NAME, s, len);
@@ -247,26 +266,64 @@ static struct seqstate *begin_event(struct psink *P, const struct export_track *
     return &P->seqs[t->seq < P->nseq ? t->seq : 0];
 }
 
-static int end_event(struct psink *P, const struct export_track *t, struct seqstate *q, int64_t ts)
+/* Appends varint v at p; returns the end. */
+static inline uint8_t *put(uint8_t *p, uint64_t v)
 {
-    struct pbuf *b = &P->pkt;
-    pbuf_reset(b);
-    pbuf_uint(b, PKT_TIMESTAMP, (uint64_t)ts);
-    pbuf_uint(b, PKT_SEQ_ID, t->seq + 1);
-    pbuf_uint(b, PKT_SEQ_FLAGS, SEQ_NEEDS_INCREMENTAL_STATE |
-                                    (q->need_clear ? SEQ_INCREMENTAL_STATE_CLEARED : 0));
-    q->need_clear = 0;
-    if (P->interned.len)
-        pbuf_bytes(b, PKT_INTERNED, P->interned.buf, P->interned.len);
-    pbuf_bytes(b, PKT_TRACK_EVENT, P->te.buf, P->te.len);
-    return flush_packet(P);
+    return p + pbuf_varint_put(p, v);
 }
 
-static void add_common(struct psink *P, struct seqstate *q, const struct export_event *e)
+/* The event packet, written straight into the output (its length is
+ * known from its parts: no packet buffer, no copy of the TrackEvent
+ * through one): timestamp, sequence, flags, interned data, TrackEvent. */
+static int end_event(struct psink *P, const struct export_track *t, struct seqstate *q, int64_t ts)
 {
-    if (e->name)
+    uint64_t flags = SEQ_NEEDS_INCREMENTAL_STATE |
+                     (q->need_clear ? SEQ_INCREMENTAL_STATE_CLEARED : 0);
+    q->need_clear = 0;
+    if (P->te.failed || P->interned.failed)
+        P->failed = 1;
+    if (P->failed)
+        return -1;
+    size_t ilen = P->interned.len, tlen = P->te.len;
+    size_t body = 1 + pbuf_varint_size((uint64_t)ts) + 1 + pbuf_varint_size(t->seq + 1) + 1 +
+                  pbuf_varint_size(flags) + 1 + pbuf_varint_size(tlen) + tlen;
+    if (ilen)
+        body += 1 + pbuf_varint_size(ilen) + ilen;
+    struct pbuf *o = &P->outbuf;
+    if (!pbuf_reserve(o, 1 + 10 + body))
+        return P->failed = 1, -1;
+    uint8_t *p = o->buf + o->len;
+    *p++ = TRACE_PACKET << 3 | 2;
+    p = put(p, body);
+    *p++ = PKT_TIMESTAMP << 3;
+    p = put(p, (uint64_t)ts);
+    *p++ = PKT_SEQ_ID << 3;
+    p = put(p, t->seq + 1);
+    *p++ = PKT_SEQ_FLAGS << 3;
+    p = put(p, flags);
+    if (ilen) {
+        *p++ = PKT_INTERNED << 3 | 2;
+        p = put(p, ilen);
+        memcpy(p, P->interned.buf, ilen);
+        p += ilen;
+    }
+    *p++ = PKT_TRACK_EVENT << 3 | 2;
+    p = put(p, tlen);
+    memcpy(p, P->te.buf, tlen);
+    p += tlen;
+    o->len = (size_t)(p - o->buf);
+    return o->len >= 1 << 16 ? flush_out(P) : 0;
+}
+
+/* What of an event a packet carries. */
+enum { F_NAME = 1, F_REST = 2, F_ALL = F_NAME | F_REST };
+
+static void add_common(struct psink *P, struct seqstate *q, const struct export_event *e,
+                       int fields)
+{
+    if (e->name && (fields & F_NAME))
         pbuf_uint(&P->te, TE_NAME_IID, intern_str(P, q, ID_NAMES, e->name, e->name_len));
-    if (e->cat)
+    if (e->cat && (fields & F_NAME))
         pbuf_uint(&P->te, TE_CATEGORY_IIDS, intern_str(P, q, ID_CATEGORIES, e->cat, strlen(e->cat)));
     for (size_t i = 0; i < e->nargs; i++) {
         pbuf_open(&P->te, TE_DEBUG_ANNOTATIONS);
@@ -285,42 +342,39 @@ static void add_common(struct psink *P, struct seqstate *q, const struct export_
         pbuf_uint(&P->te, TE_CALLSTACK_IID, intern_stack(P, q, e));
 }
 
-static int emit(struct export_sink *s, const struct export_event *e, int type, int with_fields)
+/* One event packet of e's track at ts: its type and `fields` (F_*) of e. */
+static int emit(struct export_sink *s, const struct export_event *e, int64_t ts, int type,
+                int fields)
 {
     struct psink *P = (struct psink *)s;
     struct seqstate *q = begin_event(P, e->track);
     pbuf_uint(&P->te, TE_TYPE, (uint64_t)type);
-    if (with_fields)
-        add_common(P, q, e);
-    return end_event(P, e->track, q, e->ts);
+    if (fields)
+        add_common(P, q, e, fields);
+    return end_event(P, e->track, q, ts);
 }
 
 static int p_begin(struct export_sink *s, const struct export_event *e)
 {
-    return emit(s, e, TYPE_SLICE_BEGIN, 1);
+    return emit(s, e, e->ts, TYPE_SLICE_BEGIN, F_ALL);
 }
 
 static int p_end(struct export_sink *s, const struct export_event *e)
 {
     /* A slice end carries only its args (a range's attributes). */
-    struct export_event end = *e;
-    end.name = NULL;
-    end.cat = NULL;
-    return emit(s, &end, TYPE_SLICE_END, 1);
+    return emit(s, e, e->ts, TYPE_SLICE_END, F_REST);
 }
 
 static int p_complete(struct export_sink *s, const struct export_event *e, int64_t dur)
 {
-    if (emit(s, e, TYPE_SLICE_BEGIN, 1) < 0)
+    if (emit(s, e, e->ts, TYPE_SLICE_BEGIN, F_ALL) < 0)
         return -1;
-    struct export_event end = *e;
-    end.ts = e->ts + dur;
-    return emit(s, &end, TYPE_SLICE_END, 0);
+    return emit(s, e, e->ts + dur, TYPE_SLICE_END, 0);
 }
 
 static int p_instant(struct export_sink *s, const struct export_event *e)
 {
-    return emit(s, e, TYPE_INSTANT, 1);
+    return emit(s, e, e->ts, TYPE_INSTANT, F_ALL);
 }
 
 static int p_counter(struct export_sink *s, const struct export_track *t, int64_t ts, int64_t value)

@@ -81,7 +81,18 @@ struct input {
     char *name;
     struct export_track proc;
     struct u64map gs, tasks, ranges, counters, ms;
+    struct u64memo gs_memo; /* in front of gs */
     int64_t next_vtid;
+};
+
+/* The slice name of a wait: "blocked: " and the reason up to its first NUL
+ * or BLOCKED_MAX bytes (what snprintf into 300 bytes made of it). */
+#define BLOCKED_NAMES 16
+#define BLOCKED_MAX 290
+struct blocked_name {
+    const char *reason; /* address of the reason it was made from */
+    size_t len;
+    char name[9 + BLOCKED_MAX + 1];
 };
 
 struct run {
@@ -93,6 +104,7 @@ struct run {
     int failed_input;  /* the sink cannot carry an input (sink.h: event) */
     uint64_t next_id;
     int64_t now; /* time of the event being mapped */
+    struct blocked_name blocked[BLOCKED_NAMES];
 };
 
 /* ---- helpers ----------------------------------------------------------- */
@@ -131,22 +143,23 @@ static void declare(struct run *R, const struct export_track *t)
     check(R, R->sink->track(R->sink, &at));
 }
 
-static struct export_event ev_on(const struct export_track *t, int64_t ts, const char *name,
-                                 size_t len, const char *cat)
+/* Fills *e in place (not returned by value: the copy of a struct just
+ * written, field by field, stalled on store forwarding in every event). */
+static void ev_on(struct export_event *e, const struct export_track *t, int64_t ts,
+                  const char *name, size_t len, const char *cat)
 {
-    struct export_event e;
-    memset(&e, 0, sizeof e);
-    e.track = t;
-    e.ts = ts;
-    e.name = name;
-    e.name_len = len;
-    e.cat = cat;
-    return e;
+    memset(e, 0, sizeof *e);
+    e->track = t;
+    e->ts = ts;
+    e->name = name;
+    e->name_len = len;
+    e->cat = cat;
 }
 
 static void slice_end(struct run *R, const struct export_track *t, int64_t ts, const char *name)
 {
-    struct export_event e = ev_on(t, ts, name, name ? strlen(name) : 0, NULL);
+    struct export_event e;
+    ev_on(&e, t, ts, name, name ? strlen(name) : 0, NULL);
     check(R, R->sink->slice_end(R->sink, &e));
 }
 
@@ -185,10 +198,10 @@ static void declare_g(struct run *R, struct gstate *g, unsigned which)
 
 static struct gstate *get_g(struct run *R, struct input *in, uint64_t id)
 {
-    struct gstate *g = u64map_get_ptr(&in->gs, id);
-    if (g)
-        return g;
-    g = calloc(1, sizeof *g);
+    uint64_t v;
+    if (u64memo_get(&in->gs_memo, &in->gs, id, &v))
+        return (struct gstate *)(uintptr_t)v;
+    struct gstate *g = calloc(1, sizeof *g);
     if (!g || u64map_put_ptr(&in->gs, id, g) < 0) {
         free(g);
         R->failed_output = 1;
@@ -303,18 +316,31 @@ static struct named_track *get_named(struct run *R, struct input *in, struct u64
 
 /* ---- events ------------------------------------------------------------ */
 
-static const char *state_slice_name(const struct ctrace_event *ev, char *buf, size_t n)
+static const char *state_slice_name(struct run *R, const struct ctrace_event *ev)
 {
     switch (ev->u.transition.to) {
     case CTRACE_STATE_RUNNING: return "running";
     case CTRACE_STATE_RUNNABLE: return "runnable";
     case CTRACE_STATE_SYSCALL: return "syscall";
-    case CTRACE_STATE_WAITING:
-        if (!ev->u.transition.reason.len)
+    case CTRACE_STATE_WAITING: {
+        struct ctrace_str r = ev->u.transition.reason;
+        if (!r.len)
             return "blocked";
-        snprintf(buf, n, "blocked: %.*s", (int)ev->u.transition.reason.len,
-                 ev->u.transition.reason.ptr);
-        return buf;
+        /* "blocked: REASON", kept per reason address (compared, since the
+         * address may hold another reason later): not formatted at every
+         * wait, and the same name at the same address for the sink. */
+        uintptr_t a = (uintptr_t)r.ptr;
+        struct blocked_name *b = &R->blocked[(a ^ (a >> 7)) & (BLOCKED_NAMES - 1)];
+        size_t len = strnlen(r.ptr, r.len > BLOCKED_MAX ? BLOCKED_MAX : r.len);
+        if (b->reason != r.ptr || b->len != len || memcmp(b->name + 9, r.ptr, len) != 0) {
+            memcpy(b->name, "blocked: ", 9);
+            memcpy(b->name + 9, r.ptr, len);
+            b->name[9 + len] = 0;
+            b->reason = r.ptr;
+            b->len = len;
+        }
+        return b->name;
+    }
     default: return NULL;
     }
 }
@@ -338,7 +364,8 @@ static void on_transition(struct run *R, struct input *in, const struct ctrace_e
         struct gstate *waker = get_g(R, in, ev->g);
         if (waker) {
             struct export_arg arg = {.key = "goroutine", .u = id};
-            struct export_event e = ev_on(g_state(R, waker), ts, "unblock", 7, "sched");
+            struct export_event e;
+            ev_on(&e, g_state(R, waker), ts, "unblock", 7, "sched");
             e.args = &arg;
             e.nargs = 1;
             e.flow_out = new_id(R);
@@ -347,10 +374,10 @@ static void on_transition(struct run *R, struct input *in, const struct ctrace_e
             R->st->flows++;
         }
     }
-    char buf[300];
-    const char *name = state_slice_name(ev, buf, sizeof buf);
+    const char *name = state_slice_name(R, ev);
     if (name) {
-        struct export_event e = ev_on(g_state(R, g), ts, name, strlen(name), "state");
+        struct export_event e;
+        ev_on(&e, g_state(R, g), ts, name, strlen(name), "state");
         struct export_arg arg = {.key = "reason", .str = ev->u.transition.reason.ptr,
                                  .len = ev->u.transition.reason.len};
         if (ev->u.transition.reason.len) {
@@ -378,6 +405,7 @@ static void on_transition(struct run *R, struct input *in, const struct ctrace_e
         close_g(R, g, ts);
         done_g(R, g, ts);
         free_g(u64map_take_ptr(&in->gs, id));
+        u64memo_forget(&in->gs_memo, id);
     }
 }
 
@@ -388,8 +416,9 @@ static void on_region(struct run *R, struct input *in, const struct ctrace_event
         R->st->not_shown++;
         return;
     }
-    struct export_event e = ev_on(g_thread(R, g), ts, ev->u.region.name.ptr,
-                                  ev->u.region.name.len, "region");
+    struct export_event e;
+    ev_on(&e, g_thread(R, g), ts, ev->u.region.name.ptr,
+          ev->u.region.name.len, "region");
     struct export_arg arg = {.key = "task", .u = ev->u.region.task};
     if (ev->u.region.task != CTRACE_BACKGROUND_TASK) {
         e.args = &arg;
@@ -440,7 +469,8 @@ static void on_task(struct run *R, struct input *in, const struct ctrace_event *
                                          .pid = in->pid, .tid = (int64_t)id, .sort = 0,
                                          .name = t->name};
         declare(R, &t->track);
-        struct export_event e = ev_on(&t->track, ts, t->name, strlen(t->name), "task");
+        struct export_event e;
+        ev_on(&e, &t->track, ts, t->name, strlen(t->name), "task");
         struct export_arg args[2] = {{.key = "task", .u = id}, {.key = "parent", .u = ev->u.task.parent}};
         e.args = args;
         e.nargs = ev->u.task.parent != CTRACE_NO_ID && ev->u.task.parent ? 2 : 1;
@@ -471,7 +501,8 @@ static void on_task(struct run *R, struct input *in, const struct ctrace_event *
     declare(R, &track);
     R->now = ts;
     struct export_arg arg = {.key = "task", .u = id};
-    struct export_event e = ev_on(&track, in->first_ts, name, strlen(name), "task");
+    struct export_event e;
+    ev_on(&e, &track, in->first_ts, name, strlen(name), "task");
     e.args = &arg;
     e.nargs = 1;
     check(R, R->sink->complete(R->sink, &e, ts - in->first_ts));
@@ -505,7 +536,8 @@ static void on_log(struct run *R, struct input *in, const struct ctrace_event *e
     if (!t)
         return;
     const char *name = ev->u.log.category.len ? ev->u.log.category.ptr : "log";
-    struct export_event e = ev_on(t, ts, name, strlen(name), "log");
+    struct export_event e;
+    ev_on(&e, t, ts, name, strlen(name), "log");
     struct export_arg args[3] = {
         {.key = "category", .str = ev->u.log.category.ptr, .len = ev->u.log.category.len},
         {.key = "message", .str = ev->u.log.message.ptr, .len = ev->u.log.message.len},
@@ -521,7 +553,8 @@ static void on_sample(struct run *R, struct input *in, const struct ctrace_event
     const struct export_track *t = instant_track(R, in, ev);
     if (!t)
         return;
-    struct export_event e = ev_on(t, ts, "CPU sample", 10, "cpu");
+    struct export_event e;
+    ev_on(&e, t, ts, "CPU sample", 10, "cpu");
     e.stack_key = ev->stack;
     e.nframes = ctrace_reader_stack(in->r, ev->stack, &e.frames);
     check(R, R->sink->instant(R->sink, &e));
@@ -555,7 +588,8 @@ static void on_range(struct run *R, struct input *in, const struct ctrace_event 
         t = &nt->track;
         open = &nt->open;
     }
-    struct export_event e = ev_on(t, ts, nm.ptr, nm.len, "runtime");
+    struct export_event e;
+    ev_on(&e, t, ts, nm.ptr, nm.len, "runtime");
     if (ev->kind == CTRACE_EV_RANGE_BEGIN ||
         (ev->kind == CTRACE_EV_RANGE_ACTIVE && *open == 0)) {
         check(R, R->sink->slice_begin(R->sink, &e));

@@ -119,9 +119,19 @@ static void strtab_init(struct strtab *t)
     intern_bytes(t, "(unknown)", 9);
 }
 
-static uint32_t intern(struct strtab *t, struct ctrace_str s)
+/* Interning a reader's string: most events repeat strings the memo has
+ * seen at the same address (reasons, region names, functions), found again
+ * without hashing their content. */
+static uint32_t intern_memo(struct strtab *t, struct strtab_memo *m, struct ctrace_str s)
 {
-    return intern_bytes(t, s.ptr ? s.ptr : "", s.len);
+    const char *p = s.ptr ? s.ptr : "";
+    int64_t id = strtab_memo_get(t, m, p, s.len);
+    if (id >= 0)
+        return (uint32_t)id;
+    uint32_t v = intern_bytes(t, p, s.len);
+    if (v != OTHER_STR)
+        strtab_memo_put(m, p, v);
+    return v;
 }
 
 /* ------------------------------------------------------------------ */
@@ -262,6 +272,12 @@ struct livetask {
 struct stats {
     ctrace_reader *r;
     struct strtab str;
+    struct strtab_memo memo; /* in front of str (intern) */
+    /* A wait reason's category by string id: C_COUNT + 1 = not yet known
+     * (classified once per distinct reason, not per wait). */
+    uint8_t *reason_cat;
+    uint32_t cap_reason_cat;
+    uint64_t last_m, last_p; /* the ids last added to threads, procs */
 
     /* stacks */
     struct stackent *stacks;
@@ -275,6 +291,7 @@ struct stats {
     struct gstate *gs;
     uint32_t ngs, cap_gs, gs_free; /* free list head (index+1) */
     struct u64map g_by_id;
+    struct u64memo g_memo; /* in front of g_by_id */
     uint64_t goroutines_seen, goroutines_created, goroutines_ended;
 
     struct group *groups;
@@ -284,6 +301,7 @@ struct stats {
     struct blockent *blocks;
     uint32_t nblocks, cap_blocks;
     struct u64map block_by_key;
+    struct u64memo block_memo; /* in front of block_by_key (never deleted from) */
 
     struct nament *tasks, *regions;
     uint32_t ntasks, cap_tasks, nregions, cap_regions;
@@ -317,6 +335,11 @@ struct stats {
     int64_t first_time, last_time;
     int have_time;
 };
+
+static uint32_t intern(struct stats *s, struct ctrace_str str)
+{
+    return intern_memo(&s->str, &s->memo, str);
+}
 
 /* ---- stacks ---- */
 
@@ -364,8 +387,8 @@ static uint32_t stack_intern(struct stats *s, uint64_t stack_id, uint64_t gen)
     e->depth = (uint32_t)n;
     e->nframes = n < STACK_KEEP ? (uint32_t)n : STACK_KEEP;
     for (uint32_t i = 0; i < e->nframes; i++) {
-        e->func[i] = intern(&s->str, fr[i].func);
-        e->file[i] = intern(&s->str, fr[i].file);
+        e->func[i] = intern(s, fr[i].func);
+        e->file[i] = intern(s, fr[i].file);
         e->line[i] = fr[i].line;
     }
     an_map_put(&s->stack_by_hash, h, s->nstacks);
@@ -402,11 +425,11 @@ static uint32_t stack_func(struct stats *s, uint64_t stack_id, int outer)
     if (n == 0)
         return UNKNOWN_STR;
     if (!outer)
-        return intern(&s->str, fr[0].func);
+        return intern(s, fr[0].func);
     for (size_t i = n; i > 0; i--)
         if (!is_entry_frame(fr[i - 1].func))
-            return intern(&s->str, fr[i - 1].func);
-    return intern(&s->str, fr[n - 1].func);
+            return intern(s, fr[i - 1].func);
+    return intern(s, fr[n - 1].func);
 }
 
 /* ---- groups ---- */
@@ -438,8 +461,11 @@ static struct group *group_get(struct stats *s, uint32_t func)
 static void block_add(struct stats *s, uint32_t reason, uint32_t stack, int64_t d)
 {
     uint64_t key = ((uint64_t)reason << 32) | stack;
-    uint32_t v;
-    if (!an_map_get(&s->block_by_key, key, &v)) {
+    uint64_t memo;
+    uint32_t v = 0;
+    if (u64memo_get(&s->block_memo, &s->block_by_key, key, &memo)) {
+        v = (uint32_t)memo;
+    } else {
         if (s->nblocks >= MAX_BLOCKS) {
             key = ((uint64_t)OTHER_STR << 32);
             reason = OTHER_STR;
@@ -537,8 +563,8 @@ static struct funcent *func_get(struct stats *s, uint32_t func)
 
 static struct gstate *g_lookup(struct stats *s, uint64_t id)
 {
-    uint32_t v;
-    if (an_map_get(&s->g_by_id, id, &v))
+    uint64_t v;
+    if (u64memo_get(&s->g_memo, &s->g_by_id, id, &v))
         return &s->gs[v];
     return NULL;
 }
@@ -571,20 +597,33 @@ static struct gstate *g_get(struct stats *s, uint64_t id, int64_t now)
     return g;
 }
 
+/* Waiting with this reason: net, sync or other. */
+static enum cat reason_cat(struct stats *s, uint32_t reason)
+{
+    if (reason >= s->cap_reason_cat) {
+        uint32_t cap = s->cap_reason_cat ? s->cap_reason_cat : 64;
+        while (cap <= reason)
+            cap *= 2;
+        s->reason_cat = xrealloc(s->reason_cat, cap);
+        memset(s->reason_cat + s->cap_reason_cat, C_COUNT + 1, cap - s->cap_reason_cat);
+        s->cap_reason_cat = cap;
+    }
+    if (s->reason_cat[reason] == C_COUNT + 1) {
+        const char *r = s->str.s[reason];
+        s->reason_cat[reason] = strcmp(r, "network") == 0 ? C_NET
+                              : goprof_reason_is_sync(r)   ? C_SYNC
+                                                           : C_OTHER;
+    }
+    return (enum cat)s->reason_cat[reason];
+}
+
 static enum cat state_cat(struct stats *s, const struct gstate *g)
 {
     switch (g->state) {
     case CTRACE_STATE_RUNNING: return C_EXEC;
     case CTRACE_STATE_RUNNABLE: return C_SCHED;
     case CTRACE_STATE_SYSCALL: return C_SYSCALL;
-    case CTRACE_STATE_WAITING: {
-        const char *r = s->str.s[g->reason];
-        if (strcmp(r, "network") == 0)
-            return C_NET;
-        if (goprof_reason_is_sync(r))
-            return C_SYNC;
-        return C_OTHER;
-    }
+    case CTRACE_STATE_WAITING: return reason_cat(s, g->reason);
     default: return C_COUNT;
     }
 }
@@ -619,6 +658,7 @@ static void g_release(struct stats *s, struct gstate *g)
 {
     uint32_t idx = (uint32_t)(g - s->gs);
     u64map_del(&s->g_by_id, g->id, NULL);
+    u64memo_forget(&s->g_memo, g->id);
     g->free_next = s->gs_free;
     s->gs_free = idx + 1;
 }
@@ -656,7 +696,7 @@ static void on_transition(struct stats *s, const struct ctrace_event *ev)
     g_charge(s, g, ev->time);
     g->state = (int)to;
     if (to == CTRACE_STATE_WAITING) {
-        g->reason = intern(&s->str, ev->u.transition.reason);
+        g->reason = intern(s, ev->u.transition.reason);
         uint64_t st = ev->u.transition.stack != CTRACE_NO_STACK ? ev->u.transition.stack : ev->stack;
         g->block_stack = stack_intern(s, st, ev->generation);
     }
@@ -690,7 +730,7 @@ static void name_from_event(struct stats *s, const struct ctrace_event *ev)
 
 static void on_region(struct stats *s, const struct ctrace_event *ev, int begin)
 {
-    uint32_t name = intern(&s->str, ev->u.region.name);
+    uint32_t name = intern(s, ev->u.region.name);
     struct nament *ne = name_get(&s->regions, &s->nregions, &s->cap_regions, &s->region_by_name, name);
     if (ev->g == CTRACE_NO_ID)
         return;
@@ -715,7 +755,7 @@ static void on_region(struct stats *s, const struct ctrace_event *ev, int begin)
 
 static void on_task(struct stats *s, const struct ctrace_event *ev, int begin)
 {
-    uint32_t name = intern(&s->str, ev->u.task.name);
+    uint32_t name = intern(s, ev->u.task.name);
     uint32_t v;
     if (begin) {
         struct nament *ne = name_get(&s->tasks, &s->ntasks, &s->cap_tasks, &s->task_by_name, name);
@@ -769,7 +809,7 @@ static void on_sample(struct stats *s, const struct ctrace_event *ev)
     uint32_t seen[STACK_HASH_DEPTH];
     size_t nseen = 0;
     for (size_t i = 0; i < n && i < STACK_HASH_DEPTH; i++) {
-        uint32_t fn = intern(&s->str, fr[i].func);
+        uint32_t fn = intern(s, fr[i].func);
         size_t j;
         for (j = 0; j < nseen; j++)
             if (seen[j] == fn)
@@ -795,10 +835,15 @@ static void on_event(struct stats *s, const struct ctrace_event *ev)
     }
     if (ev->time > s->last_time)
         s->last_time = ev->time;
-    if (ev->m != CTRACE_NO_ID)
+    /* Sets of ids: most events are on the thread and proc of the last. */
+    if (ev->m != CTRACE_NO_ID && ev->m != s->last_m) {
+        s->last_m = ev->m;
         an_map_put(&s->threads, ev->m, 1);
-    if (ev->p != CTRACE_NO_ID)
+    }
+    if (ev->p != CTRACE_NO_ID && ev->p != s->last_p) {
+        s->last_p = ev->p;
         an_map_put(&s->procs, ev->p, 1);
+    }
 
     goprof_event(s->goprof, ev);
     switch (ev->kind) {
@@ -1379,6 +1424,7 @@ int cmd_stat(int argc, char **argv)
 
     strtab_init(&s.str);
     s.cache_gen = UINT64_MAX;
+    s.last_m = s.last_p = CTRACE_NO_ID;
     s.goprof = goprof_new(s.r, NULL);
     s.open_regions = regions_new();
 
@@ -1442,6 +1488,7 @@ int cmd_stat(int argc, char **argv)
     u64map_free(&s.procs);
     u64map_free(&s.threads);
     strtab_free(&s.str);
+    free(s.reason_cat);
     ctrace_reader_close(s.r);
     return rc < 0 ? 1 : 0;
 }

@@ -1,0 +1,55 @@
+#!/bin/bash
+# bench/export/vs_check.sh BEFORE_CTRACE AFTER_CTRACE TRACE... - the tools
+# that read a whole trace (stat, pprof sched, export to each format) next to
+# `ctrace check` (the reader alone) on the same file, for two builds of
+# ctrace (e.g. the branch point and the branch), issue 11's measure of "the
+# tools' own work".  REPS rounds (default 3); in each round every command
+# runs once with each build, interleaved, so the load of a shared machine
+# hits both alike.  Prints, per trace and command, the median CPU time
+# (user+sys) of each build, after/before, and after / check's median (the
+# after build's check).  Outputs go to /dev/null, csv's directory under
+# build-bench/ (removed after each run).
+set -eu
+root=$(cd "$(dirname "$0")/../.." && pwd)
+before=$1 after=$2
+shift 2
+reps=${REPS:-3}
+out=$root/build-bench/vs_check
+mkdir -p "$out"
+rm -f "$out"/*.runs
+cmds=("check" "stat" "pprof sched" "export perfetto" "export chrome" "export csv" "export go1.19")
+one() { # BUILD-LABEL CTRACE TRACE CMD: appends the CPU seconds to a .runs file
+  local label=$1 ct=$2 t=$3 cmd=$4 key
+  key=$(basename "$t")_$(echo "$cmd" | tr ' ' _)_$label
+  case $cmd in
+    check) set -- "$ct" check "$t" ;;
+    stat) set -- "$ct" stat "$t" ;;
+    "pprof sched") set -- "$ct" pprof sched "$t" -o /dev/null ;;
+    "export csv") set -- sh -c '"$1" export -f csv -o "$2" "$3"; rc=$?; rm -rf "$2"; exit $rc' _ "$ct" "$out/csv.tmp" "$t" ;;
+    export*) set -- "$ct" export -f "${cmd#export }" -o /dev/null "$t" ;;
+  esac
+  /usr/bin/time -f "%U %S" -o "$out/time.txt" "$@" >/dev/null 2>"$out/err.txt" ||
+    { echo "failed: $label $cmd $t: $(head -2 "$out/err.txt")" >&2; return 0; }
+  awk '{ printf "%.3f\n", $1 + $2 }' "$out/time.txt" >>"$out/$key.runs"
+}
+median() { sort -n "$1" | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); before: $before; after: $after; $reps rounds"
+for t in "$@"; do
+  for r in $(seq "$reps"); do
+    for c in "${cmds[@]}"; do
+      one before "$before" "$t" "$c"
+      one after "$after" "$t" "$c"
+    done
+  done
+  b=$(basename "$t")
+  chk=$(median "$out/${b}_check_after.runs")
+  echo "trace: $t ($(($(stat -c %s "$t") / 1048576)) MB)"
+  printf "%-16s %9s %9s %8s %10s\n" command before after ratio "x check"
+  for c in "${cmds[@]}"; do
+    k=${b}_$(echo "$c" | tr ' ' _)
+    mb=$(median "$out/${k}_before.runs"); ma=$(median "$out/${k}_after.runs")
+    awk -v c="$c" -v b="$mb" -v a="$ma" -v k="$chk" 'BEGIN {
+      printf "%-16s %8.2fs %8.2fs %7.2fx %9.2fx\n", c, b, a, (a > 0 ? b / a : 0), (k > 0 ? a / k : 0) }'
+  done
+done
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
