@@ -84,6 +84,7 @@
 #include "proc.h"
 #include "thread.h"
 #include "trace.h"
+#include "sigtext.h"
 #include "unwind.h"
 
 #define FINISH_WAIT_S 10     /* how long a dying thread waits for the finish */
@@ -299,17 +300,6 @@ void ct_crash_handler_jumped(void)
     handler_top = NULL;
 }
 
-/* "SIG" + the abbreviation of sig into out (async-signal-safe). */
-static char *put_signame(char *out, char *end, int sig)
-{
-    const char *a = sigabbrev_np(sig);
-    for (const char *s = "SIG"; *s && out < end; s++)
-        *out++ = *s;
-    for (; a && *a && out < end; a++)
-        *out++ = *a;
-    return out;
-}
-
 static void fatal_path(int sig, const siginfo_t *si, const void *uc, const char *then);
 
 int ct_crash_exit_in_handler(const char *how, int status)
@@ -317,23 +307,13 @@ int ct_crash_exit_in_handler(const char *how, int status)
     struct ct_fatal_frame *f = current_frame();
     if (!f)
         return 0;
-    /* "_exit(3)" */
-    char then[32], digits[12], *p = then, *end = then + sizeof then - 1;
-    for (; *how && p < end; how++)
-        *p++ = *how;
-    unsigned v = (unsigned)status & 0xff; /* what the parent sees */
-    int n = 0;
-    do {
-        digits[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    if (p < end)
-        *p++ = '(';
-    while (n && p < end)
-        *p++ = digits[--n];
-    if (p < end)
-        *p++ = ')';
-    *p = 0;
+    char then[32];
+    struct ct_text t = {then, then + sizeof then - 1};
+    ct_text_str(&t, how); /* "_exit(3)": the status the parent sees */
+    ct_text_str(&t, "(");
+    ct_text_num(&t, (unsigned)status & 0xff, 10);
+    ct_text_str(&t, ")");
+    *t.p = 0;
     fatal_path(f->sig, f->si, f->uc, then);
     return 1;
 }
@@ -347,8 +327,9 @@ void ct_crash_fatal_signal(int sig, const siginfo_t *si, const void *uc)
     char then[64];
     struct ct_fatal_frame *f = current_frame();
     if (f) {
-        char *p = then;
-        *put_signame(p, then + sizeof then - 1, sig) = 0;
+        struct ct_text t = {then, then + sizeof then - 1};
+        ct_text_signal(&t, sig);
+        *t.p = 0;
         fatal_path(f->sig, f->si, f->uc, then);
         return;
     }
@@ -357,10 +338,10 @@ void ct_crash_fatal_signal(int sig, const siginfo_t *si, const void *uc)
         memset(&orig, 0, sizeof orig);
         orig.si_signo = sig;
         orig.si_code = dying.code;
-        orig.si_pid = dying.pid;
-        orig.si_addr = dying.addr;
-        if (dying.code <= 0)
-            orig.si_pid = dying.pid; /* union: set last for sent signals */
+        if (dying.code > 0) /* si_addr and si_pid share a union */
+            orig.si_addr = dying.addr;
+        else
+            orig.si_pid = dying.pid;
         dying.sig = 0;
         fatal_path(sig, &orig, uc, "the program's handler restored SIG_DFL");
         return;

@@ -44,20 +44,6 @@ void ct_dedup_destroy(struct ct_dedup *m)
 }
 
 static uint64_t put_limited(struct ct_dedup *m, const void *data, uint32_t len, uint64_t hash,
-                            struct ct_dedup_node **out, uint32_t limit);
-
-uint64_t ct_dedup_put(struct ct_dedup *m, const void *data, uint32_t len, uint64_t hash,
-                      struct ct_dedup_node **out)
-{
-    return put_limited(m, data, len, hash, out, m->max_count);
-}
-
-uint64_t ct_dedup_put_reserved(struct ct_dedup *m, const void *data, uint32_t len, uint64_t hash)
-{
-    return put_limited(m, data, len, hash, NULL, m->reserve_count);
-}
-
-static uint64_t put_limited(struct ct_dedup *m, const void *data, uint32_t len, uint64_t hash,
                             struct ct_dedup_node **out, uint32_t limit)
 {
     struct ct_dedup_node *fresh = NULL;
@@ -106,6 +92,17 @@ static uint64_t put_limited(struct ct_dedup *m, const void *data, uint32_t len, 
     if (out)
         *out = NULL;
     return 0;
+}
+
+uint64_t ct_dedup_put(struct ct_dedup *m, const void *data, uint32_t len, uint64_t hash,
+                      struct ct_dedup_node **out)
+{
+    return put_limited(m, data, len, hash, out, m->max_count);
+}
+
+uint64_t ct_dedup_put_reserved(struct ct_dedup *m, const void *data, uint32_t len, uint64_t hash)
+{
+    return put_limited(m, data, len, hash, NULL, m->reserve_count);
 }
 
 void ct_dedup_each(struct ct_dedup *m, void (*fn)(void *arg, const struct ct_dedup_node *n),

@@ -64,6 +64,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "sigtext.h"
 #include "clock.h"
 #include "flight.h"
 #include "hooks.h"
@@ -88,48 +89,6 @@ static uint8_t out[sizeof body + 64];
 static uintptr_t pcs[CRASH_FRAMES];
 static char msg[640];
 static char label[CT_NAME_MAX + 48];
-
-/* ---- tiny formatting (no stdio in a handler) ---- */
-
-struct text {
-    char *p, *end;
-};
-
-static void put_str(struct text *t, const char *s)
-{
-    while (*s && t->p < t->end)
-        *t->p++ = *s++;
-}
-
-static void put_num(struct text *t, uint64_t v, unsigned base)
-{
-    char tmp[24];
-    int n = 0;
-    do {
-        tmp[n++] = "0123456789abcdef"[v % base];
-        v /= base;
-    } while (v);
-    while (n && t->p < t->end)
-        *t->p++ = tmp[--n];
-}
-
-static void put_bytes(struct text *t, const char *s, size_t len)
-{
-    for (size_t i = 0; i < len && t->p < t->end; i++)
-        *t->p++ = s[i];
-}
-
-static const char *signal_name(int sig)
-{
-    switch (sig) {
-    case SIGSEGV: return "SIGSEGV";
-    case SIGBUS: return "SIGBUS";
-    case SIGFPE: return "SIGFPE";
-    case SIGILL: return "SIGILL";
-    case SIGABRT: return "SIGABRT";
-    default: return "signal";
-    }
-}
 
 /* ---- output ---- */
 
@@ -271,42 +230,42 @@ static int write_crash_generation(int fd, uint64_t gen, struct ct_thread *t, int
             n = ct_unwind_from_ucontext_checked((const ucontext_t *)uc, pcs, CRASH_FRAMES);
     }
 
-    struct text tx = {msg, msg + sizeof msg};
-    put_str(&tx, signal_name(sig));
+    struct ct_text tx = {msg, msg + sizeof msg};
+    ct_text_signal(&tx, sig);
     if (sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE || sig == SIGILL) {
-        put_str(&tx, ": fault address 0x");
-        put_num(&tx, si ? (uint64_t)(uintptr_t)si->si_addr : 0, 16);
+        ct_text_str(&tx, ": fault address 0x");
+        ct_text_num(&tx, si ? (uint64_t)(uintptr_t)si->si_addr : 0, 16);
     } else if (si && si->si_code <= 0 && si->si_pid == ct_proc_raw_getpid()) {
-        put_str(&tx, ": raised by the process (abort, a failed assert)");
+        ct_text_str(&tx, ": raised by the process (abort, a failed assert)");
     } else if (si && si->si_code <= 0) {
-        put_str(&tx, ": sent by pid ");
-        put_num(&tx, (uint64_t)si->si_pid, 10);
+        ct_text_str(&tx, ": sent by pid ");
+        ct_text_num(&tx, (uint64_t)si->si_pid, 10);
     }
     if (n > 0) {
-        put_str(&tx, ", pc 0x");
-        put_num(&tx, pcs[0], 16);
+        ct_text_str(&tx, ", pc 0x");
+        ct_text_num(&tx, pcs[0], 16);
     }
-    put_str(&tx, ", thread ");
-    put_num(&tx, tid, 10);
+    ct_text_str(&tx, ", thread ");
+    ct_text_num(&tx, tid, 10);
     if (name_len) {
-        put_str(&tx, " (");
-        put_bytes(&tx, name, name_len);
-        put_str(&tx, ")");
+        ct_text_str(&tx, " (");
+        ct_text_bytes(&tx, name, name_len);
+        ct_text_str(&tx, ")");
     }
     if (then) {
-        put_str(&tx, "; then ");
-        put_str(&tx, then);
+        ct_text_str(&tx, "; then ");
+        ct_text_str(&tx, then);
     }
     size_t msg_len = (size_t)(tx.p - msg);
 
     /* The report goroutine's label, also its name frame's function. */
-    struct text lx = {label, label + sizeof label};
-    put_str(&lx, "ctrace crash report: ");
-    put_bytes(&lx, name, name_len);
-    put_str(&lx, name_len ? " (tid " : "tid ");
-    put_num(&lx, tid, 10);
+    struct ct_text lx = {label, label + sizeof label};
+    ct_text_str(&lx, "ctrace crash report: ");
+    ct_text_bytes(&lx, name, name_len);
+    ct_text_str(&lx, name_len ? " (tid " : "tid ");
+    ct_text_num(&lx, tid, 10);
     if (name_len)
-        put_str(&lx, ")");
+        ct_text_str(&lx, ")");
     size_t label_len = (size_t)(lx.p - label);
 
     uint64_t m, ts = ct_now() >> ct_clock.shift;
@@ -373,13 +332,13 @@ static int write_crash_generation(int fd, uint64_t gen, struct ct_thread *t, int
 /* PREFIX.PID.N.trace into path. */
 static void snapshot_path(char *path, size_t size)
 {
-    struct text tx = {path, path + size - 1};
-    put_str(&tx, ct_flight_prefix());
-    put_str(&tx, ".");
-    put_num(&tx, (uint64_t)ct_proc_raw_getpid(), 10);
-    put_str(&tx, ".");
-    put_num(&tx, ct_flight_next_number(), 10);
-    put_str(&tx, ".trace");
+    struct ct_text tx = {path, path + size - 1};
+    ct_text_str(&tx, ct_flight_prefix());
+    ct_text_str(&tx, ".");
+    ct_text_num(&tx, (uint64_t)ct_proc_raw_getpid(), 10);
+    ct_text_str(&tx, ".");
+    ct_text_num(&tx, ct_flight_next_number(), 10);
+    ct_text_str(&tx, ".trace");
     *tx.p = 0;
 }
 
