@@ -235,7 +235,11 @@ memory)
     else
         expect gt 0 "generations dropped (oldest first)" "$(val generations_dropped)"
     fi
-    expect le $((4 << 20)) "bytes held by the ring" "$(val bytes_held)"
+    # The bound docs/ARCHITECTURE.md states: the cap, plus the forced
+    # allocations the advancer and exiting threads may make past it (at
+    # most 2 x threads x 32 KiB; 10 threads here).  Under TSan the ring
+    # was seen 2 KiB over the cap (status batches of a starved advancer).
+    expect le $(((4 << 20) + 2 * 10 * 32768)) "bytes held by the ring (cap + forced allocations)" "$(val bytes_held)"
     # RSS growth (anonymous pages: flight.c, rss_kib): MaxBytes + the fixed part (docs/ARCHITECTURE.md: pool of
     # free buffers 2 MiB, string/stack maps, the flight thread) + per thread
     # (its record, buffers being filled, stack pages touched, malloc arena).
