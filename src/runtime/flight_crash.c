@@ -78,7 +78,7 @@
  * advance symbolizes the generation's stacks (tens of ms; seconds under a
  * sanitizer with threads writing without pause).  crash.c's finisher is
  * given 10 s for the whole file. */
-#define SEAL_WAIT_MS 5000
+#define SEAL_WAIT_MS 5000 /* the crash log says "5 s" */
 #define CRASH_FRAMES 64
 
 static _Atomic int claimed;
@@ -215,7 +215,8 @@ static uint8_t *report_goroutine(uint8_t *b, uint64_t g, uint64_t p)
  * (t: statuses, then the log) or on the report goroutine (t NULL), then
  * the stack, string and frequency batches. */
 static int write_crash_generation(int fd, uint64_t gen, struct ct_thread *t, int sig,
-                                  const siginfo_t *si, const void *uc, const char *then)
+                                  const siginfo_t *si, const void *uc, const char *then,
+                                  const char *missing)
 {
     struct ct_thread *self = ct_tls_self;
     uint64_t tid = (uint64_t)syscall(SYS_gettid);
@@ -255,6 +256,10 @@ static int write_crash_generation(int fd, uint64_t gen, struct ct_thread *t, int
     if (then) {
         ct_text_str(&tx, "; then ");
         ct_text_str(&tx, then);
+    }
+    if (missing) {
+        ct_text_str(&tx, "; ");
+        ct_text_str(&tx, missing);
     }
     size_t msg_len = (size_t)(tx.p - msg);
 
@@ -354,14 +359,21 @@ void ct_flight_crash(int sig, const siginfo_t *si, const void *uc, const char *t
         return; /* a second crash, or one while writing: the first writes */
     int e = errno;
     int me = (int)syscall(SYS_gettid), sealed = 0;
+    /* What the snapshot lacks when the generation in progress is not in
+     * it: said in the crash log, so nobody looks for events in vain. */
+    const char *missing = NULL;
     /* The crashing thread's last events: end their generation first,
      * with eviction stopped -- while the seal waits (for the control lock
      * the advancer may hold), the other threads can fill many more
      * generations, and the one holding those events must not be the
      * oldest dropped to make room for them. */
     ct_ring_freeze();
-    if (!ct_in_tracer() && me != ct_flight_thread_tid())
-        sealed = ct_flight_seal_now(SEAL_WAIT_MS);
+    if (ct_in_tracer())
+        missing = "crashed inside the tracer: the generation in progress is not in the snapshot";
+    else if (me == ct_flight_thread_tid())
+        missing = "crashed in the recorder's thread: the generation in progress is not in the snapshot";
+    else if (!(sealed = ct_flight_seal_now(SEAL_WAIT_MS)))
+        missing = "the generation in progress did not end within 5 s: it is not in the snapshot";
     struct ct_ring_view v;
     ct_ring_crash_view(&v);
     snapshot_path(path, sizeof path);
@@ -382,7 +394,8 @@ void ct_flight_crash(int sig, const siginfo_t *si, const void *uc, const char *t
         gen = g->gen + 1;
     }
     if (!bad)
-        write_crash_generation(fd, gen, crash_thread_known(sealed), sig, si, uc, then);
+        write_crash_generation(fd, gen, crash_thread_known(sealed), sig, si, uc, then,
+                               missing);
     ct_libc_close(fd);
     errno = e;
 }

@@ -50,7 +50,9 @@ snapshot_ok() {
     if [ -x "$ctrace_tool" ]; then
         check "$f: ctrace check accepts it" "$ctrace_tool" check -q "$f"
     fi
-    check "$f: holds the last moments (log \"$marker\")" grep -q "Message=\"$marker\"" "$f.d1"
+    if [ -n "$marker" ]; then
+        check "$f: holds the last moments (log \"$marker\")" grep -q "Message=\"$marker\"" "$f.d1"
+    fi
     local span
     span=$(awk 'match($0, / Time=[0-9]+/) { t = substr($0, RSTART + 6, RLENGTH - 6) + 0
                 if (!n++ || t < lo) lo = t; if (t > hi) hi = t }
@@ -61,8 +63,18 @@ snapshot_ok() {
 # crash_ok FILE SIGNAME [THREAD]: the snapshot of a crash on THREAD
 # (default it_flight).
 crash_ok() {
-    local f=$1 sig=$2 thread=${3:-it_flight}
-    snapshot_ok "$f" LAST-CRASH
+    local f=$1 sig=$2 thread=${3:-it_flight} marker=LAST-CRASH
+    # Under a sanitizer, threads writing without pause (busy) can starve
+    # the recorder's thread past the handler's wait (5 s) for the end of
+    # the generation in progress: that generation, with the marker, is
+    # then not in the snapshot, and the crash log must say so.  Without a
+    # sanitizer the marker is always required.
+    if [ -n "${CTRACE_SANITIZE:-}" ] && "$ctrace_tool" dump "$f" 2> /dev/null |
+        grep -q 'category="ctrace.crash".*the generation in progress did not end within 5 s'; then
+        echo "info: $f: under $CTRACE_SANITIZE the generation in progress did not end in time; the crash log says so"
+        marker=
+    fi
+    snapshot_ok "$f" "$marker"
     [ -f "$f.d1" ] || return
     local last
     last=$(grep ' Log ' "$f.d1" | tail -n 1)
@@ -214,6 +226,10 @@ foreign|badptr)
     crash_run "$p" $ref $mode
     if one_snapshot; then
         crash_ok "$snap" SIGSEGV $thread
+        if [ $mode = badptr ]; then
+            check "$snap: the crash log says the generation in progress is missing, and why" \
+                grep -q 'Category="ctrace.crash" Message="SIGSEGV: .*; crashed inside the tracer: the generation in progress is not in the snapshot"' "$snap.d1"
+        fi
         check "$snap: the report goroutine is labelled with the thread" \
             grep -q " Label Time=[0-9]* Label=\"ctrace crash report: $thread (tid [0-9]*)\"" "$snap.d1"
         # go tool trace's pages on it: the goroutine analysis names the
