@@ -355,6 +355,10 @@ static void on_transition(struct run *R, struct input *in, const struct ctrace_e
     struct gstate *g = get_g(R, in, id);
     if (!g)
         return;
+    /* A status restated at a generation's start (Waiting->Waiting, no
+     * reason): the open slice, with its reason and stack, goes on. */
+    if (ev->u.transition.from == ev->u.transition.to && g->state_open)
+        return;
     if (g->state_open) {
         slice_end(R, &g->state, ts, NULL);
         g->state_open = 0;

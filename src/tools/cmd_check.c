@@ -99,21 +99,26 @@ static int check_one(const char *path, int quiet)
 
 int cmd_check(int argc, char **argv)
 {
-    int quiet = 0, first = 1;
-    for (; first < argc && argv[first][0] == '-' && argv[first][1]; first++) {
-        if (!strcmp(argv[first], "--help") || !strcmp(argv[first], "-h")) {
+    /* Options and files in any order; "--" ends the options. */
+    int quiet = 0, first = 1, n = 1;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (a[0] != '-' || !a[1]) {
+            argv[n++] = argv[i];
+        } else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             fputs(help, stdout);
             return 0;
-        } else if (!strcmp(argv[first], "-q")) {
+        } else if (!strcmp(a, "-q")) {
             quiet = 1;
-        } else if (!strcmp(argv[first], "--")) {
-            first++;
-            break;
+        } else if (!strcmp(a, "--")) {
+            while (++i < argc)
+                argv[n++] = argv[i];
         } else {
-            fprintf(stderr, "ctrace check: unknown option '%s'\n%s", argv[first], help);
+            fprintf(stderr, "ctrace check: unknown option '%s'\n%s", a, help);
             return 2;
         }
     }
+    argc = n;
     if (first >= argc) {
         fputs(help, stderr);
         return 2;

@@ -59,30 +59,35 @@ static void print_stats(const struct export_stats *s)
 int cmd_export(int argc, char **argv)
 {
     const char *format = NULL, *output = NULL;
-    int stats = 0, first = 1;
-    for (; first < argc && argv[first][0] == '-' && argv[first][1]; first++) {
-        const char *a = argv[first];
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+    /* Options and inputs in any order (`ctrace export -f chrome IN -o OUT`):
+     * the inputs are compacted to argv[1..argc), "--" ends the options. */
+    int stats = 0, first = 1, n = 1;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (a[0] != '-' || !a[1]) {
+            argv[n++] = argv[i];
+        } else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             fputs(help, stdout);
             return 0;
-        } else if ((!strcmp(a, "--format") || !strcmp(a, "-f")) && first + 1 < argc) {
-            format = argv[++first];
+        } else if ((!strcmp(a, "--format") || !strcmp(a, "-f")) && i + 1 < argc) {
+            format = argv[++i];
         } else if (!strncmp(a, "--format=", 9)) {
             format = a + 9;
-        } else if ((!strcmp(a, "--output") || !strcmp(a, "-o")) && first + 1 < argc) {
-            output = argv[++first];
+        } else if ((!strcmp(a, "--output") || !strcmp(a, "-o")) && i + 1 < argc) {
+            output = argv[++i];
         } else if (!strncmp(a, "--output=", 9)) {
             output = a + 9;
         } else if (!strcmp(a, "--stats")) {
             stats = 1;
         } else if (!strcmp(a, "--")) {
-            first++;
-            break;
+            while (++i < argc)
+                argv[n++] = argv[i];
         } else {
             fprintf(stderr, "ctrace export: unknown option '%s'\n%s", a, help);
             return 2;
         }
     }
+    argc = n;
     enum export_format fmt;
     if (!format) {
         fprintf(stderr, "ctrace export: --format is required\n%s", help);

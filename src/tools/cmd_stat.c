@@ -693,6 +693,11 @@ static void on_transition(struct stats *s, const struct ctrace_event *ev)
             g->group_func = stack_func(s, st, 1);
     }
 
+    /* A status restated (each generation restates the state of every
+     * goroutine it touches: Waiting->Waiting with no reason) continues
+     * the stay: its reason, stack and syscall are the ones it began with. */
+    if (from == to && g->state == (int)to)
+        return;
     g_charge(s, g, ev->time);
     g->state = (int)to;
     if (to == CTRACE_STATE_WAITING) {

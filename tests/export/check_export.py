@@ -8,7 +8,8 @@ printed with tests/export/perfetto_min.proto) or `chrome` (OUTPUT is the JSON).
 
 Checks, per input (process): one thread track per goroutine that runs, named
 by its label (Label events: a ctrace thread's name) or G<id>; one
-"running" slice per transition to Running; the region slices (names and
+"running" slice per transition to Running (a state restated at a
+generation's start, Running->Running, continues the slice); the region slices (names and
 begin times) = the RegionBegin events (plus ends of regions begun before the
 trace); task slices = TaskBegin events; log instants (category, message) =
 Log events; one CPU-sample instant per StackSample, with its frames; one
@@ -56,8 +57,8 @@ def read_dump(path):
         d[kind] += 1
         g = re.search(r" G=(\d+)", line)
         if kind == "StateTransition":
-            m = re.search(r"goroutine=(\d+) \w+->Running", line)
-            if m:
+            m = re.search(r"goroutine=(\d+) (\w+)->Running", line)
+            if m and m.group(2) != "Running":
                 d["running"] += 1
                 running_g.add(int(m.group(1)))
         elif kind == "Label":
