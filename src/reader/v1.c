@@ -845,6 +845,7 @@ struct rstk { uint64_t *v; size_t n, cap; };
 
 struct vcheck {
     struct ctrace_reader *r;
+    const struct v1 *v;
     struct u64map gmap, pmap, tasks, regions;
     struct gd *gv; size_t ngv, gvcap;
     struct pd *pv; size_t npv, pvcap;
@@ -1174,8 +1175,33 @@ static int vc_task_end(struct vcheck *c, struct vev *ev, struct gd *g, struct pd
     return 0;
 }
 
+/* String id's text, "" when the trace never defines it (as Go's parser
+ * reads it). */
+static const char *vc_str(const struct v1 *v, uint64_t id, size_t *len)
+{
+    const uint64_t *x = u64map_get(&v->strings, id);
+    if (!x) {
+        *len = 0;
+        return "";
+    }
+    *len = v->strs[*x].len;
+    return v->arena + v->strs[*x].off;
+}
+
+/* Do string ids a and b name the same text?  Go compares region names by
+ * text: a writer may define one text under two ids. */
+static int vc_same_string(const struct v1 *v, uint64_t a, uint64_t b)
+{
+    if (a == b)
+        return 1;
+    size_t la, lb;
+    const char *sa = vc_str(v, a, &la), *sb = vc_str(v, b, &lb);
+    return la == lb && memcmp(sa, sb, la) == 0;
+}
+
 /* A region begins (mode 0) or ends (mode 1) on its goroutine's stack of
- * open regions; an end must match the innermost open one, if any. */
+ * open regions; an end must match the innermost open one (same task, same
+ * name), if any. */
 static int vc_region(struct vcheck *c, struct vev *ev, struct gd *g, struct pd *p)
 {
     (void)g, (void)p;
@@ -1202,7 +1228,7 @@ static int vc_region(struct vcheck *c, struct vev *ev, struct gd *g, struct pd *
         s->v[s->n++] = ev->args[2];
     } else if (mode == 1) {
         if (s->n > 0) {
-            if (s->v[s->n - 2] != ev->args[0] || s->v[s->n - 1] != ev->args[2])
+            if (s->v[s->n - 2] != ev->args[0] || !vc_same_string(c->v, s->v[s->n - 1], ev->args[2]))
                 return fail(c->r, 0,
                             "misuse of region in goroutine %llu: span end does not match the inner-most "
                             "active span start",
@@ -1262,7 +1288,7 @@ static void vc_free(struct vcheck *c)
 
 static int validate(struct ctrace_reader *r, struct v1 *v)
 {
-    struct vcheck c = {.r = r};
+    struct vcheck c = {.r = r, .v = v};
     int rc = 0;
     struct gd *g0 = vc_g(&c, 0);
     if (!g0)
