@@ -387,6 +387,15 @@ static void report_losses(const struct run_losses *rl)
                 rl->lossy, rl->traces, what);
 }
 
+/* Other processes' trace files named one by one, at most. */
+#define OTHERS_SHOWN 12
+
+/* qsort comparator of strings holding numbers: "99-2" < "100" < "100-10". */
+static int cmp_version(const void *a, const void *b)
+{
+    return strverscmp(*(char *const *)a, *(char *const *)b);
+}
+
 /* Prints the files the run produced (unless quiet): the pattern expanded
  * with the program's pid first, then any other file matching the pattern
  * (children, exec'd images: "%p" then digits and '-') written since the
@@ -437,8 +446,11 @@ static void report_traces(const char *shown, const char *abs, pid_t pid, time_t 
     DIR *d = opendir(dir[0] ? dir : "/");
     if (!d)
         return;
+    /* The middles (PID, PID-N) of the other files, sorted as numbers:
+     * the parent first, then its execs and children in pid order. */
+    char **mids = NULL;
+    size_t nmids = 0, cap = 0;
     struct dirent *de;
-    int others = 0;
     while ((de = readdir(d)) != NULL) {
         const char *n = de->d_name;
         size_t nl = strlen(n);
@@ -455,13 +467,36 @@ static void report_traces(const char *shown, const char *abs, pid_t pid, time_t 
         if (!ok || strcmp(full, main_path) == 0 || stat(full, &st) != 0 || st.st_mtime < start)
             continue;
         add_losses(rl, full);
-        if (quiet)
-            continue;
-        if (others++ == 0)
-            fprintf(stderr, "ctrace: traces of other processes of the run:\n");
-        fprintf(stderr, "ctrace:   %.*s%.*s%s\n", (int)(spp - shown), shown, (int)ml, mid, spp + 2);
+        if (nmids == cap) {
+            cap = cap ? cap * 2 : 16;
+            char **nm = realloc(mids, cap * sizeof *nm);
+            if (!nm)
+                break;
+            mids = nm;
+        }
+        if (!(mids[nmids] = strndup(mid, ml)))
+            break;
+        nmids++;
     }
     closedir(d);
+    size_t others = nmids;
+    if (!quiet && nmids) {
+        qsort(mids, nmids, sizeof *mids, cmp_version);
+        /* A shell script or a build runs hundreds of processes: past
+         * OTHERS_SHOWN names, the first ones and how to list the rest. */
+        size_t shown_n = nmids > OTHERS_SHOWN ? OTHERS_SHOWN - 2 : nmids;
+        fprintf(stderr, "ctrace: %zu trace%s of other processes of the run (forked or exec'd):\n",
+                nmids, nmids == 1 ? "" : "s");
+        for (size_t i = 0; i < shown_n; i++)
+            fprintf(stderr, "ctrace:   %.*s%s%s\n", (int)(spp - shown), shown, mids[i], spp + 2);
+        if (shown_n < nmids)
+            fprintf(stderr, "ctrace:   ... and %zu more, through %.*s%s%s (ls %.*s*%s)\n",
+                    nmids - shown_n, (int)(spp - shown), shown, mids[nmids - 1], spp + 2,
+                    (int)(spp - shown), shown, spp + 2);
+    }
+    for (size_t i = 0; i < nmids; i++)
+        free(mids[i]);
+    free(mids);
     if (!found && !others && !quiet)
         fprintf(stderr, "ctrace: no trace was written (pattern %s)\n", shown);
 }

@@ -243,6 +243,20 @@ cli)
     validate fwd
     out=$("$CTRACE" run -o "$WORK/msg.%p.trace" -- true 2>&1 >/dev/null)
     echo "$out" | grep -q "trace written to $WORK/msg\.[0-9]*\.trace" || fail "no trace path printed: $out"
+    # The other processes' files: counted, in pid order, the first ones
+    # named and the rest said (a shell loop of 20 children: 20 files or
+    # more, with the shell's own forks).
+    out=$("$CTRACE" run -o "$WORK/kids.%p.trace" -- sh -c 'i=0; while [ $i -lt 20 ]; do /bin/true; i=$((i+1)); done' 2>&1 >/dev/null)
+    n=$(( $(ls "$WORK"/kids.*.trace | wc -l) - 1 ))
+    [ "$n" -ge 20 ] || fail "shell loop: $n trace files of other processes, expected 20 or more"
+    echo "$out" | grep -qx "ctrace: $n traces of other processes of the run (forked or exec'd):" ||
+        fail "other processes: no count line for $n: $out"
+    listed=$(echo "$out" | sed -n 's|^ctrace:   \(/.*\)$|\1|p')
+    [ "$(echo "$listed" | wc -l)" = 10 ] || fail "other processes: $(echo "$listed" | wc -l) names listed, expected 10: $out"
+    [ "$listed" = "$(echo "$listed" | sort -V)" ] || fail "other processes: not in pid order: $listed"
+    echo "$out" | grep -q "^ctrace:   \.\.\. and $((n - 10)) more, through $WORK/kids\.[0-9-]*\.trace (ls $WORK/kids\.\*\.trace)\$" ||
+        fail "other processes: no 'and $((n - 10)) more' line: $out"
+    echo "ok: the other processes' traces: counted, sorted, the long list cut"
     # Failed execs: one that cannot succeed (no such file, not executable)
     # leaves the trace whole; one that fails after all (a directory passes
     # the check) finishes it and resumes in PATTERN.1.  errno as untraced.
