@@ -5,7 +5,10 @@
  * descriptor (no mmap) -- touching every string and stack frame each event
  * refers to, and checks that both paths agree; then a third time with the
  * check-only loop (ctrace_reader_check), which must end the same way:
- * same code, event count, error offset and readable prefix.  Any crash, hang, leak or
+ * same code, event count, error offset and readable prefix; and a fourth
+ * with the split check (ctrace_reader_check_threads: the second half on a
+ * thread of its own, verified), which must end as well with the same code,
+ * message, offset and counts.  Any crash, hang, leak or
  * out-of-bounds access is a bug; so is a disagreement (abort).
  */
 #define _GNU_SOURCE
@@ -136,6 +139,19 @@ static int fuzz_one(const uint8_t *data, size_t size)
     if (rc != ra || (!msg != !msg_c) || (msg && off_c != off) ||
         ctrace_reader_event_count(c) != ctrace_reader_event_count(a) ||
         ctrace_reader_complete(c, &end_c, NULL) != whole_a || end_c != end_a)
+        abort();
+    ctrace_reader_close(c);
+    /* The split check (two threads, split.c): the same ending again. */
+    c = NULL;
+    rc = ctrace_reader_open_mem(data, size, 0, &c);
+    if (rc == 0 && ctrace_reader_check_threads(c, 2, 0) != 0)
+        abort();
+    while (rc >= 0 && c && (rc = ctrace_reader_check(c, 1000)) == 1)
+        ;
+    msg_c = ctrace_reader_error(c, &off_c);
+    if (rc != ra || (!msg != !msg_c) || (msg && (off_c != off || strcmp(msg, msg_c))) ||
+        ctrace_reader_event_count(c) != ctrace_reader_event_count(a) ||
+        ctrace_reader_generation_count(c) != ctrace_reader_generation_count(a))
         abort();
     ctrace_reader_close(c);
     ctrace_reader_close(a);

@@ -327,6 +327,35 @@ CTRACE_READER_API int ctrace_reader_next(ctrace_reader *r,
  * the events read.  It may be mixed with ctrace_reader_next(). */
 CTRACE_READER_API int ctrace_reader_check(ctrace_reader *r, uint64_t max);
 
+/* Lets ctrace_reader_check() use a second thread on a trace of at least
+ * min_bytes (0: any size) read from a mapped file or from memory (not a
+ * stream), in Go's v2 format, with three generations or more: the trace is
+ * cut at a generation boundary, the second half read by a second reader on
+ * a thread of its own as a trace that starts there, and that reading is
+ * verified against the state the first half ends with (docs/ARCHITECTURE.md,
+ * "The split check").  When the verification cannot prove it equal to the
+ * sequential reading, or the second half fails, the reader goes on alone:
+ * the verdict, the error and every count are always exactly those of the
+ * sequential reading; only the time differs.  threads: 1 (the default: no
+ * thread is started) or 2.  Call it before the first read; returns 0, or
+ * CTRACE_READER_EINVAL (r NULL, threads 0, reading already begun).  The
+ * thread is joined before ctrace_reader_check() returns its verdict, or by
+ * ctrace_reader_close(). */
+CTRACE_READER_API int ctrace_reader_check_threads(ctrace_reader *r, unsigned threads,
+                                                  uint64_t min_bytes);
+
+/* How ctrace_reader_check() read the trace (after ctrace_reader_check_threads). */
+enum ctrace_split_outcome {
+    CTRACE_SPLIT_NONE = 0,      /* one thread (not allowed, too small, a
+                                   stream, v1, fewer than 3 generations) */
+    CTRACE_SPLIT_VERIFIED = 1,  /* two halves, the second verified        */
+    CTRACE_SPLIT_FELL_BACK = 2  /* two halves, the second not verified (or
+                                   failed): read on alone                */
+};
+/* The outcome, and in *gen (may be NULL) the generation, counted from 1,
+ * where the second half began (0 with CTRACE_SPLIT_NONE). */
+CTRACE_READER_API int ctrace_reader_check_split(const ctrace_reader *r, uint64_t *gen);
+
 /* The frames of a stack of the current generation, innermost first.
  * Returns the number of frames (0 for CTRACE_NO_STACK or an unknown ID) and
  * stores a pointer to them in *frames (NULL when 0); valid until the next

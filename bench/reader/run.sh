@@ -9,6 +9,8 @@
 # Peers: bench/reader/goreader (Go 1.23's internal/trace Reader reading
 # every event, no analysis; built with `go build -overlay`, see its header).
 #
+# `check` is the default (two threads on a file of 32 MiB or more: the
+# split check, docs/ARCHITECTURE.md), `check_j1` the one-thread reading.
 # REPS runs (default 5) of each, interleaved (ctrace, Go, ctrace...) so that
 # the load of a shared machine hits both alike; medians of wall time and of
 # CPU time (user+sys), MB/s and events/s by each, peak RSS (max over runs),
@@ -86,12 +88,15 @@ bench() { # TRACE LABEL
   rm -f "$out"/*.runs
   for _ in $(seq "$reps"); do
     one check "$ctrace" check "$trace"
+    one check_j1 "$ctrace" check -j 1 "$trace"
     one go "$out/goreader" "$trace"
     one check_stdin sh -c "cat '$trace' | '$ctrace' check -"
     [ -z "${BASE_CTRACE:-}" ] || one check_base "$BASE_CTRACE" check "$trace"
   done
   report go "$bytes" "$events"
   report check "$bytes" "$events" go
+  report check_j1 "$bytes" "$events" go
+  echo "   (check: $("$ctrace" check -v "$trace" | sed -n '2s/^[^:]*: //p'))"
   report check_stdin "$bytes" "$events" go
   [ -z "${BASE_CTRACE:-}" ] || report check_base "$bytes" "$events" go
   [ "$tool_reps" -gt 0 ] && [ "$label" = "Go 1.23 trace" ] || return 0

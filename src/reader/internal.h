@@ -175,6 +175,19 @@ struct task { uint64_t id, parent; char *name; size_t len, cap; uint32_t next_fr
 enum { GC_UNDETERMINED, GC_NOT_RUNNING, GC_RUNNING };
 #define ORDER_GCACHE 1024
 
+/* An assumption about the state carried into a generation, made by the
+ * second reader of a split check (split.c) where it read a generation
+ * without the state the generations before it left: a lookup that missed
+ * (kind, id, absent), or an object it then created (a, b: the
+ * status, or an M's goroutine and proc), a scan of the threads for a proc
+ * (AS_PSCAN: id = the proc, a = threads found), the first GC event met
+ * with the GC state unknown (AS_GC: id = its sequence number), a region
+ * end on a goroutine with no region open (AS_RUNDER: id = the goroutine,
+ * a = the task, b = offset << 16 | length of its name in as_names: the
+ * region may have begun before, in the other half). */
+enum as_kind { AS_G, AS_P, AS_M, AS_T, AS_PSCAN, AS_GC, AS_RUNDER, AS_KINDS };
+struct assume { uint8_t kind, absent; uint64_t id, a, b; };
+
 struct order {
     struct u64map gmap; struct gstate *gs; size_t ngs, gs_cap; uint32_t gfree;
     uint32_t gcache[ORDER_GCACHE];        /* id % size -> gs index + 1 (a hint) */
@@ -184,6 +197,14 @@ struct order {
     uint64_t gc_seq;
     int gc_state;
     uint64_t initial_gen;
+    /* Speculating (split.c): a generation after this reader's first one,
+     * read without the state before it: lookups that miss are recorded in
+     * `as` and a status for a goroutine it does not know is taken as it is
+     * (and recorded), to be verified against the state the other reader
+     * ends with.  as_oom: an assumption could not be recorded. */
+    int spec, as_oom;
+    struct assume *as; size_t nas, as_cap;
+    char *as_names; size_t as_names_len, as_names_cap;
     struct rev q[8];
     unsigned qhead, qlen;
     /* Name of the task a queued TaskEnd ended (the task is gone). */
@@ -227,6 +248,21 @@ struct ctrace_reader;
  * events queued), 0 (not yet), or a negative code with r's error set. */
 int order_advance(struct ctrace_reader *r, struct rev *ev, uint64_t m, uint64_t gen, uint32_t *ms_hint);
 void order_free(struct order *o);
+/* Records an assumption (o->spec): absent (a lookup missed) or (a, b);
+ * order_assume_as(...) turns the last one, if it is (kind, id), into
+ * (kind, id, a, b), else records that. */
+void order_assume(struct order *o, uint8_t kind, uint64_t id, int absent, uint64_t a, uint64_t b);
+void order_assume_as(struct order *o, uint8_t kind, uint64_t id, uint64_t a, uint64_t b);
+#define ASSUME(o, kind, id, a, b)                                                  \
+    do {                                                                           \
+        if ((o)->spec)                                                             \
+            order_assume((o), (kind), (id), 0, (a), (b));                          \
+    } while (0)
+#define ASSUME_ABSENT(o, kind, id)                                                 \
+    do {                                                                           \
+        if ((o)->spec)                                                             \
+            order_assume((o), (kind), (id), 1, 0, 0);                              \
+    } while (0)
 int order_task(const struct order *o, uint64_t id, uint64_t *parent, const char **name, size_t *len);
 
 /* ---- generation reading (generation.c) ---- */
@@ -309,6 +345,16 @@ struct ctrace_reader {
 
     struct ctrace_losses losses; /* loss records read so far (losses.c)  */
 
+    /* The split check (split.c): threads allowed, smallest input split,
+     * tried once, the second reader while it runs, and whether the whole
+     * trace was checked that way. */
+    unsigned split_threads;
+    uint64_t split_min;
+    int split_tried;
+    int split_outcome;       /* CTRACE_SPLIT_* of ctrace_reader_check_split() */
+    uint64_t split_gen;      /* the second reader's first generation      */
+    struct split *split;
+
     struct delivery dl;      /* the event handed out (deliver.c)         */
     struct rev cur;          /* a raw event being delivered (sync, sample, v1) */
     uint8_t cur_typ;         /* type and offset of the event being ordered */
@@ -320,6 +366,16 @@ struct ctrace_reader {
 void loss_note(struct ctrace_losses *acc, const uint8_t *s, size_t len);
 /* Skims the rest of the input for loss records (generation.c). */
 int gen_skim_losses(struct ctrace_reader *r);
+
+/* The split check (split.c): split_start() on the first check of a
+ * reader allowed two threads (may start none); split_finish() when A has
+ * read its part (1: the trace is checked, r done; 0: read on);
+ * split_abort() stops the second reader. */
+struct split;
+void split_start(struct ctrace_reader *r);
+int split_finish(struct ctrace_reader *r);
+void split_abort(struct ctrace_reader *r);
+uint64_t split_a_gens(const struct ctrace_reader *r);
 
 /* v1 traces (v1.c). */
 struct v1_state;

@@ -56,8 +56,10 @@ static struct gstate *gs_get(struct order *o, uint64_t id)
             return s;
     }
     uint64_t *v = u64map_get(&o->gmap, id);
-    if (!v)
+    if (!v) {
+        ASSUME_ABSENT(o, AS_G, id);
         return NULL;
+    }
     *hint = (uint32_t)*v + 1;
     return &o->gs[*v];
 }
@@ -105,12 +107,16 @@ static void gs_del(struct order *o, uint64_t id)
 static struct pstate *ps_get(struct order *o, uint64_t id)
 {
     uint64_t *v = u64map_get(&o->pmap, id);
+    if (!v)
+        ASSUME_ABSENT(o, AS_P, id);
     return v ? &o->ps[*v] : NULL;
 }
 
 static struct mstate *ms_get(struct order *o, uint64_t id)
 {
     uint64_t *v = u64map_get(&o->thmap, id);
+    if (!v)
+        ASSUME_ABSENT(o, AS_M, id);
     return v ? &o->mss[*v] : NULL;
 }
 
@@ -276,6 +282,8 @@ static int adv_proc_status(struct ctrace_reader *r, struct rev *ev, uint64_t gen
         o->ps[idx].seq_gen = gen;
         if (u64map_put(&o->pmap, pid, idx) < 0)
             return nomem(r);
+        if (o->spec)
+            order_assume_as(o, AS_P, pid, status, 0);
         old = gen == o->initial_gen ? CTRACE_STATE_UNDETERMINED : CTRACE_STATE_NOTEXIST;
     }
     ev->extra[0] = old;
@@ -291,9 +299,10 @@ static int adv_proc_status(struct ctrace_reader *r, struct rev *ev, uint64_t gen
                 c->m = o->mss[i].id;
                 c->p = pid;
                 c->g = o->mss[i].g;
-                found = 1;
+                found++;
             }
         }
+        ASSUME(o, AS_PSCAN, pid, (uint64_t)found, 0);
         if (!found)
             return bad(r, "failed to find sched context for proc %lld that's about to be stolen", pid, 0);
     }
@@ -392,9 +401,12 @@ static int adv_go_status(struct ctrace_reader *r, struct rev *ev, uint64_t gen, 
         }
         s->seq_gen = gen;
         s->seq = 0;
-    } else if (gen == o->initial_gen) {
+    } else if (gen == o->initial_gen || o->spec) {
+        /* Speculating: a goroutine the generations before may know. */
         if (!gs_new(r, gid, (uint8_t)status, gen))
             return nomem(r);
+        if (o->spec)
+            order_assume_as(o, AS_G, gid, status, 0);
         old = CTRACE_STATE_UNDETERMINED;
     } else {
         return bad(r, "found goroutine status for new goroutine %lld after the first generation (status %lld)", gid, status);
@@ -418,6 +430,8 @@ static int adv_go_status(struct ctrace_reader *r, struct rev *ev, uint64_t gen, 
                 c->g = ms->g;
             } else if (!ms_new(o, mid, gid, CTRACE_NO_ID)) {
                 return nomem(r);
+            } else if (o->spec) {
+                order_assume_as(o, AS_M, mid, gid, CTRACE_NO_ID);
             }
             c->m = mid;
         }
@@ -663,6 +677,7 @@ static int adv_task_begin(struct ctrace_reader *r, struct rev *ev, uint64_t gen,
     uint64_t id = ev->args[0];
     if (u64map_get(&o->taskmap, id))
         return bad(r, "task ID conflict: %lld", id, 0);
+    ASSUME_ABSENT(o, AS_T, id);
     if (ev->args[1] == CTRACE_BACKGROUND_TASK)
         ev->args[1] = CTRACE_NO_ID;
     struct ctrace_str name;
@@ -756,7 +771,27 @@ static int adv_region(struct ctrace_reader *r, struct rev *ev, uint64_t gen, str
             memcpy(s->names + s->names_len, name.ptr, name.len);
         s->regions[s->nregions++] = (struct region){ev->args[0], s->names_len, (uint32_t)name.len};
         s->names_len += name.len;
-    } else if (s->nregions) {
+    } else if (!s->nregions) {
+        if (o->spec) { /* begun in the other half, maybe: recorded */
+            size_t at = o->as_names_len;
+            if (o->as_names_len + name.len > o->as_names_cap) {
+                size_t nc = o->as_names_cap ? o->as_names_cap * 2 : 4096;
+                while (nc < o->as_names_len + name.len)
+                    nc *= 2;
+                char *p = realloc(o->as_names, nc);
+                if (!p)
+                    o->as_oom = 1;
+                else
+                    o->as_names = p, o->as_names_cap = nc;
+            }
+            if (!o->as_oom) {
+                if (name.len)
+                    memcpy(o->as_names + at, name.ptr, name.len);
+                o->as_names_len += name.len;
+                order_assume(o, AS_RUNDER, c->g, 0, ev->args[0], (uint64_t)at << 16 | name.len);
+            }
+        }
+    } else {
         struct region *top = &s->regions[s->nregions - 1];
         if (top->task != ev->args[0] || top->len != name.len ||
             (name.len && memcmp(s->names + top->off, name.ptr, name.len) != 0))
@@ -800,6 +835,7 @@ static int adv_gc_begin(struct ctrace_reader *r, struct rev *ev, uint64_t gen, s
     uint64_t seq = ev->args[0];
     *nc = *c;
     if (o->gc_state == GC_UNDETERMINED) {
+        ASSUME(o, AS_GC, seq, 0, 0);
         o->gc_seq = seq;
         o->gc_state = GC_RUNNING;
         push(o, ev, c->m, c->p, c->g);
@@ -992,6 +1028,7 @@ int order_advance(struct ctrace_reader *r, struct rev *ev, uint64_t m, uint64_t 
             } else {
                 if (!ms_new(o, m, CTRACE_NO_ID, CTRACE_NO_ID))
                     return nomem(r);
+                ASSUME(o, AS_M, m, CTRACE_NO_ID, CTRACE_NO_ID);
                 msi = o->nmss - 1;
             }
             if (msi < UINT32_MAX)
@@ -1026,6 +1063,27 @@ int order_task(const struct order *o, uint64_t id, uint64_t *parent, const char 
     return 1;
 }
 
+void order_assume(struct order *o, uint8_t kind, uint64_t id, int absent, uint64_t a, uint64_t b)
+{
+    if (GROW(o->as, o->nas, o->as_cap) < 0) {
+        o->as_oom = 1;
+        return;
+    }
+    o->as[o->nas++] = (struct assume){kind, (uint8_t)absent, id, a, b};
+}
+
+void order_assume_as(struct order *o, uint8_t kind, uint64_t id, uint64_t a, uint64_t b)
+{
+    struct assume *l = o->nas ? &o->as[o->nas - 1] : NULL;
+    if (l && l->kind == kind && l->id == id) {
+        l->absent = 0;
+        l->a = a;
+        l->b = b;
+    } else {
+        order_assume(o, kind, id, 0, a, b);
+    }
+}
+
 void order_free(struct order *o)
 {
     for (size_t i = 0; i < o->ngs; i++) {
@@ -1041,6 +1099,8 @@ void order_free(struct order *o)
     free(o->ps);
     free(o->mss);
     free(o->tasks);
+    free(o->as);
+    free(o->as_names);
     u64map_free(&o->gmap);
     u64map_free(&o->pmap);
     u64map_free(&o->thmap);

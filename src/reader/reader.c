@@ -128,6 +128,7 @@ void ctrace_reader_close(ctrace_reader *r)
 {
     if (!r)
         return;
+    split_abort(r);
     v1_free(r);
     in_close(&r->in);
     gen_free(&r->g);
@@ -343,9 +344,23 @@ int ctrace_reader_check(ctrace_reader *r, uint64_t max)
         return CTRACE_READER_EINVAL;
     const struct ctrace_event *ev;
     int rc = 1;
+    if (r->split_threads > 1 && !r->split_tried)
+        split_start(r);
     r->dl.quiet = 1;
-    for (uint64_t i = 0; i < max && (rc = ctrace_reader_next(r, &ev)) == 1; i++)
-        ;
+    for (uint64_t i = 0; i < max && (rc = ctrace_reader_next(r, &ev)) == 1; i++) {
+        /* Split: A has read its part (and nothing after it) -- verify the
+         * second reader's, which ends the check, or read on alone. */
+        if (r->split && r->complete_gens == split_a_gens(r)) {
+            if (r->ngens != split_a_gens(r))
+                split_abort(r); /* read past it by ctrace_reader_next() */
+            else if (split_finish(r)) {
+                rc = 0;
+                break;
+            }
+        }
+    }
+    if (rc != 1)
+        split_abort(r);
     r->dl.quiet = 0;
     return rc;
 }

@@ -6,6 +6,7 @@
 #include "commands.h"
 #include "losses.h"
 #include "progress.h"
+#include "settings.h"
 
 #include "ctrace_reader.h"
 
@@ -14,7 +15,7 @@
 #include <string.h>
 
 static const char help[] =
-    "usage: ctrace check [-q] FILE...\n"
+    "usage: ctrace check [-q|-v] [-j N] [--split-min SIZE] FILE...\n"
     "\n"
     "Validates Go execution traces the way Go's own parser does: every event is\n"
     "read, ordered and checked.  Formats: v2 (go 1.22, 1.23, 1.25) and v1 (go 1.11,\n"
@@ -32,15 +33,23 @@ static const char help[] =
     "FILE '-' reads standard input.\n"
     "\n"
     "  -q      print nothing, only set the exit code\n"
+    "  -v      also say how the trace was read (one thread, or two halves)\n"
+    "  -j, --threads N   threads for a large trace file (1 or 2; default 2: a\n"
+    "          trace of 32 MiB or more is cut at a generation and its halves\n"
+    "          read at once, the second verified against the first; the\n"
+    "          verdict is always the one-thread reading's)\n"
+    "  --split-min SIZE  the smallest trace cut so (default 32M; tests use 0)\n"
     "  --help  this help\n"
     "\n"
     "Exit codes: 0 all traces valid, 1 some trace invalid or unreadable, 2 usage error.\n";
 
-static int check_one(const char *path, int quiet)
+static int check_one(const char *path, int quiet, int verbose, unsigned threads, uint64_t split_min)
 {
     ctrace_reader *r = NULL;
     const char *name = strcmp(path, "-") ? path : "<stdin>";
     int rc = ctrace_reader_open(path, 0, &r);
+    if (rc == 0)
+        ctrace_reader_check_threads(r, threads, split_min);
     if (rc == CTRACE_READER_EOPEN) {
         if (!quiet)
             printf("%s: error: cannot open: %s\n", name, strerror(errno));
@@ -63,6 +72,17 @@ static int check_one(const char *path, int quiet)
             printf("%s: ok, go %d.%d, %llu events, %llu generations\n", name, v / 100, v % 100,
                    (unsigned long long)ctrace_reader_event_count(r),
                    (unsigned long long)ctrace_reader_generation_count(r));
+            uint64_t sg;
+            int how = ctrace_reader_check_split(r, &sg);
+            if (verbose && how == CTRACE_SPLIT_VERIFIED)
+                printf("%s: read on 2 threads: generations 1-%llu and %llu-%llu, the second half verified\n",
+                       name, (unsigned long long)sg, (unsigned long long)sg,
+                       (unsigned long long)ctrace_reader_generation_count(r));
+            else if (verbose && how == CTRACE_SPLIT_FELL_BACK)
+                printf("%s: read on 1 thread after generation %llu: the second half (from generation %llu) "
+                       "could not be verified\n", name, (unsigned long long)sg, (unsigned long long)sg);
+            else if (verbose)
+                printf("%s: read on 1 thread\n", name);
         } else {
             uint64_t off = 0, end = 0;
             const char *msg = ctrace_reader_error(r, &off);
@@ -100,7 +120,9 @@ static int check_one(const char *path, int quiet)
 int cmd_check(int argc, char **argv)
 {
     /* Options and files in any order; "--" ends the options. */
-    int quiet = 0, first = 1, n = 1;
+    int quiet = 0, verbose = 0, first = 1, n = 1;
+    unsigned threads = 2;
+    uint64_t split_min = 32u << 20;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (a[0] != '-' || !a[1]) {
@@ -110,6 +132,20 @@ int cmd_check(int argc, char **argv)
             return 0;
         } else if (!strcmp(a, "-q")) {
             quiet = 1;
+        } else if (!strcmp(a, "-v")) {
+            verbose = 1;
+        } else if ((!strcmp(a, "-j") || !strcmp(a, "--threads")) && i + 1 < argc) {
+            const char *v = argv[++i];
+            if (strcmp(v, "1") && strcmp(v, "2")) {
+                fprintf(stderr, "ctrace check: --threads takes 1 or 2, not '%s'\n", v);
+                return 2;
+            }
+            threads = (unsigned)(*v - '0');
+        } else if (!strcmp(a, "--split-min") && i + 1 < argc) {
+            if (ct_parse_size(argv[++i], &split_min) != 0) {
+                fprintf(stderr, "ctrace check: --split-min takes a size (bytes, or 32M...), not '%s'\n", argv[i]);
+                return 2;
+            }
         } else if (!strcmp(a, "--")) {
             while (++i < argc)
                 argv[n++] = argv[i];
@@ -125,7 +161,7 @@ int cmd_check(int argc, char **argv)
     }
     int bad = 0;
     for (int i = first; i < argc; i++) {
-        bad |= check_one(argv[i], quiet);
+        bad |= check_one(argv[i], quiet, verbose, threads, split_min);
         fflush(stdout);
     }
     return bad ? 1 : 0;

@@ -1,5 +1,5 @@
 #!/bin/bash
-# fresh_go.sh CTRACE - builds a small Go program (standard library only)
+# fresh_go.sh CTRACE - builds tests/reader/goprog (standard library only)
 # with Go 1.22 and with Go 1.23, records a multi-generation trace with each
 # (goroutines, channels, mutexes, syscalls, GC, tasks/regions/logs and CPU
 # samples), and compares ctrace with Go 1.23's parser on both.  Exit 77
@@ -12,66 +12,7 @@ need_go 22 23
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 export GOFLAGS=-mod=mod GOPATH=$tmp/gopath GOCACHE=$tmp/gocache
 mkdir -p "$tmp/prog" "$tmp/traces"
-cat >"$tmp/prog/main.go" <<'GO'
-package main
-
-import (
-	"context"
-	"os"
-	"runtime"
-	"runtime/pprof"
-	"runtime/trace"
-	"sync"
-	"time"
-)
-
-var sink []byte
-
-func main() {
-	f, _ := os.Create(os.Args[1])
-	defer f.Close()
-	pprof.StartCPUProfile(new(discard))
-	trace.Start(f)
-	ctx, task := trace.NewTask(context.Background(), "main")
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	ch := make(chan int)
-	deadline := time.Now().Add(1300 * time.Millisecond)
-	for i := 0; i < 8; i++ {
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			for time.Now().Before(deadline) {
-				trace.WithRegion(ctx, "work", func() {
-					mu.Lock()
-					sink = make([]byte, 1<<14)
-					mu.Unlock()
-				})
-				select {
-				case ch <- i:
-				case <-time.After(time.Millisecond):
-				}
-				trace.Log(ctx, "iter", "x")
-				os.Getpid()
-				runtime.Gosched()
-			}
-		}(i)
-	}
-	go func() {
-		for range ch {
-		}
-	}()
-	wg.Wait()
-	runtime.GC()
-	task.End()
-	trace.Stop()
-	pprof.StopCPUProfile()
-}
-
-type discard struct{}
-
-func (discard) Write(p []byte) (int, error) { return len(p), nil }
-GO
+cp "$here/goprog/main.go" "$tmp/prog/main.go"
 (cd "$tmp/prog" && printf 'module fresh\n\ngo 1.22\n' >go.mod)
 i=0
 for go in "$GO122" "$GO123"; do

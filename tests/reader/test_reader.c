@@ -136,6 +136,19 @@ static void same_as_check(const struct buf *t, int rc, ctrace_reader *ref, uint6
     CHECK(ctrace_reader_complete(r, &e1, &s1) == ctrace_reader_complete(ref, &e2, &s2));
     CHECK(e1 == e2 && s1 == s2);
     ctrace_reader_close(r);
+
+    /* The split check (two threads, any size): the same ending, too. */
+    crc = ctrace_reader_open_mem(t->b, t->n, 0, &r);
+    if (crc == 0)
+        CHECK(ctrace_reader_check_threads(r, 2, 0) == 0);
+    while (crc >= 0 && r && (crc = ctrace_reader_check(r, slice)) == 1)
+        ;
+    CHECK(crc == rc);
+    m2 = ctrace_reader_error(r, &o2);
+    CHECK((!m1 && !m2) || (m1 && m2 && !strcmp(m1, m2) && o1 == o2));
+    CHECK(ctrace_reader_event_count(r) == ctrace_reader_event_count(ref));
+    CHECK(ctrace_reader_generation_count(r) == ctrace_reader_generation_count(ref));
+    ctrace_reader_close(r);
 }
 
 static void test_valid(void)
@@ -645,6 +658,140 @@ static void test_losses(void)
     CHECK(ctrace_reader_skim_losses(NULL) == CTRACE_READER_EINVAL);
 }
 
+/* ---- the split check (src/reader/split.c) ---- */
+
+/* Events of thread 2 in generations 1 and 4 (split_gen), if not NULL. */
+static const struct buf *split_m2[2];
+
+/* Generation gen of a 4-generation trace: thread 1 runs goroutine 1 on
+ * proc 0; `extra` (may be NULL) follows on thread 1. */
+static void split_gen(struct buf *t, uint64_t gen, const struct buf *extra)
+{
+    const struct buf *m2 = gen == 1 ? split_m2[0] : gen == 4 ? split_m2[1] : NULL;
+    if (m2)
+        batch(t, gen, 2, 100 * gen, m2);
+    freq_batch(t, gen);
+    strings_batch(t, gen);
+    struct buf a = {.n = 0};
+    EV(&a, GT_EV_PROC_STATUS, 1, 0, GT_PROC_RUNNING);
+    EV(&a, GT_EV_GO_STATUS, 1, 1, GT_NO_ID, GT_GO_RUNNING);
+    if (extra) {
+        memcpy(a.b + a.n, extra->b, extra->n);
+        a.n += extra->n;
+    }
+    batch(t, gen, 1, 100 * gen, &a);
+}
+
+/* Checks t with one thread and with two; both must end with code want
+ * (and the same message, offset and counts: same_as_check); the split
+ * must have been taken, and verified or not as `verified` says. */
+static void split_case(const char *what, const struct buf *g1, const struct buf *g4, int want,
+                       int verified)
+{
+    struct buf t = {.n = 0};
+    header(&t, GT_HEADER_GO123);
+    for (uint64_t gen = 1; gen <= 4; gen++)
+        split_gen(&t, gen, gen == 1 ? g1 : gen == 4 ? g4 : NULL);
+    ctrace_reader *ref;
+    CHECK(ctrace_reader_open_mem(t.b, t.n, 0, &ref) == 0);
+    int kinds[64], n = 0;
+    int rc = read_all(ref, kinds, 64, &n);
+    if (rc != want)
+        fprintf(stderr, "%s: got %d (%s), want %d\n", what, rc,
+                ctrace_reader_error(ref, NULL) ? ctrace_reader_error(ref, NULL) : "-", want);
+    CHECK(rc == want);
+    same_as_check(&t, rc, ref, 1000);
+    ctrace_reader *r;
+    CHECK(ctrace_reader_open_mem(t.b, t.n, 0, &r) == 0);
+    CHECK(ctrace_reader_check_threads(r, 2, 0) == 0);
+    CHECK(ctrace_reader_check_threads(r, 0, 0) == CTRACE_READER_EINVAL);
+    while (ctrace_reader_check(r, 1000) == 1)
+        ;
+    uint64_t sg = 0;
+    int how = ctrace_reader_check_split(r, &sg);
+    if (how != (verified ? CTRACE_SPLIT_VERIFIED : CTRACE_SPLIT_FELL_BACK))
+        fprintf(stderr, "%s: split outcome %d, want %s\n", what, how, verified ? "verified" : "fell back");
+    CHECK(how == (verified ? CTRACE_SPLIT_VERIFIED : CTRACE_SPLIT_FELL_BACK));
+    CHECK(sg == 2 || sg == 3); /* 4 generations: 1-2 and 2-4, or 1-3 and 3-4 */
+    ctrace_reader_close(r);
+    ctrace_reader_close(ref);
+}
+
+/* What the generations before the second half left, which the second
+ * reader does not see (it begins at generation 2, which leaves goroutine
+ * 2, proc 5 and region "main.f" alone), must be verified: a consistent
+ * use of them is verified, an inconsistent one falls back to the
+ * sequential reading and its error. */
+static void test_split(void)
+{
+    struct buf g1 = {.n = 0}, g4 = {.n = 0};
+    split_case("nothing carried", NULL, NULL, 0, 1);
+
+    /* Goroutine 2, waiting since generation 1: restated as waiting. */
+    EV(&g1, GT_EV_GO_STATUS, 1, 2, GT_NO_ID, GT_GO_WAITING);
+    EV(&g4, GT_EV_GO_STATUS, 1, 2, GT_NO_ID, GT_GO_WAITING);
+    split_case("a goroutine restated as it was", &g1, &g4, 0, 1);
+    g4.n = 0;
+    EV(&g4, GT_EV_GO_STATUS, 1, 2, GT_NO_ID, GT_GO_RUNNABLE);
+    split_case("a goroutine restated otherwise", &g1, &g4, CTRACE_READER_EINVALID, 0);
+    g4.n = 0;
+    EV(&g4, GT_EV_GO_CREATE, 1, 2, 0, 0);
+    split_case("a goroutine created again", &g1, &g4, CTRACE_READER_EINVALID, 0);
+    g4.n = 0;
+    EV(&g4, GT_EV_GO_STATUS, 1, 2, GT_NO_ID, GT_GO_WAITING);
+    EV(&g4, GT_EV_GO_SWITCH, 1, 2, 1);            /* goroutine 2 runs */
+    EV(&g4, GT_EV_GO_DESTROY, 1);                  /* and ends */
+    split_case("a goroutine restated, run and ended", &g1, &g4, 0, 1);
+    EV(&g4, GT_EV_GO_STATUS, 1, 2, GT_NO_ID, GT_GO_WAITING); /* restated again */
+    split_case("a goroutine restated after its end", &g1, &g4, CTRACE_READER_EINVALID, 0);
+
+    g4.n = 0;
+    EV(&g4, GT_EV_GO_UNBLOCK, 1, 2, 1, 0);
+    split_case("a goroutine unblocked", &g1, &g4, CTRACE_READER_ETRUNCATED, 0);
+
+    /* Proc 5, idle since generation 1. */
+    g1.n = g4.n = 0;
+    EV(&g1, GT_EV_PROC_STATUS, 1, 5, GT_PROC_IDLE);
+    EV(&g4, GT_EV_PROC_STATUS, 1, 5, GT_PROC_IDLE);
+    split_case("a proc restated as it was", &g1, &g4, 0, 1);
+    g4.n = 0;
+    EV(&g4, GT_EV_PROC_STATUS, 1, 5, GT_PROC_SYSCALL);
+    split_case("a proc restated otherwise", &g1, &g4, CTRACE_READER_EINVALID, 0);
+
+    /* Region "main.f" (string 2) begun in generation 1 by goroutine 1. */
+    g1.n = g4.n = 0;
+    EV(&g1, GT_EV_USER_REGION_BEGIN, 1, 0, 2, 0);
+    EV(&g4, GT_EV_USER_REGION_END, 1, 0, 2, 0);
+    split_case("a region ended as begun", &g1, &g4, 0, 1);
+    g4.n = 0;
+    EV(&g4, GT_EV_USER_REGION_END, 1, 0, 3, 0);
+    split_case("a region ended under another name", &g1, &g4, CTRACE_READER_EINVALID, 0);
+    g4.n = 0;
+    EV(&g4, GT_EV_USER_REGION_END, 1, 7, 2, 0);
+    split_case("a region ended with another task", &g1, &g4, CTRACE_READER_EINVALID, 0);
+    g4.n = 0;
+    EV(&g4, GT_EV_USER_REGION_END, 1, 0, 2, 0);
+    EV(&g4, GT_EV_USER_REGION_END, 1, 0, 3, 0); /* none open: fine */
+    split_case("a region ended, then one never begun", &g1, &g4, 0, 1);
+
+    /* Thread 2, with no proc or goroutine, in generations 1 and 4 only:
+     * its context in the other half is the empty one the second assumes. */
+    struct buf m2 = {.n = 0};
+    EV(&m2, GT_EV_PROC_STATUS, 1, 3, GT_PROC_IDLE);
+    split_m2[0] = split_m2[1] = &m2;
+    split_case("a thread back with its empty context", NULL, NULL, 0, 1);
+    split_m2[0] = split_m2[1] = NULL;
+
+    /* Task 9 begun in generation 1: begun again. */
+    g1.n = g4.n = 0;
+    EV(&g1, GT_EV_USER_TASK_BEGIN, 1, 9, 0, 2, 0);
+    EV(&g4, GT_EV_USER_TASK_BEGIN, 1, 9, 0, 2, 0);
+    split_case("a task begun again", &g1, &g4, CTRACE_READER_EINVALID, 0);
+    g4.n = 0;
+    EV(&g4, GT_EV_USER_TASK_END, 1, 9, 0);
+    split_case("a task ended", &g1, &g4, 0, 1);
+}
+
 int main(void)
 {
     test_losses();
@@ -656,6 +803,7 @@ int main(void)
     test_go125();
     test_sparse_ids();
     test_goroutine_ids();
+    test_split();
     if (failures) {
         fprintf(stderr, "%d check(s) failed\n", failures);
         return 1;
