@@ -8,6 +8,11 @@
  *   fdclose closefrom    closefrom(3)
  *   fdclose dup2         dup2(/dev/null, fd) for every fd in /proc/self/fd
  *                        (then close them), and dup3 likewise
+ *   fdclose race         for 1 s, a pipe closed twice (the second close
+ *                        must fail with EBADF) while another thread starts
+ *                        threads (each one the tracer registers, reading a
+ *                        /proc file): the tracer's own descriptors must
+ *                        never take a number the program closes
  *
  * Before and after, it does traced work (a thread, a mutex handoff, a
  * sleep), so the trace must show events from after the descriptors went.
@@ -22,10 +27,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 static int failures;
@@ -89,6 +96,47 @@ static int redirect_all(int use_dup3)
     return ok;
 }
 
+static atomic_int racing;
+
+static void *nop(void *arg) { return arg; }
+
+/* Starts threads while the main thread races (race mode). */
+static void *spawner(void *arg)
+{
+    while (atomic_load(&racing)) {
+        pthread_t t;
+        if (pthread_create(&t, NULL, nop, NULL) == 0)
+            pthread_join(t, NULL);
+    }
+    return arg;
+}
+
+/* Pipes closed twice for 1 s: the number of second closes that did not
+ * fail with EBADF (they closed someone else's descriptor). */
+static long race_double_closes(void)
+{
+    pthread_t sp;
+    atomic_store(&racing, 1);
+    pthread_create(&sp, NULL, spawner, NULL);
+    long bad = 0;
+    struct timespec t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    do {
+        int p[2];
+        if (pipe(p) != 0)
+            break;
+        close(p[0]);
+        close(p[1]);
+        errno = 0;
+        if (!(close(p[0]) == -1 && errno == EBADF))
+            bad++;
+        clock_gettime(CLOCK_MONOTONIC, &t);
+    } while ((t.tv_sec - t0.tv_sec) * 1000000000L + (t.tv_nsec - t0.tv_nsec) < 1000000000L);
+    atomic_store(&racing, 0);
+    pthread_join(sp, NULL);
+    return bad;
+}
+
 int main(int argc, char **argv)
 {
     const char *mode = argc > 1 ? argv[1] : "close";
@@ -105,6 +153,11 @@ int main(int argc, char **argv)
     } else if (strcmp(mode, "closefrom") == 0) {
         closefrom(3);
         check(1, "closefrom(3)");
+    } else if (strcmp(mode, "race") == 0) {
+        long bad = race_double_closes();
+        if (bad)
+            printf("%ld second closes did not fail\n", bad);
+        check(bad == 0, "a pipe closed twice while threads start: EBADF every time");
     } else if (strcmp(mode, "dup2") == 0) {
         check(redirect_all(0), "dup2(/dev/null) over every open fd");
         check(redirect_all(1), "dup3(/dev/null) over every open fd");

@@ -25,6 +25,10 @@
  *  - Memory is a fixed 64 KiB array, no allocation.
  *  - The guard check is one load and compare on every close/dup; all these
  *    wrappers stay async-signal-safe.
+ *  - close, dup2, dup3, close_range and closefrom run inside the fence of
+ *    the tracer's own opens (ct_libc_fd_fence_enter/leave, src/libc): two
+ *    atomic adds, and a wait only while the tracer holds a low number for
+ *    the instant before moving it high.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -104,9 +108,12 @@ CT_EXPORT int close(int fd)
     if (CT_UNLIKELY(ct_fdguard_is(fd)))
         return ct_ebadf(); /* the trace's: not the program's to close */
     ct_fd_forget(fd); /* before: the number may be reused at once */
-    if (CT_UNLIKELY(!ct_real_close))
-        return (int)syscall(SYS_close, fd);
-    return ct_real_close(fd);
+    int fence = ct_libc_fd_fence_enter();
+    int r = CT_UNLIKELY(!ct_real_close) ? (int)syscall(SYS_close, fd) : ct_real_close(fd);
+    int e = errno;
+    ct_libc_fd_fence_leave(fence);
+    errno = e;
+    return r;
 }
 
 CT_EXPORT int dup(int fd)
@@ -127,11 +134,15 @@ CT_EXPORT int dup2(int fd, int fd2)
         return ct_ebadf();
     ct_fdguard_vacate(fd2);
     ct_fd_forget(fd2);
+    int fence = ct_libc_fd_fence_enter();
     int r;
     if (CT_UNLIKELY(!ct_real_dup2))
         r = (fd == fd2) ? fd : (int)syscall(SYS_dup3, fd, fd2, 0);
     else
         r = ct_real_dup2(fd, fd2);
+    int e = errno;
+    ct_libc_fd_fence_leave(fence);
+    errno = e;
     return r;
 }
 
@@ -142,9 +153,13 @@ CT_EXPORT int dup3(int fd, int fd2, int flags)
         return ct_ebadf();
     ct_fdguard_vacate(fd2);
     ct_fd_forget(fd2);
-    if (CT_UNLIKELY(!ct_real_dup3))
-        return (int)syscall(SYS_dup3, fd, fd2, flags);
-    return ct_real_dup3(fd, fd2, flags);
+    int fence = ct_libc_fd_fence_enter();
+    int r = CT_UNLIKELY(!ct_real_dup3) ? (int)syscall(SYS_dup3, fd, fd2, flags)
+                                       : ct_real_dup3(fd, fd2, flags);
+    int e = errno;
+    ct_libc_fd_fence_leave(fence);
+    errno = e;
+    return r;
 }
 
 #ifndef SYS_close_range
@@ -153,7 +168,19 @@ CT_EXPORT int dup3(int fd, int fd2, int flags)
 
 /* close_range over [lo, hi] without the trace's descriptor.  Split around
  * it; the first error is the call's. */
+static int ct_close_range_fenced(unsigned lo, unsigned hi, int flags);
+
 static int ct_close_range_around(unsigned lo, unsigned hi, int flags)
+{
+    int fence = ct_libc_fd_fence_enter();
+    int r = ct_close_range_fenced(lo, hi, flags);
+    int e = errno;
+    ct_libc_fd_fence_leave(fence);
+    errno = e;
+    return r;
+}
+
+static int ct_close_range_fenced(unsigned lo, unsigned hi, int flags)
 {
     int g = ct_fdguard_current();
     if (CT_LIKELY(g < 0 || (unsigned)g < lo || (unsigned)g > hi))

@@ -9,6 +9,10 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <sys/resource.h>
 #include <linux/futex.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -190,4 +194,84 @@ void ct_libc_futex_wait(_Atomic uint32_t *w, uint32_t val, long ms)
 void ct_libc_futex_wake(_Atomic uint32_t *w)
 {
     syscall(SYS_futex, (uint32_t *)w, FUTEX_WAKE_PRIVATE, 1 << 30, NULL, NULL, 0);
+}
+
+/* ---- the tracer's own descriptors, opened high ---- */
+
+/* Numbers from here up are the tracer's (below a low RLIMIT_NOFILE: its
+ * upper quarter). */
+#define HIGH_FD_BASE 1000
+
+int ct_libc_high_fd_base(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY ||
+        rl.rlim_cur > HIGH_FD_BASE * 4 / 3)
+        return HIGH_FD_BASE;
+    return (int)(rl.rlim_cur - rl.rlim_cur / 4);
+}
+
+static _Atomic int g_opening; /* ct_libc_open_high calls between open and move */
+static _Atomic int g_closing; /* the program's close-like calls in flight   */
+static __thread int t_inside; /* this thread is in one of them (a handler)  */
+
+/* Waits (bounded: ~10 ms) while *c is not 0. */
+static void wait_zero(_Atomic int *c)
+{
+    for (int i = 0; i < 10000 && __atomic_load_n(c, __ATOMIC_SEQ_CST); i++)
+        if (i >= 64)
+            sched_yield();
+}
+
+int ct_libc_fd_fence_enter(void)
+{
+    if (t_inside)
+        return 0;
+    for (int tries = 0; tries < 8; tries++) {
+        __atomic_fetch_add(&g_closing, 1, __ATOMIC_SEQ_CST);
+        if (!__atomic_load_n(&g_opening, __ATOMIC_SEQ_CST))
+            return 1;
+        __atomic_fetch_sub(&g_closing, 1, __ATOMIC_SEQ_CST);
+        wait_zero(&g_opening);
+    }
+    __atomic_fetch_add(&g_closing, 1, __ATOMIC_SEQ_CST);
+    return 1; /* an open that never ends: go on (never block the program) */
+}
+
+void ct_libc_fd_fence_leave(int entered)
+{
+    if (entered)
+        __atomic_fetch_sub(&g_closing, 1, __ATOMIC_SEQ_CST);
+}
+
+int ct_libc_open_high(const char *path, int flags)
+{
+    int e = errno;
+    t_inside = 1;
+    __atomic_fetch_add(&g_opening, 1, __ATOMIC_SEQ_CST);
+    wait_zero(&g_closing);
+    int fd = (int)syscall(SYS_openat, AT_FDCWD, path, flags | O_CLOEXEC, 0);
+    int oe = errno;
+    if (fd >= 0) {
+        int hi = (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, ct_libc_high_fd_base());
+        if (hi >= 0) {
+            syscall(SYS_close, fd);
+            fd = hi;
+        }
+    }
+    __atomic_fetch_sub(&g_opening, 1, __ATOMIC_SEQ_CST);
+    t_inside = 0;
+    errno = fd < 0 ? oe : e;
+    return fd;
+}
+
+FILE *ct_libc_fopen_high(const char *path)
+{
+    int fd = ct_libc_open_high(path, O_RDONLY);
+    if (fd < 0)
+        return NULL;
+    FILE *f = fdopen(fd, "re");
+    if (!f)
+        ct_libc_close(fd);
+    return f;
 }

@@ -37,6 +37,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -64,6 +65,23 @@ int ct_libc_sigaction(int sig, const struct sigaction *act, struct sigaction *ol
 ssize_t ct_libc_write(int fd, const void *buf, size_t len);
 ssize_t ct_libc_read(int fd, void *buf, size_t len);
 int ct_libc_close(int fd);
+
+/* The tracer's own files: opened close-on-exec and moved at once to a high
+ * number (from ct_libc_high_fd_base()), away from the numbers the program
+ * picks or closes by mistake (a double close, closefrom); -1 or NULL with
+ * errno on failure, errno kept otherwise.  ct_libc_fopen_high: read-only,
+ * as a FILE.  The moment the low number exists is fenced against the
+ * program's close-like calls: the interposers of close, dup2, dup3,
+ * close_range and closefrom bracket their call with fd_fence_enter/leave
+ * (enter returns what leave takes).  A Dekker pair of counters: an open
+ * waits for close-like calls in flight, they wait for opens in flight;
+ * both waits bounded (~10 ms), neither taken by a thread inside the other
+ * (a signal handler).  Async-signal-safe (fopen_high aside). */
+int ct_libc_high_fd_base(void);
+int ct_libc_open_high(const char *path, int flags);
+FILE *ct_libc_fopen_high(const char *path);
+int ct_libc_fd_fence_enter(void);
+void ct_libc_fd_fence_leave(int entered);
 int ct_libc_flock(int fd, int op);
 int ct_libc_poll(struct pollfd *fds, nfds_t n, int timeout_ms);
 /* Sleeps ns nanoseconds on CLOCK_MONOTONIC (restarted after signals). */

@@ -161,7 +161,7 @@ void ct_cfirules_fill(void)
                 continue; /* asked again after the stop */
             o = &om[nom++];
             o->path = r->path;
-            o->fd = open(r->path, O_RDONLY | O_CLOEXEC);
+            o->fd = ct_libc_open_high(r->path, O_RDONLY);
             elf_version(EV_CURRENT);
             o->elf = o->fd >= 0 ? elf_begin(o->fd, ELF_C_READ_MMAP, NULL) : NULL;
             o->cfi = o->elf ? dwarf_getcfi_elf(o->elf) : NULL;

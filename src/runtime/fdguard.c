@@ -5,7 +5,7 @@
  * closefrom) or dup2 something over a number it does not know is in use
  * (dup2(devnull, fd) for each fd in /proc/self/fd).  Either would lose or
  * corrupt the trace.  So the file ctrace opens is
- *  - moved to a high number (F_DUPFD_CLOEXEC from CT_FDGUARD_BASE, or the
+ *  - moved to a high number (ct_libc_high_fd_base: from 1000, or the
  *    upper quarter of a lower RLIMIT_NOFILE), away from the numbers
  *    programs pick for themselves;
  *  - invisible to close, dup, dup2, dup3, close_range and closefrom (the
@@ -13,6 +13,8 @@
  *    the number were not open -- close and dup report EBADF, ranges skip it;
  *  - moved again when the program makes it the target of dup2/dup3
  *    (ct_fdguard_vacate), so the program gets the number it asked for.
+ * The tracer's other descriptors (/proc files, ELF files) are opened high
+ * too (ct_libc_open_high, src/libc), fenced against the same wrappers.
  * Not covered: raw syscalls, fcntl(F_DUPFD) on our number, and a program
  * that fills every free descriptor number: then there is nowhere to move,
  * the program's dup2 still wins and the trace ends with a write error.
@@ -50,8 +52,6 @@
 #include "proc.h"
 #include "spinlock.h"
 
-#define CT_FDGUARD_BASE 1000
-
 static _Atomic int g_cur = -1; /* guarded number now, -1: none            */
 static int g_id = -1;          /* number the writer knows it by           */
 static ct_spinlock g_lock = CT_SPINLOCK_INIT;
@@ -78,20 +78,11 @@ void ct_fdguard_atfork_child(void)
     ct_spin_reset(&g_lock);
 }
 
-static int high_base(void)
-{
-    struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY ||
-        rl.rlim_cur > CT_FDGUARD_BASE * 4 / 3)
-        return CT_FDGUARD_BASE;
-    return (int)(rl.rlim_cur - rl.rlim_cur / 4);
-}
-
 /* A new number for cur at or above the base (any free one otherwise). */
 static int move_high(int cur)
 {
     int e = errno;
-    int fd = fcntl(cur, F_DUPFD_CLOEXEC, high_base());
+    int fd = fcntl(cur, F_DUPFD_CLOEXEC, ct_libc_high_fd_base());
     if (fd < 0)
         fd = fcntl(cur, F_DUPFD_CLOEXEC, 3);
     errno = e;

@@ -140,7 +140,7 @@ int ct_modmap_classify(const char *path, uintptr_t bias, const void *eh_frame_hd
 
     int saved_errno = errno;
     int result = -1;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = ct_libc_open_high(path, O_RDONLY);
     if (fd < 0)
         goto out;
     elf_version(EV_CURRENT);

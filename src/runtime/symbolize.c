@@ -258,7 +258,14 @@ static int report_modules(struct ct_symbolizer *s)
     struct ct_dl_counts c = ct_dl_counts_now();
     unsigned removed = 0;
     dwfl_report_begin(s->dwfl);
-    int rc = dwfl_linux_proc_report(s->dwfl, s->pid);
+    /* The maps file opened here, high (libdwfl's own open would take the
+     * lowest free number, which the program may be about to close). */
+    char maps[64];
+    snprintf(maps, sizeof maps, "/proc/%d/maps", (int)s->pid);
+    FILE *mf = ct_libc_fopen_high(maps);
+    int rc = mf ? dwfl_linux_proc_maps_report(s->dwfl, mf) : -1;
+    if (mf)
+        fclose(mf);
     int rc2 = dwfl_report_end(s->dwfl, removed_module, &removed);
     if (removed)
         cache_clear(s);
@@ -322,7 +329,7 @@ static int find_elf_cloexec(Dwfl_Module *mod, void **userdata, const char *modna
 {
     struct stat st;
     if (modname && modname[0] == '/' && stat(modname, &st) == 0 && S_ISREG(st.st_mode)) {
-        int fd = open(modname, O_RDONLY | O_CLOEXEC);
+        int fd = ct_libc_open_high(modname, O_RDONLY);
         if (fd >= 0) {
             *file_name = strdup(modname);
             if (!*file_name) {
@@ -337,7 +344,7 @@ static int find_elf_cloexec(Dwfl_Module *mod, void **userdata, const char *modna
 
 static int try_debug_path(Dwfl_Module *mod, const char *path, char **out_name)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = ct_libc_open_high(path, O_RDONLY);
     if (fd < 0)
         return -1;
     if (!debug_file_matches(mod, fd)) {

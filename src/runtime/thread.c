@@ -221,7 +221,7 @@ static void read_comm(struct ct_thread *t)
 {
     char path[64];
     snprintf(path, sizeof path, "/proc/self/task/%llu/comm", (unsigned long long)t->m);
-    FILE *f = fopen(path, "re");
+    FILE *f = ct_libc_fopen_high(path);
     if (!f)
         return;
     if (fgets(t->name, sizeof t->name, f))

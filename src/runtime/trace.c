@@ -16,6 +16,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,7 +58,10 @@ void ct_trace_discard_queue(void)
  * current state read from /proc, so the first generation shows them. */
 static void adopt_existing_threads(void)
 {
-    DIR *d = opendir("/proc/self/task");
+    int dfd = ct_libc_open_high("/proc/self/task", O_RDONLY | O_DIRECTORY);
+    DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+    if (!d && dfd >= 0)
+        ct_libc_close(dfd);
     if (!d)
         return;
     struct dirent *de;
@@ -75,7 +79,7 @@ static void adopt_existing_threads(void)
             continue;
         char path[300], buf[256];
         snprintf(path, sizeof path, "/proc/self/task/%s/stat", de->d_name);
-        FILE *f = fopen(path, "re");
+        FILE *f = ct_libc_fopen_high(path);
         int state = CT_RUNNING;
         if (f) {
             if (fgets(buf, sizeof buf, f)) {

@@ -117,7 +117,7 @@ static inline uintptr_t strip_pc(uintptr_t pc)
  * Read with plain read(2) into a fixed buffer so nothing is allocated. */
 static int bounds_from_maps(struct ct_stack_bounds *b)
 {
-    int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    int fd = ct_libc_open_high("/proc/self/maps", O_RDONLY);
     if (fd < 0)
         return -1;
     char buf[4096];

@@ -214,6 +214,10 @@ fdclose)
         expect "$t" "$m: threads created (before and after)" "$CREATE" 2
         expect "$t" "$m: sleeps (before and after)" "$SLEEP" 4
     done
+    # A double close racing the tracer's own opens (one per thread it
+    # registers): the second close fails with EBADF every time, as untraced.
+    run_pair fdclose_race 0 "$EX_DIR/interpose_fdclose" race
+    validate fdclose_race
     ;;
 ctor_thread)
     run_pair ctor_thread 0 "$EX_DIR/interpose_ctor_thread"
