@@ -69,6 +69,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -187,7 +188,16 @@ static void atfork_child(void)
 
 /* Finishes the trace at process exit.  A second caller (another thread
  * exiting, the finisher of a fatal signal) waits until the first is done:
- * returning earlier would let the process end in the middle of the file. */
+ * returning earlier would let the process end in the middle of the file.
+ *
+ * The signals another process sends to end this one (HUP, INT, TERM,
+ * PIPE, QUIT) are blocked on the finishing thread meanwhile, and delivered
+ * when it is done: finishing takes longer than an exit without ctrace
+ * (the last generation is written and symbolized), and a SIGTERM landing
+ * in it -- a pool's parent terminating workers that are already exiting,
+ * as Python's multiprocessing does -- took the fatal-signal path, which
+ * from inside the tracer can only cut the file back to its last complete
+ * generation: the header alone, for a short-lived worker. */
 static void finish(void)
 {
     if (ct_proc_in_vfork_child() || !ct_writer_active())
@@ -201,10 +211,20 @@ static void finish(void)
         errno = e;
         return;
     }
+    sigset_t sent, old;
+    sigemptyset(&sent);
+    sigaddset(&sent, SIGHUP);
+    sigaddset(&sent, SIGINT);
+    sigaddset(&sent, SIGTERM);
+    sigaddset(&sent, SIGPIPE);
+    sigaddset(&sent, SIGQUIT);
+    int masked = pthread_sigmask(SIG_BLOCK, &sent, &old) == 0;
     /* The calling thread ends with the process: record it. */
     ct_thread_exit();
     ctrace_stop();
     atomic_store(&exiting, 2);
+    if (masked)
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
     errno = e;
 }
 

@@ -219,6 +219,22 @@ fdclose)
     run_pair fdclose_race 0 "$EX_DIR/interpose_fdclose" race
     validate fdclose_race
     ;;
+exitterm)
+    # Workers sent SIGTERM while they exit (a process pool): every
+    # worker's trace whole, with its threads.
+    run_pair exitterm 0 "$EX_DIR/interpose_exitterm" 4
+    validate exitterm
+    n=$(ls "$WORK"/exitterm.*.trace | wc -l)
+    [ "$n" -ge 5 ] || fail "exitterm: $n trace files, expected 5 (the parent and 4 workers)"
+    # The workers' traces hold their threads (the parent forks, no thread).
+    with=0
+    for t in "$WORK"/exitterm.*.trace; do
+        dump "$t"
+        [ "$(grep -cE "$CREATE" "$t.d1")" -ge 1 ] && with=$((with + 1))
+    done
+    [ "$with" -ge 4 ] || fail "exitterm: $with traces with the worker's threads, expected 4"
+    echo "ok: exitterm: $n traces, each whole, $with with a worker's threads"
+    ;;
 ctor_thread)
     run_pair ctor_thread 0 "$EX_DIR/interpose_ctor_thread"
     validate ctor_thread; t=$(main_trace ctor_thread); dump "$t"

@@ -205,14 +205,21 @@ static void test_sampling(struct ct_symbolizer *sym)
     memset(&other, 0, sizeof other);
     CHECK(ct_cpuprof_thread_start(&other, &b, 1000) == CTRACE_EBUSY);
     uint64_t t0 = thread_cpu_ns();
-    /* 100 ms of CPU: the kernel tick caps the rate near 250 Hz, and a
-     * loaded machine delays expiries; a restart must still sample. */
-    while (thread_cpu_ns() - t0 < 100000000) {
+    /* CPU until 3 samples came (the consumer pops while the thread runs),
+     * at most 2 s of it: the kernel tick caps the rate near 250 Hz, and a
+     * loaded machine (CI with both cores busy) delays expiries by far more
+     * than a fixed 100 ms allows; a restart must still sample. */
+    struct ct_sample s;
+    int m = 0;
+    while (m < 3 && thread_cpu_ns() - t0 < 2000000000) {
+        uint64_t t1 = thread_cpu_ns();
+        while (thread_cpu_ns() - t1 < 10000000) {
+        }
+        while (ct_cpuprof_pop(pt, &s))
+            m++;
     }
     ct_cpuprof_thread_stop(pt);
     ct_cpuprof_thread_stop(pt); /* harmless */
-    struct ct_sample s;
-    int m = 0;
     while (ct_cpuprof_pop(pt, &s))
         m++;
     CHECKF(m >= 3, "restart: %d samples", m);
