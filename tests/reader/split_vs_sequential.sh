@@ -7,8 +7,9 @@
 # Traces of three generations or more: tests/reader/goprog built with Go
 # 1.22 and 1.23, run 3.2 s (a region and a goroutine blocked across every
 # generation, GC, tasks, regions, logs, CPU samples), and libctrace's examples with 5 ms generations
-# (EXAMPLES_DIR, if given).  On each: the split must be taken and verified
-# (`check -v`), and the line equal to `check -j 1`'s; then N_MUT mutations
+# (EXAMPLES_DIR, if given).  On each: the split, when taken (generations
+# too uneven are read on one thread), must be verified (`check -v`; and on
+# one trace at least), and the line equal to `check -j 1`'s; then N_MUT mutations
 # of each (default 120: bytes flipped, cut, deleted, duplicated, mostly in
 # the second half, where the speculation is) must also give equal lines.
 # Skipped (77) without Go 1.22/1.23 or python3.
@@ -56,7 +57,7 @@ same() {
   esac
 }
 
-libctrace_split=0
+libctrace_split=0 base_verified=0
 for f in "$tmp"/base/*.trace; do
   b=$(basename "$f")
   gens=$("$ctrace" check "$f" | sed -n 's/.* \([0-9]*\) generations$/\1/p')
@@ -73,7 +74,9 @@ for f in "$tmp"/base/*.trace; do
   case $b in go1*) ;; *) libctrace_split=$((libctrace_split + 1)) ;; esac
   how=$("$ctrace" check -v -j 2 --split-min 0 "$f" | sed -n 2p)
   case $how in
-    *"the second half verified") echo "ok: $b: $how" ;;
+    *"the second half verified") echo "ok: $b: $how"; base_verified=$((base_verified + 1)) ;;
+    # Generations too uneven for two halves to gain (one holds most bytes).
+    *"read on 1 thread") echo "note: $b: not split: $how" ;;
     *) echo "FAIL: $b: a valid trace, split and not verified: $how"; fail=1 ;;
   esac
   same "$f"
@@ -110,7 +113,8 @@ for f in "$tmp"/mut/*; do
   same "$f"
 done
 echo "$n traces ($base_n unmutated): one thread and two the same on $((fail ? 0 : n)); second half verified on $verified, not verified on $fellback"
-[ $verified -gt $base_n ] || { echo "FAIL: the split was verified on no mutated trace"; fail=1; }
+[ $base_verified -ge 1 ] || { echo "FAIL: the split was verified on no unmutated trace"; fail=1; }
+[ $verified -gt $base_verified ] || { echo "FAIL: the split was verified on no mutated trace"; fail=1; }
 if [ -n "$examples" ] && [ $libctrace_split = 0 ]; then
   echo "FAIL: no libctrace trace of 3 generations or more"; fail=1
 fi
