@@ -62,7 +62,13 @@ def read_dump(path):
                 d["running"] += 1
                 running_g.add(int(m.group(1)))
         elif kind == "Label":
-            labels[int(g.group(1))] = unquote(re.search(r"label=" + QSTR, line).group(1))
+            # An empty label (its string dropped: a full string table, said
+            # by the trace's loss record) names nothing: the track is G<id>.
+            lab = unquote(re.search(r"label=" + QSTR, line).group(1))
+            if lab:
+                labels[int(g.group(1))] = lab
+            else:
+                labels.pop(int(g.group(1)), None)
         elif kind in ("RegionBegin", "RegionEnd"):
             name = unquote(re.search(r"name=" + QSTR, line).group(1))
             gid = int(g.group(1))
