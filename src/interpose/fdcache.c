@@ -110,9 +110,7 @@ CT_EXPORT int close(int fd)
     ct_fd_forget(fd); /* before: the number may be reused at once */
     int fence = ct_libc_fd_fence_enter();
     int r = CT_UNLIKELY(!ct_real_close) ? (int)syscall(SYS_close, fd) : ct_real_close(fd);
-    int e = errno;
-    ct_libc_fd_fence_leave(fence);
-    errno = e;
+    ct_libc_fd_fence_leave(fence); /* an atomic add: errno stays the call's */
     return r;
 }
 
@@ -140,9 +138,7 @@ CT_EXPORT int dup2(int fd, int fd2)
         r = (fd == fd2) ? fd : (int)syscall(SYS_dup3, fd, fd2, 0);
     else
         r = ct_real_dup2(fd, fd2);
-    int e = errno;
-    ct_libc_fd_fence_leave(fence);
-    errno = e;
+    ct_libc_fd_fence_leave(fence); /* an atomic add: errno stays the call's */
     return r;
 }
 
@@ -156,9 +152,7 @@ CT_EXPORT int dup3(int fd, int fd2, int flags)
     int fence = ct_libc_fd_fence_enter();
     int r = CT_UNLIKELY(!ct_real_dup3) ? (int)syscall(SYS_dup3, fd, fd2, flags)
                                        : ct_real_dup3(fd, fd2, flags);
-    int e = errno;
-    ct_libc_fd_fence_leave(fence);
-    errno = e;
+    ct_libc_fd_fence_leave(fence); /* an atomic add: errno stays the call's */
     return r;
 }
 
@@ -174,9 +168,7 @@ static int ct_close_range_around(unsigned lo, unsigned hi, int flags)
 {
     int fence = ct_libc_fd_fence_enter();
     int r = ct_close_range_fenced(lo, hi, flags);
-    int e = errno;
-    ct_libc_fd_fence_leave(fence);
-    errno = e;
+    ct_libc_fd_fence_leave(fence); /* an atomic add: errno stays the call's */
     return r;
 }
 
