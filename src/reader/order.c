@@ -135,46 +135,77 @@ static struct mstate *ms_new(struct order *o, uint64_t id, uint64_t g, uint64_t 
 
 /* ---- queue ---- */
 
-static void push(struct order *o, const struct rev *ev, uint64_t m, uint64_t p, uint64_t g)
+/* The queue's slots are written field by field: a whole-struct copy of
+ * this size compiles to a string move (rep movs), whose start-up cost was
+ * a tenth of the time of an event. */
+static struct rev *push_slot(struct order *o, uint64_t m, uint64_t p, uint64_t g)
 {
     struct rev *q = &o->q[(o->qhead + o->qlen++) % 8];
-    *q = *ev;
     q->m = m;
     q->p = p;
     q->g = g;
+    return q;
+}
+
+static void push(struct order *o, const struct rev *ev, uint64_t m, uint64_t p, uint64_t g)
+{
+    struct rev *q = push_slot(o, m, p, g);
+    q->typ = ev->typ;
+    q->time = ev->time;
+    q->raw = ev->raw;
+    q->args[0] = ev->args[0];
+    q->args[1] = ev->args[1];
+    q->args[2] = ev->args[2];
+    q->args[3] = ev->args[3];
+    q->args[4] = ev->args[4];
+    q->extra[0] = ev->extra[0];
+    q->extra[1] = ev->extra[1];
+    q->off = ev->off;
 }
 
 static void push_made(struct order *o, const struct rev *from, uint8_t typ,
                       uint64_t m, uint64_t p, uint64_t g, uint64_t a0, uint64_t a1)
 {
-    struct rev e = {0};
-    e.typ = typ;
-    e.time = from->time;
-    e.off = from->off;
-    e.args[0] = a0;
-    e.args[1] = a1;
-    push(o, &e, m, p, g);
+    struct rev *q = push_slot(o, m, p, g);
+    q->typ = typ;
+    q->time = from->time;
+    q->raw = 0;
+    q->args[0] = a0;
+    q->args[1] = a1;
+    q->args[2] = q->args[3] = q->args[4] = 0;
+    q->extra[0] = q->extra[1] = 0;
+    q->off = from->off;
 }
 
 /* ---- helpers ---- */
 
 struct ctx { uint64_t m, p, g; };
+
+/* Field by field, never as one block: the fields were just stored one by
+ * one, and a wide load of narrow stores stalls the CPU (store forwarding
+ * fails; a third of the ordering's time on a whole-struct copy). */
+static inline void ctx_copy(struct ctx *to, const struct ctx *from)
+{
+    to->m = from->m;
+    to->p = from->p;
+    to->g = from->g;
+}
 enum req { MUST_NOT = 0, MUST = 1, MAY = 2 };
 
-static int check_ctx(struct ctrace_reader *r, struct ctx c, int th, int pr, int go)
+static int check_ctx(struct ctrace_reader *r, const struct ctx *c, int th, int pr, int go)
 {
     const char *msg = NULL;
-    if (th == MUST && c.m == CTRACE_NO_ID)
+    if (th == MUST && c->m == CTRACE_NO_ID)
         msg = "expected a thread but didn't have one";
-    else if (th == MUST_NOT && c.m != CTRACE_NO_ID)
+    else if (th == MUST_NOT && c->m != CTRACE_NO_ID)
         msg = "expected no thread but had one";
-    else if (pr == MUST && c.p == CTRACE_NO_ID)
+    else if (pr == MUST && c->p == CTRACE_NO_ID)
         msg = "expected a proc but didn't have one";
-    else if (pr == MUST_NOT && c.p != CTRACE_NO_ID)
+    else if (pr == MUST_NOT && c->p != CTRACE_NO_ID)
         msg = "expected no proc but had one";
-    else if (go == MUST && c.g == CTRACE_NO_ID)
+    else if (go == MUST && c->g == CTRACE_NO_ID)
         msg = "expected a goroutine but didn't have one";
-    else if (go == MUST_NOT && c.g != CTRACE_NO_ID)
+    else if (go == MUST_NOT && c->g != CTRACE_NO_ID)
         msg = "expected no goroutine but had one";
     if (!msg)
         return 0;
@@ -287,7 +318,7 @@ static int adv_proc_status(struct ctrace_reader *r, struct rev *ev, uint64_t gen
         old = gen == o->initial_gen ? CTRACE_STATE_UNDETERMINED : CTRACE_STATE_NOTEXIST;
     }
     ev->extra[0] = old;
-    *nc = *c;
+    ctx_copy(nc, c);
     if (status == GT_PROC_RUNNING || status == GT_PROC_SYSCALL)
         nc->p = pid;
     if (status == GT_PROC_SYSCALL_ABANDONED && old == CTRACE_STATE_RUNNING) {
@@ -316,13 +347,13 @@ static int adv_proc_start(struct ctrace_reader *r, struct rev *ev, uint64_t gen,
     if (!s || s->status != GT_PROC_IDLE || !seq_follows(gen, ev->args[1], s->seq_gen, s->seq) ||
         c->p != CTRACE_NO_ID)
         return 0;
-    int e = check_ctx(r, *c, MUST, MUST_NOT, MAY);
+    int e = check_ctx(r, c, MUST, MUST_NOT, MAY);
     if (e < 0)
         return e;
     s->status = GT_PROC_RUNNING;
     s->seq_gen = gen;
     s->seq = ev->args[1];
-    *nc = *c;
+    ctx_copy(nc, c);
     nc->p = ev->args[0];
     push(&r->o, ev, c->m, c->p, c->g);
     return 1;
@@ -335,11 +366,11 @@ static int adv_proc_stop(struct ctrace_reader *r, struct rev *ev, uint64_t gen, 
         return bad(r, "event for proc (%lld) that doesn't exist", c->p, 0);
     if (s->status != GT_PROC_RUNNING && s->status != GT_PROC_SYSCALL)
         return bad(r, "event for proc that's not Running or Syscall", 0, 0);
-    int e = check_ctx(r, *c, MUST, MUST, MAY);
+    int e = check_ctx(r, c, MUST, MUST, MAY);
     if (e < 0)
         return e;
     s->status = GT_PROC_IDLE;
-    *nc = *c;
+    ctx_copy(nc, c);
     nc->p = CTRACE_NO_ID;
     push(&r->o, ev, c->m, c->p, c->g);
     return 1;
@@ -353,7 +384,7 @@ static int adv_proc_steal(struct ctrace_reader *r, struct rev *ev, uint64_t gen,
     if (!s || (s->status != GT_PROC_SYSCALL && s->status != GT_PROC_SYSCALL_ABANDONED) ||
         !seq_follows(gen, ev->args[1], s->seq_gen, s->seq))
         return 0;
-    int e = check_ctx(r, *c, MUST, MAY, MAY);
+    int e = check_ctx(r, c, MUST, MAY, MAY);
     if (e < 0)
         return e;
     uint8_t old = s->status;
@@ -361,7 +392,7 @@ static int adv_proc_steal(struct ctrace_reader *r, struct rev *ev, uint64_t gen,
     s->status = GT_PROC_IDLE;
     s->seq_gen = gen;
     s->seq = ev->args[1];
-    *nc = *c;
+    ctx_copy(nc, c);
     if (old == GT_PROC_SYSCALL_ABANDONED) {
         push(o, ev, c->m, c->p, c->g);
         return 1;
@@ -412,7 +443,7 @@ static int adv_go_status(struct ctrace_reader *r, struct rev *ev, uint64_t gen, 
         return bad(r, "found goroutine status for new goroutine %lld after the first generation (status %lld)", gid, status);
     }
     ev->extra[0] = old;
-    *nc = *c;
+    ctx_copy(nc, c);
     if (status == GT_GO_RUNNING) {
         nc->g = gid;
     } else if (status == GT_GO_SYSCALL) {
@@ -443,7 +474,7 @@ static int adv_go_status(struct ctrace_reader *r, struct rev *ev, uint64_t gen, 
 static int adv_go_create(struct ctrace_reader *r, struct rev *ev, uint64_t gen, struct ctx *c, struct ctx *nc)
 {
     struct order *o = &r->o;
-    int e = check_ctx(r, *c, MUST, MUST, MAY);
+    int e = check_ctx(r, c, MUST, MUST, MAY);
     if (e < 0)
         return e;
     struct gstate *cur = gs_get(o, c->g);
@@ -455,7 +486,7 @@ static int adv_go_create(struct ctrace_reader *r, struct rev *ev, uint64_t gen, 
     uint8_t st = ev->typ == GT_EV_GO_CREATE_BLOCKED ? GT_GO_WAITING : GT_GO_RUNNABLE;
     if (!gs_new(r, newg, st, gen))
         return nomem(r);
-    *nc = *c;
+    ctx_copy(nc, c);
     push(o, ev, c->m, c->p, c->g);
     return 1;
 }
@@ -463,7 +494,7 @@ static int adv_go_create(struct ctrace_reader *r, struct rev *ev, uint64_t gen, 
 static int adv_go_stop_exec(struct ctrace_reader *r, struct rev *ev, uint64_t gen, struct ctx *c, struct ctx *nc)
 {
     struct order *o = &r->o;
-    int e = USER_GO(r, *c);
+    int e = USER_GO(r, c);
     if (e < 0)
         return e;
     struct gstate *s = gs_get(o, c->g);
@@ -471,7 +502,7 @@ static int adv_go_stop_exec(struct ctrace_reader *r, struct rev *ev, uint64_t ge
         return bad(r, "event for goroutine (%lld) that doesn't exist", c->g, 0);
     if (s->status != GT_GO_RUNNING)
         return bad(r, "event for goroutine that's not Running", 0, 0);
-    *nc = *c;
+    ctx_copy(nc, c);
     nc->g = CTRACE_NO_ID;
     if (ev->typ == GT_EV_GO_DESTROY)
         gs_del(o, c->g);
@@ -488,13 +519,13 @@ static int adv_go_start(struct ctrace_reader *r, struct rev *ev, uint64_t gen, s
     struct gstate *s = gs_get(&r->o, ev->args[0]);
     if (!s || s->status != GT_GO_RUNNABLE || !seq_follows(gen, ev->args[1], s->seq_gen, s->seq))
         return 0;
-    int e = check_ctx(r, *c, MUST, MUST, MUST_NOT);
+    int e = check_ctx(r, c, MUST, MUST, MUST_NOT);
     if (e < 0)
         return e;
     s->status = GT_GO_RUNNING;
     s->seq_gen = gen;
     s->seq = ev->args[1];
-    *nc = *c;
+    ctx_copy(nc, c);
     nc->g = ev->args[0];
     push(&r->o, ev, c->m, c->p, c->g);
     return 1;
@@ -508,7 +539,7 @@ static int adv_go_unblock(struct ctrace_reader *r, struct rev *ev, uint64_t gen,
     s->status = GT_GO_RUNNABLE;
     s->seq_gen = gen;
     s->seq = ev->args[1];
-    *nc = *c;
+    ctx_copy(nc, c);
     push(&r->o, ev, c->m, c->p, c->g);
     return 1;
 }
@@ -516,7 +547,7 @@ static int adv_go_unblock(struct ctrace_reader *r, struct rev *ev, uint64_t gen,
 static int adv_go_switch(struct ctrace_reader *r, struct rev *ev, uint64_t gen, struct ctx *c, struct ctx *nc)
 {
     struct order *o = &r->o;
-    int e = USER_GO(r, *c);
+    int e = USER_GO(r, c);
     if (e < 0)
         return e;
     struct gstate *cur = gs_get(o, c->g);
@@ -540,7 +571,7 @@ static int adv_go_switch(struct ctrace_reader *r, struct rev *ev, uint64_t gen, 
     ns->status = GT_GO_RUNNING;
     ns->seq_gen = gen;
     ns->seq = ev->args[1];
-    *nc = *c;
+    ctx_copy(nc, c);
     nc->g = next;
     push_made(o, ev, GT_EV_GO_START, c->m, c->p, CTRACE_NO_ID, next, ev->args[1]);
     return 1;
@@ -549,7 +580,7 @@ static int adv_go_switch(struct ctrace_reader *r, struct rev *ev, uint64_t gen, 
 static int adv_syscall_begin(struct ctrace_reader *r, struct rev *ev, uint64_t gen, struct ctx *c, struct ctx *nc)
 {
     struct order *o = &r->o;
-    int e = USER_GO(r, *c);
+    int e = USER_GO(r, c);
     if (e < 0)
         return e;
     struct gstate *s = gs_get(o, c->g);
@@ -566,7 +597,7 @@ static int adv_syscall_begin(struct ctrace_reader *r, struct rev *ev, uint64_t g
         return bad(r, "can't make proc sequence: %lld -> %lld", p->seq, ev->args[0]);
     p->seq_gen = gen;
     p->seq = ev->args[0];
-    *nc = *c;
+    ctx_copy(nc, c);
     push(o, ev, c->m, c->p, c->g);
     return 1;
 }
@@ -574,7 +605,7 @@ static int adv_syscall_begin(struct ctrace_reader *r, struct rev *ev, uint64_t g
 static int adv_syscall_end(struct ctrace_reader *r, struct rev *ev, uint64_t gen, struct ctx *c, struct ctx *nc)
 {
     struct order *o = &r->o;
-    int e = USER_GO(r, *c);
+    int e = USER_GO(r, c);
     if (e < 0)
         return e;
     struct gstate *s = gs_get(o, c->g);
@@ -589,7 +620,7 @@ static int adv_syscall_end(struct ctrace_reader *r, struct rev *ev, uint64_t gen
     if (p->status != GT_PROC_SYSCALL)
         return bad(r, "expected proc %lld in state Syscall", c->p, 0);
     p->status = GT_PROC_RUNNING;
-    *nc = *c;
+    ctx_copy(nc, c);
     push(o, ev, c->m, c->p, c->g);
     return 1;
 }
@@ -604,7 +635,7 @@ static int adv_syscall_end_blocked(struct ctrace_reader *r, struct rev *ev, uint
         if (p->status == GT_PROC_SYSCALL)
             return 0; /* the proc must be stolen first */
     }
-    int e = check_ctx(r, *c, MUST, MAY, MUST);
+    int e = check_ctx(r, c, MUST, MAY, MUST);
     if (e < 0)
         return e;
     struct gstate *s = gs_get(o, c->g);
@@ -612,7 +643,7 @@ static int adv_syscall_end_blocked(struct ctrace_reader *r, struct rev *ev, uint
         return bad(r, "event for goroutine (%lld) that doesn't exist", c->g, 0);
     if (s->status != GT_GO_SYSCALL)
         return bad(r, "event for goroutine that's not in a syscall", 0, 0);
-    *nc = *c;
+    ctx_copy(nc, c);
     nc->g = CTRACE_NO_ID;
     s->status = GT_GO_RUNNABLE;
     push(o, ev, c->m, c->p, c->g);
@@ -622,7 +653,7 @@ static int adv_syscall_end_blocked(struct ctrace_reader *r, struct rev *ev, uint
 static int adv_create_syscall(struct ctrace_reader *r, struct rev *ev, uint64_t gen, struct ctx *c, struct ctx *nc)
 {
     struct order *o = &r->o;
-    int e = check_ctx(r, *c, MUST, MAY, MUST_NOT);
+    int e = check_ctx(r, c, MUST, MAY, MUST_NOT);
     if (e < 0)
         return e;
     uint64_t newg = ev->args[0];
@@ -630,7 +661,7 @@ static int adv_create_syscall(struct ctrace_reader *r, struct rev *ev, uint64_t 
         return bad(r, "tried to create goroutine (%lld) in syscall that already exists", newg, 0);
     if (!gs_new(r, newg, GT_GO_SYSCALL, gen))
         return nomem(r);
-    *nc = *c;
+    ctx_copy(nc, c);
     nc->g = newg;
     push(o, ev, c->m, c->p, c->g);
     return 1;
@@ -639,7 +670,7 @@ static int adv_create_syscall(struct ctrace_reader *r, struct rev *ev, uint64_t 
 static int adv_destroy_syscall(struct ctrace_reader *r, struct rev *ev, uint64_t gen, struct ctx *c, struct ctx *nc)
 {
     struct order *o = &r->o;
-    int e = check_ctx(r, *c, MUST, MAY, MUST);
+    int e = check_ctx(r, c, MUST, MAY, MUST);
     if (e < 0)
         return e;
     struct gstate *s = gs_get(o, c->g);
@@ -648,7 +679,7 @@ static int adv_destroy_syscall(struct ctrace_reader *r, struct rev *ev, uint64_t
     if (s->status != GT_GO_SYSCALL)
         return bad(r, "event for goroutine that's not in a syscall", 0, 0);
     gs_del(o, c->g);
-    *nc = *c;
+    ctx_copy(nc, c);
     nc->g = CTRACE_NO_ID;
     if (c->p != CTRACE_NO_ID) {
         struct pstate *p = ps_get(o, c->p);
@@ -708,10 +739,10 @@ static int adv_task_begin(struct ctrace_reader *r, struct rev *ev, uint64_t gen,
     t->next_free = 0;
     if (u64map_put(&o->taskmap, id, idx) < 0)
         return nomem(r);
-    int e = USER_GO(r, *c);
+    int e = USER_GO(r, c);
     if (e < 0)
         return e;
-    *nc = *c;
+    ctx_copy(nc, c);
     push(o, ev, c->m, c->p, c->g);
     return 1;
 }
@@ -734,10 +765,10 @@ static int adv_task_end(struct ctrace_reader *r, struct rev *ev, uint64_t gen, s
         o->endname[0] = 0;
         o->endname_len = 0;
     }
-    int e = USER_GO(r, *c);
+    int e = USER_GO(r, c);
     if (e < 0)
         return e;
-    *nc = *c;
+    ctx_copy(nc, c);
     push(o, ev, c->m, c->p, c->g);
     return 1;
 }
@@ -745,7 +776,7 @@ static int adv_task_end(struct ctrace_reader *r, struct rev *ev, uint64_t gen, s
 static int adv_region(struct ctrace_reader *r, struct rev *ev, uint64_t gen, struct ctx *c, struct ctx *nc)
 {
     struct order *o = &r->o;
-    int e = USER_GO(r, *c);
+    int e = USER_GO(r, c);
     if (e < 0)
         return e;
     struct ctrace_str name;
@@ -799,7 +830,7 @@ static int adv_region(struct ctrace_reader *r, struct rev *ev, uint64_t gen, str
         s->names_len = top->off;
         s->nregions--;
     }
-    *nc = *c;
+    ctx_copy(nc, c);
     push(o, ev, c->m, c->p, c->g);
     return 1;
 }
@@ -808,7 +839,7 @@ static int adv_gc_active(struct ctrace_reader *r, struct rev *ev, uint64_t gen, 
 {
     struct order *o = &r->o;
     uint64_t seq = ev->args[0];
-    *nc = *c;
+    ctx_copy(nc, c);
     if (gen == o->initial_gen) {
         if (o->gc_state != GC_UNDETERMINED)
             return bad(r, "GCActive in the first generation isn't first GC event", 0, 0);
@@ -822,7 +853,7 @@ static int adv_gc_active(struct ctrace_reader *r, struct rev *ev, uint64_t gen, 
     if (o->gc_state != GC_RUNNING)
         return bad(r, "encountered GCActive while GC was not in progress", 0, 0);
     o->gc_seq = seq;
-    int e = USER_GO(r, *c);
+    int e = USER_GO(r, c);
     if (e < 0)
         return e;
     push(o, ev, c->m, c->p, c->g);
@@ -833,7 +864,7 @@ static int adv_gc_begin(struct ctrace_reader *r, struct rev *ev, uint64_t gen, s
 {
     struct order *o = &r->o;
     uint64_t seq = ev->args[0];
-    *nc = *c;
+    ctx_copy(nc, c);
     if (o->gc_state == GC_UNDETERMINED) {
         ASSUME(o, AS_GC, seq, 0, 0);
         o->gc_seq = seq;
@@ -847,7 +878,7 @@ static int adv_gc_begin(struct ctrace_reader *r, struct rev *ev, uint64_t gen, s
         return bad(r, "encountered GCBegin while GC was already in progress", 0, 0);
     o->gc_seq = seq;
     o->gc_state = GC_RUNNING;
-    int e = USER_GO(r, *c);
+    int e = USER_GO(r, c);
     if (e < 0)
         return e;
     push(o, ev, c->m, c->p, c->g);
@@ -866,30 +897,30 @@ static int adv_gc_end(struct ctrace_reader *r, struct rev *ev, uint64_t gen, str
         return bad(r, "encountered GCEnd when GC was in an undetermined state", 0, 0);
     o->gc_seq = seq;
     o->gc_state = GC_NOT_RUNNING;
-    int e = USER_GO(r, *c);
+    int e = USER_GO(r, c);
     if (e < 0)
         return e;
-    *nc = *c;
+    ctx_copy(nc, c);
     push(o, ev, c->m, c->p, c->g);
     return 1;
 }
 
 static int adv_annotation(struct ctrace_reader *r, struct rev *ev, uint64_t gen, struct ctx *c, struct ctx *nc)
 {
-    int e = USER_GO(r, *c);
+    int e = USER_GO(r, c);
     if (e < 0)
         return e;
-    *nc = *c;
+    ctx_copy(nc, c);
     push(&r->o, ev, c->m, c->p, c->g);
     return 1;
 }
 
 static int adv_need_mp(struct ctrace_reader *r, struct rev *ev, uint64_t gen, struct ctx *c, struct ctx *nc)
 {
-    int e = check_ctx(r, *c, MUST, MUST, MAY);
+    int e = check_ctx(r, c, MUST, MUST, MAY);
     if (e < 0)
         return e;
-    *nc = *c;
+    ctx_copy(nc, c);
     push(&r->o, ev, c->m, c->p, c->g);
     return 1;
 }
@@ -905,7 +936,7 @@ static int adv_sweep(struct ctrace_reader *r, struct rev *ev, uint64_t gen, stru
         if ((e = range_active(r, &p->ranges, ev->typ, gen == o->initial_gen)) < 0)
             return e;
     } else {
-        if ((e = check_ctx(r, *c, MUST, MUST, MAY)) < 0)
+        if ((e = check_ctx(r, c, MUST, MUST, MAY)) < 0)
             return e;
         /* Go's parser would crash on a proc it never saw; reject instead. */
         struct pstate *p = ps_get(o, c->p);
@@ -919,7 +950,7 @@ static int adv_sweep(struct ctrace_reader *r, struct rev *ev, uint64_t gen, stru
         if (e < 0)
             return e;
     }
-    *nc = *c;
+    ctx_copy(nc, c);
     push(o, ev, c->m, c->p, c->g);
     return 1;
 }
@@ -935,7 +966,7 @@ static int adv_go_range(struct ctrace_reader *r, struct rev *ev, uint64_t gen, s
         if ((e = range_active(r, &s->ranges, ev->typ, gen == o->initial_gen)) < 0)
             return e;
     } else {
-        if ((e = USER_GO(r, *c)) < 0)
+        if ((e = USER_GO(r, c)) < 0)
             return e;
         struct gstate *s = gs_get(o, c->g);
         if (!s)
@@ -952,17 +983,17 @@ static int adv_go_range(struct ctrace_reader *r, struct rev *ev, uint64_t gen, s
         if (e < 0)
             return e;
     }
-    *nc = *c;
+    ctx_copy(nc, c);
     push(o, ev, c->m, c->p, c->g);
     return 1;
 }
 
 static int adv_allocfree(struct ctrace_reader *r, struct rev *ev, uint64_t gen, struct ctx *c, struct ctx *nc)
 {
-    int e = check_ctx(r, *c, MUST, MAY, MAY);
+    int e = check_ctx(r, c, MUST, MAY, MAY);
     if (e < 0)
         return e;
-    *nc = *c;
+    ctx_copy(nc, c);
     push(&r->o, ev, c->m, c->p, c->g);
     return 1;
 }
@@ -1037,7 +1068,7 @@ int order_advance(struct ctrace_reader *r, struct rev *ev, uint64_t m, uint64_t 
         c.p = o->mss[msi].p;
         c.g = o->mss[msi].g;
     }
-    nc = c;
+    ctx_copy(&nc, &c);
     int ok = dispatch(r, ev, gen, &c, &nc);
     if (ok == 2) {
         char nb[24];
