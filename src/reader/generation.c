@@ -218,17 +218,8 @@ static int add_strings(struct ctrace_reader *r, const struct batch *b)
         if (id == 0 || u64map_get(&g->str_index, id))
             return rd_fail(r, CTRACE_READER_EFORMAT, off, "multiple strings with the same ID: id=%llu",
                            (unsigned long long)id);
-        if (g->arena_len + len + 1 > g->arena_cap) {
-            size_t ncap = g->arena_cap ? g->arena_cap : 4096;
-            while (ncap < g->arena_len + len + 1)
-                ncap *= 2;
-            char *na = realloc(g->arena, ncap);
-            if (!na)
-                return rd_fail(r, CTRACE_READER_ENOMEM, off, "out of memory");
-            g->arena = na;
-            g->arena_cap = ncap;
-        }
-        if (GROW(g->strs, g->nstrs, g->strs_cap) < 0 || u64map_put(&g->str_index, id, g->nstrs) < 0)
+        if (RESERVE(g->arena, g->arena_len + len + 1, g->arena_cap) < 0 ||
+            GROW(g->strs, g->nstrs, g->strs_cap) < 0 || u64map_put(&g->str_index, id, g->nstrs) < 0)
             return rd_fail(r, CTRACE_READER_ENOMEM, off, "out of memory");
         loss_note(&r->losses, p, len);
         memcpy(g->arena + g->arena_len, p, len);

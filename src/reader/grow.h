@@ -3,6 +3,8 @@
  * element n of arr (capacity cap, doubled as needed) and evaluates to 0, or
  * to -1 when memory runs out or the size would overflow; arr and cap are
  * then unchanged, so the caller reports ENOMEM with its state intact.
+ * RESERVE(arr, need, cap) makes room for need elements in all (byte
+ * buffers: arenas of names and strings), with the same result.
  */
 #ifndef CTRACE_READER_GROW_H
 #define CTRACE_READER_GROW_H
@@ -32,5 +34,7 @@ static inline int rd_grow_array(void **arr, size_t *cap, size_t elem, size_t nee
 
 #define GROW(arr, n, cap) \
     ((n) < (cap) ? 0 : rd_grow_array((void **)&(arr), &(cap), sizeof *(arr), (n) + 1))
+#define RESERVE(arr, need, cap) \
+    ((need) <= (cap) ? 0 : rd_grow_array((void **)&(arr), &(cap), sizeof *(arr), (need)))
 
 #endif /* CTRACE_READER_GROW_H */

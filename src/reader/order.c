@@ -788,16 +788,8 @@ static int adv_region(struct ctrace_reader *r, struct rev *ev, uint64_t gen, str
     if (ev->typ == GT_EV_USER_REGION_BEGIN) {
         if (GROW(s->regions, s->nregions, s->regions_cap) < 0)
             return nomem(r);
-        if (s->names_len + name.len > s->names_cap) {
-            size_t ncap = s->names_cap ? s->names_cap : 64;
-            while (ncap < s->names_len + name.len)
-                ncap *= 2;
-            char *p = realloc(s->names, ncap);
-            if (!p)
-                return nomem(r);
-            s->names = p;
-            s->names_cap = ncap;
-        }
+        if (RESERVE(s->names, s->names_len + name.len, s->names_cap) < 0)
+            return nomem(r);
         if (name.len) /* names may still be NULL for empty names */
             memcpy(s->names + s->names_len, name.ptr, name.len);
         s->regions[s->nregions++] = (struct region){ev->args[0], s->names_len, (uint32_t)name.len};
@@ -805,16 +797,8 @@ static int adv_region(struct ctrace_reader *r, struct rev *ev, uint64_t gen, str
     } else if (!s->nregions) {
         if (o->spec) { /* begun in the other half, maybe: recorded */
             size_t at = o->as_names_len;
-            if (o->as_names_len + name.len > o->as_names_cap) {
-                size_t nc = o->as_names_cap ? o->as_names_cap * 2 : 4096;
-                while (nc < o->as_names_len + name.len)
-                    nc *= 2;
-                char *p = realloc(o->as_names, nc);
-                if (!p)
-                    o->as_oom = 1;
-                else
-                    o->as_names = p, o->as_names_cap = nc;
-            }
+            if (RESERVE(o->as_names, o->as_names_len + name.len, o->as_names_cap) < 0)
+                o->as_oom = 1;
             if (!o->as_oom) {
                 if (name.len)
                     memcpy(o->as_names + at, name.ptr, name.len);

@@ -87,17 +87,9 @@ static void put(struct osnap *s, const void *p, size_t n)
 {
     if (s->oom)
         return;
-    if (s->alen + n > s->acap) {
-        size_t nc = s->acap ? s->acap : 4096;
-        while (nc < s->alen + n)
-            nc *= 2;
-        uint8_t *na = realloc(s->arena, nc);
-        if (!na) {
-            s->oom = 1;
-            return;
-        }
-        s->arena = na;
-        s->acap = nc;
+    if (RESERVE(s->arena, s->alen + n, s->acap) < 0) {
+        s->oom = 1;
+        return;
     }
     if (n)
         memcpy(s->arena + s->alen, p, n);

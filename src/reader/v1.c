@@ -191,17 +191,8 @@ static const char *malformed = "malformatted base-128 varint";
 
 static int add_string(struct ctrace_reader *r, struct v1 *v, uint64_t id, const uint8_t *s, size_t len)
 {
-    if (v->alen + len + 1 > v->acap) {
-        size_t ncap = v->acap ? v->acap : 4096;
-        while (ncap < v->alen + len + 1)
-            ncap *= 2;
-        char *na = realloc(v->arena, ncap);
-        if (!na)
-            return nomem(r);
-        v->arena = na;
-        v->acap = ncap;
-    }
-    if (GROW(v->strs, v->nstrs, v->strs_cap) < 0 || u64map_put(&v->strings, id, v->nstrs) < 0)
+    if (RESERVE(v->arena, v->alen + len + 1, v->acap) < 0 || GROW(v->strs, v->nstrs, v->strs_cap) < 0 ||
+        u64map_put(&v->strings, id, v->nstrs) < 0)
         return nomem(r);
     if (len)
         memcpy(v->arena + v->alen, s, len);
