@@ -16,7 +16,7 @@ fi
 cmake -S "$root" -B "$build" -DCMAKE_C_COMPILER="$cc" -DCTRACE_FUZZ=ON \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_TESTING=OFF -DCTRACE_BENCH=OFF >/dev/null
 targets=""
-for t in fuzz_v2 fuzz_v1 fuzz_settings; do
+for t in fuzz_v2 fuzz_v1 fuzz_settings fuzz_symbolize; do
   [ -f "$root/fuzz/$t.c" ] && targets="$targets $t"
 done
 cmake --build "$build" -j"$(nproc)" --target $targets >/dev/null
@@ -29,6 +29,7 @@ for t in $targets; do
     fuzz_v2) pat='*.go12[2-9].trace' ;;
     fuzz_v1) pat='*.go11[0-9].trace *.go12[01].trace' ;;
     fuzz_settings) pat='' ;; # its seeds are in fuzz/seeds/fuzz_settings
+    fuzz_symbolize) pat='' ;; # libctrace traces with unnamed frames: fuzz/seeds/fuzz_symbolize
   esac
   for p in $pat; do
     for f in "$root"/testdata/traces/$p; do
