@@ -378,7 +378,7 @@ static int create_timer(clockid_t clk, pid_t tid, void *value, timer_t *out)
 
 static void other_stop_locked(struct ct_cpuprof_thread *pt);
 static void other_disarm(struct other_slot *x);
-static int arm(timer_t timer, unsigned hz);
+static int arm(timer_t timer, unsigned hz, pid_t tid);
 
 static int thread_start_locked(struct ct_cpuprof_thread *pt, const struct ct_stack_bounds *bounds,
                                unsigned hz);
@@ -437,7 +437,7 @@ static int thread_start_locked(struct ct_cpuprof_thread *pt, const struct ct_sta
     /* Recognisable before the first expiry can fire. */
     cp_self = pt;
     atomic_signal_fence(memory_order_seq_cst);
-    if (arm(pt->timer, hz) != 0) {
+    if (arm(pt->timer, hz, (pid_t)syscall(SYS_gettid)) != 0) {
         cp_self = NULL;
         timer_delete(pt->timer);
         return CTRACE_ESYS;
@@ -448,16 +448,29 @@ static int thread_start_locked(struct ct_cpuprof_thread *pt, const struct ct_sta
     return CTRACE_OK;
 }
 
-/* Sets timer to expire hz times per second of the clock it measures. */
-static int arm(timer_t timer, unsigned hz)
+/* Sets timer to expire hz times per second of the clock it measures.  The
+ * first expiry comes at a random point of the first period, not at its
+ * end: a thread that runs for a fraction f of a period then gets a sample
+ * with probability f, so threads shorter than a period (a thread per job,
+ * OpenMP teams) get their share of samples instead of none, and the
+ * expected count of any thread is its CPU time times hz.  (Go arms its
+ * per-thread profiling timers the same way.)  The randomness only spreads
+ * the phase: a mix of the time and the thread id is enough. */
+static int arm(timer_t timer, unsigned hz, pid_t tid)
 {
     uint64_t period = 1000000000u / hz;
     if (period == 0)
         period = 1;
+    uint64_t x = ct_now() ^ ((uint64_t)(uint32_t)tid * 0x9e3779b97f4a7c15ull);
+    x ^= x >> 31;
+    x *= 0xbf58476d1ce4e5b9ull;
+    x ^= x >> 29;
+    uint64_t first = 1 + x % period; /* in [1, period]: 0 would disarm */
     struct itimerspec its;
     its.it_interval.tv_sec = (time_t)(period / 1000000000u);
     its.it_interval.tv_nsec = (long)(period % 1000000000u);
-    its.it_value = its.it_interval;
+    its.it_value.tv_sec = (time_t)(first / 1000000000u);
+    its.it_value.tv_nsec = (long)(first % 1000000000u);
     return timer_settime(timer, 0, &its, NULL);
 }
 
@@ -508,7 +521,7 @@ int ct_cpuprof_other_start(struct ct_cpuprof_thread *pt, pid_t tid, unsigned hz)
     atomic_store(&pt->other_used, 1);
     atomic_store_explicit(&os->tid, tid, memory_order_relaxed);
     atomic_store_explicit(&os->pt, pt, memory_order_release);
-    if (arm(os->timer, hz) != 0) {
+    if (arm(os->timer, hz, tid) != 0) {
         atomic_store(&os->pt, NULL);
         timer_delete(os->timer);
         goto out;
