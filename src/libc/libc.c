@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <sys/resource.h>
 #include <linux/futex.h>
@@ -133,6 +134,80 @@ int ct_libc_sigaction(int sig, const struct sigaction *a, struct sigaction *o)
     return sigaction(sig, a, o);
 }
 #endif
+
+static long raw_syscall6(long nr, long a, long b, long c, long d, long e, long f)
+{
+#if defined(__x86_64__)
+    register long r10 __asm__("r10") = d;
+    register long r8 __asm__("r8") = e;
+    register long r9 __asm__("r9") = f;
+    long ret;
+    __asm__ volatile("syscall"
+                     : "=a"(ret)
+                     : "a"(nr), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
+                     : "rcx", "r11", "memory");
+    return ret;
+#elif defined(__aarch64__)
+    register long x8 __asm__("x8") = nr;
+    register long x0 __asm__("x0") = a;
+    register long x1 __asm__("x1") = b;
+    register long x2 __asm__("x2") = c;
+    register long x3 __asm__("x3") = d;
+    register long x4 __asm__("x4") = e;
+    register long x5 __asm__("x5") = f;
+    __asm__ volatile("svc 0"
+                     : "+r"(x0)
+                     : "r"(x8), "r"(x1), "r"(x2), "r"(x3), "r"(x4), "r"(x5)
+                     : "memory", "cc");
+    return x0;
+#else
+    /* libc's, past libctrace's own syscall(); its errno convention turned
+     * back into the kernel's. */
+    static long (*libc_syscall)(long, ...);
+#ifdef CT_LIBC_NEXT
+    if (!libc_syscall)
+        libc_syscall = (long (*)(long, ...))ct_libc_dlsym("syscall", NULL);
+#else
+    extern long(syscall)(long, ...); /* libc's: the name is a macro here */
+    libc_syscall = (syscall);
+#endif
+    if (!libc_syscall)
+        return -ENOSYS;
+    int saved = errno;
+    long r = libc_syscall(nr, a, b, c, d, e, f);
+    if (r == -1) {
+        r = -errno;
+        errno = saved;
+    }
+    return r;
+#endif
+}
+
+void ct_libc_syscall_args(va_list ap, long a[6])
+{
+    for (int i = 0; i < 6; i++)
+        a[i] = va_arg(ap, long);
+}
+
+long ct_libc_syscall(long nr, ...)
+{
+    va_list ap;
+    long a[6];
+    va_start(ap, nr);
+    ct_libc_syscall_args(ap, a);
+    va_end(ap);
+    return ct_libc_syscall6(nr, a);
+}
+
+long ct_libc_syscall6(long nr, const long a[6])
+{
+    long r = raw_syscall6(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+    if (r < 0 && r > -4096) {
+        errno = (int)-r;
+        return -1;
+    }
+    return r;
+}
 
 ssize_t ct_libc_write(int fd, const void *buf, size_t len)
 {

@@ -61,6 +61,22 @@ int ct_libc_cond_broadcast(pthread_cond_t *c);
  * interposers' own view of dispositions is bypassed.  Async-signal-safe. */
 int ct_libc_sigaction(int sig, const struct sigaction *act, struct sigaction *old);
 
+/* The kernel's system call nr with up to six arguments, as libc's
+ * syscall(): the result, or -1 with errno.  Made with the architecture's
+ * system-call instruction (x86-64, aarch64; elsewhere libc's syscall
+ * found past libctrace), so it is async-signal-safe and never reaches an
+ * interposer.  Inside libctrace every syscall() is this one (the macro
+ * below): libctrace.so exports a syscall() of its own (the futex waits of
+ * src/interpose/futex.c), which the plain name would bind to. */
+long ct_libc_syscall(long nr, ...);
+#define syscall(...) ct_libc_syscall(__VA_ARGS__)
+/* The same with the six words given (a[6]), and the six words of a
+ * variadic syscall()-like call (whatever the call takes: the kernel
+ * ignores the rest, as libc's syscall() reads six too). */
+long ct_libc_syscall6(long nr, const long a[6]);
+#include <stdarg.h>
+void ct_libc_syscall_args(va_list ap, long a[6]);
+
 /* Raw system calls: async-signal-safe, never interposed. */
 ssize_t ct_libc_write(int fd, const void *buf, size_t len);
 ssize_t ct_libc_read(int fd, void *buf, size_t len);

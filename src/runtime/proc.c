@@ -82,6 +82,7 @@
 #include "flight.h"
 #include "hooks.h"
 #include "proc.h"
+#include "libc.h"
 #include "symbolize.h"
 #include "thread.h"
 #include "trace.h"

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "event.h"
+#include "libc.h"
 #include "metrics.h"
 #include "proc.h"
 #include "tables.h"

@@ -235,6 +235,19 @@ exitterm)
     [ "$with" -ge 4 ] || fail "exitterm: $with traces with the worker's threads, expected 4"
     echo "ok: exitterm: $n traces, each whole, $with with a worker's threads"
     ;;
+futex)
+    # Waits made with syscall(SYS_futex) (Rust's locks, libstdc++'s atomic
+    # waits): a block when the call has to wait, none when the word differs;
+    # syscall() itself returns and sets errno as libc's does.
+    run_pair futex 0 "$EX_DIR/interpose_futexwait"
+    grep -q "^word differs: -1 Resource temporarily unavailable" futex.traced.out || fail "futex: EAGAIN not returned"
+    grep -q "^absolute deadline: -1 Connection timed out" futex.traced.out || fail "futex: six-argument wait"
+    grep -q "^no such call: -1 Function not implemented" futex.traced.out || fail "futex: ENOSYS not returned"
+    validate futex; t=$(main_trace futex); dump "$t"
+    expect "$t" "futex waits" 'Reason="sync: futex"' 3
+    n=$(grep -cE 'Reason="sync: futex"' "$t.d1")
+    [ "$n" = 3 ] || fail "futex: $n futex blocks, expected 3 (the wait on a word that differs is none)"
+    ;;
 ctor_thread)
     run_pair ctor_thread 0 "$EX_DIR/interpose_ctor_thread"
     validate ctor_thread; t=$(main_trace ctor_thread); dump "$t"
