@@ -372,6 +372,20 @@ exec_chain)
     [ -f "$WORK/fenop.trace" ] || fail "fork_exec without %p: the parent's file is missing"
     files fenop.trace 4
     ;;
+exit_end)
+    # A main thread that calls nothing interposed (adopted when tracing
+    # started, never bound to its record) ends with the process: the trace
+    # records its end (GoDestroy, Running->NotExist) at the exit, for each
+    # way out.  Before the fix it was left running past the trace's last
+    # event, and a short program's trace lasted a few nanoseconds.
+    : "${QUIET_EXIT:?}"
+    for how in return exit _exit; do
+        case $how in return) want=3;; exit) want=4;; _exit) want=5;; esac
+        run_pair "exit_$how" "$want" "$QUIET_EXIT" "$how"
+        validate "exit_$how"; t=$(main_trace "exit_$how"); dump "$t"
+        expect "$t" "$how: the main thread's end" 'Resource=Goroutine\(1\).*Running->NotExist' 1
+    done
+    ;;
 *) fail "unknown case" ;;
 esac
 echo "PASS [$case_name]"
