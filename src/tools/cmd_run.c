@@ -31,7 +31,8 @@
  *    forwarded to the program; the same signals from the terminal already
  *    reach the program (same process group) and are not sent twice.
  *    Signals ctrace found ignored stay ignored, in ctrace and the program.
- *  - ctrace's own failures exit with 125 (bad usage, library not found),
+ *  - ctrace's own failures exit with 125 (bad usage, an output directory
+ *    the traces cannot be written to, library not found),
  *    126 (program found but not executable), 127 (program not found), as
  *    env(1), nice(1) and timeout(1) do.
  *  - The program is exec'd with a raw execve after our own PATH search, so
@@ -157,6 +158,47 @@ static int find_library(char *out, size_t cap)
     fprintf(stderr, "ctrace run: cannot find libctrace.so next to %s; set CTRACE_LIB\n",
             n > 0 ? exe : "the ctrace executable");
     return -1;
+}
+
+/* ---------------------------------------------------------------- */
+/* The output pattern                                                */
+/* ---------------------------------------------------------------- */
+
+/* Checks, before the program runs, that the trace files (or, in flight
+ * mode, the snapshots) can be created where abs (the absolute pattern;
+ * shown is what the user gave) puts them: its directory exists and is
+ * writable, and a trace file's name is not that of a directory.  Without
+ * this the program ran untraced and each of its processes printed its own
+ * "cannot trace" line on the program's stderr.  A directory part holding
+ * "%p" is per process: it is not checked.  0 if fine; else says why. */
+static int check_output(const char *shown, const char *abs, int flight)
+{
+    const char *what = flight ? "snapshot prefix" : "trace file";
+    if (!shown[0] || abs[strlen(abs) - 1] == '/') {
+        fprintf(stderr, "ctrace run: -o '%s': expected a %s name, e.g. %s\n", shown, what,
+                flight ? "/var/tmp/svc" : "out.%p.trace");
+        return -1;
+    }
+    const char *slash = strrchr(abs, '/');
+    char dir[PATH_MAX * 2];
+    snprintf(dir, sizeof dir, "%.*s", slash == abs ? 1 : (int)(slash - abs), abs);
+    if (strstr(dir, "%p"))
+        return 0;
+    struct stat st;
+    const char *why = stat(dir, &st) != 0  ? strerror(errno)
+                      : !S_ISDIR(st.st_mode) ? strerror(ENOTDIR)
+                      : access(dir, W_OK | X_OK) != 0 ? strerror(errno)
+                                                     : NULL;
+    if (why) {
+        fprintf(stderr, "ctrace run: -o %s: cannot create files in %s: %s\n", shown, dir, why);
+        return -1;
+    }
+    if (!flight && !strstr(abs, "%p") && stat(abs, &st) == 0 && S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "ctrace run: -o %s: is a directory; give a file name, e.g. %s/%s\n", shown,
+                shown, "out.%p.trace");
+        return -1;
+    }
+    return 0;
 }
 
 /* ---------------------------------------------------------------- */
@@ -671,6 +713,9 @@ int cmd_run(int argc, char **argv)
         }
         snprintf(abs, sizeof abs, "%s/%s", cwd, shown);
     }
+
+    if (check_output(shown, abs, flight != NULL) != 0)
+        return RUN_EXIT_USAGE;
 
     char lib[PATH_MAX];
     if (find_library(lib, sizeof lib) != 0)

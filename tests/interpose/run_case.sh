@@ -296,6 +296,18 @@ cli)
     "$CTRACE" run -q --period 2 -- true 2>/dev/null; [ $? = 125 ] || fail "--period without a unit: not 125"
     "$CTRACE" run -q --mem 1k -- true 2>/dev/null; [ $? = 125 ] || fail "--mem below 1M: not 125"
     "$CTRACE" run -q --cpu-hz 100001 -- true 2>/dev/null; [ $? = 125 ] || fail "--cpu-hz above 100000: not 125"
+    # An output the traces cannot be written to is refused before the
+    # program runs (before the fix: it ran untraced, and each process
+    # printed a line of its own on the program's stderr).
+    for o in "$WORK/no/such/dir/t.%p.trace" "$WORK" "$WORK/" ""; do
+        err=$("$CTRACE" run -q -o "$o" -- sh -c 'echo ran' 2>&1); rc=$?
+        [ $rc = 125 ] || fail "-o '$o': exit $rc, expected 125 ($err)"
+        case $err in *ran*) fail "-o '$o': the program ran: $err";; esac
+        echo "$err" | grep -q "^ctrace run: -o" || fail "-o '$o': no message naming -o: $err"
+    done
+    "$CTRACE" run -q --flight -o "$WORK/no/such/dir/snap" -- true 2>/dev/null; [ $? = 125 ] ||
+        fail "--flight -o in a missing directory: not 125"
+    echo "ok: cli: unwritable -o refused up front (125)"
     echo "ok: cli: exit codes, 127, 125, SIGTERM forwarding, trace path printed, failed execs, setting values"
     ;;
 cli_static)
