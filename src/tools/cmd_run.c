@@ -110,6 +110,14 @@ static int is_file(const char *p)
     return stat(p, &st) == 0 && S_ISREG(st.st_mode);
 }
 
+/* A path a trace can have been written to: a regular file, or a FIFO or
+ * device the library writes as it is (docs/RUN.md, "The trace file"). */
+static int is_written(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0 && !S_ISDIR(st.st_mode);
+}
+
 /* Writes the absolute path of libctrace.so to out.  Order: CTRACE_LIB, the
  * library this tool is linked with, then relative to the executable:
  * same directory, ../runtime (build tree: src/tools -> src/runtime),
@@ -450,7 +458,11 @@ static void report_traces(const char *shown, const char *abs, pid_t pid, time_t 
         add_losses(rl, abs);
         if (quiet)
             return;
-        if (is_file(abs))
+        struct stat st;
+        if (stat(abs, &st) == 0 && S_ISFIFO(st.st_mode)) /* losses not readable here */
+            fprintf(stderr, "ctrace: trace written to %s (a FIFO: ctrace check on what was "
+                            "read from it reports any loss)\n", shown);
+        else if (is_written(abs))
             fprintf(stderr, "ctrace: trace written to %s\n", shown);
         else
             fprintf(stderr, "ctrace: no trace was written to %s\n", shown);
@@ -460,7 +472,7 @@ static void report_traces(const char *shown, const char *abs, pid_t pid, time_t 
     snprintf(main_path, sizeof main_path, "%.*s%d%s", (int)(pp - abs), abs, (int)pid, pp + 2);
     const char *spp = strstr(shown, "%p");
     int found = 0;
-    if (is_file(main_path)) {
+    if (is_written(main_path)) {
         add_losses(rl, main_path);
         if (!quiet)
             fprintf(stderr, "ctrace: trace written to %.*s%d%s\n", (int)(spp - shown), shown,

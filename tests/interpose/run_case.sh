@@ -308,6 +308,17 @@ cli)
     "$CTRACE" run -q --flight -o "$WORK/no/such/dir/snap" -- true 2>/dev/null; [ $? = 125 ] ||
         fail "--flight -o in a missing directory: not 125"
     echo "ok: cli: unwritable -o refused up front (125)"
+    # A trace written to a device or a FIFO is said to be written (before
+    # the fix: "no trace was written", the check looking for a regular file).
+    out=$("$CTRACE" run -o /dev/null -- true 2>&1 >/dev/null)
+    [ "$out" = "ctrace: trace written to /dev/null" ] || fail "-o /dev/null: $out"
+    rm -f "$WORK/fifo"; mkfifo "$WORK/fifo" || fail "mkfifo"
+    timeout 60 cat "$WORK/fifo" > "$WORK/fifo.trace" & reader=$!
+    out=$(timeout 60 "$CTRACE" run -o "$WORK/fifo" -- true 2>&1 >/dev/null)
+    wait $reader
+    echo "$out" | grep -q "^ctrace: trace written to $WORK/fifo (a FIFO" || fail "-o FIFO: $out"
+    "$CTRACE" check -q "$WORK/fifo.trace" >/dev/null || fail "-o FIFO: what was read is not a valid trace"
+    echo "ok: cli: traces to /dev/null and to a FIFO reported as written"
     echo "ok: cli: exit codes, 127, 125, SIGTERM forwarding, trace path printed, failed execs, setting values"
     ;;
 cli_static)
