@@ -409,6 +409,19 @@ exit_end)
         expect "$t" "$how: the main thread's end" 'Resource=Goroutine\(1\).*Running->NotExist' 1
     done
     ;;
+nofd_waits)
+    # poll/ppoll/select/pselect with no descriptor to wait for are sleeps:
+    # five "sleep" blocks, none on the network.  Before the fix all five
+    # were "network" waits (Perl's select(undef, undef, undef, 0.05) filled
+    # go tool trace's network-blocking profile).
+    : "${NOFD_WAITS:?}"
+    run_pair nofd_waits 0 "$NOFD_WAITS"
+    validate nofd_waits; t=$(main_trace nofd_waits); dump "$t"
+    expect "$t" "sleeps" "$SLEEP" 5
+    n=$(grep -cE -- "$NET" "$t.d1")
+    [ "$n" = 0 ] || fail "nofd_waits: $n network waits, expected none"
+    echo "ok: nofd_waits: no network waits"
+    ;;
 *) fail "unknown case" ;;
 esac
 echo "PASS [$case_name]"
