@@ -246,12 +246,36 @@ static int set_preload(const char *lib)
 /* Starting the program                                              */
 /* ---------------------------------------------------------------- */
 
-/* execve(path) or, without a slash, each PATH entry in turn (as execvp,
- * including ENOEXEC -> /bin/sh).  Raw syscalls: see the header comment. */
+/* execve(path); a file the kernel cannot execute (ENOEXEC: a script
+ * without "#!") is run with /bin/sh, as execvp does -- with or without a
+ * slash in the name, as a shell or env(1) runs it.  Returns (errno set)
+ * only if it could not exec. */
+static void exec_file(const char *path, char **argv)
+{
+    syscall(SYS_execve, path, argv, environ);
+    if (errno != ENOEXEC)
+        return;
+    int argc = 0;
+    while (argv[argc])
+        argc++;
+    char **sh = calloc((size_t)argc + 2, sizeof *sh);
+    if (sh) {
+        sh[0] = "/bin/sh";
+        sh[1] = (char *)path;
+        for (int i = 1; i <= argc; i++)
+            sh[i + 1] = argv[i];
+        syscall(SYS_execve, "/bin/sh", sh, environ);
+        free(sh);
+    }
+    errno = ENOEXEC;
+}
+
+/* exec_file(path) or, without a slash, each PATH entry in turn (as
+ * execvp).  Raw syscalls: see the header comment. */
 static int exec_program(const char *file, char **argv)
 {
     if (strchr(file, '/')) {
-        syscall(SYS_execve, file, argv, environ);
+        exec_file(file, argv);
     } else {
         const char *path = getenv("PATH");
         if (!path)
@@ -266,26 +290,11 @@ static int exec_program(const char *file, char **argv)
                 snprintf(cand, sizeof cand, "%s", file);
             else
                 snprintf(cand, sizeof cand, "%.*s/%s", (int)len, p, file);
-            syscall(SYS_execve, cand, argv, environ);
+            exec_file(cand, argv);
             if (errno == EACCES)
                 saw_eacces = 1;
-            else if (errno == ENOEXEC) {
-                /* A script without #!: run it with the shell, as execvp. */
-                int argc = 0;
-                while (argv[argc])
-                    argc++;
-                char **sh = calloc((size_t)argc + 2, sizeof *sh);
-                if (sh) {
-                    sh[0] = "/bin/sh";
-                    sh[1] = cand;
-                    for (int i = 1; i <= argc; i++)
-                        sh[i + 1] = argv[i];
-                    syscall(SYS_execve, "/bin/sh", sh, environ);
-                }
+            else if (errno != ENOENT && errno != ENOTDIR)
                 return -1;
-            } else if (errno != ENOENT && errno != ENOTDIR) {
-                return -1;
-            }
             if (!colon)
                 break;
             p = colon + 1;

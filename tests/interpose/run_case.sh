@@ -292,6 +292,15 @@ cli)
         bash "$CTRACE_SRC/scripts/gotrace-validate.sh" "$f" >/dev/null || fail "failed execs: Go rejects $f"
     done
     echo "ok: failed execs: same output, trace split only by the exec that could have run"
+    # A script without "#!" is run with /bin/sh, as execvp, env and a shell
+    # run it, named with a slash or found along PATH (before the fix: with
+    # a slash, "Exec format error" and 126).
+    printf 'echo "no #! line: $1"\nexit 3\n' > "$WORK/noshebang"; chmod +x "$WORK/noshebang"
+    run_pair noshebang 3 "$WORK/noshebang" arg
+    grep -qx 'no #! line: arg' noshebang.traced.out || fail "noshebang: $(cat noshebang.traced.out noshebang.traced.err)"
+    out=$(PATH="$WORK:$PATH" "$CTRACE" run -q -o "$WORK/nsp.%p.trace" -- noshebang viapath 2>&1); rc=$?
+    [ $rc = 3 ] && [ "$out" = "no #! line: viapath" ] || fail "noshebang along PATH: exit $rc: $out"
+    echo "ok: cli: a script without #! runs with /bin/sh, by path and along PATH"
     # Values the library would read differently are refused up front.
     "$CTRACE" run -q --period 2 -- true 2>/dev/null; [ $? = 125 ] || fail "--period without a unit: not 125"
     "$CTRACE" run -q --mem 1k -- true 2>/dev/null; [ $? = 125 ] || fail "--mem below 1M: not 125"
