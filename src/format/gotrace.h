@@ -116,6 +116,16 @@ enum gt_proc_status {
 #define GT_MODULE_PC_BASE 0x8000000000000000ull
 #define GT_MODULE_FUNC_PREFIX "ctrace:module "
 
+/* The reasons of libctrace's zero-length waits (docs/FORMAT.md, "Go's
+ * profiles"): a GoBlock, GoUnblock, GoStart at one instant, written so that
+ * Go's profiles end a wait exactly where it ended (the first three), and
+ * to name the main thread's goroutine "main" (the last).  Nothing waits
+ * there: ctrace stat leaves them out of its blocking table. */
+#define GT_ZERO_WAIT_END_OF_WAIT "ctrace: end of wait"
+#define GT_ZERO_WAIT_END_OF_SYSCALL "ctrace: end of syscall"
+#define GT_ZERO_WAIT_THREAD_START "ctrace: thread start"
+#define GT_ZERO_WAIT_MAIN_THREAD "ctrace: main thread"
+
 /* Limits the parsers enforce. */
 #define GT_MAX_BATCH_SIZE (64u << 10)   /* bytes of batch data            */
 #define GT_MAX_FRAMES_PER_STACK 128

@@ -22,6 +22,13 @@
  *    select), and only if nothing is ready is the block reported around
  *    the real call with the caller's timeout and signal mask.
  *  - connect is a block on a blocking socket.
+ *  - A readiness wait with no descriptor to wait for is a sleep, reported
+ *    as one ("sleep", CTRACE_BLOCK_SLEEP), without the zero-timeout try:
+ *    poll/ppoll with nfds 0 (poll(NULL, 0, ms)), select/pselect with nfds
+ *    0, no sets, or sets with no bit set (Perl's four-argument select,
+ *    sub-second sleeps of older code).  Only memory the call's own
+ *    arguments say is there is read: the pollfd array is not scanned (a
+ *    bad pointer is the caller's EFAULT, never our fault).
  * Invariants: errno is the real call's; EINTR surfaces exactly as without
  * tracing (the tries never sleep, so they are never interrupted except by
  * signals a pwait/pselect mask unblocks, which the real call would deliver
@@ -420,8 +427,15 @@ CT_INLINE int ct_poll_body(struct pollfd *fds, nfds_t n, int timeout, int skip, 
     }
     if (!CT_ENABLED() || timeout == 0)
         return ct_real_poll(fds, n, timeout);
+    int r;
+    if (n == 0) {
+        ct_block(CTRACE_BLOCK_SLEEP, NULL, call, skip);
+        r = ct_real_poll(fds, n, timeout);
+        ct_unblock();
+        return r;
+    }
     int saved = errno;
-    int r = ct_real_poll(fds, n, 0);
+    r = ct_real_poll(fds, n, 0);
     if (r != 0)
         return r;
     errno = saved;
@@ -458,9 +472,16 @@ CT_EXPORT int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *tmo, co
         return (int)syscall(SYS_ppoll, fds, n, tmo, mask, (size_t)(_NSIG / 8));
     if (!CT_ENABLED() || ct_ts_zero(tmo))
         return ct_real_ppoll(fds, n, tmo, mask);
+    int r;
+    if (n == 0) {
+        ct_block(CTRACE_BLOCK_SLEEP, NULL, __func__, CT_SKIP);
+        r = ct_real_ppoll(fds, n, tmo, mask);
+        ct_unblock();
+        return r;
+    }
     int saved = errno;
     struct timespec zero = {0, 0};
-    int r = ct_real_ppoll(fds, n, &zero, mask);
+    r = ct_real_ppoll(fds, n, &zero, mask);
     if (r != 0)
         return r;
     errno = saved;
@@ -499,6 +520,17 @@ static void ct_fdsets_restore(const struct ct_fdsets *s, fd_set *r, fd_set *w, f
     if (e) memcpy(e, s->e, s->bytes);
 }
 
+/* 1 if the saved sets (of the sets passed: r, w, e) name no descriptor:
+ * the select is a sleep. */
+static int ct_fdsets_empty(const struct ct_fdsets *s, const fd_set *r, const fd_set *w,
+                           const fd_set *e)
+{
+    unsigned char any = 0;
+    for (size_t i = 0; i < s->bytes; i++)
+        any |= (r ? s->r[i] : 0) | (w ? s->w[i] : 0) | (e ? s->e[i] : 0);
+    return !any;
+}
+
 CT_EXPORT int select(int nfds, fd_set *r, fd_set *w, fd_set *e, struct timeval *tv)
 {
     CT_REAL(select);
@@ -515,7 +547,12 @@ CT_EXPORT int select(int nfds, fd_set *r, fd_set *w, fd_set *e, struct timeval *
         return ct_real_select(nfds, r, w, e, tv);
     struct ct_fdsets saved_sets;
     int saved = errno;
-    if (ct_fdsets_save(&saved_sets, nfds, r, w, e)) {
+    enum ctrace_block_kind kind = CTRACE_BLOCK_NET;
+    if (!ct_fdsets_save(&saved_sets, nfds, r, w, e)) {
+        /* nfds too large to copy (or negative: the call's EINVAL) */
+    } else if (ct_fdsets_empty(&saved_sets, r, w, e)) {
+        kind = CTRACE_BLOCK_SLEEP;
+    } else {
         struct timeval zero = {0, 0};
         int rr = ct_real_select(nfds, r, w, e, &zero);
         if (rr != 0)
@@ -523,7 +560,7 @@ CT_EXPORT int select(int nfds, fd_set *r, fd_set *w, fd_set *e, struct timeval *
         ct_fdsets_restore(&saved_sets, r, w, e);
         errno = saved;
     }
-    ct_block(CTRACE_BLOCK_NET, NULL, __func__, CT_SKIP);
+    ct_block(kind, NULL, __func__, CT_SKIP);
     int rr = ct_real_select(nfds, r, w, e, tv);
     ct_unblock();
     return rr;
@@ -543,7 +580,12 @@ CT_EXPORT int pselect(int nfds, fd_set *r, fd_set *w, fd_set *e, const struct ti
         return ct_real_pselect(nfds, r, w, e, ts, mask);
     struct ct_fdsets saved_sets;
     int saved = errno;
-    if (ct_fdsets_save(&saved_sets, nfds, r, w, e)) {
+    enum ctrace_block_kind kind = CTRACE_BLOCK_NET;
+    if (!ct_fdsets_save(&saved_sets, nfds, r, w, e)) {
+        /* as select */
+    } else if (ct_fdsets_empty(&saved_sets, r, w, e)) {
+        kind = CTRACE_BLOCK_SLEEP;
+    } else {
         struct timespec zero = {0, 0};
         int rr = ct_real_pselect(nfds, r, w, e, &zero, mask);
         if (rr != 0)
@@ -551,7 +593,7 @@ CT_EXPORT int pselect(int nfds, fd_set *r, fd_set *w, fd_set *e, const struct ti
         ct_fdsets_restore(&saved_sets, r, w, e);
         errno = saved;
     }
-    ct_block(CTRACE_BLOCK_NET, NULL, __func__, CT_SKIP);
+    ct_block(kind, NULL, __func__, CT_SKIP);
     int rr = ct_real_pselect(nfds, r, w, e, ts, mask);
     ct_unblock();
     return rr;

@@ -314,6 +314,9 @@ struct ct_modmap *ct_modmap_refresh(void)
         struct build_ctx *c = calloc(1, sizeof *c);
         struct ct_modmap *m = c ? build_locked(c) : NULL;
         if (m) {
+            m->adds = now.adds;
+            m->subs = now.subs;
+            m->counted = now.ok;
             built_any = 1;
             /* Counted before the build: a change during it is seen next time. */
             built_adds = now.adds;

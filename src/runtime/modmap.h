@@ -19,7 +19,13 @@
  *    module: there is nothing to unwind it with, and the frame-pointer walk
  *    is bounded by the stack anyway.
  *  - A PC in no module (JIT code, an anonymous mapping) is looked up as a
- *    frame-pointer PC for the same reason.
+ *    frame-pointer PC for the same reason -- unless the dynamic loader
+ *    loaded a module since the map was built (dlopen: Perl's XS modules,
+ *    Python's extensions, plugins): the hybrid walk then unwinds it with
+ *    CFI (libunwind finds the new module), until the next generation's map
+ *    has it.  Without that, its frames were walked as frame-pointer code,
+ *    and the stacks of a program's first generation stopped in the
+ *    module.
  *  - Publication and reclamation: ct_modmap_refresh() (the trace's start,
  *    and the advancer before it publishes a new generation) builds a new map
  *    when the dynamic loader's counters moved, publishes it with release
@@ -48,6 +54,11 @@ struct ct_modrange {
 
 struct ct_modmap {
     size_t n;
+    /* The dynamic loader's counters when the map was built (dlcounts.h;
+     * counted = 0: unknown): a PC in no range while they have moved may
+     * be in a module loaded since (ct_unwind_hybrid). */
+    unsigned long long adds, subs;
+    int counted;
     struct ct_modrange r[]; /* sorted by lo, disjoint */
 };
 

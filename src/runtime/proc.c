@@ -220,7 +220,15 @@ static void finish(void)
     sigaddset(&sent, SIGPIPE);
     sigaddset(&sent, SIGQUIT);
     int masked = pthread_sigmask(SIG_BLOCK, &sent, &old) == 0;
-    /* The calling thread ends with the process: record it. */
+    /* The calling thread ends with the process: record it.  A thread
+     * adopted at trace start that never called an interposer since (a
+     * program that only computes, then exits) has no record bound to it
+     * yet: binding takes that record over, so its end is written at the
+     * exit instead of the thread being left running past the trace's last
+     * event.  On a tracer thread (the finisher of a fatal signal) this
+     * binds nothing. */
+    if (CT_ENABLED())
+        (void)ct_thread_self();
     ct_thread_exit();
     ctrace_stop();
     atomic_store(&exiting, 2);

@@ -125,7 +125,7 @@ static void write_main_root(struct ct_thread *t, struct ct_buf *b, uint64_t gen,
     uint64_t stk = ct_stack_id_exact(gen, &pc, 1);
     if (!stk)
         return;
-    write_zero_wait(t, b, ts, ct_table_string(gen, "ctrace: main thread"), stk);
+    write_zero_wait(t, b, ts, ct_table_string(gen, GT_ZERO_WAIT_MAIN_THREAD), stk);
 }
 
 void ct_write_intro(struct ct_thread *t, struct ct_buf *b, uint64_t gen, uint64_t ts)
@@ -214,9 +214,9 @@ void ct_write_transition(struct ct_thread *t, struct ct_buf *b, uint64_t gen, ui
      * wake, or its start, passes a stack here. */
     if (to == CT_RUNNING && stack_id)
         settle(t, b, gen, ts,
-               from == CT_BLOCKED   ? "ctrace: end of wait"
-               : from == CT_SYSCALL ? "ctrace: end of syscall"
-                                    : "ctrace: thread start",
+               from == CT_BLOCKED   ? GT_ZERO_WAIT_END_OF_WAIT
+               : from == CT_SYSCALL ? GT_ZERO_WAIT_END_OF_SYSCALL
+                                    : GT_ZERO_WAIT_THREAD_START,
                stack_id);
     /* ...then to the target. */
     switch (to) {

@@ -56,6 +56,7 @@
 #include <link.h>
 
 #include "cfirules.h"
+#include "dlcounts.h"
 #include "modmap.h"
 
 #include <stdatomic.h>
@@ -664,6 +665,16 @@ static inline int stack_word_ok(uintptr_t a, uintptr_t lo, uintptr_t hi)
     return a >= lo && a <= hi - 8 && !(a & FP_ALIGN_MASK);
 }
 
+/* 1 if a module came or went since m was built (modmap.h): a PC in no
+ * range of m may then be in a module loaded since.  One dl_iterate_phdr
+ * (the loader's lock, as libunwind takes): asked at most once per walk,
+ * and only for a PC in no module. */
+static int modmap_outdated(const struct ct_modmap *m)
+{
+    struct ct_dl_counts now = ct_dl_counts_now();
+    return m->counted && now.ok && (now.adds != m->adds || now.subs != m->subs);
+}
+
 __attribute__((noinline)) CT_NO_ASAN int ct_unwind_hybrid(const struct ct_stack_bounds *b,
                                                           const void *frame, uintptr_t *pcs,
                                                           int max, int skip)
@@ -683,6 +694,7 @@ __attribute__((noinline)) CT_NO_ASAN int ct_unwind_hybrid(const struct ct_stack_
      * lookup's loads and branches per frame doubled the walk's cost). */
     uintptr_t cur_lo = 0, cur_hi = 0; /* empty: [0, 0) */
     int cur_fp = 1;
+    int outdated = -1; /* modmap_outdated(map), once asked */
     int n = 0;
     while (pc != 0) {
         if (skip > 0)
@@ -699,6 +711,11 @@ __attribute__((noinline)) CT_NO_ASAN int ct_unwind_hybrid(const struct ct_stack_
             } else { /* no module: no caching */
                 cur_lo = 0;
                 cur_hi = 0;
+                /* Loaded since the map was built (modmap.h): CFI. */
+                if (map && outdated < 0)
+                    outdated = modmap_outdated(map);
+                if (outdated > 0)
+                    cur_fp = 0;
             }
         }
         if (cur_fp) {

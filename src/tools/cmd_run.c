@@ -31,7 +31,8 @@
  *    forwarded to the program; the same signals from the terminal already
  *    reach the program (same process group) and are not sent twice.
  *    Signals ctrace found ignored stay ignored, in ctrace and the program.
- *  - ctrace's own failures exit with 125 (bad usage, library not found),
+ *  - ctrace's own failures exit with 125 (bad usage, an output directory
+ *    the traces cannot be written to, library not found),
  *    126 (program found but not executable), 127 (program not found), as
  *    env(1), nice(1) and timeout(1) do.
  *  - The program is exec'd with a raw execve after our own PATH search, so
@@ -109,6 +110,14 @@ static int is_file(const char *p)
     return stat(p, &st) == 0 && S_ISREG(st.st_mode);
 }
 
+/* A path a trace can have been written to: a regular file, or a FIFO or
+ * device the library writes as it is (docs/RUN.md, "The trace file"). */
+static int is_written(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0 && !S_ISDIR(st.st_mode);
+}
+
 /* Writes the absolute path of libctrace.so to out.  Order: CTRACE_LIB, the
  * library this tool is linked with, then relative to the executable:
  * same directory, ../runtime (build tree: src/tools -> src/runtime),
@@ -160,6 +169,47 @@ static int find_library(char *out, size_t cap)
 }
 
 /* ---------------------------------------------------------------- */
+/* The output pattern                                                */
+/* ---------------------------------------------------------------- */
+
+/* Checks, before the program runs, that the trace files (or, in flight
+ * mode, the snapshots) can be created where abs (the absolute pattern;
+ * shown is what the user gave) puts them: its directory exists and is
+ * writable, and a trace file's name is not that of a directory.  Without
+ * this the program ran untraced and each of its processes printed its own
+ * "cannot trace" line on the program's stderr.  A directory part holding
+ * "%p" is per process: it is not checked.  0 if fine; else says why. */
+static int check_output(const char *shown, const char *abs, int flight)
+{
+    const char *what = flight ? "snapshot prefix" : "trace file";
+    if (!shown[0] || abs[strlen(abs) - 1] == '/') {
+        fprintf(stderr, "ctrace run: -o '%s': expected a %s name, e.g. %s\n", shown, what,
+                flight ? "/var/tmp/svc" : "out.%p.trace");
+        return -1;
+    }
+    const char *slash = strrchr(abs, '/');
+    char dir[PATH_MAX * 2];
+    snprintf(dir, sizeof dir, "%.*s", slash == abs ? 1 : (int)(slash - abs), abs);
+    if (strstr(dir, "%p"))
+        return 0;
+    struct stat st;
+    const char *why = stat(dir, &st) != 0  ? strerror(errno)
+                      : !S_ISDIR(st.st_mode) ? strerror(ENOTDIR)
+                      : access(dir, W_OK | X_OK) != 0 ? strerror(errno)
+                                                     : NULL;
+    if (why) {
+        fprintf(stderr, "ctrace run: -o %s: cannot create files in %s: %s\n", shown, dir, why);
+        return -1;
+    }
+    if (!flight && !strstr(abs, "%p") && stat(abs, &st) == 0 && S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "ctrace run: -o %s: is a directory; give a file name, e.g. %s/%s\n", shown,
+                shown, "out.%p.trace");
+        return -1;
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- */
 /* Environment for the program                                       */
 /* ---------------------------------------------------------------- */
 
@@ -196,12 +246,36 @@ static int set_preload(const char *lib)
 /* Starting the program                                              */
 /* ---------------------------------------------------------------- */
 
-/* execve(path) or, without a slash, each PATH entry in turn (as execvp,
- * including ENOEXEC -> /bin/sh).  Raw syscalls: see the header comment. */
+/* execve(path); a file the kernel cannot execute (ENOEXEC: a script
+ * without "#!") is run with /bin/sh, as execvp does -- with or without a
+ * slash in the name, as a shell or env(1) runs it.  Returns (errno set)
+ * only if it could not exec. */
+static void exec_file(const char *path, char **argv)
+{
+    syscall(SYS_execve, path, argv, environ);
+    if (errno != ENOEXEC)
+        return;
+    int argc = 0;
+    while (argv[argc])
+        argc++;
+    char **sh = calloc((size_t)argc + 2, sizeof *sh);
+    if (sh) {
+        sh[0] = "/bin/sh";
+        sh[1] = (char *)path;
+        for (int i = 1; i <= argc; i++)
+            sh[i + 1] = argv[i];
+        syscall(SYS_execve, "/bin/sh", sh, environ);
+        free(sh);
+    }
+    errno = ENOEXEC;
+}
+
+/* exec_file(path) or, without a slash, each PATH entry in turn (as
+ * execvp).  Raw syscalls: see the header comment. */
 static int exec_program(const char *file, char **argv)
 {
     if (strchr(file, '/')) {
-        syscall(SYS_execve, file, argv, environ);
+        exec_file(file, argv);
     } else {
         const char *path = getenv("PATH");
         if (!path)
@@ -216,26 +290,11 @@ static int exec_program(const char *file, char **argv)
                 snprintf(cand, sizeof cand, "%s", file);
             else
                 snprintf(cand, sizeof cand, "%.*s/%s", (int)len, p, file);
-            syscall(SYS_execve, cand, argv, environ);
+            exec_file(cand, argv);
             if (errno == EACCES)
                 saw_eacces = 1;
-            else if (errno == ENOEXEC) {
-                /* A script without #!: run it with the shell, as execvp. */
-                int argc = 0;
-                while (argv[argc])
-                    argc++;
-                char **sh = calloc((size_t)argc + 2, sizeof *sh);
-                if (sh) {
-                    sh[0] = "/bin/sh";
-                    sh[1] = cand;
-                    for (int i = 1; i <= argc; i++)
-                        sh[i + 1] = argv[i];
-                    syscall(SYS_execve, "/bin/sh", sh, environ);
-                }
+            else if (errno != ENOENT && errno != ENOTDIR)
                 return -1;
-            } else if (errno != ENOENT && errno != ENOTDIR) {
-                return -1;
-            }
             if (!colon)
                 break;
             p = colon + 1;
@@ -408,7 +467,11 @@ static void report_traces(const char *shown, const char *abs, pid_t pid, time_t 
         add_losses(rl, abs);
         if (quiet)
             return;
-        if (is_file(abs))
+        struct stat st;
+        if (stat(abs, &st) == 0 && S_ISFIFO(st.st_mode)) /* losses not readable here */
+            fprintf(stderr, "ctrace: trace written to %s (a FIFO: ctrace check on what was "
+                            "read from it reports any loss)\n", shown);
+        else if (is_written(abs))
             fprintf(stderr, "ctrace: trace written to %s\n", shown);
         else
             fprintf(stderr, "ctrace: no trace was written to %s\n", shown);
@@ -418,7 +481,7 @@ static void report_traces(const char *shown, const char *abs, pid_t pid, time_t 
     snprintf(main_path, sizeof main_path, "%.*s%d%s", (int)(pp - abs), abs, (int)pid, pp + 2);
     const char *spp = strstr(shown, "%p");
     int found = 0;
-    if (is_file(main_path)) {
+    if (is_written(main_path)) {
         add_losses(rl, main_path);
         if (!quiet)
             fprintf(stderr, "ctrace: trace written to %.*s%d%s\n", (int)(spp - shown), shown,
@@ -671,6 +734,9 @@ int cmd_run(int argc, char **argv)
         }
         snprintf(abs, sizeof abs, "%s/%s", cwd, shown);
     }
+
+    if (check_output(shown, abs, flight != NULL) != 0)
+        return RUN_EXIT_USAGE;
 
     char lib[PATH_MAX];
     if (find_library(lib, sizeof lib) != 0)

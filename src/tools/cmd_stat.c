@@ -48,6 +48,7 @@
 
 #include "ctrace_reader.h"
 #include "goprof.h"
+#include "gotrace.h"
 #include "hash.h"
 #include "losses.h"
 #include "must.h"
@@ -256,6 +257,7 @@ struct gstate {
     int state;            /* enum ctrace_state                          */
     int64_t since;        /* time of the last transition                */
     uint32_t reason;      /* reason of the last transition into Waiting */
+    int zero_wait;        /* that reason is one of libctrace's zero waits */
     uint32_t block_stack; /* stack index+1 of that transition, 0 = none */
     uint32_t sys_func;    /* innermost function of the last syscall entry */
     uint32_t group_func;  /* start function, UNKNOWN_STR until known    */
@@ -597,6 +599,22 @@ static struct gstate *g_get(struct stats *s, uint64_t id, int64_t now)
     return g;
 }
 
+/* 1 if r is the reason of one of libctrace's zero-length waits (gotrace.h):
+ * bookkeeping for Go's profiles, not a wait, so not a row of "Top
+ * blocking" (a program with no real wait had only those rows: a syscall's
+ * end, 1 ns each).  Their time (0) still counts in the "other" column. */
+static int is_zero_wait(const struct ctrace_str *r)
+{
+    static const char *const names[] = {GT_ZERO_WAIT_END_OF_WAIT, GT_ZERO_WAIT_END_OF_SYSCALL,
+                                        GT_ZERO_WAIT_THREAD_START, GT_ZERO_WAIT_MAIN_THREAD};
+    if (r->len < 8 || memcmp(r->ptr, "ctrace: ", 8) != 0)
+        return 0;
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (r->len == strlen(names[i]) && memcmp(r->ptr, names[i], r->len) == 0)
+            return 1;
+    return 0;
+}
+
 /* Waiting with this reason: net, sync or other. */
 static enum cat reason_cat(struct stats *s, uint32_t reason)
 {
@@ -637,7 +655,7 @@ static void g_charge(struct stats *s, struct gstate *g, int64_t now)
     enum cat c = state_cat(s, g);
     if (c != C_COUNT)
         g->t[c] += d;
-    if (g->state == CTRACE_STATE_WAITING)
+    if (g->state == CTRACE_STATE_WAITING && !g->zero_wait)
         block_add(s, g->reason, g->block_stack, d);
     /* One charge per stay in Syscall: charges happen at the transition out
      * of it (or at the end of the trace), never in between. */
@@ -702,6 +720,7 @@ static void on_transition(struct stats *s, const struct ctrace_event *ev)
     g->state = (int)to;
     if (to == CTRACE_STATE_WAITING) {
         g->reason = intern(s, ev->u.transition.reason);
+        g->zero_wait = is_zero_wait(&ev->u.transition.reason);
         uint64_t st = ev->u.transition.stack != CTRACE_NO_STACK ? ev->u.transition.stack : ev->stack;
         g->block_stack = stack_intern(s, st, ev->generation);
     }

@@ -305,10 +305,42 @@ cli)
         bash "$CTRACE_SRC/scripts/gotrace-validate.sh" "$f" >/dev/null || fail "failed execs: Go rejects $f"
     done
     echo "ok: failed execs: same output, trace split only by the exec that could have run"
+    # A script without "#!" is run with /bin/sh, as execvp, env and a shell
+    # run it, named with a slash or found along PATH (before the fix: with
+    # a slash, "Exec format error" and 126).
+    printf 'echo "no #! line: $1"\nexit 3\n' > "$WORK/noshebang"; chmod +x "$WORK/noshebang"
+    run_pair noshebang 3 "$WORK/noshebang" arg
+    grep -qx 'no #! line: arg' noshebang.traced.out || fail "noshebang: $(cat noshebang.traced.out noshebang.traced.err)"
+    out=$(PATH="$WORK:$PATH" "$CTRACE" run -q -o "$WORK/nsp.%p.trace" -- noshebang viapath 2>&1); rc=$?
+    [ $rc = 3 ] && [ "$out" = "no #! line: viapath" ] || fail "noshebang along PATH: exit $rc: $out"
+    echo "ok: cli: a script without #! runs with /bin/sh, by path and along PATH"
     # Values the library would read differently are refused up front.
     "$CTRACE" run -q --period 2 -- true 2>/dev/null; [ $? = 125 ] || fail "--period without a unit: not 125"
     "$CTRACE" run -q --mem 1k -- true 2>/dev/null; [ $? = 125 ] || fail "--mem below 1M: not 125"
     "$CTRACE" run -q --cpu-hz 100001 -- true 2>/dev/null; [ $? = 125 ] || fail "--cpu-hz above 100000: not 125"
+    # An output the traces cannot be written to is refused before the
+    # program runs (before the fix: it ran untraced, and each process
+    # printed a line of its own on the program's stderr).
+    for o in "$WORK/no/such/dir/t.%p.trace" "$WORK" "$WORK/" ""; do
+        err=$("$CTRACE" run -q -o "$o" -- sh -c 'echo ran' 2>&1); rc=$?
+        [ $rc = 125 ] || fail "-o '$o': exit $rc, expected 125 ($err)"
+        case $err in *ran*) fail "-o '$o': the program ran: $err";; esac
+        echo "$err" | grep -q "^ctrace run: -o" || fail "-o '$o': no message naming -o: $err"
+    done
+    "$CTRACE" run -q --flight -o "$WORK/no/such/dir/snap" -- true 2>/dev/null; [ $? = 125 ] ||
+        fail "--flight -o in a missing directory: not 125"
+    echo "ok: cli: unwritable -o refused up front (125)"
+    # A trace written to a device or a FIFO is said to be written (before
+    # the fix: "no trace was written", the check looking for a regular file).
+    out=$("$CTRACE" run -o /dev/null -- true 2>&1 >/dev/null)
+    [ "$out" = "ctrace: trace written to /dev/null" ] || fail "-o /dev/null: $out"
+    rm -f "$WORK/fifo"; mkfifo "$WORK/fifo" || fail "mkfifo"
+    timeout 60 cat "$WORK/fifo" > "$WORK/fifo.trace" & reader=$!
+    out=$(timeout 60 "$CTRACE" run -o "$WORK/fifo" -- true 2>&1 >/dev/null)
+    wait $reader
+    echo "$out" | grep -q "^ctrace: trace written to $WORK/fifo (a FIFO" || fail "-o FIFO: $out"
+    "$CTRACE" check -q "$WORK/fifo.trace" >/dev/null || fail "-o FIFO: what was read is not a valid trace"
+    echo "ok: cli: traces to /dev/null and to a FIFO reported as written"
     echo "ok: cli: exit codes, 127, 125, SIGTERM forwarding, trace path printed, failed execs, setting values"
     ;;
 cli_static)
@@ -384,6 +416,33 @@ exec_chain)
     grep -q "child E (posix_spawn) exit 3" out.fenop || fail "fork_exec without %p: child E"
     [ -f "$WORK/fenop.trace" ] || fail "fork_exec without %p: the parent's file is missing"
     files fenop.trace 4
+    ;;
+exit_end)
+    # A main thread that calls nothing interposed (adopted when tracing
+    # started, never bound to its record) ends with the process: the trace
+    # records its end (GoDestroy, Running->NotExist) at the exit, for each
+    # way out.  Before the fix it was left running past the trace's last
+    # event, and a short program's trace lasted a few nanoseconds.
+    : "${QUIET_EXIT:?}"
+    for how in return exit _exit; do
+        case $how in return) want=3;; exit) want=4;; _exit) want=5;; esac
+        run_pair "exit_$how" "$want" "$QUIET_EXIT" "$how"
+        validate "exit_$how"; t=$(main_trace "exit_$how"); dump "$t"
+        expect "$t" "$how: the main thread's end" 'Resource=Goroutine\(1\).*Running->NotExist' 1
+    done
+    ;;
+nofd_waits)
+    # poll/ppoll/select/pselect with no descriptor to wait for are sleeps:
+    # five "sleep" blocks, none on the network.  Before the fix all five
+    # were "network" waits (Perl's select(undef, undef, undef, 0.05) filled
+    # go tool trace's network-blocking profile).
+    : "${NOFD_WAITS:?}"
+    run_pair nofd_waits 0 "$NOFD_WAITS"
+    validate nofd_waits; t=$(main_trace nofd_waits); dump "$t"
+    expect "$t" "sleeps" "$SLEEP" 5
+    n=$(grep -cE -- "$NET" "$t.d1")
+    [ "$n" = 0 ] || fail "nofd_waits: $n network waits, expected none"
+    echo "ok: nofd_waits: no network waits"
     ;;
 *) fail "unknown case" ;;
 esac

@@ -43,5 +43,15 @@ if [ -n "${CTRACE_SANITIZE:-}" ]; then
 else
     grep -q '"start": "db_worker"' "$tmp/s.json" || { echo "FAIL: no goroutine group \"db_worker\""; fail=1; }
 fi
-[ $fail = 0 ] && echo "stat_libctrace: 9 passed, 0 failed" || echo "stat_libctrace: failed"
+# libctrace's zero-length waits (src/format/gotrace.h: the end of a wait,
+# a thread's start, the main thread's name) are in the trace, but nothing
+# waited there: they are not rows of the blocking table (before the fix a
+# program without real waits had only those rows).
+"$ctrace" dump "$t" | grep -qE 'reason="ctrace: (end of wait|thread start|main thread)"' ||
+    { echo "FAIL: the trace has no zero-length wait to check stat against"; fail=1; }
+"$ctrace" stat --json --top=100000 "$t" > "$tmp/all.json" || { echo "FAIL: stat --json --top exit $?"; fail=1; }
+if grep -qE '"reason": "ctrace: (end of wait|end of syscall|thread start|main thread)"' "$tmp/all.json"; then
+    echo "FAIL: a zero-length wait is a row of the blocking table"; fail=1
+fi
+[ $fail = 0 ] && echo "stat_libctrace: 10 passed, 0 failed" || echo "stat_libctrace: failed"
 exit $fail
