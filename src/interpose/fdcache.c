@@ -11,9 +11,16 @@
  * syscall event).  An fstat per call would add a syscall to every read and
  * write (~15-30% on small reads); the cache makes it one byte load.
  *
+ * The same cache says whether an epoll instance watches a socket
+ * (CT_FD_EPOLL_NET) or only pipes, eventfds, signalfds, timers
+ * (CT_FD_EPOLL): epoll_create, epoll_create1 and epoll_ctl keep that, so
+ * that a wait on it is a network wait or a synchronization wait (net.c).
+ *
  * Invariants:
- *  - Entries are CT_FD_UNKNOWN (0), CT_FD_SOCKET or CT_FD_OTHER, read and
- *    written with relaxed atomics (a byte; races only cost accuracy).
+ *  - Entries are CT_FD_UNKNOWN (0), CT_FD_SOCKET, CT_FD_OTHER, CT_FD_EPOLL
+ *    or CT_FD_EPOLL_NET, read and written with relaxed atomics (a byte;
+ *    races only cost accuracy).  An epoll instance we did not see created
+ *    (inherited, duplicated) is CT_FD_OTHER: its waits stay network waits.
  *  - An unknown entry is filled by one fstat on first use.  Every wrapper
  *    through which an fd number changes meaning (close, dup2, dup3, socket,
  *    socketpair, accept*) resets or sets it.  Closes we cannot see (inside
@@ -33,6 +40,7 @@
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <limits.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/stat.h>
@@ -95,6 +103,9 @@ CT_REAL_DECL(int, dup2, (int, int));
 CT_REAL_DECL(int, dup3, (int, int, int));
 CT_REAL_DECL(int, socket, (int, int, int));
 CT_REAL_DECL(int, socketpair, (int, int, int, int[2]));
+CT_REAL_DECL(int, epoll_create, (int));
+CT_REAL_DECL(int, epoll_create1, (int));
+CT_REAL_DECL(int, epoll_ctl, (int, int, int, struct epoll_event *));
 
 static int ct_ebadf(void)
 {
@@ -242,6 +253,44 @@ CT_EXPORT int socketpair(int domain, int type, int proto, int sv[2])
     return r;
 }
 
+CT_EXPORT int epoll_create(int size)
+{
+    CT_REAL(epoll_create);
+    int r = ct_real_epoll_create ? ct_real_epoll_create(size)
+                                 : (size <= 0 ? (errno = EINVAL, -1) : (int)syscall(SYS_epoll_create1, 0));
+    if (r >= 0)
+        ct_fd_set(r, CT_FD_EPOLL);
+    return r;
+}
+
+CT_EXPORT int epoll_create1(int flags)
+{
+    CT_REAL(epoll_create1);
+    int r = ct_real_epoll_create1 ? ct_real_epoll_create1(flags) : (int)syscall(SYS_epoll_create1, flags);
+    if (r >= 0)
+        ct_fd_set(r, CT_FD_EPOLL);
+    return r;
+}
+
+/* Adding a socket, or an instance that watches one, makes the instance a
+ * network one for good (removals are not tracked: a wait on it may have
+ * been on the socket's behalf a moment before). */
+CT_EXPORT int epoll_ctl(int ep, int op, int fd, struct epoll_event *ev)
+{
+    CT_REAL(epoll_ctl);
+    int r = ct_real_epoll_ctl ? ct_real_epoll_ctl(ep, op, fd, ev)
+                              : (int)syscall(SYS_epoll_ctl, ep, op, fd, ev);
+    if (r == 0 && (op == EPOLL_CTL_ADD || op == EPOLL_CTL_MOD) && ep >= 0 && ep < CT_FDCACHE_SIZE &&
+        __atomic_load_n(&ct_fdtype[ep], __ATOMIC_RELAXED) == CT_FD_EPOLL) {
+        int saved = errno;
+        int t = ct_fd_type(fd);
+        if (t == CT_FD_SOCKET || t == CT_FD_EPOLL_NET)
+            ct_fd_set(ep, CT_FD_EPOLL_NET);
+        errno = saved;
+    }
+    return r;
+}
+
 __attribute__((constructor(CT_CTOR_PRIO))) static void ct_fdcache_init(void)
 {
     CT_REAL(close);
@@ -250,4 +299,7 @@ __attribute__((constructor(CT_CTOR_PRIO))) static void ct_fdcache_init(void)
     CT_REAL(dup3);
     CT_REAL(socket);
     CT_REAL(socketpair);
+    CT_REAL(epoll_create);
+    CT_REAL(epoll_create1);
+    CT_REAL(epoll_ctl);
 }

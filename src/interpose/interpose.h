@@ -83,8 +83,10 @@
 CT_HIDDEN pid_t ct_raw_getpid(void);
 CT_HIDDEN int ct_in_vfork_child(void);
 
-/* fd type cache (fdcache.c). */
-enum { CT_FD_UNKNOWN = 0, CT_FD_SOCKET = 1, CT_FD_OTHER = 2 };
+/* fd type cache (fdcache.c).  An epoll instance made through our
+ * epoll_create wrappers is CT_FD_EPOLL until a socket (or an instance that
+ * has one) is added to it, then CT_FD_EPOLL_NET for its life. */
+enum { CT_FD_UNKNOWN = 0, CT_FD_SOCKET = 1, CT_FD_OTHER = 2, CT_FD_EPOLL = 3, CT_FD_EPOLL_NET = 4 };
 CT_HIDDEN int ct_fd_type(int fd);
 CT_HIDDEN void ct_fd_set(int fd, int type);
 CT_HIDDEN void ct_fd_forget(int fd);

@@ -22,6 +22,14 @@
  *    select), and only if nothing is ready is the block reported around
  *    the real call with the caller's timeout and signal mask.
  *  - connect is a block on a blocking socket.
+ *  - A readiness wait that has to wait is a network wait when it watches a
+ *    socket (or an epoll instance that watches one: fdcache.c), and a
+ *    synchronization wait otherwise ("sync: poll", "sync: epoll_wait"...,
+ *    CTRACE_BLOCK_SELECT): pipes, eventfds, signalfds, timers are how
+ *    threads and processes wake each other (PostgreSQL's latches: its lock
+ *    waits were network waits).  poll's array and select's sets are looked
+ *    at only after the zero-timeout try, i.e. after the kernel read them;
+ *    an epoll instance by what the cache knows of it.
  *  - A readiness wait with no descriptor to wait for is a sleep, reported
  *    as one ("sleep", CTRACE_BLOCK_SLEEP), without the zero-timeout try:
  *    poll/ppoll with nfds 0 (poll(NULL, 0, ms)), select/pselect with nfds
@@ -117,6 +125,43 @@ static int ct_ready(int fd, short events)
     long r = syscall(SYS_ppoll, &p, 1, &zero, NULL, (size_t)(_NSIG / 8));
     errno = saved;
     return r != 0;
+}
+
+/* A descriptor a readiness wait on which is a network wait: a socket, or
+ * an epoll instance that watches one. */
+static inline int ct_fd_net(int fd)
+{
+    int t = ct_fd_type(fd);
+    return t == CT_FD_SOCKET || t == CT_FD_EPOLL_NET;
+}
+
+/* An epoll instance we saw created and never saw given a socket is not a
+ * network one; any other (inherited, duplicated) is, as every readiness
+ * wait was before they were told apart. */
+static inline int ct_epoll_net(int ep)
+{
+    return ct_fd_type(ep) != CT_FD_EPOLL;
+}
+
+/* Whether the pollfds (read by the kernel a moment ago: valid) watch a
+ * network descriptor. */
+static int ct_pollfds_net(const struct pollfd *fds, nfds_t n)
+{
+    for (nfds_t i = 0; i < n; i++)
+        if (fds[i].fd >= 0 && ct_fd_net(fds[i].fd))
+            return 1;
+    return 0;
+}
+
+/* Reports a readiness wait in call: network, or synchronization with
+ * reason sync (a literal "sync: CALL").  Always inlined: skip counts the
+ * wrapper's frames. */
+CT_INLINE void ct_ready_wait(int net, const char *sync, const char *call, int skip)
+{
+    if (net)
+        ct_block(CTRACE_BLOCK_NET, NULL, call, skip);
+    else
+        ct_block(CTRACE_BLOCK_SELECT, sync, call, skip);
 }
 
 static inline int ct_again(int e)
@@ -439,7 +484,7 @@ CT_INLINE int ct_poll_body(struct pollfd *fds, nfds_t n, int timeout, int skip, 
     if (r != 0)
         return r;
     errno = saved;
-    ct_block(CTRACE_BLOCK_NET, NULL, call, skip);
+    ct_ready_wait(ct_pollfds_net(fds, n), "sync: poll", call, skip);
     r = ct_real_poll(fds, n, timeout);
     ct_unblock();
     return r;
@@ -485,7 +530,7 @@ CT_EXPORT int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *tmo, co
     if (r != 0)
         return r;
     errno = saved;
-    ct_block(CTRACE_BLOCK_NET, NULL, __func__, CT_SKIP);
+    ct_ready_wait(ct_pollfds_net(fds, n), "sync: ppoll", __func__, CT_SKIP);
     r = ct_real_ppoll(fds, n, tmo, mask);
     ct_unblock();
     return r;
@@ -531,6 +576,19 @@ static int ct_fdsets_empty(const struct ct_fdsets *s, const fd_set *r, const fd_
     return !any;
 }
 
+/* Whether the saved sets name a network descriptor (byte i, bit k: fd
+ * 8i + k, as glibc lays out fd_set on a little-endian machine). */
+static int ct_fdsets_net(const struct ct_fdsets *s, const fd_set *r, const fd_set *w, const fd_set *e)
+{
+    for (size_t i = 0; i < s->bytes; i++) {
+        unsigned b = (r ? s->r[i] : 0u) | (w ? s->w[i] : 0u) | (e ? s->e[i] : 0u);
+        for (int k = 0; b; k++, b >>= 1)
+            if ((b & 1u) && ct_fd_net((int)(i * 8) + k))
+                return 1;
+    }
+    return 0;
+}
+
 CT_EXPORT int select(int nfds, fd_set *r, fd_set *w, fd_set *e, struct timeval *tv)
 {
     CT_REAL(select);
@@ -548,6 +606,7 @@ CT_EXPORT int select(int nfds, fd_set *r, fd_set *w, fd_set *e, struct timeval *
     struct ct_fdsets saved_sets;
     int saved = errno;
     enum ctrace_block_kind kind = CTRACE_BLOCK_NET;
+    const char *reason = NULL;
     if (!ct_fdsets_save(&saved_sets, nfds, r, w, e)) {
         /* nfds too large to copy (or negative: the call's EINVAL) */
     } else if (ct_fdsets_empty(&saved_sets, r, w, e)) {
@@ -559,8 +618,12 @@ CT_EXPORT int select(int nfds, fd_set *r, fd_set *w, fd_set *e, struct timeval *
             return rr;
         ct_fdsets_restore(&saved_sets, r, w, e);
         errno = saved;
+        if (!ct_fdsets_net(&saved_sets, r, w, e)) {
+            kind = CTRACE_BLOCK_SELECT;
+            reason = "sync: select";
+        }
     }
-    ct_block(kind, NULL, __func__, CT_SKIP);
+    ct_block(kind, reason, __func__, CT_SKIP);
     int rr = ct_real_select(nfds, r, w, e, tv);
     ct_unblock();
     return rr;
@@ -581,6 +644,7 @@ CT_EXPORT int pselect(int nfds, fd_set *r, fd_set *w, fd_set *e, const struct ti
     struct ct_fdsets saved_sets;
     int saved = errno;
     enum ctrace_block_kind kind = CTRACE_BLOCK_NET;
+    const char *reason = NULL;
     if (!ct_fdsets_save(&saved_sets, nfds, r, w, e)) {
         /* as select */
     } else if (ct_fdsets_empty(&saved_sets, r, w, e)) {
@@ -592,8 +656,12 @@ CT_EXPORT int pselect(int nfds, fd_set *r, fd_set *w, fd_set *e, const struct ti
             return rr;
         ct_fdsets_restore(&saved_sets, r, w, e);
         errno = saved;
+        if (!ct_fdsets_net(&saved_sets, r, w, e)) {
+            kind = CTRACE_BLOCK_SELECT;
+            reason = "sync: pselect";
+        }
     }
-    ct_block(kind, NULL, __func__, CT_SKIP);
+    ct_block(kind, reason, __func__, CT_SKIP);
     int rr = ct_real_pselect(nfds, r, w, e, ts, mask);
     ct_unblock();
     return rr;
@@ -611,7 +679,7 @@ CT_EXPORT int epoll_wait(int ep, struct epoll_event *ev, int max, int timeout)
     if (r != 0)
         return r;
     errno = saved;
-    ct_block(CTRACE_BLOCK_NET, NULL, __func__, CT_SKIP);
+    ct_ready_wait(ct_epoll_net(ep), "sync: epoll_wait", __func__, CT_SKIP);
     r = ct_real_epoll_wait(ep, ev, max, timeout);
     ct_unblock();
     return r;
@@ -629,7 +697,7 @@ CT_EXPORT int epoll_pwait(int ep, struct epoll_event *ev, int max, int timeout, 
     if (r != 0)
         return r;
     errno = saved;
-    ct_block(CTRACE_BLOCK_NET, NULL, __func__, CT_SKIP);
+    ct_ready_wait(ct_epoll_net(ep), "sync: epoll_pwait", __func__, CT_SKIP);
     r = ct_real_epoll_pwait(ep, ev, max, timeout, mask);
     ct_unblock();
     return r;
@@ -651,7 +719,7 @@ CT_EXPORT int epoll_pwait2(int ep, struct epoll_event *ev, int max, const struct
     if (r != 0)
         return r;
     errno = saved;
-    ct_block(CTRACE_BLOCK_NET, NULL, __func__, CT_SKIP);
+    ct_ready_wait(ct_epoll_net(ep), "sync: epoll_pwait2", __func__, CT_SKIP);
     r = ct_real_epoll_pwait2(ep, ev, max, tmo, mask);
     ct_unblock();
     return r;

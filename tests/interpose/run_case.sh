@@ -235,6 +235,20 @@ exitterm)
     [ "$with" -ge 4 ] || fail "exitterm: $with traces with the worker's threads, expected 4"
     echo "ok: exitterm: $n traces, each whole, $with with a worker's threads"
     ;;
+waitsets)
+    # Readiness waits: on pipes and eventfds they are synchronization waits
+    # (a thread or process wakes another), on sockets network waits.
+    run_pair waitsets 0 "$EX_DIR/interpose_waitsets"
+    validate waitsets; t=$(main_trace waitsets); dump "$t"
+    for w in poll select epoll_wait; do
+        n=$(grep -cE "Reason=\"sync: $w\"" "$t.d1")
+        [ "$n" = 1 ] || fail "waitsets: $n \"sync: $w\" waits, expected 1 (the wait on a pipe or eventfd)"
+    done
+    echo "ok: waitsets: one synchronization wait each for poll, select, epoll_wait"
+    expect "$t" "network waits (poll, select, epoll_wait on a socket)" "$NET" 3
+    n=$(grep -cE "$NET" "$t.d1")
+    [ "$n" -le 3 ] || fail "waitsets: $n network waits, expected 3 (the pipe and eventfd waits are not)"
+    ;;
 futex)
     # Waits made with syscall(SYS_futex) (Rust's locks, libstdc++'s atomic
     # waits): a block when the call has to wait, none when the word differs;
