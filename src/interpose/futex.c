@@ -11,7 +11,9 @@
  *  - Every call to syscall() reaches the kernel exactly as libc's would:
  *    the same six words (libc's reads six whatever the call takes), the
  *    result or -1 with errno.  Only the futex waits below are traced; the
- *    rest goes straight to the kernel (ct_libc_syscall), async-signal-safe.
+ *    rest goes straight to the kernel (ct_libc_syscall6), async-signal-safe.
+ *    The six words are read whatever the call passed, as libc's syscall()
+ *    takes six registers: the interposers are never instrumented.
  *  - A wait is a block only when it would really wait: FUTEX_WAIT and
  *    FUTEX_WAIT_BITSET first compare the word with the expected value in
  *    the kernel (FUTEX_CMP_REQUEUE of nothing to nothing: no waiter is
@@ -23,7 +25,7 @@
  *  - The word can change between the compare and the wait: the wait then
  *    returns at once, and the trace shows a block of a few microseconds.
  *  - errno is the wait's own (hooks preserve errno).
- *  - Inside libctrace, syscall() is ct_libc_syscall() (libc.h), so the
+ *  - Inside libctrace, syscall(...) is ct_libc_syscall6() (libc.h), so the
  *    tracer's own system calls never come here.
  */
 #define _GNU_SOURCE
@@ -45,7 +47,7 @@ static int futex_holds(long uaddr, long op, long val)
 {
     int saved = errno;
     long cmp = FUTEX_CMP_REQUEUE | (op & FUTEX_PRIVATE_FLAG);
-    long r = ct_libc_syscall(SYS_futex, uaddr, cmp, 0L, 0L, uaddr, val);
+    long r = ct_libc_syscall6(SYS_futex, (const long[6]){uaddr, cmp, 0, 0, uaddr, val});
     int e = errno;
     errno = saved;
     if (r >= 0)

@@ -61,19 +61,23 @@ int ct_libc_cond_broadcast(pthread_cond_t *c);
  * interposers' own view of dispositions is bypassed.  Async-signal-safe. */
 int ct_libc_sigaction(int sig, const struct sigaction *act, struct sigaction *old);
 
-/* The kernel's system call nr with up to six arguments, as libc's
+/* The kernel's system call nr with the six words a[], as libc's
  * syscall(): the result, or -1 with errno.  Made with the architecture's
  * system-call instruction (x86-64, aarch64; elsewhere libc's syscall
  * found past libctrace), so it is async-signal-safe and never reaches an
- * interposer.  Inside libctrace every syscall() is this one (the macro
+ * interposer.  Inside libctrace every syscall(...) is this one (the macro
  * below): libctrace.so exports a syscall() of its own (the futex waits of
  * src/interpose/futex.c), which the plain name would bind to. */
-long ct_libc_syscall(long nr, ...);
-#define syscall(...) ct_libc_syscall(__VA_ARGS__)
-/* The same with the six words given (a[6]), and the six words of a
- * variadic syscall()-like call (whatever the call takes: the kernel
- * ignores the rest, as libc's syscall() reads six too). */
 long ct_libc_syscall6(long nr, const long a[6]);
+/* syscall(nr, args...): the arguments given, zeros for the rest (never
+ * reads past what the call passes). */
+#define CT_SYSCALL_6(nr, a, b, c, d, e, f, ...)                                     \
+    ct_libc_syscall6((long)(nr), (const long[6]){(long)(a), (long)(b), (long)(c), \
+                                                 (long)(d), (long)(e), (long)(f)})
+#define syscall(...) CT_SYSCALL_6(__VA_ARGS__, 0, 0, 0, 0, 0, 0, 0)
+/* The six words of a variadic syscall()-like call, whatever the call
+ * passes, as libc's syscall() takes six registers (the interposer of
+ * syscall(): the kernel ignores the words a call does not take). */
 #include <stdarg.h>
 void ct_libc_syscall_args(va_list ap, long a[6]);
 
