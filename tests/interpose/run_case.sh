@@ -30,10 +30,12 @@ need() {
 need timeout
 
 # run_pair NAME EXPECTED_RC CMD... : untraced then traced; same stdout, same rc.
+# RUN_OPTS: more `ctrace run` options (e.g. --period).
+RUN_OPTS=()
 run_pair() {
     local name=$1 want=$2; shift 2
     timeout 120 "$@" > "$name.plain.out" 2> "$name.plain.err"; local rc1=$?
-    timeout 120 "$CTRACE" run -q -o "$WORK/$name.%p.trace" -- "$@" > "$name.traced.out" 2> "$name.traced.err"
+    timeout 120 "$CTRACE" run -q "${RUN_OPTS[@]}" -o "$WORK/$name.%p.trace" -- "$@" > "$name.traced.out" 2> "$name.traced.err"
     local rc2=$?
     [ "$want" = any ] || [ "$rc1" = "$want" ] || fail "$name: untraced exit $rc1, expected $want"
     [ "$rc1" = "$rc2" ] || { cat "$name.traced.err" >&2; fail "$name: exit $rc1 untraced, $rc2 traced"; }
@@ -234,6 +236,18 @@ exitterm)
     done
     [ "$with" -ge 4 ] || fail "exitterm: $with traces with the worker's threads, expected 4"
     echo "ok: exitterm: $n traces, each whole, $with with a worker's threads"
+    ;;
+mainexit)
+    # The main thread leaves with pthread_exit: the process ends, status 0,
+    # when its last thread does, not kept alive by the tracer's threads
+    # (it hung).  Generations of 1 ms: some end while no program thread
+    # is left, before the exit, and must still be valid (an empty one was
+    # rejected by Go's parser).
+    RUN_OPTS=(--period 1ms)
+    for mode in workers alone fork; do
+        run_pair "mainexit_$mode" 0 "$EX_DIR/interpose_mainexit" "$mode"
+        validate "mainexit_$mode"
+    done
     ;;
 ctor_thread)
     run_pair ctor_thread 0 "$EX_DIR/interpose_ctor_thread"
