@@ -249,6 +249,30 @@ mainexit)
         validate "mainexit_$mode"
     done
     ;;
+daemonize)
+    # daemon(3): glibc's parent leaves through an internal _exit; its trace
+    # must be whole all the same (it had no complete generation).  Each
+    # run's daemon is waited for (its pid file, then its end) before the
+    # next run and the checks.
+    wait_daemon() { # PIDFILE: bounded, 30 s
+        local i pid
+        for i in $(seq 600); do [ -s "$1" ] && break; sleep 0.05; done
+        pid=$(cat "$1" 2>/dev/null) || fail "daemonize: no daemon pid in $1"
+        for i in $(seq 600); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.05; done
+        fail "daemonize: daemon $pid still running"
+    }
+    timeout 120 "$EX_DIR/interpose_daemonize" "$WORK/plain.pid" > daemonize.plain.out; rc1=$?
+    wait_daemon "$WORK/plain.pid"
+    timeout 120 "$CTRACE" run -q -o "$WORK/daemonize.%p.trace" -- "$EX_DIR/interpose_daemonize" "$WORK/traced.pid" > daemonize.traced.out; rc2=$?
+    wait_daemon "$WORK/traced.pid"
+    [ "$rc1" = 0 ] && [ "$rc2" = 0 ] || fail "daemonize: exit $rc1 untraced, $rc2 traced"
+    cmp -s daemonize.plain.out daemonize.traced.out || fail "daemonize: stdout differs"
+    validate daemonize
+    n=$(ls "$WORK"/daemonize.*.trace | wc -l)
+    [ "$n" = 2 ] || fail "daemonize: $n trace files, expected 2 (the parent and the daemon)"
+    t="$WORK/daemonize.$(cat "$WORK/traced.pid").trace"; dump "$t"
+    expect "$t" "the daemon's thread" "$CREATE" 1
+    ;;
 ctor_thread)
     run_pair ctor_thread 0 "$EX_DIR/interpose_ctor_thread"
     validate ctor_thread; t=$(main_trace ctor_thread); dump "$t"
