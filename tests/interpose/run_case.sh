@@ -207,6 +207,17 @@ selfkill)
         expect "$t" "SIG$s: threads created" "$CREATE" 3
     done
     ;;
+earlycrash)
+    # A crash first thing in main, on one CPU: the tracer's finisher thread
+    # has not run yet; the dying thread must still hand it the finish (it
+    # cut the file to its header, or to nothing, instead).
+    need taskset
+    for m in segv abort; do
+        case $m in segv) want=139;; abort) want=134;; esac
+        run_pair "earlycrash_$m" "$want" taskset -c 0 "$EX_DIR/interpose_earlycrash" "$m"
+        validate "earlycrash_$m"
+    done
+    ;;
 fdclose)
     # The program closes or redirects every descriptor, the trace's too:
     # the trace must stay whole, with the work done after it.
