@@ -312,6 +312,15 @@ cli)
     validate fwd
     out=$("$CTRACE" run -o "$WORK/msg.%p.trace" -- true 2>&1 >/dev/null)
     echo "$out" | grep -q "trace written to $WORK/msg\.[0-9]*\.trace" || fail "no trace path printed: $out"
+    # Files of an earlier run are not this run's, even written within the
+    # same second or dated later (they were listed when their time was not
+    # before the start's second).
+    mkdir -p "$WORK/prior"
+    "$CTRACE" run -q -o "$WORK/prior/p.%p.trace" -- sh -c '/bin/true; /bin/true' || fail "prior: sh failed"
+    touch -d '+1 hour' "$WORK"/prior/p.*.trace
+    out=$("$CTRACE" run -o "$WORK/prior/p.%p.trace" -- true 2>&1 >/dev/null)
+    echo "$out" | grep -q "other processes" && fail "an earlier run's traces listed as this run's: $out"
+    echo "ok: cli: an earlier run's traces are not listed"
     # The other processes' files: counted, in pid order, the first ones
     # named and the rest said (a shell loop of 20 children: 20 files or
     # more, with the shell's own forks).
