@@ -812,6 +812,13 @@ int cmd_run(int argc, char **argv)
     } else {
         report_traces(shown, abs, pid, quiet, &rl);
         report_losses(&rl); /* even with -q: nothing is lost without a word */
+        /* SIGKILL cannot be caught: the program's trace was not finished
+         * (also said with -q: its last generation is lost). */
+        if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+            fprintf(stderr, "ctrace: warning: %s was killed by SIGKILL: its trace ends at its "
+                            "last complete generation (ctrace check says where; ctrace repair "
+                            "writes those generations as a whole trace)\n",
+                    prog);
     }
     fflush(stderr);
 

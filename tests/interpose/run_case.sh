@@ -321,6 +321,11 @@ cli)
     out=$("$CTRACE" run -o "$WORK/prior/p.%p.trace" -- true 2>&1 >/dev/null)
     echo "$out" | grep -q "other processes" && fail "an earlier run's traces listed as this run's: $out"
     echo "ok: cli: an earlier run's traces are not listed"
+    # SIGKILL: the same death, and said (the trace could not be finished).
+    out=$("$CTRACE" run -q -o "$WORK/kill.%p.trace" -- sh -c 'kill -KILL $$' 2>&1 >/dev/null); rc=$?
+    [ $rc = 137 ] || fail "SIGKILL: exit $rc, expected 137"
+    echo "$out" | grep -q "killed by SIGKILL" || fail "SIGKILL not reported: $out"
+    echo "ok: cli: SIGKILL passed through and reported"
     # The other processes' files: counted, in pid order, the first ones
     # named and the rest said (a shell loop of 20 children: 20 files or
     # more, with the shell's own forks).
