@@ -15,12 +15,32 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+/* The workers print in turn, after main's line in "workers" mode, so that
+ * the output is the same from run to run. */
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+static long turn = -1;
+
+static void next_turn(long t)
+{
+    pthread_mutex_lock(&mu);
+    turn = t;
+    pthread_cond_broadcast(&cv);
+    pthread_mutex_unlock(&mu);
+}
+
 static void *worker(void *arg)
 {
-    usleep(100000 + 50000 * (long)arg);
-    printf("worker %ld done\n", (long)arg);
+    long i = (long)arg;
+    usleep(20000);
+    pthread_mutex_lock(&mu);
+    while (turn != i)
+        pthread_cond_wait(&cv, &mu);
+    pthread_mutex_unlock(&mu);
+    printf("worker %ld done\n", i);
     fflush(stdout);
-    if ((long)arg == 2)
+    next_turn(i + 1);
+    if (i == 2)
         pthread_exit(NULL); /* the last one leaves with pthread_exit too */
     return NULL;
 }
@@ -46,10 +66,14 @@ int main(int argc, char **argv)
     for (long i = 0; i < 3; i++)
         if (pthread_create(&t[i], NULL, worker, (void *)i) != 0)
             return 1;
-    if (strcmp(mode, "alone") == 0)
+    if (strcmp(mode, "alone") == 0) {
+        next_turn(0);
         for (int i = 0; i < 3; i++)
             pthread_join(t[i], NULL);
+    }
     printf("main leaves\n");
     fflush(stdout);
+    if (strcmp(mode, "alone") != 0)
+        next_turn(0); /* the workers' turn, after this line */
     pthread_exit(NULL);
 }
