@@ -265,11 +265,11 @@ daemonize)
     # must be whole all the same (it had no complete generation).  Each
     # run's daemon is waited for (its pid file, then its end) before the
     # next run and the checks.
-    wait_daemon() { # PIDFILE: bounded, 30 s
+    wait_daemon() { # PIDFILE: bounded, 60 s (sanitizer builds on a loaded machine)
         local i pid
-        for i in $(seq 600); do [ -s "$1" ] && break; sleep 0.05; done
+        for i in $(seq 1200); do [ -s "$1" ] && break; sleep 0.05; done
         pid=$(cat "$1" 2>/dev/null) || fail "daemonize: no daemon pid in $1"
-        for i in $(seq 600); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.05; done
+        for i in $(seq 1200); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.05; done
         fail "daemonize: daemon $pid still running"
     }
     timeout 120 "$EX_DIR/interpose_daemonize" "$WORK/plain.pid" > daemonize.plain.out; rc1=$?
