@@ -7,6 +7,10 @@
  *       returns (it failed), ct_exec_failed() resumes tracing.
  *   exit, _exit, _Exit: ct_process_exit() finishes the trace, then the real
  *       function runs.
+ *   daemon: glibc's forks and ends the parent with an internal _exit that
+ *       no wrapper sees (the parent's trace was left without one complete
+ *       generation); so it is done here, in the same steps, the parent
+ *       leaving through the _exit wrapper's path.
  *
  * Naming the next image's trace: the new image keeps our pid, so with the
  * output pattern "x.%p.trace" it would reopen (and truncate) the file this
@@ -53,6 +57,8 @@
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <limits.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -343,4 +349,56 @@ CT_EXPORT void _Exit(int status)
         ct_real__Exit(status);
     for (;;)
         syscall(SYS_exit_group, status);
+}
+
+/* ---------------------------------------------------------------- */
+/* daemon                                                            */
+/* ---------------------------------------------------------------- */
+
+/* glibc's daemon(3), step for step (misc/daemon.c): fork, the parent
+ * _exits with 0, the child becomes a session leader, moves to "/" unless
+ * nochdir, and puts /dev/null (checked to be the null device) on 0, 1 and
+ * 2 unless noclose.  Only the parent's exit differs: through ct_exit_hook,
+ * so its trace is finished.  The child's trace is started by the fork
+ * handler (proc.c) as for any fork. */
+CT_EXPORT int daemon(int nochdir, int noclose)
+{
+    CT_REAL(_exit);
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid > 0) {
+        ct_exit_hook("_exit", 0);
+        if (CT_LIKELY(ct_real__exit != NULL))
+            ct_real__exit(0);
+        for (;;)
+            syscall(SYS_exit_group, 0);
+    }
+    if (setsid() == -1)
+        return -1;
+    if (!nochdir)
+        (void)chdir("/");
+    if (!noclose) {
+        struct stat st;
+        int fd = open("/dev/null", O_RDWR);
+        if (fd == -1)
+            return -1;
+        if (fstat(fd, &st) != 0) {
+            int e = errno;
+            close(fd);
+            errno = e;
+            return -1;
+        }
+        if (!S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3)) {
+            close(fd);
+            errno = ENODEV;
+            return -1;
+        }
+        (void)dup2(fd, STDIN_FILENO);
+        (void)dup2(fd, STDOUT_FILENO);
+        (void)dup2(fd, STDERR_FILENO);
+        if (fd > 2)
+            close(fd);
+    }
+    return 0;
 }

@@ -9,7 +9,9 @@
  *    reports itself (ct_spawn_child, which frees the spawn record) before
  *    running the user's routine and reports its end after; pthread_exit and
  *    cancellation are covered by the pthread_exit wrapper and the runtime's
- *    TLS destructor.  The trampoline record is freed by the child before it
+ *    TLS destructor.  The main thread's pthread_exit starts the runtime's
+ *    last-thread watcher, so that the tracer's threads do not keep the
+ *    process alive after the program's last thread.  The trampoline record is freed by the child before it
  *    calls the user's routine, or by the parent if creation failed: never
  *    leaked, never freed twice.
  *  - pthread_join tries pthread_tryjoin_np first: joining a thread that has
@@ -106,6 +108,9 @@ CT_EXPORT void pthread_exit(void *ret)
     CT_REAL(pthread_exit);
     if (CT_ENABLED())
         ct_thread_exit();
+    /* The main thread: the tracer's threads must not keep the process
+     * alive once the program's are gone (lastthread.c). */
+    ct_lastthread_main_exit();
     if (CT_LIKELY(ct_real_pthread_exit != NULL))
         ct_real_pthread_exit(ret);
     /* Unreachable unless libc lacks pthread_exit; never return. */

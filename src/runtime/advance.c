@@ -150,6 +150,8 @@ void ct_advance(uint64_t old, uint64_t newg)
         ct_cfirules_fill();
     if (!newg)
         ct_cfirules_close_files(); /* no fd of ours between traces */
+    if (newg)
+        ct_buf_thread_batches_reset(newg); /* its slot last counted old - 1 */
     atomic_store_explicit(&ct_gen, newg, memory_order_seq_cst);
     if (!newg)
         __atomic_store_n(&ctrace_enabled_flag, 0, __ATOMIC_RELAXED);
@@ -185,6 +187,9 @@ void ct_advance(uint64_t old, uint64_t newg)
         z = n;
     }
     ct_table_writer_flush(sw);
+    /* Every program thread gone, the process still alive (lastthread.c). */
+    if (ct_buf_thread_batches(old) == 0)
+        ct_status_placeholder(old);
     ct_modmap_free(old_map); /* every thread passed the handshake above */
 
     /* Stacks first: symbolizing them adds function and file names. */

@@ -13,6 +13,7 @@
 #include "libc.h"
 #include "proc.h"
 
+#include <stdatomic.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,8 +56,26 @@ int ct_buf_at_cap(void)
     return r;
 }
 
+/* Thread batches per generation (two in flight: gen & 1).  A generation
+ * none of whose threads wrote anything -- every program thread gone while
+ * the process lives on (lastthread.c) -- needs a batch of the advancer's
+ * (ct_status_placeholder): Go's parser rejects a generation without one. */
+static _Atomic uint64_t thread_batches[2];
+
+uint64_t ct_buf_thread_batches(uint64_t gen)
+{
+    return atomic_load_explicit(&thread_batches[gen & 1], memory_order_relaxed);
+}
+
+void ct_buf_thread_batches_reset(uint64_t gen)
+{
+    atomic_store_explicit(&thread_batches[gen & 1], 0, memory_order_relaxed);
+}
+
 struct ct_buf *ct_buf_alloc(uint64_t gen, uint64_t m, uint64_t ts, int force)
 {
+    if (m != GT_NO_ID)
+        atomic_fetch_add_explicit(&thread_batches[gen & 1], 1, memory_order_relaxed);
     struct ct_buf *b = NULL;
     ct_libc_mutex_lock(&pool_lock);
     if (!force && in_use_bytes + BUF_BYTES > cap_bytes) {

@@ -53,6 +53,12 @@ struct ct_buf {
  * memory cap (unless force) or on allocation failure. */
 struct ct_buf *ct_buf_alloc(uint64_t gen, uint64_t m, uint64_t ts, int force);
 
+/* How many thread batches (m != GT_NO_ID) were allocated for gen, and
+ * the reset of the count for a generation about to begin (the advancer,
+ * before it publishes gen: nothing can allocate for it yet). */
+uint64_t ct_buf_thread_batches(uint64_t gen);
+void ct_buf_thread_batches_reset(uint64_t gen);
+
 /* Encodes the batch header; afterwards [b->start, b->pos) is the batch. */
 void ct_buf_finish(struct ct_buf *b);
 

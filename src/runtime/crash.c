@@ -21,8 +21,10 @@
  *      flushed), the full finish is handed to the finisher: a tracer thread
  *      started with the trace, blocked in a futex wait.  It runs the normal
  *      exit path (proc.c: ctrace_stop -- locks, joins, malloc and libdw are
- *      fine on that thread) while the handler waits at most FINISH_WAIT_S.
- *      Done: the file is complete; return.
+ *      fine on that thread) while the handler waits at most FINISH_WAIT_S
+ *      -- also when the finisher was started but has not run yet: it
+ *      reads the request before its first wait.  Done: the file is
+ *      complete; return.
  *   3. Fallback (in the tracer, timed out -- e.g. the dying thread held a
  *      malloc lock -- or no finisher): close the write gate so the writer
  *      starts no new write, wait (bounded) for a write in progress, then
@@ -371,8 +373,12 @@ static void fatal_path(int sig, const siginfo_t *si, const void *uc, const char 
         errno = e;
         return;
     }
+    /* A finisher started but not yet run (a crash right after the trace
+     * began, on a loaded machine) sees the request when it runs: waiting
+     * for it is right; cutting left the header alone.  Its tid is 0 until
+     * then, and this thread is not it. */
     pid_t fin = atomic_load(&fin_tid);
-    if (fin != 0 && fin != me && !ct_in_tracer()) {
+    if (atomic_load(&fin_started) && fin != me && !ct_in_tracer()) {
         atomic_store(&fin_req, 1);
         ct_libc_futex_wake(&fin_req);
         if (wait_finished()) {

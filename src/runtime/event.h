@@ -159,6 +159,9 @@ uint64_t ct_label_id(struct ct_thread *t, uint64_t gen);
  * claimed them first; and, for a thread adopted from /proc whose tid is
  * gone, writes its exit and frees the record (returns 1 then). */
 void ct_claim_status_for(struct ct_thread *t, uint64_t gen);
+/* A generation no thread wrote into: one batch with an idle P nobody uses
+ * (ct_pid_limit), so that Go's parser accepts it (sched.c). */
+void ct_status_placeholder(uint64_t gen);
 int ct_reap_if_dead(struct ct_thread *t, uint64_t gen);
 
 /* Worst-case bytes of a status + reconcile sequence (with the zero-length

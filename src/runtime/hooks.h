@@ -63,6 +63,11 @@ void ct_spawn_abort(struct ct_spawn *s);
  * returned).  Also called from the TLS destructor. */
 void ct_thread_exit(void);
 
+/* The calling thread calls pthread_exit (after ct_thread_exit): if it is
+ * the main thread and tracer threads run, a watcher ends the process with
+ * exit(0) once no program thread is left, as glibc does (lastthread.c). */
+void ct_lastthread_main_exit(void);
+
 /* Process events (proc.c).  ct_before_exec flushes and finishes the trace
  * file so that the new image starts a trace of its own; ct_exec_failed
  * resumes tracing if execve returned.  ct_process_exit finishes the trace

@@ -39,7 +39,7 @@
  *        block): re-initialized, and the state it protects reset to "none":
  *        fdguard (closes the inherited trace descriptor), cpuprof (timer
  *        table, spin lock), writer, symprep, crash (no finisher thread
- *        here), then the interposers' (signal bookkeeping) if linked in;
+ *        here), lastthread (no tracer thread, no watcher here), then the interposers' (signal bookkeeping) if linked in;
  *     4. ct_trace_atfork_child: tracing off, the other threads' records
  *        dropped, queued data freed (never written: the parent's file);
  *     5. with CTRACE_OUTPUT containing %p, a trace of the child's own.
@@ -174,6 +174,7 @@ static void atfork_child(void)
     ct_writer_forget();
     ct_symprep_atfork_child();
     ct_crash_atfork_child();
+    ct_lastthread_atfork_child();
     if (ct_interpose_atfork_child)
         ct_interpose_atfork_child();
     int flight_again = ct_flight_atfork_child();

@@ -53,6 +53,14 @@ void ct_crash_write_end(void);
 void ct_crash_set_output(int fd, int guarded, long long complete_end);
 void ct_crash_note_complete(long long complete_end);
 
+/* The process ends with its last program thread (lastthread.c): the
+ * tracer threads are counted while they run (thread.c), the fork child
+ * forgets them and any watcher. */
+void ct_lastthread_internal_created(void);
+void ct_lastthread_internal_enter(void);
+void ct_lastthread_internal_leave(void);
+void ct_lastthread_atfork_child(void);
+
 /* Fork hooks of other modules, called in order by proc.c's handlers. */
 void ct_buf_atfork_prepare(void);
 void ct_buf_atfork_parent(void);

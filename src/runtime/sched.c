@@ -404,6 +404,20 @@ static struct ct_buf *acquire_slow(struct ct_thread *t, uint64_t gen, size_t nee
 
 /* Writes the statuses of t for gen into a small batch of t's M, unless t
  * claimed them first.  Called with the registry lock held. */
+void ct_status_placeholder(uint64_t gen)
+{
+    struct ct_buf *b = ct_buf_alloc(gen, (uint64_t)ct_proc_pid(), 0, 1);
+    if (!b)
+        return;
+    uint64_t ts = ct_now_ordered() >> ct_clock.shift;
+    b->base_ts = b->last_ts = ts;
+    put_ev(b, GT_EV_PROC_STATUS, ts);
+    ct_buf_put(b, ct_pid_limit()); /* no thread's P id: idle in this generation */
+    ct_buf_put(b, GT_PROC_IDLE);
+    ct_buf_finish(b);
+    ct_queue_buf(b);
+}
+
 void ct_claim_status_for(struct ct_thread *t, uint64_t gen)
 {
     uint64_t s = atomic_load_explicit(&t->status_gen, memory_order_acquire);

@@ -412,7 +412,11 @@ static void *internal_trampoline(void *p)
     struct internal_start s = *(struct internal_start *)p;
     free(p);
     ct_thread_mark_internal();
-    return s.fn(s.arg);
+    /* Counted only while it surely exists (lastthread.c). */
+    ct_lastthread_internal_enter();
+    void *r = s.fn(s.arg);
+    ct_lastthread_internal_leave();
+    return r;
 }
 
 /* pthread_create and pthread_join are the two C library calls the runtime
@@ -432,6 +436,7 @@ int ct_start_internal_thread(pthread_t *th, void *(*fn)(void *), void *arg)
     pthread_sigmask(SIG_SETMASK, &all, &old);
     int saved = ct_tls_internal;
     ct_tls_internal = 1;
+    ct_lastthread_internal_created();
     int r = pthread_create(th, NULL, internal_trampoline, s);
     ct_tls_internal = saved;
     pthread_sigmask(SIG_SETMASK, &old, NULL);

@@ -158,6 +158,7 @@ int ct_trace_start(struct ct_sink *sink)
             ct_cpuprof_take_dropped(t->prof);
     }
     ct_libc_mutex_unlock(&ct_registry_lock);
+    ct_buf_thread_batches_reset(ct_rt.first_gen); /* a previous trace's count */
     atomic_store(&ct_gen, ct_rt.first_gen);
     __atomic_store_n(&ctrace_enabled_flag, 1, __ATOMIC_RELAXED);
     ct_barrier_all_threads();

@@ -455,11 +455,64 @@ static int cmp_version(const void *a, const void *b)
     return strverscmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* Files in the output directory before the program started: one still as
+ * it was then (same inode, same modification time) is not the run's.
+ * Comparing modification times with the start's second named the traces
+ * of a run that ended within the same second as this one's own. */
+struct prior_file {
+    dev_t dev;
+    ino_t ino;
+    struct timespec mtim;
+};
+static struct prior_file *priors;
+static size_t npriors;
+
+static void note_prior_files(const char *abs)
+{
+    char dir[PATH_MAX * 2];
+    snprintf(dir, sizeof dir, "%s", abs);
+    char *slash = strrchr(dir, '/');
+    if (!slash)
+        return;
+    *slash = 0;
+    DIR *d = opendir(dir[0] ? dir : "/");
+    if (!d)
+        return;
+    size_t cap = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        struct stat st;
+        if (fstatat(dirfd(d), de->d_name, &st, 0) != 0 || !S_ISREG(st.st_mode))
+            continue;
+        if (npriors == cap) {
+            size_t nc = cap ? cap * 2 : 64;
+            struct prior_file *np = realloc(priors, nc * sizeof *np);
+            if (!np)
+                break; /* then more files are listed, never fewer */
+            priors = np;
+            cap = nc;
+        }
+        priors[npriors++] = (struct prior_file){st.st_dev, st.st_ino, st.st_mtim};
+    }
+    closedir(d);
+}
+
+static int is_prior_file(const struct stat *st)
+{
+    for (size_t i = 0; i < npriors; i++)
+        if (priors[i].dev == st->st_dev && priors[i].ino == st->st_ino &&
+            priors[i].mtim.tv_sec == st->st_mtim.tv_sec &&
+            priors[i].mtim.tv_nsec == st->st_mtim.tv_nsec)
+            return 1;
+    return 0;
+}
+
 /* Prints the files the run produced (unless quiet): the pattern expanded
  * with the program's pid first, then any other file matching the pattern
  * (children, exec'd images: "%p" then digits and '-') written since the
- * start; adds what each of them lost to *rl. */
-static void report_traces(const char *shown, const char *abs, pid_t pid, time_t start, int quiet,
+ * start (new or changed: note_prior_files); adds what each of them lost
+ * to *rl. */
+static void report_traces(const char *shown, const char *abs, pid_t pid, int quiet,
                           struct run_losses *rl)
 {
     const char *pp = strstr(abs, "%p");
@@ -527,7 +580,7 @@ static void report_traces(const char *shown, const char *abs, pid_t pid, time_t 
         char full[PATH_MAX * 2];
         snprintf(full, sizeof full, "%s/%s", dir, n);
         struct stat st;
-        if (!ok || strcmp(full, main_path) == 0 || stat(full, &st) != 0 || st.st_mtime < start)
+        if (!ok || strcmp(full, main_path) == 0 || stat(full, &st) != 0 || is_prior_file(&st))
             continue;
         add_losses(rl, full);
         if (nmids == cap) {
@@ -566,7 +619,7 @@ static void report_traces(const char *shown, const char *abs, pid_t pid, time_t 
 
 /* Flight mode: prints the snapshots PREFIX.PID.N.trace written since the
  * start (any process of the run). */
-static void report_snapshots(const char *abs, time_t start)
+static void report_snapshots(const char *abs)
 {
     char dir[PATH_MAX * 2];
     snprintf(dir, sizeof dir, "%s", abs);
@@ -585,7 +638,7 @@ static void report_snapshots(const char *abs, time_t start)
         if (nl <= bl + 7 || strncmp(nm, base, bl) || nm[bl] != '.' || strcmp(nm + nl - 6, ".trace"))
             continue;
         snprintf(full, sizeof full, "%s/%s", dir, nm);
-        if (stat(full, &st) != 0 || st.st_mtime < start)
+        if (stat(full, &st) != 0 || is_prior_file(&st))
             continue;
         fprintf(stderr, "ctrace: flight snapshot %s\n", full);
         n++;
@@ -779,7 +832,7 @@ int cmd_run(int argc, char **argv)
         return RUN_EXIT_USAGE;
     }
     fflush(NULL);
-    time_t start = time(NULL);
+    note_prior_files(abs);
     pid_t pid = fork();
     if (pid < 0) {
         perror("ctrace run: fork");
@@ -821,10 +874,17 @@ int cmd_run(int argc, char **argv)
     memset(&rl, 0, sizeof rl);
     if (flight) {
         if (!quiet)
-            report_snapshots(abs, start);
+            report_snapshots(abs);
     } else {
-        report_traces(shown, abs, pid, start, quiet, &rl);
+        report_traces(shown, abs, pid, quiet, &rl);
         report_losses(&rl); /* even with -q: nothing is lost without a word */
+        /* SIGKILL cannot be caught: the program's trace was not finished
+         * (also said with -q: its last generation is lost). */
+        if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+            fprintf(stderr, "ctrace: warning: %s was killed by SIGKILL: its trace ends at its "
+                            "last complete generation (ctrace check says where; ctrace repair "
+                            "writes those generations as a whole trace)\n",
+                    prog);
     }
     fflush(stderr);
 

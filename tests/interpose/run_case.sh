@@ -30,10 +30,12 @@ need() {
 need timeout
 
 # run_pair NAME EXPECTED_RC CMD... : untraced then traced; same stdout, same rc.
+# RUN_OPTS: more `ctrace run` options (e.g. --period).
+RUN_OPTS=()
 run_pair() {
     local name=$1 want=$2; shift 2
     timeout 120 "$@" > "$name.plain.out" 2> "$name.plain.err"; local rc1=$?
-    timeout 120 "$CTRACE" run -q -o "$WORK/$name.%p.trace" -- "$@" > "$name.traced.out" 2> "$name.traced.err"
+    timeout 120 "$CTRACE" run -q "${RUN_OPTS[@]}" -o "$WORK/$name.%p.trace" -- "$@" > "$name.traced.out" 2> "$name.traced.err"
     local rc2=$?
     [ "$want" = any ] || [ "$rc1" = "$want" ] || fail "$name: untraced exit $rc1, expected $want"
     [ "$rc1" = "$rc2" ] || { cat "$name.traced.err" >&2; fail "$name: exit $rc1 untraced, $rc2 traced"; }
@@ -205,6 +207,17 @@ selfkill)
         expect "$t" "SIG$s: threads created" "$CREATE" 3
     done
     ;;
+earlycrash)
+    # A crash first thing in main, on one CPU: the tracer's finisher thread
+    # has not run yet; the dying thread must still hand it the finish (it
+    # cut the file to its header, or to nothing, instead).
+    need taskset
+    for m in segv abort; do
+        case $m in segv) want=139;; abort) want=134;; esac
+        run_pair "earlycrash_$m" "$want" taskset -c 0 "$EX_DIR/interpose_earlycrash" "$m"
+        validate "earlycrash_$m"
+    done
+    ;;
 fdclose)
     # The program closes or redirects every descriptor, the trace's too:
     # the trace must stay whole, with the work done after it.
@@ -262,6 +275,42 @@ futex)
     n=$(grep -cE 'Reason="sync: futex"' "$t.d1")
     [ "$n" = 3 ] || fail "futex: $n futex blocks, expected 3 (the wait on a word that differs is none)"
     ;;
+mainexit)
+    # The main thread leaves with pthread_exit: the process ends, status 0,
+    # when its last thread does, not kept alive by the tracer's threads
+    # (it hung).  Generations of 1 ms: some end while no program thread
+    # is left, before the exit, and must still be valid (an empty one was
+    # rejected by Go's parser).
+    RUN_OPTS=(--period 1ms)
+    for mode in workers alone fork; do
+        run_pair "mainexit_$mode" 0 "$EX_DIR/interpose_mainexit" "$mode"
+        validate "mainexit_$mode"
+    done
+    ;;
+daemonize)
+    # daemon(3): glibc's parent leaves through an internal _exit; its trace
+    # must be whole all the same (it had no complete generation).  Each
+    # run's daemon is waited for (its pid file, then its end) before the
+    # next run and the checks.
+    wait_daemon() { # PIDFILE: bounded, 60 s (sanitizer builds on a loaded machine)
+        local i pid
+        for i in $(seq 1200); do [ -s "$1" ] && break; sleep 0.05; done
+        pid=$(cat "$1" 2>/dev/null) || fail "daemonize: no daemon pid in $1"
+        for i in $(seq 1200); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.05; done
+        fail "daemonize: daemon $pid still running"
+    }
+    timeout 120 "$EX_DIR/interpose_daemonize" "$WORK/plain.pid" > daemonize.plain.out; rc1=$?
+    wait_daemon "$WORK/plain.pid"
+    timeout 120 "$CTRACE" run -q -o "$WORK/daemonize.%p.trace" -- "$EX_DIR/interpose_daemonize" "$WORK/traced.pid" > daemonize.traced.out; rc2=$?
+    wait_daemon "$WORK/traced.pid"
+    [ "$rc1" = 0 ] && [ "$rc2" = 0 ] || fail "daemonize: exit $rc1 untraced, $rc2 traced"
+    cmp -s daemonize.plain.out daemonize.traced.out || fail "daemonize: stdout differs"
+    validate daemonize
+    n=$(ls "$WORK"/daemonize.*.trace | wc -l)
+    [ "$n" = 2 ] || fail "daemonize: $n trace files, expected 2 (the parent and the daemon)"
+    t="$WORK/daemonize.$(cat "$WORK/traced.pid").trace"; dump "$t"
+    expect "$t" "the daemon's thread" "$CREATE" 1
+    ;;
 ctor_thread)
     run_pair ctor_thread 0 "$EX_DIR/interpose_ctor_thread"
     validate ctor_thread; t=$(main_trace ctor_thread); dump "$t"
@@ -290,6 +339,20 @@ cli)
     validate fwd
     out=$("$CTRACE" run -o "$WORK/msg.%p.trace" -- true 2>&1 >/dev/null)
     echo "$out" | grep -q "trace written to $WORK/msg\.[0-9]*\.trace" || fail "no trace path printed: $out"
+    # Files of an earlier run are not this run's, even written within the
+    # same second or dated later (they were listed when their time was not
+    # before the start's second).
+    mkdir -p "$WORK/prior"
+    "$CTRACE" run -q -o "$WORK/prior/p.%p.trace" -- sh -c '/bin/true; /bin/true' || fail "prior: sh failed"
+    touch -d '+1 hour' "$WORK"/prior/p.*.trace
+    out=$("$CTRACE" run -o "$WORK/prior/p.%p.trace" -- true 2>&1 >/dev/null)
+    echo "$out" | grep -q "other processes" && fail "an earlier run's traces listed as this run's: $out"
+    echo "ok: cli: an earlier run's traces are not listed"
+    # SIGKILL: the same death, and said (the trace could not be finished).
+    out=$("$CTRACE" run -q -o "$WORK/kill.%p.trace" -- sh -c 'kill -KILL $$' 2>&1 >/dev/null); rc=$?
+    [ $rc = 137 ] || fail "SIGKILL: exit $rc, expected 137"
+    echo "$out" | grep -q "killed by SIGKILL" || fail "SIGKILL not reported: $out"
+    echo "ok: cli: SIGKILL passed through and reported"
     # The other processes' files: counted, in pid order, the first ones
     # named and the rest said (a shell loop of 20 children: 20 files or
     # more, with the shell's own forks).

@@ -1,0 +1,143 @@
+/*
+ * lastthread.c - the process ends with its last program thread, even when
+ * the tracer's own threads are still there.
+ *
+ * glibc ends a process whose main thread called pthread_exit when the
+ * last thread counted by pthread_create ends (that thread calls exit(0)).
+ * The tracer's threads (advancer, writer, finisher, flight thread) are
+ * counted too and never end by themselves, so without this file such a
+ * process would never exit: its program threads all gone, its main
+ * thread a zombie, and a SIGTERM left pending forever (the tracer's
+ * threads block every signal).
+ *
+ * So when the main thread calls pthread_exit while tracer threads run,
+ * a watcher (one more tracer thread) waits until no program thread is
+ * left, and then calls exit(0), as glibc's last thread would: atexit
+ * handlers run (the trace is finished by ours), the status is 0.
+ *
+ * Invariants:
+ *  - The watcher never exits early: it counts program threads as
+ *    (threads of the process, /proc/self/stat) - 1 (the main thread, once
+ *    it is a zombie: checked first, it cannot come back) - the tracer
+ *    threads counted live.  A tracer thread is counted only while its
+ *    start routine runs (thread.c, internal_trampoline): never before it
+ *    exists nor after, so the count of tracer threads is never more than
+ *    there are, and the result never less than the program threads left.
+ *  - No program thread can appear once none is left (only program
+ *    threads create program threads), so exit(0) then is what glibc does.
+ *  - Nothing is done when no tracer thread was ever started before the
+ *    main thread's pthread_exit (glibc's own rule then applies), nor in
+ *    a vfork child.  Started but not yet counted (not yet scheduled) is
+ *    fine: the watcher only waits longer.
+ *  - The watcher polls (1 ms, doubling to 100 ms): two small /proc reads
+ *    a poll, only in a process whose main thread has called pthread_exit.
+ */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hooks.h"
+#include "libc.h"
+#include "proc.h"
+#include "trace.h"
+
+static _Atomic int internal_live;  /* tracer threads inside their start routine */
+static _Atomic int internal_made;  /* a tracer thread was ever started here */
+static atomic_flag watching = ATOMIC_FLAG_INIT;
+
+/* Called by the creator: the new thread may not have run yet when the
+ * main thread calls pthread_exit (a loaded machine), so "was one ever
+ * started" is what decides that a watcher is needed, not the live count. */
+void ct_lastthread_internal_created(void)
+{
+    atomic_store(&internal_made, 1);
+}
+
+void ct_lastthread_internal_enter(void)
+{
+    atomic_fetch_add(&internal_live, 1);
+}
+
+void ct_lastthread_internal_leave(void)
+{
+    atomic_fetch_sub(&internal_live, 1);
+}
+
+/* Field 3 (state) and field 20 (num_threads) of a /proc stat file:
+ * returns the state letter (0 if unreadable), *threads if asked. */
+static char read_stat(const char *path, long *threads)
+{
+    FILE *f = ct_libc_fopen_high(path);
+    if (!f)
+        return 0;
+    char buf[1024];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    char *p = strrchr(buf, ')'); /* the command name may hold spaces */
+    if (!p || p[1] != ' ')
+        return 0;
+    char state = p[2];
+    if (threads) {
+        /* q: the blank before field 4; 16 fields on, the one before
+         * field 20, num_threads. */
+        char *q = p + 3;
+        for (int i = 0; i < 16 && q; i++)
+            q = strchr(q + 1, ' ');
+        if (!q)
+            return 0;
+        *threads = strtol(q + 1, NULL, 10);
+    }
+    return state;
+}
+
+static int program_threads_left(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/task/%d/stat", (int)pid);
+    char main_state = read_stat(path, NULL);
+    if (main_state != 'Z' && main_state != 'X')
+        return 1; /* the main thread is still on its way out (or unreadable) */
+    long threads = 0;
+    if (!read_stat("/proc/self/stat", &threads) || threads <= 0)
+        return 1;
+    return threads - 1 - atomic_load(&internal_live) > 0;
+}
+
+static void *watch_main(void *arg)
+{
+    pid_t pid = (pid_t)(intptr_t)arg;
+    uint64_t ns = 1000000;
+    for (;;) {
+        ct_libc_sleep_ns(ns);
+        if (!program_threads_left(pid))
+            exit(0); /* what glibc's last thread does */
+        if (ns < 100000000)
+            ns *= 2;
+    }
+    return NULL;
+}
+
+void ct_lastthread_main_exit(void)
+{
+    pid_t pid = ct_proc_pid();
+    if (ct_proc_in_vfork_child() || ct_libc_gettid() != pid)
+        return; /* not the main thread: glibc's own rule */
+    if (!atomic_load(&internal_made) || atomic_flag_test_and_set(&watching))
+        return;
+    pthread_t th;
+    if (ct_start_internal_thread(&th, watch_main, (void *)(intptr_t)pid) == 0)
+        pthread_detach(th);
+    else
+        atomic_flag_clear(&watching);
+}
+
+void ct_lastthread_atfork_child(void)
+{
+    atomic_store(&internal_live, 0);
+    atomic_store(&internal_made, 0);
+    atomic_flag_clear(&watching);
+}
