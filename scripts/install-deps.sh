@@ -17,6 +17,7 @@ check_only=0
 
 pkgs=(cmake make gcc clang libclang-rt-14-dev pkg-config
       libdw-dev libelf-dev libunwind-dev zlib1g-dev
+      libiberty-dev       # libiberty.a: the C++/Rust demangler (src/demangle)
       golang-1.19-go golang-1.22-go golang-1.23-go
       protobuf-compiler   # protoc: the export tests decode Perfetto output
       chromium graphviz)  # the browser tests (tests/browser): Debian's browser; dot

@@ -33,6 +33,11 @@
  *    inline frames: decompressing that DWARF costs ~50 ms of CPU for libc
  *    alone, in every traced process, for frames whose sources are not
  *    installed anyway.  CTRACE_SYMBOLIZE=full reads it all the same.
+ *  - Names from DWARF are used as they are (DW_AT_name: already the
+ *    source's).  Names from symbol tables (stripped libraries, Rust's
+ *    standard library, C++ built without -g) lose their version suffix
+ *    and are demangled (C++, Rust: demangle.c, no allocation, bounded
+ *    stack), then truncated to GT_MAX_STRING_SIZE as every name is.
  *  - Out of memory degrades to "?" frames, never to a crash.
  *  - Descriptors: libdwfl keeps the files of the modules it reads open
  *    (the executable, libc, debug files) for as long as the Dwfl lives, and
@@ -49,8 +54,10 @@
 #define _GNU_SOURCE
 #include "symbolize.h"
 
+#include "demangle.h"
 #include "dlcounts.h"
 #include "env.h"
+#include "gotrace.h"
 #include "libc.h"
 
 #include <dwarf.h>
@@ -690,17 +697,13 @@ static int resolve(struct ct_symbolizer *s, Dwarf_Addr addr, struct ct_frame *ou
     if (n > 0)
         return n;
 
-    /* No DWARF scope: the ELF symbol table, then module+offset. */
+    /* No DWARF scope: the ELF symbol table (its name without version,
+     * demangled: demangle.h), then module+offset. */
     const char *sym = dwfl_module_addrname(mod, addr);
-    const char *at = sym ? strchr(sym, '@') : NULL;
-    if (at && at > sym) {
-        /* A versioned symbol ("pthread_cond_wait@@GLIBC_2.3.2"): the
-         * function's name is what precedes the version. */
-        char buf[512];
-        snprintf(buf, sizeof buf, "%.*s", (int)(at - sym), sym);
+    if (sym) {
+        char buf[GT_MAX_STRING_SIZE + 1]; /* what the string table keeps */
+        ct_symbol_name(sym, buf, sizeof buf);
         out[0].func = intern(s, buf);
-    } else if (sym) {
-        out[0].func = intern(s, sym);
     } else {
         const char *mname = dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
         const char *base = mname ? strrchr(mname, '/') : NULL;

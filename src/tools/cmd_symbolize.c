@@ -18,13 +18,15 @@
  *     search (build ID under the same directories, .gnu_debuglink,
  *     MiniDebugInfo, debuginfod under the same rule).  Names come from DWARF
  *     (innermost function at the PC, its file and line), else the symbol
- *     tables (.symtab, .dynsym, .gnu_debugdata).  Inlined callers are not
+ *     tables (.symtab, .dynsym, .gnu_debugdata), demangled as the runtime
+ *     demangles them (src/demangle).  Inlined callers are not
  *     expanded (one frame per PC, as in IN).
  *   - IN is never written; OUT is written to a temporary file renamed into
  *     place.  Counts of frames named and left unnamed are reported.
  */
 #define _GNU_SOURCE
 #include "commands.h"
+#include "demangle.h"
 #include "symtables.h"
 
 #include "gotrace.h"
@@ -229,12 +231,13 @@ static void name_pc(Dwfl *dwfl, Dwarf_Addr addr, struct sym_name *out)
     Dwfl_Line *l = dwfl_module_getsrc(mod, addr);
     if (l)
         file = dwfl_lineinfo(l, NULL, &line, NULL, NULL, NULL);
-    char buf[1024];
+    char buf[GT_MAX_STRING_SIZE + 1];
     if (!func) {
+        /* The symbol table: without version, demangled, as the runtime
+         * names it (demangle.h). */
         func = dwfl_module_addrname(mod, addr);
-        const char *at = func ? strchr(func, '@') : NULL;
-        if (at && at > func) { /* "pthread_cond_wait@@GLIBC_2.3.2" */
-            snprintf(buf, sizeof buf, "%.*s", (int)(at - func), func);
+        if (func) {
+            ct_symbol_name(func, buf, sizeof buf);
             func = buf;
         }
     }
