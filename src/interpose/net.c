@@ -589,6 +589,39 @@ static int ct_fdsets_net(const struct ct_fdsets *s, const fd_set *r, const fd_se
     return 0;
 }
 
+/* The zero-timeout try of select/pselect over the caller's sets (mask:
+ * pselect's, or NULL) and what a wait on them is.  1: the try is the
+ * call's answer (*rr).  0: it would wait; the sets are as the caller gave
+ * them, *kind and *reason say the block (a sleep without descriptors, a
+ * network wait on a socket or when the sets are too large to copy, else
+ * a synchronization wait, reason sync). */
+static int ct_select_try(int nfds, fd_set *r, fd_set *w, fd_set *e, const sigset_t *mask,
+                         const char *sync, enum ctrace_block_kind *kind, const char **reason, int *rr)
+{
+    struct ct_fdsets saved_sets;
+    *kind = CTRACE_BLOCK_NET;
+    *reason = NULL;
+    if (!ct_fdsets_save(&saved_sets, nfds, r, w, e))
+        return 0; /* nfds too large to copy (or negative: the call's EINVAL) */
+    if (ct_fdsets_empty(&saved_sets, r, w, e)) {
+        *kind = CTRACE_BLOCK_SLEEP;
+        return 0;
+    }
+    int saved = errno;
+    struct timespec zero = {0, 0};
+    struct { const sigset_t *ss; size_t len; } data = {mask, (size_t)(_NSIG / 8)};
+    *rr = (int)syscall(SYS_pselect6, nfds, r, w, e, &zero, mask ? &data : NULL);
+    if (*rr != 0)
+        return 1;
+    ct_fdsets_restore(&saved_sets, r, w, e);
+    errno = saved;
+    if (!ct_fdsets_net(&saved_sets, r, w, e)) {
+        *kind = CTRACE_BLOCK_SELECT;
+        *reason = sync;
+    }
+    return 0;
+}
+
 CT_EXPORT int select(int nfds, fd_set *r, fd_set *w, fd_set *e, struct timeval *tv)
 {
     CT_REAL(select);
@@ -603,28 +636,13 @@ CT_EXPORT int select(int nfds, fd_set *r, fd_set *w, fd_set *e, struct timeval *
     }
     if (!CT_ENABLED() || (tv && tv->tv_sec == 0 && tv->tv_usec == 0))
         return ct_real_select(nfds, r, w, e, tv);
-    struct ct_fdsets saved_sets;
-    int saved = errno;
-    enum ctrace_block_kind kind = CTRACE_BLOCK_NET;
-    const char *reason = NULL;
-    if (!ct_fdsets_save(&saved_sets, nfds, r, w, e)) {
-        /* nfds too large to copy (or negative: the call's EINVAL) */
-    } else if (ct_fdsets_empty(&saved_sets, r, w, e)) {
-        kind = CTRACE_BLOCK_SLEEP;
-    } else {
-        struct timeval zero = {0, 0};
-        int rr = ct_real_select(nfds, r, w, e, &zero);
-        if (rr != 0)
-            return rr;
-        ct_fdsets_restore(&saved_sets, r, w, e);
-        errno = saved;
-        if (!ct_fdsets_net(&saved_sets, r, w, e)) {
-            kind = CTRACE_BLOCK_SELECT;
-            reason = "sync: select";
-        }
-    }
+    enum ctrace_block_kind kind;
+    const char *reason;
+    int rr;
+    if (ct_select_try(nfds, r, w, e, NULL, "sync: select", &kind, &reason, &rr))
+        return rr;
     ct_block(kind, reason, __func__, CT_SKIP);
-    int rr = ct_real_select(nfds, r, w, e, tv);
+    rr = ct_real_select(nfds, r, w, e, tv);
     ct_unblock();
     return rr;
 }
@@ -641,28 +659,13 @@ CT_EXPORT int pselect(int nfds, fd_set *r, fd_set *w, fd_set *e, const struct ti
     }
     if (!CT_ENABLED() || ct_ts_zero(ts))
         return ct_real_pselect(nfds, r, w, e, ts, mask);
-    struct ct_fdsets saved_sets;
-    int saved = errno;
-    enum ctrace_block_kind kind = CTRACE_BLOCK_NET;
-    const char *reason = NULL;
-    if (!ct_fdsets_save(&saved_sets, nfds, r, w, e)) {
-        /* as select */
-    } else if (ct_fdsets_empty(&saved_sets, r, w, e)) {
-        kind = CTRACE_BLOCK_SLEEP;
-    } else {
-        struct timespec zero = {0, 0};
-        int rr = ct_real_pselect(nfds, r, w, e, &zero, mask);
-        if (rr != 0)
-            return rr;
-        ct_fdsets_restore(&saved_sets, r, w, e);
-        errno = saved;
-        if (!ct_fdsets_net(&saved_sets, r, w, e)) {
-            kind = CTRACE_BLOCK_SELECT;
-            reason = "sync: pselect";
-        }
-    }
+    enum ctrace_block_kind kind;
+    const char *reason;
+    int rr;
+    if (ct_select_try(nfds, r, w, e, mask, "sync: pselect", &kind, &reason, &rr))
+        return rr;
     ct_block(kind, reason, __func__, CT_SKIP);
-    int rr = ct_real_pselect(nfds, r, w, e, ts, mask);
+    rr = ct_real_pselect(nfds, r, w, e, ts, mask);
     ct_unblock();
     return rr;
 }
