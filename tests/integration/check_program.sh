@@ -392,8 +392,8 @@ restart_counts)
         n=$((n + 1))
         declare -A want=()
         for kv in $rest; do want[${kv%%=*}]=${kv#*=}; done
-        "$ctrace_tool" dump "$f" > "$f.dump" 2> "$f.dump.err" || { fail "$f: ctrace dump: $(head -c 200 "$f.dump.err")"; bad=$((bad + 1)); continue; }
-        read -r tb te rb re lg sg sb <<< "$(awk '
+        # The dump is read as it is written: kept, 24 of them fill GBs.
+        counts=$("$ctrace_tool" dump "$f" 2> "$f.dump.err" | awk '
             $2 == "TaskBegin" && / name="req"/ { tb++ }
             $2 == "TaskEnd" && / name="req"/ { te++ }
             $2 == "RegionBegin" && / name="req-/ { rb++ }
@@ -401,7 +401,9 @@ restart_counts)
             $2 == "Log" && / category="req"/ { lg++ }
             $2 == "Log" && / category="sig"/ { sg++ }
             $2 == "StateTransition" && /Running->Waiting reason="sig-wait"/ { sb++ }
-            END { print tb + 0, te + 0, rb + 0, re + 0, lg + 0, sg + 0, sb + 0 }' "$f.dump")"
+            END { print tb + 0, te + 0, rb + 0, re + 0, lg + 0, sg + 0, sb + 0 }') || {
+            fail "$f: ctrace dump: $(head -c 200 "$f.dump.err")"; bad=$((bad + 1)); continue; }
+        read -r tb te rb re lg sg sb <<< "$counts"
         got="tasks=$tb/$te regions=$rb/$re logs=$lg"
         exp="tasks=${want[tasks]}/${want[tasks]} regions=${want[regions]}/${want[regions]} logs=${want[logs]}"
         if [ "$got" != "$exp" ]; then

@@ -27,8 +27,16 @@ fail() { nchecks=$((nchecks + 1)); nfailed=$((nfailed + 1)); echo "FAIL: $*"; }
 # Aborts the test at once (nothing further can be checked).
 die()  { echo "FAIL: $*"; echo "integration: stopped early, $nfailed earlier check(s) failed"; exit 1; }
 
+# finish: the summary line; exit status 1 if any check failed.  A test
+# that passed removes its scratch directory (traces and Go's text dumps of
+# them run to hundreds of MB per test, times three sanitizer passes: CI
+# machines have run out of disk); a failed one keeps it for inspection, and
+# CTRACE_KEEP_WORK=1 keeps it always.
 finish() {
     echo "$((nchecks - nfailed)) passed, $nfailed failed"
+    if [ "$nfailed" -eq 0 ] && [ "${CTRACE_KEEP_WORK:-0}" != 1 ] && [ -d "$CTRACE_WORK" ]; then
+        cd / && rm -rf "$CTRACE_WORK"
+    fi
     [ "$nfailed" -eq 0 ]
 }
 
