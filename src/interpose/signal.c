@@ -1,9 +1,15 @@
 /*
  * signal.c - a process killed by a signal whose disposition is the default
  * still leaves a trace Go's parser reads, and still dies of that signal.
- * Managed: SIGHUP, SIGINT, SIGTERM, SIGPIPE, SIGQUIT (sent) and the crashes
- * SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT (abort, a failed assert),
- * SIGTRAP, SIGSYS.
+ * Managed: every signal whose default action ends the process
+ * (CT_FATAL_SIGNALS, proc.h): those sent -- SIGHUP, SIGINT, SIGTERM,
+ * SIGPIPE, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM (alarm, setitimer),
+ * SIGVTALRM, SIGXCPU and SIGXFSZ (resource limits), SIGIO, SIGPWR,
+ * SIGSTKFLT -- and the crashes SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT
+ * (abort, a failed assert), SIGTRAP, SIGSYS.  Not SIGPROF (the CPU
+ * profiler's, below) nor the real-time signals.  The flight recorder's
+ * snapshot signal (SIGUSR2 unless configured otherwise), while the
+ * recorder runs, takes a snapshot instead (ct_flight_take_signal).
  *
  * How: at load, for each of those signals whose disposition is SIG_DFL
  * (not SIG_IGN: nohup, background jobs keep theirs), we install our own
@@ -66,6 +72,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "flight.h"
 #include "interpose.h"
 #include "proc.h"
 #include "spinlock.h"
@@ -74,8 +81,7 @@ CT_REAL_DECL(int, sigaction, (int, const struct sigaction *, struct sigaction *)
 CT_REAL_DECL(sighandler_t, signal, (int, sighandler_t));
 CT_REAL_DECL(sighandler_t, sysv_signal, (int, sighandler_t));
 
-static const int ct_managed[] = {SIGHUP, SIGINT,  SIGTERM, SIGPIPE, SIGQUIT, SIGSEGV,
-                                 SIGBUS, SIGFPE,  SIGILL,  SIGABRT, SIGTRAP, SIGSYS};
+static const int ct_managed[] = {CT_FATAL_SIGNALS};
 #define CT_NMANAGED (sizeof ct_managed / sizeof ct_managed[0])
 
 /* Per managed signal: is our handler standing in for the program's
@@ -145,6 +151,10 @@ static int ct_is_fault(int sig, const siginfo_t *si)
 static void ct_fatal_handler(int sig, siginfo_t *si, void *uc)
 {
     int saved = errno;
+    if (ct_flight_take_signal(sig)) { /* the recorder's snapshot signal */
+        errno = saved;
+        return;
+    }
     /* Sent signals: default action back first, and the signal let through:
      * should finishing the trace ever take long, the same signal sent again
      * (a second Ctrl-C, systemd's follow-up) kills at once, as without

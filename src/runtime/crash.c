@@ -1,7 +1,8 @@
 /*
  * crash.c - the fatal-signal path: a process that dies of a signal
- * (SIGTERM/INT/HUP/PIPE/QUIT with their default action, or a crash:
- * SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP, SIGSYS) leaves a trace
+ * (one sent, as SIGTERM/INT/HUP/PIPE/QUIT/USR1/ALRM ..., with its default
+ * action, or a crash: SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP,
+ * SIGSYS; the list is CT_FATAL_SIGNALS, proc.h) leaves a trace
  * that ends at a generation boundary, and still dies of that signal.
  *
  * Who calls it: the shared library's stand-in handlers for SIG_DFL
@@ -392,8 +393,7 @@ static void fatal_path(int sig, const siginfo_t *si, const void *uc, const char 
 
 /* ---- handlers of the static library (no interposers) ---- */
 
-static const int fatal_sigs[] = {SIGHUP,  SIGINT, SIGTERM, SIGPIPE, SIGQUIT, SIGSEGV,
-                                 SIGBUS,  SIGFPE, SIGILL,  SIGABRT, SIGTRAP, SIGSYS};
+static const int fatal_sigs[] = {CT_FATAL_SIGNALS};
 
 static int is_fault(int sig)
 {
@@ -419,6 +419,10 @@ static void unblock(int sig)
 static void crash_handler(int sig, siginfo_t *si, void *uc)
 {
     int e = errno;
+    if (ct_flight_take_signal(sig)) { /* the recorder's snapshot signal */
+        errno = e;
+        return;
+    }
     /* A fault raised by the CPU keeps our handler while the trace is
      * finished (a fault on the finisher then reaches us, see above); a
      * signal sent (kill, raise, abort) gets its default action back first,

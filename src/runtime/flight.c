@@ -63,6 +63,7 @@ static ctrace_flight_config fl_cfg;
 static char prefix[4096];           /* expanded PREFIX                   */
 static uint64_t saved_period, saved_cap;
 static int sig_installed;           /* our handler is on fl_cfg.signal   */
+static _Atomic int take_sig;        /* the snapshot signal, for stand-ins */
 static pthread_t fl_thread;
 static int fl_thread_on;
 static _Atomic int fl_tid;
@@ -458,7 +459,19 @@ int ct_flight_seal_now(long wait_ms)
     return 1;
 }
 
-/* ---- the snapshot signal ---- */
+/* ---- the snapshot signal ----
+ * Two ways in: our handler, installed over SIG_DFL, or -- where the
+ * tracer's stand-in for SIG_DFL already stands there (every signal whose
+ * default action kills: CT_FATAL_SIGNALS) -- the stand-in, which asks
+ * ct_flight_take_signal first. */
+
+int ct_flight_take_signal(int sig)
+{
+    if (sig <= 0 || atomic_load(&take_sig) != sig || !ct_flight_running())
+        return 0;
+    request(REQ_SIGNAL);
+    return 1;
+}
 
 static void snapshot_signal_handler(int sig)
 {
@@ -534,6 +547,7 @@ static int flight_start_locked(const ctrace_flight_config *cfg)
     }
     fl_thread_on = ct_start_internal_thread(&fl_thread, flight_main, NULL) == 0;
     install_signal(cfg->signal);
+    atomic_store(&take_sig, cfg->signal);
     return CTRACE_OK;
 }
 
@@ -562,6 +576,7 @@ int ctrace_flight_stop(void)
         errno = e;
         return CTRACE_ENOTRACING;
     }
+    atomic_store(&take_sig, 0);
     remove_signal(fl_cfg.signal);
     /* No snapshot in progress once we hold snap_lock; none starts after. */
     ct_libc_mutex_lock(&snap_lock);
@@ -623,6 +638,7 @@ int ct_flight_atfork_child(void)
     pthread_mutex_init(&fl_lock, NULL);
     pthread_mutex_init(&snap_lock, NULL);
     int was = atomic_exchange(&running, 0);
+    atomic_store(&take_sig, 0);
     fl_thread_on = 0;
     atomic_store(&fl_tid, 0);
     atomic_store(&fl_req, 0);

@@ -87,6 +87,13 @@ void ct_flight_region_ended(const char *name, size_t len, uint64_t dur_ns);
 void ct_flight_task_begun(uint64_t task, const char *name);
 void ct_flight_task_ended(uint64_t task);
 
+/* From the stand-in handler of a signal whose default action ends the
+ * process (src/interpose/signal.c, crash.c): 1 if sig is the running
+ * recorder's snapshot signal, whose snapshot is then requested -- that
+ * signal is the recorder's while the program leaves it at SIG_DFL, as
+ * when the recorder's own handler stands there.  Async-signal-safe. */
+int ct_flight_take_signal(int sig);
+
 /* Starts the recorder from the environment (CTRACE_FLIGHT), at load and in
  * a fork child; 0 if it is not asked for. */
 int ct_flight_autostart(void);

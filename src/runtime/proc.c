@@ -192,8 +192,8 @@ static void atfork_child(void)
  * exiting, the finisher of a fatal signal) waits until the first is done:
  * returning earlier would let the process end in the middle of the file.
  *
- * The signals another process sends to end this one (HUP, INT, TERM,
- * PIPE, QUIT) are blocked on the finishing thread meanwhile, and delivered
+ * The signals another process sends to end this one (CT_SENT_SIGNALS,
+ * proc.h: HUP, INT, TERM, PIPE, QUIT, USR1, ALRM ...) are blocked on the finishing thread meanwhile, and delivered
  * when it is done: finishing takes longer than an exit without ctrace
  * (the last generation is written and symbolized), and a SIGTERM landing
  * in it -- a pool's parent terminating workers that are already exiting,
@@ -213,13 +213,11 @@ static void finish(void)
         errno = e;
         return;
     }
+    static const int sent_sigs[] = {CT_SENT_SIGNALS};
     sigset_t sent, old;
     sigemptyset(&sent);
-    sigaddset(&sent, SIGHUP);
-    sigaddset(&sent, SIGINT);
-    sigaddset(&sent, SIGTERM);
-    sigaddset(&sent, SIGPIPE);
-    sigaddset(&sent, SIGQUIT);
+    for (unsigned i = 0; i < sizeof sent_sigs / sizeof sent_sigs[0]; i++)
+        sigaddset(&sent, sent_sigs[i]);
     int masked = pthread_sigmask(SIG_BLOCK, &sent, &old) == 0;
     /* The calling thread ends with the process: record it.  A thread
      * adopted at trace start that never called an interposer since (a

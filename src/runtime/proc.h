@@ -21,6 +21,23 @@ int ct_proc_in_vfork_child(void);
 void ct_symprep_start(void);
 void ct_symprep_atfork_child(void);
 
+/* The signals whose default action ends the process, for which a stand-in
+ * handler finishes the trace first (src/interpose/signal.c in the shared
+ * library, crash.c's handlers in the static one): those another process
+ * or the kernel sends (CT_SENT_SIGNALS: blocked while the process exits,
+ * proc.c), then the crashes.  Not SIGKILL/SIGSTOP (cannot be caught),
+ * SIGPROF (the CPU profiler's), nor the real-time signals. */
+#ifdef SIGSTKFLT
+#define CT_SIGSTKFLT_ SIGSTKFLT,
+#else
+#define CT_SIGSTKFLT_
+#endif
+#define CT_SENT_SIGNALS                                                                            \
+    SIGHUP, SIGINT, SIGTERM, SIGPIPE, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM, SIGVTALRM, SIGXCPU,      \
+        SIGXFSZ, SIGIO, SIGPWR, CT_SIGSTKFLT_
+#define CT_FATAL_SIGNALS                                                                           \
+    CT_SENT_SIGNALS SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP, SIGSYS
+
 /* The fatal-signal path (crash.c).  See crash.c's header comment. */
 /* From a signal handler; si and uc are the handler's (may be NULL). */
 void ct_crash_fatal_signal(int sig, const siginfo_t *si, const void *uc);

@@ -27,8 +27,9 @@
  *  - The exit status is the program's: its exit code, or death by the same
  *    signal (ctrace restores the default action and re-raises it on itself;
  *    core dumps of ctrace itself are suppressed).
- *  - SIGINT, SIGTERM, SIGHUP sent to ctrace by another process are
- *    forwarded to the program; the same signals from the terminal already
+ *  - SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 and SIGALRM sent
+ *    to ctrace by another process are forwarded to the program (SIGUSR2:
+ *    a flight snapshot); the same signals from the terminal already
  *    reach the program (same process group) and are not sent twice.
  *    Signals ctrace found ignored stay ignored, in ctrace and the program.
  *  - ctrace's own failures exit with 125 (bad usage, an output directory
@@ -386,7 +387,7 @@ static void warn_if_untraceable(const char *prog)
                         "libctrace.a and call ctrace_start_file instead)\n", path);
 }
 
-static const int fwd_sigs[] = {SIGINT, SIGTERM, SIGHUP};
+static const int fwd_sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM};
 #define NFWD (sizeof fwd_sigs / sizeof fwd_sigs[0])
 static struct sigaction orig_act[NFWD];
 static volatile pid_t child_pid;

@@ -288,6 +288,19 @@ run)
     else
         fail "run: no snapshot file snap.PID.N.trace"
     fi
+    # The snapshot signal sent to ctrace run's own pid is forwarded: the
+    # program (no handler of its own for SIGUSR2) takes a snapshot and
+    # carries on.  ctrace used to die of SIGUSR2, the program left running.
+    "$ctrace_tool" run -q --flight=1s -o "$PWD/usr2" -- sleep 2 & p=$!
+    sleep 1; kill -USR2 $p; wait $p; rc=$?
+    check "run: SIGUSR2 to ctrace run: the program ran on (exit $rc)" test "$rc" = 0
+    files=(usr2.*.trace)
+    if [ -f "${files[0]}" ]; then
+        ok "run: SIGUSR2 snapshot ${files[0]}"
+        validate "${files[0]}"
+    else
+        fail "run: SIGUSR2 to ctrace run: no snapshot file usr2.PID.N.trace"
+    fi
     ;;
 *)
     die "unknown mode $mode"

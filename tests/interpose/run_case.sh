@@ -199,8 +199,11 @@ signals)
     expect "$t" "CPU samples" "$SAMPLE" 15
     ;;
 selfkill)
-    for s in TERM INT HUP PIPE; do
-        case $s in TERM) want=143;; INT) want=130;; HUP) want=129;; PIPE) want=141;; esac
+    # Every signal whose default action kills, sent or from the kernel:
+    # before USR1, USR2, ALRM, VTALRM and XCPU had a stand-in, the trace
+    # ended at its last complete generation (here: none, no events).
+    for s in TERM INT HUP PIPE USR1 USR2 ALRM VTALRM XCPU; do
+        want=$((128 + $(kill -l "$s")))
         run_pair "selfkill_$s" "$want" "$EX_DIR/interpose_selfkill" "$s"
         validate "selfkill_$s"
         t=$(main_trace "selfkill_$s"); dump "$t"
@@ -337,6 +340,11 @@ cli)
     sleep 0.5; kill -TERM $p; wait $p; rc=$?
     [ $rc = 143 ] || fail "SIGTERM to ctrace: exit $rc, expected 143 (child killed, ctrace re-raised)"
     validate fwd
+    # SIGUSR1 too (it killed ctrace alone, leaving the program running).
+    "$CTRACE" run -q -o "$WORK/fwd1.%p.trace" -- sleep 30 & p=$!
+    sleep 0.5; kill -USR1 $p; wait $p; rc=$?
+    [ $rc = 138 ] || fail "SIGUSR1 to ctrace: exit $rc, expected 138 (child killed, ctrace re-raised)"
+    validate fwd1
     out=$("$CTRACE" run -o "$WORK/msg.%p.trace" -- true 2>&1 >/dev/null)
     echo "$out" | grep -q "trace written to $WORK/msg\.[0-9]*\.trace" || fail "no trace path printed: $out"
     # Files of an earlier run are not this run's, even written within the
