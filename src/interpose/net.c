@@ -505,6 +505,9 @@ CT_EXPORT int __poll_chk(struct pollfd *fds, nfds_t n, int timeout, size_t fdsle
     return ct_poll_body(fds, n, timeout, CT_SKIP, __func__);
 }
 
+/* A zero timeout: the call only polls.  (glibc's ppoll, pselect and
+ * select read the timeout themselves before the kernel: a bad pointer
+ * there faults untraced too.) */
 static inline int ct_ts_zero(const struct timespec *ts)
 {
     return ts && ts->tv_sec == 0 && ts->tv_nsec == 0;
@@ -547,11 +550,16 @@ struct ct_fdsets {
     unsigned char r[CT_SELECT_MAX_BYTES], w[CT_SELECT_MAX_BYTES], e[CT_SELECT_MAX_BYTES];
 };
 
+/* 1: saved.  0: nfds too large to copy (or negative: the call's EINVAL).
+ * -1: a set cannot be read (the call's EFAULT). */
 static int ct_fdsets_save(struct ct_fdsets *s, int nfds, fd_set *r, fd_set *w, fd_set *e)
 {
     if (nfds < 0 || (size_t)(nfds + 7) / 8 > CT_SELECT_MAX_BYTES)
         return 0;
     s->bytes = (size_t)(nfds + 7) / 8;
+    if ((r && !ct_user_readable(r, s->bytes)) || (w && !ct_user_readable(w, s->bytes)) ||
+        (e && !ct_user_readable(e, s->bytes)))
+        return -1;
     if (r) memcpy(s->r, r, s->bytes);
     if (w) memcpy(s->w, w, s->bytes);
     if (e) memcpy(s->e, e, s->bytes);
@@ -601,17 +609,19 @@ static int ct_select_try(int nfds, fd_set *r, fd_set *w, fd_set *e, const sigset
     struct ct_fdsets saved_sets;
     *kind = CTRACE_BLOCK_NET;
     *reason = NULL;
-    if (!ct_fdsets_save(&saved_sets, nfds, r, w, e))
+    int saved_ok = ct_fdsets_save(&saved_sets, nfds, r, w, e);
+    if (saved_ok == 0)
         return 0; /* nfds too large to copy (or negative: the call's EINVAL) */
-    if (ct_fdsets_empty(&saved_sets, r, w, e)) {
+    if (saved_ok > 0 && ct_fdsets_empty(&saved_sets, r, w, e)) {
         *kind = CTRACE_BLOCK_SLEEP;
         return 0;
     }
     int saved = errno;
     struct timespec zero = {0, 0};
     struct { const sigset_t *ss; size_t len; } data = {mask, (size_t)(_NSIG / 8)};
+    /* An unreadable set: this try is the call's EFAULT. */
     *rr = (int)syscall(SYS_pselect6, nfds, r, w, e, &zero, mask ? &data : NULL);
-    if (*rr != 0)
+    if (*rr != 0 || saved_ok < 0)
         return 1;
     ct_fdsets_restore(&saved_sets, r, w, e);
     errno = saved;
@@ -714,7 +724,8 @@ CT_EXPORT int epoll_pwait2(int ep, struct epoll_event *ev, int max, const struct
         errno = ENOSYS;
         return -1;
     }
-    if (!CT_ENABLED() || ct_ts_zero(tmo))
+    /* glibc passes the timeout to the kernel unread: a bad one is EFAULT. */
+    if (!CT_ENABLED() || (tmo && !ct_user_readable(tmo, sizeof *tmo)) || ct_ts_zero(tmo))
         return ct_real_epoll_pwait2(ep, ev, max, tmo, mask);
     int saved = errno;
     struct timespec zero = {0, 0};

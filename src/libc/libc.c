@@ -202,6 +202,31 @@ long ct_libc_syscall6(long nr, const long a[6])
     return r;
 }
 
+/* Reads the 8 bytes at q through the kernel: 0 if that faults. */
+static int probe8(uintptr_t q)
+{
+    return raw_syscall6(SYS_rt_sigprocmask, -1, (long)q, 0, (long)(_NSIG / 8), 0, 0) != -EFAULT;
+}
+
+int ct_libc_readable(const void *p, size_t n)
+{
+    uintptr_t a = (uintptr_t)p;
+    if (n == 0)
+        return 1;
+    if (a + n < a)
+        return 0; /* wraps around */
+    if (n < 8) /* the 8 bytes from a, or those ending at a + n: one stays
+                * within the pages the range touches (4096 > 8) */
+        return probe8(a) || (a >= 8 - n && probe8(a + n - 8));
+    /* Every page the range touches, once: from a, page by page, then the
+     * last 8 bytes. */
+    uintptr_t last = a + n - 8;
+    for (uintptr_t q = a; q < last; q = (q | 4095u) + 1)
+        if (!probe8(q))
+            return 0;
+    return probe8(last);
+}
+
 ssize_t ct_libc_write(int fd, const void *buf, size_t len)
 {
     return syscall(SYS_write, fd, buf, len);

@@ -69,6 +69,14 @@ int ct_libc_sigaction(int sig, const struct sigaction *act, struct sigaction *ol
  * below): libctrace.so exports a syscall() of its own (the futex waits of
  * src/interpose/futex.c), which the plain name would bind to. */
 long ct_libc_syscall6(long nr, const long a[6]);
+
+/* 1 if the n bytes at p can be read, 0 if reading them would fault.  For what a wrapper
+ * reads on the program's behalf before the kernel had a look at it -- a
+ * timeout, fd_sets -- where the program, untraced, gets EFAULT, not a
+ * crash.  A probe through the kernel per page (rt_sigprocmask with an
+ * invalid `how` copies 8 bytes in, then fails with EINVAL and changes
+ * nothing): about 100 ns each.  errno is kept.  Async-signal-safe. */
+int ct_libc_readable(const void *p, size_t n);
 /* syscall(nr, args...): the arguments given, zeros for the rest (never
  * reads past what the call passes). */
 #define CT_SYSCALL_6(nr, a, b, c, d, e, f, ...)                                     \

@@ -45,6 +45,13 @@ void ct_unblock(void);
 void ct_syscall_begin(const char *call, int skip);
 void ct_syscall_end(void);
 
+/* Whether the n bytes at p, which a wrapper reads for the program before
+ * the kernel has (a timeout, fd_sets), can be read: untraced, a bad
+ * pointer there is the call's EFAULT, never a crash.  The calling
+ * thread's live stack (from the caller's frame up) is known to be; other
+ * memory is asked of the kernel (ct_libc_readable, about 100 ns). */
+int ct_user_readable(const void *p, size_t n);
+
 /* Thread creation, from the pthread_create interposer.
  *   parent, before calling the real pthread_create:
  *       struct ct_spawn *s = ct_spawn_prepare(start_routine, skip);

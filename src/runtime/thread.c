@@ -453,3 +453,14 @@ void ct_join_internal_thread(pthread_t th)
     ct_tls_internal = saved;
     errno = e;
 }
+
+int ct_user_readable(const void *p, size_t n)
+{
+    uintptr_t a = (uintptr_t)p, sp = (uintptr_t)__builtin_frame_address(0);
+    const struct ct_thread *t = ct_tls_self;
+    /* Above this frame, on the thread's own stack (not a signal stack):
+     * the caller's live frames, mapped. */
+    if (t && t->bounds.lo <= sp && sp <= a && a + n >= a && a + n <= t->bounds.hi)
+        return 1;
+    return ct_libc_readable(p, n);
+}

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -314,6 +315,47 @@ int main(void)
     int st;
     CHECK("waitpid WNOHANG on a running child", waitpid(c, &st, WNOHANG) == 0, "-");
     CHECK("waitpid", waitpid(c, &st, 0) == c && WIFEXITED(st) && WEXITSTATUS(st) == 9, "-");
+
+    /* Bad pointers are the call's EFAULT, not a crash: the wrappers read
+     * fd_sets and epoll_pwait2's timeout before the kernel does (glibc
+     * itself reads select's, pselect's and ppoll's timeouts: a bad one
+     * faults untraced).  An unmapped address
+     * and a PROT_NONE page (mapped, unreadable). */
+    {
+        int pv[2];
+        (void)!pipe(pv);
+        void *wild = (void *)16;
+        char *none = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        void *bads[2] = {wild, none};
+        for (int k = 0; k < 2; k++) {
+            const char *what = k ? "PROT_NONE" : "unmapped";
+            char name[96];
+            struct timeval tv = {0, 200000};
+            struct timespec ts = {0, 200000000};
+            errno = 0;
+            r = select(pv[0] + 1, (fd_set *)bads[k], NULL, NULL, &tv);
+            snprintf(name, sizeof name, "select, %s read set: EFAULT", what);
+            CHECK(name, r == -1 && errno == EFAULT, "r=%d errno=%d", r, errno);
+            errno = 0;
+            r = pselect(pv[0] + 1, NULL, (fd_set *)bads[k], NULL, &ts, NULL);
+            snprintf(name, sizeof name, "pselect, %s write set: EFAULT", what);
+            CHECK(name, r == -1 && errno == EFAULT, "r=%d errno=%d", r, errno);
+            errno = 0;
+            r = poll((struct pollfd *)bads[k], 1, 200);
+            snprintf(name, sizeof name, "poll, %s fds: EFAULT", what);
+            CHECK(name, r == -1 && errno == EFAULT, "r=%d errno=%d", r, errno);
+            int ep = epoll_create1(0);
+            struct epoll_event ev;
+            errno = 0;
+            r = epoll_pwait2(ep, &ev, 1, (const struct timespec *)bads[k], NULL);
+            snprintf(name, sizeof name, "epoll_pwait2, %s timeout: EFAULT or ENOSYS", what);
+            CHECK(name, r == -1 && (errno == EFAULT || errno == ENOSYS), "r=%d errno=%d", r, errno);
+            close(ep);
+        }
+        munmap(none, 4096);
+        close(pv[0]);
+        close(pv[1]);
+    }
 
     printf("%d failures\n", failures);
     return failures != 0;
