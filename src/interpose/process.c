@@ -16,8 +16,12 @@
  * output pattern "x.%p.trace" it would reopen (and truncate) the file this
  * image just finished.  The exec wrappers therefore pass the new image an
  * edited CTRACE_OUTPUT: the first "%p" becomes "%p-1" (then "%p-2"...), or
- * ".%p-1" is appended to a pattern without "%p".  The edit is made in a copy
- * of the environment on our stack; the caller's environment is untouched.
+ * ".%p-1" is appended to a pattern without "%p"; and CTRACE_EXEC_PID, our
+ * pid.  "%p-K" numbers the images of that pid only: another process that
+ * inherits the edited pattern -- a fork child, a vfork child's exec,
+ * posix_spawn or system() from the new image -- is at its own pid's first
+ * image and drops the "-K" (proc.c).  The edit is made in a copy of the
+ * environment on our stack; the caller's environment is untouched.
  * Environments of more than CT_ENV_MAX entries or values longer than
  * CT_VAL_MAX are passed on unedited.
  *
@@ -91,6 +95,7 @@ __attribute__((constructor(CT_CTOR_PRIO))) static void ct_process_init(void)
 #define CT_ENV_MAX 1024
 #define CT_VAL_MAX 4096
 static const char ct_out_var[] = "CTRACE_OUTPUT=";
+static const char ct_pid_var[] = "CTRACE_EXEC_PID=";
 
 /* Writes the next image's CTRACE_OUTPUT assignment for value v into buf;
  * in a vfork child (another process), only for a pattern without "%p".
@@ -106,8 +111,14 @@ static int ct_next_output(const char *v, char *buf, size_t cap, int vfork_child)
     } else if (!p) {
         n = snprintf(buf, cap, "%s%s.%%p-1", ct_out_var, v);
     } else if (p[2] == '-' && p[3] >= '0' && p[3] <= '9') {
+        /* The value says which exec of its pid wrote it; a fork child
+         * inherits it unchanged, but is at its own pid's first image: the
+         * count is this image's (ct_proc_exec_number). */
         char *end;
         unsigned long k = strtoul(p + 3, &end, 10);
+        int mine = ct_proc_exec_number();
+        if (mine >= 0)
+            k = (unsigned long)mine;
         n = snprintf(buf, cap, "%s%.*s%%p-%lu%s", ct_out_var, (int)(p - v), v, k + 1, end);
     } else {
         n = snprintf(buf, cap, "%s%.*s%%p-1%s", ct_out_var, (int)(p - v), v, p + 2);
@@ -183,19 +194,29 @@ static int ct_exec(enum ct_exec_how how, const char *path, int fd, char *const a
 {
     int vfork_child = ct_in_vfork_child();
 
-    /* Find CTRACE_OUTPUT and count the environment. */
-    size_t n = 0, at = (size_t)-1;
+    /* Find CTRACE_OUTPUT and CTRACE_EXEC_PID, and count the environment. */
+    size_t n = 0, at = (size_t)-1, pid_at = (size_t)-1;
     if (envp) {
-        for (; envp[n]; n++)
+        for (; envp[n]; n++) {
             if (at == (size_t)-1 && strncmp(envp[n], ct_out_var, sizeof ct_out_var - 1) == 0)
                 at = n;
+            else if (pid_at == (size_t)-1 &&
+                     strncmp(envp[n], ct_pid_var, sizeof ct_pid_var - 1) == 0)
+                pid_at = n;
+        }
     }
     int edit = at != (size_t)-1 && n <= CT_ENV_MAX;
-    char *newenv[edit ? n + 1 : 1];
+    char *newenv[edit ? n + 2 : 1];
     char val[edit ? CT_VAL_MAX : 1];
+    char pidval[sizeof ct_pid_var + 24];
     if (edit && ct_next_output(envp[at] + sizeof ct_out_var - 1, val, sizeof val, vfork_child)) {
         memcpy(newenv, envp, n * sizeof *newenv);
         newenv[at] = val;
+        if (!vfork_child) {
+            /* The pid whose next image "%p-K" numbers (see above). */
+            snprintf(pidval, sizeof pidval, "%s%d", ct_pid_var, (int)ct_proc_pid());
+            newenv[pid_at != (size_t)-1 ? pid_at : n++] = pidval;
+        }
         newenv[n] = NULL;
         envp = newenv;
     }

@@ -149,6 +149,39 @@ static void autostart(void)
     errno = e;
 }
 
+/* "%p-K" in a pattern: this pid's image after K execs (the exec wrappers'
+ * edit, src/interpose/process.c).  Returns where "-K" starts (NULL if
+ * there is none) and K. */
+static char *exec_suffix(char *pat, long *k)
+{
+    char *p = strstr(pat, "%p");
+    if (!p || p[2] != '-' || p[3] < '0' || p[3] > '9')
+        return NULL;
+    char *end;
+    *k = strtol(p + 3, &end, 10);
+    (void)end;
+    return p + 2;
+}
+
+/* This pid is at its first image: "%p-K" becomes "%p". */
+static void drop_exec_suffix(void)
+{
+    long k;
+    char *suffix = exec_suffix(autostart_pattern, &k);
+    if (suffix) {
+        size_t digits = strspn(suffix + 1, "0123456789");
+        memmove(suffix, suffix + 1 + digits, strlen(suffix + 1 + digits) + 1);
+    }
+}
+
+int ct_proc_exec_number(void)
+{
+    long k = 0;
+    if (!autostart_pattern[0])
+        return -1;
+    return exec_suffix(autostart_pattern, &k) ? (int)k : 0;
+}
+
 static void atfork_prepare(void)
 {
     ct_trace_atfork_prepare();
@@ -181,6 +214,9 @@ static void atfork_child(void)
     ct_trace_atfork_child();
     atomic_store(&exiting, 0);
     autostarted = 0;
+    /* A new pid: its first image, whatever number of execs this one had
+     * ("x.%p-2.trace" names the fork child's file "x.CHILD.trace"). */
+    drop_exec_suffix();
     if (autostart_pattern[0] && strstr(autostart_pattern, "%p"))
         autostart();
     if (flight_again)
@@ -264,6 +300,12 @@ __attribute__((constructor(110))) static void ctrace_init(void)
     const char *out = ct_env()->output; /* CTRACE_OUTPUT (env.h) */
     if (out && *out) {
         snprintf(autostart_pattern, sizeof autostart_pattern, "%s", out);
+        /* "%p-K" was written for the images of CTRACE_EXEC_PID; another
+         * process (started by posix_spawn, system, a vfork child's exec)
+         * is at its own first image. */
+        const char *exec_pid = getenv("CTRACE_EXEC_PID");
+        if (exec_pid && atol(exec_pid) != (long)ct_proc_pid())
+            drop_exec_suffix();
         autostart();
     }
     ct_flight_autostart(); /* CTRACE_FLIGHT (ctrace run --flight) */

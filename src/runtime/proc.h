@@ -14,6 +14,10 @@
 pid_t ct_proc_pid(void);
 /* getpid(2) without libc's cache. */
 pid_t ct_proc_raw_getpid(void);
+/* The number of execs this pid went through before this image, as the
+ * exec wrappers numbered its trace ("%p-K" in CTRACE_OUTPUT; a fork child
+ * starts again at 0); -1 when tracing was not started from CTRACE_OUTPUT. */
+int ct_proc_exec_number(void);
 /* True in a vfork child: our memory, another pid. */
 int ct_proc_in_vfork_child(void);
 

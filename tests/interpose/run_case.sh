@@ -501,6 +501,20 @@ exec_chain)
     grep -q "child E (posix_spawn) exit 3" out.fenop || fail "fork_exec without %p: child E"
     [ -f "$WORK/fenop.trace" ] || fail "fork_exec without %p: the parent's file is missing"
     files fenop.trace 4
+    # The same after an exec (its image is PID-1): every other process
+    # starts at its own pid's first image, PID.trace -- the fork child A
+    # (then A-1 for its exec), B, the vfork+exec'd C and the spawned E.
+    # Before the fix they inherited the "-1" (A-1 then A-2, B-1, C-1, E-1).
+    timeout 120 "$CTRACE" run -q -o "$WORK/afterx.%p.trace" -- sh -c "exec $EX_DIR/interpose_fork_exec" \
+        > out.afterx 2>/dev/null || fail "fork_exec after an exec: exit $?"
+    files afterx. 7
+    for f in "$WORK"/afterx.*-*.trace; do
+        base=${f%-*.trace}.trace
+        [ -e "$base" ] || fail "afterx: $(basename "$f") but no $(basename "$base"): $(cd "$WORK" && ls afterx.* | tr '\n' ' ')"
+    done
+    [ "$(ls "$WORK"/afterx.*-*.trace | wc -l)" = 2 ] ||
+        fail "afterx: expected 2 exec'd images (the sh's, A's): $(cd "$WORK" && ls afterx.* | tr '\n' ' ')"
+    echo "ok: afterx: each process's first image is PID.trace, its exec PID-1.trace"
     ;;
 exit_end)
     # A main thread that calls nothing interposed (adopted when tracing
