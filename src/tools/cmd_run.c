@@ -50,6 +50,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -117,6 +118,20 @@ static int is_written(const char *p)
 {
     struct stat st;
     return stat(p, &st) == 0 && !S_ISDIR(st.st_mode);
+}
+
+/* A trace still being written: its writer holds an exclusive flock on a
+ * regular file while it writes (src/runtime/writer.c) -- a process of the
+ * run still running, such as one left in the background.  0 when it
+ * cannot tell (no flock on that file system). */
+static int is_being_written(const char *p)
+{
+    int fd = open(p, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
+        return 0;
+    int busy = flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+    close(fd); /* releases the shared lock, if taken */
+    return busy;
 }
 
 /* Writes the absolute path of libctrace.so to out.  Order: CTRACE_LIB, the
@@ -566,7 +581,7 @@ static void report_traces(const char *shown, const char *abs, pid_t pid, int qui
     /* The middles (PID, PID-N) of the other files, sorted as numbers:
      * the parent first, then its execs and children in pid order. */
     char **mids = NULL;
-    size_t nmids = 0, cap = 0;
+    size_t nmids = 0, cap = 0, nbusy = 0;
     struct dirent *de;
     while ((de = readdir(d)) != NULL) {
         const char *n = de->d_name;
@@ -583,7 +598,11 @@ static void report_traces(const char *shown, const char *abs, pid_t pid, int qui
         struct stat st;
         if (!ok || strcmp(full, main_path) == 0 || stat(full, &st) != 0 || is_prior_file(&st))
             continue;
-        add_losses(rl, full);
+        /* Still written by a process that outlived the program: named
+         * as such, and not skimmed (its end is not there yet). */
+        int busy = is_being_written(full);
+        if (!busy)
+            add_losses(rl, full);
         if (nmids == cap) {
             cap = cap ? cap * 2 : 16;
             char **nm = realloc(mids, cap * sizeof *nm);
@@ -591,8 +610,13 @@ static void report_traces(const char *shown, const char *abs, pid_t pid, int qui
                 break;
             mids = nm;
         }
-        if (!(mids[nmids] = strndup(mid, ml)))
+        /* The middle, and "*" after its NUL for a busy file. */
+        if (!(mids[nmids] = malloc(ml + 2)))
             break;
+        memcpy(mids[nmids], mid, ml);
+        mids[nmids][ml] = 0;
+        mids[nmids][ml + 1] = busy ? '*' : 0;
+        nbusy += busy != 0;
         nmids++;
     }
     closedir(d);
@@ -605,12 +629,18 @@ static void report_traces(const char *shown, const char *abs, pid_t pid, int qui
         fprintf(stderr, "ctrace: %zu trace%s of other processes of the run (forked or exec'd):\n",
                 nmids, nmids == 1 ? "" : "s");
         for (size_t i = 0; i < shown_n; i++)
-            fprintf(stderr, "ctrace:   %.*s%s%s\n", (int)(spp - shown), shown, mids[i], spp + 2);
+            fprintf(stderr, "ctrace:   %.*s%s%s%s\n", (int)(spp - shown), shown, mids[i], spp + 2,
+                    mids[i][strlen(mids[i]) + 1] ? " (still being written)" : "");
         if (shown_n < nmids)
             fprintf(stderr, "ctrace:   ... and %zu more, through %.*s%s%s (ls %.*s*%s)\n",
                     nmids - shown_n, (int)(spp - shown), shown, mids[nmids - 1], spp + 2,
                     (int)(spp - shown), shown, spp + 2);
     }
+    if (nbusy && !quiet)
+        fprintf(stderr, "ctrace: %zu trace%s still being written by %s of the run that "
+                        "outlived it (in the background): complete when %s\n",
+                nbusy, nbusy == 1 ? " is" : "s are", nbusy == 1 ? "a process" : "processes",
+                nbusy == 1 ? "it ends" : "they end");
     for (size_t i = 0; i < nmids; i++)
         free(mids[i]);
     free(mids);

@@ -361,6 +361,15 @@ cli)
     [ $rc = 137 ] || fail "SIGKILL: exit $rc, expected 137"
     echo "$out" | grep -q "killed by SIGKILL" || fail "SIGKILL not reported: $out"
     echo "ok: cli: SIGKILL passed through and reported"
+    # A process left running in the background: its trace is named as
+    # still being written (its writer holds the file's lock), not as done.
+    out=$("$CTRACE" run -o "$WORK/bg.%p.trace" -- sh -c 'sleep 2 & exit 0' 2>&1 >/dev/null)
+    echo "$out" | grep -q "bg\.[0-9-]*\.trace (still being written)" ||
+        fail "background process: its trace not named as still being written: $out"
+    echo "$out" | grep -q "^ctrace: 1 trace is still being written by a process of the run that outlived it" ||
+        fail "background process: no summary line: $out"
+    sleep 2.2
+    echo "ok: cli: a background process's trace is said to be still being written"
     # The other processes' files: counted, in pid order, the first ones
     # named and the rest said (a shell loop of 20 children: 20 files or
     # more, with the shell's own forks).
