@@ -88,6 +88,7 @@
 #include "trace.h"
 
 static char autostart_pattern[4096]; /* CTRACE_OUTPUT, or empty          */
+static char autostart_path[4096];    /* the file it named, once started  */
 static _Atomic int exiting;
 static int autostarted;              /* this process traces to the pattern */
 static _Atomic pid_t cached_pid;
@@ -145,6 +146,8 @@ static void autostart(void)
     }
     autostarted = 1;
     int e = errno;
+    if (ct_expand_path(pattern, autostart_path, sizeof autostart_path) != 0)
+        autostart_path[0] = 0;
     ct_symprep_start();
     errno = e;
 }
@@ -180,6 +183,28 @@ int ct_proc_exec_number(void)
     if (!autostart_pattern[0])
         return -1;
     return exec_suffix(autostart_pattern, &k) ? (int)k : 0;
+}
+
+/* Stops the trace.  One started from CTRACE_OUTPUT whose writing failed
+ * (a full disk, a file size limit: the writer stopped tracing there, the
+ * program went on) says so on stderr: the file is cut where the failure
+ * happened, and nothing else would tell.  A raw write of a line made with
+ * snprintf: this may run on the finisher of a fatal signal while the
+ * dying thread holds stdio's lock. */
+static void stop_trace(void)
+{
+    int r = ctrace_stop();
+    if (r != CTRACE_EWRITE || !autostarted || !autostart_path[0])
+        return;
+    int e = errno;
+    char line[4096 + 160];
+    int n = snprintf(line, sizeof line,
+                     "ctrace: writing the trace %s failed (%s): it ends where the failure "
+                     "happened (ctrace check says where)\n",
+                     autostart_path, strerror(e));
+    if (n > 0)
+        (void)!ct_libc_write(2, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+    errno = e;
 }
 
 static void atfork_prepare(void)
@@ -265,7 +290,7 @@ static void finish(void)
     if (CT_ENABLED())
         (void)ct_thread_self();
     ct_thread_exit();
-    ctrace_stop();
+    stop_trace();
     atomic_store(&exiting, 2);
     if (masked)
         pthread_sigmask(SIG_SETMASK, &old, NULL);
@@ -324,7 +349,7 @@ void ct_before_exec(void)
     if (ct_proc_in_vfork_child() || !ct_writer_active())
         return;
     int e = errno;
-    ctrace_stop();
+    stop_trace();
     errno = e;
 }
 

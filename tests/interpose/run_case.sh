@@ -363,13 +363,25 @@ cli)
     echo "ok: cli: SIGKILL passed through and reported"
     # A process left running in the background: its trace is named as
     # still being written (its writer holds the file's lock), not as done.
-    out=$("$CTRACE" run -o "$WORK/bg.%p.trace" -- sh -c 'sleep 2 & exit 0' 2>&1 >/dev/null)
+    # (The shell leaves once the background sleep's own file exists.)
+    out=$("$CTRACE" run -o "$WORK/bg.%p.trace" -- sh -c \
+        'sleep 2 & while ! ls "$0"/bg.*-1.trace >/dev/null 2>&1; do sleep 0.02; done' "$WORK" 2>&1 >/dev/null)
     echo "$out" | grep -q "bg\.[0-9-]*\.trace (still being written)" ||
         fail "background process: its trace not named as still being written: $out"
     echo "$out" | grep -q "^ctrace: 1 trace is still being written by a process of the run that outlived it" ||
         fail "background process: no summary line: $out"
     sleep 2.2
     echo "ok: cli: a background process's trace is said to be still being written"
+    # A trace whose writing fails (here the file size limit; a full disk
+    # alike) is said to be cut, by the process itself; the program runs on
+    # untraced with its own output and status.  It used to end in silence.
+    out=$("$CTRACE" run -q -o "$WORK/fsize.%p.trace" -- bash -c \
+        'ulimit -f 8; exec perl -e "select(undef, undef, undef, 0.0005) for 1..3000; print qq(done\n)"' 2>&1); rc=$?
+    [ $rc = 0 ] || fail "file size limit: exit $rc"
+    echo "$out" | grep -qx "done" || fail "file size limit: the program's output is missing: $out"
+    echo "$out" | grep -q "^ctrace: writing the trace $WORK/fsize\.[0-9-]*\.trace failed (File too large): it ends where the failure happened" ||
+        fail "file size limit: the cut trace is not reported: $out"
+    echo "ok: cli: a trace cut by a failed write is reported"
     # The other processes' files: counted, in pid order, the first ones
     # named and the rest said (a shell loop of 20 children: 20 files or
     # more, with the shell's own forks).
