@@ -16,7 +16,7 @@
  *   badptr    a bad pointer passed to ctrace_log: the fault is inside the
  *             tracer, mid-event (the trace is cut at a generation boundary)
  *   return    returns from main              exit     exit(0)
- *   _exit     _exit(0)
+ *   _exit     _exit(0)               linger   sleeps 2 s, then returns
  *
  *   it_crash_plain run SECONDS PROG ARGS...
  * runs PROG, prints "status 0x%x" (the raw wait status: signal and core
@@ -167,6 +167,8 @@ int main(int argc, char **argv)
         exit(0);
     } else if (!strcmp(mode, "_exit")) {
         _exit(0);
+    } else if (!strcmp(mode, "linger")) {
+        sleep_ms(2000); /* then returns: time for a signal from outside */
     }
     return 0; /* "return" */
 }
