@@ -46,6 +46,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "commands.h"
 #include "ctrace_reader.h"
 #include "goprof.h"
 #include "gotrace.h"
@@ -54,8 +55,6 @@
 #include "must.h"
 #include "regions.h"
 #include "strtab.h"
-
-int cmd_stat(int argc, char **argv);
 
 /* ------------------------------------------------------------------ */
 /* Limits                                                              */
@@ -1432,16 +1431,20 @@ int cmd_stat(int argc, char **argv)
         usage(stderr);
         return 2;
     }
+    return stat_report(path, json, top, stdout, stderr);
+}
 
+int stat_report(const char *path, int json, unsigned top, FILE *out, FILE *errf)
+{
     struct stats s;
     memset(&s, 0, sizeof s);
     int rc = ctrace_reader_open(path, 0, &s.r);
     if (rc < 0) {
         const char *msg = s.r ? ctrace_reader_error(s.r, NULL) : NULL;
-        fprintf(stderr, "ctrace stat: %s: %s%s%s\n", path, ctrace_reader_strerror(rc),
+        fprintf(errf, "ctrace stat: %s: %s%s%s\n", path, ctrace_reader_strerror(rc),
                 msg ? ": " : "", msg ? msg : "");
         if (rc == CTRACE_READER_EOPEN && errno)
-            fprintf(stderr, "ctrace stat: %s: %s\n", path, strerror(errno));
+            fprintf(errf, "ctrace stat: %s: %s\n", path, strerror(errno));
         ctrace_reader_close(s.r);
         return 1;
     }
@@ -1480,12 +1483,12 @@ int cmd_stat(int argc, char **argv)
         qsort(s.syscalls, s.nsyscalls, sizeof *s.syscalls, cmp_syscall);
 
     if (json)
-        print_json(stdout, &s, path, top, rc < 0 ? errbuf : NULL);
+        print_json(out, &s, path, top, rc < 0 ? errbuf : NULL);
     else
-        print_text(stdout, &s, path, top, rc < 0 ? errbuf : NULL);
-    fflush(stdout);
+        print_text(out, &s, path, top, rc < 0 ? errbuf : NULL);
+    fflush(out);
     if (rc < 0)
-        fprintf(stderr, "ctrace stat: %s: %s (statistics cover the events before it)\n", path,
+        fprintf(errf, "ctrace stat: %s: %s (statistics cover the events before it)\n", path,
                 errbuf);
 
     goprof_free(s.goprof);
