@@ -16,7 +16,7 @@ fi
 cmake -S "$root" -B "$build" -DCMAKE_C_COMPILER="$cc" -DCTRACE_FUZZ=ON \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_TESTING=OFF -DCTRACE_BENCH=OFF >/dev/null
 targets=""
-for t in fuzz_v2 fuzz_v1 fuzz_settings fuzz_symbolize; do
+for t in fuzz_v2 fuzz_v1 fuzz_settings fuzz_symbolize fuzz_export; do
   [ -f "$root/fuzz/$t.c" ] && targets="$targets $t"
 done
 cmake --build "$build" -j"$(nproc)" --target $targets >/dev/null
@@ -30,6 +30,9 @@ for t in $targets; do
     fuzz_v1) pat='*.go11[0-9].trace *.go12[01].trace' ;;
     fuzz_settings) pat='' ;; # its seeds are in fuzz/seeds/fuzz_settings
     fuzz_symbolize) pat='' ;; # libctrace traces with unnamed frames: fuzz/seeds/fuzz_symbolize
+    # Every fixture, v1 and v2, and the libctrace traces of fuzz_symbolize's
+    # and fuzz_v2's seeds; its regressions are in fuzz/seeds/fuzz_export.
+    fuzz_export) pat='*.trace ../../fuzz/seeds/fuzz_symbolize/* ../../fuzz/seeds/fuzz_v2/*' ;;
   esac
   for p in $pat; do
     for f in "$root"/testdata/traces/$p; do
