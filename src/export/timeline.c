@@ -196,6 +196,15 @@ static void declare_g(struct run *R, struct gstate *g, unsigned which)
     g->thread.name = g->state.name = g->ranges.name = NULL;
 }
 
+/* Display order of a goroutine's thread track: by goroutine id, its state
+ * and runtime tracks (sort + 1, + 2) right after it.  Ids from INT64_MAX / 3
+ * up (any uint64 is a valid id to the reader) share the last place rather
+ * than overflow. */
+static int64_t g_sort(uint64_t id)
+{
+    return id < (uint64_t)INT64_MAX / 3 ? (int64_t)id * 3 : INT64_MAX - 2;
+}
+
 static struct gstate *get_g(struct run *R, struct input *in, uint64_t id)
 {
     uint64_t v;
@@ -211,17 +220,17 @@ static struct gstate *get_g(struct run *R, struct input *in, uint64_t id)
     g->thread = (struct export_track){.uuid = new_id(R), .parent = in->proc.uuid,
                                       .kind = EXPORT_TRACK_THREAD, .seq = in->seq,
                                       .pid = in->pid, .tid = (int64_t)id,
-                                      .sort = (int64_t)id * 3};
+                                      .sort = g_sort(id)};
     g->state = g->thread;
     g->state.uuid = new_id(R);
     g->state.parent = g->thread.uuid;
     g->state.kind = EXPORT_TRACK_CHILD;
     g->state.tid = in->next_vtid++;
-    g->state.sort = (int64_t)id * 3 + 1;
+    g->state.sort = g_sort(id) + 1;
     g->ranges = g->state;
     g->ranges.uuid = new_id(R);
     g->ranges.tid = in->next_vtid++;
-    g->ranges.sort = (int64_t)id * 3 + 2;
+    g->ranges.sort = g_sort(id) + 2;
     return g;
 }
 

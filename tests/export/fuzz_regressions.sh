@@ -1,0 +1,66 @@
+#!/bin/bash
+# fuzz_regressions.sh CTRACE SEEDDIR CASE - what fuzz/fuzz_export.c found,
+# one CASE per defect, each on its minimized input SEEDDIR/regress-CASE
+# (fuzz/seeds/fuzz_export, where they also seed the fuzzer).
+# On every case: each export (perfetto, chrome, csv, go1.19), `ctrace stat`
+# (text and --json) and `ctrace pprof` of every kind exits 0 or 1 (a crash
+# or an abort from a sanitizer does not), the chrome export is valid JSON
+# and a go1.19 export is a trace `ctrace check` accepts; then the case's
+# own check of the output that was wrong.  Exit 77 without python3.
+set -u
+ctrace=$1 seeds=$2 case=$3
+. "$(dirname "$0")/export_lib.sh"
+need_tool python3
+in=$seeds/regress-$case
+[ -f "$in" ] || { echo "FAIL: $in missing"; exit 1; }
+
+run() { # description command... - must exit 0 or 1
+  "$@" >"$tmp/out" 2>"$tmp/err"; local rc=$?
+  if [ $rc -gt 1 ]; then
+    echo "FAIL: $1 $2: exit $rc"; tail -5 "$tmp/err"; fail=1; return 1
+  fi
+  echo "ok: $*: exit $rc"
+}
+run "$ctrace" export -f perfetto -o "$tmp/out.pb" "$in"
+run "$ctrace" export -f chrome -o "$tmp/out.json" "$in" &&
+  { python3 -m json.tool "$tmp/out.json" >/dev/null || { echo "FAIL: chrome: not JSON"; fail=1; }; }
+run "$ctrace" export -f csv -o "$tmp/csv" "$in"
+if "$ctrace" export -f go1.19 -o "$tmp/out.v1" "$in" 2>"$tmp/err"; then
+  "$ctrace" check "$tmp/out.v1" >/dev/null 2>"$tmp/err" && echo "ok: the go1.19 export reads back" ||
+    { echo "FAIL: ctrace check rejects the go1.19 export: $(head -2 "$tmp/err")"; fail=1; }
+elif [ $? -gt 1 ]; then
+  echo "FAIL: export go1.19: $(tail -3 "$tmp/err")"; fail=1
+fi
+run "$ctrace" stat "$in"
+run "$ctrace" stat --json "$in"
+for k in cpu sync net syscall sched region; do
+  run "$ctrace" pprof $k "$in" -o "$tmp/$k.pb.gz"
+done
+
+case $case in
+huge-goroutine-ids)
+  # Goroutines 1, 0x2aaaaaaaaaaaaaab (3 x id overflows int64) and
+  # 0xfffffffffffffff0: their tracks are shown in the order of their ids,
+  # each goroutine's state track right after its thread track (the sort
+  # index was id * 3 in int64: undefined, negative).
+  python3 - "$tmp/out.json" <<'EOF' || fail=1
+import json, sys
+ev = json.load(open(sys.argv[1]))["traceEvents"]
+names = {(e["pid"], e["tid"]): e["args"]["name"] for e in ev if e.get("name") == "thread_name"}
+order = sorted(((e["args"]["sort_index"], names[(e["pid"], e["tid"])])
+                for e in ev if e.get("name") == "thread_sort_index"), key=lambda x: x[0])
+got = [n for _, n in order]
+want = ["G1", "G1 state", "G3074457345618258603", "G3074457345618258603 state",
+        "G18446744073709551600", "G18446744073709551600 state"]
+ok = [n for n in got if n.startswith("G1 ")] == ["G1 state"] and got[:2] == want[:2] and \
+     all(i >= 0 for i, _ in order) and \
+     got.index("G3074457345618258603") < got.index("G3074457345618258603 state") and \
+     got.index("G18446744073709551600") < got.index("G18446744073709551600 state") and \
+     sorted(got) == sorted(want)
+print(("ok" if ok else "FAIL") + ": thread order by goroutine id: %s" % order)
+sys.exit(0 if ok else 1)
+EOF
+  ;;
+*) echo "FAIL: unknown case $case"; fail=1 ;;
+esac
+exit $fail
