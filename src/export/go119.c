@@ -35,6 +35,9 @@
  *  - Stack and string ids are unique over the file; the tables mapping
  *    the input's ids to them are dropped at each generation (the input's
  *    stack ids are per generation): a stack seen again is written again.
+ *    A stack keeps its innermost frames, at most 1000 (Go 1.19's limit)
+ *    whose values fit in 2048 bytes (the limit of the v1 parser of Go 1.22
+ *    and later, and of ctrace's reader).
  *  - What v1 cannot carry is counted in stats->not_shown, never silent:
  *    proc transitions (v1 Ps are ours), ranges other than GC, its
  *    mark/sweep termination STWs, sweeps and mark assists, metrics other
@@ -72,6 +75,10 @@ enum {
 
 #define MAX_STRING 1000000 /* Go's parser rejects longer strings */
 #define MAX_FRAMES 1000    /* ... and longer stacks */
+/* The v1 parser of Go 1.22 and later (through which their `go tool trace`
+ * reads v1) and ctrace's reader also reject an event whose values take
+ * more than 2048 bytes: only a stack can, and is cut to fit. */
+#define MAX_VALUES_LEN 2048
 
 /* A goroutine's state in the v1 model. */
 enum vstate {
@@ -248,17 +255,26 @@ static uint64_t stack_id(struct gsink *S, ctrace_reader *r, uint64_t stack)
         S->failed = 1;
         return 0;
     }
-    /* the strings first, each its own event, then the stack */
+    /* the strings first, each its own event, then the stack: the innermost
+     * frames whose values fit in MAX_VALUES_LEN (n <= MAX_FRAMES takes 2
+     * bytes at most; a frame 40) */
     uint64_t *v = S->frames;
     v[0] = id;
-    v[1] = n;
-    for (size_t i = 0; i < n; i++) {
-        v[2 + 4 * i] = fr[i].pc;
-        v[3 + 4 * i] = string_id(S, fr[i].func.ptr, fr[i].func.len);
-        v[4 + 4 * i] = string_id(S, fr[i].file.ptr, fr[i].file.len);
-        v[5 + 4 * i] = fr[i].line;
+    size_t len = pbuf_varint_size(id) + 2, kept = 0;
+    for (; kept < n; kept++) {
+        uint64_t *f = v + 2 + 4 * kept;
+        f[0] = fr[kept].pc;
+        f[1] = string_id(S, fr[kept].func.ptr, fr[kept].func.len);
+        f[2] = string_id(S, fr[kept].file.ptr, fr[kept].file.len);
+        f[3] = fr[kept].line;
+        size_t flen = pbuf_varint_size(f[0]) + pbuf_varint_size(f[1]) +
+                      pbuf_varint_size(f[2]) + pbuf_varint_size(f[3]);
+        if (len + flen > MAX_VALUES_LEN)
+            break;
+        len += flen;
     }
-    raw_event(S, EV_STACK, v, 2 + 4 * n);
+    v[1] = kept;
+    raw_event(S, EV_STACK, v, 2 + 4 * kept);
     return id;
 }
 

@@ -26,7 +26,7 @@ run "$ctrace" export -f chrome -o "$tmp/out.json" "$in" &&
   { python3 -m json.tool "$tmp/out.json" >/dev/null || { echo "FAIL: chrome: not JSON"; fail=1; }; }
 run "$ctrace" export -f csv -o "$tmp/csv" "$in"
 if "$ctrace" export -f go1.19 -o "$tmp/out.v1" "$in" 2>"$tmp/err"; then
-  "$ctrace" check "$tmp/out.v1" >/dev/null 2>"$tmp/err" && echo "ok: the go1.19 export reads back" ||
+  "$ctrace" check "$tmp/out.v1" >"$tmp/err" 2>&1 && echo "ok: the go1.19 export reads back" ||
     { echo "FAIL: ctrace check rejects the go1.19 export: $(head -2 "$tmp/err")"; fail=1; }
 elif [ $? -gt 1 ]; then
   echo "FAIL: export go1.19: $(tail -3 "$tmp/err")"; fail=1
@@ -60,6 +60,17 @@ ok = [n for n in got if n.startswith("G1 ")] == ["G1 state"] and got[:2] == want
 print(("ok" if ok else "FAIL") + ": thread order by goroutine id: %s" % order)
 sys.exit(0 if ok else 1)
 EOF
+  ;;
+deep-stack-go119)
+  # A Go 1.22 trace with a stack of 128 frames of 10-byte PCs and 9-byte
+  # lines: its go1.19 export wrote an EvStack of 2691 bytes of values, which
+  # Go 1.19 reads but Go 1.22+ and ctrace do not (limit 2048): the stack is
+  # cut to the 97 innermost frames that fit (the read-back above checks it).
+  "$ctrace" export -f go1.19 -o "$tmp/deep.v1" "$in" 2>/dev/null
+  n=$("$ctrace" dump --stacks "$tmp/deep.v1" 2>/dev/null |
+      awk -F'frames=\\[' 'NF > 1 { n = split($2, a, "; "); if (n > m) m = n } END { print m + 0 }')
+  if [ "$n" = 97 ]; then echo "ok: the deepest stack keeps 97 frames"
+  else echo "FAIL: the deepest stack of the go1.19 export has $n frames, want 97"; fail=1; fi
   ;;
 *) echo "FAIL: unknown case $case"; fail=1 ;;
 esac
