@@ -42,7 +42,8 @@
  *    proc transitions (v1 Ps are ours), ranges other than GC, its
  *    mark/sweep termination STWs, sweeps and mark assists, metrics other
  *    than heap, heap goal and GOMAXPROCS, region ends that do not end the
- *    innermost open region, a task begun twice, experimental events.
+ *    innermost open region, a task begun twice, experimental events, the
+ *    transitions of a goroutine 0 (v1's id of no goroutine).
  *    A label is carried by the goroutine's later starts (GoStartLabel),
  *    which is all v1 has.  Block reasons outside v1's event types become
  *    a plain GoBlock (docs/EXPORT.md).
@@ -499,6 +500,14 @@ static void on_goroutine(struct gsink *S, ctrace_reader *r, const struct ctrace_
     default: S->st->not_shown++; return;
     }
     uint64_t id = ev->u.transition.id;
+    if (id == 0) {
+        /* v1's goroutine 0 is no goroutine, which Go's parser has from the
+         * start ("g 0 already exists" at its GoCreate): a v2 trace's
+         * goroutine 0 has no v1 form; its own events go out as no
+         * goroutine's (find_g finds none). */
+        S->st->not_shown++;
+        return;
+    }
     struct gv *g = get_g(S, id);
     if (!g)
         return;
