@@ -705,7 +705,8 @@ static int64_t pid_from_path(const char *base, int *exec_image)
         return -1;
     int64_t pid = 0;
     const char *q = p;
-    for (; q < end && *q >= '0' && *q <= '9'; q++)
+    /* stops past 0x7fffffff (rejected below), before pid * 10 overflows */
+    for (; q < end && *q >= '0' && *q <= '9' && pid <= 0x7fffffff; q++)
         pid = pid * 10 + (*q - '0');
     if (q == p || pid > 0x7fffffff || (q < end && *q != '-'))
         return -1;
