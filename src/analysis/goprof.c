@@ -13,6 +13,7 @@
 
 #include "hash.h"
 #include "must.h"
+#include "satadd.h"
 #include "strtab.h"
 
 /* Distinct wait reasons remembered; past that, reasons are classified
@@ -211,7 +212,7 @@ void goprof_event(struct goprof *g, const struct ctrace_event *ev)
             if (d <= 0)
                 continue;
             g->count[k]++;
-            g->total[k] += d;
+            g->total[k] = sat_add(g->total[k], d);
             if (g->profiles[k]) {
                 int64_t vals[2] = {1, d};
                 prof_add(g->profiles[k], t->stack[k], vals);

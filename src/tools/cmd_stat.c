@@ -54,6 +54,7 @@
 #include "losses.h"
 #include "must.h"
 #include "regions.h"
+#include "satadd.h"
 #include "strtab.h"
 
 /* ------------------------------------------------------------------ */
@@ -162,7 +163,7 @@ static void hist_add(struct hist *h, uint64_t v)
     if (v > h->max)
         h->max = v;
     h->n++;
-    h->sum += v;
+    h->sum = h->sum + v < h->sum ? UINT64_MAX : h->sum + v;
     unsigned i = hist_index(v);
     if (h->b[i] < UINT32_MAX)
         h->b[i]++;
@@ -483,7 +484,7 @@ static void block_add(struct stats *s, uint32_t reason, uint32_t stack, int64_t 
         }
     }
     s->blocks[v].count++;
-    s->blocks[v].total += d;
+    s->blocks[v].total = sat_add(s->blocks[v].total, d);
 }
 
 /* ---- system calls ---- */
@@ -506,7 +507,7 @@ static void syscall_add(struct stats *s, uint32_t func, int64_t d)
     }
     struct sysent *e = &s->syscalls[v];
     e->count++;
-    e->total += d;
+    e->total = sat_add(e->total, d);
     if (d > e->max)
         e->max = d;
 }
@@ -653,7 +654,7 @@ static void g_charge(struct stats *s, struct gstate *g, int64_t now)
         d = 0;
     enum cat c = state_cat(s, g);
     if (c != C_COUNT)
-        g->t[c] += d;
+        g->t[c] = sat_add(g->t[c], d);
     if (g->state == CTRACE_STATE_WAITING && !g->zero_wait)
         block_add(s, g->reason, g->block_stack, d);
     /* One charge per stay in Syscall: charges happen at the transition out
@@ -668,7 +669,7 @@ static void g_flush(struct stats *s, struct gstate *g)
     struct group *gr = group_get(s, g->group_func);
     gr->count++;
     for (int c = 0; c < C_COUNT; c++)
-        gr->t[c] += g->t[c];
+        gr->t[c] = sat_add(gr->t[c], g->t[c]);
 }
 
 static void g_release(struct stats *s, struct gstate *g)
@@ -1128,7 +1129,7 @@ static void print_text(FILE *f, struct stats *s, const char *path, unsigned top,
     for (uint32_t i = 0; i < s->ngroups; i++) {
         gcount += s->groups[i].count;
         for (int c = 0; c < C_COUNT; c++)
-            tot[c] += s->groups[i].t[c];
+            tot[c] = sat_add(tot[c], s->groups[i].t[c]);
     }
     fprintf(f, "\nGoroutines by start function (time summed over the group)\n");
     fprintf(f, "%-20s %4s %7s %7s %7s %7s %7s %7s %5s\n", "start function", "n", "exec", "sync",
@@ -1277,7 +1278,7 @@ static void print_json(FILE *f, struct stats *s, const char *path, unsigned top,
         fprintf(f, ", \"goroutines\": %" PRIu64, g->count);
         for (int c = 0; c < C_COUNT; c++) {
             fprintf(f, ", \"%s\": %" PRId64, cat_json[c], g->t[c]);
-            tot[c] += g->t[c];
+            tot[c] = sat_add(tot[c], g->t[c]);
         }
         fprintf(f, "}");
     }

@@ -83,6 +83,33 @@ goroutine-zero-go119)
     echo "ok: goroutine 0's transition is counted as not shown"
   else echo "FAIL: go1.19 export of goroutine 0: exit $rc: $(tail -1 "$tmp/err")"; fail=1; fi
   ;;
+long-concurrent-times)
+  # A v1 trace of 6e18 ns (one tick a second) in which two goroutines run,
+  # two sleep and one is in a syscall to its end: their times added up per
+  # start function and per blocking reason overflowed int64 (undefined;
+  # negative totals); they stop at INT64_MAX.
+  "$ctrace" stat --json "$in" >"$tmp/long.json" 2>/dev/null
+  python3 - "$tmp/long.json" <<'EOF' || fail=1
+import json, sys
+d = json.load(open(sys.argv[1]))
+big = 9223372036854775807
+ok = d["totals"]["exec_ns"] == big and d["totals"]["other_ns"] == big and \
+     d["groups"][0]["exec_ns"] == big and \
+     [b["total_ns"] for b in d["blocking"] if b["reason"] == "sleep"] == [big]
+neg = []
+def walk(x, path):
+    if isinstance(x, dict):
+        for k, v in x.items(): walk(v, path + "." + k)
+    elif isinstance(x, list):
+        for i, v in enumerate(x): walk(v, "%s[%d]" % (path, i))
+    elif isinstance(x, int) and x < 0:
+        neg.append(path)
+walk(d, "")
+print(("ok" if ok and not neg else "FAIL") + ": totals saturate at INT64_MAX: %s %s; negative: %s" %
+      (d["totals"], [b["total_ns"] for b in d["blocking"]], neg))
+sys.exit(0 if ok and not neg else 1)
+EOF
+  ;;
 *) echo "FAIL: unknown case $case"; fail=1 ;;
 esac
 exit $fail
