@@ -275,6 +275,15 @@ static uint64_t stack_id(struct gsink *S, ctrace_reader *r, uint64_t stack)
         len += flen;
     }
     v[1] = kept;
+    /* Inside a batch: the parsers of Go 1.22 on (and ctrace's reader) reject
+     * any event but a string before the first one.  Any P's batch will do;
+     * the next timed event continues it or opens its own. */
+    if (S->batch_p < 0) {
+        uint64_t b[2] = {0, (uint64_t)S->last_ts};
+        raw_event(S, EV_BATCH, b, 2);
+        S->batch_p = 0;
+        S->batch_last = S->last_ts;
+    }
     raw_event(S, EV_STACK, v, 2 + 4 * kept);
     return id;
 }

@@ -5,8 +5,9 @@
 # On every case: each export (perfetto, chrome, csv, go1.19), `ctrace stat`
 # (text and --json) and `ctrace pprof` of every kind exits 0 or 1 (a crash
 # or an abort from a sanitizer does not), the chrome export is valid JSON
-# and a go1.19 export is a trace `ctrace check` accepts; then the case's
-# own check of the output that was wrong.  Exit 77 without python3.
+# and the go1.19 export (even of an invalid input) is a trace `ctrace
+# check` accepts; then the case's own check of the output that was wrong.
+# Exit 77 without python3.
 set -u
 ctrace=$1 seeds=$2 case=$3
 . "$(dirname "$0")/export_lib.sh"
@@ -25,11 +26,15 @@ run "$ctrace" export -f perfetto -o "$tmp/out.pb" "$in"
 run "$ctrace" export -f chrome -o "$tmp/out.json" "$in" &&
   { python3 -m json.tool "$tmp/out.json" >/dev/null || { echo "FAIL: chrome: not JSON"; fail=1; }; }
 run "$ctrace" export -f csv -o "$tmp/csv" "$in"
-if "$ctrace" export -f go1.19 -o "$tmp/out.v1" "$in" 2>"$tmp/err"; then
-  "$ctrace" check "$tmp/out.v1" >"$tmp/err" 2>&1 && echo "ok: the go1.19 export reads back" ||
-    { echo "FAIL: ctrace check rejects the go1.19 export: $(head -2 "$tmp/err")"; fail=1; }
-elif [ $? -gt 1 ]; then
-  echo "FAIL: export go1.19: $(tail -3 "$tmp/err")"; fail=1
+# The output is complete and valid even when the input is not (exit 1).
+"$ctrace" export -f go1.19 -o "$tmp/out.v1" "$in" 2>"$tmp/err"
+rc=$?
+if [ $rc -gt 1 ]; then
+  echo "FAIL: export go1.19: exit $rc: $(tail -3 "$tmp/err")"; fail=1
+elif "$ctrace" check "$tmp/out.v1" >"$tmp/err" 2>&1; then
+  echo "ok: the go1.19 export (exit $rc) reads back"
+else
+  echo "FAIL: ctrace check rejects the go1.19 export: $(head -2 "$tmp/err")"; fail=1
 fi
 run "$ctrace" stat "$in"
 run "$ctrace" stat --json "$in"
@@ -109,6 +114,12 @@ print(("ok" if ok and not neg else "FAIL") + ": totals saturate at INT64_MAX: %s
       (d["totals"], [b["total_ns"] for b in d["blocking"]], neg))
 sys.exit(0 if ok and not neg else 1)
 EOF
+  ;;
+stack-before-batch-go119)
+  # A Go 1.23 trace broken after its first goroutine statuses, each with a
+  # stack: the go1.19 export wrote the first stack before any EvBatch, which
+  # Go 1.19 reads but Go 1.22+ and ctrace reject ("P has no batches yet");
+  # the generic read-back above is the check.
   ;;
 *) echo "FAIL: unknown case $case"; fail=1 ;;
 esac
