@@ -4,8 +4,12 @@
  * computations of `ctrace stat` and `ctrace pprof` (src/analysis, through
  * stat_report and pprof_report of src/tools/commands.h).  Seeds: every
  * testdata/traces fixture (v1 and v2) and libctrace traces
- * (fuzz/seeds/fuzz_symbolize), plus the regressions in
- * fuzz/seeds/fuzz_export.
+ * (fuzz/seeds/fuzz_symbolize, fuzz/seeds/fuzz_v2), plus
+ * fuzz/seeds/fuzz_export: the regressions (regress-*, each the input of a
+ * tests/export/fuzz_regressions.sh case) and seeds with what the fixtures
+ * lack (seed-*: a hand-written v1 trace with tasks, unmatched regions,
+ * logs and labels in odd bytes; a libctrace trace of random API calls with
+ * invalid UTF-8, quotes and control characters in every string).
  *
  * Each input is written to one memfd reused across runs and opened by its
  * /proc/self/fd path, as the tools open files.  Whatever the reader
