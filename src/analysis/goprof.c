@@ -208,7 +208,7 @@ void goprof_event(struct goprof *g, const struct ctrace_event *ev)
             int64_t start = t->start[k];
             if (t->ran && t->first_run > start)
                 start = t->first_run;
-            int64_t d = ev->time - start;
+            int64_t d = ns_since(start, ev->time);
             if (d <= 0)
                 continue;
             g->count[k]++;

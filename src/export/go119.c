@@ -31,7 +31,8 @@
  *    at each GoStart, GoUnblock, GoSysExit and GoWaiting/GoInSyscall.
  *  - Times are nanoseconds (EvFrequency 1e9) since the first event, made
  *    strictly increasing (+1 ns where the input has equal times), so that
- *    Go's merge of the batches by time restores exactly our order.
+ *    Go's merge of the batches by time restores exactly our order.  They
+ *    end below INT64_MAX: a trace spanning 2^63 ns fails there (MAX_TS).
  *  - Stack and string ids are unique over the file; the tables mapping
  *    the input's ids to them are dropped at each generation (the input's
  *    stack ids are per generation): a stack seen again is written again.
@@ -80,6 +81,10 @@ enum {
  * reads v1) and ctrace's reader also reject an event whose values take
  * more than 2048 bytes: only a stack can, and is cut to fit. */
 #define MAX_VALUES_LEN 2048
+/* v1 times are int64 nanoseconds, strictly increasing (+1 ns where equal):
+ * past this, a trace (one spanning 2^63 ns: its times wrap, satadd.h) is
+ * not written, which leaves room for those +1s. */
+#define MAX_TS (INT64_MAX - ((int64_t)1 << 20))
 
 /* A goroutine's state in the v1 model. */
 enum vstate {
@@ -812,6 +817,11 @@ static int g_event(struct export_sink *s, unsigned seq, ctrace_reader *r,
     struct gsink *S = (struct gsink *)s;
     if (seq != 0) { /* one Go trace is one process: ids of two would clash */
         fprintf(S->errf, "ctrace export: go1.19 converts one trace; the others are not written\n");
+        return 1;
+    }
+    if (ts >= MAX_TS || S->last_ts >= MAX_TS) {
+        fprintf(S->errf, "ctrace export: go1.19: the trace spans 2^63 ns, more than Go's v1 "
+                         "format holds; the events before are written\n");
         return 1;
     }
     if (ev->kind == CTRACE_EV_STATE_TRANSITION && ev->u.transition.resource == CTRACE_RES_PROC &&

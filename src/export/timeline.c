@@ -34,9 +34,14 @@
  *    started) becomes a slice from the input's first event (counted).
  *  - Events with no place in the output are counted (not_shown), never
  *    dropped silently.
+ *  - Times given to the sink are in [0, INT64_MAX] and never go back in an
+ *    input: ns_since the first event of all inputs, through the wrap of
+ *    the reader's times in a trace spanning 2^63 ns (satadd.h), and
+ *    INT64_MAX beyond.
  */
 #include "export.h"
 #include "hash.h"
+#include "satadd.h"
 #include "u64map.h"
 #include "sink.h"
 
@@ -659,7 +664,7 @@ static void on_label(struct run *R, struct input *in, const struct ctrace_event 
 
 static void on_event(struct run *R, struct input *in, const struct ctrace_event *ev)
 {
-    int64_t ts = ev->time - R->base;
+    int64_t ts = ns_since(R->base, ev->time);
     in->last_ts = ts;
     R->now = ts;
     R->st->events_read++;
@@ -854,7 +859,7 @@ int export_run(const char *const *paths, size_t n, enum export_format format, FI
                     in->pid = -1;
             if (in->pid < 0)
                 in->pid = (int64_t)(1u << 30) + (int64_t)i;
-            in->first_ts = in->last_ts = in->ev->time - R.base;
+            in->first_ts = in->last_ts = ns_since(R.base, in->ev->time);
             R.now = in->first_ts;
             in->proc = (struct export_track){.uuid = new_id(&R), .kind = EXPORT_TRACK_PROCESS,
                                              .seq = in->seq, .pid = in->pid, .tid = in->pid,
@@ -866,7 +871,8 @@ int export_run(const char *const *paths, size_t n, enum export_format format, FI
     for (;;) {
         struct input *best = NULL;
         for (size_t i = 0; i < n; i++)
-            if (ins[i].ev && (!best || ins[i].ev->time < best->ev->time))
+            if (ins[i].ev && (!best || ns_since(R.base, ins[i].ev->time) <
+                                           ns_since(R.base, best->ev->time)))
                 best = &ins[i];
         if (!best || R.failed_output || R.failed_input)
             break;

@@ -42,6 +42,7 @@
 #include "profile.h"
 #include "progress.h"
 #include "regions.h"
+#include "satadd.h"
 
 enum kind { K_CPU, K_SYNC, K_NET, K_SYSCALL, K_SCHED, K_REGION };
 
@@ -105,7 +106,7 @@ static void on_region(struct pprof_run *pr, const struct ctrace_event *ev, int b
     int64_t t0;
     uint32_t st;
     if (regions_end(pr->regions, ev->g, nm->ptr, nm->len, &t0, &st)) {
-        int64_t d = ev->time - t0;
+        int64_t d = ns_since(t0, ev->time);
         int64_t v[2] = {1, d > 0 ? d : 0};
         prof_add(pr->prof, st, v);
     }

@@ -649,7 +649,7 @@ static enum cat state_cat(struct stats *s, const struct gstate *g)
 /* Charges the time since the last transition to the current state. */
 static void g_charge(struct stats *s, struct gstate *g, int64_t now)
 {
-    int64_t d = now - g->since;
+    int64_t d = ns_since(g->since, now);
     if (d < 0)
         d = 0;
     enum cat c = state_cat(s, g);
@@ -770,7 +770,7 @@ static void on_region(struct stats *s, const struct ctrace_event *ev, int begin)
     int64_t t0;
     uint32_t cookie;
     if (regions_end(s->open_regions, ev->g, nm, len, &t0, &cookie)) {
-        int64_t d = ev->time - t0;
+        int64_t d = ns_since(t0, ev->time);
         hist_add(&ne->h, d > 0 ? (uint64_t)d : 0);
     } else {
         ne->unmatched_end++;
@@ -807,7 +807,7 @@ static void on_task(struct stats *s, const struct ctrace_event *ev, int begin)
         struct livetask lt = s->livet[v];
         struct nament *ne = name_get(&s->tasks, &s->ntasks, &s->cap_tasks, &s->task_by_name, lt.name);
         ne->ended++;
-        int64_t d = ev->time - lt.begin;
+        int64_t d = ns_since(lt.begin, ev->time);
         hist_add(&ne->h, d > 0 ? (uint64_t)d : 0);
         u64map_del(&s->live_tasks, ev->u.task.id, NULL);
         s->livet[v].begin = s->livet_free;
@@ -857,8 +857,7 @@ static void on_event(struct stats *s, const struct ctrace_event *ev)
         s->first_time = ev->time;
         s->have_time = 1;
     }
-    if (ev->time > s->last_time)
-        s->last_time = ev->time;
+    s->last_time = ev->time; /* the latest: times only wrap (satadd.h) */
     /* Sets of ids: most events are on the thread and proc of the last. */
     if (ev->m != CTRACE_NO_ID && ev->m != s->last_m) {
         s->last_m = ev->m;
@@ -982,8 +981,8 @@ static int cmp_group(const void *a, const void *b)
     const struct group *x = a, *y = b;
     int64_t tx = 0, ty = 0;
     for (int c = 0; c < C_COUNT; c++) {
-        tx += x->t[c];
-        ty += y->t[c];
+        tx = sat_add(tx, x->t[c]);
+        ty = sat_add(ty, y->t[c]);
     }
     if (x->t[C_EXEC] != y->t[C_EXEC])
         return x->t[C_EXEC] < y->t[C_EXEC] ? 1 : -1;
@@ -1090,7 +1089,7 @@ static int warnings(const struct stats *s, const char *err, char out[][256])
 static void print_text(FILE *f, struct stats *s, const char *path, unsigned top, const char *err)
 {
     char b[8][16], nb[64];
-    int64_t wall = s->last_time - s->first_time;
+    int64_t wall = ns_since(s->first_time, s->last_time);
     int ver = ctrace_reader_version(s->r);
     char warn[WARN_MAX][256];
     int nwarn = warnings(s, err, warn);
@@ -1255,7 +1254,7 @@ static void print_json(FILE *f, struct stats *s, const char *path, unsigned top,
             ",\n  \"wall_ns\": %" PRId64 ",\n  \"goroutines\": %" PRIu64
             ",\n  \"goroutines_created\": %" PRIu64 ",\n  \"goroutines_ended\": %" PRIu64
             ",\n  \"procs\": %zu,\n  \"threads\": %zu,\n  \"cpu_samples\": %" PRIu64,
-            s->events, s->generations, s->last_time - s->first_time, s->goroutines_seen,
+            s->events, s->generations, ns_since(s->first_time, s->last_time), s->goroutines_seen,
             s->goroutines_created, s->goroutines_ended, s->procs.len, s->threads.len, s->samples);
 
     fprintf(f, ",\n  \"event_kinds\": {");

@@ -42,6 +42,23 @@ for k in cpu sync net syscall sched region; do
   run "$ctrace" pprof $k "$in" -o "$tmp/$k.pb.gz"
 done
 
+no_negative() { # JSON - no number in it is negative (a time or count)
+  python3 - "$1" <<'EOF' || fail=1
+import json, sys
+neg = []
+def walk(x, path):
+    if isinstance(x, dict):
+        for k, v in x.items(): walk(v, path + "." + k)
+    elif isinstance(x, list):
+        for i, v in enumerate(x): walk(v, "%s[%d]" % (path, i))
+    elif isinstance(x, int) and x < 0:
+        neg.append(path)
+walk(json.load(open(sys.argv[1])), "")
+print(("FAIL" if neg else "ok") + ": no negative number in %s: %s" % (sys.argv[1].split("/")[-1], neg[:5]))
+sys.exit(1 if neg else 0)
+EOF
+}
+
 case $case in
 huge-goroutine-ids)
   # Goroutines 1, 0x2aaaaaaaaaaaaaab (3 x id overflows int64) and
@@ -101,25 +118,50 @@ big = 9223372036854775807
 ok = d["totals"]["exec_ns"] == big and d["totals"]["other_ns"] == big and \
      d["groups"][0]["exec_ns"] == big and \
      [b["total_ns"] for b in d["blocking"] if b["reason"] == "sleep"] == [big]
-neg = []
-def walk(x, path):
-    if isinstance(x, dict):
-        for k, v in x.items(): walk(v, path + "." + k)
-    elif isinstance(x, list):
-        for i, v in enumerate(x): walk(v, "%s[%d]" % (path, i))
-    elif isinstance(x, int) and x < 0:
-        neg.append(path)
-walk(d, "")
-print(("ok" if ok and not neg else "FAIL") + ": totals saturate at INT64_MAX: %s %s; negative: %s" %
-      (d["totals"], [b["total_ns"] for b in d["blocking"]], neg))
-sys.exit(0 if ok and not neg else 1)
+print(("ok" if ok else "FAIL") + ": totals saturate at INT64_MAX: %s %s" %
+      (d["totals"], [b["total_ns"] for b in d["blocking"]]))
+sys.exit(0 if ok else 1)
 EOF
+  no_negative "$tmp/long.json"
   ;;
 stack-before-batch-go119)
   # A Go 1.23 trace broken after its first goroutine statuses, each with a
   # stack: the go1.19 export wrote the first stack before any EvBatch, which
   # Go 1.19 reads but Go 1.22+ and ctrace reject ("P has no batches yet");
   # the generic read-back above is the check.
+  ;;
+times-wrap)
+  # goroutines.go122 with one thread's batches moved to 2^63 - 4096 ns: the
+  # reader's times wrap past INT64_MAX (as Go's do) to INT64_MIN, and the
+  # exports' `time - first time` overflowed (undefined; in the CSV tables
+  # slices that end before they start).  Times are now taken across the
+  # wrap and stop at INT64_MAX; go1.19, whose times cannot reach it, stops
+  # there with exit 1.
+  "$ctrace" export -f csv -o "$tmp/wrap" "$in" 2>/dev/null
+  python3 - "$tmp/wrap" <<'EOF' || fail=1
+import csv, glob, sys
+bad = []
+for t in sorted(glob.glob(sys.argv[1] + "/*.csv")):
+    for r in csv.DictReader(open(t, newline="")):
+        if r.get("start_ns") and r.get("end_ns"):
+            s, e = int(r["start_ns"]), int(r["end_ns"])
+            d = int(r["dur_ns"]) if "dur_ns" in r else e - s
+            if s < 0 or e < s or d != e - s:
+                bad.append((t.split("/")[-1], s, e, d))
+print(("FAIL" if bad else "ok") + ": csv slices end after they start: %d bad %s" % (len(bad), bad[:3]))
+sys.exit(1 if bad else 0)
+EOF
+  "$ctrace" export -f go1.19 -o "$tmp/wrap.v1" "$in" 2>"$tmp/err"
+  rc=$?
+  if [ $rc = 1 ] && grep -q "spans 2^63 ns" "$tmp/err"; then echo "ok: go1.19 stops at 2^63 ns (exit 1)"
+  else echo "FAIL: go1.19 of a trace spanning 2^63 ns: exit $rc: $(tail -1 "$tmp/err")"; fail=1; fi
+  ;;
+times-near-int64-max)
+  # sleep.go122 with one thread's batches at 2^63 - 4096 ns (no wrap): a
+  # goroutine's times, added over its states to sort the start functions,
+  # overflowed (undefined); the sums saturate, and no time is negative.
+  "$ctrace" stat --json "$in" >"$tmp/near.json" 2>/dev/null
+  no_negative "$tmp/near.json"
   ;;
 *) echo "FAIL: unknown case $case"; fail=1 ;;
 esac
