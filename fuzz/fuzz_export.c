@@ -3,8 +3,8 @@
  * `ctrace export` (src/export: perfetto, chrome, csv, go1.19) and the
  * computations of `ctrace stat` and `ctrace pprof` (src/analysis, through
  * stat_report and pprof_report of src/tools/commands.h).  Seeds: every
- * testdata/traces fixture (v1 and v2) and libctrace traces
- * (fuzz/seeds/fuzz_symbolize, fuzz/seeds/fuzz_v2), plus
+ * testdata/traces fixture (v1 and v2), the seeds of fuzz_symbolize
+ * (libctrace traces) and of fuzz_v2, plus
  * fuzz/seeds/fuzz_export: the regressions (regress-*, each the input of a
  * tests/export/fuzz_regressions.sh case) and seeds with what the fixtures
  * lack (seed-*: a hand-written v1 trace with tasks, unmatched regions,

@@ -30,8 +30,8 @@ for t in $targets; do
     fuzz_v1) pat='*.go11[0-9].trace *.go12[01].trace' ;;
     fuzz_settings) pat='' ;; # its seeds are in fuzz/seeds/fuzz_settings
     fuzz_symbolize) pat='' ;; # libctrace traces with unnamed frames: fuzz/seeds/fuzz_symbolize
-    # Every fixture, v1 and v2, and the libctrace traces of fuzz_symbolize's
-    # and fuzz_v2's seeds; its regressions are in fuzz/seeds/fuzz_export.
+    # Every fixture, v1 and v2, and fuzz_symbolize's (libctrace traces) and
+    # fuzz_v2's seeds; its regressions are in fuzz/seeds/fuzz_export.
     fuzz_export) pat='*.trace ../../fuzz/seeds/fuzz_symbolize/* ../../fuzz/seeds/fuzz_v2/*' ;;
   esac
   for p in $pat; do
