@@ -11,7 +11,9 @@
  * (EvString) by id, and one EvFrequency.  This sink writes the merge's
  * events as they come, so the output is streamed; what it keeps is per
  * live goroutine (its v1 state, sequence number, P, open regions, label),
- * per open task, and the stack and string ids of the current generation.
+ * per open task, the stack and string ids of the current generation, and
+ * the ids of the goroutines that ended, as intervals (struct ended: a few,
+ * ids being handed out in order).
  *
  * Invariants (each one a check of Go 1.19's parser):
  *  - Every goroutine event is emitted in the batch of the P the goroutine
@@ -44,7 +46,9 @@
  *    mark/sweep termination STWs, sweeps and mark assists, metrics other
  *    than heap, heap goal and GOMAXPROCS, region ends that do not end the
  *    innermost open region, a task begun twice, experimental events, the
- *    transitions of a goroutine 0 (v1's id of no goroutine).
+ *    transitions of a goroutine 0 (v1's id of no goroutine) and of a
+ *    goroutine whose id comes back after it ended (v1 cannot create it
+ *    again).
  *    A label is carried by the goroutine's later starts (GoStartLabel),
  *    which is all v1 has.  Block reasons outside v1's event types become
  *    a plain GoBlock (docs/EXPORT.md).
@@ -114,6 +118,14 @@ struct gv {
     size_t label_len;
 };
 
+/* Goroutine ids as disjoint, non-adjacent intervals [lo, hi] sorted by lo:
+ * ids end in dense runs in the traces Go and libctrace write (ids are
+ * handed out in order), so a few intervals hold them all. */
+struct ended {
+    uint64_t (*iv)[2];
+    size_t n, cap;
+};
+
 struct gsink {
     struct export_sink base;
     FILE *errf;
@@ -128,6 +140,7 @@ struct gsink {
     unsigned char *sweep_open;
     size_t nps;
     struct u64map gs;    /* goroutine id -> struct gv */
+    struct ended ended;  /* ids of the goroutines written and ended */
     struct u64memo gs_memo; /* in front of gs */
     struct u64map tasks; /* open task ids -> 1 */
     struct u64map sweeps;/* the trace's P of an open sweep -> our P + 1 */
@@ -294,6 +307,56 @@ static uint64_t stack_id(struct gsink *S, ctrace_reader *r, uint64_t stack)
 }
 
 /* ---- goroutines and Ps ------------------------------------------------- */
+
+/* The index of the first interval starting above id. */
+static size_t ended_after(const struct ended *e, uint64_t id)
+{
+    size_t lo = 0, hi = e->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (e->iv[mid][0] > id)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return lo;
+}
+
+static int ended_has(const struct ended *e, uint64_t id)
+{
+    size_t i = ended_after(e, id);
+    return i > 0 && id <= e->iv[i - 1][1];
+}
+
+/* Adds id (not in the set); 0, or -1 out of memory. */
+static int ended_add(struct ended *e, uint64_t id)
+{
+    size_t i = ended_after(e, id);
+    int join_prev = i > 0 && e->iv[i - 1][1] + 1 == id;
+    int join_next = i < e->n && id + 1 == e->iv[i][0];
+    if (join_prev && join_next) {
+        e->iv[i - 1][1] = e->iv[i][1];
+        memmove(e->iv + i, e->iv + i + 1, (e->n - i - 1) * sizeof *e->iv);
+        e->n--;
+    } else if (join_prev) {
+        e->iv[i - 1][1] = id;
+    } else if (join_next) {
+        e->iv[i][0] = id;
+    } else {
+        if (e->n == e->cap) {
+            size_t cap = e->cap ? 2 * e->cap : 16;
+            void *p = realloc(e->iv, cap * sizeof *e->iv);
+            if (!p)
+                return -1;
+            e->iv = p;
+            e->cap = cap;
+        }
+        memmove(e->iv + i + 1, e->iv + i, (e->n - i) * sizeof *e->iv);
+        e->iv[i][0] = e->iv[i][1] = id;
+        e->n++;
+    }
+    return 0;
+}
 
 /* The goroutine's state, or NULL if never seen. */
 static struct gv *find_g(struct gsink *S, uint64_t id)
@@ -514,11 +577,13 @@ static void on_goroutine(struct gsink *S, ctrace_reader *r, const struct ctrace_
     default: S->st->not_shown++; return;
     }
     uint64_t id = ev->u.transition.id;
-    if (id == 0) {
+    if (id == 0 || (!find_g(S, id) && ended_has(&S->ended, id))) {
         /* v1's goroutine 0 is no goroutine, which Go's parser has from the
-         * start ("g 0 already exists" at its GoCreate): a v2 trace's
-         * goroutine 0 has no v1 form; its own events go out as no
-         * goroutine's (find_g finds none). */
+         * start ("g 0 already exists" at its GoCreate); and a v1 goroutine
+         * cannot be created again once it ended (Go's order.go waits for
+         * it to be dead with sequence number 0: "no consistent ordering").
+         * A v2 trace's goroutine 0, or one whose id comes back, has no v1
+         * form; its own events go out as no goroutine's (find_g: none). */
         S->st->not_shown++;
         return;
     }
@@ -534,8 +599,11 @@ static void on_goroutine(struct gsink *S, ctrace_reader *r, const struct ctrace_
     for (int i = 0; i < 6 && !S->failed && g->st != to; i++)
         step(S, r, g, to, ev, now);
     S->st->state_slices++;
-    if (to == V_DEAD)
+    if (to == V_DEAD) {
         free_g(take_g(S, id)); /* v1 drops its open regions too */
+        if (ended_add(&S->ended, id) < 0)
+            S->failed = 1;
+    }
 }
 
 /* ---- user annotations -------------------------------------------------- */
@@ -881,6 +949,7 @@ static void g_destroy(struct export_sink *s)
     for (size_t i = 0; u64map_next_ptr(&S->gs, &i, &k, &v);)
         free_g(v);
     u64map_free(&S->gs);
+    free(S->ended.iv);
     u64map_free(&S->tasks);
     u64map_free(&S->sweeps);
     u64map_free(&S->stacks);
