@@ -46,9 +46,9 @@
  *    mark/sweep termination STWs, sweeps and mark assists, metrics other
  *    than heap, heap goal and GOMAXPROCS, region ends that do not end the
  *    innermost open region, a task begun twice, experimental events, the
- *    transitions of a goroutine 0 (v1's id of no goroutine) and of a
- *    goroutine whose id comes back after it ended (v1 cannot create it
- *    again).
+ *    transitions of a goroutine 0 (v1's id of no goroutine), of the ids
+ *    2^64 - 2 and - 1 (Go 1.19's order.go uses them) and of a goroutine
+ *    whose id comes back after it ended (v1 cannot create it again).
  *    A label is carried by the goroutine's later starts (GoStartLabel),
  *    which is all v1 has.  Block reasons outside v1's event types become
  *    a plain GoBlock (docs/EXPORT.md).
@@ -232,6 +232,20 @@ static void timed(struct gsink *S, int64_t p, unsigned typ, uint64_t *v, size_t 
 
 /* ---- strings and stacks ------------------------------------------------ */
 
+/* Strings and stacks are written inside a batch: the parsers of Go 1.22 on
+ * (and ctrace's reader) skip a string before the first one and reject a
+ * stack there.  Any P's batch will do; the next timed event continues it or
+ * opens its own. */
+static void in_batch(struct gsink *S)
+{
+    if (S->batch_p < 0) {
+        uint64_t b[2] = {0, (uint64_t)S->last_ts};
+        raw_event(S, EV_BATCH, b, 2);
+        S->batch_p = 0;
+        S->batch_last = S->last_ts;
+    }
+}
+
 static uint64_t string_id(struct gsink *S, const char *p, size_t len)
 {
     if (!len)
@@ -247,6 +261,7 @@ static uint64_t string_id(struct gsink *S, const char *p, size_t len)
         return 0;
     }
     uint64_t our = S->str_base + (uint64_t)id + 1;
+    in_batch(S);
     outbuf_c(&S->ob, EV_STRING);
     uv(S, our);
     uv(S, len);
@@ -293,15 +308,7 @@ static uint64_t stack_id(struct gsink *S, ctrace_reader *r, uint64_t stack)
         len += flen;
     }
     v[1] = kept;
-    /* Inside a batch: the parsers of Go 1.22 on (and ctrace's reader) reject
-     * any event but a string before the first one.  Any P's batch will do;
-     * the next timed event continues it or opens its own. */
-    if (S->batch_p < 0) {
-        uint64_t b[2] = {0, (uint64_t)S->last_ts};
-        raw_event(S, EV_BATCH, b, 2);
-        S->batch_p = 0;
-        S->batch_last = S->last_ts;
-    }
+    in_batch(S);
     raw_event(S, EV_STACK, v, 2 + 4 * kept);
     return id;
 }
@@ -577,13 +584,15 @@ static void on_goroutine(struct gsink *S, ctrace_reader *r, const struct ctrace_
     default: S->st->not_shown++; return;
     }
     uint64_t id = ev->u.transition.id;
-    if (id == 0 || (!find_g(S, id) && ended_has(&S->ended, id))) {
+    if (id == 0 || id >= UINT64_MAX - 1 || (!find_g(S, id) && ended_has(&S->ended, id))) {
         /* v1's goroutine 0 is no goroutine, which Go's parser has from the
-         * start ("g 0 already exists" at its GoCreate); and a v1 goroutine
-         * cannot be created again once it ended (Go's order.go waits for
-         * it to be dead with sequence number 0: "no consistent ordering").
-         * A v2 trace's goroutine 0, or one whose id comes back, has no v1
-         * form; its own events go out as no goroutine's (find_g: none). */
+         * start ("g 0 already exists" at its GoCreate); the two largest ids
+         * are its order.go's for "unordered" and the GC's sequence; and a
+         * v1 goroutine cannot be created again once it ended (order.go
+         * waits for it to be dead with sequence number 0).  Such a v2
+         * goroutine has no v1 form ("no consistent ordering of events
+         * possible"); its own events go out as no goroutine's (find_g:
+         * none). */
         S->st->not_shown++;
         return;
     }

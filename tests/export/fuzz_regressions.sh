@@ -6,7 +6,8 @@
 # (text and --json) and `ctrace pprof` of every kind exits 0 or 1 (a crash
 # or an abort from a sanitizer does not), the chrome export is valid JSON
 # and the go1.19 export (even of an invalid input) is a trace `ctrace
-# check` accepts; then the case's own check of the output that was wrong.
+# check` accepts that starts with a batch; then the case's own check of the
+# output that was wrong.
 # Exit 77 without python3.
 set -u
 ctrace=$1 seeds=$2 case=$3
@@ -35,6 +36,12 @@ elif "$ctrace" check "$tmp/out.v1" >"$tmp/err" 2>&1; then
   echo "ok: the go1.19 export (exit $rc) reads back"
 else
   echo "FAIL: ctrace check rejects the go1.19 export: $(head -2 "$tmp/err")"; fail=1
+fi
+# Its first event is a batch: Go 1.22+ (and ctrace's reader) skip a string
+# before the first one, so that its frames' names are lost.
+first=$(od -An -tu1 -j16 -N1 "$tmp/out.v1" | tr -d ' ')
+if [ -n "$first" ] && [ $((first & 63)) != 1 ]; then
+  echo "FAIL: the go1.19 export's first event is of type $((first & 63)), not a batch"; fail=1
 fi
 run "$ctrace" stat "$in"
 run "$ctrace" stat --json "$in"
@@ -173,6 +180,15 @@ goroutine-id-reused-go119)
   rc=$?
   [ $rc = 0 ] && echo "ok: go1.19 export of a reused goroutine id: exit 0" ||
     { echo "FAIL: go1.19 export of a reused goroutine id: exit $rc"; fail=1; }
+  ;;
+goroutine-id-max-go119)
+  # cpuprof.go122 with goroutine 1 renamed 2^64 - 2, the id Go 1.19's
+  # order.go gives the GC's sequence: the go1.19 export wrote goroutine
+  # events under it, which Go 1.19 cannot order ("no consistent ordering of
+  # events possible"); they are not shown (the read-back above is the
+  # check).  With goroutine 1 gone, the export's first events create
+  # goroutines with stacks: their strings came before the first batch
+  # (the first-event check above).
   ;;
 *) echo "FAIL: unknown case $case"; fail=1 ;;
 esac
