@@ -406,7 +406,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         /* Every event after the header is in a batch: Go 1.22+ and the
          * reader skip a string before the first one (and the check below
          * would not see it). */
-        if (len > 16 && (out[16] & 0x3f) != 1)
+        if (len > 16 && ((unsigned char)out[16] & 0x3f) != 1)
             abort();
         ctrace_reader *r = NULL;
         int rc = ctrace_reader_open_mem(out, len, 0, &r);
