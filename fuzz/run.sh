@@ -46,8 +46,10 @@ for t in $targets; do
   # A 64-byte text parser is covered in a fraction of the time.
   [ $t = fuzz_settings ] && t_secs=$(( secs / 4 > 5 ? secs / 4 : 5 ))
   echo "== $t: ${t_secs}s, corpus $(ls "$corpus" | wc -l) files"
+  dict=() # a target's dictionary, if it has one: fuzz/TARGET.dict
+  [ -f "$root/fuzz/$t.dict" ] && dict=(-dict="$root/fuzz/$t.dict")
   if ! "$build/fuzz/$t" -max_total_time="$t_secs" -timeout=10 -rss_limit_mb=2048 \
-      -max_len=262144 -artifact_prefix="$art" -print_final_stats=1 "$corpus" \
+      -max_len=262144 -artifact_prefix="$art" -print_final_stats=1 ${dict[@]+"${dict[@]}"} "$corpus" \
       >"$build/fuzz/$t.log" 2>&1; then
     echo "FAIL: $t found a problem; see $build/fuzz/$t.log and $art"
     tail -30 "$build/fuzz/$t.log"
