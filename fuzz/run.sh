@@ -16,7 +16,7 @@ fi
 cmake -S "$root" -B "$build" -DCMAKE_C_COMPILER="$cc" -DCTRACE_FUZZ=ON \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_TESTING=OFF -DCTRACE_BENCH=OFF >/dev/null
 targets=""
-for t in fuzz_v2 fuzz_v1 fuzz_settings fuzz_symbolize; do
+for t in fuzz_v2 fuzz_v1 fuzz_settings fuzz_symbolize fuzz_export; do
   [ -f "$root/fuzz/$t.c" ] && targets="$targets $t"
 done
 cmake --build "$build" -j"$(nproc)" --target $targets >/dev/null
@@ -30,6 +30,9 @@ for t in $targets; do
     fuzz_v1) pat='*.go11[0-9].trace *.go12[01].trace' ;;
     fuzz_settings) pat='' ;; # its seeds are in fuzz/seeds/fuzz_settings
     fuzz_symbolize) pat='' ;; # libctrace traces with unnamed frames: fuzz/seeds/fuzz_symbolize
+    # Every fixture, v1 and v2, and fuzz_symbolize's (libctrace traces) and
+    # fuzz_v2's seeds; its regressions are in fuzz/seeds/fuzz_export.
+    fuzz_export) pat='*.trace ../../fuzz/seeds/fuzz_symbolize/* ../../fuzz/seeds/fuzz_v2/*' ;;
   esac
   for p in $pat; do
     for f in "$root"/testdata/traces/$p; do
@@ -43,8 +46,10 @@ for t in $targets; do
   # A 64-byte text parser is covered in a fraction of the time.
   [ $t = fuzz_settings ] && t_secs=$(( secs / 4 > 5 ? secs / 4 : 5 ))
   echo "== $t: ${t_secs}s, corpus $(ls "$corpus" | wc -l) files"
+  dict=() # a target's dictionary, if it has one: fuzz/TARGET.dict
+  [ -f "$root/fuzz/$t.dict" ] && dict=(-dict="$root/fuzz/$t.dict")
   if ! "$build/fuzz/$t" -max_total_time="$t_secs" -timeout=10 -rss_limit_mb=2048 \
-      -max_len=262144 -artifact_prefix="$art" -print_final_stats=1 "$corpus" \
+      -max_len=262144 -artifact_prefix="$art" -print_final_stats=1 ${dict[@]+"${dict[@]}"} "$corpus" \
       >"$build/fuzz/$t.log" 2>&1; then
     echo "FAIL: $t found a problem; see $build/fuzz/$t.log and $art"
     tail -30 "$build/fuzz/$t.log"

@@ -175,7 +175,9 @@ struct ctrace_event {
     uint32_t raw_type;
 
     /* Time in nanoseconds as Go's parser computes it (timestamp ticks scaled
-     * by the trace's frequency); monotonic over the event stream. */
+     * by the trace's frequency); monotonic over the event stream, except
+     * that, like Go's int64, it wraps past INT64_MAX to INT64_MIN (a trace
+     * spanning 2^63 ns): take differences unsigned. */
     int64_t time;
     /* Nanoseconds since the first event of the trace (time - first time). */
     int64_t since_start;

@@ -13,6 +13,7 @@
 
 #include "hash.h"
 #include "must.h"
+#include "satadd.h"
 #include "strtab.h"
 
 /* Distinct wait reasons remembered; past that, reasons are classified
@@ -207,11 +208,11 @@ void goprof_event(struct goprof *g, const struct ctrace_event *ev)
             int64_t start = t->start[k];
             if (t->ran && t->first_run > start)
                 start = t->first_run;
-            int64_t d = ev->time - start;
+            int64_t d = ns_since(start, ev->time);
             if (d <= 0)
                 continue;
             g->count[k]++;
-            g->total[k] += d;
+            g->total[k] = sat_add(g->total[k], d);
             if (g->profiles[k]) {
                 int64_t vals[2] = {1, d};
                 prof_add(g->profiles[k], t->stack[k], vals);

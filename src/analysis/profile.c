@@ -4,6 +4,7 @@
  * scoped cache of reader stack IDs).
  */
 #include "profile_impl.h"
+#include "satadd.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -209,7 +210,7 @@ void prof_add(struct prof *p, uint32_t stack, const int64_t *values)
         return;
     struct prof_stackent *e = &p->stacks[stack - 1];
     for (size_t i = 0; i < p->nvalues; i++)
-        e->v[i] += values[i];
+        e->v[i] = sat_add(e->v[i], values[i]);
 }
 
 void prof_totals(const struct prof *p, int64_t *out)
@@ -218,7 +219,7 @@ void prof_totals(const struct prof *p, int64_t *out)
         out[i] = 0;
     for (uint32_t s = 0; s < p->nstacks; s++)
         for (size_t i = 0; i < p->nvalues; i++)
-            out[i] += p->stacks[s].v[i];
+            out[i] = sat_add(out[i], p->stacks[s].v[i]);
 }
 
 struct prof *prof_new(size_t nvalues, const struct prof_value_type *types,

@@ -11,7 +11,9 @@
  * (EvString) by id, and one EvFrequency.  This sink writes the merge's
  * events as they come, so the output is streamed; what it keeps is per
  * live goroutine (its v1 state, sequence number, P, open regions, label),
- * per open task, and the stack and string ids of the current generation.
+ * per open task, the stack and string ids of the current generation, and
+ * the ids of the goroutines that ended, as intervals (struct ended: a few,
+ * ids being handed out in order).
  *
  * Invariants (each one a check of Go 1.19's parser):
  *  - Every goroutine event is emitted in the batch of the P the goroutine
@@ -31,15 +33,22 @@
  *    at each GoStart, GoUnblock, GoSysExit and GoWaiting/GoInSyscall.
  *  - Times are nanoseconds (EvFrequency 1e9) since the first event, made
  *    strictly increasing (+1 ns where the input has equal times), so that
- *    Go's merge of the batches by time restores exactly our order.
+ *    Go's merge of the batches by time restores exactly our order.  They
+ *    end below INT64_MAX: a trace spanning 2^63 ns fails there (MAX_TS).
  *  - Stack and string ids are unique over the file; the tables mapping
  *    the input's ids to them are dropped at each generation (the input's
  *    stack ids are per generation): a stack seen again is written again.
+ *    A stack keeps its innermost frames, at most 1000 (Go 1.19's limit)
+ *    whose values fit in 2048 bytes (the limit of the v1 parser of Go 1.22
+ *    and later, and of ctrace's reader).
  *  - What v1 cannot carry is counted in stats->not_shown, never silent:
  *    proc transitions (v1 Ps are ours), ranges other than GC, its
  *    mark/sweep termination STWs, sweeps and mark assists, metrics other
  *    than heap, heap goal and GOMAXPROCS, region ends that do not end the
- *    innermost open region, a task begun twice, experimental events.
+ *    innermost open region, a task begun twice, experimental events, the
+ *    transitions of a goroutine 0 (v1's id of no goroutine), of the ids
+ *    2^64 - 2 and - 1 (Go 1.19's order.go uses them) and of a goroutine
+ *    whose id comes back after it ended (v1 cannot create it again).
  *    A label is carried by the goroutine's later starts (GoStartLabel),
  *    which is all v1 has.  Block reasons outside v1's event types become
  *    a plain GoBlock (docs/EXPORT.md).
@@ -72,6 +81,14 @@ enum {
 
 #define MAX_STRING 1000000 /* Go's parser rejects longer strings */
 #define MAX_FRAMES 1000    /* ... and longer stacks */
+/* The v1 parser of Go 1.22 and later (through which their `go tool trace`
+ * reads v1) and ctrace's reader also reject an event whose values take
+ * more than 2048 bytes: only a stack can, and is cut to fit. */
+#define MAX_VALUES_LEN 2048
+/* v1 times are int64 nanoseconds, strictly increasing (+1 ns where equal):
+ * past this, a trace (one spanning 2^63 ns: its times wrap, satadd.h) is
+ * not written, which leaves room for those +1s. */
+#define MAX_TS (INT64_MAX - ((int64_t)1 << 20))
 
 /* A goroutine's state in the v1 model. */
 enum vstate {
@@ -101,6 +118,14 @@ struct gv {
     size_t label_len;
 };
 
+/* Goroutine ids as disjoint, non-adjacent intervals [lo, hi] sorted by lo:
+ * ids end in dense runs in the traces Go and libctrace write (ids are
+ * handed out in order), so a few intervals hold them all. */
+struct ended {
+    uint64_t (*iv)[2];
+    size_t n, cap;
+};
+
 struct gsink {
     struct export_sink base;
     FILE *errf;
@@ -115,6 +140,7 @@ struct gsink {
     unsigned char *sweep_open;
     size_t nps;
     struct u64map gs;    /* goroutine id -> struct gv */
+    struct ended ended;  /* ids of the goroutines written and ended */
     struct u64memo gs_memo; /* in front of gs */
     struct u64map tasks; /* open task ids -> 1 */
     struct u64map sweeps;/* the trace's P of an open sweep -> our P + 1 */
@@ -206,6 +232,20 @@ static void timed(struct gsink *S, int64_t p, unsigned typ, uint64_t *v, size_t 
 
 /* ---- strings and stacks ------------------------------------------------ */
 
+/* Strings and stacks are written inside a batch: the parsers of Go 1.22 on
+ * (and ctrace's reader) skip a string before the first one and reject a
+ * stack there.  Any P's batch will do; the next timed event continues it or
+ * opens its own. */
+static void in_batch(struct gsink *S)
+{
+    if (S->batch_p < 0) {
+        uint64_t b[2] = {0, (uint64_t)S->last_ts};
+        raw_event(S, EV_BATCH, b, 2);
+        S->batch_p = 0;
+        S->batch_last = S->last_ts;
+    }
+}
+
 static uint64_t string_id(struct gsink *S, const char *p, size_t len)
 {
     if (!len)
@@ -221,6 +261,7 @@ static uint64_t string_id(struct gsink *S, const char *p, size_t len)
         return 0;
     }
     uint64_t our = S->str_base + (uint64_t)id + 1;
+    in_batch(S);
     outbuf_c(&S->ob, EV_STRING);
     uv(S, our);
     uv(S, len);
@@ -248,21 +289,81 @@ static uint64_t stack_id(struct gsink *S, ctrace_reader *r, uint64_t stack)
         S->failed = 1;
         return 0;
     }
-    /* the strings first, each its own event, then the stack */
+    /* the strings first, each its own event, then the stack: the innermost
+     * frames whose values fit in MAX_VALUES_LEN (n <= MAX_FRAMES takes 2
+     * bytes at most; a frame 40) */
     uint64_t *v = S->frames;
     v[0] = id;
-    v[1] = n;
-    for (size_t i = 0; i < n; i++) {
-        v[2 + 4 * i] = fr[i].pc;
-        v[3 + 4 * i] = string_id(S, fr[i].func.ptr, fr[i].func.len);
-        v[4 + 4 * i] = string_id(S, fr[i].file.ptr, fr[i].file.len);
-        v[5 + 4 * i] = fr[i].line;
+    size_t len = pbuf_varint_size(id) + 2, kept = 0;
+    for (; kept < n; kept++) {
+        uint64_t *f = v + 2 + 4 * kept;
+        f[0] = fr[kept].pc;
+        f[1] = string_id(S, fr[kept].func.ptr, fr[kept].func.len);
+        f[2] = string_id(S, fr[kept].file.ptr, fr[kept].file.len);
+        f[3] = fr[kept].line;
+        size_t flen = pbuf_varint_size(f[0]) + pbuf_varint_size(f[1]) +
+                      pbuf_varint_size(f[2]) + pbuf_varint_size(f[3]);
+        if (len + flen > MAX_VALUES_LEN)
+            break;
+        len += flen;
     }
-    raw_event(S, EV_STACK, v, 2 + 4 * n);
+    v[1] = kept;
+    in_batch(S);
+    raw_event(S, EV_STACK, v, 2 + 4 * kept);
     return id;
 }
 
 /* ---- goroutines and Ps ------------------------------------------------- */
+
+/* The index of the first interval starting above id. */
+static size_t ended_after(const struct ended *e, uint64_t id)
+{
+    size_t lo = 0, hi = e->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (e->iv[mid][0] > id)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return lo;
+}
+
+static int ended_has(const struct ended *e, uint64_t id)
+{
+    size_t i = ended_after(e, id);
+    return i > 0 && id <= e->iv[i - 1][1];
+}
+
+/* Adds id (not in the set); 0, or -1 out of memory. */
+static int ended_add(struct ended *e, uint64_t id)
+{
+    size_t i = ended_after(e, id);
+    int join_prev = i > 0 && e->iv[i - 1][1] + 1 == id;
+    int join_next = i < e->n && id + 1 == e->iv[i][0];
+    if (join_prev && join_next) {
+        e->iv[i - 1][1] = e->iv[i][1];
+        memmove(e->iv + i, e->iv + i + 1, (e->n - i - 1) * sizeof *e->iv);
+        e->n--;
+    } else if (join_prev) {
+        e->iv[i - 1][1] = id;
+    } else if (join_next) {
+        e->iv[i][0] = id;
+    } else {
+        if (e->n == e->cap) {
+            size_t cap = e->cap ? 2 * e->cap : 16;
+            void *p = realloc(e->iv, cap * sizeof *e->iv);
+            if (!p)
+                return -1;
+            e->iv = p;
+            e->cap = cap;
+        }
+        memmove(e->iv + i + 1, e->iv + i, (e->n - i) * sizeof *e->iv);
+        e->iv[i][0] = e->iv[i][1] = id;
+        e->n++;
+    }
+    return 0;
+}
 
 /* The goroutine's state, or NULL if never seen. */
 static struct gv *find_g(struct gsink *S, uint64_t id)
@@ -483,6 +584,18 @@ static void on_goroutine(struct gsink *S, ctrace_reader *r, const struct ctrace_
     default: S->st->not_shown++; return;
     }
     uint64_t id = ev->u.transition.id;
+    if (id == 0 || id >= UINT64_MAX - 1 || (!find_g(S, id) && ended_has(&S->ended, id))) {
+        /* v1's goroutine 0 is no goroutine, which Go's parser has from the
+         * start ("g 0 already exists" at its GoCreate); the two largest ids
+         * are its order.go's for "unordered" and the GC's sequence; and a
+         * v1 goroutine cannot be created again once it ended (order.go
+         * waits for it to be dead with sequence number 0).  Such a v2
+         * goroutine has no v1 form ("no consistent ordering of events
+         * possible"); its own events go out as no goroutine's (find_g:
+         * none). */
+        S->st->not_shown++;
+        return;
+    }
     struct gv *g = get_g(S, id);
     if (!g)
         return;
@@ -495,8 +608,11 @@ static void on_goroutine(struct gsink *S, ctrace_reader *r, const struct ctrace_
     for (int i = 0; i < 6 && !S->failed && g->st != to; i++)
         step(S, r, g, to, ev, now);
     S->st->state_slices++;
-    if (to == V_DEAD)
+    if (to == V_DEAD) {
         free_g(take_g(S, id)); /* v1 drops its open regions too */
+        if (ended_add(&S->ended, id) < 0)
+            S->failed = 1;
+    }
 }
 
 /* ---- user annotations -------------------------------------------------- */
@@ -780,6 +896,11 @@ static int g_event(struct export_sink *s, unsigned seq, ctrace_reader *r,
         fprintf(S->errf, "ctrace export: go1.19 converts one trace; the others are not written\n");
         return 1;
     }
+    if (ts >= MAX_TS || S->last_ts >= MAX_TS) {
+        fprintf(S->errf, "ctrace export: go1.19: the trace spans 2^63 ns, more than Go's v1 "
+                         "format holds; the events before are written\n");
+        return 1;
+    }
     if (ev->kind == CTRACE_EV_STATE_TRANSITION && ev->u.transition.resource == CTRACE_RES_PROC &&
         ev->u.transition.id < 4096 && ev->u.transition.id >= S->nprocs)
         S->nprocs = ev->u.transition.id + 1;
@@ -837,6 +958,7 @@ static void g_destroy(struct export_sink *s)
     for (size_t i = 0; u64map_next_ptr(&S->gs, &i, &k, &v);)
         free_g(v);
     u64map_free(&S->gs);
+    free(S->ended.iv);
     u64map_free(&S->tasks);
     u64map_free(&S->sweeps);
     u64map_free(&S->stacks);

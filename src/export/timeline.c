@@ -34,9 +34,14 @@
  *    started) becomes a slice from the input's first event (counted).
  *  - Events with no place in the output are counted (not_shown), never
  *    dropped silently.
+ *  - Times given to the sink are in [0, INT64_MAX] and never go back in an
+ *    input: ns_since the first event of all inputs, through the wrap of
+ *    the reader's times in a trace spanning 2^63 ns (satadd.h), and
+ *    INT64_MAX beyond.
  */
 #include "export.h"
 #include "hash.h"
+#include "satadd.h"
 #include "u64map.h"
 #include "sink.h"
 
@@ -196,6 +201,15 @@ static void declare_g(struct run *R, struct gstate *g, unsigned which)
     g->thread.name = g->state.name = g->ranges.name = NULL;
 }
 
+/* Display order of a goroutine's thread track: by goroutine id, its state
+ * and runtime tracks (sort + 1, + 2) right after it.  Ids from INT64_MAX / 3
+ * up (any uint64 is a valid id to the reader) share the last place rather
+ * than overflow. */
+static int64_t g_sort(uint64_t id)
+{
+    return id < (uint64_t)INT64_MAX / 3 ? (int64_t)id * 3 : INT64_MAX - 2;
+}
+
 static struct gstate *get_g(struct run *R, struct input *in, uint64_t id)
 {
     uint64_t v;
@@ -211,17 +225,17 @@ static struct gstate *get_g(struct run *R, struct input *in, uint64_t id)
     g->thread = (struct export_track){.uuid = new_id(R), .parent = in->proc.uuid,
                                       .kind = EXPORT_TRACK_THREAD, .seq = in->seq,
                                       .pid = in->pid, .tid = (int64_t)id,
-                                      .sort = (int64_t)id * 3};
+                                      .sort = g_sort(id)};
     g->state = g->thread;
     g->state.uuid = new_id(R);
     g->state.parent = g->thread.uuid;
     g->state.kind = EXPORT_TRACK_CHILD;
     g->state.tid = in->next_vtid++;
-    g->state.sort = (int64_t)id * 3 + 1;
+    g->state.sort = g_sort(id) + 1;
     g->ranges = g->state;
     g->ranges.uuid = new_id(R);
     g->ranges.tid = in->next_vtid++;
-    g->ranges.sort = (int64_t)id * 3 + 2;
+    g->ranges.sort = g_sort(id) + 2;
     return g;
 }
 
@@ -650,7 +664,7 @@ static void on_label(struct run *R, struct input *in, const struct ctrace_event 
 
 static void on_event(struct run *R, struct input *in, const struct ctrace_event *ev)
 {
-    int64_t ts = ev->time - R->base;
+    int64_t ts = ns_since(R->base, ev->time);
     in->last_ts = ts;
     R->now = ts;
     R->st->events_read++;
@@ -696,7 +710,8 @@ static int64_t pid_from_path(const char *base, int *exec_image)
         return -1;
     int64_t pid = 0;
     const char *q = p;
-    for (; q < end && *q >= '0' && *q <= '9'; q++)
+    /* stops past 0x7fffffff (rejected below), before pid * 10 overflows */
+    for (; q < end && *q >= '0' && *q <= '9' && pid <= 0x7fffffff; q++)
         pid = pid * 10 + (*q - '0');
     if (q == p || pid > 0x7fffffff || (q < end && *q != '-'))
         return -1;
@@ -844,7 +859,7 @@ int export_run(const char *const *paths, size_t n, enum export_format format, FI
                     in->pid = -1;
             if (in->pid < 0)
                 in->pid = (int64_t)(1u << 30) + (int64_t)i;
-            in->first_ts = in->last_ts = in->ev->time - R.base;
+            in->first_ts = in->last_ts = ns_since(R.base, in->ev->time);
             R.now = in->first_ts;
             in->proc = (struct export_track){.uuid = new_id(&R), .kind = EXPORT_TRACK_PROCESS,
                                              .seq = in->seq, .pid = in->pid, .tid = in->pid,
@@ -856,7 +871,8 @@ int export_run(const char *const *paths, size_t n, enum export_format format, FI
     for (;;) {
         struct input *best = NULL;
         for (size_t i = 0; i < n; i++)
-            if (ins[i].ev && (!best || ins[i].ev->time < best->ev->time))
+            if (ins[i].ev && (!best || ns_since(R.base, ins[i].ev->time) <
+                                           ns_since(R.base, best->ev->time)))
                 best = &ins[i];
         if (!best || R.failed_output || R.failed_input)
             break;

@@ -42,6 +42,7 @@
 #include "profile.h"
 #include "progress.h"
 #include "regions.h"
+#include "satadd.h"
 
 enum kind { K_CPU, K_SYNC, K_NET, K_SYSCALL, K_SCHED, K_REGION };
 
@@ -105,7 +106,7 @@ static void on_region(struct pprof_run *pr, const struct ctrace_event *ev, int b
     int64_t t0;
     uint32_t st;
     if (regions_end(pr->regions, ev->g, nm->ptr, nm->len, &t0, &st)) {
-        int64_t d = ev->time - t0;
+        int64_t d = ns_since(t0, ev->time);
         int64_t v[2] = {1, d > 0 ? d : 0};
         prof_add(pr->prof, st, v);
     }
@@ -191,6 +192,12 @@ int cmd_pprof(int argc, char **argv)
         usage(stderr);
         return 2;
     }
+    return pprof_report(kind_name, path, out, hz, stderr);
+}
+
+int pprof_report(const char *kind_name, const char *path, const char *out, unsigned long hz,
+                 FILE *errf)
+{
     struct pprof_run pr;
     memset(&pr, 0, sizeof pr);
     size_t k;
@@ -198,7 +205,7 @@ int cmd_pprof(int argc, char **argv)
         if (strcmp(kinds[k].name, kind_name) == 0)
             break;
     if (k == sizeof kinds / sizeof *kinds) {
-        fprintf(stderr, "ctrace pprof: unknown profile kind '%s' (cpu, sync, net, syscall, "
+        fprintf(errf, "ctrace pprof: unknown profile kind '%s' (cpu, sync, net, syscall, "
                         "sched, region)\n", kind_name);
         return 2;
     }
@@ -209,10 +216,10 @@ int cmd_pprof(int argc, char **argv)
     if (rc < 0) {
         int err = errno;
         const char *msg = pr.r ? ctrace_reader_error(pr.r, NULL) : NULL;
-        fprintf(stderr, "ctrace pprof: %s: %s%s%s\n", path, ctrace_reader_strerror(rc),
+        fprintf(errf, "ctrace pprof: %s: %s%s%s\n", path, ctrace_reader_strerror(rc),
                 msg ? ": " : "", msg ? msg : "");
         if (rc == CTRACE_READER_EOPEN && err)
-            fprintf(stderr, "ctrace pprof: %s: %s\n", path, strerror(err));
+            fprintf(errf, "ctrace pprof: %s: %s\n", path, strerror(err));
         ctrace_reader_close(pr.r);
         return 1;
     }
@@ -256,7 +263,7 @@ int cmd_pprof(int argc, char **argv)
     if (rc < 0) {
         uint64_t off = 0;
         const char *msg = ctrace_reader_error(pr.r, &off);
-        fprintf(stderr,
+        fprintf(errf,
                 "ctrace pprof: %s: %s at byte %" PRIu64 "%s%s (the profile covers the events "
                 "before it)\n",
                 path, ctrace_reader_strerror(rc), off, msg ? ": " : "", msg ? msg : "");
@@ -274,7 +281,7 @@ int cmd_pprof(int argc, char **argv)
     const char *dest = tmp[0] ? tmp : out;
     FILE *f = strcmp(out, "-") == 0 ? stdout : fopen(dest, "wb");
     if (!f) {
-        fprintf(stderr, "ctrace pprof: %s: %s\n", out, strerror(errno));
+        fprintf(errf, "ctrace pprof: %s: %s\n", out, strerror(errno));
         status = 1;
     } else {
         char err[128];
@@ -284,7 +291,7 @@ int cmd_pprof(int argc, char **argv)
         if (wr == 0 && tmp[0] && rename(tmp, out) != 0)
             wr = -1, snprintf(err, sizeof err, "%s", strerror(errno));
         if (wr < 0) {
-            fprintf(stderr, "ctrace pprof: %s: %s\n", out, err);
+            fprintf(errf, "ctrace pprof: %s: %s\n", out, err);
             if (tmp[0])
                 unlink(tmp);
             status = 1;

@@ -46,6 +46,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "commands.h"
 #include "ctrace_reader.h"
 #include "goprof.h"
 #include "gotrace.h"
@@ -53,9 +54,8 @@
 #include "losses.h"
 #include "must.h"
 #include "regions.h"
+#include "satadd.h"
 #include "strtab.h"
-
-int cmd_stat(int argc, char **argv);
 
 /* ------------------------------------------------------------------ */
 /* Limits                                                              */
@@ -163,7 +163,7 @@ static void hist_add(struct hist *h, uint64_t v)
     if (v > h->max)
         h->max = v;
     h->n++;
-    h->sum += v;
+    h->sum = h->sum + v < h->sum ? UINT64_MAX : h->sum + v;
     unsigned i = hist_index(v);
     if (h->b[i] < UINT32_MAX)
         h->b[i]++;
@@ -484,7 +484,7 @@ static void block_add(struct stats *s, uint32_t reason, uint32_t stack, int64_t 
         }
     }
     s->blocks[v].count++;
-    s->blocks[v].total += d;
+    s->blocks[v].total = sat_add(s->blocks[v].total, d);
 }
 
 /* ---- system calls ---- */
@@ -507,7 +507,7 @@ static void syscall_add(struct stats *s, uint32_t func, int64_t d)
     }
     struct sysent *e = &s->syscalls[v];
     e->count++;
-    e->total += d;
+    e->total = sat_add(e->total, d);
     if (d > e->max)
         e->max = d;
 }
@@ -649,12 +649,12 @@ static enum cat state_cat(struct stats *s, const struct gstate *g)
 /* Charges the time since the last transition to the current state. */
 static void g_charge(struct stats *s, struct gstate *g, int64_t now)
 {
-    int64_t d = now - g->since;
+    int64_t d = ns_since(g->since, now);
     if (d < 0)
         d = 0;
     enum cat c = state_cat(s, g);
     if (c != C_COUNT)
-        g->t[c] += d;
+        g->t[c] = sat_add(g->t[c], d);
     if (g->state == CTRACE_STATE_WAITING && !g->zero_wait)
         block_add(s, g->reason, g->block_stack, d);
     /* One charge per stay in Syscall: charges happen at the transition out
@@ -669,7 +669,7 @@ static void g_flush(struct stats *s, struct gstate *g)
     struct group *gr = group_get(s, g->group_func);
     gr->count++;
     for (int c = 0; c < C_COUNT; c++)
-        gr->t[c] += g->t[c];
+        gr->t[c] = sat_add(gr->t[c], g->t[c]);
 }
 
 static void g_release(struct stats *s, struct gstate *g)
@@ -770,7 +770,7 @@ static void on_region(struct stats *s, const struct ctrace_event *ev, int begin)
     int64_t t0;
     uint32_t cookie;
     if (regions_end(s->open_regions, ev->g, nm, len, &t0, &cookie)) {
-        int64_t d = ev->time - t0;
+        int64_t d = ns_since(t0, ev->time);
         hist_add(&ne->h, d > 0 ? (uint64_t)d : 0);
     } else {
         ne->unmatched_end++;
@@ -807,7 +807,7 @@ static void on_task(struct stats *s, const struct ctrace_event *ev, int begin)
         struct livetask lt = s->livet[v];
         struct nament *ne = name_get(&s->tasks, &s->ntasks, &s->cap_tasks, &s->task_by_name, lt.name);
         ne->ended++;
-        int64_t d = ev->time - lt.begin;
+        int64_t d = ns_since(lt.begin, ev->time);
         hist_add(&ne->h, d > 0 ? (uint64_t)d : 0);
         u64map_del(&s->live_tasks, ev->u.task.id, NULL);
         s->livet[v].begin = s->livet_free;
@@ -857,8 +857,7 @@ static void on_event(struct stats *s, const struct ctrace_event *ev)
         s->first_time = ev->time;
         s->have_time = 1;
     }
-    if (ev->time > s->last_time)
-        s->last_time = ev->time;
+    s->last_time = ev->time; /* the latest: times only wrap (satadd.h) */
     /* Sets of ids: most events are on the thread and proc of the last. */
     if (ev->m != CTRACE_NO_ID && ev->m != s->last_m) {
         s->last_m = ev->m;
@@ -982,8 +981,8 @@ static int cmp_group(const void *a, const void *b)
     const struct group *x = a, *y = b;
     int64_t tx = 0, ty = 0;
     for (int c = 0; c < C_COUNT; c++) {
-        tx += x->t[c];
-        ty += y->t[c];
+        tx = sat_add(tx, x->t[c]);
+        ty = sat_add(ty, y->t[c]);
     }
     if (x->t[C_EXEC] != y->t[C_EXEC])
         return x->t[C_EXEC] < y->t[C_EXEC] ? 1 : -1;
@@ -1090,7 +1089,7 @@ static int warnings(const struct stats *s, const char *err, char out[][256])
 static void print_text(FILE *f, struct stats *s, const char *path, unsigned top, const char *err)
 {
     char b[8][16], nb[64];
-    int64_t wall = s->last_time - s->first_time;
+    int64_t wall = ns_since(s->first_time, s->last_time);
     int ver = ctrace_reader_version(s->r);
     char warn[WARN_MAX][256];
     int nwarn = warnings(s, err, warn);
@@ -1129,7 +1128,7 @@ static void print_text(FILE *f, struct stats *s, const char *path, unsigned top,
     for (uint32_t i = 0; i < s->ngroups; i++) {
         gcount += s->groups[i].count;
         for (int c = 0; c < C_COUNT; c++)
-            tot[c] += s->groups[i].t[c];
+            tot[c] = sat_add(tot[c], s->groups[i].t[c]);
     }
     fprintf(f, "\nGoroutines by start function (time summed over the group)\n");
     fprintf(f, "%-20s %4s %7s %7s %7s %7s %7s %7s %5s\n", "start function", "n", "exec", "sync",
@@ -1255,7 +1254,7 @@ static void print_json(FILE *f, struct stats *s, const char *path, unsigned top,
             ",\n  \"wall_ns\": %" PRId64 ",\n  \"goroutines\": %" PRIu64
             ",\n  \"goroutines_created\": %" PRIu64 ",\n  \"goroutines_ended\": %" PRIu64
             ",\n  \"procs\": %zu,\n  \"threads\": %zu,\n  \"cpu_samples\": %" PRIu64,
-            s->events, s->generations, s->last_time - s->first_time, s->goroutines_seen,
+            s->events, s->generations, ns_since(s->first_time, s->last_time), s->goroutines_seen,
             s->goroutines_created, s->goroutines_ended, s->procs.len, s->threads.len, s->samples);
 
     fprintf(f, ",\n  \"event_kinds\": {");
@@ -1278,7 +1277,7 @@ static void print_json(FILE *f, struct stats *s, const char *path, unsigned top,
         fprintf(f, ", \"goroutines\": %" PRIu64, g->count);
         for (int c = 0; c < C_COUNT; c++) {
             fprintf(f, ", \"%s\": %" PRId64, cat_json[c], g->t[c]);
-            tot[c] += g->t[c];
+            tot[c] = sat_add(tot[c], g->t[c]);
         }
         fprintf(f, "}");
     }
@@ -1432,16 +1431,20 @@ int cmd_stat(int argc, char **argv)
         usage(stderr);
         return 2;
     }
+    return stat_report(path, json, top, stdout, stderr);
+}
 
+int stat_report(const char *path, int json, unsigned top, FILE *out, FILE *errf)
+{
     struct stats s;
     memset(&s, 0, sizeof s);
     int rc = ctrace_reader_open(path, 0, &s.r);
     if (rc < 0) {
         const char *msg = s.r ? ctrace_reader_error(s.r, NULL) : NULL;
-        fprintf(stderr, "ctrace stat: %s: %s%s%s\n", path, ctrace_reader_strerror(rc),
+        fprintf(errf, "ctrace stat: %s: %s%s%s\n", path, ctrace_reader_strerror(rc),
                 msg ? ": " : "", msg ? msg : "");
         if (rc == CTRACE_READER_EOPEN && errno)
-            fprintf(stderr, "ctrace stat: %s: %s\n", path, strerror(errno));
+            fprintf(errf, "ctrace stat: %s: %s\n", path, strerror(errno));
         ctrace_reader_close(s.r);
         return 1;
     }
@@ -1480,12 +1483,12 @@ int cmd_stat(int argc, char **argv)
         qsort(s.syscalls, s.nsyscalls, sizeof *s.syscalls, cmp_syscall);
 
     if (json)
-        print_json(stdout, &s, path, top, rc < 0 ? errbuf : NULL);
+        print_json(out, &s, path, top, rc < 0 ? errbuf : NULL);
     else
-        print_text(stdout, &s, path, top, rc < 0 ? errbuf : NULL);
-    fflush(stdout);
+        print_text(out, &s, path, top, rc < 0 ? errbuf : NULL);
+    fflush(out);
     if (rc < 0)
-        fprintf(stderr, "ctrace stat: %s: %s (statistics cover the events before it)\n", path,
+        fprintf(errf, "ctrace stat: %s: %s (statistics cover the events before it)\n", path,
                 errbuf);
 
     goprof_free(s.goprof);

@@ -101,5 +101,15 @@ if [ -c /dev/full ] && [ -w /dev/full ]; then
   t 2 "go1.19 to a full device" "$ctrace" export -f go1.19 -o /dev/full "$good"
 fi
 
+# A file named PROG.PID.trace gives its process that pid; a "pid" beyond
+# 0x7fffffff does not, even one that wraps around int64 (2^64 + 1 read as
+# 1 once), and the process gets a number above pid_max, 2^30 + index.
+cp "$good" "$tmp/prog.18446744073709551617.trace"
+t 0 "a file named with a 20-digit pid" "$ctrace" export -f chrome -o "$tmp/bigpid.json" \
+  "$tmp/prog.18446744073709551617.trace"
+grep -q '"pid":1073741824,"tid":0,"name":"process_name"' "$tmp/bigpid.json" &&
+  echo "ok: a pid beyond 0x7fffffff in a file name is not the process's" ||
+  { echo "FAIL: the process of prog.18446744073709551617.trace: $(grep -o '"pid":[0-9]*,"tid":0,"name":"process_name"' "$tmp/bigpid.json")"; fail=1; }
+
 [ $fail = 0 ] && echo "export_cli: all passed" || echo "export_cli: failed"
 exit $fail
