@@ -405,7 +405,8 @@ static int is_entry_frame(struct ctrace_str f)
 {
     static const char *const names[] = {"_start", "__libc_start_main", "__libc_start_main_impl",
                                         "__libc_start_main_alias_2", "__libc_start_call_main",
-                                        "start_thread", "clone", "clone3", "thread_start"};
+                                        "start_thread", "clone", "clone3", "__clone",
+                                        "__clone3", "__clone_internal", "thread_start"};
     if (!f.ptr || f.len == 0 || (f.len == 1 && f.ptr[0] == '?'))
         return 1;
     if (f.len > 3 && memcmp(f.ptr, "ct_", 3) == 0)

@@ -322,6 +322,18 @@ ctor_thread)
     # background): the example's own frames with file and line.
     expect "$t" "frames with file:line" 'examples/interpose/ctor_thread\.c:[0-9]+$' 10
     ;;
+rawthread)
+    # A thread started by libc's own pthread_create (as jemalloc starts its
+    # background threads): traced from its first call, and `ctrace stat`
+    # names its group by its start function.  Before the fix its outermost
+    # frame, glibc's __clone3, named it.
+    run_pair rawthread 0 "$EX_DIR/interpose_rawthread"
+    validate rawthread; t=$(main_trace rawthread); dump "$t"
+    expect "$t" "condition-variable waits" "$COND" 10
+    "$CTRACE" stat --json "$t" > "$WORK/rawthread.stat.json" || fail "rawthread: ctrace stat failed"
+    grep -q '"start": "raw_worker"' "$WORK/rawthread.stat.json" ||
+        fail "rawthread: no goroutine group \"raw_worker\": $(grep -o '"start": "[^"]*"' "$WORK/rawthread.stat.json" | tr '\n' ' ')"
+    ;;
 semantics)
     run_pair semantics 0 "$SEMANTICS"
     validate semantics; t=$(main_trace semantics); dump "$t"
