@@ -174,7 +174,14 @@ CTRACE_API int ctrace_configure(const ctrace_config *cfg);
  * recorded with their current state.  Returns CTRACE_EBUSY if tracing is
  * already enabled, or if the data of the previous trace has not been read
  * to its end (see ctrace_stop_trace).  The data must then be pulled with
- * ctrace_read_trace(). */
+ * ctrace_read_trace().
+ *
+ * A trace or flight recorder started from the environment (CTRACE_OUTPUT,
+ * CTRACE_FLIGHT: `ctrace run`) is not "already enabled" for the program:
+ * this call, ctrace_start, ctrace_start_fd, ctrace_start_file and
+ * ctrace_flight_start end it first (its file is finished whole, one line on
+ * stderr says so) and then start the program's own, so that a program which
+ * traces itself behaves under `ctrace run` as it does without it. */
 CTRACE_API int ctrace_start_trace(void);
 
 /* Disables tracing: when it returns, no more events are recorded.  Returns

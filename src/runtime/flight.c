@@ -556,6 +556,7 @@ int ctrace_flight_start(const ctrace_flight_config *cfg)
     ctrace_flight_config def;
     int e = errno;
     ct_lifecycle_init();
+    ct_proc_yield_auto_trace();
     if (!cfg) {
         ctrace_flight_config_init(&def);
         cfg = &def;
@@ -625,8 +626,15 @@ int ct_flight_autostart(void)
         fprintf(stderr, "ctrace: cannot start the flight recorder: %s\n", ctrace_strerror(r));
         return 0;
     }
-    autostarted = 1;
+    __atomic_store_n(&autostarted, 1, __ATOMIC_RELEASE);
     return 1;
+}
+
+int ct_flight_stop_auto(void)
+{
+    if (!__atomic_exchange_n(&autostarted, 0, __ATOMIC_ACQ_REL))
+        return 0;
+    return ctrace_flight_stop() == CTRACE_OK;
 }
 
 /* Fork child: the recorder, its thread and its ring are the parent's.

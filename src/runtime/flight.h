@@ -92,6 +92,9 @@ void ct_flight_task_ended(uint64_t task);
  * recorder's snapshot signal, whose snapshot is then requested -- that
  * signal is the recorder's while the program leaves it at SIG_DFL, as
  * when the recorder's own handler stands there.  Async-signal-safe. */
+/* Stops the recorder if the environment started it (ct_flight_autostart):
+ * returns 1 if it did, 0 if no such recorder runs.  proc.c's yield. */
+int ct_flight_stop_auto(void);
 int ct_flight_take_signal(int sig);
 
 /* Starts the recorder from the environment (CTRACE_FLIGHT), at load and in

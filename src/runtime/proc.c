@@ -185,16 +185,15 @@ int ct_proc_exec_number(void)
     return exec_suffix(autostart_pattern, &k) ? (int)k : 0;
 }
 
-/* Stops the trace.  One started from CTRACE_OUTPUT whose writing failed
- * (a full disk, a file size limit: the writer stopped tracing there, the
- * program went on) says so on stderr: the file is cut where the failure
+/* A trace started from CTRACE_OUTPUT whose writing failed (a full disk, a
+ * file size limit: the writer stopped tracing there, the program went on)
+ * says so on stderr when it is stopped: the file is cut where the failure
  * happened, and nothing else would tell.  A raw write of a line made with
  * snprintf: this may run on the finisher of a fatal signal while the
  * dying thread holds stdio's lock. */
-static void stop_trace(void)
+static void say_write_failed(void)
 {
-    int r = ctrace_stop();
-    if (r != CTRACE_EWRITE || !autostarted || !autostart_path[0])
+    if (!autostart_path[0])
         return;
     int e = errno;
     char line[4096 + 160];
@@ -205,6 +204,44 @@ static void stop_trace(void)
     if (n > 0)
         (void)!ct_libc_write(2, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
     errno = e;
+}
+
+/* Stops the trace, whichever started it. */
+static void stop_trace(void)
+{
+    if (ctrace_stop() == CTRACE_EWRITE && autostarted)
+        say_write_failed();
+}
+
+/* Set while this file starts the environment's trace or recorder, whose
+ * starts must not yield to themselves (init and the fork child: one thread). */
+static int starting_auto;
+
+void ct_proc_yield_auto_trace(void)
+{
+    if (starting_auto)
+        return;
+    char line[4096 + 160];
+    int n = 0;
+    if (__atomic_exchange_n(&autostarted, 0, __ATOMIC_ACQ_REL)) {
+        int r = ctrace_stop();
+        if (r == CTRACE_EWRITE)
+            say_write_failed();
+        if (r != CTRACE_ENOTRACING)
+            n = snprintf(line, sizeof line,
+                         "ctrace: the program starts a trace of its own: the trace started "
+                         "from the environment (%s) ends here\n",
+                         autostart_path[0] ? autostart_path : autostart_pattern);
+    } else if (ct_flight_stop_auto()) {
+        n = snprintf(line, sizeof line,
+                     "ctrace: the program starts a trace of its own: the flight recorder "
+                     "started from the environment stops here (no snapshot after this)\n");
+    }
+    if (n > 0) {
+        int e = errno;
+        (void)!ct_libc_write(2, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+        errno = e;
+    }
 }
 
 static void atfork_prepare(void)
@@ -242,10 +279,12 @@ static void atfork_child(void)
     /* A new pid: its first image, whatever number of execs this one had
      * ("x.%p-2.trace" names the fork child's file "x.CHILD.trace"). */
     drop_exec_suffix();
+    starting_auto = 1;
     if (autostart_pattern[0] && strstr(autostart_pattern, "%p"))
         autostart();
     if (flight_again)
         ct_flight_autostart();
+    starting_auto = 0;
     errno = e;
 }
 
@@ -331,9 +370,12 @@ __attribute__((constructor(110))) static void ctrace_init(void)
         const char *exec_pid = getenv("CTRACE_EXEC_PID");
         if (exec_pid && atol(exec_pid) != (long)ct_proc_pid())
             drop_exec_suffix();
+        starting_auto = 1;
         autostart();
     }
+    starting_auto = 1;
     ct_flight_autostart(); /* CTRACE_FLIGHT (ctrace run --flight) */
+    starting_auto = 0;
     errno = e;
 }
 
@@ -362,7 +404,9 @@ void ct_exec_failed(void)
     char pat[4200];
     static int n;
     snprintf(pat, sizeof pat, "%s.%d", autostart_pattern, ++n);
+    starting_auto = 1;
     int r = ctrace_start_file(pat);
+    starting_auto = 0;
     (void)r;
     errno = e;
 }

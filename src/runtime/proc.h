@@ -18,6 +18,13 @@ pid_t ct_proc_raw_getpid(void);
  * exec wrappers numbered its trace ("%p-K" in CTRACE_OUTPUT; a fork child
  * starts again at 0); -1 when tracing was not started from CTRACE_OUTPUT. */
 int ct_proc_exec_number(void);
+/* The program starts a trace of its own (ctrace_start, _fd, _file,
+ * ctrace_start_trace, ctrace_flight_start) while the one the environment
+ * started (CTRACE_OUTPUT, CTRACE_FLIGHT: ctrace run) runs: that one ends
+ * here, whole, with a line on stderr, so that the program's own start
+ * succeeds as it would without ctrace run.  Not for the environment's own
+ * starts; harmless when nothing was started from the environment. */
+void ct_proc_yield_auto_trace(void);
 /* True in a vfork child: our memory, another pid. */
 int ct_proc_in_vfork_child(void);
 

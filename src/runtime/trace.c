@@ -205,6 +205,7 @@ int ct_trace_stop(void)
 int ctrace_start_trace(void)
 {
     int e = errno;
+    ct_proc_yield_auto_trace();
     int r = ct_trace_start(ct_fifo_sink(CT_FIFO_ANY_READER));
     errno = e;
     return r;

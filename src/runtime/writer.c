@@ -190,6 +190,7 @@ int ctrace_start(ctrace_write_fn fn, void *arg)
     if (!fn)
         return CTRACE_EINVAL;
     int e = errno;
+    ct_proc_yield_auto_trace();
     int r = start_writer(fn, arg, -1, 0);
     errno = e;
     return r;
@@ -200,6 +201,7 @@ int ctrace_start_fd(int fd)
     if (fd < 0)
         return CTRACE_EINVAL;
     int e = errno;
+    ct_proc_yield_auto_trace();
     int r = start_writer(fd_write, (void *)(intptr_t)fd, fd, 0);
     errno = e;
     return r;
@@ -296,6 +298,9 @@ int ctrace_start_file(const char *path)
     char full[4096];
     if (ct_expand_path(path, full, sizeof full) != 0)
         return CTRACE_EINVAL;
+    int e0 = errno;
+    ct_proc_yield_auto_trace();
+    errno = e0;
     /* Refuse before creating (and truncating) the file. */
     if (CT_ENABLED() || ct_writer_active() || ct_fifo_unread())
         return CTRACE_EBUSY;

@@ -334,6 +334,32 @@ rawthread)
     grep -q '"start": "raw_worker"' "$WORK/rawthread.stat.json" ||
         fail "rawthread: no goroutine group \"raw_worker\": $(grep -o '"start": "[^"]*"' "$WORK/rawthread.stat.json" | tr '\n' ' ')"
     ;;
+owntrace)
+    # A program linked with libctrace that starts a trace of its own
+    # (examples/annotations: ctrace_start_file, exit 1 if refused) under
+    # ctrace run: its start succeeds, the run's trace ends there whole,
+    # with one line on stderr; both traces valid.  Then the same under
+    # ctrace run --flight.  Before the fix the program's start was refused
+    # (CTRACE_EBUSY) and it exited 1.
+    [ -n "${ANNOTATIONS:-}" ] || { echo "skip: examples/annotations not built"; exit 77; }
+    own=$WORK/own.trace
+    timeout 120 "$CTRACE" run -o "$WORK/owntrace.%p.trace" -- "$ANNOTATIONS" "$own" \
+        > owntrace.out 2> owntrace.err; rc=$?
+    [ "$rc" = 0 ] || { cat owntrace.err >&2; fail "owntrace: the program exited $rc under ctrace run"; }
+    grep -q "^ctrace: the program starts a trace of its own: the trace started from the environment ($WORK/owntrace\.[0-9]*\.trace) ends here\$" owntrace.err ||
+        { cat owntrace.err >&2; fail "owntrace: no line on stderr says the run's trace ends"; }
+    validate owntrace
+    mv "$own" "$WORK/owntrace.own.trace"; validate owntrace
+    dump "$WORK/owntrace.own.trace"
+    expect "$WORK/owntrace.own.trace" "the program's own regions" ' RegionBegin .*Type="handle"' 3
+    rm -f "$WORK"/owntrace.*.trace
+    timeout 120 "$CTRACE" run --flight -o "$WORK/fl" -- "$ANNOTATIONS" "$own" \
+        > owntrace.out 2> owntrace.err; rc=$?
+    [ "$rc" = 0 ] || { cat owntrace.err >&2; fail "owntrace: the program exited $rc under ctrace run --flight"; }
+    grep -q "^ctrace: the program starts a trace of its own: the flight recorder started from the environment stops here" owntrace.err ||
+        { cat owntrace.err >&2; fail "owntrace: no line on stderr says the flight recorder stops"; }
+    mv "$own" "$WORK/owntrace.flight.trace"; validate owntrace
+    ;;
 semantics)
     run_pair semantics 0 "$SEMANTICS"
     validate semantics; t=$(main_trace semantics); dump "$t"
