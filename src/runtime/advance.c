@@ -54,8 +54,32 @@ static pthread_mutex_t adv_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t adv_cond = PTHREAD_COND_INITIALIZER;
 
 static struct ct_symbolizer *symbolizer;
-/* Exited threads waiting for their last CPU samples to be drained. */
-static struct ct_thread *zombies;
+/* What an exited thread leaves for the next drain: the CPU samples its
+ * ring still held, copied out at its exit, and the count of those its ring
+ * dropped; its record and its 17 KiB ring are freed at once.  So the
+ * memory of exited threads follows their samples, not their number: a
+ * program starting thousands of short threads a second kept thousands of
+ * records and rings until the next drain.  (ct_registry_lock held.) */
+struct ct_zombie {
+    struct ct_zombie *next;
+    uint64_t m, p, g;
+    uint64_t dropped;
+    uint32_t n;
+    struct ct_sample s[];
+};
+static struct ct_zombie *zombies;
+
+/* Writes a zombie's samples into sw's generation and frees it. */
+static void drain_zombie(struct ct_zombie *z, struct ct_table_writer *sw)
+{
+    uint64_t lost = z->dropped;
+    for (uint32_t i = 0; i < z->n; i++)
+        if (ct_table_put_sample(sw, &z->s[i], z->m, z->p, z->g) != 0)
+            lost++;
+    if (lost)
+        atomic_fetch_add_explicit(&ct_rt.samples_dropped, lost, memory_order_relaxed);
+    free(z);
+}
 /* The CPU-sample batch being filled (ct_ctl_lock held). */
 static struct ct_table_writer sample_w = {0, GT_EV_CPU_SAMPLES, NULL};
 
@@ -82,9 +106,14 @@ static void drain_samples_now(void)
     for (struct ct_thread *t = ct_registry; t; t = t->next)
         if (!t->internal)
             ct_table_drain_samples(t, sw);
-    for (struct ct_thread *z = zombies; z; z = z->next)
-        ct_table_drain_samples(z, sw);
+    struct ct_zombie *z = zombies;
+    zombies = NULL;
     ct_libc_mutex_unlock(&ct_registry_lock);
+    while (z) {
+        struct ct_zombie *n = z->next;
+        drain_zombie(z, sw);
+        z = n;
+    }
 }
 
 
@@ -176,14 +205,12 @@ void ct_advance(uint64_t old, uint64_t newg)
         if (newg)
             ct_claim_status_for(t, newg);
     }
-    struct ct_thread *z = zombies;
+    struct ct_zombie *z = zombies;
     zombies = NULL;
     ct_libc_mutex_unlock(&ct_registry_lock);
     while (z) {
-        struct ct_thread *n = z->next;
-        ct_table_drain_samples(z, sw);
-        free(z->prof);
-        free(z);
+        struct ct_zombie *n = z->next;
+        drain_zombie(z, sw);
         z = n;
     }
     ct_table_writer_flush(sw);
@@ -228,12 +255,35 @@ void ct_advance(uint64_t old, uint64_t newg)
         sink->ops->end(sink);
 }
 
-/* Called by an exiting thread after unlinking itself (registry lock held):
- * keeps the record until its last samples are drained. */
+/* Called by an exiting thread after unlinking itself and stopping its
+ * timers (registry lock held: no drain reads its ring meanwhile): keeps
+ * the samples its ring still holds for the next drain, frees the rest. */
 void ct_trace_bury(struct ct_thread *t)
 {
-    t->next = zombies;
-    zombies = t;
+    struct ct_cpuprof_thread *pt = t->prof;
+    uint32_t n = ct_cpuprof_pending(pt);
+    uint64_t dropped = ct_cpuprof_take_dropped(pt);
+    if (n > CT_SAMPLE_RING)
+        n = CT_SAMPLE_RING;
+    if (n || dropped) {
+        struct ct_zombie *z = malloc(sizeof *z + (size_t)n * sizeof z->s[0]);
+        if (z) {
+            z->m = t->m;
+            z->p = t->p;
+            z->g = t->g;
+            z->dropped = dropped;
+            z->n = 0;
+            while (z->n < n && ct_cpuprof_pop(pt, &z->s[z->n]))
+                z->n++;
+            z->next = zombies;
+            zombies = z;
+        } else {
+            atomic_fetch_add_explicit(&ct_rt.samples_dropped, n + dropped, memory_order_relaxed);
+        }
+    }
+    t->prof = NULL;
+    free(pt);
+    free(t);
 }
 
 /* ---- the advancer thread ---- */

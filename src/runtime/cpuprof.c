@@ -611,6 +611,13 @@ int ct_cpuprof_pop(struct ct_cpuprof_thread *pt, struct ct_sample *out)
     return 1;
 }
 
+uint32_t ct_cpuprof_pending(struct ct_cpuprof_thread *pt)
+{
+    uint32_t t = atomic_load_explicit(&pt->tail, memory_order_relaxed);
+    uint32_t h = atomic_load_explicit(&pt->head, memory_order_acquire);
+    return h - t;
+}
+
 uint64_t ct_cpuprof_take_dropped(struct ct_cpuprof_thread *pt)
 {
     return atomic_exchange_explicit(&pt->dropped, 0, memory_order_relaxed);

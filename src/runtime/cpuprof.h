@@ -99,6 +99,9 @@ void ct_cpuprof_other_stop_all(void);
  * 0 if the ring is empty. */
 int ct_cpuprof_pop(struct ct_cpuprof_thread *pt, struct ct_sample *out);
 
+/* Consumer side: the number of samples waiting in pt's ring. */
+uint32_t ct_cpuprof_pending(struct ct_cpuprof_thread *pt);
+
 /* Consumer side: the samples pt's ring dropped since the last call (the
  * count restarts at 0). */
 uint64_t ct_cpuprof_take_dropped(struct ct_cpuprof_thread *pt);

@@ -218,24 +218,32 @@ void ct_table_drain_samples(struct ct_thread *t, struct ct_table_writer *sw)
         atomic_fetch_add_explicit(&ct_rt.samples_dropped, lost, memory_order_relaxed);
     struct ct_sample s;
     while (ct_cpuprof_pop(t->prof, &s)) {
-        uint64_t stack = 0;
-        if (ct_rt.stack_mode != CTRACE_STACKS_NONE)
-            stack = ct_stack_id_exact(sw->gen, s.pcs, (int)s.nframes);
-        struct ct_buf *b = tw_room(sw, 1 + 5 * VARINT_MAX_LEN);
-        if (!b) {
+        if (ct_table_put_sample(sw, &s, t->m, t->p, t->g) != 0) {
             /* No memory for a batch: this sample is lost (counted); the
              * rest wait in the ring for the next drain. */
             atomic_fetch_add_explicit(&ct_rt.samples_dropped, 1, memory_order_relaxed);
             return;
         }
-        ct_buf_put_byte(b, GT_EV_CPU_SAMPLE);
-        ct_buf_put(b, s.ts >> ct_clock.shift);
-        ct_buf_put(b, t->m);
-        ct_buf_put(b, t->p);
-        ct_buf_put(b, t->g);
-        ct_buf_put(b, stack);
-        atomic_fetch_add_explicit(&ct_rt.samples, 1, memory_order_relaxed);
     }
+}
+
+int ct_table_put_sample(struct ct_table_writer *sw, const struct ct_sample *s, uint64_t m,
+                        uint64_t p, uint64_t g)
+{
+    uint64_t stack = 0;
+    if (ct_rt.stack_mode != CTRACE_STACKS_NONE)
+        stack = ct_stack_id_exact(sw->gen, s->pcs, (int)s->nframes);
+    struct ct_buf *b = tw_room(sw, 1 + 5 * VARINT_MAX_LEN);
+    if (!b)
+        return -1;
+    ct_buf_put_byte(b, GT_EV_CPU_SAMPLE);
+    ct_buf_put(b, s->ts >> ct_clock.shift);
+    ct_buf_put(b, m);
+    ct_buf_put(b, p);
+    ct_buf_put(b, g);
+    ct_buf_put(b, stack);
+    atomic_fetch_add_explicit(&ct_rt.samples, 1, memory_order_relaxed);
+    return 0;
 }
 
 struct module_emit {

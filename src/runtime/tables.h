@@ -42,6 +42,13 @@ uint64_t ct_table_string(uint64_t gen, const char *s);
 /* Drains t's CPU samples into generation sw->gen's sample batches. */
 void ct_table_drain_samples(struct ct_thread *t, struct ct_table_writer *sw);
 
+/* Writes one CPU sample of thread (m, p, g) into generation sw->gen's
+ * sample batches.  Returns 0, or -1 when no batch memory could be had
+ * (nothing written, nothing counted: the caller decides). */
+struct ct_sample;
+int ct_table_put_sample(struct ct_table_writer *sw, const struct ct_sample *s, uint64_t m,
+                        uint64_t p, uint64_t g);
+
 /* Writes generation gen's stack table, symbolizing each PC with sym (NULL:
  * frames named "?"); its function and file names join the string table,
  * so this comes before ct_table_write_strings. */

@@ -125,8 +125,9 @@ void ct_advancer_start(void);       /* ct_ctl_lock held                 */
 int ct_advancer_stop(void);         /* ct_ctl_lock held, released while joining */
 void ct_advance_atfork_child(void);
 
-/* Keeps an exited thread's record until the advancer drained its last
- * CPU samples (registry lock held). */
+/* Frees an exited, sampled thread's record and ring, keeping only the CPU
+ * samples its ring still held for the advancer's next drain (registry lock
+ * held, the thread's timers stopped). */
 void ct_trace_bury(struct ct_thread *t);
 
 /* Drops everything the sink holds of the ended trace (a writer that

@@ -153,6 +153,12 @@ fork_storm)
     export TSAN_OPTIONS="${TSAN_OPTIONS:+$TSAN_OPTIONS:}die_after_fork=0"
     run_prog "${FORK_STORM_FORKS:-2000}"
     ;;
+thread_churn)
+    # 12 800 short threads while CPU samples are taken: memory bounded
+    # (the program checks its peak RSS), the trace whole.
+    run_prog churn.trace
+    validate churn.trace
+    ;;
 crash|exit_paths)
     # $2 links libctrace.so, $3 libctrace.a, $4 no ctrace (reference and
     # runner: "status 0x..." is the raw wait status, with the core flag).
