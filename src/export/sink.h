@@ -45,6 +45,10 @@ enum export_track_kind {
     EXPORT_TRACK_COUNTER  /* a metric                                    */
 };
 
+/* The first synthetic tid (2^52): above every goroutine id of a real
+ * trace, exact as a JavaScript number. */
+#define EXPORT_SYNTHETIC_TID_BASE ((int64_t)1 << 52)
+
 struct export_track {
     uint64_t uuid;   /* unique over the whole output, never 0           */
     uint64_t parent; /* uuid of the parent track, 0 for a process       */
@@ -52,7 +56,9 @@ struct export_track {
     unsigned seq;    /* input index (Perfetto: the packet sequence)     */
     int64_t pid;     /* the input's process id                          */
     int64_t tid;     /* THREAD: the goroutine id; CHILD: a synthetic id
-                        unique in the process (Chrome needs one)        */
+                        unique in the process, from
+                        EXPORT_SYNTHETIC_TID_BASE up (Chrome needs one,
+                        and must not take it for a goroutine's) */
     int64_t sort;    /* display order among the process's threads       */
     int64_t ts;      /* when it is declared (set by the timeline)       */
     const char *name;

@@ -234,7 +234,7 @@ def load_chrome(path):
                 tracks[("p", pid)] = dict(kind="process", name=e["args"]["name"], pid=pid, parent=None)
             elif e["name"] == "thread_name":
                 key = ("t", pid, e["tid"])
-                kind = "thread" if e["tid"] < 1000000000 else "child"
+                kind = "thread" if e["tid"] < (1 << 52) else "child"
                 tracks[key] = dict(kind=kind, name=e["args"]["name"], pid=pid, tid=e["tid"], parent=("p", pid))
             continue
         ts = round(float(e["ts"]) * 1000)

@@ -111,5 +111,27 @@ grep -q '"pid":1073741824,"tid":0,"name":"process_name"' "$tmp/bigpid.json" &&
   echo "ok: a pid beyond 0x7fffffff in a file name is not the process's" ||
   { echo "FAIL: the process of prog.18446744073709551617.trace: $(grep -o '"pid":[0-9]*,"tid":0,"name":"process_name"' "$tmp/bigpid.json")"; fail=1; }
 
+# Goroutine ids of 10^9 and more (big_goroutine_ids.py): in Chrome JSON no
+# goroutine's thread shares its tid with another track (the state tracks'
+# synthetic tids started at 10^9 and met goroutine 1000000000's).
+python3 "$(dirname "$0")/big_goroutine_ids.py" "$tmp/bigids.trace"
+t 0 "export of a trace with goroutine 1000000000" "$ctrace" export -f chrome -o "$tmp/bigids.json" "$tmp/bigids.trace"
+if python3 - "$tmp/bigids.json" <<'PY'
+import json, sys, collections
+d = json.load(open(sys.argv[1]))
+evs = d["traceEvents"] if isinstance(d, dict) else d
+names = collections.defaultdict(set)
+for e in evs:
+    if e.get("ph") == "M" and e.get("name") == "thread_name":
+        names[(e["pid"], e["tid"])].add(e["args"]["name"])
+shared = {k: v for k, v in names.items() if len(v) > 1}
+want = {"G1", "G1 state", "G1000000000", "G1000000000 state"}
+got = set().union(*names.values()) if names else set()
+if shared or not want <= got:
+    print("tracks sharing a tid:", shared, "names:", sorted(got))
+    sys.exit(1)
+PY
+then echo "ok: goroutine 1000000000's thread has a tid of its own"; else echo "FAIL: Chrome tracks share a tid"; fail=1; fi
+
 [ $fail = 0 ] && echo "export_cli: all passed" || echo "export_cli: failed"
 exit $fail
