@@ -163,7 +163,10 @@ typedef struct ctrace_config {
 CTRACE_API void ctrace_config_init(ctrace_config *cfg);
 
 /* Makes *cfg the configuration of the next trace.  Returns CTRACE_EBUSY while
- * tracing is on, CTRACE_EINVAL for out-of-range fields. */
+ * tracing is on, CTRACE_EINVAL for out-of-range fields.  While only a trace
+ * started from the environment runs (`ctrace run`: see ctrace_start_trace),
+ * it returns CTRACE_OK and *cfg becomes the configuration of the program's
+ * own trace, taken when the program starts it. */
 CTRACE_API int ctrace_configure(const ctrace_config *cfg);
 
 /* ------------------------------------------------------------------ */

@@ -7,6 +7,7 @@
 
 #include "ctrace.h"
 #include "env.h"
+#include "proc.h"
 #include "settings.h"
 #include "trace.h"
 
@@ -32,7 +33,7 @@ int ctrace_configure(const ctrace_config *cfg)
         cfg->stacks < CTRACE_STACKS_NONE || cfg->stacks > CTRACE_STACKS_AUTO)
         return CTRACE_EINVAL;
     if (CT_ENABLED())
-        return CTRACE_EBUSY;
+        return ct_proc_defer_config(cfg) ? CTRACE_OK : CTRACE_EBUSY;
     ct_lifecycle_init();
     ct_rt.cfg = *cfg;
     ct_rt.configured = 1;

@@ -630,6 +630,11 @@ int ct_flight_autostart(void)
     return 1;
 }
 
+int ct_flight_is_auto(void)
+{
+    return __atomic_load_n(&autostarted, __ATOMIC_ACQUIRE) && ct_flight_running();
+}
+
 int ct_flight_stop_auto(void)
 {
     if (!__atomic_exchange_n(&autostarted, 0, __ATOMIC_ACQ_REL))

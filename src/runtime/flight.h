@@ -95,6 +95,8 @@ void ct_flight_task_ended(uint64_t task);
 /* Stops the recorder if the environment started it (ct_flight_autostart):
  * returns 1 if it did, 0 if no such recorder runs.  proc.c's yield. */
 int ct_flight_stop_auto(void);
+/* True while the recorder the environment started runs. */
+int ct_flight_is_auto(void);
 int ct_flight_take_signal(int sig);
 
 /* Starts the recorder from the environment (CTRACE_FLIGHT), at load and in

@@ -217,6 +217,20 @@ static void stop_trace(void)
  * starts must not yield to themselves (init and the fork child: one thread). */
 static int starting_auto;
 
+/* The configuration the program gave while the environment's trace ran:
+ * the one of its own next trace (config.c), applied when that one ends. */
+static ctrace_config deferred_cfg;
+static int has_deferred_cfg;
+
+int ct_proc_defer_config(const ctrace_config *cfg)
+{
+    if (!__atomic_load_n(&autostarted, __ATOMIC_ACQUIRE) && !ct_flight_is_auto())
+        return 0;
+    deferred_cfg = *cfg;
+    __atomic_store_n(&has_deferred_cfg, 1, __ATOMIC_RELEASE);
+    return 1;
+}
+
 void ct_proc_yield_auto_trace(void)
 {
     if (starting_auto)
@@ -241,6 +255,8 @@ void ct_proc_yield_auto_trace(void)
         int e = errno;
         (void)!ct_libc_write(2, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
         errno = e;
+        if (__atomic_exchange_n(&has_deferred_cfg, 0, __ATOMIC_ACQ_REL))
+            (void)ctrace_configure(&deferred_cfg); /* tracing is off now */
     }
 }
 

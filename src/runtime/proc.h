@@ -25,6 +25,11 @@ int ct_proc_exec_number(void);
  * succeeds as it would without ctrace run.  Not for the environment's own
  * starts; harmless when nothing was started from the environment. */
 void ct_proc_yield_auto_trace(void);
+/* ctrace_configure while the environment's trace runs: keeps cfg for the
+ * program's own trace (applied when ct_proc_yield_auto_trace ends the
+ * environment's) and returns 1; 0 when no such trace runs. */
+struct ctrace_config;
+int ct_proc_defer_config(const struct ctrace_config *cfg);
 /* True in a vfork child: our memory, another pid. */
 int ct_proc_in_vfork_child(void);
 

@@ -359,6 +359,17 @@ owntrace)
     grep -q "^ctrace: the program starts a trace of its own: the flight recorder started from the environment stops here" owntrace.err ||
         { cat owntrace.err >&2; fail "owntrace: no line on stderr says the flight recorder stops"; }
     mv "$own" "$WORK/owntrace.flight.trace"; validate owntrace
+    # Its own configuration too: ctrace_configure succeeds under ctrace run
+    # (CTRACE_EBUSY before) and is the program's trace's: 50 ms
+    # generations, where ctrace run's are 1 s.
+    rm -f "$WORK"/owntrace.*.trace
+    timeout 120 "$CTRACE" run -o "$WORK/owntrace.%p.trace" -- "$OWN_CONFIG" "$own" \
+        > owntrace.out 2> owntrace.err; rc=$?
+    [ "$rc" = 0 ] || { cat owntrace.err >&2; fail "owntrace: own_config exited $rc under ctrace run"; }
+    mv "$own" "$WORK/owntrace.config.trace"; validate owntrace
+    gens=$("$CTRACE" check "$WORK/owntrace.config.trace" | sed -n 's/.* \([0-9]*\) generations*$/\1/p')
+    [ "${gens:-0}" -ge 5 ] || fail "owntrace: the program's trace has ${gens:-no} generations, want >= 5 (its 50 ms period)"
+    echo "ok: owntrace: the program's configuration is its trace's ($gens generations)"
     ;;
 semantics)
     run_pair semantics 0 "$SEMANTICS"
