@@ -355,6 +355,14 @@ struct ctrace_reader {
     uint64_t split_gen;      /* the second reader's first generation      */
     struct split *split;
 
+    /* Reading ahead (ahead.c): threads allowed (ctrace_reader_read_ahead),
+     * whether the thread was started once, the queue while it runs, and a
+     * queue shape for tests (0: the default). */
+    unsigned ahead_threads;
+    int ahead_tried;
+    struct ahead *ahead;
+    size_t ahead_nblocks, ahead_block_events;
+
     struct delivery dl;      /* the event handed out (deliver.c)         */
     struct rev cur;          /* a raw event being delivered (sync, sample, v1) */
     uint8_t cur_typ;         /* type and offset of the event being ordered */
@@ -376,6 +384,32 @@ void split_start(struct ctrace_reader *r);
 int split_finish(struct ctrace_reader *r);
 void split_abort(struct ctrace_reader *r);
 uint64_t split_a_gens(const struct ctrace_reader *r);
+
+/* The reading itself, on the caller's thread or the read-ahead thread:
+ * ctrace_reader_next() without the read-ahead (reader.c). */
+int rd_next(struct ctrace_reader *r, const struct ctrace_event **ev);
+
+/* Reading ahead (ahead.c).  ahead_start() starts the thread (0, or -1:
+ * none, read on the caller's thread); ahead_next() is ctrace_reader_next()
+ * while it runs (r->ahead), ending it with the reading; ahead_stop() stops
+ * and joins it; ahead_before_generation() is called by the thread before
+ * it reads a generation past the first (0, or a code: stop).  The ahead_*
+ * queries answer at the consumer's point of the reading. */
+struct ahead;
+int ahead_start(struct ctrace_reader *r);
+int ahead_next(struct ctrace_reader *r, const struct ctrace_event **ev);
+void ahead_stop(struct ctrace_reader *r);
+int ahead_before_generation(struct ctrace_reader *r);
+uint64_t ahead_bytes_read(const struct ahead *a);
+uint64_t ahead_event_count(const struct ahead *a);
+uint64_t ahead_generation_count(const struct ahead *a);
+uint64_t ahead_frequency(const struct ahead *a);
+int ahead_have_gen(const struct ahead *a);
+void ahead_losses(const struct ahead *a, struct ctrace_losses *out);
+uint64_t ahead_complete(const struct ahead *a, uint64_t *end_offset, int64_t *span_ns);
+int ahead_task(const struct ahead *a, uint64_t id, uint64_t *parent, const char **name, size_t *len);
+/* Tests: the queue's shape (blocks, events a block) of the next start. */
+void rd_ahead_shape(struct ctrace_reader *r, size_t nblocks, size_t block_events);
 
 /* v1 traces (v1.c). */
 struct v1_state;
