@@ -23,7 +23,9 @@
  *      mutex orders every byte of a block written before its publication
  *      before the consumer's reads, and the consumer's reads before the
  *      producer's reuse.  One lock per block on each side, not per event;
- *      a side that finds nothing to do sleeps on a condition variable.
+ *      a side that finds nothing to do sleeps on a condition variable
+ *      until the other has made half the queue ready for it (or has
+ *      ended, or is itself about to sleep: never both asleep).
  *   3. Events own what they point to while queued.  An event of the
  *      reader points into the generation's string arena (or static text),
  *      or into per-call buffers of the reader itself (delivery's scratch,
@@ -80,7 +82,8 @@ struct ra_info {
 };
 
 struct ra_block {
-    size_t n;                /* events in ev[]                          */
+    _Alignas(128) size_t n;  /* events in ev[] (each block's header on
+                                lines of its own: see RA_LINE)          */
     int end;                 /* the reading ended after them, with rc   */
     int rc;
     struct ra_info info;     /* the state after each of them            */
@@ -92,29 +95,41 @@ struct ra_block {
 /* An active task as the consumer's events show it (ctrace_reader_task). */
 struct ra_task { uint64_t parent; size_t len; char name[]; };
 
+/* The fields each thread writes often are kept on cache lines of their
+ * own (RA_LINE apart): a line one thread writes at every event and the
+ * other reads would travel between the cores at every event. */
+#define RA_LINE 128
+
 struct ahead {
+    /* Set before the thread starts, then only read. */
     struct ctrace_reader *r;
     pthread_t th;
     size_t nblocks, block_events, block_bytes;
     struct ra_block *blocks;
+    int v1;                  /* a v1 trace (no task mirror)               */
 
-    pthread_mutex_t mu;
+    _Alignas(RA_LINE) pthread_mutex_t mu;
     pthread_cond_t wake_producer, wake_consumer;
-    /* Under mu. */
-    uint64_t published, released;
+    /* Under mu.  A side asleep is woken only once the other has made
+     * enough room or work for it (half the queue), so that the threads
+     * meet every few thousand events, not at every block: producer_wants
+     * is the most blocks in flight it waits for (0: drained), valid while
+     * producer_waits. */
+    uint64_t published, released, taken;
     int producer_waits, consumer_waits;
+    uint64_t producer_wants;
     _Atomic int stop;        /* set under mu too; read alone by the thread */
 
     /* The producer's: the block it fills (NULL: none claimed). */
-    struct ra_block *fill;
+    _Alignas(RA_LINE) struct ra_block *fill;
 
-    /* The consumer's. */
-    uint64_t taken;          /* blocks taken; the last is `cur`           */
-    struct ra_block *cur;
+    /* The consumer's (and `taken` above: blocks taken, the last is cur). */
+    _Alignas(RA_LINE) struct ra_block *cur;
     size_t next;             /* index in cur of the next event to hand    */
     struct ra_info info0;    /* the state before the first event          */
     uint64_t nevents;        /* events handed out before the thread began */
     struct u64map tasks;     /* id -> struct ra_task * (v2 traces)        */
+    _Alignas(RA_LINE) char end[];
 };
 
 /* ---- the state the queries report ---- */
@@ -173,11 +188,10 @@ static void own_str(struct ctrace_reader *r, struct ra_block *b, struct ctrace_s
     s->ptr = p;
 }
 
-/* Copies ev into the block, with whatever it points to in the reader. */
-static void put_event(struct ctrace_reader *r, struct ra_block *b, const struct ctrace_event *ev)
+/* Makes the block's next event, built in place (or copied there), own
+ * whatever it points to in the reader. */
+static void own_event(struct ctrace_reader *r, struct ra_block *b, struct ctrace_event *e)
 {
-    struct ctrace_event *e = &b->ev[b->n++];
-    *e = *ev;
     switch (e->kind) {
     case CTRACE_EV_STATE_TRANSITION:
         own_str(r, b, &e->u.transition.reason);
@@ -225,37 +239,46 @@ static void put_event(struct ctrace_reader *r, struct ra_block *b, const struct 
     }
 }
 
-/* Hands the block being filled to the consumer. */
-static void publish(struct ahead *a)
+/* Hands the block being filled to the consumer; `last`: the end, after
+ * which nothing more comes. */
+static void publish(struct ahead *a, int last)
 {
     pthread_mutex_lock(&a->mu);
     a->published++;
-    if (a->consumer_waits)
+    if (a->consumer_waits && (last || a->published - a->taken >= (a->nblocks + 1) / 2))
         pthread_cond_signal(&a->wake_consumer);
     pthread_mutex_unlock(&a->mu);
     a->fill = NULL;
 }
 
-/* Waits until the consumer has released all but `keep` of the published
- * blocks; 0, or -1 when told to stop. */
-static int wait_released(struct ahead *a, uint64_t keep)
+/* When more than `most` blocks are in flight (published, not released),
+ * waits until no more than `want` are; 0, or -1 when told to stop. */
+static int wait_released(struct ahead *a, uint64_t most, uint64_t want)
 {
     int stop;
     pthread_mutex_lock(&a->mu);
-    while (!(stop = atomic_load_explicit(&a->stop, memory_order_relaxed)) &&
-           a->published - a->released > keep) {
-        a->producer_waits = 1;
-        pthread_cond_wait(&a->wake_producer, &a->mu);
-        a->producer_waits = 0;
+    if (a->published - a->released > most) {
+        while (!(stop = atomic_load_explicit(&a->stop, memory_order_relaxed)) &&
+               a->published - a->released > want) {
+            /* Never both asleep: what is published is the consumer's. */
+            if (a->consumer_waits && a->published > a->taken)
+                pthread_cond_signal(&a->wake_consumer);
+            a->producer_waits = 1;
+            a->producer_wants = want;
+            pthread_cond_wait(&a->wake_producer, &a->mu);
+            a->producer_waits = 0;
+        }
     }
+    stop = atomic_load_explicit(&a->stop, memory_order_relaxed);
     pthread_mutex_unlock(&a->mu);
     return stop ? -1 : 0;
 }
 
-/* Claims the next free block (waiting for one); NULL when told to stop. */
+/* Claims the next free block (waiting, when the queue is full, until half
+ * of it is free); NULL when told to stop. */
 static struct ra_block *claim(struct ahead *a)
 {
-    if (wait_released(a, a->nblocks - 1) < 0)
+    if (wait_released(a, a->nblocks - 1, a->nblocks / 2) < 0)
         return NULL;
     /* published is written only by this thread: reading it alone is safe. */
     struct ra_block *b = &a->blocks[a->published % a->nblocks];
@@ -263,7 +286,6 @@ static struct ra_block *claim(struct ahead *a)
     b->used = 0;
     b->end = 0;
     b->rc = 0;
-    info_take(&b->info, a->r);
     a->fill = b;
     return b;
 }
@@ -275,37 +297,63 @@ static struct ra_block *claim(struct ahead *a)
 int ahead_before_generation(struct ctrace_reader *r)
 {
     struct ahead *a = r->ahead;
-    if (a->fill && a->fill->n)
-        publish(a);
-    return wait_released(a, 0) < 0 ? CTRACE_READER_EINVAL : 0;
+    if (a->fill && a->fill->n) {
+        publish(a, 0);
+        r->dl.out = NULL; /* the slot is past the block handed on */
+    }
+    return wait_released(a, 0, 0) < 0 ? CTRACE_READER_EINVAL : 0;
 }
 
+/* The thread: reads events, building each in the next slot of the block
+ * it fills (no copy in the common case), until the end or `stop`. */
 static void *producer(void *arg)
 {
     struct ahead *a = arg;
     struct ctrace_reader *r = a->r;
     for (;;) {
-        const struct ctrace_event *ev;
-        int rc = rd_next(r, &ev);
-        if (atomic_load_explicit(&a->stop, memory_order_relaxed))
-            break;
         struct ra_block *b = a->fill;
-        if (b && (info_moved(&b->info, r) || b->n == a->block_events ||
-                  b->used + RA_EVENT_BYTES > a->block_bytes)) {
-            publish(a);
+        if (b && (b->n == a->block_events || b->used + RA_EVENT_BYTES > a->block_bytes)) {
+            publish(a, 0);
             b = NULL;
         }
         if (!b && !(b = claim(a)))
             break;
+        struct ctrace_event *slot = &b->ev[b->n];
+        const struct ctrace_event *ev;
+        r->dl.out = slot;
+        int rc = rd_next(r, &ev);
+        r->dl.out = NULL;
+        if (atomic_load_explicit(&a->stop, memory_order_relaxed))
+            break;
+        /* The block was handed on before a generation (or the event was
+         * built elsewhere): the event goes to a block of its own. */
+        if (a->fill != b && !(b = claim(a)))
+            break;
+        if (rc == 1 && ev != &b->ev[b->n]) {
+            b->ev[b->n] = *ev;
+            ev = &b->ev[b->n];
+        }
+        /* What the queries report moved (invariant 5): the event starts a
+         * new block. */
+        if (b->n && info_moved(&b->info, r)) {
+            struct ctrace_event e = rc == 1 ? *ev : (struct ctrace_event){0};
+            publish(a, 0);
+            if (!(b = claim(a)))
+                break;
+            b->ev[0] = e;
+        }
+        if (!b->n)
+            info_take(&b->info, r);
         if (rc != 1) {
             b->end = 1;
             b->rc = rc;
-            publish(a);
+            publish(a, 1);
             break;
         }
-        put_event(r, b, ev);
-        if (ev->kind == CTRACE_EV_SYNC)
-            publish(a);
+        own_event(r, b, &b->ev[b->n]);
+        b->n++;
+        if (b->ev[b->n - 1].kind == CTRACE_EV_SYNC)
+            publish(a, 0);
     }
     return NULL;
 }
@@ -339,17 +387,21 @@ void rd_ahead_shape(struct ctrace_reader *r, size_t nblocks, size_t block_events
 
 int ahead_start(struct ctrace_reader *r)
 {
-    struct ahead *a = calloc(1, sizeof *a);
+    struct ahead *a = aligned_alloc(RA_LINE, sizeof *a);
     if (!a)
         return -1;
+    memset(a, 0, sizeof *a);
     a->r = r;
+    a->v1 = r->is_v1;
     a->nblocks = r->ahead_nblocks >= 2 ? r->ahead_nblocks : RA_BLOCKS;
     a->block_events = r->ahead_block_events >= 1 ? r->ahead_block_events : RA_EVENTS;
     a->block_bytes = RA_BYTES;
     pthread_mutex_init(&a->mu, NULL);
     pthread_cond_init(&a->wake_producer, NULL);
     pthread_cond_init(&a->wake_consumer, NULL);
-    a->blocks = calloc(a->nblocks, sizeof *a->blocks);
+    a->blocks = aligned_alloc(RA_LINE, a->nblocks * sizeof *a->blocks);
+    if (a->blocks)
+        memset(a->blocks, 0, a->nblocks * sizeof *a->blocks);
     int ok = a->blocks != NULL;
     for (size_t i = 0; ok && i < a->nblocks; i++) {
         a->blocks[i].ev = malloc(a->block_events * sizeof *a->blocks[i].ev);
@@ -432,7 +484,7 @@ int ahead_next(struct ctrace_reader *r, const struct ctrace_event **ev)
         pthread_mutex_lock(&a->mu);
         if (b) {
             a->released++;
-            if (a->producer_waits)
+            if (a->producer_waits && a->published - a->released <= a->producer_wants)
                 pthread_cond_signal(&a->wake_producer);
         }
         while (a->published == a->taken) {
@@ -440,15 +492,15 @@ int ahead_next(struct ctrace_reader *r, const struct ctrace_event **ev)
             pthread_cond_wait(&a->wake_consumer, &a->mu);
             a->consumer_waits = 0;
         }
-        pthread_mutex_unlock(&a->mu);
         b = a->cur = &a->blocks[a->taken++ % a->nblocks];
+        pthread_mutex_unlock(&a->mu);
         a->next = 0;
         if (b->n == 0)
             return ahead_next(r, ev); /* only the end */
     }
     const struct ctrace_event *e = &b->ev[a->next++];
     a->nevents++;
-    if (!r->is_v1 && (e->kind == CTRACE_EV_TASK_BEGIN || e->kind == CTRACE_EV_TASK_END))
+    if (!a->v1 && (e->kind == CTRACE_EV_TASK_BEGIN || e->kind == CTRACE_EV_TASK_END))
         mirror_task(a, e);
     *ev = e;
     return 1;

@@ -218,6 +218,8 @@ struct order {
  * the event handed out and its buffers, the time of the last one. */
 struct delivery {
     struct ctrace_event ev;  /* the event handed out (first: aligned)    */
+    struct ctrace_event *out;/* or where to build it instead (NULL: ev):
+                                the read-ahead queue's slot (ahead.c)   */
     /* What it reads and reports into, bound once at open (the reader
      * never moves): the generation tables, the ordering state (a task
      * end's name), the error state. */
@@ -360,8 +362,12 @@ struct ctrace_reader {
      * queue shape for tests (0: the default). */
     unsigned ahead_threads;
     int ahead_tried;
-    struct ahead *ahead;
     size_t ahead_nblocks, ahead_block_events;
+    /* Read by the caller's thread at every event while the thread writes
+     * the fields around: a cache line of its own (ahead.c). */
+    char ahead_pad0[128];
+    struct ahead *ahead;
+    char ahead_pad1[128];
 
     struct delivery dl;      /* the event handed out (deliver.c)         */
     struct rev cur;          /* a raw event being delivered (sync, sample, v1) */
