@@ -425,7 +425,8 @@ int ctrace_reader_version(const ctrace_reader *r) { return r ? r->version : 0; }
 
 int ctrace_reader_read_ahead(ctrace_reader *r, unsigned threads)
 {
-    if (!r || threads < 1 || r->have_gen || r->dl.nevents || r->v1 || r->ahead_tried)
+    /* ahead_tried first: with the thread running, the rest is its own. */
+    if (!r || threads < 1 || r->ahead_tried || r->have_gen || r->dl.nevents || r->v1)
         return CTRACE_READER_EINVAL;
     r->ahead_threads = threads;
     return 0;

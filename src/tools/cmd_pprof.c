@@ -72,8 +72,8 @@ static void usage(FILE *f)
           "  -o FILE   output file ('-' = stdout); required\n"
           "  --hz=N    CPU sampling rate of the trace (default 100, Go's and\n"
           "            libctrace's default; CTRACE_CPU_HZ): a sample is 1/N s\n"
-          "  -j, --threads N  1: read the trace on one thread; 2 (the default with\n"
-          "            more than one CPU): read it ahead on a thread of its own\n"
+          "  -j, --threads N  1 (the default): read the trace on one thread; 2: read\n"
+          "            it ahead on a thread of its own\n"
           "  -h, --help this text\n"
           "\n"
           "Exit status: 0 ok; 1 the trace is invalid or truncated (the profile\n"
@@ -140,7 +140,8 @@ int cmd_pprof(int argc, char **argv)
 {
     const char *kind_name = NULL, *path = NULL, *out = NULL;
     unsigned long hz = 100;
-    unsigned threads = tool_read_threads();
+    /* One thread by default, as stat (cmd_stat.c). */
+    unsigned threads = 1;
 
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];

@@ -1385,8 +1385,8 @@ static void usage(FILE *f)
           "  --json     machine-readable output (times in ns; includes \"pprof\": the\n"
           "             totals `go tool trace -pprof=sync|net|syscall|sched` reports)\n"
           "  --top=N    rows in the blocking, system call and CPU sections (default 10)\n"
-          "  -j, --threads N  1: read the trace on one thread; 2 (the default with\n"
-          "             more than one CPU): read it ahead on a thread of its own\n"
+          "  -j, --threads N  1 (the default): read the trace on one thread; 2: read\n"
+          "             it ahead on a thread of its own\n"
           "  -h, --help this text\n"
           "\n"
           "Exit status: 0 ok; 1 the trace is invalid or unreadable (statistics of\n"
@@ -1397,7 +1397,10 @@ static void usage(FILE *f)
 int cmd_stat(int argc, char **argv)
 {
     int json = 0;
-    unsigned top = 10, threads = tool_read_threads();
+    /* One thread by default: stat's own work per event is smaller than
+     * what handing events between two cores costs (docs/PERFORMANCE.md,
+     * "Reading ahead"). */
+    unsigned top = 10, threads = 1;
     const char *path = NULL;
 
     for (int i = 1; i < argc; i++) {
