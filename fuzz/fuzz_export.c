@@ -377,7 +377,7 @@ static int export_mem(const char *const *paths, size_t n, enum export_format fmt
     FILE *f = open_memstream(out, len);
     if (!f)
         abort();
-    int rc = export_run(paths, n, fmt, f, NULL, devnull, NULL);
+    int rc = export_run(paths, n, fmt, 1, f, NULL, devnull, NULL);
     if (fclose(f) != 0)
         abort();
     return rc;
@@ -425,7 +425,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     /* CSV writes nine files per run: cheap on tmpfs next to the reads, so
      * every input gets it. */
-    if (export_run(paths, 1, EXPORT_CSV, NULL, csv_dir, devnull, NULL) < 2)
+    if (export_run(paths, 1, EXPORT_CSV, 1, NULL, csv_dir, devnull, NULL) < 2)
         check_csv();
     remove_csv_files();
 
@@ -433,10 +433,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
      * time: the text and JSON reports (one computation) take turns, and so
      * do the four pprof kinds goprof.c computes in one way (sync, net,
      * syscall, sched); cpu and region have code of their own. */
-    stat_report(input_path, size & 1, 10, devnull, devnull);
+    stat_report(input_path, size & 1, 10, 1, devnull, devnull);
     static const char *const goprof_kinds[] = {"sync", "net", "syscall", "sched"};
-    pprof_report(goprof_kinds[(size >> 1) & 3], input_path, "/dev/null", 100, devnull);
-    pprof_report("cpu", input_path, "/dev/null", 100, devnull);
-    pprof_report("region", input_path, "/dev/null", 100, devnull);
+    pprof_report(goprof_kinds[(size >> 1) & 3], input_path, "/dev/null", 100, 1, devnull);
+    pprof_report("cpu", input_path, "/dev/null", 100, 1, devnull);
+    pprof_report("region", input_path, "/dev/null", 100, 1, devnull);
     return 0;
 }

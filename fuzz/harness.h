@@ -8,7 +8,10 @@
  * same code, event count, error offset and readable prefix; and a fourth
  * with the split check (ctrace_reader_check_threads: the second half on a
  * thread of its own, verified), which must end as well with the same code,
- * message, offset and counts.  Any crash, hang, leak or
+ * message, offset and counts; and a fifth reading ahead
+ * (ctrace_reader_read_ahead), in step with a plain one: every event, the
+ * strings and frames it refers to, the counts after it, and the end must
+ * be the same.  Any crash, hang, leak or
  * out-of-bounds access is a bug; so is a disagreement (abort).
  */
 #define _GNU_SOURCE
@@ -87,6 +90,121 @@ static void touch_event(ctrace_reader *r, const struct ctrace_event *e)
     }
 }
 
+static int str_eq(struct ctrace_str a, struct ctrace_str b)
+{
+    return a.len == b.len && memcmp(a.ptr, b.ptr, a.len) == 0;
+}
+
+static int stacks_eq(ctrace_reader *p, ctrace_reader *q, uint64_t id)
+{
+    const struct ctrace_frame *fp, *fq;
+    size_t n = ctrace_reader_stack(p, id, &fp);
+    if (ctrace_reader_stack(q, id, &fq) != n)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (fp[i].pc != fq[i].pc || fp[i].line != fq[i].line || !str_eq(fp[i].func, fq[i].func) ||
+            !str_eq(fp[i].file, fq[i].file))
+            return 0;
+    return 1;
+}
+
+/* Whether two events are the same: every field, and what it points to. */
+static int events_eq(ctrace_reader *p, const struct ctrace_event *a, ctrace_reader *q,
+                     const struct ctrace_event *b)
+{
+    if (a->kind != b->kind || a->raw_type != b->raw_type || a->time != b->time ||
+        a->since_start != b->since_start || a->raw_time != b->raw_time || a->m != b->m || a->p != b->p ||
+        a->g != b->g || a->stack != b->stack || a->generation != b->generation || a->offset != b->offset ||
+        !stacks_eq(p, q, a->stack))
+        return 0;
+    switch (a->kind) {
+    case CTRACE_EV_STATE_TRANSITION:
+        return a->u.transition.resource == b->u.transition.resource && a->u.transition.id == b->u.transition.id &&
+               a->u.transition.from == b->u.transition.from && a->u.transition.to == b->u.transition.to &&
+               str_eq(a->u.transition.reason, b->u.transition.reason) &&
+               a->u.transition.stack == b->u.transition.stack && stacks_eq(p, q, a->u.transition.stack);
+    case CTRACE_EV_RANGE_BEGIN:
+    case CTRACE_EV_RANGE_ACTIVE:
+    case CTRACE_EV_RANGE_END:
+        if (!str_eq(a->u.range.name, b->u.range.name) || a->u.range.scope != b->u.range.scope ||
+            a->u.range.scope_id != b->u.range.scope_id || a->u.range.nattrs != b->u.range.nattrs)
+            return 0;
+        for (size_t i = 0; i < a->u.range.nattrs; i++)
+            if (!str_eq(a->u.range.attrs[i].name, b->u.range.attrs[i].name) ||
+                a->u.range.attrs[i].value != b->u.range.attrs[i].value)
+                return 0;
+        return 1;
+    case CTRACE_EV_TASK_BEGIN:
+    case CTRACE_EV_TASK_END:
+        return a->u.task.id == b->u.task.id && a->u.task.parent == b->u.task.parent &&
+               str_eq(a->u.task.name, b->u.task.name);
+    case CTRACE_EV_REGION_BEGIN:
+    case CTRACE_EV_REGION_END:
+        return a->u.region.task == b->u.region.task && str_eq(a->u.region.name, b->u.region.name);
+    case CTRACE_EV_LOG:
+        return a->u.log.task == b->u.log.task && str_eq(a->u.log.category, b->u.log.category) &&
+               str_eq(a->u.log.message, b->u.log.message);
+    case CTRACE_EV_LABEL:
+        return str_eq(a->u.label.label, b->u.label.label);
+    case CTRACE_EV_METRIC:
+        return a->u.metric.which == b->u.metric.which && a->u.metric.value == b->u.metric.value &&
+               str_eq(a->u.metric.name, b->u.metric.name);
+    case CTRACE_EV_SYNC:
+        return a->u.sync.gen == b->u.sync.gen;
+    case CTRACE_EV_EXPERIMENTAL:
+        return str_eq(a->u.experimental.name, b->u.experimental.name) &&
+               a->u.experimental.nargs == b->u.experimental.nargs &&
+               memcmp(a->u.experimental.args, b->u.experimental.args,
+                      a->u.experimental.nargs * sizeof *a->u.experimental.args) == 0;
+    default:
+        return 1;
+    }
+}
+
+/* What the queries answer, the same with and without the read-ahead. */
+static int queries_eq(ctrace_reader *p, ctrace_reader *q)
+{
+    uint64_t ep = 0, eq = 0;
+    int64_t sp = 0, sq = 0;
+    struct ctrace_losses lp, lq;
+    ctrace_reader_losses(p, &lp);
+    ctrace_reader_losses(q, &lq);
+    return ctrace_reader_event_count(p) == ctrace_reader_event_count(q) &&
+           ctrace_reader_generation_count(p) == ctrace_reader_generation_count(q) &&
+           ctrace_reader_bytes_read(p) == ctrace_reader_bytes_read(q) &&
+           ctrace_reader_frequency(p) == ctrace_reader_frequency(q) &&
+           ctrace_reader_complete(p, &ep, &sp) == ctrace_reader_complete(q, &eq, &sq) && ep == eq && sp == sq &&
+           memcmp(&lp, &lq, sizeof lp) == 0 && !ctrace_reader_error(p, NULL) == !ctrace_reader_error(q, NULL);
+}
+
+/* The fifth reading: ahead (q) in step with plain (p); stops after `stop`
+ * events when not 0 (the close then stops a running thread). */
+static void ahead_vs_plain(const uint8_t *data, size_t size, uint64_t stop)
+{
+    ctrace_reader *p = NULL, *q = NULL;
+    int rp = ctrace_reader_open_mem(data, size, 0, &p);
+    int rq = ctrace_reader_open_mem(data, size, 0, &q);
+    if (rq == 0 && ctrace_reader_read_ahead(q, 2) != 0)
+        abort();
+    const struct ctrace_event *ep, *eq;
+    int more = rp == 0;
+    if (!more && rp != rq)
+        abort();
+    for (uint64_t n = 0; more && (!stop || n < stop); n++) {
+        rp = ctrace_reader_next(p, &ep);
+        rq = ctrace_reader_next(q, &eq);
+        if (rp != rq || (rp == 1 && !events_eq(p, ep, q, eq)) || !queries_eq(p, q))
+            abort();
+        more = rp == 1;
+    }
+    uint64_t op = 0, oq = 0;
+    const char *mp = ctrace_reader_error(p, &op), *mq = ctrace_reader_error(q, &oq);
+    if (!mp != !mq || (mp && (op != oq || strcmp(mp, mq))))
+        abort();
+    ctrace_reader_close(p);
+    ctrace_reader_close(q);
+}
+
 static int fuzz_one(const uint8_t *data, size_t size)
 {
     ctrace_reader *a = NULL, *b = NULL;
@@ -154,6 +272,8 @@ static int fuzz_one(const uint8_t *data, size_t size)
         ctrace_reader_generation_count(c) != ctrace_reader_generation_count(a))
         abort();
     ctrace_reader_close(c);
+    ahead_vs_plain(data, size, 0);
+    ahead_vs_plain(data, size, 1 + size % 97);
     ctrace_reader_close(a);
     ctrace_reader_close(b);
     if (fd >= 0)

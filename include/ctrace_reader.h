@@ -346,6 +346,33 @@ CTRACE_READER_API int ctrace_reader_check(ctrace_reader *r, uint64_t max);
 CTRACE_READER_API int ctrace_reader_check_threads(ctrace_reader *r, unsigned threads,
                                                   uint64_t min_bytes);
 
+/* Lets ctrace_reader_next() read ahead on a thread of its own: the
+ * events are read, ordered and built on that thread, up to a few thousand
+ * ahead of the caller, and handed over through a bounded queue, so that a
+ * caller that works on each event runs alongside the reading instead of
+ * after it (docs/ARCHITECTURE.md, "Reading ahead").  Nothing else
+ * changes: ctrace_reader_next() returns the same events, in the same order,
+ * with the same fields, and ends with the same 0 or error (code, message,
+ * offset) after the same events; the lifetimes above hold as they are
+ * written (an event until the next call, its strings and stacks until
+ * the call after its generation's sync event); and every query made
+ * between two reads (ctrace_reader_stack, _task, _error, _complete,
+ * _bytes_read, _event_count, _generation_count, _frequency, _losses)
+ * answers as it would at that point without the thread.  Any input: a
+ * mapped file, memory, a stream, v1 or v2.
+ *
+ * threads: 1 (the default: no thread) or more (one thread reads; more
+ * are not used).  Call it before the first read; returns 0, or
+ * CTRACE_READER_EINVAL (r NULL, threads 0, reading already begun).  The
+ * thread starts at the first ctrace_reader_next() (none if the thread
+ * cannot be made: the reading then goes on on the caller's thread, the
+ * same) and ends with the reading, or in ctrace_reader_close(), which
+ * stops it at once wherever the caller stopped reading.  Memory: the
+ * queue adds about 0.6 MB; the reader holds one generation, as without it.
+ * ctrace_reader_check() made while the thread runs takes its events (no
+ * split check); ctrace_reader_skim_losses() then fails (EINVAL). */
+CTRACE_READER_API int ctrace_reader_read_ahead(ctrace_reader *r, unsigned threads);
+
 /* How ctrace_reader_check() read the trace (after ctrace_reader_check_threads). */
 enum ctrace_split_outcome {
     CTRACE_SPLIT_NONE = 0,      /* one thread (not allowed, too small, a

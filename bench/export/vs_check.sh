@@ -7,8 +7,9 @@
 # runs once with each build, interleaved, so the load of a shared machine
 # hits both alike.  Prints, per trace and command, the median CPU time
 # (user+sys) of each build, after/before, and after / check's median (the
-# after build's check).  Outputs go to /dev/null, csv's directory under
-# build-bench/ (removed after each run).
+# after build's check); then the same for the wall time and the peak RSS
+# (the read-ahead thread of issue 11 trades CPU for wall time).  Outputs go
+# to /dev/null, csv's directory under build-bench/ (removed after each run).
 set -eu
 root=$(cd "$(dirname "$0")/../.." && pwd)
 before=$1 after=$2
@@ -16,7 +17,7 @@ shift 2
 reps=${REPS:-3}
 out=$root/build-bench/vs_check
 mkdir -p "$out"
-rm -f "$out"/*.runs
+rm -f "$out"/*.runs "$out"/*.wall "$out"/*.rss
 cmds=("check" "stat" "pprof sched" "export perfetto" "export chrome" "export csv" "export go1.19")
 one() { # BUILD-LABEL CTRACE TRACE CMD: appends the CPU seconds to a .runs file
   local label=$1 ct=$2 t=$3 cmd=$4 key
@@ -28,9 +29,11 @@ one() { # BUILD-LABEL CTRACE TRACE CMD: appends the CPU seconds to a .runs file
     "export csv") set -- sh -c '"$1" export -f csv -o "$2" "$3"; rc=$?; rm -rf "$2"; exit $rc' _ "$ct" "$out/csv.tmp" "$t" ;;
     export*) set -- "$ct" export -f "${cmd#export }" -o /dev/null "$t" ;;
   esac
-  /usr/bin/time -f "%U %S" -o "$out/time.txt" "$@" >/dev/null 2>"$out/err.txt" ||
+  /usr/bin/time -f "%U %S %e %M" -o "$out/time.txt" "$@" >/dev/null 2>"$out/err.txt" ||
     { echo "failed: $label $cmd $t: $(head -2 "$out/err.txt")" >&2; return 0; }
   awk '{ printf "%.3f\n", $1 + $2 }' "$out/time.txt" >>"$out/$key.runs"
+  awk '{ printf "%.3f\n", $3 }' "$out/time.txt" >>"$out/$key.wall"
+  awk '{ printf "%d\n", $4 }' "$out/time.txt" >>"$out/$key.rss"
 }
 median() { sort -n "$1" | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); before: $before; after: $after; $reps rounds"
@@ -42,14 +45,19 @@ for t in "$@"; do
     done
   done
   b=$(basename "$t")
-  chk=$(median "$out/${b}_check_after.runs")
   echo "trace: $t ($(($(stat -c %s "$t") / 1048576)) MB)"
-  printf "%-16s %9s %9s %8s %10s\n" command before after ratio "x check"
-  for c in "${cmds[@]}"; do
-    k=${b}_$(echo "$c" | tr ' ' _)
-    mb=$(median "$out/${k}_before.runs"); ma=$(median "$out/${k}_after.runs")
-    awk -v c="$c" -v b="$mb" -v a="$ma" -v k="$chk" 'BEGIN {
-      printf "%-16s %8.2fs %8.2fs %7.2fx %9.2fx\n", c, b, a, (a > 0 ? b / a : 0), (k > 0 ? a / k : 0) }'
+  for m in runs:CPU wall:wall; do
+    ext=${m%%:*}
+    chkb=$(median "$out/${b}_check_before.$ext"); chk=$(median "$out/${b}_check_after.$ext")
+    printf "%-16s %9s %9s %8s %10s %10s %9s %9s\n" "${m#*:} time" before after ratio "x check b" "x check a" "RSS b" "RSS a"
+    for c in "${cmds[@]}"; do
+      k=${b}_$(echo "$c" | tr ' ' _)
+      mb=$(median "$out/${k}_before.$ext"); ma=$(median "$out/${k}_after.$ext")
+      rb=$(median "$out/${k}_before.rss"); ra=$(median "$out/${k}_after.rss")
+      awk -v c="$c" -v b="$mb" -v a="$ma" -v kb="$chkb" -v k="$chk" -v rb="$rb" -v ra="$ra" 'BEGIN {
+        printf "%-16s %8.2fs %8.2fs %7.2fx %9.2fx %9.2fx %7.1fMB %7.1fMB\n", c, b, a, (a > 0 ? b / a : 0),
+          (kb > 0 ? b / kb : 0), (k > 0 ? a / k : 0), rb / 1024, ra / 1024 }'
+    done
   done
 done
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -43,14 +43,16 @@ struct export_stats {
 };
 
 /* Exports the traces paths[0..n) as one timeline in `format` to out
- * (EXPORT_CSV: into the directory out_dir; out is then unused).
+ * (EXPORT_CSV: into the directory out_dir; out is then unused).  Each
+ * input is read with `threads` (ctrace_reader_read_ahead: 1 on the
+ * caller's thread, 2 ahead on a thread of its own).
  * Input errors are reported on errf ("PATH: error at offset N: ..."); the
  * events before an error are exported and what is open is closed at the
  * last event, so the output is always complete and valid.
  * Returns 0 on success, 1 if an input is invalid or unreadable (a trace
  * cut short — CTRACE_READER_ETRUNCATED — counts as success with a
  * warning), 2 on an output error or out of memory. */
-int export_run(const char *const *paths, size_t n, enum export_format format, FILE *out,
+int export_run(const char *const *paths, size_t n, enum export_format format, unsigned threads, FILE *out,
                const char *out_dir, FILE *errf, struct export_stats *stats);
 
 #endif

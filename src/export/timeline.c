@@ -794,7 +794,7 @@ static struct export_sink *new_sink(enum export_format format, FILE *out, const 
     return NULL;
 }
 
-int export_run(const char *const *paths, size_t n, enum export_format format, FILE *out,
+int export_run(const char *const *paths, size_t n, enum export_format format, unsigned threads, FILE *out,
                const char *out_dir, FILE *errf, struct export_stats *stats)
 {
     struct export_stats dummy;
@@ -825,6 +825,8 @@ int export_run(const char *const *paths, size_t n, enum export_format format, FI
          * long-running programs.) */
         in->next_vtid = EXPORT_SYNTHETIC_TID_BASE;
         int rc = ctrace_reader_open(in->path, 0, &in->r);
+        if (rc == 0)
+            ctrace_reader_read_ahead(in->r, threads);
         if (rc == CTRACE_READER_EOPEN) {
             fprintf(errf, "ctrace export: %s: cannot open: %s\n", in->path, strerror(errno));
             failed = 1;

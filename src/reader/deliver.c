@@ -4,9 +4,9 @@
  * above the previous event's (as Go does, so consumers can rely on
  * monotonic time), the kind-specific fields built from the event type.
  *
- * Invariants: one event is handed out at a time, from d->ev and the
- * buffers beside it (scratch, attrs, xargs), valid until the next call;
- * strings point into the generation's arena (or static text), which lives
+ * Invariants: one event is handed out at a time, from d->ev (or d->out:
+ * the read-ahead queue's next slot, ahead.c) and the buffers beside it
+ * (scratch, attrs, xargs), valid until the next call; strings point into the generation's arena (or static text), which lives
  * until the generation ends.  Reads the generation and ordering state,
  * writes only the delivery state and the error state.
  */
@@ -61,9 +61,9 @@ static void metric(struct ctrace_event *e, enum ctrace_metric w, const char *nam
     e->u.metric.value = v;
 }
 
-static void build(struct delivery *d, const struct generation *g, const struct order *o, const struct rev *v)
+static void build(struct ctrace_event *e, struct delivery *d, const struct generation *g, const struct order *o,
+                  const struct rev *v)
 {
-    struct ctrace_event *e = &d->ev;
     /* Every field is set below; the union is cleared by itself (a memset of
      * the whole event compiles to a slow string store). */
     e->kind = CTRACE_EV_BAD;
@@ -299,15 +299,16 @@ int dl_deliver(struct delivery *d, struct rev *v, const struct ctrace_event **ou
     if (d->v1)
         v->raw = (uint64_t)v->time; /* v1 keeps only nanoseconds */
     d->last_raw = v->raw;
+    struct ctrace_event *e = d->out ? d->out : &d->ev;
     if (!d->quiet)
-        build(d, g, d->o, v);
+        build(e, d, g, d->o, v);
     if (!d->have_first) {
         d->have_first = 1;
         d->first_ts = v->time;
     }
     /* Set even when quiet: the reader reads it back after a sync event. */
-    d->ev.since_start = (int64_t)((uint64_t)v->time - (uint64_t)d->first_ts);
+    e->since_start = (int64_t)((uint64_t)v->time - (uint64_t)d->first_ts);
     d->nevents++;
-    *out = &d->ev;
+    *out = e;
     return 1;
 }

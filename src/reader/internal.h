@@ -218,6 +218,8 @@ struct order {
  * the event handed out and its buffers, the time of the last one. */
 struct delivery {
     struct ctrace_event ev;  /* the event handed out (first: aligned)    */
+    struct ctrace_event *out;/* or where to build it instead (NULL: ev):
+                                the read-ahead queue's slot (ahead.c)   */
     /* What it reads and reports into, bound once at open (the reader
      * never moves): the generation tables, the ordering state (a task
      * end's name), the error state. */
@@ -355,6 +357,18 @@ struct ctrace_reader {
     uint64_t split_gen;      /* the second reader's first generation      */
     struct split *split;
 
+    /* Reading ahead (ahead.c): threads allowed (ctrace_reader_read_ahead),
+     * whether the thread was started once, the queue while it runs, and a
+     * queue shape for tests (0: the default). */
+    unsigned ahead_threads;
+    int ahead_tried;
+    size_t ahead_nblocks, ahead_block_events;
+    /* Read by the caller's thread at every event while the thread writes
+     * the fields around: a cache line of its own (ahead.c). */
+    char ahead_pad0[128];
+    struct ahead *ahead;
+    char ahead_pad1[128];
+
     struct delivery dl;      /* the event handed out (deliver.c)         */
     struct rev cur;          /* a raw event being delivered (sync, sample, v1) */
     uint8_t cur_typ;         /* type and offset of the event being ordered */
@@ -376,6 +390,32 @@ void split_start(struct ctrace_reader *r);
 int split_finish(struct ctrace_reader *r);
 void split_abort(struct ctrace_reader *r);
 uint64_t split_a_gens(const struct ctrace_reader *r);
+
+/* The reading itself, on the caller's thread or the read-ahead thread:
+ * ctrace_reader_next() without the read-ahead (reader.c). */
+int rd_next(struct ctrace_reader *r, const struct ctrace_event **ev);
+
+/* Reading ahead (ahead.c).  ahead_start() starts the thread (0, or -1:
+ * none, read on the caller's thread); ahead_next() is ctrace_reader_next()
+ * while it runs (r->ahead), ending it with the reading; ahead_stop() stops
+ * and joins it; ahead_before_generation() is called by the thread before
+ * it reads a generation past the first (0, or a code: stop).  The ahead_*
+ * queries answer at the consumer's point of the reading. */
+struct ahead;
+int ahead_start(struct ctrace_reader *r);
+int ahead_next(struct ctrace_reader *r, const struct ctrace_event **ev);
+void ahead_stop(struct ctrace_reader *r);
+int ahead_before_generation(struct ctrace_reader *r);
+uint64_t ahead_bytes_read(const struct ahead *a);
+uint64_t ahead_event_count(const struct ahead *a);
+uint64_t ahead_generation_count(const struct ahead *a);
+uint64_t ahead_frequency(const struct ahead *a);
+int ahead_have_gen(const struct ahead *a);
+void ahead_losses(const struct ahead *a, struct ctrace_losses *out);
+uint64_t ahead_complete(const struct ahead *a, uint64_t *end_offset, int64_t *span_ns);
+int ahead_task(const struct ahead *a, uint64_t id, uint64_t *parent, const char **name, size_t *len);
+/* Tests: the queue's shape (blocks, events a block) of the next start. */
+void rd_ahead_shape(struct ctrace_reader *r, size_t nblocks, size_t block_events);
 
 /* v1 traces (v1.c). */
 struct v1_state;

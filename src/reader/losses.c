@@ -70,7 +70,9 @@ void ctrace_reader_losses(const ctrace_reader *r, struct ctrace_losses *out)
     if (!out)
         return;
     memset(out, 0, sizeof *out);
-    if (r)
+    if (r && r->ahead)
+        ahead_losses(r->ahead, out);
+    else if (r)
         *out = r->losses;
 }
 
@@ -78,6 +80,8 @@ int ctrace_reader_skim_losses(ctrace_reader *r)
 {
     if (!r)
         return CTRACE_READER_EINVAL;
+    if (r->ahead)
+        return CTRACE_READER_EINVAL; /* events are being read */
     if (r->error.code)
         return r->error.code;
     if (r->have_gen || r->ngens || r->spill)

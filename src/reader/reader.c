@@ -128,6 +128,7 @@ void ctrace_reader_close(ctrace_reader *r)
 {
     if (!r)
         return;
+    ahead_stop(r);
     split_abort(r);
     v1_free(r);
     in_close(&r->in);
@@ -264,6 +265,21 @@ int ctrace_reader_next(ctrace_reader *r, const struct ctrace_event **ev)
     if (!r || !ev)
         return CTRACE_READER_EINVAL;
     *ev = NULL;
+    if (r->ahead)
+        return ahead_next(r, ev);
+    /* The thread starts at the first read that can give an event (once:
+     * if it cannot start, the reading goes on here). */
+    if (r->ahead_threads > 1 && !r->ahead_tried && !r->error.code && !r->done) {
+        r->ahead_tried = 1;
+        if (ahead_start(r) == 0)
+            return ahead_next(r, ev);
+    }
+    return rd_next(r, ev);
+}
+
+int rd_next(struct ctrace_reader *r, const struct ctrace_event **ev)
+{
+    *ev = NULL;
     if (r->error.code)
         return r->error.code;
     if (r->done)
@@ -291,6 +307,13 @@ int ctrace_reader_next(ctrace_reader *r, const struct ctrace_event **ev)
         if (r->have_gen && !r->spill) {
             r->done = 1;
             return 0;
+        }
+        /* Read ahead: the generation's tables are about to be reused;
+         * the caller must be done with the events that use them. */
+        if (r->ahead && r->have_gen) {
+            int rc = ahead_before_generation(r);
+            if (rc < 0)
+                return rc;
         }
         int rc = load_generation(r);
         if (rc < 0)
@@ -344,10 +367,16 @@ int ctrace_reader_check(ctrace_reader *r, uint64_t max)
         return CTRACE_READER_EINVAL;
     const struct ctrace_event *ev;
     int rc = 1;
+    if (r->ahead) {
+        /* The thread reads: take its events (they are built anyway). */
+        for (uint64_t i = 0; i < max && (rc = ahead_next(r, &ev)) == 1; i++)
+            ;
+        return rc;
+    }
     if (r->split_threads > 1 && !r->split_tried)
         split_start(r);
     r->dl.quiet = 1;
-    for (uint64_t i = 0; i < max && (rc = ctrace_reader_next(r, &ev)) == 1; i++) {
+    for (uint64_t i = 0; i < max && (rc = rd_next(r, &ev)) == 1; i++) {
         /* Split: A has read its part (and nothing after it) -- verify the
          * second reader's, which ends the check, or read on alone. */
         if (r->split && r->complete_gens == split_a_gens(r)) {
@@ -373,7 +402,7 @@ size_t ctrace_reader_stack(ctrace_reader *r, uint64_t stack, const struct ctrace
     if (!frames)
         frames = &dummy;
     *frames = NULL;
-    if (!r || !r->have_gen)
+    if (!r || !(r->ahead ? ahead_have_gen(r->ahead) : r->have_gen))
         return 0;
     return gen_stack(&r->g, stack, frames);
 }
@@ -383,7 +412,7 @@ int ctrace_reader_task(ctrace_reader *r, uint64_t id, uint64_t *parent, struct c
     uint64_t p;
     const char *n;
     size_t len;
-    if (!r || !order_task(&r->o, id, &p, &n, &len))
+    if (!r || !(r->ahead ? ahead_task(r->ahead, id, &p, &n, &len) : order_task(&r->o, id, &p, &n, &len)))
         return 0;
     if (parent)
         *parent = p;
@@ -394,9 +423,20 @@ int ctrace_reader_task(ctrace_reader *r, uint64_t id, uint64_t *parent, struct c
 
 int ctrace_reader_version(const ctrace_reader *r) { return r ? r->version : 0; }
 
+int ctrace_reader_read_ahead(ctrace_reader *r, unsigned threads)
+{
+    /* ahead_tried first: with the thread running, the rest is its own. */
+    if (!r || threads < 1 || r->ahead_tried || r->have_gen || r->dl.nevents || r->v1)
+        return CTRACE_READER_EINVAL;
+    r->ahead_threads = threads;
+    return 0;
+}
+
 const char *ctrace_reader_error(const ctrace_reader *r, uint64_t *offset)
 {
-    if (!r || !r->error.code)
+    /* While the thread runs the consumer has met no error: the thread
+     * stops at the first one, which travels at the end of the queue. */
+    if (!r || r->ahead || !r->error.code)
         return NULL;
     if (offset)
         *offset = r->error.off;
@@ -406,6 +446,16 @@ const char *ctrace_reader_error(const ctrace_reader *r, uint64_t *offset)
 uint64_t ctrace_reader_complete(const ctrace_reader *r, uint64_t *end_offset, int64_t *span_ns)
 {
     int v2 = r && !r->is_v1;
+    if (v2 && r->ahead) {
+        uint64_t end;
+        int64_t span;
+        uint64_t n = ahead_complete(r->ahead, &end, &span);
+        if (end_offset)
+            *end_offset = end;
+        if (span_ns)
+            *span_ns = span;
+        return n;
+    }
     if (end_offset)
         *end_offset = v2 ? r->complete_end : 0;
     if (span_ns)
@@ -413,13 +463,29 @@ uint64_t ctrace_reader_complete(const ctrace_reader *r, uint64_t *end_offset, in
     return v2 ? r->complete_gens : 0;
 }
 
-uint64_t ctrace_reader_bytes_read(const ctrace_reader *r) { return r ? r->pos : 0; }
+/* With the read-ahead thread running, the counts are the consumer's
+ * (ahead.c): what they were after the last event it was handed. */
+uint64_t ctrace_reader_bytes_read(const ctrace_reader *r)
+{
+    return !r ? 0 : r->ahead ? ahead_bytes_read(r->ahead) : r->pos;
+}
+
 int64_t ctrace_reader_size(const ctrace_reader *r) { return r ? r->in.size : -1; }
-uint64_t ctrace_reader_event_count(const ctrace_reader *r) { return r ? r->dl.nevents : 0; }
-uint64_t ctrace_reader_generation_count(const ctrace_reader *r) { return r ? r->ngens : 0; }
+
+uint64_t ctrace_reader_event_count(const ctrace_reader *r)
+{
+    return !r ? 0 : r->ahead ? ahead_event_count(r->ahead) : r->dl.nevents;
+}
+
+uint64_t ctrace_reader_generation_count(const ctrace_reader *r)
+{
+    return !r ? 0 : r->ahead ? ahead_generation_count(r->ahead) : r->ngens;
+}
 
 uint64_t ctrace_reader_frequency(const ctrace_reader *r)
 {
+    if (r && r->ahead)
+        return ahead_frequency(r->ahead);
     if (!r || !r->have_gen || r->g.freq <= 0)
         return 0;
     return (uint64_t)(1e9 / r->g.freq + 0.5);

@@ -617,7 +617,7 @@ int ctrace_reader_check_split(const ctrace_reader *r, uint64_t *gen)
 
 int ctrace_reader_check_threads(ctrace_reader *r, unsigned threads, uint64_t min_bytes)
 {
-    if (!r || threads < 1 || r->have_gen || r->split_tried)
+    if (!r || threads < 1 || r->ahead || r->have_gen || r->split_tried)
         return CTRACE_READER_EINVAL;
     r->split_threads = threads > 2 ? 2 : threads;
     r->split_min = min_bytes;

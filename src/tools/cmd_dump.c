@@ -23,6 +23,7 @@
  */
 #include "commands.h"
 #include "progress.h"
+#include "threads.h"
 
 #include "ctrace_reader.h"
 #include "hash.h"
@@ -36,7 +37,7 @@
 #include <strings.h>
 
 static const char help[] =
-    "usage: ctrace dump [--go] [--stacks] [FILTERS] FILE\n"
+    "usage: ctrace dump [--go] [--stacks] [-j 1|2] [FILTERS] FILE\n"
     "\n"
     "Prints the events of a Go execution trace in Go's order, one per line, in the\n"
     "format described in docs/DUMP_FORMAT.md.  FILE '-' reads standard input.\n"
@@ -45,6 +46,8 @@ static const char help[] =
     "\n"
     "  --stacks  append the frames of each event's stack to its line\n"
     "  --go      print exactly what Go 1.23's 'go tool trace -d=1' prints\n"
+    "  -j, --threads N  1: read the trace on one thread; 2 (the default with\n"
+    "            more than one CPU): read it ahead on a thread of its own\n"
     "  --help    this help\n"
     "\n"
     "Filters (lines of the whole dump that match all of them; each list is\n"
@@ -518,6 +521,7 @@ static void print_line(FILE *f, ctrace_reader *r, const struct ctrace_event *e, 
 int cmd_dump(int argc, char **argv)
 {
     int go = 0, stacks = 0, filtered = 0;
+    unsigned threads = tool_read_threads();
     const char *path = NULL;
     struct filter fl;
     memset(&fl, 0, sizeof fl);
@@ -574,6 +578,9 @@ int cmd_dump(int argc, char **argv)
             go = 1;
         } else if (!strcmp(argv[i], "--stacks")) {
             stacks = 1;
+        } else if ((!strcmp(argv[i], "-j") || !strcmp(argv[i], "--threads")) && i + 1 < argc) {
+            if (tool_parse_threads("dump", argv[++i], &threads) < 0)
+                return 2;
         } else if (argv[i][0] == '-' && argv[i][1]) {
             fprintf(stderr, "ctrace dump: unknown option '%s'\n%s", argv[i], help);
             return 2;
@@ -597,6 +604,8 @@ int cmd_dump(int argc, char **argv)
     setvbuf(stdout, obuf, _IOFBF, sizeof obuf);
     ctrace_reader *r = NULL;
     int rc = ctrace_reader_open(path, 0, &r);
+    if (rc == 0)
+        ctrace_reader_read_ahead(r, threads);
     if (rc == CTRACE_READER_EOPEN) {
         fprintf(stderr, "ctrace dump: %s: cannot open: %s\n", name, strerror(errno));
         return 1;

@@ -8,6 +8,7 @@
 #include "commands.h"
 
 #include "export.h"
+#include "threads.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -18,7 +19,7 @@
 #include <unistd.h>
 
 static const char help[] =
-    "usage: ctrace export --format perfetto|chrome|csv|go1.19 [-o OUT] [--stats] FILE...\n"
+    "usage: ctrace export --format perfetto|chrome|csv|go1.19 [-o OUT] [--stats] [-j 1|2] FILE...\n"
     "\n"
     "Converts Go execution traces (ctrace's, and Go's own: 1.22/1.23 and the\n"
     "older v1 format) to a timeline that trace viewers open, to tables, or to\n"
@@ -37,6 +38,9 @@ static const char help[] =
     "  -o, --output OUT  write to OUT (default: standard output; csv: required,\n"
     "                    a directory, created if missing)\n"
     "  --stats           print what was written on standard error\n"
+    "  -j, --threads N   1: read each trace on the command's thread; 2 (the\n"
+    "                    default with more than one CPU): read each ahead on a\n"
+    "                    thread of its own\n"
     "  --help            this help\n"
     "\n"
     "Exit codes: 0 exported (a trace cut short is exported up to its last\n"
@@ -62,6 +66,7 @@ int cmd_export(int argc, char **argv)
     /* Options and inputs in any order (`ctrace export -f chrome IN -o OUT`):
      * the inputs are compacted to argv[1..argc), "--" ends the options. */
     int stats = 0, first = 1, n = 1;
+    unsigned threads = tool_read_threads();
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (a[0] != '-' || !a[1]) {
@@ -79,6 +84,9 @@ int cmd_export(int argc, char **argv)
             output = a + 9;
         } else if (!strcmp(a, "--stats")) {
             stats = 1;
+        } else if ((!strcmp(a, "-j") || !strcmp(a, "--threads")) && i + 1 < argc) {
+            if (tool_parse_threads("export", argv[++i], &threads) < 0)
+                return 2;
         } else if (!strcmp(a, "--")) {
             while (++i < argc)
                 argv[n++] = argv[i];
@@ -119,7 +127,7 @@ int cmd_export(int argc, char **argv)
     }
     if (fmt == EXPORT_CSV) {
         struct export_stats st;
-        int rc = export_run((const char *const *)argv + first, (size_t)(argc - first), fmt, NULL,
+        int rc = export_run((const char *const *)argv + first, (size_t)(argc - first), fmt, threads, NULL,
                             output, stderr, &st);
         if (stats)
             print_stats(&st);
@@ -139,7 +147,7 @@ int cmd_export(int argc, char **argv)
     static char buf[1 << 20];
     setvbuf(out, buf, _IOFBF, sizeof buf);
     struct export_stats st;
-    int rc = export_run((const char *const *)argv + first, (size_t)(argc - first), fmt, out,
+    int rc = export_run((const char *const *)argv + first, (size_t)(argc - first), fmt, threads, out,
                         NULL, stderr, &st);
     if (out != stdout && fclose(out) != 0 && rc < 2) {
         fprintf(stderr, "ctrace export: cannot write %s: %s\n", output, strerror(errno));

@@ -2,7 +2,7 @@
  * cmd_pprof.c - `ctrace pprof`: a trace as a pprof profile (gzip'd
  * profile.proto) that `go tool pprof` reads.
  *
- *   ctrace pprof KIND FILE|- -o OUT.pb.gz [--hz=N]
+ *   ctrace pprof KIND FILE|- -o OUT.pb.gz [--hz=N] [-j 1|2]
  *
  * Kinds and what a sample is:
  *   sync, net, syscall, sched - the intervals goroutines spend blocked on
@@ -43,6 +43,7 @@
 #include "progress.h"
 #include "regions.h"
 #include "satadd.h"
+#include "threads.h"
 
 enum kind { K_CPU, K_SYNC, K_NET, K_SYSCALL, K_SCHED, K_REGION };
 
@@ -54,7 +55,7 @@ static const struct {
 
 static void usage(FILE *f)
 {
-    fputs("usage: ctrace pprof KIND FILE -o OUT.pb.gz [--hz=N]\n"
+    fputs("usage: ctrace pprof KIND FILE -o OUT.pb.gz [--hz=N] [-j 1|2]\n"
           "\n"
           "Writes a pprof profile of a Go execution trace (Go's or libctrace's;\n"
           "FILE '-' reads stdin) for `go tool pprof` (-top, -raw, -http ...).\n"
@@ -71,6 +72,8 @@ static void usage(FILE *f)
           "  -o FILE   output file ('-' = stdout); required\n"
           "  --hz=N    CPU sampling rate of the trace (default 100, Go's and\n"
           "            libctrace's default; CTRACE_CPU_HZ): a sample is 1/N s\n"
+          "  -j, --threads N  1 (the default): read the trace on one thread; 2: read\n"
+          "            it ahead on a thread of its own\n"
           "  -h, --help this text\n"
           "\n"
           "Exit status: 0 ok; 1 the trace is invalid or truncated (the profile\n"
@@ -137,6 +140,8 @@ int cmd_pprof(int argc, char **argv)
 {
     const char *kind_name = NULL, *path = NULL, *out = NULL;
     unsigned long hz = 100;
+    /* One thread by default, as stat (cmd_stat.c). */
+    unsigned threads = 1;
 
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -162,6 +167,9 @@ int cmd_pprof(int argc, char **argv)
                 fprintf(stderr, "ctrace pprof: bad --hz value '%s'\n", v);
                 return 2;
             }
+        } else if ((strcmp(a, "-j") == 0 || strcmp(a, "--threads") == 0) && i + 1 < argc) {
+            if (tool_parse_threads("pprof", argv[++i], &threads) < 0)
+                return 2;
         } else if (strcmp(a, "--") == 0 && i + 1 < argc) {
             for (i++; i < argc; i++) {
                 if (!kind_name)
@@ -192,11 +200,11 @@ int cmd_pprof(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    return pprof_report(kind_name, path, out, hz, stderr);
+    return pprof_report(kind_name, path, out, hz, threads, stderr);
 }
 
 int pprof_report(const char *kind_name, const char *path, const char *out, unsigned long hz,
-                 FILE *errf)
+                 unsigned threads, FILE *errf)
 {
     struct pprof_run pr;
     memset(&pr, 0, sizeof pr);
@@ -213,6 +221,8 @@ int pprof_report(const char *kind_name, const char *path, const char *out, unsig
     pr.period_ns = (int64_t)(1000000000ul / hz);
 
     int rc = ctrace_reader_open(path, 0, &pr.r);
+    if (rc == 0)
+        ctrace_reader_read_ahead(pr.r, threads);
     if (rc < 0) {
         int err = errno;
         const char *msg = pr.r ? ctrace_reader_error(pr.r, NULL) : NULL;

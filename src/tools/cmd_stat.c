@@ -2,7 +2,7 @@
  * cmd_stat.c - `ctrace stat`: what a user opens `go tool trace` for, as a
  * terminal report (80 columns) or JSON.
  *
- *   ctrace stat [--json] [--top=N] FILE|-
+ *   ctrace stat [--json] [--top=N] [-j 1|2] FILE|-
  *
  * Sections: goroutines grouped by start function with the time they spent
  * running, blocked on synchronisation, waiting for the network, in system
@@ -56,6 +56,7 @@
 #include "regions.h"
 #include "satadd.h"
 #include "strtab.h"
+#include "threads.h"
 
 /* ------------------------------------------------------------------ */
 /* Limits                                                              */
@@ -1365,7 +1366,7 @@ static void print_json(FILE *f, struct stats *s, const char *path, unsigned top,
 
 static void usage(FILE *f)
 {
-    fputs("usage: ctrace stat [--json] [--top=N] FILE\n"
+    fputs("usage: ctrace stat [--json] [--top=N] [-j 1|2] FILE\n"
           "\n"
           "Summarises a Go execution trace (Go's or libctrace's; '-' reads stdin):\n"
           "  - goroutines grouped by start function: time running (exec), blocked on\n"
@@ -1385,6 +1386,8 @@ static void usage(FILE *f)
           "  --json     machine-readable output (times in ns; includes \"pprof\": the\n"
           "             totals `go tool trace -pprof=sync|net|syscall|sched` reports)\n"
           "  --top=N    rows in the blocking, system call and CPU sections (default 10)\n"
+          "  -j, --threads N  1 (the default): read the trace on one thread; 2: read\n"
+          "             it ahead on a thread of its own\n"
           "  -h, --help this text\n"
           "\n"
           "Exit status: 0 ok; 1 the trace is invalid or unreadable (statistics of\n"
@@ -1395,7 +1398,10 @@ static void usage(FILE *f)
 int cmd_stat(int argc, char **argv)
 {
     int json = 0;
-    unsigned top = 10;
+    /* One thread by default: stat's own work per event is smaller than
+     * what handing events between two cores costs (docs/PERFORMANCE.md,
+     * "Reading ahead"). */
+    unsigned top = 10, threads = 1;
     const char *path = NULL;
 
     for (int i = 1; i < argc; i++) {
@@ -1415,6 +1421,9 @@ int cmd_stat(int argc, char **argv)
                 return 2;
             }
             top = (unsigned)n;
+        } else if ((strcmp(a, "-j") == 0 || strcmp(a, "--threads") == 0) && i + 1 < argc) {
+            if (tool_parse_threads("stat", argv[++i], &threads) < 0)
+                return 2;
         } else if (strcmp(a, "--") == 0 && i + 1 < argc && !path) {
             path = argv[++i];
         } else if (a[0] == '-' && a[1] != '\0') {
@@ -1432,14 +1441,16 @@ int cmd_stat(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    return stat_report(path, json, top, stdout, stderr);
+    return stat_report(path, json, top, threads, stdout, stderr);
 }
 
-int stat_report(const char *path, int json, unsigned top, FILE *out, FILE *errf)
+int stat_report(const char *path, int json, unsigned top, unsigned threads, FILE *out, FILE *errf)
 {
     struct stats s;
     memset(&s, 0, sizeof s);
     int rc = ctrace_reader_open(path, 0, &s.r);
+    if (rc == 0)
+        ctrace_reader_read_ahead(s.r, threads);
     if (rc < 0) {
         const char *msg = s.r ? ctrace_reader_error(s.r, NULL) : NULL;
         fprintf(errf, "ctrace stat: %s: %s%s%s\n", path, ctrace_reader_strerror(rc),

@@ -20,9 +20,10 @@ int cmd_symbolize(int argc, char **argv);
 /* The work of `ctrace stat` and `ctrace pprof` once their options are
  * parsed, callable in-process (fuzz/fuzz_export.c runs them on every
  * input): the report goes to out (pprof: the file named out, '-' stdout),
- * messages to errf; the return is the command's exit status. */
-int stat_report(const char *path, int json, unsigned top, FILE *out, FILE *errf);
+ * messages to errf; the return is the command's exit status.  threads:
+ * the reader's (ctrace_reader_read_ahead: 1 none, 2 read ahead). */
+int stat_report(const char *path, int json, unsigned top, unsigned threads, FILE *out, FILE *errf);
 int pprof_report(const char *kind, const char *path, const char *out, unsigned long hz,
-                 FILE *errf);
+                 unsigned threads, FILE *errf);
 
 #endif
