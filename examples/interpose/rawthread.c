@@ -7,6 +7,7 @@
  * Expected: same output traced and untraced; traced, the thread appears at
  * its first traced call, and `ctrace stat` groups it under its own start
  * function (raw_worker), not under libc's thread entry (clone3, start_thread).
+ * With an argument, the thread names itself that (pthread_setname_np).
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -21,7 +22,8 @@ static int turn, rounds = 50;
 
 __attribute__((noinline)) static void *raw_worker(void *arg)
 {
-    (void)arg;
+    if (arg) /* a name of its own, given on the command line */
+        pthread_setname_np(pthread_self(), (const char *)arg);
     for (int i = 0; i < rounds; i++) {
         pthread_mutex_lock(&mu);
         while (turn != 1)
@@ -33,7 +35,7 @@ __attribute__((noinline)) static void *raw_worker(void *arg)
     return NULL;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     void *libc = dlopen("libc.so.6", RTLD_LAZY | RTLD_NOLOAD);
     create_fn create = libc ? (create_fn)dlsym(libc, "pthread_create") : NULL;
@@ -42,7 +44,7 @@ int main(void)
         return 1;
     }
     pthread_t t;
-    if (create(&t, NULL, raw_worker, NULL) != 0)
+    if (create(&t, NULL, raw_worker, argc > 1 ? argv[1] : NULL) != 0)
         return 1;
     for (int i = 0; i < rounds; i++) {
         pthread_mutex_lock(&mu);

@@ -95,13 +95,18 @@ static void write_zero_wait(struct ct_thread *t, struct ct_buf *b, uint64_t ts, 
 
 /* The label of t's goroutine: its thread id, and the thread's name when
  * it has one of its own (not the process name every thread inherits,
- * which would repeat on every slice). */
+ * which would repeat on every slice).  The inherited name is the
+ * program's as the kernel keeps it: its first 15 bytes (TASK_COMM_LEN);
+ * a name that only begins with the program's ("app-io" in "app") is the
+ * thread's own. */
 uint64_t ct_label_id(struct ct_thread *t, uint64_t gen)
 {
     char label[CT_NAME_MAX + 32];
     size_t n = strlen(program_invocation_short_name);
-    int inherited = !t->name[0] || !strncmp(t->name, program_invocation_short_name,
-                                             n < CT_NAME_MAX - 1 ? n : CT_NAME_MAX - 1);
+    if (n > 15)
+        n = 15;
+    int inherited = !t->name[0] || (strlen(t->name) == n &&
+                                    !strncmp(t->name, program_invocation_short_name, n));
     if (inherited)
         snprintf(label, sizeof label, "tid %llu", (unsigned long long)t->m);
     else

@@ -333,6 +333,20 @@ rawthread)
     "$CTRACE" stat --json "$t" > "$WORK/rawthread.stat.json" || fail "rawthread: ctrace stat failed"
     grep -q '"start": "raw_worker"' "$WORK/rawthread.stat.json" ||
         fail "rawthread: no goroutine group \"raw_worker\": $(grep -o '"start": "[^"]*"' "$WORK/rawthread.stat.json" | tr '\n' ' ')"
+    # Thread labels: the name every thread inherits is the program's cut to
+    # 15 bytes by the kernel ("interpose_rawth"): no label repeats it.  A
+    # name that begins with the program's is the thread's own: a copy of
+    # the program named "rt" whose thread calls itself "rt-worker" shows it.
+    # (Before: "interpose_rawth (tid N)" on every thread of a program with
+    # a long name, and "tid N" for "rt-worker".)
+    "$CTRACE" dump "$t" | grep -q 'label="interpose_rawth' &&
+        fail "rawthread: a label repeats the program's name: $("$CTRACE" dump "$t" | grep -o 'label="[^"]*"' | sort -u | tr '\n' ' ')"
+    cp "$EX_DIR/interpose_rawthread" "$WORK/rt"
+    "$CTRACE" run -q -o "$WORK/rtname.%p.trace" -- "$WORK/rt" rt-worker > /dev/null ||
+        fail "rawthread: rt rt-worker failed under ctrace run"
+    "$CTRACE" dump "$WORK"/rtname.*.trace | grep -q 'label="rt-worker (tid [0-9]*)"' ||
+        fail "rawthread: the thread named rt-worker in program rt has no label of its own: $("$CTRACE" dump "$WORK"/rtname.*.trace | grep -o 'label="[^"]*"' | sort -u | tr '\n' ' ')"
+    echo "ok: rawthread: thread labels (no inherited program name; rt-worker in rt)"
     ;;
 owntrace)
     # A program linked with libctrace that starts a trace of its own
