@@ -70,6 +70,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -185,32 +186,34 @@ int ct_proc_exec_number(void)
     return exec_suffix(autostart_pattern, &k) ? (int)k : 0;
 }
 
-/* A trace started from CTRACE_OUTPUT whose writing failed (a full disk, a
- * file size limit: the writer stopped tracing there, the program went on)
- * says so on stderr when it is stopped: the file is cut where the failure
- * happened, and nothing else would tell.  A raw write of a line made with
- * snprintf: this may run on the finisher of a fatal signal while the
- * dying thread holds stdio's lock. */
-static void say_write_failed(void)
+/* One line on stderr, written raw: this may run on the finisher of a fatal
+ * signal while the dying thread holds stdio's lock.  errno is kept. */
+__attribute__((format(printf, 1, 2))) static void say(const char *fmt, ...)
 {
-    if (!autostart_path[0])
-        return;
     int e = errno;
     char line[4096 + 160];
-    int n = snprintf(line, sizeof line,
-                     "ctrace: writing the trace %s failed (%s): it ends where the failure "
-                     "happened (ctrace check says where)\n",
-                     autostart_path, strerror(e));
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
     if (n > 0)
         (void)!ct_libc_write(2, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
     errno = e;
 }
 
-/* Stops the trace, whichever started it. */
-static void stop_trace(void)
+/* Stops the trace, whichever started it, and returns ctrace_stop's code.
+ * One started from CTRACE_OUTPUT (from_env) whose writing failed (a full
+ * disk, a file size limit: the writer stopped tracing there, the program
+ * went on) says so: the file is cut where the failure happened, and
+ * nothing else would tell. */
+static int stop_trace(int from_env)
 {
-    if (ctrace_stop() == CTRACE_EWRITE && autostarted)
-        say_write_failed();
+    int r = ctrace_stop();
+    if (r == CTRACE_EWRITE && from_env && autostart_path[0])
+        say("ctrace: writing the trace %s failed (%s): it ends where the failure happened "
+            "(ctrace check says where)\n",
+            autostart_path, strerror(errno));
+    return r;
 }
 
 /* Set while this file starts the environment's trace or recorder, whose
@@ -235,29 +238,20 @@ void ct_proc_yield_auto_trace(void)
 {
     if (starting_auto)
         return;
-    char line[4096 + 160];
-    int n = 0;
+    int yielded = 0;
     if (__atomic_exchange_n(&autostarted, 0, __ATOMIC_ACQ_REL)) {
-        int r = ctrace_stop();
-        if (r == CTRACE_EWRITE)
-            say_write_failed();
-        if (r != CTRACE_ENOTRACING)
-            n = snprintf(line, sizeof line,
-                         "ctrace: the program starts a trace of its own: the trace started "
-                         "from the environment (%s) ends here\n",
-                         autostart_path[0] ? autostart_path : autostart_pattern);
+        yielded = stop_trace(1) != CTRACE_ENOTRACING;
+        if (yielded)
+            say("ctrace: the program starts a trace of its own: the trace started from the "
+                "environment (%s) ends here\n",
+                autostart_path[0] ? autostart_path : autostart_pattern);
     } else if (ct_flight_stop_auto()) {
-        n = snprintf(line, sizeof line,
-                     "ctrace: the program starts a trace of its own: the flight recorder "
-                     "started from the environment stops here (no snapshot after this)\n");
+        yielded = 1;
+        say("ctrace: the program starts a trace of its own: the flight recorder started from "
+            "the environment stops here (no snapshot after this)\n");
     }
-    if (n > 0) {
-        int e = errno;
-        (void)!ct_libc_write(2, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
-        errno = e;
-        if (__atomic_exchange_n(&has_deferred_cfg, 0, __ATOMIC_ACQ_REL))
-            (void)ctrace_configure(&deferred_cfg); /* tracing is off now */
-    }
+    if (yielded && __atomic_exchange_n(&has_deferred_cfg, 0, __ATOMIC_ACQ_REL))
+        (void)ctrace_configure(&deferred_cfg); /* tracing is off now */
 }
 
 static void atfork_prepare(void)
@@ -345,7 +339,7 @@ static void finish(void)
     if (CT_ENABLED())
         (void)ct_thread_self();
     ct_thread_exit();
-    stop_trace();
+    stop_trace(autostarted);
     atomic_store(&exiting, 2);
     if (masked)
         pthread_sigmask(SIG_SETMASK, &old, NULL);
@@ -407,7 +401,7 @@ void ct_before_exec(void)
     if (ct_proc_in_vfork_child() || !ct_writer_active())
         return;
     int e = errno;
-    stop_trace();
+    stop_trace(autostarted);
     errno = e;
 }
 
