@@ -339,13 +339,17 @@ rawthread)
     # the program named "rt" whose thread calls itself "rt-worker" shows it.
     # (Before: "interpose_rawth (tid N)" on every thread of a program with
     # a long name, and "tid N" for "rt-worker".)
-    "$CTRACE" dump "$t" | grep -q 'label="interpose_rawth' &&
-        fail "rawthread: a label repeats the program's name: $("$CTRACE" dump "$t" | grep -o 'label="[^"]*"' | sort -u | tr '\n' ' ')"
+    # (Dumps go to files: under pipefail, `dump | grep -q` fails whenever
+    # grep quits at its match before dump has written everything.)
+    "$CTRACE" dump "$t" > "$WORK/rawthread.dump" || fail "rawthread: ctrace dump failed"
+    grep -q 'label="interpose_rawth' "$WORK/rawthread.dump" &&
+        fail "rawthread: a label repeats the program's name: $(grep -o 'label="[^"]*"' "$WORK/rawthread.dump" | sort -u | tr '\n' ' ')"
     cp "$EX_DIR/interpose_rawthread" "$WORK/rt"
     "$CTRACE" run -q -o "$WORK/rtname.%p.trace" -- "$WORK/rt" rt-worker > /dev/null ||
         fail "rawthread: rt rt-worker failed under ctrace run"
-    "$CTRACE" dump "$WORK"/rtname.*.trace | grep -q 'label="rt-worker (tid [0-9]*)"' ||
-        fail "rawthread: the thread named rt-worker in program rt has no label of its own: $("$CTRACE" dump "$WORK"/rtname.*.trace | grep -o 'label="[^"]*"' | sort -u | tr '\n' ' ')"
+    "$CTRACE" dump "$WORK"/rtname.*.trace > "$WORK/rtname.dump" || fail "rawthread: ctrace dump of rt's trace failed"
+    grep -q 'label="rt-worker (tid [0-9]*)"' "$WORK/rtname.dump" ||
+        fail "rawthread: the thread named rt-worker in program rt has no label of its own: $(grep -o 'label="[^"]*"' "$WORK/rtname.dump" | sort -u | tr '\n' ' ')"
     echo "ok: rawthread: thread labels (no inherited program name; rt-worker in rt)"
     ;;
 owntrace)

@@ -47,7 +47,8 @@ fi
 # a thread's start, the main thread's name) are in the trace, but nothing
 # waited there: they are not rows of the blocking table (before the fix a
 # program without real waits had only those rows).
-"$ctrace" dump "$t" | grep -qE 'reason="ctrace: (end of wait|thread start|main thread)"' ||
+"$ctrace" dump "$t" > "$tmp/dump" || { echo "FAIL: ctrace dump exit $?"; fail=1; }
+grep -qE 'reason="ctrace: (end of wait|thread start|main thread)"' "$tmp/dump" ||
     { echo "FAIL: the trace has no zero-length wait to check stat against"; fail=1; }
 "$ctrace" stat --json --top=100000 "$t" > "$tmp/all.json" || { echo "FAIL: stat --json --top exit $?"; fail=1; }
 if grep -qE '"reason": "ctrace: (end of wait|end of syscall|thread start|main thread)"' "$tmp/all.json"; then

@@ -30,13 +30,17 @@ valid() {
     bash "$SRC/scripts/gotrace-validate.sh" "$1" >/dev/null || {
         bash "$SRC/scripts/gotrace-validate.sh" "$1" >&2; fail "Go parsers reject $1"; }
 }
+# stacks FILE: its dump with stacks, in FILE.stacks (grep -q reads a file:
+# on a pipe under pipefail it would fail whenever it quits before dump ends).
+stacks() { "$CTRACE" dump --stacks "$1" > "$1.stacks" || fail "ctrace dump --stacks $1"; }
 named_line() { "$CTRACE" dump --stacks "$1" | grep -E '"handle_request"@0x[0-9a-f]+ "[^"]*annotations\.c":[1-9]'; }
 
 # 1. Symbolization off, then ctrace symbolize.
 CTRACE_SYMBOLIZE=off "$EX" off.trace > /dev/null || fail "example failed"
 valid off.trace
-"$CTRACE" dump --stacks off.trace | grep -q '""@0x' || fail "off.trace: no unnamed frame"
-if "$CTRACE" dump --stacks off.trace | grep -q '"handle_request"'; then
+stacks off.trace
+grep -q '""@0x' off.trace.stacks || fail "off.trace: no unnamed frame"
+if grep -q '"handle_request"' off.trace.stacks; then
     fail "off.trace: frames already named"
 fi
 "$CTRACE" symbolize off.trace -o named.trace > sym.out || fail "ctrace symbolize off.trace"
@@ -55,10 +59,11 @@ id=$(readelf -n copy | awk '/Build ID/ {print $3}')
 mkdir -p "dbg/.build-id/${id:0:2}" && mv copy.debug "dbg/.build-id/${id:0:2}/${id:2}.debug"
 ./copy stripped.trace > /dev/null || fail "stripped copy failed"
 valid stripped.trace
-"$CTRACE" dump --stacks stripped.trace | grep -q '"copy+0x' || fail "stripped.trace: no copy+0xOFF frame"
+stacks stripped.trace
+grep -q '"copy+0x' stripped.trace.stacks || fail "stripped.trace: no copy+0xOFF frame"
 # (not "main": the runtime names the main thread's start frame itself,
 # docs/FORMAT.md "The main thread")
-if "$CTRACE" dump --stacks stripped.trace | grep -qE '"handle_request"@'; then
+if grep -qE '"handle_request"@' stripped.trace.stacks; then
     fail "stripped.trace: named without its debug file"
 fi
 "$CTRACE" symbolize -q stripped.trace -o nodir.trace || fail "ctrace symbolize stripped.trace"
@@ -84,6 +89,7 @@ cp "$EX" mini && nm -D mini --format=posix --defined-only | awk '{print $1}' | s
 valid mini.trace
 # (db_worker, a static function, not main: the runtime names the main
 # thread's start frame "main" whatever the symbols)
-"$CTRACE" dump --stacks mini.trace | grep -qE '"db_worker"@0x[0-9a-f]+ ' ||
+stacks mini.trace
+grep -qE '"db_worker"@0x[0-9a-f]+ ' mini.trace.stacks ||
     fail "mini.trace: db_worker not named from .gnu_debugdata"
 echo "ok: stripped copy with MiniDebugInfo: db_worker named by the runtime"
