@@ -402,12 +402,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     free(out);
 
-    /* The go1.19 export must be a valid v1 trace for every input the
-     * reader accepts (exit 0, cut traces included).  Of an invalid input
-     * (exit 1) it holds the events read before the error, which Go 1.19's
-     * ordering may not be able to place (docs/EXPORT.md; seed
-     * invalid-input-go119-unordered): not checked here yet. */
-    if (export_mem(paths, 1, EXPORT_GO119, &out, &len) == 0) {
+    /* The go1.19 export must be a valid v1 trace for every input: of an
+     * invalid one (exit 1) it holds the events read before the error. */
+    if (export_mem(paths, 1, EXPORT_GO119, &out, &len) < 2) {
         /* Every event after the header is in a batch: Go 1.22+ and the
          * reader skip a string before the first one (and the check below
          * would not see it). */

@@ -48,7 +48,8 @@
  *    innermost open region, a task begun twice, experimental events, the
  *    transitions of a goroutine 0 (v1's id of no goroutine), of the ids
  *    2^64 - 2 and - 1 (Go 1.19's order.go uses them) and of a goroutine
- *    whose id comes back after it ended (v1 cannot create it again).
+ *    whose id comes back after it ended (v1 cannot create it again) or
+ *    after it blocked "forever" (v1's GoStop, which ends it).
  *    A label is carried by the goroutine's later starts (GoStartLabel),
  *    which is all v1 has.  Block reasons outside v1's event types become
  *    a plain GoBlock (docs/EXPORT.md).
@@ -547,7 +548,13 @@ static void step(struct gsink *S, ctrace_reader *r, struct gv *g, enum vstate to
         timed(S, g->p, type, v, 2, now);
         S->running[g->p] = 0;
         g->p = -1;
-        g->st = next;
+        /* GoStop (blocked "forever") ends the goroutine for Go's v1
+         * parser: its order.go leaves the goroutine running (a later
+         * GoUnblock of it is never ready: "no consistent ordering of
+         * events possible") and its checks take it for dead.  So it is
+         * dead here too; a v2 trace that wakes it gets the rest of its
+         * life counted as not shown (on_goroutine). */
+        g->st = type == EV_GO_STOP ? V_DEAD : next;
         return;
     }
     case V_SYSCALL:
@@ -605,10 +612,13 @@ static void on_goroutine(struct gsink *S, ctrace_reader *r, const struct ctrace_
     }
     /* At most 4 steps (dead, runnable, running, the target): the bound
      * guards against a loop, which the state machine does not have. */
-    for (int i = 0; i < 6 && !S->failed && g->st != to; i++)
+    for (int i = 0; i < 6 && !S->failed && g->st != to; i++) {
         step(S, r, g, to, ev, now);
+        if (g->st == V_DEAD) /* GoEnd, or GoStop (step) */
+            break;
+    }
     S->st->state_slices++;
-    if (to == V_DEAD) {
+    if (g->st == V_DEAD) {
         free_g(take_g(S, id)); /* v1 drops its open regions too */
         if (ended_add(&S->ended, id) < 0)
             S->failed = 1;
