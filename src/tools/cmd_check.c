@@ -20,8 +20,8 @@ static const char help[] =
     "Validates Go execution traces the way Go's own parser does: every event is\n"
     "read, ordered and checked.  Formats: v2 (go 1.22, 1.23, 1.25) and v1 (go 1.11,\n"
     "1.19, 1.21 headers).  One line per file:\n"
-    "  FILE: ok, go 1.22, N events, G generations\n"
-    "  FILE: truncated at offset X: G complete generations (first B bytes, S s), then: message\n"
+    "  FILE: ok, go 1.22, N events, G generation(s)\n"
+    "  FILE: truncated at offset X: G complete generation(s) (first B bytes, S s), then: message\n"
     "  FILE: error at offset X: message\n"
     "A second line follows when the trace's writer recorded losses (libctrace's loss\n"
     "records: events dropped at its memory cap, CPU samples, threads it could not\n"
@@ -42,6 +42,12 @@ static const char help[] =
     "  --help  this help\n"
     "\n"
     "Exit codes: 0 all traces valid, 1 some trace invalid or unreadable, 2 usage error.\n";
+
+/* "s" after a count other than 1: "1 generation", "3 generations". */
+static const char *plural(uint64_t n)
+{
+    return n == 1 ? "" : "s";
+}
 
 static int check_one(const char *path, int quiet, int verbose, unsigned threads, uint64_t split_min)
 {
@@ -69,9 +75,9 @@ static int check_one(const char *path, int quiet, int verbose, unsigned threads,
     if (!quiet) {
         if (rc == 0) {
             int v = ctrace_reader_version(r);
-            printf("%s: ok, go %d.%d, %llu events, %llu generations\n", name, v / 100, v % 100,
-                   (unsigned long long)ctrace_reader_event_count(r),
-                   (unsigned long long)ctrace_reader_generation_count(r));
+            uint64_t ng = ctrace_reader_generation_count(r);
+            printf("%s: ok, go %d.%d, %llu events, %llu generation%s\n", name, v / 100, v % 100,
+                   (unsigned long long)ctrace_reader_event_count(r), (unsigned long long)ng, plural(ng));
             uint64_t sg;
             int how = ctrace_reader_check_split(r, &sg);
             if (verbose && how == CTRACE_SPLIT_VERIFIED)
@@ -91,14 +97,16 @@ static int check_one(const char *path, int quiet, int verbose, unsigned threads,
             if (!msg)
                 msg = ctrace_reader_strerror(rc);
             if (rc == CTRACE_READER_ETRUNCATED)
-                printf("%s: truncated at offset %llu: %llu complete generations (first %llu bytes, %.6f s), "
+                printf("%s: truncated at offset %llu: %llu complete generation%s (first %llu bytes, %.6f s), "
                        "then: %s\n",
-                       name, (unsigned long long)off, (unsigned long long)whole, (unsigned long long)end,
+                       name, (unsigned long long)off, (unsigned long long)whole, plural(whole),
+                       (unsigned long long)end,
                        (double)span / 1e9, msg);
             else if (whole)
-                printf("%s: error at offset %llu: %s (after %llu complete generations: first %llu bytes, "
+                printf("%s: error at offset %llu: %s (after %llu complete generation%s: first %llu bytes, "
                        "%.6f s)\n",
-                       name, (unsigned long long)off, msg, (unsigned long long)whole, (unsigned long long)end,
+                       name, (unsigned long long)off, msg, (unsigned long long)whole, plural(whole),
+                       (unsigned long long)end,
                        (double)span / 1e9);
             else
                 printf("%s: error at offset %llu: %s\n", name, (unsigned long long)off, msg);
@@ -110,7 +118,7 @@ static int check_one(const char *path, int quiet, int verbose, unsigned threads,
         char what[256];
         losses_describe(&lost, what, sizeof what);
         printf("%s: warning: the tracer lost %s (in %llu generation%s)\n", name, what,
-               (unsigned long long)lost.records, lost.records == 1 ? "" : "s");
+               (unsigned long long)lost.records, plural(lost.records));
     }
     bad = rc != 0;
     ctrace_reader_close(r);

@@ -70,7 +70,7 @@ echo "ok: pigz: a worker's wait has $(nframes "$line") frames down to start_thre
 CTRACE_PERIOD=10ms timeout 120 "$CTRACE" run -q -o pigz10.trace -- pigz -p 2 -c data > data.gz ||
     fail "pigz under ctrace run (10 ms generations) failed"
 valid pigz10.trace
-gens=$("$CTRACE" check pigz10.trace | sed -n 's/.* \([0-9]*\) generations.*/\1/p')
+gens=$("$CTRACE" check pigz10.trace | sed -n 's/.* \([0-9]*\) generations*$/\1/p')
 [ "${gens:-0}" -ge 5 ] || fail "pigz10.trace: $gens generations, expected at least 5"
 "$CTRACE" dump --stacks pigz10.trace > pigz10.dump || fail "ctrace dump pigz10.trace"
 # Goroutine 1 is the main thread; the others are pigz's workers.
