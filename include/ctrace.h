@@ -45,6 +45,12 @@
  *     CTRACE_ENOTRACING; the parent's trace is never written by it) and the
  *     child may start a trace of its own.  Safe whatever the other threads
  *     were doing at the fork.
+ *   - seccomp: libctrace.so ends any trace (and the flight recorder) just
+ *     before the program enters a seccomp sandbox (prctl PR_SET_SECCOMP, or
+ *     the seccomp system call through syscall()), since the tracer's own
+ *     system calls may not be allowed there; from then on every start
+ *     returns CTRACE_ESYS with errno EPERM, in this process and its fork
+ *     children.  libctrace.a does not see the sandbox: stop first.
  *   - Shared library (libctrace.so, linked or preloaded) and static library
  *     (libctrace.a) differ in what needs a dynamic linker's interposition:
  *       * libctrace.a records no pthread/libc events by itself (no

@@ -5,6 +5,9 @@
  *   mainexit workers   main leaves first: the workers print after it
  *   mainexit alone     the workers are joined first: main is the last
  *   mainexit fork      a forked child's only thread calls pthread_exit
+ *   mainexit rawexit   main leaves first through the exit system call
+ *                      with status 3 (no pthread_exit, no atexit): the
+ *                      process ends with its last thread, status 3
  *
  * Under ctrace run the tracer's own threads must not keep the process
  * alive (tests/interpose, case mainexit).
@@ -12,6 +15,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -75,5 +79,7 @@ int main(int argc, char **argv)
     fflush(stdout);
     if (strcmp(mode, "alone") != 0)
         next_turn(0); /* the workers' turn, after this line */
+    if (strcmp(mode, "rawexit") == 0)
+        syscall(SYS_exit, 3); /* this thread only */
     pthread_exit(NULL);
 }

@@ -105,4 +105,7 @@ CT_HIDDEN ssize_t ct_net_writev(int fd, const struct iovec *iov, int cnt, int sk
  * the would-block path. */
 CT_HIDDEN int ct_fd_nonblocking(int fd);
 
+/* syscall(SYS_seccomp, op, ...) is about to be made (sandbox.c). */
+CT_HIDDEN void ct_sandbox_seccomp_call(unsigned long op);
+
 #endif /* CTRACE_INTERPOSE_H */

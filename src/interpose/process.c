@@ -207,6 +207,16 @@ static int ct_exec(enum ct_exec_how how, const char *path, int fd, char *const a
     }
     int edit = at != (size_t)-1 && n <= CT_ENV_MAX;
     char *newenv[edit ? n + 2 : 1];
+    if (edit && ct_proc_sandboxed() && !vfork_child) {
+        /* The sandbox goes on in the new image: it must not trace
+         * (proc.c, ct_proc_enter_sandbox), so it gets no CTRACE_OUTPUT. */
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++)
+            if (i != at)
+                newenv[k++] = envp[i];
+        newenv[k] = NULL;
+        return ct_exec_real(how, path, fd, argv, newenv);
+    }
     char val[edit ? CT_VAL_MAX : 1];
     char pidval[sizeof ct_pid_var + 24];
     if (edit && ct_next_output(envp[at] + sizeof ct_out_var - 1, val, sizeof val, vfork_child)) {

@@ -15,6 +15,15 @@
  * left, and then calls exit(0), as glibc's last thread would: atexit
  * handlers run (the trace is finished by ours), the status is 0.
  *
+ * The main thread can also end without pthread_exit: a raw exit system
+ * call (all a thread in a strict seccomp sandbox may make), or killed on
+ * its own (strict seccomp kills the one thread).  glibc then never calls
+ * exit: the process ends when its last thread does, no atexit handler
+ * runs, and its status is that thread's exit code, 0.  The finisher
+ * thread (crash.c) polls for that case (ct_lastthread_poll, once a
+ * second: one /proc read) and starts the same watcher, which then
+ * finishes the trace and ends the process with status 0.
+ *
  * Invariants:
  *  - The watcher never exits early: it counts program threads as
  *    (threads of the process, /proc/self/stat) - 1 (the main thread, once
@@ -38,6 +47,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 
 #include "hooks.h"
 #include "libc.h"
@@ -45,6 +55,7 @@
 #include "trace.h"
 
 static _Atomic int internal_live;  /* tracer threads inside their start routine */
+static _Atomic int main_pthread_exit; /* the main thread left by pthread_exit */
 static _Atomic int internal_made;  /* a tracer thread was ever started here */
 static atomic_flag watching = ATOMIC_FLAG_INIT;
 
@@ -107,25 +118,36 @@ static int program_threads_left(pid_t pid)
     return threads - 1 - atomic_load(&internal_live) > 0;
 }
 
+/* No program thread is left and the main thread did not call
+ * pthread_exit: the trace is finished and the process ends as the kernel
+ * ends it when its last thread leaves, status 0 (a thread's exit code,
+ * whatever the main thread's was); no atexit handler. */
+static void end_with_last_thread(void)
+{
+    ct_process_exit();
+    for (;;)
+        ct_libc_syscall6(SYS_exit_group, (const long[6]){0});
+}
+
 static void *watch_main(void *arg)
 {
     pid_t pid = (pid_t)(intptr_t)arg;
     uint64_t ns = 1000000;
     for (;;) {
         ct_libc_sleep_ns(ns);
-        if (!program_threads_left(pid))
-            exit(0); /* what glibc's last thread does */
+        if (!program_threads_left(pid)) {
+            if (atomic_load(&main_pthread_exit))
+                exit(0); /* what glibc's last thread does */
+            end_with_last_thread();
+        }
         if (ns < 100000000)
             ns *= 2;
     }
     return NULL;
 }
 
-void ct_lastthread_main_exit(void)
+static void start_watcher(pid_t pid)
 {
-    pid_t pid = ct_proc_pid();
-    if (ct_proc_in_vfork_child() || ct_libc_gettid() != pid)
-        return; /* not the main thread: glibc's own rule */
     if (!atomic_load(&internal_made) || atomic_flag_test_and_set(&watching))
         return;
     pthread_t th;
@@ -135,9 +157,33 @@ void ct_lastthread_main_exit(void)
         atomic_flag_clear(&watching);
 }
 
+void ct_lastthread_poll(void)
+{
+    pid_t pid = ct_proc_pid();
+    /* Not under a filter that may confine this thread too: opening /proc
+     * may be what it kills the process for. */
+    if (ct_proc_sandboxed() == 2 || ct_proc_in_vfork_child() || atomic_load(&main_pthread_exit))
+        return;
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/task/%d/stat", (int)pid);
+    char st = read_stat(path, NULL);
+    if (st == 'Z' || st == 'X')
+        start_watcher(pid);
+}
+
+void ct_lastthread_main_exit(void)
+{
+    pid_t pid = ct_proc_pid();
+    if (ct_proc_in_vfork_child() || ct_libc_gettid() != pid)
+        return; /* not the main thread: glibc's own rule */
+    atomic_store(&main_pthread_exit, 1);
+    start_watcher(pid);
+}
+
 void ct_lastthread_atfork_child(void)
 {
     atomic_store(&internal_live, 0);
     atomic_store(&internal_made, 0);
+    atomic_store(&main_pthread_exit, 0);
     atomic_flag_clear(&watching);
 }

@@ -114,8 +114,14 @@ pid_t ct_proc_pid(void)
     return p;
 }
 
+static _Atomic int sandboxed;
+
 int ct_proc_in_vfork_child(void)
 {
+    /* In a sandbox nothing traces, so no trace of a parent is at stake,
+     * and getpid may be a system call the sandbox kills for. */
+    if (atomic_load(&sandboxed))
+        return 0;
     int e = errno;
     int r = ct_proc_raw_getpid() != ct_proc_pid();
     errno = e;
@@ -254,6 +260,43 @@ void ct_proc_yield_auto_trace(void)
         (void)ctrace_configure(&deferred_cfg); /* tracing is off now */
 }
 
+/* sandboxed (declared above): set, once, before the program enters a
+ * seccomp sandbox; no trace starts after that (ct_proc_refuse_start, the
+ * fork child, the exec wrappers' environment). */
+
+void ct_proc_enter_sandbox(const char *how, int every_thread)
+{
+    if (atomic_load(&sandboxed) || ct_proc_in_vfork_child())
+        return;
+    int was = 0;
+    if (!atomic_compare_exchange_strong(&sandboxed, &was, every_thread ? 2 : 1))
+        return;
+    int e = errno;
+    int ended = 0;
+    if (__atomic_exchange_n(&autostarted, 0, __ATOMIC_ACQ_REL))
+        ended = stop_trace(1) != CTRACE_ENOTRACING;
+    else
+        ended = ctrace_stop() != CTRACE_ENOTRACING; /* the program's own */
+    ended |= ctrace_flight_stop() == CTRACE_OK;
+    if (ended)
+        say("ctrace: the program enters a seccomp sandbox (%s), where the tracer cannot make its "
+            "system calls: the trace ends here\n", how);
+    errno = e;
+}
+
+int ct_proc_sandboxed(void)
+{
+    return atomic_load(&sandboxed);
+}
+
+int ct_proc_refuse_start(void)
+{
+    if (!atomic_load(&sandboxed))
+        return 0;
+    errno = EPERM;
+    return CTRACE_ESYS;
+}
+
 static void atfork_prepare(void)
 {
     ct_trace_atfork_prepare();
@@ -290,10 +333,14 @@ static void atfork_child(void)
      * ("x.%p-2.trace" names the fork child's file "x.CHILD.trace"). */
     drop_exec_suffix();
     starting_auto = 1;
-    if (autostart_pattern[0] && strstr(autostart_pattern, "%p"))
-        autostart();
-    if (flight_again)
-        ct_flight_autostart();
+    if (atomic_load(&sandboxed)) {
+        /* The sandbox is inherited: no trace here (nor a recorder). */
+    } else {
+        if (autostart_pattern[0] && strstr(autostart_pattern, "%p"))
+            autostart();
+        if (flight_again)
+            ct_flight_autostart();
+    }
     starting_auto = 0;
     errno = e;
 }

@@ -25,6 +25,20 @@ int ct_proc_exec_number(void);
  * succeeds as it would without ctrace run.  Not for the environment's own
  * starts; harmless when nothing was started from the environment. */
 void ct_proc_yield_auto_trace(void);
+/* The program is about to enter a seccomp sandbox (prctl PR_SET_SECCOMP,
+ * the seccomp system call; `how` names the call): under it the tracer's own
+ * system calls would kill the thread or the process, so any trace or
+ * flight recorder ends here, whole (a line on stderr says so), and no
+ * trace starts again in this process, its fork children or its exec'd
+ * images.  Once; not in a vfork child. */
+void ct_proc_enter_sandbox(const char *how, int every_thread);
+/* 0 before the process entered a sandbox (ct_proc_enter_sandbox); then 1
+ * for one that confines only the thread that entered it (strict mode),
+ * 2 for one that may confine every thread, the tracer's too (a filter). */
+int ct_proc_sandboxed(void);
+/* CTRACE_ESYS with errno EPERM once the process entered a sandbox (the
+ * public starts refuse before any system call), else 0. */
+int ct_proc_refuse_start(void);
 /* ctrace_configure while the environment's trace runs: keeps cfg for the
  * program's own trace (applied when ct_proc_yield_auto_trace ends the
  * environment's) and returns 1; 0 when no such trace runs. */
@@ -93,6 +107,10 @@ void ct_lastthread_internal_created(void);
 void ct_lastthread_internal_enter(void);
 void ct_lastthread_internal_leave(void);
 void ct_lastthread_atfork_child(void);
+/* The finisher's periodic check: the main thread ended without
+ * pthread_exit (a raw exit, or killed on its own)?  Then the process ends
+ * with its last program thread (lastthread.c). */
+void ct_lastthread_poll(void);
 
 /* Fork hooks of other modules, called in order by proc.c's handlers. */
 void ct_buf_atfork_prepare(void);

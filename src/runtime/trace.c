@@ -204,6 +204,8 @@ int ct_trace_stop(void)
 
 int ctrace_start_trace(void)
 {
+    if (ct_proc_refuse_start())
+        return CTRACE_ESYS;
     int e = errno;
     ct_proc_yield_auto_trace();
     int r = ct_trace_start(ct_fifo_sink(CT_FIFO_ANY_READER));

@@ -189,6 +189,8 @@ int ctrace_start(ctrace_write_fn fn, void *arg)
 {
     if (!fn)
         return CTRACE_EINVAL;
+    if (ct_proc_refuse_start())
+        return CTRACE_ESYS;
     int e = errno;
     ct_proc_yield_auto_trace();
     int r = start_writer(fn, arg, -1, 0);
@@ -200,6 +202,8 @@ int ctrace_start_fd(int fd)
 {
     if (fd < 0)
         return CTRACE_EINVAL;
+    if (ct_proc_refuse_start())
+        return CTRACE_ESYS;
     int e = errno;
     ct_proc_yield_auto_trace();
     int r = start_writer(fd_write, (void *)(intptr_t)fd, fd, 0);
@@ -295,6 +299,8 @@ int ctrace_start_file(const char *path)
 {
     if (!path || !*path)
         return CTRACE_EINVAL;
+    if (ct_proc_refuse_start())
+        return CTRACE_ESYS;
     char full[4096];
     if (ct_expand_path(path, full, sizeof full) != 0)
         return CTRACE_EINVAL;

@@ -285,9 +285,29 @@ mainexit)
     # is left, before the exit, and must still be valid (an empty one was
     # rejected by Go's parser).
     RUN_OPTS=(--period 1ms)
-    for mode in workers alone fork; do
+    # rawexit: the main thread leaves through the exit system call (no
+    # pthread_exit): the process ends with its last thread, status 0 (it
+    # hung: only pthread_exit started the tracer's watch).
+    for mode in workers alone fork rawexit; do
         run_pair "mainexit_$mode" 0 "$EX_DIR/interpose_mainexit" "$mode"
         validate "mainexit_$mode"
+    done
+    ;;
+sandbox)
+    # A program that enters a seccomp sandbox while a thread of its works:
+    # strict mode in the main thread (then only read, write, exit), or a
+    # filter on every thread that kills the process at any other system
+    # call.  Same output and status traced; the trace ends, whole, where
+    # the sandbox goes in, and says so on stderr.  (Before: the tracer's
+    # own system calls killed the main thread in strict mode -- its output
+    # lost, the process hung on the tracer's threads -- and the process,
+    # by SIGSYS, in filter mode.)
+    for mode in strict filter; do
+        run_pair "sandbox_$mode" 0 "$EX_DIR/interpose_sandbox" "$mode"
+        validate "sandbox_$mode"
+        grep -q "^ctrace: the program enters a seccomp sandbox (.*), where the tracer cannot make its system calls: the trace ends here\$" "sandbox_$mode.traced.err" ||
+            { cat "sandbox_$mode.traced.err" >&2; fail "sandbox $mode: no stderr line says the trace ends at the sandbox"; }
+        echo "ok: sandbox $mode: the trace ends at the sandbox, with a line on stderr"
     done
     ;;
 daemonize)
