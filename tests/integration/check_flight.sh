@@ -293,7 +293,12 @@ run)
     # carries on.  ctrace used to die of SIGUSR2, the program left running.
     # (A program of this build: a sanitizer's library preloaded into one
     # built without it cannot start.)
-    "$ctrace_tool" run -q --flight=1s -o "$PWD/usr2" -- "$runner" linger none.trace > /dev/null & p=$!
+    # Under TSan the program lingers 6 s, not 2: its snapshot, taken after
+    # the signal, must be written before the exit ends the flight thread
+    # (a snapshot still being written at the exit is lost; a loaded CI
+    # machine missed the 1 s the 2 s linger left).
+    linger=2000; [ "${CTRACE_SANITIZE:-}" = thread ] && linger=6000
+    LINGER_MS=$linger "$ctrace_tool" run -q --flight=1s -o "$PWD/usr2" -- "$runner" linger none.trace > /dev/null & p=$!
     sleep 1
     # Under TSan, ctrace run's own handler runs only at its next intercepted
     # call (TSan defers signals; waitpid is not one): the forward would come

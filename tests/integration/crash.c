@@ -168,7 +168,10 @@ int main(int argc, char **argv)
     } else if (!strcmp(mode, "_exit")) {
         _exit(0);
     } else if (!strcmp(mode, "linger")) {
-        sleep_ms(2000); /* then returns: time for a signal from outside */
+        /* then returns: time for a signal from outside (LINGER_MS: the
+         * test gives a slow, sanitized build longer) */
+        const char *ms = getenv("LINGER_MS");
+        sleep_ms(ms ? atol(ms) : 2000);
     }
     return 0; /* "return" */
 }
