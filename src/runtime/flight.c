@@ -86,9 +86,17 @@ static _Atomic uint64_t slow_last_ns;
 int ct_flight_slow_armed;
 
 
+/* Triggers (REQ_SIGNAL, REQ_SLOW) asked for, and those the flight thread
+ * has taken up to (trig_done: trig_asked read after it took fl_req, then
+ * stored once the snapshot is written): the exit waits for the
+ * difference (ct_flight_before_exit). */
+static _Atomic uint32_t trig_asked, trig_done;
+
 /* Async-signal-safe: one atomic and one futex call. */
 static void request(uint32_t bit)
 {
+    if (bit & (REQ_SIGNAL | REQ_SLOW))
+        atomic_fetch_add(&trig_asked, 1);
     atomic_fetch_or(&fl_req, bit);
     ct_libc_futex_wake(&fl_req);
 }
@@ -425,6 +433,7 @@ static void *flight_main(void *arg)
     atomic_store(&fl_tid, (int)syscall(SYS_gettid));
     for (;;) {
         uint32_t r = atomic_exchange(&fl_req, 0);
+        uint32_t asked = atomic_load(&trig_asked);
         if (!r) {
             ct_libc_futex_wait(&fl_req, 0, -1);
             continue;
@@ -436,8 +445,11 @@ static void *flight_main(void *arg)
         }
         if (r & REQ_QUIT)
             break;
-        if (r & (REQ_SIGNAL | REQ_SLOW))
+        if (r & (REQ_SIGNAL | REQ_SLOW)) {
             triggered_snapshot();
+            atomic_store(&trig_done, asked);
+            ct_libc_futex_wake(&trig_done);
+        }
     }
     atomic_store(&fl_tid, 0);
     return NULL;
@@ -637,6 +649,23 @@ int ct_flight_is_auto(void)
     return __atomic_load_n(&autostarted, __ATOMIC_ACQUIRE) && ct_flight_running();
 }
 
+void ct_flight_before_exit(void)
+{
+    int tid = atomic_load(&fl_tid);
+    if (!ct_flight_running() || !tid || tid == ct_libc_gettid())
+        return;
+    uint64_t deadline = ct_mono_ns() + 5000000000u;
+    for (;;) {
+        uint32_t done = atomic_load(&trig_done);
+        if ((int32_t)(atomic_load(&trig_asked) - done) <= 0)
+            return;
+        uint64_t now = ct_mono_ns();
+        if (now >= deadline)
+            return; /* the flight thread is stuck (a lock this thread holds) */
+        ct_libc_futex_wait(&trig_done, done, (long)((deadline - now) / 1000000u) + 1);
+    }
+}
+
 int ct_flight_stop_auto(void)
 {
     if (!__atomic_exchange_n(&autostarted, 0, __ATOMIC_ACQ_REL))
@@ -657,6 +686,8 @@ int ct_flight_atfork_child(void)
     fl_thread_on = 0;
     atomic_store(&fl_tid, 0);
     atomic_store(&fl_req, 0);
+    atomic_store(&trig_asked, 0);
+    atomic_store(&trig_done, 0);
     if (was) {
         ct_rt.cfg.period_ns = saved_period;
         ct_rt.cfg.mem_cap = saved_cap;

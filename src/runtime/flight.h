@@ -76,6 +76,10 @@ void ct_ring_atfork_child(void);
 
 /* Is the flight recorder running?  One relaxed load. */
 int ct_flight_running(void);
+/* The process exits: waits (5 s at most) until the snapshots that triggers
+ * (the snapshot signal, a slow region) asked for are written -- the exit
+ * would end the flight thread before or while it writes them. */
+void ct_flight_before_exit(void);
 
 /* A region named name (len bytes) ended after dur_ns: takes a snapshot
  * (rate limited, on the flight thread) if that is past its threshold.

@@ -359,7 +359,10 @@ static void atfork_child(void)
  * generation: the header alone, for a short-lived worker. */
 static void finish(void)
 {
-    if (ct_proc_in_vfork_child() || !ct_writer_active())
+    if (ct_proc_in_vfork_child())
+        return;
+    ct_flight_before_exit(); /* a snapshot asked for just before */
+    if (!ct_writer_active())
         return;
     int e = errno;
     if (atomic_exchange(&exiting, 1)) {

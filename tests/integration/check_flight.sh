@@ -166,10 +166,13 @@ ownsig)
     files=(snap.*.trace)
     check "ownsig: no snapshot file" test ! -e "${files[0]}"
     ;;
-signal|slow|slowtask)
+signal|slow|slowtask|sigexit)
+    # sigexit: the snapshot signal just before the exit: the snapshot is
+    # written all the same (the exit waits for it).
     st=$(run_it $mode.out "$prog" $mode)
     check "$mode: exit 0 ($st)" test "$st" = "status 0x0"
-    case $mode in signal) marker=LAST-SIGNAL ;; slow) marker=LAST-SLOW ;; *) marker=LAST-SLOWTASK ;; esac
+    case $mode in signal) marker=LAST-SIGNAL ;; slow) marker=LAST-SLOW ;; sigexit) marker=LAST-SIGEXIT ;;
+        *) marker=LAST-SLOWTASK ;; esac
     one_snapshot && snapshot_ok "$snap" $marker
     ;;
 segv|abort|assert|overflow|busy)

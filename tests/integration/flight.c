@@ -413,6 +413,13 @@ int main(int argc, char **argv)
         ctrace_log(0, "mark", "LAST-SIGNAL");
         raise(SIGUSR2);
         rc = wait_snapshots(1);
+    } else if (!strcmp(mode, "sigexit")) {
+        /* The snapshot signal, then at once the exit: the snapshot must
+         * still be written (the exit ended the flight thread before or
+         * while it wrote it: no file, or an empty one). */
+        ctrace_log(0, "mark", "LAST-SIGEXIT");
+        raise(SIGUSR2);
+        return 0;
     } else if (!strcmp(mode, "ownsig")) {
         raise(SIGUSR1);
         sleep_ms(500); /* a snapshot, if one were (wrongly) taken, is written by now */
