@@ -566,11 +566,11 @@ static int flight_start_locked(const ctrace_flight_config *cfg)
 int ctrace_flight_start(const ctrace_flight_config *cfg)
 {
     ctrace_flight_config def;
-    if (ct_proc_refuse_start())
-        return CTRACE_ESYS;
+    int r0 = ct_proc_before_start();
+    if (r0)
+        return r0;
     int e = errno;
     ct_lifecycle_init();
-    ct_proc_yield_auto_trace();
     if (!cfg) {
         ctrace_flight_config_init(&def);
         cfg = &def;

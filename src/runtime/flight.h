@@ -96,12 +96,12 @@ void ct_flight_task_ended(uint64_t task);
  * recorder's snapshot signal, whose snapshot is then requested -- that
  * signal is the recorder's while the program leaves it at SIG_DFL, as
  * when the recorder's own handler stands there.  Async-signal-safe. */
+int ct_flight_take_signal(int sig);
 /* Stops the recorder if the environment started it (ct_flight_autostart):
- * returns 1 if it did, 0 if no such recorder runs.  proc.c's yield. */
+ * returns 1 if it did, 0 if no such recorder runs (ct_proc_before_start). */
 int ct_flight_stop_auto(void);
 /* True while the recorder the environment started runs. */
 int ct_flight_is_auto(void);
-int ct_flight_take_signal(int sig);
 
 /* Starts the recorder from the environment (CTRACE_FLIGHT), at load and in
  * a fork child; 0 if it is not asked for. */

@@ -105,12 +105,19 @@ static char read_stat(const char *path, long *threads)
     return state;
 }
 
-static int program_threads_left(pid_t pid)
+/* Has the main thread (pid) ended?  It is then a zombie until the last
+ * thread leaves. */
+static int main_ended(pid_t pid)
 {
     char path[64];
     snprintf(path, sizeof path, "/proc/self/task/%d/stat", (int)pid);
-    char main_state = read_stat(path, NULL);
-    if (main_state != 'Z' && main_state != 'X')
+    char st = read_stat(path, NULL);
+    return st == 'Z' || st == 'X';
+}
+
+static int program_threads_left(pid_t pid)
+{
+    if (!main_ended(pid))
         return 1; /* the main thread is still on its way out (or unreadable) */
     long threads = 0;
     if (!read_stat("/proc/self/stat", &threads) || threads <= 0)
@@ -159,15 +166,13 @@ static void start_watcher(pid_t pid)
 
 void ct_lastthread_poll(void)
 {
-    pid_t pid = ct_proc_pid();
     /* Not under a filter that may confine this thread too: opening /proc
-     * may be what it kills the process for. */
-    if (ct_proc_sandboxed() == 2 || ct_proc_in_vfork_child() || atomic_load(&main_pthread_exit))
+     * may be what it kills the process for.  (The finisher, the caller,
+     * is never in a vfork child: that has one thread.) */
+    if (ct_proc_sandboxed() == 2 || atomic_load(&main_pthread_exit))
         return;
-    char path[64];
-    snprintf(path, sizeof path, "/proc/self/task/%d/stat", (int)pid);
-    char st = read_stat(path, NULL);
-    if (st == 'Z' || st == 'X')
+    pid_t pid = ct_proc_pid();
+    if (main_ended(pid))
         start_watcher(pid);
 }
 

@@ -114,6 +114,10 @@ pid_t ct_proc_pid(void)
     return p;
 }
 
+/* Set, once, before the program enters a seccomp sandbox (1: strict mode,
+ * this thread only; 2: a filter, maybe every thread): no trace starts
+ * after that (ct_proc_before_start, the fork child, the exec wrappers'
+ * environment). */
 static _Atomic int sandboxed;
 
 int ct_proc_in_vfork_child(void)
@@ -240,17 +244,28 @@ int ct_proc_defer_config(const ctrace_config *cfg)
     return 1;
 }
 
-void ct_proc_yield_auto_trace(void)
+/* Ends the trace the environment started (CTRACE_OUTPUT), if it runs:
+ * 1 if it did. */
+static int stop_env_trace(void)
 {
+    return __atomic_exchange_n(&autostarted, 0, __ATOMIC_ACQ_REL) && stop_trace(1) != CTRACE_ENOTRACING;
+}
+
+int ct_proc_before_start(void)
+{
+    if (atomic_load(&sandboxed)) {
+        errno = EPERM;
+        return CTRACE_ESYS;
+    }
     if (starting_auto)
-        return;
+        return 0;
+    int e = errno;
     int yielded = 0;
-    if (__atomic_exchange_n(&autostarted, 0, __ATOMIC_ACQ_REL)) {
-        yielded = stop_trace(1) != CTRACE_ENOTRACING;
-        if (yielded)
-            say("ctrace: the program starts a trace of its own: the trace started from the "
-                "environment (%s) ends here\n",
-                autostart_path[0] ? autostart_path : autostart_pattern);
+    if (stop_env_trace()) {
+        yielded = 1;
+        say("ctrace: the program starts a trace of its own: the trace started from the "
+            "environment (%s) ends here\n",
+            autostart_path[0] ? autostart_path : autostart_pattern);
     } else if (ct_flight_stop_auto()) {
         yielded = 1;
         say("ctrace: the program starts a trace of its own: the flight recorder started from "
@@ -258,11 +273,9 @@ void ct_proc_yield_auto_trace(void)
     }
     if (yielded && __atomic_exchange_n(&has_deferred_cfg, 0, __ATOMIC_ACQ_REL))
         (void)ctrace_configure(&deferred_cfg); /* tracing is off now */
+    errno = e;
+    return 0;
 }
-
-/* sandboxed (declared above): set, once, before the program enters a
- * seccomp sandbox; no trace starts after that (ct_proc_refuse_start, the
- * fork child, the exec wrappers' environment). */
 
 void ct_proc_enter_sandbox(const char *how, int every_thread)
 {
@@ -272,11 +285,8 @@ void ct_proc_enter_sandbox(const char *how, int every_thread)
     if (!atomic_compare_exchange_strong(&sandboxed, &was, every_thread ? 2 : 1))
         return;
     int e = errno;
-    int ended = 0;
-    if (__atomic_exchange_n(&autostarted, 0, __ATOMIC_ACQ_REL))
-        ended = stop_trace(1) != CTRACE_ENOTRACING;
-    else
-        ended = ctrace_stop() != CTRACE_ENOTRACING; /* the program's own */
+    /* Any trace: the environment's, else the program's own; any recorder. */
+    int ended = stop_env_trace() || ctrace_stop() != CTRACE_ENOTRACING;
     ended |= ctrace_flight_stop() == CTRACE_OK;
     if (ended)
         say("ctrace: the program enters a seccomp sandbox (%s), where the tracer cannot make its "
@@ -287,14 +297,6 @@ void ct_proc_enter_sandbox(const char *how, int every_thread)
 int ct_proc_sandboxed(void)
 {
     return atomic_load(&sandboxed);
-}
-
-int ct_proc_refuse_start(void)
-{
-    if (!atomic_load(&sandboxed))
-        return 0;
-    errno = EPERM;
-    return CTRACE_ESYS;
 }
 
 static void atfork_prepare(void)
@@ -333,9 +335,7 @@ static void atfork_child(void)
      * ("x.%p-2.trace" names the fork child's file "x.CHILD.trace"). */
     drop_exec_suffix();
     starting_auto = 1;
-    if (atomic_load(&sandboxed)) {
-        /* The sandbox is inherited: no trace here (nor a recorder). */
-    } else {
+    if (!atomic_load(&sandboxed)) { /* a sandbox is inherited: no trace */
         if (autostart_pattern[0] && strstr(autostart_pattern, "%p"))
             autostart();
         if (flight_again)

@@ -18,13 +18,14 @@ pid_t ct_proc_raw_getpid(void);
  * exec wrappers numbered its trace ("%p-K" in CTRACE_OUTPUT; a fork child
  * starts again at 0); -1 when tracing was not started from CTRACE_OUTPUT. */
 int ct_proc_exec_number(void);
-/* The program starts a trace of its own (ctrace_start, _fd, _file,
- * ctrace_start_trace, ctrace_flight_start) while the one the environment
- * started (CTRACE_OUTPUT, CTRACE_FLIGHT: ctrace run) runs: that one ends
- * here, whole, with a line on stderr, so that the program's own start
- * succeeds as it would without ctrace run.  Not for the environment's own
- * starts; harmless when nothing was started from the environment. */
-void ct_proc_yield_auto_trace(void);
+/* Called first by every public start (ctrace_start, _fd, _file,
+ * ctrace_start_trace, ctrace_flight_start).  Once the process entered a
+ * sandbox: CTRACE_ESYS with errno EPERM, before any system call.  Else 0
+ * (errno kept), and if the trace or recorder the environment started
+ * (CTRACE_OUTPUT, CTRACE_FLIGHT: ctrace run) runs, it ends here, whole,
+ * with a line on stderr, so that the program's own start succeeds as it
+ * would without ctrace run (not for the environment's own starts). */
+int ct_proc_before_start(void);
 /* The program is about to enter a seccomp sandbox (prctl PR_SET_SECCOMP,
  * the seccomp system call; `how` names the call): under it the tracer's own
  * system calls would kill the thread or the process, so any trace or
@@ -36,11 +37,8 @@ void ct_proc_enter_sandbox(const char *how, int every_thread);
  * for one that confines only the thread that entered it (strict mode),
  * 2 for one that may confine every thread, the tracer's too (a filter). */
 int ct_proc_sandboxed(void);
-/* CTRACE_ESYS with errno EPERM once the process entered a sandbox (the
- * public starts refuse before any system call), else 0. */
-int ct_proc_refuse_start(void);
 /* ctrace_configure while the environment's trace runs: keeps cfg for the
- * program's own trace (applied when ct_proc_yield_auto_trace ends the
+ * program's own trace (applied when ct_proc_before_start ends the
  * environment's) and returns 1; 0 when no such trace runs. */
 struct ctrace_config;
 int ct_proc_defer_config(const struct ctrace_config *cfg);

@@ -204,11 +204,11 @@ int ct_trace_stop(void)
 
 int ctrace_start_trace(void)
 {
-    if (ct_proc_refuse_start())
-        return CTRACE_ESYS;
+    int r = ct_proc_before_start();
+    if (r)
+        return r;
     int e = errno;
-    ct_proc_yield_auto_trace();
-    int r = ct_trace_start(ct_fifo_sink(CT_FIFO_ANY_READER));
+    r = ct_trace_start(ct_fifo_sink(CT_FIFO_ANY_READER));
     errno = e;
     return r;
 }

@@ -189,11 +189,11 @@ int ctrace_start(ctrace_write_fn fn, void *arg)
 {
     if (!fn)
         return CTRACE_EINVAL;
-    if (ct_proc_refuse_start())
-        return CTRACE_ESYS;
+    int r = ct_proc_before_start();
+    if (r)
+        return r;
     int e = errno;
-    ct_proc_yield_auto_trace();
-    int r = start_writer(fn, arg, -1, 0);
+    r = start_writer(fn, arg, -1, 0);
     errno = e;
     return r;
 }
@@ -202,11 +202,11 @@ int ctrace_start_fd(int fd)
 {
     if (fd < 0)
         return CTRACE_EINVAL;
-    if (ct_proc_refuse_start())
-        return CTRACE_ESYS;
+    int r = ct_proc_before_start();
+    if (r)
+        return r;
     int e = errno;
-    ct_proc_yield_auto_trace();
-    int r = start_writer(fd_write, (void *)(intptr_t)fd, fd, 0);
+    r = start_writer(fd_write, (void *)(intptr_t)fd, fd, 0);
     errno = e;
     return r;
 }
@@ -299,14 +299,12 @@ int ctrace_start_file(const char *path)
 {
     if (!path || !*path)
         return CTRACE_EINVAL;
-    if (ct_proc_refuse_start())
-        return CTRACE_ESYS;
     char full[4096];
     if (ct_expand_path(path, full, sizeof full) != 0)
         return CTRACE_EINVAL;
-    int e0 = errno;
-    ct_proc_yield_auto_trace();
-    errno = e0;
+    int r0 = ct_proc_before_start();
+    if (r0)
+        return r0;
     /* Refuse before creating (and truncating) the file. */
     if (CT_ENABLED() || ct_writer_active() || ct_fifo_unread())
         return CTRACE_EBUSY;
