@@ -302,12 +302,21 @@ run)
     # machine missed the 1 s the 2 s linger left).
     linger=2000; [ "${CTRACE_SANITIZE:-}" = thread ] && linger=6000
     LINGER_MS=$linger "$ctrace_tool" run -q --flight=1s -o "$PWD/usr2" -- "$runner" linger none.trace > /dev/null & p=$!
-    sleep 1
+    # Wait (10 s at most) for the program to exist and catch SIGUSR2 (its
+    # recorder's handler: bit 12 of SigCgt), not a fixed second: on a
+    # loaded machine under TSan the program may not even be started then.
+    kid=
+    for _ in $(seq 100); do
+        kid=$(pgrep -P $p | head -n 1)
+        [ -n "$kid" ] && (( 0x$(awk '/^SigCgt:/ {print $2}' /proc/$kid/status 2>/dev/null || echo 0) & 0x800 )) && break
+        sleep 0.1
+    done
+    sleep 0.2
     # Under TSan, ctrace run's own handler runs only at its next intercepted
     # call (TSan defers signals; waitpid is not one): the forward would come
     # after the program's end.  There the signal goes to the program itself.
     if [ "${CTRACE_SANITIZE:-}" = thread ]; then
-        kill -USR2 "$(pgrep -P $p | head -n 1)"
+        kill -USR2 "$kid"
     else
         kill -USR2 $p
     fi
