@@ -297,26 +297,31 @@ run)
     # (A program of this build: a sanitizer's library preloaded into one
     # built without it cannot start.)
     # Under TSan the program lingers 6 s, not 2: its snapshot, taken after
-    # the signal, must be written before the exit ends the flight thread
-    # (a snapshot still being written at the exit is lost; a loaded CI
-    # machine missed the 1 s the 2 s linger left).
+    # the signal, must be written before the exit ends the flight thread.
     linger=2000; [ "${CTRACE_SANITIZE:-}" = thread ] && linger=6000
-    LINGER_MS=$linger "$ctrace_tool" run -q --flight=1s -o "$PWD/usr2" -- "$runner" linger none.trace > /dev/null & p=$!
-    # Wait (10 s at most) for the program to exist and catch SIGUSR2 (its
-    # recorder's handler: bit 12 of SigCgt), not a fixed second: on a
-    # loaded machine under TSan the program may not even be started then.
-    kid=
+    LINGER_MS=$linger "$ctrace_tool" run -q --flight=1s -o "$PWD/usr2" -- "$runner" linger none.trace > usr2.out & p=$!
+    # The signal goes once the program says it lingers (10 s at most): its
+    # recorder is installed then and its main thread sleeps.  (A fixed
+    # delay sent it, on a loaded machine under TSan, before the program
+    # had started; a child found by pgrep can still be ctrace run's fork.)
     for _ in $(seq 100); do
-        kid=$(pgrep -P $p | head -n 1)
-        [ -n "$kid" ] && (( 0x$(awk '/^SigCgt:/ {print $2}' /proc/$kid/status 2>/dev/null || echo 0) & 0x800 )) && break
+        grep -q '^leaving by linger' usr2.out && break
         sleep 0.1
     done
-    sleep 0.2
+    kid=$(pgrep -P $p | head -n 1)
     # Under TSan, ctrace run's own handler runs only at its next intercepted
     # call (TSan defers signals; waitpid is not one): the forward would come
-    # after the program's end.  There the signal goes to the program itself.
+    # after the program's end.  There the signal goes to the program itself,
+    # again each second until a snapshot appears: TSan defers a signal to
+    # the receiving thread's next intercepted call, and one that lands on
+    # a thread that ends first is lost (seen: no handler call at all).
     if [ "${CTRACE_SANITIZE:-}" = thread ]; then
-        kill -USR2 "$kid"
+        for _ in 1 2 3 4; do
+            kill -USR2 "$kid" 2> /dev/null || break
+            sleep 1
+            files=(usr2.*.trace)
+            [ -f "${files[0]}" ] && break
+        done
     else
         kill -USR2 $p
     fi
