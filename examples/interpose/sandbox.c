@@ -11,11 +11,18 @@
  *                    short list (no getpid, no open, no timers); the main
  *                    thread writes 100 bytes, joins the worker, sleeps
  *                    1.5 s and exits
+ *   sandbox exec     a filter for every thread that kills the process
+ *                    at any new thread (clone, clone3) -- a "no threads"
+ *                    sandbox; the main thread joins the worker, then
+ *                    execs this program again ("sandbox child": writes a
+ *                    line, exits 0), the filter still on
  *
  * Expected: the same output and status traced and untraced.  Under ctrace
  * run the trace ends, whole, where the sandbox goes in (one stderr line);
  * without that the tracer's own system calls killed the main thread in
- * strict mode, and the process (SIGSYS) in filter mode.
+ * strict mode, and the process (SIGSYS) in filter mode; and the exec'd
+ * image of exec mode, under `ctrace run --flight`, started a recorder
+ * (its thread: SIGSYS).
  */
 #define _GNU_SOURCE
 #include <linux/filter.h>
@@ -58,9 +65,32 @@ static int enter_filter(void)
     return (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &prog);
 }
 
+/* Kills the process at any clone or clone3 (every thread, TSYNC). */
+static int enter_no_threads(void)
+{
+    struct sock_filter f[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+#ifdef SYS_clone3
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone3, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+#endif
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    struct sock_fprog prog = {sizeof f / sizeof f[0], f};
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+        return -1;
+    return (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &prog);
+}
+
 int main(int argc, char **argv)
 {
     const char *mode = argc > 1 ? argv[1] : "strict";
+    if (strcmp(mode, "child") == 0) {
+        printf("the exec'd image ran in the sandbox\n");
+        return 0;
+    }
     pthread_t t;
     if (pthread_create(&t, NULL, worker, NULL) != 0)
         return 1;
@@ -75,6 +105,18 @@ int main(int argc, char **argv)
             (void)!write(1, "s", 1);
         (void)!write(1, "\n", 1);
         syscall(SYS_exit, 0); /* strict mode has no exit_group */
+    }
+    if (strcmp(mode, "exec") == 0) {
+        if (enter_no_threads() != 0) {
+            perror("seccomp");
+            return 1;
+        }
+        pthread_join(t, NULL);
+        printf("exec\n");
+        fflush(stdout);
+        execl("/proc/self/exe", argv[0], "child", (char *)NULL);
+        perror("exec");
+        return 1;
     }
     if (enter_filter() != 0) {
         perror("seccomp");

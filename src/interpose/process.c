@@ -189,6 +189,27 @@ static int ct_exec_cannot_succeed(enum ct_exec_how how, const char *path)
     return none;
 }
 
+static const char ct_flight_var[] = "CTRACE_FLIGHT=";
+
+/* After the program entered a seccomp sandbox (proc.c,
+ * ct_proc_enter_sandbox): the sandbox goes on in the new image, which
+ * must not trace, so it gets neither of the variables that start a trace
+ * there -- CTRACE_OUTPUT (a trace) and CTRACE_FLIGHT (a flight recorder,
+ * under `ctrace run --flight`): a recorder's thread and files could be
+ * what the sandbox kills the process for.  envp has n entries. */
+static int ct_exec_sandboxed(enum ct_exec_how how, const char *path, int fd, char *const argv[],
+                             char *const envp[], size_t n)
+{
+    char *newenv[n + 1];
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (strncmp(envp[i], ct_out_var, sizeof ct_out_var - 1) != 0 &&
+            strncmp(envp[i], ct_flight_var, sizeof ct_flight_var - 1) != 0)
+            newenv[k++] = envp[i];
+    newenv[k] = NULL;
+    return ct_exec_real(how, path, fd, argv, k < n ? newenv : envp);
+}
+
 static int ct_exec(enum ct_exec_how how, const char *path, int fd, char *const argv[],
                    char *const envp[])
 {
@@ -205,18 +226,10 @@ static int ct_exec(enum ct_exec_how how, const char *path, int fd, char *const a
                 pid_at = n;
         }
     }
+    if (ct_proc_sandboxed() && !vfork_child && n <= CT_ENV_MAX)
+        return ct_exec_sandboxed(how, path, fd, argv, envp, n);
     int edit = at != (size_t)-1 && n <= CT_ENV_MAX;
     char *newenv[edit ? n + 2 : 1];
-    if (edit && ct_proc_sandboxed() && !vfork_child) {
-        /* The sandbox goes on in the new image: it must not trace
-         * (proc.c, ct_proc_enter_sandbox), so it gets no CTRACE_OUTPUT. */
-        size_t k = 0;
-        for (size_t i = 0; i < n; i++)
-            if (i != at)
-                newenv[k++] = envp[i];
-        newenv[k] = NULL;
-        return ct_exec_real(how, path, fd, argv, newenv);
-    }
     char val[edit ? CT_VAL_MAX : 1];
     char pidval[sizeof ct_pid_var + 24];
     if (edit && ct_next_output(envp[at] + sizeof ct_out_var - 1, val, sizeof val, vfork_child)) {

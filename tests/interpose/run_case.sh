@@ -309,6 +309,17 @@ sandbox)
             { cat "sandbox_$mode.traced.err" >&2; fail "sandbox $mode: no stderr line says the trace ends at the sandbox"; }
         echo "ok: sandbox $mode: the trace ends at the sandbox, with a line on stderr"
     done
+    # exec: a filter that kills at any new thread, then an exec: the new
+    # image, still sandboxed, must not start a trace or a flight recorder
+    # (its thread).  Before: CTRACE_FLIGHT went on to it, and under
+    # --flight the exec'd image died of SIGSYS.
+    run_pair sandbox_exec 0 "$EX_DIR/interpose_sandbox" exec
+    validate sandbox_exec
+    RUN_OPTS=(--flight=1s)
+    run_pair sandbox_exec_flight 0 "$EX_DIR/interpose_sandbox" exec
+    RUN_OPTS=()
+    grep -q "^the exec'd image ran in the sandbox\$" sandbox_exec_flight.traced.out ||
+        fail "sandbox exec: the exec'd image did not run"
     ;;
 daemonize)
     # daemon(3): glibc's parent leaves through an internal _exit; its trace
