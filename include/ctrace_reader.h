@@ -473,8 +473,9 @@ CTRACE_READER_API void ctrace_reader_losses(const ctrace_reader *r, struct ctrac
  * ctrace_reader_losses() tells what the whole trace lost.  Use it on a
  * fresh handle, instead of ctrace_reader_next() (after it:
  * CTRACE_READER_EINVAL).  Returns 0 at the end of the input, or a negative CTRACE_READER_E* code (what was
- * read before it still counts; an input cut inside a batch gives
- * CTRACE_READER_ETRUNCATED); v1 traces have no loss records: 0. */
+ * read before it still counts; an input cut inside a batch, or one whose
+ * last generation has no frequency event -- cut between two batches --
+ * gives CTRACE_READER_ETRUNCATED); v1 traces have no loss records: 0. */
 CTRACE_READER_API int ctrace_reader_skim_losses(ctrace_reader *r);
 
 /* ------------------------------------------------------------------ */

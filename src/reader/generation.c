@@ -717,21 +717,59 @@ static void skim_strings(struct ctrace_reader *r, const uint8_t *p, const uint8_
     }
 }
 
+/* Whether a Go 1.25 sync batch's data (after its EvSync byte) holds a
+ * frequency event; quietly no at a malformed entry. */
+static int skim_sync_has_freq(const uint8_t *p, const uint8_t *end)
+{
+    while (p < end) {
+        uint8_t typ = *p++;
+        if (typ == GT_EV_FREQUENCY)
+            return 1;
+        if (typ != GT_EV_CLOCK_SNAPSHOT)
+            return 0;
+        for (int k = 0; k < 4; k++) {
+            uint64_t v;
+            if (rvar(&p, end, &v))
+                return 0;
+        }
+    }
+    return 0;
+}
+
+/* Loss records, and the end of the input: inside a batch, or after a
+ * generation without its frequency event (the full read's "no frequency
+ * event found": both writers put it at a generation's end, so one
+ * missing was cut short) gives CTRACE_READER_ETRUNCATED. */
 int gen_skim_losses(struct ctrace_reader *r)
 {
+    uint64_t last_gen = 0;
+    int any = 0, has_freq = 0;
     for (;;) {
         struct batch b;
         uint64_t bgen = 0, boff = r->pos;
         char msg[256];
         int rc = read_batch(r, &b, &bgen, msg, sizeof msg, &boff);
-        if (rc <= 0) {
-            if (rc < 0)
-                rd_fail(r, rc, boff, "%s", msg);
-            return rc;
+        if (rc < 0)
+            return rd_fail(r, rc, boff, "%s", msg);
+        if (rc == 0) {
+            if (any && !has_freq)
+                return rd_fail(r, CTRACE_READER_ETRUNCATED, r->pos,
+                               "no frequency event found (the input ends inside generation %llu)",
+                               (unsigned long long)last_gen);
+            return 0;
         }
-        if (!b.exp && b.len > 0 && b.first == GT_EV_STRINGS) {
+        if (!any || bgen != last_gen) {
+            any = 1;
+            last_gen = bgen;
+            has_freq = 0;
+        }
+        if (!b.exp && b.len > 0) {
             const uint8_t *d = in_ptr(&r->in, b.data_off);
-            skim_strings(r, d + 1, d + b.len);
+            if (b.first == GT_EV_STRINGS)
+                skim_strings(r, d + 1, d + b.len);
+            else if (b.first == GT_EV_FREQUENCY ||
+                     (b.first == GT_EV_SYNC && r->version >= 125 && skim_sync_has_freq(d + 1, d + b.len)))
+                has_freq = 1;
         }
         in_discard(&r->in, b.data_off, b.len);
         in_release(&r->in, r->pos); /* a stream keeps one batch at a time */

@@ -424,20 +424,27 @@ static void forward_signal(int sig, siginfo_t *si, void *uc)
 /* Reporting the trace files                                         */
 /* ---------------------------------------------------------------- */
 
-/* What the traces of the run lost, by their own loss records. */
+/* What the traces of the run lost, by their own loss records; and the
+ * traces that end early (empty, or cut inside a generation): their
+ * process was killed before it could finish them. */
 struct run_losses {
     struct ctrace_losses sum;
     unsigned traces, lossy;
+    unsigned others_cut; /* other processes' traces cut short */
+    int main_cut;        /* the program's own trace is          */
+    char cut_path[PATH_MAX * 2]; /* the first other one cut     */
 };
 
-/* Adds the losses trace path records (read for them alone: fast). */
-static void add_losses(struct run_losses *rl, const char *path)
+/* Adds the losses trace path records (read for them alone: fast), and
+ * whether it ends early. */
+static void add_losses(struct run_losses *rl, const char *path, int is_main)
 {
     if (!is_file(path))
         return; /* a FIFO or device: nothing to read back */
     ctrace_reader *r = NULL;
-    if (ctrace_reader_open(path, 0, &r) == 0)
-        ctrace_reader_skim_losses(r); /* a cut trace: what precedes the cut */
+    int rc = ctrace_reader_open(path, 0, &r);
+    if (rc == 0)
+        rc = ctrace_reader_skim_losses(r); /* a cut trace: what precedes the cut */
     struct ctrace_losses l;
     ctrace_reader_losses(r, &l);
     ctrace_reader_close(r);
@@ -446,20 +453,40 @@ static void add_losses(struct run_losses *rl, const char *path)
         rl->lossy++;
         losses_add(&rl->sum, &l);
     }
+    if (rc < 0 && is_main)
+        rl->main_cut = 1;
+    else if (rc < 0 && !rl->others_cut++)
+        snprintf(rl->cut_path, sizeof rl->cut_path, "%s", path);
 }
 
-/* One line, only when a trace of the run lost something. */
-static void report_losses(const struct run_losses *rl)
+/* One line when a trace of the run lost something, one when traces of
+ * other processes end early, one when the program's own does (unless it
+ * was killed by SIGKILL: main_killed, said apart). */
+static void report_losses(const struct run_losses *rl, int main_killed)
 {
-    if (!rl->lossy)
-        return;
-    char what[256];
-    losses_describe(&rl->sum, what, sizeof what);
-    if (rl->traces == 1)
-        fprintf(stderr, "ctrace: warning: the trace lost %s (see ctrace stat)\n", what);
-    else
-        fprintf(stderr, "ctrace: warning: %u of %u traces lost %s in all (see ctrace check)\n",
-                rl->lossy, rl->traces, what);
+    if (rl->lossy) {
+        char what[256];
+        losses_describe(&rl->sum, what, sizeof what);
+        if (rl->traces == 1)
+            fprintf(stderr, "ctrace: warning: the trace lost %s (see ctrace stat)\n", what);
+        else
+            fprintf(stderr, "ctrace: warning: %u of %u traces lost %s in all (see ctrace check)\n",
+                    rl->lossy, rl->traces, what);
+    }
+    if (rl->main_cut && !main_killed)
+        fprintf(stderr, "ctrace: warning: the trace is incomplete: the program ended before it "
+                        "was finished (ctrace check says where it ends; ctrace repair keeps its "
+                        "complete generations)\n");
+    if (rl->others_cut == 1)
+        fprintf(stderr, "ctrace: warning: the trace of another process of the run is incomplete "
+                        "(%s): the process was killed before it could finish it (SIGKILL?); "
+                        "ctrace check says where it ends\n",
+                rl->cut_path);
+    else if (rl->others_cut > 1)
+        fprintf(stderr, "ctrace: warning: %u traces of other processes of the run are incomplete "
+                        "(%s and %u more): the processes were killed before they could finish "
+                        "them (SIGKILL?); ctrace check says where each ends\n",
+                rl->others_cut, rl->cut_path, rl->others_cut - 1);
 }
 
 /* Other processes' trace files named one by one, at most. */
@@ -533,7 +560,7 @@ static void report_traces(const char *shown, const char *abs, pid_t pid, int qui
 {
     const char *pp = strstr(abs, "%p");
     if (!pp) {
-        add_losses(rl, abs);
+        add_losses(rl, abs, 1);
         if (quiet)
             return;
         struct stat st;
@@ -551,7 +578,7 @@ static void report_traces(const char *shown, const char *abs, pid_t pid, int qui
     const char *spp = strstr(shown, "%p");
     int found = 0;
     if (is_written(main_path)) {
-        add_losses(rl, main_path);
+        add_losses(rl, main_path, 1);
         if (!quiet)
             fprintf(stderr, "ctrace: trace written to %.*s%d%s\n", (int)(spp - shown), shown,
                     (int)pid, spp + 2);
@@ -602,7 +629,7 @@ static void report_traces(const char *shown, const char *abs, pid_t pid, int qui
          * as such, and not skimmed (its end is not there yet). */
         int busy = is_being_written(full);
         if (!busy)
-            add_losses(rl, full);
+            add_losses(rl, full, 0);
         if (nmids == cap) {
             cap = cap ? cap * 2 : 16;
             char **nm = realloc(mids, cap * sizeof *nm);
@@ -908,10 +935,11 @@ int cmd_run(int argc, char **argv)
             report_snapshots(abs);
     } else {
         report_traces(shown, abs, pid, quiet, &rl);
-        report_losses(&rl); /* even with -q: nothing is lost without a word */
         /* SIGKILL cannot be caught: the program's trace was not finished
          * (also said with -q: its last generation is lost). */
-        if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+        int killed = WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
+        report_losses(&rl, killed); /* even with -q: nothing is lost without a word */
+        if (killed)
             fprintf(stderr, "ctrace: warning: %s was killed by SIGKILL: its trace ends at its "
                             "last complete generation (ctrace check says where; ctrace repair "
                             "writes those generations as a whole trace)\n",

@@ -644,6 +644,24 @@ static void test_losses(void)
     CHECK(l.events == 3 && l.records == 1);
     ctrace_reader_close(r);
 
+    /* Cut between batches, after a generation's first batches and before
+     * its frequency event (a process killed while writing its second
+     * generation): truncated, not a whole trace.  ctrace run warned of no
+     * such trace before. */
+    struct buf ev2 = {.n = 0};
+    EV(&ev2, GT_EV_PROC_STATUS, 1, 0, GT_PROC_RUNNING);
+    batch(&t, 2, 1, 1, &ev2);
+    CHECK(ctrace_reader_open_mem(t.b, t.n, 0, &r) == 0);
+    CHECK(ctrace_reader_skim_losses(r) == CTRACE_READER_ETRUNCATED);
+    CHECK(strstr(ctrace_reader_error(r, NULL), "generation 2") != NULL);
+    ctrace_reader_losses(r, &l);
+    CHECK(l.events == 7 && l.records == 2);
+    ctrace_reader_close(r);
+    freq_batch(&t, 2); /* now whole again */
+    CHECK(ctrace_reader_open_mem(t.b, t.n, 0, &r) == 0);
+    CHECK(ctrace_reader_skim_losses(r) == 0);
+    ctrace_reader_close(r);
+
     /* No record, no loss; NULL handle: zeros. */
     struct buf u = {.n = 0};
     header(&u, GT_HEADER_GO123);
