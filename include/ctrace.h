@@ -51,6 +51,13 @@
  *     system calls may not be allowed there; from then on every start
  *     returns CTRACE_ESYS with errno EPERM, in this process and its fork
  *     children.  libctrace.a does not see the sandbox: stop first.
+ *   - set*id, setgroups, initgroups: glibc runs them on every thread and
+ *     aborts the process when they fail on one; the tracer's threads do not
+ *     share capabilities or securebits a thread gave itself (capset,
+ *     prctl PR_SET_KEEPCAPS), so libctrace.so ends any trace (and the
+ *     flight recorder) and joins its threads before such a call when the
+ *     two differ (setpriv's way of dropping privileges).  libctrace.a does
+ *     not see the call: stop first.
  *   - Shared library (libctrace.so, linked or preloaded) and static library
  *     (libctrace.a) differ in what needs a dynamic linker's interposition:
  *       * libctrace.a records no pthread/libc events by itself (no

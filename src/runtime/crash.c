@@ -105,6 +105,8 @@ static _Atomic int writers;
 
 /* The finisher. */
 static _Atomic int fin_started;
+static _Atomic int fin_quit;     /* ct_crash_end_finisher asks it to end */
+static pthread_t fin_thread;     /* joinable: ct_crash_end_finisher     */
 static _Atomic pid_t fin_tid;
 static _Atomic uint32_t fin_req;
 static _Atomic uint32_t fin_done;
@@ -191,8 +193,12 @@ static void *finisher_main(void *arg)
      * without pthread_exit is looked for (lastthread.c) -- not under a
      * seccomp filter that may confine this thread: a system call fewer. */
     while (!atomic_load(&fin_req)) {
+        if (atomic_load(&fin_quit)) {
+            atomic_store(&fin_tid, 0);
+            return NULL; /* ct_crash_end_finisher joins it */
+        }
         ct_libc_futex_wait(&fin_req, 0, ct_proc_sandboxed() == 2 ? -1 : 1000);
-        if (!atomic_load(&fin_req))
+        if (!atomic_load(&fin_req) && !atomic_load(&fin_quit))
             ct_lastthread_poll();
     }
     ct_process_exit();
@@ -208,13 +214,23 @@ void ct_crash_trace_started(void)
     atomic_store(&traced, 1);
     if (atomic_exchange(&fin_started, 1))
         return;
-    pthread_t th;
     int e = errno;
-    if (ct_start_internal_thread(&th, finisher_main, NULL) == 0)
-        pthread_detach(th);
-    else
+    if (ct_start_internal_thread(&fin_thread, finisher_main, NULL) != 0)
         atomic_store(&fin_started, 0);
     errno = e;
+}
+
+/* The finisher ends (when no fatal signal has asked for it) and is
+ * joined: the next trace starts another. */
+void ct_crash_end_finisher(void)
+{
+    if (!atomic_load(&fin_started) || atomic_load(&fin_req))
+        return;
+    atomic_store(&fin_quit, 1);
+    ct_libc_futex_wake(&fin_req);
+    ct_join_internal_thread(fin_thread);
+    atomic_store(&fin_quit, 0);
+    atomic_store(&fin_started, 0);
 }
 
 void ct_crash_atfork_child(void)
@@ -226,6 +242,7 @@ void ct_crash_atfork_child(void)
     atomic_store(&gate_closed, 0);
     atomic_store(&writers, 0);
     atomic_store(&fin_started, 0);
+    atomic_store(&fin_quit, 0);
     atomic_store(&fin_tid, 0);
     atomic_store(&fin_req, 0);
     atomic_store(&fin_done, 0);

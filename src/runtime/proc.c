@@ -294,6 +294,24 @@ void ct_proc_enter_sandbox(const char *how, int every_thread)
     errno = e;
 }
 
+void ct_proc_before_setxid(const char *fn)
+{
+    if (ct_proc_in_vfork_child() || !ct_creds_differ())
+        return;
+    int e = errno;
+    /* Any trace and recorder, then the threads that outlive them: after
+     * this no tracer thread is left for glibc's set*id broadcast. */
+    int ended = stop_env_trace() || ctrace_stop() != CTRACE_ENOTRACING;
+    ended |= ctrace_flight_stop() == CTRACE_OK;
+    ct_crash_end_finisher();
+    ct_symprep_end();
+    if (ended)
+        say("ctrace: the program calls %s after changing its own thread's capabilities "
+            "(capset, prctl), which the tracer's threads do not share: glibc would abort it "
+            "there, so the trace ends here\n", fn);
+    errno = e;
+}
+
 int ct_proc_sandboxed(void)
 {
     return atomic_load(&sandboxed);
@@ -324,6 +342,7 @@ static void atfork_child(void)
     ct_writer_forget();
     ct_symprep_atfork_child();
     ct_crash_atfork_child();
+    ct_creds_atfork_child();
     ct_lastthread_atfork_child();
     if (ct_interpose_atfork_child)
         ct_interpose_atfork_child();

@@ -33,6 +33,11 @@ int ct_proc_before_start(void);
  * trace starts again in this process, its fork children or its exec'd
  * images.  Once; not in a vfork child. */
 void ct_proc_enter_sandbox(const char *how, int every_thread);
+/* Before a set*id or setgroups call (fn, its name) that glibc runs on
+ * every thread: when the tracer's threads' capabilities differ from the
+ * caller's (creds.c), the trace and recorder end, with one stderr line,
+ * and every tracer thread is joined, so the call meets none. */
+void ct_proc_before_setxid(const char *fn);
 /* 0 before the process entered a sandbox (ct_proc_enter_sandbox); then 1
  * for one that confines only the thread that entered it (strict mode),
  * 2 for one that may confine every thread, the tracer's too (a filter). */

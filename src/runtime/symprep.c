@@ -13,6 +13,9 @@
  *  - prep_state and prep_result are under prep_lock; the preparation itself
  *    (libdw) runs without it.  Lock order: the advancer's ctl_lock, then
  *    prep_lock (the advancer adopts the result while it holds ctl_lock).
+ *  - The preparing thread is joined by the first to wait for it
+ *    (prep_wait_locked: the adopter, or ct_symprep_end before a set*id
+ *    call, creds.c).
  *  - Fork child: the preparing thread does not exist there; the state is
  *    reset by ct_symprep_atfork_child (proc.c's fork-child handler), the
  *    lock re-initialized, a finished result (parent's libdw handles)
@@ -35,6 +38,8 @@ static pthread_cond_t prep_cond = PTHREAD_COND_INITIALIZER;
 static int prep_state;  /* 0 none, 1 started, 2 done, 3 taken: under prep_lock */
 static int prep_now;    /* needed: skip the delay                           */
 static struct ct_symbolizer *prep_result;
+static pthread_t prep_thread;
+static int prep_joinable; /* prep_thread not joined yet: under prep_lock */
 
 static void *prep_main(void *arg)
 {
@@ -59,16 +64,30 @@ static void *prep_main(void *arg)
     return NULL;
 }
 
-/* ct_symbolizer_adopt_hook: waits for the preparation, hands it over once. */
-static struct ct_symbolizer *prep_adopt(void)
+/* Waits for the preparation to be done (asking it not to wait) and joins
+ * its thread; prep_lock held on entry and on return. */
+static void prep_wait_locked(void)
 {
-    ct_libc_mutex_lock(&prep_lock);
     if (prep_state == 1) {
         prep_now = 1;
         ct_libc_cond_broadcast(&prep_cond);
         while (prep_state == 1)
             ct_libc_cond_wait(&prep_cond, &prep_lock);
     }
+    if (prep_joinable) {
+        prep_joinable = 0;
+        /* It only unlocks and returns now. */
+        ct_libc_mutex_unlock(&prep_lock);
+        ct_join_internal_thread(prep_thread);
+        ct_libc_mutex_lock(&prep_lock);
+    }
+}
+
+/* ct_symbolizer_adopt_hook: waits for the preparation, hands it over once. */
+static struct ct_symbolizer *prep_adopt(void)
+{
+    ct_libc_mutex_lock(&prep_lock);
+    prep_wait_locked();
     struct ct_symbolizer *s = NULL;
     if (prep_state == 2) {
         s = prep_result;
@@ -79,17 +98,23 @@ static struct ct_symbolizer *prep_adopt(void)
     return s;
 }
 
+void ct_symprep_end(void)
+{
+    ct_libc_mutex_lock(&prep_lock);
+    prep_wait_locked();
+    ct_libc_mutex_unlock(&prep_lock);
+}
+
 void ct_symprep_start(void)
 {
     if (ct_rt.stack_mode == CTRACE_STACKS_NONE)
         return;
     ct_libc_mutex_lock(&prep_lock);
     if (prep_state == 0) {
-        pthread_t th;
         ct_symbolizer_adopt_hook = prep_adopt;
-        if (ct_start_internal_thread(&th, prep_main, NULL) == 0) {
+        if (ct_start_internal_thread(&prep_thread, prep_main, NULL) == 0) {
             prep_state = 1;
-            pthread_detach(th);
+            prep_joinable = 1;
         }
     }
     ct_libc_mutex_unlock(&prep_lock);
@@ -100,6 +125,7 @@ void ct_symprep_atfork_child(void)
     pthread_mutex_init(&prep_lock, NULL);
     pthread_cond_init(&prep_cond, NULL);
     prep_state = 0;
+    prep_joinable = 0; /* the parent's thread is not ours to join */
     prep_now = 0;
     prep_result = NULL;
 }

@@ -151,6 +151,24 @@ void ct_losses_write(uint64_t gen);
  * without the join being traced as the caller's wait (thread.c). */
 int ct_start_internal_thread(pthread_t *th, void *(*fn)(void *), void *arg);
 void ct_join_internal_thread(pthread_t th);
+
+/* The tracer threads' credentials against the program's (creds.c): a
+ * slot per tracer thread, taken by its creator (-1: none free), entered
+ * by the thread, freed when its start routine ends (or its creation
+ * failed); ct_creds_differ is 1 when one's capabilities or securebits
+ * differ from the calling thread's (a set*id call would then abort the
+ * process in glibc). */
+int ct_creds_slot_new(void);
+void ct_creds_thread_enter(int slot);
+void ct_creds_slot_free(int slot);
+int ct_creds_differ(void);
+void ct_creds_atfork_child(void);
+
+/* Ending the tracer threads that outlive a trace, joined (for
+ * ct_proc_before_setxid): the finisher (crash.c; the next trace starts
+ * another) and the symbolizer's preparation (symprep.c). */
+void ct_crash_end_finisher(void);
+void ct_symprep_end(void);
 int ct_writer_active(void);
 void ct_writer_forget(void);
 int ct_expand_path(const char *pattern, char *out, size_t size);

@@ -321,6 +321,27 @@ sandbox)
     grep -q "^the exec'd image ran in the sandbox\$" sandbox_exec_flight.traced.out ||
         fail "sandbox exec: the exec'd image did not run"
     ;;
+privdrop)
+    # A root program dropping privileges as setpriv does: PR_SET_KEEPCAPS,
+    # setresuid, a capset raising CAP_SETGID on its one thread, setresgid.
+    # glibc runs setresgid on every thread and aborts the process when it
+    # fails on one; the tracer's threads lacked the capability, so the
+    # traced program died of SIGABRT (setpriv itself too).  Now the trace
+    # ends, whole, before the first set*id call made with capabilities the
+    # tracer's threads do not share, with a line on stderr.
+    [ "$(id -u)" = 0 ] || { echo "SKIP [$case_name]: needs root (drops privileges)"; exit 77; }
+    run_pair privdrop 0 "$EX_DIR/interpose_privdrop"
+    grep -q '^dropped to uid 65534/65534/65534 gid 65534/65534/65534, 0 supplementary groups$' privdrop.plain.out ||
+        fail "privdrop: unexpected output $(cat privdrop.plain.out)"
+    validate privdrop
+    grep -q "^ctrace: the program calls setresuid after changing its own thread's capabilities" privdrop.traced.err ||
+        { cat privdrop.traced.err >&2; fail "privdrop: no stderr line says where the trace ends"; }
+    echo "ok: privdrop: the trace ends before setresuid, with a line on stderr"
+    if command -v setpriv > /dev/null; then
+        run_pair setpriv 0 setpriv --reuid=nobody --regid=nogroup --clear-groups id -u
+        grep -qx 65534 setpriv.traced.out || fail "setpriv: id -u printed $(cat setpriv.traced.out)"
+    fi
+    ;;
 daemonize)
     # daemon(3): glibc's parent leaves through an internal _exit; its trace
     # must be whole all the same (it had no complete generation).  Each
