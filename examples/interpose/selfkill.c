@@ -3,7 +3,8 @@
  * itself mid-run with a signal that has its default action: SIGTERM
  * (default) or the signal named by argv[1] (TERM, INT, HUP, PIPE, QUIT,
  * USR1, USR2, XCPU sent with kill; ALRM from setitimer(ITIMER_REAL) while
- * main sleeps; VTALRM from setitimer(ITIMER_VIRTUAL) while main computes).
+ * main sleeps; VTALRM from setitimer(ITIMER_VIRTUAL) while main computes;
+ * KILL sent with kill, KILLRAISE: SIGKILL with raise).
  *
  * Expected: the process dies of that signal (the caller sees the same wait
  * status traced or not) and, traced, the trace is complete and valid.
@@ -37,7 +38,7 @@ static const struct {
     int sig;
 } sigs[] = {{"TERM", SIGTERM}, {"INT", SIGINT},   {"HUP", SIGHUP},   {"PIPE", SIGPIPE},
             {"QUIT", SIGQUIT}, {"USR1", SIGUSR1}, {"USR2", SIGUSR2}, {"XCPU", SIGXCPU},
-            {"ALRM", SIGALRM}, {"VTALRM", SIGVTALRM}};
+            {"ALRM", SIGALRM}, {"VTALRM", SIGVTALRM}, {"KILL", SIGKILL}, {"KILLRAISE", SIGKILL}};
 
 int main(int argc, char **argv)
 {
@@ -57,6 +58,8 @@ int main(int argc, char **argv)
         setitimer(sig == SIGALRM ? ITIMER_REAL : ITIMER_VIRTUAL, &it, NULL);
         for (volatile unsigned long spin = 0; sig == SIGVTALRM; spin++)
             ;
+    } else if (argc > 1 && !strcmp(argv[1], "KILLRAISE")) {
+        raise(sig);
     } else {
         kill(getpid(), sig);
     }

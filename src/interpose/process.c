@@ -7,6 +7,8 @@
  *       returns (it failed), ct_exec_failed() resumes tracing.
  *   exit, _exit, _Exit: ct_process_exit() finishes the trace, then the real
  *       function runs.
+ *   kill, killpg, raise, pthread_kill, tgkill, sigqueue: the same before
+ *       a SIGKILL that reaches this process (it cannot be caught).
  *   daemon: glibc's forks and ends the parent with an internal _exit that
  *       no wrapper sees (the parent's trace was left without one complete
  *       generation); so it is done here, in the same steps, the parent
@@ -59,8 +61,11 @@
  * stack and share the v-variants' code.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <stdarg.h>
@@ -393,6 +398,96 @@ CT_EXPORT void _Exit(int status)
         ct_real__Exit(status);
     for (;;)
         syscall(SYS_exit_group, status);
+}
+
+/* ---------------------------------------------------------------- */
+/* SIGKILL to this process                                           */
+/* ---------------------------------------------------------------- */
+
+/* SIGKILL cannot be caught, so a program that sends it to itself --
+ * timeout(1) dying of its child's SIGKILL, a supervisor ending its own
+ * group -- left a trace cut at its last complete generation.  Sent
+ * through these functions it is an exit like _exit: the trace is
+ * finished first (in a handler of a crash signal, by the fatal-signal
+ * path, as for _exit there).  A raw kill system call is not seen. */
+static void ct_selfkill_hook(int sig, int to_self)
+{
+    if (sig == SIGKILL && to_self)
+        ct_exit_hook("SIGKILL", SIGKILL);
+}
+
+/* Whether kill(pid, ...) reaches this process: itself, its process
+ * group (0 or -pgrp); kill(-1, ...) spares the caller. */
+static int ct_kill_reaches_self(pid_t pid)
+{
+    if (pid > 0)
+        return pid == ct_raw_getpid();
+    if (pid == 0)
+        return 1;
+    return pid < -1 && -pid == getpgrp();
+}
+
+CT_REAL_DECL(int, kill, (pid_t, int));
+CT_REAL_DECL(int, killpg, (pid_t, int));
+CT_REAL_DECL(int, raise, (int));
+CT_REAL_DECL(int, pthread_kill, (pthread_t, int));
+CT_REAL_DECL(int, tgkill, (pid_t, pid_t, int));
+CT_REAL_DECL(int, sigqueue, (pid_t, int, const union sigval));
+
+CT_EXPORT int kill(pid_t pid, int sig)
+{
+    ct_selfkill_hook(sig, sig == SIGKILL && ct_kill_reaches_self(pid));
+    CT_REAL(kill);
+    if (CT_LIKELY(ct_real_kill != NULL))
+        return ct_real_kill(pid, sig);
+    return (int)syscall(SYS_kill, pid, sig);
+}
+
+CT_EXPORT int killpg(pid_t pgrp, int sig)
+{
+    ct_selfkill_hook(sig, sig == SIGKILL && (pgrp == 0 || pgrp == getpgrp()));
+    CT_REAL(killpg);
+    if (CT_LIKELY(ct_real_killpg != NULL))
+        return ct_real_killpg(pgrp, sig);
+    return (int)syscall(SYS_kill, -pgrp, sig);
+}
+
+CT_EXPORT int raise(int sig)
+{
+    ct_selfkill_hook(sig, 1);
+    CT_REAL(raise);
+    if (CT_LIKELY(ct_real_raise != NULL))
+        return ct_real_raise(sig);
+    return (int)syscall(SYS_tgkill, ct_raw_getpid(), (pid_t)syscall(SYS_gettid), sig);
+}
+
+/* SIGKILL to any thread ends the whole process. */
+CT_EXPORT int pthread_kill(pthread_t th, int sig)
+{
+    ct_selfkill_hook(sig, 1);
+    CT_REAL(pthread_kill);
+    if (CT_LIKELY(ct_real_pthread_kill != NULL))
+        return ct_real_pthread_kill(th, sig);
+    return ENOSYS;
+}
+
+CT_EXPORT int tgkill(pid_t tgid, pid_t tid, int sig)
+{
+    ct_selfkill_hook(sig, sig == SIGKILL && tgid == ct_raw_getpid());
+    CT_REAL(tgkill);
+    if (CT_LIKELY(ct_real_tgkill != NULL))
+        return ct_real_tgkill(tgid, tid, sig);
+    return (int)syscall(SYS_tgkill, tgid, tid, sig);
+}
+
+CT_EXPORT int sigqueue(pid_t pid, int sig, const union sigval val)
+{
+    ct_selfkill_hook(sig, sig == SIGKILL && pid == ct_raw_getpid());
+    CT_REAL(sigqueue);
+    if (CT_LIKELY(ct_real_sigqueue != NULL))
+        return ct_real_sigqueue(pid, sig, val);
+    errno = ENOSYS;
+    return -1;
 }
 
 /* ---------------------------------------------------------------- */

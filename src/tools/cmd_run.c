@@ -936,13 +936,15 @@ int cmd_run(int argc, char **argv)
     } else {
         report_traces(shown, abs, pid, quiet, &rl);
         /* SIGKILL cannot be caught: the program's trace was not finished
-         * (also said with -q: its last generation is lost). */
+         * (also said with -q: its last generation is lost), unless the
+         * program sent it to itself through an interposer (process.c). */
         int killed = WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
         report_losses(&rl, killed); /* even with -q: nothing is lost without a word */
         if (killed)
-            fprintf(stderr, "ctrace: warning: %s was killed by SIGKILL: its trace ends at its "
-                            "last complete generation (ctrace check says where; ctrace repair "
-                            "writes those generations as a whole trace)\n",
+            fprintf(stderr, "ctrace: warning: %s was killed by SIGKILL: unless it sent the signal "
+                            "to itself (kill, raise: its trace is then finished first), its trace "
+                            "ends at its last complete generation (ctrace check says where; "
+                            "ctrace repair writes those generations as a whole trace)\n",
                     prog);
     }
     fflush(stderr);
