@@ -25,6 +25,8 @@
  *  - The word can change between the compare and the wait: the wait then
  *    returns at once, and the trace shows a block of a few microseconds.
  *  - errno is the wait's own (hooks preserve errno).
+ *  - syscall(SYS_unshare / SYS_setns) into a user namespace ends the
+ *    tracer's threads first (namespace.c).
  *  - syscall(SYS_seccomp, ...) installing a sandbox ends the trace before
  *    it is made (sandbox.c).
  *  - Inside libctrace, syscall(...) is ct_libc_syscall6() (libc.h), so the
@@ -85,6 +87,8 @@ CT_EXPORT long(syscall)(long nr, ...)
     if (nr == SYS_seccomp) /* a sandbox ends the trace first (sandbox.c) */
         ct_sandbox_seccomp_call((unsigned long)a[0]);
 #endif
+    if (nr == SYS_unshare || nr == SYS_setns) /* namespace.c */
+        ct_namespace_call(nr, a);
     if (nr != SYS_futex || !CT_ENABLED() || !futex_waits(a[0], a[1], a[2]))
         return ct_libc_syscall6(nr, a);
     CT_SYNC_WAIT(CTRACE_BLOCK_SYNC, "futex");

@@ -124,6 +124,14 @@ int ct_creds_differ(void)
     return 0;
 }
 
+int ct_creds_any_thread(void)
+{
+    for (int i = 0; i < LIVE_MAX; i++)
+        if (atomic_load(&live[i].tid) != 0)
+            return 1;
+    return 0;
+}
+
 void ct_creds_atfork_child(void)
 {
     for (int i = 0; i < LIVE_MAX; i++)

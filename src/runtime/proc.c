@@ -294,22 +294,42 @@ void ct_proc_enter_sandbox(const char *how, int every_thread)
     errno = e;
 }
 
-void ct_proc_before_setxid(const char *fn)
+/* Ends any trace and recorder, then the tracer threads that outlive
+ * them, joined: after this no tracer thread is left.  The line (why) is
+ * said only when a trace or recorder ended. */
+static void end_tracer_threads(const char *why)
 {
-    if (ct_proc_in_vfork_child() || !ct_creds_differ())
-        return;
     int e = errno;
-    /* Any trace and recorder, then the threads that outlive them: after
-     * this no tracer thread is left for glibc's set*id broadcast. */
     int ended = stop_env_trace() || ctrace_stop() != CTRACE_ENOTRACING;
     ended |= ctrace_flight_stop() == CTRACE_OK;
     ct_crash_end_finisher();
     ct_symprep_end();
     if (ended)
-        say("ctrace: the program calls %s after changing its own thread's capabilities "
-            "(capset, prctl), which the tracer's threads do not share: glibc would abort it "
-            "there, so the trace ends here\n", fn);
+        say("%s", why);
     errno = e;
+}
+
+void ct_proc_before_setxid(const char *fn)
+{
+    if (ct_proc_in_vfork_child() || !ct_creds_differ())
+        return;
+    char why[320];
+    snprintf(why, sizeof why,
+             "ctrace: the program calls %s after changing its own thread's capabilities "
+             "(capset, prctl), which the tracer's threads do not share: glibc would abort it "
+             "there, so the trace ends here\n", fn);
+    end_tracer_threads(why);
+}
+
+void ct_proc_before_single_threaded(const char *call)
+{
+    if (ct_proc_in_vfork_child() || !ct_creds_any_thread())
+        return;
+    char why[320];
+    snprintf(why, sizeof why,
+             "ctrace: the program calls %s, which the kernel allows only a single-threaded "
+             "process: the tracer's threads end here, and the trace with them\n", call);
+    end_tracer_threads(why);
 }
 
 int ct_proc_sandboxed(void)

@@ -38,6 +38,10 @@ void ct_proc_enter_sandbox(const char *how, int every_thread);
  * caller's (creds.c), the trace and recorder end, with one stderr line,
  * and every tracer thread is joined, so the call meets none. */
 void ct_proc_before_setxid(const char *fn);
+/* Before a call the kernel refuses (EINVAL) to a multithreaded process --
+ * unshare(CLONE_NEWUSER), setns into a user namespace (call: how it is
+ * named on stderr): with tracer threads alive, the same end as above. */
+void ct_proc_before_single_threaded(const char *call);
 /* 0 before the process entered a sandbox (ct_proc_enter_sandbox); then 1
  * for one that confines only the thread that entered it (strict mode),
  * 2 for one that may confine every thread, the tracer's too (a filter). */

@@ -162,6 +162,7 @@ int ct_creds_slot_new(void);
 void ct_creds_thread_enter(int slot);
 void ct_creds_slot_free(int slot);
 int ct_creds_differ(void);
+int ct_creds_any_thread(void); /* a tracer thread exists (or is starting) */
 void ct_creds_atfork_child(void);
 
 /* Ending the tracer threads that outlive a trace, joined (for

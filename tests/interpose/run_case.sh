@@ -344,6 +344,34 @@ privdrop)
         grep -qx 65534 setpriv.traced.out || fail "setpriv: id -u printed $(cat setpriv.traced.out)"
     fi
     ;;
+userns)
+    # unshare(CLONE_NEWUSER) and setns into a user namespace are refused
+    # (EINVAL) to a multithreaded process, and the tracer's threads made
+    # every traced one so: `unshare -r` failed ("unshare failed: Invalid
+    # argument").  Now the trace ends before the call, the tracer's
+    # threads joined, with a line on stderr; the exec'd command is traced.
+    need unshare nsenter
+    unshare -r true 2> /dev/null || { echo "SKIP [$case_name]: no user namespaces here (unshare -r true fails)"; exit 77; }
+    run_pair userns_unshare 0 unshare -r id -u
+    grep -qx 0 userns_unshare.traced.out || fail "unshare -r id -u printed $(cat userns_unshare.traced.out)"
+    validate userns_unshare
+    [ "$(ls "$WORK"/userns_unshare.*.trace | wc -l)" = 2 ] || fail "userns: not 2 traces (unshare's, then id's)"
+    grep -q "^ctrace: the program calls unshare(CLONE_NEWUSER), which the kernel allows only a single-threaded process" userns_unshare.traced.err ||
+        { cat userns_unshare.traced.err >&2; fail "unshare: no stderr line says where the trace ends"; }
+    echo "ok: userns: unshare -r runs, its trace ends before the call, id is traced"
+    unshare -r sleep 30 & holder=$!
+    for _ in $(seq 100); do
+        [ "$(readlink /proc/$holder/ns/user)" != "$(readlink /proc/self/ns/user)" ] && break
+        sleep 0.05
+    done
+    run_pair userns_setns 0 nsenter -U -t "$holder" id -u
+    kill "$holder"; wait "$holder" 2> /dev/null
+    grep -qx 0 userns_setns.traced.out || fail "nsenter -U id -u printed $(cat userns_setns.traced.out)"
+    validate userns_setns
+    grep -q "^ctrace: the program calls setns into a user namespace" userns_setns.traced.err ||
+        { cat userns_setns.traced.err >&2; fail "setns: no stderr line says where the trace ends"; }
+    echo "ok: userns: nsenter -U runs, its trace ends before setns"
+    ;;
 daemonize)
     # daemon(3): glibc's parent leaves through an internal _exit; its trace
     # must be whole all the same (it had no complete generation).  Each
