@@ -25,6 +25,8 @@
  *  - The word can change between the compare and the wait: the wait then
  *    returns at once, and the trace shows a block of a few microseconds.
  *  - errno is the wait's own (hooks preserve errno).
+ *  - syscall(SYS_exit_group, status) is an exit: the trace is finished
+ *    first, as by _exit (process.c).
  *  - syscall(SYS_unshare / SYS_setns) into a user namespace ends the
  *    tracer's threads first (namespace.c).
  *  - syscall(SYS_seccomp, ...) installing a sandbox ends the trace before
@@ -89,6 +91,8 @@ CT_EXPORT long(syscall)(long nr, ...)
 #endif
     if (nr == SYS_unshare || nr == SYS_setns) /* namespace.c */
         ct_namespace_call(nr, a);
+    if (nr == SYS_exit_group) /* an exit: the trace is finished first (process.c) */
+        ct_exit_group_call((int)a[0]);
     if (nr != SYS_futex || !CT_ENABLED() || !futex_waits(a[0], a[1], a[2]))
         return ct_libc_syscall6(nr, a);
     CT_SYNC_WAIT(CTRACE_BLOCK_SYNC, "futex");

@@ -108,6 +108,9 @@ CT_HIDDEN int ct_fd_nonblocking(int fd);
 /* syscall(SYS_seccomp, op, ...) is about to be made (sandbox.c). */
 CT_HIDDEN void ct_sandbox_seccomp_call(unsigned long op);
 
+/* syscall(SYS_exit_group, status) is about to be made (process.c). */
+CT_HIDDEN void ct_exit_group_call(int status);
+
 /* syscall(SYS_unshare or SYS_setns, ...) is about to be made (namespace.c). */
 CT_HIDDEN void ct_namespace_call(long nr, const long a[6]);
 

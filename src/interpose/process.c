@@ -5,8 +5,9 @@
  *   execve, execv, execvp, execvpe, execl, execlp, execle, fexecve:
  *       ct_before_exec() flushes and closes this image's trace; if exec
  *       returns (it failed), ct_exec_failed() resumes tracing.
- *   exit, _exit, _Exit: ct_process_exit() finishes the trace, then the real
- *       function runs.
+ *   exit, _exit, _Exit, syscall(SYS_exit_group): ct_process_exit() finishes
+ *       the trace, then the real function runs.  (A raw exit_group system
+ *       call, as Go's runtime makes, is not seen: the trace is cut.)
  *   kill, killpg, raise, pthread_kill, tgkill, sigqueue: the same before
  *       a SIGKILL that reaches this process (it cannot be caught).
  *   daemon: glibc's forks and ends the parent with an internal _exit that
@@ -368,6 +369,11 @@ static void ct_exit_hook(const char *how, int status)
      * handler that interrupted the tracer would wait for itself). */
     if (CT_ENABLED() && !ct_in_tracer())
         ct_process_exit();
+}
+
+void ct_exit_group_call(int status)
+{
+    ct_exit_hook("exit_group", status);
 }
 
 CT_EXPORT void exit(int status)

@@ -474,9 +474,10 @@ static void report_losses(const struct run_losses *rl, int main_killed)
                     rl->lossy, rl->traces, what);
     }
     if (rl->main_cut && !main_killed)
-        fprintf(stderr, "ctrace: warning: the trace is incomplete: the program ended before it "
-                        "was finished (ctrace check says where it ends; ctrace repair keeps its "
-                        "complete generations)\n");
+        fprintf(stderr, "ctrace: warning: the trace is incomplete: the program ended without an "
+                        "exit the tracer sees (a raw exit_group system call, as Go programs make) "
+                        "before it was finished; ctrace check says where it ends, ctrace repair "
+                        "keeps its complete generations\n");
     if (rl->others_cut == 1)
         fprintf(stderr, "ctrace: warning: the trace of another process of the run is incomplete "
                         "(%s): the process was killed before it could finish it (SIGKILL?); "

@@ -372,6 +372,20 @@ userns)
         { cat userns_setns.traced.err >&2; fail "setns: no stderr line says where the trace ends"; }
     echo "ok: userns: nsenter -U runs, its trace ends before setns"
     ;;
+exitgroup)
+    # The process ends through the exit_group system call, no exit():
+    # through syscall() the trace is finished first (it was cut); through
+    # the raw instruction (as Go's runtime does) it cannot be, and ctrace
+    # run says the trace is incomplete in one line (it said nothing).
+    run_pair exitgroup_syscall 5 "$EX_DIR/interpose_exitgroup" syscall
+    validate exitgroup_syscall
+    run_pair exitgroup_raw 5 "$EX_DIR/interpose_exitgroup" raw
+    grep -q "^ctrace: warning: the trace is incomplete: the program ended without an exit the tracer sees (a raw exit_group system call, as Go programs make)" exitgroup_raw.traced.err ||
+        { cat exitgroup_raw.traced.err >&2; fail "exitgroup raw: no warning that the trace is incomplete"; }
+    t=$(main_trace exitgroup_raw)
+    "$CTRACE" check -q "$t" > /dev/null 2>&1 && fail "exitgroup raw: ctrace check accepts the cut trace $t"
+    echo "ok: exitgroup raw: the cut trace is said incomplete"
+    ;;
 daemonize)
     # daemon(3): glibc's parent leaves through an internal _exit; its trace
     # must be whole all the same (it had no complete generation).  Each
