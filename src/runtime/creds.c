@@ -132,6 +132,14 @@ int ct_creds_any_thread(void)
     return 0;
 }
 
+int ct_creds_thread_count(void)
+{
+    int n = 0;
+    for (int i = 0; i < LIVE_MAX; i++)
+        n += atomic_load(&live[i].tid) != 0;
+    return n;
+}
+
 void ct_creds_atfork_child(void)
 {
     for (int i = 0; i < LIVE_MAX; i++)

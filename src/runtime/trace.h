@@ -163,6 +163,7 @@ void ct_creds_thread_enter(int slot);
 void ct_creds_slot_free(int slot);
 int ct_creds_differ(void);
 int ct_creds_any_thread(void); /* a tracer thread exists (or is starting) */
+int ct_creds_thread_count(void); /* how many (procfs.c hides them) */
 void ct_creds_atfork_child(void);
 
 /* Ending the tracer threads that outlive a trace, joined (for

@@ -386,6 +386,16 @@ exitgroup)
     "$CTRACE" check -q "$t" > /dev/null 2>&1 && fail "exitgroup raw: ctrace check accepts the cut trace $t"
     echo "ok: exitgroup raw: the cut trace is said incomplete"
     ;;
+selfcount)
+    # The program reads its own thread count from /proc (as Python 3.12+
+    # does at each os.fork(), warning when it is above 1): the tracer's
+    # threads are not counted (they were: a traced Python warned, and
+    # failed under -W error).  Same output traced and untraced.
+    run_pair selfcount 0 "$EX_DIR/interpose_selfcount"
+    grep -q '^alone: stat 1, status 1, by pid 1$' selfcount.plain.out ||
+        fail "selfcount: unexpected output $(cat selfcount.plain.out)"
+    validate selfcount
+    ;;
 daemonize)
     # daemon(3): glibc's parent leaves through an internal _exit; its trace
     # must be whole all the same (it had no complete generation).  Each

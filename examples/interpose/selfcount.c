@@ -1,0 +1,90 @@
+/*
+ * selfcount.c - a program that reads its own thread count, as Python 3.12+
+ * does at every os.fork() to warn about forking a multithreaded process:
+ * from /proc/self/stat (fopen, field 20), /proc/self/status (open,
+ * "Threads:") and /proc/PID/stat (openat), alone and with 3 threads of
+ * its own, then forks (the child reads it too: 1).
+ *
+ * Expected: the same output traced and untraced -- the tracer's threads
+ * are not the program's (under ctrace run they showed in all three).
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static long stat_threads(FILE *f)
+{
+    char line[1024];
+    size_t n = f ? fread(line, 1, sizeof line - 1, f) : 0;
+    if (f)
+        fclose(f);
+    line[n] = 0;
+    char *p = strrchr(line, ')');
+    for (int field = 2; p && field < 20; field++)
+        p = strchr(p + 1, ' ');
+    return p ? atol(p + 1) : -1;
+}
+
+static long status_threads(int fd)
+{
+    char buf[4096];
+    ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+    if (fd >= 0)
+        close(fd);
+    if (n <= 0)
+        return -1;
+    buf[n] = 0;
+    char *p = strstr(buf, "\nThreads:");
+    return p ? atol(p + 9) : -1;
+}
+
+static void report(const char *who)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)getpid());
+    printf("%s: stat %ld, status %ld, by pid %ld\n", who, stat_threads(fopen("/proc/self/stat", "r")),
+           status_threads(open("/proc/self/status", O_RDONLY)),
+           stat_threads(fdopen(openat(AT_FDCWD, path, O_RDONLY), "r")));
+    fflush(stdout);
+}
+
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+static int done;
+
+static void *worker(void *arg)
+{
+    pthread_mutex_lock(&mu);
+    while (!done)
+        pthread_cond_wait(&cv, &mu);
+    pthread_mutex_unlock(&mu);
+    return arg;
+}
+
+int main(void)
+{
+    report("alone");
+    pthread_t t[3];
+    for (int i = 0; i < 3; i++)
+        pthread_create(&t[i], NULL, worker, NULL);
+    report("with 3 threads");
+    pid_t pid = fork();
+    if (pid == 0) {
+        report("fork child");
+        _exit(0);
+    }
+    waitpid(pid, NULL, 0);
+    pthread_mutex_lock(&mu);
+    done = 1;
+    pthread_cond_broadcast(&cv);
+    pthread_mutex_unlock(&mu);
+    for (int i = 0; i < 3; i++)
+        pthread_join(t[i], NULL);
+    report("joined");
+    return 0;
+}
