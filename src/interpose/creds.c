@@ -3,7 +3,7 @@
  * initgroups): before them, ct_proc_before_setxid (src/runtime/proc.c)
  * ends the trace and the tracer's threads when their capabilities differ
  * from the caller's, since glibc would abort the process when the call
- * succeeds on the caller and fails on a tracer thread (src/runtime/creds.c
+ * succeeds on the caller and fails on a tracer thread (src/runtime/tracer_threads.c
  * says how that happens: setpriv does it).
  *
  * Invariants: the real function is called exactly as the program called

@@ -127,7 +127,7 @@ static int doctored_open(const char *path, int flags)
     int kind = own_file(path);
     if (kind == NOT_OURS || (flags & O_ACCMODE) != O_RDONLY || ct_in_tracer())
         return -1;
-    int less = ct_creds_thread_count();
+    int less = ct_tracer_thread_count();
     if (less <= 0)
         return -1;
     int e = errno;

@@ -311,7 +311,7 @@ static void end_tracer_threads(const char *why)
 
 void ct_proc_before_setxid(const char *fn)
 {
-    if (ct_proc_in_vfork_child() || !ct_creds_differ())
+    if (ct_proc_in_vfork_child() || !ct_tracer_creds_differ())
         return;
     char why[320];
     snprintf(why, sizeof why,
@@ -323,7 +323,7 @@ void ct_proc_before_setxid(const char *fn)
 
 void ct_proc_before_single_threaded(const char *call)
 {
-    if (ct_proc_in_vfork_child() || !ct_creds_any_thread())
+    if (ct_proc_in_vfork_child() || !ct_tracer_threads_any())
         return;
     char why[320];
     snprintf(why, sizeof why,
@@ -362,7 +362,7 @@ static void atfork_child(void)
     ct_writer_forget();
     ct_symprep_atfork_child();
     ct_crash_atfork_child();
-    ct_creds_atfork_child();
+    ct_tracer_threads_atfork_child();
     ct_lastthread_atfork_child();
     if (ct_interpose_atfork_child)
         ct_interpose_atfork_child();

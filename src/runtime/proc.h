@@ -35,7 +35,7 @@ int ct_proc_before_start(void);
 void ct_proc_enter_sandbox(const char *how, int every_thread);
 /* Before a set*id or setgroups call (fn, its name) that glibc runs on
  * every thread: when the tracer's threads' capabilities differ from the
- * caller's (creds.c), the trace and recorder end, with one stderr line,
+ * caller's (tracer_threads.c), the trace and recorder end, with one stderr line,
  * and every tracer thread is joined, so the call meets none. */
 void ct_proc_before_setxid(const char *fn);
 /* Before a call the kernel refuses (EINVAL) to a multithreaded process --

@@ -15,7 +15,7 @@
  *    prep_lock (the advancer adopts the result while it holds ctl_lock).
  *  - The preparing thread is joined by the first to wait for it
  *    (prep_wait_locked: the adopter, or ct_symprep_end before a set*id
- *    call, creds.c).
+ *    call, tracer_threads.c).
  *  - Fork child: the preparing thread does not exist there; the state is
  *    reset by ct_symprep_atfork_child (proc.c's fork-child handler), the
  *    lock re-initialized, a finished result (parent's libdw handles)

@@ -405,7 +405,7 @@ void ct_thread_exit(void)
 struct internal_start {
     void *(*fn)(void *);
     void *arg;
-    int creds_slot; /* creds.c */
+    int slot; /* tracer_threads.c */
 };
 
 static void *internal_trampoline(void *p)
@@ -415,9 +415,9 @@ static void *internal_trampoline(void *p)
     ct_thread_mark_internal();
     /* Counted only while it surely exists (lastthread.c). */
     ct_lastthread_internal_enter();
-    ct_creds_thread_enter(s.creds_slot);
+    ct_tracer_thread_enter(s.slot);
     void *r = s.fn(s.arg);
-    ct_creds_slot_free(s.creds_slot);
+    ct_tracer_slot_free(s.slot);
     ct_lastthread_internal_leave();
     return r;
 }
@@ -434,7 +434,7 @@ int ct_start_internal_thread(pthread_t *th, void *(*fn)(void *), void *arg)
         return ENOMEM;
     s->fn = fn;
     s->arg = arg;
-    s->creds_slot = ct_creds_slot_new();
+    s->slot = ct_tracer_slot_new();
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
@@ -445,7 +445,7 @@ int ct_start_internal_thread(pthread_t *th, void *(*fn)(void *), void *arg)
     ct_tls_internal = saved;
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (r) {
-        ct_creds_slot_free(s->creds_slot);
+        ct_tracer_slot_free(s->slot);
         free(s);
     }
     return r;

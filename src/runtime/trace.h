@@ -152,19 +152,19 @@ void ct_losses_write(uint64_t gen);
 int ct_start_internal_thread(pthread_t *th, void *(*fn)(void *), void *arg);
 void ct_join_internal_thread(pthread_t th);
 
-/* The tracer threads' credentials against the program's (creds.c): a
+/* The table of tracer threads (tracer_threads.c): a
  * slot per tracer thread, taken by its creator (-1: none free), entered
  * by the thread, freed when its start routine ends (or its creation
- * failed); ct_creds_differ is 1 when one's capabilities or securebits
+ * failed); ct_tracer_creds_differ is 1 when one's capabilities or securebits
  * differ from the calling thread's (a set*id call would then abort the
  * process in glibc). */
-int ct_creds_slot_new(void);
-void ct_creds_thread_enter(int slot);
-void ct_creds_slot_free(int slot);
-int ct_creds_differ(void);
-int ct_creds_any_thread(void); /* a tracer thread exists (or is starting) */
-int ct_creds_thread_count(void); /* how many (procfs.c hides them) */
-void ct_creds_atfork_child(void);
+int ct_tracer_slot_new(void);
+void ct_tracer_thread_enter(int slot);
+void ct_tracer_slot_free(int slot);
+int ct_tracer_creds_differ(void);
+int ct_tracer_threads_any(void); /* a tracer thread exists (or is starting) */
+int ct_tracer_thread_count(void); /* how many (procfs.c hides them) */
+void ct_tracer_threads_atfork_child(void);
 
 /* Ending the tracer threads that outlive a trace, joined (for
  * ct_proc_before_setxid): the finisher (crash.c; the next trace starts

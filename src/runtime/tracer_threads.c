@@ -1,5 +1,7 @@
 /*
- * creds.c - the tracer's threads and the program's credentials.
+ * tracer_threads.c - the table of the tracer's threads: what the program
+ * must not see of them (its thread count, procfs.c), and their credentials
+ * against the program's.
  *
  * Linux keeps credentials per thread.  glibc makes set*id and setgroups
  * process-wide by running the same system call on every thread (its
@@ -24,6 +26,11 @@
  * has is no answer either: a thread keeping root's capabilities in a
  * process that dropped them would be a way back to root.
  *
+ * The table also says whether any tracer thread exists (a call the
+ * kernel refuses to a multithreaded process -- unshare(CLONE_NEWUSER),
+ * src/interpose/namespace.c -- needs them ended first) and how many there
+ * are (the count procfs.c takes off the program's view of itself).
+ *
  * Invariants:
  *  - Every tracer thread has a slot in `live` from just before its
  *    creation (thread.c, ct_start_internal_thread: glibc's broadcast
@@ -33,7 +40,7 @@
  *    capabilities are read when needed (capget takes a thread id), or,
  *    before it runs, are those its creator had.
  *  - A fork child has none of the parent's tracer threads: the table is
- *    emptied there (ct_creds_atfork_child).
+ *    emptied there (ct_tracer_threads_atfork_child).
  */
 #define _GNU_SOURCE
 #include <linux/capability.h>
@@ -74,7 +81,7 @@ static int caps_of(pid_t tid, struct __user_cap_data_struct data[2])
     return raw(SYS_capget, (long)&h, (long)data, 0) == 0 ? 0 : -1;
 }
 
-int ct_creds_slot_new(void)
+int ct_tracer_slot_new(void)
 {
     for (int i = 0; i < LIVE_MAX; i++) {
         pid_t free_slot = 0;
@@ -87,19 +94,19 @@ int ct_creds_slot_new(void)
     return -1; /* more tracer threads than slots: there are six kinds */
 }
 
-void ct_creds_thread_enter(int slot)
+void ct_tracer_thread_enter(int slot)
 {
     if (slot >= 0)
         atomic_store(&live[slot].tid, (pid_t)raw(SYS_gettid, 0, 0, 0));
 }
 
-void ct_creds_slot_free(int slot)
+void ct_tracer_slot_free(int slot)
 {
     if (slot >= 0)
         atomic_store(&live[slot].tid, 0);
 }
 
-int ct_creds_differ(void)
+int ct_tracer_creds_differ(void)
 {
     struct __user_cap_data_struct mine[2], theirs[2];
     int have_mine = -1, sb = 0;
@@ -124,7 +131,7 @@ int ct_creds_differ(void)
     return 0;
 }
 
-int ct_creds_any_thread(void)
+int ct_tracer_threads_any(void)
 {
     for (int i = 0; i < LIVE_MAX; i++)
         if (atomic_load(&live[i].tid) != 0)
@@ -132,7 +139,7 @@ int ct_creds_any_thread(void)
     return 0;
 }
 
-int ct_creds_thread_count(void)
+int ct_tracer_thread_count(void)
 {
     int n = 0;
     for (int i = 0; i < LIVE_MAX; i++)
@@ -140,7 +147,7 @@ int ct_creds_thread_count(void)
     return n;
 }
 
-void ct_creds_atfork_child(void)
+void ct_tracer_threads_atfork_child(void)
 {
     for (int i = 0; i < LIVE_MAX; i++)
         atomic_store(&live[i].tid, 0);
