@@ -272,6 +272,16 @@ static int fuzz_one(const uint8_t *data, size_t size)
         ctrace_reader_generation_count(c) != ctrace_reader_generation_count(a))
         abort();
     ctrace_reader_close(c);
+    /* Skimming for loss records (ctrace run's reading of every trace of a
+     * run): never calls a trace the full read accepts truncated. */
+    c = NULL;
+    rc = ctrace_reader_open_mem(data, size, 0, &c);
+    if (rc == 0) {
+        int rs = ctrace_reader_skim_losses(c);
+        if (ra == 0 && !msg && rs != 0)
+            abort();
+    }
+    ctrace_reader_close(c);
     ahead_vs_plain(data, size, 0);
     ahead_vs_plain(data, size, 1 + size % 97);
     ctrace_reader_close(a);
