@@ -125,8 +125,9 @@ static size_t doctor(int kind, char *buf, size_t n, int less)
 static int doctored_open(const char *path, int flags)
 {
     int kind = own_file(path);
-    if (kind == NOT_OURS || (flags & O_ACCMODE) != O_RDONLY || ct_in_tracer())
-        return -1;
+    if (kind == NOT_OURS || (flags & O_ACCMODE) != O_RDONLY ||
+        (flags & (O_PATH | O_DIRECTORY | O_CREAT | O_TRUNC | __O_TMPFILE)) || ct_in_tracer())
+        return -1; /* not a plain read: the real call answers */
     int less = ct_tracer_thread_count();
     if (less <= 0)
         return -1;
