@@ -2,8 +2,10 @@
  * selfcount.c - a program that reads its own thread count, as Python 3.12+
  * does at every os.fork() to warn about forking a multithreaded process:
  * from /proc/self/stat (fopen, field 20), /proc/self/status (open,
- * "Threads:") and /proc/PID/stat (openat), alone and with 3 threads of
- * its own, then forks (the child reads it too: 1).
+ * "Threads:") and /proc/PID/stat (openat), and as Chromium's zygote does
+ * (it CHECKs that it is single-threaded): the link count of
+ * /proc/self/task, 2 + threads (fstatat on a /proc descriptor, stat),
+ * alone and with 3 threads of its own, then forks (the child: 1).
  *
  * Expected: the same output traced and untraced -- the tracer's threads
  * are not the program's (under ctrace run they showed in all three).
@@ -14,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -43,13 +46,26 @@ static long status_threads(int fd)
     return p ? atol(p + 9) : -1;
 }
 
+/* Threads by the task directory's links ("." "..": 2 more). */
+static long task_threads(void)
+{
+    struct stat a, b;
+    int proc = open("/proc", O_RDONLY | O_DIRECTORY);
+    int r = proc >= 0 ? fstatat(proc, "self/task/", &a, 0) : -1;
+    if (proc >= 0)
+        close(proc);
+    if (r != 0 || stat("/proc/self/task", &b) != 0 || a.st_nlink != b.st_nlink)
+        return -1;
+    return (long)a.st_nlink - 2;
+}
+
 static void report(const char *who)
 {
     char path[64];
     snprintf(path, sizeof path, "/proc/%d/stat", (int)getpid());
-    printf("%s: stat %ld, status %ld, by pid %ld\n", who, stat_threads(fopen("/proc/self/stat", "r")),
-           status_threads(open("/proc/self/status", O_RDONLY)),
-           stat_threads(fdopen(openat(AT_FDCWD, path, O_RDONLY), "r")));
+    printf("%s: stat %ld, status %ld, by pid %ld, task links %ld\n", who,
+           stat_threads(fopen("/proc/self/stat", "r")), status_threads(open("/proc/self/status", O_RDONLY)),
+           stat_threads(fdopen(openat(AT_FDCWD, path, O_RDONLY), "r")), task_threads());
     fflush(stdout);
 }
 

@@ -21,23 +21,34 @@
  * inside the tracer, or any failure on the way (no memfd, a file larger
  * than the buffer) goes to the real function unchanged; errno is the
  * real call's or, for a copy, untouched.  The copy keeps every other
- * byte, and the close-on-exec flag asked for.  Listing /proc/self/task
- * still shows the tracer's threads.
+ * byte, and the close-on-exec flag asked for.
+ *
+ * Likewise the link count of the process's /proc/PID/task directory (2 +
+ * its threads): Chromium's zygote CHECKs that it is single-threaded with
+ * fstatat(proc_fd, "self/task/") (st_nlink == 3) and died of SIGTRAP under
+ * ctrace run.  The stat family (stat, lstat, fstat, fstatat, their 64 and
+ * glibc-2.32 __xstat forms) lowers st_nlink by the tracer's threads when
+ * the result is that directory (same device and inode as /proc/PID/task
+ * of the process's cached pid: a vfork child's own directory is not it).
+ * Listing /proc/self/task still shows the tracer's threads.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "hooks.h"
 #include "interpose.h"
 #include "libc.h"
+#include "proc.h"
 #include "trace.h"
 
 CT_REAL_DECL(int, open, (const char *, int, ...));
@@ -291,4 +302,155 @@ CT_EXPORT FILE *fopen64(const char *path, const char *mode)
         return ct_real_fopen64(path, mode);
     errno = ENOSYS;
     return NULL;
+}
+
+/* ---- the task directory's link count ---- */
+
+/* /proc/PID/task's device and inode for pid (published last). */
+static struct {
+    _Atomic dev_t dev;
+    _Atomic ino_t ino;
+    _Atomic pid_t pid;
+} task_dir;
+
+static int is_own_task_dir(dev_t dev, ino_t ino)
+{
+    pid_t pid = ct_proc_pid();
+    if (atomic_load_explicit(&task_dir.pid, memory_order_acquire) != pid) {
+        char path[48];
+        struct stat t;
+        snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+        if (syscall(SYS_newfstatat, AT_FDCWD, path, &t, 0) != 0)
+            return 0;
+        atomic_store(&task_dir.dev, t.st_dev);
+        atomic_store(&task_dir.ino, t.st_ino);
+        atomic_store_explicit(&task_dir.pid, pid, memory_order_release);
+    }
+    return dev == atomic_load(&task_dir.dev) && ino == atomic_load(&task_dir.ino);
+}
+
+/* After a successful stat-like call: the link count without the tracer's
+ * threads when the result is the process's task directory (fields passed
+ * one by one: struct stat and struct stat64 alike). */
+static void fix_task_nlink(int rc, mode_t mode, nlink_t *nlink, dev_t dev, ino_t ino)
+{
+    if (rc != 0 || !S_ISDIR(mode) || *nlink < 4 || ct_in_tracer())
+        return;
+    int less = ct_tracer_thread_count();
+    if (less <= 0)
+        return;
+    int e = errno;
+    if (is_own_task_dir(dev, ino))
+        *nlink = *nlink - 3 > (nlink_t)less ? *nlink - (nlink_t)less : 3;
+    errno = e;
+}
+
+CT_REAL_DECL(int, stat, (const char *, struct stat *));
+CT_REAL_DECL(int, stat64, (const char *, struct stat64 *));
+CT_REAL_DECL(int, lstat, (const char *, struct stat *));
+CT_REAL_DECL(int, lstat64, (const char *, struct stat64 *));
+CT_REAL_DECL(int, fstat, (int, struct stat *));
+CT_REAL_DECL(int, fstat64, (int, struct stat64 *));
+CT_REAL_DECL(int, fstatat, (int, const char *, struct stat *, int));
+CT_REAL_DECL(int, fstatat64, (int, const char *, struct stat64 *, int));
+CT_REAL_DECL(int, __xstat, (int, const char *, struct stat *));
+CT_REAL_DECL(int, __xstat64, (int, const char *, struct stat64 *));
+CT_REAL_DECL(int, __lxstat, (int, const char *, struct stat *));
+CT_REAL_DECL(int, __lxstat64, (int, const char *, struct stat64 *));
+CT_REAL_DECL(int, __fxstat, (int, int, struct stat *));
+CT_REAL_DECL(int, __fxstat64, (int, int, struct stat64 *));
+CT_REAL_DECL(int, __fxstatat, (int, int, const char *, struct stat *, int));
+CT_REAL_DECL(int, __fxstatat64, (int, int, const char *, struct stat64 *, int));
+
+/* The real call (or, before dlsym can answer, the system call), then the
+ * link count fixed.  raw: the system call's arguments. */
+#define CT_STAT_CALL(name, call, raw_call)                  \
+    do {                                                    \
+        CT_REAL(name);                                      \
+        int rc_ = ct_real_##name ? ct_real_##name call : (int)(raw_call); \
+        if (rc_ == 0) /* then st was written: not NULL */  \
+            fix_task_nlink(rc_, st->st_mode, &st->st_nlink, st->st_dev, st->st_ino); \
+        return rc_;                                         \
+    } while (0)
+
+CT_EXPORT int stat(const char *path, struct stat *st)
+{
+    CT_STAT_CALL(stat, (path, st), syscall(SYS_newfstatat, AT_FDCWD, path, st, 0));
+}
+
+CT_EXPORT int stat64(const char *path, struct stat64 *st)
+{
+    CT_STAT_CALL(stat64, (path, st), syscall(SYS_newfstatat, AT_FDCWD, path, st, 0));
+}
+
+CT_EXPORT int lstat(const char *path, struct stat *st)
+{
+    CT_STAT_CALL(lstat, (path, st), syscall(SYS_newfstatat, AT_FDCWD, path, st, AT_SYMLINK_NOFOLLOW));
+}
+
+CT_EXPORT int lstat64(const char *path, struct stat64 *st)
+{
+    CT_STAT_CALL(lstat64, (path, st), syscall(SYS_newfstatat, AT_FDCWD, path, st, AT_SYMLINK_NOFOLLOW));
+}
+
+CT_EXPORT int fstat(int fd, struct stat *st)
+{
+    CT_STAT_CALL(fstat, (fd, st), syscall(SYS_fstat, fd, st));
+}
+
+CT_EXPORT int fstat64(int fd, struct stat64 *st)
+{
+    CT_STAT_CALL(fstat64, (fd, st), syscall(SYS_fstat, fd, st));
+}
+
+CT_EXPORT int fstatat(int dir, const char *path, struct stat *st, int flags)
+{
+    CT_STAT_CALL(fstatat, (dir, path, st, flags), syscall(SYS_newfstatat, dir, path, st, flags));
+}
+
+CT_EXPORT int fstatat64(int dir, const char *path, struct stat64 *st, int flags)
+{
+    CT_STAT_CALL(fstatat64, (dir, path, st, flags), syscall(SYS_newfstatat, dir, path, st, flags));
+}
+
+/* Binaries built against glibc before 2.33 call these (ver: the layout,
+ * which the real function checks). */
+CT_EXPORT int __xstat(int ver, const char *path, struct stat *st)
+{
+    CT_STAT_CALL(__xstat, (ver, path, st), (errno = ENOSYS, -1));
+}
+
+CT_EXPORT int __xstat64(int ver, const char *path, struct stat64 *st)
+{
+    CT_STAT_CALL(__xstat64, (ver, path, st), (errno = ENOSYS, -1));
+}
+
+CT_EXPORT int __lxstat(int ver, const char *path, struct stat *st)
+{
+    CT_STAT_CALL(__lxstat, (ver, path, st), (errno = ENOSYS, -1));
+}
+
+CT_EXPORT int __lxstat64(int ver, const char *path, struct stat64 *st)
+{
+    CT_STAT_CALL(__lxstat64, (ver, path, st), (errno = ENOSYS, -1));
+}
+
+CT_EXPORT int __fxstat(int ver, int fd, struct stat *st)
+{
+    CT_STAT_CALL(__fxstat, (ver, fd, st), (errno = ENOSYS, -1));
+}
+
+CT_EXPORT int __fxstat64(int ver, int fd, struct stat64 *st)
+{
+    CT_STAT_CALL(__fxstat64, (ver, fd, st), (errno = ENOSYS, -1));
+}
+
+CT_EXPORT int __fxstatat(int ver, int dir, const char *path, struct stat *st, int flags)
+{
+    CT_STAT_CALL(__fxstatat, (ver, dir, path, st, flags), (errno = ENOSYS, -1));
+}
+
+CT_EXPORT int __fxstatat64(int ver, int dir, const char *path, struct stat64 *st, int flags)
+{
+    CT_STAT_CALL(__fxstatat64, (ver, dir, path, st, flags), (errno = ENOSYS, -1));
 }
