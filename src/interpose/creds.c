@@ -22,85 +22,28 @@
 #include "interpose.h"
 #include "proc.h"
 
-CT_REAL_DECL(int, setuid, (uid_t));
-CT_REAL_DECL(int, setgid, (gid_t));
-CT_REAL_DECL(int, seteuid, (uid_t));
-CT_REAL_DECL(int, setegid, (gid_t));
-CT_REAL_DECL(int, setreuid, (uid_t, uid_t));
-CT_REAL_DECL(int, setregid, (gid_t, gid_t));
-CT_REAL_DECL(int, setresuid, (uid_t, uid_t, uid_t));
-CT_REAL_DECL(int, setresgid, (gid_t, gid_t, gid_t));
-CT_REAL_DECL(int, setgroups, (size_t, const gid_t *));
-CT_REAL_DECL(int, initgroups, (const char *, gid_t));
+/* A wrapper: ct_proc_before_setxid, then the real function (in a vfork
+ * child the runtime does nothing). */
+#define CT_SETXID_WRAPPER(name, params, args)      \
+    CT_REAL_DECL(int, name, params);               \
+    CT_EXPORT int name params                      \
+    {                                              \
+        ct_proc_before_setxid(#name);              \
+        CT_REAL(name);                             \
+        if (!ct_real_##name) {                     \
+            errno = ENOSYS;                        \
+            return -1;                             \
+        }                                          \
+        return ct_real_##name args;                \
+    }
 
-/* Before the real call; in a vfork child (the parent's tracer state) the
- * runtime does nothing. */
-#define CT_BEFORE(name)                  \
-    do {                                 \
-        ct_proc_before_setxid(#name);    \
-        CT_REAL(name);                   \
-        if (!ct_real_##name) {           \
-            errno = ENOSYS;              \
-            return -1;                   \
-        }                                \
-    } while (0)
-
-CT_EXPORT int setuid(uid_t u)
-{
-    CT_BEFORE(setuid);
-    return ct_real_setuid(u);
-}
-
-CT_EXPORT int setgid(gid_t g)
-{
-    CT_BEFORE(setgid);
-    return ct_real_setgid(g);
-}
-
-CT_EXPORT int seteuid(uid_t u)
-{
-    CT_BEFORE(seteuid);
-    return ct_real_seteuid(u);
-}
-
-CT_EXPORT int setegid(gid_t g)
-{
-    CT_BEFORE(setegid);
-    return ct_real_setegid(g);
-}
-
-CT_EXPORT int setreuid(uid_t r, uid_t e)
-{
-    CT_BEFORE(setreuid);
-    return ct_real_setreuid(r, e);
-}
-
-CT_EXPORT int setregid(gid_t r, gid_t e)
-{
-    CT_BEFORE(setregid);
-    return ct_real_setregid(r, e);
-}
-
-CT_EXPORT int setresuid(uid_t r, uid_t e, uid_t s)
-{
-    CT_BEFORE(setresuid);
-    return ct_real_setresuid(r, e, s);
-}
-
-CT_EXPORT int setresgid(gid_t r, gid_t e, gid_t s)
-{
-    CT_BEFORE(setresgid);
-    return ct_real_setresgid(r, e, s);
-}
-
-CT_EXPORT int setgroups(size_t n, const gid_t *list)
-{
-    CT_BEFORE(setgroups);
-    return ct_real_setgroups(n, list);
-}
-
-CT_EXPORT int initgroups(const char *user, gid_t g)
-{
-    CT_BEFORE(initgroups);
-    return ct_real_initgroups(user, g);
-}
+CT_SETXID_WRAPPER(setuid, (uid_t u), (u))
+CT_SETXID_WRAPPER(setgid, (gid_t g), (g))
+CT_SETXID_WRAPPER(seteuid, (uid_t u), (u))
+CT_SETXID_WRAPPER(setegid, (gid_t g), (g))
+CT_SETXID_WRAPPER(setreuid, (uid_t r, uid_t e), (r, e))
+CT_SETXID_WRAPPER(setregid, (gid_t r, gid_t e), (r, e))
+CT_SETXID_WRAPPER(setresuid, (uid_t r, uid_t e, uid_t s), (r, e, s))
+CT_SETXID_WRAPPER(setresgid, (gid_t r, gid_t e, gid_t s), (r, e, s))
+CT_SETXID_WRAPPER(setgroups, (size_t n, const gid_t *list), (n, list))
+CT_SETXID_WRAPPER(initgroups, (const char *user, gid_t g), (user, g))

@@ -77,6 +77,25 @@ static int futex_waits(long uaddr, long op, long val)
     }
 }
 
+/* The other calls syscall() may make that the tracer must see first. */
+static void before_other_call(long nr, const long a[6])
+{
+    switch (nr) {
+#ifdef SYS_seccomp
+    case SYS_seccomp: /* a sandbox ends the trace first (sandbox.c) */
+        ct_sandbox_seccomp_call((unsigned long)a[0]);
+        break;
+#endif
+    case SYS_unshare:
+    case SYS_setns: /* namespace.c */
+        ct_namespace_call(nr, a);
+        break;
+    case SYS_exit_group: /* an exit: the trace is finished first (process.c) */
+        ct_exit_group_call((int)a[0]);
+        break;
+    }
+}
+
 /* The parentheses keep libc.h's syscall() macro off the definition. */
 CT_EXPORT long(syscall)(long nr, ...)
 {
@@ -85,15 +104,11 @@ CT_EXPORT long(syscall)(long nr, ...)
     va_start(ap, nr);
     ct_libc_syscall_args(ap, a);
     va_end(ap);
-#ifdef SYS_seccomp
-    if (nr == SYS_seccomp) /* a sandbox ends the trace first (sandbox.c) */
-        ct_sandbox_seccomp_call((unsigned long)a[0]);
-#endif
-    if (nr == SYS_unshare || nr == SYS_setns) /* namespace.c */
-        ct_namespace_call(nr, a);
-    if (nr == SYS_exit_group) /* an exit: the trace is finished first (process.c) */
-        ct_exit_group_call((int)a[0]);
-    if (nr != SYS_futex || !CT_ENABLED() || !futex_waits(a[0], a[1], a[2]))
+    if (nr != SYS_futex) {
+        before_other_call(nr, a);
+        return ct_libc_syscall6(nr, a);
+    }
+    if (!CT_ENABLED() || !futex_waits(a[0], a[1], a[2]))
         return ct_libc_syscall6(nr, a);
     CT_SYNC_WAIT(CTRACE_BLOCK_SYNC, "futex");
     long r = ct_libc_syscall6(nr, a);

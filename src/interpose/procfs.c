@@ -51,14 +51,6 @@
 #include "proc.h"
 #include "trace.h"
 
-CT_REAL_DECL(int, open, (const char *, int, ...));
-CT_REAL_DECL(int, open64, (const char *, int, ...));
-CT_REAL_DECL(int, openat, (int, const char *, int, ...));
-CT_REAL_DECL(int, openat64, (int, const char *, int, ...));
-CT_REAL_DECL(int, __open_2, (const char *, int));
-CT_REAL_DECL(int, __open64_2, (const char *, int));
-CT_REAL_DECL(int, __openat_2, (int, const char *, int));
-CT_REAL_DECL(int, __openat64_2, (int, const char *, int));
 CT_REAL_DECL(FILE *, fopen, (const char *, const char *));
 CT_REAL_DECL(FILE *, fopen64, (const char *, const char *));
 
@@ -163,108 +155,42 @@ static int doctored_open(const char *path, int flags)
     return m;
 }
 
-/* The mode argument of an open that creates. */
-#define CT_OPEN_MODE(flags, last)                          \
-    mode_t mode = 0;                                       \
-    if (((flags) & O_CREAT) || ((flags) & __O_TMPFILE) == __O_TMPFILE) { \
-        va_list ap;                                        \
-        va_start(ap, last);                                \
-        mode = (mode_t)va_arg(ap, unsigned);               \
-        va_end(ap);                                        \
+/* An open wrapper: the doctored copy when it applies, else the real
+ * function, or (before dlsym can answer) the system call.  read_mode: how
+ * the mode is had -- the variadic forms take it only when the call
+ * creates (glibc's rule); _FORTIFY_SOURCE's checked forms have none. */
+#define CT_OPEN_WRAPPER(name, dir, params, args, read_mode)                         \
+    CT_REAL_DECL(int, name, params);                                                \
+    CT_EXPORT int name params                                                       \
+    {                                                                               \
+        mode_t mode = 0;                                                            \
+        read_mode;                                                                  \
+        int m = doctored_open(path, flags);                                         \
+        if (m >= 0)                                                                 \
+            return m;                                                               \
+        CT_REAL(name);                                                              \
+        if (CT_LIKELY(ct_real_##name != NULL))                                      \
+            return ct_real_##name args;                                             \
+        return (int)syscall(SYS_openat, dir, path, flags, mode);                    \
     }
+#define CT_VA_MODE                                                                  \
+    if ((flags & O_CREAT) || (flags & __O_TMPFILE) == __O_TMPFILE) {                \
+        va_list ap;                                                                 \
+        va_start(ap, flags);                                                        \
+        mode = (mode_t)va_arg(ap, unsigned);                                        \
+        va_end(ap);                                                                 \
+    }
+#define CT_NO_MODE (void)0
 
-CT_EXPORT int open(const char *path, int flags, ...)
-{
-    CT_OPEN_MODE(flags, flags);
-    int m = doctored_open(path, flags);
-    if (m >= 0)
-        return m;
-    CT_REAL(open);
-    if (CT_LIKELY(ct_real_open != NULL))
-        return ct_real_open(path, flags, mode);
-    return (int)syscall(SYS_openat, AT_FDCWD, path, flags, mode);
-}
-
-CT_EXPORT int open64(const char *path, int flags, ...)
-{
-    CT_OPEN_MODE(flags, flags);
-    int m = doctored_open(path, flags);
-    if (m >= 0)
-        return m;
-    CT_REAL(open64);
-    if (CT_LIKELY(ct_real_open64 != NULL))
-        return ct_real_open64(path, flags, mode);
-    return (int)syscall(SYS_openat, AT_FDCWD, path, flags, mode);
-}
-
-CT_EXPORT int openat(int dir, const char *path, int flags, ...)
-{
-    CT_OPEN_MODE(flags, flags);
-    int m = doctored_open(path, flags);
-    if (m >= 0)
-        return m;
-    CT_REAL(openat);
-    if (CT_LIKELY(ct_real_openat != NULL))
-        return ct_real_openat(dir, path, flags, mode);
-    return (int)syscall(SYS_openat, dir, path, flags, mode);
-}
-
-CT_EXPORT int openat64(int dir, const char *path, int flags, ...)
-{
-    CT_OPEN_MODE(flags, flags);
-    int m = doctored_open(path, flags);
-    if (m >= 0)
-        return m;
-    CT_REAL(openat64);
-    if (CT_LIKELY(ct_real_openat64 != NULL))
-        return ct_real_openat64(dir, path, flags, mode);
-    return (int)syscall(SYS_openat, dir, path, flags, mode);
-}
-
-/* _FORTIFY_SOURCE's checked variants (no O_CREAT: no mode). */
-CT_EXPORT int __open_2(const char *path, int flags)
-{
-    int m = doctored_open(path, flags);
-    if (m >= 0)
-        return m;
-    CT_REAL(__open_2);
-    if (CT_LIKELY(ct_real___open_2 != NULL))
-        return ct_real___open_2(path, flags);
-    return (int)syscall(SYS_openat, AT_FDCWD, path, flags, 0);
-}
-
-CT_EXPORT int __open64_2(const char *path, int flags)
-{
-    int m = doctored_open(path, flags);
-    if (m >= 0)
-        return m;
-    CT_REAL(__open64_2);
-    if (CT_LIKELY(ct_real___open64_2 != NULL))
-        return ct_real___open64_2(path, flags);
-    return (int)syscall(SYS_openat, AT_FDCWD, path, flags, 0);
-}
-
-CT_EXPORT int __openat_2(int dir, const char *path, int flags)
-{
-    int m = doctored_open(path, flags);
-    if (m >= 0)
-        return m;
-    CT_REAL(__openat_2);
-    if (CT_LIKELY(ct_real___openat_2 != NULL))
-        return ct_real___openat_2(dir, path, flags);
-    return (int)syscall(SYS_openat, dir, path, flags, 0);
-}
-
-CT_EXPORT int __openat64_2(int dir, const char *path, int flags)
-{
-    int m = doctored_open(path, flags);
-    if (m >= 0)
-        return m;
-    CT_REAL(__openat64_2);
-    if (CT_LIKELY(ct_real___openat64_2 != NULL))
-        return ct_real___openat64_2(dir, path, flags);
-    return (int)syscall(SYS_openat, dir, path, flags, 0);
-}
+CT_OPEN_WRAPPER(open, AT_FDCWD, (const char *path, int flags, ...), (path, flags, mode), CT_VA_MODE)
+CT_OPEN_WRAPPER(open64, AT_FDCWD, (const char *path, int flags, ...), (path, flags, mode), CT_VA_MODE)
+CT_OPEN_WRAPPER(openat, dir, (int dir, const char *path, int flags, ...), (dir, path, flags, mode), CT_VA_MODE)
+CT_OPEN_WRAPPER(openat64, dir, (int dir, const char *path, int flags, ...), (dir, path, flags, mode),
+                CT_VA_MODE)
+CT_OPEN_WRAPPER(__open_2, AT_FDCWD, (const char *path, int flags), (path, flags), CT_NO_MODE)
+CT_OPEN_WRAPPER(__open64_2, AT_FDCWD, (const char *path, int flags), (path, flags), CT_NO_MODE)
+CT_OPEN_WRAPPER(__openat_2, dir, (int dir, const char *path, int flags), (dir, path, flags), CT_NO_MODE)
+CT_OPEN_WRAPPER(__openat64_2, dir, (int dir, const char *path, int flags), (dir, path, flags), CT_NO_MODE)
 
 /* fopen: read-only modes only ("r", "rb", "re"...: no '+'). */
 static FILE *doctored_fopen(const char *path, const char *mode)
@@ -332,9 +258,9 @@ static int is_own_task_dir(dev_t dev, ino_t ino)
 /* After a successful stat-like call: the link count without the tracer's
  * threads when the result is the process's task directory (fields passed
  * one by one: struct stat and struct stat64 alike). */
-static void fix_task_nlink(int rc, mode_t mode, nlink_t *nlink, dev_t dev, ino_t ino)
+static void fix_task_nlink(mode_t mode, nlink_t *nlink, dev_t dev, ino_t ino)
 {
-    if (rc != 0 || !S_ISDIR(mode) || *nlink < 4 || ct_in_tracer())
+    if (!S_ISDIR(mode) || *nlink < 4 || ct_in_tracer())
         return;
     int less = ct_tracer_thread_count();
     if (less <= 0)
@@ -345,112 +271,43 @@ static void fix_task_nlink(int rc, mode_t mode, nlink_t *nlink, dev_t dev, ino_t
     errno = e;
 }
 
-CT_REAL_DECL(int, stat, (const char *, struct stat *));
-CT_REAL_DECL(int, stat64, (const char *, struct stat64 *));
-CT_REAL_DECL(int, lstat, (const char *, struct stat *));
-CT_REAL_DECL(int, lstat64, (const char *, struct stat64 *));
-CT_REAL_DECL(int, fstat, (int, struct stat *));
-CT_REAL_DECL(int, fstat64, (int, struct stat64 *));
-CT_REAL_DECL(int, fstatat, (int, const char *, struct stat *, int));
-CT_REAL_DECL(int, fstatat64, (int, const char *, struct stat64 *, int));
-CT_REAL_DECL(int, __xstat, (int, const char *, struct stat *));
-CT_REAL_DECL(int, __xstat64, (int, const char *, struct stat64 *));
-CT_REAL_DECL(int, __lxstat, (int, const char *, struct stat *));
-CT_REAL_DECL(int, __lxstat64, (int, const char *, struct stat64 *));
-CT_REAL_DECL(int, __fxstat, (int, int, struct stat *));
-CT_REAL_DECL(int, __fxstat64, (int, int, struct stat64 *));
-CT_REAL_DECL(int, __fxstatat, (int, int, const char *, struct stat *, int));
-CT_REAL_DECL(int, __fxstatat64, (int, int, const char *, struct stat64 *, int));
+/* A stat-like wrapper: the real call (or, before dlsym can answer, the
+ * raw call), then the link count fixed when it succeeded (st written). */
+#define CT_STAT_WRAPPER(name, params, args, raw_call)                               \
+    CT_REAL_DECL(int, name, params);                                                \
+    CT_EXPORT int name params                                                       \
+    {                                                                               \
+        CT_REAL(name);                                                              \
+        int rc = ct_real_##name ? ct_real_##name args : (int)(raw_call);            \
+        if (rc == 0)                                                                \
+            fix_task_nlink(st->st_mode, &st->st_nlink, st->st_dev, st->st_ino);     \
+        return rc;                                                                  \
+    }
 
-/* The real call (or, before dlsym can answer, the system call), then the
- * link count fixed.  raw: the system call's arguments. */
-#define CT_STAT_CALL(name, call, raw_call)                  \
-    do {                                                    \
-        CT_REAL(name);                                      \
-        int rc_ = ct_real_##name ? ct_real_##name call : (int)(raw_call); \
-        if (rc_ == 0) /* then st was written: not NULL */  \
-            fix_task_nlink(rc_, st->st_mode, &st->st_nlink, st->st_dev, st->st_ino); \
-        return rc_;                                         \
-    } while (0)
+#define CT_NEWFSTATAT(dir, path, flags) syscall(SYS_newfstatat, dir, path, st, flags)
+#define CT_NO_SYSCALL (errno = ENOSYS, -1)
 
-CT_EXPORT int stat(const char *path, struct stat *st)
-{
-    CT_STAT_CALL(stat, (path, st), syscall(SYS_newfstatat, AT_FDCWD, path, st, 0));
-}
-
-CT_EXPORT int stat64(const char *path, struct stat64 *st)
-{
-    CT_STAT_CALL(stat64, (path, st), syscall(SYS_newfstatat, AT_FDCWD, path, st, 0));
-}
-
-CT_EXPORT int lstat(const char *path, struct stat *st)
-{
-    CT_STAT_CALL(lstat, (path, st), syscall(SYS_newfstatat, AT_FDCWD, path, st, AT_SYMLINK_NOFOLLOW));
-}
-
-CT_EXPORT int lstat64(const char *path, struct stat64 *st)
-{
-    CT_STAT_CALL(lstat64, (path, st), syscall(SYS_newfstatat, AT_FDCWD, path, st, AT_SYMLINK_NOFOLLOW));
-}
-
-CT_EXPORT int fstat(int fd, struct stat *st)
-{
-    CT_STAT_CALL(fstat, (fd, st), syscall(SYS_fstat, fd, st));
-}
-
-CT_EXPORT int fstat64(int fd, struct stat64 *st)
-{
-    CT_STAT_CALL(fstat64, (fd, st), syscall(SYS_fstat, fd, st));
-}
-
-CT_EXPORT int fstatat(int dir, const char *path, struct stat *st, int flags)
-{
-    CT_STAT_CALL(fstatat, (dir, path, st, flags), syscall(SYS_newfstatat, dir, path, st, flags));
-}
-
-CT_EXPORT int fstatat64(int dir, const char *path, struct stat64 *st, int flags)
-{
-    CT_STAT_CALL(fstatat64, (dir, path, st, flags), syscall(SYS_newfstatat, dir, path, st, flags));
-}
-
+CT_STAT_WRAPPER(stat, (const char *path, struct stat *st), (path, st), CT_NEWFSTATAT(AT_FDCWD, path, 0))
+CT_STAT_WRAPPER(stat64, (const char *path, struct stat64 *st), (path, st), CT_NEWFSTATAT(AT_FDCWD, path, 0))
+CT_STAT_WRAPPER(lstat, (const char *path, struct stat *st), (path, st),
+                CT_NEWFSTATAT(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW))
+CT_STAT_WRAPPER(lstat64, (const char *path, struct stat64 *st), (path, st),
+                CT_NEWFSTATAT(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW))
+CT_STAT_WRAPPER(fstat, (int fd, struct stat *st), (fd, st), syscall(SYS_fstat, fd, st))
+CT_STAT_WRAPPER(fstat64, (int fd, struct stat64 *st), (fd, st), syscall(SYS_fstat, fd, st))
+CT_STAT_WRAPPER(fstatat, (int dir, const char *path, struct stat *st, int flags), (dir, path, st, flags),
+                CT_NEWFSTATAT(dir, path, flags))
+CT_STAT_WRAPPER(fstatat64, (int dir, const char *path, struct stat64 *st, int flags),
+                (dir, path, st, flags), CT_NEWFSTATAT(dir, path, flags))
 /* Binaries built against glibc before 2.33 call these (ver: the layout,
  * which the real function checks). */
-CT_EXPORT int __xstat(int ver, const char *path, struct stat *st)
-{
-    CT_STAT_CALL(__xstat, (ver, path, st), (errno = ENOSYS, -1));
-}
-
-CT_EXPORT int __xstat64(int ver, const char *path, struct stat64 *st)
-{
-    CT_STAT_CALL(__xstat64, (ver, path, st), (errno = ENOSYS, -1));
-}
-
-CT_EXPORT int __lxstat(int ver, const char *path, struct stat *st)
-{
-    CT_STAT_CALL(__lxstat, (ver, path, st), (errno = ENOSYS, -1));
-}
-
-CT_EXPORT int __lxstat64(int ver, const char *path, struct stat64 *st)
-{
-    CT_STAT_CALL(__lxstat64, (ver, path, st), (errno = ENOSYS, -1));
-}
-
-CT_EXPORT int __fxstat(int ver, int fd, struct stat *st)
-{
-    CT_STAT_CALL(__fxstat, (ver, fd, st), (errno = ENOSYS, -1));
-}
-
-CT_EXPORT int __fxstat64(int ver, int fd, struct stat64 *st)
-{
-    CT_STAT_CALL(__fxstat64, (ver, fd, st), (errno = ENOSYS, -1));
-}
-
-CT_EXPORT int __fxstatat(int ver, int dir, const char *path, struct stat *st, int flags)
-{
-    CT_STAT_CALL(__fxstatat, (ver, dir, path, st, flags), (errno = ENOSYS, -1));
-}
-
-CT_EXPORT int __fxstatat64(int ver, int dir, const char *path, struct stat64 *st, int flags)
-{
-    CT_STAT_CALL(__fxstatat64, (ver, dir, path, st, flags), (errno = ENOSYS, -1));
-}
+CT_STAT_WRAPPER(__xstat, (int ver, const char *path, struct stat *st), (ver, path, st), CT_NO_SYSCALL)
+CT_STAT_WRAPPER(__xstat64, (int ver, const char *path, struct stat64 *st), (ver, path, st), CT_NO_SYSCALL)
+CT_STAT_WRAPPER(__lxstat, (int ver, const char *path, struct stat *st), (ver, path, st), CT_NO_SYSCALL)
+CT_STAT_WRAPPER(__lxstat64, (int ver, const char *path, struct stat64 *st), (ver, path, st), CT_NO_SYSCALL)
+CT_STAT_WRAPPER(__fxstat, (int ver, int fd, struct stat *st), (ver, fd, st), CT_NO_SYSCALL)
+CT_STAT_WRAPPER(__fxstat64, (int ver, int fd, struct stat64 *st), (ver, fd, st), CT_NO_SYSCALL)
+CT_STAT_WRAPPER(__fxstatat, (int ver, int dir, const char *path, struct stat *st, int flags),
+                (ver, dir, path, st, flags), CT_NO_SYSCALL)
+CT_STAT_WRAPPER(__fxstatat64, (int ver, int dir, const char *path, struct stat64 *st, int flags),
+                (ver, dir, path, st, flags), CT_NO_SYSCALL)

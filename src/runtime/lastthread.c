@@ -28,8 +28,8 @@
  *  - The watcher never exits early: it counts program threads as
  *    (threads of the process, /proc/self/stat) - 1 (the main thread, once
  *    it is a zombie: checked first, it cannot come back) - the tracer
- *    threads counted live.  A tracer thread is counted only while its
- *    start routine runs (thread.c, internal_trampoline): never before it
+ *    threads running (ct_tracer_threads_running: a tracer thread counts
+ *    only while its start routine runs, thread.c's trampoline): never before it
  *    exists nor after, so the count of tracer threads is never more than
  *    there are, and the result never less than the program threads left.
  *  - No program thread can appear once none is left (only program
@@ -54,7 +54,6 @@
 #include "proc.h"
 #include "trace.h"
 
-static _Atomic int internal_live;  /* tracer threads inside their start routine */
 static _Atomic int main_pthread_exit; /* the main thread left by pthread_exit */
 static _Atomic int internal_made;  /* a tracer thread was ever started here */
 static atomic_flag watching = ATOMIC_FLAG_INIT;
@@ -65,16 +64,6 @@ static atomic_flag watching = ATOMIC_FLAG_INIT;
 void ct_lastthread_internal_created(void)
 {
     atomic_store(&internal_made, 1);
-}
-
-void ct_lastthread_internal_enter(void)
-{
-    atomic_fetch_add(&internal_live, 1);
-}
-
-void ct_lastthread_internal_leave(void)
-{
-    atomic_fetch_sub(&internal_live, 1);
 }
 
 /* Field 3 (state) and field 20 (num_threads) of a /proc stat file:
@@ -122,7 +111,7 @@ static int program_threads_left(pid_t pid)
     long threads = 0;
     if (!read_stat("/proc/self/stat", &threads) || threads <= 0)
         return 1;
-    return threads - 1 - atomic_load(&internal_live) > 0;
+    return threads - 1 - ct_tracer_threads_running() > 0;
 }
 
 /* No program thread is left and the main thread did not call
@@ -187,7 +176,6 @@ void ct_lastthread_main_exit(void)
 
 void ct_lastthread_atfork_child(void)
 {
-    atomic_store(&internal_live, 0);
     atomic_store(&internal_made, 0);
     atomic_store(&main_pthread_exit, 0);
     atomic_flag_clear(&watching);

@@ -251,6 +251,17 @@ static int stop_env_trace(void)
     return __atomic_exchange_n(&autostarted, 0, __ATOMIC_ACQ_REL) && stop_trace(1) != CTRACE_ENOTRACING;
 }
 
+/* Ends any trace -- the environment's, else the program's own -- and any
+ * recorder: 1 if one ended.  errno kept. */
+static int stop_every_trace(void)
+{
+    int e = errno;
+    int ended = stop_env_trace() || ctrace_stop() != CTRACE_ENOTRACING;
+    ended |= ctrace_flight_stop() == CTRACE_OK;
+    errno = e;
+    return ended;
+}
+
 int ct_proc_before_start(void)
 {
     if (atomic_load(&sandboxed)) {
@@ -284,52 +295,37 @@ void ct_proc_enter_sandbox(const char *how, int every_thread)
     int was = 0;
     if (!atomic_compare_exchange_strong(&sandboxed, &was, every_thread ? 2 : 1))
         return;
-    int e = errno;
-    /* Any trace: the environment's, else the program's own; any recorder. */
-    int ended = stop_env_trace() || ctrace_stop() != CTRACE_ENOTRACING;
-    ended |= ctrace_flight_stop() == CTRACE_OK;
-    if (ended)
+    if (stop_every_trace())
         say("ctrace: the program enters a seccomp sandbox (%s), where the tracer cannot make its "
             "system calls: the trace ends here\n", how);
-    errno = e;
 }
 
-/* Ends any trace and recorder, then the tracer threads that outlive
- * them, joined: after this no tracer thread is left.  The line (why) is
- * said only when a trace or recorder ended. */
-static void end_tracer_threads(const char *why)
+/* Ends every trace and recorder, then the tracer threads that outlive
+ * them, joined: after this no tracer thread is left.  1 if a trace or
+ * recorder ended.  errno kept. */
+static int end_tracer_threads(void)
 {
+    int ended = stop_every_trace();
     int e = errno;
-    int ended = stop_env_trace() || ctrace_stop() != CTRACE_ENOTRACING;
-    ended |= ctrace_flight_stop() == CTRACE_OK;
     ct_crash_end_finisher();
     ct_symprep_end();
-    if (ended)
-        say("%s", why);
     errno = e;
+    return ended;
 }
 
 void ct_proc_before_setxid(const char *fn)
 {
-    if (ct_proc_in_vfork_child() || !ct_tracer_creds_differ())
-        return;
-    char why[320];
-    snprintf(why, sizeof why,
-             "ctrace: the program calls %s after changing its own thread's capabilities "
-             "(capset, prctl), which the tracer's threads do not share: glibc would abort it "
-             "there, so the trace ends here\n", fn);
-    end_tracer_threads(why);
+    if (!ct_proc_in_vfork_child() && ct_tracer_creds_differ() && end_tracer_threads())
+        say("ctrace: the program calls %s after changing its own thread's capabilities "
+            "(capset, prctl), which the tracer's threads do not share: glibc would abort it "
+            "there, so the trace ends here\n", fn);
 }
 
 void ct_proc_before_single_threaded(const char *call)
 {
-    if (ct_proc_in_vfork_child() || !ct_tracer_threads_any())
-        return;
-    char why[320];
-    snprintf(why, sizeof why,
-             "ctrace: the program calls %s, which the kernel allows only a single-threaded "
-             "process: the tracer's threads end here, and the trace with them\n", call);
-    end_tracer_threads(why);
+    if (!ct_proc_in_vfork_child() && ct_tracer_thread_count() > 0 && end_tracer_threads())
+        say("ctrace: the program calls %s, which the kernel allows only a single-threaded "
+            "process: the tracer's threads end here, and the trace with them\n", call);
 }
 
 int ct_proc_sandboxed(void)

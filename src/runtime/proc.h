@@ -108,11 +108,9 @@ void ct_crash_set_output(int fd, int guarded, long long complete_end);
 void ct_crash_note_complete(long long complete_end);
 
 /* The process ends with its last program thread (lastthread.c): the
- * tracer threads are counted while they run (thread.c), the fork child
- * forgets them and any watcher. */
+ * tracer threads are counted while they run (tracer_threads.c), the fork
+ * child forgets any watcher. */
 void ct_lastthread_internal_created(void);
-void ct_lastthread_internal_enter(void);
-void ct_lastthread_internal_leave(void);
 void ct_lastthread_atfork_child(void);
 /* The finisher's periodic check: the main thread ended without
  * pthread_exit (a raw exit, or killed on its own)?  Then the process ends

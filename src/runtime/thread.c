@@ -413,12 +413,10 @@ static void *internal_trampoline(void *p)
     struct internal_start s = *(struct internal_start *)p;
     free(p);
     ct_thread_mark_internal();
-    /* Counted only while it surely exists (lastthread.c). */
-    ct_lastthread_internal_enter();
+    /* Counted running only while it surely exists (lastthread.c). */
     ct_tracer_thread_enter(s.slot);
     void *r = s.fn(s.arg);
     ct_tracer_slot_free(s.slot);
-    ct_lastthread_internal_leave();
     return r;
 }
 

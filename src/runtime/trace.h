@@ -162,8 +162,8 @@ int ct_tracer_slot_new(void);
 void ct_tracer_thread_enter(int slot);
 void ct_tracer_slot_free(int slot);
 int ct_tracer_creds_differ(void);
-int ct_tracer_threads_any(void); /* a tracer thread exists (or is starting) */
-int ct_tracer_thread_count(void); /* how many (procfs.c hides them) */
+int ct_tracer_thread_count(void);    /* started or starting (procfs.c hides them) */
+int ct_tracer_threads_running(void); /* inside their start routine (lastthread.c) */
 void ct_tracer_threads_atfork_child(void);
 
 /* Ending the tracer threads that outlive a trace, joined (for

@@ -26,10 +26,12 @@
  * has is no answer either: a thread keeping root's capabilities in a
  * process that dropped them would be a way back to root.
  *
- * The table also says whether any tracer thread exists (a call the
- * kernel refuses to a multithreaded process -- unshare(CLONE_NEWUSER),
- * src/interpose/namespace.c -- needs them ended first) and how many there
- * are (the count procfs.c takes off the program's view of itself).
+ * The table also says how many tracer threads there are: started or
+ * starting (a call the kernel refuses to a multithreaded process --
+ * unshare(CLONE_NEWUSER), src/interpose/namespace.c -- needs none; procfs.c
+ * takes them off the program's view of itself), and running their start
+ * routine (lastthread.c: never more than exist, so the program threads
+ * it derives are never too few).
  *
  * Invariants:
  *  - Every tracer thread has a slot in `live` from just before its
@@ -91,7 +93,9 @@ int ct_tracer_slot_new(void)
             return i;
         }
     }
-    return -1; /* more tracer threads than slots: there are six kinds */
+    return -1; /* more tracer threads than slots: there are six kinds, one
+                  of each at a time (advancer, writer, finisher, flight,
+                  symbolizer preparation, last-thread watcher) */
 }
 
 void ct_tracer_thread_enter(int slot)
@@ -131,19 +135,19 @@ int ct_tracer_creds_differ(void)
     return 0;
 }
 
-int ct_tracer_threads_any(void)
-{
-    for (int i = 0; i < LIVE_MAX; i++)
-        if (atomic_load(&live[i].tid) != 0)
-            return 1;
-    return 0;
-}
-
 int ct_tracer_thread_count(void)
 {
     int n = 0;
     for (int i = 0; i < LIVE_MAX; i++)
         n += atomic_load(&live[i].tid) != 0;
+    return n;
+}
+
+int ct_tracer_threads_running(void)
+{
+    int n = 0;
+    for (int i = 0; i < LIVE_MAX; i++)
+        n += atomic_load(&live[i].tid) > 0;
     return n;
 }
 
