@@ -382,6 +382,7 @@ static void do_generation(struct rewrite *rw, const uint8_t *in, const struct ba
     g.nnames = w;
     int borrowed = 0;
     if (!g.nmods && rw->nlast_mods) {
+        free(g.mods); /* allocated for records none of which parsed */
         g.mods = rw->last_mods;
         g.nmods = rw->nlast_mods;
         borrowed = 1;
