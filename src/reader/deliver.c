@@ -239,31 +239,14 @@ static void build(struct ctrace_event *e, struct delivery *d, const struct gener
     }
 }
 
-/* The id at 1-based argument position pos of v; 0 (always valid: no
- * stack, the empty string) when pos is 0. */
-static inline uint64_t ref_arg(const struct rev *v, uint8_t pos)
+/* Go's reference checks of a v2 event, the slow way (dl_refs_ok said no,
+ * or the tables are not dense): 0, or the error of the first bad stack or
+ * string id (stacks first, in argument order). */
+int dl_check_refs(struct delivery *d, const struct rev *v)
 {
-    return pos ? v->args[pos - 1] : 0;
-}
-
-/* Whether id is 0 or in the dense array; written without branches on the
- * event type, which the CPU cannot predict. */
-static inline int dense_ok(const uint32_t *dense, size_t n, uint64_t id)
-{
-    uint32_t x = id < n ? dense[id] : 0;
-    return (id == 0) | (x != 0);
-}
-
-/* Go's reference checks of a v2 event: 0, or the error of the first bad
- * stack or string id (stacks first, in argument order). */
-static int check_refs(struct delivery *d, const struct generation *g, const struct rev *v)
-{
+    const struct generation *g = d->g;
     const struct rspec *s = rspec_of(v->typ);
-    if (g->stk_all && g->str_all &&
-        (dense_ok(g->stk_dense, g->stk_dense_n, ref_arg(v, s->stack_arg)) &
-         dense_ok(g->stk_dense, g->stk_dense_n, ref_arg(v, s->stack_arg2)) &
-         dense_ok(g->str_dense, g->str_dense_n, ref_arg(v, s->str_arg)) &
-         dense_ok(g->str_dense, g->str_dense_n, ref_arg(v, s->str_arg2))))
+    if (dl_refs_ok(g, s, v))
         return 0;
     char nb[24];
     uint8_t stk[2] = {s->stack_arg, s->stack_arg2}, str[2] = {s->str_arg, s->str_arg2};
@@ -283,17 +266,13 @@ static int check_refs(struct delivery *d, const struct generation *g, const stru
 /* Validates the event's table references, fixes its time and publishes it. */
 int dl_deliver(struct delivery *d, struct rev *v, const struct ctrace_event **out)
 {
-    const struct generation *g = d->g;
     /* v1 events come from a converter whose references Go does not check. */
     if (!d->v1 && v->typ != RT_SYNC && v->typ != GT_EV_CPU_SAMPLE) {
-        int rc = check_refs(d, g, v);
+        int rc = dl_refs(d, v);
         if (rc < 0)
             return rc;
     }
-    /* Go's int64 arithmetic wraps; unsigned keeps C defined. */
-    if (v->time <= d->last_ts)
-        v->time = (int64_t)((uint64_t)d->last_ts + 1);
-    d->last_ts = v->time;
+    dl_fix_time(d, v);
     if (v->typ == RT_SYNC)
         v->raw = d->last_raw;
     if (d->v1)
@@ -301,11 +280,7 @@ int dl_deliver(struct delivery *d, struct rev *v, const struct ctrace_event **ou
     d->last_raw = v->raw;
     struct ctrace_event *e = d->out ? d->out : &d->ev;
     if (!d->quiet)
-        build(e, d, g, d->o, v);
-    if (!d->have_first) {
-        d->have_first = 1;
-        d->first_ts = v->time;
-    }
+        build(e, d, d->g, d->o, v);
     /* Set even when quiet: the reader reads it back after a sync event. */
     e->since_start = (int64_t)((uint64_t)v->time - (uint64_t)d->first_ts);
     d->nevents++;

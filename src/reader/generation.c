@@ -644,14 +644,29 @@ static int cursor_batch(struct ctrace_reader *r, struct mcursor *c)
     }
 }
 
-/* rvar with the one-byte case (most arguments) inline. */
+/* rvar, inline where the batch has 10 bytes left: then no end checks, and
+ * up to 9 bytes (all but the 64th bit) decoded here; rvar for the rest
+ * (the batch's last bytes, a tenth byte, an error). */
 static inline int rvar1(const uint8_t **pp, const uint8_t *end, uint64_t *out)
 {
     const uint8_t *p = *pp;
-    if (p < end && *p < 0x80) {
-        *out = *p;
-        *pp = p + 1;
-        return 0;
+    if (__builtin_expect(end - p >= 10, 1)) {
+        uint64_t v = p[0];
+        if (v < 0x80) {
+            *out = v;
+            *pp = p + 1;
+            return 0;
+        }
+        v &= 0x7f;
+        for (unsigned i = 1; i < 9; i++) {
+            uint64_t b = p[i];
+            v |= (b & 0x7f) << (7 * i);
+            if (b < 0x80) {
+                *out = v;
+                *pp = p + i + 1;
+                return 0;
+            }
+        }
     }
     return rvar(pp, end, out);
 }

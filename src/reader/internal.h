@@ -244,6 +244,79 @@ struct delivery {
  * negative code with the error recorded in err. */
 int dl_deliver(struct delivery *d, struct rev *v, const struct ctrace_event **out);
 
+/* The id at 1-based argument position pos of v; 0 (always valid: no
+ * stack, the empty string) when pos is 0. */
+static inline uint64_t dl_ref_arg(const struct rev *v, uint8_t pos)
+{
+    return pos ? v->args[pos - 1] : 0;
+}
+
+/* Whether id is 0 or in the dense array; written without branches on the
+ * event type, which the CPU cannot predict. */
+static inline int dl_dense_ok(const uint32_t *dense, size_t n, uint64_t id)
+{
+    uint32_t x = id < n ? dense[id] : 0;
+    return (id == 0) | (x != 0);
+}
+
+/* Go's reference checks of a v2 event (spec s), the fast way: 1 when every
+ * stack and string id it names is known (dense tables only; 0 says "ask
+ * dl_check_refs", not "bad"). */
+static inline int dl_refs_ok(const struct generation *g, const struct rspec *s, const struct rev *v)
+{
+    int ok = g->stk_all & g->str_all &
+             dl_dense_ok(g->stk_dense, g->stk_dense_n, dl_ref_arg(v, s->stack_arg)) &
+             dl_dense_ok(g->str_dense, g->str_dense_n, dl_ref_arg(v, s->str_arg));
+    /* A second stack or string: a few types (a create, a log). */
+    if (__builtin_expect(s->stack_arg2 | s->str_arg2, 0))
+        ok &= dl_dense_ok(g->stk_dense, g->stk_dense_n, dl_ref_arg(v, s->stack_arg2)) &
+              dl_dense_ok(g->str_dense, g->str_dense_n, dl_ref_arg(v, s->str_arg2));
+    return ok;
+}
+
+/* The reference checks in full: 0, or the error of the first bad id. */
+int dl_check_refs(struct delivery *d, const struct rev *v);
+
+/* Go's reference checks of a v2 event: 0, or the error of the first bad
+ * stack or string id.  A hole of the spec table names no references, as
+ * rd_spec_hole does. */
+static inline int dl_refs(struct delivery *d, const struct rev *v)
+{
+    const struct rspec *s = v->typ < RT_NSPECS ? &rd_specs[v->typ] : &rd_spec_hole;
+    if (__builtin_expect(dl_refs_ok(d->g, s, v), 1))
+        return 0;
+    return dl_check_refs(d, v);
+}
+
+/* Go's time fix (an event is never earlier than, nor at the same time as,
+ * the one before it) and the first event's time. */
+static inline void dl_fix_time(struct delivery *d, struct rev *v)
+{
+    /* Go's int64 arithmetic wraps; unsigned keeps C defined. */
+    if (v->time <= d->last_ts)
+        v->time = (int64_t)((uint64_t)d->last_ts + 1);
+    d->last_ts = v->time;
+    if (__builtin_expect(!d->have_first, 0)) {
+        d->have_first = 1;
+        d->first_ts = v->time;
+    }
+}
+
+/* dl_deliver() of the check-only loop, for a v2 event out of the ordering
+ * (never a sync event or a CPU sample): the same checks, time fix and
+ * counts, no public event.  Inline: it is the whole delivery of a
+ * checked event. */
+static inline int dl_deliver_quiet(struct delivery *d, struct rev *v)
+{
+    int rc = dl_refs(d, v);
+    if (rc < 0)
+        return rc;
+    dl_fix_time(d, v);
+    d->last_raw = v->raw;
+    d->nevents++;
+    return 1;
+}
+
 struct ctrace_reader;
 /* Tries to advance ev on thread m in generation gen (*ms_hint: index + 1
  * of m's state, 0 if not known yet; filled in).  Returns 1 (accepted,

@@ -147,7 +147,7 @@ static struct rev *push_slot(struct order *o, uint64_t m, uint64_t p, uint64_t g
     return q;
 }
 
-static void push(struct order *o, const struct rev *ev, uint64_t m, uint64_t p, uint64_t g)
+static inline __attribute__((always_inline)) void push(struct order *o, const struct rev *ev, uint64_t m, uint64_t p, uint64_t g)
 {
     struct rev *q = push_slot(o, m, p, g);
     q->typ = ev->typ;

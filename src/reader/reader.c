@@ -223,8 +223,15 @@ static int try_advance(struct ctrace_reader *r, size_t i)
     if (more < 0)
         return more;
     if (more) {
-        if (sift_up(r, i) == i)
+        if (i == 0) {
+            /* The earliest thread's next event: it stays on top while no
+             * child is earlier (most of the time: threads run in bursts). */
+            int64_t t = c->ev.time;
+            if ((r->nheap > 1 && ht(r, 1) < t) || (r->nheap > 2 && ht(r, 2) < t))
+                sift_down(r, 0);
+        } else if (sift_up(r, i) == i) {
             sift_down(r, i);
+        }
     } else {
         heap_remove(r, i);
     }
@@ -258,6 +265,28 @@ static int load_generation(struct ctrace_reader *r)
     }
     r->emitted_sync = 0;
     return 0;
+}
+
+/* The frontier's earliest thread could not advance: offers the others in
+ * order of time (as Go does); 1, or the error that none can. */
+static int advance_other(struct ctrace_reader *r)
+{
+    int ok = 0;
+    heap_sort(r);
+    for (size_t i = 1; i < r->nheap && !ok; i++) {
+        ok = try_advance(r, i);
+        if (ok < 0)
+            return ok;
+    }
+    if (!ok) {
+        char nb[24];
+        struct mcursor *c = r->heap[0];
+        return rd_fail_cut(r, CTRACE_READER_EINVALID, c->ev.off,
+                           "broken trace: no thread can advance (generation %llu, earliest pending "
+                           "event %s on thread %lld)",
+                           (unsigned long long)r->g.gen, rspec_name(c->ev.typ, nb), (long long)c->m);
+    }
+    return 1;
 }
 
 int ctrace_reader_next(ctrace_reader *r, const struct ctrace_event **ev)
@@ -339,28 +368,32 @@ int rd_next(struct ctrace_reader *r, const struct ctrace_event **ev)
     int ok = try_advance(r, 0);
     if (ok < 0)
         return ok;
-    if (!ok) {
-        heap_sort(r);
-        for (size_t i = 1; i < r->nheap && !ok; i++) {
-            ok = try_advance(r, i);
-            if (ok < 0)
-                return ok;
-        }
-        if (!ok) {
-            char nb[24];
-            struct mcursor *c = r->heap[0];
-            return rd_fail_cut(r, CTRACE_READER_EINVALID, c->ev.off,
-                           "broken trace: no thread can advance (generation %llu, earliest pending "
-                           "event %s on thread %lld)",
-                           (unsigned long long)g->gen, rspec_name(c->ev.typ, nb), (long long)c->m);
-        }
-    }
+    if (!ok && (ok = advance_other(r)) < 0)
+        return ok;
     return pop(r, ev);
 }
 
-/* The check-only loop: ctrace_reader_next() with delivery told not to
- * build the public events (deliver.c, quiet).  Everything else -- the
- * order, the checks, the counts, the error -- is the same code. */
+/* The split check's hook, after each event: A has read its part (and
+ * nothing after it) -- verify the second reader's, which ends the check
+ * (1), or read on alone (0). */
+static int split_hook(struct ctrace_reader *r)
+{
+    if (r->complete_gens != split_a_gens(r))
+        return 0;
+    if (r->ngens != split_a_gens(r)) {
+        split_abort(r); /* read past it by ctrace_reader_next() */
+        return 0;
+    }
+    return split_finish(r);
+}
+
+/* The check-only loop: what ctrace_reader_next() does, with delivery told
+ * not to build the public events.  Its common step -- the frontier's
+ * earliest thread advances, the events it queued are checked and counted
+ * (dl_deliver_quiet) -- runs here without a call per event; every other
+ * step (a generation's end or start, a CPU sample due, a frontier whose
+ * earliest thread cannot advance, v1, an error) is rd_next()'s own.  The
+ * order, the checks, the counts and the error are the same code's. */
 int ctrace_reader_check(ctrace_reader *r, uint64_t max)
 {
     if (!r)
@@ -376,16 +409,40 @@ int ctrace_reader_check(ctrace_reader *r, uint64_t max)
     if (r->split_threads > 1 && !r->split_tried)
         split_start(r);
     r->dl.quiet = 1;
-    for (uint64_t i = 0; i < max && (rc = rd_next(r, &ev)) == 1; i++) {
-        /* Split: A has read its part (and nothing after it) -- verify the
-         * second reader's, which ends the check, or read on alone. */
-        if (r->split && r->complete_gens == split_a_gens(r)) {
-            if (r->ngens != split_a_gens(r))
-                split_abort(r); /* read past it by ctrace_reader_next() */
-            else if (split_finish(r)) {
+    struct order *o = &r->o;
+    const struct generation *g = &r->g;
+    uint64_t i = 0;
+    while (i < max) {
+        if (o->qlen) {
+            /* pop(), delivered quietly */
+            struct rev *v = &o->q[o->qhead];
+            o->qhead = (o->qhead + 1) % 8;
+            o->qlen--;
+            if ((rc = dl_deliver_quiet(&r->dl, v)) != 1)
+                break;
+            i++;
+            if (r->split && split_hook(r)) {
                 rc = 0;
                 break;
             }
+            continue;
+        }
+        if (!r->error.code && !r->done && !r->is_v1 && r->nheap &&
+            (g->sample_pos == g->nsamples || g->samples[g->sample_pos].time >= r->heap[0]->ev.time)) {
+            /* rd_next()'s last step, up to its pop() */
+            rc = try_advance(r, 0);
+            if (rc == 0)
+                rc = advance_other(r);
+            if (rc < 0)
+                break;
+            continue;
+        }
+        if ((rc = rd_next(r, &ev)) != 1)
+            break;
+        i++;
+        if (r->split && split_hook(r)) {
+            rc = 0;
+            break;
         }
     }
     if (rc != 1)
