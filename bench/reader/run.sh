@@ -17,7 +17,8 @@
 # and the ratio to Go's median measured in this run.  TOOL_REPS runs
 # (default 3) of `stat`, `pprof` and `export` on the Go trace, to compare
 # their rate with `check`'s (TOOL_REPS=0 skips them).  BASE_CTRACE=PATH
-# also times that build's `check` in the same rounds (before/after).
+# also times that build's `check` and `check -j 1` in the same rounds
+# (before/after).
 set -eu
 size=${1:-120}
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -92,6 +93,7 @@ bench() { # TRACE LABEL
     one go "$out/goreader" "$trace"
     one check_stdin sh -c "cat '$trace' | '$ctrace' check -"
     [ -z "${BASE_CTRACE:-}" ] || one check_base "$BASE_CTRACE" check "$trace"
+    [ -z "${BASE_CTRACE:-}" ] || one check_base_j1 "$BASE_CTRACE" check -j 1 "$trace"
   done
   report go "$bytes" "$events"
   report check "$bytes" "$events" go
@@ -99,6 +101,7 @@ bench() { # TRACE LABEL
   echo "   (check: $("$ctrace" check -v "$trace" | sed -n '2s/^[^:]*: //p'))"
   report check_stdin "$bytes" "$events" go
   [ -z "${BASE_CTRACE:-}" ] || report check_base "$bytes" "$events" go
+  [ -z "${BASE_CTRACE:-}" ] || report check_base_j1 "$bytes" "$events" go
   [ "$tool_reps" -gt 0 ] && [ "$label" = "Go 1.23 trace" ] || return 0
   for _ in $(seq "$tool_reps"); do
     one stat "$ctrace" stat "$trace"

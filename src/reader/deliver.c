@@ -239,15 +239,13 @@ static void build(struct ctrace_event *e, struct delivery *d, const struct gener
     }
 }
 
-/* Go's reference checks of a v2 event, the slow way (dl_refs_ok said no,
- * or the tables are not dense): 0, or the error of the first bad stack or
- * string id (stacks first, in argument order). */
+/* Go's reference checks of a v2 event, the slow way (dl_refs_ok said no:
+ * a bad id, or one beyond the dense arrays): 0, or the error of the first
+ * bad stack or string id (stacks first, in argument order). */
 int dl_check_refs(struct delivery *d, const struct rev *v)
 {
     const struct generation *g = d->g;
     const struct rspec *s = rspec_of(v->typ);
-    if (dl_refs_ok(g, s, v))
-        return 0;
     char nb[24];
     uint8_t stk[2] = {s->stack_arg, s->stack_arg2}, str[2] = {s->str_arg, s->str_arg2};
     for (int i = 0; i < 2; i++)
@@ -272,7 +270,7 @@ int dl_deliver(struct delivery *d, struct rev *v, const struct ctrace_event **ou
         if (rc < 0)
             return rc;
     }
-    dl_fix_time(d, v);
+    v->time = dl_fix_time(d, v->time);
     if (v->typ == RT_SYNC)
         v->raw = d->last_raw;
     if (d->v1)

@@ -114,15 +114,19 @@ void gen_free(struct generation *g)
 /* Builds one dense array from a map when its ids are dense enough that the
  * array costs at most a few times the table itself; else leaves *all 0
  * (lookups then use the map).  Failure to allocate just keeps the map. */
+/* The dense array of map m (n entries): index + 1 by id, 0 = absent, for
+ * the ids up to 4n + 1024 (a few far ids -- libctrace's module records,
+ * GT_MODULE_STACK_BASE and up -- stay in the map alone); *all when it
+ * holds every id of the map. */
 static void dense_of(const struct u64map *m, size_t n, uint32_t **arr, size_t *len, size_t *cap, int *all)
 {
     *all = 0;
     *len = 0;
-    uint64_t max = 0, key, val;
+    uint64_t max = 0, bound = 4 * (uint64_t)n + 1024, key, val;
     for (size_t i = 0; u64map_next(m, &i, &key, NULL);)
-        if (key > max)
+        if (key > max && key <= bound)
             max = key;
-    if (n >= UINT32_MAX || max > 4 * (uint64_t)n + 1024)
+    if (n >= UINT32_MAX)
         return;
     size_t need = (size_t)max + 1;
     if (need > *cap) {
@@ -133,10 +137,14 @@ static void dense_of(const struct u64map *m, size_t n, uint32_t **arr, size_t *l
         *cap = need;
     }
     memset(*arr, 0, need * sizeof **arr);
+    size_t in = 0;
     for (size_t i = 0; u64map_next(m, &i, &key, &val);)
-        (*arr)[key] = (uint32_t)val + 1;
+        if (key <= max) {
+            (*arr)[key] = (uint32_t)val + 1;
+            in++;
+        }
     *len = need;
-    *all = 1;
+    *all = in == n;
 }
 
 void gen_index(struct generation *g)

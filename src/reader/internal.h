@@ -125,8 +125,8 @@ struct generation {
     struct u64map mindex;                 /* m -> index in ms           */
 
     /* id -> index: the maps always; the dense arrays (index + 1, 0 =
-     * absent) once the tables are complete, when the ids are dense enough
-     * (str_all/stk_all: they then cover every id, see gen_index). */
+     * absent) once the tables are complete, for the ids below *_dense_n
+     * (str_all/stk_all: and the maps hold no other, see gen_index). */
     struct u64map str_index;              /* id -> index in strs        */
     uint32_t *str_dense; size_t str_dense_n, str_dense_cap; int str_all;
     uint32_t *stk_dense; size_t stk_dense_n, stk_dense_cap; int stk_all;
@@ -207,6 +207,12 @@ struct order {
     char *as_names; size_t as_names_len, as_names_cap;
     struct rev q[8];
     unsigned qhead, qlen;
+    /* The check-only loop's shortcut (ctrace_reader_check sets it around
+     * its common step): an event pushed while nothing is queued and whose
+     * references are good is delivered at once by dl_deliver_now -- time
+     * fixed, counted, not copied -- and counted in nnow. */
+    struct delivery *now;
+    unsigned nnow;
     /* Name of the task a queued TaskEnd ended (the task is gone). */
     char endname[GT_MAX_STRING_SIZE + 1];
     size_t endname_len;
@@ -260,12 +266,11 @@ static inline int dl_dense_ok(const uint32_t *dense, size_t n, uint64_t id)
 }
 
 /* Go's reference checks of a v2 event (spec s), the fast way: 1 when every
- * stack and string id it names is known (dense tables only; 0 says "ask
- * dl_check_refs", not "bad"). */
+ * stack and string id it names is known by the dense arrays (0 says "ask
+ * dl_check_refs", which also looks in the maps, not "bad"). */
 static inline int dl_refs_ok(const struct generation *g, const struct rspec *s, const struct rev *v)
 {
-    int ok = g->stk_all & g->str_all &
-             dl_dense_ok(g->stk_dense, g->stk_dense_n, dl_ref_arg(v, s->stack_arg)) &
+    int ok = dl_dense_ok(g->stk_dense, g->stk_dense_n, dl_ref_arg(v, s->stack_arg)) &
              dl_dense_ok(g->str_dense, g->str_dense_n, dl_ref_arg(v, s->str_arg));
     /* A second stack or string: a few types (a create, a log). */
     if (__builtin_expect(s->stack_arg2 | s->str_arg2, 0))
@@ -288,18 +293,53 @@ static inline int dl_refs(struct delivery *d, const struct rev *v)
     return dl_check_refs(d, v);
 }
 
-/* Go's time fix (an event is never earlier than, nor at the same time as,
- * the one before it) and the first event's time. */
-static inline void dl_fix_time(struct delivery *d, struct rev *v)
+/* Go's time fix: t, or just after the event before when t is not later
+ * than it; records it as the last (and maybe the first) time. */
+static inline int64_t dl_fix_time(struct delivery *d, int64_t t)
 {
     /* Go's int64 arithmetic wraps; unsigned keeps C defined. */
-    if (v->time <= d->last_ts)
-        v->time = (int64_t)((uint64_t)d->last_ts + 1);
-    d->last_ts = v->time;
+    if (t <= d->last_ts)
+        t = (int64_t)((uint64_t)d->last_ts + 1);
+    d->last_ts = t;
     if (__builtin_expect(!d->have_first, 0)) {
         d->have_first = 1;
-        d->first_ts = v->time;
+        d->first_ts = t;
     }
+    return t;
+}
+
+/* What a quiet delivery changes, to undo the ones made ahead of an error
+ * (ctrace_reader_check: an event is delivered by dl_deliver_now before the
+ * next event of its thread is decoded, which may fail first). */
+struct dl_mark { int64_t last_ts, first_ts; uint64_t last_raw, nevents; int have_first; };
+
+static inline void dl_mark(const struct delivery *d, struct dl_mark *m)
+{
+    *m = (struct dl_mark){d->last_ts, d->first_ts, d->last_raw, d->nevents, d->have_first};
+}
+
+static inline void dl_undo(struct delivery *d, const struct dl_mark *m)
+{
+    d->last_ts = m->last_ts;
+    d->first_ts = m->first_ts;
+    d->last_raw = m->last_raw;
+    d->nevents = m->nevents;
+    d->have_first = m->have_first;
+}
+
+/* A quiet delivery right where the ordering accepts v (o->now): 1 when done
+ * (its references are good), 0 when v must be queued and delivered later
+ * by dl_deliver_quiet, which reports the bad reference in its turn.  v is
+ * left as it is (its time is fixed in the count only). */
+static inline int dl_deliver_now(struct delivery *d, const struct rev *v)
+{
+    const struct rspec *s = v->typ < RT_NSPECS ? &rd_specs[v->typ] : &rd_spec_hole;
+    if (__builtin_expect(!dl_refs_ok(d->g, s, v), 0))
+        return 0;
+    dl_fix_time(d, v->time);
+    d->last_raw = v->raw;
+    d->nevents++;
+    return 1;
 }
 
 /* dl_deliver() of the check-only loop, for a v2 event out of the ordering
@@ -311,7 +351,7 @@ static inline int dl_deliver_quiet(struct delivery *d, struct rev *v)
     int rc = dl_refs(d, v);
     if (rc < 0)
         return rc;
-    dl_fix_time(d, v);
+    v->time = dl_fix_time(d, v->time);
     d->last_raw = v->raw;
     d->nevents++;
     return 1;
@@ -349,8 +389,10 @@ void gen_index(struct generation *g);          /* builds the dense id arrays */
 /* Index of string id in g->strs, or -1.  Inline: several lookups an event. */
 static inline int64_t gen_str_index(const struct generation *g, uint64_t id)
 {
+    if (id < g->str_dense_n)
+        return (int64_t)g->str_dense[id] - 1;
     if (g->str_all)
-        return id < g->str_dense_n ? (int64_t)g->str_dense[id] - 1 : -1;
+        return -1;
     const uint64_t *v = u64map_get(&g->str_index, id);
     return v ? (int64_t)*v : -1;
 }
@@ -373,8 +415,10 @@ static inline int gen_string(const struct generation *g, uint64_t id, struct ctr
 
 static inline int64_t gen_stk_index(const struct generation *g, uint64_t id)
 {
+    if (id < g->stk_dense_n)
+        return (int64_t)g->stk_dense[id] - 1;
     if (g->stk_all)
-        return id < g->stk_dense_n ? (int64_t)g->stk_dense[id] - 1 : -1;
+        return -1;
     const uint64_t *v = u64map_get(&g->stk_index, id);
     return v ? (int64_t)*v : -1;
 }
@@ -467,6 +511,10 @@ uint64_t split_a_gens(const struct ctrace_reader *r);
 /* The reading itself, on the caller's thread or the read-ahead thread:
  * ctrace_reader_next() without the read-ahead (reader.c). */
 int rd_next(struct ctrace_reader *r, const struct ctrace_event **ev);
+/* The check-only loop (reader.c), with r->dl.quiet set by the caller: up
+ * to max events (*n read); 1 after max, 2 right after the sync event that
+ * completes generation `until` (UINT64_MAX: never), 0 at the end, <0. */
+int rd_check(struct ctrace_reader *r, uint64_t max, uint64_t *n, uint64_t until);
 
 /* Reading ahead (ahead.c).  ahead_start() starts the thread (0, or -1:
  * none, read on the caller's thread); ahead_next() is ctrace_reader_next()

@@ -373,27 +373,72 @@ int rd_next(struct ctrace_reader *r, const struct ctrace_event **ev)
     return pop(r, ev);
 }
 
-/* The split check's hook, after each event: A has read its part (and
- * nothing after it) -- verify the second reader's, which ends the check
- * (1), or read on alone (0). */
-static int split_hook(struct ctrace_reader *r)
-{
-    if (r->complete_gens != split_a_gens(r))
-        return 0;
-    if (r->ngens != split_a_gens(r)) {
-        split_abort(r); /* read past it by ctrace_reader_next() */
-        return 0;
-    }
-    return split_finish(r);
-}
-
 /* The check-only loop: what ctrace_reader_next() does, with delivery told
- * not to build the public events.  Its common step -- the frontier's
- * earliest thread advances, the events it queued are checked and counted
+ * not to build the public events (the caller sets r->dl.quiet).  Its
+ * common step -- the frontier's earliest thread advances, the events it
+ * accepts are checked and counted as they are pushed (o->now,
+ * dl_deliver_now) or, behind one that must wait, from the queue
  * (dl_deliver_quiet) -- runs here without a call per event; every other
  * step (a generation's end or start, a CPU sample due, a frontier whose
  * earliest thread cannot advance, v1, an error) is rd_next()'s own.  The
- * order, the checks, the counts and the error are the same code's. */
+ * order, the checks, the counts and the error are the same code's.
+ * Reads up to max events (*n: how many); returns 1 after max, 2 after the
+ * sync event that completes generation `until`, 0 at the end, or <0. */
+int rd_check(struct ctrace_reader *r, uint64_t max, uint64_t *n, uint64_t until)
+{
+    struct order *o = &r->o;
+    const struct generation *g = &r->g;
+    const struct ctrace_event *ev;
+    uint64_t i = 0;
+    int rc = 1;
+    while (i < max) {
+        if (o->qlen) {
+            /* pop(), delivered quietly */
+            struct rev *v = &o->q[o->qhead];
+            o->qhead = (o->qhead + 1) % 8;
+            o->qlen--;
+            if ((rc = dl_deliver_quiet(&r->dl, v)) != 1)
+                break;
+            i++;
+            continue;
+        }
+        if (!r->error.code && !r->done && !r->is_v1 && r->nheap &&
+            (g->sample_pos == g->nsamples || g->samples[g->sample_pos].time >= r->heap[0]->ev.time)) {
+            /* rd_next()'s last step, up to its pop(); the events it
+             * accepts are delivered as they are pushed while max leaves
+             * room for all of them (3 at most) -- undone if the thread's
+             * next event then fails to decode, since rd_next() would
+             * have failed before delivering them. */
+            struct dl_mark mark;
+            dl_mark(&r->dl, &mark);
+            o->now = max - i > 3 ? &r->dl : NULL;
+            o->nnow = 0;
+            rc = try_advance(r, 0);
+            if (rc == 0)
+                rc = advance_other(r);
+            o->now = NULL;
+            if (rc < 0) {
+                if (o->nnow)
+                    dl_undo(&r->dl, &mark);
+                break;
+            }
+            i += o->nnow;
+            rc = 1;
+            continue;
+        }
+        if ((rc = rd_next(r, &ev)) != 1)
+            break;
+        i++;
+        /* Only rd_next() delivers a sync event (complete_gens++). */
+        if (r->complete_gens == until) {
+            rc = 2;
+            break;
+        }
+    }
+    *n = i;
+    return rc;
+}
+
 int ctrace_reader_check(ctrace_reader *r, uint64_t max)
 {
     if (!r)
@@ -408,39 +453,24 @@ int ctrace_reader_check(ctrace_reader *r, uint64_t max)
     }
     if (r->split_threads > 1 && !r->split_tried)
         split_start(r);
+    /* Split: A verifies the second reader's part right after the sync
+     * event of its own last generation, which ends the check, or reads on
+     * alone.  That sync read by ctrace_reader_next() instead: A then reads
+     * past it, on its own. */
+    if (r->split && r->complete_gens == split_a_gens(r))
+        split_abort(r);
     r->dl.quiet = 1;
-    struct order *o = &r->o;
-    const struct generation *g = &r->g;
-    uint64_t i = 0;
-    while (i < max) {
-        if (o->qlen) {
-            /* pop(), delivered quietly */
-            struct rev *v = &o->q[o->qhead];
-            o->qhead = (o->qhead + 1) % 8;
-            o->qlen--;
-            if ((rc = dl_deliver_quiet(&r->dl, v)) != 1)
-                break;
-            i++;
-            if (r->split && split_hook(r)) {
-                rc = 0;
-                break;
-            }
-            continue;
-        }
-        if (!r->error.code && !r->done && !r->is_v1 && r->nheap &&
-            (g->sample_pos == g->nsamples || g->samples[g->sample_pos].time >= r->heap[0]->ev.time)) {
-            /* rd_next()'s last step, up to its pop() */
-            rc = try_advance(r, 0);
-            if (rc == 0)
-                rc = advance_other(r);
-            if (rc < 0)
-                break;
-            continue;
-        }
-        if ((rc = rd_next(r, &ev)) != 1)
+    uint64_t done = 0;
+    while (done < max) {
+        uint64_t n;
+        rc = rd_check(r, max - done, &n, r->split ? split_a_gens(r) : UINT64_MAX);
+        done += n;
+        if (rc != 2)
             break;
-        i++;
-        if (r->split && split_hook(r)) {
+        rc = 1;
+        if (r->ngens != split_a_gens(r)) {
+            split_abort(r);
+        } else if (split_finish(r)) {
             rc = 0;
             break;
         }

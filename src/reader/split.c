@@ -408,18 +408,21 @@ static void *b_main(void *arg)
 {
     struct split *s = arg;
     struct ctrace_reader *b = s->b;
-    const struct ctrace_event *ev;
+    uint64_t n, until = 1;
     int rc;
     b->dl.quiet = 1;
-    for (uint64_t n = 1; (rc = ctrace_reader_next(b, &ev)) == 1; n++) {
-        if (!s->have_b1 && b->complete_gens == 1) {
+    /* Its first generation; there the snapshot B1, and speculation from
+     * then on.  Every 64 Ki events: does A want it to stop? */
+    while ((rc = rd_check(b, 0x10000, &n, until)) >= 1) {
+        if (rc == 2) {
             snap_take(&b->o, &s->b1);
             s->have_b1 = 1;
             s->b1_events = b->dl.nevents;
             s->b1_losses = b->losses;
             b->o.spec = 1;
+            until = UINT64_MAX;
         }
-        if ((n & 0xffff) == 0 && atomic_load_explicit(&s->stop, memory_order_relaxed)) {
+        if (atomic_load_explicit(&s->stop, memory_order_relaxed)) {
             rc = CTRACE_READER_EINVAL;
             break;
         }

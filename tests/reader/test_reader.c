@@ -285,6 +285,24 @@ static void test_invalid(void)
     }
     expect_error(&t, CTRACE_READER_EFORMAT, "unknown type");
 
+    /* An unknown type right after events the ordering accepted: the
+     * check-only loop counts each as it is accepted, before the thread's
+     * next event is decoded, and must not count the last one, which
+     * ctrace_reader_next() never delivers (it fails decoding first). */
+    t.n = 0;
+    header(&t, GT_HEADER_GO122);
+    freq_batch(&t, 1);
+    {
+        struct buf d = {.n = 0};
+        EV(&d, GT_EV_PROC_STATUS, 1, 0, GT_PROC_RUNNING);
+        EV(&d, GT_EV_GO_STATUS, 1, 5, GT_NO_ID, GT_GO_RUNNABLE);
+        EV(&d, GT_EV_GO_START, 1, 5, 1);
+        byte(&d, 200);
+        put(&d, 1);
+        batch(&t, 1, 1, 1, &d);
+    }
+    CHECK(expect_error(&t, CTRACE_READER_EFORMAT, "unknown type after accepted events") == 2);
+
     /* A goroutine started twice can never be ordered.  The generation ends
      * with its frequency, as libctrace writes it: finished, not cut. */
     t.n = 0;
@@ -514,20 +532,21 @@ static void tables_after(struct buf *t, const struct buf *events, uint64_t far, 
 }
 
 /* String and stack ids need not be small or dense: ids far apart are found
- * (the reader's dense id arrays then give way to its maps), ids next to
- * them that the tables lack are still rejected, as Go does. */
+ * (the reader's dense id arrays cover the small ones, its maps the others,
+ * as libctrace's module records), ids next to them that the tables lack
+ * are still rejected, as Go does, and so is a small id the tables lack. */
 static void test_sparse_ids(void)
 {
     const uint64_t far = 1ull << 40, stk = 1ull << 33;
-    for (int bad = 0; bad < 3; bad++) {
+    for (int bad = 0; bad < 4; bad++) {
         struct buf e = {.n = 0}, t = {.n = 0};
         header(&t, GT_HEADER_GO123);
         EV(&e, GT_EV_PROC_STATUS, 1, 0, GT_PROC_RUNNING);
         EV(&e, GT_EV_GO_STATUS, 1, 1, GT_NO_ID, GT_GO_RUNNING);
-        EV(&e, GT_EV_GO_BLOCK, 1, bad == 1 ? far + 1 : far, bad == 2 ? stk + 1 : stk);
+        EV(&e, GT_EV_GO_BLOCK, 1, bad == 1 ? far + 1 : bad == 3 ? 2 : far, bad == 2 ? stk + 1 : stk);
         tables_after(&t, &e, far, stk);
         if (bad) {
-            expect_error(&t, CTRACE_READER_EINVALID, bad == 1 ? "sparse: bad string" : "sparse: bad stack");
+            expect_error(&t, CTRACE_READER_EINVALID, bad == 2 ? "sparse: bad stack" : "sparse: bad string");
             continue;
         }
         ctrace_reader *r;
