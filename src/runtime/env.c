@@ -2,6 +2,7 @@
  * env.c - the one place the runtime reads CTRACE_* variables (see env.h).
  */
 #include "env.h"
+#include "say.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -12,7 +13,7 @@ static void warn_env(const char *name, const char *val)
 {
     /* Once per variable per process (the environment is parsed once); the
      * program's stderr is shared, so keep it to one line. */
-    fprintf(stderr, "ctrace: ignoring malformed %s=%s\n", name, val);
+    ct_say("ctrace: ignoring malformed %s=%s\n", name, val);
 }
 
 static struct ct_env env;

@@ -46,6 +46,7 @@
 #include "flight.h"
 #include "libc.h"
 #include "proc.h"
+#include "say.h"
 #include "sink.h"
 #include "thread.h"
 #include "trace.h"
@@ -637,7 +638,7 @@ int ct_flight_autostart(void)
         return 0;
     int r = ctrace_flight_start(NULL);
     if (r != CTRACE_OK) {
-        fprintf(stderr, "ctrace: cannot start the flight recorder: %s\n", ctrace_strerror(r));
+        ct_say("ctrace: cannot start the flight recorder: %s\n", ctrace_strerror(r));
         return 0;
     }
     __atomic_store_n(&autostarted, 1, __ATOMIC_RELEASE);

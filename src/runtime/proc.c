@@ -83,6 +83,7 @@
 #include "flight.h"
 #include "hooks.h"
 #include "proc.h"
+#include "say.h"
 #include "libc.h"
 #include "symbolize.h"
 #include "thread.h"
@@ -150,7 +151,7 @@ static void autostart(void)
         r = ctrace_start_file(pattern);
     }
     if (r != CTRACE_OK) {
-        fprintf(stderr, "ctrace: cannot trace to %s: %s%s%s\n", pattern,
+        ct_say("ctrace: cannot trace to %s: %s%s%s\n", pattern,
                 ctrace_strerror(r), r == CTRACE_EOPEN ? ": " : "",
                 r == CTRACE_EOPEN ? strerror(errno) : "");
         return;
@@ -196,21 +197,6 @@ int ct_proc_exec_number(void)
     return exec_suffix(autostart_pattern, &k) ? (int)k : 0;
 }
 
-/* One line on stderr, written raw: this may run on the finisher of a fatal
- * signal while the dying thread holds stdio's lock.  errno is kept. */
-__attribute__((format(printf, 1, 2))) static void say(const char *fmt, ...)
-{
-    int e = errno;
-    char line[4096 + 160];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    if (n > 0)
-        (void)!ct_libc_write(2, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
-    errno = e;
-}
-
 /* Stops the trace, whichever started it, and returns ctrace_stop's code.
  * One started from CTRACE_OUTPUT (from_env) whose writing failed (a full
  * disk, a file size limit: the writer stopped tracing there, the program
@@ -220,7 +206,7 @@ static int stop_trace(int from_env)
 {
     int r = ctrace_stop();
     if (r == CTRACE_EWRITE && from_env && autostart_path[0])
-        say("ctrace: writing the trace %s failed (%s): it ends where the failure happened "
+        ct_say("ctrace: writing the trace %s failed (%s): it ends where the failure happened "
             "(ctrace check says where)\n",
             autostart_path, strerror(errno));
     return r;
@@ -274,12 +260,12 @@ int ct_proc_before_start(void)
     int yielded = 0;
     if (stop_env_trace()) {
         yielded = 1;
-        say("ctrace: the program starts a trace of its own: the trace started from the "
+        ct_say("ctrace: the program starts a trace of its own: the trace started from the "
             "environment (%s) ends here\n",
             autostart_path[0] ? autostart_path : autostart_pattern);
     } else if (ct_flight_stop_auto()) {
         yielded = 1;
-        say("ctrace: the program starts a trace of its own: the flight recorder started from "
+        ct_say("ctrace: the program starts a trace of its own: the flight recorder started from "
             "the environment stops here (no snapshot after this)\n");
     }
     if (yielded && __atomic_exchange_n(&has_deferred_cfg, 0, __ATOMIC_ACQ_REL))
@@ -296,7 +282,7 @@ void ct_proc_enter_sandbox(const char *how, int every_thread)
     if (!atomic_compare_exchange_strong(&sandboxed, &was, every_thread ? 2 : 1))
         return;
     if (stop_every_trace())
-        say("ctrace: the program enters a seccomp sandbox (%s), where the tracer cannot make its "
+        ct_say("ctrace: the program enters a seccomp sandbox (%s), where the tracer cannot make its "
             "system calls: the trace ends here\n", how);
 }
 
@@ -316,7 +302,7 @@ static int end_tracer_threads(void)
 void ct_proc_before_setxid(const char *fn)
 {
     if (!ct_proc_in_vfork_child() && ct_tracer_creds_differ() && end_tracer_threads())
-        say("ctrace: the program calls %s after changing its own thread's capabilities "
+        ct_say("ctrace: the program calls %s after changing its own thread's capabilities "
             "(capset, prctl), which the tracer's threads do not share: glibc would abort it "
             "there, so the trace ends here\n", fn);
 }
@@ -324,7 +310,7 @@ void ct_proc_before_setxid(const char *fn)
 void ct_proc_before_single_threaded(const char *call)
 {
     if (!ct_proc_in_vfork_child() && ct_tracer_thread_count() > 0 && end_tracer_threads())
-        say("ctrace: the program calls %s, which the kernel allows only a single-threaded "
+        ct_say("ctrace: the program calls %s, which the kernel allows only a single-threaded "
             "process: the tracer's threads end here, and the trace with them\n", call);
 }
 
@@ -434,6 +420,7 @@ static void finish(void)
 static void init_once(void)
 {
     int e = errno;
+    ct_say_init();
     (void)ct_proc_pid();
     ct_clock_init();
     if (!ct_rt.configured)

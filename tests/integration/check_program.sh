@@ -56,6 +56,20 @@ misuse)
         expect_key "$s" eq 1 region misuse-region
     done
     ;;
+stderr_reuse)
+    # The runtime's line ("the program starts a trace of its own") never
+    # lands in a data file the program opened on descriptor 2 after
+    # closing its stderr; it does go to a log the program made its stderr.
+    rm -f data.bin log.txt auto*.trace own*.trace
+    CTRACE_OUTPUT=auto-data.trace run_prog data data.bin own-data.trace
+    check "the data file holds the program's data alone" cmp -s data.bin <(printf 'DATA\n')
+    [ -s data.bin ] && { echo "--- data.bin:"; cat -A data.bin | head -5; }
+    CTRACE_OUTPUT=auto-log.trace run_prog log log.txt own-log.trace
+    check "the line went to the program's stderr log" grep -q "ctrace: the program starts a trace of its own" log.txt
+    for t in auto-data.trace own-data.trace auto-log.trace own-log.trace; do
+        validate "$t"
+    done
+    ;;
 writer_fail)
     run_prog
     validate writer-fail-after.trace
