@@ -47,7 +47,10 @@ static int nomem(struct ctrace_reader *r)
 /* The map, behind a direct-mapped cache of recent ids: most events name a
  * goroutine met a moment before.  An entry is a hint, checked against the
  * slot (a freed or reused slot no longer matches). */
-static struct gstate *gs_get(struct order *o, uint64_t id)
+static struct gstate *gs_get_slow(struct order *o, uint64_t id, uint32_t *hint);
+
+/* A goroutine's state, or NULL: the cache's hint inline, the map behind it. */
+static inline __attribute__((always_inline)) struct gstate *gs_get(struct order *o, uint64_t id)
 {
     uint32_t *hint = &o->gcache[id % ORDER_GCACHE];
     if (*hint) {
@@ -55,6 +58,11 @@ static struct gstate *gs_get(struct order *o, uint64_t id)
         if (s->id == id && s->live)
             return s;
     }
+    return gs_get_slow(o, id, hint);
+}
+
+static struct gstate *gs_get_slow(struct order *o, uint64_t id, uint32_t *hint)
+{
     uint64_t *v = u64map_get(&o->gmap, id);
     if (!v) {
         ASSUME_ABSENT(o, AS_G, id);
@@ -197,7 +205,7 @@ static inline void ctx_copy(struct ctx *to, const struct ctx *from)
 }
 enum req { MUST_NOT = 0, MUST = 1, MAY = 2 };
 
-static int check_ctx(struct ctrace_reader *r, const struct ctx *c, int th, int pr, int go)
+static int ctx_fail(struct ctrace_reader *r, const struct ctx *c, int th, int pr, int go)
 {
     const char *msg = NULL;
     if (th == MUST && c->m == CTRACE_NO_ID)
@@ -216,6 +224,21 @@ static int check_ctx(struct ctrace_reader *r, const struct ctx *c, int th, int p
         return 0;
     char nb[24];
     return rd_fail(r, CTRACE_READER_EINVALID, r->cur_off, "%s: %s", rspec_name(r->cur_typ, nb), msg);
+}
+
+/* Go's checks of the context an event needs (thread, proc, goroutine: each
+ * MUST, MUST_NOT or MAY): 0, or the error of the first one broken.  The
+ * test inline (the requirements are constants at every call), the
+ * message out of line. */
+static inline __attribute__((always_inline)) int check_ctx(struct ctrace_reader *r, const struct ctx *c, int th,
+                                                           int pr, int go)
+{
+    int broken = (th == MUST && c->m == CTRACE_NO_ID) | (th == MUST_NOT && c->m != CTRACE_NO_ID) |
+                 (pr == MUST && c->p == CTRACE_NO_ID) | (pr == MUST_NOT && c->p != CTRACE_NO_ID) |
+                 (go == MUST && c->g == CTRACE_NO_ID) | (go == MUST_NOT && c->g != CTRACE_NO_ID);
+    if (__builtin_expect(!broken, 1))
+        return 0;
+    return ctx_fail(r, c, th, pr, go);
 }
 #define USER_GO(r, c) check_ctx(r, c, MUST, MUST, MUST)
 
