@@ -208,6 +208,23 @@ static void test_valid(void)
     same_as_check(&t, 0, r, 3);
     same_as_check(&t, 0, r, 1000);
     ctrace_reader_close(r);
+
+    /* ctrace_reader_check(r, max) reads max events exactly, whatever its
+     * loop delivers in one step, and mixes with ctrace_reader_next(). */
+    for (uint64_t first = 1; first < i; first++) {
+        CHECK(ctrace_reader_open_mem(t.b, t.n, 0, &r) == 0);
+        CHECK(ctrace_reader_check(r, first) == 1);
+        CHECK(ctrace_reader_event_count(r) == first);
+        CHECK(ctrace_reader_next(r, &e) == 1);
+        CHECK(e->kind == want[first].kind);
+        CHECK(ctrace_reader_event_count(r) == first + 1);
+        uint64_t left = i - first - 1;
+        if (left)
+            CHECK(ctrace_reader_check(r, left) == 1);
+        CHECK(ctrace_reader_event_count(r) == i);
+        CHECK(ctrace_reader_check(r, 5) == 0);
+        ctrace_reader_close(r);
+    }
 }
 
 static int expect_error(const struct buf *t, int code, const char *what)
@@ -754,6 +771,64 @@ static void split_case(const char *what, const struct buf *g1, const struct buf 
     ctrace_reader_close(ref);
 }
 
+/* ctrace_reader_check(r, max) reads max events exactly even where one
+ * step of the ordering accepts several (a GoSwitch: the switch, the
+ * block it makes, the start it makes), for every max. */
+static void check_max(const struct buf *t);
+
+static void test_check_max(void)
+{
+    struct buf g1 = {.n = 0}, g4 = {.n = 0}, t = {.n = 0};
+    EV(&g1, GT_EV_GO_STATUS, 1, 2, GT_NO_ID, GT_GO_WAITING);
+    EV(&g4, GT_EV_GO_STATUS, 1, 2, GT_NO_ID, GT_GO_WAITING);
+    EV(&g4, GT_EV_GO_SWITCH, 1, 2, 1);
+    EV(&g4, GT_EV_GO_SWITCH, 1, 1, 1);
+    EV(&g4, GT_EV_GO_SWITCH_DESTROY, 1, 2, 2);
+    header(&t, GT_HEADER_GO123);
+    for (uint64_t gen = 1; gen <= 4; gen++)
+        split_gen(&t, gen, gen == 1 ? &g1 : gen == 4 ? &g4 : NULL);
+    check_max(&t);
+
+    /* A goroutine ending in a syscall with its proc: the proc's steal,
+     * then the end, accepted at once. */
+    struct buf d = {.n = 0};
+    t.n = 0;
+    header(&t, GT_HEADER_GO123);
+    freq_batch(&t, 1);
+    strings_batch(&t, 1);
+    EV(&d, GT_EV_PROC_STATUS, 1, 0, GT_PROC_SYSCALL);
+    EV(&d, GT_EV_GO_STATUS, 1, 1, 1, GT_GO_SYSCALL);
+    EV(&d, GT_EV_GO_DESTROY_SYSCALL, 1);
+    EV(&d, GT_EV_PROC_STATUS, 1, 1, GT_PROC_IDLE);
+    batch(&t, 1, 1, 100, &d);
+    check_max(&t);
+}
+
+static void check_max(const struct buf *t)
+{
+    ctrace_reader *r;
+    CHECK(ctrace_reader_open_mem(t->b, t->n, 0, &r) == 0);
+    int kinds[64], n = 0;
+    int rc = read_all(r, kinds, 64, &n);
+    if (rc != 0)
+        fprintf(stderr, "check max: %s\n", ctrace_reader_error(r, NULL));
+    CHECK(rc == 0 && n > 3);
+    ctrace_reader_close(r);
+    for (int max = 1; max <= n; max++) {
+        CHECK(ctrace_reader_open_mem(t->b, t->n, 0, &r) == 0);
+        uint64_t want = 0;
+        while ((rc = ctrace_reader_check(r, (uint64_t)max)) == 1) {
+            want += (uint64_t)max;
+            if (ctrace_reader_event_count(r) != want)
+                fprintf(stderr, "check max %d: %llu events read, want %llu\n", max,
+                        (unsigned long long)ctrace_reader_event_count(r), (unsigned long long)want);
+            CHECK(ctrace_reader_event_count(r) == want);
+        }
+        CHECK(rc == 0 && ctrace_reader_event_count(r) == (uint64_t)n);
+        ctrace_reader_close(r);
+    }
+}
+
 /* What the generations before the second half left, which the second
  * reader does not see (it begins at generation 2, which leaves goroutine
  * 2, proc 5 and region "main.f" alone), must be verified: a consistent
@@ -841,6 +916,7 @@ int main(void)
     test_sparse_ids();
     test_goroutine_ids();
     test_split();
+    test_check_max();
     if (failures) {
         fprintf(stderr, "%d check(s) failed\n", failures);
         return 1;
