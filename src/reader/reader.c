@@ -406,9 +406,10 @@ int rd_check(struct ctrace_reader *r, uint64_t max, uint64_t *n, uint64_t until)
             (g->sample_pos == g->nsamples || g->samples[g->sample_pos].time >= r->heap[0]->ev.time)) {
             /* rd_next()'s last step, up to its pop(); the events it
              * accepts are delivered as they are pushed while max leaves
-             * room for all of them (3 at most) -- undone if the thread's
-             * next event then fails to decode, since rd_next() would
-             * have failed before delivering them. */
+             * room for all of them (a step accepts 3 at most, 2 of them
+             * at the push) -- undone if the thread's next event then
+             * fails to decode, since rd_next() would have failed before
+             * delivering them. */
             struct dl_mark mark;
             dl_mark(&r->dl, &mark);
             o->now = max - i > 3 ? &r->dl : NULL;
