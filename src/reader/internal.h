@@ -282,13 +282,18 @@ static inline int dl_refs_ok(const struct generation *g, const struct rspec *s, 
 /* The reference checks in full: 0, or the error of the first bad id. */
 int dl_check_refs(struct delivery *d, const struct rev *v);
 
+/* The spec of an event out of the ordering, for its references: a hole of
+ * the table names none, as rd_spec_hole does. */
+static inline const struct rspec *dl_spec(uint8_t typ)
+{
+    return typ < RT_NSPECS ? &rd_specs[typ] : &rd_spec_hole;
+}
+
 /* Go's reference checks of a v2 event: 0, or the error of the first bad
- * stack or string id.  A hole of the spec table names no references, as
- * rd_spec_hole does. */
+ * stack or string id. */
 static inline int dl_refs(struct delivery *d, const struct rev *v)
 {
-    const struct rspec *s = v->typ < RT_NSPECS ? &rd_specs[v->typ] : &rd_spec_hole;
-    if (__builtin_expect(dl_refs_ok(d->g, s, v), 1))
+    if (__builtin_expect(dl_refs_ok(d->g, dl_spec(v->typ), v), 1))
         return 0;
     return dl_check_refs(d, v);
 }
@@ -327,33 +332,37 @@ static inline void dl_undo(struct delivery *d, const struct dl_mark *m)
     d->have_first = m->have_first;
 }
 
-/* A quiet delivery right where the ordering accepts v (o->now): 1 when done
- * (its references are good), 0 when v must be queued and delivered later
- * by dl_deliver_quiet, which reports the bad reference in its turn.  v is
- * left as it is (its time is fixed in the count only). */
-static inline int dl_deliver_now(struct delivery *d, const struct rev *v)
+/* What a quiet delivery records of an event whose ids are good: its time
+ * (fixed, in the count only: v is left as it is), its raw time, one more
+ * event. */
+static inline void dl_count(struct delivery *d, const struct rev *v)
 {
-    const struct rspec *s = v->typ < RT_NSPECS ? &rd_specs[v->typ] : &rd_spec_hole;
-    if (__builtin_expect(!dl_refs_ok(d->g, s, v), 0))
-        return 0;
     dl_fix_time(d, v->time);
     d->last_raw = v->raw;
     d->nevents++;
+}
+
+/* A quiet delivery right where the ordering accepts v (o->now): 1 when done
+ * (its references are good by the dense arrays), 0 when v must be queued
+ * and delivered later by dl_deliver_quiet, which looks further and reports
+ * a bad reference in its turn. */
+static inline int dl_deliver_now(struct delivery *d, const struct rev *v)
+{
+    if (__builtin_expect(!dl_refs_ok(d->g, dl_spec(v->typ), v), 0))
+        return 0;
+    dl_count(d, v);
     return 1;
 }
 
 /* dl_deliver() of the check-only loop, for a v2 event out of the ordering
  * (never a sync event or a CPU sample): the same checks, time fix and
- * counts, no public event.  Inline: it is the whole delivery of a
- * checked event. */
-static inline int dl_deliver_quiet(struct delivery *d, struct rev *v)
+ * counts, no public event. */
+static inline int dl_deliver_quiet(struct delivery *d, const struct rev *v)
 {
     int rc = dl_refs(d, v);
     if (rc < 0)
         return rc;
-    v->time = dl_fix_time(d, v->time);
-    d->last_raw = v->raw;
-    d->nevents++;
+    dl_count(d, v);
     return 1;
 }
 

@@ -44,12 +44,12 @@ static int nomem(struct ctrace_reader *r)
 
 /* ---- state lookups ---- */
 
-/* The map, behind a direct-mapped cache of recent ids: most events name a
- * goroutine met a moment before.  An entry is a hint, checked against the
- * slot (a freed or reused slot no longer matches). */
 static struct gstate *gs_get_slow(struct order *o, uint64_t id, uint32_t *hint);
 
-/* A goroutine's state, or NULL: the cache's hint inline, the map behind it. */
+/* A goroutine's state, or NULL: the map, behind a direct-mapped cache of
+ * recent ids (most events name a goroutine met a moment before).  An
+ * entry is a hint, checked against the slot (a freed or reused slot no
+ * longer matches); the hint inline, the map out of line. */
 static inline __attribute__((always_inline)) struct gstate *gs_get(struct order *o, uint64_t id)
 {
     uint32_t *hint = &o->gcache[id % ORDER_GCACHE];

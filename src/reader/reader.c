@@ -201,15 +201,19 @@ static void heap_sort(struct ctrace_reader *r)
     }
 }
 
-static int pop(struct ctrace_reader *r, const struct ctrace_event **out)
+/* The ordering queue's head, taken off.  Delivered in place: the slot is
+ * reused only by a push, which comes after the queue is empty. */
+static struct rev *dequeue(struct order *o)
 {
-    /* Delivered in place: the slot is reused only by a push, which comes
-     * after the queue is empty, i.e. at a later call. */
-    struct order *o = &r->o;
     struct rev *v = &o->q[o->qhead];
     o->qhead = (o->qhead + 1) % 8;
     o->qlen--;
-    return rd_deliver(r, v, out);
+    return v;
+}
+
+static int pop(struct ctrace_reader *r, const struct ctrace_event **out)
+{
+    return rd_deliver(r, dequeue(&r->o), out);
 }
 
 /* Offers frontier entry i to the ordering; 1 if it advanced. */
@@ -394,10 +398,7 @@ int rd_check(struct ctrace_reader *r, uint64_t max, uint64_t *n, uint64_t until)
     while (i < max) {
         if (o->qlen) {
             /* pop(), delivered quietly */
-            struct rev *v = &o->q[o->qhead];
-            o->qhead = (o->qhead + 1) % 8;
-            o->qlen--;
-            if ((rc = dl_deliver_quiet(&r->dl, v)) != 1)
+            if ((rc = dl_deliver_quiet(&r->dl, dequeue(o))) != 1)
                 break;
             i++;
             continue;
