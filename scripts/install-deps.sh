@@ -20,8 +20,10 @@ pkgs=(cmake make gcc clang libclang-rt-14-dev pkg-config
       libiberty-dev       # libiberty.a: the C++/Rust demangler (src/demangle)
       golang-1.19-go golang-1.22-go golang-1.23-go
       protobuf-compiler   # protoc: the export tests decode Perfetto output
-      chromium graphviz)  # the browser tests (tests/browser): Debian's browser; dot
+      chromium graphviz   # the browser tests (tests/browser): Debian's browser; dot
                           # draws go tool trace's profile graphs
+      gdb)                # a test program's watchdog prints every thread's stack
+                          # when it hangs (tests/integration/testutil.h)
 
 # node and npm: Debian's nodejs and npm, unless a node with its npm is
 # already there (another packaging of node ships npm inside its nodejs).

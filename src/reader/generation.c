@@ -22,6 +22,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The frequency event's ticks a second: Go's ns a tick, as a float, and
+ * the same as an integer when it is one (most traces: Go counts in 64 ns
+ * ticks, libctrace in ns), which ticks_to_ns() multiplies exactly. */
+static void set_freq(struct generation *g, uint64_t ticks_per_sec)
+{
+    g->has_freq = 1;
+    g->freq = 1.0 / ((double)ticks_per_sec / 1e9);
+    g->freq_int = g->freq >= 1 && g->freq <= 1024 && g->freq == (double)(uint64_t)g->freq ? (uint64_t)g->freq : 0;
+}
+
 /* Varint status: 0 ok, 1 no byte at all, 2 input ends inside, 3 overflow. */
 static int rvar(const uint8_t **pp, const uint8_t *end, uint64_t *out)
 {
@@ -48,25 +58,17 @@ static const char *rvar_msg(int st)
     return st == 1 ? "EOF" : st == 2 ? "unexpected EOF" : "varint overflows a 64-bit integer";
 }
 
-/* Go converts a float64 to int64 with the x86 semantics: out of range or
- * NaN gives the "integer indefinite" value.  C leaves that undefined. */
-static int64_t f2i(double d)
-{
-    if (!(d >= -9223372036854775808.0 && d < 9223372036854775808.0))
-        return INT64_MIN;
-    return (int64_t)d;
-}
-
-static int64_t ticks_to_ns(const struct generation *g, uint64_t t)
-{
-    return f2i((double)t * g->freq);
-}
-
 void gen_reset(struct generation *g)
 {
     g->gen = 0;
     g->freq = 0;
+    g->freq_int = 0;
     g->has_freq = 0;
+    /* cursor_next_fast's table (a few hundred bytes: every generation). */
+    for (unsigned t = 0; t < 256; t++) {
+        const struct rspec *s = t < RT_NSPECS ? &rd_specs[t] : NULL;
+        g->nvar[t] = s && s->name && s->timed && s->nargs ? s->nargs : 0;
+    }
     g->nbatches = 0;
     g->nms = 0;
     u64map_clear(&g->mindex);
@@ -346,8 +348,7 @@ static int add_sync(struct ctrace_reader *r, const struct batch *b)
         if (typ == GT_EV_FREQUENCY) {
             if (g->has_freq)
                 return rd_fail(r, CTRACE_READER_EFORMAT, off, "found multiple frequency events");
-            g->has_freq = 1;
-            g->freq = 1.0 / ((double)v[0] / 1e9);
+            set_freq(g, v[0]);
         }
     }
     return 0;
@@ -373,8 +374,7 @@ static int process_batch(struct ctrace_reader *r, struct batch *b)
                 return fail_fmt(r, b->data_off, "reading the frequency", st);
             if (g->has_freq)
                 return rd_fail(r, CTRACE_READER_EFORMAT, b->data_off, "found multiple frequency events");
-            g->has_freq = 1;
-            g->freq = 1.0 / ((double)f / 1e9);
+            set_freq(g, f);
             return 0;
         }
         }
@@ -657,25 +657,8 @@ static int cursor_batch(struct ctrace_reader *r, struct mcursor *c)
  * (the batch's last bytes, a tenth byte, an error). */
 static inline int rvar1(const uint8_t **pp, const uint8_t *end, uint64_t *out)
 {
-    const uint8_t *p = *pp;
-    if (__builtin_expect(end - p >= 10, 1)) {
-        uint64_t v = p[0];
-        if (v < 0x80) {
-            *out = v;
-            *pp = p + 1;
-            return 0;
-        }
-        v &= 0x7f;
-        for (unsigned i = 1; i < 9; i++) {
-            uint64_t b = p[i];
-            v |= (b & 0x7f) << (7 * i);
-            if (b < 0x80) {
-                *out = v;
-                *pp = p + i + 1;
-                return 0;
-            }
-        }
-    }
+    if (__builtin_expect(end - *pp >= 10, 1) && varint9(pp, out))
+        return 0;
     return rvar(pp, end, out);
 }
 

@@ -117,6 +117,10 @@ struct fchunk { struct fchunk *next; size_t used; struct ctrace_frame f[4096]; }
 struct generation {
     uint64_t gen;
     double freq;           /* ns per tick; 0 = no frequency batch    */
+    uint64_t freq_int;     /* freq if an integer in 1..1024, else 0  */
+    /* Per event type: the number of varints after the type byte (time
+     * delta included) of a known timed type, else 0 (cursor_next_fast). */
+    uint8_t nvar[256];
     int has_freq;
 
     struct batch *batches; size_t nbatches, batches_cap;
@@ -259,7 +263,7 @@ static inline uint64_t dl_ref_arg(const struct rev *v, uint8_t pos)
 
 /* Whether id is 0 or in the dense array; written without branches on the
  * event type, which the CPU cannot predict. */
-static inline int dl_dense_ok(const uint32_t *dense, size_t n, uint64_t id)
+static inline __attribute__((always_inline)) int dl_dense_ok(const uint32_t *dense, size_t n, uint64_t id)
 {
     uint32_t x = id < n ? dense[id] : 0;
     return (id == 0) | (x != 0);
@@ -300,7 +304,7 @@ static inline int dl_refs(struct delivery *d, const struct rev *v)
 
 /* Go's time fix: t, or just after the event before when t is not later
  * than it; records it as the last (and maybe the first) time. */
-static inline int64_t dl_fix_time(struct delivery *d, int64_t t)
+static inline __attribute__((always_inline)) int64_t dl_fix_time(struct delivery *d, int64_t t)
 {
     /* Go's int64 arithmetic wraps; unsigned keeps C defined. */
     if (t <= d->last_ts)
@@ -364,6 +368,20 @@ static inline int dl_deliver_quiet(struct delivery *d, const struct rev *v)
         return rc;
     dl_count(d, v);
     return 1;
+}
+
+/* The goroutine's state if the direct-mapped cache holds it, else NULL
+ * (then the map decides: order.c's gs_get).  An entry is a hint, checked
+ * against the slot: a freed or reused slot no longer matches. */
+static inline __attribute__((always_inline)) struct gstate *order_gcached(struct order *o, uint64_t id)
+{
+    uint32_t hint = o->gcache[id % ORDER_GCACHE];
+    if (hint) {
+        struct gstate *s = &o->gs[hint - 1];
+        if (s->id == id && s->live)
+            return s;
+    }
+    return NULL;
 }
 
 struct ctrace_reader;
@@ -439,6 +457,89 @@ static inline int gen_has_stack(const struct generation *g, uint64_t id)
 }
 size_t gen_stack(struct generation *g, uint64_t id, const struct ctrace_frame **out);
 int cursor_next(struct ctrace_reader *r, struct mcursor *c);  /* 1 ok, 0 done, <0 err */
+
+/* Go converts a float64 to int64 with the x86 semantics: out of range or
+ * NaN gives the "integer indefinite" value.  C leaves that undefined. */
+static inline int64_t f2i(double d)
+{
+    if (!(d >= -9223372036854775808.0 && d < 9223372036854775808.0))
+        return INT64_MIN;
+    return (int64_t)d;
+}
+
+/* Go's Time(float64(t) * freq).  With an integer freq of at most 2^10
+ * and t below 2^42, float64(t), the product and the conversion back are
+ * all exact: the integer product is the same number, without the float
+ * unit's latency. */
+static inline __attribute__((always_inline)) int64_t ticks_to_ns(const struct generation *g, uint64_t t)
+{
+    if (__builtin_expect(g->freq_int != 0 && t < ((uint64_t)1 << 42), 1))
+        return (int64_t)(t * g->freq_int);
+    return f2i((double)t * g->freq);
+}
+
+/* A varint of at most 9 bytes at *pp, with no bound check (the caller
+ * made sure 9 bytes are there): 1 and *out, or 0 and nothing changed when
+ * it is longer (cursor_next then decides: a 10-byte varint or an error). */
+static inline __attribute__((always_inline)) int varint9(const uint8_t **pp, uint64_t *out)
+{
+    const uint8_t *p = *pp;
+    uint64_t v = p[0];
+    if (v < 0x80) {
+        *out = v;
+        *pp = p + 1;
+        return 1;
+    }
+    v &= 0x7f;
+    for (unsigned i = 1; i < 9; i++) {
+        uint64_t b = p[i];
+        v |= (b & 0x7f) << (7 * i);
+        if (b < 0x80) {
+            *out = v;
+            *pp = p + i + 1;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* cursor_next() for the common case, inline: an event of a known timed
+ * type, every varint at most 9 bytes, 64 bytes or more left in the batch
+ * (an event is at most 1 + 6 x 9 bytes then), a base time set.  1 when it
+ * decoded c's next event exactly as cursor_next() would; 0, with c as it
+ * was, to leave the event to cursor_next() (a new batch, the batch's end,
+ * an error to report, a rare shape). */
+static inline __attribute__((always_inline)) int cursor_next_fast(const struct generation *g, struct mcursor *c)
+{
+    const uint8_t *p = c->p;
+    if (c->end - p < 64 || c->last_ts == 0)
+        return 0;
+    uint8_t typ = *p;
+    unsigned n = g->nvar[typ];
+    if (!n)
+        return 0;
+    const uint8_t *q = p + 1;
+    uint64_t dt, a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0;
+    /* Unrolled: the arguments of one type, with no loop to run. */
+    if (!varint9(&q, &dt) || (n > 1 && !varint9(&q, &a0)) || (n > 2 && !varint9(&q, &a1)) ||
+        (n > 3 && !varint9(&q, &a2)) || (n > 4 && !varint9(&q, &a3)) || (n > 5 && !varint9(&q, &a4)))
+        return 0;
+    struct rev *ev = &c->ev;
+    ev->typ = typ;
+    ev->args[0] = a0;
+    ev->args[1] = a1;
+    ev->args[2] = a2;
+    ev->args[3] = a3;
+    ev->args[4] = a4;
+    ev->extra[0] = ev->extra[1] = 0;
+    ev->off = c->base_off + (uint64_t)(p - c->base);
+    /* Go adds in int64 with wrap-around; do it unsigned to stay defined. */
+    ev->time = (int64_t)((uint64_t)ticks_to_ns(g, dt) + (uint64_t)c->last_ts);
+    c->last_ts = ev->time;
+    ev->raw = c->last_raw += dt;
+    c->p = q;
+    return 1;
+}
 
 /* ---- reader ---- */
 

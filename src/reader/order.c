@@ -47,18 +47,12 @@ static int nomem(struct ctrace_reader *r)
 static struct gstate *gs_get_slow(struct order *o, uint64_t id, uint32_t *hint);
 
 /* A goroutine's state, or NULL: the map, behind a direct-mapped cache of
- * recent ids (most events name a goroutine met a moment before).  An
- * entry is a hint, checked against the slot (a freed or reused slot no
- * longer matches); the hint inline, the map out of line. */
+ * recent ids (most events name a goroutine met a moment before); the
+ * cache inline (order_gcached), the map out of line. */
 static inline __attribute__((always_inline)) struct gstate *gs_get(struct order *o, uint64_t id)
 {
-    uint32_t *hint = &o->gcache[id % ORDER_GCACHE];
-    if (*hint) {
-        struct gstate *s = &o->gs[*hint - 1];
-        if (s->id == id && s->live)
-            return s;
-    }
-    return gs_get_slow(o, id, hint);
+    struct gstate *s = order_gcached(o, id);
+    return s ? s : gs_get_slow(o, id, &o->gcache[id % ORDER_GCACHE]);
 }
 
 static struct gstate *gs_get_slow(struct order *o, uint64_t id, uint32_t *hint)

@@ -15,6 +15,7 @@
  */
 #define _GNU_SOURCE
 #include "internal.h"
+#include "fast.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -216,6 +217,20 @@ static int pop(struct ctrace_reader *r, const struct ctrace_event **out)
     return rd_deliver(r, dequeue(&r->o), out);
 }
 
+/* The earliest thread has a next event (more) or none: the heap fixed.
+ * It stays on top while no child is earlier (most of the time: threads
+ * run in bursts). */
+static inline __attribute__((always_inline)) void top_moved(struct ctrace_reader *r, int more)
+{
+    if (!more) {
+        heap_remove(r, 0);
+        return;
+    }
+    int64_t t = r->heap[0]->ev.time;
+    if ((r->nheap > 1 && ht(r, 1) < t) || (r->nheap > 2 && ht(r, 2) < t))
+        sift_down(r, 0);
+}
+
 /* Offers frontier entry i to the ordering; 1 if it advanced. */
 static int try_advance(struct ctrace_reader *r, size_t i)
 {
@@ -223,22 +238,15 @@ static int try_advance(struct ctrace_reader *r, size_t i)
     int ok = order_advance(r, &c->ev, c->m, r->g.gen, &c->ms_hint);
     if (ok <= 0)
         return ok;
-    int more = cursor_next(r, c);
+    int more = cursor_next_fast(&r->g, c) ? 1 : cursor_next(r, c);
     if (more < 0)
         return more;
-    if (more) {
-        if (i == 0) {
-            /* The earliest thread's next event: it stays on top while no
-             * child is earlier (most of the time: threads run in bursts). */
-            int64_t t = c->ev.time;
-            if ((r->nheap > 1 && ht(r, 1) < t) || (r->nheap > 2 && ht(r, 2) < t))
-                sift_down(r, 0);
-        } else if (sift_up(r, i) == i) {
-            sift_down(r, i);
-        }
-    } else {
+    if (i == 0)
+        top_moved(r, more);
+    else if (!more)
         heap_remove(r, i);
-    }
+    else if (sift_up(r, i) == i)
+        sift_down(r, i);
     return 1;
 }
 
@@ -405,6 +413,36 @@ int rd_check(struct ctrace_reader *r, uint64_t max, uint64_t *n, uint64_t until)
         }
         if (!r->error.code && !r->done && !r->is_v1 && r->nheap &&
             (g->sample_pos == g->nsamples || g->samples[g->sample_pos].time >= r->heap[0]->ev.time)) {
+            /* The hot types' success path (fast.h), event after event
+             * while it applies: each counted once its thread's next event
+             * decoded.  Nothing it does can set an error, end the reading
+             * or queue an event, so between two steps only the frontier
+             * and the CPU samples due need a look again. */
+            struct mcursor *c = r->heap[0];
+            if (fast_accept(r, c)) {
+                int more;
+                do {
+                    int64_t t = c->ev.time;
+                    uint64_t raw = c->ev.raw;
+                    more = cursor_next_fast(g, c) ? 1 : cursor_next(r, c);
+                    if (more < 0)
+                        break;
+                    dl_fix_time(&r->dl, t);
+                    r->dl.last_raw = raw;
+                    r->dl.nevents++;
+                    top_moved(r, more);
+                    i++;
+                    if (i == max || !r->nheap)
+                        break;
+                    c = r->heap[0];
+                } while ((g->sample_pos == g->nsamples || g->samples[g->sample_pos].time >= c->ev.time) &&
+                         fast_accept(r, c));
+                if (more < 0) {
+                    rc = more;
+                    break;
+                }
+                continue;
+            }
             /* rd_next()'s last step, up to its pop(); the events it
              * accepts are delivered as they are pushed while max leaves
              * room for all of them (a step accepts 3 at most, 2 of them

@@ -8,6 +8,7 @@
 #include "ctrace_reader.h"
 #include "gotrace.h"
 #include "varint.h"
+#include "fast.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -904,8 +905,35 @@ static void test_split(void)
     split_case("a task ended", &g1, &g4, 0, 1);
 }
 
+/* fast.h writes out where the hot types keep their stack and string ids;
+ * they must be the spec table's (a change there must reach fast.h). */
+static void test_fast_layout(void)
+{
+    static const struct { uint8_t typ; int stk, str; } want[] = {
+        {GT_EV_GO_STOP, FAST_STOP_STK, FAST_STOP_STR},
+        {GT_EV_GO_BLOCK, FAST_STOP_STK, FAST_STOP_STR},
+        {GT_EV_GO_UNBLOCK, FAST_UNBLOCK_STK, -1},
+        {GT_EV_GO_START, -1, -1},
+        {GT_EV_PROC_START, -1, -1},
+        {GT_EV_PROC_STOP, -1, -1},
+        {GT_EV_USER_REGION_BEGIN, FAST_REGION_STK, FAST_REGION_STR},
+        {GT_EV_USER_REGION_END, FAST_REGION_STK, FAST_REGION_STR},
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        const struct rspec *s = &rd_specs[want[i].typ];
+        if (s->stack_arg - 1 != want[i].stk || s->str_arg - 1 != want[i].str || s->stack_arg2 ||
+            s->str_arg2)
+        {
+            fprintf(stderr, "FAIL: fast.h: layout of %s: stack at %d, string at %d; the spec table says %d, %d\n",
+                    s->name, want[i].stk, want[i].str, s->stack_arg - 1, s->str_arg - 1);
+            failures++;
+        }
+    }
+}
+
 int main(void)
 {
+    test_fast_layout();
     test_losses();
     test_api();
     test_valid();
