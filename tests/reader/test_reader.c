@@ -905,6 +905,122 @@ static void test_split(void)
     split_case("a task ended", &g1, &g4, 0, 1);
 }
 
+/* The fast step (fast.h) against the general one: one thread, proc 0
+ * running goroutine 1, goroutine 2 waiting, a run of regions long enough
+ * for the inline decoder (cursor_next_fast), the hot types in a valid
+ * order, then `tail`: ctrace_reader_check() must end exactly as
+ * ctrace_reader_next() does (code, message, offset, counts), whether the
+ * tail is valid or breaks one of the fast step's conditions. */
+enum fast_tail { FT_VALID, FT_REGION_MISMATCH, FT_BAD_STACK, FT_BAD_STRING, FT_START_WAITING,
+                 FT_UNBLOCK_SEQ, FT_PROC_START_HELD, FT_STOP_NO_G, FT_LONG_VARINT, FT_UNKNOWN_TYPE,
+                 FT_NEW_NAME, FT_REGION_PREFIX, FT_PROC_START_OTHER, FT_TAILS };
+
+static void fast_trace(struct buf *t, enum fast_tail tail)
+{
+    t->n = 0;
+    header(t, GT_HEADER_GO122);
+    strings_batch(t, 1); /* strings 1-3, stack 1 */
+    struct buf st = {.n = 0};
+    byte(&st, GT_EV_STRINGS); /* string 4: a prefix of string 2 */
+    byte(&st, GT_EV_STRING); put(&st, 4); put(&st, 5); memcpy(st.b + st.n, "main.", 5); st.n += 5;
+    batch(t, 1, 0, 0, &st);
+    struct buf d = {.n = 0};
+    EV(&d, GT_EV_PROC_STATUS, 1, 0, GT_PROC_RUNNING);
+    EV(&d, GT_EV_PROC_STATUS, 1, 1, GT_PROC_IDLE);
+    EV(&d, GT_EV_GO_STATUS, 1, 1, GT_NO_ID, GT_GO_RUNNING);
+    EV(&d, GT_EV_GO_STATUS, 1, 2, GT_NO_ID, GT_GO_WAITING);
+    for (int k = 0; k < 40; k++) {
+        EV(&d, GT_EV_USER_REGION_BEGIN, 1, 7, 1, 1);
+        EV(&d, GT_EV_USER_REGION_END, 1, 7, 1, 1);
+    }
+    EV(&d, GT_EV_GO_UNBLOCK, 1, 2, 1, 1); /* 2 runnable */
+    EV(&d, GT_EV_GO_BLOCK, 1, 1, 1);      /* 1 waiting, reason "sleep" */
+    EV(&d, GT_EV_GO_START, 1, 2, 2);      /* 2 running */
+    EV(&d, GT_EV_GO_STOP, 1, 1, 0);       /* 2 runnable */
+    EV(&d, GT_EV_PROC_STOP, 1);
+    EV(&d, GT_EV_PROC_START, 1, 0, 1);
+    EV(&d, GT_EV_GO_START, 1, 2, 3);      /* 2 running */
+    for (int k = 0; k < 10; k++) {
+        EV(&d, GT_EV_USER_REGION_BEGIN, 1, 7, 2, 1);
+        EV(&d, GT_EV_USER_REGION_END, 1, 7, 2, 1);
+    }
+    switch (tail) {
+    case FT_REGION_MISMATCH:
+        EV(&d, GT_EV_USER_REGION_BEGIN, 1, 7, 2, 1);
+        EV(&d, GT_EV_USER_REGION_END, 1, 7, 3, 1); /* another name */
+        break;
+    case FT_BAD_STACK: EV(&d, GT_EV_GO_BLOCK, 1, 1, 9); break;
+    case FT_BAD_STRING: EV(&d, GT_EV_USER_REGION_BEGIN, 1, 7, 9, 1); break;
+    case FT_START_WAITING: EV(&d, GT_EV_GO_STOP, 1, 1, 1); EV(&d, GT_EV_GO_START, 1, 1, 1); break;
+    case FT_UNBLOCK_SEQ: EV(&d, GT_EV_GO_UNBLOCK, 1, 1, 5, 1); break;
+    case FT_PROC_START_HELD: EV(&d, GT_EV_PROC_START, 1, 0, 2); break;
+    case FT_STOP_NO_G: EV(&d, GT_EV_GO_STOP, 1, 1, 1); EV(&d, GT_EV_GO_BLOCK, 1, 1, 1); break;
+    case FT_LONG_VARINT: /* a task id of 10 bytes: the general decoder's */
+        EV(&d, GT_EV_USER_REGION_BEGIN, 1, UINT64_MAX - 1, 1, 1);
+        EV(&d, GT_EV_USER_REGION_END, 1, UINT64_MAX - 1, 1, 1);
+        break;
+    case FT_UNKNOWN_TYPE:
+        EV(&d, GT_EV_USER_REGION_BEGIN, 1, 7, 1, 1);
+        byte(&d, 200);
+        put(&d, 1);
+        break;
+    case FT_REGION_PREFIX:
+        EV(&d, GT_EV_USER_REGION_BEGIN, 1, 7, 2, 1);
+        EV(&d, GT_EV_USER_REGION_END, 1, 7, 4, 1); /* "main." ends "main.f" */
+        break;
+    case FT_PROC_START_OTHER: EV(&d, GT_EV_PROC_START, 1, 1, 1); break; /* holding proc 0 */
+    case FT_NEW_NAME: /* deeper than the region arrays were: they grow */
+        for (int k = 0; k < 40; k++)
+            EV(&d, GT_EV_USER_REGION_BEGIN, 1, 7, 1 + k % 3, 1);
+        for (int k = 39; k >= 0; k--)
+            EV(&d, GT_EV_USER_REGION_END, 1, 7, 1 + k % 3, 1);
+        break;
+    default:
+        break;
+    }
+    EV(&d, GT_EV_PROC_STOP, 1);
+    batch(t, 1, 1, 100, &d);
+    freq_batch(t, 1); /* last, as the writers put it: the trace is whole */
+}
+
+static void test_fast_step(void)
+{
+    static struct buf t;
+    static const struct { enum fast_tail tail; int code; const char *what; } cases[] = {
+        {FT_VALID, 0, "fast: valid"},
+        {FT_REGION_MISMATCH, CTRACE_READER_EINVALID, "fast: region end of another name"},
+        {FT_BAD_STACK, CTRACE_READER_EINVALID, "fast: block with an unknown stack"},
+        {FT_BAD_STRING, CTRACE_READER_EINVALID, "fast: region with an unknown name"},
+        {FT_START_WAITING, CTRACE_READER_EINVALID, "fast: start of a waiting goroutine"},
+        {FT_UNBLOCK_SEQ, CTRACE_READER_EINVALID, "fast: unblock out of sequence"},
+        {FT_PROC_START_HELD, CTRACE_READER_EINVALID, "fast: proc start with a proc held"},
+        {FT_STOP_NO_G, CTRACE_READER_EINVALID, "fast: block with no goroutine"},
+        {FT_LONG_VARINT, 0, "fast: a 10-byte varint"},
+        {FT_UNKNOWN_TYPE, CTRACE_READER_EFORMAT, "fast: unknown type after hot events"},
+        {FT_NEW_NAME, 0, "fast: region arrays grow"},
+        {FT_REGION_PREFIX, CTRACE_READER_EINVALID, "fast: region end named by a prefix"},
+        {FT_PROC_START_OTHER, CTRACE_READER_EINVALID, "fast: proc start while holding another"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        fast_trace(&t, cases[i].tail);
+        if (cases[i].code) {
+            expect_error(&t, cases[i].code, cases[i].what);
+            continue;
+        }
+        ctrace_reader *r;
+        int kinds[1], n = 0;
+        CHECK(ctrace_reader_open_mem(t.b, t.n, 0, &r) == 0);
+        int rc = read_all(r, kinds, 0, &n);
+        if (rc != 0)
+            fprintf(stderr, "%s: %s\n", cases[i].what, ctrace_reader_error(r, NULL));
+        CHECK(rc == 0 && n > 100);
+        same_as_check(&t, 0, r, 1);
+        same_as_check(&t, 0, r, 3);
+        same_as_check(&t, 0, r, 1000);
+        ctrace_reader_close(r);
+    }
+}
+
 /* fast.h writes out where the hot types keep their stack and string ids;
  * they must be the spec table's (a change there must reach fast.h). */
 static void test_fast_layout(void)
@@ -934,6 +1050,7 @@ static void test_fast_layout(void)
 int main(void)
 {
     test_fast_layout();
+    test_fast_step();
     test_losses();
     test_api();
     test_valid();
