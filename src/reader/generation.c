@@ -462,11 +462,13 @@ static int read_batch(struct ctrace_reader *r, struct batch *b, uint64_t *gen, c
     b->first = a[3] ? *in_ptr(in, data_off) : 0;
     r->pos = data_off + a[3];
     /* Only the header was needed now; the kernel's fault-around mapped the
-     * data around it too (this batch's and the previous one's).  Give it
-     * back: it is faulted in again when consumed, so a mapped trace costs
-     * about the batches in use, not a generation. */
-    in_discard(in, r->scan_from, r->pos - r->scan_from);
-    r->scan_from = data_off;
+     * data around it too.  Given back by 4 MB (IN_DISCARD_MIN): it is
+     * faulted in again when consumed, so a mapped trace costs a few MB,
+     * not a generation. */
+    if (r->pos - r->scan_from >= IN_DISCARD_MIN) {
+        in_discard(in, r->scan_from, r->pos - r->scan_from);
+        r->scan_from = data_off;
+    }
     return 1;
 }
 
@@ -626,10 +628,11 @@ static int cursor_batch(struct ctrace_reader *r, struct mcursor *c)
     for (;;) {
         if (c->p) {
             const struct batch *done = &g->batches[g->order[c->first + c->idx]];
-            in_discard(&r->in, done->data_off, done->len);
-            /* Fault-around maps neighbours' pages too; every few MB consumed,
-             * unmap the whole generation (pages in use fault back in cheaply
-             * from the page cache).  Keeps a mapped trace's RSS to a few MB. */
+            /* Every few MB consumed, unmap the whole generation (pages in use
+             * fault back in cheaply from the page cache; fault-around maps
+             * neighbours' pages too): a mapped trace keeps ~10 MB resident.
+             * Not batch by batch: each unmapping costs every other CPU of
+             * the process a TLB flush (input.h, IN_DISCARD_MIN). */
             r->consumed += done->len;
             if (r->consumed > (4u << 20)) {
                 r->consumed = 0;

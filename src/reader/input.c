@@ -138,7 +138,7 @@ void in_release(struct input *in, uint64_t off)
 
 void in_discard(struct input *in, uint64_t off, uint64_t len)
 {
-    if (!in->map)
+    if (!in->map || len < IN_DISCARD_MIN)
         return;
     uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
     uintptr_t a = (uintptr_t)in_ptr(in, off), b = a + len;

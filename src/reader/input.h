@@ -32,6 +32,14 @@ struct input {
     size_t released;     /* bytes at the map's start given back      */
 };
 
+/* in_discard gives pages back by IN_DISCARD_MIN bytes at least: each
+ * madvise interrupts every other CPU running a thread of the process to
+ * flush its TLB (the split check's second reader, the read-ahead thread,
+ * the caller's own threads), which on a VM cost a third of the split
+ * check's time when done batch by batch.  A mapped trace then keeps
+ * about 10 MB resident a reader. */
+#define IN_DISCARD_MIN ((uint64_t)4 << 20)
+
 /* Initialisers; return 0 or a CTRACE_READER_E* code. */
 int in_open_mem(struct input *in, const void *buf, size_t len);
 int in_open_fd(struct input *in, int fd, int own_fd, int no_mmap);
@@ -46,7 +54,8 @@ int64_t in_fill(struct input *in, uint64_t upto);
 void in_release(struct input *in, uint64_t off);
 
 /* Gives back to the kernel the whole pages inside [off, off+len) of a
- * mapped input, which the caller has finished with (no-op otherwise). */
+ * mapped input, which the caller has finished with, if len is
+ * IN_DISCARD_MIN or more (no-op otherwise). */
 void in_discard(struct input *in, uint64_t off, uint64_t len);
 
 static inline const uint8_t *in_ptr(const struct input *in, uint64_t off)
