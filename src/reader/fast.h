@@ -41,12 +41,6 @@
 #define FAST_REGION_STR 1 /* UserRegionBegin/End: task, name, stack */
 #define FAST_REGION_STK 2
 
-/* Whether a stack id and a string id are good by the dense arrays. */
-static inline __attribute__((always_inline)) int fast_refs(const struct generation *g, uint64_t stk, uint64_t str)
-{
-    return dl_dense_ok(g->stk_dense, g->stk_dense_n, stk) & dl_dense_ok(g->str_dense, g->str_dense_n, str);
-}
-
 /* The head event of cursor c, accepted and its state change made (1), or
  * left to the general step (0, nothing changed). */
 static inline __attribute__((always_inline)) int fast_accept(struct ctrace_reader *r, struct mcursor *c)
@@ -75,7 +69,7 @@ static inline __attribute__((always_inline)) int fast_accept(struct ctrace_reade
             return 0;
         s = order_gcached(o, ms->g);
         if (!s || s->status != GT_GO_RUNNING ||
-            !fast_refs(g, ev->args[FAST_STOP_STK], ev->args[FAST_STOP_STR]))
+            !dl_ids_ok(g, ev->args[FAST_STOP_STK], ev->args[FAST_STOP_STR]))
             return 0;
         s->status = ev->typ == GT_EV_GO_STOP ? GT_GO_RUNNABLE : GT_GO_WAITING;
         ms->g = CTRACE_NO_ID;
@@ -83,7 +77,7 @@ static inline __attribute__((always_inline)) int fast_accept(struct ctrace_reade
     case GT_EV_GO_UNBLOCK: /* adv_go_unblock; no context required */
         s = order_gcached(o, ev->args[0]);
         if (!s || s->status != GT_GO_WAITING || s->seq_gen != gen || ev->args[1] != s->seq + 1 ||
-            !fast_refs(g, ev->args[FAST_UNBLOCK_STK], 0))
+            !dl_ids_ok(g, ev->args[FAST_UNBLOCK_STK], 0))
             return 0;
         s->status = GT_GO_RUNNABLE;
         s->seq = ev->args[1];
@@ -120,7 +114,7 @@ static inline __attribute__((always_inline)) int fast_accept(struct ctrace_reade
         if (ms->p == CTRACE_NO_ID || ms->g == CTRACE_NO_ID)
             return 0;
         struct ctrace_str name;
-        if (!fast_refs(g, ev->args[FAST_REGION_STK], ev->args[FAST_REGION_STR]) ||
+        if (!dl_ids_ok(g, ev->args[FAST_REGION_STK], ev->args[FAST_REGION_STR]) ||
             gen_string(g, ev->args[FAST_REGION_STR], &name) < 0)
             return 0;
         s = order_gcached(o, ms->g);

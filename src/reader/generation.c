@@ -542,10 +542,6 @@ int gen_read(struct ctrace_reader *r)
         int rc = process_batch(r, &g->batches[i]);
         if (rc < 0)
             return rc;
-        const struct batch *b = &g->batches[i];
-        if (b->exp || (b->len && ((b->first >= GT_EV_STACKS && b->first <= GT_EV_FREQUENCY) ||
-                                  (b->first == GT_EV_SYNC && r->version >= 125))))
-            in_discard(&r->in, b->data_off, b->len); /* copied into the tables */
     }
     if (fatal)
         return rd_fail(r, fatal, foff, "%s", fmsg);
@@ -634,7 +630,7 @@ static int cursor_batch(struct ctrace_reader *r, struct mcursor *c)
              * Not batch by batch: each unmapping costs every other CPU of
              * the process a TLB flush (input.h, IN_DISCARD_MIN). */
             r->consumed += done->len;
-            if (r->consumed > (4u << 20)) {
+            if (r->consumed > IN_DISCARD_MIN) {
                 r->consumed = 0;
                 in_discard(&r->in, r->gen_start, r->pos - r->gen_start);
             }
@@ -700,12 +696,7 @@ int cursor_next(struct ctrace_reader *r, struct mcursor *c)
     for (unsigned i = 0; i < n; i++)
         if (rvar1(&p, end, &ev->args[i]))
             return rd_fail(r, CTRACE_READER_EFORMAT, off, "found invalid uvarint");
-    /* Go adds in int64 with wrap-around; do it unsigned to stay defined. */
-    ev->time = (int64_t)((uint64_t)ticks_to_ns(g, dt) + (uint64_t)c->last_ts);
-    ev->off = off;
-    c->last_ts = ev->time;
-    ev->raw = c->last_raw += dt;
-    c->p = p;
+    cursor_stamp(g, c, off, dt, p);
     return 1;
 }
 
@@ -780,7 +771,6 @@ int gen_skim_losses(struct ctrace_reader *r)
                      (b.first == GT_EV_SYNC && r->version >= 125 && skim_sync_has_freq(d + 1, d + b.len)))
                 has_freq = 1;
         }
-        in_discard(&r->in, b.data_off, b.len);
-        in_release(&r->in, r->pos); /* a stream keeps one batch at a time */
+        in_release(&r->in, r->pos); /* a stream keeps one batch at a time, a map ~1 MB */
     }
 }

@@ -269,17 +269,22 @@ static inline __attribute__((always_inline)) int dl_dense_ok(const uint32_t *den
     return (id == 0) | (x != 0);
 }
 
+/* Whether a stack id and a string id (0: none) are known by the dense
+ * arrays. */
+static inline __attribute__((always_inline)) int dl_ids_ok(const struct generation *g, uint64_t stk, uint64_t str)
+{
+    return dl_dense_ok(g->stk_dense, g->stk_dense_n, stk) & dl_dense_ok(g->str_dense, g->str_dense_n, str);
+}
+
 /* Go's reference checks of a v2 event (spec s), the fast way: 1 when every
  * stack and string id it names is known by the dense arrays (0 says "ask
  * dl_check_refs", which also looks in the maps, not "bad"). */
 static inline int dl_refs_ok(const struct generation *g, const struct rspec *s, const struct rev *v)
 {
-    int ok = dl_dense_ok(g->stk_dense, g->stk_dense_n, dl_ref_arg(v, s->stack_arg)) &
-             dl_dense_ok(g->str_dense, g->str_dense_n, dl_ref_arg(v, s->str_arg));
+    int ok = dl_ids_ok(g, dl_ref_arg(v, s->stack_arg), dl_ref_arg(v, s->str_arg));
     /* A second stack or string: a few types (a create, a log). */
     if (__builtin_expect(s->stack_arg2 | s->str_arg2, 0))
-        ok &= dl_dense_ok(g->stk_dense, g->stk_dense_n, dl_ref_arg(v, s->stack_arg2)) &
-              dl_dense_ok(g->str_dense, g->str_dense_n, dl_ref_arg(v, s->str_arg2));
+        ok &= dl_ids_ok(g, dl_ref_arg(v, s->stack_arg2), dl_ref_arg(v, s->str_arg2));
     return ok;
 }
 
@@ -478,6 +483,21 @@ static inline __attribute__((always_inline)) int64_t ticks_to_ns(const struct ge
     return f2i((double)t * g->freq);
 }
 
+/* The end of decoding c's next event, its type and arguments in c->ev:
+ * its offset, its time (time delta dt after the last), its raw time; the
+ * cursor moved on to next. */
+static inline __attribute__((always_inline)) void cursor_stamp(const struct generation *g, struct mcursor *c,
+                                                               uint64_t off, uint64_t dt, const uint8_t *next)
+{
+    struct rev *ev = &c->ev;
+    /* Go adds in int64 with wrap-around; do it unsigned to stay defined. */
+    ev->time = (int64_t)((uint64_t)ticks_to_ns(g, dt) + (uint64_t)c->last_ts);
+    ev->off = off;
+    c->last_ts = ev->time;
+    ev->raw = c->last_raw += dt;
+    c->p = next;
+}
+
 /* A varint of at most 9 bytes at *pp, with no bound check (the caller
  * made sure 9 bytes are there): 1 and *out, or 0 and nothing changed when
  * it is longer (cursor_next then decides: a 10-byte varint or an error). */
@@ -532,12 +552,7 @@ static inline __attribute__((always_inline)) int cursor_next_fast(const struct g
     ev->args[3] = a3;
     ev->args[4] = a4;
     ev->extra[0] = ev->extra[1] = 0;
-    ev->off = c->base_off + (uint64_t)(p - c->base);
-    /* Go adds in int64 with wrap-around; do it unsigned to stay defined. */
-    ev->time = (int64_t)((uint64_t)ticks_to_ns(g, dt) + (uint64_t)c->last_ts);
-    c->last_ts = ev->time;
-    ev->raw = c->last_raw += dt;
-    c->p = q;
+    cursor_stamp(g, c, c->base_off + (uint64_t)(p - c->base), dt, q);
     return 1;
 }
 

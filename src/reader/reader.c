@@ -217,6 +217,13 @@ static int pop(struct ctrace_reader *r, const struct ctrace_event **out)
     return rd_deliver(r, dequeue(&r->o), out);
 }
 
+/* Whether a CPU sample of the generation is due before time t (delivered
+ * first: rd_next()). */
+static inline int sample_before(const struct generation *g, int64_t t)
+{
+    return g->sample_pos < g->nsamples && g->samples[g->sample_pos].time < t;
+}
+
 /* The earliest thread has a next event (more) or none: the heap fixed.
  * It stays on top while no child is earlier (most of the time: threads
  * run in bursts). */
@@ -363,8 +370,7 @@ int rd_next(struct ctrace_reader *r, const struct ctrace_event **ev)
         if (rc < 0)
             return rc;
     }
-    if (g->sample_pos < g->nsamples &&
-        (r->nheap == 0 || g->samples[g->sample_pos].time < r->heap[0]->ev.time)) {
+    if (r->nheap ? sample_before(g, r->heap[0]->ev.time) : g->sample_pos < g->nsamples) {
         const struct sample *s = &g->samples[g->sample_pos++];
         r->cur = (struct rev){0};
         r->cur.typ = GT_EV_CPU_SAMPLE;
@@ -414,8 +420,7 @@ int rd_check(struct ctrace_reader *r, uint64_t max, uint64_t *n, uint64_t until)
             i++;
             continue;
         }
-        if (!r->error.code && !r->done && !r->is_v1 && r->nheap &&
-            (g->sample_pos == g->nsamples || g->samples[g->sample_pos].time >= r->heap[0]->ev.time)) {
+        if (!r->error.code && !r->done && !r->is_v1 && r->nheap && !sample_before(g, r->heap[0]->ev.time)) {
             /* The hot types' success path (fast.h), event after event
              * while it applies: each counted once its thread's next event
              * decoded.  Nothing it does can set an error, end the reading
@@ -438,8 +443,7 @@ int rd_check(struct ctrace_reader *r, uint64_t max, uint64_t *n, uint64_t until)
                     if (i == max || !r->nheap)
                         break;
                     c = r->heap[0];
-                } while ((g->sample_pos == g->nsamples || g->samples[g->sample_pos].time >= c->ev.time) &&
-                         fast_accept(r, c));
+                } while (!sample_before(g, c->ev.time) && fast_accept(r, c));
                 if (more < 0) {
                     rc = more;
                     break;

@@ -152,8 +152,8 @@ static void autostart(void)
     }
     if (r != CTRACE_OK) {
         ct_say("ctrace: cannot trace to %s: %s%s%s\n", pattern,
-                ctrace_strerror(r), r == CTRACE_EOPEN ? ": " : "",
-                r == CTRACE_EOPEN ? strerror(errno) : "");
+               ctrace_strerror(r), r == CTRACE_EOPEN ? ": " : "",
+               r == CTRACE_EOPEN ? strerror(errno) : "");
         return;
     }
     autostarted = 1;
@@ -207,8 +207,8 @@ static int stop_trace(int from_env)
     int r = ctrace_stop();
     if (r == CTRACE_EWRITE && from_env && autostart_path[0])
         ct_say("ctrace: writing the trace %s failed (%s): it ends where the failure happened "
-            "(ctrace check says where)\n",
-            autostart_path, strerror(errno));
+               "(ctrace check says where)\n",
+               autostart_path, strerror(errno));
     return r;
 }
 
@@ -261,12 +261,12 @@ int ct_proc_before_start(void)
     if (stop_env_trace()) {
         yielded = 1;
         ct_say("ctrace: the program starts a trace of its own: the trace started from the "
-            "environment (%s) ends here\n",
-            autostart_path[0] ? autostart_path : autostart_pattern);
+               "environment (%s) ends here\n",
+               autostart_path[0] ? autostart_path : autostart_pattern);
     } else if (ct_flight_stop_auto()) {
         yielded = 1;
         ct_say("ctrace: the program starts a trace of its own: the flight recorder started from "
-            "the environment stops here (no snapshot after this)\n");
+               "the environment stops here (no snapshot after this)\n");
     }
     if (yielded && __atomic_exchange_n(&has_deferred_cfg, 0, __ATOMIC_ACQ_REL))
         (void)ctrace_configure(&deferred_cfg); /* tracing is off now */
@@ -283,7 +283,7 @@ void ct_proc_enter_sandbox(const char *how, int every_thread)
         return;
     if (stop_every_trace())
         ct_say("ctrace: the program enters a seccomp sandbox (%s), where the tracer cannot make its "
-            "system calls: the trace ends here\n", how);
+               "system calls: the trace ends here\n", how);
 }
 
 /* Ends every trace and recorder, then the tracer threads that outlive
@@ -303,15 +303,15 @@ void ct_proc_before_setxid(const char *fn)
 {
     if (!ct_proc_in_vfork_child() && ct_tracer_creds_differ() && end_tracer_threads())
         ct_say("ctrace: the program calls %s after changing its own thread's capabilities "
-            "(capset, prctl), which the tracer's threads do not share: glibc would abort it "
-            "there, so the trace ends here\n", fn);
+               "(capset, prctl), which the tracer's threads do not share: glibc would abort it "
+               "there, so the trace ends here\n", fn);
 }
 
 void ct_proc_before_single_threaded(const char *call)
 {
     if (!ct_proc_in_vfork_child() && ct_tracer_thread_count() > 0 && end_tracer_threads())
         ct_say("ctrace: the program calls %s, which the kernel allows only a single-threaded "
-            "process: the tracer's threads end here, and the trace with them\n", call);
+               "process: the tracer's threads end here, and the trace with them\n", call);
 }
 
 int ct_proc_sandboxed(void)

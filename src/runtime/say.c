@@ -19,8 +19,9 @@
  *
  * Invariants: the load-time identity is written once, by ct_say_init in
  * the constructor (or by the first line, if one comes earlier, still at
- * load), before any thread of the tracer exists, and only read afterwards (fork children inherit it with the descriptor table it
- * describes; an exec'd image records its own).  ct_say uses fstat, fcntl
+ * load), before any thread of the tracer exists, and only read afterwards
+ * (fork children inherit it with the descriptor table it describes; an
+ * exec'd image records its own).  ct_say uses fstat, fcntl
  * and write only: async-signal-safe but for vsnprintf of plain %s/%d/%llu
  * formats, which take no lock.
  */
