@@ -1,15 +1,17 @@
 /*
  * harness.h - the body of every reader fuzz target (fuzz_v1.c, fuzz_v2.c).
  *
- * Reads the input fully twice -- from memory and streamed through a file
- * descriptor (no mmap) -- touching every string and stack frame each event
- * refers to, and checks that both paths agree; then a third time with the
+ * Reads the input fully twice -- from memory with the reference code
+ * (CTRACE_READER_REFERENCE: no fast step), and streamed through a file
+ * descriptor (no mmap) with the fast step -- touching every string and
+ * stack frame each event refers to, and checks that both readings agree
+ * on every event, field by field; then a third time with the
  * check-only loop (ctrace_reader_check), which must end the same way:
  * same code, event count, error offset and readable prefix; and a fourth
  * with the split check (ctrace_reader_check_threads: the second half on a
  * thread of its own, verified), which must end as well with the same code,
  * message, offset and counts; and a fifth reading ahead
- * (ctrace_reader_read_ahead), in step with a plain one: every event, the
+ * (ctrace_reader_read_ahead), in step with the reference one: every event, the
  * strings and frames it refers to, the counts after it, and the end must
  * be the same.  Any crash, hang, leak or
  * out-of-bounds access is a bug; so is a disagreement (abort).
@@ -177,12 +179,12 @@ static int queries_eq(ctrace_reader *p, ctrace_reader *q)
            memcmp(&lp, &lq, sizeof lp) == 0 && !ctrace_reader_error(p, NULL) == !ctrace_reader_error(q, NULL);
 }
 
-/* The fifth reading: ahead (q) in step with plain (p); stops after `stop`
- * events when not 0 (the close then stops a running thread). */
-static void ahead_vs_plain(const uint8_t *data, size_t size, uint64_t stop)
+/* The fifth reading: ahead (q) in step with the reference (p); stops
+ * after `stop` events when not 0 (the close then stops a running thread). */
+static void ahead_vs_reference(const uint8_t *data, size_t size, uint64_t stop)
 {
     ctrace_reader *p = NULL, *q = NULL;
-    int rp = ctrace_reader_open_mem(data, size, 0, &p);
+    int rp = ctrace_reader_open_mem(data, size, CTRACE_READER_REFERENCE, &p);
     int rq = ctrace_reader_open_mem(data, size, 0, &q);
     if (rq == 0 && ctrace_reader_read_ahead(q, 2) != 0)
         abort();
@@ -208,7 +210,7 @@ static void ahead_vs_plain(const uint8_t *data, size_t size, uint64_t stop)
 static int fuzz_one(const uint8_t *data, size_t size)
 {
     ctrace_reader *a = NULL, *b = NULL;
-    int ra = ctrace_reader_open_mem(data, size, 0, &a);
+    int ra = ctrace_reader_open_mem(data, size, CTRACE_READER_REFERENCE, &a);
 
     int fd = memfd_create("fuzz", 0);
     if (fd >= 0 && (size == 0 || write(fd, data, size) == (ssize_t)size))
@@ -226,7 +228,7 @@ static int fuzz_one(const uint8_t *data, size_t size)
             break;
         touch_event(a, ea);
         if (b) {
-            if (rb != 1 || ea->kind != eb->kind || ea->time != eb->time || ea->offset != eb->offset)
+            if (rb != 1 || !events_eq(a, ea, b, eb))
                 abort();
         }
         ra = 0;
@@ -282,8 +284,8 @@ static int fuzz_one(const uint8_t *data, size_t size)
             abort();
     }
     ctrace_reader_close(c);
-    ahead_vs_plain(data, size, 0);
-    ahead_vs_plain(data, size, 1 + size % 97);
+    ahead_vs_reference(data, size, 0);
+    ahead_vs_reference(data, size, 1 + size % 97);
     ctrace_reader_close(a);
     ctrace_reader_close(b);
     if (fd >= 0)

@@ -287,6 +287,11 @@ typedef struct ctrace_reader ctrace_reader;
 
 /* Flags for the open functions. */
 #define CTRACE_READER_NO_MMAP 0x1 /* always stream, even regular files */
+/* Read with the reference code only: none of the fast paths that
+ * ctrace_reader_next() and ctrace_reader_check() take for the common
+ * event types.  Same events, counts and errors, several times slower;
+ * for testing the reader (its tests and fuzzers compare the two). */
+#define CTRACE_READER_REFERENCE 0x2
 
 /* Opens the trace at path ("-" means stdin).  Regular files are mmap'ed,
  * other inputs streamed.  The header is read and checked here.

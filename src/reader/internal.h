@@ -341,6 +341,18 @@ static inline void dl_undo(struct delivery *d, const struct dl_mark *m)
     d->have_first = m->have_first;
 }
 
+/* dl_deliver()'s ending for a public event the fast step built (fast.h:
+ * fast_accept), once its thread's next event decoded: time t fixed, raw
+ * time raw, counted. */
+static inline __attribute__((always_inline)) void dl_publish(struct delivery *d, struct ctrace_event *e,
+                                                             int64_t t, uint64_t raw)
+{
+    e->time = dl_fix_time(d, t);
+    e->since_start = (int64_t)((uint64_t)e->time - (uint64_t)d->first_ts);
+    d->last_raw = raw;
+    d->nevents++;
+}
+
 /* What a quiet delivery records of an event whose ids are good: its time
  * (fixed, in the count only: v is left as it is), its raw time, one more
  * event. */
@@ -611,6 +623,7 @@ struct ctrace_reader {
     struct ahead *ahead;
     char ahead_pad1[128];
 
+    int reference;           /* CTRACE_READER_REFERENCE: no fast step    */
     struct delivery dl;      /* the event handed out (deliver.c)         */
     struct rev cur;          /* a raw event being delivered (sync, sample, v1) */
     uint8_t cur_typ;         /* type and offset of the event being ordered */

@@ -85,6 +85,7 @@ int ctrace_reader_open_mem(const void *buf, size_t len, unsigned flags, ctrace_r
     if (!r)
         return CTRACE_READER_ENOMEM;
     in_open_mem(&r->in, buf, len);
+    r->reference = !!(flags & CTRACE_READER_REFERENCE);
     return finish_open(r, out);
 }
 
@@ -97,6 +98,7 @@ static int open_fd(int fd, int own, unsigned flags, ctrace_reader **out)
         return CTRACE_READER_ENOMEM;
     }
     in_open_fd(&r->in, fd, own, flags & CTRACE_READER_NO_MMAP);
+    r->reference = !!(flags & CTRACE_READER_REFERENCE);
     return finish_open(r, out);
 }
 
@@ -311,6 +313,32 @@ static int advance_other(struct ctrace_reader *r)
     return 1;
 }
 
+/* rd_next()'s fast step: the frontier's earliest thread's event, when
+ * fast_accept() takes it, delivered without the ordering queue -- built
+ * in place from the cursor's event with the thread's context before the
+ * change (what order.c's handlers push), published once the thread's
+ * next event decoded (fast.h's invariants).  1 and *ev, 0 when the
+ * general step must decide (nothing changed), or the error of the
+ * successor's decoding. */
+static inline __attribute__((always_inline)) int next_fast(struct ctrace_reader *r,
+                                                           const struct ctrace_event **ev)
+{
+    struct mcursor *c = r->heap[0];
+    struct delivery *d = &r->dl;
+    struct ctrace_event *e = d->out ? d->out : &d->ev;
+    if (!fast_accept(r, c, d->quiet ? NULL : e))
+        return 0;
+    int64_t t = c->ev.time;
+    uint64_t raw = c->ev.raw;
+    int more = cursor_next_fast(&r->g, c) ? 1 : cursor_next(r, c);
+    if (more < 0)
+        return more;
+    dl_publish(d, e, t, raw);
+    top_moved(r, more);
+    *ev = e;
+    return 1;
+}
+
 int ctrace_reader_next(ctrace_reader *r, const struct ctrace_event **ev)
 {
     if (!r || !ev)
@@ -386,6 +414,11 @@ int rd_next(struct ctrace_reader *r, const struct ctrace_event **ev)
     if (r->nheap == 0)
         return rd_fail_cut(r, CTRACE_READER_EINVALID, r->pos, "broken trace: generation %llu has no events",
                        (unsigned long long)g->gen);
+    if (!r->reference) {
+        int rc = next_fast(r, ev);
+        if (rc)
+            return rc;
+    }
     int ok = try_advance(r, 0);
     if (ok < 0)
         return ok;
@@ -420,14 +453,15 @@ int rd_check(struct ctrace_reader *r, uint64_t max, uint64_t *n, uint64_t until)
             i++;
             continue;
         }
-        if (!r->error.code && !r->done && !r->is_v1 && r->nheap && !sample_before(g, r->heap[0]->ev.time)) {
+        if (!r->error.code && !r->done && !r->is_v1 && !r->reference && r->nheap &&
+            !sample_before(g, r->heap[0]->ev.time)) {
             /* The hot types' success path (fast.h), event after event
              * while it applies: each counted once its thread's next event
              * decoded.  Nothing it does can set an error, end the reading
              * or queue an event, so between two steps only the frontier
              * and the CPU samples due need a look again. */
             struct mcursor *c = r->heap[0];
-            if (fast_accept(r, c)) {
+            if (fast_accept(r, c, NULL)) {
                 int more;
                 do {
                     int64_t t = c->ev.time;
@@ -443,7 +477,7 @@ int rd_check(struct ctrace_reader *r, uint64_t max, uint64_t *n, uint64_t until)
                     if (i == max || !r->nheap)
                         break;
                     c = r->heap[0];
-                } while (!sample_before(g, c->ev.time) && fast_accept(r, c));
+                } while (!sample_before(g, c->ev.time) && fast_accept(r, c, NULL));
                 if (more < 0) {
                     rc = more;
                     break;

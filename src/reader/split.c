@@ -558,6 +558,7 @@ void split_start(struct ctrace_reader *r)
     if (b->in.map)
         b->in.released = (size_t)((uintptr_t)(in->base + b_off) - (uintptr_t)in->map) & ~(page - 1);
     b->version = r->version;
+    b->reference = r->reference;
     b->pos = b->complete_end = b_off;
     b->dl.g = &b->g;
     b->dl.o = &b->o;

@@ -1,9 +1,10 @@
 /*
- * test_ahead.c TRACE-OR-DIR... - reading ahead (ctrace_reader_read_ahead,
- * src/reader/ahead.c) against the plain reading: on every trace given
+ * test_ahead.c TRACE-OR-DIR... - the fast step (src/reader/fast.h) and
+ * reading ahead (ctrace_reader_read_ahead, src/reader/ahead.c) against
+ * the reference reading (CTRACE_READER_REFERENCE: neither): on every trace given
  * (a directory: its *.trace files) and on mutations of each (bytes
  * flipped, the input cut, bytes deleted or repeated), the whole reading
- * must be the same with the thread as without it -- every event with
+ * must be the same with them as without them -- every event with
  * every field and string, the frames of its stacks, the answer of every
  * query after it (counts, bytes read, whole generations, frequency,
  * losses, error, the tasks it names), and the end: the code, the message
@@ -251,7 +252,7 @@ static void reading(const struct how *h, const char *path, const void *data, siz
 {
     ctrace_reader *r = NULL;
     int rc = h->flags & CTRACE_READER_NO_MMAP ? ctrace_reader_open(path, h->flags, &r)
-                                               : ctrace_reader_open_mem(data, len, 0, &r);
+                                               : ctrace_reader_open_mem(data, len, h->flags, &r);
     tf(t, "open %d\n", rc);
     if (!r)
         return;
@@ -289,7 +290,10 @@ static void reading(const struct how *h, const char *path, const void *data, siz
     ctrace_reader_close(r);
 }
 
+/* The first is the reference reading (no fast step), which the others,
+ * with the fast step, must reproduce line for line. */
 static const struct how hows[] = {
+    {"reference", 0, 0, 0, CTRACE_READER_REFERENCE, 0},
     {"plain", 0, 0, 0, 0, 0},
     {"ahead", 1, 0, 0, 0, 0},
     {"ahead, 2 blocks of 1 event", 1, 2, 1, 0, 0},
@@ -308,8 +312,8 @@ static void report(const char *label, const char *how, const struct text *a, con
             start = i + 1;
         }
     const char *ea = strchr(a->p + start, '\n'), *eb = strchr(b->p + start, '\n');
-    fprintf(stderr, "FAIL: %s: %s differs from plain at line %zu:\n  plain: %.*s\n  ahead: %.*s\n", label, how, line,
-            (int)((ea ? ea : a->p + a->n) - (a->p + start)), a->p + start,
+    fprintf(stderr, "FAIL: %s: %s differs from the reference at line %zu:\n  reference: %.*s\n  %s: %.*s\n",
+            label, how, line, (int)((ea ? ea : a->p + a->n) - (a->p + start)), a->p + start, how,
             (int)((eb ? eb : b->p + b->n) - (b->p + start)), b->p + start);
 }
 
@@ -324,7 +328,7 @@ static uint64_t rnd(uint64_t n)
 
 static int ntraces;
 
-/* All the readings of one trace, compared with the plain one. */
+/* All the readings of one trace, compared with the reference one. */
 static void compare(const char *label, const void *data, size_t len, const char *tmpdir)
 {
     char path[4096];
@@ -336,36 +340,37 @@ static void compare(const char *label, const void *data, size_t len, const char 
         return;
     }
     ntraces++;
-    struct text plain = {0}, plain_stream = {0};
-    reading(&hows[0], path, data, len, &plain, label);
-    static const struct how stream = {"plain, streamed", 0, 0, 0, CTRACE_READER_NO_MMAP, 0};
-    reading(&stream, path, data, len, &plain_stream, label);
+    struct text ref = {0}, ref_stream = {0};
+    reading(&hows[0], path, data, len, &ref, label);
+    static const struct how stream = {"reference, streamed", 0, 0, 0,
+                                      CTRACE_READER_NO_MMAP | CTRACE_READER_REFERENCE, 0};
+    reading(&stream, path, data, len, &ref_stream, label);
     size_t nlines = 0;
-    for (size_t i = 0; i < plain.n; i++)
-        nlines += plain.p[i] == '\n';
+    for (size_t i = 0; i < ref.n; i++)
+        nlines += ref.p[i] == '\n';
     for (size_t i = 1; i < sizeof hows / sizeof hows[0]; i++) {
         struct text t = {0};
         reading(&hows[i], path, data, len, &t, label);
-        const struct text *want = hows[i].flags & CTRACE_READER_NO_MMAP ? &plain_stream : &plain;
+        const struct text *want = hows[i].flags & CTRACE_READER_NO_MMAP ? &ref_stream : &ref;
         if (t.n != want->n || memcmp(t.p, want->p, t.n) != 0) {
             report(label, hows[i].name, want, &t);
             failures++;
         }
         free(t.p);
     }
-    /* Stopped early: the lines read are the plain reading's first ones. */
+    /* Stopped early: the lines read are the reference reading's first ones. */
     if (nlines > 3) {
         struct how h = {"ahead, stopped early", 1, (size_t)rnd(3) * 2, 1 + (size_t)rnd(4), 0, 1 + rnd(nlines - 3)};
         struct text t = {0};
         reading(&h, path, data, len, &t, label);
-        if (t.n > plain.n || memcmp(t.p, plain.p, t.n) != 0) {
-            report(label, h.name, &plain, &t);
+        if (t.n > ref.n || memcmp(t.p, ref.p, t.n) != 0) {
+            report(label, h.name, &ref, &t);
             failures++;
         }
         free(t.p);
     }
-    free(plain.p);
-    free(plain_stream.p);
+    free(ref.p);
+    free(ref_stream.p);
 }
 
 static unsigned char *slurp(const char *path, size_t *len)
@@ -485,7 +490,7 @@ int main(int argc, char **argv)
     snprintf(path, sizeof path, "%s/trace", tmpdir);
     unlink(path);
     rmdir(tmpdir);
-    printf("%d traces read plain and ahead %zu ways (and stopped early): %s\n", ntraces,
+    printf("%d traces read by the reference and %zu other ways (and stopped early): %s\n", ntraces,
            sizeof hows / sizeof hows[0] - 1, failures ? "FAILED" : "the same");
     return failures != 0 || ntraces == 0;
 }

@@ -116,6 +116,65 @@ static int read_all(ctrace_reader *r, int *kinds, int max, int *n)
     return rc;
 }
 
+static int str_same(struct ctrace_str a, struct ctrace_str b)
+{
+    return a.len == b.len && (a.len == 0 || memcmp(a.ptr, b.ptr, a.len) == 0);
+}
+
+/* Whether two events are the same in every field the fast step writes
+ * (fast.h: the head, transitions, regions) and the kind. */
+static int same_event(const struct ctrace_event *a, const struct ctrace_event *b)
+{
+    if (a->kind != b->kind || a->raw_type != b->raw_type || a->time != b->time ||
+        a->since_start != b->since_start || a->raw_time != b->raw_time || a->m != b->m || a->p != b->p ||
+        a->g != b->g || a->stack != b->stack || a->generation != b->generation || a->offset != b->offset)
+        return 0;
+    switch (a->kind) {
+    case CTRACE_EV_STATE_TRANSITION:
+        return a->u.transition.resource == b->u.transition.resource && a->u.transition.id == b->u.transition.id &&
+               a->u.transition.from == b->u.transition.from && a->u.transition.to == b->u.transition.to &&
+               str_same(a->u.transition.reason, b->u.transition.reason) &&
+               a->u.transition.stack == b->u.transition.stack;
+    case CTRACE_EV_REGION_BEGIN:
+    case CTRACE_EV_REGION_END:
+        return a->u.region.task == b->u.region.task && str_same(a->u.region.name, b->u.region.name);
+    default:
+        return 1;
+    }
+}
+
+/* ctrace_reader_next() on t, with its fast step, must give what the
+ * reference reading (CTRACE_READER_REFERENCE) gives: every event, then
+ * the same end (code, message, offset, count). */
+static void same_as_reference(const struct buf *t, const char *what)
+{
+    ctrace_reader *ref = NULL, *r = NULL;
+    int rr = ctrace_reader_open_mem(t->b, t->n, CTRACE_READER_REFERENCE, &ref);
+    int rc = ctrace_reader_open_mem(t->b, t->n, 0, &r);
+    CHECK(rr == rc);
+    const struct ctrace_event *a, *b;
+    uint64_t n = 0;
+    int more = rr == 0 && rc == 0;
+    while (more) {
+        rr = ctrace_reader_next(ref, &a);
+        rc = ctrace_reader_next(r, &b);
+        if (rr != rc || (rr == 1 && !same_event(a, b))) {
+            fprintf(stderr, "FAIL: %s: event %llu differs from the reference's (%d, %d)\n", what,
+                    (unsigned long long)n, rr, rc);
+            failures++;
+            break;
+        }
+        more = rr == 1;
+        n++;
+    }
+    uint64_t o1 = 1, o2 = 2;
+    const char *m1 = ctrace_reader_error(ref, &o1), *m2 = ctrace_reader_error(r, &o2);
+    CHECK((!m1 && !m2) || (m1 && m2 && !strcmp(m1, m2) && o1 == o2));
+    CHECK(ctrace_reader_event_count(r) == ctrace_reader_event_count(ref));
+    ctrace_reader_close(ref);
+    ctrace_reader_close(r);
+}
+
 /* ctrace_reader_check() on t, in slices of `slice` events, must end as
  * ctrace_reader_next() did: code rc, the same message, offset, counts and
  * complete generations. */
@@ -231,10 +290,11 @@ static void test_valid(void)
 static int expect_error(const struct buf *t, int code, const char *what)
 {
     ctrace_reader *r;
-    int rc = ctrace_reader_open_mem(t->b, t->n, 0, &r);
+    int rc = ctrace_reader_open_mem(t->b, t->n, CTRACE_READER_REFERENCE, &r);
     int kinds[64], n = 0;
     if (rc == 0)
         rc = read_all(r, kinds, 64, &n);
+    same_as_reference(t, what);
     uint64_t off = ~0ull;
     const char *msg = ctrace_reader_error(r, &off);
     if (rc != code)
@@ -1009,8 +1069,9 @@ static void test_fast_step(void)
         }
         ctrace_reader *r;
         int kinds[1], n = 0;
-        CHECK(ctrace_reader_open_mem(t.b, t.n, 0, &r) == 0);
+        CHECK(ctrace_reader_open_mem(t.b, t.n, CTRACE_READER_REFERENCE, &r) == 0);
         int rc = read_all(r, kinds, 0, &n);
+        same_as_reference(&t, cases[i].what);
         if (rc != 0)
             fprintf(stderr, "%s: %s\n", cases[i].what, ctrace_reader_error(r, NULL));
         CHECK(rc == 0 && n > 100);
