@@ -19,8 +19,10 @@
  *    stack id is forgotten (a sink may drop its per-generation tables);
  *  - track_done(t, ts) (optional) comes once for each goroutine's tracks
  *    (THREAD and its CHILD tracks) and each task's track, after the last
- *    event on it, when the goroutine or task ends or its input does: a sink
- *    may forget what it keeps per track, so its memory follows what is open;
+ *    event on it: when the task ends, a generation after the goroutine
+ *    ends (an instant may name it after its end: timeline.c), or when its
+ *    input does; ts is when it was last seen.  A sink may forget what it
+ *    keeps per track, so its memory follows what is open;
  *  - a sink that sets event() is not told of tracks (but its inputs'
  *    process tracks), slices and the rest:
  *    it gets every event of the merge as the reader delivered it, in the

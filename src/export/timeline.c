@@ -27,7 +27,17 @@
  *  - Memory is bounded by what is open, never by the trace: a goroutine's
  *    state is freed when it ends (goroutine ids are never reused), a task's
  *    when it ends, range tracks are keyed by (name, scope) of which a trace
- *    has few; the reader itself holds about one generation.
+ *    has few; the reader itself holds about one generation.  What is kept
+ *    of an ended goroutine (struct gended: its track ids, its label) lasts
+ *    to the end of the next generation (of the input: a v1 trace, which has
+ *    no sync events and which the reader holds whole, keeps it to its end):
+ *    libctrace writes a CPU sample of a thread after its GoDestroy when the
+ *    thread's CPU-time timer fires between the GoDestroy and the timer's
+ *    deletion (ct_thread_exit), into that generation or the next.  Such an
+ *    instant goes on the goroutine's thread track, which keeps its label
+ *    (made anew, the goroutine's state had no label, and its thread track,
+ *    declared again, was named G<id>); its tracks are done (sink.h:
+ *    track_done) when it is forgotten.
  *  - Every slice begun is ended: at its end event, when its goroutine ends,
  *    or at the last event of its input (counted in closed_at_end); an end
  *    whose begin precedes the trace (a region or task begun before tracing
@@ -64,6 +74,17 @@ struct gstate {
     char *label;
 };
 
+/* An ended goroutine, kept in its input's ended[] (see the invariants):
+ * enough to rebuild its tracks (g_tracks) for a late instant and for their
+ * track_done. */
+struct gended {
+    uint64_t uuid;     /* its thread track's (g_tracks) */
+    int64_t vtid;      /* its state track's tid (g_tracks) */
+    int64_t last_ts;   /* its end, or its last late instant */
+    char *label;
+    unsigned declared; /* its declared tracks: 1 thread, 2 state, 4 ranges */
+};
+
 struct task {
     struct export_track track;
     char *name;
@@ -87,6 +108,9 @@ struct input {
     struct export_track proc;
     struct u64map gs, tasks, ranges, counters, ms;
     struct u64memo gs_memo; /* in front of gs */
+    /* Ended goroutines by id (struct gended): [0] those that ended in this
+     * generation, [1] in the one before, done at the next sync event. */
+    struct u64map ended[2];
     int64_t next_vtid; /* the next synthetic tid (sink.h) */
 };
 
@@ -210,32 +234,50 @@ static int64_t g_sort(uint64_t id)
     return id < (uint64_t)INT64_MAX / 3 ? (int64_t)id * 3 : INT64_MAX - 2;
 }
 
-static struct gstate *get_g(struct run *R, struct input *in, uint64_t id)
+/* Sets goroutine id's tracks: the thread track's uuid is `uuid`, its
+ * state and ranges tracks' uuid + 1 and + 2, with tids vtid and vtid + 1. */
+static void g_tracks(const struct input *in, struct gstate *g, uint64_t id, uint64_t uuid,
+                     int64_t vtid)
+{
+    g->id = id;
+    g->thread = (struct export_track){.uuid = uuid, .parent = in->proc.uuid,
+                                      .kind = EXPORT_TRACK_THREAD, .seq = in->seq,
+                                      .pid = in->pid, .tid = (int64_t)id,
+                                      .sort = g_sort(id)};
+    g->state = g->thread;
+    g->state.uuid = uuid + 1;
+    g->state.parent = uuid;
+    g->state.kind = EXPORT_TRACK_CHILD;
+    g->state.tid = vtid;
+    g->state.sort = g_sort(id) + 1;
+    g->ranges = g->state;
+    g->ranges.uuid = uuid + 2;
+    g->ranges.tid = vtid + 1;
+    g->ranges.sort = g_sort(id) + 2;
+}
+
+/* The live goroutine id, or NULL. */
+static struct gstate *live_g(struct input *in, uint64_t id)
 {
     uint64_t v;
-    if (u64memo_get(&in->gs_memo, &in->gs, id, &v))
-        return (struct gstate *)(uintptr_t)v;
-    struct gstate *g = calloc(1, sizeof *g);
+    return u64memo_get(&in->gs_memo, &in->gs, id, &v) ? (struct gstate *)(uintptr_t)v : NULL;
+}
+
+static struct gstate *get_g(struct run *R, struct input *in, uint64_t id)
+{
+    struct gstate *g = live_g(in, id);
+    if (g)
+        return g;
+    g = calloc(1, sizeof *g);
     if (!g || u64map_put_ptr(&in->gs, id, g) < 0) {
         free(g);
         R->failed_output = 1;
         return NULL;
     }
-    g->id = id;
-    g->thread = (struct export_track){.uuid = new_id(R), .parent = in->proc.uuid,
-                                      .kind = EXPORT_TRACK_THREAD, .seq = in->seq,
-                                      .pid = in->pid, .tid = (int64_t)id,
-                                      .sort = g_sort(id)};
-    g->state = g->thread;
-    g->state.uuid = new_id(R);
-    g->state.parent = g->thread.uuid;
-    g->state.kind = EXPORT_TRACK_CHILD;
-    g->state.tid = in->next_vtid++;
-    g->state.sort = g_sort(id) + 1;
-    g->ranges = g->state;
-    g->ranges.uuid = new_id(R);
-    g->ranges.tid = in->next_vtid++;
-    g->ranges.sort = g_sort(id) + 2;
+    uint64_t uuid = new_id(R);
+    R->next_id += 2; /* the state and ranges tracks' */
+    g_tracks(in, g, id, uuid, in->next_vtid);
+    in->next_vtid += 2;
     return g;
 }
 
@@ -303,6 +345,90 @@ static void free_g(struct gstate *g)
 {
     free(g->label);
     free(g);
+}
+
+/* The goroutine as it ended, its tracks rebuilt in *g (no state to free). */
+static void gended_g(const struct input *in, uint64_t id, const struct gended *e,
+                     struct gstate *g)
+{
+    memset(g, 0, sizeof *g);
+    g_tracks(in, g, id, e->uuid, e->vtid);
+    g->thread_declared = !!(e->declared & 1);
+    g->state_declared = !!(e->declared & 2);
+    g->ranges_declared = !!(e->declared & 4);
+    g->label = e->label;
+}
+
+/* Forgets an ended goroutine: its tracks are done as of when it was last seen. */
+static void forget_ended(struct run *R, struct input *in, uint64_t id, struct gended *e)
+{
+    struct gstate g;
+    gended_g(in, id, e, &g);
+    done_g(R, &g, e->last_ts);
+    free(e->label);
+    free(e);
+}
+
+/* Forgets the goroutines of ended[i]. */
+static void forget_all_ended(struct run *R, struct input *in, int i)
+{
+    uint64_t key;
+    void *val;
+    for (size_t pos = 0; u64map_next_ptr(&in->ended[i], &pos, &key, &val);)
+        forget_ended(R, in, key, val);
+    u64map_clear(&in->ended[i]);
+}
+
+/* The input's sync event: the goroutines that ended in the generation
+ * before the one that ends are forgotten. */
+static void age_ended(struct run *R, struct input *in)
+{
+    forget_all_ended(R, in, 1);
+    struct u64map t = in->ended[1];
+    in->ended[1] = in->ended[0];
+    in->ended[0] = t;
+}
+
+/* The goroutine ends at ts: what is open on it is ended, its state freed,
+ * and what an instant after its end needs kept in ended[0]. */
+static void end_g(struct run *R, struct input *in, struct gstate *g, int64_t ts)
+{
+    uint64_t id = g->id;
+    close_g(R, g, ts);
+    u64map_take_ptr(&in->gs, id);
+    u64memo_forget(&in->gs_memo, id);
+    struct gended *e = malloc(sizeof *e), *old = u64map_take_ptr(&in->ended[0], id);
+    if (old) /* its id came back in this generation (reused ids: fuzzed) */
+        forget_ended(R, in, id, old);
+    if (!e || u64map_put_ptr(&in->ended[0], id, e) < 0) {
+        free(e);
+        R->failed_output = 1;
+        done_g(R, g, ts);
+        free_g(g);
+        return;
+    }
+    *e = (struct gended){.uuid = g->thread.uuid, .vtid = g->state.tid, .last_ts = ts,
+                         .label = g->label,
+                         .declared = (unsigned)(g->thread_declared | g->state_declared << 1 |
+                                                g->ranges_declared << 2)};
+    g->label = NULL;
+    free_g(g);
+}
+
+/* The thread track, in *scratch, of goroutine id, which ended (e) before
+ * an instant of it at R->now (a late CPU sample: see the invariants);
+ * declared with its label if no event of it had used it. */
+static const struct export_track *late_thread(struct run *R, struct input *in, uint64_t id,
+                                              struct gended *e, struct export_track *scratch)
+{
+    struct gstate g;
+    gended_g(in, id, e, &g);
+    g_thread(R, &g);
+    e->declared |= 1;
+    if (R->now > e->last_ts)
+        e->last_ts = R->now;
+    *scratch = g.thread;
+    return scratch;
 }
 
 /* ---- named tracks (ranges, counters, Ms) ------------------------------- */
@@ -419,12 +545,8 @@ static void on_transition(struct run *R, struct input *in, const struct ctrace_e
         g->state_open = 1;
         R->st->state_slices++;
     }
-    if (ev->u.transition.to == CTRACE_STATE_NOTEXIST) {
-        close_g(R, g, ts);
-        done_g(R, g, ts);
-        free_g(u64map_take_ptr(&in->gs, id));
-        u64memo_forget(&in->gs_memo, id);
-    }
+    if (ev->u.transition.to == CTRACE_STATE_NOTEXIST)
+        end_g(R, in, g, ts);
 }
 
 static void on_region(struct run *R, struct input *in, const struct ctrace_event *ev, int64_t ts)
@@ -529,13 +651,22 @@ static void on_task(struct run *R, struct input *in, const struct ctrace_event *
     R->st->tasks++;
 }
 
-/* The track a goroutine's instant goes on: its own, else its thread's (M),
- * else the process's. */
+/* The track a goroutine's instant goes on: its own (an ended goroutine's
+ * rebuilt in *scratch), else its thread's (M), else the process's. */
 static const struct export_track *instant_track(struct run *R, struct input *in,
-                                                const struct ctrace_event *ev)
+                                                const struct ctrace_event *ev,
+                                                struct export_track *scratch)
 {
     if (ev->g != CTRACE_NO_ID) {
-        struct gstate *g = get_g(R, in, ev->g);
+        struct gstate *g = live_g(in, ev->g);
+        if (!g) {
+            for (int i = 0; i < 2; i++) {
+                struct gended *e = in->ended[i].len ? u64map_get_ptr(&in->ended[i], ev->g) : NULL;
+                if (e)
+                    return late_thread(R, in, ev->g, e, scratch);
+            }
+            g = get_g(R, in, ev->g);
+        }
         return g ? g_thread(R, g) : NULL;
     }
     if (ev->m != CTRACE_NO_ID) {
@@ -550,7 +681,8 @@ static const struct export_track *instant_track(struct run *R, struct input *in,
 
 static void on_log(struct run *R, struct input *in, const struct ctrace_event *ev, int64_t ts)
 {
-    const struct export_track *t = instant_track(R, in, ev);
+    struct export_track scratch;
+    const struct export_track *t = instant_track(R, in, ev, &scratch);
     if (!t)
         return;
     const char *name = ev->u.log.category.len ? ev->u.log.category.ptr : "log";
@@ -568,7 +700,8 @@ static void on_log(struct run *R, struct input *in, const struct ctrace_event *e
 
 static void on_sample(struct run *R, struct input *in, const struct ctrace_event *ev, int64_t ts)
 {
-    const struct export_track *t = instant_track(R, in, ev);
+    struct export_track scratch;
+    const struct export_track *t = instant_track(R, in, ev, &scratch);
     if (!t)
         return;
     struct export_event e;
@@ -689,7 +822,10 @@ static void on_event(struct run *R, struct input *in, const struct ctrace_event 
     case CTRACE_EV_RANGE_END: on_range(R, in, ev, ts); break;
     case CTRACE_EV_METRIC: on_metric(R, in, ev, ts); break;
     case CTRACE_EV_LABEL: on_label(R, in, ev); break;
-    case CTRACE_EV_SYNC: R->sink->generation(R->sink, in->seq); break;
+    case CTRACE_EV_SYNC:
+        age_ended(R, in);
+        R->sink->generation(R->sink, in->seq);
+        break;
     default: R->st->not_shown++; break;
     }
 }
@@ -724,6 +860,10 @@ static void close_input(struct run *R, struct input *in)
     int64_t ts = in->last_ts;
     uint64_t key;
     void *val;
+    for (int k = 1; k >= 0; k--) {
+        forget_all_ended(R, in, k);
+        u64map_free(&in->ended[k]);
+    }
     for (size_t i = 0; u64map_next_ptr(&in->gs, &i, &key, &val);) {
         close_g(R, val, ts);
         done_g(R, val, ts);

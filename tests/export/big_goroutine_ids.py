@@ -6,43 +6,20 @@ and wake each other on one thread, so both have thread and state tracks.
 The Chrome export gave synthetic tids to the state tracks from 10^9 up:
 goroutine 1's state track took tid 1000000000, the thread of goroutine
 1000000000, and the viewer merged the two.  Event numbers and arguments
-are those of src/format/gotrace.h (Go's internal/trace/event/go122)."""
+are those of src/format/gotrace.h (gotrace_write.py)."""
 import sys
 
-NO_ID = (1 << 64) - 1
-EV_BATCH, EV_STACKS, EV_STACK, EV_STRINGS, EV_STRING, EV_FREQ = 1, 2, 3, 4, 5, 8
-PROC_STOP, PROC_STATUS, GO_START, GO_STOP, GO_BLOCK, GO_UNBLOCK, GO_STATUS = 11, 13, 16, 19, 20, 21, 25
-GO_RUNNABLE, GO_RUNNING, PROC_RUNNING = 1, 2, 1
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+from gotrace_write import (EV_STACK, EV_STACKS, EV_STRINGS, EV_FREQ, GO_BLOCK, GO_RUNNABLE,
+                           GO_RUNNING, GO_START, GO_STATUS, GO_STOP, GO_UNBLOCK, HEADER, NO_ID,
+                           PROC_RUNNING, PROC_STATUS, PROC_STOP, batch, ev, string)
+
 BIG = 1000000000
-
-
-def uvarint(v):
-    out = bytearray()
-    while True:
-        b = v & 0x7F
-        v >>= 7
-        if v:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return bytes(out)
-
-
-def ev(typ, *args):
-    return bytes([typ]) + b"".join(uvarint(a) for a in args)
-
-
-def string(i, s):
-    return bytes([EV_STRING]) + uvarint(i) + uvarint(len(s)) + s
-
-
-def batch(gen, m, ts, data):
-    return bytes([EV_BATCH]) + uvarint(gen) + uvarint(m) + uvarint(ts) + uvarint(len(data)) + data
 
 
 def main():
     gen = 1
-    out = b"go 1.23 trace\0\0\0"
+    out = HEADER
     out += batch(gen, 0, 0, ev(EV_FREQ, 1000000000))
     out += batch(gen, 0, 0, bytes([EV_STRINGS]) + string(1, b"sleep") + string(2, b"main.f")
                  + string(3, b"main.go"))

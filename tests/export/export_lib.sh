@@ -1,14 +1,53 @@
 # export_lib.sh - shared by the export tests: tools needed (protoc, python3: exit 77
 # when missing, a failure under CI), and one export checked against the dump.
-# Sourced; sets `fail` and `tmp`.
+# Sourced; sets `fail` and `tmp`.  The scratch directory goes at exit unless
+# a check failed or CTRACE_KEEP_WORK=1 (its path is printed then).
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 fail=0
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+tmp=$(mktemp -d)
+trap 'if [ "$fail" != 0 ] || [ "${CTRACE_KEEP_WORK:-0}" = 1 ]; then echo "kept: $tmp"; else rm -rf "$tmp"; fi' EXIT
 
 need_tool() { # program
   command -v "$1" >/dev/null 2>&1 && return 0
   if [ -n "${CI:-}" ]; then echo "FAIL: $1 is missing (CI)"; exit 1; fi
   echo "SKIP: $1 is missing (scripts/install-deps.sh installs it)"; exit 77
+}
+
+# first N - the first N lines of stdin, then how many more there were.
+first() {
+  awk -v n="$1" 'NR <= n { print "    " $0 } END { if (NR > n) print "    ... " NR - n " more" }'
+}
+
+# export_diag FORMAT DECODED DUMP... - after a failed content check, what
+# it takes to see why without the trace: per dump, its Label events, the
+# goroutines' ends and the events that name a goroutine after its end (a
+# CPU sample libctrace took between a thread's GoDestroy and the end of
+# its timer); then the thread names of the export (pid, tid, name; the
+# goroutines' tracks, not their synthetic state and runtime tracks).
+export_diag() {
+  local fmt=$1 decoded=$2; shift 2
+  local d
+  for d in "$@"; do
+    echo "  $(basename "$d"): Label events"
+    grep ' Label ' "$d" | first 20
+    echo "  $(basename "$d"): goroutine ends"
+    grep -E 'goroutine=[0-9]+ [A-Za-z]+->NotExist' "$d" | first 20
+    echo "  $(basename "$d"): events naming a goroutine after its end"
+    awk 'match($0, /goroutine=[0-9]+ [A-Za-z]+->NotExist/) {
+           split(substr($0, RSTART + 10), a, " "); gone[a[1]] = 1; next }
+         match($0, / G=[0-9]+/) && (substr($0, RSTART + 3, RLENGTH - 3) in gone)' "$d" | first 20
+  done
+  echo "  the $fmt export's thread names (pid tid name)"
+  if [ "$fmt" = perfetto ]; then
+    awk '/^ *thread \{/ { t = 1; pid = tid = name = ""; next }
+         t && /^ *pid:/ { pid = $2 } t && /^ *tid:/ { tid = $2 }
+         t && /^ *thread_name:/ { sub(/^ *thread_name: /, ""); name = $0 }
+         t && /^ *\}/ { t = 0; if (tid < 4503599627370496) print pid, tid, name }' "$decoded"
+  else
+    grep -o '"pid":[0-9]*,"tid":[0-9]*,"name":"thread_name","args":{"name":"[^"]*"' "$decoded" |
+      sed -E 's/"pid":([0-9]*),"tid":([0-9]*),.*"args":\{"name":(.*)/\1 \2 \3/' |
+      awk '$2 < 4503599627370496'
+  fi | first 40
 }
 
 # export_check FORMAT OUT_BASENAME TRACE... - exports TRACEs, decodes, and
@@ -42,6 +81,7 @@ export_check() {
     echo "ok: the chrome export of $* is valid JSON"
   fi
   python3 "$here/check_export.py" "$fmt" "$decoded" "${dumps[@]}" >"$tmp/check" 2>&1 ||
-    { grep -v '^ok' "$tmp/check"; echo "FAIL: content of the $fmt export of $*"; fail=1; return; }
+    { grep -v '^ok' "$tmp/check"; export_diag "$fmt" "$decoded" "${dumps[@]}"
+      echo "FAIL: content of the $fmt export of $*"; fail=1; return; }
   echo "ok: content of the $fmt export of $* ($(grep -c '^ok' "$tmp/check") checks)"
 }
