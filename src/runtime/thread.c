@@ -357,6 +357,13 @@ void ct_thread_exit(void)
     if (!t || ct_state(t) == CT_EXITED)
         return;
     int e = errno;
+    /* Sampling stops before the thread's end is written: the samples are
+     * written later with the thread's G (tables.c), so one taken between
+     * the end and the timer's deletion would name the goroutine after its
+     * GoDestroy (the exporters then made it a new, unnamed thread).  And
+     * again after it: a first traced call in a trace arms the timer
+     * (sched.c), and that acquire may be this one. */
+    ct_sampling_thread_stop(t);
     struct ct_ev ev;
     if (CT_ENABLED() && ct_acquire(t, &ev, CT_STATUS_MAX, 1)) {
         ct_write_transition(t, ev.b, ev.gen, ev.ts, CT_EXITED, 0, 0);
