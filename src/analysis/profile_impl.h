@@ -65,6 +65,9 @@ struct prof {
 
     struct u64map cache; /* reader stack ID of cache_gen -> handle */
     uint64_t cache_gen;
+    /* (handle << 32 | leaf location ID) -> handle of that stack under the
+     * leaf (prof_stack's leaf): of every generation, as both are. */
+    struct u64map leaf_cache;
 };
 
 #endif

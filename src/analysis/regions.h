@@ -13,10 +13,13 @@
  *   - When a goroutine ends (regions_goroutine_end), its open regions are
  *     forgotten: they never complete.
  *
- * Memory: per live goroutine that has opened regions (until
- * regions_goroutine_end), at most REGIONS_MAX_DEPTH entries each (the name
- * is copied: the reader's strings die with their generation, a region may
- * span several; the copies' buffers are reused by the next regions).
+ * Memory: per live goroutine that has opened regions, at most
+ * REGIONS_MAX_DEPTH entries (the name is copied: the reader's strings die
+ * with their generation, a region may span several; the copies' buffers
+ * are reused by the next regions).  The per-goroutine stack, struct
+ * regions_g, lives in the caller's record of the goroutine (gtable.h),
+ * zeroed when the record is made: there is no table of goroutines here
+ * to search again at each region.
  */
 #ifndef CTRACE_ANALYSIS_REGIONS_H
 #define CTRACE_ANALYSIS_REGIONS_H
@@ -26,23 +29,27 @@
 
 #define REGIONS_MAX_DEPTH 64
 
-struct regions;
+struct open_region;
 
-struct regions *regions_new(void);
-void regions_free(struct regions *rt);
+/* The open regions of one goroutine (zeroed: none). */
+struct regions_g {
+    struct open_region *open; /* [0, n) open; [n, cap) buffers kept */
+    uint32_t n, cap;
+};
 
-/* Opens region `name` on goroutine g at `time`; cookie is returned by the
- * matching end (stat: nothing; pprof: a stack handle).  Returns 1 if
+/* Opens region `name` on the goroutine at `time`; cookie is returned by
+ * the matching end (stat: nothing; pprof: a stack handle).  Returns 1 if
  * tracked, 0 if past REGIONS_MAX_DEPTH. */
-int regions_begin(struct regions *rt, uint64_t g, const char *name, size_t len, int64_t time,
+int regions_begin(struct regions_g *gr, const char *name, size_t len, int64_t time,
                   uint32_t cookie);
 
-/* Closes the innermost open region `name` of g.  Returns 1 and its begin
- * time and cookie if there was one, 0 if the end is unmatched. */
-int regions_end(struct regions *rt, uint64_t g, const char *name, size_t len, int64_t *begin,
+/* Closes the goroutine's innermost open region `name`.  Returns 1 and its
+ * begin time and cookie if there was one, 0 if the end is unmatched. */
+int regions_end(struct regions_g *gr, const char *name, size_t len, int64_t *begin,
                 uint32_t *cookie);
 
-/* Goroutine g ended: forget its open regions. */
-void regions_goroutine_end(struct regions *rt, uint64_t g);
+/* The goroutine ended (or the caller is done): forget its open regions
+ * and free their buffers; gr is zeroed. */
+void regions_goroutine_end(struct regions_g *gr);
 
 #endif
