@@ -87,23 +87,21 @@ static unsigned classify(const char *reason)
            (strcmp(reason, "network") == 0 ? KIND_BIT(GOPROF_NET) : 0);
 }
 
-static unsigned reason_class(struct goprof *g, struct ctrace_str r, uint64_t gen)
+/* The class of a wait reason (the kinds a wait for it opens) that the
+ * memo does not know. */
+static unsigned reason_lookup(struct goprof *g, const char *p, size_t len, uint64_t gen)
 {
-    const char *p = r.ptr ? r.ptr : "";
-    int64_t id = strtab_memo_get_gen(&g->reasons, &g->reasons_memo, gen, p, r.len);
+    int64_t id = strtab_find(&g->reasons, p, len);
     if (id < 0) {
-        id = strtab_find(&g->reasons, p, r.len);
-        if (id < 0) {
-            if (g->reasons.n >= MAX_REASONS)
-                return classify(p);
-            id = strtab_intern(&g->reasons, p, r.len);
-            if (id < 0)
-                an_out_of_memory();
-            g->reason_class = an_realloc(g->reason_class, g->reasons.cap);
-            g->reason_class[id] = (uint8_t)classify(p);
-        }
-        strtab_memo_put_gen(&g->reasons_memo, gen, p, (uint32_t)id);
+        if (g->reasons.n >= MAX_REASONS)
+            return classify(p);
+        id = strtab_intern(&g->reasons, p, len);
+        if (id < 0)
+            an_out_of_memory();
+        g->reason_class = an_realloc(g->reason_class, g->reasons.cap);
+        g->reason_class[id] = (uint8_t)classify(p);
     }
+    strtab_memo_put_gen(&g->reasons_memo, gen, p, (uint32_t)id);
     return g->reason_class[id];
 }
 
@@ -146,31 +144,52 @@ static void close_interval(struct goprof *g, struct goprof_g *t, int k, int64_t 
     }
 }
 
-/* Opens and closes the intervals of the kinds in open and close. */
-static void change(struct goprof *g, struct goprof_g *t, const struct ctrace_event *ev,
-                   unsigned open, unsigned close)
+/* Closes the intervals of the kinds in close, opens those in open.  The
+ * kinds are independent (their own fields, their own profile), so
+ * closing all before opening any is Go's kind-by-kind order in effect.
+ * Not inlined, and called last (a jump): goprof_counted, which mostly
+ * finds nothing to do in a one-kind computation (pprof), then saves no
+ * registers. */
+static __attribute__((noinline)) void change(struct goprof *g, struct goprof_g *t,
+                                             const struct ctrace_event *ev, unsigned open,
+                                             unsigned close)
 {
-    for (unsigned todo = open | close; todo; todo &= todo - 1) {
-        int k = __builtin_ctz(todo);
-        if (open & KIND_BIT(k))
-            open_interval(g, t, k, ev);
-        else
-            close_interval(g, t, k, ev->time);
-    }
+    for (; close; close &= close - 1)
+        close_interval(g, t, __builtin_ctz(close), ev->time);
+    for (; open; open &= open - 1)
+        open_interval(g, t, __builtin_ctz(open), ev);
+}
+
+/* goprof_counted for a wait whose reason the memo does not know. */
+static __attribute__((noinline)) void change_new_reason(struct goprof *g, struct goprof_g *t,
+                                                        const struct ctrace_event *ev,
+                                                        unsigned open, unsigned close)
+{
+    struct ctrace_str r = ev->u.transition.reason;
+    open &= reason_lookup(g, r.ptr ? r.ptr : "", r.len, ev->generation);
+    change(g, t, ev, open, close);
 }
 
 void goprof_counted(struct goprof *g, struct goprof_g *t, const struct ctrace_event *ev)
 {
     /* An open interval goes on through a transition into its own state
      * and closes at any other; a closed one opens if the transition opens
-     * its kind (a wait: as its reason says).  Kind by kind in order, as
-     * Go does; only the kinds computed ever open. */
+     * its kind (a wait: as its reason says).  Only the kinds computed ever
+     * open. */
     enum ctrace_state to = ev->u.transition.to;
     unsigned state = kinds_of_state(to) & g->kinds;
     unsigned close = t->active & ~state;
     unsigned open = state & ~t->active;
-    if (open && to == CTRACE_STATE_WAITING)
-        open &= reason_class(g, ev->u.transition.reason, ev->generation);
+    if (open && to == CTRACE_STATE_WAITING) {
+        struct ctrace_str r = ev->u.transition.reason;
+        int64_t id = strtab_memo_get_gen(&g->reasons, &g->reasons_memo, ev->generation,
+                                         r.ptr ? r.ptr : "", r.len);
+        if (id < 0) {
+            change_new_reason(g, t, ev, open, close);
+            return;
+        }
+        open &= g->reason_class[id];
+    }
     if (open | close)
         change(g, t, ev, open, close);
 }

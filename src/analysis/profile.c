@@ -197,16 +197,17 @@ uint32_t prof_stack(struct prof *p, ctrace_reader *r, uint64_t stack_id, uint64_
         uint32_t leaf_loc = synthetic_loc(p, leaf);
         return stack_under(p, prof_stack(p, r, stack_id, gen, NULL), leaf_loc);
     }
-    uint32_t v;
     if (gen != p->cache_gen) {
         if (p->cache.cap > 4096) /* give back what a burst took */
             u64map_free(&p->cache);
         else
             u64map_clear(&p->cache);
+        u64memo_clear(&p->cache_memo);
         p->cache_gen = gen;
     }
-    if (stack_id != CTRACE_NO_STACK && an_map_get(&p->cache, stack_id, &v))
-        return v;
+    uint64_t hit;
+    if (stack_id != CTRACE_NO_STACK && u64memo_get(&p->cache_memo, &p->cache, stack_id, &hit))
+        return (uint32_t)hit;
 
     uint32_t locs[PROF_MAX_DEPTH];
     uint32_t n = 0;
@@ -219,7 +220,7 @@ uint32_t prof_stack(struct prof *p, ctrace_reader *r, uint64_t stack_id, uint64_
                               str_id(p, fr[i].file.ptr, fr[i].file.len));
         locs[n++] = loc_id(p, fr[i].pc, fn, (int64_t)fr[i].line);
     }
-    v = stack_handle(p, locs, n);
+    uint32_t v = stack_handle(p, locs, n);
     if (stack_id != CTRACE_NO_STACK)
         an_map_put(&p->cache, stack_id, v);
     return v;

@@ -40,10 +40,12 @@
 #include "ctrace_reader.h"
 #include "goprof.h"
 #include "gtable.h"
+#include "must.h"
 #include "profile.h"
 #include "progress.h"
 #include "regions.h"
 #include "satadd.h"
+#include "strtab.h"
 #include "threads.h"
 
 enum kind { K_CPU, K_SYNC, K_NET, K_SYSCALL, K_SCHED, K_REGION };
@@ -97,7 +99,25 @@ struct pprof_run {
     struct goprof *goprof;
     struct gtable gs; /* struct pprof_g */
     int64_t period_ns;
+    /* Region names by id, for matching (regions.h); the memo trusts the
+     * reader's addresses for a generation (strtab_memo_get_gen). */
+    struct strtab region_names;
+    struct strtab_memo region_memo;
 };
+
+static uint32_t region_name(struct pprof_run *pr, const struct ctrace_event *ev)
+{
+    const struct ctrace_str *nm = &ev->u.region.name;
+    int64_t id = strtab_memo_get_gen(&pr->region_names, &pr->region_memo, ev->generation,
+                                     nm->ptr, nm->len);
+    if (id < 0) {
+        id = strtab_intern(&pr->region_names, nm->ptr, nm->len);
+        if (id < 0)
+            an_out_of_memory();
+        strtab_memo_put_gen(&pr->region_memo, ev->generation, nm->ptr, (uint32_t)id);
+    }
+    return (uint32_t)id;
+}
 
 /* "region: NAME" (NAME cut at 200 bytes and at a NUL), the frame a
  * region's samples sit under; leaf has room for 256 bytes. */
@@ -122,13 +142,13 @@ static void on_region(struct pprof_run *pr, const struct ctrace_event *ev, int b
         region_leaf(leaf, *nm);
         uint32_t st = prof_stack(pr->prof, pr->r, ev->stack, ev->generation, leaf);
         struct pprof_g *g = gtable_get(&pr->gs, ev->g);
-        regions_begin(&g->regions, nm->ptr, nm->len, ev->time, st);
+        regions_begin(&g->regions, region_name(pr, ev), ev->time, st);
         return;
     }
     int64_t t0;
     uint32_t st;
     struct pprof_g *g = gtable_find(&pr->gs, ev->g);
-    if (g && regions_end(&g->regions, nm->ptr, nm->len, &t0, &st)) {
+    if (g && regions_end(&g->regions, region_name(pr, ev), &t0, &st)) {
         int64_t d = ns_since(t0, ev->time);
         int64_t v[2] = {1, d > 0 ? d : 0};
         prof_add(pr->prof, st, v);
@@ -358,6 +378,7 @@ int pprof_report(const char *kind_name, const char *path, const char *out, unsig
     for (uint32_t i = 0; (g = gtable_next(&pr.gs, &i));)
         regions_goroutine_end(&g->regions);
     gtable_free(&pr.gs);
+    strtab_free(&pr.region_names);
     prof_free(pr.prof);
     ctrace_reader_close(pr.r);
     return status;

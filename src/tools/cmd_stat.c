@@ -315,6 +315,7 @@ struct stats {
     struct u64map stack_by_hash; /* hash -> index */
     /* per-generation cache: reader stack id -> index+1 */
     struct u64map stack_cache;
+    struct u64memo stack_cache_memo; /* in front of stack_cache */
     uint64_t cache_gen;
 
     /* goroutines */
@@ -359,8 +360,7 @@ struct stats {
     struct goprof *goprof;
 
     uint64_t events, generations, kinds[CTRACE_EV_KIND_COUNT];
-    int64_t first_time, last_time;
-    int have_time;
+    int64_t first_time, last_time; /* of the first and the last event */
 };
 
 static uint32_t intern(struct stats *s, struct ctrace_str str)
@@ -382,11 +382,13 @@ static uint32_t stack_intern(struct stats *s, uint64_t stack_id, uint64_t gen)
         return 0;
     if (gen != s->cache_gen) {
         u64map_free(&s->stack_cache);
+        u64memo_clear(&s->stack_cache_memo);
         s->cache_gen = gen;
     }
+    uint64_t hit;
+    if (u64memo_get(&s->stack_cache_memo, &s->stack_cache, stack_id, &hit))
+        return (uint32_t)hit;
     uint32_t v;
-    if (an_map_get(&s->stack_cache, stack_id, &v))
-        return v;
     const struct ctrace_frame *fr = NULL;
     size_t n = ctrace_reader_stack(s->r, stack_id, &fr);
     if (n == 0) {
@@ -706,7 +708,7 @@ static void g_flush(struct stats *s, struct gstate *g)
  * first stack of its own. */
 static void name_by_stack(struct stats *s, struct gstate *g, uint64_t stack)
 {
-    if (!g->group_final && g->group_func == UNKNOWN_STR && stack != CTRACE_NO_STACK)
+    if (g->group_func == UNKNOWN_STR && !g->group_final && stack != CTRACE_NO_STACK)
         g->group_func = stack_func(s, stack, 1);
 }
 
@@ -731,7 +733,7 @@ static void on_transition(struct stats *s, const struct ctrace_event *ev)
             g->group_func = stack_func(s, st, 0);
             g->group_final = 1;
         }
-    } else {
+    } else if (g->group_func == UNKNOWN_STR) {
         uint64_t st = ev->u.transition.stack;
         name_by_stack(s, g, st == CTRACE_NO_STACK && ev->g == id ? ev->stack : st);
     }
@@ -791,17 +793,17 @@ static void on_region(struct stats *s, const struct ctrace_event *ev, int begin)
         return;
     struct gstate *g = g_get(s, ev->g, ev->time);
     name_by_stack(s, g, ev->stack);
-    const char *nm = s->str.s[ne->name];
-    size_t len = s->str.len[ne->name];
+    /* Matched by the entry's name: "(other)" for every name past the
+     * tables' caps. */
     if (begin) {
         ne->begun++;
-        regions_begin(&g->regions, nm, len, ev->time, 0);
+        regions_begin(&g->regions, ne->name, ev->time, 0);
         return;
     }
     ne->ended++;
     int64_t t0;
     uint32_t cookie;
-    if (regions_end(&g->regions, nm, len, &t0, &cookie)) {
+    if (regions_end(&g->regions, ne->name, &t0, &cookie)) {
         int64_t d = ns_since(t0, ev->time);
         hist_add(&ne->h, d > 0 ? (uint64_t)d : 0);
     } else {
@@ -885,10 +887,6 @@ static void on_event(struct stats *s, const struct ctrace_event *ev)
     s->events++;
     if ((unsigned)ev->kind < CTRACE_EV_KIND_COUNT)
         s->kinds[ev->kind]++;
-    if (!s->have_time) {
-        s->first_time = ev->time;
-        s->have_time = 1;
-    }
     s->last_time = ev->time; /* the latest: times only wrap (satadd.h) */
     /* Sets of ids: most events are on the thread and proc of the last,
      * which the sets have already. */
@@ -1506,7 +1504,10 @@ int stat_report(const char *path, int json, unsigned top, unsigned threads, FILE
     gtable_init(&s.gs, sizeof(struct gstate));
 
     const struct ctrace_event *ev;
-    while ((rc = ctrace_reader_next(s.r, &ev)) == 1)
+    rc = ctrace_reader_next(s.r, &ev);
+    if (rc == 1)
+        s.first_time = ev->time;
+    for (; rc == 1; rc = ctrace_reader_next(s.r, &ev))
         on_event(&s, ev);
     finish(&s);
 
