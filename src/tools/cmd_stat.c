@@ -356,7 +356,8 @@ struct stats {
     struct u64map procs, threads;
 
     /* Go's -pprof totals: src/analysis, shared with `ctrace pprof` (as
-     * is region matching; the per-goroutine parts are in struct gstate). */
+     * is region matching; the per-goroutine parts are in struct gstate);
+     * NULL when the output (text) does not show them. */
     struct goprof *goprof;
 
     uint64_t events, generations, kinds[CTRACE_EV_KIND_COUNT];
@@ -667,17 +668,6 @@ static unsigned reason_info(struct stats *s, uint32_t reason)
     return s->reason_info[reason];
 }
 
-/* What the time in a state other than Waiting is charged to. */
-static enum cat state_cat(enum ctrace_state st)
-{
-    switch (st) {
-    case CTRACE_STATE_RUNNING: return C_EXEC;
-    case CTRACE_STATE_RUNNABLE: return C_SCHED;
-    case CTRACE_STATE_SYSCALL: return C_SYSCALL;
-    default: return C_COUNT;
-    }
-}
-
 /* Charges the time since the last transition to the current state. */
 static inline void g_charge(struct stats *s, struct gstate *g, int64_t now)
 {
@@ -723,7 +713,8 @@ static void on_transition(struct stats *s, const struct ctrace_event *ev)
     uint64_t id = ev->u.transition.id;
     enum ctrace_state from = ev->u.transition.from, to = ev->u.transition.to;
     struct gstate *g = g_get(s, id, ev->time);
-    goprof_transition(s->goprof, &g->prof, ev);
+    if (s->goprof)
+        goprof_transition(s->goprof, &g->prof, ev);
 
     if (from == CTRACE_STATE_NOTEXIST) {
         s->goroutines_created++;
@@ -745,32 +736,37 @@ static void on_transition(struct stats *s, const struct ctrace_event *ev)
         return;
     g_charge(s, g, ev->time);
     g->state = (int)to;
-    g->cat = state_cat(to);
-    if (to == CTRACE_STATE_WAITING) {
-        const struct ctrace_str *r = &ev->u.transition.reason;
+    const struct ctrace_str *r = &ev->u.transition.reason;
+    static const char resync[] = "ctrace: state resync after dropped events";
+    if (r->len == sizeof resync - 1 && memcmp(r->ptr, resync, r->len) == 0)
+        s->resyncs++;
+    /* The stay begins: what its time will be charged to, and what it
+     * is (a wait's reason and stack, a system call's function). */
+    uint64_t st = ev->u.transition.stack;
+    switch (to) {
+    case CTRACE_STATE_RUNNING: g->cat = C_EXEC; break;
+    case CTRACE_STATE_RUNNABLE: g->cat = C_SCHED; break;
+    case CTRACE_STATE_WAITING: {
         g->reason = intern_gen(s, *r, ev->generation);
         unsigned info = reason_info(s, g->reason);
         g->cat = (enum cat)(info & REASON_CAT);
         /* "(other)" past MAX_STRINGS: the reason itself tells. */
         g->zero_wait = g->reason == OTHER_STR ? is_zero_wait(r) : !!(info & REASON_ZERO_WAIT);
-        uint64_t st = ev->u.transition.stack != CTRACE_NO_STACK ? ev->u.transition.stack : ev->stack;
-        g->block_stack = stack_intern(s, st, ev->generation);
+        g->block_stack = stack_intern(s, st != CTRACE_NO_STACK ? st : ev->stack, ev->generation);
+        break;
     }
-    if (to == CTRACE_STATE_SYSCALL) {
-        uint64_t st = ev->u.transition.stack != CTRACE_NO_STACK ? ev->u.transition.stack : ev->stack;
-        g->sys_func = stack_func(s, st, 0);
-    }
-    {
-        const struct ctrace_str *r = &ev->u.transition.reason;
-        static const char resync[] = "ctrace: state resync after dropped events";
-        if (r->len == sizeof resync - 1 && memcmp(r->ptr, resync, r->len) == 0)
-            s->resyncs++;
-    }
-    if (to == CTRACE_STATE_NOTEXIST) {
+    case CTRACE_STATE_SYSCALL:
+        g->cat = C_SYSCALL;
+        g->sys_func = stack_func(s, st != CTRACE_NO_STACK ? st : ev->stack, 0);
+        break;
+    case CTRACE_STATE_NOTEXIST:
+        g->cat = C_COUNT;
         s->goroutines_ended++;
         regions_goroutine_end(&g->regions);
         g_flush(s, g);
         gtable_release(&s->gs, id);
+        break;
+    default: g->cat = C_COUNT; break;
     }
 }
 
@@ -1500,7 +1496,9 @@ int stat_report(const char *path, int json, unsigned top, unsigned threads, FILE
     strtab_init(&s.str);
     s.cache_gen = UINT64_MAX;
     s.last_m = s.last_p = CTRACE_NO_ID;
-    s.goprof = goprof_new(s.r, NULL);
+    /* Go's -pprof totals are in the JSON output only: the text report
+     * does not compute them (about a quarter of stat's own work). */
+    s.goprof = json ? goprof_new(s.r, NULL) : NULL;
     gtable_init(&s.gs, sizeof(struct gstate));
 
     const struct ctrace_event *ev;
