@@ -18,8 +18,10 @@
  *     never ran); an interval left empty is not counted.
  *   - The sample is the stack of the transition that opened the interval.
  *
- * Memory: per live goroutine, plus what the profiles hold (per distinct
- * stack); a goroutine's state is released when it ends.
+ * Memory: what the profiles hold (per distinct stack) and the distinct
+ * wait reasons; the per-goroutine state (struct goprof_g) is the
+ * caller's, in its record of the goroutine, dropped when the goroutine
+ * ends.
  */
 #ifndef CTRACE_ANALYSIS_GOPROF_H
 #define CTRACE_ANALYSIS_GOPROF_H
@@ -40,14 +42,45 @@ int goprof_reason_is_sync(const char *reason);
 
 struct goprof;
 
-/* A computation over reader r's events.  profiles[k], if not NULL, receives
- * kind k's samples (values: count, nanoseconds); totals are kept for every
- * kind either way.  profiles may be NULL. */
+/* The computation's state of one goroutine: the intervals it has open.
+ * It lives in the caller's record of the goroutine (gtable.h), zeroed
+ * when the record is made; the caller drops the record after the
+ * goroutine's transition to NotExist (which closes every interval). */
+struct goprof_g {
+    int64_t start[GOPROF_KINDS];  /* when kind k's interval opened        */
+    uint32_t stack[GOPROF_KINDS]; /* profile stack handle of its opener   */
+    int64_t first_run;            /* the first transition to Running      */
+    uint8_t active;               /* bit k: kind k's interval is open     */
+    uint8_t ran;                  /* first_run is known                   */
+};
+
+/* A computation over reader r's events.  profiles NULL: every kind is
+ * computed, for its totals (stat).  Otherwise only the kinds k with a
+ * profile are: profiles[k] receives their samples (values: count,
+ * nanoseconds), and goprof_total has theirs (pprof: one kind, which
+ * then costs a transition nothing when it is not that kind's). */
 struct goprof *goprof_new(ctrace_reader *r, struct prof *const profiles[GOPROF_KINDS]);
 void goprof_free(struct goprof *g);
 
-/* Feeds one event (every event of the trace, in the reader's order). */
-void goprof_event(struct goprof *g, const struct ctrace_event *ev);
+/* goprof_transition's work for a counted transition (one with a stack). */
+void goprof_counted(struct goprof *g, struct goprof_g *t, const struct ctrace_event *ev);
+
+/* Feeds one goroutine state transition (every one of the trace, in the
+ * reader's order: ev->kind CTRACE_EV_STATE_TRANSITION, resource
+ * CTRACE_RES_GOROUTINE) with the state of the goroutine it moves. */
+static inline void goprof_transition(struct goprof *g, struct goprof_g *t,
+                                     const struct ctrace_event *ev)
+{
+    /* StartTime counts every transition to Running, with or without
+     * stack; only those with a stack count otherwise (about a third have
+     * none: a goroutine put to run, which then costs no call). */
+    if (ev->u.transition.to == CTRACE_STATE_RUNNING && !t->ran) {
+        t->ran = 1;
+        t->first_run = ev->time;
+    }
+    if (ev->stack != CTRACE_NO_STACK)
+        goprof_counted(g, t, ev);
+}
 
 /* Intervals counted and their total nanoseconds for kind k. */
 void goprof_total(const struct goprof *g, enum goprof_kind k, uint64_t *count, int64_t *ns);

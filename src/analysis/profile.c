@@ -171,24 +171,46 @@ static uint32_t stack_handle(struct prof *p, const uint32_t *locs, uint32_t n)
     return ++p->nstacks;
 }
 
+/* The stack `base` (a handle) under the extra innermost location leaf. */
+static uint32_t stack_under(struct prof *p, uint32_t base, uint32_t leaf)
+{
+    uint64_t key = (uint64_t)base << 32 | leaf;
+    uint32_t v;
+    if (an_map_get(&p->leaf_cache, key, &v))
+        return v;
+    const struct prof_stackent *e = &p->stacks[base - 1];
+    uint32_t locs[PROF_MAX_DEPTH + 1];
+    locs[0] = leaf;
+    memcpy(locs + 1, p->pool + e->off, e->n * sizeof *locs);
+    v = stack_handle(p, locs, e->n + 1);
+    an_map_put(&p->leaf_cache, key, v);
+    return v;
+}
+
 uint32_t prof_stack(struct prof *p, ctrace_reader *r, uint64_t stack_id, uint64_t gen,
                     const char *leaf)
 {
-    uint32_t v;
+    if (leaf) {
+        /* The leaf's location is made first, then the stack's own: the
+         * order in which they are first seen is the order of their IDs in
+         * the output. */
+        uint32_t leaf_loc = synthetic_loc(p, leaf);
+        return stack_under(p, prof_stack(p, r, stack_id, gen, NULL), leaf_loc);
+    }
     if (gen != p->cache_gen) {
         if (p->cache.cap > 4096) /* give back what a burst took */
             u64map_free(&p->cache);
         else
             u64map_clear(&p->cache);
+        u64memo_clear(&p->cache_memo);
         p->cache_gen = gen;
     }
-    if (!leaf && stack_id != CTRACE_NO_STACK && an_map_get(&p->cache, stack_id, &v))
-        return v;
+    uint64_t hit;
+    if (stack_id != CTRACE_NO_STACK && u64memo_get(&p->cache_memo, &p->cache, stack_id, &hit))
+        return (uint32_t)hit;
 
-    uint32_t locs[PROF_MAX_DEPTH + 1];
+    uint32_t locs[PROF_MAX_DEPTH];
     uint32_t n = 0;
-    if (leaf)
-        locs[n++] = synthetic_loc(p, leaf);
     const struct ctrace_frame *fr = NULL;
     size_t depth = stack_id != CTRACE_NO_STACK ? ctrace_reader_stack(r, stack_id, &fr) : 0;
     if (depth == 0)
@@ -198,8 +220,8 @@ uint32_t prof_stack(struct prof *p, ctrace_reader *r, uint64_t stack_id, uint64_
                               str_id(p, fr[i].file.ptr, fr[i].file.len));
         locs[n++] = loc_id(p, fr[i].pc, fn, (int64_t)fr[i].line);
     }
-    v = stack_handle(p, locs, n);
-    if (!leaf && stack_id != CTRACE_NO_STACK)
+    uint32_t v = stack_handle(p, locs, n);
+    if (stack_id != CTRACE_NO_STACK)
         an_map_put(&p->cache, stack_id, v);
     return v;
 }
@@ -257,5 +279,6 @@ void prof_free(struct prof *p)
     htab_free(&p->loc_set);
     htab_free(&p->stack_set);
     u64map_free(&p->cache);
+    u64map_free(&p->leaf_cache);
     free(p);
 }

@@ -12,7 +12,10 @@
  *     Two reader stacks with the same frames are one sample.
  *   - Reader stack IDs are only valid within their generation: prof_stack()
  *     resolves a reader stack at once, and its cache of reader ID -> handle
- *     is dropped when the generation changes.
+ *     is dropped when the generation changes.  A stack under a leaf is
+ *     the stack's own handle with the leaf's location on top, cached by
+ *     that pair for the whole profile (the stack without the leaf is
+ *     interned too: a sample with no values, never written).
  *   - Handles are >= 1 and stay valid until prof_free().  Samples whose
  *     values are all zero are not written (a stack interned for an interval
  *     that ended up empty), nor the locations and functions only they use.

@@ -64,7 +64,11 @@ struct prof {
     struct prof_htab stack_set;
 
     struct u64map cache; /* reader stack ID of cache_gen -> handle */
+    struct u64memo cache_memo; /* in front of cache */
     uint64_t cache_gen;
+    /* (handle << 32 | leaf location ID) -> handle of that stack under the
+     * leaf (prof_stack's leaf): of every generation, as both are. */
+    struct u64map leaf_cache;
 };
 
 #endif

@@ -49,6 +49,7 @@ void strtab_free(struct strtab *t);
 struct strtab_memo {
     const char *ptr[STRTAB_MEMO_SLOTS];
     uint32_t id[STRTAB_MEMO_SLOTS];
+    uint64_t gen; /* strtab_memo_*_gen: the generation of the entries */
 };
 
 static inline size_t strtab_memo_slot(const char *p)
@@ -76,6 +77,43 @@ static inline void strtab_memo_put(struct strtab_memo *m, const char *p, uint32_
     size_t i = strtab_memo_slot(p);
     m->ptr[i] = p;
     m->id[i] = id;
+}
+
+/*
+ * The memo for strings whose address the reader keeps for their whole
+ * generation: a transition's reason and a region's name point into the
+ * generation's string table (or static text), which holds still until the
+ * call after the generation's sync event (ctrace_reader.h, "Lifetimes";
+ * src/reader: gen_string, and reading ahead leaves them in place).  Within
+ * one generation an address then always holds the same bytes, so a hit
+ * compares neither them nor their hash, only the length.  The entries
+ * belong to one generation, the memo's `gen`: a lookup for another is a
+ * miss, and a put for another forgets them all (the next generation may
+ * put other strings at the same addresses).  Not for strings that may sit
+ * in the reader's per-call buffers (a stop-the-world range's name, the
+ * name in a task's end): those change within a generation.  One memo is
+ * used either this way or the content-checked way above, not both.
+ */
+static inline int64_t strtab_memo_get_gen(const struct strtab *t, const struct strtab_memo *m,
+                                          uint64_t gen, const char *p, size_t len)
+{
+    size_t i = strtab_memo_slot(p);
+    if (m->ptr[i] != p || m->gen != gen)
+        return -1;
+    uint32_t id = m->id[i];
+    if (id >= t->n || t->len[id] != len)
+        return -1;
+    return id;
+}
+
+static inline void strtab_memo_put_gen(struct strtab_memo *m, uint64_t gen, const char *p,
+                                       uint32_t id)
+{
+    if (m->gen != gen) {
+        memset(m->ptr, 0, sizeof m->ptr);
+        m->gen = gen;
+    }
+    strtab_memo_put(m, p, id);
 }
 
 #endif

@@ -20,6 +20,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "hash.h"
 
@@ -126,6 +127,12 @@ static inline void u64memo_forget(struct u64memo *c, uint64_t key)
     size_t i = u64memo_slot(key);
     if (c->e[i].key == key)
         c->e[i].used = 0;
+}
+
+/* Forgets every key (after u64map_clear or u64map_free of the map). */
+static inline void u64memo_clear(struct u64memo *c)
+{
+    memset(c, 0, sizeof *c);
 }
 
 #endif

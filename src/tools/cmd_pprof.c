@@ -39,10 +39,13 @@
 #include "commands.h"
 #include "ctrace_reader.h"
 #include "goprof.h"
+#include "gtable.h"
+#include "must.h"
 #include "profile.h"
 #include "progress.h"
 #include "regions.h"
 #include "satadd.h"
+#include "strtab.h"
 #include "threads.h"
 
 enum kind { K_CPU, K_SYNC, K_NET, K_SYSCALL, K_SCHED, K_REGION };
@@ -82,14 +85,50 @@ static void usage(FILE *f)
           f);
 }
 
+/* What pprof keeps of a live goroutine (gtable.h): the state of the
+ * computation its kind runs. */
+struct pprof_g {
+    struct goprof_g prof;
+    struct regions_g regions;
+};
+
 struct pprof_run {
     ctrace_reader *r;
     enum kind kind;
     struct prof *prof;
     struct goprof *goprof;
-    struct regions *regions;
+    struct gtable gs; /* struct pprof_g */
     int64_t period_ns;
+    /* Region names by id, for matching (regions.h); the memo trusts the
+     * reader's addresses for a generation (strtab_memo_get_gen). */
+    struct strtab region_names;
+    struct strtab_memo region_memo;
 };
+
+static uint32_t region_name(struct pprof_run *pr, const struct ctrace_event *ev)
+{
+    const struct ctrace_str *nm = &ev->u.region.name;
+    int64_t id = strtab_memo_get_gen(&pr->region_names, &pr->region_memo, ev->generation,
+                                     nm->ptr, nm->len);
+    if (id < 0) {
+        id = strtab_intern(&pr->region_names, nm->ptr, nm->len);
+        if (id < 0)
+            an_out_of_memory();
+        strtab_memo_put_gen(&pr->region_memo, ev->generation, nm->ptr, (uint32_t)id);
+    }
+    return (uint32_t)id;
+}
+
+/* "region: NAME" (NAME cut at 200 bytes and at a NUL), the frame a
+ * region's samples sit under; leaf has room for 256 bytes. */
+static void region_leaf(char leaf[256], struct ctrace_str name)
+{
+    static const char prefix[] = "region: ";
+    size_t n = strnlen(name.ptr, name.len > 200 ? 200 : name.len);
+    memcpy(leaf, prefix, sizeof prefix - 1);
+    memcpy(leaf + sizeof prefix - 1, name.ptr, n);
+    leaf[sizeof prefix - 1 + n] = 0;
+}
 
 static void on_region(struct pprof_run *pr, const struct ctrace_event *ev, int begin)
 {
@@ -100,19 +139,36 @@ static void on_region(struct pprof_run *pr, const struct ctrace_event *ev, int b
         /* The region's stack is resolved now: reader stacks die with their
          * generation, and a region may end in a later one. */
         char leaf[256];
-        snprintf(leaf, sizeof leaf, "region: %.*s", (int)(nm->len > 200 ? 200 : nm->len),
-                 nm->ptr);
+        region_leaf(leaf, *nm);
         uint32_t st = prof_stack(pr->prof, pr->r, ev->stack, ev->generation, leaf);
-        regions_begin(pr->regions, ev->g, nm->ptr, nm->len, ev->time, st);
+        struct pprof_g *g = gtable_get(&pr->gs, ev->g);
+        regions_begin(&g->regions, region_name(pr, ev), ev->time, st);
         return;
     }
     int64_t t0;
     uint32_t st;
-    if (regions_end(pr->regions, ev->g, nm->ptr, nm->len, &t0, &st)) {
+    struct pprof_g *g = gtable_find(&pr->gs, ev->g);
+    if (g && regions_end(&g->regions, region_name(pr, ev), &t0, &st)) {
         int64_t d = ns_since(t0, ev->time);
         int64_t v[2] = {1, d > 0 ? d : 0};
         prof_add(pr->prof, st, v);
     }
+}
+
+/* A goroutine's transition, for the kinds goprof computes. */
+static void on_transition(struct pprof_run *pr, const struct ctrace_event *ev)
+{
+    uint64_t id = ev->u.transition.id;
+    int ends = ev->u.transition.to == CTRACE_STATE_NOTEXIST;
+    struct pprof_g *g = gtable_find(&pr->gs, id);
+    if (!g) {
+        if (ends)
+            return; /* no state: the end closes nothing */
+        g = gtable_add(&pr->gs, id);
+    }
+    goprof_transition(pr->goprof, &g->prof, ev);
+    if (ends)
+        gtable_release(&pr->gs, id);
 }
 
 static void on_event(struct pprof_run *pr, const struct ctrace_event *ev)
@@ -125,14 +181,23 @@ static void on_event(struct pprof_run *pr, const struct ctrace_event *ev)
         }
         break;
     case K_REGION:
-        if (ev->kind == CTRACE_EV_REGION_BEGIN || ev->kind == CTRACE_EV_REGION_END)
+        if (ev->kind == CTRACE_EV_REGION_BEGIN || ev->kind == CTRACE_EV_REGION_END) {
             on_region(pr, ev, ev->kind == CTRACE_EV_REGION_BEGIN);
-        else if (ev->kind == CTRACE_EV_STATE_TRANSITION &&
-                 ev->u.transition.resource == CTRACE_RES_GOROUTINE &&
-                 ev->u.transition.to == CTRACE_STATE_NOTEXIST)
-            regions_goroutine_end(pr->regions, ev->u.transition.id);
+        } else if (ev->kind == CTRACE_EV_STATE_TRANSITION &&
+                   ev->u.transition.resource == CTRACE_RES_GOROUTINE &&
+                   ev->u.transition.to == CTRACE_STATE_NOTEXIST) {
+            struct pprof_g *g = gtable_find(&pr->gs, ev->u.transition.id);
+            if (g) {
+                regions_goroutine_end(&g->regions);
+                gtable_release(&pr->gs, ev->u.transition.id);
+            }
+        }
         break;
-    default: goprof_event(pr->goprof, ev); break;
+    default:
+        if (ev->kind == CTRACE_EV_STATE_TRANSITION &&
+            ev->u.transition.resource == CTRACE_RES_GOROUTINE)
+            on_transition(pr, ev);
+        break;
     }
 }
 
@@ -218,6 +283,7 @@ int pprof_report(const char *kind_name, const char *path, const char *out, unsig
         return 2;
     }
     pr.kind = kinds[k].kind;
+    gtable_init(&pr.gs, sizeof(struct pprof_g));
     pr.period_ns = (int64_t)(1000000000ul / hz);
 
     int rc = ctrace_reader_open(path, 0, &pr.r);
@@ -243,7 +309,6 @@ int pprof_report(const char *kind_name, const char *path, const char *out, unsig
     case K_REGION: {
         static const struct prof_value_type t[2] = {{"regions", "count"}, {"time", "nanoseconds"}};
         pr.prof = prof_new(2, t, (struct prof_value_type){"trace", "count"}, 1);
-        pr.regions = regions_new();
         break;
     }
     default: {
@@ -309,7 +374,11 @@ int pprof_report(const char *kind_name, const char *path, const char *out, unsig
     }
 
     goprof_free(pr.goprof);
-    regions_free(pr.regions);
+    struct pprof_g *g;
+    for (uint32_t i = 0; (g = gtable_next(&pr.gs, &i));)
+        regions_goroutine_end(&g->regions);
+    gtable_free(&pr.gs);
+    strtab_free(&pr.region_names);
     prof_free(pr.prof);
     ctrace_reader_close(pr.r);
     return status;

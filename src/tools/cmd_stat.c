@@ -49,6 +49,7 @@
 #include "commands.h"
 #include "ctrace_reader.h"
 #include "goprof.h"
+#include "gtable.h"
 #include "gotrace.h"
 #include "hash.h"
 #include "losses.h"
@@ -122,8 +123,8 @@ static void strtab_init(struct strtab *t)
 }
 
 /* Interning a reader's string: most events repeat strings the memo has
- * seen at the same address (reasons, region names, functions), found again
- * without hashing their content. */
+ * seen at the same address (task names, functions), found again without
+ * hashing their content. */
 static uint32_t intern_memo(struct strtab *t, struct strtab_memo *m, struct ctrace_str s)
 {
     const char *p = s.ptr ? s.ptr : "";
@@ -134,6 +135,26 @@ static uint32_t intern_memo(struct strtab *t, struct strtab_memo *m, struct ctra
     if (v != OTHER_STR)
         strtab_memo_put(m, p, v);
     return v;
+}
+
+/* The same for a string the reader keeps in place for its generation (a
+ * transition's reason, a region's name: strtab_memo_get_gen), which a hit
+ * does not even compare: these come with nearly every event. */
+static uint32_t intern_new_gen(struct strtab *t, struct strtab_memo *m, uint64_t gen,
+                               const char *p, size_t len)
+{
+    uint32_t v = intern_bytes(t, p, len);
+    if (v != OTHER_STR)
+        strtab_memo_put_gen(m, gen, p, v);
+    return v;
+}
+
+static inline uint32_t intern_memo_gen(struct strtab *t, struct strtab_memo *m, uint64_t gen,
+                                       struct ctrace_str s)
+{
+    const char *p = s.ptr ? s.ptr : "";
+    int64_t id = strtab_memo_get_gen(t, m, gen, p, s.len);
+    return id >= 0 ? (uint32_t)id : intern_new_gen(t, m, gen, p, s.len);
 }
 
 /* ------------------------------------------------------------------ */
@@ -253,9 +274,12 @@ struct funcent {
     uint64_t flat, cum;
 };
 
+/* stat's record of a live goroutine (gtable.h), with the state of the
+ * computations shared with pprof: one lookup per event finds all of it. */
 struct gstate {
-    uint64_t id;
     int state;            /* enum ctrace_state                          */
+    enum cat cat;         /* what the time in it is charged to (C_COUNT:
+                             nothing), known since the transition into it */
     int64_t since;        /* time of the last transition                */
     uint32_t reason;      /* reason of the last transition into Waiting */
     int zero_wait;        /* that reason is one of libctrace's zero waits */
@@ -264,7 +288,8 @@ struct gstate {
     uint32_t group_func;  /* start function, UNKNOWN_STR until known    */
     int group_final;      /* start function from a creation stack       */
     int64_t t[C_COUNT];
-    uint32_t free_next; /* free-list link */
+    struct goprof_g prof;     /* Go's -pprof intervals (goprof.h)       */
+    struct regions_g regions; /* open regions (regions.h)               */
 };
 
 struct livetask {
@@ -276,11 +301,13 @@ struct stats {
     ctrace_reader *r;
     struct strtab str;
     struct strtab_memo memo; /* in front of str (intern) */
-    /* A wait reason's category by string id: C_COUNT + 1 = not yet known
-     * (classified once per distinct reason, not per wait). */
-    uint8_t *reason_cat;
-    uint32_t cap_reason_cat;
-    uint64_t last_m, last_p; /* the ids last added to threads, procs */
+    /* In front of str for reasons and region names (intern_memo_gen). */
+    struct strtab_memo gen_memo;
+    /* What a wait reason is, by string id (reason_info): classified once
+     * per distinct reason, not per wait. */
+    uint8_t *reason_info;
+    uint32_t cap_reason_info;
+    uint64_t last_m, last_p; /* the thread and proc of the last event */
 
     /* stacks */
     struct stackent *stacks;
@@ -288,13 +315,11 @@ struct stats {
     struct u64map stack_by_hash; /* hash -> index */
     /* per-generation cache: reader stack id -> index+1 */
     struct u64map stack_cache;
+    struct u64memo stack_cache_memo; /* in front of stack_cache */
     uint64_t cache_gen;
 
     /* goroutines */
-    struct gstate *gs;
-    uint32_t ngs, cap_gs, gs_free; /* free list head (index+1) */
-    struct u64map g_by_id;
-    struct u64memo g_memo; /* in front of g_by_id */
+    struct gtable gs; /* struct gstate */
     uint64_t goroutines_seen, goroutines_created, goroutines_ended;
 
     struct group *groups;
@@ -309,6 +334,7 @@ struct stats {
     struct nament *tasks, *regions;
     uint32_t ntasks, cap_tasks, nregions, cap_regions;
     struct u64map task_by_name, region_by_name;
+    struct u64memo task_memo, region_memo; /* in front of those (never deleted from) */
     struct u64map live_tasks; /* task id -> index into livet */
     struct livetask *livet;
     uint32_t nlivet, cap_livet, livet_free;
@@ -329,19 +355,24 @@ struct stats {
 
     struct u64map procs, threads;
 
-    /* Go's -pprof totals and region matching: src/analysis, shared with
-     * `ctrace pprof`. */
+    /* Go's -pprof totals: src/analysis, shared with `ctrace pprof` (as
+     * is region matching; the per-goroutine parts are in struct gstate);
+     * NULL when the output (text) does not show them. */
     struct goprof *goprof;
-    struct regions *open_regions;
 
     uint64_t events, generations, kinds[CTRACE_EV_KIND_COUNT];
-    int64_t first_time, last_time;
-    int have_time;
+    int64_t first_time, last_time; /* of the first and the last event */
 };
 
 static uint32_t intern(struct stats *s, struct ctrace_str str)
 {
     return intern_memo(&s->str, &s->memo, str);
+}
+
+/* A transition's reason or a region's name, of generation gen. */
+static inline uint32_t intern_gen(struct stats *s, struct ctrace_str str, uint64_t gen)
+{
+    return intern_memo_gen(&s->str, &s->gen_memo, gen, str);
 }
 
 /* ---- stacks ---- */
@@ -352,11 +383,13 @@ static uint32_t stack_intern(struct stats *s, uint64_t stack_id, uint64_t gen)
         return 0;
     if (gen != s->cache_gen) {
         u64map_free(&s->stack_cache);
+        u64memo_clear(&s->stack_cache_memo);
         s->cache_gen = gen;
     }
+    uint64_t hit;
+    if (u64memo_get(&s->stack_cache_memo, &s->stack_cache, stack_id, &hit))
+        return (uint32_t)hit;
     uint32_t v;
-    if (an_map_get(&s->stack_cache, stack_id, &v))
-        return v;
     const struct ctrace_frame *fr = NULL;
     size_t n = ctrace_reader_stack(s->r, stack_id, &fr);
     if (n == 0) {
@@ -516,15 +549,13 @@ static void syscall_add(struct stats *s, uint32_t func, int64_t d)
 
 /* ---- names (tasks, regions) ---- */
 
-static struct nament *name_get(struct nament **arr, uint32_t *n, uint32_t *cap,
-                               struct u64map *m, uint32_t name)
+static struct nament *name_new(struct nament **arr, uint32_t *n, uint32_t *cap,
+                               struct u64map *m, struct u64memo *memo, uint32_t name)
 {
-    uint32_t v;
-    if (an_map_get(m, name, &v))
-        return &(*arr)[v];
+    uint64_t v;
     if (*n >= MAX_NAMES) {
         name = OTHER_STR;
-        if (an_map_get(m, name, &v))
+        if (u64memo_get(memo, m, name, &v))
             return &(*arr)[v];
     }
     if (*n == *cap) {
@@ -537,6 +568,16 @@ static struct nament *name_get(struct nament **arr, uint32_t *n, uint32_t *cap,
     an_map_put(m, name, *n);
     (*n)++;
     return e;
+}
+
+/* The entry of name (a string id), made if new ("(other)" past MAX_NAMES). */
+static inline struct nament *name_get(struct nament **arr, uint32_t *n, uint32_t *cap,
+                                      struct u64map *m, struct u64memo *memo, uint32_t name)
+{
+    uint64_t v;
+    if (u64memo_get(memo, m, name, &v))
+        return &(*arr)[v];
+    return name_new(arr, n, cap, m, memo, name);
 }
 
 /* ---- functions (CPU samples) ---- */
@@ -565,40 +606,24 @@ static struct funcent *func_get(struct stats *s, uint32_t func)
 
 /* ---- goroutines ---- */
 
-static struct gstate *g_lookup(struct stats *s, uint64_t id)
+/* Makes goroutine id's record: first seen now, its state not yet known. */
+static struct gstate *g_new(struct stats *s, uint64_t id, int64_t now)
 {
-    uint64_t v;
-    if (u64memo_get(&s->g_memo, &s->g_by_id, id, &v))
-        return &s->gs[v];
-    return NULL;
-}
-
-static struct gstate *g_get(struct stats *s, uint64_t id, int64_t now)
-{
-    struct gstate *g = g_lookup(s, id);
-    if (g)
-        return g;
-    uint32_t idx;
-    if (s->gs_free) {
-        idx = s->gs_free - 1;
-        s->gs_free = s->gs[idx].free_next;
-    } else {
-        if (s->ngs == s->cap_gs) {
-            s->cap_gs = s->cap_gs ? s->cap_gs * 2 : 64;
-            s->gs = xrealloc(s->gs, s->cap_gs * sizeof *s->gs);
-        }
-        idx = s->ngs++;
-    }
-    g = &s->gs[idx];
-    memset(g, 0, sizeof *g);
-    g->id = id;
+    struct gstate *g = gtable_add(&s->gs, id);
     g->state = CTRACE_STATE_UNDETERMINED;
+    g->cat = C_COUNT;
     g->since = now;
     g->group_func = UNKNOWN_STR;
     g->sys_func = UNKNOWN_STR;
-    an_map_put(&s->g_by_id, id, idx);
     s->goroutines_seen++;
     return g;
+}
+
+/* The record of goroutine id, made if it has none. */
+static inline struct gstate *g_get(struct stats *s, uint64_t id, int64_t now)
+{
+    struct gstate *g = gtable_find(&s->gs, id);
+    return g ? g : g_new(s, id, now);
 }
 
 /* 1 if r is the reason of one of libctrace's zero-length waits (gotrace.h):
@@ -617,53 +642,48 @@ static int is_zero_wait(const struct ctrace_str *r)
     return 0;
 }
 
-/* Waiting with this reason: net, sync or other. */
-static enum cat reason_cat(struct stats *s, uint32_t reason)
+/* What a wait reason is (reason_info): its category - net, sync or
+ * other - and whether it is a zero wait; REASON_KNOWN once classified. */
+enum { REASON_CAT = 0x0f, REASON_ZERO_WAIT = 0x10, REASON_KNOWN = 0x80 };
+
+static unsigned reason_info(struct stats *s, uint32_t reason)
 {
-    if (reason >= s->cap_reason_cat) {
-        uint32_t cap = s->cap_reason_cat ? s->cap_reason_cat : 64;
+    if (reason >= s->cap_reason_info) {
+        uint32_t cap = s->cap_reason_info ? s->cap_reason_info : 64;
         while (cap <= reason)
             cap *= 2;
-        s->reason_cat = xrealloc(s->reason_cat, cap);
-        memset(s->reason_cat + s->cap_reason_cat, C_COUNT + 1, cap - s->cap_reason_cat);
-        s->cap_reason_cat = cap;
+        s->reason_info = xrealloc(s->reason_info, cap);
+        memset(s->reason_info + s->cap_reason_info, 0, cap - s->cap_reason_info);
+        s->cap_reason_info = cap;
     }
-    if (s->reason_cat[reason] == C_COUNT + 1) {
+    if (!(s->reason_info[reason] & REASON_KNOWN)) {
         const char *r = s->str.s[reason];
-        s->reason_cat[reason] = strcmp(r, "network") == 0 ? C_NET
-                              : goprof_reason_is_sync(r)   ? C_SYNC
-                                                           : C_OTHER;
+        struct ctrace_str rs = {r, s->str.len[reason]};
+        enum cat c = strcmp(r, "network") == 0 ? C_NET
+                   : goprof_reason_is_sync(r)   ? C_SYNC
+                                                : C_OTHER;
+        s->reason_info[reason] =
+            (uint8_t)(REASON_KNOWN | c | (is_zero_wait(&rs) ? REASON_ZERO_WAIT : 0));
     }
-    return (enum cat)s->reason_cat[reason];
-}
-
-static enum cat state_cat(struct stats *s, const struct gstate *g)
-{
-    switch (g->state) {
-    case CTRACE_STATE_RUNNING: return C_EXEC;
-    case CTRACE_STATE_RUNNABLE: return C_SCHED;
-    case CTRACE_STATE_SYSCALL: return C_SYSCALL;
-    case CTRACE_STATE_WAITING: return reason_cat(s, g->reason);
-    default: return C_COUNT;
-    }
+    return s->reason_info[reason];
 }
 
 /* Charges the time since the last transition to the current state. */
-static void g_charge(struct stats *s, struct gstate *g, int64_t now)
+static inline void g_charge(struct stats *s, struct gstate *g, int64_t now)
 {
     int64_t d = ns_since(g->since, now);
-    if (d < 0)
-        d = 0;
-    enum cat c = state_cat(s, g);
-    if (c != C_COUNT)
-        g->t[c] = sat_add(g->t[c], d);
-    if (g->state == CTRACE_STATE_WAITING && !g->zero_wait)
-        block_add(s, g->reason, g->block_stack, d);
-    /* One charge per stay in Syscall: charges happen at the transition out
-     * of it (or at the end of the trace), never in between. */
-    if (g->state == CTRACE_STATE_SYSCALL)
-        syscall_add(s, g->sys_func, d);
     g->since = now;
+    if (g->cat != C_COUNT)
+        g->t[g->cat] = sat_add(g->t[g->cat], d);
+    if (g->state == CTRACE_STATE_WAITING) {
+        if (!g->zero_wait)
+            block_add(s, g->reason, g->block_stack, d);
+    } else if (g->state == CTRACE_STATE_SYSCALL) {
+        /* One charge per stay in Syscall: charges happen at the
+         * transition out of it (or at the end of the trace), never in
+         * between. */
+        syscall_add(s, g->sys_func, d);
+    }
 }
 
 static void g_flush(struct stats *s, struct gstate *g)
@@ -674,13 +694,12 @@ static void g_flush(struct stats *s, struct gstate *g)
         gr->t[c] = sat_add(gr->t[c], g->t[c]);
 }
 
-static void g_release(struct stats *s, struct gstate *g)
+/* A goroutine older than the trace is named by the outermost frame of the
+ * first stack of its own. */
+static void name_by_stack(struct stats *s, struct gstate *g, uint64_t stack)
 {
-    uint32_t idx = (uint32_t)(g - s->gs);
-    u64map_del(&s->g_by_id, g->id, NULL);
-    u64memo_forget(&s->g_memo, g->id);
-    g->free_next = s->gs_free;
-    s->gs_free = idx + 1;
+    if (g->group_func == UNKNOWN_STR && !g->group_final && stack != CTRACE_NO_STACK)
+        g->group_func = stack_func(s, stack, 1);
 }
 
 static void on_transition(struct stats *s, const struct ctrace_event *ev)
@@ -694,6 +713,8 @@ static void on_transition(struct stats *s, const struct ctrace_event *ev)
     uint64_t id = ev->u.transition.id;
     enum ctrace_state from = ev->u.transition.from, to = ev->u.transition.to;
     struct gstate *g = g_get(s, id, ev->time);
+    if (s->goprof)
+        goprof_transition(s->goprof, &g->prof, ev);
 
     if (from == CTRACE_STATE_NOTEXIST) {
         s->goroutines_created++;
@@ -703,14 +724,9 @@ static void on_transition(struct stats *s, const struct ctrace_event *ev)
             g->group_func = stack_func(s, st, 0);
             g->group_final = 1;
         }
-    } else if (!g->group_final && g->group_func == UNKNOWN_STR) {
-        /* A goroutine older than the trace: name it by the outermost
-         * frame of the first stack of its own. */
+    } else if (g->group_func == UNKNOWN_STR) {
         uint64_t st = ev->u.transition.stack;
-        if (st == CTRACE_NO_STACK && ev->g == id)
-            st = ev->stack;
-        if (st != CTRACE_NO_STACK)
-            g->group_func = stack_func(s, st, 1);
+        name_by_stack(s, g, st == CTRACE_NO_STACK && ev->g == id ? ev->stack : st);
     }
 
     /* A status restated (each generation restates the state of every
@@ -720,27 +736,37 @@ static void on_transition(struct stats *s, const struct ctrace_event *ev)
         return;
     g_charge(s, g, ev->time);
     g->state = (int)to;
-    if (to == CTRACE_STATE_WAITING) {
-        g->reason = intern(s, ev->u.transition.reason);
-        g->zero_wait = is_zero_wait(&ev->u.transition.reason);
-        uint64_t st = ev->u.transition.stack != CTRACE_NO_STACK ? ev->u.transition.stack : ev->stack;
-        g->block_stack = stack_intern(s, st, ev->generation);
+    const struct ctrace_str *r = &ev->u.transition.reason;
+    static const char resync[] = "ctrace: state resync after dropped events";
+    if (r->len == sizeof resync - 1 && memcmp(r->ptr, resync, r->len) == 0)
+        s->resyncs++;
+    /* The stay begins: what its time will be charged to, and what it
+     * is (a wait's reason and stack, a system call's function). */
+    uint64_t st = ev->u.transition.stack;
+    switch (to) {
+    case CTRACE_STATE_RUNNING: g->cat = C_EXEC; break;
+    case CTRACE_STATE_RUNNABLE: g->cat = C_SCHED; break;
+    case CTRACE_STATE_WAITING: {
+        g->reason = intern_gen(s, *r, ev->generation);
+        unsigned info = reason_info(s, g->reason);
+        g->cat = (enum cat)(info & REASON_CAT);
+        /* "(other)" past MAX_STRINGS: the reason itself tells. */
+        g->zero_wait = g->reason == OTHER_STR ? is_zero_wait(r) : !!(info & REASON_ZERO_WAIT);
+        g->block_stack = stack_intern(s, st != CTRACE_NO_STACK ? st : ev->stack, ev->generation);
+        break;
     }
-    if (to == CTRACE_STATE_SYSCALL) {
-        uint64_t st = ev->u.transition.stack != CTRACE_NO_STACK ? ev->u.transition.stack : ev->stack;
-        g->sys_func = stack_func(s, st, 0);
-    }
-    {
-        const struct ctrace_str *r = &ev->u.transition.reason;
-        static const char resync[] = "ctrace: state resync after dropped events";
-        if (r->len == sizeof resync - 1 && memcmp(r->ptr, resync, r->len) == 0)
-            s->resyncs++;
-    }
-    if (to == CTRACE_STATE_NOTEXIST) {
+    case CTRACE_STATE_SYSCALL:
+        g->cat = C_SYSCALL;
+        g->sys_func = stack_func(s, st != CTRACE_NO_STACK ? st : ev->stack, 0);
+        break;
+    case CTRACE_STATE_NOTEXIST:
+        g->cat = C_COUNT;
         s->goroutines_ended++;
-        regions_goroutine_end(s->open_regions, id);
+        regions_goroutine_end(&g->regions);
         g_flush(s, g);
-        g_release(s, g);
+        gtable_release(&s->gs, id);
+        break;
+    default: g->cat = C_COUNT; break;
     }
 }
 
@@ -749,29 +775,31 @@ static void name_from_event(struct stats *s, const struct ctrace_event *ev)
 {
     if (ev->g == CTRACE_NO_ID || ev->stack == CTRACE_NO_STACK)
         return;
-    struct gstate *g = g_lookup(s, ev->g);
-    if (g && !g->group_final && g->group_func == UNKNOWN_STR)
-        g->group_func = stack_func(s, ev->stack, 1);
+    struct gstate *g = gtable_find(&s->gs, ev->g);
+    if (g)
+        name_by_stack(s, g, ev->stack);
 }
 
 static void on_region(struct stats *s, const struct ctrace_event *ev, int begin)
 {
-    uint32_t name = intern(s, ev->u.region.name);
-    struct nament *ne = name_get(&s->regions, &s->nregions, &s->cap_regions, &s->region_by_name, name);
+    uint32_t name = intern_gen(s, ev->u.region.name, ev->generation);
+    struct nament *ne = name_get(&s->regions, &s->nregions, &s->cap_regions, &s->region_by_name,
+                                 &s->region_memo, name);
     if (ev->g == CTRACE_NO_ID)
         return;
-    g_get(s, ev->g, ev->time);
-    const char *nm = s->str.s[ne->name];
-    size_t len = s->str.len[ne->name];
+    struct gstate *g = g_get(s, ev->g, ev->time);
+    name_by_stack(s, g, ev->stack);
+    /* Matched by the entry's name: "(other)" for every name past the
+     * tables' caps. */
     if (begin) {
         ne->begun++;
-        regions_begin(s->open_regions, ev->g, nm, len, ev->time, 0);
+        regions_begin(&g->regions, ne->name, ev->time, 0);
         return;
     }
     ne->ended++;
     int64_t t0;
     uint32_t cookie;
-    if (regions_end(s->open_regions, ev->g, nm, len, &t0, &cookie)) {
+    if (regions_end(&g->regions, ne->name, &t0, &cookie)) {
         int64_t d = ns_since(t0, ev->time);
         hist_add(&ne->h, d > 0 ? (uint64_t)d : 0);
     } else {
@@ -784,7 +812,7 @@ static void on_task(struct stats *s, const struct ctrace_event *ev, int begin)
     uint32_t name = intern(s, ev->u.task.name);
     uint32_t v;
     if (begin) {
-        struct nament *ne = name_get(&s->tasks, &s->ntasks, &s->cap_tasks, &s->task_by_name, name);
+        struct nament *ne = name_get(&s->tasks, &s->ntasks, &s->cap_tasks, &s->task_by_name, &s->task_memo, name);
         ne->begun++;
         if (s->nlivet - 0 >= MAX_LIVE_TASKS && !s->livet_free) {
             s->tasks_dropped++;
@@ -807,7 +835,7 @@ static void on_task(struct stats *s, const struct ctrace_event *ev, int begin)
     }
     if (an_map_get(&s->live_tasks, ev->u.task.id, &v)) {
         struct livetask lt = s->livet[v];
-        struct nament *ne = name_get(&s->tasks, &s->ntasks, &s->cap_tasks, &s->task_by_name, lt.name);
+        struct nament *ne = name_get(&s->tasks, &s->ntasks, &s->cap_tasks, &s->task_by_name, &s->task_memo, lt.name);
         ne->ended++;
         int64_t d = ns_since(lt.begin, ev->time);
         hist_add(&ne->h, d > 0 ? (uint64_t)d : 0);
@@ -815,7 +843,7 @@ static void on_task(struct stats *s, const struct ctrace_event *ev, int begin)
         s->livet[v].begin = s->livet_free;
         s->livet_free = v + 1;
     } else {
-        struct nament *ne = name_get(&s->tasks, &s->ntasks, &s->cap_tasks, &s->task_by_name, name);
+        struct nament *ne = name_get(&s->tasks, &s->ntasks, &s->cap_tasks, &s->task_by_name, &s->task_memo, name);
         ne->ended++;
         ne->unmatched_end++;
     }
@@ -855,44 +883,48 @@ static void on_event(struct stats *s, const struct ctrace_event *ev)
     s->events++;
     if ((unsigned)ev->kind < CTRACE_EV_KIND_COUNT)
         s->kinds[ev->kind]++;
-    if (!s->have_time) {
-        s->first_time = ev->time;
-        s->have_time = 1;
-    }
     s->last_time = ev->time; /* the latest: times only wrap (satadd.h) */
-    /* Sets of ids: most events are on the thread and proc of the last. */
-    if (ev->m != CTRACE_NO_ID && ev->m != s->last_m) {
+    /* Sets of ids: most events are on the thread and proc of the last,
+     * which the sets have already. */
+    if (ev->m != s->last_m) {
         s->last_m = ev->m;
-        an_map_put(&s->threads, ev->m, 1);
+        if (ev->m != CTRACE_NO_ID)
+            an_map_put(&s->threads, ev->m, 1);
     }
-    if (ev->p != CTRACE_NO_ID && ev->p != s->last_p) {
+    if (ev->p != s->last_p) {
         s->last_p = ev->p;
-        an_map_put(&s->procs, ev->p, 1);
+        if (ev->p != CTRACE_NO_ID)
+            an_map_put(&s->procs, ev->p, 1);
     }
 
-    goprof_event(s->goprof, ev);
+    /* Most events are transitions and regions, first here; the other
+     * kinds may name a goroutine by their stack (regions do it inside). */
     switch (ev->kind) {
-    case CTRACE_EV_SYNC: s->generations++; break;
     case CTRACE_EV_STATE_TRANSITION: on_transition(s, ev); break;
     case CTRACE_EV_REGION_BEGIN: on_region(s, ev, 1); break;
     case CTRACE_EV_REGION_END: on_region(s, ev, 0); break;
-    case CTRACE_EV_TASK_BEGIN: on_task(s, ev, 1); break;
-    case CTRACE_EV_TASK_END: on_task(s, ev, 0); break;
     case CTRACE_EV_STACK_SAMPLE: on_sample(s, ev); break;
-    default: break;
-    }
-    if (ev->kind != CTRACE_EV_STATE_TRANSITION && ev->kind != CTRACE_EV_STACK_SAMPLE)
+    case CTRACE_EV_SYNC:
+        s->generations++;
         name_from_event(s, ev);
+        break;
+    case CTRACE_EV_TASK_BEGIN:
+        on_task(s, ev, 1);
+        name_from_event(s, ev);
+        break;
+    case CTRACE_EV_TASK_END:
+        on_task(s, ev, 0);
+        name_from_event(s, ev);
+        break;
+    default: name_from_event(s, ev); break;
+    }
 }
 
 /* Charges every live goroutine up to the end and folds it into its group. */
 static void finish(struct stats *s)
 {
-    for (uint32_t i = 0; i < s->ngs; i++) {
-        struct gstate *g = &s->gs[i];
-        uint32_t v = 0;
-        if (!an_map_get(&s->g_by_id, g->id, &v) || v != i)
-            continue; /* a free slot */
+    struct gstate *g;
+    for (uint32_t i = 0; (g = gtable_next(&s->gs, &i));) {
         g_charge(s, g, s->last_time);
         g_flush(s, g);
     }
@@ -1464,11 +1496,16 @@ int stat_report(const char *path, int json, unsigned top, unsigned threads, FILE
     strtab_init(&s.str);
     s.cache_gen = UINT64_MAX;
     s.last_m = s.last_p = CTRACE_NO_ID;
-    s.goprof = goprof_new(s.r, NULL);
-    s.open_regions = regions_new();
+    /* Go's -pprof totals are in the JSON output only: the text report
+     * does not compute them (about a quarter of stat's own work). */
+    s.goprof = json ? goprof_new(s.r, NULL) : NULL;
+    gtable_init(&s.gs, sizeof(struct gstate));
 
     const struct ctrace_event *ev;
-    while ((rc = ctrace_reader_next(s.r, &ev)) == 1)
+    rc = ctrace_reader_next(s.r, &ev);
+    if (rc == 1)
+        s.first_time = ev->time;
+    for (; rc == 1; rc = ctrace_reader_next(s.r, &ev))
         on_event(&s, ev);
     finish(&s);
 
@@ -1504,8 +1541,10 @@ int stat_report(const char *path, int json, unsigned top, unsigned threads, FILE
                 errbuf);
 
     goprof_free(s.goprof);
-    regions_free(s.open_regions);
-    free(s.gs);
+    struct gstate *g;
+    for (uint32_t i = 0; (g = gtable_next(&s.gs, &i));)
+        regions_goroutine_end(&g->regions);
+    gtable_free(&s.gs);
     free(s.groups);
     free(s.blocks);
     free(s.tasks);
@@ -1517,7 +1556,6 @@ int stat_report(const char *path, int json, unsigned top, unsigned threads, FILE
     free(s.stacks);
     u64map_free(&s.stack_by_hash);
     u64map_free(&s.stack_cache);
-    u64map_free(&s.g_by_id);
     u64map_free(&s.group_by_func);
     u64map_free(&s.block_by_key);
     u64map_free(&s.task_by_name);
@@ -1527,7 +1565,7 @@ int stat_report(const char *path, int json, unsigned top, unsigned threads, FILE
     u64map_free(&s.procs);
     u64map_free(&s.threads);
     strtab_free(&s.str);
-    free(s.reason_cat);
+    free(s.reason_info);
     ctrace_reader_close(s.r);
     return rc < 0 ? 1 : 0;
 }

@@ -22,10 +22,8 @@ void progress_init(struct progress *p, const char *name)
     p->name = name;
 }
 
-void progress_tick(struct progress *p, ctrace_reader *r, unsigned long long n)
+void progress_show(struct progress *p, ctrace_reader *r, unsigned long long n)
 {
-    if (!p->enabled || (n & 0xffff))
-        return;
     double t = now();
     if (t - p->start < 1.0 || t - p->last < 0.2)
         return;

@@ -16,8 +16,15 @@ struct progress {
 };
 
 void progress_init(struct progress *p, const char *name);
-/* Cheap to call per event: looks at the clock every 64K calls. */
-void progress_tick(struct progress *p, ctrace_reader *r, unsigned long long n);
+/* progress_tick's look at the clock (every 64K events). */
+void progress_show(struct progress *p, ctrace_reader *r, unsigned long long n);
 void progress_done(struct progress *p);
+
+/* Cheap to call per event (n counts them): inline, a test and a mask. */
+static inline void progress_tick(struct progress *p, ctrace_reader *r, unsigned long long n)
+{
+    if (p->enabled && !(n & 0xffff))
+        progress_show(p, r, n);
+}
 
 #endif

@@ -44,8 +44,11 @@ struct ctrace_reader {
     uint64_t nevents, ngens, next_stack;
     struct ctrace_event ev;
     struct fstack stk[2]; /* 0: event stack, 1: transition stack */
-    /* strings of the current event */
-    char *s1, *s2, *s3;
+    /* Strings of the events of the current generation: kept until its
+     * end, as the header's lifetime rule says (stat trusts a string's
+     * address within its generation: strtab_memo_get_gen). */
+    char **strs;
+    size_t nstrs, capstrs;
     char errfile[64];
 };
 
@@ -128,9 +131,9 @@ void ctrace_reader_close(ctrace_reader *r)
         free(r->stk[k].frames);
     }
     free(r->line);
-    free(r->s1);
-    free(r->s2);
-    free(r->s3);
+    for (size_t i = 0; i < r->nstrs; i++)
+        free(r->strs[i]);
+    free(r->strs);
     free(r);
 }
 
@@ -284,10 +287,16 @@ static void read_frames(ctrace_reader *r, struct fstack *s)
         s->id = ++r->next_stack;
 }
 
-static struct ctrace_str mkstr(char **slot, char *v)
+/* An event's string v (malloc'ed), kept until the generation ends. */
+static struct ctrace_str mkstr(ctrace_reader *r, char *v)
 {
-    free(*slot);
-    *slot = v;
+    if (r->nstrs == r->capstrs) {
+        r->capstrs = r->capstrs ? r->capstrs * 2 : 64;
+        r->strs = realloc(r->strs, r->capstrs * sizeof *r->strs);
+        if (!r->strs)
+            abort();
+    }
+    r->strs[r->nstrs++] = v;
     return (struct ctrace_str){v, strlen(v)};
 }
 
@@ -349,8 +358,13 @@ int ctrace_reader_next(ctrace_reader *r, const struct ctrace_event **out)
             if (strcmp(kind, names[k]) == 0)
                 ev->kind = (enum ctrace_event_kind)k;
     }
-    if (ev->kind == CTRACE_EV_SYNC)
+    if (ev->kind == CTRACE_EV_SYNC) {
         r->ngens++;
+        /* A new generation: the strings of the last one are done with. */
+        for (size_t i = 0; i < r->nstrs; i++)
+            free(r->strs[i]);
+        r->nstrs = 0;
+    }
     ev->generation = r->ngens ? r->ngens : 1;
 
     /* Stacks follow until the next event line. */
@@ -375,7 +389,7 @@ int ctrace_reader_next(ctrace_reader *r, const struct ctrace_event **out)
         ev->u.transition.id = ev->u.transition.resource == CTRACE_RES_GOROUTINE
                                   ? nfield(line, "GoID", 0)
                                   : nfield(line, "ProcID", 0);
-        ev->u.transition.reason = mkstr(&r->s1, qfield(line, "Reason"));
+        ev->u.transition.reason = mkstr(r, qfield(line, "Reason"));
         const char *arrow = strstr(line, "->");
         const char *sp = arrow;
         while (sp > line && sp[-1] != ' ')
@@ -389,23 +403,23 @@ int ctrace_reader_next(ctrace_reader *r, const struct ctrace_event **out)
     case CTRACE_EV_TASK_END:
         ev->u.task.id = nfield(line, "ID", 0);
         ev->u.task.parent = nfield(line, "Parent", CTRACE_NO_ID);
-        ev->u.task.name = mkstr(&r->s1, qfield(line, "Type"));
+        ev->u.task.name = mkstr(r, qfield(line, "Type"));
         break;
     case CTRACE_EV_REGION_BEGIN:
     case CTRACE_EV_REGION_END:
         ev->u.region.task = nfield(line, "Task", 0);
-        ev->u.region.name = mkstr(&r->s1, qfield(line, "Type"));
+        ev->u.region.name = mkstr(r, qfield(line, "Type"));
         break;
     case CTRACE_EV_LOG:
         ev->u.log.task = nfield(line, "Task", 0);
-        ev->u.log.category = mkstr(&r->s1, qfield(line, "Category"));
-        ev->u.log.message = mkstr(&r->s2, qfield(line, "Message"));
+        ev->u.log.category = mkstr(r, qfield(line, "Category"));
+        ev->u.log.message = mkstr(r, qfield(line, "Message"));
         break;
     case CTRACE_EV_LABEL:
-        ev->u.label.label = mkstr(&r->s1, qfield(line, "Label"));
+        ev->u.label.label = mkstr(r, qfield(line, "Label"));
         break;
     case CTRACE_EV_METRIC:
-        ev->u.metric.name = mkstr(&r->s1, qfield(line, "Name"));
+        ev->u.metric.name = mkstr(r, qfield(line, "Name"));
         {
             const char *v = strstr(line, "Value=Uint64(");
             ev->u.metric.value = v ? strtoull(v + 13, NULL, 10) : 0;
@@ -414,7 +428,7 @@ int ctrace_reader_next(ctrace_reader *r, const struct ctrace_event **out)
     case CTRACE_EV_RANGE_BEGIN:
     case CTRACE_EV_RANGE_ACTIVE:
     case CTRACE_EV_RANGE_END:
-        ev->u.range.name = mkstr(&r->s1, qfield(line, "Name"));
+        ev->u.range.name = mkstr(r, qfield(line, "Name"));
         break;
     case CTRACE_EV_SYNC:
         ev->u.sync.gen = r->ngens;
