@@ -16,9 +16,11 @@
 # CPU time (user+sys), MB/s and events/s by each, peak RSS (max over runs),
 # and the ratio to Go's median measured in this run.  TOOL_REPS runs
 # (default 3) of `stat`, `pprof` and `export` on the Go trace, to compare
-# their rate with `check`'s (TOOL_REPS=0 skips them).  BASE_CTRACE=PATH
-# also times that build's `check` and `check -j 1` in the same rounds
-# (before/after).
+# their rate with `check`'s (TOOL_REPS=0 skips them): stat and pprof on
+# one thread and reading ahead (-j 2), every export format (their output
+# to /dev/null, csv's to a directory under build-bench).  BASE_CTRACE=PATH
+# also times that build's `check`, `check -j 1`, `stat` and `export -f
+# perfetto` in the same rounds (before/after).
 set -eu
 size=${1:-120}
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -103,12 +105,22 @@ bench() { # TRACE LABEL
   [ -z "${BASE_CTRACE:-}" ] || report check_base "$bytes" "$events" go
   [ -z "${BASE_CTRACE:-}" ] || report check_base_j1 "$bytes" "$events" go
   [ "$tool_reps" -gt 0 ] && [ "$label" = "Go 1.23 trace" ] || return 0
+  local csvdir=$out/csv.out tools="stat stat_j2 pprof_sched pprof_sched_j2 export_perfetto export_chrome export_csv export_go119"
   for _ in $(seq "$tool_reps"); do
     one stat "$ctrace" stat "$trace"
+    one stat_j2 "$ctrace" stat -j 2 "$trace"
     one pprof_sched "$ctrace" pprof sched "$trace" -o /dev/null
+    one pprof_sched_j2 "$ctrace" pprof sched -j 2 "$trace" -o /dev/null
     one export_perfetto "$ctrace" export -f perfetto -o /dev/null "$trace"
+    one export_chrome "$ctrace" export -f chrome -o /dev/null "$trace"
+    one export_csv "$ctrace" export -f csv -o "$csvdir" "$trace"
+    one export_go119 "$ctrace" export -f go1.19 -o /dev/null "$trace"
+    rm -rf "$csvdir"
+    [ -z "${BASE_CTRACE:-}" ] || one stat_base "$BASE_CTRACE" stat "$trace"
+    [ -z "${BASE_CTRACE:-}" ] || one export_perfetto_base "$BASE_CTRACE" export -f perfetto -o /dev/null "$trace"
   done
-  for t in stat pprof_sched export_perfetto; do report "$t" "$bytes" "$events" go; done
+  [ -z "${BASE_CTRACE:-}" ] || tools="$tools stat_base export_perfetto_base"
+  for t in $tools; do report "$t" "$bytes" "$events" go; done
 }
 
 bench "$gotrace" "Go 1.23 trace"

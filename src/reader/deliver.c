@@ -6,13 +6,16 @@
  *
  * Invariants: one event is handed out at a time, from d->ev (or d->out:
  * the read-ahead queue's next slot, ahead.c) and the buffers beside it
- * (scratch, attrs, xargs), valid until the next call; strings point into the generation's arena (or static text), which lives
- * until the generation ends.  Reads the generation and ordering state,
- * writes only the delivery state and the error state.
+ * (attrs, xargs), valid until the next call; strings point into the
+ * generation's arena, static text or the kept strings (the names made
+ * here), all of which live until the next generation is read.  Reads the
+ * generation and ordering state, writes only the delivery state and the
+ * error state.
  */
 #include "internal.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 
@@ -28,6 +31,57 @@ static inline struct ctrace_str str_of(const struct generation *g, uint64_t id)
     struct ctrace_str s = {"", 0};
     gen_string(g, id, &s);
     return s;
+}
+
+/* A block of kept strings; blocks are chained, never moved. */
+struct dl_kept {
+    struct dl_kept *next;
+    size_t used, cap;
+    char data[];
+};
+
+/* s (len bytes) copied among the kept strings, NUL-terminated; NULL when
+ * out of memory. */
+static const char *keep(struct delivery *d, const char *s, size_t len)
+{
+    struct dl_kept *k = d->kept;
+    if (!k || k->cap - k->used < len + 1) {
+        size_t cap = len + 1 > 4096 ? len + 1 : 4096;
+        struct dl_kept *n = malloc(sizeof *n + cap);
+        if (!n)
+            return NULL;
+        n->next = k;
+        n->used = 0;
+        n->cap = cap;
+        d->kept = k = n;
+    }
+    char *p = k->data + k->used;
+    memcpy(p, s, len);
+    p[len] = 0;
+    k->used += len + 1;
+    return p;
+}
+
+/* The kept copy of s, or (out of memory) s itself, valid until the next
+ * event only: the reading goes on, with the shorter lifetime. */
+static struct ctrace_str kept_str(struct delivery *d, const char *s, size_t len)
+{
+    const char *p = keep(d, s, len);
+    return (struct ctrace_str){p ? p : s, len};
+}
+
+void dl_keep_reset(struct delivery *d)
+{
+    dl_keep_free(d);
+}
+
+void dl_keep_free(struct delivery *d)
+{
+    while (d->kept) {
+        struct dl_kept *n = d->kept->next;
+        free(d->kept);
+        d->kept = n;
+    }
 }
 
 static void transition(struct ctrace_event *e, enum ctrace_resource_kind k, uint64_t id,
@@ -163,9 +217,11 @@ static void build(struct ctrace_event *e, struct delivery *d, const struct gener
     case GT_EV_STW_BEGIN:
     case GT_EV_STW_END: {
         struct ctrace_str why = str_of(g, a[0]);
-        snprintf(d->scratch, sizeof d->scratch, "stop-the-world (%.*s)", (int)why.len, why.ptr);
-        range(e, v->typ == GT_EV_STW_BEGIN ? CTRACE_EV_RANGE_BEGIN : CTRACE_EV_RANGE_END, d->scratch,
+        int n = snprintf(d->scratch, sizeof d->scratch, "stop-the-world (%.*s)", (int)why.len, why.ptr);
+        range(e, v->typ == GT_EV_STW_BEGIN ? CTRACE_EV_RANGE_BEGIN : CTRACE_EV_RANGE_END, "",
               CTRACE_RES_GOROUTINE, v->g);
+        size_t len = n < 0 ? 0 : (size_t)n < sizeof d->scratch ? (size_t)n : sizeof d->scratch - 1;
+        e->u.range.name = kept_str(d, d->scratch, len);
         break;
     }
     case GT_EV_GC_ACTIVE:
@@ -211,7 +267,7 @@ static void build(struct ctrace_event *e, struct delivery *d, const struct gener
         e->kind = CTRACE_EV_TASK_END;
         e->u.task.id = a[0];
         e->u.task.parent = v->extra[0];
-        e->u.task.name = (struct ctrace_str){o->endname, o->endname_len};
+        e->u.task.name = kept_str(d, o->endname, o->endname_len);
         break;
     case GT_EV_USER_REGION_BEGIN:
     case GT_EV_USER_REGION_END:

@@ -241,6 +241,10 @@ struct delivery {
                                 do not build the public event (d->ev is
                                 left stale; nothing reads it then)      */
     char scratch[GT_MAX_STRING_SIZE + 64];
+    /* Strings the delivery makes (a stop-the-world range's name, an ended
+     * task's name), kept as the generation's own strings are: until the
+     * next generation is read (dl_keep_reset), as the header promises. */
+    struct dl_kept *kept;
     struct ctrace_attr attrs[2];
     uint64_t xargs[5];
     int64_t last_ts;         /* time of the last event delivered         */
@@ -249,6 +253,12 @@ struct delivery {
     int64_t first_ts;
     uint64_t nevents;
 };
+
+/* The kept strings (see struct delivery): dropped when the next
+ * generation is read (the events that used them are all consumed then:
+ * the header's lifetime rule), freed at close. */
+void dl_keep_reset(struct delivery *d);
+void dl_keep_free(struct delivery *d);
 
 /* Checks (v2) and publishes an ordered raw event as *out; returns 1, or a
  * negative code with the error recorded in err. */

@@ -137,6 +137,7 @@ void ctrace_reader_close(ctrace_reader *r)
     in_close(&r->in);
     gen_free(&r->g);
     order_free(&r->o);
+    dl_keep_free(&r->dl);
     free(r->heap);
     free(r);
 }
@@ -264,6 +265,7 @@ static int try_advance(struct ctrace_reader *r, size_t i)
 
 static int load_generation(struct ctrace_reader *r)
 {
+    dl_keep_reset(&r->dl);
     int rc = gen_read(r);
     if (rc < 0)
         return rc;

@@ -186,6 +186,7 @@ static void event(struct text *t, struct keep *k, ctrace_reader *r, const struct
     case CTRACE_EV_RANGE_ACTIVE:
     case CTRACE_EV_RANGE_END:
         tstr(t, "range", e->u.range.name);
+        keep_str(k, e->u.range.name);
         tf(t, " %d %llx", e->u.range.scope, (unsigned long long)e->u.range.scope_id);
         for (size_t i = 0; i < e->u.range.nattrs; i++) {
             tstr(t, "attr", e->u.range.attrs[i].name);
@@ -196,6 +197,7 @@ static void event(struct text *t, struct keep *k, ctrace_reader *r, const struct
     case CTRACE_EV_TASK_END:
         tf(t, " task %llu parent %llx", (unsigned long long)e->u.task.id, (unsigned long long)e->u.task.parent);
         tstr(t, "name", e->u.task.name);
+        keep_str(k, e->u.task.name);
         task(t, r, e->u.task.id);
         task(t, r, e->u.task.parent);
         break;
