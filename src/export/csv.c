@@ -624,6 +624,7 @@ struct export_sink *export_csv_sink(const char *dir, FILE *errf)
             return NULL;
         }
         free(path);
+        setvbuf(C->t[i]->f, NULL, _IONBF, 0); /* written in blocks (outbuf.h) */
         outbuf_bytes(C->t[i], table_def[i].header, strlen(table_def[i].header));
         row_end(C->t[i]);
     }

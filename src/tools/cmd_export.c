@@ -144,8 +144,10 @@ int cmd_export(int argc, char **argv)
         struct stat sb;
         regular = fstat(fileno(out), &sb) == 0 && S_ISREG(sb.st_mode);
     }
-    static char buf[1 << 20];
-    setvbuf(out, buf, _IOFBF, sizeof buf);
+    /* The sinks gather their output in blocks of their own (outbuf.h,
+     * perfetto.c) and write each with one fwrite: stdio's buffer would
+     * only copy every byte once more. */
+    setvbuf(out, NULL, _IONBF, 0);
     struct export_stats st;
     int rc = export_run((const char *const *)argv + first, (size_t)(argc - first), fmt, threads, out,
                         NULL, stderr, &st);
