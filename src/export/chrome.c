@@ -196,9 +196,9 @@ static void name_cat(struct csink *f, const struct export_event *e)
         out_lit(f, ",\"name\":");
         jstr(f, e->name, e->name_len);
     }
-    if (e->cat) {
+    if (e->cat != EXPORT_CAT_NONE) {
         out_lit(f, ",\"cat\":\"");
-        out_str(f, e->cat); /* ours: plain ASCII */
+        out_str(f, export_cat_name(e->cat)); /* plain ASCII */
         out_c(f, (char)('"'));
     }
 }
@@ -211,7 +211,7 @@ static void args(struct csink *f, const struct export_event *e)
     for (size_t i = 0; i < e->nargs; i++) {
         if (i)
             out_c(f, (char)(','));
-        jstr(f, e->args[i].key, strlen(e->args[i].key));
+        jstr(f, e->args[i].key, e->args[i].key_len);
         out_c(f, (char)(':'));
         if (e->args[i].str)
             jstr(f, e->args[i].str, e->args[i].len);
@@ -372,7 +372,7 @@ static int c_end(struct export_sink *s, const struct export_event *e)
     struct csink *f = open_ev(C, async ? "e" : "E", e->track, async ? 0 : e->track->tid);
     if (async) {
         struct export_event named = *e;
-        named.cat = "task";
+        named.cat = EXPORT_CAT_TASK;
         name_cat(f, &named);
         put_id(f, e->track->uuid);
     } else {

@@ -187,19 +187,15 @@ static struct outbuf *row(struct csink *C, enum table_id id, unsigned seq)
 
 /* ---- helpers ----------------------------------------------------------- */
 
-static enum slice_kind kind_of(const char *cat)
+static enum slice_kind kind_of(enum export_cat cat)
 {
-    if (!cat)
-        return S_OTHER;
-    if (!strcmp(cat, "state"))
-        return S_STATE;
-    if (!strcmp(cat, "region"))
-        return S_REGION;
-    if (!strcmp(cat, "task"))
-        return S_TASK;
-    if (!strcmp(cat, "runtime"))
-        return S_RANGE;
-    return S_OTHER;
+    switch (cat) {
+    case EXPORT_CAT_STATE: return S_STATE;
+    case EXPORT_CAT_REGION: return S_REGION;
+    case EXPORT_CAT_TASK: return S_TASK;
+    case EXPORT_CAT_RUNTIME: return S_RANGE;
+    default: return S_OTHER;
+    }
 }
 
 static const struct export_arg *arg(const struct export_event *e, const char *key)
@@ -473,7 +469,7 @@ static int v_instant(struct export_sink *s, const struct export_event *e)
 {
     struct csink *C = (struct csink *)s;
     struct outbuf *tb;
-    if (e->cat && !strcmp(e->cat, "log")) {
+    if (e->cat == EXPORT_CAT_LOG) {
         const struct export_arg *task = arg(e, "task"), *cat = arg(e, "category"),
                                 *msg = arg(e, "message");
         tb = row(C, T_LOGS, e->track->seq);
@@ -483,7 +479,7 @@ static int v_instant(struct export_sink *s, const struct export_event *e)
         f_str(tb, cat && cat->str ? cat->str : "", cat && cat->str ? cat->len : 0, 0);
         f_str(tb, msg && msg->str ? msg->str : "", msg && msg->str ? msg->len : 0, 0);
         row_end(tb);
-    } else if (e->cat && !strcmp(e->cat, "cpu")) {
+    } else if (e->cat == EXPORT_CAT_CPU) {
         uint64_t id = stack_id(C, e);
         tb = row(C, T_SAMPLES, e->track->seq);
         f_i64(tb, e->ts, 0);

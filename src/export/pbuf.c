@@ -33,29 +33,24 @@ int pbuf_grow(struct pbuf *b, size_t n)
     return 1;
 }
 
-static void put_varint(struct pbuf *b, uint64_t v)
+uint8_t *pb_close_long(uint8_t *body, uint8_t *end)
 {
-    if (pbuf_reserve(b, 10))
-        pbuf_put_varint_reserved(b, v);
+    size_t n = (size_t)(end - body), extra = pbuf_varint_size(n) - 1;
+    memmove(body + extra, body, n);
+    pbuf_varint_put(body - 1, n);
+    return end + extra;
 }
 
 void pbuf_fixed64(struct pbuf *b, uint32_t field, uint64_t v)
 {
-    put_varint(b, (uint64_t)field << 3 | 1);
-    if (!pbuf_reserve(b, 8))
-        return;
-    for (int i = 0; i < 8; i++)
-        b->buf[b->len++] = (uint8_t)(v >> (8 * i));
+    if (pbuf_reserve(b, PB_FIELD_MAX))
+        pbuf_set_end(b, pb_fixed64(pbuf_end(b), field, v));
 }
 
 void pbuf_bytes(struct pbuf *b, uint32_t field, const void *p, size_t n)
 {
-    put_varint(b, (uint64_t)field << 3 | 2);
-    put_varint(b, n);
-    if (n && pbuf_reserve(b, n)) {
-        memcpy(b->buf + b->len, p, n);
-        b->len += n;
-    }
+    if (pbuf_reserve(b, PB_FIELD_MAX + n))
+        pbuf_set_end(b, pb_bytes(pbuf_end(b), field, p, n));
 }
 
 void pbuf_str(struct pbuf *b, uint32_t field, const char *s)
@@ -65,24 +60,20 @@ void pbuf_str(struct pbuf *b, uint32_t field, const char *s)
 
 void pbuf_open(struct pbuf *b, uint32_t field)
 {
-    put_varint(b, (uint64_t)field << 3 | 2);
     if (b->depth >= PBUF_MAX_DEPTH) {
         b->failed = 1; /* a programming error, reported as a failure */
         return;
     }
+    if (!pbuf_reserve(b, PB_TAG_MAX + 1))
+        return;
+    pbuf_set_end(b, pb_open(pbuf_end(b), field));
     b->open[b->depth++] = b->len;
 }
 
 void pbuf_close(struct pbuf *b)
 {
-    if (b->failed || b->depth == 0)
+    if (b->failed || b->depth == 0 || !pbuf_reserve(b, PB_CLOSE_ROOM))
         return;
     size_t start = b->open[--b->depth];
-    size_t body = b->len - start;
-    size_t n = pbuf_varint_size(body);
-    if (!pbuf_reserve(b, n))
-        return;
-    memmove(b->buf + start + n, b->buf + start, body);
-    pbuf_varint_put(b->buf + start, body);
-    b->len += n;
+    pbuf_set_end(b, pb_close(b->buf + start, pbuf_end(b)));
 }

@@ -14,9 +14,12 @@
  *    memory is bounded by one generation.  Every event packet carries
  *    SEQ_NEEDS_INCREMENTAL_STATE and the interned entries it is the first to
  *    use (in its own interned_data, before the event refers to them).
- *  - A packet is built whole in memory, then appended as field 1 of Trace
- *    (tag, length, bytes) to an output buffer written in blocks of ~64 KiB:
- *    the output is a valid Trace after every block.
+ *  - A packet is written as field 1 of Trace (tag, length, bytes) straight
+ *    into an output buffer written in blocks of ~64 KiB (pbuf.h's nested
+ *    messages: no packet is built elsewhere and copied): the output is a
+ *    valid Trace after every block.  An event packet's interned entries are
+ *    found first (they are its interned_data, before its TrackEvent), then
+ *    the packet is encoded in one pass at a cursor.
  *  - Timestamps are TracePacket.timestamp in nanoseconds (default clock).
  */
 #include "hash.h"
@@ -56,21 +59,24 @@ struct istr {
     char s[];
 };
 
-/* A memo in front of `strs`, by the address of the string looked up: the
- * timeline passes the same names (static strings, the reader's strings of a
- * generation) at the same addresses; the content is still compared. */
-#define STR_MEMO 64
+/* A memo in front of `strs` for event names, by address: within a
+ * generation an address holds one name (sink.h), so a hit compares no
+ * bytes; it is forgotten with the interned state at each generation.  Two
+ * ways a set, the newest first: the few names of a trace's hot events
+ * must not evict each other, as they did in one-way slots. */
+#define STR_MEMO_SETS 64
 struct str_memo {
     const char *ptr;
-    unsigned field;
-    struct istr *e;
+    size_t len;
+    uint64_t iid;
 };
 
 struct seqstate {
     int need_clear;
     uint64_t next_iid;
     struct u64map strs;       /* hash -> struct istr chain (names, categories) */
-    struct str_memo memo[STR_MEMO];
+    struct str_memo memo[STR_MEMO_SETS][2];
+    uint64_t cat_iid[EXPORT_CAT_COUNT]; /* 0: not yet interned */
     struct u64map frames;     /* pc -> iid */
     struct u64map callstacks; /* stack id -> iid */
 };
@@ -78,9 +84,9 @@ struct seqstate {
 struct psink {
     struct export_sink base;
     FILE *out;
-    struct pbuf pkt, te, interned;
-    struct pbuf outbuf; /* packets gathered for one fwrite (stdio per packet
-                           cost more than encoding them) */
+    struct pbuf interned; /* the interned entries of the packet being made */
+    struct pbuf outbuf;   /* packets gathered for one fwrite (stdio per packet
+                             cost more than encoding them) */
     struct seqstate *seqs;
     unsigned nseq;
     int failed;
@@ -98,28 +104,23 @@ static void reset_seq(struct seqstate *q)
     }
     u64map_free(&q->strs);
     memset(q->memo, 0, sizeof q->memo);
+    memset(q->cat_iid, 0, sizeof q->cat_iid);
     u64map_free(&q->frames);
     u64map_free(&q->callstacks);
     q->next_iid = 1;
     q->need_clear = 1;
 }
 
-/* The iid of an event name (field ID_NAMES) or category (ID_CATEGORIES),
- * adding it to the packet's interned data the first time. */
+/* The iid of an event name (field ID_NAMES) or category (ID_CATEGORIES) of
+ * these bytes, adding it to the packet's interned data the first time. */
 static uint64_t intern_str(struct psink *P, struct seqstate *q, unsigned field, const char *s,
                            size_t len)
 {
-    uintptr_t a = (uintptr_t)s;
-    struct str_memo *m = &q->memo[(a ^ (a >> 7) ^ field) & (STR_MEMO - 1)];
-    if (m->ptr == s && m->field == field && m->e->len == len && !memcmp(m->e->s, s, len))
-        return m->e->iid;
     uint64_t h = hash_fnv1a(s, len, field);
     struct istr *head = u64map_get_ptr(&q->strs, h);
     for (struct istr *e = head; e; e = e->next)
-        if (e->len == len && !memcmp(e->s, s, len)) {
-            *m = (struct str_memo){s, field, e};
+        if (e->len == len && !memcmp(e->s, s, len))
             return e->iid;
-        }
     struct istr *e = malloc(sizeof *e + len + 1);
     if (!e || u64map_put_ptr(&q->strs, h, e) < 0) {
         free(e);
@@ -131,12 +132,35 @@ static uint64_t intern_str(struct psink *P, struct seqstate *q, unsigned field, 
     e->len = len;
     memcpy(e->s, s, len);
     e->s[len] = 0;
-    *m = (struct str_memo){s, field, e};
     pbuf_open(&P->interned, field);
     pbuf_uint(&P->interned, IID_IID, e->iid);
     pbuf_bytes(&P->interned, IID_NAME, s, len);
     pbuf_close(&P->interned);
     return e->iid;
+}
+
+/* The iid of an event name, through the memo by its address. */
+static inline uint64_t intern_name(struct psink *P, struct seqstate *q, const char *s, size_t len)
+{
+    /* Fibonacci hashing: the top bits of the address times 2^64/phi */
+    struct str_memo *m = q->memo[((uintptr_t)s * 0x9e3779b97f4a7c15ULL) >> 58];
+    if (m[0].ptr == s && m[0].len == len)
+        return m[0].iid;
+    if (m[1].ptr == s && m[1].len == len)
+        return m[1].iid;
+    uint64_t iid = intern_str(P, q, ID_NAMES, s, len);
+    m[1] = m[0];
+    m[0] = (struct str_memo){s, len, iid};
+    return iid;
+}
+
+static inline uint64_t intern_cat(struct psink *P, struct seqstate *q, enum export_cat c)
+{
+    if (!q->cat_iid[c]) {
+        const char *name = export_cat_name(c);
+        q->cat_iid[c] = intern_str(P, q, ID_CATEGORIES, name, strlen(name));
+    }
+    return q->cat_iid[c];
 }
 
 static uint64_t intern_frame(struct psink *P, struct seqstate *q, const struct ctrace_frame *f)
@@ -205,24 +229,31 @@ static int flush_out(struct psink *P)
     return P->failed ? -1 : 0;
 }
 
-/* Appends P->pkt as one packet of the Trace (field 1) to the output. */
-static int flush_packet(struct psink *P)
+/* Ends a packet: the output goes out in blocks of ~64 KiB. */
+static int packet_done(struct psink *P)
 {
-    if (P->pkt.failed || P->te.failed || P->interned.failed)
+    if (P->outbuf.failed || P->interned.failed)
         P->failed = 1;
     if (P->failed)
         return -1;
-    pbuf_bytes(&P->outbuf, TRACE_PACKET, P->pkt.buf, P->pkt.len);
+    return P->outbuf.len >= 1 << 16 ? flush_out(P) : 0;
+}
+
+/* packet_done of an event packet, whose room was reserved and whose
+ * interned data was checked (emit): only the flush is left to decide;
+ * P->failed (a failed intern, a write error) is then seen by the caller. */
+static inline int event_done(struct psink *P)
+{
     if (P->outbuf.len >= 1 << 16)
         return flush_out(P);
-    return P->outbuf.failed ? (P->failed = 1, -1) : 0;
+    return P->failed ? -1 : 0;
 }
 
 static int p_track(struct export_sink *s, const struct export_track *t)
 {
     struct psink *P = (struct psink *)s;
-    struct pbuf *b = &P->pkt;
-    pbuf_reset(b);
+    struct pbuf *b = &P->outbuf;
+    pbuf_open(b, TRACE_PACKET);
     pbuf_uint(b, PKT_TIMESTAMP, (uint64_t)t->ts);
     pbuf_uint(b, PKT_SEQ_ID, t->seq + 1);
     pbuf_open(b, PKT_TRACK_DESCRIPTOR);
@@ -253,137 +284,138 @@ static int p_track(struct export_sink *s, const struct export_track *t)
         break;
     }
     pbuf_close(b);
-    return flush_packet(P);
-}
-
-/* Starts an event packet of the track's sequence: P->te gets the
- * TrackEvent, P->interned the new interned entries; end_event() joins them. */
-static struct seqstate *begin_event(struct psink *P, const struct export_track *t)
-{
-    pbuf_reset(&P->te);
-    pbuf_reset(&P->interned);
-    pbuf_uint(&P->te, TE_TRACK_UUID, t->uuid);
-    return &P->seqs[t->seq < P->nseq ? t->seq : 0];
-}
-
-/* Appends varint v at p; returns the end. */
-static inline uint8_t *put(uint8_t *p, uint64_t v)
-{
-    return p + pbuf_varint_put(p, v);
-}
-
-/* The event packet, written straight into the output (its length is
- * known from its parts: no packet buffer, no copy of the TrackEvent
- * through one): timestamp, sequence, flags, interned data, TrackEvent. */
-static int end_event(struct psink *P, const struct export_track *t, struct seqstate *q, int64_t ts)
-{
-    uint64_t flags = SEQ_NEEDS_INCREMENTAL_STATE |
-                     (q->need_clear ? SEQ_INCREMENTAL_STATE_CLEARED : 0);
-    q->need_clear = 0;
-    if (P->te.failed || P->interned.failed)
-        P->failed = 1;
-    if (P->failed)
-        return -1;
-    size_t ilen = P->interned.len, tlen = P->te.len;
-    size_t body = 1 + pbuf_varint_size((uint64_t)ts) + 1 + pbuf_varint_size(t->seq + 1) + 1 +
-                  pbuf_varint_size(flags) + 1 + pbuf_varint_size(tlen) + tlen;
-    if (ilen)
-        body += 1 + pbuf_varint_size(ilen) + ilen;
-    struct pbuf *o = &P->outbuf;
-    if (!pbuf_reserve(o, 1 + 10 + body))
-        return P->failed = 1, -1;
-    uint8_t *p = o->buf + o->len;
-    *p++ = TRACE_PACKET << 3 | 2;
-    p = put(p, body);
-    *p++ = PKT_TIMESTAMP << 3;
-    p = put(p, (uint64_t)ts);
-    *p++ = PKT_SEQ_ID << 3;
-    p = put(p, t->seq + 1);
-    *p++ = PKT_SEQ_FLAGS << 3;
-    p = put(p, flags);
-    if (ilen) {
-        *p++ = PKT_INTERNED << 3 | 2;
-        p = put(p, ilen);
-        memcpy(p, P->interned.buf, ilen);
-        p += ilen;
-    }
-    *p++ = PKT_TRACK_EVENT << 3 | 2;
-    p = put(p, tlen);
-    memcpy(p, P->te.buf, tlen);
-    p += tlen;
-    o->len = (size_t)(p - o->buf);
-    return o->len >= 1 << 16 ? flush_out(P) : 0;
+    pbuf_close(b);
+    return packet_done(P);
 }
 
 /* What of an event a packet carries. */
 enum { F_NAME = 1, F_REST = 2, F_ALL = F_NAME | F_REST };
 
-static void add_common(struct psink *P, struct seqstate *q, const struct export_event *e,
-                       int fields)
+/* Room for an event packet but its args and interned data: the packet's
+ * and TrackEvent's tags, lengths and closes, and twelve fields at most
+ * (timestamp, sequence, flags, interned_data's tag and length, uuid, type,
+ * value, name, category, two flows, callstack). */
+#define EVENT_ROOM (2 * (PB_TAG_MAX + 1 + PB_CLOSE_ROOM) + 12 * PB_FIELD_MAX)
+
+/* Room for e's args. */
+static size_t args_room(const struct export_event *e)
 {
-    if (e->name && (fields & F_NAME))
-        pbuf_uint(&P->te, TE_NAME_IID, intern_str(P, q, ID_NAMES, e->name, e->name_len));
-    if (e->cat && (fields & F_NAME))
-        pbuf_uint(&P->te, TE_CATEGORY_IIDS, intern_str(P, q, ID_CATEGORIES, e->cat, strlen(e->cat)));
-    for (size_t i = 0; i < e->nargs; i++) {
-        pbuf_open(&P->te, TE_DEBUG_ANNOTATIONS);
-        pbuf_str(&P->te, DA_NAME, e->args[i].key);
-        if (e->args[i].str)
-            pbuf_bytes(&P->te, DA_STRING, e->args[i].str, e->args[i].len);
-        else
-            pbuf_uint(&P->te, DA_UINT, e->args[i].u);
-        pbuf_close(&P->te);
-    }
-    if (e->flow_out)
-        pbuf_fixed64(&P->te, TE_FLOW_IDS, e->flow_out);
-    if (e->flow_in)
-        pbuf_fixed64(&P->te, TE_TERMINATING_FLOW_IDS, e->flow_in);
-    if (e->nframes)
-        pbuf_uint(&P->te, TE_CALLSTACK_IID, intern_stack(P, q, e));
+    size_t room = 0;
+    for (size_t i = 0; i < e->nargs; i++)
+        room += PB_TAG_MAX + 1 + PB_CLOSE_ROOM + 2 * PB_FIELD_MAX + e->args[i].key_len +
+                (e->args[i].str ? e->args[i].len : 0);
+    return room;
 }
 
-/* One event packet of e's track at ts: its type and `fields` (F_*) of e. */
-static int emit(struct export_sink *s, const struct export_event *e, int64_t ts, int type,
-                int fields)
+/* Writes e's args at p (room: args_room); returns the end. */
+static uint8_t *put_args(uint8_t *p, const struct export_event *e)
 {
-    struct psink *P = (struct psink *)s;
-    struct seqstate *q = begin_event(P, e->track);
-    pbuf_uint(&P->te, TE_TYPE, (uint64_t)type);
-    if (fields)
-        add_common(P, q, e, fields);
-    return end_event(P, e->track, q, ts);
+    for (size_t i = 0; i < e->nargs; i++) {
+        const struct export_arg *a = &e->args[i];
+        uint8_t *da = p = pb_open(p, TE_DEBUG_ANNOTATIONS);
+        p = pb_bytes(p, DA_NAME, a->key, a->key_len);
+        if (a->str)
+            p = pb_bytes(p, DA_STRING, a->str, a->len);
+        else
+            p = pb_uint(p, DA_UINT, a->u);
+        p = pb_close(da, p);
+    }
+    return p;
+}
+
+/* One event packet on track t at ts: its type, `fields` (F_*) of e (NULL:
+ * none), and for a counter (type TYPE_COUNTER) its value.  Inline: each
+ * caller's constant type and fields leave only its own branches. */
+static inline __attribute__((always_inline)) int
+emit(struct psink *P, const struct export_track *t, int64_t ts, int type,
+     const struct export_event *e, int fields, int64_t value)
+{
+    struct seqstate *q = &P->seqs[t->seq < P->nseq ? t->seq : 0];
+    /* What the packet interns first: its interned_data (P->interned, empty
+     * between packets) precedes the TrackEvent that refers to it. */
+    uint64_t name = 0, cat = 0, stack = 0;
+    size_t room = EVENT_ROOM;
+    if (fields & F_NAME) {
+        if (e->name)
+            name = intern_name(P, q, e->name, e->name_len);
+        if (e->cat != EXPORT_CAT_NONE)
+            cat = intern_cat(P, q, e->cat);
+    }
+    if (fields) {
+        if (e->nargs)
+            room += args_room(e);
+        if (e->nframes)
+            stack = intern_stack(P, q, e);
+    }
+    size_t ilen = P->interned.len;
+    struct pbuf *o = &P->outbuf;
+    if (P->interned.failed || !pbuf_reserve(o, room + ilen))
+        return P->failed = 1, -1;
+    uint64_t flags = SEQ_NEEDS_INCREMENTAL_STATE |
+                     (q->need_clear ? SEQ_INCREMENTAL_STATE_CLEARED : 0);
+    q->need_clear = 0;
+
+    uint8_t *p = pbuf_end(o);
+    uint8_t *packet = p = pb_open(p, TRACE_PACKET);
+    p = pb_uint(p, PKT_TIMESTAMP, (uint64_t)ts);
+    p = pb_uint(p, PKT_SEQ_ID, t->seq + 1);
+    p = pb_uint(p, PKT_SEQ_FLAGS, flags);
+    if (ilen) {
+        p = pb_bytes(p, PKT_INTERNED, P->interned.buf, ilen);
+        pbuf_reset(&P->interned);
+    }
+    uint8_t *te = p = pb_open(p, PKT_TRACK_EVENT);
+    p = pb_uint(p, TE_TRACK_UUID, t->uuid);
+    p = pb_uint(p, TE_TYPE, (uint64_t)type);
+    if (type == TYPE_COUNTER)
+        p = pb_int(p, TE_COUNTER_VALUE, value);
+    if (name)
+        p = pb_uint(p, TE_NAME_IID, name);
+    if (cat)
+        p = pb_uint(p, TE_CATEGORY_IIDS, cat);
+    if (fields) {
+        if (e->nargs)
+            p = put_args(p, e);
+        if (e->flow_out)
+            p = pb_fixed64(p, TE_FLOW_IDS, e->flow_out);
+        if (e->flow_in)
+            p = pb_fixed64(p, TE_TERMINATING_FLOW_IDS, e->flow_in);
+        if (e->nframes)
+            p = pb_uint(p, TE_CALLSTACK_IID, stack);
+    }
+    p = pb_close(te, p);
+    p = pb_close(packet, p);
+    pbuf_set_end(o, p);
+    return event_done(P);
 }
 
 static int p_begin(struct export_sink *s, const struct export_event *e)
 {
-    return emit(s, e, e->ts, TYPE_SLICE_BEGIN, F_ALL);
+    return emit((struct psink *)s, e->track, e->ts, TYPE_SLICE_BEGIN, e, F_ALL, 0);
 }
 
 static int p_end(struct export_sink *s, const struct export_event *e)
 {
     /* A slice end carries only its args (a range's attributes). */
-    return emit(s, e, e->ts, TYPE_SLICE_END, F_REST);
+    return emit((struct psink *)s, e->track, e->ts, TYPE_SLICE_END, e, F_REST, 0);
 }
 
 static int p_complete(struct export_sink *s, const struct export_event *e, int64_t dur)
 {
-    if (emit(s, e, e->ts, TYPE_SLICE_BEGIN, F_ALL) < 0)
+    struct psink *P = (struct psink *)s;
+    if (emit(P, e->track, e->ts, TYPE_SLICE_BEGIN, e, F_ALL, 0) < 0)
         return -1;
-    return emit(s, e, e->ts + dur, TYPE_SLICE_END, 0);
+    return emit(P, e->track, e->ts + dur, TYPE_SLICE_END, NULL, 0, 0);
 }
 
 static int p_instant(struct export_sink *s, const struct export_event *e)
 {
-    return emit(s, e, e->ts, TYPE_INSTANT, F_ALL);
+    return emit((struct psink *)s, e->track, e->ts, TYPE_INSTANT, e, F_ALL, 0);
 }
 
 static int p_counter(struct export_sink *s, const struct export_track *t, int64_t ts, int64_t value)
 {
-    struct psink *P = (struct psink *)s;
-    struct seqstate *q = begin_event(P, t);
-    pbuf_uint(&P->te, TE_TYPE, TYPE_COUNTER);
-    pbuf_int(&P->te, TE_COUNTER_VALUE, value);
-    return end_event(P, t, q, ts);
+    return emit((struct psink *)s, t, ts, TYPE_COUNTER, NULL, 0, value);
 }
 
 static void p_generation(struct export_sink *s, unsigned seq)
@@ -408,8 +440,6 @@ static void p_destroy(struct export_sink *s)
     for (unsigned i = 0; i < P->nseq; i++)
         reset_seq(&P->seqs[i]);
     free(P->seqs);
-    pbuf_free(&P->pkt);
-    pbuf_free(&P->te);
     pbuf_free(&P->interned);
     pbuf_free(&P->outbuf);
     free(P);

@@ -14,7 +14,13 @@
  *    all events in time order except those closing an input's open slices
  *    at its last event, which come when the input ends;
  *  - a track is declared with the time of its declaration (track->ts);
- *  - every string passed is valid only during the call;
+ *  - every string passed is valid only during the call, but the name of a
+ *    slice_begin, complete or instant is one the sink may recognise by its
+ *    address: until the generation() of its track's input, the same
+ *    address with the same name_len holds the same bytes (a literal, a
+ *    string of the reader's generation, or one the timeline keeps for the
+ *    generation), so a sink may memoise what it makes of a name by address
+ *    and forget the memo at generation();
  *  - generation(seq) says that everything an input's events referred to by
  *    stack id is forgotten (a sink may drop its per-generation tables);
  *  - track_done(t, ts) (optional) comes once for each goroutine's tracks
@@ -66,8 +72,31 @@ struct export_track {
     const char *name;
 };
 
+/* The category of a slice or instant (chrome's "cat", Perfetto's
+ * category): one of a few, so a sink keys on the number and names it
+ * with export_cat_name(). */
+enum export_cat {
+    EXPORT_CAT_NONE,    /* slice ends, which have none */
+    EXPORT_CAT_STATE,   /* goroutine states               */
+    EXPORT_CAT_SCHED,   /* unblock instants               */
+    EXPORT_CAT_REGION,
+    EXPORT_CAT_TASK,
+    EXPORT_CAT_LOG,
+    EXPORT_CAT_CPU,     /* CPU samples                    */
+    EXPORT_CAT_RUNTIME, /* GC, STW, sweep ... ranges      */
+    EXPORT_CAT_COUNT
+};
+
+static inline const char *export_cat_name(enum export_cat c)
+{
+    static const char *const names[EXPORT_CAT_COUNT] = {
+        "", "state", "sched", "region", "task", "log", "cpu", "runtime"};
+    return (unsigned)c < EXPORT_CAT_COUNT ? names[c] : "";
+}
+
 struct export_arg {
     const char *key;
+    size_t key_len;  /* strlen(key)                                     */
     const char *str; /* NULL: the value is `u`                          */
     size_t len;
     uint64_t u;
@@ -78,7 +107,7 @@ struct export_event {
     int64_t ts;
     const char *name; /* may be NULL for slice ends                    */
     size_t name_len;
-    const char *cat;  /* category, never NULL for begins/instants     */
+    enum export_cat cat; /* never NONE for begins/instants            */
     const struct export_arg *args;
     size_t nargs;
     uint64_t flow_out; /* flow starting here, 0 none                   */

@@ -52,6 +52,7 @@
 #include "export.h"
 #include "hash.h"
 #include "satadd.h"
+#include "strtab.h"
 #include "u64map.h"
 #include "sink.h"
 
@@ -97,6 +98,17 @@ struct named_track {
     uint64_t open;
 };
 
+/* The slice name of a wait: "blocked: " and the reason up to its first NUL
+ * or BLOCKED_MAX bytes (what snprintf into 300 bytes made of it). */
+#define BLOCKED_MEMO 16
+#define BLOCKED_MAX 290
+struct blocked_memo {
+    const char *reason; /* the reason's address, NULL: empty slot */
+    size_t reason_len;
+    const char *name;   /* in the input's gen_names */
+    size_t len;
+};
+
 struct input {
     const char *path;
     unsigned seq;
@@ -112,16 +124,13 @@ struct input {
      * generation, [1] in the one before, done at the next sync event. */
     struct u64map ended[2];
     int64_t next_vtid; /* the next synthetic tid (sink.h) */
-};
-
-/* The slice name of a wait: "blocked: " and the reason up to its first NUL
- * or BLOCKED_MAX bytes (what snprintf into 300 bytes made of it). */
-#define BLOCKED_NAMES 16
-#define BLOCKED_MAX 290
-struct blocked_name {
-    const char *reason; /* address of the reason it was made from */
-    size_t len;
-    char name[9 + BLOCKED_MAX + 1];
+    /* Event names the timeline makes ("blocked: REASON", "task N"), kept
+     * until the input's next sync event, so that a name's address holds
+     * the same bytes for the generation (sink.h); the blocked names found
+     * again by the address of their reason (a string of the reader's
+     * generation). */
+    struct strtab gen_names;
+    struct blocked_memo blocked[BLOCKED_MEMO];
 };
 
 struct run {
@@ -133,10 +142,12 @@ struct run {
     int failed_input;  /* the sink cannot carry an input (sink.h: event) */
     uint64_t next_id;
     int64_t now; /* time of the event being mapped */
-    struct blocked_name blocked[BLOCKED_NAMES];
 };
 
 /* ---- helpers ----------------------------------------------------------- */
+
+/* An export_arg's key, a literal, with its length. */
+#define ARG_KEY(lit) .key = "" lit, .key_len = sizeof(lit) - 1
 
 /* Track uuids and flow ids: numbered from 1 in order of creation, unique
  * over the whole output (small numbers are short varints: a uuid is written
@@ -154,6 +165,26 @@ static char *dup_str(struct ctrace_str s)
         p[s.len] = 0;
     }
     return p;
+}
+
+/* A name made for this generation of the input (sink.h: its address
+ * holds it until the input's next sync event); NULL when out of memory. */
+static const char *gen_name(struct run *R, struct input *in, const char *s, size_t len)
+{
+    int64_t id = strtab_intern(&in->gen_names, s, len);
+    if (id < 0) {
+        R->failed_output = 1;
+        return NULL;
+    }
+    return in->gen_names.s[id];
+}
+
+/* The input's sync event: the names made for the generation go. */
+static void forget_gen_names(struct input *in)
+{
+    strtab_free(&in->gen_names);
+    memset(&in->gen_names, 0, sizeof in->gen_names);
+    memset(in->blocked, 0, sizeof in->blocked);
 }
 
 static int check(struct run *R, int rc)
@@ -175,7 +206,7 @@ static void declare(struct run *R, const struct export_track *t)
 /* Fills *e in place (not returned by value: the copy of a struct just
  * written, field by field, stalled on store forwarding in every event). */
 static void ev_on(struct export_event *e, const struct export_track *t, int64_t ts,
-                  const char *name, size_t len, const char *cat)
+                  const char *name, size_t len, enum export_cat cat)
 {
     memset(e, 0, sizeof *e);
     e->track = t;
@@ -188,7 +219,7 @@ static void ev_on(struct export_event *e, const struct export_track *t, int64_t 
 static void slice_end(struct run *R, const struct export_track *t, int64_t ts, const char *name)
 {
     struct export_event e;
-    ev_on(&e, t, ts, name, name ? strlen(name) : 0, NULL);
+    ev_on(&e, t, ts, name, name ? strlen(name) : 0, EXPORT_CAT_NONE);
     check(R, R->sink->slice_end(R->sink, &e));
 }
 
@@ -257,7 +288,7 @@ static void g_tracks(const struct input *in, struct gstate *g, uint64_t id, uint
 }
 
 /* The live goroutine id, or NULL. */
-static struct gstate *live_g(struct input *in, uint64_t id)
+static inline struct gstate *live_g(struct input *in, uint64_t id)
 {
     uint64_t v;
     return u64memo_get(&in->gs_memo, &in->gs, id, &v) ? (struct gstate *)(uintptr_t)v : NULL;
@@ -456,33 +487,41 @@ static struct named_track *get_named(struct run *R, struct input *in, struct u64
 
 /* ---- events ------------------------------------------------------------ */
 
-static const char *state_slice_name(struct run *R, const struct ctrace_event *ev)
+/* The name of the state slice a transition begins (its length in *len),
+ * NULL for none. */
+static const char *state_slice_name(struct run *R, struct input *in,
+                                    const struct ctrace_event *ev, size_t *len)
 {
+#define LIT(s) (*len = sizeof(s) - 1, s)
     switch (ev->u.transition.to) {
-    case CTRACE_STATE_RUNNING: return "running";
-    case CTRACE_STATE_RUNNABLE: return "runnable";
-    case CTRACE_STATE_SYSCALL: return "syscall";
+    case CTRACE_STATE_RUNNING: return LIT("running");
+    case CTRACE_STATE_RUNNABLE: return LIT("runnable");
+    case CTRACE_STATE_SYSCALL: return LIT("syscall");
     case CTRACE_STATE_WAITING: {
         struct ctrace_str r = ev->u.transition.reason;
         if (!r.len)
-            return "blocked";
-        /* "blocked: REASON", kept per reason address (compared, since the
-         * address may hold another reason later): not formatted at every
-         * wait, and the same name at the same address for the sink. */
+            return LIT("blocked");
+        /* "blocked: REASON", made once per reason and generation, found
+         * again by the reason's address: the reader's strings keep theirs
+         * for the generation, so a hit needs no compare of the bytes. */
         uintptr_t a = (uintptr_t)r.ptr;
-        struct blocked_name *b = &R->blocked[(a ^ (a >> 7)) & (BLOCKED_NAMES - 1)];
-        size_t len = strnlen(r.ptr, r.len > BLOCKED_MAX ? BLOCKED_MAX : r.len);
-        if (b->reason != r.ptr || b->len != len || memcmp(b->name + 9, r.ptr, len) != 0) {
-            memcpy(b->name, "blocked: ", 9);
-            memcpy(b->name + 9, r.ptr, len);
-            b->name[9 + len] = 0;
-            b->reason = r.ptr;
-            b->len = len;
+        struct blocked_memo *b = &in->blocked[(a ^ (a >> 7)) & (BLOCKED_MEMO - 1)];
+        if (b->reason != r.ptr || b->reason_len != r.len) {
+            char name[9 + BLOCKED_MAX];
+            size_t n = strnlen(r.ptr, r.len > BLOCKED_MAX ? BLOCKED_MAX : r.len);
+            memcpy(name, "blocked: ", 9);
+            memcpy(name + 9, r.ptr, n);
+            const char *kept = gen_name(R, in, name, 9 + n);
+            if (!kept)
+                return LIT("blocked");
+            *b = (struct blocked_memo){r.ptr, r.len, kept, 9 + n};
         }
+        *len = b->len;
         return b->name;
     }
     default: return NULL;
     }
+#undef LIT
 }
 
 static void on_transition(struct run *R, struct input *in, const struct ctrace_event *ev, int64_t ts)
@@ -507,9 +546,9 @@ static void on_transition(struct run *R, struct input *in, const struct ctrace_e
         ev->u.transition.to == CTRACE_STATE_RUNNABLE && ev->g != CTRACE_NO_ID && ev->g != id) {
         struct gstate *waker = get_g(R, in, ev->g);
         if (waker) {
-            struct export_arg arg = {.key = "goroutine", .u = id};
+            struct export_arg arg = {ARG_KEY("goroutine"), .u = id};
             struct export_event e;
-            ev_on(&e, g_state(R, waker), ts, "unblock", 7, "sched");
+            ev_on(&e, g_state(R, waker), ts, "unblock", 7, EXPORT_CAT_SCHED);
             e.args = &arg;
             e.nargs = 1;
             e.flow_out = new_id(R);
@@ -518,11 +557,12 @@ static void on_transition(struct run *R, struct input *in, const struct ctrace_e
             R->st->flows++;
         }
     }
-    const char *name = state_slice_name(R, ev);
+    size_t name_len;
+    const char *name = state_slice_name(R, in, ev, &name_len);
     if (name) {
         struct export_event e;
-        ev_on(&e, g_state(R, g), ts, name, strlen(name), "state");
-        struct export_arg arg = {.key = "reason", .str = ev->u.transition.reason.ptr,
+        ev_on(&e, g_state(R, g), ts, name, name_len, EXPORT_CAT_STATE);
+        struct export_arg arg = {ARG_KEY("reason"), .str = ev->u.transition.reason.ptr,
                                  .len = ev->u.transition.reason.len};
         if (ev->u.transition.reason.len) {
             e.args = &arg;
@@ -558,8 +598,8 @@ static void on_region(struct run *R, struct input *in, const struct ctrace_event
     }
     struct export_event e;
     ev_on(&e, g_thread(R, g), ts, ev->u.region.name.ptr,
-          ev->u.region.name.len, "region");
-    struct export_arg arg = {.key = "task", .u = ev->u.region.task};
+          ev->u.region.name.len, EXPORT_CAT_REGION);
+    struct export_arg arg = {ARG_KEY("task"), .u = ev->u.region.task};
     if (ev->u.region.task != CTRACE_BACKGROUND_TASK) {
         e.args = &arg;
         e.nargs = 1;
@@ -610,8 +650,10 @@ static void on_task(struct run *R, struct input *in, const struct ctrace_event *
                                          .name = t->name};
         declare(R, &t->track);
         struct export_event e;
-        ev_on(&e, &t->track, ts, t->name, strlen(t->name), "task");
-        struct export_arg args[2] = {{.key = "task", .u = id}, {.key = "parent", .u = ev->u.task.parent}};
+        /* named by the reader's string (the copy's bytes, to its first
+         * NUL), whose address lasts the generation (sink.h) */
+        ev_on(&e, &t->track, ts, ev->u.task.name.ptr, strlen(t->name), EXPORT_CAT_TASK);
+        struct export_arg args[2] = {{ARG_KEY("task"), .u = id}, {ARG_KEY("parent"), .u = ev->u.task.parent}};
         e.args = args;
         e.nargs = ev->u.task.parent != CTRACE_NO_ID && ev->u.task.parent ? 2 : 1;
         check(R, R->sink->slice_begin(R->sink, &e));
@@ -628,11 +670,13 @@ static void on_task(struct run *R, struct input *in, const struct ctrace_event *
         return;
     }
     /* Begun before the trace: a slice from the input's first event. */
-    char buf[64];
     const char *name = ev->u.task.name.ptr;
     if (!ev->u.task.name.len) {
-        snprintf(buf, sizeof buf, "task %" PRIu64, id);
-        name = buf;
+        char buf[64];
+        int n = snprintf(buf, sizeof buf, "task %" PRIu64, id);
+        name = gen_name(R, in, buf, (size_t)n);
+        if (!name)
+            return;
     }
     struct export_track track = {.uuid = new_id(R), .parent = in->proc.uuid,
                                  .kind = EXPORT_TRACK_ASYNC, .seq = in->seq, .pid = in->pid,
@@ -640,9 +684,9 @@ static void on_task(struct run *R, struct input *in, const struct ctrace_event *
     R->now = in->first_ts; /* its slice begins there */
     declare(R, &track);
     R->now = ts;
-    struct export_arg arg = {.key = "task", .u = id};
+    struct export_arg arg = {ARG_KEY("task"), .u = id};
     struct export_event e;
-    ev_on(&e, &track, in->first_ts, name, strlen(name), "task");
+    ev_on(&e, &track, in->first_ts, name, strlen(name), EXPORT_CAT_TASK);
     e.args = &arg;
     e.nargs = 1;
     check(R, R->sink->complete(R->sink, &e, ts - in->first_ts));
@@ -687,11 +731,11 @@ static void on_log(struct run *R, struct input *in, const struct ctrace_event *e
         return;
     const char *name = ev->u.log.category.len ? ev->u.log.category.ptr : "log";
     struct export_event e;
-    ev_on(&e, t, ts, name, strlen(name), "log");
+    ev_on(&e, t, ts, name, strlen(name), EXPORT_CAT_LOG);
     struct export_arg args[3] = {
-        {.key = "category", .str = ev->u.log.category.ptr, .len = ev->u.log.category.len},
-        {.key = "message", .str = ev->u.log.message.ptr, .len = ev->u.log.message.len},
-        {.key = "task", .u = ev->u.log.task}};
+        {ARG_KEY("category"), .str = ev->u.log.category.ptr, .len = ev->u.log.category.len},
+        {ARG_KEY("message"), .str = ev->u.log.message.ptr, .len = ev->u.log.message.len},
+        {ARG_KEY("task"), .u = ev->u.log.task}};
     e.args = args;
     e.nargs = ev->u.log.task != CTRACE_BACKGROUND_TASK ? 3 : 2;
     check(R, R->sink->instant(R->sink, &e));
@@ -705,7 +749,7 @@ static void on_sample(struct run *R, struct input *in, const struct ctrace_event
     if (!t)
         return;
     struct export_event e;
-    ev_on(&e, t, ts, "CPU sample", 10, "cpu");
+    ev_on(&e, t, ts, "CPU sample", 10, EXPORT_CAT_CPU);
     e.stack_key = ev->stack;
     e.nframes = ctrace_reader_stack(in->r, ev->stack, &e.frames);
     check(R, R->sink->instant(R->sink, &e));
@@ -740,7 +784,7 @@ static void on_range(struct run *R, struct input *in, const struct ctrace_event 
         open = &nt->open;
     }
     struct export_event e;
-    ev_on(&e, t, ts, nm.ptr, nm.len, "runtime");
+    ev_on(&e, t, ts, nm.ptr, nm.len, EXPORT_CAT_RUNTIME);
     if (ev->kind == CTRACE_EV_RANGE_BEGIN ||
         (ev->kind == CTRACE_EV_RANGE_ACTIVE && *open == 0)) {
         check(R, R->sink->slice_begin(R->sink, &e));
@@ -752,6 +796,7 @@ static void on_range(struct run *R, struct input *in, const struct ctrace_event 
             size_t n = ev->u.range.nattrs < 8 ? ev->u.range.nattrs : 8;
             for (size_t i = 0; i < n; i++)
                 args[i] = (struct export_arg){.key = ev->u.range.attrs[i].name.ptr,
+                                              .key_len = strlen(ev->u.range.attrs[i].name.ptr),
                                               .u = ev->u.range.attrs[i].value};
             e.args = args;
             e.nargs = n;
@@ -825,6 +870,7 @@ static void on_event(struct run *R, struct input *in, const struct ctrace_event 
     case CTRACE_EV_SYNC:
         age_ended(R, in);
         R->sink->generation(R->sink, in->seq);
+        forget_gen_names(in);
         break;
     default: R->st->not_shown++; break;
     }
@@ -892,6 +938,7 @@ static void close_input(struct run *R, struct input *in)
     }
     u64map_free(&in->gs);
     u64map_free(&in->tasks);
+    forget_gen_names(in);
 }
 
 /* Reports a reader error; returns 1 if it makes the run fail. */
