@@ -90,6 +90,11 @@ struct psink {
     struct seqstate *seqs;
     unsigned nseq;
     int failed;
+    /* The varint of the last event's timestamp (ts_len 0: none yet): a
+     * slice's end, the next slice's begin and a wake-up share theirs. */
+    int64_t ts;
+    size_t ts_len;
+    uint8_t ts_varint[16];
 };
 
 static void reset_seq(struct seqstate *q)
@@ -357,7 +362,13 @@ emit(struct psink *P, const struct export_track *t, int64_t ts, int type,
 
     uint8_t *p = pbuf_end(o);
     uint8_t *packet = p = pb_open(p, TRACE_PACKET);
-    p = pb_uint(p, PKT_TIMESTAMP, (uint64_t)ts);
+    if (ts != P->ts || !P->ts_len) {
+        P->ts = ts;
+        P->ts_len = pbuf_varint_put(P->ts_varint, (uint64_t)ts);
+    }
+    *p++ = PKT_TIMESTAMP << 3;
+    memcpy(p, P->ts_varint, 10); /* a fixed size: two moves */
+    p += P->ts_len;
     p = pb_uint(p, PKT_SEQ_ID, t->seq + 1);
     p = pb_uint(p, PKT_SEQ_FLAGS, flags);
     if (ilen) {

@@ -294,12 +294,10 @@ static inline struct gstate *live_g(struct input *in, uint64_t id)
     return u64memo_get(&in->gs_memo, &in->gs, id, &v) ? (struct gstate *)(uintptr_t)v : NULL;
 }
 
-static struct gstate *get_g(struct run *R, struct input *in, uint64_t id)
+/* A goroutine seen for the first time (get_g). */
+static struct gstate *new_g(struct run *R, struct input *in, uint64_t id)
 {
-    struct gstate *g = live_g(in, id);
-    if (g)
-        return g;
-    g = calloc(1, sizeof *g);
+    struct gstate *g = calloc(1, sizeof *g);
     if (!g || u64map_put_ptr(&in->gs, id, g) < 0) {
         free(g);
         R->failed_output = 1;
@@ -310,6 +308,13 @@ static struct gstate *get_g(struct run *R, struct input *in, uint64_t id)
     g_tracks(in, g, id, uuid, in->next_vtid);
     in->next_vtid += 2;
     return g;
+}
+
+/* Goroutine id's state, made if new; NULL when out of memory. */
+static inline struct gstate *get_g(struct run *R, struct input *in, uint64_t id)
+{
+    struct gstate *g = live_g(in, id);
+    return g ? g : new_g(R, in, id);
 }
 
 static const struct export_track *g_thread(struct run *R, struct gstate *g)
@@ -840,9 +845,9 @@ static void on_label(struct run *R, struct input *in, const struct ctrace_event 
     declare_g(R, g, 7);
 }
 
-static void on_event(struct run *R, struct input *in, const struct ctrace_event *ev)
+/* Maps ev, of input in, at ts (ns_since the base). */
+static void on_event(struct run *R, struct input *in, const struct ctrace_event *ev, int64_t ts)
 {
-    int64_t ts = ns_since(R->base, ev->time);
     in->last_ts = ts;
     R->now = ts;
     R->st->events_read++;
@@ -1061,16 +1066,23 @@ int export_run(const char *const *paths, size_t n, enum export_format format, un
             declare(&R, &in->proc);
         }
     }
-    /* The merge: always the input whose current event is earliest. */
+    /* The merge: always the input whose current event is earliest (the
+     * first of those at the same time). */
     for (;;) {
         struct input *best = NULL;
-        for (size_t i = 0; i < n; i++)
-            if (ins[i].ev && (!best || ns_since(R.base, ins[i].ev->time) <
-                                           ns_since(R.base, best->ev->time)))
+        int64_t best_ts = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (!ins[i].ev)
+                continue;
+            int64_t ts = ns_since(R.base, ins[i].ev->time);
+            if (!best || ts < best_ts) {
                 best = &ins[i];
+                best_ts = ts;
+            }
+        }
         if (!best || R.failed_output || R.failed_input)
             break;
-        on_event(&R, best, best->ev);
+        on_event(&R, best, best->ev, best_ts);
         advance(&R, best, &failed);
     }
     for (size_t i = 0; i < n; i++) {
