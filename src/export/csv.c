@@ -25,11 +25,14 @@
  *  - A slice is one row, written at its end (the timeline ends every slice
  *    it begins), so what the sink keeps is what is open: per track of a
  *    live goroutine or task (and per range track: a trace has few), the
- *    stack of open slices (dropped at track_done); per live goroutine, its
+ *    stack of open slices, an array and the text of their names and
+ *    reasons, reused slice after slice (dropped at track_done); per live
+ *    goroutine, its
  *    name and start (dropped at track_done, when its row is written);
  *    per input, the stack ids of the current generation (dropped at each
  *    generation: a stack seen again in a later one gets a new id); the
- *    names of the inputs and of the metrics.
+ *    names of the inputs (their trace column, quoted once) and of the
+ *    metrics.
  *  - stack_id is unique over the whole output; stacks.csv holds each
  *    stack once per generation of its input, written when first seen (a
  *    CPU sample's stack, or where a goroutine blocked or entered a
@@ -72,20 +75,13 @@ static const struct {
 enum slice_kind { S_STATE, S_REGION, S_TASK, S_RANGE, S_OTHER };
 
 struct open_slice {
-    struct open_slice *below;
     enum slice_kind kind;
     int64_t ts;
-    int has_task, has_parent;
+    int has_task, has_parent, has_reason;
     uint64_t task, parent;
     uint64_t stack_id; /* 0: none */
-    size_t name_len, reason_len;
-    char *reason; /* points into text */
-    char text[];  /* name, then reason */
-};
-
-struct open_stack {
-    struct open_slice *top;
-    uint64_t depth;
+    size_t text;       /* where its name starts in its stack's text */
+    size_t name_len, reason_len; /* the reason follows the name */
 };
 
 struct thread_info {
@@ -95,16 +91,33 @@ struct thread_info {
     char *name;
 };
 
+/* The open slices of a track, innermost last, and their names and reasons
+ * in the order begun (so a slice's end gives back its text too). */
+struct open_stack {
+    struct open_slice *s;
+    size_t n, cap;
+    char *text;
+    size_t text_len, text_cap;
+    const struct thread_info *owner; /* the goroutine of the track (owner()) */
+};
+
+/* An input's trace column: its name, quoted. */
+struct trace_field {
+    char *s;
+    size_t len;
+};
+
 struct csink {
     struct export_sink base;
     FILE *errf;
     int failed;
     struct outbuf *t[T_COUNT];
     struct u64map open;     /* track uuid -> struct open_stack */
+    struct u64memo open_memo; /* in front of open */
     struct u64map threads;  /* thread track uuid -> struct thread_info */
     struct u64map counters; /* counter track uuid -> char * name */
     struct u64map *stacks;  /* per input: stack key -> stack_id */
-    char **names;           /* per input: its name (the trace column) */
+    struct trace_field *names; /* per input: its trace column */
     unsigned ninputs;
     uint64_t next_stack;
 };
@@ -140,6 +153,7 @@ static void f_str(struct outbuf *t, const char *s, size_t n, int first)
     outbuf_c(t, '"');
     while (p < end) {
         const unsigned char *run = p;
+        p += plain_ascii_run(p, (size_t)(end - p));
         while (p < end && *p && *p < 0x80 && *p != '"')
             p++;
         if (p > run)
@@ -180,9 +194,37 @@ static void row_end(struct outbuf *t)
 static struct outbuf *row(struct csink *C, enum table_id id, unsigned seq)
 {
     struct outbuf *t = C->t[id];
-    const char *name = seq < C->ninputs && C->names[seq] ? C->names[seq] : "";
-    f_cstr(t, name, 1);
+    if (seq < C->ninputs && C->names[seq].s)
+        outbuf_bytes(t, C->names[seq].s, C->names[seq].len);
+    else
+        f_cstr(t, "", 1);
     return t;
+}
+
+/* The trace column of an input named `name`, quoted by f_str into a
+ * scratch buffer (a file name: far below the buffer's size; were it not,
+ * the buffer would drop the rest, having no file). */
+static int trace_field(struct trace_field *f, const char *name)
+{
+    struct outbuf *b = calloc(1, sizeof *b);
+    char *s = b ? malloc(1) : NULL;
+    if (s) {
+        b->failed = 1; /* never written anywhere */
+        f_cstr(b, name, 1);
+        char *all = realloc(s, b->len);
+        if (all) {
+            s = all;
+            memcpy(s, b->buf, b->len);
+            free(f->s);
+            f->s = s;
+            f->len = b->len;
+            s = NULL;
+        }
+    }
+    free(s);
+    int ok = b && !s && f->s;
+    free(b);
+    return ok ? 0 : -1;
 }
 
 /* ---- helpers ----------------------------------------------------------- */
@@ -198,10 +240,16 @@ static enum slice_kind kind_of(enum export_cat cat)
     }
 }
 
-static const struct export_arg *arg(const struct export_event *e, const char *key)
+/* Whether a's key is the literal `lit`. */
+#define IS_KEY(a, lit) ((a)->key_len == sizeof(lit) - 1 && !memcmp((a)->key, lit, sizeof(lit) - 1))
+
+/* The first arg of e with key `lit`, or NULL. */
+#define ARG(e, lit) arg_of(e, lit, sizeof(lit) - 1)
+static inline const struct export_arg *arg_of(const struct export_event *e, const char *key,
+                                              size_t len)
 {
     for (size_t i = 0; i < e->nargs; i++)
-        if (!strcmp(e->args[i].key, key))
+        if (e->args[i].key_len == len && !memcmp(e->args[i].key, key, len))
             return &e->args[i];
     return NULL;
 }
@@ -216,9 +264,8 @@ static const struct thread_info *owner(struct csink *C, const struct export_trac
     return ti;
 }
 
-static void f_thread(struct csink *C, struct outbuf *tb, const struct export_track *t)
+static void f_owner(struct outbuf *tb, const struct thread_info *ti)
 {
-    const struct thread_info *ti = owner(C, t);
     if (ti)
         f_u64(tb, ti->gid);
     else
@@ -232,21 +279,28 @@ static void f_times(struct outbuf *t, int64_t start, int64_t end)
     f_i64(t, end - start, 0);
 }
 
-/* Writes the row of a slice [start, end] on track t. */
-static void slice_row(struct csink *C, const struct export_track *t, const struct open_slice *s,
-                      uint64_t depth, int64_t end)
+static void f_thread(struct csink *C, struct outbuf *tb, const struct export_track *t)
+{
+    f_owner(tb, owner(C, t));
+}
+
+/* Writes the row of a slice [start, end] on track t of goroutine `ti`
+ * (NULL: none), its name and reason the bytes at `text`. */
+static void slice_row(struct csink *C, const struct export_track *t,
+                      const struct thread_info *ti, const struct open_slice *s,
+                      const char *text, uint64_t depth, int64_t end)
 {
     struct outbuf *tb = NULL;
     switch (s->kind) {
     case S_STATE: {
         tb = row(C, T_STATES, t->seq);
-        f_thread(C, tb, t);
+        f_owner(tb, ti);
         /* "blocked: REASON" is state "blocked" with its reason */
         size_t n = s->name_len;
-        const char *colon = memchr(s->text, ':', n);
-        f_str(tb, s->text, colon ? (size_t)(colon - s->text) : n, 0);
-        if (s->reason)
-            f_str(tb, s->reason, s->reason_len, 0);
+        const char *colon = memchr(text, ':', n);
+        f_str(tb, text, colon ? (size_t)(colon - text) : n, 0);
+        if (s->has_reason)
+            f_str(tb, text + n, s->reason_len, 0);
         else
             f_null(tb);
         if (s->stack_id)
@@ -258,8 +312,8 @@ static void slice_row(struct csink *C, const struct export_track *t, const struc
     }
     case S_REGION:
         tb = row(C, T_REGIONS, t->seq);
-        f_thread(C, tb, t);
-        f_str(tb, s->text, s->name_len, 0);
+        f_owner(tb, ti);
+        f_str(tb, text, s->name_len, 0);
         if (s->has_task)
             f_u64(tb, s->task);
         else
@@ -274,13 +328,13 @@ static void slice_row(struct csink *C, const struct export_track *t, const struc
             f_u64(tb, s->parent);
         else
             f_null(tb);
-        f_str(tb, s->text, s->name_len, 0);
+        f_str(tb, text, s->name_len, 0);
         f_times(tb, s->ts, end);
         break;
     case S_RANGE:
         tb = row(C, T_RANGES, t->seq);
-        f_thread(C, tb, t);
-        f_str(tb, s->text, s->name_len, 0);
+        f_owner(tb, ti);
+        f_str(tb, text, s->name_len, 0);
         f_times(tb, s->ts, end);
         break;
     default:
@@ -289,27 +343,28 @@ static void slice_row(struct csink *C, const struct export_track *t, const struc
     row_end(tb);
 }
 
-static struct open_slice *new_slice(const struct export_event *e)
+/* Describes the slice e begins in *s, but its text: its name (e->name),
+ * then its reason (the returned arg's bytes, NULL: none). */
+static const struct export_arg *slice_of(const struct export_event *e, struct open_slice *s)
 {
-    const struct export_arg *reason = arg(e, "reason");
-    size_t rlen = reason && reason->str ? reason->len : 0;
-    struct open_slice *s = malloc(sizeof *s + e->name_len + rlen + 2);
-    if (!s)
-        return NULL;
-    memset(s, 0, sizeof *s);
-    s->kind = kind_of(e->cat);
-    s->ts = e->ts;
-    s->name_len = e->name ? e->name_len : 0;
-    if (s->name_len)
-        memcpy(s->text, e->name, s->name_len);
-    s->text[s->name_len] = 0;
-    if (reason && reason->str) {
-        s->reason = s->text + s->name_len + 1;
-        s->reason_len = rlen;
-        memcpy(s->reason, reason->str, rlen);
-        s->reason[rlen] = 0;
+    const struct export_arg *reason = NULL, *task = NULL, *parent = NULL;
+    for (size_t i = 0; i < e->nargs; i++) { /* the first of each key */
+        const struct export_arg *a = &e->args[i];
+        if (!reason && IS_KEY(a, "reason"))
+            reason = a;
+        else if (!task && IS_KEY(a, "task"))
+            task = a;
+        else if (!parent && IS_KEY(a, "parent"))
+            parent = a;
     }
-    const struct export_arg *task = arg(e, "task"), *parent = arg(e, "parent");
+    if (reason && !reason->str)
+        reason = NULL;
+    *s = (struct open_slice){.kind = kind_of(e->cat), .ts = e->ts,
+                             .name_len = e->name ? e->name_len : 0};
+    if (reason) {
+        s->has_reason = 1;
+        s->reason_len = reason->len;
+    }
     if (task && !task->str) {
         s->has_task = 1;
         s->task = task->u;
@@ -318,7 +373,32 @@ static struct open_slice *new_slice(const struct export_event *e)
         s->has_parent = 1;
         s->parent = parent->u;
     }
-    return s;
+    return reason;
+}
+
+/* Grows *p (*cap elements of size) to hold n; -1 when out of memory. */
+static int grow(void *p, size_t *cap, size_t n, size_t size)
+{
+    if (n <= *cap)
+        return 0;
+    size_t c = *cap ? *cap : 8;
+    while (c < n)
+        c *= 2;
+    void *q = realloc(*(void **)p, c * size);
+    if (!q)
+        return -1;
+    *(void **)p = q;
+    *cap = c;
+    return 0;
+}
+
+static void free_stack(struct open_stack *st)
+{
+    if (st) {
+        free(st->s);
+        free(st->text);
+    }
+    free(st);
 }
 
 /* ---- the sink ---------------------------------------------------------- */
@@ -337,7 +417,7 @@ static int v_track(struct export_sink *s, const struct export_track *t)
     if (t->kind == EXPORT_TRACK_PROCESS) {
         if (t->seq >= C->ninputs) {
             unsigned n = t->seq + 1;
-            char **names = realloc(C->names, n * sizeof *names);
+            struct trace_field *names = realloc(C->names, n * sizeof *names);
             struct u64map *stacks = realloc(C->stacks, n * sizeof *stacks);
             if (names)
                 C->names = names;
@@ -346,14 +426,12 @@ static int v_track(struct export_sink *s, const struct export_track *t)
             if (!names || !stacks)
                 return -1;
             for (unsigned i = C->ninputs; i < n; i++) {
-                C->names[i] = NULL;
+                C->names[i] = (struct trace_field){NULL, 0};
                 memset(&C->stacks[i], 0, sizeof C->stacks[i]);
             }
             C->ninputs = n;
         }
-        free(C->names[t->seq]);
-        C->names[t->seq] = strdup(t->name);
-        return C->names[t->seq] ? done(C) : -1;
+        return trace_field(&C->names[t->seq], t->name) < 0 ? -1 : done(C);
     }
     if (t->kind == EXPORT_TRACK_COUNTER) {
         char *name = strdup(t->name);
@@ -387,51 +465,77 @@ static int v_track(struct export_sink *s, const struct export_track *t)
 
 static uint64_t stack_id(struct csink *C, const struct export_event *e);
 
+/* The stack of open slices of track t, made if new; NULL when out of
+ * memory. */
+static struct open_stack *open_stack(struct csink *C, const struct export_track *t)
+{
+    uint64_t v;
+    if (u64memo_get(&C->open_memo, &C->open, t->uuid, &v))
+        return (struct open_stack *)(uintptr_t)v;
+    struct open_stack *st = calloc(1, sizeof *st);
+    if (!st || u64map_put_ptr(&C->open, t->uuid, st) < 0) {
+        free(st);
+        return NULL;
+    }
+    /* Its goroutine: declared before any slice on its tracks (the timeline
+     * declares a goroutine's thread track first), gone after them
+     * (track_done: the thread track last). */
+    st->owner = owner(C, t);
+    return st;
+}
+
 static int v_begin(struct export_sink *s, const struct export_event *e)
 {
     struct csink *C = (struct csink *)s;
-    struct open_stack *st = u64map_get_ptr(&C->open, e->track->uuid);
-    if (!st) {
-        st = calloc(1, sizeof *st);
-        if (!st || u64map_put_ptr(&C->open, e->track->uuid, st) < 0) {
-            free(st);
-            return -1;
-        }
-    }
-    struct open_slice *sl = new_slice(e);
-    if (!sl)
+    struct open_stack *st = open_stack(C, e->track);
+    if (!st || grow(&st->s, &st->cap, st->n + 1, sizeof *st->s) < 0)
         return -1;
+    struct open_slice *sl = &st->s[st->n];
+    const struct export_arg *reason = slice_of(e, sl);
+    size_t len = sl->name_len + sl->reason_len;
+    if (grow(&st->text, &st->text_cap, st->text_len + len, 1) < 0)
+        return -1;
+    sl->text = st->text_len;
+    if (sl->name_len)
+        memcpy(st->text + st->text_len, e->name, sl->name_len);
+    if (reason && reason->len)
+        memcpy(st->text + st->text_len + sl->name_len, reason->str, reason->len);
+    st->text_len += len;
     sl->stack_id = stack_id(C, e); /* where a goroutine blocked */
-    sl->below = st->top;
-    st->top = sl;
-    st->depth++;
+    st->n++;
     return done(C);
 }
 
 static int v_end(struct export_sink *s, const struct export_event *e)
 {
     struct csink *C = (struct csink *)s;
-    struct open_stack *st = u64map_get_ptr(&C->open, e->track->uuid);
-    if (!st || !st->top)
+    uint64_t v;
+    struct open_stack *st = u64memo_get(&C->open_memo, &C->open, e->track->uuid, &v)
+                                ? (struct open_stack *)(uintptr_t)v : NULL;
+    if (!st || !st->n)
         return done(C); /* the timeline never ends what it did not begin */
-    struct open_slice *sl = st->top;
-    st->top = sl->below;
-    st->depth--;
-    slice_row(C, e->track, sl, st->depth, e->ts);
-    free(sl);
+    const struct open_slice *sl = &st->s[--st->n];
+    slice_row(C, e->track, st->owner, sl, st->text + sl->text, st->n, e->ts);
+    st->text_len = sl->text;
     return done(C); /* the track's stack is kept until track_done */
 }
 
 static int v_complete(struct export_sink *s, const struct export_event *e, int64_t dur)
 {
     struct csink *C = (struct csink *)s;
-    struct open_slice *sl = new_slice(e);
-    if (!sl)
+    struct open_slice sl;
+    const struct export_arg *reason = slice_of(e, &sl);
+    char *text = malloc(sl.name_len + sl.reason_len + 1);
+    if (!text)
         return -1;
+    if (sl.name_len)
+        memcpy(text, e->name, sl.name_len);
+    if (reason && reason->len)
+        memcpy(text + sl.name_len, reason->str, reason->len);
     /* A region begun before the trace encloses the goroutine's open ones:
      * it is the outermost. */
-    slice_row(C, e->track, sl, 0, e->ts + dur);
-    free(sl);
+    slice_row(C, e->track, owner(C, e->track), &sl, text, 0, e->ts + dur);
+    free(text);
     return done(C);
 }
 
@@ -470,8 +574,8 @@ static int v_instant(struct export_sink *s, const struct export_event *e)
     struct csink *C = (struct csink *)s;
     struct outbuf *tb;
     if (e->cat == EXPORT_CAT_LOG) {
-        const struct export_arg *task = arg(e, "task"), *cat = arg(e, "category"),
-                                *msg = arg(e, "message");
+        const struct export_arg *task = ARG(e, "task"), *cat = ARG(e, "category"),
+                                *msg = ARG(e, "message");
         tb = row(C, T_LOGS, e->track->seq);
         f_i64(tb, e->ts, 0);
         f_thread(C, tb, e->track);
@@ -518,15 +622,8 @@ static void v_generation(struct export_sink *s, unsigned seq)
 static void v_track_done(struct export_sink *s, const struct export_track *t, int64_t ts)
 {
     struct csink *C = (struct csink *)s;
-    struct open_stack *st = u64map_take_ptr(&C->open, t->uuid);
-    if (st) { /* the timeline ended its slices: the stack is empty */
-        while (st->top) {
-            struct open_slice *below = st->top->below;
-            free(st->top);
-            st->top = below;
-        }
-        free(st);
-    }
+    free_stack(u64map_take_ptr(&C->open, t->uuid));
+    u64memo_forget(&C->open_memo, t->uuid);
     struct thread_info *ti = u64map_take_ptr(&C->threads, t->uuid);
     if (!ti)
         return;
@@ -557,15 +654,8 @@ static void v_destroy(struct export_sink *s)
     struct csink *C = (struct csink *)s;
     uint64_t k;
     void *v;
-    for (size_t i = 0; u64map_next_ptr(&C->open, &i, &k, &v);) {
-        struct open_stack *st = v;
-        while (st->top) {
-            struct open_slice *below = st->top->below;
-            free(st->top);
-            st->top = below;
-        }
-        free(st);
-    }
+    for (size_t i = 0; u64map_next_ptr(&C->open, &i, &k, &v);)
+        free_stack(v);
     for (size_t i = 0; u64map_next_ptr(&C->threads, &i, &k, &v);) {
         free(((struct thread_info *)v)->name);
         free(v);
@@ -577,7 +667,7 @@ static void v_destroy(struct export_sink *s)
     u64map_free(&C->counters);
     for (unsigned i = 0; i < C->ninputs; i++) {
         u64map_free(&C->stacks[i]);
-        free(C->names[i]);
+        free(C->names[i].s);
     }
     free(C->stacks);
     free(C->names);

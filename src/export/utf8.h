@@ -1,6 +1,8 @@
 /*
- * utf8.h - how long the valid UTF-8 sequence at p is, for the text outputs
- * (JSON, CSV) that must be valid UTF-8 while trace strings are bytes.
+ * utf8.h - what of a trace string the text outputs (JSON, CSV) copy as it
+ * is: how long the valid UTF-8 sequence at p is (they must be valid UTF-8
+ * while trace strings are bytes), and how long a run of plain ASCII is,
+ * found a word at a time (most strings are nothing else).
  *
  * Invariant: a sequence is valid only if it is the shortest encoding of a
  * scalar value (no overlongs, no surrogates, nothing above U+10FFFF), so
@@ -11,6 +13,8 @@
 #define CTRACE_EXPORT_UTF8_H
 
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 
 /* The length (2..4) of the valid multi-byte sequence at p (p < end,
  * *p >= 0x80), or 0 if it is not one. */
@@ -26,6 +30,29 @@ static inline int utf8_seq_len(const unsigned char *p, const unsigned char *end)
     if (ok && k == 4) /* no overlongs, nothing above U+10FFFF */
         ok = !(c == 0xf0 && p[1] < 0x90) && !(c == 0xf4 && p[1] >= 0x90);
     return ok ? k : 0;
+}
+
+/* The length of the run at p (n bytes at most) made of whole 8-byte words
+ * of plain ASCII: bytes 0x20 to 0x7f but '"' and '\\', which JSON and CSV
+ * both copy as they are.  The caller goes on byte by byte, with its own
+ * rule, from where the first word with another byte starts (some may be
+ * plain to it too).  A word is tested at once: a byte's high bit is set in
+ * w (>= 0x80), in w - 0x20.. (< 0x20) or in the zero-byte tests of w xor
+ * '"'.. and w xor '\\'.. (a borrow flags bytes above a flagged one too, but
+ * those are in a word not taken anyway). */
+static inline size_t plain_ascii_run(const unsigned char *p, size_t n)
+{
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w, q, b;
+        memcpy(&w, p + i, 8);
+        q = w ^ (ones * '"');
+        b = w ^ (ones * '\\');
+        if ((w | (w - ones * 0x20) | ((q - ones) & ~q) | ((b - ones) & ~b)) & highs)
+            break;
+    }
+    return i;
 }
 
 #endif
