@@ -143,7 +143,10 @@ static void f_null(struct outbuf *t)
     outbuf_c(t, ',');
 }
 
-/* A quoted text field (RFC 4180), valid UTF-8. */
+/* A quoted text field (RFC 4180), valid UTF-8: written in place at d, a
+ * word at a time where the text is plain ASCII (utf8.h), else a byte or a
+ * UTF-8 sequence at a time; the room for the next word's worst case (each
+ * byte 3: U+FFFD) is made before it. */
 static void f_str(struct outbuf *t, const char *s, size_t n, int first)
 {
     static const char replacement[] = "\xef\xbf\xbd";
@@ -151,32 +154,45 @@ static void f_str(struct outbuf *t, const char *s, size_t n, int first)
     if (!first)
         outbuf_c(t, ',');
     outbuf_c(t, '"');
+    char *d = t->buf + t->len;
     while (p < end) {
-        const unsigned char *run = p;
-        p += plain_ascii_run(p, (size_t)(end - p));
-        while (p < end && *p && *p < 0x80 && *p != '"')
-            p++;
-        if (p > run)
-            outbuf_bytes(t, run, (size_t)(p - run));
-        if (p == end)
-            break;
-        if (*p == '"') {
-            outbuf_bytes(t, "\"\"", 2);
-            p++;
-        } else if (*p == 0) {
-            outbuf_bytes(t, replacement, 3);
-            p++;
-        } else {
-            int k = utf8_seq_len(p, end);
-            if (k) {
-                outbuf_bytes(t, p, (size_t)k);
-                p += k;
-            } else {
-                outbuf_bytes(t, replacement, 3);
+        if ((size_t)(t->buf + sizeof t->buf - d) < 8 * 3 + 4) {
+            t->len = (size_t)(d - t->buf);
+            outbuf_flush(t);
+            d = t->buf + t->len;
+        }
+        if (end - p >= 8 && plain_ascii8(p)) {
+            memcpy(d, p, 8);
+            d += 8;
+            p += 8;
+            continue;
+        }
+        /* the word's bytes one by one (a sequence may end past it) */
+        const unsigned char *stop = end - p > 8 ? p + 8 : end;
+        while (p < stop) {
+            unsigned c = *p;
+            if (c && c < 0x80 && c != '"') {
+                *d++ = (char)c;
                 p++;
+            } else if (c == '"') {
+                memcpy(d, "\"\"", 2);
+                d += 2;
+                p++;
+            } else {
+                int k = c ? utf8_seq_len(p, end) : 0; /* NUL: replaced too */
+                if (k) {
+                    memcpy(d, p, (size_t)k);
+                    d += k;
+                    p += k;
+                } else {
+                    memcpy(d, replacement, 3);
+                    d += 3;
+                    p++;
+                }
             }
         }
     }
+    t->len = (size_t)(d - t->buf);
     outbuf_c(t, '"');
 }
 
@@ -285,8 +301,9 @@ static void f_thread(struct csink *C, struct outbuf *tb, const struct export_tra
 }
 
 /* Writes the row of a slice [start, end] on track t of goroutine `ti`
- * (NULL: none), its name and reason the bytes at `text`. */
-static void slice_row(struct csink *C, const struct export_track *t,
+ * (NULL: none), its name and reason the bytes at `text`; returns the table
+ * written (NULL: none). */
+static struct outbuf *slice_row(struct csink *C, const struct export_track *t,
                       const struct thread_info *ti, const struct open_slice *s,
                       const char *text, uint64_t depth, int64_t end)
 {
@@ -338,9 +355,10 @@ static void slice_row(struct csink *C, const struct export_track *t,
         f_times(tb, s->ts, end);
         break;
     default:
-        return;
+        return NULL;
     }
     row_end(tb);
+    return tb;
 }
 
 /* Describes the slice e begins in *s, but its text: its name (e->name),
@@ -409,6 +427,13 @@ static int done(struct csink *C)
     for (int i = 0; i < T_COUNT; i++)
         failed |= C->t[i]->failed;
     return failed ? -1 : 0;
+}
+
+/* done() of a call that wrote table tb only (NULL: none): a table fails
+ * (sticky) only when written, so the call that wrote it reports it. */
+static int done_in(struct csink *C, const struct outbuf *tb)
+{
+    return C->failed || (tb && tb->failed) ? -1 : 0;
 }
 
 static int v_track(struct export_sink *s, const struct export_track *t)
@@ -503,7 +528,7 @@ static int v_begin(struct export_sink *s, const struct export_event *e)
     st->text_len += len;
     sl->stack_id = stack_id(C, e); /* where a goroutine blocked */
     st->n++;
-    return done(C);
+    return done_in(C, C->t[T_STACKS]);
 }
 
 static int v_end(struct export_sink *s, const struct export_event *e)
@@ -513,11 +538,11 @@ static int v_end(struct export_sink *s, const struct export_event *e)
     struct open_stack *st = u64memo_get(&C->open_memo, &C->open, e->track->uuid, &v)
                                 ? (struct open_stack *)(uintptr_t)v : NULL;
     if (!st || !st->n)
-        return done(C); /* the timeline never ends what it did not begin */
+        return done_in(C, NULL); /* the timeline never ends what it did not begin */
     const struct open_slice *sl = &st->s[--st->n];
-    slice_row(C, e->track, st->owner, sl, st->text + sl->text, st->n, e->ts);
+    struct outbuf *tb = slice_row(C, e->track, st->owner, sl, st->text + sl->text, st->n, e->ts);
     st->text_len = sl->text;
-    return done(C); /* the track's stack is kept until track_done */
+    return done_in(C, tb); /* the track's stack is kept until track_done */
 }
 
 static int v_complete(struct export_sink *s, const struct export_event *e, int64_t dur)

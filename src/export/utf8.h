@@ -32,27 +32,21 @@ static inline int utf8_seq_len(const unsigned char *p, const unsigned char *end)
     return ok ? k : 0;
 }
 
-/* The length of the run at p (n bytes at most) made of whole 8-byte words
- * of plain ASCII: bytes 0x20 to 0x7f but '"' and '\\', which JSON and CSV
- * both copy as they are.  The caller goes on byte by byte, with its own
- * rule, from where the first word with another byte starts (some may be
- * plain to it too).  A word is tested at once: a byte's high bit is set in
- * w (>= 0x80), in w - 0x20.. (< 0x20) or in the zero-byte tests of w xor
- * '"'.. and w xor '\\'.. (a borrow flags bytes above a flagged one too, but
- * those are in a word not taken anyway). */
-static inline size_t plain_ascii_run(const unsigned char *p, size_t n)
+/* Whether the 8 bytes at p are plain ASCII: 0x20 to 0x7f but '"' and
+ * '\\', which JSON and CSV both copy as they are (a caller that finds a
+ * word not plain goes on byte by byte with its own rule, to which some of
+ * its bytes may be plain too).  The word is tested at once: a byte's high
+ * bit is set in w (>= 0x80), in w - 0x20.. (< 0x20) or in the zero-byte
+ * tests of w xor '"'.. and w xor '\\'.. (a borrow flags bytes above a
+ * flagged one too, in a word not plain anyway). */
+static inline int plain_ascii8(const unsigned char *p)
 {
     const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        uint64_t w, q, b;
-        memcpy(&w, p + i, 8);
-        q = w ^ (ones * '"');
-        b = w ^ (ones * '\\');
-        if ((w | (w - ones * 0x20) | ((q - ones) & ~q) | ((b - ones) & ~b)) & highs)
-            break;
-    }
-    return i;
+    uint64_t w, q, b;
+    memcpy(&w, p, 8);
+    q = w ^ (ones * '"');
+    b = w ^ (ones * '\\');
+    return !((w | (w - ones * 0x20) | ((q - ones) & ~q) | ((b - ones) & ~b)) & highs);
 }
 
 #endif
