@@ -82,6 +82,33 @@ struct open_slice {
     uint64_t stack_id; /* 0: none */
     size_t text;       /* where its name starts in its stack's text */
     size_t name_len, reason_len; /* the reason follows the name */
+    /* The name and reason as the timeline gave them, strings of generation
+     * `gen` (struct fields), by which their quoted fields are found. */
+    const char *name_ptr, *reason_ptr;
+    uint64_t gen;
+};
+
+/* Quoted fields (f_str's bytes, without the separator) of the names and
+ * reasons of the current generation, found by the string's address:
+ * within a generation an address holds one string (sink.h), so a field is
+ * quoted once per generation rather than at every row.  Two ways a set;
+ * a string longer than FIELD_MAX is quoted at its row, as is one of a
+ * slice begun in an earlier generation (its address may hold another). */
+#define FIELD_SETS 64
+#define FIELD_MAX 256
+struct field {
+    const char *ptr; /* NULL: empty */
+    size_t len;
+    int state;       /* the state column's field: the name up to its ':' */
+    size_t off, flen; /* the field's bytes in the arena */
+};
+
+struct fields {
+    struct field memo[FIELD_SETS][2];
+    char *arena;
+    size_t len, cap;
+    uint64_t gen; /* generation() calls so far */
+    struct outbuf *scratch; /* where a field is quoted */
 };
 
 struct thread_info {
@@ -118,6 +145,7 @@ struct csink {
     struct u64map counters; /* counter track uuid -> char * name */
     struct u64map *stacks;  /* per input: stack key -> stack_id */
     struct trace_field *names; /* per input: its trace column */
+    struct fields fields;
     unsigned ninputs;
     uint64_t next_stack;
 };
@@ -245,6 +273,23 @@ static int trace_field(struct trace_field *f, const char *name)
 
 /* ---- helpers ----------------------------------------------------------- */
 
+/* Grows *p (*cap elements of size) to hold n; -1 when out of memory. */
+static int grow(void *p, size_t *cap, size_t n, size_t size)
+{
+    if (n <= *cap)
+        return 0;
+    size_t c = *cap ? *cap : 8;
+    while (c < n)
+        c *= 2;
+    void *q = realloc(*(void **)p, c * size);
+    if (!q)
+        return -1;
+    *(void **)p = q;
+    *cap = c;
+    return 0;
+}
+
+
 static enum slice_kind kind_of(enum export_cat cat)
 {
     switch (cat) {
@@ -300,6 +345,58 @@ static void f_thread(struct csink *C, struct outbuf *tb, const struct export_tra
     f_owner(tb, owner(C, t));
 }
 
+/* The quoted field of s[0..n), a string of the current generation (of the
+ * state column: s up to its ':' if state), its length in *flen; valid
+ * until the next call.  NULL when it is not kept (too long, out of memory). */
+static const char *field_of(struct csink *C, const char *s, size_t n, int state, size_t *flen)
+{
+    struct fields *F = &C->fields;
+    if (!s || n > FIELD_MAX)
+        return NULL;
+    /* Fibonacci hashing of the address */
+    struct field *m = F->memo[((uintptr_t)s * 0x9e3779b97f4a7c15ULL) >> 58];
+    for (int w = 0; w < 2; w++) {
+        if (m[w].ptr == s && m[w].len == n && m[w].state == state) {
+            *flen = m[w].flen;
+            return F->arena + m[w].off;
+        }
+    }
+    if (!F->scratch && !(F->scratch = calloc(1, sizeof *F->scratch)))
+        return NULL;
+    struct outbuf *b = F->scratch; /* failed: never written anywhere */
+    b->failed = 1;
+    b->len = 0;
+    size_t q = n;
+    const char *colon = state ? memchr(s, ':', n) : NULL;
+    if (colon)
+        q = (size_t)(colon - s);
+    f_str(b, s, q, 1);
+    if (grow(&F->arena, &F->cap, F->len + b->len, 1) < 0)
+        return NULL;
+    memcpy(F->arena + F->len, b->buf, b->len);
+    m[1] = m[0];
+    m[0] = (struct field){s, n, state, F->len, b->len};
+    F->len += b->len;
+    *flen = m[0].flen;
+    return F->arena + m[0].off;
+}
+
+/* The text field of slice s's string at ptr (its copy at `copy`, n bytes;
+ * of the state column if state), preceded by a separator. */
+static void f_text(struct csink *C, struct outbuf *tb, const struct open_slice *s,
+                   const char *ptr, const char *copy, size_t n, int state)
+{
+    size_t flen;
+    const char *f = s->gen == C->fields.gen ? field_of(C, ptr, n, state, &flen) : NULL;
+    if (f) {
+        outbuf_c(tb, ',');
+        outbuf_bytes(tb, f, flen);
+        return;
+    }
+    const char *colon = state ? memchr(copy, ':', n) : NULL;
+    f_str(tb, copy, colon ? (size_t)(colon - copy) : n, 0);
+}
+
 /* Writes the row of a slice [start, end] on track t of goroutine `ti`
  * (NULL: none), its name and reason the bytes at `text`; returns the table
  * written (NULL: none). */
@@ -313,11 +410,9 @@ static struct outbuf *slice_row(struct csink *C, const struct export_track *t,
         tb = row(C, T_STATES, t->seq);
         f_owner(tb, ti);
         /* "blocked: REASON" is state "blocked" with its reason */
-        size_t n = s->name_len;
-        const char *colon = memchr(text, ':', n);
-        f_str(tb, text, colon ? (size_t)(colon - text) : n, 0);
+        f_text(C, tb, s, s->name_ptr, text, s->name_len, 1);
         if (s->has_reason)
-            f_str(tb, text + n, s->reason_len, 0);
+            f_text(C, tb, s, s->reason_ptr, text + s->name_len, s->reason_len, 0);
         else
             f_null(tb);
         if (s->stack_id)
@@ -330,7 +425,7 @@ static struct outbuf *slice_row(struct csink *C, const struct export_track *t,
     case S_REGION:
         tb = row(C, T_REGIONS, t->seq);
         f_owner(tb, ti);
-        f_str(tb, text, s->name_len, 0);
+        f_text(C, tb, s, s->name_ptr, text, s->name_len, 0);
         if (s->has_task)
             f_u64(tb, s->task);
         else
@@ -363,7 +458,8 @@ static struct outbuf *slice_row(struct csink *C, const struct export_track *t,
 
 /* Describes the slice e begins in *s, but its text: its name (e->name),
  * then its reason (the returned arg's bytes, NULL: none). */
-static const struct export_arg *slice_of(const struct export_event *e, struct open_slice *s)
+static const struct export_arg *slice_of(const struct export_event *e, uint64_t gen,
+                                         struct open_slice *s)
 {
     const struct export_arg *reason = NULL, *task = NULL, *parent = NULL;
     for (size_t i = 0; i < e->nargs; i++) { /* the first of each key */
@@ -378,10 +474,12 @@ static const struct export_arg *slice_of(const struct export_event *e, struct op
     if (reason && !reason->str)
         reason = NULL;
     *s = (struct open_slice){.kind = kind_of(e->cat), .ts = e->ts,
-                             .name_len = e->name ? e->name_len : 0};
+                             .name_len = e->name ? e->name_len : 0, .name_ptr = e->name,
+                             .gen = gen};
     if (reason) {
         s->has_reason = 1;
         s->reason_len = reason->len;
+        s->reason_ptr = reason->str;
     }
     if (task && !task->str) {
         s->has_task = 1;
@@ -392,22 +490,6 @@ static const struct export_arg *slice_of(const struct export_event *e, struct op
         s->parent = parent->u;
     }
     return reason;
-}
-
-/* Grows *p (*cap elements of size) to hold n; -1 when out of memory. */
-static int grow(void *p, size_t *cap, size_t n, size_t size)
-{
-    if (n <= *cap)
-        return 0;
-    size_t c = *cap ? *cap : 8;
-    while (c < n)
-        c *= 2;
-    void *q = realloc(*(void **)p, c * size);
-    if (!q)
-        return -1;
-    *(void **)p = q;
-    *cap = c;
-    return 0;
 }
 
 static void free_stack(struct open_stack *st)
@@ -516,7 +598,7 @@ static int v_begin(struct export_sink *s, const struct export_event *e)
     if (!st || grow(&st->s, &st->cap, st->n + 1, sizeof *st->s) < 0)
         return -1;
     struct open_slice *sl = &st->s[st->n];
-    const struct export_arg *reason = slice_of(e, sl);
+    const struct export_arg *reason = slice_of(e, C->fields.gen, sl);
     size_t len = sl->name_len + sl->reason_len;
     if (grow(&st->text, &st->text_cap, st->text_len + len, 1) < 0)
         return -1;
@@ -549,7 +631,7 @@ static int v_complete(struct export_sink *s, const struct export_event *e, int64
 {
     struct csink *C = (struct csink *)s;
     struct open_slice sl;
-    const struct export_arg *reason = slice_of(e, &sl);
+    const struct export_arg *reason = slice_of(e, C->fields.gen, &sl);
     char *text = malloc(sl.name_len + sl.reason_len + 1);
     if (!text)
         return -1;
@@ -642,6 +724,11 @@ static void v_generation(struct export_sink *s, unsigned seq)
     struct csink *C = (struct csink *)s;
     if (seq < C->ninputs)
         u64map_clear(&C->stacks[seq]); /* stack keys are per generation */
+    /* The fields go with the strings (of any input: they are not told
+     * apart). */
+    C->fields.gen++;
+    C->fields.len = 0;
+    memset(C->fields.memo, 0, sizeof C->fields.memo);
 }
 
 static void v_track_done(struct export_sink *s, const struct export_track *t, int64_t ts)
@@ -696,6 +783,8 @@ static void v_destroy(struct export_sink *s)
     }
     free(C->stacks);
     free(C->names);
+    free(C->fields.arena);
+    free(C->fields.scratch);
     for (int i = 0; i < T_COUNT; i++) {
         if (C->t[i] && C->t[i]->f)
             fclose(C->t[i]->f);
