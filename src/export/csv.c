@@ -41,6 +41,7 @@
  *  - Times are nanoseconds since the first event of all inputs, durations
  *    are end - start: sums of dur_ns are the times `ctrace stat` reports.
  */
+#include "addrmemo.h"
 #include "u64map.h"
 #include "sink.h"
 #include "utf8.h"
@@ -89,24 +90,16 @@ struct open_slice {
 };
 
 /* Quoted fields (f_str's bytes, without the separator) of the names and
- * reasons of the current generation, found by the string's address:
- * within a generation an address holds one string (sink.h), so a field is
- * quoted once per generation rather than at every row.  Two ways a set;
- * a string longer than FIELD_MAX is quoted at its row, as is one of a
- * slice begun in an earlier generation (its address may hold another). */
-#define FIELD_SETS 64
-#define FIELD_MAX 256
-struct field {
-    const char *ptr; /* NULL: empty */
-    size_t len;
-    int state;       /* the state column's field: the name up to its ':' */
-    size_t off, flen; /* the field's bytes in the arena */
-};
-
+ * reasons of the current generation, found by the string's address
+ * (addrmemo.h), so that a field is quoted once per generation rather than
+ * at every row.  A string longer than FIELD_MAX is quoted at its row, as
+ * is one of a slice begun in an earlier generation (its address may hold
+ * another string now). */
+#define FIELD_MAX 256 /* its field is 3 * 256 + 2 bytes at most */
 struct fields {
-    struct field memo[FIELD_SETS][2];
-    char *arena;
-    size_t len, cap;
+    /* of the state column (the name up to its ':') in state, of the
+     * string in text */
+    struct addrtext state, text;
     uint64_t gen; /* generation() calls so far */
     struct outbuf *scratch; /* where a field is quoted */
 };
@@ -189,15 +182,8 @@ static void f_str(struct outbuf *t, const char *s, size_t n, int first)
             outbuf_flush(t);
             d = t->buf + t->len;
         }
-        if (end - p >= 8 && plain_ascii8(p)) {
-            memcpy(d, p, 8);
-            d += 8;
-            p += 8;
-            continue;
-        }
-        /* the word's bytes one by one (a sequence may end past it) */
-        const unsigned char *stop = end - p > 8 ? p + 8 : end;
-        while (p < stop) {
+        const unsigned char *stop = copy_plain8(&d, &p, end);
+        while (stop && p < stop) {
             unsigned c = *p;
             if (c && c < 0x80 && c != '"') {
                 *d++ = (char)c;
@@ -351,34 +337,21 @@ static void f_thread(struct csink *C, struct outbuf *tb, const struct export_tra
 static const char *field_of(struct csink *C, const char *s, size_t n, int state, size_t *flen)
 {
     struct fields *F = &C->fields;
+    struct addrtext *t = state ? &F->state : &F->text;
     if (!s || n > FIELD_MAX)
         return NULL;
-    /* Fibonacci hashing of the address */
-    struct field *m = F->memo[((uintptr_t)s * 0x9e3779b97f4a7c15ULL) >> 58];
-    for (int w = 0; w < 2; w++) {
-        if (m[w].ptr == s && m[w].len == n && m[w].state == state) {
-            *flen = m[w].flen;
-            return F->arena + m[w].off;
-        }
-    }
+    const char *f = addrtext_get(t, s, n, flen);
+    if (f)
+        return f;
     if (!F->scratch && !(F->scratch = calloc(1, sizeof *F->scratch)))
         return NULL;
     struct outbuf *b = F->scratch; /* failed: never written anywhere */
     b->failed = 1;
     b->len = 0;
-    size_t q = n;
     const char *colon = state ? memchr(s, ':', n) : NULL;
-    if (colon)
-        q = (size_t)(colon - s);
-    f_str(b, s, q, 1);
-    if (grow(&F->arena, &F->cap, F->len + b->len, 1) < 0)
-        return NULL;
-    memcpy(F->arena + F->len, b->buf, b->len);
-    m[1] = m[0];
-    m[0] = (struct field){s, n, state, F->len, b->len};
-    F->len += b->len;
-    *flen = m[0].flen;
-    return F->arena + m[0].off;
+    f_str(b, s, colon ? (size_t)(colon - s) : n, 1);
+    *flen = b->len;
+    return addrtext_put(t, s, n, b->buf, b->len);
 }
 
 /* The text field of slice s's string at ptr (its copy at `copy`, n bytes;
@@ -727,8 +700,8 @@ static void v_generation(struct export_sink *s, unsigned seq)
     /* The fields go with the strings (of any input: they are not told
      * apart). */
     C->fields.gen++;
-    C->fields.len = 0;
-    memset(C->fields.memo, 0, sizeof C->fields.memo);
+    addrtext_clear(&C->fields.state);
+    addrtext_clear(&C->fields.text);
 }
 
 static void v_track_done(struct export_sink *s, const struct export_track *t, int64_t ts)
@@ -783,7 +756,8 @@ static void v_destroy(struct export_sink *s)
     }
     free(C->stacks);
     free(C->names);
-    free(C->fields.arena);
+    addrtext_free(&C->fields.state);
+    addrtext_free(&C->fields.text);
     free(C->fields.scratch);
     for (int i = 0; i < T_COUNT; i++) {
         if (C->t[i] && C->t[i]->f)

@@ -64,6 +64,12 @@ static inline unsigned outbuf_digits(uint64_t v)
     return t + 1 - ((v | 1) < pow10[t]);
 }
 
+/* "00" to "99": two digits a load. */
+static const char outbuf_pairs[201] = "00010203040506070809101112131415161718192021222324"
+                                      "25262728293031323334353637383940414243444546474849"
+                                      "50515253545556575859606162636465666768697071727374"
+                                      "75767778798081828384858687888990919293949596979899";
+
 /* v in decimal, without printf (which dominated the exports' time),
  * written in place, last digits first: not formatted into a scratch array
  * and copied (that copy, reading bytes just stored one by one, stalled on
@@ -71,10 +77,7 @@ static inline unsigned outbuf_digits(uint64_t v)
  * written as two pairs from a table: the divisions are the cost. */
 static inline void outbuf_u64(struct outbuf *o, uint64_t v)
 {
-    static const char pairs[201] = "00010203040506070809101112131415161718192021222324"
-                                   "25262728293031323334353637383940414243444546474849"
-                                   "50515253545556575859606162636465666768697071727374"
-                                   "75767778798081828384858687888990919293949596979899";
+    const char *pairs = outbuf_pairs;
     if (o->len + 20 > sizeof o->buf)
         outbuf_flush(o);
     unsigned n = outbuf_digits(v);

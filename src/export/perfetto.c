@@ -22,6 +22,7 @@
  *    the packet is encoded in one pass at a cursor.
  *  - Timestamps are TracePacket.timestamp in nanoseconds (default clock).
  */
+#include "addrmemo.h"
 #include "hash.h"
 #include "u64map.h"
 #include "pbuf.h"
@@ -59,23 +60,11 @@ struct istr {
     char s[];
 };
 
-/* A memo in front of `strs` for event names, by address: within a
- * generation an address holds one name (sink.h), so a hit compares no
- * bytes; it is forgotten with the interned state at each generation.  Two
- * ways a set, the newest first: the few names of a trace's hot events
- * must not evict each other, as they did in one-way slots. */
-#define STR_MEMO_SETS 64
-struct str_memo {
-    const char *ptr;
-    size_t len;
-    uint64_t iid;
-};
-
 struct seqstate {
     int need_clear;
     uint64_t next_iid;
     struct u64map strs;       /* hash -> struct istr chain (names, categories) */
-    struct str_memo memo[STR_MEMO_SETS][2];
+    struct addrmemo names;    /* in front of strs for names: iids */
     uint64_t cat_iid[EXPORT_CAT_COUNT]; /* 0: not yet interned */
     struct u64map frames;     /* pc -> iid */
     struct u64map callstacks; /* stack id -> iid */
@@ -108,7 +97,7 @@ static void reset_seq(struct seqstate *q)
         }
     }
     u64map_free(&q->strs);
-    memset(q->memo, 0, sizeof q->memo);
+    addrmemo_clear(&q->names);
     memset(q->cat_iid, 0, sizeof q->cat_iid);
     u64map_free(&q->frames);
     u64map_free(&q->callstacks);
@@ -147,15 +136,11 @@ static uint64_t intern_str(struct psink *P, struct seqstate *q, unsigned field, 
 /* The iid of an event name, through the memo by its address. */
 static inline uint64_t intern_name(struct psink *P, struct seqstate *q, const char *s, size_t len)
 {
-    /* Fibonacci hashing: the top bits of the address times 2^64/phi */
-    struct str_memo *m = q->memo[((uintptr_t)s * 0x9e3779b97f4a7c15ULL) >> 58];
-    if (m[0].ptr == s && m[0].len == len)
-        return m[0].iid;
-    if (m[1].ptr == s && m[1].len == len)
-        return m[1].iid;
-    uint64_t iid = intern_str(P, q, ID_NAMES, s, len);
-    m[1] = m[0];
-    m[0] = (struct str_memo){s, len, iid};
+    uint64_t iid;
+    if (addrmemo_get(&q->names, s, len, &iid))
+        return iid;
+    iid = intern_str(P, q, ID_NAMES, s, len);
+    addrmemo_put(&q->names, s, len, iid);
     return iid;
 }
 

@@ -15,10 +15,10 @@
  *    at its last event, which come when the input ends;
  *  - a track is declared with the time of its declaration (track->ts);
  *  - every string passed is valid only during the call, but the name of a
- *    slice_begin, complete or instant, and the str of its args, are ones
- *    the sink may recognise by their address: until the generation() of
- *    the track's input, the same address with the same length holds the
- *    same bytes (a literal, a string of the reader's generation, or one the
+ *    slice_begin, complete or instant, and the key and str of any event's
+ *    args, are ones the sink may recognise by their address: until the
+ *    generation() of the track's input, the same address with the same
+ *    length holds the same bytes (a literal, a string of the reader's generation, or one the
  *    timeline keeps for the generation), so a sink may memoise what it
  *    makes of such a string by address and forget the memo at
  *    generation();

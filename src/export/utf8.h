@@ -49,4 +49,21 @@ static inline int plain_ascii8(const unsigned char *p)
     return !((w | (w - ones * 0x20) | ((q - ones) & ~q) | ((b - ones) & ~b)) & highs);
 }
 
+/* The quoting loop of the text outputs, a word of 8 bytes at a time: if
+ * the word at *p (within end) is plain ASCII, copies it to *d, moves both
+ * on and returns NULL; otherwise returns the end of that word (or of the
+ * string), which the caller's own rule then takes a byte or a UTF-8
+ * sequence at a time (a sequence may end past it). */
+static inline const unsigned char *copy_plain8(char **d, const unsigned char **p,
+                                               const unsigned char *end)
+{
+    if (end - *p >= 8 && plain_ascii8(*p)) {
+        memcpy(*d, *p, 8);
+        *d += 8;
+        *p += 8;
+        return NULL;
+    }
+    return end - *p > 8 ? *p + 8 : end;
+}
+
 #endif
