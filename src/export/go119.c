@@ -55,6 +55,7 @@
  *    a plain GoBlock (docs/EXPORT.md).
  */
 #define _GNU_SOURCE /* memmem */
+#include "addrmemo.h"
 #include "hash.h"
 #include "outbuf.h"
 #include "pbuf.h" /* varints: v1 uses the same base-128 encoding */
@@ -146,6 +147,10 @@ struct gsink {
     struct u64map tasks; /* open task ids -> 1 */
     struct u64map sweeps;/* the trace's P of an open sweep -> our P + 1 */
     struct u64map stacks;/* the input's stack id -> our id (this generation) */
+    struct u64memo stacks_memo; /* in front of stacks */
+    /* By the address of a string of the generation (addrmemo.h): its
+     * string id (region names), its v1 block type (wait reasons). */
+    struct addrmemo str_ids, block_types;
     struct strtab strs;  /* strings of this generation */
     uint64_t str_base;   /* our id of strs' id 0, minus 1 */
     uint64_t next_stack;
@@ -156,14 +161,13 @@ struct gsink {
     uint64_t tmp[8];                      /* an event's values            */
     uint64_t frames[2 + 4 * MAX_FRAMES];  /* a stack's (stack_id, which
                                              events' values call)         */
-    uint8_t enc[10 * (4 + 4 * MAX_FRAMES)];
 };
 
 /* ---- encoding ---------------------------------------------------------- */
 
 /* A varint, encoded in place in the output buffer (not copied into it:
  * a memcpy call per 1-3 bytes cost more than the encoding). */
-static void uv(struct gsink *S, uint64_t v)
+static inline void uv(struct gsink *S, uint64_t v)
 {
     struct outbuf *o = &S->ob;
     if (o->len + 10 > sizeof o->buf)
@@ -172,21 +176,36 @@ static void uv(struct gsink *S, uint64_t v)
 }
 
 /* An event of type typ with values v[0..n): up to 3 inline (the count in
- * the type byte's top bits), more after their length in bytes. */
+ * the type byte's top bits), more after their length in bytes (written
+ * as pbuf.h writes a nested message's: a byte kept for it, filled after).
+ * Encoded at a cursor with one room check: the largest event, a stack of
+ * 2 + 4 * MAX_FRAMES values, takes ~40 KB, less than the buffer. */
+static inline __attribute__((always_inline)) void put_event(struct gsink *S, unsigned typ,
+                                                            const uint64_t *v, size_t n)
+{
+    struct outbuf *o = &S->ob;
+    size_t room = 1 + PB_TAG_MAX + 1 + PB_CLOSE_ROOM + 10 * n;
+    if (o->len + room > sizeof o->buf)
+        outbuf_flush(o);
+    uint8_t *p = (uint8_t *)o->buf + o->len;
+    if (n && n < 4) {
+        *p++ = (uint8_t)(typ | (unsigned)(n - 1) << 6);
+        for (size_t i = 0; i < n; i++)
+            p = pb_varint(p, v[i]);
+    } else {
+        *p++ = (uint8_t)(typ | 3u << 6);
+        uint8_t *body = ++p;
+        for (size_t i = 0; i < n; i++)
+            p = pb_varint(p, v[i]);
+        p = pb_close(body, p);
+    }
+    o->len = (size_t)(p - (uint8_t *)o->buf);
+}
+
+/* put_event, not inline: for the events written seldom. */
 static void raw_event(struct gsink *S, unsigned typ, const uint64_t *v, size_t n)
 {
-    if (n && n < 4) {
-        outbuf_c(&S->ob, (char)(typ | (unsigned)(n - 1) << 6));
-        for (size_t i = 0; i < n; i++)
-            uv(S, v[i]);
-        return;
-    }
-    size_t len = 0;
-    for (size_t i = 0; i < n; i++)
-        len += pbuf_varint_put(S->enc + len, v[i]);
-    outbuf_c(&S->ob, (char)(typ | 3u << 6));
-    uv(S, len);
-    outbuf_bytes(&S->ob, S->enc, len);
+    put_event(S, typ, v, n);
 }
 
 /* Grows the P tables to hold p. */
@@ -213,6 +232,15 @@ static int have_p(struct gsink *S, size_t p)
     return 0;
 }
 
+/* Opens a batch of P p at now. */
+static void new_batch(struct gsink *S, int64_t p, int64_t now)
+{
+    uint64_t b[2] = {(uint64_t)p, (uint64_t)now};
+    raw_event(S, EV_BATCH, b, 2);
+    S->batch_p = p;
+    S->batch_last = now;
+}
+
 /* A timed event at now on P p: the batch is switched if needed, the time
  * written as a delta.  v[0] is left for the time delta. */
 static void timed(struct gsink *S, int64_t p, unsigned typ, uint64_t *v, size_t n, int64_t now)
@@ -220,15 +248,11 @@ static void timed(struct gsink *S, int64_t p, unsigned typ, uint64_t *v, size_t 
     if (now <= S->last_ts)
         now = S->last_ts + 1;
     S->last_ts = now;
-    if (p != S->batch_p) {
-        uint64_t b[2] = {(uint64_t)p, (uint64_t)now};
-        raw_event(S, EV_BATCH, b, 2);
-        S->batch_p = p;
-        S->batch_last = now;
-    }
+    if (p != S->batch_p)
+        new_batch(S, p, now);
     v[0] = (uint64_t)(now - S->batch_last);
     S->batch_last = now;
-    raw_event(S, typ, v, n);
+    put_event(S, typ, v, n);
 }
 
 /* ---- strings and stacks ------------------------------------------------ */
@@ -270,15 +294,36 @@ static uint64_t string_id(struct gsink *S, const char *p, size_t len)
     return our;
 }
 
+/* string_id of a string of the generation (a reader's, not a copy of
+ * ours: its address holds it until the sync event), found by address. */
+static uint64_t gen_string_id(struct gsink *S, const char *p, size_t len)
+{
+    uint64_t id;
+    if (!addrmemo_get(&S->str_ids, p, len, &id)) {
+        id = string_id(S, p, len);
+        if (p && id)
+            addrmemo_put(&S->str_ids, p, len, id);
+    }
+    return id;
+}
+
 /* Our id of the input's stack `stack` (written the first time it is seen
  * in the generation), 0 for none. */
-static uint64_t stack_id(struct gsink *S, ctrace_reader *r, uint64_t stack)
+static uint64_t new_stack(struct gsink *S, ctrace_reader *r, uint64_t stack);
+
+static inline uint64_t stack_id(struct gsink *S, ctrace_reader *r, uint64_t stack)
 {
+    uint64_t known;
     if (stack == CTRACE_NO_STACK)
         return 0;
-    uint64_t *known = u64map_get(&S->stacks, stack);
-    if (known)
-        return *known;
+    if (u64memo_get(&S->stacks_memo, &S->stacks, stack, &known))
+        return known;
+    return new_stack(S, r, stack);
+}
+
+/* stack_id of a stack not yet written in the generation. */
+static uint64_t new_stack(struct gsink *S, ctrace_reader *r, uint64_t stack)
+{
     const struct ctrace_frame *fr;
     size_t n = ctrace_reader_stack(r, stack, &fr);
     if (!n)
@@ -367,7 +412,7 @@ static int ended_add(struct ended *e, uint64_t id)
 }
 
 /* The goroutine's state, or NULL if never seen. */
-static struct gv *find_g(struct gsink *S, uint64_t id)
+static inline struct gv *find_g(struct gsink *S, uint64_t id)
 {
     uint64_t v;
     return u64memo_get(&S->gs_memo, &S->gs, id, &v) ? (struct gv *)(uintptr_t)v : NULL;
@@ -434,7 +479,7 @@ static int64_t actor_p(struct gsink *S, uint64_t id)
     return on_p(g) ? g->p : idle_p(S);
 }
 
-static uint64_t block_type(struct ctrace_str reason)
+static uint64_t block_type_of(struct ctrace_str reason)
 {
     static const struct {
         const char *reason;
@@ -461,6 +506,18 @@ static uint64_t block_type(struct ctrace_str reason)
     if (reason.len >= 6 && !memcmp(reason.ptr, "select", 6))
         return EV_GO_BLOCK_SELECT;
     return EV_GO_BLOCK;
+}
+
+/* block_type_of a reason of the generation, found once per reason. */
+static uint64_t block_type(struct gsink *S, struct ctrace_str reason)
+{
+    uint64_t type;
+    if (!addrmemo_get(&S->block_types, reason.ptr, reason.len, &type)) {
+        type = block_type_of(reason);
+        if (reason.ptr)
+            addrmemo_put(&S->block_types, reason.ptr, reason.len, type);
+    }
+    return type;
 }
 
 /* One v1 step of g towards the state `to`, at now, for the v2 event ev. */
@@ -523,7 +580,7 @@ static void step(struct gsink *S, ctrace_reader *r, struct gv *g, enum vstate to
             break;
         }
         case V_WAITING:
-            type = (unsigned)block_type(ev->u.transition.reason);
+            type = (unsigned)block_type(S, ev->u.transition.reason);
             next = V_WAITING;
             break;
         case V_SYSCALL:
@@ -591,7 +648,8 @@ static void on_goroutine(struct gsink *S, ctrace_reader *r, const struct ctrace_
     default: S->st->not_shown++; return;
     }
     uint64_t id = ev->u.transition.id;
-    if (id == 0 || id >= UINT64_MAX - 1 || (!find_g(S, id) && ended_has(&S->ended, id))) {
+    struct gv *g = id == 0 || id >= UINT64_MAX - 1 ? NULL : find_g(S, id);
+    if (!g && (id == 0 || id >= UINT64_MAX - 1 || ended_has(&S->ended, id))) {
         /* v1's goroutine 0 is no goroutine, which Go's parser has from the
          * start ("g 0 already exists" at its GoCreate); the two largest ids
          * are its order.go's for "unordered" and the GC's sequence; and a
@@ -603,8 +661,7 @@ static void on_goroutine(struct gsink *S, ctrace_reader *r, const struct ctrace_
         S->st->not_shown++;
         return;
     }
-    struct gv *g = get_g(S, id);
-    if (!g)
+    if (!g && !(g = get_g(S, id)))
         return;
     if (to == V_DEAD && g->st == V_DEAD) {
         free_g(take_g(S, id)); /* never seen alive */
@@ -676,7 +733,7 @@ static void on_region(struct gsink *S, ctrace_reader *r, const struct ctrace_eve
     uint64_t *v = S->tmp;
     v[1] = ev->u.region.task;
     v[2] = begin ? 0 : 1;
-    v[3] = name_id ? name_id : string_id(S, nm.ptr, nm.len);
+    v[3] = name_id ? name_id : gen_string_id(S, nm.ptr, nm.len);
     if (begin)
         g->regions->name_id = v[3];
     v[4] = stack_id(S, r, ev->stack);
@@ -937,6 +994,9 @@ static int g_event(struct export_sink *s, unsigned seq, ctrace_reader *r,
     case CTRACE_EV_SYNC:
         /* the input's stack ids start afresh; so do our tables */
         u64map_clear(&S->stacks);
+        memset(&S->stacks_memo, 0, sizeof S->stacks_memo);
+        addrmemo_clear(&S->str_ids);
+        addrmemo_clear(&S->block_types);
         S->str_base += S->strs.n;
         strtab_free(&S->strs);
         memset(&S->strs, 0, sizeof S->strs);

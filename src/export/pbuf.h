@@ -83,14 +83,12 @@ static inline size_t pbuf_varint_put(uint8_t *p, uint64_t v)
     return n;
 }
 
-/* The one-byte case first: tags, ids, types and flags nearly always are. */
 static inline uint8_t *pb_varint(uint8_t *p, uint64_t v)
 {
-    if (v < 0x80) {
-        *p = (uint8_t)v;
-        return p + 1;
-    }
-    return p + pbuf_varint_put(p, v);
+    for (; v >= 0x80; v >>= 7)
+        *p++ = (uint8_t)(v | 0x80);
+    *p++ = (uint8_t)v;
+    return p;
 }
 
 static inline uint8_t *pb_uint(uint8_t *p, uint32_t field, uint64_t v) /* wire type 0 */
