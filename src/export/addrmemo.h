@@ -23,12 +23,14 @@
 
 #define ADDRMEMO_BITS 6 /* 64 sets */
 
+struct addrmemo_way {
+    const char *ptr;
+    size_t len;
+    uint64_t val;
+};
+
 struct addrmemo {
-    struct {
-        const char *ptr;
-        size_t len;
-        uint64_t val;
-    } set[1 << ADDRMEMO_BITS][2];
+    struct addrmemo_way set[1 << ADDRMEMO_BITS][2];
 };
 
 static inline size_t addrmemo_set(const char *s)
@@ -39,12 +41,14 @@ static inline size_t addrmemo_set(const char *s)
 /* 1 and *val if s[0..len) has a value, else 0. */
 static inline int addrmemo_get(const struct addrmemo *m, const char *s, size_t len, uint64_t *val)
 {
-    size_t i = addrmemo_set(s);
-    for (int w = 0; w < 2; w++) {
-        if (m->set[i][w].ptr == s && m->set[i][w].len == len && s) {
-            *val = m->set[i][w].val;
-            return 1;
-        }
+    const struct addrmemo_way *w = m->set[addrmemo_set(s)];
+    if (w[0].ptr == s && w[0].len == len && s) {
+        *val = w[0].val;
+        return 1;
+    }
+    if (w[1].ptr == s && w[1].len == len && s) {
+        *val = w[1].val;
+        return 1;
     }
     return 0;
 }
@@ -52,11 +56,9 @@ static inline int addrmemo_get(const struct addrmemo *m, const char *s, size_t l
 /* s[0..len) (s not NULL) has value val: the newest of its set. */
 static inline void addrmemo_put(struct addrmemo *m, const char *s, size_t len, uint64_t val)
 {
-    size_t i = addrmemo_set(s);
-    m->set[i][1] = m->set[i][0];
-    m->set[i][0].ptr = s;
-    m->set[i][0].len = len;
-    m->set[i][0].val = val;
+    struct addrmemo_way *w = m->set[addrmemo_set(s)];
+    w[1] = w[0];
+    w[0] = (struct addrmemo_way){s, len, val};
 }
 
 static inline void addrmemo_clear(struct addrmemo *m)

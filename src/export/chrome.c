@@ -50,6 +50,7 @@ struct csink {
     int first;
     struct u64map counter_names; /* uuid -> char * */
     struct u64map open_names;    /* uuid -> struct name_stack * */
+    struct u64memo names_memo;   /* in front of open_names */
     struct strtab slice_names;   /* event names as JSON strings, each once */
     struct addrmemo name_ids;    /* in front of slice_names, by address */
     struct addrtext arg_text;    /* args' keys and strings as JSON strings */
@@ -198,12 +199,29 @@ static inline __attribute__((always_inline)) void jts(struct csink *f, const cha
     o->len += 4;
 }
 
+/* Writes the `","pid":P,"tid":T` of track t (its pid) and tid, and keeps
+ * it in e: a miss of open_ev's, out of line so that the hit path keeps to
+ * few registers. */
+static __attribute__((noinline)) void pid_tid_miss(struct csink *C, struct pid_tid *e,
+                                                   const struct export_track *t, int64_t tid)
+{
+    struct outbuf *o = &C->ob;
+    size_t mark = o->len; /* open_ev made room for all of it */
+    out_lit(C, "\",\"pid\":");
+    put_i64(C, t->pid);
+    out_lit(C, ",\"tid\":");
+    put_i64(C, tid);
+    e->pid = t->pid;
+    e->tid = tid;
+    e->len = o->len - mark;
+    memcpy(e->s, o->buf + mark, e->len);
+}
+
 /* Starts an event object: separator, ph, pid, tid.  The `","pid":P,"tid":T`
  * part is kept per (pid, tid) in C->ids (every event writes one; numbers
  * are the costly part of the JSON), copied whole (a fixed size: no call). */
 static struct csink *open_ev(struct csink *C, char ph, const struct export_track *t, int64_t tid)
 {
-    struct csink *f = C;
     struct outbuf *o = &C->ob;
     /* Fibonacci hashing of the pair */
     uint64_t h = ((uint64_t)tid + (uint64_t)t->pid * 31) * 0x9e3779b97f4a7c15ULL;
@@ -224,18 +242,10 @@ static struct csink *open_ev(struct csink *C, char ph, const struct export_track
     if (e->len && e->pid == t->pid && e->tid == tid) {
         memcpy(p, e->s, sizeof e->s);
         o->len += e->len;
-        return f;
+    } else {
+        pid_tid_miss(C, e, t, tid);
     }
-    size_t mark = o->len;
-    out_lit(f, "\",\"pid\":");
-    put_i64(f, t->pid);
-    out_lit(f, ",\"tid\":");
-    put_i64(f, tid);
-    e->pid = t->pid;
-    e->tid = tid;
-    e->len = o->len - mark;
-    memcpy(e->s, o->buf + mark, e->len);
-    return f;
+    return C;
 }
 
 /* The id in slice_names of the event name s[0..len) (a name of the
@@ -260,13 +270,13 @@ static int64_t name_id(struct csink *C, const char *s, size_t len)
 static void name_field(struct csink *f, int64_t id)
 {
     out_lit(f, ",\"name\":");
-    out_bytes(f, f->slice_names.s[id], f->slice_names.len[id]);
+    outbuf_short(&f->ob, f->slice_names.s[id], f->slice_names.len[id]);
 }
 
 static void cat_field(struct csink *f, enum export_cat c)
 {
     if (c != EXPORT_CAT_NONE)
-        out_bytes(f, f->cat[c].s, f->cat[c].len);
+        outbuf_short(&f->ob, f->cat[c].s, f->cat[c].len);
 }
 
 /* The name (its id: name_id) and category of e. */
@@ -289,7 +299,7 @@ static void jstr_arg(struct csink *f, const char *s, size_t n)
         t = addrtext_put(&f->arg_text, s, n, q, len);
     }
     if (t)
-        out_bytes(f, t, len);
+        outbuf_short(&f->ob, t, len);
     else
         jstr(f, s, n);
 }
@@ -394,12 +404,20 @@ struct name_stack {
     uint32_t *ids;
 };
 
+/* The names of t's open slices, NULL if none was begun. */
+static struct name_stack *name_stack(struct csink *C, const struct export_track *t)
+{
+    uint64_t v;
+    return u64memo_get(&C->names_memo, &C->open_names, t->uuid, &v)
+               ? (struct name_stack *)(uintptr_t)v : NULL;
+}
+
 /* Remembers the name (its id) of a slice begun on t; -1 when out of memory. */
 static int push_name(struct csink *C, const struct export_track *t, int64_t id)
 {
     if (id < 0)
         return -1;
-    struct name_stack *ns = u64map_get_ptr(&C->open_names, t->uuid);
+    struct name_stack *ns = name_stack(C, t);
     if (!ns) {
         ns = calloc(1, sizeof *ns);
         if (!ns || u64map_put_ptr(&C->open_names, t->uuid, ns) < 0) {
@@ -423,7 +441,7 @@ static int push_name(struct csink *C, const struct export_track *t, int64_t id)
  * (nothing when none is open). */
 static void pop_name(struct csink *C, const struct export_track *t)
 {
-    struct name_stack *ns = u64map_get_ptr(&C->open_names, t->uuid);
+    struct name_stack *ns = name_stack(C, t);
     if (!ns || !ns->n)
         return;
     name_field(C, ns->ids[--ns->n]);
@@ -552,6 +570,7 @@ static void c_track_done(struct export_sink *s, const struct export_track *t, in
     struct csink *C = (struct csink *)s;
     (void)ts;
     free_names(u64map_take_ptr(&C->open_names, t->uuid));
+    u64memo_forget(&C->names_memo, t->uuid);
 }
 
 static void c_destroy(struct export_sink *s)
