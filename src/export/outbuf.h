@@ -43,11 +43,23 @@ static inline void outbuf_bytes(struct outbuf *o, const void *p, size_t n)
     o->len += n;
 }
 
+/* d[0..n) = s[0..n) for k <= n <= 2k, in two moves of k bytes that
+ * overlap in the middle (a constant k: each move is a load and a store). */
+static inline void outbuf_move2(char *d, const char *s, size_t n, size_t k)
+{
+    char a[16], b[16];
+    memcpy(a, s, k);
+    memcpy(b, s + n - k, k);
+    memcpy(d, a, k);
+    memcpy(d + n - k, b, k);
+}
+
 /* outbuf_bytes of a string of 32 bytes or less, inline: in moves of a
- * fixed size that overlap in the middle (reading s[0..n) only), not a
- * memcpy call, which cost more than copying the event names and fields of
- * a few bytes that the text outputs copy at every event. */
-static inline void outbuf_short(struct outbuf *o, const char *s, size_t n)
+ * fixed size (reading s[0..n) only), not a memcpy call, which cost more
+ * than copying the event names and fields of a few bytes that the text
+ * outputs copy at every event. */
+static inline __attribute__((always_inline)) void outbuf_short(struct outbuf *o, const char *s,
+                                                              size_t n)
 {
     if (n > 32 || o->len + 32 > sizeof o->buf) {
         outbuf_bytes(o, s, n);
@@ -55,28 +67,15 @@ static inline void outbuf_short(struct outbuf *o, const char *s, size_t n)
     }
     char *d = o->buf + o->len;
     o->len += n;
-    if (n >= 16) {
-        char a[16], b[16];
-        memcpy(a, s, 16);
-        memcpy(b, s + n - 16, 16);
-        memcpy(d, a, 16);
-        memcpy(d + n - 16, b, 16);
-    } else if (n >= 8) {
-        uint64_t a, b;
-        memcpy(&a, s, 8);
-        memcpy(&b, s + n - 8, 8);
-        memcpy(d, &a, 8);
-        memcpy(d + n - 8, &b, 8);
-    } else if (n >= 4) {
-        uint32_t a, b;
-        memcpy(&a, s, 4);
-        memcpy(&b, s + n - 4, 4);
-        memcpy(d, &a, 4);
-        memcpy(d + n - 4, &b, 4);
-    } else {
+    if (n >= 16)
+        outbuf_move2(d, s, n, 16);
+    else if (n >= 8)
+        outbuf_move2(d, s, n, 8);
+    else if (n >= 4)
+        outbuf_move2(d, s, n, 4);
+    else
         for (size_t i = 0; i < n; i++)
             d[i] = s[i];
-    }
 }
 
 static inline void outbuf_c(struct outbuf *o, char c)
