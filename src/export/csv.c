@@ -104,6 +104,13 @@ struct fields {
     struct outbuf *scratch; /* where a field is quoted */
 };
 
+/* A time as written, in decimal (f_times). */
+struct time_text {
+    int64_t ts;
+    size_t len; /* 0: none */
+    char s[24];
+};
+
 struct thread_info {
     uint64_t gid;
     unsigned seq;
@@ -119,6 +126,7 @@ struct open_stack {
     char *text;
     size_t text_len, text_cap;
     const struct thread_info *owner; /* the goroutine of the track (owner()) */
+    struct time_text last_end;       /* of the track's last row (f_times) */
 };
 
 /* An input's trace column: its name, quoted. */
@@ -319,10 +327,23 @@ static void f_owner(struct outbuf *tb, const struct thread_info *ti)
         f_null(tb);
 }
 
-static void f_times(struct outbuf *t, int64_t start, int64_t end)
+/* start, end and end - start.  On a track, a slice mostly starts when the
+ * one before ended (a goroutine's states follow each other): the text of
+ * the last end is kept in *last (NULL: not kept), and written again. */
+static void f_times(struct outbuf *t, int64_t start, int64_t end, struct time_text *last)
 {
-    f_i64(t, start, 0);
+    if (last && last->len && last->ts == start) {
+        outbuf_c(t, ',');
+        outbuf_short(t, last->s, last->len);
+    } else {
+        f_i64(t, start, 0);
+    }
     f_i64(t, end, 0);
+    if (last && end >= 0) { /* its digits are the last bytes written */
+        last->ts = end;
+        last->len = outbuf_digits((uint64_t)end);
+        outbuf_copy_short(last->s, t->buf + t->len - last->len, last->len);
+    }
     f_i64(t, end - start, 0);
 }
 
@@ -371,11 +392,12 @@ static void f_text(struct csink *C, struct outbuf *tb, const struct open_slice *
 }
 
 /* Writes the row of a slice [start, end] on track t of goroutine `ti`
- * (NULL: none), its name and reason the bytes at `text`; returns the table
- * written (NULL: none). */
+ * (NULL: none), its name and reason the bytes at `text` (last_end: of
+ * f_times); returns the table written (NULL: none). */
 static struct outbuf *slice_row(struct csink *C, const struct export_track *t,
                       const struct thread_info *ti, const struct open_slice *s,
-                      const char *text, uint64_t depth, int64_t end)
+                      const char *text, uint64_t depth, int64_t end,
+                      struct time_text *last_end)
 {
     struct outbuf *tb = NULL;
     switch (s->kind) {
@@ -392,7 +414,7 @@ static struct outbuf *slice_row(struct csink *C, const struct export_track *t,
             f_u64(tb, s->stack_id);
         else
             f_null(tb);
-        f_times(tb, s->ts, end);
+        f_times(tb, s->ts, end, last_end);
         break;
     }
     case S_REGION:
@@ -404,7 +426,7 @@ static struct outbuf *slice_row(struct csink *C, const struct export_track *t,
         else
             f_u64(tb, 0); /* the background task */
         f_u64(tb, depth);
-        f_times(tb, s->ts, end);
+        f_times(tb, s->ts, end, last_end);
         break;
     case S_TASK:
         tb = row(C, T_TASKS, t->seq);
@@ -414,13 +436,13 @@ static struct outbuf *slice_row(struct csink *C, const struct export_track *t,
         else
             f_null(tb);
         f_str(tb, text, s->name_len, 0);
-        f_times(tb, s->ts, end);
+        f_times(tb, s->ts, end, last_end);
         break;
     case S_RANGE:
         tb = row(C, T_RANGES, t->seq);
         f_owner(tb, ti);
         f_str(tb, text, s->name_len, 0);
-        f_times(tb, s->ts, end);
+        f_times(tb, s->ts, end, last_end);
         break;
     default:
         return NULL;
@@ -595,7 +617,8 @@ static int v_end(struct export_sink *s, const struct export_event *e)
     if (!st || !st->n)
         return done_in(C, NULL); /* the timeline never ends what it did not begin */
     const struct open_slice *sl = &st->s[--st->n];
-    struct outbuf *tb = slice_row(C, e->track, st->owner, sl, st->text + sl->text, st->n, e->ts);
+    struct outbuf *tb = slice_row(C, e->track, st->owner, sl, st->text + sl->text, st->n, e->ts,
+                                  &st->last_end);
     st->text_len = sl->text;
     return done_in(C, tb); /* the track's stack is kept until track_done */
 }
@@ -614,7 +637,7 @@ static int v_complete(struct export_sink *s, const struct export_event *e, int64
         memcpy(text + sl.name_len, reason->str, reason->len);
     /* A region begun before the trace encloses the goroutine's open ones:
      * it is the outermost. */
-    slice_row(C, e->track, owner(C, e->track), &sl, text, 0, e->ts + dur);
+    slice_row(C, e->track, owner(C, e->track), &sl, text, 0, e->ts + dur, NULL);
     free(text);
     return done(C);
 }

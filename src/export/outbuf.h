@@ -54,6 +54,21 @@ static inline void outbuf_move2(char *d, const char *s, size_t n, size_t k)
     memcpy(d + n - k, b, k);
 }
 
+/* d[0..n) = s[0..n) for n <= 32: in moves of a fixed size. */
+static inline __attribute__((always_inline)) void outbuf_copy_short(char *d, const char *s,
+                                                                   size_t n)
+{
+    if (n >= 16)
+        outbuf_move2(d, s, n, 16);
+    else if (n >= 8)
+        outbuf_move2(d, s, n, 8);
+    else if (n >= 4)
+        outbuf_move2(d, s, n, 4);
+    else
+        for (size_t i = 0; i < n; i++)
+            d[i] = s[i];
+}
+
 /* outbuf_bytes of a string of 32 bytes or less, inline: in moves of a
  * fixed size (reading s[0..n) only), not a memcpy call, which cost more
  * than copying the event names and fields of a few bytes that the text
@@ -65,17 +80,8 @@ static inline __attribute__((always_inline)) void outbuf_short(struct outbuf *o,
         outbuf_bytes(o, s, n);
         return;
     }
-    char *d = o->buf + o->len;
+    outbuf_copy_short(o->buf + o->len, s, n);
     o->len += n;
-    if (n >= 16)
-        outbuf_move2(d, s, n, 16);
-    else if (n >= 8)
-        outbuf_move2(d, s, n, 8);
-    else if (n >= 4)
-        outbuf_move2(d, s, n, 4);
-    else
-        for (size_t i = 0; i < n; i++)
-            d[i] = s[i];
 }
 
 static inline void outbuf_c(struct outbuf *o, char c)
