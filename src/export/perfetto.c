@@ -392,7 +392,10 @@ static int p_begin(struct export_sink *s, const struct export_event *e)
 
 static int p_end(struct export_sink *s, const struct export_event *e)
 {
-    /* A slice end carries only its args (a range's attributes). */
+    /* A slice end carries only its args (a range's attributes); nearly
+     * all have none, and their packet is emit's with no fields at all. */
+    if (!e->nargs && !e->flow_out && !e->flow_in && !e->nframes)
+        return emit((struct psink *)s, e->track, e->ts, TYPE_SLICE_END, NULL, 0, 0);
     return emit((struct psink *)s, e->track, e->ts, TYPE_SLICE_END, e, F_REST, 0);
 }
 
