@@ -1,14 +1,21 @@
 /*
- * test_idmap_pbuf.c - unit tests of the exporter's two data structures:
- * its map, src/base's u64map with pointer values (against a plain array as
- * reference, through inserts, deletes with backward shift, growth and
- * iteration) and pbuf (varints at every size
- * boundary, nested messages whose length needs 1, 2 and 3 bytes, compared
- * with hand-computed encodings).  Exits 1 on the first mismatch.
+ * test_idmap_pbuf.c - unit tests of the exporter's data structures and
+ * encoders: its map, src/base's u64map with pointer values (against a plain
+ * array as reference, through inserts, deletes with backward shift, growth
+ * and iteration); pbuf (varints at every size boundary, nested messages
+ * whose length needs 1, 2 and 3 bytes, compared with hand-computed
+ * encodings); outbuf's numbers (against printf, at every digit count and
+ * over the whole range) and short copies; utf8.h's word test (against the
+ * byte rule, every byte value at every place of a word); addrmemo's two
+ * ways.  Exits 1 on the first mismatch.
  */
+#include "addrmemo.h"
+#include "outbuf.h"
 #include "pbuf.h"
 #include "u64map.h"
+#include "utf8.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,10 +124,98 @@ static int test_pbuf(void)
     return 0;
 }
 
+static int test_outbuf(void)
+{
+    static struct outbuf o; /* never flushed: each number goes at 0 */
+    char want[32];
+    uint64_t rng = 7;
+    for (int i = 0; i < 2000000; i++) {
+        uint64_t v;
+        if (i < 21 * 3) { /* 10^k - 1, 10^k, 10^k + 1 */
+            uint64_t p = 1;
+            for (int k = 0; k < i / 3; k++)
+                p *= 10;
+            v = i / 3 == 20 ? UINT64_MAX - (uint64_t)(i % 3) : p - 1 + (uint64_t)(i % 3);
+        } else {
+            rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+            v = rng >> (rng % 64); /* every length */
+        }
+        o.len = 0;
+        outbuf_u64(&o, v);
+        int n = snprintf(want, sizeof want, "%" PRIu64, v);
+        CHECK(o.len == (size_t)n && !memcmp(o.buf, want, o.len));
+        CHECK(outbuf_digits(v) == (unsigned)n);
+    }
+    o.len = 0;
+    outbuf_i64(&o, INT64_MIN);
+    CHECK(o.len == 20 && !memcmp(o.buf, "-9223372036854775808", 20));
+    char src[64], d[64];
+    for (int i = 0; i < 64; i++)
+        src[i] = (char)(i + 1);
+    for (size_t off = 0; off < 16; off++)
+        for (size_t n = 0; n <= 32; n++) {
+            memset(d, 0x55, sizeof d);
+            outbuf_copy_short(d + 1, src + off, n);
+            CHECK(d[0] == 0x55 && !memcmp(d + 1, src + off, n) && d[1 + n] == 0x55);
+        }
+    return 0;
+}
+
+/* The rule plain_ascii8 tests a word at a time. */
+static int plain_byte(unsigned char c)
+{
+    return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
+}
+
+static int test_utf8(void)
+{
+    unsigned char w[8];
+    for (int at = 0; at < 8; at++)
+        for (int c = 0; c < 256; c++) {
+            memset(w, 'a', sizeof w);
+            w[at] = (unsigned char)c;
+            CHECK(plain_ascii8(w) == plain_byte((unsigned char)c));
+            if (at > 0) { /* a borrow from below must not hide a byte */
+                w[at - 1] = 0x00;
+                CHECK(!plain_ascii8(w));
+            }
+        }
+    /* copy_plain8 copies plain words only, and says where a word ends */
+    const char *s = "plain text!\"quoted\"";
+    const unsigned char *p = (const unsigned char *)s, *end = p + strlen(s);
+    char out[64], *d = out;
+    CHECK(copy_plain8(&d, &p, end) == NULL && d == out + 8 && !memcmp(out, s, 8));
+    CHECK(copy_plain8(&d, &p, end) == p + 8 && d == out + 8); /* '"' in the word */
+    return 0;
+}
+
+static int test_addrmemo(void)
+{
+    static struct addrmemo m;
+    static const char s[] = "abcdef";
+    uint64_t v;
+    CHECK(!addrmemo_get(&m, NULL, 0, &v)); /* an empty way is no key */
+    addrmemo_put(&m, s, 3, 1);
+    addrmemo_put(&m, s, 6, 2); /* the same address, another length */
+    CHECK(addrmemo_get(&m, s, 3, &v) && v == 1);
+    CHECK(addrmemo_get(&m, s, 6, &v) && v == 2);
+    addrmemo_put(&m, s, 4, 3); /* a third in the set: the oldest goes */
+    CHECK(!addrmemo_get(&m, s, 3, &v));
+    CHECK(addrmemo_get(&m, s, 4, &v) && v == 3 && addrmemo_get(&m, s, 6, &v) && v == 2);
+    addrmemo_clear(&m);
+    CHECK(!addrmemo_get(&m, s, 4, &v));
+    struct addrtext t = {0};
+    size_t n;
+    CHECK(addrtext_put(&t, s, 6, "\"abcdef\"", 8) && addrtext_get(&t, s, 6, &n) && n == 8);
+    CHECK(!memcmp(addrtext_get(&t, s, 6, &n), "\"abcdef\"", 8) && !addrtext_get(&t, s, 5, &n));
+    addrtext_free(&t);
+    return 0;
+}
+
 int main(void)
 {
-    if (test_idmap() || test_pbuf())
+    if (test_idmap() || test_pbuf() || test_outbuf() || test_utf8() || test_addrmemo())
         return 1;
-    printf("idmap, pbuf: all passed\n");
+    printf("idmap, pbuf, outbuf, utf8, addrmemo: all passed\n");
     return 0;
 }
