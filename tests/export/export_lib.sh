@@ -13,6 +13,14 @@ need_tool() { # program
   echo "SKIP: $1 is missing (scripts/install-deps.sh installs it)"; exit 77
 }
 
+# written_trace SCRIPT OUT - writes a trace with the python script SCRIPT
+# of this directory (its one argument: OUT) and checks that the reader
+# reads it whole ($ctrace check); exits 1 if not.
+written_trace() {
+  python3 "$here/$1" "$2" || { echo "FAIL: $1"; exit 1; }
+  "$ctrace" check "$2" >/dev/null || { echo "FAIL: ctrace check rejects $2"; exit 1; }
+}
+
 # first N - the first N lines of stdin, then how many more there were.
 first() {
   awk -v n="$1" 'NR <= n { print "    " $0 } END { if (NR > n) print "    ... " NR - n " more" }'
