@@ -8,8 +8,7 @@ set -u
 ctrace=$1
 . "$(dirname "$0")/export_lib.sh"
 need_tool python3
-t=$tmp/nul.trace
-written_trace frame_nul.py "$t"
+written_trace frame_nul.py nul.trace
 if "$ctrace" export --format chrome -o "$tmp/nul.json" "$t" 2>"$tmp/err"; then
   got=$(python3 -c '
 import json, sys

@@ -10,10 +10,8 @@
 set -u
 ctrace=$1
 . "$(dirname "$0")/export_lib.sh"
-need_tool protoc
-need_tool python3
-t=$tmp/late.trace
-written_trace late_sample.py "$t"
+need_tool protoc python3
+written_trace late_sample.py late.trace
 export_check perfetto late.pb "$t"
 export_check chrome late.json "$t"
 if "$ctrace" export --format csv -o "$tmp/csv" "$t" 2>"$tmp/err"; then

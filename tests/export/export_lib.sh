@@ -7,18 +7,22 @@ fail=0
 tmp=$(mktemp -d)
 trap 'if [ "$fail" != 0 ] || [ "${CTRACE_KEEP_WORK:-0}" = 1 ]; then echo "kept: $tmp"; else rm -rf "$tmp"; fi' EXIT
 
-need_tool() { # program
-  command -v "$1" >/dev/null 2>&1 && return 0
-  if [ -n "${CI:-}" ]; then echo "FAIL: $1 is missing (CI)"; exit 1; fi
-  echo "SKIP: $1 is missing (scripts/install-deps.sh installs it)"; exit 77
+need_tool() { # program...
+  local p
+  for p in "$@"; do
+    command -v "$p" >/dev/null 2>&1 && continue
+    if [ -n "${CI:-}" ]; then echo "FAIL: $p is missing (CI)"; exit 1; fi
+    echo "SKIP: $p is missing (scripts/install-deps.sh installs it)"; exit 77
+  done
 }
 
-# written_trace SCRIPT OUT - writes a trace with the python script SCRIPT
-# of this directory (its one argument: OUT) and checks that the reader
+# written_trace SCRIPT NAME - writes the trace $tmp/NAME (sets t to it) with
+# the python script SCRIPT of this directory and checks that the reader
 # reads it whole ($ctrace check); exits 1 if not.
 written_trace() {
-  python3 "$here/$1" "$2" || { echo "FAIL: $1"; exit 1; }
-  "$ctrace" check "$2" >/dev/null || { echo "FAIL: ctrace check rejects $2"; exit 1; }
+  t=$tmp/$2
+  python3 "$here/$1" "$t" || { echo "FAIL: $1"; exit 1; }
+  "$ctrace" check "$t" >/dev/null || { echo "FAIL: ctrace check rejects $t"; exit 1; }
 }
 
 # first N - the first N lines of stdin, then how many more there were.

@@ -9,10 +9,8 @@
 set -u
 ctrace=$1
 . "$(dirname "$0")/export_lib.sh"
-need_tool protoc
-need_tool python3
-t=$tmp/stw.trace
-written_trace stw_names.py "$t"
+need_tool protoc python3
+written_trace stw_names.py stw.trace
 want='stop-the-world (GOMAXPROCS)
 stop-the-world (stop trace)'
 for j in 1 2; do
