@@ -89,10 +89,13 @@ static inline void strtab_memo_put(struct strtab_memo *m, const char *p, uint32_
  * compares neither them nor their hash, only the length.  The entries
  * belong to one generation, the memo's `gen`: a lookup for another is a
  * miss, and a put for another forgets them all (the next generation may
- * put other strings at the same addresses).  Not for strings that may sit
- * in the reader's per-call buffers (a stop-the-world range's name, the
- * name in a task's end): those change within a generation.  One memo is
- * used either this way or the content-checked way above, not both.
+ * put other strings at the same addresses).  Every string of an event
+ * holds still so (the reader keeps the names it makes -- a stop-the-world
+ * range's, a task end's -- for the generation too, deliver.c), but the
+ * callers use it only for reasons and region names.  One memo is used
+ * either this way or the content-checked way above, not both.  (The
+ * exporters' src/export/addrmemo.h is the same idea with two ways a set
+ * and a caller's value; one of the two should serve both.)
  */
 static inline int64_t strtab_memo_get_gen(const struct strtab *t, const struct strtab_memo *m,
                                           uint64_t gen, const char *p, size_t len)
