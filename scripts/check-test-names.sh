@@ -14,7 +14,7 @@ src=$(cd "$(dirname "$0")/.." && pwd)
 (cd "$1" && ctest --show-only=json-v1) | python3 -c '
 import json, os, re, sys
 src = sys.argv[1]
-areas = {"format", "settings", "runtime", "unwind", "reader", "interpose", "integration", "tools", "export", "browser"}
+areas = {"format", "settings", "runtime", "unwind", "reader", "interpose", "integration", "tools", "analysis", "export", "browser"}
 bad = 0
 def go_script(cmd):
     # A script of the tree that runs Go: it sources go_toolchain.sh, or
