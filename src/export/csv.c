@@ -617,8 +617,9 @@ static int v_end(struct export_sink *s, const struct export_event *e)
     if (!st || !st->n)
         return done_in(C, NULL); /* the timeline never ends what it did not begin */
     const struct open_slice *sl = &st->s[--st->n];
-    struct outbuf *tb = slice_row(C, e->track, st->owner, sl, st->text + sl->text, st->n, e->ts,
-                                  &st->last_end);
+    /* No text yet when every name so far was empty: no offset into NULL. */
+    const char *text = st->text ? st->text + sl->text : "";
+    struct outbuf *tb = slice_row(C, e->track, st->owner, sl, text, st->n, e->ts, &st->last_end);
     st->text_len = sl->text;
     return done_in(C, tb); /* the track's stack is kept until track_done */
 }
