@@ -70,11 +70,6 @@ static struct ctrace_str kept_str(struct delivery *d, const char *s, size_t len)
     return (struct ctrace_str){p ? p : s, len};
 }
 
-void dl_keep_reset(struct delivery *d)
-{
-    dl_keep_free(d);
-}
-
 void dl_keep_free(struct delivery *d)
 {
     while (d->kept) {
@@ -332,7 +327,7 @@ int dl_deliver(struct delivery *d, struct rev *v, const struct ctrace_event **ou
     if (d->v1)
         v->raw = (uint64_t)v->time; /* v1 keeps only nanoseconds */
     d->last_raw = v->raw;
-    struct ctrace_event *e = d->out ? d->out : &d->ev;
+    struct ctrace_event *e = dl_target(d);
     if (!d->quiet)
         build(e, d, d->g, d->o, v);
     /* Set even when quiet: the reader reads it back after a sync event. */

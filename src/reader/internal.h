@@ -243,7 +243,7 @@ struct delivery {
     char scratch[GT_MAX_STRING_SIZE + 64];
     /* Strings the delivery makes (a stop-the-world range's name, an ended
      * task's name), kept as the generation's own strings are: until the
-     * next generation is read (dl_keep_reset), as the header promises. */
+     * next generation is read (dl_keep_free), as the header promises. */
     struct dl_kept *kept;
     struct ctrace_attr attrs[2];
     uint64_t xargs[5];
@@ -254,11 +254,16 @@ struct delivery {
     uint64_t nevents;
 };
 
-/* The kept strings (see struct delivery): dropped when the next
- * generation is read (the events that used them are all consumed then:
- * the header's lifetime rule), freed at close. */
-void dl_keep_reset(struct delivery *d);
+/* Frees the kept strings (see struct delivery): when the next generation
+ * is read (the events that used them are all consumed then: the header's
+ * lifetime rule), and at close. */
 void dl_keep_free(struct delivery *d);
+
+/* Where the public event is built: the read-ahead queue's slot, or d->ev. */
+static inline struct ctrace_event *dl_target(struct delivery *d)
+{
+    return d->out ? d->out : &d->ev;
+}
 
 /* Checks (v2) and publishes an ordered raw event as *out; returns 1, or a
  * negative code with the error recorded in err. */

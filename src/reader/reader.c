@@ -265,7 +265,7 @@ static int try_advance(struct ctrace_reader *r, size_t i)
 
 static int load_generation(struct ctrace_reader *r)
 {
-    dl_keep_reset(&r->dl);
+    dl_keep_free(&r->dl);
     int rc = gen_read(r);
     if (rc < 0)
         return rc;
@@ -327,7 +327,7 @@ static inline __attribute__((always_inline)) int next_fast(struct ctrace_reader 
 {
     struct mcursor *c = r->heap[0];
     struct delivery *d = &r->dl;
-    struct ctrace_event *e = d->out ? d->out : &d->ev;
+    struct ctrace_event *e = dl_target(d);
     if (!fast_accept(r, c, d->quiet ? NULL : e))
         return 0;
     int64_t t = c->ev.time;
