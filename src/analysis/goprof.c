@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "addrmemo.h"
 #include "must.h"
 #include "satadd.h"
 #include "strtab.h"
@@ -39,10 +40,10 @@ struct goprof {
     unsigned kinds; /* KIND_BIT(k) of the kinds computed (goprof_new) */
     /* Wait reasons seen, and the kinds a wait for each opens (its class),
      * by id in `reasons`: a reason is classified once, not at every wait.
-     * The memo trusts the reader's addresses for a generation
-     * (strtab_memo_get_gen): a repeated reason costs no string work. */
+     * The memo, by the reason's address in its generation (addrmemo.h),
+     * holds the class itself: a repeated reason costs no string work. */
     struct strtab reasons;
-    struct strtab_memo reasons_memo;
+    struct addrmemo_gen reasons_memo;
     uint8_t *reason_class;
     uint64_t count[GOPROF_KINDS];
     int64_t total[GOPROF_KINDS];
@@ -101,7 +102,7 @@ static unsigned reason_lookup(struct goprof *g, const char *p, size_t len, uint6
         g->reason_class = an_realloc(g->reason_class, g->reasons.cap);
         g->reason_class[id] = (uint8_t)classify(p);
     }
-    strtab_memo_put_gen(&g->reasons_memo, gen, p, (uint32_t)id);
+    addrmemo_gen_put(&g->reasons_memo, gen, p, len, g->reason_class[id]);
     return g->reason_class[id];
 }
 
@@ -182,13 +183,12 @@ void goprof_counted(struct goprof *g, struct goprof_g *t, const struct ctrace_ev
     unsigned open = state & ~t->active;
     if (open && to == CTRACE_STATE_WAITING) {
         struct ctrace_str r = ev->u.transition.reason;
-        int64_t id = strtab_memo_get_gen(&g->reasons, &g->reasons_memo, ev->generation,
-                                         r.ptr ? r.ptr : "", r.len);
-        if (id < 0) {
+        uint64_t class;
+        if (!addrmemo_gen_get(&g->reasons_memo, ev->generation, r.ptr ? r.ptr : "", r.len, &class)) {
             change_new_reason(g, t, ev, open, close);
             return;
         }
-        open &= g->reason_class[id];
+        open &= (unsigned)class;
     }
     if (open | close)
         change(g, t, ev, open, close);

@@ -43,13 +43,14 @@ void strtab_free(struct strtab *t);
  * the content is still compared (length, then bytes), so an address that
  * now holds other bytes (a later generation, a scratch buffer) is a miss,
  * never a wrong id.  A zeroed struct is an empty memo; it refers to ids of
- * one table only.
+ * one table only.  (For strings that hold still for their generation, such
+ * as a transition's reason, addrmemo.h's struct addrmemo_gen compares
+ * nothing.)
  */
 #define STRTAB_MEMO_SLOTS 256
 struct strtab_memo {
     const char *ptr[STRTAB_MEMO_SLOTS];
     uint32_t id[STRTAB_MEMO_SLOTS];
-    uint64_t gen; /* strtab_memo_*_gen: the generation of the entries */
 };
 
 static inline size_t strtab_memo_slot(const char *p)
@@ -77,46 +78,6 @@ static inline void strtab_memo_put(struct strtab_memo *m, const char *p, uint32_
     size_t i = strtab_memo_slot(p);
     m->ptr[i] = p;
     m->id[i] = id;
-}
-
-/*
- * The memo for strings whose address the reader keeps for their whole
- * generation: a transition's reason and a region's name point into the
- * generation's string table (or static text), which holds still until the
- * call after the generation's sync event (ctrace_reader.h, "Lifetimes";
- * src/reader: gen_string, and reading ahead leaves them in place).  Within
- * one generation an address then always holds the same bytes, so a hit
- * compares neither them nor their hash, only the length.  The entries
- * belong to one generation, the memo's `gen`: a lookup for another is a
- * miss, and a put for another forgets them all (the next generation may
- * put other strings at the same addresses).  Every string of an event
- * holds still so (the reader keeps the names it makes -- a stop-the-world
- * range's, a task end's -- for the generation too, deliver.c), but the
- * callers use it only for reasons and region names.  One memo is used
- * either this way or the content-checked way above, not both.  (The
- * exporters' src/export/addrmemo.h is the same idea with two ways a set
- * and a caller's value; one of the two should serve both.)
- */
-static inline int64_t strtab_memo_get_gen(const struct strtab *t, const struct strtab_memo *m,
-                                          uint64_t gen, const char *p, size_t len)
-{
-    size_t i = strtab_memo_slot(p);
-    if (m->ptr[i] != p || m->gen != gen)
-        return -1;
-    uint32_t id = m->id[i];
-    if (id >= t->n || t->len[id] != len)
-        return -1;
-    return id;
-}
-
-static inline void strtab_memo_put_gen(struct strtab_memo *m, uint64_t gen, const char *p,
-                                       uint32_t id)
-{
-    if (m->gen != gen) {
-        memset(m->ptr, 0, sizeof m->ptr);
-        m->gen = gen;
-    }
-    strtab_memo_put(m, p, id);
 }
 
 #endif

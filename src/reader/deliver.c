@@ -321,18 +321,17 @@ int dl_deliver(struct delivery *d, struct rev *v, const struct ctrace_event **ou
         if (rc < 0)
             return rc;
     }
-    v->time = dl_fix_time(d, v->time);
+    /* A sync event has no time of its own: it keeps the last raw time. */
     if (v->typ == RT_SYNC)
         v->raw = d->last_raw;
-    if (d->v1)
-        v->raw = (uint64_t)v->time; /* v1 keeps only nanoseconds */
-    d->last_raw = v->raw;
+    v->time = dl_account(d, v->time, v->raw);
+    if (d->v1) /* v1 keeps only nanoseconds: the raw time is the fixed one */
+        v->raw = d->last_raw = (uint64_t)v->time;
     struct ctrace_event *e = dl_target(d);
     if (!d->quiet)
         build(e, d, d->g, d->o, v);
     /* Set even when quiet: the reader reads it back after a sync event. */
     e->since_start = (int64_t)((uint64_t)v->time - (uint64_t)d->first_ts);
-    d->nevents++;
     *out = e;
     return 1;
 }

@@ -356,26 +356,32 @@ static inline void dl_undo(struct delivery *d, const struct dl_mark *m)
     d->have_first = m->have_first;
 }
 
+/* What every delivery records of an event (dl_deliver, dl_publish,
+ * dl_count): its time t fixed (returned), its raw time, one more event. */
+static inline __attribute__((always_inline)) int64_t dl_account(struct delivery *d, int64_t t,
+                                                                uint64_t raw)
+{
+    t = dl_fix_time(d, t);
+    d->last_raw = raw;
+    d->nevents++;
+    return t;
+}
+
 /* dl_deliver()'s ending for a public event the fast step built (fast.h:
  * fast_accept), once its thread's next event decoded: time t fixed, raw
  * time raw, counted. */
 static inline __attribute__((always_inline)) void dl_publish(struct delivery *d, struct ctrace_event *e,
                                                              int64_t t, uint64_t raw)
 {
-    e->time = dl_fix_time(d, t);
+    e->time = dl_account(d, t, raw);
     e->since_start = (int64_t)((uint64_t)e->time - (uint64_t)d->first_ts);
-    d->last_raw = raw;
-    d->nevents++;
 }
 
-/* What a quiet delivery records of an event whose ids are good: its time
- * (fixed, in the count only: v is left as it is), its raw time, one more
- * event. */
+/* What a quiet delivery records of an event whose ids are good (in the
+ * count only: v is left as it is). */
 static inline void dl_count(struct delivery *d, const struct rev *v)
 {
-    dl_fix_time(d, v->time);
-    d->last_raw = v->raw;
-    d->nevents++;
+    dl_account(d, v->time, v->raw);
 }
 
 /* A quiet delivery right where the ordering accepts v (o->now): 1 when done

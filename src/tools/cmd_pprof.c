@@ -36,6 +36,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "addrmemo.h"
 #include "commands.h"
 #include "ctrace_reader.h"
 #include "goprof.h"
@@ -100,21 +101,22 @@ struct pprof_run {
     struct gtable gs; /* struct pprof_g */
     int64_t period_ns;
     /* Region names by id, for matching (regions.h); the memo trusts the
-     * reader's addresses for a generation (strtab_memo_get_gen). */
+     * reader's addresses for a generation (addrmemo.h). */
     struct strtab region_names;
-    struct strtab_memo region_memo;
+    struct addrmemo_gen region_memo;
 };
 
 static uint32_t region_name(struct pprof_run *pr, const struct ctrace_event *ev)
 {
-    const struct ctrace_str *nm = &ev->u.region.name;
-    int64_t id = strtab_memo_get_gen(&pr->region_names, &pr->region_memo, ev->generation,
-                                     nm->ptr, nm->len);
-    if (id < 0) {
-        id = strtab_intern(&pr->region_names, nm->ptr, nm->len);
-        if (id < 0)
+    const char *p = ev->u.region.name.ptr ? ev->u.region.name.ptr : "";
+    size_t len = ev->u.region.name.len;
+    uint64_t id;
+    if (!addrmemo_gen_get(&pr->region_memo, ev->generation, p, len, &id)) {
+        int64_t v = strtab_intern(&pr->region_names, p, len);
+        if (v < 0)
             an_out_of_memory();
-        strtab_memo_put_gen(&pr->region_memo, ev->generation, nm->ptr, (uint32_t)id);
+        id = (uint64_t)v;
+        addrmemo_gen_put(&pr->region_memo, ev->generation, p, len, id);
     }
     return (uint32_t)id;
 }

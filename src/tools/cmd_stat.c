@@ -46,6 +46,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "addrmemo.h"
 #include "commands.h"
 #include "ctrace_reader.h"
 #include "goprof.h"
@@ -138,23 +139,23 @@ static uint32_t intern_memo(struct strtab *t, struct strtab_memo *m, struct ctra
 }
 
 /* The same for a string the reader keeps in place for its generation (a
- * transition's reason, a region's name: strtab_memo_get_gen), which a hit
- * does not even compare: these come with nearly every event. */
-static uint32_t intern_new_gen(struct strtab *t, struct strtab_memo *m, uint64_t gen,
+ * transition's reason, a region's name: addrmemo.h), which a hit does not
+ * even compare: these come with nearly every event. */
+static uint32_t intern_new_gen(struct strtab *t, struct addrmemo_gen *m, uint64_t gen,
                                const char *p, size_t len)
 {
     uint32_t v = intern_bytes(t, p, len);
     if (v != OTHER_STR)
-        strtab_memo_put_gen(m, gen, p, v);
+        addrmemo_gen_put(m, gen, p, len, v);
     return v;
 }
 
-static inline uint32_t intern_memo_gen(struct strtab *t, struct strtab_memo *m, uint64_t gen,
+static inline uint32_t intern_memo_gen(struct strtab *t, struct addrmemo_gen *m, uint64_t gen,
                                        struct ctrace_str s)
 {
     const char *p = s.ptr ? s.ptr : "";
-    int64_t id = strtab_memo_get_gen(t, m, gen, p, s.len);
-    return id >= 0 ? (uint32_t)id : intern_new_gen(t, m, gen, p, s.len);
+    uint64_t id;
+    return addrmemo_gen_get(m, gen, p, s.len, &id) ? (uint32_t)id : intern_new_gen(t, m, gen, p, s.len);
 }
 
 /* ------------------------------------------------------------------ */
@@ -302,7 +303,7 @@ struct stats {
     struct strtab str;
     struct strtab_memo memo; /* in front of str (intern) */
     /* In front of str for reasons and region names (intern_memo_gen). */
-    struct strtab_memo gen_memo;
+    struct addrmemo_gen gen_memo;
     /* What a wait reason is, by string id (reason_info): classified once
      * per distinct reason, not per wait. */
     uint8_t *reason_info;

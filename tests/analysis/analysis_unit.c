@@ -1,12 +1,13 @@
 /*
  * analysis_unit.c - unit tests of the goroutine table (gtable.h), the
  * region stacks (regions.h) and the generation-trusting string memo
- * (strtab.h, strtab_memo_get_gen).  Prints "N passed, N failed".
+ * (addrmemo.h, struct addrmemo_gen).  Prints "N passed, N failed".
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "addrmemo.h"
 #include "gtable.h"
 #include "regions.h"
 #include "strtab.h"
@@ -103,30 +104,30 @@ static void test_regions(void)
     CHECK(gr.n == 0 && gr.open == NULL);
 }
 
-/* The generation-trusting memo: a hit within the generation it was put
- * for, a miss for another, and a put for a new generation forgets the
- * old entries. */
+/* The generation-trusting memo (addrmemo.h, struct addrmemo_gen): a hit
+ * within the generation it was put for, a miss for another, and a put for
+ * a new generation forgets the old entries. */
 static void test_memo_gen(void)
 {
-    struct strtab t = {0};
-    struct strtab_memo m = {0};
+    struct addrmemo_gen m = {0};
     char a[] = "chan send", b[] = "sync.Mutex.Lock";
-    int64_t ia = strtab_intern(&t, a, strlen(a)), ib = strtab_intern(&t, b, strlen(b));
-    CHECK(ia >= 0 && ib >= 0);
-    CHECK(strtab_memo_get_gen(&t, &m, 1, a, strlen(a)) == -1);
-    strtab_memo_put_gen(&m, 1, a, (uint32_t)ia);
-    strtab_memo_put_gen(&m, 1, b, (uint32_t)ib);
-    CHECK(strtab_memo_get_gen(&t, &m, 1, a, strlen(a)) == ia);
-    CHECK(strtab_memo_get_gen(&t, &m, 1, b, strlen(b)) == ib);
-    CHECK(strtab_memo_get_gen(&t, &m, 1, a, 4) == -1); /* other length */
-    CHECK(strtab_memo_get_gen(&t, &m, 2, a, strlen(a)) == -1);
-    /* Generation 2 puts b's id at a's address: a's entry of generation 1
-     * must not survive it. */
-    strtab_memo_put_gen(&m, 2, a, (uint32_t)ib);
-    CHECK(strtab_memo_get_gen(&t, &m, 2, a, strlen(a)) == -1); /* length differs */
-    CHECK(strtab_memo_get_gen(&t, &m, 2, b, strlen(b)) == -1);
-    CHECK(strtab_memo_get_gen(&t, &m, 1, a, strlen(a)) == -1);
-    strtab_free(&t);
+    uint64_t v = 99;
+    CHECK(!addrmemo_gen_get(&m, 1, a, strlen(a), &v));
+    addrmemo_gen_put(&m, 1, a, strlen(a), 1);
+    addrmemo_gen_put(&m, 1, b, strlen(b), 2);
+    CHECK(addrmemo_gen_get(&m, 1, a, strlen(a), &v) && v == 1);
+    CHECK(addrmemo_gen_get(&m, 1, b, strlen(b), &v) && v == 2);
+    CHECK(!addrmemo_gen_get(&m, 1, a, 4, &v)); /* other length */
+    CHECK(!addrmemo_gen_get(&m, 2, a, strlen(a), &v));
+    /* Generation 2 puts another value at a's address: the entries of
+     * generation 1 must not survive it. */
+    addrmemo_gen_put(&m, 2, a, strlen(a), 3);
+    CHECK(addrmemo_gen_get(&m, 2, a, strlen(a), &v) && v == 3);
+    CHECK(!addrmemo_gen_get(&m, 2, b, strlen(b), &v));
+    CHECK(!addrmemo_gen_get(&m, 1, a, strlen(a), &v));
+    /* An empty way is no key, in a zeroed memo too. */
+    struct addrmemo_gen z = {0};
+    CHECK(!addrmemo_gen_get(&z, 0, NULL, 0, &v));
 }
 
 int main(void)

@@ -46,7 +46,7 @@ struct ctrace_reader {
     struct fstack stk[2]; /* 0: event stack, 1: transition stack */
     /* Strings of the events of the current generation: kept until its
      * end, as the header's lifetime rule says (stat trusts a string's
-     * address within its generation: strtab_memo_get_gen). */
+     * address within its generation: addrmemo.h). */
     char **strs;
     size_t nstrs, capstrs;
     char errfile[64];

@@ -1,20 +1,26 @@
 /*
- * addrmemo.h - what a sink made of a string (an interned id, its quoted
- * text), found again by the string's address: until its input's next
- * generation() an address holds one string (sink.h), so a hit hashes and
- * compares no bytes.  The sinks see the same few names and reasons event
- * after event.
+ * addrmemo.h - what a caller made of a string (an interned id, its quoted
+ * text, its class), found again by the string's address.  The reader
+ * keeps every string of a generation at one address until the call after
+ * the generation's sync event (ctrace_reader.h, "Lifetimes"), and the
+ * exporters' timeline passes its sinks strings that hold still as long
+ * (src/export/sink.h): within that span an address and a length name one
+ * string, so a hit hashes and compares no bytes.  The exporters' sinks,
+ * stat and pprof see the same few names and reasons event after event.
  *
  * Invariants: a set of two ways per address (Fibonacci hashing of it), the
  * newest first, so that the few strings of a trace's hot events do not
- * evict each other (they did in one-way slots); a miss is only a miss (the
- * caller makes the value again and puts it); the key is the address and
- * the length (NULL is never a key: it marks an empty way); the value is
- * the caller's.  A zeroed struct is an empty memo; addrmemo_clear at each
- * generation() of the inputs whose strings it holds.
+ * evict each other (they did in one-way slots: 12% misses in the
+ * exporters); a miss is only a miss (the caller makes the value again and
+ * puts it); the key is the address and the length (NULL is never a key:
+ * it marks an empty way); the value is the caller's.  A zeroed struct is
+ * an empty memo.  Its entries must be forgotten when their strings may
+ * move: addrmemo_clear at each generation() of the inputs whose strings
+ * it holds (a sink), or through struct addrmemo_gen, which forgets them
+ * when the event's generation number changes (a reader's consumer).
  */
-#ifndef CTRACE_EXPORT_ADDRMEMO_H
-#define CTRACE_EXPORT_ADDRMEMO_H
+#ifndef CTRACE_BASE_ADDRMEMO_H
+#define CTRACE_BASE_ADDRMEMO_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -64,6 +70,37 @@ static inline void addrmemo_put(struct addrmemo *m, const char *s, size_t len, u
 static inline void addrmemo_clear(struct addrmemo *m)
 {
     memset(m, 0, sizeof *m);
+}
+
+/*
+ * The same memo for a reader's consumer, which knows the generation of an
+ * event by its number (ctrace_event.generation) rather than by a call at
+ * its start: the entries are those of generation `gen`; a lookup for
+ * another misses, a put for another forgets them all first (the next
+ * generation may put other strings at the same addresses).  A zeroed
+ * struct is empty.
+ */
+struct addrmemo_gen {
+    struct addrmemo m;
+    uint64_t gen;
+};
+
+/* 1 and *val if s[0..len) has a value in generation gen, else 0. */
+static inline int addrmemo_gen_get(const struct addrmemo_gen *g, uint64_t gen, const char *s,
+                                   size_t len, uint64_t *val)
+{
+    return g->gen == gen && addrmemo_get(&g->m, s, len, val);
+}
+
+/* s[0..len) (s not NULL), a string of generation gen, has value val. */
+static inline void addrmemo_gen_put(struct addrmemo_gen *g, uint64_t gen, const char *s, size_t len,
+                                    uint64_t val)
+{
+    if (g->gen != gen) {
+        addrmemo_clear(&g->m);
+        g->gen = gen;
+    }
+    addrmemo_put(&g->m, s, len, val);
 }
 
 /*
