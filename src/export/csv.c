@@ -120,10 +120,11 @@ struct row_prefix {
  * starts when the one before it on its track ended (a goroutine's states
  * follow each other), at the time just written, and a time mostly has all
  * but its last 4 digits in common with the one before. */
+#define TIME_MOVE 24 /* bytes moved for a time's text (20 at most) */
 struct time_text {
     int64_t ts; /* >= 0 */
     size_t len; /* 0: none yet */
-    char s[24];
+    char s[TIME_MOVE];
 };
 
 struct thread_info {
@@ -134,12 +135,16 @@ struct thread_info {
 };
 
 /* The open slices of a track, innermost last, and the heads of their rows
- * in the order begun (so a slice's end gives back its head's room too). */
+ * in the order begun (so a slice's end gives back its head's room too).
+ * heads starts with the track's prefix, kept there: the head of a slice
+ * opened on an empty track (but a task's, whose prefix is shorter) starts
+ * at 0, on it, and needs no copy of it (most slices: a goroutine's states
+ * do not nest). */
 struct open_stack {
     struct open_slice *s;
     size_t n, cap;
     char *heads;
-    size_t heads_len, heads_cap;
+    size_t heads_len, heads_cap; /* heads_len >= prefix.len */
     struct row_prefix prefix; /* of the track's goroutine (owner()) */
 };
 
@@ -156,6 +161,10 @@ struct csink {
     struct outbuf *t[T_COUNT];
     struct u64map open;     /* track uuid -> struct open_stack */
     struct u64memo open_memo; /* in front of open */
+    /* The stack of the last slice_end's track, whose next slice mostly
+     * begins right after (a state follows a state); NULL: none. */
+    struct open_stack *last_st;
+    uint64_t last_uuid;
     struct u64map threads;  /* thread track uuid -> struct thread_info */
     struct u64map counters; /* counter track uuid -> char * name */
     struct u64map *stacks;  /* per input: stack key -> stack_id */
@@ -376,11 +385,24 @@ static void f_thread(struct csink *C, struct outbuf *tb, const struct export_tra
 }
 
 /* d[0..n) = s[0..n), returns d + n: fixed moves for the short texts of a
- * row (its fields, its head), a memcpy call for the rest. */
+ * row (its fields), a memcpy call for the rest. */
 static inline __attribute__((always_inline)) char *put_text(char *d, const char *s, size_t n)
 {
     if (n <= 64)
         outbuf_copy64(d, s, n);
+    else
+        memcpy(d, s, n);
+    return d + n;
+}
+
+/* A text of csv's own, n bytes readable from s and writable at d however
+ * short it is (SLACK), copied to d: in 4 moves of 16 bytes when n <= 64 (a
+ * row's head, a track's prefix), else by memcpy; returns d + n. */
+#define SLACK 64
+static inline __attribute__((always_inline)) char *put_own(char *d, const char *s, size_t n)
+{
+    if (n <= SLACK)
+        memcpy(d, s, SLACK);
     else
         memcpy(d, s, n);
     return d + n;
@@ -397,7 +419,7 @@ static int make_prefix(struct csink *C, unsigned seq, const struct thread_info *
         trace = C->names[seq].s;
         trace_len = C->names[seq].len;
     }
-    char *s = malloc(trace_len + 1 + 20 + 1);
+    char *s = malloc(trace_len + 1 + 20 + 1 + SLACK); /* read by put_own */
     if (!s)
         return -1;
     memcpy(s, trace, trace_len);
@@ -455,14 +477,15 @@ static inline __attribute__((always_inline)) char *put_field(struct csink *C, ch
     return d;
 }
 
-/* Writes time v at d (room for 20 bytes) from the text of the last time
- * *last (struct time_text), which becomes v; returns the end. */
+/* Writes time v at d (room for TIME_MOVE bytes) from the text of the last
+ * time *last (struct time_text), which becomes v; returns the end.  The
+ * text is moved TIME_MOVE bytes at a time, whatever its length. */
 static inline __attribute__((always_inline)) char *put_time(struct time_text *last, char *d,
                                                             int64_t v)
 {
     uint64_t high = (uint64_t)v / 10000;
     if (v == last->ts && last->len) {
-        outbuf_copy_short(d, last->s, last->len);
+        memcpy(d, last->s, TIME_MOVE);
         return d + last->len;
     }
     if (v >= 10000 && high == (uint64_t)last->ts / 10000) { /* last->len >= 5 */
@@ -471,14 +494,14 @@ static inline __attribute__((always_inline)) char *put_time(struct time_text *la
         memcpy(low, outbuf_pairs + 2 * (c / 100), 2);
         memcpy(low + 2, outbuf_pairs + 2 * (c % 100), 2);
         last->ts = v;
-        outbuf_copy_short(d, last->s, last->len);
+        memcpy(d, last->s, TIME_MOVE);
         return d + last->len;
     }
     char *e = outbuf_put_i64(d, v);
     if (v >= 0) {
         last->ts = v;
         last->len = (size_t)(e - d);
-        outbuf_copy_short(last->s, d, last->len);
+        memcpy(last->s, d, TIME_MOVE);
     }
     return e;
 }
@@ -502,25 +525,33 @@ static inline void args_of(const struct export_event *e, struct slice_args *a)
 }
 
 /* The room put_head needs for the head of e's row (with prefix p): its
- * texts quoted at 3 bytes a byte at most, 3 numbers and a start. */
+ * texts quoted at 3 bytes a byte at most, 3 numbers, a start and the
+ * slack of its moves (SLACK, TIME_MOVE).  At least SLACK: put_row reads
+ * SLACK bytes of a head however short. */
 static size_t head_max(const struct row_prefix *p, const struct export_event *e,
                        const struct slice_args *a)
 {
     size_t texts = (e->name ? e->name_len : 0) + (a->reason ? a->reason->len : 0);
-    return p->len + 3 * texts + 2 * 2 + 3 * 21 + 21 + 8;
+    return p->len + SLACK + 3 * texts + 2 * 2 + 3 * 21 + TIME_MOVE + 1;
 }
 
-/* Writes at d (room: head_max) the head of the row of the slice e begins,
- * of kind k (not S_OTHER): prefix p, e's columns (the stack id `stack`,
- * 0: none; depth: the slices open under it on its track), its start and
- * a separator; returns its end. */
+/* How much of prefix p starts a row of a slice of kind k. */
+static inline size_t prefix_len(const struct row_prefix *p, enum slice_kind k)
+{
+    return k == S_TASK ? p->trace_len : p->len;
+}
+
+/* Writes at d, after the prefix of its head, the rest of the head of the
+ * row of the slice e begins, of kind k (not S_OTHER): e's columns (the
+ * stack id `stack`, 0: none; depth: the slices open under it on its
+ * track), its start and a separator; returns its end.  The head's room is
+ * head_max(). */
 static inline __attribute__((always_inline)) char *
 put_head(struct csink *C, char *d, const struct export_event *e, enum slice_kind k,
-         const struct slice_args *a, const struct row_prefix *p, uint64_t depth, uint64_t stack)
+         const struct slice_args *a, uint64_t depth, uint64_t stack)
 {
     const char *name = e->name;
     size_t name_len = name ? e->name_len : 0;
-    d = put_text(d, p->s, k == S_TASK ? p->trace_len : p->len);
     switch (k) {
     case S_STATE: /* "blocked: REASON" is state "blocked" with its reason */
         d = put_field(C, d, name, name_len, 1);
@@ -567,26 +598,27 @@ static enum table_id table_of(enum slice_kind k)
     }
 }
 
-/* The bytes of a row after its head: end_ns, dur_ns, their separator and
- * the line's end (a sign and 19 digits each at most). */
-#define ROW_TAIL_MAX (2 * 20 + 2)
+/* The room of a row after its head: end_ns (put_time's TIME_MOVE), dur_ns
+ * (a sign and 19 digits), their separator and the line's end. */
+#define ROW_TAIL_MAX (TIME_MOVE + 20 + 2)
 
 /* Writes the row of a slice of kind k (not S_OTHER) begun at start, its
- * head head[0..n), that ends at end.  Returns the table written. */
+ * head head[0..n) (put_head's: SLACK bytes readable), that ends at end.
+ * Returns the table written. */
 static inline __attribute__((always_inline)) struct outbuf *
 put_row(struct csink *C, enum slice_kind k, const char *head, size_t n, int64_t start,
         int64_t end)
 {
     struct outbuf *tb = C->t[table_of(k)];
-    if (tb->len + n + ROW_TAIL_MAX > sizeof tb->buf) {
+    if (tb->len + SLACK + n + ROW_TAIL_MAX > sizeof tb->buf) {
         outbuf_flush(tb);
-        if (n + ROW_TAIL_MAX > sizeof tb->buf) { /* a head of huge names */
+        if (SLACK + n + ROW_TAIL_MAX > sizeof tb->buf) { /* a head of huge names */
             outbuf_bytes(tb, head, n);
             outbuf_flush(tb);
             n = 0;
         }
     }
-    char *d = put_text(tb->buf + tb->len, head, n);
+    char *d = put_own(tb->buf + tb->len, head, n);
     char *e = put_time(&C->time, d, end);
     *e++ = ',';
     e = outbuf_put_i64(e, end - start);
@@ -688,17 +720,20 @@ static struct open_stack *open_stack(struct csink *C, const struct export_track 
      * declares a goroutine's thread track first), gone after them
      * (track_done: the thread track last). */
     if (!st || make_prefix(C, t->seq, owner(C, t), &st->prefix) < 0 ||
+        grow(&st->heads, &st->heads_cap, st->prefix.len + SLACK, 1) < 0 ||
         u64map_put_ptr(&C->open, t->uuid, st) < 0) {
         free_stack(st);
         return NULL;
     }
+    memcpy(st->heads, st->prefix.s, st->prefix.len);
+    st->heads_len = st->prefix.len;
     return st;
 }
 
 static int v_begin(struct export_sink *s, const struct export_event *e)
 {
     struct csink *C = (struct csink *)s;
-    struct open_stack *st = open_stack(C, e->track);
+    struct open_stack *st = e->track->uuid == C->last_uuid ? C->last_st : open_stack(C, e->track);
     if (!st || grow(&st->s, &st->cap, st->n + 1, sizeof *st->s) < 0)
         return -1;
     struct open_slice *sl = &st->s[st->n];
@@ -711,9 +746,13 @@ static int v_begin(struct export_sink *s, const struct export_event *e)
     if (sl->kind != S_OTHER) {
         if (grow(&st->heads, &st->heads_cap, st->heads_len + head_max(&st->prefix, e, &a), 1) < 0)
             return -1;
-        char *end = put_head(C, st->heads + st->heads_len, e, sl->kind, &a, &st->prefix, st->n,
-                             stack);
-        st->heads_len = (size_t)(end - st->heads);
+        char *d = st->heads + st->heads_len;
+        if (st->n == 0 && sl->kind != S_TASK) /* on the prefix kept at 0 */
+            sl->head = 0;
+        else
+            d = put_own(d, st->prefix.s, prefix_len(&st->prefix, sl->kind));
+        d = put_head(C, d, e, sl->kind, &a, st->n, stack);
+        st->heads_len = (size_t)(d - st->heads);
     }
     st->n++;
     return done_in(C, C->t[T_STACKS]);
@@ -727,12 +766,14 @@ static int v_end(struct export_sink *s, const struct export_event *e)
                                 ? (struct open_stack *)(uintptr_t)v : NULL;
     if (!st || !st->n)
         return done_in(C, NULL); /* the timeline never ends what it did not begin */
+    C->last_st = st;
+    C->last_uuid = e->track->uuid;
     const struct open_slice *sl = &st->s[--st->n];
     if (sl->kind == S_OTHER)
         return done_in(C, NULL);
     struct outbuf *tb = put_row(C, sl->kind, st->heads + sl->head, st->heads_len - sl->head,
                                 sl->ts, e->ts);
-    st->heads_len = sl->head;
+    st->heads_len = sl->head ? sl->head : st->prefix.len; /* 0: on the kept prefix */
     return done_in(C, tb); /* the track's stack is kept until track_done */
 }
 
@@ -754,7 +795,7 @@ static int v_complete(struct export_sink *s, const struct export_event *e, int64
     }
     /* A region begun before the trace encloses the goroutine's open ones:
      * it is the outermost. */
-    char *end = put_head(C, head, e, k, &a, &p, 0, 0);
+    char *end = put_head(C, put_own(head, p.s, prefix_len(&p, k)), e, k, &a, 0, 0);
     put_row(C, k, head, (size_t)(end - head), e->ts, e->ts + dur);
     free(head);
     free(p.s);
@@ -805,7 +846,9 @@ static int v_instant(struct export_sink *s, const struct export_event *e)
         f_str(tb, cat && cat->str ? cat->str : "", cat && cat->str ? cat->len : 0, 0);
         f_str(tb, msg && msg->str ? msg->str : "", msg && msg->str ? msg->len : 0, 0);
         row_end(tb);
-    } else if (e->cat == EXPORT_CAT_CPU) {
+        return done_in(C, tb);
+    }
+    if (e->cat == EXPORT_CAT_CPU) {
         uint64_t id = stack_id(C, e);
         tb = row(C, T_SAMPLES, e->track->seq);
         f_i64(tb, e->ts, 0);
@@ -815,10 +858,11 @@ static int v_instant(struct export_sink *s, const struct export_event *e)
         else
             f_null(tb);
         row_end(tb);
+        return done(C); /* samples.csv and stacks.csv */
     }
     /* Unblock instants (the flows' starts) are in states.csv already: the
      * wakee's blocked row ends there. */
-    return done(C);
+    return done_in(C, NULL);
 }
 
 static int v_counter(struct export_sink *s, const struct export_track *t, int64_t ts,
@@ -850,6 +894,10 @@ static void v_track_done(struct export_sink *s, const struct export_track *t, in
     struct csink *C = (struct csink *)s;
     free_stack(u64map_take_ptr(&C->open, t->uuid));
     u64memo_forget(&C->open_memo, t->uuid);
+    if (C->last_uuid == t->uuid) {
+        C->last_st = NULL;
+        C->last_uuid = 0;
+    }
     struct thread_info *ti = u64map_take_ptr(&C->threads, t->uuid);
     if (!ti)
         return;
