@@ -44,12 +44,17 @@
  *    the separator after it, is made at its begin, on top of its track's
  *    stack of heads (the track's prefix -- its trace and thread columns,
  *    the same in every row of the track, made once when the track is first
- *    seen -- then the slice's own columns, then its start, copied from the
- *    text of the track's last end when the slice begins then); its end
- *    copies the head into the table and writes end_ns and dur_ns.  What a
- *    column's text depends on is known at the begin: the track's goroutine
- *    and input (fixed for the track), the slice's name, reason, task,
- *    parent, stack and depth.
+ *    seen and kept at the start of the heads -- then the slice's own
+ *    columns, then its start); its end copies the head into the table and
+ *    writes end_ns and dur_ns, with one room check.  What a column's text
+ *    depends on is known at the begin: the track's goroutine and input
+ *    (fixed for the track), the slice's name, reason, task, parent, stack
+ *    and depth.  A time is written from the text of the last one
+ *    (struct time_text): the same time again, or its last 4 digits anew.
+ *  - Texts of csv's own (a head, a prefix, a time) are copied in moves of
+ *    a fixed size (put_own, TIME_MOVE), past their end: each has that
+ *    much readable after its start (head_max, make_prefix), and every
+ *    room checked for them counts that much.
  */
 #include "addrmemo.h"
 #include "u64map.h"
