@@ -25,9 +25,8 @@
  *  - A slice is one row, written at its end (the timeline ends every slice
  *    it begins), so what the sink keeps is what is open: per track of a
  *    live goroutine or task (and per range track: a trace has few), the
- *    stack of open slices, an array and the text of their names and
- *    reasons, reused slice after slice (dropped at track_done); per live
- *    goroutine, its
+ *    stack of open slices, an array and the heads of their rows, reused
+ *    slice after slice (dropped at track_done); per live goroutine, its
  *    name and start (dropped at track_done, when its row is written);
  *    per input, the stack ids of the current generation (dropped at each
  *    generation: a stack seen again in a later one gets a new id); the
@@ -40,6 +39,22 @@
  *    states.csv has its frames in stacks.csv.
  *  - Times are nanoseconds since the first event of all inputs, durations
  *    are end - start: sums of dur_ns are the times `ctrace stat` reports.
+ *  - A slice's row is made in two pieces, so that its end only copies and
+ *    writes two numbers: its head, every column up to its start's with
+ *    the separator after it, is made at its begin, on top of its track's
+ *    stack of heads (the track's prefix -- its trace and thread columns,
+ *    the same in every row of the track, made once when the track is first
+ *    seen and kept at the start of the heads -- then the slice's own
+ *    columns, then its start); its end copies the head into the table and
+ *    writes end_ns and dur_ns, with one room check.  What a column's text
+ *    depends on is known at the begin: the track's goroutine and input
+ *    (fixed for the track), the slice's name, reason, task, parent, stack
+ *    and depth.  A time is written from the text of the last one
+ *    (struct time_text): the same time again, or its last 4 digits anew.
+ *  - Texts of csv's own (a head, a prefix, a time) are copied in moves of
+ *    a fixed size (put_own, TIME_MOVE), past their end: each has that
+ *    much readable after its start (head_max, make_prefix), and every
+ *    room checked for them counts that much.
  */
 #include "addrmemo.h"
 #include "u64map.h"
@@ -76,39 +91,45 @@ static const struct {
 enum slice_kind { S_STATE, S_REGION, S_TASK, S_RANGE, S_OTHER };
 
 struct open_slice {
-    enum slice_kind kind;
+    enum slice_kind kind; /* S_OTHER: no row, no head */
     int64_t ts;
-    int has_task, has_parent, has_reason;
-    uint64_t task, parent;
-    uint64_t stack_id; /* 0: none */
-    size_t text;       /* where its name starts in its stack's text */
-    size_t name_len, reason_len; /* the reason follows the name */
-    /* The name and reason as the timeline gave them, strings of generation
-     * `gen` (struct fields), by which their quoted fields are found. */
-    const char *name_ptr, *reason_ptr;
-    uint64_t gen;
+    size_t head; /* where its row's head starts in its stack's heads */
 };
 
-/* Quoted fields (f_str's bytes, without the separator) of the names and
+/* The args of a slice_begin that its row shows (the first of each key;
+ * NULL: none, or not of the kind the column takes). */
+struct slice_args {
+    const struct export_arg *reason, *task, *parent;
+};
+
+/* Quoted fields (put_str's bytes, without a separator) of the names and
  * reasons of the current generation, found by the string's address
  * (addrmemo.h), so that a field is quoted once per generation rather than
- * at every row.  A string longer than FIELD_MAX is quoted at its row, as
- * is one of a slice begun in an earlier generation (its address may hold
- * another string now). */
+ * at every row.  A string longer than FIELD_MAX is quoted at its row. */
 #define FIELD_MAX 256 /* its field is 3 * 256 + 2 bytes at most */
 struct fields {
     /* of the state column (the name up to its ':') in state, of the
      * string in text */
     struct addrtext state, text;
-    uint64_t gen; /* generation() calls so far */
-    struct outbuf *scratch; /* where a field is quoted */
 };
 
-/* A time as written, in decimal (f_times). */
+/* The start of every row of a track: its trace column and, but in a
+ * task's row, its thread column, each with its separator. */
+struct row_prefix {
+    char *s;
+    size_t len, trace_len; /* trace_len: of the trace column and its ',' */
+};
+
+/* The text of the last time a slice's row was given (put_time), in
+ * decimal.  Times come in order (sink.h), close together: a slice mostly
+ * starts when the one before it on its track ended (a goroutine's states
+ * follow each other), at the time just written, and a time mostly has all
+ * but its last 4 digits in common with the one before. */
+#define TIME_MOVE 24 /* bytes moved for a time's text (20 at most) */
 struct time_text {
-    int64_t ts;
-    size_t len; /* 0: none */
-    char s[24];
+    int64_t ts; /* >= 0 */
+    size_t len; /* 0: none yet */
+    char s[TIME_MOVE];
 };
 
 struct thread_info {
@@ -118,15 +139,18 @@ struct thread_info {
     char *name;
 };
 
-/* The open slices of a track, innermost last, and their names and reasons
- * in the order begun (so a slice's end gives back its text too). */
+/* The open slices of a track, innermost last, and the heads of their rows
+ * in the order begun (so a slice's end gives back its head's room too).
+ * heads starts with the track's prefix, kept there: the head of a slice
+ * opened on an empty track (but a task's, whose prefix is shorter) starts
+ * at 0, on it, and needs no copy of it (most slices: a goroutine's states
+ * do not nest). */
 struct open_stack {
     struct open_slice *s;
     size_t n, cap;
-    char *text;
-    size_t text_len, text_cap;
-    const struct thread_info *owner; /* the goroutine of the track (owner()) */
-    struct time_text last_end;       /* of the track's last row (f_times) */
+    char *heads;
+    size_t heads_len, heads_cap; /* heads_len >= prefix.len */
+    struct row_prefix prefix; /* of the track's goroutine (owner()) */
 };
 
 /* An input's trace column: its name, quoted. */
@@ -142,11 +166,16 @@ struct csink {
     struct outbuf *t[T_COUNT];
     struct u64map open;     /* track uuid -> struct open_stack */
     struct u64memo open_memo; /* in front of open */
+    /* The stack of the last slice_end's track, whose next slice mostly
+     * begins right after (a state follows a state); NULL: none. */
+    struct open_stack *last_st;
+    uint64_t last_uuid;
     struct u64map threads;  /* thread track uuid -> struct thread_info */
     struct u64map counters; /* counter track uuid -> char * name */
     struct u64map *stacks;  /* per input: stack key -> stack_id */
     struct trace_field *names; /* per input: its trace column */
     struct fields fields;
+    struct time_text time; /* put_time's */
     unsigned ninputs;
     uint64_t next_stack;
 };
@@ -172,13 +201,63 @@ static void f_null(struct outbuf *t)
     outbuf_c(t, ',');
 }
 
-/* A quoted text field (RFC 4180), valid UTF-8: written in place at d, a
- * word at a time where the text is plain ASCII (utf8.h), else a byte or a
- * UTF-8 sequence at a time; the room for the next word's worst case (each
- * byte 3: U+FFFD) is made before it. */
-static void f_str(struct outbuf *t, const char *s, size_t n, int first)
+/* The quoting of text fields (RFC 4180), into valid UTF-8: the bytes from
+ * *p (within end) up to the end of its next word of 8 bytes (utf8.h), or
+ * a UTF-8 sequence that starts in that word, quoted at d, a word at a time
+ * where the text is plain ASCII, else a byte or a sequence at a time; *p
+ * moved past them.  Returns the end of what it wrote: at most 3 bytes for
+ * each byte read (U+FFFD for a byte that is not valid UTF-8, and for NUL;
+ * "" for "). */
+static char *quote_word(char *d, const unsigned char **pp, const unsigned char *end)
 {
     static const char replacement[] = "\xef\xbf\xbd";
+    const unsigned char *p = *pp;
+    const unsigned char *stop = copy_plain8(&d, &p, end);
+    while (stop && p < stop) {
+        unsigned c = *p;
+        if (c && c < 0x80 && c != '"') {
+            *d++ = (char)c;
+            p++;
+        } else if (c == '"') {
+            memcpy(d, "\"\"", 2);
+            d += 2;
+            p++;
+        } else {
+            int k = c ? utf8_seq_len(p, end) : 0; /* NUL: replaced too */
+            if (k) {
+                memcpy(d, p, (size_t)k);
+                d += k;
+                p += k;
+            } else {
+                memcpy(d, replacement, 3);
+                d += 3;
+                p++;
+            }
+        }
+    }
+    *pp = p;
+    return d;
+}
+
+/* The quoted field of s[0..n) at d, which has room for 3 * n + 2 bytes;
+ * returns its end. */
+static char *put_str(char *d, const char *s, size_t n)
+{
+    *d++ = '"';
+    if (n) { /* s may be NULL then */
+        const unsigned char *p = (const unsigned char *)s, *end = p + n;
+        while (p < end)
+            d = quote_word(d, &p, end);
+    }
+    *d++ = '"';
+    return d;
+}
+
+/* A quoted text field into a table, preceded by a separator unless first:
+ * in place, the room for the next word's worst case (quote_word: 8 bytes,
+ * and a sequence begun in them, 3 each) made before it. */
+static void f_str(struct outbuf *t, const char *s, size_t n, int first)
+{
     const unsigned char *p = (const unsigned char *)s, *end = p + n;
     if (!first)
         outbuf_c(t, ',');
@@ -190,29 +269,7 @@ static void f_str(struct outbuf *t, const char *s, size_t n, int first)
             outbuf_flush(t);
             d = t->buf + t->len;
         }
-        const unsigned char *stop = copy_plain8(&d, &p, end);
-        while (stop && p < stop) {
-            unsigned c = *p;
-            if (c && c < 0x80 && c != '"') {
-                *d++ = (char)c;
-                p++;
-            } else if (c == '"') {
-                memcpy(d, "\"\"", 2);
-                d += 2;
-                p++;
-            } else {
-                int k = c ? utf8_seq_len(p, end) : 0; /* NUL: replaced too */
-                if (k) {
-                    memcpy(d, p, (size_t)k);
-                    d += k;
-                    p += k;
-                } else {
-                    memcpy(d, replacement, 3);
-                    d += 3;
-                    p++;
-                }
-            }
-        }
+        d = quote_word(d, &p, end);
     }
     t->len = (size_t)(d - t->buf);
     outbuf_c(t, '"');
@@ -327,171 +384,260 @@ static void f_owner(struct outbuf *tb, const struct thread_info *ti)
         f_null(tb);
 }
 
-/* start, end and end - start.  On a track, a slice mostly starts when the
- * one before ended (a goroutine's states follow each other): the text of
- * the last end is kept in *last (NULL: not kept), and written again. */
-static void f_times(struct outbuf *t, int64_t start, int64_t end, struct time_text *last)
-{
-    if (last && last->len && last->ts == start) {
-        outbuf_c(t, ',');
-        outbuf_short(t, last->s, last->len);
-    } else {
-        f_i64(t, start, 0);
-    }
-    f_i64(t, end, 0);
-    if (last && end >= 0) { /* its digits are the last bytes written */
-        last->ts = end;
-        last->len = outbuf_digits((uint64_t)end);
-        outbuf_copy_short(last->s, t->buf + t->len - last->len, last->len);
-    }
-    f_i64(t, end - start, 0);
-}
-
 static void f_thread(struct csink *C, struct outbuf *tb, const struct export_track *t)
 {
     f_owner(tb, owner(C, t));
 }
 
+/* d[0..n) = s[0..n), returns d + n: fixed moves for the short texts of a
+ * row (its fields), a memcpy call for the rest. */
+static inline __attribute__((always_inline)) char *put_text(char *d, const char *s, size_t n)
+{
+    if (n <= 64)
+        outbuf_copy64(d, s, n);
+    else
+        memcpy(d, s, n);
+    return d + n;
+}
+
+/* A text of csv's own, n bytes readable from s and writable at d however
+ * short it is (SLACK), copied to d: in 4 moves of 16 bytes when n <= 64 (a
+ * row's head, a track's prefix), else by memcpy; returns d + n. */
+#define SLACK 64
+static inline __attribute__((always_inline)) char *put_own(char *d, const char *s, size_t n)
+{
+    if (n <= SLACK)
+        memcpy(d, s, SLACK);
+    else
+        memcpy(d, s, n);
+    return d + n;
+}
+
+/* The prefix of the rows on a track of goroutine ti (NULL: none) of input
+ * seq, made in *p; 0, or -1 when out of memory. */
+static int make_prefix(struct csink *C, unsigned seq, const struct thread_info *ti,
+                       struct row_prefix *p)
+{
+    const char *trace = "\"\"";
+    size_t trace_len = 2;
+    if (seq < C->ninputs && C->names[seq].s) {
+        trace = C->names[seq].s;
+        trace_len = C->names[seq].len;
+    }
+    char *s = malloc(trace_len + 1 + 20 + 1 + SLACK); /* read by put_own */
+    if (!s)
+        return -1;
+    memcpy(s, trace, trace_len);
+    char *d = s + trace_len;
+    *d++ = ',';
+    p->trace_len = (size_t)(d - s);
+    if (ti)
+        d = outbuf_put_u64(d, ti->gid);
+    *d++ = ',';
+    p->s = s;
+    p->len = (size_t)(d - s);
+    return 0;
+}
+
+/* field_of's miss: quotes the field and keeps it in t. */
+static __attribute__((noinline)) const char *field_made(struct addrtext *t, const char *s,
+                                                         size_t n, int state, size_t *flen)
+{
+    char field[3 * FIELD_MAX + 2];
+    const char *colon = state ? memchr(s, ':', n) : NULL;
+    *flen = (size_t)(put_str(field, s, colon ? (size_t)(colon - s) : n) - field);
+    return addrtext_put(t, s, n, field, *flen);
+}
+
 /* The quoted field of s[0..n), a string of the current generation (of the
  * state column: s up to its ':' if state), its length in *flen; valid
  * until the next call.  NULL when it is not kept (too long, out of memory). */
-static const char *field_of(struct csink *C, const char *s, size_t n, int state, size_t *flen)
+static inline const char *field_of(struct csink *C, const char *s, size_t n, int state,
+                                   size_t *flen)
 {
     struct fields *F = &C->fields;
     struct addrtext *t = state ? &F->state : &F->text;
     if (!s || n > FIELD_MAX)
         return NULL;
     const char *f = addrtext_get(t, s, n, flen);
-    if (f)
-        return f;
-    if (!F->scratch && !(F->scratch = calloc(1, sizeof *F->scratch)))
-        return NULL;
-    struct outbuf *b = F->scratch; /* failed: never written anywhere */
-    b->failed = 1;
-    b->len = 0;
-    const char *colon = state ? memchr(s, ':', n) : NULL;
-    f_str(b, s, colon ? (size_t)(colon - s) : n, 1);
-    *flen = b->len;
-    return addrtext_put(t, s, n, b->buf, b->len);
+    return f ? f : field_made(t, s, n, state, flen);
 }
 
-/* The text field of slice s's string at ptr (its copy at `copy`, n bytes;
- * of the state column if state), preceded by a separator. */
-static void f_text(struct csink *C, struct outbuf *tb, const struct open_slice *s,
-                   const char *ptr, const char *copy, size_t n, int state)
+/* The text field of s[0..n) (of the state column if state) at d, which
+ * has room for 3 * n + 2 bytes, then a separator; returns the end.  Inline
+ * (as put_head and put_row): a call's saved registers cost as much as a
+ * field. */
+static inline __attribute__((always_inline)) char *put_field(struct csink *C, char *d,
+                                                             const char *s, size_t n, int state)
 {
     size_t flen;
-    const char *f = s->gen == C->fields.gen ? field_of(C, ptr, n, state, &flen) : NULL;
+    const char *f = field_of(C, s, n, state, &flen);
     if (f) {
-        outbuf_c(tb, ',');
-        outbuf_bytes(tb, f, flen);
-        return;
+        d = put_text(d, f, flen);
+    } else {
+        const char *colon = state && n ? memchr(s, ':', n) : NULL;
+        d = put_str(d, s, colon ? (size_t)(colon - s) : n);
     }
-    const char *colon = state ? memchr(copy, ':', n) : NULL;
-    f_str(tb, copy, colon ? (size_t)(colon - copy) : n, 0);
+    *d++ = ',';
+    return d;
 }
 
-/* Writes the row of a slice [start, end] on track t of goroutine `ti`
- * (NULL: none), its name and reason the bytes at `text` (last_end: of
- * f_times); returns the table written (NULL: none). */
-static struct outbuf *slice_row(struct csink *C, const struct export_track *t,
-                      const struct thread_info *ti, const struct open_slice *s,
-                      const char *text, uint64_t depth, int64_t end,
-                      struct time_text *last_end)
+/* Writes time v at d (room for TIME_MOVE bytes) from the text of the last
+ * time *last (struct time_text), which becomes v; returns the end.  The
+ * text is moved TIME_MOVE bytes at a time, whatever its length. */
+static inline __attribute__((always_inline)) char *put_time(struct time_text *last, char *d,
+                                                            int64_t v)
 {
-    struct outbuf *tb = NULL;
-    switch (s->kind) {
-    case S_STATE: {
-        tb = row(C, T_STATES, t->seq);
-        f_owner(tb, ti);
-        /* "blocked: REASON" is state "blocked" with its reason */
-        f_text(C, tb, s, s->name_ptr, text, s->name_len, 1);
-        if (s->has_reason)
-            f_text(C, tb, s, s->reason_ptr, text + s->name_len, s->reason_len, 0);
-        else
-            f_null(tb);
-        if (s->stack_id)
-            f_u64(tb, s->stack_id);
-        else
-            f_null(tb);
-        f_times(tb, s->ts, end, last_end);
-        break;
+    uint64_t high = (uint64_t)v / 10000;
+    if (v == last->ts && last->len) {
+        memcpy(d, last->s, TIME_MOVE);
+        return d + last->len;
     }
-    case S_REGION:
-        tb = row(C, T_REGIONS, t->seq);
-        f_owner(tb, ti);
-        f_text(C, tb, s, s->name_ptr, text, s->name_len, 0);
-        if (s->has_task)
-            f_u64(tb, s->task);
-        else
-            f_u64(tb, 0); /* the background task */
-        f_u64(tb, depth);
-        f_times(tb, s->ts, end, last_end);
-        break;
-    case S_TASK:
-        tb = row(C, T_TASKS, t->seq);
-        f_u64(tb, s->has_task ? s->task : (uint64_t)t->tid);
-        if (s->has_parent)
-            f_u64(tb, s->parent);
-        else
-            f_null(tb);
-        f_str(tb, text, s->name_len, 0);
-        f_times(tb, s->ts, end, last_end);
-        break;
-    case S_RANGE:
-        tb = row(C, T_RANGES, t->seq);
-        f_owner(tb, ti);
-        f_str(tb, text, s->name_len, 0);
-        f_times(tb, s->ts, end, last_end);
-        break;
-    default:
-        return NULL;
+    if (v >= 10000 && high == (uint64_t)last->ts / 10000) { /* last->len >= 5 */
+        uint32_t c = (uint32_t)((uint64_t)v - high * 10000);
+        char *low = last->s + last->len - 4;
+        memcpy(low, outbuf_pairs + 2 * (c / 100), 2);
+        memcpy(low + 2, outbuf_pairs + 2 * (c % 100), 2);
+        last->ts = v;
+        memcpy(d, last->s, TIME_MOVE);
+        return d + last->len;
     }
-    row_end(tb);
-    return tb;
+    char *e = outbuf_put_i64(d, v);
+    if (v >= 0) {
+        last->ts = v;
+        last->len = (size_t)(e - d);
+        memcpy(last->s, d, TIME_MOVE);
+    }
+    return e;
 }
 
-/* Describes the slice e begins in *s, but its text: its name (e->name),
- * then its reason (the returned arg's bytes, NULL: none). */
-static const struct export_arg *slice_of(const struct export_event *e, uint64_t gen,
-                                         struct open_slice *s)
+/* The args of e that its row shows. */
+static inline void args_of(const struct export_event *e, struct slice_args *a)
 {
     const struct export_arg *reason = NULL, *task = NULL, *parent = NULL;
     for (size_t i = 0; i < e->nargs; i++) { /* the first of each key */
-        const struct export_arg *a = &e->args[i];
-        if (!reason && IS_KEY(a, "reason"))
-            reason = a;
-        else if (!task && IS_KEY(a, "task"))
-            task = a;
-        else if (!parent && IS_KEY(a, "parent"))
-            parent = a;
+        const struct export_arg *x = &e->args[i];
+        if (!reason && IS_KEY(x, "reason"))
+            reason = x;
+        else if (!task && IS_KEY(x, "task"))
+            task = x;
+        else if (!parent && IS_KEY(x, "parent"))
+            parent = x;
     }
-    if (reason && !reason->str)
-        reason = NULL;
-    *s = (struct open_slice){.kind = kind_of(e->cat), .ts = e->ts,
-                             .name_len = e->name ? e->name_len : 0, .name_ptr = e->name,
-                             .gen = gen};
-    if (reason) {
-        s->has_reason = 1;
-        s->reason_len = reason->len;
-        s->reason_ptr = reason->str;
+    a->reason = reason && reason->str ? reason : NULL;
+    a->task = task && !task->str ? task : NULL;
+    a->parent = parent && !parent->str ? parent : NULL;
+}
+
+/* The room put_head needs for the head of e's row (with prefix p): its
+ * texts quoted at 3 bytes a byte at most, 3 numbers, a start and the
+ * slack of its moves (SLACK, TIME_MOVE).  At least SLACK: put_row reads
+ * SLACK bytes of a head however short. */
+static size_t head_max(const struct row_prefix *p, const struct export_event *e,
+                       const struct slice_args *a)
+{
+    size_t texts = (e->name ? e->name_len : 0) + (a->reason ? a->reason->len : 0);
+    return p->len + SLACK + 3 * texts + 2 * 2 + 3 * 21 + TIME_MOVE + 1;
+}
+
+/* How much of prefix p starts a row of a slice of kind k. */
+static inline size_t prefix_len(const struct row_prefix *p, enum slice_kind k)
+{
+    return k == S_TASK ? p->trace_len : p->len;
+}
+
+/* Writes at d, after the prefix of its head, the rest of the head of the
+ * row of the slice e begins, of kind k (not S_OTHER): e's columns (the
+ * stack id `stack`, 0: none; depth: the slices open under it on its
+ * track), its start and a separator; returns its end.  The head's room is
+ * head_max(). */
+static inline __attribute__((always_inline)) char *
+put_head(struct csink *C, char *d, const struct export_event *e, enum slice_kind k,
+         const struct slice_args *a, uint64_t depth, uint64_t stack)
+{
+    const char *name = e->name;
+    size_t name_len = name ? e->name_len : 0;
+    switch (k) {
+    case S_STATE: /* "blocked: REASON" is state "blocked" with its reason */
+        d = put_field(C, d, name, name_len, 1);
+        if (a->reason)
+            d = put_field(C, d, a->reason->str, a->reason->len, 0);
+        else
+            *d++ = ',';
+        if (stack)
+            d = outbuf_put_u64(d, stack);
+        *d++ = ',';
+        break;
+    case S_REGION:
+        d = put_field(C, d, name, name_len, 0);
+        d = outbuf_put_u64(d, a->task ? a->task->u : 0); /* 0: the background task */
+        *d++ = ',';
+        d = outbuf_put_u64(d, depth);
+        *d++ = ',';
+        break;
+    case S_TASK:
+        d = outbuf_put_u64(d, a->task ? a->task->u : (uint64_t)e->track->tid);
+        *d++ = ',';
+        if (a->parent)
+            d = outbuf_put_u64(d, a->parent->u);
+        *d++ = ',';
+        d = put_field(C, d, name, name_len, 0);
+        break;
+    default: /* S_RANGE */
+        d = put_field(C, d, name, name_len, 0);
+        break;
     }
-    if (task && !task->str) {
-        s->has_task = 1;
-        s->task = task->u;
+    d = put_time(&C->time, d, e->ts);
+    *d++ = ',';
+    return d;
+}
+
+/* The table of a slice kind's rows. */
+static enum table_id table_of(enum slice_kind k)
+{
+    switch (k) {
+    case S_STATE: return T_STATES;
+    case S_REGION: return T_REGIONS;
+    case S_TASK: return T_TASKS;
+    default: return T_RANGES;
     }
-    if (parent && !parent->str) {
-        s->has_parent = 1;
-        s->parent = parent->u;
+}
+
+/* The room of a row after its head: end_ns (put_time's TIME_MOVE), dur_ns
+ * (a sign and 19 digits), their separator and the line's end. */
+#define ROW_TAIL_MAX (TIME_MOVE + 20 + 2)
+
+/* Writes the row of a slice of kind k (not S_OTHER) begun at start, its
+ * head head[0..n) (put_head's: SLACK bytes readable), that ends at end.
+ * Returns the table written. */
+static inline __attribute__((always_inline)) struct outbuf *
+put_row(struct csink *C, enum slice_kind k, const char *head, size_t n, int64_t start,
+        int64_t end)
+{
+    struct outbuf *tb = C->t[table_of(k)];
+    if (tb->len + SLACK + n + ROW_TAIL_MAX > sizeof tb->buf) {
+        outbuf_flush(tb);
+        if (SLACK + n + ROW_TAIL_MAX > sizeof tb->buf) { /* a head of huge names */
+            outbuf_bytes(tb, head, n);
+            outbuf_flush(tb);
+            n = 0;
+        }
     }
-    return reason;
+    char *d = put_own(tb->buf + tb->len, head, n);
+    char *e = put_time(&C->time, d, end);
+    *e++ = ',';
+    e = outbuf_put_i64(e, end - start);
+    *e++ = '\n';
+    tb->len = (size_t)(e - tb->buf);
+    return tb;
 }
 
 static void free_stack(struct open_stack *st)
 {
     if (st) {
         free(st->s);
-        free(st->text);
+        free(st->heads);
+        free(st->prefix.s);
     }
     free(st);
 }
@@ -575,35 +721,44 @@ static struct open_stack *open_stack(struct csink *C, const struct export_track 
     if (u64memo_get(&C->open_memo, &C->open, t->uuid, &v))
         return (struct open_stack *)(uintptr_t)v;
     struct open_stack *st = calloc(1, sizeof *st);
-    if (!st || u64map_put_ptr(&C->open, t->uuid, st) < 0) {
-        free(st);
-        return NULL;
-    }
     /* Its goroutine: declared before any slice on its tracks (the timeline
      * declares a goroutine's thread track first), gone after them
      * (track_done: the thread track last). */
-    st->owner = owner(C, t);
+    if (!st || make_prefix(C, t->seq, owner(C, t), &st->prefix) < 0 ||
+        grow(&st->heads, &st->heads_cap, st->prefix.len + SLACK, 1) < 0 ||
+        u64map_put_ptr(&C->open, t->uuid, st) < 0) {
+        free_stack(st);
+        return NULL;
+    }
+    memcpy(st->heads, st->prefix.s, st->prefix.len);
+    st->heads_len = st->prefix.len;
     return st;
 }
 
 static int v_begin(struct export_sink *s, const struct export_event *e)
 {
     struct csink *C = (struct csink *)s;
-    struct open_stack *st = open_stack(C, e->track);
+    struct open_stack *st = e->track->uuid == C->last_uuid ? C->last_st : open_stack(C, e->track);
     if (!st || grow(&st->s, &st->cap, st->n + 1, sizeof *st->s) < 0)
         return -1;
     struct open_slice *sl = &st->s[st->n];
-    const struct export_arg *reason = slice_of(e, C->fields.gen, sl);
-    size_t len = sl->name_len + sl->reason_len;
-    if (grow(&st->text, &st->text_cap, st->text_len + len, 1) < 0)
-        return -1;
-    sl->text = st->text_len;
-    if (sl->name_len)
-        memcpy(st->text + st->text_len, e->name, sl->name_len);
-    if (reason && reason->len)
-        memcpy(st->text + st->text_len + sl->name_len, reason->str, reason->len);
-    st->text_len += len;
-    sl->stack_id = stack_id(C, e); /* where a goroutine blocked */
+    struct slice_args a;
+    args_of(e, &a);
+    sl->kind = kind_of(e->cat);
+    sl->ts = e->ts;
+    sl->head = st->heads_len;
+    uint64_t stack = e->nframes ? stack_id(C, e) : 0; /* where a goroutine blocked */
+    if (sl->kind != S_OTHER) {
+        if (grow(&st->heads, &st->heads_cap, st->heads_len + head_max(&st->prefix, e, &a), 1) < 0)
+            return -1;
+        char *d = st->heads + st->heads_len;
+        if (st->n == 0 && sl->kind != S_TASK) /* on the prefix kept at 0 */
+            sl->head = 0;
+        else
+            d = put_own(d, st->prefix.s, prefix_len(&st->prefix, sl->kind));
+        d = put_head(C, d, e, sl->kind, &a, st->n, stack);
+        st->heads_len = (size_t)(d - st->heads);
+    }
     st->n++;
     return done_in(C, C->t[T_STACKS]);
 }
@@ -616,30 +771,39 @@ static int v_end(struct export_sink *s, const struct export_event *e)
                                 ? (struct open_stack *)(uintptr_t)v : NULL;
     if (!st || !st->n)
         return done_in(C, NULL); /* the timeline never ends what it did not begin */
+    C->last_st = st;
+    C->last_uuid = e->track->uuid;
     const struct open_slice *sl = &st->s[--st->n];
-    /* No text yet when every name so far was empty: no offset into NULL. */
-    const char *text = st->text ? st->text + sl->text : "";
-    struct outbuf *tb = slice_row(C, e->track, st->owner, sl, text, st->n, e->ts, &st->last_end);
-    st->text_len = sl->text;
+    if (sl->kind == S_OTHER)
+        return done_in(C, NULL);
+    struct outbuf *tb = put_row(C, sl->kind, st->heads + sl->head, st->heads_len - sl->head,
+                                sl->ts, e->ts);
+    st->heads_len = sl->head ? sl->head : st->prefix.len; /* 0: on the kept prefix */
     return done_in(C, tb); /* the track's stack is kept until track_done */
 }
 
 static int v_complete(struct export_sink *s, const struct export_event *e, int64_t dur)
 {
     struct csink *C = (struct csink *)s;
-    struct open_slice sl;
-    const struct export_arg *reason = slice_of(e, C->fields.gen, &sl);
-    char *text = malloc(sl.name_len + sl.reason_len + 1);
-    if (!text)
+    enum slice_kind k = kind_of(e->cat);
+    if (k == S_OTHER)
+        return done(C);
+    struct slice_args a;
+    args_of(e, &a);
+    struct row_prefix p;
+    if (make_prefix(C, e->track->seq, owner(C, e->track), &p) < 0)
         return -1;
-    if (sl.name_len)
-        memcpy(text, e->name, sl.name_len);
-    if (reason && reason->len)
-        memcpy(text + sl.name_len, reason->str, reason->len);
+    char *head = malloc(head_max(&p, e, &a));
+    if (!head) {
+        free(p.s);
+        return -1;
+    }
     /* A region begun before the trace encloses the goroutine's open ones:
      * it is the outermost. */
-    slice_row(C, e->track, owner(C, e->track), &sl, text, 0, e->ts + dur, NULL);
-    free(text);
+    char *end = put_head(C, put_own(head, p.s, prefix_len(&p, k)), e, k, &a, 0, 0);
+    put_row(C, k, head, (size_t)(end - head), e->ts, e->ts + dur);
+    free(head);
+    free(p.s);
     return done(C);
 }
 
@@ -687,7 +851,9 @@ static int v_instant(struct export_sink *s, const struct export_event *e)
         f_str(tb, cat && cat->str ? cat->str : "", cat && cat->str ? cat->len : 0, 0);
         f_str(tb, msg && msg->str ? msg->str : "", msg && msg->str ? msg->len : 0, 0);
         row_end(tb);
-    } else if (e->cat == EXPORT_CAT_CPU) {
+        return done_in(C, tb);
+    }
+    if (e->cat == EXPORT_CAT_CPU) {
         uint64_t id = stack_id(C, e);
         tb = row(C, T_SAMPLES, e->track->seq);
         f_i64(tb, e->ts, 0);
@@ -697,10 +863,11 @@ static int v_instant(struct export_sink *s, const struct export_event *e)
         else
             f_null(tb);
         row_end(tb);
+        return done(C); /* samples.csv and stacks.csv */
     }
     /* Unblock instants (the flows' starts) are in states.csv already: the
      * wakee's blocked row ends there. */
-    return done(C);
+    return done_in(C, NULL);
 }
 
 static int v_counter(struct export_sink *s, const struct export_track *t, int64_t ts,
@@ -723,7 +890,6 @@ static void v_generation(struct export_sink *s, unsigned seq)
         u64map_clear(&C->stacks[seq]); /* stack keys are per generation */
     /* The fields go with the strings (of any input: they are not told
      * apart). */
-    C->fields.gen++;
     addrtext_clear(&C->fields.state);
     addrtext_clear(&C->fields.text);
 }
@@ -733,6 +899,10 @@ static void v_track_done(struct export_sink *s, const struct export_track *t, in
     struct csink *C = (struct csink *)s;
     free_stack(u64map_take_ptr(&C->open, t->uuid));
     u64memo_forget(&C->open_memo, t->uuid);
+    if (C->last_uuid == t->uuid) {
+        C->last_st = NULL;
+        C->last_uuid = 0;
+    }
     struct thread_info *ti = u64map_take_ptr(&C->threads, t->uuid);
     if (!ti)
         return;
@@ -782,7 +952,6 @@ static void v_destroy(struct export_sink *s)
     free(C->names);
     addrtext_free(&C->fields.state);
     addrtext_free(&C->fields.text);
-    free(C->fields.scratch);
     for (int i = 0; i < T_COUNT; i++) {
         if (C->t[i] && C->t[i]->f)
             fclose(C->t[i]->f);

@@ -69,6 +69,23 @@ static inline __attribute__((always_inline)) void outbuf_copy_short(char *d, con
             d[i] = s[i];
 }
 
+/* d[0..n) = s[0..n) for n <= 64: two moves of 32 bytes that overlap in
+ * the middle from 32 on, else outbuf_copy_short (a csv row's head, made at
+ * its slice's begin, is mostly 32 to 64 bytes). */
+static inline __attribute__((always_inline)) void outbuf_copy64(char *d, const char *s,
+                                                               size_t n)
+{
+    if (n >= 32) {
+        char a[32], b[32];
+        memcpy(a, s, 32);
+        memcpy(b, s + n - 32, 32);
+        memcpy(d, a, 32);
+        memcpy(d + n - 32, b, 32);
+    } else {
+        outbuf_copy_short(d, s, n);
+    }
+}
+
 /* outbuf_bytes of a string of 32 bytes or less, inline: in moves of a
  * fixed size (reading s[0..n) only), not a memcpy call, which cost more
  * than copying the event names and fields of a few bytes that the text
@@ -111,19 +128,17 @@ static const char outbuf_pairs[201] = "00010203040506070809101112131415161718192
                                       "50515253545556575859606162636465666768697071727374"
                                       "75767778798081828384858687888990919293949596979899";
 
-/* v in decimal, without printf (which dominated the exports' time),
- * written in place, last digits first: not formatted into a scratch array
- * and copied (that copy, reading bytes just stored one by one, stalled on
- * store forwarding in every number).  Four digits per division by 10000,
- * written as two pairs from a table: the divisions are the cost. */
-static inline void outbuf_u64(struct outbuf *o, uint64_t v)
+/* v in decimal at d, which has room for 20 bytes; returns the end.
+ * Without printf (which dominated the exports' time), written in place,
+ * last digits first: not formatted into a scratch array and copied (that
+ * copy, reading bytes just stored one by one, stalled on store forwarding
+ * in every number).  Four digits per division by 10000, written as two
+ * pairs from a table: the divisions are the cost.  For a writer that
+ * made the room of a whole row at once (csv's rows). */
+static inline char *outbuf_put_u64(char *d, uint64_t v)
 {
     const char *pairs = outbuf_pairs;
-    if (o->len + 20 > sizeof o->buf)
-        outbuf_flush(o);
-    unsigned n = outbuf_digits(v);
-    char *p = o->buf + o->len + n;
-    o->len += n;
+    char *end = d + outbuf_digits(v), *p = end;
     for (; v >= 10000; v /= 10000) {
         uint32_t c = (uint32_t)(v % 10000);
         p -= 4;
@@ -142,6 +157,25 @@ static inline void outbuf_u64(struct outbuf *o, uint64_t v)
     } else {
         *--p = (char)('0' + c);
     }
+    return end;
+}
+
+/* outbuf_put_u64 of a signed v (room for 20 bytes: a sign and 19 digits). */
+static inline char *outbuf_put_i64(char *d, int64_t v)
+{
+    if (v < 0) {
+        *d++ = '-';
+        return outbuf_put_u64(d, (uint64_t)0 - (uint64_t)v);
+    }
+    return outbuf_put_u64(d, (uint64_t)v);
+}
+
+/* v in decimal (outbuf_put_u64). */
+static inline void outbuf_u64(struct outbuf *o, uint64_t v)
+{
+    if (o->len + 20 > sizeof o->buf)
+        outbuf_flush(o);
+    o->len = (size_t)(outbuf_put_u64(o->buf + o->len, v) - o->buf);
 }
 
 static inline void outbuf_i64(struct outbuf *o, int64_t v)
