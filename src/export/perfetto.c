@@ -61,7 +61,12 @@ struct istr {
 };
 
 struct seqstate {
-    int need_clear;
+    int need_clear; /* 0 or 1: head[need_clear] */
+    /* The packet fields of the sequence: trusted_packet_sequence_id and
+     * sequence_flags (head[1]: with SEQ_INCREMENTAL_STATE_CLEARED), encoded
+     * once, copied into every event packet in one fixed-size move. */
+    uint8_t head[2][16];
+    size_t head_len[2];
     uint64_t next_iid;
     struct u64map strs;       /* hash -> struct istr chain (names, categories) */
     struct addrmemo names;    /* in front of strs for names: iids */
@@ -278,8 +283,10 @@ static int p_track(struct export_sink *s, const struct export_track *t)
     return packet_done(P);
 }
 
-/* What of an event a packet carries. */
-enum { F_NAME = 1, F_REST = 2, F_ALL = F_NAME | F_REST };
+/* What of an event a packet carries; F_END_FIRST: a slice begin whose
+ * track's open slice ends first (sink.h: end_first), the end's packet
+ * written before it. */
+enum { F_NAME = 1, F_REST = 2, F_ALL = F_NAME | F_REST, F_END_FIRST = 4 };
 
 /* Room for an event packet but its args and interned data: the packet's
  * and TrackEvent's tags, lengths and closes, and twelve fields at most
@@ -313,6 +320,18 @@ static uint8_t *put_args(uint8_t *p, const struct export_event *e)
     return p;
 }
 
+/* A packet's timestamp (P->ts_varint: the current event's) and sequence
+ * fields (q->head[clear]), at p; returns the end. */
+static inline uint8_t *put_ts_seq(const struct psink *P, const struct seqstate *q, uint8_t *p,
+                                  int clear)
+{
+    *p++ = PKT_TIMESTAMP << 3;
+    memcpy(p, P->ts_varint, 10); /* a fixed size: two moves */
+    p += P->ts_len;
+    memcpy(p, q->head[clear], 16);
+    return p + q->head_len[clear];
+}
+
 /* One event packet on track t at ts: its type, `fields` (F_*) of e (NULL:
  * none), and for a counter (type TYPE_COUNTER) its value.  Inline: each
  * caller's constant type and fields leave only its own branches. */
@@ -324,7 +343,7 @@ emit(struct psink *P, const struct export_track *t, int64_t ts, int type,
     /* What the packet interns first: its interned_data (P->interned, empty
      * between packets) precedes the TrackEvent that refers to it. */
     uint64_t name = 0, cat = 0, stack = 0;
-    size_t room = EVENT_ROOM;
+    size_t room = fields & F_END_FIRST ? 2 * EVENT_ROOM : EVENT_ROOM;
     if (fields & F_NAME) {
         if (e->name)
             name = intern_name(P, q, e->name, e->name_len);
@@ -341,21 +360,26 @@ emit(struct psink *P, const struct export_track *t, int64_t ts, int type,
     struct pbuf *o = &P->outbuf;
     if (P->interned.failed || !pbuf_reserve(o, room + ilen))
         return P->failed = 1, -1;
-    uint64_t flags = SEQ_NEEDS_INCREMENTAL_STATE |
-                     (q->need_clear ? SEQ_INCREMENTAL_STATE_CLEARED : 0);
+    int clear = q->need_clear;
     q->need_clear = 0;
 
-    uint8_t *p = pbuf_end(o);
-    uint8_t *packet = p = pb_open(p, TRACE_PACKET);
     if (ts != P->ts || !P->ts_len) {
+        P->ts_len = pbuf_varint_redo(P->ts_varint, P->ts_len, (uint64_t)P->ts, (uint64_t)ts);
         P->ts = ts;
-        P->ts_len = pbuf_varint_put(P->ts_varint, (uint64_t)ts);
     }
-    *p++ = PKT_TIMESTAMP << 3;
-    memcpy(p, P->ts_varint, 10); /* a fixed size: two moves */
-    p += P->ts_len;
-    p = pb_uint(p, PKT_SEQ_ID, t->seq + 1);
-    p = pb_uint(p, PKT_SEQ_FLAGS, flags);
+    uint8_t *p = pbuf_end(o);
+    if (fields & F_END_FIRST) { /* what p_end would write for the open slice */
+        uint8_t *end = p = pb_open(p, TRACE_PACKET);
+        p = put_ts_seq(P, q, p, clear);
+        clear = 0;
+        uint8_t *end_te = p = pb_open(p, PKT_TRACK_EVENT);
+        p = pb_uint(p, TE_TRACK_UUID, t->uuid);
+        p = pb_uint(p, TE_TYPE, TYPE_SLICE_END);
+        p = pb_close(end_te, p);
+        p = pb_close(end, p);
+    }
+    uint8_t *packet = p = pb_open(p, TRACE_PACKET);
+    p = put_ts_seq(P, q, p, clear);
     if (ilen) {
         p = pb_bytes(p, PKT_INTERNED, P->interned.buf, ilen);
         pbuf_reset(&P->interned);
@@ -387,6 +411,9 @@ emit(struct psink *P, const struct export_track *t, int64_t ts, int type,
 
 static int p_begin(struct export_sink *s, const struct export_event *e)
 {
+    if (e->end_first)
+        return emit((struct psink *)s, e->track, e->ts, TYPE_SLICE_BEGIN, e,
+                    F_ALL | F_END_FIRST, 0);
     return emit((struct psink *)s, e->track, e->ts, TYPE_SLICE_BEGIN, e, F_ALL, 0);
 }
 
@@ -455,10 +482,19 @@ struct export_sink *export_perfetto_sink(FILE *out, unsigned ninputs)
         free(P);
         return NULL;
     }
-    for (unsigned i = 0; i < P->nseq; i++)
-        reset_seq(&P->seqs[i]);
+    for (unsigned i = 0; i < P->nseq; i++) {
+        struct seqstate *q = &P->seqs[i];
+        reset_seq(q);
+        for (int c = 0; c < 2; c++) {
+            uint8_t *end = pb_uint(q->head[c], PKT_SEQ_ID, i + 1);
+            end = pb_uint(end, PKT_SEQ_FLAGS,
+                          SEQ_NEEDS_INCREMENTAL_STATE | (c ? SEQ_INCREMENTAL_STATE_CLEARED : 0));
+            q->head_len[c] = (size_t)(end - q->head[c]);
+        }
+    }
     P->out = out;
     P->base = (struct export_sink){p_track, p_begin, p_end, p_complete, p_instant, p_counter,
-                                   p_generation, p_finish, p_destroy, NULL, NULL, 0};
+                                   p_generation, p_finish, p_destroy, NULL, NULL,
+                                   EXPORT_SINK_END_FIRST};
     return &P->base;
 }

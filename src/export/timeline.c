@@ -543,12 +543,19 @@ static void on_transition(struct run *R, struct input *in, const struct ctrace_e
      * reason): the open slice, with its reason and stack, goes on. */
     if (ev->u.transition.from == ev->u.transition.to && g->state_open)
         return;
-    if (g->state_open) {
+    int waking = ev->u.transition.from == CTRACE_STATE_WAITING &&
+                 ev->u.transition.to == CTRACE_STATE_RUNNABLE && ev->g != CTRACE_NO_ID &&
+                 ev->g != id;
+    /* The open state slice ends here: with the next one's begin if the
+     * sink takes them as one call (sink.h: end_first) and the waker's
+     * instant does not come between them. */
+    int ending = g->state_open;
+    g->state_open = 0;
+    if (ending && (waking || !(R->sink->flags & EXPORT_SINK_END_FIRST))) {
         slice_end(R, &g->state, ts, NULL);
-        g->state_open = 0;
+        ending = 0;
     }
-    if (ev->u.transition.from == CTRACE_STATE_WAITING &&
-        ev->u.transition.to == CTRACE_STATE_RUNNABLE && ev->g != CTRACE_NO_ID && ev->g != id) {
+    if (waking) {
         struct gstate *waker = get_g(R, in, ev->g);
         if (waker) {
             struct export_arg arg = {ARG_KEY("goroutine"), .u = id};
@@ -577,6 +584,8 @@ static void on_transition(struct run *R, struct input *in, const struct ctrace_e
             e.flow_in = g->pending_flow;
             g->pending_flow = 0;
         }
+        e.end_first = ending;
+        ending = 0;
         if ((R->sink->flags & EXPORT_SINK_STATE_STACKS) &&
             (ev->u.transition.to == CTRACE_STATE_WAITING ||
              ev->u.transition.to == CTRACE_STATE_SYSCALL)) {
@@ -590,6 +599,8 @@ static void on_transition(struct run *R, struct input *in, const struct ctrace_e
         g->state_open = 1;
         R->st->state_slices++;
     }
+    if (ending)
+        slice_end(R, &g->state, ts, NULL);
     if (ev->u.transition.to == CTRACE_STATE_NOTEXIST)
         end_g(R, in, g, ts);
 }
