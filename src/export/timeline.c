@@ -327,10 +327,11 @@ static const struct export_track *g_thread(struct run *R, struct gstate *g)
     return &g->thread;
 }
 
+/* (A state track is declared after its thread track: one test when both are.) */
 static const struct export_track *g_state(struct run *R, struct gstate *g)
 {
-    g_thread(R, g);
     if (!g->state_declared) {
+        g_thread(R, g);
         g->state_declared = 1;
         declare_g(R, g, 2);
     }
@@ -574,9 +575,10 @@ static void on_transition(struct run *R, struct input *in, const struct ctrace_e
     if (name) {
         struct export_event e;
         ev_on(&e, g_state(R, g), ts, name, name_len, EXPORT_CAT_STATE);
-        struct export_arg arg = {ARG_KEY("reason"), .str = ev->u.transition.reason.ptr,
-                                 .len = ev->u.transition.reason.len};
+        struct export_arg arg;
         if (ev->u.transition.reason.len) {
+            arg = (struct export_arg){ARG_KEY("reason"), .str = ev->u.transition.reason.ptr,
+                                      .len = ev->u.transition.reason.len};
             e.args = &arg;
             e.nargs = 1;
         }
@@ -1078,11 +1080,16 @@ int export_run(const char *const *paths, size_t n, enum export_format format, un
         }
     }
     /* The merge: always the input whose current event is earliest (the
-     * first of those at the same time). */
+     * first of those at the same time).  One input (the usual case) is
+     * read in order, with no merge to do. */
     for (;;) {
         struct input *best = NULL;
         int64_t best_ts = 0;
-        for (size_t i = 0; i < n; i++) {
+        if (n == 1 && ins->ev) {
+            best = ins;
+            best_ts = ns_since(R.base, ins->ev->time);
+        }
+        for (size_t i = 0; i < n && n > 1; i++) {
             if (!ins[i].ev)
                 continue;
             int64_t ts = ns_since(R.base, ins[i].ev->time);
