@@ -26,6 +26,8 @@
 #ifndef CTRACE_EXPORT_PBUF_H
 #define CTRACE_EXPORT_PBUF_H
 
+#include "outbuf.h"
+
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -134,6 +136,20 @@ static inline uint8_t *pb_bytes(uint8_t *p, uint32_t field, const void *s, size_
 {
     p = pb_varint(pb_varint(p, (uint64_t)field << 3 | 2), n);
     memcpy(p, s, n);
+    return p + n;
+}
+
+/* pb_bytes for the few bytes of a hot field (an arg's key, a reason): up
+ * to 32 bytes copied in moves of a fixed size (outbuf_copy_short), not by
+ * a memcpy call, which cost more than the copy. */
+static inline __attribute__((always_inline)) uint8_t *pb_bytes_short(uint8_t *p, uint32_t field,
+                                                                     const void *s, size_t n)
+{
+    p = pb_varint(pb_varint(p, (uint64_t)field << 3 | 2), n);
+    if (n <= 32)
+        outbuf_copy_short((char *)p, s, n);
+    else
+        memcpy(p, s, n);
     return p + n;
 }
 

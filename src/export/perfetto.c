@@ -304,15 +304,17 @@ static size_t args_room(const struct export_event *e)
     return room;
 }
 
-/* Writes e's args at p (room: args_room); returns the end. */
-static uint8_t *put_args(uint8_t *p, const struct export_event *e)
+/* Writes e's args at p (room: args_room); returns the end.  Inline: a
+ * call cost more than the one or two args of most events. */
+static inline __attribute__((always_inline)) uint8_t *put_args(uint8_t *p,
+                                                               const struct export_event *e)
 {
     for (size_t i = 0; i < e->nargs; i++) {
         const struct export_arg *a = &e->args[i];
         uint8_t *da = p = pb_open(p, TE_DEBUG_ANNOTATIONS);
-        p = pb_bytes(p, DA_NAME, a->key, a->key_len);
+        p = pb_bytes_short(p, DA_NAME, a->key, a->key_len);
         if (a->str)
-            p = pb_bytes(p, DA_STRING, a->str, a->len);
+            p = pb_bytes_short(p, DA_STRING, a->str, a->len);
         else
             p = pb_uint(p, DA_UINT, a->u);
         p = pb_close(da, p);
@@ -330,6 +332,26 @@ static inline uint8_t *put_ts_seq(const struct psink *P, const struct seqstate *
     p += P->ts_len;
     memcpy(p, q->head[clear], 16);
     return p + q->head_len[clear];
+}
+
+/* A slice end with nothing but its track (uuid_field: the track_uuid
+ * field, uuid_len bytes), at p; returns the end.  It is under 128 bytes
+ * (a timestamp, the sequence fields, a TrackEvent of a uuid and a type), so
+ * both lengths are one byte, stored without pb_close's test. */
+static inline uint8_t *put_end(const struct psink *P, const struct seqstate *q, uint8_t *p,
+                               int clear, const uint8_t *uuid_field, size_t uuid_len)
+{
+    *p++ = TRACE_PACKET << 3 | 2;
+    uint8_t *packet = ++p;
+    p = put_ts_seq(P, q, p, clear);
+    *p++ = PKT_TRACK_EVENT << 3 | 2;
+    *p++ = (uint8_t)(uuid_len + 2);
+    memcpy(p, uuid_field, 16); /* a fixed size: one move */
+    p += uuid_len;
+    *p++ = TE_TYPE << 3;
+    *p++ = TYPE_SLICE_END;
+    packet[-1] = (uint8_t)(p - packet);
+    return p;
 }
 
 /* One event packet on track t at ts: its type, `fields` (F_*) of e (NULL:
@@ -367,16 +389,18 @@ emit(struct psink *P, const struct export_track *t, int64_t ts, int type,
         P->ts_len = pbuf_varint_redo(P->ts_varint, P->ts_len, (uint64_t)P->ts, (uint64_t)ts);
         P->ts = ts;
     }
+    /* The track_uuid field, encoded once for the packet and the end
+     * before it. */
+    uint8_t uuid_field[16];
+    size_t uuid_len = (size_t)(pb_uint(uuid_field, TE_TRACK_UUID, t->uuid) - uuid_field);
     uint8_t *p = pbuf_end(o);
+    if (type == TYPE_SLICE_END && !fields) { /* nearly every end */
+        pbuf_set_end(o, put_end(P, q, p, clear, uuid_field, uuid_len));
+        return event_done(P);
+    }
     if (fields & F_END_FIRST) { /* what p_end would write for the open slice */
-        uint8_t *end = p = pb_open(p, TRACE_PACKET);
-        p = put_ts_seq(P, q, p, clear);
+        p = put_end(P, q, p, clear, uuid_field, uuid_len);
         clear = 0;
-        uint8_t *end_te = p = pb_open(p, PKT_TRACK_EVENT);
-        p = pb_uint(p, TE_TRACK_UUID, t->uuid);
-        p = pb_uint(p, TE_TYPE, TYPE_SLICE_END);
-        p = pb_close(end_te, p);
-        p = pb_close(end, p);
     }
     uint8_t *packet = p = pb_open(p, TRACE_PACKET);
     p = put_ts_seq(P, q, p, clear);
@@ -385,7 +409,8 @@ emit(struct psink *P, const struct export_track *t, int64_t ts, int type,
         pbuf_reset(&P->interned);
     }
     uint8_t *te = p = pb_open(p, PKT_TRACK_EVENT);
-    p = pb_uint(p, TE_TRACK_UUID, t->uuid);
+    memcpy(p, uuid_field, 16);
+    p += uuid_len;
     p = pb_uint(p, TE_TYPE, (uint64_t)type);
     if (type == TYPE_COUNTER)
         p = pb_int(p, TE_COUNTER_VALUE, value);
