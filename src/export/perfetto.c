@@ -283,10 +283,10 @@ static int p_track(struct export_sink *s, const struct export_track *t)
     return packet_done(P);
 }
 
-/* What of an event a packet carries; F_END_FIRST: a slice begin whose
- * track's open slice ends first (sink.h: end_first), the end's packet
- * written before it. */
-enum { F_NAME = 1, F_REST = 2, F_ALL = F_NAME | F_REST, F_END_FIRST = 4 };
+/* What of an event a packet carries; F_END_SAME, F_END_OTHER: the open
+ * slice of e->end_first (sink.h), e's track or another, ends first, its
+ * packet written before e's. */
+enum { F_NAME = 1, F_REST = 2, F_ALL = F_NAME | F_REST, F_END_SAME = 4, F_END_OTHER = 8 };
 
 /* Room for an event packet but its args and interned data: the packet's
  * and TrackEvent's tags, lengths and closes, and twelve fields at most
@@ -365,7 +365,7 @@ emit(struct psink *P, const struct export_track *t, int64_t ts, int type,
     /* What the packet interns first: its interned_data (P->interned, empty
      * between packets) precedes the TrackEvent that refers to it. */
     uint64_t name = 0, cat = 0, stack = 0;
-    size_t room = fields & F_END_FIRST ? 2 * EVENT_ROOM : EVENT_ROOM;
+    size_t room = fields & (F_END_SAME | F_END_OTHER) ? 2 * EVENT_ROOM : EVENT_ROOM;
     if (fields & F_NAME) {
         if (e->name)
             name = intern_name(P, q, e->name, e->name_len);
@@ -398,8 +398,15 @@ emit(struct psink *P, const struct export_track *t, int64_t ts, int type,
         pbuf_set_end(o, put_end(P, q, p, clear, uuid_field, uuid_len));
         return event_done(P);
     }
-    if (fields & F_END_FIRST) { /* what p_end would write for the open slice */
+    /* What p_end would have written for the open slice. */
+    if (fields & F_END_SAME) { /* a state slice and the next */
         p = put_end(P, q, p, clear, uuid_field, uuid_len);
+        clear = 0;
+    }
+    if (fields & F_END_OTHER) { /* a wake-up: the wakee's end, the waker's instant */
+        uint8_t end_uuid[16];
+        size_t end_len = (size_t)(pb_uint(end_uuid, TE_TRACK_UUID, e->end_first->uuid) - end_uuid);
+        p = put_end(P, q, p, clear, end_uuid, end_len);
         clear = 0;
     }
     uint8_t *packet = p = pb_open(p, TRACE_PACKET);
@@ -436,9 +443,12 @@ emit(struct psink *P, const struct export_track *t, int64_t ts, int type,
 
 static int p_begin(struct export_sink *s, const struct export_event *e)
 {
+    if (e->end_first == e->track)
+        return emit((struct psink *)s, e->track, e->ts, TYPE_SLICE_BEGIN, e, F_ALL | F_END_SAME,
+                    0);
     if (e->end_first)
-        return emit((struct psink *)s, e->track, e->ts, TYPE_SLICE_BEGIN, e,
-                    F_ALL | F_END_FIRST, 0);
+        return emit((struct psink *)s, e->track, e->ts, TYPE_SLICE_BEGIN, e, F_ALL | F_END_OTHER,
+                    0);
     return emit((struct psink *)s, e->track, e->ts, TYPE_SLICE_BEGIN, e, F_ALL, 0);
 }
 
@@ -461,6 +471,8 @@ static int p_complete(struct export_sink *s, const struct export_event *e, int64
 
 static int p_instant(struct export_sink *s, const struct export_event *e)
 {
+    if (e->end_first)
+        return emit((struct psink *)s, e->track, e->ts, TYPE_INSTANT, e, F_ALL | F_END_OTHER, 0);
     return emit((struct psink *)s, e->track, e->ts, TYPE_INSTANT, e, F_ALL, 0);
 }
 

@@ -547,23 +547,29 @@ static void on_transition(struct run *R, struct input *in, const struct ctrace_e
     int waking = ev->u.transition.from == CTRACE_STATE_WAITING &&
                  ev->u.transition.to == CTRACE_STATE_RUNNABLE && ev->g != CTRACE_NO_ID &&
                  ev->g != id;
-    /* The open state slice ends here: with the next one's begin if the
-     * sink takes them as one call (sink.h: end_first) and the waker's
-     * instant does not come between them. */
+    /* The open state slice ends here: with the next call (the waker's
+     * instant, else the next slice's begin) if the sink takes them as one
+     * (sink.h: end_first) and no track is declared between them. */
     int ending = g->state_open;
     g->state_open = 0;
-    if (ending && (waking || !(R->sink->flags & EXPORT_SINK_END_FIRST))) {
+    if (ending && !(R->sink->flags & EXPORT_SINK_END_FIRST)) {
         slice_end(R, &g->state, ts, NULL);
         ending = 0;
     }
     if (waking) {
         struct gstate *waker = get_g(R, in, ev->g);
         if (waker) {
+            if (ending && !waker->state_declared) {
+                slice_end(R, &g->state, ts, NULL);
+                ending = 0;
+            }
             struct export_arg arg = {ARG_KEY("goroutine"), .u = id};
             struct export_event e;
             ev_on(&e, g_state(R, waker), ts, "unblock", 7, EXPORT_CAT_SCHED);
             e.args = &arg;
             e.nargs = 1;
+            e.end_first = ending ? &g->state : NULL;
+            ending = 0;
             e.flow_out = new_id(R);
             check(R, R->sink->instant(R->sink, &e));
             g->pending_flow = e.flow_out;
@@ -586,7 +592,7 @@ static void on_transition(struct run *R, struct input *in, const struct ctrace_e
             e.flow_in = g->pending_flow;
             g->pending_flow = 0;
         }
-        e.end_first = ending;
+        e.end_first = ending ? &g->state : NULL;
         ending = 0;
         if ((R->sink->flags & EXPORT_SINK_STATE_STACKS) &&
             (ev->u.transition.to == CTRACE_STATE_WAITING ||
