@@ -21,6 +21,13 @@
  *    found first (they are its interned_data, before its TrackEvent), then
  *    the packet is encoded in one pass at a cursor.
  *  - Timestamps are TracePacket.timestamp in nanoseconds (default clock).
+ *  - The bytes that are the same in many packets are encoded once: a
+ *    sequence's trusted_packet_sequence_id and sequence_flags
+ *    (seqstate.head), the current timestamp's varint (its low bytes
+ *    redone for the next one), a call's track_uuid field.  A slice end
+ *    that the timeline brings with the next call (sink.h: end_first) is
+ *    written whole before that call's packet, as p_end would have written
+ *    it (put_end): the output is the same either way.
  */
 #include "addrmemo.h"
 #include "hash.h"

@@ -44,6 +44,10 @@
  *    started) becomes a slice from the input's first event (counted).
  *  - Events with no place in the output are counted (not_shown), never
  *    dropped silently.
+ *  - A goroutine's state slice that ends goes to a sink that sets
+ *    EXPORT_SINK_END_FIRST with the call right after it (sink.h:
+ *    end_first), never across a track's declaration, so that the sink's
+ *    output is in the order of the two calls it saves.
  *  - Times given to the sink are in [0, INT64_MAX] and never go back in an
  *    input: ns_since the first event of all inputs, through the wrap of
  *    the reader's times in a trace spanning 2^63 ns (satadd.h), and
