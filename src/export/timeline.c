@@ -572,7 +572,8 @@ static void on_transition(struct run *R, struct input *in, const struct ctrace_e
             ev_on(&e, g_state(R, waker), ts, "unblock", 7, EXPORT_CAT_SCHED);
             e.args = &arg;
             e.nargs = 1;
-            e.end_first = ending ? &g->state : NULL;
+            if (ending) /* (ev_on left it NULL) */
+                e.end_first = &g->state;
             ending = 0;
             e.flow_out = new_id(R);
             check(R, R->sink->instant(R->sink, &e));
@@ -596,7 +597,8 @@ static void on_transition(struct run *R, struct input *in, const struct ctrace_e
             e.flow_in = g->pending_flow;
             g->pending_flow = 0;
         }
-        e.end_first = ending ? &g->state : NULL;
+        if (ending)
+            e.end_first = &g->state;
         ending = 0;
         if ((R->sink->flags & EXPORT_SINK_STATE_STACKS) &&
             (ev->u.transition.to == CTRACE_STATE_WAITING ||
