@@ -26,6 +26,8 @@
 #ifndef CTRACE_EXPORT_PBUF_H
 #define CTRACE_EXPORT_PBUF_H
 
+#include "outbuf.h"
+
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -83,6 +85,22 @@ static inline size_t pbuf_varint_put(uint8_t *p, uint64_t v)
     return n;
 }
 
+/* Re-encodes at p, which holds the varint of `old` (n bytes), that of v;
+ * returns its size.  When old's varint is longer than 3 bytes and v agrees
+ * with it from bit 21 up (a timestamp close to the last one), v's varint
+ * has the same length and differs only in its first three bytes (bits 0-20,
+ * each with its continuation bit): those are all it writes. */
+static inline size_t pbuf_varint_redo(uint8_t *p, size_t n, uint64_t old, uint64_t v)
+{
+    if (n > 3 && ((v ^ old) >> 21) == 0) {
+        p[0] = (uint8_t)(v | 0x80);
+        p[1] = (uint8_t)(v >> 7 | 0x80);
+        p[2] = (uint8_t)(v >> 14 | 0x80);
+        return n;
+    }
+    return pbuf_varint_put(p, v);
+}
+
 static inline uint8_t *pb_varint(uint8_t *p, uint64_t v)
 {
     for (; v >= 0x80; v >>= 7)
@@ -118,6 +136,20 @@ static inline uint8_t *pb_bytes(uint8_t *p, uint32_t field, const void *s, size_
 {
     p = pb_varint(pb_varint(p, (uint64_t)field << 3 | 2), n);
     memcpy(p, s, n);
+    return p + n;
+}
+
+/* pb_bytes for the few bytes of a hot field (an arg's key, a reason): up
+ * to 32 bytes copied in moves of a fixed size (outbuf_copy_short), not by
+ * a memcpy call, which cost more than the copy. */
+static inline __attribute__((always_inline)) uint8_t *pb_bytes_short(uint8_t *p, uint32_t field,
+                                                                     const void *s, size_t n)
+{
+    p = pb_varint(pb_varint(p, (uint64_t)field << 3 | 2), n);
+    if (n <= 32)
+        outbuf_copy_short((char *)p, s, n);
+    else
+        memcpy(p, s, n);
     return p + n;
 }
 

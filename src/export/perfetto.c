@@ -21,6 +21,13 @@
  *    found first (they are its interned_data, before its TrackEvent), then
  *    the packet is encoded in one pass at a cursor.
  *  - Timestamps are TracePacket.timestamp in nanoseconds (default clock).
+ *  - The bytes that are the same in many packets are encoded once: a
+ *    sequence's trusted_packet_sequence_id and sequence_flags
+ *    (seqstate.head), the current timestamp's varint (its low bytes
+ *    redone for the next one), a call's track_uuid field.  A slice end
+ *    that the timeline brings with the next call (sink.h: end_first) is
+ *    written whole before that call's packet, as p_end would have written
+ *    it (put_end): the output is the same either way.
  */
 #include "addrmemo.h"
 #include "hash.h"
@@ -61,7 +68,12 @@ struct istr {
 };
 
 struct seqstate {
-    int need_clear;
+    int need_clear; /* 0 or 1: head[need_clear] */
+    /* The packet fields of the sequence: trusted_packet_sequence_id and
+     * sequence_flags (head[1]: with SEQ_INCREMENTAL_STATE_CLEARED), encoded
+     * once, copied into every event packet in one fixed-size move. */
+    uint8_t head[2][16];
+    size_t head_len[2];
     uint64_t next_iid;
     struct u64map strs;       /* hash -> struct istr chain (names, categories) */
     struct addrmemo names;    /* in front of strs for names: iids */
@@ -278,8 +290,10 @@ static int p_track(struct export_sink *s, const struct export_track *t)
     return packet_done(P);
 }
 
-/* What of an event a packet carries. */
-enum { F_NAME = 1, F_REST = 2, F_ALL = F_NAME | F_REST };
+/* What of an event a packet carries; F_END_SAME, F_END_OTHER: the open
+ * slice of e->end_first (sink.h), e's track or another, ends first, its
+ * packet written before e's. */
+enum { F_NAME = 1, F_REST = 2, F_ALL = F_NAME | F_REST, F_END_SAME = 4, F_END_OTHER = 8 };
 
 /* Room for an event packet but its args and interned data: the packet's
  * and TrackEvent's tags, lengths and closes, and twelve fields at most
@@ -297,19 +311,53 @@ static size_t args_room(const struct export_event *e)
     return room;
 }
 
-/* Writes e's args at p (room: args_room); returns the end. */
-static uint8_t *put_args(uint8_t *p, const struct export_event *e)
+/* Writes e's args at p (room: args_room); returns the end.  Inline: a
+ * call cost more than the one or two args of most events. */
+static inline __attribute__((always_inline)) uint8_t *put_args(uint8_t *p,
+                                                               const struct export_event *e)
 {
     for (size_t i = 0; i < e->nargs; i++) {
         const struct export_arg *a = &e->args[i];
         uint8_t *da = p = pb_open(p, TE_DEBUG_ANNOTATIONS);
-        p = pb_bytes(p, DA_NAME, a->key, a->key_len);
+        p = pb_bytes_short(p, DA_NAME, a->key, a->key_len);
         if (a->str)
-            p = pb_bytes(p, DA_STRING, a->str, a->len);
+            p = pb_bytes_short(p, DA_STRING, a->str, a->len);
         else
             p = pb_uint(p, DA_UINT, a->u);
         p = pb_close(da, p);
     }
+    return p;
+}
+
+/* A packet's timestamp (P->ts_varint: the current event's) and sequence
+ * fields (q->head[clear]), at p; returns the end. */
+static inline uint8_t *put_ts_seq(const struct psink *P, const struct seqstate *q, uint8_t *p,
+                                  int clear)
+{
+    *p++ = PKT_TIMESTAMP << 3;
+    memcpy(p, P->ts_varint, 10); /* a fixed size: two moves */
+    p += P->ts_len;
+    memcpy(p, q->head[clear], 16);
+    return p + q->head_len[clear];
+}
+
+/* A slice end with nothing but its track (uuid_field: the track_uuid
+ * field, uuid_len bytes), at p; returns the end.  It is under 128 bytes
+ * (a timestamp, the sequence fields, a TrackEvent of a uuid and a type), so
+ * both lengths are one byte, stored without pb_close's test. */
+static inline uint8_t *put_end(const struct psink *P, const struct seqstate *q, uint8_t *p,
+                               int clear, const uint8_t *uuid_field, size_t uuid_len)
+{
+    *p++ = TRACE_PACKET << 3 | 2;
+    uint8_t *packet = ++p;
+    p = put_ts_seq(P, q, p, clear);
+    *p++ = PKT_TRACK_EVENT << 3 | 2;
+    *p++ = (uint8_t)(uuid_len + 2);
+    memcpy(p, uuid_field, 16); /* a fixed size: one move */
+    p += uuid_len;
+    *p++ = TE_TYPE << 3;
+    *p++ = TYPE_SLICE_END;
+    packet[-1] = (uint8_t)(p - packet);
     return p;
 }
 
@@ -324,7 +372,7 @@ emit(struct psink *P, const struct export_track *t, int64_t ts, int type,
     /* What the packet interns first: its interned_data (P->interned, empty
      * between packets) precedes the TrackEvent that refers to it. */
     uint64_t name = 0, cat = 0, stack = 0;
-    size_t room = EVENT_ROOM;
+    size_t room = fields & (F_END_SAME | F_END_OTHER) ? 2 * EVENT_ROOM : EVENT_ROOM;
     if (fields & F_NAME) {
         if (e->name)
             name = intern_name(P, q, e->name, e->name_len);
@@ -341,27 +389,42 @@ emit(struct psink *P, const struct export_track *t, int64_t ts, int type,
     struct pbuf *o = &P->outbuf;
     if (P->interned.failed || !pbuf_reserve(o, room + ilen))
         return P->failed = 1, -1;
-    uint64_t flags = SEQ_NEEDS_INCREMENTAL_STATE |
-                     (q->need_clear ? SEQ_INCREMENTAL_STATE_CLEARED : 0);
+    int clear = q->need_clear;
     q->need_clear = 0;
 
-    uint8_t *p = pbuf_end(o);
-    uint8_t *packet = p = pb_open(p, TRACE_PACKET);
     if (ts != P->ts || !P->ts_len) {
+        P->ts_len = pbuf_varint_redo(P->ts_varint, P->ts_len, (uint64_t)P->ts, (uint64_t)ts);
         P->ts = ts;
-        P->ts_len = pbuf_varint_put(P->ts_varint, (uint64_t)ts);
     }
-    *p++ = PKT_TIMESTAMP << 3;
-    memcpy(p, P->ts_varint, 10); /* a fixed size: two moves */
-    p += P->ts_len;
-    p = pb_uint(p, PKT_SEQ_ID, t->seq + 1);
-    p = pb_uint(p, PKT_SEQ_FLAGS, flags);
+    /* The track_uuid field, encoded once for the packet and the end
+     * before it. */
+    uint8_t uuid_field[16];
+    size_t uuid_len = (size_t)(pb_uint(uuid_field, TE_TRACK_UUID, t->uuid) - uuid_field);
+    uint8_t *p = pbuf_end(o);
+    if (type == TYPE_SLICE_END && !fields) { /* nearly every end */
+        pbuf_set_end(o, put_end(P, q, p, clear, uuid_field, uuid_len));
+        return event_done(P);
+    }
+    /* What p_end would have written for the open slice. */
+    if (fields & F_END_SAME) { /* a state slice and the next */
+        p = put_end(P, q, p, clear, uuid_field, uuid_len);
+        clear = 0;
+    }
+    if (fields & F_END_OTHER) { /* a wake-up: the wakee's end, the waker's instant */
+        uint8_t end_uuid[16];
+        size_t end_len = (size_t)(pb_uint(end_uuid, TE_TRACK_UUID, e->end_first->uuid) - end_uuid);
+        p = put_end(P, q, p, clear, end_uuid, end_len);
+        clear = 0;
+    }
+    uint8_t *packet = p = pb_open(p, TRACE_PACKET);
+    p = put_ts_seq(P, q, p, clear);
     if (ilen) {
         p = pb_bytes(p, PKT_INTERNED, P->interned.buf, ilen);
         pbuf_reset(&P->interned);
     }
     uint8_t *te = p = pb_open(p, PKT_TRACK_EVENT);
-    p = pb_uint(p, TE_TRACK_UUID, t->uuid);
+    memcpy(p, uuid_field, 16);
+    p += uuid_len;
     p = pb_uint(p, TE_TYPE, (uint64_t)type);
     if (type == TYPE_COUNTER)
         p = pb_int(p, TE_COUNTER_VALUE, value);
@@ -387,6 +450,12 @@ emit(struct psink *P, const struct export_track *t, int64_t ts, int type,
 
 static int p_begin(struct export_sink *s, const struct export_event *e)
 {
+    if (e->end_first == e->track)
+        return emit((struct psink *)s, e->track, e->ts, TYPE_SLICE_BEGIN, e, F_ALL | F_END_SAME,
+                    0);
+    if (e->end_first)
+        return emit((struct psink *)s, e->track, e->ts, TYPE_SLICE_BEGIN, e, F_ALL | F_END_OTHER,
+                    0);
     return emit((struct psink *)s, e->track, e->ts, TYPE_SLICE_BEGIN, e, F_ALL, 0);
 }
 
@@ -409,6 +478,8 @@ static int p_complete(struct export_sink *s, const struct export_event *e, int64
 
 static int p_instant(struct export_sink *s, const struct export_event *e)
 {
+    if (e->end_first)
+        return emit((struct psink *)s, e->track, e->ts, TYPE_INSTANT, e, F_ALL | F_END_OTHER, 0);
     return emit((struct psink *)s, e->track, e->ts, TYPE_INSTANT, e, F_ALL, 0);
 }
 
@@ -455,10 +526,19 @@ struct export_sink *export_perfetto_sink(FILE *out, unsigned ninputs)
         free(P);
         return NULL;
     }
-    for (unsigned i = 0; i < P->nseq; i++)
-        reset_seq(&P->seqs[i]);
+    for (unsigned i = 0; i < P->nseq; i++) {
+        struct seqstate *q = &P->seqs[i];
+        reset_seq(q);
+        for (int c = 0; c < 2; c++) {
+            uint8_t *end = pb_uint(q->head[c], PKT_SEQ_ID, i + 1);
+            end = pb_uint(end, PKT_SEQ_FLAGS,
+                          SEQ_NEEDS_INCREMENTAL_STATE | (c ? SEQ_INCREMENTAL_STATE_CLEARED : 0));
+            q->head_len[c] = (size_t)(end - q->head[c]);
+        }
+    }
     P->out = out;
     P->base = (struct export_sink){p_track, p_begin, p_end, p_complete, p_instant, p_counter,
-                                   p_generation, p_finish, p_destroy, NULL, NULL, 0};
+                                   p_generation, p_finish, p_destroy, NULL, NULL,
+                                   EXPORT_SINK_END_FIRST};
     return &P->base;
 }

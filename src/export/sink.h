@@ -35,7 +35,14 @@
  *    it gets every event of the merge as the reader delivered it, in the
  *    merge's time order (a format that carries Go's own event model, such
  *    as Go's older trace format, maps the events itself); the timeline
- *    still does the reading, the merge and the error handling.
+ *    still does the reading, the merge and the error handling;
+ *  - a sink that sets EXPORT_SINK_END_FIRST gets the end of a goroutine's
+ *    state slice (no name, args, flows or stack) with the call that comes
+ *    right after it, at the same time: the next state slice's begin on the
+ *    same track, or the waker's unblock instant on the waker's track, with
+ *    e->end_first the ended slice's track.  It writes the end first, then
+ *    e: one call and one event less per transition.  Other sinks get the
+ *    slice_end call (end_first is NULL).
  */
 #ifndef CTRACE_EXPORT_SINK_H
 #define CTRACE_EXPORT_SINK_H
@@ -113,6 +120,11 @@ struct export_event {
     size_t nargs;
     uint64_t flow_out; /* flow starting here, 0 none                   */
     uint64_t flow_in;  /* flow ending here, 0 none                     */
+    /* Only for a sink with EXPORT_SINK_END_FIRST (else NULL), in
+     * slice_begin and instant: a track (of e->track's input) whose open
+     * slice ends at ts just before e (what slice_end with no name, args,
+     * flows or stack would have said). */
+    const struct export_track *end_first;
     /* A stack (CPU samples): key unique within the input's generation. */
     uint64_t stack_key;
     const struct ctrace_frame *frames; /* innermost first               */
@@ -123,6 +135,9 @@ struct export_event {
 #define EXPORT_SINK_STATE_STACKS 0x1 /* the stack of blocked and syscall
                                         slices (the transition's), in
                                         slice_begin's frames */
+#define EXPORT_SINK_END_FIRST 0x2    /* the end of a goroutine's state slice
+                                        comes with the call after it
+                                        (export_event.end_first) */
 
 struct export_sink {
     /* All return 0, or -1 after an output error (then the run stops). */

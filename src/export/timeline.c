@@ -44,6 +44,10 @@
  *    started) becomes a slice from the input's first event (counted).
  *  - Events with no place in the output are counted (not_shown), never
  *    dropped silently.
+ *  - A goroutine's state slice that ends goes to a sink that sets
+ *    EXPORT_SINK_END_FIRST with the call right after it (sink.h:
+ *    end_first), never across a track's declaration, so that the sink's
+ *    output is in the order of the two calls it saves.
  *  - Times given to the sink are in [0, INT64_MAX] and never go back in an
  *    input: ns_since the first event of all inputs, through the wrap of
  *    the reader's times in a trace spanning 2^63 ns (satadd.h), and
@@ -327,10 +331,11 @@ static const struct export_track *g_thread(struct run *R, struct gstate *g)
     return &g->thread;
 }
 
+/* (A state track is declared after its thread track: one test when both are.) */
 static const struct export_track *g_state(struct run *R, struct gstate *g)
 {
-    g_thread(R, g);
     if (!g->state_declared) {
+        g_thread(R, g);
         g->state_declared = 1;
         declare_g(R, g, 2);
     }
@@ -543,19 +548,33 @@ static void on_transition(struct run *R, struct input *in, const struct ctrace_e
      * reason): the open slice, with its reason and stack, goes on. */
     if (ev->u.transition.from == ev->u.transition.to && g->state_open)
         return;
-    if (g->state_open) {
+    int waking = ev->u.transition.from == CTRACE_STATE_WAITING &&
+                 ev->u.transition.to == CTRACE_STATE_RUNNABLE && ev->g != CTRACE_NO_ID &&
+                 ev->g != id;
+    /* The open state slice ends here: with the next call (the waker's
+     * instant, else the next slice's begin) if the sink takes them as one
+     * (sink.h: end_first) and no track is declared between them. */
+    int ending = g->state_open;
+    g->state_open = 0;
+    if (ending && !(R->sink->flags & EXPORT_SINK_END_FIRST)) {
         slice_end(R, &g->state, ts, NULL);
-        g->state_open = 0;
+        ending = 0;
     }
-    if (ev->u.transition.from == CTRACE_STATE_WAITING &&
-        ev->u.transition.to == CTRACE_STATE_RUNNABLE && ev->g != CTRACE_NO_ID && ev->g != id) {
+    if (waking) {
         struct gstate *waker = get_g(R, in, ev->g);
         if (waker) {
+            if (ending && !waker->state_declared) {
+                slice_end(R, &g->state, ts, NULL);
+                ending = 0;
+            }
             struct export_arg arg = {ARG_KEY("goroutine"), .u = id};
             struct export_event e;
             ev_on(&e, g_state(R, waker), ts, "unblock", 7, EXPORT_CAT_SCHED);
             e.args = &arg;
             e.nargs = 1;
+            if (ending) /* (ev_on left it NULL) */
+                e.end_first = &g->state;
+            ending = 0;
             e.flow_out = new_id(R);
             check(R, R->sink->instant(R->sink, &e));
             g->pending_flow = e.flow_out;
@@ -567,9 +586,10 @@ static void on_transition(struct run *R, struct input *in, const struct ctrace_e
     if (name) {
         struct export_event e;
         ev_on(&e, g_state(R, g), ts, name, name_len, EXPORT_CAT_STATE);
-        struct export_arg arg = {ARG_KEY("reason"), .str = ev->u.transition.reason.ptr,
-                                 .len = ev->u.transition.reason.len};
+        struct export_arg arg;
         if (ev->u.transition.reason.len) {
+            arg = (struct export_arg){ARG_KEY("reason"), .str = ev->u.transition.reason.ptr,
+                                      .len = ev->u.transition.reason.len};
             e.args = &arg;
             e.nargs = 1;
         }
@@ -577,6 +597,9 @@ static void on_transition(struct run *R, struct input *in, const struct ctrace_e
             e.flow_in = g->pending_flow;
             g->pending_flow = 0;
         }
+        if (ending)
+            e.end_first = &g->state;
+        ending = 0;
         if ((R->sink->flags & EXPORT_SINK_STATE_STACKS) &&
             (ev->u.transition.to == CTRACE_STATE_WAITING ||
              ev->u.transition.to == CTRACE_STATE_SYSCALL)) {
@@ -590,6 +613,8 @@ static void on_transition(struct run *R, struct input *in, const struct ctrace_e
         g->state_open = 1;
         R->st->state_slices++;
     }
+    if (ending)
+        slice_end(R, &g->state, ts, NULL);
     if (ev->u.transition.to == CTRACE_STATE_NOTEXIST)
         end_g(R, in, g, ts);
 }
@@ -1067,11 +1092,16 @@ int export_run(const char *const *paths, size_t n, enum export_format format, un
         }
     }
     /* The merge: always the input whose current event is earliest (the
-     * first of those at the same time). */
+     * first of those at the same time).  One input (the usual case) is
+     * read in order, with no merge to do. */
     for (;;) {
         struct input *best = NULL;
         int64_t best_ts = 0;
-        for (size_t i = 0; i < n; i++) {
+        if (n == 1 && ins->ev) {
+            best = ins;
+            best_ts = ns_since(R.base, ins->ev->time);
+        }
+        for (size_t i = 0; i < n && n > 1; i++) {
             if (!ins[i].ev)
                 continue;
             int64_t ts = ns_since(R.base, ins[i].ev->time);
