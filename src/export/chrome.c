@@ -35,10 +35,9 @@
  *  - `,"name":NAME` from name_text, indexed like slice_names (padded to a
  *    fixed size; longer names go through the output buffer's calls);
  *  - `,"cat":"CAT"` from cat[] (one move of 24 bytes);
- *  - the time, from the text of the previous one when equal (a slice's
- *    end and the next one's begin, a flow at its slice's begin share it),
- *    else from the text of its microseconds above the last four, which
- *    changes once in 10 ms of the trace (struct time_memo).
+ *  - the time: the text of its microseconds kept from the previous time
+ *    (struct time_memo: most events share them, and all but the last four
+ *    digits change once in 10 ms of the trace), its decimals from a table.
  * A part of unbounded length (a long name or arg, a stack) is written by
  * outbuf's calls at the cursor (C->ob.len), after which the event takes
  * room again (room()).
@@ -57,7 +56,7 @@
 
 /* Room an event's fixed parts take at most, moves past their ends
  * included: separator 1, head 64, name 64, cat 24, `,"s":"t"` 8,
- * `,"id":"` 7 + 20 + 1, `,"ts":` 8 + 32, `,"dur":` 8 + 32, `,"bp":"e"}`
+ * `,"id":"` 7 + 20 + 1, `,"ts":` 8 + 16 + 4, `,"dur":` 8 + 16 + 4, `,"bp":"e"}`
  * 10 (an arg takes ARG_ROOM of its own). */
 #define EV_ROOM 512
 
@@ -83,16 +82,16 @@ struct name_text {
     size_t len;
 };
 
-/* The text of the last time written (`NNN.ddd`: microseconds with three
- * decimals) and of the microseconds above the last four (`NNN`, empty
- * when none), which most times share with the previous. */
+/* The text of a time's microseconds, kept from one time to the next:
+ * events are a few hundred nanoseconds apart, so most share it with the
+ * previous, and the digits above the last four change once in 10 ms. */
+#define TIME_US_MOVE 16 /* INT64_MAX ns has 16 digits of microseconds */
 struct time_memo {
-    int64_t ns;  /* the time of s, -1: none */
-    size_t len;
-    char s[32];  /* 16 digits, '.', 3 digits at most */
-    uint64_t hi; /* us / 10000 of hi_s; UINT64_MAX: none */
+    uint64_t us;   /* the microseconds of s; UINT64_MAX: none */
+    uint64_t hi;   /* us / 10000, in s's first hi_len digits (0: none) */
     size_t hi_len;
-    char hi_s[16]; /* 12 digits at most */
+    size_t len;    /* of s: hi_len and the last four digits */
+    char s[24];
 };
 
 struct csink {
@@ -111,6 +110,7 @@ struct csink {
         size_t len;
     } cat[EXPORT_CAT_COUNT];     /* `,"cat":"NAME"`, none for NONE */
     struct time_memo ts, dur;
+    char decimals[1000][4];      /* ".000" to ".999" */
     struct outbuf ob;
 };
 
@@ -258,56 +258,53 @@ static void jstr(struct csink *f, const char *s, size_t n)
     free(tmp);
 }
 
-/* Makes m's hi_s the text of hi (empty for 0): once in 10 ms of the
- * trace, so printf's cost does not matter. */
-static __attribute__((noinline)) void time_hi(struct time_memo *m, uint64_t hi)
-{
-    int n = hi ? snprintf(m->hi_s, sizeof m->hi_s, "%" PRIu64, hi) : 0;
-    m->hi_len = n > 0 ? (size_t)n : 0;
-    m->hi = hi;
-}
-
-/* Makes m's text that of ns (>= 0): the microseconds above the last four
- * from hi_s, the last four and the decimals two digits a load. */
-static void time_text(struct time_memo *m, int64_t ns)
+/* Makes m the memo of us: the digits above the last four kept if the
+ * same (then m->hi), else printed (once in 10 ms of the trace, so
+ * printf's cost does not matter); the last four without leading zeros
+ * when they are all (us < 10000). */
+static __attribute__((noinline)) void time_us_new(struct time_memo *m, uint64_t us)
 {
     const char *pairs = outbuf_pairs;
-    uint64_t us = (uint64_t)ns / 1000;
-    unsigned frac = (unsigned)((uint64_t)ns - us * 1000);
     uint64_t hi = us / 10000;
     unsigned lo = (unsigned)(us - hi * 10000);
-    if (hi != m->hi)
-        time_hi(m, hi);
-    char *q = m->s;
-    memcpy(q, m->hi_s, sizeof m->hi_s);
-    q += m->hi_len;
+    if (hi != m->hi) {
+        int n = hi ? snprintf(m->s, sizeof m->s, "%" PRIu64, hi) : 0;
+        m->hi_len = n > 0 ? (size_t)n : 0;
+        m->hi = hi;
+    }
     char d[8] = {0};
     memcpy(d, pairs + 2 * (lo / 100), 2);
     memcpy(d + 2, pairs + 2 * (lo % 100), 2);
-    if (hi) {
-        memcpy(q, d, 4);
-        q += 4;
-    } else { /* no leading zeros */
-        unsigned n = lo >= 1000 ? 4 : lo >= 100 ? 3 : lo >= 10 ? 2 : 1;
-        memcpy(q, d + 4 - n, 4);
-        q += n;
-    }
-    q[0] = '.';
-    q[1] = (char)('0' + frac / 100);
-    memcpy(q + 2, pairs + 2 * (frac % 100), 2);
-    m->len = (size_t)(q + 4 - m->s);
-    m->ns = ns;
+    unsigned n = hi || lo >= 1000 ? 4 : lo >= 100 ? 3 : lo >= 10 ? 2 : 1;
+    memcpy(m->s + m->hi_len, d + 4 - n, 4);
+    m->len = m->hi_len + n;
+    m->us = us;
 }
 
-/* ns (clamped at 0) in microseconds with three decimals at p. */
-static inline char *put_time(struct time_memo *m, char *p, int64_t ns)
+/* ns (clamped at 0) in microseconds with three decimals at p: the
+ * microseconds from m (their last four digits written again when only
+ * they change), the decimals from C->decimals. */
+static inline char *put_time(struct csink *C, struct time_memo *m, char *p, int64_t ns)
 {
     if (ns < 0)
         ns = 0;
-    if (ns != m->ns)
-        time_text(m, ns);
-    memcpy(p, m->s, sizeof m->s);
-    return p + m->len;
+    uint64_t us = (uint64_t)ns / 1000;
+    unsigned frac = (unsigned)((uint64_t)ns - us * 1000);
+    if (us != m->us) {
+        uint64_t hi = us / 10000;
+        unsigned lo = (unsigned)(us - hi * 10000);
+        if (hi == m->hi && hi) {
+            memcpy(m->s + m->hi_len, outbuf_pairs + 2 * (lo / 100), 2);
+            memcpy(m->s + m->hi_len + 2, outbuf_pairs + 2 * (lo % 100), 2);
+            m->us = us;
+        } else {
+            time_us_new(m, us);
+        }
+    }
+    memcpy(p, m->s, TIME_US_MOVE);
+    p += m->len;
+    memcpy(p, C->decimals[frac], 4);
+    return p + 4;
 }
 
 /* Makes slot s that of (t, tid): its head written at the cursor (room is
@@ -537,7 +534,7 @@ static inline char *args(struct csink *C, char *p, const struct export_event *e)
 static inline void ts_args_close(struct csink *C, char *p, const struct export_event *e)
 {
     p = PUT_LIT(p, ",\"ts\":");
-    p = put_time(&C->ts, p, e->ts);
+    p = put_time(C, &C->ts, p, e->ts);
     p = args(C, p, e);
     *p++ = '}';
     set_cursor(C, p);
@@ -549,7 +546,7 @@ static void flow(struct csink *C, const struct export_event *e, char ph, uint64_
     p = PUT_LIT(p, ",\"name\":\"wakeup\",\"cat\":\"flow\"");
     p = put_id(C, p, id);
     p = PUT_LIT(p, ",\"ts\":");
-    p = put_time(&C->ts, p, e->ts);
+    p = put_time(C, &C->ts, p, e->ts);
     if (ph == 'f')
         p = PUT_LIT(p, ",\"bp\":\"e\"");
     *p++ = '}';
@@ -701,9 +698,9 @@ static int c_complete(struct export_sink *s, const struct export_event *e, int64
     char *p = ev_open(C, 'X', e->track, e->track->tid, NULL);
     p = name_cat(C, p, e, id);
     p = PUT_LIT(p, ",\"ts\":");
-    p = put_time(&C->ts, p, e->ts);
+    p = put_time(C, &C->ts, p, e->ts);
     p = PUT_LIT(p, ",\"dur\":");
-    p = put_time(&C->dur, p, dur);
+    p = put_time(C, &C->dur, p, dur);
     p = args(C, p, e);
     *p++ = '}';
     set_cursor(C, p);
@@ -740,7 +737,7 @@ static int c_counter(struct export_sink *s, const struct export_track *t, int64_
     jstr(C, name, strlen(name));
     char *p = room(C);
     p = PUT_LIT(p, ",\"ts\":");
-    p = put_time(&C->ts, p, ts);
+    p = put_time(C, &C->ts, p, ts);
     set_cursor(C, p);
     out_fmt(C, ",\"args\":{\"value\":%" PRId64 "}}", value);
     return C->ob.failed ? -1 : 0;
@@ -802,8 +799,13 @@ struct export_sink *export_chrome_sink(FILE *out)
                          export_cat_name((enum export_cat)c));
         C->cat[c].len = n > 0 && (size_t)n < sizeof C->cat[c].s ? (size_t)n : 0;
     }
-    C->ts.ns = C->dur.ns = -1;
+    C->ts.us = C->dur.us = UINT64_MAX;
     C->ts.hi = C->dur.hi = UINT64_MAX;
+    for (int i = 0; i < 1000; i++) {
+        C->decimals[i][0] = '.';
+        C->decimals[i][1] = (char)('0' + i / 100);
+        memcpy(C->decimals[i] + 2, outbuf_pairs + 2 * (i % 100), 2);
+    }
     out_lit(C, "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[");
     C->base = (struct export_sink){c_track, c_begin, c_end, c_complete, c_instant, c_counter,
                                    c_generation, c_finish, c_destroy, c_track_done, NULL, 0};
