@@ -73,13 +73,19 @@ struct track_slot {
     char head[HEAD_MAX];
 };
 
-/* `,"name":NAME` of a slice name, padded for a move of NAME_MOVE or two;
- * len 0: longer than NAME_TEXT, written from slice_names instead. */
-#define NAME_TEXT 64
-#define NAME_MOVE 32
-struct name_text {
-    char s[NAME_TEXT];
+/* A piece of JSON kept ready-made, padded for a move of TEXT_MOVE bytes
+ * or two; len 0: none (longer than TEXT_MAX). */
+#define TEXT_MAX 64
+#define TEXT_MOVE 32
+struct text {
+    char s[TEXT_MAX];
     size_t len;
+};
+
+/* An array of texts: v[0..n) in use, room for cap. */
+struct texts {
+    struct text *v;
+    size_t n, cap;
 };
 
 /* The text of a time's microseconds, kept from one time to the next:
@@ -101,10 +107,11 @@ struct csink {
     struct u64map counter_names; /* uuid -> char * */
     struct u64map open_names;    /* uuid -> struct name_stack * */
     struct strtab slice_names;   /* event names as JSON strings, each once */
-    struct name_text *name_text; /* slice_names' ids -> `,"name":NAME` */
-    size_t name_text_cap;
+    struct texts name_text;      /* slice_names' ids -> `,"name":NAME` */
     struct addrmemo name_ids;    /* in front of slice_names, by address */
-    struct addrtext arg_text;    /* args' keys and strings as JSON strings */
+    struct texts arg_short;      /* args' keys and strings as JSON strings */
+    struct addrmemo arg_ids;     /* in front of arg_short, by address */
+    struct addrtext arg_text;    /* those longer than TEXT_MAX */
     struct {
         char s[24];
         size_t len;
@@ -349,20 +356,43 @@ static inline char *ev_open(struct csink *C, char ph, const struct export_track 
     return p + s->head_len;
 }
 
-/* Makes room in name_text for id. */
-static int name_text_grow(struct csink *C, int64_t id)
+/* The text at index i of t (made room for, n raised to i + 1 if below),
+ * empty; NULL when out of memory. */
+static struct text *text_at(struct texts *t, size_t i)
 {
-    if ((size_t)id < C->name_text_cap)
-        return 0;
-    size_t cap = C->name_text_cap ? 2 * C->name_text_cap : 64;
-    while (cap <= (size_t)id)
-        cap *= 2;
-    struct name_text *v = realloc(C->name_text, cap * sizeof *v);
-    if (!v)
-        return -1;
-    C->name_text = v;
-    C->name_text_cap = cap;
-    return 0;
+    if (i >= t->cap) {
+        size_t cap = t->cap ? 2 * t->cap : 64;
+        while (cap <= i)
+            cap *= 2;
+        struct text *v = realloc(t->v, cap * sizeof *v);
+        if (!v)
+            return NULL;
+        t->v = v;
+        t->cap = cap;
+    }
+    if (t->n <= i)
+        t->n = i + 1;
+    memset(&t->v[i], 0, sizeof t->v[i]);
+    return &t->v[i];
+}
+
+/* Makes x the text a[0..an) b[0..bn) if it fits (else leaves it empty). */
+static void text_set(struct text *x, const char *a, size_t an, const char *b, size_t bn)
+{
+    if (an + bn > sizeof x->s)
+        return;
+    memcpy(x->s, a, an);
+    memcpy(x->s + an, b, bn);
+    x->len = an + bn;
+}
+
+/* Text x at p (x not empty). */
+static inline char *put_text(char *p, const struct text *x)
+{
+    memcpy(p, x->s, TEXT_MOVE);
+    if (x->len > TEXT_MOVE)
+        memcpy(p + TEXT_MOVE, x->s + TEXT_MOVE, TEXT_MAX - TEXT_MOVE);
+    return p + x->len;
 }
 
 /* The id in slice_names of the event name s[0..len) (a name of the
@@ -375,17 +405,12 @@ static int64_t name_id_miss(struct csink *C, const char *s, size_t len)
     size_t n = json_quote(q, s ? s : "", len);
     uint32_t known = C->slice_names.n;
     int64_t id = strtab_intern(&C->slice_names, q, n);
-    if (id >= known && name_text_grow(C, id) < 0)
-        id = -1;
-    if (id >= known) {
-        struct name_text *nt = &C->name_text[id];
-        memset(nt->s, 0, sizeof nt->s);
-        nt->len = 0;
-        if (8 + n <= sizeof nt->s) {
-            memcpy(nt->s, ",\"name\":", 8);
-            memcpy(nt->s + 8, q, n);
-            nt->len = 8 + n;
-        }
+    if (id >= known) { /* new: its `,"name":NAME` */
+        struct text *x = text_at(&C->name_text, (size_t)id);
+        if (x)
+            text_set(x, ",\"name\":", 8, q, n);
+        else
+            id = -1;
     }
     if (q != small)
         free(q);
@@ -405,13 +430,9 @@ static inline int64_t name_id(struct csink *C, const char *s, size_t len)
 /* `,"name":NAME` of the name with that id at p. */
 static inline char *put_name(struct csink *C, char *p, int64_t id)
 {
-    const struct name_text *nt = &C->name_text[id];
-    if (nt->len) {
-        memcpy(p, nt->s, NAME_MOVE);
-        if (nt->len > NAME_MOVE)
-            memcpy(p + NAME_MOVE, nt->s + NAME_MOVE, NAME_TEXT - NAME_MOVE);
-        return p + nt->len;
-    }
+    const struct text *x = &C->name_text.v[id];
+    if (x->len)
+        return put_text(p, x);
     set_cursor(C, p);
     out_lit(C, ",\"name\":");
     out_bytes(C, C->slice_names.s[id], C->slice_names.len[id]);
@@ -449,20 +470,36 @@ static void jstr_arg(struct csink *f, const char *s, size_t n)
         jstr(f, s, n);
 }
 
-/* jstr_arg at the cursor p: from the memo when it has the text and it is
- * short, else through the output buffer's calls. */
-#define ARG_SHORT 32
-static inline char *put_arg_text(struct csink *C, char *p, const char *s, size_t n)
+/* put_arg_text of a string not in arg_short: quoted into it if short
+ * (for the rest of the generation), else written by jstr_arg (which keeps
+ * it in arg_text if not too long). */
+static __attribute__((noinline)) char *put_arg_miss(struct csink *C, char *p, const char *s,
+                                                    size_t n)
 {
+    char q[256];
     size_t len;
-    const char *t = s ? addrtext_get(&C->arg_text, s, n, &len) : NULL;
-    if (t && len <= ARG_SHORT) {
-        outbuf_copy_short(p, t, len);
-        return p + len;
+    if (s && JSON_MAX(n) <= sizeof q && !addrtext_get(&C->arg_text, s, n, &len)) {
+        len = json_quote(q, s, n);
+        struct text *x = len <= TEXT_MAX ? text_at(&C->arg_short, C->arg_short.n) : NULL;
+        if (x) {
+            text_set(x, q, len, "", 0);
+            addrmemo_put(&C->arg_ids, s, n, C->arg_short.n - 1);
+            return put_text(p, x);
+        }
     }
     set_cursor(C, p);
     jstr_arg(C, s, n);
     return room(C);
+}
+
+/* An arg's key or string (jstr_arg) at the cursor p: from arg_short, by
+ * its address, when short. */
+static inline char *put_arg_text(struct csink *C, char *p, const char *s, size_t n)
+{
+    uint64_t v;
+    if (s && addrmemo_get(&C->arg_ids, s, n, &v))
+        return put_text(p, &C->arg_short.v[v]);
+    return put_arg_miss(C, p, s, n);
 }
 
 /* A CPU sample's stack: `"stack":[...]`, "func file:line" innermost
@@ -494,8 +531,8 @@ static void stack_arg(struct csink *f, const struct export_event *e)
 }
 
 /* The room an arg written at the cursor takes at most: `,` KEY `:` VALUE
- * (short texts, or 20 digits), and the closing `}}` of the event. */
-#define ARG_ROOM (1 + ARG_SHORT + 1 + ARG_SHORT + 2)
+ * (texts, or 20 digits), and the closing `}}` of the event. */
+#define ARG_ROOM (1 + TEXT_MAX + 1 + TEXT_MAX + 2)
 
 /* `,"args":{...}` of e at p, when it has any. */
 static char *put_args(struct csink *C, char *p, const struct export_event *e)
@@ -748,6 +785,8 @@ static void c_generation(struct export_sink *s, unsigned seq)
     struct csink *C = (struct csink *)s;
     (void)seq; /* the memos hold the strings of all inputs */
     addrmemo_clear(&C->name_ids);
+    addrmemo_clear(&C->arg_ids);
+    C->arg_short.n = 0;
     addrtext_clear(&C->arg_text);
 }
 
@@ -781,7 +820,8 @@ static void c_destroy(struct export_sink *s)
         free_names(v);
     u64map_free(&C->open_names);
     strtab_free(&C->slice_names);
-    free(C->name_text);
+    free(C->name_text.v);
+    free(C->arg_short.v);
     addrtext_free(&C->arg_text);
     free(C);
 }
