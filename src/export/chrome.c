@@ -36,7 +36,7 @@
  *    fixed size; longer names go through the output buffer's calls);
  *  - `,"cat":"CAT"` from cat[] (one move of 24 bytes);
  *  - the time: the text of its microseconds kept from the previous time
- *    (struct time_memo: most events share them, and all but the last four
+ *    (struct num_memo: most events share them, and all but the last four
  *    digits change once in 10 ms of the trace), its decimals from a table.
  * A part of unbounded length (a long name or arg, a stack) is written by
  * outbuf's calls at the cursor (C->ob.len), after which the event takes
@@ -88,16 +88,19 @@ struct texts {
     size_t n, cap;
 };
 
-/* The text of a time's microseconds, kept from one time to the next:
- * events are a few hundred nanoseconds apart, so most share it with the
- * previous, and the digits above the last four change once in 10 ms. */
+/* The decimal text of a number kept from one to the next, for numbers
+ * close to the previous: a time's microseconds (events are a few hundred
+ * nanoseconds apart, so most share them, and the digits above the last
+ * four change once in 10 ms of the trace), flow ids (from one counter,
+ * a flow ends soon after it starts). */
 #define TIME_US_MOVE 16 /* INT64_MAX ns has 16 digits of microseconds */
-struct time_memo {
-    uint64_t us;   /* the microseconds of s; UINT64_MAX: none */
-    uint64_t hi;   /* us / 10000, in s's first hi_len digits (0: none) */
+#define NUM_MOVE 24     /* a uint64_t has 20 digits at most */
+struct num_memo {
+    uint64_t v;    /* the number of s (num_init: 0) */
+    uint64_t hi;   /* v / 10000, in s's first hi_len digits (0: none) */
     size_t hi_len;
     size_t len;    /* of s: hi_len and the last four digits */
-    char s[24];
+    char s[32];
 };
 
 struct csink {
@@ -116,7 +119,8 @@ struct csink {
         char s[24];
         size_t len;
     } cat[EXPORT_CAT_COUNT];     /* `,"cat":"NAME"`, none for NONE */
-    struct time_memo ts, dur;
+    struct num_memo ts, dur;     /* of times' microseconds */
+    struct num_memo flow_id;
     char decimals[1000][4];      /* ".000" to ".999" */
     struct outbuf ob;
 };
@@ -265,15 +269,23 @@ static void jstr(struct csink *f, const char *s, size_t n)
     free(tmp);
 }
 
-/* Makes m the memo of us: the digits above the last four kept if the
- * same (then m->hi), else printed (once in 10 ms of the trace, so
- * printf's cost does not matter); the last four without leading zeros
- * when they are all (us < 10000). */
-static __attribute__((noinline)) void time_us_new(struct time_memo *m, uint64_t us)
+/* Makes m the memo of 0. */
+static void num_init(struct num_memo *m)
+{
+    memset(m, 0, sizeof *m);
+    m->s[0] = '0';
+    m->len = 1;
+}
+
+/* Makes m the memo of v: the digits above the last four kept if the
+ * same (then m->hi), else printed (seldom, so printf's cost does not
+ * matter); the last four without leading zeros when they are all
+ * (v < 10000). */
+static __attribute__((noinline)) void num_new(struct num_memo *m, uint64_t v)
 {
     const char *pairs = outbuf_pairs;
-    uint64_t hi = us / 10000;
-    unsigned lo = (unsigned)(us - hi * 10000);
+    uint64_t hi = v / 10000;
+    unsigned lo = (unsigned)(v - hi * 10000);
     if (hi != m->hi) {
         int n = hi ? snprintf(m->s, sizeof m->s, "%" PRIu64, hi) : 0;
         m->hi_len = n > 0 ? (size_t)n : 0;
@@ -285,29 +297,35 @@ static __attribute__((noinline)) void time_us_new(struct time_memo *m, uint64_t 
     unsigned n = hi || lo >= 1000 ? 4 : lo >= 100 ? 3 : lo >= 10 ? 2 : 1;
     memcpy(m->s + m->hi_len, d + 4 - n, 4);
     m->len = m->hi_len + n;
-    m->us = us;
+    m->v = v;
+}
+
+/* Makes m the memo of v: nothing to do when v is m's number, the last
+ * four digits written again when only they change. */
+static inline void num_set(struct num_memo *m, uint64_t v)
+{
+    if (v == m->v)
+        return;
+    uint64_t hi = v / 10000;
+    unsigned lo = (unsigned)(v - hi * 10000);
+    if (hi == m->hi && hi) {
+        memcpy(m->s + m->hi_len, outbuf_pairs + 2 * (lo / 100), 2);
+        memcpy(m->s + m->hi_len + 2, outbuf_pairs + 2 * (lo % 100), 2);
+        m->v = v;
+    } else {
+        num_new(m, v);
+    }
 }
 
 /* ns (clamped at 0) in microseconds with three decimals at p: the
- * microseconds from m (their last four digits written again when only
- * they change), the decimals from C->decimals. */
-static inline char *put_time(struct csink *C, struct time_memo *m, char *p, int64_t ns)
+ * microseconds from m, the decimals from C->decimals. */
+static inline char *put_time(struct csink *C, struct num_memo *m, char *p, int64_t ns)
 {
     if (ns < 0)
         ns = 0;
     uint64_t us = (uint64_t)ns / 1000;
     unsigned frac = (unsigned)((uint64_t)ns - us * 1000);
-    if (us != m->us) {
-        uint64_t hi = us / 10000;
-        unsigned lo = (unsigned)(us - hi * 10000);
-        if (hi == m->hi && hi) {
-            memcpy(m->s + m->hi_len, outbuf_pairs + 2 * (lo / 100), 2);
-            memcpy(m->s + m->hi_len + 2, outbuf_pairs + 2 * (lo % 100), 2);
-            m->us = us;
-        } else {
-            time_us_new(m, us);
-        }
-    }
+    num_set(m, us);
     memcpy(p, m->s, TIME_US_MOVE);
     p += m->len;
     memcpy(p, C->decimals[frac], 4);
@@ -580,9 +598,11 @@ static inline void ts_args_close(struct csink *C, char *p, const struct export_e
 static void flow(struct csink *C, const struct export_event *e, char ph, uint64_t id)
 {
     char *p = ev_open(C, ph, e->track, e->track->tid, NULL);
-    p = PUT_LIT(p, ",\"name\":\"wakeup\",\"cat\":\"flow\"");
-    p = put_id(C, p, id);
-    p = PUT_LIT(p, ",\"ts\":");
+    p = PUT_LIT(p, ",\"name\":\"wakeup\",\"cat\":\"flow\",\"id\":\"");
+    num_set(&C->flow_id, id);
+    memcpy(p, C->flow_id.s, NUM_MOVE);
+    p += C->flow_id.len;
+    p = PUT_LIT(p, "\",\"ts\":");
     p = put_time(C, &C->ts, p, e->ts);
     if (ph == 'f')
         p = PUT_LIT(p, ",\"bp\":\"e\"");
@@ -839,8 +859,9 @@ struct export_sink *export_chrome_sink(FILE *out)
                          export_cat_name((enum export_cat)c));
         C->cat[c].len = n > 0 && (size_t)n < sizeof C->cat[c].s ? (size_t)n : 0;
     }
-    C->ts.us = C->dur.us = UINT64_MAX;
-    C->ts.hi = C->dur.hi = UINT64_MAX;
+    num_init(&C->ts);
+    num_init(&C->dur);
+    num_init(&C->flow_id);
     for (int i = 0; i < 1000; i++) {
         C->decimals[i][0] = '.';
         C->decimals[i][1] = (char)('0' + i / 100);
