@@ -71,7 +71,9 @@ struct track_slot {
     struct name_stack *open; /* the track's open_names entry, NULL: none */
     size_t head_len;
     char head[HEAD_MAX];
+    char pad[128 - 32 - HEAD_MAX]; /* a slot's offset: its index shifted */
 };
+_Static_assert(sizeof(struct track_slot) == 128, "a slot is 128 bytes");
 
 /* A piece of JSON kept ready-made, padded for a move of TEXT_MOVE bytes
  * or two; len 0: none (longer than TEXT_MAX). */
