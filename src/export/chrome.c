@@ -33,11 +33,17 @@
  *    uuid, tid) in a cache that also holds the track's open names (so one
  *    lookup an event), the ph patched in;
  *  - `,"name":NAME` from name_text, indexed like slice_names (padded to a
- *    fixed size; longer names go through the output buffer's calls);
+ *    fixed size; longer names go through the output buffer's calls), and
+ *    args' keys and strings alike from arg_short (found by address for
+ *    the generation; longer ones through addrtext and the output buffer's
+ *    calls);
  *  - `,"cat":"CAT"` from cat[] (one move of 24 bytes);
  *  - the time: the text of its microseconds kept from the previous time
  *    (struct num_memo: most events share them, and all but the last four
- *    digits change once in 10 ms of the trace), its decimals from a table.
+ *    digits change once in 10 ms of the trace), its decimals from a table;
+ *    a flow's id the same way (from the previous flow's).
+ * A slot's cached open names are those of open_names (a slot is emptied
+ * when its track is done, with them).
  * A part of unbounded length (a long name or arg, a stack) is written by
  * outbuf's calls at the cursor (C->ob.len), after which the event takes
  * room again (room()).
@@ -54,10 +60,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Room an event's fixed parts take at most, moves past their ends
- * included: separator 1, head 64, name 64, cat 24, `,"s":"t"` 8,
- * `,"id":"` 7 + 20 + 1, `,"ts":` 8 + 16 + 4, `,"dur":` 8 + 16 + 4, `,"bp":"e"}`
- * 10 (an arg takes ARG_ROOM of its own). */
+/* Room for an event's fixed parts, moves past their ends included: the
+ * largest, an X's, takes separator 1, head 64, name 64, cat 24, `,"ts":`
+ * 6 + 16 + 4, `,"dur":` 7 + 16 + 4 and `,"args":{` 9 (an arg takes
+ * ARG_ROOM of its own, checked before it). */
 #define EV_ROOM 512
 
 /* The head of events on one (track, tid): `\n{"ph":"?","pid":P,"tid":T`
