@@ -23,6 +23,30 @@
  *    name is quoted once: its id is found by its address for the
  *    generation (addrmemo.h).
  *  - ts is in microseconds with nanosecond decimals, dur the same.
+ *
+ * How an event is written (the JSON is ~110 bytes an event, most of it
+ * the same from event to event): at a cursor into the output buffer, with
+ * one room check (EV_ROOM) at its start, out of pieces kept ready-made and
+ * copied in moves of a fixed size (a move may write past the piece's end:
+ * the next piece overwrites it, and EV_ROOM covers it):
+ *  - its head `\n{"ph":"?","pid":P,"tid":T` from the slot of its (track
+ *    uuid, tid) in a cache that also holds the track's open names (so one
+ *    lookup an event), the ph patched in;
+ *  - `,"name":NAME` from name_text, indexed like slice_names (padded to a
+ *    fixed size; longer names go through the output buffer's calls), and
+ *    args' keys and strings alike from arg_short (found by address for
+ *    the generation; longer ones through addrtext and the output buffer's
+ *    calls);
+ *  - `,"cat":"CAT"` from cat[] (one move of 24 bytes);
+ *  - the time: the text of its microseconds kept from the previous time
+ *    (struct num_memo: most events share them, and all but the last four
+ *    digits change once in 10 ms of the trace), its decimals from a table;
+ *    a flow's id the same way (from the previous flow's).
+ * A slot's cached open names are those of open_names (a slot is emptied
+ * when its track is done, with them).
+ * A part of unbounded length (a long name or arg, a stack) is written by
+ * outbuf's calls at the cursor (C->ob.len), after which the event takes
+ * room again (room()).
  */
 #include "addrmemo.h"
 #include "strtab.h"
@@ -36,31 +60,78 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* `","pid":P,"tid":T` of one (pid, tid), as open_ev writes it. */
-#define PID_TID_BITS 8 /* 256 slots: the live threads of a trace rarely collide */
-struct pid_tid {
-    int64_t pid, tid;
-    size_t len; /* 0: empty */
-    char s[64];
+/* Room for an event's fixed parts, moves past their ends included: the
+ * largest, an X's, takes separator 1, head 64, name 64, cat 24, `,"ts":`
+ * 6 + 16 + 4, `,"dur":` 7 + 16 + 4 and `,"args":{` 9 (an arg takes
+ * ARG_ROOM of its own, checked before it). */
+#define EV_ROOM 512
+
+/* The head of events on one (track, tid): `\n{"ph":"?","pid":P,"tid":T`
+ * (at most 16 + 20 + 7 + 20 bytes), and the track's open slices. */
+#define HEAD_MAX 64
+#define HEAD_PH 8 /* where the ph goes in the head */
+#define SLOT_BITS 8 /* 256 slots: uuids are consecutive, few collide */
+struct track_slot {
+    uint64_t uuid;           /* 0: empty (no track has uuid 0) */
+    int64_t tid;
+    struct name_stack *open; /* the track's open_names entry, NULL: none */
+    size_t head_len;
+    char head[HEAD_MAX];
+    char pad[128 - 32 - HEAD_MAX]; /* a slot's offset: its index shifted */
+};
+_Static_assert(sizeof(struct track_slot) == 128, "a slot is 128 bytes");
+
+/* A piece of JSON kept ready-made, padded for a move of TEXT_MOVE bytes
+ * or two; len 0: none (longer than TEXT_MAX). */
+#define TEXT_MAX 64
+#define TEXT_MOVE 32
+struct text {
+    char s[TEXT_MAX];
+    size_t len;
+};
+
+/* An array of texts: v[0..n) in use, room for cap. */
+struct texts {
+    struct text *v;
+    size_t n, cap;
+};
+
+/* The decimal text of a number kept from one to the next, for numbers
+ * close to the previous: a time's microseconds (events are a few hundred
+ * nanoseconds apart, so most share them, and the digits above the last
+ * four change once in 10 ms of the trace), flow ids (from one counter,
+ * a flow ends soon after it starts). */
+#define TIME_US_MOVE 16 /* INT64_MAX ns has 16 digits of microseconds */
+#define NUM_MOVE 24     /* a uint64_t has 20 digits at most */
+struct num_memo {
+    uint64_t v;    /* the number of s (num_init: 0) */
+    uint64_t hi;   /* v / 10000, in s's first hi_len digits (0: none) */
+    size_t hi_len;
+    size_t len;    /* of s: hi_len and the last four digits */
+    char s[32];
 };
 
 struct csink {
     struct export_sink base;
-    struct pid_tid ids[1 << PID_TID_BITS];
-    int first;
+    struct track_slot slots[1 << SLOT_BITS];
+    size_t comma; /* 0 before the first event, 1 after: its separator */
     struct u64map counter_names; /* uuid -> char * */
     struct u64map open_names;    /* uuid -> struct name_stack * */
-    struct u64memo names_memo;   /* in front of open_names */
     struct strtab slice_names;   /* event names as JSON strings, each once */
+    struct texts name_text;      /* slice_names' ids -> `,"name":NAME` */
     struct addrmemo name_ids;    /* in front of slice_names, by address */
-    struct addrtext arg_text;    /* args' keys and strings as JSON strings */
+    struct texts arg_short;      /* args' keys and strings as JSON strings */
+    struct addrmemo arg_ids;     /* in front of arg_short, by address */
+    struct addrtext arg_text;    /* those longer than TEXT_MAX */
     struct {
-        char s[32];
+        char s[24];
         size_t len;
-    } cat[EXPORT_CAT_COUNT];     /* `,"cat":"NAME"` */
+    } cat[EXPORT_CAT_COUNT];     /* `,"cat":"NAME"`, none for NONE */
+    struct num_memo ts, dur;     /* of times' microseconds */
+    struct num_memo flow_id;
+    char decimals[1000][4];      /* ".000" to ".999" */
     struct outbuf ob;
 };
-
 
 static void out_flush(struct csink *C)
 {
@@ -92,22 +163,50 @@ static void out_fmt(struct csink *C, const char *fmt, ...)
         out_bytes(C, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
 }
 
-static void put_u64(struct csink *f, uint64_t v)
-{
-    outbuf_u64(&f->ob, v);
-}
-
 static void put_i64(struct csink *f, int64_t v)
 {
     outbuf_i64(&f->ob, v);
 }
 
-/* An id as a JSON string (ids may exceed a double's 53 bits). */
-static void put_id(struct csink *f, uint64_t id)
+/* The cursor: where the event being written goes on. */
+static inline char *cursor(struct csink *C)
 {
-    out_lit(f, ",\"id\":\"");
-    put_u64(f, id);
-    out_c(f, (char)('"'));
+    return C->ob.buf + C->ob.len;
+}
+
+/* The event written up to p: the output buffer's calls go on from there. */
+static inline void set_cursor(struct csink *C, char *p)
+{
+    C->ob.len = (size_t)(p - C->ob.buf);
+}
+
+/* The cursor with EV_ROOM bytes of room after it (the buffer flushed if
+ * need be), after a part written through the output buffer's calls. */
+static char *room(struct csink *C)
+{
+    if (C->ob.len + EV_ROOM > sizeof C->ob.buf)
+        outbuf_flush(&C->ob);
+    return cursor(C);
+}
+
+/* A string literal at the cursor p: a move of a constant size. */
+#define PUT_LIT(p, lit) (memcpy((p), "" lit, sizeof(lit) - 1), (p) + sizeof(lit) - 1)
+
+/* v in decimal at the cursor p. */
+static inline char *put_u64_at(struct csink *C, char *p, uint64_t v)
+{
+    set_cursor(C, p);
+    outbuf_u64(&C->ob, v);
+    return cursor(C);
+}
+
+/* An id as a JSON string (ids may exceed a double's 53 bits). */
+static char *put_id(struct csink *C, char *p, uint64_t id)
+{
+    p = PUT_LIT(p, ",\"id\":\"");
+    p = put_u64_at(C, p, id);
+    *p++ = '"';
+    return p;
 }
 
 /* The most bytes json_quote writes for n: 6 a byte (\u00XX, \ufffd). */
@@ -178,87 +277,167 @@ static void jstr(struct csink *f, const char *s, size_t n)
     free(tmp);
 }
 
-/* `,"KEY":` and ns in microseconds with three decimals. */
-#define JTS(f, key, ns) jts((f), ",\"" key "\":", sizeof(",\"" key "\":") - 1, (ns))
-static inline __attribute__((always_inline)) void jts(struct csink *f, const char *field,
-                                                     size_t len, int64_t ns)
+/* Makes m the memo of 0. */
+static void num_init(struct num_memo *m)
 {
-    struct outbuf *o = &f->ob;
-    if (ns < 0)
-        ns = 0;
-    if (o->len + len + 20 + 4 > sizeof o->buf)
-        outbuf_flush(o);
-    memcpy(o->buf + o->len, field, len);
-    o->len += len;
-    outbuf_u64(o, (uint64_t)ns / 1000);
-    unsigned frac = (unsigned)(ns % 1000);
-    char *p = o->buf + o->len;
-    p[0] = '.';
-    p[1] = (char)('0' + frac / 100);
-    memcpy(p + 2, outbuf_pairs + 2 * (frac % 100), 2);
-    o->len += 4;
+    memset(m, 0, sizeof *m);
+    m->s[0] = '0';
+    m->len = 1;
 }
 
-/* Writes the `","pid":P,"tid":T` of track t (its pid) and tid, and keeps
- * it in e: a miss of open_ev's, out of line so that the hit path keeps to
- * few registers. */
-static __attribute__((noinline)) void pid_tid_miss(struct csink *C, struct pid_tid *e,
-                                                   const struct export_track *t, int64_t tid)
+/* Makes m the memo of v: the digits above the last four kept if the
+ * same (then m->hi), else printed (seldom, so printf's cost does not
+ * matter); the last four without leading zeros when they are all
+ * (v < 10000). */
+static __attribute__((noinline)) void num_new(struct num_memo *m, uint64_t v)
+{
+    const char *pairs = outbuf_pairs;
+    uint64_t hi = v / 10000;
+    unsigned lo = (unsigned)(v - hi * 10000);
+    if (hi != m->hi) {
+        int n = hi ? snprintf(m->s, sizeof m->s, "%" PRIu64, hi) : 0;
+        m->hi_len = n > 0 ? (size_t)n : 0;
+        m->hi = hi;
+    }
+    char d[8] = {0};
+    memcpy(d, pairs + 2 * (lo / 100), 2);
+    memcpy(d + 2, pairs + 2 * (lo % 100), 2);
+    unsigned n = hi || lo >= 1000 ? 4 : lo >= 100 ? 3 : lo >= 10 ? 2 : 1;
+    memcpy(m->s + m->hi_len, d + 4 - n, 4);
+    m->len = m->hi_len + n;
+    m->v = v;
+}
+
+/* Makes m the memo of v: nothing to do when v is m's number, the last
+ * four digits written again when only they change. */
+static inline void num_set(struct num_memo *m, uint64_t v)
+{
+    if (v == m->v)
+        return;
+    uint64_t hi = v / 10000;
+    unsigned lo = (unsigned)(v - hi * 10000);
+    if (hi == m->hi && hi) {
+        memcpy(m->s + m->hi_len, outbuf_pairs + 2 * (lo / 100), 2);
+        memcpy(m->s + m->hi_len + 2, outbuf_pairs + 2 * (lo % 100), 2);
+        m->v = v;
+    } else {
+        num_new(m, v);
+    }
+}
+
+/* ns (clamped at 0) in microseconds with three decimals at p: the
+ * microseconds from m, the decimals from C->decimals. */
+static inline char *put_time(struct csink *C, struct num_memo *m, char *p, int64_t ns)
+{
+    if (ns < 0)
+        ns = 0;
+    uint64_t us = (uint64_t)ns / 1000;
+    unsigned frac = (unsigned)((uint64_t)ns - us * 1000);
+    num_set(m, us);
+    memcpy(p, m->s, TIME_US_MOVE);
+    p += m->len;
+    memcpy(p, C->decimals[frac], 4);
+    return p + 4;
+}
+
+/* Makes slot s that of (t, tid): its head written at the cursor (room is
+ * made: ev_open), with the number calls of the output buffer, then kept. */
+static __attribute__((noinline)) void slot_fill(struct csink *C, struct track_slot *s,
+                                                const struct export_track *t, int64_t tid)
 {
     struct outbuf *o = &C->ob;
-    size_t mark = o->len; /* open_ev made room for all of it */
-    out_lit(C, "\",\"pid\":");
+    size_t mark = o->len;
+    out_lit(C, "\n{\"ph\":\"?\",\"pid\":");
     put_i64(C, t->pid);
     out_lit(C, ",\"tid\":");
     put_i64(C, tid);
-    e->pid = t->pid;
-    e->tid = tid;
-    e->len = o->len - mark;
-    memcpy(e->s, o->buf + mark, e->len);
+    s->uuid = t->uuid;
+    s->tid = tid;
+    s->head_len = o->len - mark;
+    memcpy(s->head, o->buf + mark, s->head_len);
+    o->len = mark;
+    s->open = u64map_get_ptr(&C->open_names, t->uuid);
 }
 
-/* Starts an event object: separator, ph, pid, tid.  The `","pid":P,"tid":T`
- * part is kept per (pid, tid) in C->ids (every event writes one; numbers
- * are the costly part of the JSON), copied whole (a fixed size: no call). */
-static struct csink *open_ev(struct csink *C, char ph, const struct export_track *t, int64_t tid)
+/* Starts an event object of track t as (pid, tid): separator, ph, pid,
+ * tid, with the room of EV_ROOM; returns the cursor after it, and the
+ * track's slot in *slot. */
+static inline char *ev_open(struct csink *C, char ph, const struct export_track *t, int64_t tid,
+                            struct track_slot **slot)
 {
     struct outbuf *o = &C->ob;
-    /* Fibonacci hashing of the pair */
-    uint64_t h = ((uint64_t)tid + (uint64_t)t->pid * 31) * 0x9e3779b97f4a7c15ULL;
-    struct pid_tid *e = &C->ids[h >> (64 - PID_TID_BITS)];
-    if (o->len + 10 + sizeof e->s > sizeof o->buf)
-        outbuf_flush(o); /* the head in one piece in the buffer */
+    if (o->len + EV_ROOM > sizeof o->buf)
+        outbuf_flush(o);
+    struct track_slot *s = &C->slots[t->uuid & ((1u << SLOT_BITS) - 1)];
+    if (s->uuid != t->uuid || s->tid != tid)
+        slot_fill(C, s, t, tid);
     char *p = o->buf + o->len;
-    if (C->first) {
-        memcpy(p, "\n{\"ph\":\"", 8);
-        p += 8;
-    } else {
-        memcpy(p, ",\n{\"ph\":\"", 9);
-        p += 9;
+    *p = ',';
+    p += C->comma;
+    C->comma = 1;
+    memcpy(p, s->head, HEAD_MAX);
+    p[HEAD_PH] = ph;
+    if (slot)
+        *slot = s;
+    return p + s->head_len;
+}
+
+/* The text at index i of t (made room for, n raised to i + 1 if below),
+ * empty; NULL when out of memory. */
+static struct text *text_at(struct texts *t, size_t i)
+{
+    if (i >= t->cap) {
+        size_t cap = t->cap ? 2 * t->cap : 64;
+        while (cap <= i)
+            cap *= 2;
+        struct text *v = realloc(t->v, cap * sizeof *v);
+        if (!v)
+            return NULL;
+        t->v = v;
+        t->cap = cap;
     }
-    C->first = 0;
-    *p++ = ph;
-    o->len = (size_t)(p - o->buf);
-    if (e->len && e->pid == t->pid && e->tid == tid) {
-        memcpy(p, e->s, sizeof e->s);
-        o->len += e->len;
-    } else {
-        pid_tid_miss(C, e, t, tid);
-    }
-    return C;
+    if (t->n <= i)
+        t->n = i + 1;
+    memset(&t->v[i], 0, sizeof t->v[i]);
+    return &t->v[i];
+}
+
+/* Makes x the text a[0..an) b[0..bn) if it fits (else leaves it empty). */
+static void text_set(struct text *x, const char *a, size_t an, const char *b, size_t bn)
+{
+    if (an + bn > sizeof x->s)
+        return;
+    memcpy(x->s, a, an);
+    memcpy(x->s + an, b, bn);
+    x->len = an + bn;
+}
+
+/* Text x at p (x not empty). */
+static inline char *put_text(char *p, const struct text *x)
+{
+    memcpy(p, x->s, TEXT_MOVE);
+    if (x->len > TEXT_MOVE)
+        memcpy(p + TEXT_MOVE, x->s + TEXT_MOVE, TEXT_MAX - TEXT_MOVE);
+    return p + x->len;
 }
 
 /* The id in slice_names of the event name s[0..len) (a name of the
  * generation: sink.h), quoted the first time; -1 when out of memory. */
-static int64_t name_id(struct csink *C, const char *s, size_t len)
+static int64_t name_id_miss(struct csink *C, const char *s, size_t len)
 {
-    uint64_t v;
-    if (s && addrmemo_get(&C->name_ids, s, len, &v))
-        return (int64_t)v;
     char small[256], *q = JSON_MAX(len) <= sizeof small ? small : malloc(JSON_MAX(len));
     if (!q)
         return -1;
-    int64_t id = strtab_intern(&C->slice_names, q, json_quote(q, s ? s : "", len));
+    size_t n = json_quote(q, s ? s : "", len);
+    uint32_t known = C->slice_names.n;
+    int64_t id = strtab_intern(&C->slice_names, q, n);
+    if (id >= known) { /* new: its `,"name":NAME` */
+        struct text *x = text_at(&C->name_text, (size_t)id);
+        if (x)
+            text_set(x, ",\"name\":", 8, q, n);
+        else
+            id = -1;
+    }
     if (q != small)
         free(q);
     if (id >= 0 && s)
@@ -266,25 +445,38 @@ static int64_t name_id(struct csink *C, const char *s, size_t len)
     return id;
 }
 
-/* `,"name":NAME` of the name with that id. */
-static void name_field(struct csink *f, int64_t id)
+static inline int64_t name_id(struct csink *C, const char *s, size_t len)
 {
-    out_lit(f, ",\"name\":");
-    outbuf_short(&f->ob, f->slice_names.s[id], f->slice_names.len[id]);
+    uint64_t v;
+    if (s && addrmemo_get(&C->name_ids, s, len, &v))
+        return (int64_t)v;
+    return name_id_miss(C, s, len);
 }
 
-static void cat_field(struct csink *f, enum export_cat c)
+/* `,"name":NAME` of the name with that id at p. */
+static inline char *put_name(struct csink *C, char *p, int64_t id)
 {
-    if (c != EXPORT_CAT_NONE)
-        outbuf_short(&f->ob, f->cat[c].s, f->cat[c].len);
+    const struct text *x = &C->name_text.v[id];
+    if (x->len)
+        return put_text(p, x);
+    set_cursor(C, p);
+    out_lit(C, ",\"name\":");
+    out_bytes(C, C->slice_names.s[id], C->slice_names.len[id]);
+    return room(C);
+}
+
+static inline char *put_cat(struct csink *C, char *p, enum export_cat c)
+{
+    memcpy(p, C->cat[c].s, sizeof C->cat[c].s);
+    return p + C->cat[c].len;
 }
 
 /* The name (its id: name_id) and category of e. */
-static void name_cat(struct csink *f, const struct export_event *e, int64_t id)
+static inline char *name_cat(struct csink *C, char *p, const struct export_event *e, int64_t id)
 {
     if (e->name)
-        name_field(f, id);
-    cat_field(f, e->cat);
+        p = put_name(C, p, id);
+    return put_cat(C, p, e->cat);
 }
 
 /* An arg's key or string (a string of the generation: sink.h) as a JSON
@@ -304,84 +496,152 @@ static void jstr_arg(struct csink *f, const char *s, size_t n)
         jstr(f, s, n);
 }
 
-static void args(struct csink *f, const struct export_event *e)
+/* put_arg_text of a string not in arg_short: quoted into it if short
+ * (for the rest of the generation), else written by jstr_arg (which keeps
+ * it in arg_text if not too long). */
+static __attribute__((noinline)) char *put_arg_miss(struct csink *C, char *p, const char *s,
+                                                    size_t n)
 {
-    if (!e->nargs && !e->nframes)
-        return;
-    out_lit(f, ",\"args\":{");
-    for (size_t i = 0; i < e->nargs; i++) {
-        if (i)
-            out_c(f, (char)(','));
-        jstr_arg(f, e->args[i].key, e->args[i].key_len);
-        out_c(f, (char)(':'));
-        if (e->args[i].str)
-            jstr_arg(f, e->args[i].str, e->args[i].len);
-        else
-            put_u64(f, e->args[i].u);
-    }
-    if (e->nframes) {
-        if (e->nargs)
-            out_lit(f, ",\"stack\":[");
-        else
-            out_lit(f, "\"stack\":[");
-        for (size_t i = 0; i < e->nframes; i++) {
-            const struct ctrace_frame *fr = &e->frames[i];
-            /* "func file:line", innermost first */
-            char line[32];
-            int ln = snprintf(line, sizeof line, ":%" PRIu64, fr->line);
-            size_t n = fr->func.len + 1 + fr->file.len + (size_t)ln;
-            char *s = malloc(n);
-            if (s) {
-                memcpy(s, fr->func.ptr, fr->func.len);
-                s[fr->func.len] = ' ';
-                memcpy(s + fr->func.len + 1, fr->file.ptr, fr->file.len);
-                memcpy(s + fr->func.len + 1 + fr->file.len, line, (size_t)ln);
-                if (i)
-                    out_c(f, (char)(','));
-                jstr(f, s, n);
-                free(s);
-            }
+    char q[256];
+    size_t len;
+    if (s && JSON_MAX(n) <= sizeof q && !addrtext_get(&C->arg_text, s, n, &len)) {
+        len = json_quote(q, s, n);
+        struct text *x = len <= TEXT_MAX ? text_at(&C->arg_short, C->arg_short.n) : NULL;
+        if (x) {
+            text_set(x, q, len, "", 0);
+            addrmemo_put(&C->arg_ids, s, n, C->arg_short.n - 1);
+            return put_text(p, x);
         }
-        out_c(f, (char)(']'));
     }
-    out_c(f, (char)('}'));
+    set_cursor(C, p);
+    jstr_arg(C, s, n);
+    return room(C);
 }
 
-static void close_ev(struct csink *f)
+/* An arg's key or string (jstr_arg) at the cursor p: from arg_short, by
+ * its address, when short. */
+static inline char *put_arg_text(struct csink *C, char *p, const char *s, size_t n)
 {
-    out_c(f, (char)('}'));
+    uint64_t v;
+    if (s && addrmemo_get(&C->arg_ids, s, n, &v))
+        return put_text(p, &C->arg_short.v[v]);
+    return put_arg_miss(C, p, s, n);
+}
+
+/* A CPU sample's stack: `"stack":[...]`, "func file:line" innermost
+ * first, through the output buffer's calls. */
+static void stack_arg(struct csink *f, const struct export_event *e)
+{
+    if (e->nargs)
+        out_lit(f, ",\"stack\":[");
+    else
+        out_lit(f, "\"stack\":[");
+    for (size_t i = 0; i < e->nframes; i++) {
+        const struct ctrace_frame *fr = &e->frames[i];
+        char line[32];
+        int ln = snprintf(line, sizeof line, ":%" PRIu64, fr->line);
+        size_t n = fr->func.len + 1 + fr->file.len + (size_t)ln;
+        char *s = malloc(n);
+        if (s) {
+            memcpy(s, fr->func.ptr, fr->func.len);
+            s[fr->func.len] = ' ';
+            memcpy(s + fr->func.len + 1, fr->file.ptr, fr->file.len);
+            memcpy(s + fr->func.len + 1 + fr->file.len, line, (size_t)ln);
+            if (i)
+                out_c(f, (char)(','));
+            jstr(f, s, n);
+            free(s);
+        }
+    }
+    out_c(f, (char)(']'));
+}
+
+/* The room an arg written at the cursor takes at most: `,` KEY `:` VALUE
+ * (texts, or 20 digits), and the closing `}}` of the event. */
+#define ARG_ROOM (1 + TEXT_MAX + 1 + TEXT_MAX + 2)
+
+/* `,"args":{...}` of e at p, when it has any. */
+static char *put_args(struct csink *C, char *p, const struct export_event *e)
+{
+    p = PUT_LIT(p, ",\"args\":{");
+    for (size_t i = 0; i < e->nargs; i++) {
+        const struct export_arg *a = &e->args[i];
+        if (p + ARG_ROOM > C->ob.buf + sizeof C->ob.buf) {
+            set_cursor(C, p);
+            p = room(C);
+        }
+        *p = ',';
+        p += i != 0;
+        p = put_arg_text(C, p, a->key, a->key_len);
+        *p++ = ':';
+        if (a->str)
+            p = put_arg_text(C, p, a->str, a->len);
+        else
+            p = put_u64_at(C, p, a->u);
+    }
+    if (e->nframes) {
+        set_cursor(C, p);
+        stack_arg(C, e);
+        p = room(C);
+    }
+    *p++ = '}';
+    return p;
+}
+
+static inline char *args(struct csink *C, char *p, const struct export_event *e)
+{
+    return e->nargs || e->nframes ? put_args(C, p, e) : p;
+}
+
+/* `,"ts":T` of e, its args and the end of the event object. */
+static inline void ts_args_close(struct csink *C, char *p, const struct export_event *e)
+{
+    p = PUT_LIT(p, ",\"ts\":");
+    p = put_time(C, &C->ts, p, e->ts);
+    p = args(C, p, e);
+    *p++ = '}';
+    set_cursor(C, p);
 }
 
 static void flow(struct csink *C, const struct export_event *e, char ph, uint64_t id)
 {
-    struct csink *f = open_ev(C, ph, e->track, e->track->tid);
-    out_lit(f, ",\"name\":\"wakeup\",\"cat\":\"flow\"");
-    put_id(f, id);
-    JTS(f, "ts", e->ts);
+    char *p = ev_open(C, ph, e->track, e->track->tid, NULL);
+    p = PUT_LIT(p, ",\"name\":\"wakeup\",\"cat\":\"flow\",\"id\":\"");
+    num_set(&C->flow_id, id);
+    memcpy(p, C->flow_id.s, NUM_MOVE);
+    p += C->flow_id.len;
+    p = PUT_LIT(p, "\",\"ts\":");
+    p = put_time(C, &C->ts, p, e->ts);
     if (ph == 'f')
-        out_lit(f, ",\"bp\":\"e\"");
-    close_ev(f);
+        p = PUT_LIT(p, ",\"bp\":\"e\"");
+    *p++ = '}';
+    set_cursor(C, p);
+}
+
+/* ev_open for an event written on by the output buffer's calls. */
+static void ev_open_out(struct csink *C, char ph, const struct export_track *t, int64_t tid)
+{
+    set_cursor(C, ev_open(C, ph, t, tid, NULL));
 }
 
 static int c_track(struct export_sink *s, const struct export_track *t)
 {
     struct csink *C = (struct csink *)s;
-    struct csink *f;
     switch (t->kind) {
     case EXPORT_TRACK_PROCESS:
-        f = open_ev(C, 'M', t, 0);
-        out_lit(f, ",\"name\":\"process_name\",\"args\":{\"name\":");
-        jstr(f, t->name, strlen(t->name));
-        out_lit(f, "}}");
+        ev_open_out(C, 'M', t, 0);
+        out_lit(C, ",\"name\":\"process_name\",\"args\":{\"name\":");
+        jstr(C, t->name, strlen(t->name));
+        out_lit(C, "}}");
         break;
     case EXPORT_TRACK_THREAD:
     case EXPORT_TRACK_CHILD:
-        f = open_ev(C, 'M', t, t->tid);
-        out_lit(f, ",\"name\":\"thread_name\",\"args\":{\"name\":");
-        jstr(f, t->name, strlen(t->name));
-        out_lit(f, "}}");
-        f = open_ev(C, 'M', t, t->tid);
-        out_fmt(f, ",\"name\":\"thread_sort_index\",\"args\":{\"sort_index\":%" PRId64 "}}", t->sort);
+        ev_open_out(C, 'M', t, t->tid);
+        out_lit(C, ",\"name\":\"thread_name\",\"args\":{\"name\":");
+        jstr(C, t->name, strlen(t->name));
+        out_lit(C, "}}");
+        ev_open_out(C, 'M', t, t->tid);
+        out_fmt(C, ",\"name\":\"thread_sort_index\",\"args\":{\"sort_index\":%" PRId64 "}}", t->sort);
         break;
     case EXPORT_TRACK_COUNTER: {
         char *name = strdup(t->name);
@@ -404,26 +664,19 @@ struct name_stack {
     uint32_t *ids;
 };
 
-/* The names of t's open slices, NULL if none was begun. */
-static struct name_stack *name_stack(struct csink *C, const struct export_track *t)
+/* Remembers the name (its id) of a slice begun on t (its slot s); -1 when
+ * out of memory. */
+static int push_name(struct csink *C, struct track_slot *s, const struct export_track *t,
+                     int64_t id)
 {
-    uint64_t v;
-    return u64memo_get(&C->names_memo, &C->open_names, t->uuid, &v)
-               ? (struct name_stack *)(uintptr_t)v : NULL;
-}
-
-/* Remembers the name (its id) of a slice begun on t; -1 when out of memory. */
-static int push_name(struct csink *C, const struct export_track *t, int64_t id)
-{
-    if (id < 0)
-        return -1;
-    struct name_stack *ns = name_stack(C, t);
+    struct name_stack *ns = s->open;
     if (!ns) {
         ns = calloc(1, sizeof *ns);
         if (!ns || u64map_put_ptr(&C->open_names, t->uuid, ns) < 0) {
             free(ns);
             return -1;
         }
+        s->open = ns;
     }
     if (ns->n == ns->cap) {
         size_t cap = ns->cap ? 2 * ns->cap : 8;
@@ -435,16 +688,6 @@ static int push_name(struct csink *C, const struct export_track *t, int64_t id)
     }
     ns->ids[ns->n++] = (uint32_t)id;
     return 0;
-}
-
-/* Writes the "name" of the innermost open slice on t and forgets it
- * (nothing when none is open). */
-static void pop_name(struct csink *C, const struct export_track *t)
-{
-    struct name_stack *ns = name_stack(C, t);
-    if (!ns || !ns->n)
-        return;
-    name_field(C, ns->ids[--ns->n]);
 }
 
 static void free_names(struct name_stack *ns)
@@ -459,39 +702,49 @@ static int c_begin(struct export_sink *s, const struct export_event *e)
     struct csink *C = (struct csink *)s;
     int async = e->track->kind == EXPORT_TRACK_ASYNC;
     int64_t id = name_id(C, e->name, e->name ? e->name_len : 0);
-    if (id < 0 || (!async && push_name(C, e->track, id) < 0))
+    if (id < 0)
         return -1;
-    struct csink *f = open_ev(C, async ? 'b' : 'B', e->track, async ? 0 : e->track->tid);
-    name_cat(f, e, id);
+    struct track_slot *slot;
+    char *p = ev_open(C, async ? 'b' : 'B', e->track, async ? 0 : e->track->tid, &slot);
+    if (!async && push_name(C, slot, e->track, id) < 0)
+        return -1;
+    p = name_cat(C, p, e, id);
     if (async)
-        put_id(f, e->track->uuid);
-    JTS(f, "ts", e->ts);
-    args(f, e);
-    close_ev(f);
+        p = put_id(C, p, e->track->uuid);
+    ts_args_close(C, p, e);
     if (e->flow_in)
         flow(C, e, 'f', e->flow_in);
     return C->ob.failed ? -1 : 0;
 }
 
+/* The end of a task's slice (rare): its name quoted, not one of the
+ * generation (sink.h). */
+static void async_end(struct csink *C, char *p, const struct export_event *e)
+{
+    if (e->name) {
+        set_cursor(C, p);
+        out_lit(C, ",\"name\":");
+        jstr(C, e->name, e->name_len);
+        p = room(C);
+    }
+    p = put_cat(C, p, EXPORT_CAT_TASK);
+    p = put_id(C, p, e->track->uuid);
+    ts_args_close(C, p, e);
+}
+
 static int c_end(struct export_sink *s, const struct export_event *e)
 {
     struct csink *C = (struct csink *)s;
-    int async = e->track->kind == EXPORT_TRACK_ASYNC;
-    struct csink *f = open_ev(C, async ? 'e' : 'E', e->track, async ? 0 : e->track->tid);
-    if (async) {
-        /* the task's name, not one of the generation (sink.h): quoted */
-        if (e->name) {
-            out_lit(f, ",\"name\":");
-            jstr(f, e->name, e->name_len);
-        }
-        cat_field(f, EXPORT_CAT_TASK);
-        put_id(f, e->track->uuid);
-    } else {
-        pop_name(f, e->track);
+    if (e->track->kind == EXPORT_TRACK_ASYNC) {
+        async_end(C, ev_open(C, 'e', e->track, 0, NULL), e);
+        return C->ob.failed ? -1 : 0;
     }
-    JTS(f, "ts", e->ts);
-    args(f, e);
-    close_ev(f);
+    struct track_slot *slot;
+    char *p = ev_open(C, 'E', e->track, e->track->tid, &slot);
+    struct name_stack *ns = slot->open;
+    if (ns && ns->n) /* the name of the innermost open slice, forgotten */
+        p = put_name(C, p, ns->ids[--ns->n]);
+    ts_args_close(C, p, e);
     return C->ob.failed ? -1 : 0;
 }
 
@@ -507,12 +760,15 @@ static int c_complete(struct export_sink *s, const struct export_event *e, int64
     int64_t id = name_id(C, e->name, e->name ? e->name_len : 0);
     if (id < 0)
         return -1;
-    struct csink *f = open_ev(C, 'X', e->track, e->track->tid);
-    name_cat(f, e, id);
-    JTS(f, "ts", e->ts);
-    JTS(f, "dur", dur);
-    args(f, e);
-    close_ev(f);
+    char *p = ev_open(C, 'X', e->track, e->track->tid, NULL);
+    p = name_cat(C, p, e, id);
+    p = PUT_LIT(p, ",\"ts\":");
+    p = put_time(C, &C->ts, p, e->ts);
+    p = PUT_LIT(p, ",\"dur\":");
+    p = put_time(C, &C->dur, p, dur);
+    p = args(C, p, e);
+    *p++ = '}';
+    set_cursor(C, p);
     return C->ob.failed ? -1 : 0;
 }
 
@@ -523,15 +779,13 @@ static int c_instant(struct export_sink *s, const struct export_event *e)
     int64_t id = name_id(C, e->name, e->name ? e->name_len : 0);
     if (id < 0)
         return -1;
-    struct csink *f = open_ev(C, 'i', e->track, proc ? 0 : e->track->tid);
-    name_cat(f, e, id);
+    char *p = ev_open(C, 'i', e->track, proc ? 0 : e->track->tid, NULL);
+    p = name_cat(C, p, e, id);
     if (proc)
-        out_lit(f, ",\"s\":\"p\"");
+        p = PUT_LIT(p, ",\"s\":\"p\"");
     else
-        out_lit(f, ",\"s\":\"t\"");
-    JTS(f, "ts", e->ts);
-    args(f, e);
-    close_ev(f);
+        p = PUT_LIT(p, ",\"s\":\"t\"");
+    ts_args_close(C, p, e);
     if (e->flow_out)
         flow(C, e, 's', e->flow_out);
     return C->ob.failed ? -1 : 0;
@@ -541,11 +795,16 @@ static int c_counter(struct export_sink *s, const struct export_track *t, int64_
 {
     struct csink *C = (struct csink *)s;
     const char *name = u64map_get_ptr(&C->counter_names, t->uuid);
-    struct csink *f = open_ev(C, 'C', t, 0);
-    out_lit(f, ",\"name\":");
-    jstr(f, name ? name : "counter", strlen(name ? name : "counter"));
-    JTS(f, "ts", ts);
-    out_fmt(f, ",\"args\":{\"value\":%" PRId64 "}}", value);
+    if (!name)
+        name = "counter";
+    ev_open_out(C, 'C', t, 0);
+    out_lit(C, ",\"name\":");
+    jstr(C, name, strlen(name));
+    char *p = room(C);
+    p = PUT_LIT(p, ",\"ts\":");
+    p = put_time(C, &C->ts, p, ts);
+    set_cursor(C, p);
+    out_fmt(C, ",\"args\":{\"value\":%" PRId64 "}}", value);
     return C->ob.failed ? -1 : 0;
 }
 
@@ -554,6 +813,8 @@ static void c_generation(struct export_sink *s, unsigned seq)
     struct csink *C = (struct csink *)s;
     (void)seq; /* the memos hold the strings of all inputs */
     addrmemo_clear(&C->name_ids);
+    addrmemo_clear(&C->arg_ids);
+    C->arg_short.n = 0;
     addrtext_clear(&C->arg_text);
 }
 
@@ -570,7 +831,9 @@ static void c_track_done(struct export_sink *s, const struct export_track *t, in
     struct csink *C = (struct csink *)s;
     (void)ts;
     free_names(u64map_take_ptr(&C->open_names, t->uuid));
-    u64memo_forget(&C->names_memo, t->uuid);
+    struct track_slot *slot = &C->slots[t->uuid & ((1u << SLOT_BITS) - 1)];
+    if (slot->uuid == t->uuid)
+        slot->uuid = 0; /* its open names are freed */
 }
 
 static void c_destroy(struct export_sink *s)
@@ -585,6 +848,8 @@ static void c_destroy(struct export_sink *s)
         free_names(v);
     u64map_free(&C->open_names);
     strtab_free(&C->slice_names);
+    free(C->name_text.v);
+    free(C->arg_short.v);
     addrtext_free(&C->arg_text);
     free(C);
 }
@@ -595,11 +860,20 @@ struct export_sink *export_chrome_sink(FILE *out)
     if (!C)
         return NULL;
     C->ob.f = out;
-    C->first = 1;
     for (int c = 0; c < EXPORT_CAT_COUNT; c++) {
+        if (c == EXPORT_CAT_NONE)
+            continue; /* slice ends: no category */
         int n = snprintf(C->cat[c].s, sizeof C->cat[c].s, ",\"cat\":\"%s\"",
                          export_cat_name((enum export_cat)c));
         C->cat[c].len = n > 0 && (size_t)n < sizeof C->cat[c].s ? (size_t)n : 0;
+    }
+    num_init(&C->ts);
+    num_init(&C->dur);
+    num_init(&C->flow_id);
+    for (int i = 0; i < 1000; i++) {
+        C->decimals[i][0] = '.';
+        C->decimals[i][1] = (char)('0' + i / 100);
+        memcpy(C->decimals[i] + 2, outbuf_pairs + 2 * (i % 100), 2);
     }
     out_lit(C, "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[");
     C->base = (struct export_sink){c_track, c_begin, c_end, c_complete, c_instant, c_counter,
