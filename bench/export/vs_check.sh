@@ -8,7 +8,8 @@
 # hits both alike.  Prints, per trace and command, the median CPU time
 # (user+sys) of each build, after/before, and after / check's median (the
 # after build's check); then the same for the wall time and the peak RSS
-# (the read-ahead thread of issue 11 trades CPU for wall time).  Outputs go
+# (the read-ahead thread of issue 11 trades CPU for wall time).  First rows:
+# the reader alone (read, read -j 2: bench/reader/read_all.c).  Outputs go
 # to /dev/null, csv's directory under build-bench/ (removed after each run).
 set -eu
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -18,12 +19,19 @@ reps=${REPS:-3}
 out=$root/build-bench/vs_check
 mkdir -p "$out"
 rm -f "$out"/*.runs "$out"/*.wall "$out"/*.rss
+# "read" and "read -j 2": every event through ctrace_reader_next() and
+# nothing else (bench/reader/read_all.c), the bound of the other tools; the
+# binary of this tree's build (READ_ALL) runs in both columns.
+read_all=${READ_ALL:-$root/build/bench/reader/bench_read_all}
 cmds=("check" "stat" "pprof sched" "export perfetto" "export chrome" "export csv" "export go1.19")
+[ -x "$read_all" ] && cmds=("read" "read -j 2" "${cmds[@]}")
 one() { # BUILD-LABEL CTRACE TRACE CMD: appends the CPU seconds to a .runs file
   local label=$1 ct=$2 t=$3 cmd=$4 key
   key=$(basename "$t")_$(echo "$cmd" | tr ' ' _)_$label
   case $cmd in
     check) set -- "$ct" check "$t" ;;
+    read) set -- "$read_all" -j 1 "$t" ;;
+    "read -j 2") set -- "$read_all" -j 2 "$t" ;;
     stat) set -- "$ct" stat "$t" ;;
     "pprof sched") set -- "$ct" pprof sched "$t" -o /dev/null ;;
     "export csv") set -- sh -c '"$1" export -f csv -o "$2" "$3"; rc=$?; rm -rf "$2"; exit $rc' _ "$ct" "$out/csv.tmp" "$t" ;;
