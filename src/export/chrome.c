@@ -23,6 +23,13 @@
  *    name is quoted once: its id is found by its address for the
  *    generation (addrmemo.h).
  *  - ts is in microseconds with nanosecond decimals, dur the same.
+ *  - The sink takes EXPORT_SINK_END_FIRST (sink.h): the end of a
+ *    goroutine's state slice comes in the call of the B (same track) or
+ *    unblock instant (the waker's track) after it, at the same time.  Its
+ *    E is written first, byte for byte as c_end would have written it
+ *    (end_then_open), so the output is the same as with two calls; the
+ *    pair shares the call, the room check, the slot lookup (when on the
+ *    same track) and the making of the time's text.
  *
  * How an event is written (the JSON is ~110 bytes an event, most of it
  * the same from event to event): at a cursor into the output buffer, with
@@ -63,7 +70,9 @@
 /* Room for an event's fixed parts, moves past their ends included: the
  * largest, an X's, takes separator 1, head 64, name 64, cat 24, `,"ts":`
  * 6 + 16 + 4, `,"dur":` 7 + 16 + 4 and `,"args":{` 9 (an arg takes
- * ARG_ROOM of its own, checked before it). */
+ * ARG_ROOM of its own, checked before it): 215.  An E written before a
+ * B or instant in its call (end_then_open) takes 1 + 64 + 64 + 6 + 16 +
+ * 4 + 1 more (156), and the two still fit. */
 #define EV_ROOM 512
 
 /* The head of events on one (track, tid): `\n{"ph":"?","pid":P,"tid":T`
@@ -325,19 +334,32 @@ static inline void num_set(struct num_memo *m, uint64_t v)
     }
 }
 
-/* ns (clamped at 0) in microseconds with three decimals at p: the
- * microseconds from m, the decimals from C->decimals. */
-static inline char *put_time(struct csink *C, struct num_memo *m, char *p, int64_t ns)
+/* Makes m the memo of the microseconds of ns (clamped at 0); returns the
+ * text of its three decimals (from C->decimals).  With put_time_text, the
+ * time's text for two events at the same time (an E and the event after
+ * it: end_then_open) is made once. */
+static inline const char *time_set(struct csink *C, struct num_memo *m, int64_t ns)
 {
     if (ns < 0)
         ns = 0;
     uint64_t us = (uint64_t)ns / 1000;
-    unsigned frac = (unsigned)((uint64_t)ns - us * 1000);
     num_set(m, us);
+    return C->decimals[(uint64_t)ns - us * 1000];
+}
+
+/* The time of time_set (m's microseconds, then dec) at p. */
+static inline char *put_time_text(char *p, const struct num_memo *m, const char *dec)
+{
     memcpy(p, m->s, TIME_US_MOVE);
     p += m->len;
-    memcpy(p, C->decimals[frac], 4);
+    memcpy(p, dec, 4);
     return p + 4;
+}
+
+/* ns (clamped at 0) in microseconds with three decimals at p. */
+static inline char *put_time(struct csink *C, struct num_memo *m, char *p, int64_t ns)
+{
+    return put_time_text(p, m, time_set(C, m, ns));
 }
 
 /* Makes slot s that of (t, tid): its head written at the cursor (room is
@@ -359,6 +381,30 @@ static __attribute__((noinline)) void slot_fill(struct csink *C, struct track_sl
     s->open = u64map_get_ptr(&C->open_names, t->uuid);
 }
 
+/* The slot of track t as (pid, tid), made so if it is not (slot_fill:
+ * its head is made at the cursor, so the cursor must be past any event
+ * being written). */
+static inline struct track_slot *slot_of(struct csink *C, const struct export_track *t,
+                                         int64_t tid)
+{
+    struct track_slot *s = &C->slots[t->uuid & ((1u << SLOT_BITS) - 1)];
+    if (s->uuid != t->uuid || s->tid != tid)
+        slot_fill(C, s, t, tid);
+    return s;
+}
+
+/* The separator and the head of an event of slot s, its ph patched in,
+ * at p; returns the cursor after it. */
+static inline char *put_head(struct csink *C, char *p, const struct track_slot *s, char ph)
+{
+    *p = ',';
+    p += C->comma;
+    C->comma = 1;
+    memcpy(p, s->head, HEAD_MAX);
+    p[HEAD_PH] = ph;
+    return p + s->head_len;
+}
+
 /* Starts an event object of track t as (pid, tid): separator, ph, pid,
  * tid, with the room of EV_ROOM; returns the cursor after it, and the
  * track's slot in *slot. */
@@ -368,18 +414,10 @@ static inline char *ev_open(struct csink *C, char ph, const struct export_track 
     struct outbuf *o = &C->ob;
     if (o->len + EV_ROOM > sizeof o->buf)
         outbuf_flush(o);
-    struct track_slot *s = &C->slots[t->uuid & ((1u << SLOT_BITS) - 1)];
-    if (s->uuid != t->uuid || s->tid != tid)
-        slot_fill(C, s, t, tid);
-    char *p = o->buf + o->len;
-    *p = ',';
-    p += C->comma;
-    C->comma = 1;
-    memcpy(p, s->head, HEAD_MAX);
-    p[HEAD_PH] = ph;
+    struct track_slot *s = slot_of(C, t, tid);
     if (slot)
         *slot = s;
-    return p + s->head_len;
+    return put_head(C, o->buf + o->len, s, ph);
 }
 
 /* The text at index i of t (made room for, n raised to i + 1 if below),
@@ -593,11 +631,13 @@ static inline char *args(struct csink *C, char *p, const struct export_event *e)
     return e->nargs || e->nframes ? put_args(C, p, e) : p;
 }
 
-/* `,"ts":T` of e, its args and the end of the event object. */
-static inline void ts_args_close(struct csink *C, char *p, const struct export_event *e)
+/* `,"ts":T` of e (time_set's C->ts and dec), its args and the end of
+ * the event object. */
+static inline void ts_args_close(struct csink *C, char *p, const struct export_event *e,
+                                 const char *dec)
 {
     p = PUT_LIT(p, ",\"ts\":");
-    p = put_time(C, &C->ts, p, e->ts);
+    p = put_time_text(p, &C->ts, dec);
     p = args(C, p, e);
     *p++ = '}';
     set_cursor(C, p);
@@ -697,6 +737,53 @@ static void free_names(struct name_stack *ns)
     free(ns);
 }
 
+/* `,"name":NAME` of the innermost open slice of slot s (a B/E track) at
+ * p, which its E ends: the name is forgotten. */
+static inline char *put_end_name(struct csink *C, char *p, struct track_slot *s)
+{
+    struct name_stack *ns = s->open;
+    if (ns && ns->n)
+        p = put_name(C, p, ns->ids[--ns->n]);
+    return p;
+}
+
+/* Starts e's event (ph, as (pid, tid)) after the E of the open slice of
+ * e->end_first (sink.h: EXPORT_SINK_END_FIRST), which it writes as c_end
+ * would have: one room check for both (EV_ROOM covers the E too), the
+ * slot looked up once when the two are on the same track, the time's text
+ * made once (its decimals in *dec: time_set).  Returns the cursor after
+ * e's head, and its slot in *slot. */
+static inline char *end_then_open(struct csink *C, const struct export_event *e, char ph,
+                                  int64_t tid, struct track_slot **slot, const char **dec)
+{
+    const struct export_track *et = e->end_first;
+    struct track_slot *s;
+    char *p = ev_open(C, 'E', et, et->tid, &s);
+    p = put_end_name(C, p, s);
+    *dec = time_set(C, &C->ts, e->ts);
+    p = PUT_LIT(p, ",\"ts\":");
+    p = put_time_text(p, &C->ts, *dec);
+    *p++ = '}';
+    if (et != e->track || tid != et->tid) { /* a wake-up: the waker's instant */
+        set_cursor(C, p); /* slot_fill makes the head at the cursor */
+        s = slot_of(C, e->track, tid);
+    }
+    if (slot)
+        *slot = s;
+    return put_head(C, p, s, ph);
+}
+
+/* Starts e's event (ph, as (pid, tid)), after the E that ends first if
+ * any (end_then_open); *dec: the decimals of its time (time_set). */
+static inline char *open_event(struct csink *C, const struct export_event *e, char ph,
+                               int64_t tid, struct track_slot **slot, const char **dec)
+{
+    if (e->end_first)
+        return end_then_open(C, e, ph, tid, slot, dec);
+    *dec = time_set(C, &C->ts, e->ts);
+    return ev_open(C, ph, e->track, tid, slot);
+}
+
 static int c_begin(struct export_sink *s, const struct export_event *e)
 {
     struct csink *C = (struct csink *)s;
@@ -705,13 +792,14 @@ static int c_begin(struct export_sink *s, const struct export_event *e)
     if (id < 0)
         return -1;
     struct track_slot *slot;
-    char *p = ev_open(C, async ? 'b' : 'B', e->track, async ? 0 : e->track->tid, &slot);
+    const char *dec;
+    char *p = open_event(C, e, async ? 'b' : 'B', async ? 0 : e->track->tid, &slot, &dec);
     if (!async && push_name(C, slot, e->track, id) < 0)
         return -1;
     p = name_cat(C, p, e, id);
     if (async)
         p = put_id(C, p, e->track->uuid);
-    ts_args_close(C, p, e);
+    ts_args_close(C, p, e, dec);
     if (e->flow_in)
         flow(C, e, 'f', e->flow_in);
     return C->ob.failed ? -1 : 0;
@@ -729,7 +817,7 @@ static void async_end(struct csink *C, char *p, const struct export_event *e)
     }
     p = put_cat(C, p, EXPORT_CAT_TASK);
     p = put_id(C, p, e->track->uuid);
-    ts_args_close(C, p, e);
+    ts_args_close(C, p, e, time_set(C, &C->ts, e->ts));
 }
 
 static int c_end(struct export_sink *s, const struct export_event *e)
@@ -741,10 +829,8 @@ static int c_end(struct export_sink *s, const struct export_event *e)
     }
     struct track_slot *slot;
     char *p = ev_open(C, 'E', e->track, e->track->tid, &slot);
-    struct name_stack *ns = slot->open;
-    if (ns && ns->n) /* the name of the innermost open slice, forgotten */
-        p = put_name(C, p, ns->ids[--ns->n]);
-    ts_args_close(C, p, e);
+    p = put_end_name(C, p, slot);
+    ts_args_close(C, p, e, time_set(C, &C->ts, e->ts));
     return C->ob.failed ? -1 : 0;
 }
 
@@ -779,13 +865,14 @@ static int c_instant(struct export_sink *s, const struct export_event *e)
     int64_t id = name_id(C, e->name, e->name ? e->name_len : 0);
     if (id < 0)
         return -1;
-    char *p = ev_open(C, 'i', e->track, proc ? 0 : e->track->tid, NULL);
+    const char *dec;
+    char *p = open_event(C, e, 'i', proc ? 0 : e->track->tid, NULL, &dec);
     p = name_cat(C, p, e, id);
     if (proc)
         p = PUT_LIT(p, ",\"s\":\"p\"");
     else
         p = PUT_LIT(p, ",\"s\":\"t\"");
-    ts_args_close(C, p, e);
+    ts_args_close(C, p, e, dec);
     if (e->flow_out)
         flow(C, e, 's', e->flow_out);
     return C->ob.failed ? -1 : 0;
@@ -877,6 +964,7 @@ struct export_sink *export_chrome_sink(FILE *out)
     }
     out_lit(C, "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[");
     C->base = (struct export_sink){c_track, c_begin, c_end, c_complete, c_instant, c_counter,
-                                   c_generation, c_finish, c_destroy, c_track_done, NULL, 0};
+                                   c_generation, c_finish, c_destroy, c_track_done, NULL,
+                                   EXPORT_SINK_END_FIRST};
     return &C->base;
 }
