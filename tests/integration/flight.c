@@ -254,12 +254,16 @@ static void ill_once(int sig)
     ill_hits++;
 }
 
+/* An address no program maps, behind a volatile pointer so that the
+ * compiler neither warns of the store (-Warray-bounds) nor drops it. */
+static volatile int *volatile unmapped = (volatile int *)(uintptr_t)16;
+
 static void *foreign_crash(void *arg)
 {
     (void)arg;
     pthread_setname_np(pthread_self(), "foreign");
     sleep_ms(50);
-    *(volatile int *)(uintptr_t)16 = 1;
+    *unmapped = 1;
     return NULL;
 }
 
@@ -300,7 +304,7 @@ static int mode_guard(void)
     int jumps = 0;
     for (int i = 0; i < 100; i++) {
         if (sigsetjmp(guard_jump, 1) == 0)
-            *(volatile int *)(uintptr_t)16 = i;
+            *unmapped = i;
         else
             jumps++;
     }
