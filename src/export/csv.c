@@ -55,6 +55,13 @@
  *    a fixed size (put_own, TIME_MOVE), past their end: each has that
  *    much readable after its start (head_max, make_prefix), and every
  *    room checked for them counts that much.
+ *  - The sink takes EXPORT_SINK_END_FIRST: the end of a goroutine's state
+ *    slice comes with the call after it (sink.h: end_first), the next
+ *    state's begin on its track or its waker's unblock instant.  The ended
+ *    row is written first, as slice_end would have (end_top), so each
+ *    table's rows, and the time text the next time is written from, are
+ *    those of the two calls; on the same track, the begin's stack serves
+ *    both (a call and a lookup less per transition).
  */
 #include "addrmemo.h"
 #include "u64map.h"
@@ -735,11 +742,63 @@ static struct open_stack *open_stack(struct csink *C, const struct export_track 
     return st;
 }
 
+/* Ends the innermost open slice of st (a track's stack) at ts: writes its
+ * row.  Returns the table written, NULL: none (a slice of no row, or none
+ * open: the timeline never ends what it did not begin). */
+static inline __attribute__((always_inline)) struct outbuf *end_top(struct csink *C,
+                                                                    struct open_stack *st,
+                                                                    int64_t ts)
+{
+    if (!st->n)
+        return NULL;
+    const struct open_slice *sl = &st->s[--st->n];
+    if (sl->kind == S_OTHER)
+        return NULL;
+    struct outbuf *tb = put_row(C, sl->kind, st->heads + sl->head, st->heads_len - sl->head,
+                                sl->ts, ts);
+    st->heads_len = sl->head ? sl->head : st->prefix.len; /* 0: on the kept prefix */
+    return tb; /* the track's stack is kept until track_done */
+}
+
+/* end_top() on track t (a slice_end's, or an end_first on another track
+ * than its call's), which becomes the last ended (C->last_st). */
+static inline __attribute__((always_inline)) struct outbuf *end_on(struct csink *C,
+                                                                   const struct export_track *t,
+                                                                   int64_t ts)
+{
+    uint64_t v;
+    if (!u64memo_get(&C->open_memo, &C->open, t->uuid, &v))
+        return NULL;
+    struct open_stack *st = (struct open_stack *)(uintptr_t)v;
+    C->last_st = st;
+    C->last_uuid = t->uuid;
+    return end_top(C, st, ts);
+}
+
+/* done_in() of a call that wrote tables a and b (NULL: none). */
+static int done_in2(struct csink *C, const struct outbuf *a, const struct outbuf *b)
+{
+    return done_in(C, a) < 0 ? -1 : done_in(C, b);
+}
+
 static int v_begin(struct export_sink *s, const struct export_event *e)
 {
     struct csink *C = (struct csink *)s;
     struct open_stack *st = e->track->uuid == C->last_uuid ? C->last_st : open_stack(C, e->track);
-    if (!st || grow(&st->s, &st->cap, st->n + 1, sizeof *st->s) < 0)
+    if (!st)
+        return -1;
+    /* The slice that ends right before this one (sink.h: end_first), its
+     * row first, as slice_end would have written it: on this track (a
+     * goroutine's state after its last), with the stack just found. */
+    struct outbuf *ended = NULL;
+    if (e->end_first == e->track) {
+        ended = end_top(C, st, e->ts);
+        C->last_st = st;
+        C->last_uuid = e->track->uuid;
+    } else if (e->end_first) {
+        ended = end_on(C, e->end_first, e->ts);
+    }
+    if (grow(&st->s, &st->cap, st->n + 1, sizeof *st->s) < 0)
         return -1;
     struct open_slice *sl = &st->s[st->n];
     struct slice_args a;
@@ -760,26 +819,13 @@ static int v_begin(struct export_sink *s, const struct export_event *e)
         st->heads_len = (size_t)(d - st->heads);
     }
     st->n++;
-    return done_in(C, C->t[T_STACKS]);
+    return done_in2(C, ended, C->t[T_STACKS]);
 }
 
 static int v_end(struct export_sink *s, const struct export_event *e)
 {
     struct csink *C = (struct csink *)s;
-    uint64_t v;
-    struct open_stack *st = u64memo_get(&C->open_memo, &C->open, e->track->uuid, &v)
-                                ? (struct open_stack *)(uintptr_t)v : NULL;
-    if (!st || !st->n)
-        return done_in(C, NULL); /* the timeline never ends what it did not begin */
-    C->last_st = st;
-    C->last_uuid = e->track->uuid;
-    const struct open_slice *sl = &st->s[--st->n];
-    if (sl->kind == S_OTHER)
-        return done_in(C, NULL);
-    struct outbuf *tb = put_row(C, sl->kind, st->heads + sl->head, st->heads_len - sl->head,
-                                sl->ts, e->ts);
-    st->heads_len = sl->head ? sl->head : st->prefix.len; /* 0: on the kept prefix */
-    return done_in(C, tb); /* the track's stack is kept until track_done */
+    return done_in(C, end_on(C, e->track, e->ts));
 }
 
 static int v_complete(struct export_sink *s, const struct export_event *e, int64_t dur)
@@ -841,6 +887,9 @@ static int v_instant(struct export_sink *s, const struct export_event *e)
 {
     struct csink *C = (struct csink *)s;
     struct outbuf *tb;
+    /* The slice that ends right before it (sink.h: end_first): the
+     * wakee's, at its waker's unblock instant. */
+    struct outbuf *ended = e->end_first ? end_on(C, e->end_first, e->ts) : NULL;
     if (e->cat == EXPORT_CAT_LOG) {
         const struct export_arg *task = ARG(e, "task"), *cat = ARG(e, "category"),
                                 *msg = ARG(e, "message");
@@ -851,7 +900,7 @@ static int v_instant(struct export_sink *s, const struct export_event *e)
         f_str(tb, cat && cat->str ? cat->str : "", cat && cat->str ? cat->len : 0, 0);
         f_str(tb, msg && msg->str ? msg->str : "", msg && msg->str ? msg->len : 0, 0);
         row_end(tb);
-        return done_in(C, tb);
+        return done_in2(C, ended, tb);
     }
     if (e->cat == EXPORT_CAT_CPU) {
         uint64_t id = stack_id(C, e);
@@ -867,7 +916,7 @@ static int v_instant(struct export_sink *s, const struct export_event *e)
     }
     /* Unblock instants (the flows' starts) are in states.csv already: the
      * wakee's blocked row ends there. */
-    return done_in(C, NULL);
+    return done_in(C, ended);
 }
 
 static int v_counter(struct export_sink *s, const struct export_track *t, int64_t ts,
@@ -976,7 +1025,7 @@ struct export_sink *export_csv_sink(const char *dir, FILE *errf)
     C->errf = errf;
     C->base = (struct export_sink){v_track, v_begin, v_end, v_complete, v_instant, v_counter,
                                    v_generation, v_finish, v_destroy, v_track_done, NULL,
-                                   EXPORT_SINK_STATE_STACKS};
+                                   EXPORT_SINK_STATE_STACKS | EXPORT_SINK_END_FIRST};
     for (int i = 0; i < T_COUNT; i++) {
         size_t n = strlen(dir) + strlen(table_def[i].file) + 2;
         char *path = malloc(n);
