@@ -46,8 +46,8 @@
  *    calls);
  *  - `,"cat":"CAT"` from cat[] (one move of 24 bytes);
  *  - the time: the text of its microseconds kept from the previous time
- *    (struct num_memo: most events share them, and all but the last four
- *    digits change once in 10 ms of the trace), its decimals from a table;
+ *    (outbuf.h: struct outbuf_num: most events share them, and all but the
+ *    last four digits change once in 10 ms of the trace), its decimals from a table;
  *    a flow's id the same way (from the previous flow's).
  * A slot's cached open names are those of open_names (a slot is emptied
  * when its track is done, with them).
@@ -105,20 +105,12 @@ struct texts {
     size_t n, cap;
 };
 
-/* The decimal text of a number kept from one to the next, for numbers
- * close to the previous: a time's microseconds (events are a few hundred
- * nanoseconds apart, so most share them, and the digits above the last
- * four change once in 10 ms of the trace), flow ids (from one counter,
- * a flow ends soon after it starts). */
+/* Times' microseconds and flow ids are written from the text of the
+ * previous one (outbuf.h: struct outbuf_num): events are a few hundred
+ * nanoseconds apart, so most share a time's microseconds and the digits
+ * above the last four change once in 10 ms of the trace; flow ids come
+ * from one counter, and a flow ends soon after it starts. */
 #define TIME_US_MOVE 16 /* INT64_MAX ns has 16 digits of microseconds */
-#define NUM_MOVE 24     /* a uint64_t has 20 digits at most */
-struct num_memo {
-    uint64_t v;    /* the number of s (num_init: 0) */
-    uint64_t hi;   /* v / 10000, in s's first hi_len digits (0: none) */
-    size_t hi_len;
-    size_t len;    /* of s: hi_len and the last four digits */
-    char s[32];
-};
 
 struct csink {
     struct export_sink base;
@@ -136,8 +128,8 @@ struct csink {
         char s[24];
         size_t len;
     } cat[EXPORT_CAT_COUNT];     /* `,"cat":"NAME"`, none for NONE */
-    struct num_memo ts, dur;     /* of times' microseconds */
-    struct num_memo flow_id;
+    struct outbuf_num ts, dur;     /* of times' microseconds */
+    struct outbuf_num flow_id;
     char decimals[1000][4];      /* ".000" to ".999" */
     struct outbuf ob;
 };
@@ -286,69 +278,21 @@ static void jstr(struct csink *f, const char *s, size_t n)
     free(tmp);
 }
 
-/* Makes m the memo of 0. */
-static void num_init(struct num_memo *m)
-{
-    memset(m, 0, sizeof *m);
-    m->s[0] = '0';
-    m->len = 1;
-}
-
-/* Makes m the memo of v: the digits above the last four kept if the
- * same (then m->hi), else printed (seldom, so printf's cost does not
- * matter); the last four without leading zeros when they are all
- * (v < 10000). */
-static __attribute__((noinline)) void num_new(struct num_memo *m, uint64_t v)
-{
-    const char *pairs = outbuf_pairs;
-    uint64_t hi = v / 10000;
-    unsigned lo = (unsigned)(v - hi * 10000);
-    if (hi != m->hi) {
-        int n = hi ? snprintf(m->s, sizeof m->s, "%" PRIu64, hi) : 0;
-        m->hi_len = n > 0 ? (size_t)n : 0;
-        m->hi = hi;
-    }
-    char d[8] = {0};
-    memcpy(d, pairs + 2 * (lo / 100), 2);
-    memcpy(d + 2, pairs + 2 * (lo % 100), 2);
-    unsigned n = hi || lo >= 1000 ? 4 : lo >= 100 ? 3 : lo >= 10 ? 2 : 1;
-    memcpy(m->s + m->hi_len, d + 4 - n, 4);
-    m->len = m->hi_len + n;
-    m->v = v;
-}
-
-/* Makes m the memo of v: nothing to do when v is m's number, the last
- * four digits written again when only they change. */
-static inline void num_set(struct num_memo *m, uint64_t v)
-{
-    if (v == m->v)
-        return;
-    uint64_t hi = v / 10000;
-    unsigned lo = (unsigned)(v - hi * 10000);
-    if (hi == m->hi && hi) {
-        memcpy(m->s + m->hi_len, outbuf_pairs + 2 * (lo / 100), 2);
-        memcpy(m->s + m->hi_len + 2, outbuf_pairs + 2 * (lo % 100), 2);
-        m->v = v;
-    } else {
-        num_new(m, v);
-    }
-}
-
 /* Makes m the memo of the microseconds of ns (clamped at 0); returns the
  * text of its three decimals (from C->decimals).  With put_time_text, the
  * time's text for two events at the same time (an E and the event after
  * it: end_then_open) is made once. */
-static inline const char *time_set(struct csink *C, struct num_memo *m, int64_t ns)
+static inline const char *time_set(struct csink *C, struct outbuf_num *m, int64_t ns)
 {
     if (ns < 0)
         ns = 0;
     uint64_t us = (uint64_t)ns / 1000;
-    num_set(m, us);
+    outbuf_num_set(m, us);
     return C->decimals[(uint64_t)ns - us * 1000];
 }
 
 /* The time of time_set (m's microseconds, then dec) at p. */
-static inline char *put_time_text(char *p, const struct num_memo *m, const char *dec)
+static inline char *put_time_text(char *p, const struct outbuf_num *m, const char *dec)
 {
     memcpy(p, m->s, TIME_US_MOVE);
     p += m->len;
@@ -357,7 +301,7 @@ static inline char *put_time_text(char *p, const struct num_memo *m, const char 
 }
 
 /* ns (clamped at 0) in microseconds with three decimals at p. */
-static inline char *put_time(struct csink *C, struct num_memo *m, char *p, int64_t ns)
+static inline char *put_time(struct csink *C, struct outbuf_num *m, char *p, int64_t ns)
 {
     return put_time_text(p, m, time_set(C, m, ns));
 }
@@ -647,8 +591,8 @@ static void flow(struct csink *C, const struct export_event *e, char ph, uint64_
 {
     char *p = ev_open(C, ph, e->track, e->track->tid, NULL);
     p = PUT_LIT(p, ",\"name\":\"wakeup\",\"cat\":\"flow\",\"id\":\"");
-    num_set(&C->flow_id, id);
-    memcpy(p, C->flow_id.s, NUM_MOVE);
+    outbuf_num_set(&C->flow_id, id);
+    memcpy(p, C->flow_id.s, OUTBUF_NUM_MOVE);
     p += C->flow_id.len;
     p = PUT_LIT(p, "\",\"ts\":");
     p = put_time(C, &C->ts, p, e->ts);
@@ -954,9 +898,6 @@ struct export_sink *export_chrome_sink(FILE *out)
                          export_cat_name((enum export_cat)c));
         C->cat[c].len = n > 0 && (size_t)n < sizeof C->cat[c].s ? (size_t)n : 0;
     }
-    num_init(&C->ts);
-    num_init(&C->dur);
-    num_init(&C->flow_id);
     for (int i = 0; i < 1000; i++) {
         C->decimals[i][0] = '.';
         C->decimals[i][1] = (char)('0' + i / 100);

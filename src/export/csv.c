@@ -50,7 +50,8 @@
  *    depends on is known at the begin: the track's goroutine and input
  *    (fixed for the track), the slice's name, reason, task, parent, stack
  *    and depth.  A time is written from the text of the last one
- *    (struct time_text): the same time again, or its last 4 digits anew.
+ *    (outbuf.h: struct outbuf_num): the same time again, or its last 4
+ *    digits anew.
  *  - Texts of csv's own (a head, a prefix, a time) are copied in moves of
  *    a fixed size (put_own, TIME_MOVE), past their end: each has that
  *    much readable after its start (head_max, make_prefix), and every
@@ -128,16 +129,12 @@ struct row_prefix {
 };
 
 /* The text of the last time a slice's row was given (put_time), in
- * decimal.  Times come in order (sink.h), close together: a slice mostly
- * starts when the one before it on its track ended (a goroutine's states
- * follow each other), at the time just written, and a time mostly has all
- * but its last 4 digits in common with the one before. */
-#define TIME_MOVE 24 /* bytes moved for a time's text (20 at most) */
-struct time_text {
-    int64_t ts; /* >= 0 */
-    size_t len; /* 0: none yet */
-    char s[TIME_MOVE];
-};
+ * decimal (outbuf.h: struct outbuf_num).  Times come in order (sink.h),
+ * close together: a slice mostly starts when the one before it on its
+ * track ended (a goroutine's states follow each other), at the time just
+ * written, and a time mostly has all but its last 4 digits in common with
+ * the one before. */
+#define TIME_MOVE OUTBUF_NUM_MOVE /* bytes moved for a time's text */
 
 struct thread_info {
     uint64_t gid;
@@ -182,7 +179,7 @@ struct csink {
     struct u64map *stacks;  /* per input: stack key -> stack_id */
     struct trace_field *names; /* per input: its trace column */
     struct fields fields;
-    struct time_text time; /* put_time's */
+    struct outbuf_num time; /* put_time's */
     unsigned ninputs;
     uint64_t next_stack;
 };
@@ -490,32 +487,16 @@ static inline __attribute__((always_inline)) char *put_field(struct csink *C, ch
 }
 
 /* Writes time v at d (room for TIME_MOVE bytes) from the text of the last
- * time *last (struct time_text), which becomes v; returns the end.  The
- * text is moved TIME_MOVE bytes at a time, whatever its length. */
-static inline __attribute__((always_inline)) char *put_time(struct time_text *last, char *d,
+ * time *last (outbuf.h: struct outbuf_num), which becomes v; returns the
+ * end.  The text is moved TIME_MOVE bytes at a time, whatever its length. */
+static inline __attribute__((always_inline)) char *put_time(struct outbuf_num *last, char *d,
                                                             int64_t v)
 {
-    uint64_t high = (uint64_t)v / 10000;
-    if (v == last->ts && last->len) {
-        memcpy(d, last->s, TIME_MOVE);
-        return d + last->len;
-    }
-    if (v >= 10000 && high == (uint64_t)last->ts / 10000) { /* last->len >= 5 */
-        uint32_t c = (uint32_t)((uint64_t)v - high * 10000);
-        char *low = last->s + last->len - 4;
-        memcpy(low, outbuf_pairs + 2 * (c / 100), 2);
-        memcpy(low + 2, outbuf_pairs + 2 * (c % 100), 2);
-        last->ts = v;
-        memcpy(d, last->s, TIME_MOVE);
-        return d + last->len;
-    }
-    char *e = outbuf_put_i64(d, v);
-    if (v >= 0) {
-        last->ts = v;
-        last->len = (size_t)(e - d);
-        memcpy(last->s, d, TIME_MOVE);
-    }
-    return e;
+    if (v < 0) /* never (sink.h): written, not kept */
+        return outbuf_put_i64(d, v);
+    outbuf_num_set(last, (uint64_t)v);
+    memcpy(d, last->s, TIME_MOVE);
+    return d + last->len;
 }
 
 /* The args of e that its row shows. */

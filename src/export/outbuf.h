@@ -43,11 +43,12 @@ static inline void outbuf_bytes(struct outbuf *o, const void *p, size_t n)
     o->len += n;
 }
 
-/* d[0..n) = s[0..n) for k <= n <= 2k, in two moves of k bytes that
- * overlap in the middle (a constant k: each move is a load and a store). */
+/* d[0..n) = s[0..n) for k <= n <= 2k (k <= 32), in two moves of k bytes
+ * that overlap in the middle (a constant k: each move is a load and a
+ * store). */
 static inline void outbuf_move2(char *d, const char *s, size_t n, size_t k)
 {
-    char a[16], b[16];
+    char a[32], b[32];
     memcpy(a, s, k);
     memcpy(b, s + n - k, k);
     memcpy(d, a, k);
@@ -75,15 +76,10 @@ static inline __attribute__((always_inline)) void outbuf_copy_short(char *d, con
 static inline __attribute__((always_inline)) void outbuf_copy64(char *d, const char *s,
                                                                size_t n)
 {
-    if (n >= 32) {
-        char a[32], b[32];
-        memcpy(a, s, 32);
-        memcpy(b, s + n - 32, 32);
-        memcpy(d, a, 32);
-        memcpy(d + n - 32, b, 32);
-    } else {
+    if (n >= 32)
+        outbuf_move2(d, s, n, 32);
+    else
         outbuf_copy_short(d, s, n);
-    }
 }
 
 /* outbuf_bytes of a string of 32 bytes or less, inline: in moves of a
@@ -168,6 +164,49 @@ static inline char *outbuf_put_i64(char *d, int64_t v)
         return outbuf_put_u64(d, (uint64_t)0 - (uint64_t)v);
     }
     return outbuf_put_u64(d, (uint64_t)v);
+}
+
+/*
+ * The decimal text of a number, kept from one number to the next, for
+ * numbers that come close to the one before (chrome's times and flow
+ * ids, csv's times: in order, mostly a few hundred nanoseconds apart):
+ * the same number again keeps its text, one whose digits above the last
+ * four are the same rewrites only those four, any other is written anew.
+ * s has OUTBUF_NUM_MOVE bytes, so that a writer may copy the text in one
+ * move of that fixed size whatever its length.  A zeroed struct holds no
+ * number (len 0).
+ */
+#define OUTBUF_NUM_MOVE 24 /* a uint64_t has 20 digits at most */
+struct outbuf_num {
+    uint64_t v;
+    uint64_t hi; /* v / 10000 (kept: compared at every set) */
+    size_t len;  /* of the text of v in s; 0: none yet */
+    char s[OUTBUF_NUM_MOVE];
+};
+
+/* outbuf_num_set's seldom case: v written anew. */
+static __attribute__((noinline)) void outbuf_num_new(struct outbuf_num *m, uint64_t v)
+{
+    m->len = (size_t)(outbuf_put_u64(m->s, v) - m->s);
+    m->v = v;
+    m->hi = v / 10000;
+}
+
+/* Makes m hold the text of v. */
+static inline void outbuf_num_set(struct outbuf_num *m, uint64_t v)
+{
+    if (v == m->v && m->len)
+        return;
+    uint64_t hi = v / 10000;
+    if (hi && hi == m->hi) { /* m->v >= 10000: its last four are digits */
+        uint32_t c = (uint32_t)(v - hi * 10000);
+        char *low = m->s + m->len - 4;
+        memcpy(low, outbuf_pairs + 2 * (c / 100), 2);
+        memcpy(low + 2, outbuf_pairs + 2 * (c % 100), 2);
+        m->v = v;
+    } else {
+        outbuf_num_new(m, v);
+    }
 }
 
 /* v in decimal (outbuf_put_u64). */

@@ -5,7 +5,8 @@
  * and iteration); pbuf (varints at every size boundary, nested messages
  * whose length needs 1, 2 and 3 bytes, compared with hand-computed
  * encodings); outbuf's numbers (against printf, at every digit count and
- * over the whole range) and short copies; utf8.h's word test (against the
+ * over the whole range), short copies and the kept text of a number
+ * (outbuf_num); utf8.h's word test (against the
  * byte rule, every byte value at every place of a word); addrmemo's two
  * ways.  Exits 1 on the first mismatch.
  */
@@ -158,6 +159,30 @@ static int test_outbuf(void)
             outbuf_copy_short(d + 1, src + off, n);
             CHECK(d[0] == 0x55 && !memcmp(d + 1, src + off, n) && d[1 + n] == 0x55);
         }
+    for (size_t n = 0; n <= 64; n++) {
+        memset(d, 0x55, sizeof d);
+        outbuf_copy64(d, src, n);
+        CHECK(!memcmp(d, src, n) && (n == 64 || d[n] == 0x55));
+    }
+    /* The number's text kept from one to the next: the same number, the
+     * last four digits anew, any other (0, across 10^4 boundaries, below
+     * 10000 after a larger one, the largest), each as printf writes it. */
+    static const uint64_t seq[] = {0, 0, 7, 9999, 10000, 10001, 19999, 20000, 123456789,
+                                   123450000, 123459999, 42, 42, 1000000000000, 1000000000001,
+                                   UINT64_MAX, UINT64_MAX - 1, 5, 10000};
+    struct outbuf_num m = {0};
+    for (size_t i = 0; i < sizeof seq / sizeof *seq; i++) {
+        outbuf_num_set(&m, seq[i]);
+        int n = snprintf(want, sizeof want, "%" PRIu64, seq[i]);
+        CHECK(m.len == (size_t)n && !memcmp(m.s, want, m.len));
+    }
+    for (int i = 0; i < 200000; i++) { /* a walk of small and large steps */
+        rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+        uint64_t v = m.v + (rng >> (40 + rng % 24));
+        outbuf_num_set(&m, v);
+        int n = snprintf(want, sizeof want, "%" PRIu64, v);
+        CHECK(m.len == (size_t)n && !memcmp(m.s, want, m.len));
+    }
     return 0;
 }
 
