@@ -373,7 +373,9 @@ CTRACE_READER_API int ctrace_reader_check_threads(ctrace_reader *r, unsigned thr
  * cannot be made: the reading then goes on on the caller's thread, the
  * same) and ends with the reading, or in ctrace_reader_close(), which
  * stops it at once wherever the caller stopped reading.  Memory: the
- * queue adds about 0.6 MB; the reader holds one generation, as without it.
+ * queue adds twice the size of one core's L2 cache, 1 to 16 MB (4 MB
+ * where the L2 is 2 MB or unknown), allocated once; the reader holds one
+ * generation, as without it.
  * ctrace_reader_check() made while the thread runs takes its events (no
  * split check); ctrace_reader_skim_losses() then fails (EINVAL). */
 CTRACE_READER_API int ctrace_reader_read_ahead(ctrace_reader *r, unsigned threads);
