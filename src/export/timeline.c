@@ -947,14 +947,17 @@ static void on_event(struct run *R, struct input *in, const struct ctrace_event 
 {
     in->last_ts = ts;
     R->now = ts;
-    /* Most events are transitions: one compare before the jump table. */
+    /* Most events are transitions, then regions: compares before the
+     * jump table. */
     if (ev->kind == CTRACE_EV_STATE_TRANSITION) {
         on_transition(R, in, ev, ts);
         return;
     }
+    if (ev->kind == CTRACE_EV_REGION_BEGIN || ev->kind == CTRACE_EV_REGION_END) {
+        on_region(R, in, ev, ts);
+        return;
+    }
     switch (ev->kind) {
-    case CTRACE_EV_REGION_BEGIN:
-    case CTRACE_EV_REGION_END: on_region(R, in, ev, ts); break;
     case CTRACE_EV_TASK_BEGIN:
     case CTRACE_EV_TASK_END: on_task(R, in, ev, ts); break;
     case CTRACE_EV_LOG: on_log(R, in, ev, ts); break;
