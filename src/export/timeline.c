@@ -113,6 +113,8 @@ struct blocked_memo {
     size_t len;
 };
 
+#define GCACHE_SLOTS 64 /* struct input's gcache: a power of two */
+
 struct input {
     const char *path;
     unsigned seq;
@@ -123,7 +125,15 @@ struct input {
     char *name;
     struct export_track proc;
     struct u64map gs, tasks, ranges, counters, ms;
-    struct u64memo gs_memo; /* in front of gs */
+    /* The goroutines last found in gs, by the low bits of their id (live_g):
+     * a trace's events come back to a few goroutines, and ids count up, so
+     * a hit is a mask, a compare and a load (no hash, no probe; two arrays
+     * of 8-byte members, indexed without a multiply).  An empty slot i
+     * holds the id i ^ 1, which no id of slot i equals (gcache_clear), so
+     * no test of the pointer; end_g empties the slot of the goroutine it
+     * frees. */
+    uint64_t gcache_id[GCACHE_SLOTS];
+    struct gstate *gcache_g[GCACHE_SLOTS];
     /* Ended goroutines by id (struct gended): [0] those that ended in this
      * generation, [1] in the one before, done at the next sync event. */
     struct u64map ended[2];
@@ -137,6 +147,15 @@ struct input {
     struct blocked_memo blocked[BLOCKED_MEMO];
 };
 
+/* An event kept from one sink call to the next (struct run): the fields its
+ * calls do not set are the same in every one (the category, the arg's key,
+ * no flows, no stack ...), so they are set once (keep_event), not cleared
+ * and set again per event.  A sink reads it only during the call. */
+struct kept_event {
+    struct export_event ev;
+    struct export_arg arg; /* ev.args */
+};
+
 struct run {
     struct export_sink *sink;
     struct export_stats *st;
@@ -146,6 +165,11 @@ struct run {
     int failed_input;  /* the sink cannot carry an input (sink.h: event) */
     uint64_t next_id;
     int64_t now; /* time of the event being mapped */
+    unsigned flags; /* the sink's (EXPORT_SINK_*) */
+    /* The calls of most events (kept_event): a state slice's begin (arg:
+     * the reason), the waker's unblock instant (the goroutine it wakes), a
+     * region's begin (its task) and any slice's end (no arg). */
+    struct kept_event state, unblock, region, end;
 };
 
 /* ---- helpers ----------------------------------------------------------- */
@@ -220,11 +244,19 @@ static void ev_on(struct export_event *e, const struct export_track *t, int64_t 
     e->cat = cat;
 }
 
+static void keep_event(struct kept_event *k, enum export_cat cat, struct export_arg arg)
+{
+    *k = (struct kept_event){.ev = {.cat = cat, .args = &k->arg}, .arg = arg};
+}
+
 static void slice_end(struct run *R, const struct export_track *t, int64_t ts, const char *name)
 {
-    struct export_event e;
-    ev_on(&e, t, ts, name, name ? strlen(name) : 0, EXPORT_CAT_NONE);
-    check(R, R->sink->slice_end(R->sink, &e));
+    struct export_event *e = &R->end.ev;
+    e->track = t;
+    e->ts = ts;
+    e->name = name;
+    e->name_len = name ? strlen(name) : 0;
+    check(R, R->sink->slice_end(R->sink, e));
 }
 
 /* ---- goroutines -------------------------------------------------------- */
@@ -291,11 +323,36 @@ static void g_tracks(const struct input *in, struct gstate *g, uint64_t id, uint
     g->ranges.sort = g_sort(id) + 2;
 }
 
+/* Empties the slot of goroutine id (see gcache_id). */
+static void gcache_forget(struct input *in, uint64_t id)
+{
+    size_t i = id & (GCACHE_SLOTS - 1);
+    if (in->gcache_id[i] == id)
+        in->gcache_id[i] = i ^ 1;
+}
+
+static void gcache_clear(struct input *in)
+{
+    for (size_t i = 0; i < GCACHE_SLOTS; i++)
+        in->gcache_id[i] = i ^ 1;
+}
+
+/* live_g's miss: the map, and the slot keeps what it found. */
+static struct gstate *find_g(struct input *in, uint64_t id)
+{
+    struct gstate *g = u64map_get_ptr(&in->gs, id);
+    if (g) {
+        in->gcache_id[id & (GCACHE_SLOTS - 1)] = id;
+        in->gcache_g[id & (GCACHE_SLOTS - 1)] = g;
+    }
+    return g;
+}
+
 /* The live goroutine id, or NULL. */
 static inline struct gstate *live_g(struct input *in, uint64_t id)
 {
-    uint64_t v;
-    return u64memo_get(&in->gs_memo, &in->gs, id, &v) ? (struct gstate *)(uintptr_t)v : NULL;
+    size_t i = id & (GCACHE_SLOTS - 1);
+    return in->gcache_id[i] == id ? in->gcache_g[i] : find_g(in, id);
 }
 
 /* A goroutine seen for the first time (get_g). */
@@ -437,7 +494,7 @@ static void end_g(struct run *R, struct input *in, struct gstate *g, int64_t ts)
     uint64_t id = g->id;
     close_g(R, g, ts);
     u64map_take_ptr(&in->gs, id);
-    u64memo_forget(&in->gs_memo, id);
+    gcache_forget(in, id);
     struct gended *e = malloc(sizeof *e), *old = u64map_take_ptr(&in->ended[0], id);
     if (old) /* its id came back in this generation (reused ids: fuzzed) */
         forget_ended(R, in, id, old);
@@ -556,7 +613,7 @@ static void on_transition(struct run *R, struct input *in, const struct ctrace_e
      * (sink.h: end_first) and no track is declared between them. */
     int ending = g->state_open;
     g->state_open = 0;
-    if (ending && !(R->sink->flags & EXPORT_SINK_END_FIRST)) {
+    if (ending && !(R->flags & EXPORT_SINK_END_FIRST)) {
         slice_end(R, &g->state, ts, NULL);
         ending = 0;
     }
@@ -567,49 +624,50 @@ static void on_transition(struct run *R, struct input *in, const struct ctrace_e
                 slice_end(R, &g->state, ts, NULL);
                 ending = 0;
             }
-            struct export_arg arg = {ARG_KEY("goroutine"), .u = id};
-            struct export_event e;
-            ev_on(&e, g_state(R, waker), ts, "unblock", 7, EXPORT_CAT_SCHED);
-            e.args = &arg;
-            e.nargs = 1;
-            if (ending) /* (ev_on left it NULL) */
-                e.end_first = &g->state;
+            struct export_event *e = &R->unblock.ev;
+            e->track = g_state(R, waker);
+            e->ts = ts;
+            R->unblock.arg.u = id;
+            e->end_first = ending ? &g->state : NULL;
             ending = 0;
-            e.flow_out = new_id(R);
-            check(R, R->sink->instant(R->sink, &e));
-            g->pending_flow = e.flow_out;
+            e->flow_out = new_id(R);
+            check(R, R->sink->instant(R->sink, e));
+            g->pending_flow = e->flow_out;
             R->st->flows++;
         }
     }
     size_t name_len;
     const char *name = state_slice_name(R, in, ev, &name_len);
     if (name) {
-        struct export_event e;
-        ev_on(&e, g_state(R, g), ts, name, name_len, EXPORT_CAT_STATE);
-        struct export_arg arg;
-        if (ev->u.transition.reason.len) {
-            arg = (struct export_arg){ARG_KEY("reason"), .str = ev->u.transition.reason.ptr,
-                                      .len = ev->u.transition.reason.len};
-            e.args = &arg;
-            e.nargs = 1;
-        }
+        struct export_event *e = &R->state.ev;
+        e->track = g_state(R, g);
+        e->ts = ts;
+        e->name = name;
+        e->name_len = name_len;
+        R->state.arg.str = ev->u.transition.reason.ptr;
+        R->state.arg.len = ev->u.transition.reason.len;
+        e->nargs = ev->u.transition.reason.len != 0;
+        e->flow_in = 0;
         if (ev->u.transition.to == CTRACE_STATE_RUNNING) {
-            e.flow_in = g->pending_flow;
+            e->flow_in = g->pending_flow;
             g->pending_flow = 0;
         }
-        if (ending)
-            e.end_first = &g->state;
+        e->end_first = ending ? &g->state : NULL;
         ending = 0;
-        if ((R->sink->flags & EXPORT_SINK_STATE_STACKS) &&
-            (ev->u.transition.to == CTRACE_STATE_WAITING ||
-             ev->u.transition.to == CTRACE_STATE_SYSCALL)) {
-            /* where it blocked: the transition's stack, else the event's
-             * (as `ctrace stat` takes it) */
-            e.stack_key = ev->u.transition.stack != CTRACE_NO_STACK ? ev->u.transition.stack
-                                                                    : ev->stack;
-            e.nframes = ctrace_reader_stack(in->r, e.stack_key, &e.frames);
+        if (R->flags & EXPORT_SINK_STATE_STACKS) {
+            e->stack_key = 0;
+            e->frames = NULL;
+            e->nframes = 0;
+            if (ev->u.transition.to == CTRACE_STATE_WAITING ||
+                ev->u.transition.to == CTRACE_STATE_SYSCALL) {
+                /* where it blocked: the transition's stack, else the
+                 * event's (as `ctrace stat` takes it) */
+                e->stack_key = ev->u.transition.stack != CTRACE_NO_STACK ? ev->u.transition.stack
+                                                                         : ev->stack;
+                e->nframes = ctrace_reader_stack(in->r, e->stack_key, &e->frames);
+            }
         }
-        check(R, R->sink->slice_begin(R->sink, &e));
+        check(R, R->sink->slice_begin(R->sink, e));
         g->state_open = 1;
         R->st->state_slices++;
     }
@@ -626,26 +684,27 @@ static void on_region(struct run *R, struct input *in, const struct ctrace_event
         R->st->not_shown++;
         return;
     }
-    struct export_event e;
-    ev_on(&e, g_thread(R, g), ts, ev->u.region.name.ptr,
-          ev->u.region.name.len, EXPORT_CAT_REGION);
-    struct export_arg arg = {ARG_KEY("task"), .u = ev->u.region.task};
-    if (ev->u.region.task != CTRACE_BACKGROUND_TASK) {
-        e.args = &arg;
-        e.nargs = 1;
+    if (ev->kind == CTRACE_EV_REGION_END && g->regions_open) {
+        slice_end(R, &g->thread, ts, NULL); /* (declared by the begin) */
+        g->regions_open--;
+        return;
     }
+    struct export_event *e = &R->region.ev;
+    e->track = g_thread(R, g);
+    e->ts = ts;
+    e->name = ev->u.region.name.ptr;
+    e->name_len = ev->u.region.name.len;
+    R->region.arg.u = ev->u.region.task;
+    e->nargs = ev->u.region.task != CTRACE_BACKGROUND_TASK;
     if (ev->kind == CTRACE_EV_REGION_BEGIN) {
-        check(R, R->sink->slice_begin(R->sink, &e));
+        check(R, R->sink->slice_begin(R->sink, e));
         g->regions_open++;
         R->st->regions++;
-    } else if (g->regions_open) {
-        slice_end(R, &g->thread, ts, NULL);
-        g->regions_open--;
     } else {
         /* Begun before the trace started: it encloses every region of this
          * goroutine so far (regions are a stack), so it nests. */
-        e.ts = in->first_ts;
-        check(R, R->sink->complete(R->sink, &e, ts - in->first_ts));
+        e->ts = in->first_ts;
+        check(R, R->sink->complete(R->sink, e, ts - in->first_ts));
         R->st->regions++;
         R->st->regions_unmatched++;
     }
@@ -870,24 +929,35 @@ static void on_label(struct run *R, struct input *in, const struct ctrace_event 
     declare_g(R, g, 7);
 }
 
+/* Gives ev, of input in, at ts (ns_since the base), to a sink that maps
+ * the events itself (sink.h: event). */
+static void pass_event(struct run *R, struct input *in, const struct ctrace_event *ev, int64_t ts)
+{
+    in->last_ts = ts;
+    R->now = ts;
+    int rc = R->sink->event(R->sink, in->seq, in->r, ev, ts);
+    if (rc < 0)
+        R->failed_output = 1;
+    else if (rc > 0)
+        R->failed_input = 1;
+}
+
 /* Maps ev, of input in, at ts (ns_since the base). */
 static void on_event(struct run *R, struct input *in, const struct ctrace_event *ev, int64_t ts)
 {
     in->last_ts = ts;
     R->now = ts;
-    R->st->events_read++;
-    if (R->sink->event) {
-        int rc = R->sink->event(R->sink, in->seq, in->r, ev, ts);
-        if (rc < 0)
-            R->failed_output = 1;
-        else if (rc > 0)
-            R->failed_input = 1;
+    /* Most events are transitions, then regions: compares before the
+     * jump table. */
+    if (ev->kind == CTRACE_EV_STATE_TRANSITION) {
+        on_transition(R, in, ev, ts);
+        return;
+    }
+    if (ev->kind == CTRACE_EV_REGION_BEGIN || ev->kind == CTRACE_EV_REGION_END) {
+        on_region(R, in, ev, ts);
         return;
     }
     switch (ev->kind) {
-    case CTRACE_EV_STATE_TRANSITION: on_transition(R, in, ev, ts); break;
-    case CTRACE_EV_REGION_BEGIN:
-    case CTRACE_EV_REGION_END: on_region(R, in, ev, ts); break;
     case CTRACE_EV_TASK_BEGIN:
     case CTRACE_EV_TASK_END: on_task(R, in, ev, ts); break;
     case CTRACE_EV_LOG: on_log(R, in, ev, ts); break;
@@ -967,6 +1037,7 @@ static void close_input(struct run *R, struct input *in)
         u64map_free(named[k]);
     }
     u64map_free(&in->gs);
+    gcache_clear(in);
     u64map_free(&in->tasks);
     forget_gen_names(in);
 }
@@ -999,6 +1070,33 @@ static void advance(struct run *R, struct input *in, int *failed)
     close_input(R, in);
 }
 
+/* The merge: always the input whose current event is earliest (the first
+ * of those at the same time), its time in *ts; NULL when all are done.
+ * One input (the usual case) is read in order, with no merge to do. */
+static inline struct input *next_input(const struct run *R, struct input *ins, size_t n,
+                                       int64_t *ts)
+{
+    if (n == 1) {
+        if (!ins->ev)
+            return NULL;
+        *ts = ns_since(R->base, ins->ev->time);
+        return ins;
+    }
+    struct input *best = NULL;
+    int64_t best_ts = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!ins[i].ev)
+            continue;
+        int64_t t = ns_since(R->base, ins[i].ev->time);
+        if (!best || t < best_ts) {
+            best = &ins[i];
+            best_ts = t;
+        }
+    }
+    *ts = best_ts;
+    return best;
+}
+
 static struct export_sink *new_sink(enum export_format format, FILE *out, const char *out_dir,
                                     size_t n, FILE *errf, struct export_stats *stats)
 {
@@ -1029,6 +1127,14 @@ int export_run(const char *const *paths, size_t n, enum export_format format, un
         free(ins);
         return 2;
     }
+    R.flags = R.sink->flags;
+    keep_event(&R.state, EXPORT_CAT_STATE, (struct export_arg){ARG_KEY("reason")});
+    keep_event(&R.unblock, EXPORT_CAT_SCHED, (struct export_arg){ARG_KEY("goroutine")});
+    R.unblock.ev.name = "unblock";
+    R.unblock.ev.name_len = 7;
+    R.unblock.ev.nargs = 1;
+    keep_event(&R.region, EXPORT_CAT_REGION, (struct export_arg){ARG_KEY("task")});
+    keep_event(&R.end, EXPORT_CAT_NONE, (struct export_arg){0});
     int failed = 0;
     int have_base = 0;
     for (size_t i = 0; i < n; i++) {
@@ -1041,6 +1147,7 @@ int export_run(const char *const *paths, size_t n, enum export_format format, un
          * in a viewer's order.  (From 10^9 they met the goroutine ids of
          * long-running programs.) */
         in->next_vtid = EXPORT_SYNTHETIC_TID_BASE;
+        gcache_clear(in);
         int rc = ctrace_reader_open(in->path, 0, &in->r);
         if (rc == 0)
             ctrace_reader_read_ahead(in->r, threads);
@@ -1091,30 +1198,20 @@ int export_run(const char *const *paths, size_t n, enum export_format format, un
             declare(&R, &in->proc);
         }
     }
-    /* The merge: always the input whose current event is earliest (the
-     * first of those at the same time).  One input (the usual case) is
-     * read in order, with no merge to do. */
-    for (;;) {
-        struct input *best = NULL;
-        int64_t best_ts = 0;
-        if (n == 1 && ins->ev) {
-            best = ins;
-            best_ts = ns_since(R.base, ins->ev->time);
-        }
-        for (size_t i = 0; i < n && n > 1; i++) {
-            if (!ins[i].ev)
-                continue;
-            int64_t ts = ns_since(R.base, ins[i].ev->time);
-            if (!best || ts < best_ts) {
-                best = &ins[i];
-                best_ts = ts;
-            }
-        }
-        if (!best || R.failed_output || R.failed_input)
-            break;
-        on_event(&R, best, best->ev, best_ts);
+    /* The merge (next_input); events counted here, not in memory per
+     * event, and the kind of sink asked once, not per event. */
+    uint64_t nread = 0;
+    int64_t ts = 0;
+    const int pass = R.sink->event != NULL;
+    for (struct input *best; !R.failed_output && !R.failed_input &&
+                             (best = next_input(&R, ins, n, &ts)); nread++) {
+        if (pass)
+            pass_event(&R, best, best->ev, ts);
+        else
+            on_event(&R, best, best->ev, ts);
         advance(&R, best, &failed);
     }
+    stats->events_read += nread;
     for (size_t i = 0; i < n; i++) {
         if (ins[i].ev) /* stopped early by an output failure */
             close_input(&R, &ins[i]);
