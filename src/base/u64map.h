@@ -85,48 +85,70 @@ static inline int u64map_next_ptr(const struct u64map *m, size_t *pos, uint64_t 
 /*
  * A memo in front of a map, for lookups that come back to a few hot keys
  * (the goroutines of a trace, event after event): a direct-mapped table of
- * the values last found, indexed by the key's low bits, so a hit costs no
- * hashing and no probe.  The caller keeps it true: after u64map_del of a
- * key, or a u64map_put that gives a memoised key another value, it calls
- * u64memo_forget(key).  A zeroed struct is an empty memo.
+ * the values last found, indexed by the key's low bits, so a hit costs a
+ * mask, a compare and a load -- no hashing, no probe.  The keys it serves
+ * are dense or end in dense bits (goroutine, stack and string ids, track
+ * uuids, (reason << 32 | stack)), which spread over the slots as they are.
+ * A slot's tag is its key's other bits with the low bit set (u64memo_tag),
+ * so 0 is no key's tag: a zeroed struct is an empty memo, and a hit needs
+ * no test but the tag's.  Tags and values are two arrays of 8-byte
+ * members, indexed without a multiply.  The caller
+ * keeps it true: after u64map_del of a key, or a u64map_put that gives a
+ * memoised key another value, it calls u64memo_forget(key).
  */
 #define U64MEMO_SLOTS 64
 struct u64memo {
-    struct {
-        uint64_t key, val;
-        uint64_t used;
-    } e[U64MEMO_SLOTS];
+    uint64_t tag[U64MEMO_SLOTS]; /* u64memo_tag of the slot's key, 0: none */
+    uint64_t val[U64MEMO_SLOTS];
 };
 
-static inline size_t u64memo_slot(uint64_t key)
+/* The slot of a key is its low bits; the tag, the rest of it, marked. */
+static inline uint64_t u64memo_tag(uint64_t key)
 {
-    return (size_t)(key ^ (key >> 6) ^ (key >> 12)) & (U64MEMO_SLOTS - 1);
+    return (key & ~(uint64_t)(U64MEMO_SLOTS - 1)) | 1;
+}
+
+/* The memo's miss: the map, and the slot keeps what it found. */
+static inline int u64memo_fill(struct u64memo *c, const struct u64map *m, uint64_t key, uint64_t *val)
+{
+    const uint64_t *v = u64map_get(m, key);
+    if (!v)
+        return 0;
+    size_t i = (size_t)key & (U64MEMO_SLOTS - 1);
+    c->tag[i] = u64memo_tag(key);
+    c->val[i] = *v;
+    *val = *v;
+    return 1;
 }
 
 /* 1 and *val if key is in m (through the memo), 0 otherwise. */
 static inline int u64memo_get(struct u64memo *c, const struct u64map *m, uint64_t key,
                               uint64_t *val)
 {
-    size_t i = u64memo_slot(key);
-    if (c->e[i].used && c->e[i].key == key) {
-        *val = c->e[i].val;
+    size_t i = (size_t)key & (U64MEMO_SLOTS - 1);
+    if (c->tag[i] == u64memo_tag(key)) {
+        *val = c->val[i];
         return 1;
     }
-    const uint64_t *v = u64map_get(m, key);
-    if (!v)
-        return 0;
-    c->e[i].key = key;
-    c->e[i].val = *v;
-    c->e[i].used = 1;
-    *val = *v;
-    return 1;
+    return u64memo_fill(c, m, key, val);
 }
 
+/* The pointer value of key in m (u64map_put_ptr), NULL if absent. */
+static inline void *u64memo_get_ptr(struct u64memo *c, const struct u64map *m, uint64_t key)
+{
+    size_t i = (size_t)key & (U64MEMO_SLOTS - 1);
+    if (c->tag[i] == u64memo_tag(key))
+        return (void *)(uintptr_t)c->val[i];
+    uint64_t v;
+    return u64memo_fill(c, m, key, &v) ? (void *)(uintptr_t)v : NULL;
+}
+
+/* Forgets key (after u64map_del, or a new value for it). */
 static inline void u64memo_forget(struct u64memo *c, uint64_t key)
 {
-    size_t i = u64memo_slot(key);
-    if (c->e[i].key == key)
-        c->e[i].used = 0;
+    size_t i = (size_t)key & (U64MEMO_SLOTS - 1);
+    if (c->tag[i] == u64memo_tag(key))
+        c->tag[i] = 0;
 }
 
 /* Forgets every key (after u64map_clear or u64map_free of the map). */

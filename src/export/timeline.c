@@ -113,8 +113,6 @@ struct blocked_memo {
     size_t len;
 };
 
-#define GCACHE_SLOTS 64 /* struct input's gcache: a power of two */
-
 struct input {
     const char *path;
     unsigned seq;
@@ -125,15 +123,9 @@ struct input {
     char *name;
     struct export_track proc;
     struct u64map gs, tasks, ranges, counters, ms;
-    /* The goroutines last found in gs, by the low bits of their id (live_g):
-     * a trace's events come back to a few goroutines, and ids count up, so
-     * a hit is a mask, a compare and a load (no hash, no probe; two arrays
-     * of 8-byte members, indexed without a multiply).  An empty slot i
-     * holds the id i ^ 1, which no id of slot i equals (gcache_clear), so
-     * no test of the pointer; end_g empties the slot of the goroutine it
-     * frees. */
-    uint64_t gcache_id[GCACHE_SLOTS];
-    struct gstate *gcache_g[GCACHE_SLOTS];
+    /* In front of gs (live_g): a trace's events come back to a few
+     * goroutines; end_g forgets the goroutine it frees. */
+    struct u64memo gs_memo;
     /* Ended goroutines by id (struct gended): [0] those that ended in this
      * generation, [1] in the one before, done at the next sync event. */
     struct u64map ended[2];
@@ -323,36 +315,10 @@ static void g_tracks(const struct input *in, struct gstate *g, uint64_t id, uint
     g->ranges.sort = g_sort(id) + 2;
 }
 
-/* Empties the slot of goroutine id (see gcache_id). */
-static void gcache_forget(struct input *in, uint64_t id)
-{
-    size_t i = id & (GCACHE_SLOTS - 1);
-    if (in->gcache_id[i] == id)
-        in->gcache_id[i] = i ^ 1;
-}
-
-static void gcache_clear(struct input *in)
-{
-    for (size_t i = 0; i < GCACHE_SLOTS; i++)
-        in->gcache_id[i] = i ^ 1;
-}
-
-/* live_g's miss: the map, and the slot keeps what it found. */
-static struct gstate *find_g(struct input *in, uint64_t id)
-{
-    struct gstate *g = u64map_get_ptr(&in->gs, id);
-    if (g) {
-        in->gcache_id[id & (GCACHE_SLOTS - 1)] = id;
-        in->gcache_g[id & (GCACHE_SLOTS - 1)] = g;
-    }
-    return g;
-}
-
 /* The live goroutine id, or NULL. */
 static inline struct gstate *live_g(struct input *in, uint64_t id)
 {
-    size_t i = id & (GCACHE_SLOTS - 1);
-    return in->gcache_id[i] == id ? in->gcache_g[i] : find_g(in, id);
+    return u64memo_get_ptr(&in->gs_memo, &in->gs, id);
 }
 
 /* A goroutine seen for the first time (get_g). */
@@ -494,7 +460,7 @@ static void end_g(struct run *R, struct input *in, struct gstate *g, int64_t ts)
     uint64_t id = g->id;
     close_g(R, g, ts);
     u64map_take_ptr(&in->gs, id);
-    gcache_forget(in, id);
+    u64memo_forget(&in->gs_memo, id);
     struct gended *e = malloc(sizeof *e), *old = u64map_take_ptr(&in->ended[0], id);
     if (old) /* its id came back in this generation (reused ids: fuzzed) */
         forget_ended(R, in, id, old);
@@ -1037,7 +1003,7 @@ static void close_input(struct run *R, struct input *in)
         u64map_free(named[k]);
     }
     u64map_free(&in->gs);
-    gcache_clear(in);
+    u64memo_clear(&in->gs_memo);
     u64map_free(&in->tasks);
     forget_gen_names(in);
 }
@@ -1147,7 +1113,6 @@ int export_run(const char *const *paths, size_t n, enum export_format format, un
          * in a viewer's order.  (From 10^9 they met the goroutine ids of
          * long-running programs.) */
         in->next_vtid = EXPORT_SYNTHETIC_TID_BASE;
-        gcache_clear(in);
         int rc = ctrace_reader_open(in->path, 0, &in->r);
         if (rc == 0)
             ctrace_reader_read_ahead(in->r, threads);

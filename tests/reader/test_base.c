@@ -111,6 +111,50 @@ static int test_strtab(void)
     return 0;
 }
 
+/* The memo in front of a map answers as the map does: from a zeroed
+ * struct, for keys that share a slot, for 0 and UINT64_MAX (the edges of
+ * its tags), and after u64memo_forget of a deleted or changed key. */
+static int test_u64memo(void)
+{
+    struct u64map m = {0};
+    struct u64memo c;
+    memset(&c, 0, sizeof c); /* zeroed: empty */
+    uint64_t v = 7;
+    const uint64_t keys[] = {0, 1, U64MEMO_SLOTS, 2 * U64MEMO_SLOTS, UINT64_MAX, UINT64_MAX - U64MEMO_SLOTS,
+                             U64MEMO_SLOTS - 1, 1ULL << 63};
+    const size_t nk = sizeof keys / sizeof keys[0];
+    for (size_t k = 0; k < nk; k++) /* nothing in the map: every key absent */
+        CHECK(!u64memo_get(&c, &m, keys[k], &v) && v == 7);
+    for (size_t k = 0; k < nk; k++)
+        CHECK(u64map_put(&m, keys[k], 100 + k) == 0);
+    for (int round = 0; round < 2; round++) /* misses, then hits or slot mates' misses */
+        for (size_t k = 0; k < nk; k++) {
+            CHECK(u64memo_get(&c, &m, keys[k], &v) && v == 100 + k);
+            CHECK(u64memo_get(&c, &m, keys[k], &v) && v == 100 + k);
+        }
+    /* A changed value and a deleted key, each forgotten. */
+    CHECK(u64map_put(&m, U64MEMO_SLOTS, 555) == 0);
+    u64memo_forget(&c, U64MEMO_SLOTS);
+    CHECK(u64memo_get(&c, &m, U64MEMO_SLOTS, &v) && v == 555);
+    CHECK(u64map_del(&m, UINT64_MAX, NULL));
+    u64memo_get(&c, &m, UINT64_MAX, &v);
+    u64memo_forget(&c, UINT64_MAX);
+    CHECK(!u64memo_get(&c, &m, UINT64_MAX, &v));
+    /* Forgetting a key that is not the slot's leaves the slot's. */
+    CHECK(u64memo_get(&c, &m, 0, &v) && v == 100);
+    u64memo_forget(&c, U64MEMO_SLOTS * 5);
+    CHECK(u64memo_get(&c, &m, 0, &v) && v == 100);
+    /* Pointer values. */
+    int x;
+    CHECK(u64map_put_ptr(&m, 42, &x) == 0);
+    CHECK(u64memo_get_ptr(&c, &m, 42) == &x && u64memo_get_ptr(&c, &m, 42) == &x);
+    CHECK(u64memo_get_ptr(&c, &m, 43) == NULL);
+    u64memo_clear(&c);
+    CHECK(u64memo_get_ptr(&c, &m, 42) == &x);
+    u64map_free(&m);
+    return 0;
+}
+
 static int test_hash(void)
 {
     /* FNV-1a's published value for "a", and the seed entering the basis. */
@@ -123,8 +167,8 @@ static int test_hash(void)
 
 int main(void)
 {
-    if (test_u64map() || test_strtab() || test_hash())
+    if (test_u64map() || test_u64memo() || test_strtab() || test_hash())
         return 1;
-    printf("u64map, strtab, hash: all passed\n");
+    printf("u64map, u64memo, strtab, hash: all passed\n");
     return 0;
 }
