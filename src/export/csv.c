@@ -30,7 +30,8 @@
  *    name and start (dropped at track_done, when its row is written);
  *    per input, the stack ids of the current generation (dropped at each
  *    generation: a stack seen again in a later one gets a new id); the
- *    names of the inputs (their trace column, quoted once) and of the
+ *    state columns of states seen (struct state_text: a table of fixed
+ *    size, emptied at every generation); the names of the inputs (their trace column, quoted once) and of the
  *    metrics.
  *  - stack_id is unique over the whole output; stacks.csv holds each
  *    stack once per generation of its input, written when first seen (a
@@ -121,6 +122,26 @@ struct fields {
     struct addrtext state, text;
 };
 
+/* The state, reason and stack_id columns of state slices' rows, with
+ * their separators ("blocked","chan send",6,), kept for the generation and
+ * found by what they are made of: the name's and the reason's addresses
+ * (sink.h: they name one string until the generation) and the stack's key
+ * in its input.  A goroutine's states are a few such triples, again and
+ * again, so a state's head is mostly one lookup and one move rather than
+ * two fields, a stack lookup and a number.  Direct-mapped (a miss is only
+ * a miss: the columns are made and put); a text longer than
+ * STATE_TEXT_MAX is made at its row. */
+#define STATE_MEMO_BITS 7
+#define STATE_TEXT_MAX 64 /* all of text is moved, however short */
+struct state_text {
+    const char *name, *reason; /* name NULL: an empty slot */
+    size_t name_len, reason_len;
+    uint64_t stack_key;
+    unsigned stack_in; /* the stack's input + 1; 0: no stack */
+    unsigned len;      /* of text */
+    char text[STATE_TEXT_MAX];
+};
+
 /* The start of every row of a track: its trace column and, but in a
  * task's row, its thread column, each with its separator. */
 struct row_prefix {
@@ -179,6 +200,7 @@ struct csink {
     struct u64map *stacks;  /* per input: stack key -> stack_id */
     struct trace_field *names; /* per input: its trace column */
     struct fields fields;
+    struct state_text states[1 << STATE_MEMO_BITS];
     struct outbuf_num time; /* put_time's */
     unsigned ninputs;
     uint64_t next_stack;
@@ -408,6 +430,7 @@ static inline __attribute__((always_inline)) char *put_text(char *d, const char 
  * short it is (SLACK), copied to d: in 4 moves of 16 bytes when n <= 64 (a
  * row's head, a track's prefix), else by memcpy; returns d + n. */
 #define SLACK 64
+_Static_assert(STATE_TEXT_MAX <= SLACK, "head_max counts a state's moved columns in SLACK");
 static inline __attribute__((always_inline)) char *put_own(char *d, const char *s, size_t n)
 {
     if (n <= SLACK)
@@ -519,7 +542,8 @@ static inline void args_of(const struct export_event *e, struct slice_args *a)
 
 /* The room put_head needs for the head of e's row (with prefix p): its
  * texts quoted at 3 bytes a byte at most, 3 numbers, a start and the
- * slack of its moves (SLACK, TIME_MOVE).  At least SLACK: put_row reads
+ * slack of its moves (SLACK, TIME_MOVE; a state's kept columns, moved
+ * STATE_TEXT_MAX bytes, within SLACK).  At least SLACK: put_row reads
  * SLACK bytes of a head however short. */
 static size_t head_max(const struct row_prefix *p, const struct export_event *e,
                        const struct slice_args *a)
@@ -534,27 +558,96 @@ static inline size_t prefix_len(const struct row_prefix *p, enum slice_kind k)
     return k == S_TASK ? p->trace_len : p->len;
 }
 
+/* Writes at d the state, reason and stack_id columns of the row of a state
+ * slice named name[0..name_len) (stack: its stack's id, 0: none), each
+ * with its separator; returns the end.  The room is head_max()'s. */
+static inline __attribute__((always_inline)) char *
+put_state_cols(struct csink *C, char *d, const char *name, size_t name_len,
+               const struct slice_args *a, uint64_t stack)
+{
+    /* "blocked: REASON" is state "blocked" with its reason */
+    d = put_field(C, d, name, name_len, 1);
+    if (a->reason)
+        d = put_field(C, d, a->reason->str, a->reason->len, 0);
+    else
+        *d++ = ',';
+    if (stack)
+        d = outbuf_put_u64(d, stack);
+    *d++ = ',';
+    return d;
+}
+
+static uint64_t stack_id(struct csink *C, const struct export_event *e);
+
+/* The slot of state_text of a name, a reason and a stack key. */
+static inline size_t state_slot(const char *name, const char *reason, uint64_t stack_key)
+{
+    uint64_t h = ((uintptr_t)name ^ (uintptr_t)reason << 1 ^ stack_key) * 0x9e3779b97f4a7c15ULL;
+    return (size_t)(h >> (64 - STATE_MEMO_BITS));
+}
+
+/* state_cols' miss: makes the columns at d (the stack's rows written if
+ * it is new: stack_id) and keeps them in m. */
+static __attribute__((noinline)) char *state_cols_made(struct csink *C, char *d,
+                                                        const struct export_event *e,
+                                                        const struct slice_args *a,
+                                                        unsigned stack_in, struct state_text *m)
+{
+    char *cols = d;
+    d = put_state_cols(C, d, e->name, e->name ? e->name_len : 0, a,
+                       stack_in ? stack_id(C, e) : 0);
+    size_t n = (size_t)(d - cols);
+    if (e->name && n <= STATE_TEXT_MAX && !C->failed) { /* failed: a stack not kept */
+        *m = (struct state_text){e->name,   a->reason ? a->reason->str : NULL,
+                                 e->name_len, a->reason ? a->reason->len : 0,
+                                 stack_in ? e->stack_key : 0, stack_in, (unsigned)n, {0}};
+        memcpy(m->text, cols, n);
+    }
+    return d;
+}
+
+/* The state, reason and stack_id columns of the row of state slice e (its
+ * stack shown if stacks: a begin's) at d, with their separators, from
+ * C->states; returns the end.  The room is head_max()'s. */
+static inline __attribute__((always_inline)) char *state_cols(struct csink *C, char *d,
+                                                              const struct export_event *e,
+                                                              const struct slice_args *a,
+                                                              int stacks)
+{
+    const char *reason = a->reason ? a->reason->str : NULL;
+    size_t reason_len = a->reason ? a->reason->len : 0;
+    unsigned stack_in = stacks && e->nframes ? e->track->seq + 1 : 0;
+    uint64_t stack_key = stack_in ? e->stack_key : 0;
+    struct state_text *m = &C->states[state_slot(e->name, reason, stack_key)];
+    if (m->name == e->name && e->name && m->name_len == e->name_len && m->reason == reason &&
+        m->reason_len == reason_len && m->stack_key == stack_key && m->stack_in == stack_in)
+    {
+        /* all of text, in two moves of 32 bytes (a memcpy of it, from an
+         * aligned source, became a rep movs) */
+        char lo[32], hi[32];
+        memcpy(lo, m->text, 32);
+        memcpy(hi, m->text + 32, 32);
+        memcpy(d, lo, 32);
+        memcpy(d + 32, hi, 32);
+        return d + m->len;
+    }
+    return state_cols_made(C, d, e, a, stack_in, m);
+}
+
 /* Writes at d, after the prefix of its head, the rest of the head of the
- * row of the slice e begins, of kind k (not S_OTHER): e's columns (the
- * stack id `stack`, 0: none; depth: the slices open under it on its
+ * row of the slice e begins, of kind k (not S_OTHER): e's columns (its
+ * stack's id if stacks, a begin's; depth: the slices open under it on its
  * track), its start and a separator; returns its end.  The head's room is
  * head_max(). */
 static inline __attribute__((always_inline)) char *
 put_head(struct csink *C, char *d, const struct export_event *e, enum slice_kind k,
-         const struct slice_args *a, uint64_t depth, uint64_t stack)
+         const struct slice_args *a, uint64_t depth, int stacks)
 {
     const char *name = e->name;
     size_t name_len = name ? e->name_len : 0;
     switch (k) {
-    case S_STATE: /* "blocked: REASON" is state "blocked" with its reason */
-        d = put_field(C, d, name, name_len, 1);
-        if (a->reason)
-            d = put_field(C, d, a->reason->str, a->reason->len, 0);
-        else
-            *d++ = ',';
-        if (stack)
-            d = outbuf_put_u64(d, stack);
-        *d++ = ',';
+    case S_STATE:
+        d = state_cols(C, d, e, a, stacks);
         break;
     case S_REGION:
         d = put_field(C, d, name, name_len, 0);
@@ -699,8 +792,6 @@ static int v_track(struct export_sink *s, const struct export_track *t)
     return done(C);
 }
 
-static uint64_t stack_id(struct csink *C, const struct export_event *e);
-
 /* The stack of open slices of track t, made if new; NULL when out of
  * memory. */
 static struct open_stack *open_stack(struct csink *C, const struct export_track *t)
@@ -787,7 +878,11 @@ static int v_begin(struct export_sink *s, const struct export_event *e)
     sl->kind = kind_of(e->cat);
     sl->ts = e->ts;
     sl->head = st->heads_len;
-    uint64_t stack = e->nframes ? stack_id(C, e) : 0; /* where a goroutine blocked */
+    /* A state's stack (where a goroutine blocked) is looked up with its
+     * columns (state_cols); another slice's stack is not shown, but
+     * stacks.csv has it all the same. */
+    if (sl->kind != S_STATE && e->nframes)
+        stack_id(C, e);
     if (sl->kind != S_OTHER) {
         if (grow(&st->heads, &st->heads_cap, st->heads_len + head_max(&st->prefix, e, &a), 1) < 0)
             return -1;
@@ -796,7 +891,7 @@ static int v_begin(struct export_sink *s, const struct export_event *e)
             sl->head = 0;
         else
             d = put_own(d, st->prefix.s, prefix_len(&st->prefix, sl->kind));
-        d = put_head(C, d, e, sl->kind, &a, st->n, stack);
+        d = put_head(C, d, e, sl->kind, &a, st->n, 1);
         st->heads_len = (size_t)(d - st->heads);
     }
     st->n++;
@@ -922,6 +1017,7 @@ static void v_generation(struct export_sink *s, unsigned seq)
      * apart). */
     addrtext_clear(&C->fields.state);
     addrtext_clear(&C->fields.text);
+    memset(C->states, 0, sizeof C->states);
 }
 
 static void v_track_done(struct export_sink *s, const struct export_track *t, int64_t ts)
