@@ -187,6 +187,9 @@ struct trace_field {
 struct csink {
     struct export_sink base;
     FILE *errf;
+    /* Out of memory, or a write error of a table of slices (put_row) or of
+     * stacks.csv (stack_id), set where it is written: the calls that
+     * write only those check this flag alone. */
     int failed;
     struct outbuf *t[T_COUNT];
     struct u64map open;     /* track uuid -> struct open_stack */
@@ -690,10 +693,10 @@ static enum table_id table_of(enum slice_kind k)
 
 /* Writes the row of a slice of kind k (not S_OTHER) begun at start, its
  * head head[0..n) (put_head's: SLACK bytes readable), that ends at end.
- * Returns the table written. */
-static inline __attribute__((always_inline)) struct outbuf *
-put_row(struct csink *C, enum slice_kind k, const char *head, size_t n, int64_t start,
-        int64_t end)
+ * A write error is C->failed. */
+static inline __attribute__((always_inline)) void put_row(struct csink *C, enum slice_kind k,
+                                                          const char *head, size_t n,
+                                                          int64_t start, int64_t end)
 {
     struct outbuf *tb = C->t[table_of(k)];
     if (tb->len + SLACK + n + ROW_TAIL_MAX > sizeof tb->buf) {
@@ -703,6 +706,8 @@ put_row(struct csink *C, enum slice_kind k, const char *head, size_t n, int64_t 
             outbuf_flush(tb);
             n = 0;
         }
+        if (tb->failed)
+            C->failed = 1;
     }
     char *d = put_own(tb->buf + tb->len, head, n);
     char *e = put_time(&C->time, d, end);
@@ -710,7 +715,6 @@ put_row(struct csink *C, enum slice_kind k, const char *head, size_t n, int64_t 
     e = outbuf_put_i64(e, end - start);
     *e++ = '\n';
     tb->len = (size_t)(e - tb->buf);
-    return tb;
 }
 
 static void free_stack(struct open_stack *st)
@@ -733,11 +737,12 @@ static int done(struct csink *C)
     return failed ? -1 : 0;
 }
 
-/* done() of a call that wrote table tb only (NULL: none): a table fails
- * (sticky) only when written, so the call that wrote it reports it. */
+/* done() of a call that wrote table tb (and maybe the tables whose errors
+ * are C->failed): a table fails (sticky) only when written, so the call
+ * that wrote it reports it. */
 static int done_in(struct csink *C, const struct outbuf *tb)
 {
-    return C->failed || (tb && tb->failed) ? -1 : 0;
+    return C->failed || tb->failed ? -1 : 0;
 }
 
 static int v_track(struct export_sink *s, const struct export_track *t)
@@ -815,42 +820,33 @@ static struct open_stack *open_stack(struct csink *C, const struct export_track 
 }
 
 /* Ends the innermost open slice of st (a track's stack) at ts: writes its
- * row.  Returns the table written, NULL: none (a slice of no row, or none
- * open: the timeline never ends what it did not begin). */
-static inline __attribute__((always_inline)) struct outbuf *end_top(struct csink *C,
-                                                                    struct open_stack *st,
-                                                                    int64_t ts)
+ * row, if it has one (and one is open: the timeline never ends what it
+ * did not begin). */
+static inline __attribute__((always_inline)) void end_top(struct csink *C, struct open_stack *st,
+                                                          int64_t ts)
 {
     if (!st->n)
-        return NULL;
+        return;
     const struct open_slice *sl = &st->s[--st->n];
     if (sl->kind == S_OTHER)
-        return NULL;
-    struct outbuf *tb = put_row(C, sl->kind, st->heads + sl->head, st->heads_len - sl->head,
-                                sl->ts, ts);
+        return;
+    put_row(C, sl->kind, st->heads + sl->head, st->heads_len - sl->head, sl->ts, ts);
     st->heads_len = sl->head ? sl->head : st->prefix.len; /* 0: on the kept prefix */
-    return tb; /* the track's stack is kept until track_done */
+    /* the track's stack is kept until track_done */
 }
 
 /* end_top() on track t (a slice_end's, or an end_first on another track
  * than its call's), which becomes the last ended (C->last_st). */
-static inline __attribute__((always_inline)) struct outbuf *end_on(struct csink *C,
-                                                                   const struct export_track *t,
-                                                                   int64_t ts)
+static inline __attribute__((always_inline)) void end_on(struct csink *C,
+                                                         const struct export_track *t, int64_t ts)
 {
     uint64_t v;
     if (!u64memo_get(&C->open_memo, &C->open, t->uuid, &v))
-        return NULL;
+        return;
     struct open_stack *st = (struct open_stack *)(uintptr_t)v;
     C->last_st = st;
     C->last_uuid = t->uuid;
-    return end_top(C, st, ts);
-}
-
-/* done_in() of a call that wrote tables a and b (NULL: none). */
-static int done_in2(struct csink *C, const struct outbuf *a, const struct outbuf *b)
-{
-    return done_in(C, a) < 0 ? -1 : done_in(C, b);
+    end_top(C, st, ts);
 }
 
 static int v_begin(struct export_sink *s, const struct export_event *e)
@@ -862,13 +858,12 @@ static int v_begin(struct export_sink *s, const struct export_event *e)
     /* The slice that ends right before this one (sink.h: end_first), its
      * row first, as slice_end would have written it: on this track (a
      * goroutine's state after its last), with the stack just found. */
-    struct outbuf *ended = NULL;
     if (e->end_first == e->track) {
-        ended = end_top(C, st, e->ts);
+        end_top(C, st, e->ts);
         C->last_st = st;
         C->last_uuid = e->track->uuid;
     } else if (e->end_first) {
-        ended = end_on(C, e->end_first, e->ts);
+        end_on(C, e->end_first, e->ts);
     }
     if (grow(&st->s, &st->cap, st->n + 1, sizeof *st->s) < 0)
         return -1;
@@ -895,13 +890,14 @@ static int v_begin(struct export_sink *s, const struct export_event *e)
         st->heads_len = (size_t)(d - st->heads);
     }
     st->n++;
-    return done_in2(C, ended, C->t[T_STACKS]);
+    return C->failed ? -1 : 0; /* (put_row, stack_id) */
 }
 
 static int v_end(struct export_sink *s, const struct export_event *e)
 {
     struct csink *C = (struct csink *)s;
-    return done_in(C, end_on(C, e->track, e->ts));
+    end_on(C, e->track, e->ts);
+    return C->failed ? -1 : 0; /* (put_row) */
 }
 
 static int v_complete(struct export_sink *s, const struct export_event *e, int64_t dur)
@@ -930,7 +926,8 @@ static int v_complete(struct export_sink *s, const struct export_event *e, int64
 }
 
 /* The id of the stack of a sample, its frames written the first time it
- * is seen in its input's generation; 0 for no stack. */
+ * is seen in its input's generation (a write error: C->failed); 0 for no
+ * stack. */
 static uint64_t stack_id(struct csink *C, const struct export_event *e)
 {
     if (!e->nframes)
@@ -956,6 +953,8 @@ static uint64_t stack_id(struct csink *C, const struct export_event *e)
         f_u64(tb, fr->line);
         row_end(tb);
     }
+    if (C->t[T_STACKS]->failed)
+        C->failed = 1;
     return id;
 }
 
@@ -965,7 +964,8 @@ static int v_instant(struct export_sink *s, const struct export_event *e)
     struct outbuf *tb;
     /* The slice that ends right before it (sink.h: end_first): the
      * wakee's, at its waker's unblock instant. */
-    struct outbuf *ended = e->end_first ? end_on(C, e->end_first, e->ts) : NULL;
+    if (e->end_first)
+        end_on(C, e->end_first, e->ts);
     if (e->cat == EXPORT_CAT_LOG) {
         const struct export_arg *task = ARG(e, "task"), *cat = ARG(e, "category"),
                                 *msg = ARG(e, "message");
@@ -976,7 +976,7 @@ static int v_instant(struct export_sink *s, const struct export_event *e)
         f_str(tb, cat && cat->str ? cat->str : "", cat && cat->str ? cat->len : 0, 0);
         f_str(tb, msg && msg->str ? msg->str : "", msg && msg->str ? msg->len : 0, 0);
         row_end(tb);
-        return done_in2(C, ended, tb);
+        return done_in(C, tb);
     }
     if (e->cat == EXPORT_CAT_CPU) {
         uint64_t id = stack_id(C, e);
@@ -992,7 +992,7 @@ static int v_instant(struct export_sink *s, const struct export_event *e)
     }
     /* Unblock instants (the flows' starts) are in states.csv already: the
      * wakee's blocked row ends there. */
-    return done_in(C, ended);
+    return C->failed ? -1 : 0; /* (put_row) */
 }
 
 static int v_counter(struct export_sink *s, const struct export_track *t, int64_t ts,
