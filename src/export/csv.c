@@ -31,8 +31,8 @@
  *    per input, the stack ids of the current generation (dropped at each
  *    generation: a stack seen again in a later one gets a new id); the
  *    state columns of states seen (struct state_text: a table of fixed
- *    size, emptied at every generation); the names of the inputs (their trace column, quoted once) and of the
- *    metrics.
+ *    size, emptied at every generation); the names of the inputs (their
+ *    trace column, quoted once) and of the metrics.
  *  - stack_id is unique over the whole output; stacks.csv holds each
  *    stack once per generation of its input, written when first seen (a
  *    CPU sample's stack, or where a goroutine blocked or entered a
@@ -100,7 +100,7 @@ static const struct {
 enum slice_kind { S_STATE, S_REGION, S_TASK, S_RANGE, S_OTHER };
 
 struct open_slice {
-    enum slice_kind kind; /* S_OTHER: no row, no head */
+    struct outbuf *table; /* of its row (its kind's); NULL: S_OTHER, no row, no head */
     int64_t ts;
     size_t head; /* where its row's head starts in its stack's heads */
 };
@@ -637,10 +637,10 @@ static inline __attribute__((always_inline)) char *state_cols(struct csink *C, c
     return state_cols_made(C, d, e, a, stack_in, m);
 }
 
-/* Writes at d, after the prefix of its head, the rest of the head of the
- * row of the slice e begins, of kind k (not S_OTHER): e's columns (its
+/* Writes at d, after the prefix of its head, the columns of the row of
+ * the slice e begins, of kind k (not S_OTHER), up to its start (its
  * stack's id if stacks, a begin's; depth: the slices open under it on its
- * track), its start and a separator; returns its end.  The head's room is
+ * track), each with its separator; returns their end.  The head's room is
  * head_max(). */
 static inline __attribute__((always_inline)) char *
 put_head(struct csink *C, char *d, const struct export_event *e, enum slice_kind k,
@@ -671,7 +671,13 @@ put_head(struct csink *C, char *d, const struct export_event *e, enum slice_kind
         d = put_field(C, d, name, name_len, 0);
         break;
     }
-    d = put_time(&C->time, d, e->ts);
+    return d;
+}
+
+/* The start ts of a row at d and a separator: the end of its head. */
+static inline __attribute__((always_inline)) char *put_start(struct csink *C, char *d, int64_t ts)
+{
+    d = put_time(&C->time, d, ts);
     *d++ = ',';
     return d;
 }
@@ -691,14 +697,13 @@ static enum table_id table_of(enum slice_kind k)
  * (a sign and 19 digits), their separator and the line's end. */
 #define ROW_TAIL_MAX (TIME_MOVE + 20 + 2)
 
-/* Writes the row of a slice of kind k (not S_OTHER) begun at start, its
- * head head[0..n) (put_head's: SLACK bytes readable), that ends at end.
- * A write error is C->failed. */
-static inline __attribute__((always_inline)) void put_row(struct csink *C, enum slice_kind k,
+/* Writes into table tb (a slice kind's: table_of) the row of a slice
+ * begun at start, its head head[0..n) (put_head's: SLACK bytes readable),
+ * that ends at end.  A write error is C->failed. */
+static inline __attribute__((always_inline)) void put_row(struct csink *C, struct outbuf *tb,
                                                           const char *head, size_t n,
                                                           int64_t start, int64_t end)
 {
-    struct outbuf *tb = C->t[table_of(k)];
     if (tb->len + SLACK + n + ROW_TAIL_MAX > sizeof tb->buf) {
         outbuf_flush(tb);
         if (SLACK + n + ROW_TAIL_MAX > sizeof tb->buf) { /* a head of huge names */
@@ -828,9 +833,9 @@ static inline __attribute__((always_inline)) void end_top(struct csink *C, struc
     if (!st->n)
         return;
     const struct open_slice *sl = &st->s[--st->n];
-    if (sl->kind == S_OTHER)
+    if (!sl->table) /* S_OTHER */
         return;
-    put_row(C, sl->kind, st->heads + sl->head, st->heads_len - sl->head, sl->ts, ts);
+    put_row(C, sl->table, st->heads + sl->head, st->heads_len - sl->head, sl->ts, ts);
     st->heads_len = sl->head ? sl->head : st->prefix.len; /* 0: on the kept prefix */
     /* the track's stack is kept until track_done */
 }
@@ -847,6 +852,51 @@ static inline __attribute__((always_inline)) void end_on(struct csink *C,
     C->last_st = st;
     C->last_uuid = t->uuid;
     end_top(C, st, ts);
+}
+
+/* Starts the head of the row of slice sl, of kind k, opened on st (not
+ * counted in st->n yet), with room for `room` bytes (head_max()): its
+ * prefix, on the one kept at 0 if st is empty (but a task's, whose prefix
+ * is shorter).  Returns where its own columns go, NULL when out of
+ * memory. */
+static inline __attribute__((always_inline)) char *head_start(struct open_stack *st,
+                                                              struct open_slice *sl,
+                                                              enum slice_kind k, size_t room)
+{
+    if (grow(&st->heads, &st->heads_cap, st->heads_len + room, 1) < 0)
+        return NULL;
+    char *d = st->heads + st->heads_len;
+    sl->head = st->heads_len;
+    if (st->n == 0 && k != S_TASK)
+        sl->head = 0;
+    else
+        d = put_own(d, st->prefix.s, prefix_len(&st->prefix, k));
+    return d;
+}
+
+/* v_begin of a slice not a state (sl: its open slice, ts set). */
+static __attribute__((noinline)) int begin_other(struct csink *C, struct open_stack *st,
+                                                 struct open_slice *sl,
+                                                 const struct export_event *e)
+{
+    struct slice_args a;
+    args_of(e, &a);
+    enum slice_kind k = kind_of(e->cat);
+    sl->table = k == S_OTHER ? NULL : C->t[table_of(k)];
+    sl->head = st->heads_len;
+    /* A state's stack (where a goroutine blocked) is looked up with its
+     * columns (state_cols); another slice's stack is not shown, but
+     * stacks.csv has it all the same. */
+    if (e->nframes)
+        stack_id(C, e);
+    if (k != S_OTHER) {
+        char *d = head_start(st, sl, k, head_max(&st->prefix, e, &a));
+        if (!d)
+            return -1;
+        d = put_head(C, d, e, k, &a, st->n, 1);
+        st->heads_len = (size_t)(put_start(C, d, e->ts) - st->heads);
+    }
+    return 0;
 }
 
 static int v_begin(struct export_sink *s, const struct export_event *e)
@@ -868,26 +918,18 @@ static int v_begin(struct export_sink *s, const struct export_event *e)
     if (grow(&st->s, &st->cap, st->n + 1, sizeof *st->s) < 0)
         return -1;
     struct open_slice *sl = &st->s[st->n];
-    struct slice_args a;
-    args_of(e, &a);
-    sl->kind = kind_of(e->cat);
     sl->ts = e->ts;
-    sl->head = st->heads_len;
-    /* A state's stack (where a goroutine blocked) is looked up with its
-     * columns (state_cols); another slice's stack is not shown, but
-     * stacks.csv has it all the same. */
-    if (sl->kind != S_STATE && e->nframes)
-        stack_id(C, e);
-    if (sl->kind != S_OTHER) {
-        if (grow(&st->heads, &st->heads_cap, st->heads_len + head_max(&st->prefix, e, &a), 1) < 0)
+    if (e->cat == EXPORT_CAT_STATE) { /* most begins; of its args a state shows its reason */
+        const struct export_arg *r = ARG(e, "reason");
+        struct slice_args a = {r && r->str ? r : NULL, NULL, NULL};
+        sl->table = C->t[T_STATES];
+        char *d = head_start(st, sl, S_STATE, head_max(&st->prefix, e, &a));
+        if (!d)
             return -1;
-        char *d = st->heads + st->heads_len;
-        if (st->n == 0 && sl->kind != S_TASK) /* on the prefix kept at 0 */
-            sl->head = 0;
-        else
-            d = put_own(d, st->prefix.s, prefix_len(&st->prefix, sl->kind));
-        d = put_head(C, d, e, sl->kind, &a, st->n, 1);
-        st->heads_len = (size_t)(d - st->heads);
+        d = state_cols(C, d, e, &a, 1);
+        st->heads_len = (size_t)(put_start(C, d, e->ts) - st->heads);
+    } else if (begin_other(C, st, sl, e) < 0) {
+        return -1;
     }
     st->n++;
     return C->failed ? -1 : 0; /* (put_row, stack_id) */
@@ -919,7 +961,8 @@ static int v_complete(struct export_sink *s, const struct export_event *e, int64
     /* A region begun before the trace encloses the goroutine's open ones:
      * it is the outermost. */
     char *end = put_head(C, put_own(head, p.s, prefix_len(&p, k)), e, k, &a, 0, 0);
-    put_row(C, k, head, (size_t)(end - head), e->ts, e->ts + dur);
+    end = put_start(C, end, e->ts);
+    put_row(C, C->t[table_of(k)], head, (size_t)(end - head), e->ts, e->ts + dur);
     free(head);
     free(p.s);
     return done(C);
