@@ -134,10 +134,10 @@ struct fields {
 #define STATE_MEMO_BITS 7
 #define STATE_TEXT_MAX 64 /* all of text is moved, however short */
 struct state_text {
-    const char *name, *reason; /* name NULL: an empty slot */
+    const char *name, *reason;
     size_t name_len, reason_len;
     uint64_t stack_key;
-    unsigned stack_in; /* the stack's input + 1; 0: no stack */
+    unsigned stack; /* 1: none; else the stack's input + 2; 0: an empty slot */
     unsigned len;      /* of text */
     char text[STATE_TEXT_MAX];
 };
@@ -562,16 +562,17 @@ static inline size_t prefix_len(const struct row_prefix *p, enum slice_kind k)
 }
 
 /* Writes at d the state, reason and stack_id columns of the row of a state
- * slice named name[0..name_len) (stack: its stack's id, 0: none), each
- * with its separator; returns the end.  The room is head_max()'s. */
+ * slice named name[0..name_len) (reason: its arg, NULL: none; stack: its
+ * stack's id, 0: none), each with its separator; returns the end.  The
+ * room is head_max()'s. */
 static inline __attribute__((always_inline)) char *
 put_state_cols(struct csink *C, char *d, const char *name, size_t name_len,
-               const struct slice_args *a, uint64_t stack)
+               const struct export_arg *reason, uint64_t stack)
 {
     /* "blocked: REASON" is state "blocked" with its reason */
     d = put_field(C, d, name, name_len, 1);
-    if (a->reason)
-        d = put_field(C, d, a->reason->str, a->reason->len, 0);
+    if (reason)
+        d = put_field(C, d, reason->str, reason->len, 0);
     else
         *d++ = ',';
     if (stack)
@@ -593,48 +594,47 @@ static inline size_t state_slot(const char *name, const char *reason, uint64_t s
  * it is new: stack_id) and keeps them in m. */
 static __attribute__((noinline)) char *state_cols_made(struct csink *C, char *d,
                                                         const struct export_event *e,
-                                                        const struct slice_args *a,
-                                                        unsigned stack_in, struct state_text *m)
+                                                        const struct export_arg *reason,
+                                                        unsigned stack, struct state_text *m)
 {
     char *cols = d;
-    d = put_state_cols(C, d, e->name, e->name ? e->name_len : 0, a,
-                       stack_in ? stack_id(C, e) : 0);
+    d = put_state_cols(C, d, e->name, e->name ? e->name_len : 0, reason,
+                       stack > 1 ? stack_id(C, e) : 0);
     size_t n = (size_t)(d - cols);
-    if (e->name && n <= STATE_TEXT_MAX && !C->failed) { /* failed: a stack not kept */
-        *m = (struct state_text){e->name,   a->reason ? a->reason->str : NULL,
-                                 e->name_len, a->reason ? a->reason->len : 0,
-                                 stack_in ? e->stack_key : 0, stack_in, (unsigned)n, {0}};
+    if (n <= STATE_TEXT_MAX && !C->failed) { /* failed: a stack not kept */
+        *m = (struct state_text){e->name,   reason ? reason->str : NULL,
+                                 e->name_len, reason ? reason->len : 0,
+                                 stack > 1 ? e->stack_key : 0, stack, (unsigned)n, {0}};
         memcpy(m->text, cols, n);
     }
     return d;
 }
 
 /* The state, reason and stack_id columns of the row of state slice e (its
- * stack shown if stacks: a begin's) at d, with their separators, from
- * C->states; returns the end.  The room is head_max()'s. */
+ * reason: NULL, none; its stack shown if stacks: a begin's) at d, with
+ * their separators, from C->states; returns the end.  The room is
+ * head_max()'s. */
 static inline __attribute__((always_inline)) char *state_cols(struct csink *C, char *d,
                                                               const struct export_event *e,
-                                                              const struct slice_args *a,
+                                                              const struct export_arg *reason,
                                                               int stacks)
 {
-    const char *reason = a->reason ? a->reason->str : NULL;
-    size_t reason_len = a->reason ? a->reason->len : 0;
-    unsigned stack_in = stacks && e->nframes ? e->track->seq + 1 : 0;
-    uint64_t stack_key = stack_in ? e->stack_key : 0;
-    struct state_text *m = &C->states[state_slot(e->name, reason, stack_key)];
-    if (m->name == e->name && e->name && m->name_len == e->name_len && m->reason == reason &&
-        m->reason_len == reason_len && m->stack_key == stack_key && m->stack_in == stack_in)
-    {
-        /* all of text, in two moves of 32 bytes (a memcpy of it, from an
+    const char *r = reason ? reason->str : NULL;
+    size_t r_len = reason ? reason->len : 0;
+    unsigned stack = stacks && e->nframes ? e->track->seq + 2 : 1;
+    uint64_t stack_key = stack > 1 ? e->stack_key : 0;
+    struct state_text *m = &C->states[state_slot(e->name, r, stack_key)];
+    if (m->name == e->name && m->name_len == e->name_len && m->reason == r &&
+        m->reason_len == r_len && m->stack_key == stack_key && m->stack == stack) {
+        /* all of text, in moves of 16 bytes (a memcpy of it, from an
          * aligned source, became a rep movs) */
-        char lo[32], hi[32];
-        memcpy(lo, m->text, 32);
-        memcpy(hi, m->text + 32, 32);
-        memcpy(d, lo, 32);
-        memcpy(d + 32, hi, 32);
+        memcpy(d, m->text, 16);
+        memcpy(d + 16, m->text + 16, 16);
+        memcpy(d + 32, m->text + 32, 16);
+        memcpy(d + 48, m->text + 48, 16);
         return d + m->len;
     }
-    return state_cols_made(C, d, e, a, stack_in, m);
+    return state_cols_made(C, d, e, reason, stack, m);
 }
 
 /* Writes at d, after the prefix of its head, the columns of the row of
@@ -650,7 +650,7 @@ put_head(struct csink *C, char *d, const struct export_event *e, enum slice_kind
     size_t name_len = name ? e->name_len : 0;
     switch (k) {
     case S_STATE:
-        d = state_cols(C, d, e, a, stacks);
+        d = state_cols(C, d, e, a->reason, stacks);
         break;
     case S_REGION:
         d = put_field(C, d, name, name_len, 0);
@@ -926,7 +926,7 @@ static int v_begin(struct export_sink *s, const struct export_event *e)
         char *d = head_start(st, sl, S_STATE, head_max(&st->prefix, e, &a));
         if (!d)
             return -1;
-        d = state_cols(C, d, e, &a, 1);
+        d = state_cols(C, d, e, a.reason, 1);
         st->heads_len = (size_t)(put_start(C, d, e->ts) - st->heads);
     } else if (begin_other(C, st, sl, e) < 0) {
         return -1;
