@@ -30,8 +30,9 @@
  *    name and start (dropped at track_done, when its row is written);
  *    per input, the stack ids of the current generation (dropped at each
  *    generation: a stack seen again in a later one gets a new id); the
- *    names of the inputs (their trace column, quoted once) and of the
- *    metrics.
+ *    state columns of states seen (struct state_text: a table of fixed
+ *    size, emptied at every generation); the names of the inputs (their
+ *    trace column, quoted once) and of the metrics.
  *  - stack_id is unique over the whole output; stacks.csv holds each
  *    stack once per generation of its input, written when first seen (a
  *    CPU sample's stack, or where a goroutine blocked or entered a
@@ -99,7 +100,7 @@ static const struct {
 enum slice_kind { S_STATE, S_REGION, S_TASK, S_RANGE, S_OTHER };
 
 struct open_slice {
-    enum slice_kind kind; /* S_OTHER: no row, no head */
+    struct outbuf *table; /* of its row (its kind's); NULL: S_OTHER, no row, no head */
     int64_t ts;
     size_t head; /* where its row's head starts in its stack's heads */
 };
@@ -119,6 +120,26 @@ struct fields {
     /* of the state column (the name up to its ':') in state, of the
      * string in text */
     struct addrtext state, text;
+};
+
+/* The state, reason and stack_id columns of state slices' rows, with
+ * their separators ("blocked","chan send",6,), kept for the generation and
+ * found by what they are made of: the name's and the reason's addresses
+ * (sink.h: they name one string until the generation) and the stack's key
+ * in its input.  A goroutine's states are a few such triples, again and
+ * again, so a state's head is mostly one lookup and one move rather than
+ * two fields, a stack lookup and a number.  Direct-mapped (a miss is only
+ * a miss: the columns are made and put); a text longer than
+ * STATE_TEXT_MAX is made at its row. */
+#define STATE_MEMO_BITS 7
+#define STATE_TEXT_MAX 64 /* all of text is moved, however short */
+struct state_text {
+    const char *name, *reason;
+    size_t name_len, reason_len;
+    uint64_t stack_key;
+    unsigned stack; /* 1: none; else the stack's input + 2; 0: an empty slot */
+    unsigned len;      /* of text */
+    char text[STATE_TEXT_MAX];
 };
 
 /* The start of every row of a track: its trace column and, but in a
@@ -166,6 +187,9 @@ struct trace_field {
 struct csink {
     struct export_sink base;
     FILE *errf;
+    /* Out of memory, or a write error of a table of slices (put_row) or of
+     * stacks.csv (stack_id), set where it is written: the calls that
+     * write only those check this flag alone. */
     int failed;
     struct outbuf *t[T_COUNT];
     struct u64map open;     /* track uuid -> struct open_stack */
@@ -179,6 +203,7 @@ struct csink {
     struct u64map *stacks;  /* per input: stack key -> stack_id */
     struct trace_field *names; /* per input: its trace column */
     struct fields fields;
+    struct state_text states[1 << STATE_MEMO_BITS];
     struct outbuf_num time; /* put_time's */
     unsigned ninputs;
     uint64_t next_stack;
@@ -408,6 +433,7 @@ static inline __attribute__((always_inline)) char *put_text(char *d, const char 
  * short it is (SLACK), copied to d: in 4 moves of 16 bytes when n <= 64 (a
  * row's head, a track's prefix), else by memcpy; returns d + n. */
 #define SLACK 64
+_Static_assert(STATE_TEXT_MAX <= SLACK, "head_max counts a state's moved columns in SLACK");
 static inline __attribute__((always_inline)) char *put_own(char *d, const char *s, size_t n)
 {
     if (n <= SLACK)
@@ -519,7 +545,8 @@ static inline void args_of(const struct export_event *e, struct slice_args *a)
 
 /* The room put_head needs for the head of e's row (with prefix p): its
  * texts quoted at 3 bytes a byte at most, 3 numbers, a start and the
- * slack of its moves (SLACK, TIME_MOVE).  At least SLACK: put_row reads
+ * slack of its moves (SLACK, TIME_MOVE; a state's kept columns, moved
+ * STATE_TEXT_MAX bytes, within SLACK).  At least SLACK: put_row reads
  * SLACK bytes of a head however short. */
 static size_t head_max(const struct row_prefix *p, const struct export_event *e,
                        const struct slice_args *a)
@@ -534,27 +561,96 @@ static inline size_t prefix_len(const struct row_prefix *p, enum slice_kind k)
     return k == S_TASK ? p->trace_len : p->len;
 }
 
-/* Writes at d, after the prefix of its head, the rest of the head of the
- * row of the slice e begins, of kind k (not S_OTHER): e's columns (the
- * stack id `stack`, 0: none; depth: the slices open under it on its
- * track), its start and a separator; returns its end.  The head's room is
+/* Writes at d the state, reason and stack_id columns of the row of a state
+ * slice named name[0..name_len) (reason: its arg, NULL: none; stack: its
+ * stack's id, 0: none), each with its separator; returns the end.  The
+ * room is head_max()'s. */
+static inline __attribute__((always_inline)) char *
+put_state_cols(struct csink *C, char *d, const char *name, size_t name_len,
+               const struct export_arg *reason, uint64_t stack)
+{
+    /* "blocked: REASON" is state "blocked" with its reason */
+    d = put_field(C, d, name, name_len, 1);
+    if (reason)
+        d = put_field(C, d, reason->str, reason->len, 0);
+    else
+        *d++ = ',';
+    if (stack)
+        d = outbuf_put_u64(d, stack);
+    *d++ = ',';
+    return d;
+}
+
+static uint64_t stack_id(struct csink *C, const struct export_event *e);
+
+/* The slot of state_text of a name, a reason and a stack key. */
+static inline size_t state_slot(const char *name, const char *reason, uint64_t stack_key)
+{
+    uint64_t h = ((uintptr_t)name ^ (uintptr_t)reason << 1 ^ stack_key) * 0x9e3779b97f4a7c15ULL;
+    return (size_t)(h >> (64 - STATE_MEMO_BITS));
+}
+
+/* state_cols' miss: makes the columns at d (the stack's rows written if
+ * it is new: stack_id) and keeps them in m. */
+static __attribute__((noinline)) char *state_cols_made(struct csink *C, char *d,
+                                                        const struct export_event *e,
+                                                        const struct export_arg *reason,
+                                                        unsigned stack, struct state_text *m)
+{
+    char *cols = d;
+    d = put_state_cols(C, d, e->name, e->name ? e->name_len : 0, reason,
+                       stack > 1 ? stack_id(C, e) : 0);
+    size_t n = (size_t)(d - cols);
+    if (n <= STATE_TEXT_MAX && !C->failed) { /* failed: a stack not kept */
+        *m = (struct state_text){e->name,   reason ? reason->str : NULL,
+                                 e->name_len, reason ? reason->len : 0,
+                                 stack > 1 ? e->stack_key : 0, stack, (unsigned)n, {0}};
+        memcpy(m->text, cols, n);
+    }
+    return d;
+}
+
+/* The state, reason and stack_id columns of the row of state slice e (its
+ * reason: NULL, none; its stack shown if stacks: a begin's) at d, with
+ * their separators, from C->states; returns the end.  The room is
+ * head_max()'s. */
+static inline __attribute__((always_inline)) char *state_cols(struct csink *C, char *d,
+                                                              const struct export_event *e,
+                                                              const struct export_arg *reason,
+                                                              int stacks)
+{
+    const char *r = reason ? reason->str : NULL;
+    size_t r_len = reason ? reason->len : 0;
+    unsigned stack = stacks && e->nframes ? e->track->seq + 2 : 1;
+    uint64_t stack_key = stack > 1 ? e->stack_key : 0;
+    struct state_text *m = &C->states[state_slot(e->name, r, stack_key)];
+    if (m->name == e->name && m->name_len == e->name_len && m->reason == r &&
+        m->reason_len == r_len && m->stack_key == stack_key && m->stack == stack) {
+        /* all of text, in moves of 16 bytes (a memcpy of it, from an
+         * aligned source, became a rep movs) */
+        memcpy(d, m->text, 16);
+        memcpy(d + 16, m->text + 16, 16);
+        memcpy(d + 32, m->text + 32, 16);
+        memcpy(d + 48, m->text + 48, 16);
+        return d + m->len;
+    }
+    return state_cols_made(C, d, e, reason, stack, m);
+}
+
+/* Writes at d, after the prefix of its head, the columns of the row of
+ * the slice e begins, of kind k (not S_OTHER), up to its start (its
+ * stack's id if stacks, a begin's; depth: the slices open under it on its
+ * track), each with its separator; returns their end.  The head's room is
  * head_max(). */
 static inline __attribute__((always_inline)) char *
 put_head(struct csink *C, char *d, const struct export_event *e, enum slice_kind k,
-         const struct slice_args *a, uint64_t depth, uint64_t stack)
+         const struct slice_args *a, uint64_t depth, int stacks)
 {
     const char *name = e->name;
     size_t name_len = name ? e->name_len : 0;
     switch (k) {
-    case S_STATE: /* "blocked: REASON" is state "blocked" with its reason */
-        d = put_field(C, d, name, name_len, 1);
-        if (a->reason)
-            d = put_field(C, d, a->reason->str, a->reason->len, 0);
-        else
-            *d++ = ',';
-        if (stack)
-            d = outbuf_put_u64(d, stack);
-        *d++ = ',';
+    case S_STATE:
+        d = state_cols(C, d, e, a->reason, stacks);
         break;
     case S_REGION:
         d = put_field(C, d, name, name_len, 0);
@@ -575,7 +671,13 @@ put_head(struct csink *C, char *d, const struct export_event *e, enum slice_kind
         d = put_field(C, d, name, name_len, 0);
         break;
     }
-    d = put_time(&C->time, d, e->ts);
+    return d;
+}
+
+/* The start ts of a row at d and a separator: the end of its head. */
+static inline __attribute__((always_inline)) char *put_start(struct csink *C, char *d, int64_t ts)
+{
+    d = put_time(&C->time, d, ts);
     *d++ = ',';
     return d;
 }
@@ -595,14 +697,13 @@ static enum table_id table_of(enum slice_kind k)
  * (a sign and 19 digits), their separator and the line's end. */
 #define ROW_TAIL_MAX (TIME_MOVE + 20 + 2)
 
-/* Writes the row of a slice of kind k (not S_OTHER) begun at start, its
- * head head[0..n) (put_head's: SLACK bytes readable), that ends at end.
- * Returns the table written. */
-static inline __attribute__((always_inline)) struct outbuf *
-put_row(struct csink *C, enum slice_kind k, const char *head, size_t n, int64_t start,
-        int64_t end)
+/* Writes into table tb (a slice kind's: table_of) the row of a slice
+ * begun at start, its head head[0..n) (put_head's: SLACK bytes readable),
+ * that ends at end.  A write error is C->failed. */
+static inline __attribute__((always_inline)) void put_row(struct csink *C, struct outbuf *tb,
+                                                          const char *head, size_t n,
+                                                          int64_t start, int64_t end)
 {
-    struct outbuf *tb = C->t[table_of(k)];
     if (tb->len + SLACK + n + ROW_TAIL_MAX > sizeof tb->buf) {
         outbuf_flush(tb);
         if (SLACK + n + ROW_TAIL_MAX > sizeof tb->buf) { /* a head of huge names */
@@ -610,6 +711,8 @@ put_row(struct csink *C, enum slice_kind k, const char *head, size_t n, int64_t 
             outbuf_flush(tb);
             n = 0;
         }
+        if (tb->failed)
+            C->failed = 1;
     }
     char *d = put_own(tb->buf + tb->len, head, n);
     char *e = put_time(&C->time, d, end);
@@ -617,7 +720,6 @@ put_row(struct csink *C, enum slice_kind k, const char *head, size_t n, int64_t 
     e = outbuf_put_i64(e, end - start);
     *e++ = '\n';
     tb->len = (size_t)(e - tb->buf);
-    return tb;
 }
 
 static void free_stack(struct open_stack *st)
@@ -640,11 +742,12 @@ static int done(struct csink *C)
     return failed ? -1 : 0;
 }
 
-/* done() of a call that wrote table tb only (NULL: none): a table fails
- * (sticky) only when written, so the call that wrote it reports it. */
+/* done() of a call that wrote table tb (and maybe the tables whose errors
+ * are C->failed): a table fails (sticky) only when written, so the call
+ * that wrote it reports it. */
 static int done_in(struct csink *C, const struct outbuf *tb)
 {
-    return C->failed || (tb && tb->failed) ? -1 : 0;
+    return C->failed || tb->failed ? -1 : 0;
 }
 
 static int v_track(struct export_sink *s, const struct export_track *t)
@@ -699,8 +802,6 @@ static int v_track(struct export_sink *s, const struct export_track *t)
     return done(C);
 }
 
-static uint64_t stack_id(struct csink *C, const struct export_event *e);
-
 /* The stack of open slices of track t, made if new; NULL when out of
  * memory. */
 static struct open_stack *open_stack(struct csink *C, const struct export_track *t)
@@ -724,42 +825,78 @@ static struct open_stack *open_stack(struct csink *C, const struct export_track 
 }
 
 /* Ends the innermost open slice of st (a track's stack) at ts: writes its
- * row.  Returns the table written, NULL: none (a slice of no row, or none
- * open: the timeline never ends what it did not begin). */
-static inline __attribute__((always_inline)) struct outbuf *end_top(struct csink *C,
-                                                                    struct open_stack *st,
-                                                                    int64_t ts)
+ * row, if it has one (and one is open: the timeline never ends what it
+ * did not begin). */
+static inline __attribute__((always_inline)) void end_top(struct csink *C, struct open_stack *st,
+                                                          int64_t ts)
 {
     if (!st->n)
-        return NULL;
+        return;
     const struct open_slice *sl = &st->s[--st->n];
-    if (sl->kind == S_OTHER)
-        return NULL;
-    struct outbuf *tb = put_row(C, sl->kind, st->heads + sl->head, st->heads_len - sl->head,
-                                sl->ts, ts);
+    if (!sl->table) /* S_OTHER */
+        return;
+    put_row(C, sl->table, st->heads + sl->head, st->heads_len - sl->head, sl->ts, ts);
     st->heads_len = sl->head ? sl->head : st->prefix.len; /* 0: on the kept prefix */
-    return tb; /* the track's stack is kept until track_done */
+    /* the track's stack is kept until track_done */
 }
 
 /* end_top() on track t (a slice_end's, or an end_first on another track
  * than its call's), which becomes the last ended (C->last_st). */
-static inline __attribute__((always_inline)) struct outbuf *end_on(struct csink *C,
-                                                                   const struct export_track *t,
-                                                                   int64_t ts)
+static inline __attribute__((always_inline)) void end_on(struct csink *C,
+                                                         const struct export_track *t, int64_t ts)
 {
     uint64_t v;
     if (!u64memo_get(&C->open_memo, &C->open, t->uuid, &v))
-        return NULL;
+        return;
     struct open_stack *st = (struct open_stack *)(uintptr_t)v;
     C->last_st = st;
     C->last_uuid = t->uuid;
-    return end_top(C, st, ts);
+    end_top(C, st, ts);
 }
 
-/* done_in() of a call that wrote tables a and b (NULL: none). */
-static int done_in2(struct csink *C, const struct outbuf *a, const struct outbuf *b)
+/* Starts the head of the row of slice sl, of kind k, opened on st (not
+ * counted in st->n yet), with room for `room` bytes (head_max()): its
+ * prefix, on the one kept at 0 if st is empty (but a task's, whose prefix
+ * is shorter).  Returns where its own columns go, NULL when out of
+ * memory. */
+static inline __attribute__((always_inline)) char *head_start(struct open_stack *st,
+                                                              struct open_slice *sl,
+                                                              enum slice_kind k, size_t room)
 {
-    return done_in(C, a) < 0 ? -1 : done_in(C, b);
+    if (grow(&st->heads, &st->heads_cap, st->heads_len + room, 1) < 0)
+        return NULL;
+    char *d = st->heads + st->heads_len;
+    sl->head = st->heads_len;
+    if (st->n == 0 && k != S_TASK)
+        sl->head = 0;
+    else
+        d = put_own(d, st->prefix.s, prefix_len(&st->prefix, k));
+    return d;
+}
+
+/* v_begin of a slice not a state (sl: its open slice, ts set). */
+static __attribute__((noinline)) int begin_other(struct csink *C, struct open_stack *st,
+                                                 struct open_slice *sl,
+                                                 const struct export_event *e)
+{
+    struct slice_args a;
+    args_of(e, &a);
+    enum slice_kind k = kind_of(e->cat);
+    sl->table = k == S_OTHER ? NULL : C->t[table_of(k)];
+    sl->head = st->heads_len;
+    /* A state's stack (where a goroutine blocked) is looked up with its
+     * columns (state_cols); another slice's stack is not shown, but
+     * stacks.csv has it all the same. */
+    if (e->nframes)
+        stack_id(C, e);
+    if (k != S_OTHER) {
+        char *d = head_start(st, sl, k, head_max(&st->prefix, e, &a));
+        if (!d)
+            return -1;
+        d = put_head(C, d, e, k, &a, st->n, 1);
+        st->heads_len = (size_t)(put_start(C, d, e->ts) - st->heads);
+    }
+    return 0;
 }
 
 static int v_begin(struct export_sink *s, const struct export_event *e)
@@ -771,42 +908,38 @@ static int v_begin(struct export_sink *s, const struct export_event *e)
     /* The slice that ends right before this one (sink.h: end_first), its
      * row first, as slice_end would have written it: on this track (a
      * goroutine's state after its last), with the stack just found. */
-    struct outbuf *ended = NULL;
     if (e->end_first == e->track) {
-        ended = end_top(C, st, e->ts);
+        end_top(C, st, e->ts);
         C->last_st = st;
         C->last_uuid = e->track->uuid;
     } else if (e->end_first) {
-        ended = end_on(C, e->end_first, e->ts);
+        end_on(C, e->end_first, e->ts);
     }
     if (grow(&st->s, &st->cap, st->n + 1, sizeof *st->s) < 0)
         return -1;
     struct open_slice *sl = &st->s[st->n];
-    struct slice_args a;
-    args_of(e, &a);
-    sl->kind = kind_of(e->cat);
     sl->ts = e->ts;
-    sl->head = st->heads_len;
-    uint64_t stack = e->nframes ? stack_id(C, e) : 0; /* where a goroutine blocked */
-    if (sl->kind != S_OTHER) {
-        if (grow(&st->heads, &st->heads_cap, st->heads_len + head_max(&st->prefix, e, &a), 1) < 0)
+    if (e->cat == EXPORT_CAT_STATE) { /* most begins; of its args a state shows its reason */
+        const struct export_arg *r = ARG(e, "reason");
+        struct slice_args a = {r && r->str ? r : NULL, NULL, NULL};
+        sl->table = C->t[T_STATES];
+        char *d = head_start(st, sl, S_STATE, head_max(&st->prefix, e, &a));
+        if (!d)
             return -1;
-        char *d = st->heads + st->heads_len;
-        if (st->n == 0 && sl->kind != S_TASK) /* on the prefix kept at 0 */
-            sl->head = 0;
-        else
-            d = put_own(d, st->prefix.s, prefix_len(&st->prefix, sl->kind));
-        d = put_head(C, d, e, sl->kind, &a, st->n, stack);
-        st->heads_len = (size_t)(d - st->heads);
+        d = state_cols(C, d, e, a.reason, 1);
+        st->heads_len = (size_t)(put_start(C, d, e->ts) - st->heads);
+    } else if (begin_other(C, st, sl, e) < 0) {
+        return -1;
     }
     st->n++;
-    return done_in2(C, ended, C->t[T_STACKS]);
+    return C->failed ? -1 : 0; /* (put_row, stack_id) */
 }
 
 static int v_end(struct export_sink *s, const struct export_event *e)
 {
     struct csink *C = (struct csink *)s;
-    return done_in(C, end_on(C, e->track, e->ts));
+    end_on(C, e->track, e->ts);
+    return C->failed ? -1 : 0; /* (put_row) */
 }
 
 static int v_complete(struct export_sink *s, const struct export_event *e, int64_t dur)
@@ -828,14 +961,16 @@ static int v_complete(struct export_sink *s, const struct export_event *e, int64
     /* A region begun before the trace encloses the goroutine's open ones:
      * it is the outermost. */
     char *end = put_head(C, put_own(head, p.s, prefix_len(&p, k)), e, k, &a, 0, 0);
-    put_row(C, k, head, (size_t)(end - head), e->ts, e->ts + dur);
+    end = put_start(C, end, e->ts);
+    put_row(C, C->t[table_of(k)], head, (size_t)(end - head), e->ts, e->ts + dur);
     free(head);
     free(p.s);
     return done(C);
 }
 
 /* The id of the stack of a sample, its frames written the first time it
- * is seen in its input's generation; 0 for no stack. */
+ * is seen in its input's generation (a write error: C->failed); 0 for no
+ * stack. */
 static uint64_t stack_id(struct csink *C, const struct export_event *e)
 {
     if (!e->nframes)
@@ -861,6 +996,8 @@ static uint64_t stack_id(struct csink *C, const struct export_event *e)
         f_u64(tb, fr->line);
         row_end(tb);
     }
+    if (C->t[T_STACKS]->failed)
+        C->failed = 1;
     return id;
 }
 
@@ -870,7 +1007,8 @@ static int v_instant(struct export_sink *s, const struct export_event *e)
     struct outbuf *tb;
     /* The slice that ends right before it (sink.h: end_first): the
      * wakee's, at its waker's unblock instant. */
-    struct outbuf *ended = e->end_first ? end_on(C, e->end_first, e->ts) : NULL;
+    if (e->end_first)
+        end_on(C, e->end_first, e->ts);
     if (e->cat == EXPORT_CAT_LOG) {
         const struct export_arg *task = ARG(e, "task"), *cat = ARG(e, "category"),
                                 *msg = ARG(e, "message");
@@ -881,7 +1019,7 @@ static int v_instant(struct export_sink *s, const struct export_event *e)
         f_str(tb, cat && cat->str ? cat->str : "", cat && cat->str ? cat->len : 0, 0);
         f_str(tb, msg && msg->str ? msg->str : "", msg && msg->str ? msg->len : 0, 0);
         row_end(tb);
-        return done_in2(C, ended, tb);
+        return done_in(C, tb);
     }
     if (e->cat == EXPORT_CAT_CPU) {
         uint64_t id = stack_id(C, e);
@@ -897,7 +1035,7 @@ static int v_instant(struct export_sink *s, const struct export_event *e)
     }
     /* Unblock instants (the flows' starts) are in states.csv already: the
      * wakee's blocked row ends there. */
-    return done_in(C, ended);
+    return C->failed ? -1 : 0; /* (put_row) */
 }
 
 static int v_counter(struct export_sink *s, const struct export_track *t, int64_t ts,
@@ -922,6 +1060,7 @@ static void v_generation(struct export_sink *s, unsigned seq)
      * apart). */
     addrtext_clear(&C->fields.state);
     addrtext_clear(&C->fields.text);
+    memset(C->states, 0, sizeof C->states);
 }
 
 static void v_track_done(struct export_sink *s, const struct export_track *t, int64_t ts)
