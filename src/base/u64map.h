@@ -96,7 +96,7 @@ static inline int u64map_next_ptr(const struct u64map *m, size_t *pos, uint64_t 
  * keeps it true: after u64map_del of a key, or a u64map_put that gives a
  * memoised key another value, it calls u64memo_forget(key).
  */
-#define U64MEMO_SLOTS 64
+#define U64MEMO_SLOTS 256
 struct u64memo {
     uint64_t tag[U64MEMO_SLOTS]; /* u64memo_tag of the slot's key, 0: none */
     uint64_t val[U64MEMO_SLOTS];
