@@ -43,7 +43,9 @@
  *    fixed size; longer names go through the output buffer's calls), and
  *    args' keys and strings alike from arg_short (found by address for
  *    the generation; longer ones through addrtext and the output buffer's
- *    calls);
+ *    calls), and the args object of one arg (most events' args) whole from
+ *    arg1, found by the address of its string (or, for a number, of its
+ *    key);
  *  - `,"cat":"CAT"` from cat[] (one move of 24 bytes);
  *  - the time: the text of its microseconds kept from the previous time
  *    (outbuf.h: struct outbuf_num: most events share them, and all but the
@@ -67,13 +69,24 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The steps of an event, inlined into its call whatever its size: the
+ * compiler's inliner stops at some size of c_begin and makes calls of
+ * them, whose saving and restoring of registers cost more than the step
+ * (callgrind big20: 3.28 -> 3.31 G instructions when it did). */
+#define HOT inline __attribute__((always_inline))
+
 /* Room for an event's fixed parts, moves past their ends included: the
  * largest, an X's, takes separator 1, head 64, name 64, cat 24, `,"ts":`
  * 6 + 16 + 4, `,"dur":` 7 + 16 + 4 and `,"args":{` 9 (an arg takes
  * ARG_ROOM of its own, checked before it): 215.  An E written before a
  * B or instant in its call (end_then_open) takes 1 + 64 + 64 + 6 + 16 +
- * 4 + 1 more (156), and the two still fit. */
+ * 4 + 1 more (156), and the two still fit.  So does a first arg after
+ * them (ARG1_ROOM): a B's parts before its args are at most 1 + 64 +
+ * 64 + 24 + `,"id":"` 7 + 20 + 1 + 26 = 207, an instant's 195, so the
+ * args object of one arg (put_arg1) needs no room check of its own. */
 #define EV_ROOM 512
+#define EV_END_FIRST 156
+#define EV_BEFORE_ARGS 215
 
 /* The head of events on one (track, tid): `\n{"ph":"?","pid":P,"tid":T`
  * (at most 16 + 20 + 7 + 20 bytes), and the track's open slices. */
@@ -105,6 +118,25 @@ struct texts {
     size_t n, cap;
 };
 
+/* The args object of an event with one arg and no stack, kept
+ * ready-made: for a string value `,"args":{KEY:STR}` whole, for a number
+ * `,"args":{KEY:` (the number follows).  Most args objects are one of a
+ * few: a state's reason, an unblock's goroutine, a region's task. */
+struct arg1 {
+    struct text t;
+    const char *key; /* the arg's key (by address: a string of the generation) */
+    size_t key_len;
+};
+
+/* An array of arg1: v[0..n) in use, room for cap; at most ARG1_MAX per
+ * generation (more go through put_args: the memo is bounded even when
+ * it misses often). */
+#define ARG1_MAX 4096
+struct arg1s {
+    struct arg1 *v;
+    size_t n, cap;
+};
+
 /* Times' microseconds and flow ids are written from the text of the
  * previous one (outbuf.h: struct outbuf_num): events are a few hundred
  * nanoseconds apart, so most share a time's microseconds and the digits
@@ -124,6 +156,9 @@ struct csink {
     struct texts arg_short;      /* args' keys and strings as JSON strings */
     struct addrmemo arg_ids;     /* in front of arg_short, by address */
     struct addrtext arg_text;    /* those longer than TEXT_MAX */
+    struct arg1s arg1;           /* one-arg args objects */
+    struct addrmemo arg1_str;    /* in front of arg1, by the value's address */
+    struct addrmemo arg1_num;    /* in front of arg1, by the key's address */
     struct {
         char s[24];
         size_t len;
@@ -193,19 +228,12 @@ static char *room(struct csink *C)
 /* A string literal at the cursor p: a move of a constant size. */
 #define PUT_LIT(p, lit) (memcpy((p), "" lit, sizeof(lit) - 1), (p) + sizeof(lit) - 1)
 
-/* v in decimal at the cursor p. */
-static inline char *put_u64_at(struct csink *C, char *p, uint64_t v)
-{
-    set_cursor(C, p);
-    outbuf_u64(&C->ob, v);
-    return cursor(C);
-}
-
-/* An id as a JSON string (ids may exceed a double's 53 bits). */
-static char *put_id(struct csink *C, char *p, uint64_t id)
+/* An id as a JSON string (ids may exceed a double's 53 bits), in the
+ * room of its event (EV_ROOM counts its 20 digits). */
+static char *put_id(char *p, uint64_t id)
 {
     p = PUT_LIT(p, ",\"id\":\"");
-    p = put_u64_at(C, p, id);
+    p = outbuf_put_u64(p, id);
     *p++ = '"';
     return p;
 }
@@ -282,7 +310,7 @@ static void jstr(struct csink *f, const char *s, size_t n)
  * text of its three decimals (from C->decimals).  With put_time_text, the
  * time's text for two events at the same time (an E and the event after
  * it: end_then_open) is made once. */
-static inline const char *time_set(struct csink *C, struct outbuf_num *m, int64_t ns)
+static HOT const char *time_set(struct csink *C, struct outbuf_num *m, int64_t ns)
 {
     if (ns < 0)
         ns = 0;
@@ -292,7 +320,7 @@ static inline const char *time_set(struct csink *C, struct outbuf_num *m, int64_
 }
 
 /* The time of time_set (m's microseconds, then dec) at p. */
-static inline char *put_time_text(char *p, const struct outbuf_num *m, const char *dec)
+static HOT char *put_time_text(char *p, const struct outbuf_num *m, const char *dec)
 {
     memcpy(p, m->s, TIME_US_MOVE);
     p += m->len;
@@ -301,7 +329,7 @@ static inline char *put_time_text(char *p, const struct outbuf_num *m, const cha
 }
 
 /* ns (clamped at 0) in microseconds with three decimals at p. */
-static inline char *put_time(struct csink *C, struct outbuf_num *m, char *p, int64_t ns)
+static HOT char *put_time(struct csink *C, struct outbuf_num *m, char *p, int64_t ns)
 {
     return put_time_text(p, m, time_set(C, m, ns));
 }
@@ -328,8 +356,8 @@ static __attribute__((noinline)) void slot_fill(struct csink *C, struct track_sl
 /* The slot of track t as (pid, tid), made so if it is not (slot_fill:
  * its head is made at the cursor, so the cursor must be past any event
  * being written). */
-static inline struct track_slot *slot_of(struct csink *C, const struct export_track *t,
-                                         int64_t tid)
+static HOT struct track_slot *slot_of(struct csink *C, const struct export_track *t,
+                                      int64_t tid)
 {
     struct track_slot *s = &C->slots[t->uuid & ((1u << SLOT_BITS) - 1)];
     if (s->uuid != t->uuid || s->tid != tid)
@@ -339,7 +367,7 @@ static inline struct track_slot *slot_of(struct csink *C, const struct export_tr
 
 /* The separator and the head of an event of slot s, its ph patched in,
  * at p; returns the cursor after it. */
-static inline char *put_head(struct csink *C, char *p, const struct track_slot *s, char ph)
+static HOT char *put_head(struct csink *C, char *p, const struct track_slot *s, char ph)
 {
     *p = ',';
     p += C->comma;
@@ -352,8 +380,8 @@ static inline char *put_head(struct csink *C, char *p, const struct track_slot *
 /* Starts an event object of track t as (pid, tid): separator, ph, pid,
  * tid, with the room of EV_ROOM; returns the cursor after it, and the
  * track's slot in *slot. */
-static inline char *ev_open(struct csink *C, char ph, const struct export_track *t, int64_t tid,
-                            struct track_slot **slot)
+static HOT char *ev_open(struct csink *C, char ph, const struct export_track *t, int64_t tid,
+                         struct track_slot **slot)
 {
     struct outbuf *o = &C->ob;
     if (o->len + EV_ROOM > sizeof o->buf)
@@ -364,24 +392,34 @@ static inline char *ev_open(struct csink *C, char ph, const struct export_track 
     return put_head(C, o->buf + o->len, s, ph);
 }
 
+/* Room for element i in the array v of elements of `size` bytes, which
+ * has room for *cap: v, or v moved to more room (*cap raised); NULL when
+ * out of memory (v is kept). */
+static void *array_room(void *v, size_t *cap, size_t i, size_t size)
+{
+    if (i < *cap)
+        return v;
+    size_t c = *cap ? 2 * *cap : 64;
+    while (c <= i)
+        c *= 2;
+    void *nv = realloc(v, c * size);
+    if (nv)
+        *cap = c;
+    return nv;
+}
+
 /* The text at index i of t (made room for, n raised to i + 1 if below),
  * empty; NULL when out of memory. */
 static struct text *text_at(struct texts *t, size_t i)
 {
-    if (i >= t->cap) {
-        size_t cap = t->cap ? 2 * t->cap : 64;
-        while (cap <= i)
-            cap *= 2;
-        struct text *v = realloc(t->v, cap * sizeof *v);
-        if (!v)
-            return NULL;
-        t->v = v;
-        t->cap = cap;
-    }
+    struct text *v = array_room(t->v, &t->cap, i, sizeof *v);
+    if (!v)
+        return NULL;
+    t->v = v;
     if (t->n <= i)
         t->n = i + 1;
-    memset(&t->v[i], 0, sizeof t->v[i]);
-    return &t->v[i];
+    memset(&v[i], 0, sizeof v[i]);
+    return &v[i];
 }
 
 /* Makes x the text a[0..an) b[0..bn) if it fits (else leaves it empty). */
@@ -395,7 +433,7 @@ static void text_set(struct text *x, const char *a, size_t an, const char *b, si
 }
 
 /* Text x at p (x not empty). */
-static inline char *put_text(char *p, const struct text *x)
+static HOT char *put_text(char *p, const struct text *x)
 {
     memcpy(p, x->s, TEXT_MOVE);
     if (x->len > TEXT_MOVE)
@@ -427,7 +465,7 @@ static int64_t name_id_miss(struct csink *C, const char *s, size_t len)
     return id;
 }
 
-static inline int64_t name_id(struct csink *C, const char *s, size_t len)
+static HOT int64_t name_id(struct csink *C, const char *s, size_t len)
 {
     uint64_t v;
     if (s && addrmemo_get(&C->name_ids, s, len, &v))
@@ -436,7 +474,7 @@ static inline int64_t name_id(struct csink *C, const char *s, size_t len)
 }
 
 /* `,"name":NAME` of the name with that id at p. */
-static inline char *put_name(struct csink *C, char *p, int64_t id)
+static HOT char *put_name(struct csink *C, char *p, int64_t id)
 {
     const struct text *x = &C->name_text.v[id];
     if (x->len)
@@ -447,14 +485,14 @@ static inline char *put_name(struct csink *C, char *p, int64_t id)
     return room(C);
 }
 
-static inline char *put_cat(struct csink *C, char *p, enum export_cat c)
+static HOT char *put_cat(struct csink *C, char *p, enum export_cat c)
 {
     memcpy(p, C->cat[c].s, sizeof C->cat[c].s);
     return p + C->cat[c].len;
 }
 
 /* The name (its id: name_id) and category of e. */
-static inline char *name_cat(struct csink *C, char *p, const struct export_event *e, int64_t id)
+static HOT char *name_cat(struct csink *C, char *p, const struct export_event *e, int64_t id)
 {
     if (e->name)
         p = put_name(C, p, id);
@@ -542,6 +580,12 @@ static void stack_arg(struct csink *f, const struct export_event *e)
  * (texts, or 20 digits), and the closing `}}` of the event. */
 #define ARG_ROOM (1 + TEXT_MAX + 1 + TEXT_MAX + 2)
 
+/* The room put_arg1 takes at most (its text, padded to TEXT_MAX, or its
+ * head, 20 digits and `}`), and the `}` of the event. */
+#define ARG1_ROOM (TEXT_MAX + 20 + 1 + 1)
+_Static_assert(EV_END_FIRST + EV_BEFORE_ARGS + ARG1_ROOM <= EV_ROOM,
+               "a one-arg args object fits the room of its event");
+
 /* `,"args":{...}` of e at p, when it has any. */
 static char *put_args(struct csink *C, char *p, const struct export_event *e)
 {
@@ -559,7 +603,7 @@ static char *put_args(struct csink *C, char *p, const struct export_event *e)
         if (a->str)
             p = put_arg_text(C, p, a->str, a->len);
         else
-            p = put_u64_at(C, p, a->u);
+            p = outbuf_put_u64(p, a->u); /* ARG_ROOM covers its 20 digits */
     }
     if (e->nframes) {
         set_cursor(C, p);
@@ -570,15 +614,78 @@ static char *put_args(struct csink *C, char *p, const struct export_event *e)
     return p;
 }
 
-static inline char *args(struct csink *C, char *p, const struct export_event *e)
+/* put_arg1 of an args object not kept: kept if it fits a text (and
+ * ARG1_MAX allows), then written; else written by put_args. */
+static __attribute__((noinline)) char *put_arg1_miss(struct csink *C, char *p,
+                                                     const struct export_event *e)
 {
+    const struct export_arg *a = &e->args[0];
+    char q[TEXT_MAX + 2 * 256];
+    size_t n = 0;
+    if (a->key && JSON_MAX(a->key_len) <= 256 && (!a->str || JSON_MAX(a->len) <= 256) &&
+        C->arg1.n < ARG1_MAX) {
+        n = (size_t)(PUT_LIT(q, ",\"args\":{") - q);
+        n += json_quote(q + n, a->key, a->key_len);
+        q[n++] = ':';
+        if (a->str) {
+            n += json_quote(q + n, a->str, a->len);
+            q[n++] = '}';
+        }
+    }
+    struct arg1 *v = n && n <= TEXT_MAX ? array_room(C->arg1.v, &C->arg1.cap, C->arg1.n,
+                                                       sizeof *v)
+                                        : NULL;
+    if (!v)
+        return put_args(C, p, e);
+    C->arg1.v = v;
+    struct arg1 *x = &v[C->arg1.n];
+    memset(x, 0, sizeof *x);
+    text_set(&x->t, q, n, "", 0);
+    x->key = a->key;
+    x->key_len = a->key_len;
+    if (a->str)
+        addrmemo_put(&C->arg1_str, a->str, a->len, C->arg1.n++);
+    else
+        addrmemo_put(&C->arg1_num, a->key, a->key_len, C->arg1.n++);
+    p = put_text(p, &x->t);
+    if (!a->str) {
+        p = outbuf_put_u64(p, a->u);
+        *p++ = '}';
+    }
+    return p;
+}
+
+/* The args object of e with one arg and no stack at p, from arg1 (by the
+ * address of its string, or of its key for a number): one look-up, no
+ * room check (EV_ROOM covers it: ARG1_ROOM). */
+static HOT char *put_arg1(struct csink *C, char *p, const struct export_event *e)
+{
+    const struct export_arg *a = &e->args[0];
+    uint64_t v;
+    if (a->str) {
+        if (addrmemo_get(&C->arg1_str, a->str, a->len, &v) && C->arg1.v[v].key == a->key &&
+            C->arg1.v[v].key_len == a->key_len)
+            return put_text(p, &C->arg1.v[v].t);
+    } else if (a->key && addrmemo_get(&C->arg1_num, a->key, a->key_len, &v)) {
+        p = put_text(p, &C->arg1.v[v].t);
+        p = outbuf_put_u64(p, a->u);
+        *p++ = '}';
+        return p;
+    }
+    return put_arg1_miss(C, p, e);
+}
+
+static HOT char *args(struct csink *C, char *p, const struct export_event *e)
+{
+    if (e->nargs == 1 && !e->nframes)
+        return put_arg1(C, p, e);
     return e->nargs || e->nframes ? put_args(C, p, e) : p;
 }
 
 /* `,"ts":T` of e (time_set's C->ts and dec), its args and the end of
  * the event object. */
-static inline void ts_args_close(struct csink *C, char *p, const struct export_event *e,
-                                 const char *dec)
+static HOT void ts_args_close(struct csink *C, char *p, const struct export_event *e,
+                              const char *dec)
 {
     p = PUT_LIT(p, ",\"ts\":");
     p = put_time_text(p, &C->ts, dec);
@@ -683,7 +790,7 @@ static void free_names(struct name_stack *ns)
 
 /* `,"name":NAME` of the innermost open slice of slot s (a B/E track) at
  * p, which its E ends: the name is forgotten. */
-static inline char *put_end_name(struct csink *C, char *p, struct track_slot *s)
+static HOT char *put_end_name(struct csink *C, char *p, struct track_slot *s)
 {
     struct name_stack *ns = s->open;
     if (ns && ns->n)
@@ -697,8 +804,8 @@ static inline char *put_end_name(struct csink *C, char *p, struct track_slot *s)
  * slot looked up once when the two are on the same track, the time's text
  * made once (its decimals in *dec: time_set).  Returns the cursor after
  * e's head, and its slot in *slot. */
-static inline char *end_then_open(struct csink *C, const struct export_event *e, char ph,
-                                  int64_t tid, struct track_slot **slot, const char **dec)
+static HOT char *end_then_open(struct csink *C, const struct export_event *e, char ph,
+                               int64_t tid, struct track_slot **slot, const char **dec)
 {
     const struct export_track *et = e->end_first;
     struct track_slot *s;
@@ -719,8 +826,8 @@ static inline char *end_then_open(struct csink *C, const struct export_event *e,
 
 /* Starts e's event (ph, as (pid, tid)), after the E that ends first if
  * any (end_then_open); *dec: the decimals of its time (time_set). */
-static inline char *open_event(struct csink *C, const struct export_event *e, char ph,
-                               int64_t tid, struct track_slot **slot, const char **dec)
+static HOT char *open_event(struct csink *C, const struct export_event *e, char ph,
+                            int64_t tid, struct track_slot **slot, const char **dec)
 {
     if (e->end_first)
         return end_then_open(C, e, ph, tid, slot, dec);
@@ -742,7 +849,7 @@ static int c_begin(struct export_sink *s, const struct export_event *e)
         return -1;
     p = name_cat(C, p, e, id);
     if (async)
-        p = put_id(C, p, e->track->uuid);
+        p = put_id(p, e->track->uuid);
     ts_args_close(C, p, e, dec);
     if (e->flow_in)
         flow(C, e, 'f', e->flow_in);
@@ -760,7 +867,7 @@ static void async_end(struct csink *C, char *p, const struct export_event *e)
         p = room(C);
     }
     p = put_cat(C, p, EXPORT_CAT_TASK);
-    p = put_id(C, p, e->track->uuid);
+    p = put_id(p, e->track->uuid);
     ts_args_close(C, p, e, time_set(C, &C->ts, e->ts));
 }
 
@@ -846,6 +953,9 @@ static void c_generation(struct export_sink *s, unsigned seq)
     addrmemo_clear(&C->name_ids);
     addrmemo_clear(&C->arg_ids);
     C->arg_short.n = 0;
+    addrmemo_clear(&C->arg1_str);
+    addrmemo_clear(&C->arg1_num);
+    C->arg1.n = 0;
     addrtext_clear(&C->arg_text);
 }
 
@@ -881,6 +991,7 @@ static void c_destroy(struct export_sink *s)
     strtab_free(&C->slice_names);
     free(C->name_text.v);
     free(C->arg_short.v);
+    free(C->arg1.v);
     addrtext_free(&C->arg_text);
     free(C);
 }
