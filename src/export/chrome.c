@@ -694,15 +694,25 @@ static HOT void ts_args_close(struct csink *C, char *p, const struct export_even
     set_cursor(C, p);
 }
 
-static void flow(struct csink *C, const struct export_event *e, char ph, uint64_t id)
+/* The flow event (ph s or f, its id) of e, written right after e's own
+ * event, on e's track at e's time: so it takes from e's event its slot s
+ * (NULL: e's event was not on (e->track, e->track->tid)) and dec, the
+ * decimals of the time of C->ts (time_set), and only checks the room. */
+static HOT void flow(struct csink *C, const struct export_event *e, const struct track_slot *s,
+                     char ph, uint64_t id, const char *dec)
 {
-    char *p = ev_open(C, ph, e->track, e->track->tid, NULL);
+    struct outbuf *o = &C->ob;
+    if (o->len + EV_ROOM > sizeof o->buf)
+        outbuf_flush(o);
+    if (!s)
+        s = slot_of(C, e->track, e->track->tid);
+    char *p = put_head(C, o->buf + o->len, s, ph);
     p = PUT_LIT(p, ",\"name\":\"wakeup\",\"cat\":\"flow\",\"id\":\"");
     outbuf_num_set(&C->flow_id, id);
     memcpy(p, C->flow_id.s, OUTBUF_NUM_MOVE);
     p += C->flow_id.len;
     p = PUT_LIT(p, "\",\"ts\":");
-    p = put_time(C, &C->ts, p, e->ts);
+    p = put_time_text(p, &C->ts, dec);
     if (ph == 'f')
         p = PUT_LIT(p, ",\"bp\":\"e\"");
     *p++ = '}';
@@ -852,7 +862,7 @@ static int c_begin(struct export_sink *s, const struct export_event *e)
         p = put_id(p, e->track->uuid);
     ts_args_close(C, p, e, dec);
     if (e->flow_in)
-        flow(C, e, 'f', e->flow_in);
+        flow(C, e, async ? NULL : slot, 'f', e->flow_in, dec);
     return C->ob.failed ? -1 : 0;
 }
 
@@ -916,8 +926,9 @@ static int c_instant(struct export_sink *s, const struct export_event *e)
     int64_t id = name_id(C, e->name, e->name ? e->name_len : 0);
     if (id < 0)
         return -1;
+    struct track_slot *slot;
     const char *dec;
-    char *p = open_event(C, e, 'i', proc ? 0 : e->track->tid, NULL, &dec);
+    char *p = open_event(C, e, 'i', proc ? 0 : e->track->tid, &slot, &dec);
     p = name_cat(C, p, e, id);
     if (proc)
         p = PUT_LIT(p, ",\"s\":\"p\"");
@@ -925,7 +936,7 @@ static int c_instant(struct export_sink *s, const struct export_event *e)
         p = PUT_LIT(p, ",\"s\":\"t\"");
     ts_args_close(C, p, e, dec);
     if (e->flow_out)
-        flow(C, e, 's', e->flow_out);
+        flow(C, e, proc ? NULL : slot, 's', e->flow_out, dec);
     return C->ob.failed ? -1 : 0;
 }
 
