@@ -46,7 +46,9 @@
  *    calls), and the args object of one arg (most events' args) whole from
  *    arg1, found by the address of its string (or, for a number, of its
  *    key);
- *  - `,"cat":"CAT"` from cat[] (one move of 24 bytes);
+ *  - `,"cat":"CAT"` from cat[] (one move of 24 bytes); a B's or
+ *    instant's name, category, scope and `,"ts":` from one text of its
+ *    name's (name_open);
  *  - the time: the text of its microseconds kept from the previous time
  *    (outbuf.h: struct outbuf_num: most events share them, and all but the
  *    last four digits change once in 10 ms of the trace), its decimals from a table;
@@ -118,6 +120,23 @@ struct texts {
     size_t n, cap;
 };
 
+/* The texts of an event name, by its id in slice_names: `,"name":NAME`
+ * (len 0: longer than TEXT_MAX), and what a B or instant of the name
+ * writes from its name to its time, `,"name":NAME,"cat":"CAT"`, the
+ * form's part (open_tail) and `,"ts":`, kept for the form and category
+ * it was last written with (a name comes with one of them), if short. */
+struct name_text {
+    struct text name;
+    struct text open;
+    unsigned open_key; /* open_key() of open's form and category; 0: none */
+};
+
+/* An array of name_text: v[0..n) in use, room for cap. */
+struct name_texts {
+    struct name_text *v;
+    size_t n, cap;
+};
+
 /* The args object of an event with one arg and no stack, kept
  * ready-made: for a string value `,"args":{KEY:STR}` whole, for a number
  * `,"args":{KEY:` (the number follows).  Most args objects are one of a
@@ -151,7 +170,7 @@ struct csink {
     struct u64map counter_names; /* uuid -> char * */
     struct u64map open_names;    /* uuid -> struct name_stack * */
     struct strtab slice_names;   /* event names as JSON strings, each once */
-    struct texts name_text;      /* slice_names' ids -> `,"name":NAME` */
+    struct name_texts name_text; /* slice_names' ids -> their texts */
     struct addrmemo name_ids;    /* in front of slice_names, by address */
     struct texts arg_short;      /* args' keys and strings as JSON strings */
     struct addrmemo arg_ids;     /* in front of arg_short, by address */
@@ -315,8 +334,9 @@ static HOT const char *time_set(struct csink *C, struct outbuf_num *m, int64_t n
     if (ns < 0)
         ns = 0;
     uint64_t us = (uint64_t)ns / 1000;
+    const char *dec = C->decimals[(uint64_t)ns - us * 1000]; /* before: one division */
     outbuf_num_set(m, us);
-    return C->decimals[(uint64_t)ns - us * 1000];
+    return dec;
 }
 
 /* The time of time_set (m's microseconds, then dec) at p. */
@@ -451,12 +471,15 @@ static int64_t name_id_miss(struct csink *C, const char *s, size_t len)
     size_t n = json_quote(q, s ? s : "", len);
     uint32_t known = C->slice_names.n;
     int64_t id = strtab_intern(&C->slice_names, q, n);
-    if (id >= known) { /* new: its `,"name":NAME` */
-        struct text *x = text_at(&C->name_text, (size_t)id);
-        if (x)
-            text_set(x, ",\"name\":", 8, q, n);
-        else
-            id = -1;
+    struct name_texts *t = &C->name_text;
+    struct name_text *v = id >= known ? array_room(t->v, &t->cap, (size_t)id, sizeof *v) : t->v;
+    if (!v) {
+        id = -1;
+    } else if (id >= known) { /* new: its `,"name":NAME` */
+        t->v = v;
+        t->n = (size_t)id + 1;
+        memset(&v[id], 0, sizeof v[id]);
+        text_set(&v[id].name, ",\"name\":", 8, q, n);
     }
     if (q != small)
         free(q);
@@ -476,7 +499,7 @@ static HOT int64_t name_id(struct csink *C, const char *s, size_t len)
 /* `,"name":NAME` of the name with that id at p. */
 static HOT char *put_name(struct csink *C, char *p, int64_t id)
 {
-    const struct text *x = &C->name_text.v[id];
+    const struct text *x = &C->name_text.v[id].name;
     if (x->len)
         return put_text(p, x);
     set_cursor(C, p);
@@ -497,6 +520,53 @@ static HOT char *name_cat(struct csink *C, char *p, const struct export_event *e
     if (e->name)
         p = put_name(C, p, id);
     return put_cat(C, p, e->cat);
+}
+
+/* The forms of the part between an event's category and its time: none
+ * (a B), a thread's or a process's instant. */
+enum open_form { OPEN_B, OPEN_THREAD_I, OPEN_PROC_I };
+static const struct {
+    char s[8];
+    size_t len;
+} open_tail[] = {{"", 0}, {",\"s\":\"t\"", 8}, {",\"s\":\"p\"", 8}};
+
+/* The key of name_text.open for a form and a category (never 0). */
+static inline unsigned open_key(enum open_form form, enum export_cat cat)
+{
+    return 1 + (unsigned)form * EXPORT_CAT_COUNT + (unsigned)cat;
+}
+
+/* name_open of a name whose open text is not that of e's form and
+ * category: written in parts, then kept (copied from the output) when
+ * short and the name's text is kept (written at p, not through the
+ * output buffer's calls). */
+static __attribute__((noinline)) char *name_open_miss(struct csink *C, char *p,
+                                                      const struct export_event *e, int64_t id,
+                                                      enum open_form form)
+{
+    char *start = p;
+    p = name_cat(C, p, e, id);
+    memcpy(p, open_tail[form].s, sizeof open_tail[form].s);
+    p += open_tail[form].len;
+    p = PUT_LIT(p, ",\"ts\":");
+    struct name_text *x = &C->name_text.v[id];
+    if (e->name && x->name.len && (size_t)(p - start) <= TEXT_MAX) {
+        memset(&x->open, 0, sizeof x->open);
+        text_set(&x->open, start, (size_t)(p - start), "", 0);
+        x->open_key = open_key(form, e->cat);
+    }
+    return p;
+}
+
+/* `,"name":NAME,"cat":"CAT"`, the form's part and `,"ts":` of e (its
+ * name's id: name_id) at p: one text of its name's when kept. */
+static HOT char *name_open(struct csink *C, char *p, const struct export_event *e, int64_t id,
+                           enum open_form form)
+{
+    const struct name_text *x = &C->name_text.v[id];
+    if (x->open_key == open_key(form, e->cat) && e->name)
+        return put_text(p, &x->open);
+    return name_open_miss(C, p, e, id, form);
 }
 
 /* An arg's key or string (a string of the generation: sink.h) as a JSON
@@ -682,16 +752,23 @@ static HOT char *args(struct csink *C, char *p, const struct export_event *e)
     return e->nargs || e->nframes ? put_args(C, p, e) : p;
 }
 
+/* The time of e (time_set's C->ts and dec), its args and the end of the
+ * event object, after `,"ts":`. */
+static HOT void time_args_close(struct csink *C, char *p, const struct export_event *e,
+                                const char *dec)
+{
+    p = put_time_text(p, &C->ts, dec);
+    p = args(C, p, e);
+    *p++ = '}';
+    set_cursor(C, p);
+}
+
 /* `,"ts":T` of e (time_set's C->ts and dec), its args and the end of
  * the event object. */
 static HOT void ts_args_close(struct csink *C, char *p, const struct export_event *e,
                               const char *dec)
 {
-    p = PUT_LIT(p, ",\"ts\":");
-    p = put_time_text(p, &C->ts, dec);
-    p = args(C, p, e);
-    *p++ = '}';
-    set_cursor(C, p);
+    time_args_close(C, PUT_LIT(p, ",\"ts\":"), e, dec);
 }
 
 /* The flow event (ph s or f, its id) of e, written right after e's own
@@ -857,10 +934,10 @@ static int c_begin(struct export_sink *s, const struct export_event *e)
     char *p = open_event(C, e, async ? 'b' : 'B', async ? 0 : e->track->tid, &slot, &dec);
     if (!async && push_name(C, slot, e->track, id) < 0)
         return -1;
-    p = name_cat(C, p, e, id);
     if (async)
-        p = put_id(p, e->track->uuid);
-    ts_args_close(C, p, e, dec);
+        ts_args_close(C, put_id(name_cat(C, p, e, id), e->track->uuid), e, dec);
+    else
+        time_args_close(C, name_open(C, p, e, id, OPEN_B), e, dec);
     if (e->flow_in)
         flow(C, e, async ? NULL : slot, 'f', e->flow_in, dec);
     return C->ob.failed ? -1 : 0;
@@ -929,12 +1006,7 @@ static int c_instant(struct export_sink *s, const struct export_event *e)
     struct track_slot *slot;
     const char *dec;
     char *p = open_event(C, e, 'i', proc ? 0 : e->track->tid, &slot, &dec);
-    p = name_cat(C, p, e, id);
-    if (proc)
-        p = PUT_LIT(p, ",\"s\":\"p\"");
-    else
-        p = PUT_LIT(p, ",\"s\":\"t\"");
-    ts_args_close(C, p, e, dec);
+    time_args_close(C, name_open(C, p, e, id, proc ? OPEN_PROC_I : OPEN_THREAD_I), e, dec);
     if (e->flow_out)
         flow(C, e, proc ? NULL : slot, 's', e->flow_out, dec);
     return C->ob.failed ? -1 : 0;
