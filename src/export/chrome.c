@@ -922,10 +922,14 @@ static HOT char *open_event(struct csink *C, const struct export_event *e, char 
     return ev_open(C, ph, e->track, tid, slot);
 }
 
-static int c_begin(struct export_sink *s, const struct export_event *e)
+static int seldom_event(struct csink *C, const struct export_event *e, char ph);
+
+/* A slice's begin: a B, or for a task (async) a b.  Inlined with async
+ * a constant, for the B's in c_begin (they are most events: they test
+ * nothing of the b's, and keep more in registers) and for the b's in
+ * seldom_event. */
+static HOT int begin(struct csink *C, const struct export_event *e, int async)
 {
-    struct csink *C = (struct csink *)s;
-    int async = e->track->kind == EXPORT_TRACK_ASYNC;
     int64_t id = name_id(C, e->name, e->name ? e->name_len : 0);
     if (id < 0)
         return -1;
@@ -941,6 +945,13 @@ static int c_begin(struct export_sink *s, const struct export_event *e)
     if (e->flow_in)
         flow(C, e, async ? NULL : slot, 'f', e->flow_in, dec);
     return C->ob.failed ? -1 : 0;
+}
+
+static int c_begin(struct export_sink *s, const struct export_event *e)
+{
+    if (e->track->kind == EXPORT_TRACK_ASYNC)
+        return seldom_event((struct csink *)s, e, 'b');
+    return begin((struct csink *)s, e, 0);
 }
 
 /* The end of a task's slice (rare): its name quoted, not one of the
@@ -996,10 +1007,10 @@ static int c_complete(struct export_sink *s, const struct export_event *e, int64
     return C->ob.failed ? -1 : 0;
 }
 
-static int c_instant(struct export_sink *s, const struct export_event *e)
+/* An instant: of a thread, or (proc) of a process; inlined with proc a
+ * constant (c_instant, seldom_event), as begin() is. */
+static HOT int instant(struct csink *C, const struct export_event *e, int proc)
 {
-    struct csink *C = (struct csink *)s;
-    int proc = e->track->kind == EXPORT_TRACK_PROCESS;
     int64_t id = name_id(C, e->name, e->name ? e->name_len : 0);
     if (id < 0)
         return -1;
@@ -1010,6 +1021,21 @@ static int c_instant(struct export_sink *s, const struct export_event *e)
     if (e->flow_out)
         flow(C, e, proc ? NULL : slot, 's', e->flow_out, dec);
     return C->ob.failed ? -1 : 0;
+}
+
+/* A task's begin (ph 'b') or a process's instant: begin() and
+ * instant() of their seldom kind, out of the calls of the common one. */
+static __attribute__((noinline)) int seldom_event(struct csink *C, const struct export_event *e,
+                                                  char ph)
+{
+    return ph == 'b' ? begin(C, e, 1) : instant(C, e, 1);
+}
+
+static int c_instant(struct export_sink *s, const struct export_event *e)
+{
+    if (e->track->kind == EXPORT_TRACK_PROCESS)
+        return seldom_event((struct csink *)s, e, 'i');
+    return instant((struct csink *)s, e, 0);
 }
 
 static int c_counter(struct export_sink *s, const struct export_track *t, int64_t ts, int64_t value)
