@@ -564,8 +564,11 @@ static HOT char *name_open(struct csink *C, char *p, const struct export_event *
                            enum open_form form)
 {
     const struct name_text *x = &C->name_text.v[id];
-    if (x->open_key == open_key(form, e->cat) && e->name)
-        return put_text(p, &x->open);
+    if (x->open_key == open_key(form, e->cat) && e->name) {
+        /* one move of TEXT_MAX: these texts are mostly longer than TEXT_MOVE */
+        memcpy(p, x->open.s, TEXT_MAX);
+        return p + x->open.len;
+    }
     return name_open_miss(C, p, e, id, form);
 }
 
