@@ -43,8 +43,12 @@
  *    fixed size; longer names go through the output buffer's calls), and
  *    args' keys and strings alike from arg_short (found by address for
  *    the generation; longer ones through addrtext and the output buffer's
- *    calls);
- *  - `,"cat":"CAT"` from cat[] (one move of 24 bytes);
+ *    calls), and the args object of one arg (most events' args) whole from
+ *    arg1, found by the address of its string (or, for a number, of its
+ *    key);
+ *  - `,"cat":"CAT"` from cat[] (one move of 24 bytes); a B's or
+ *    instant's name, category, scope and `,"ts":` from one text of its
+ *    name's (name_open);
  *  - the time: the text of its microseconds kept from the previous time
  *    (outbuf.h: struct outbuf_num: most events share them, and all but the
  *    last four digits change once in 10 ms of the trace), its decimals from a table;
@@ -67,13 +71,24 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The steps of an event, inlined into its call whatever its size: the
+ * compiler's inliner stops at some size of c_begin and makes calls of
+ * them, whose saving and restoring of registers cost more than the step
+ * (callgrind big20: 3.28 -> 3.31 G instructions when it did). */
+#define HOT inline __attribute__((always_inline))
+
 /* Room for an event's fixed parts, moves past their ends included: the
  * largest, an X's, takes separator 1, head 64, name 64, cat 24, `,"ts":`
  * 6 + 16 + 4, `,"dur":` 7 + 16 + 4 and `,"args":{` 9 (an arg takes
  * ARG_ROOM of its own, checked before it): 215.  An E written before a
  * B or instant in its call (end_then_open) takes 1 + 64 + 64 + 6 + 16 +
- * 4 + 1 more (156), and the two still fit. */
+ * 4 + 1 more (156), and the two still fit.  So does a first arg after
+ * them (ARG1_ROOM): a B's parts before its args are at most 1 + 64 +
+ * 64 + 24 + `,"id":"` 7 + 20 + 1 + 26 = 207, an instant's 195, so the
+ * args object of one arg (put_arg1) needs no room check of its own. */
 #define EV_ROOM 512
+#define EV_END_FIRST 156
+#define EV_BEFORE_ARGS 215
 
 /* The head of events on one (track, tid): `\n{"ph":"?","pid":P,"tid":T`
  * (at most 16 + 20 + 7 + 20 bytes), and the track's open slices. */
@@ -105,6 +120,42 @@ struct texts {
     size_t n, cap;
 };
 
+/* The texts of an event name, by its id in slice_names: `,"name":NAME`
+ * (len 0: longer than TEXT_MAX), and what a B or instant of the name
+ * writes from its name to its time, `,"name":NAME,"cat":"CAT"`, the
+ * form's part (open_tail) and `,"ts":`, kept for the form and category
+ * it was last written with (a name comes with one of them), if short. */
+struct name_text {
+    struct text name;
+    struct text open;
+    unsigned open_key; /* open_key() of open's form and category; 0: none */
+};
+
+/* An array of name_text: v[0..n) in use, room for cap. */
+struct name_texts {
+    struct name_text *v;
+    size_t n, cap;
+};
+
+/* The args object of an event with one arg and no stack, kept
+ * ready-made: for a string value `,"args":{KEY:STR}` whole, for a number
+ * `,"args":{KEY:` (the number follows).  Most args objects are one of a
+ * few: a state's reason, an unblock's goroutine, a region's task. */
+struct arg1 {
+    struct text t;
+    const char *key; /* the arg's key (by address: a string of the generation) */
+    size_t key_len;
+};
+
+/* An array of arg1: v[0..n) in use, room for cap; at most ARG1_MAX per
+ * generation (more go through put_args: the memo is bounded even when
+ * it misses often). */
+#define ARG1_MAX 4096
+struct arg1s {
+    struct arg1 *v;
+    size_t n, cap;
+};
+
 /* Times' microseconds and flow ids are written from the text of the
  * previous one (outbuf.h: struct outbuf_num): events are a few hundred
  * nanoseconds apart, so most share a time's microseconds and the digits
@@ -119,11 +170,14 @@ struct csink {
     struct u64map counter_names; /* uuid -> char * */
     struct u64map open_names;    /* uuid -> struct name_stack * */
     struct strtab slice_names;   /* event names as JSON strings, each once */
-    struct texts name_text;      /* slice_names' ids -> `,"name":NAME` */
+    struct name_texts name_text; /* slice_names' ids -> their texts */
     struct addrmemo name_ids;    /* in front of slice_names, by address */
     struct texts arg_short;      /* args' keys and strings as JSON strings */
     struct addrmemo arg_ids;     /* in front of arg_short, by address */
     struct addrtext arg_text;    /* those longer than TEXT_MAX */
+    struct arg1s arg1;           /* one-arg args objects */
+    struct addrmemo arg1_str;    /* in front of arg1, by the value's address */
+    struct addrmemo arg1_num;    /* in front of arg1, by the key's address */
     struct {
         char s[24];
         size_t len;
@@ -193,19 +247,12 @@ static char *room(struct csink *C)
 /* A string literal at the cursor p: a move of a constant size. */
 #define PUT_LIT(p, lit) (memcpy((p), "" lit, sizeof(lit) - 1), (p) + sizeof(lit) - 1)
 
-/* v in decimal at the cursor p. */
-static inline char *put_u64_at(struct csink *C, char *p, uint64_t v)
-{
-    set_cursor(C, p);
-    outbuf_u64(&C->ob, v);
-    return cursor(C);
-}
-
-/* An id as a JSON string (ids may exceed a double's 53 bits). */
-static char *put_id(struct csink *C, char *p, uint64_t id)
+/* An id as a JSON string (ids may exceed a double's 53 bits), in the
+ * room of its event (EV_ROOM counts its 20 digits). */
+static char *put_id(char *p, uint64_t id)
 {
     p = PUT_LIT(p, ",\"id\":\"");
-    p = put_u64_at(C, p, id);
+    p = outbuf_put_u64(p, id);
     *p++ = '"';
     return p;
 }
@@ -282,17 +329,18 @@ static void jstr(struct csink *f, const char *s, size_t n)
  * text of its three decimals (from C->decimals).  With put_time_text, the
  * time's text for two events at the same time (an E and the event after
  * it: end_then_open) is made once. */
-static inline const char *time_set(struct csink *C, struct outbuf_num *m, int64_t ns)
+static HOT const char *time_set(struct csink *C, struct outbuf_num *m, int64_t ns)
 {
     if (ns < 0)
         ns = 0;
     uint64_t us = (uint64_t)ns / 1000;
+    const char *dec = C->decimals[(uint64_t)ns - us * 1000]; /* before: one division */
     outbuf_num_set(m, us);
-    return C->decimals[(uint64_t)ns - us * 1000];
+    return dec;
 }
 
 /* The time of time_set (m's microseconds, then dec) at p. */
-static inline char *put_time_text(char *p, const struct outbuf_num *m, const char *dec)
+static HOT char *put_time_text(char *p, const struct outbuf_num *m, const char *dec)
 {
     memcpy(p, m->s, TIME_US_MOVE);
     p += m->len;
@@ -301,7 +349,7 @@ static inline char *put_time_text(char *p, const struct outbuf_num *m, const cha
 }
 
 /* ns (clamped at 0) in microseconds with three decimals at p. */
-static inline char *put_time(struct csink *C, struct outbuf_num *m, char *p, int64_t ns)
+static HOT char *put_time(struct csink *C, struct outbuf_num *m, char *p, int64_t ns)
 {
     return put_time_text(p, m, time_set(C, m, ns));
 }
@@ -328,8 +376,8 @@ static __attribute__((noinline)) void slot_fill(struct csink *C, struct track_sl
 /* The slot of track t as (pid, tid), made so if it is not (slot_fill:
  * its head is made at the cursor, so the cursor must be past any event
  * being written). */
-static inline struct track_slot *slot_of(struct csink *C, const struct export_track *t,
-                                         int64_t tid)
+static HOT struct track_slot *slot_of(struct csink *C, const struct export_track *t,
+                                      int64_t tid)
 {
     struct track_slot *s = &C->slots[t->uuid & ((1u << SLOT_BITS) - 1)];
     if (s->uuid != t->uuid || s->tid != tid)
@@ -339,7 +387,7 @@ static inline struct track_slot *slot_of(struct csink *C, const struct export_tr
 
 /* The separator and the head of an event of slot s, its ph patched in,
  * at p; returns the cursor after it. */
-static inline char *put_head(struct csink *C, char *p, const struct track_slot *s, char ph)
+static HOT char *put_head(struct csink *C, char *p, const struct track_slot *s, char ph)
 {
     *p = ',';
     p += C->comma;
@@ -352,8 +400,8 @@ static inline char *put_head(struct csink *C, char *p, const struct track_slot *
 /* Starts an event object of track t as (pid, tid): separator, ph, pid,
  * tid, with the room of EV_ROOM; returns the cursor after it, and the
  * track's slot in *slot. */
-static inline char *ev_open(struct csink *C, char ph, const struct export_track *t, int64_t tid,
-                            struct track_slot **slot)
+static HOT char *ev_open(struct csink *C, char ph, const struct export_track *t, int64_t tid,
+                         struct track_slot **slot)
 {
     struct outbuf *o = &C->ob;
     if (o->len + EV_ROOM > sizeof o->buf)
@@ -364,24 +412,34 @@ static inline char *ev_open(struct csink *C, char ph, const struct export_track 
     return put_head(C, o->buf + o->len, s, ph);
 }
 
+/* Room for element i in the array v of elements of `size` bytes, which
+ * has room for *cap: v, or v moved to more room (*cap raised); NULL when
+ * out of memory (v is kept). */
+static void *array_room(void *v, size_t *cap, size_t i, size_t size)
+{
+    if (i < *cap)
+        return v;
+    size_t c = *cap ? 2 * *cap : 64;
+    while (c <= i)
+        c *= 2;
+    void *nv = realloc(v, c * size);
+    if (nv)
+        *cap = c;
+    return nv;
+}
+
 /* The text at index i of t (made room for, n raised to i + 1 if below),
  * empty; NULL when out of memory. */
 static struct text *text_at(struct texts *t, size_t i)
 {
-    if (i >= t->cap) {
-        size_t cap = t->cap ? 2 * t->cap : 64;
-        while (cap <= i)
-            cap *= 2;
-        struct text *v = realloc(t->v, cap * sizeof *v);
-        if (!v)
-            return NULL;
-        t->v = v;
-        t->cap = cap;
-    }
+    struct text *v = array_room(t->v, &t->cap, i, sizeof *v);
+    if (!v)
+        return NULL;
+    t->v = v;
     if (t->n <= i)
         t->n = i + 1;
-    memset(&t->v[i], 0, sizeof t->v[i]);
-    return &t->v[i];
+    memset(&v[i], 0, sizeof v[i]);
+    return &v[i];
 }
 
 /* Makes x the text a[0..an) b[0..bn) if it fits (else leaves it empty). */
@@ -395,7 +453,7 @@ static void text_set(struct text *x, const char *a, size_t an, const char *b, si
 }
 
 /* Text x at p (x not empty). */
-static inline char *put_text(char *p, const struct text *x)
+static HOT char *put_text(char *p, const struct text *x)
 {
     memcpy(p, x->s, TEXT_MOVE);
     if (x->len > TEXT_MOVE)
@@ -413,12 +471,15 @@ static int64_t name_id_miss(struct csink *C, const char *s, size_t len)
     size_t n = json_quote(q, s ? s : "", len);
     uint32_t known = C->slice_names.n;
     int64_t id = strtab_intern(&C->slice_names, q, n);
-    if (id >= known) { /* new: its `,"name":NAME` */
-        struct text *x = text_at(&C->name_text, (size_t)id);
-        if (x)
-            text_set(x, ",\"name\":", 8, q, n);
-        else
-            id = -1;
+    struct name_texts *t = &C->name_text;
+    struct name_text *v = id >= known ? array_room(t->v, &t->cap, (size_t)id, sizeof *v) : t->v;
+    if (!v) {
+        id = -1;
+    } else if (id >= known) { /* new: its `,"name":NAME` */
+        t->v = v;
+        t->n = (size_t)id + 1;
+        memset(&v[id], 0, sizeof v[id]);
+        text_set(&v[id].name, ",\"name\":", 8, q, n);
     }
     if (q != small)
         free(q);
@@ -427,7 +488,7 @@ static int64_t name_id_miss(struct csink *C, const char *s, size_t len)
     return id;
 }
 
-static inline int64_t name_id(struct csink *C, const char *s, size_t len)
+static HOT int64_t name_id(struct csink *C, const char *s, size_t len)
 {
     uint64_t v;
     if (s && addrmemo_get(&C->name_ids, s, len, &v))
@@ -436,9 +497,9 @@ static inline int64_t name_id(struct csink *C, const char *s, size_t len)
 }
 
 /* `,"name":NAME` of the name with that id at p. */
-static inline char *put_name(struct csink *C, char *p, int64_t id)
+static HOT char *put_name(struct csink *C, char *p, int64_t id)
 {
-    const struct text *x = &C->name_text.v[id];
+    const struct text *x = &C->name_text.v[id].name;
     if (x->len)
         return put_text(p, x);
     set_cursor(C, p);
@@ -447,18 +508,68 @@ static inline char *put_name(struct csink *C, char *p, int64_t id)
     return room(C);
 }
 
-static inline char *put_cat(struct csink *C, char *p, enum export_cat c)
+static HOT char *put_cat(struct csink *C, char *p, enum export_cat c)
 {
     memcpy(p, C->cat[c].s, sizeof C->cat[c].s);
     return p + C->cat[c].len;
 }
 
 /* The name (its id: name_id) and category of e. */
-static inline char *name_cat(struct csink *C, char *p, const struct export_event *e, int64_t id)
+static HOT char *name_cat(struct csink *C, char *p, const struct export_event *e, int64_t id)
 {
     if (e->name)
         p = put_name(C, p, id);
     return put_cat(C, p, e->cat);
+}
+
+/* The forms of the part between an event's category and its time: none
+ * (a B), a thread's or a process's instant. */
+enum open_form { OPEN_B, OPEN_THREAD_I, OPEN_PROC_I };
+static const struct {
+    char s[8];
+    size_t len;
+} open_tail[] = {{"", 0}, {",\"s\":\"t\"", 8}, {",\"s\":\"p\"", 8}};
+
+/* The key of name_text.open for a form and a category (never 0). */
+static inline unsigned open_key(enum open_form form, enum export_cat cat)
+{
+    return 1 + (unsigned)form * EXPORT_CAT_COUNT + (unsigned)cat;
+}
+
+/* name_open of a name whose open text is not that of e's form and
+ * category: written in parts, then kept (copied from the output) when
+ * short and the name's text is kept (written at p, not through the
+ * output buffer's calls). */
+static __attribute__((noinline)) char *name_open_miss(struct csink *C, char *p,
+                                                      const struct export_event *e, int64_t id,
+                                                      enum open_form form)
+{
+    char *start = p;
+    p = name_cat(C, p, e, id);
+    memcpy(p, open_tail[form].s, sizeof open_tail[form].s);
+    p += open_tail[form].len;
+    p = PUT_LIT(p, ",\"ts\":");
+    struct name_text *x = &C->name_text.v[id];
+    if (e->name && x->name.len && (size_t)(p - start) <= TEXT_MAX) {
+        memset(&x->open, 0, sizeof x->open);
+        text_set(&x->open, start, (size_t)(p - start), "", 0);
+        x->open_key = open_key(form, e->cat);
+    }
+    return p;
+}
+
+/* `,"name":NAME,"cat":"CAT"`, the form's part and `,"ts":` of e (its
+ * name's id: name_id) at p: one text of its name's when kept. */
+static HOT char *name_open(struct csink *C, char *p, const struct export_event *e, int64_t id,
+                           enum open_form form)
+{
+    const struct name_text *x = &C->name_text.v[id];
+    if (x->open_key == open_key(form, e->cat) && e->name) {
+        /* one move of TEXT_MAX: these texts are mostly longer than TEXT_MOVE */
+        memcpy(p, x->open.s, TEXT_MAX);
+        return p + x->open.len;
+    }
+    return name_open_miss(C, p, e, id, form);
 }
 
 /* An arg's key or string (a string of the generation: sink.h) as a JSON
@@ -542,6 +653,12 @@ static void stack_arg(struct csink *f, const struct export_event *e)
  * (texts, or 20 digits), and the closing `}}` of the event. */
 #define ARG_ROOM (1 + TEXT_MAX + 1 + TEXT_MAX + 2)
 
+/* The room put_arg1 takes at most (its text, padded to TEXT_MAX, or its
+ * head, 20 digits and `}`), and the `}` of the event. */
+#define ARG1_ROOM (TEXT_MAX + 20 + 1 + 1)
+_Static_assert(EV_END_FIRST + EV_BEFORE_ARGS + ARG1_ROOM <= EV_ROOM,
+               "a one-arg args object fits the room of its event");
+
 /* `,"args":{...}` of e at p, when it has any. */
 static char *put_args(struct csink *C, char *p, const struct export_event *e)
 {
@@ -559,7 +676,7 @@ static char *put_args(struct csink *C, char *p, const struct export_event *e)
         if (a->str)
             p = put_arg_text(C, p, a->str, a->len);
         else
-            p = put_u64_at(C, p, a->u);
+            p = outbuf_put_u64(p, a->u); /* ARG_ROOM covers its 20 digits */
     }
     if (e->nframes) {
         set_cursor(C, p);
@@ -570,32 +687,112 @@ static char *put_args(struct csink *C, char *p, const struct export_event *e)
     return p;
 }
 
-static inline char *args(struct csink *C, char *p, const struct export_event *e)
+/* put_arg1 of an args object not kept: kept if it fits a text (and
+ * ARG1_MAX allows), then written; else written by put_args. */
+static __attribute__((noinline)) char *put_arg1_miss(struct csink *C, char *p,
+                                                     const struct export_event *e)
 {
+    const struct export_arg *a = &e->args[0];
+    char q[TEXT_MAX + 2 * 256];
+    size_t n = 0;
+    if (a->key && JSON_MAX(a->key_len) <= 256 && (!a->str || JSON_MAX(a->len) <= 256) &&
+        C->arg1.n < ARG1_MAX) {
+        n = (size_t)(PUT_LIT(q, ",\"args\":{") - q);
+        n += json_quote(q + n, a->key, a->key_len);
+        q[n++] = ':';
+        if (a->str) {
+            n += json_quote(q + n, a->str, a->len);
+            q[n++] = '}';
+        }
+    }
+    struct arg1 *v = n && n <= TEXT_MAX ? array_room(C->arg1.v, &C->arg1.cap, C->arg1.n,
+                                                       sizeof *v)
+                                        : NULL;
+    if (!v)
+        return put_args(C, p, e);
+    C->arg1.v = v;
+    struct arg1 *x = &v[C->arg1.n];
+    memset(x, 0, sizeof *x);
+    text_set(&x->t, q, n, "", 0);
+    x->key = a->key;
+    x->key_len = a->key_len;
+    if (a->str)
+        addrmemo_put(&C->arg1_str, a->str, a->len, C->arg1.n++);
+    else
+        addrmemo_put(&C->arg1_num, a->key, a->key_len, C->arg1.n++);
+    p = put_text(p, &x->t);
+    if (!a->str) {
+        p = outbuf_put_u64(p, a->u);
+        *p++ = '}';
+    }
+    return p;
+}
+
+/* The args object of e with one arg and no stack at p, from arg1 (by the
+ * address of its string, or of its key for a number): one look-up, no
+ * room check (EV_ROOM covers it: ARG1_ROOM). */
+static HOT char *put_arg1(struct csink *C, char *p, const struct export_event *e)
+{
+    const struct export_arg *a = &e->args[0];
+    uint64_t v;
+    if (a->str) {
+        if (addrmemo_get(&C->arg1_str, a->str, a->len, &v) && C->arg1.v[v].key == a->key &&
+            C->arg1.v[v].key_len == a->key_len)
+            return put_text(p, &C->arg1.v[v].t);
+    } else if (a->key && addrmemo_get(&C->arg1_num, a->key, a->key_len, &v)) {
+        p = put_text(p, &C->arg1.v[v].t);
+        p = outbuf_put_u64(p, a->u);
+        *p++ = '}';
+        return p;
+    }
+    return put_arg1_miss(C, p, e);
+}
+
+static HOT char *args(struct csink *C, char *p, const struct export_event *e)
+{
+    if (e->nargs == 1 && !e->nframes)
+        return put_arg1(C, p, e);
     return e->nargs || e->nframes ? put_args(C, p, e) : p;
 }
 
-/* `,"ts":T` of e (time_set's C->ts and dec), its args and the end of
- * the event object. */
-static inline void ts_args_close(struct csink *C, char *p, const struct export_event *e,
-                                 const char *dec)
+/* The time of e (time_set's C->ts and dec), its args and the end of the
+ * event object, after `,"ts":`. */
+static HOT void time_args_close(struct csink *C, char *p, const struct export_event *e,
+                                const char *dec)
 {
-    p = PUT_LIT(p, ",\"ts\":");
     p = put_time_text(p, &C->ts, dec);
     p = args(C, p, e);
     *p++ = '}';
     set_cursor(C, p);
 }
 
-static void flow(struct csink *C, const struct export_event *e, char ph, uint64_t id)
+/* `,"ts":T` of e (time_set's C->ts and dec), its args and the end of
+ * the event object. */
+static HOT void ts_args_close(struct csink *C, char *p, const struct export_event *e,
+                              const char *dec)
 {
-    char *p = ev_open(C, ph, e->track, e->track->tid, NULL);
+    time_args_close(C, PUT_LIT(p, ",\"ts\":"), e, dec);
+}
+
+/* The flow event (ph s or f, its id) of e, written right after e's own
+ * event, on e's track at e's time: so it takes from e's event its slot s
+ * (NULL: e's event was not on (e->track, e->track->tid)) and dec, the
+ * decimals of the time of C->ts (time_set), and only checks the room. */
+static HOT void flow(struct csink *C, const struct export_event *e, const struct track_slot *s,
+                     char ph, uint64_t id, const char *dec)
+{
+    struct outbuf *o = &C->ob;
+    if (o->len + EV_ROOM > sizeof o->buf)
+        outbuf_flush(o);
+    if (!s)
+        s = slot_of(C, e->track, e->track->tid);
+    char *p = put_head(C, o->buf + o->len, s, ph);
     p = PUT_LIT(p, ",\"name\":\"wakeup\",\"cat\":\"flow\",\"id\":\"");
     outbuf_num_set(&C->flow_id, id);
     memcpy(p, C->flow_id.s, OUTBUF_NUM_MOVE);
     p += C->flow_id.len;
     p = PUT_LIT(p, "\",\"ts\":");
-    p = put_time(C, &C->ts, p, e->ts);
+    p = put_time_text(p, &C->ts, dec);
     if (ph == 'f')
         p = PUT_LIT(p, ",\"bp\":\"e\"");
     *p++ = '}';
@@ -683,7 +880,7 @@ static void free_names(struct name_stack *ns)
 
 /* `,"name":NAME` of the innermost open slice of slot s (a B/E track) at
  * p, which its E ends: the name is forgotten. */
-static inline char *put_end_name(struct csink *C, char *p, struct track_slot *s)
+static HOT char *put_end_name(struct csink *C, char *p, struct track_slot *s)
 {
     struct name_stack *ns = s->open;
     if (ns && ns->n)
@@ -697,8 +894,8 @@ static inline char *put_end_name(struct csink *C, char *p, struct track_slot *s)
  * slot looked up once when the two are on the same track, the time's text
  * made once (its decimals in *dec: time_set).  Returns the cursor after
  * e's head, and its slot in *slot. */
-static inline char *end_then_open(struct csink *C, const struct export_event *e, char ph,
-                                  int64_t tid, struct track_slot **slot, const char **dec)
+static HOT char *end_then_open(struct csink *C, const struct export_event *e, char ph,
+                               int64_t tid, struct track_slot **slot, const char **dec)
 {
     const struct export_track *et = e->end_first;
     struct track_slot *s;
@@ -719,8 +916,8 @@ static inline char *end_then_open(struct csink *C, const struct export_event *e,
 
 /* Starts e's event (ph, as (pid, tid)), after the E that ends first if
  * any (end_then_open); *dec: the decimals of its time (time_set). */
-static inline char *open_event(struct csink *C, const struct export_event *e, char ph,
-                               int64_t tid, struct track_slot **slot, const char **dec)
+static HOT char *open_event(struct csink *C, const struct export_event *e, char ph,
+                            int64_t tid, struct track_slot **slot, const char **dec)
 {
     if (e->end_first)
         return end_then_open(C, e, ph, tid, slot, dec);
@@ -728,10 +925,14 @@ static inline char *open_event(struct csink *C, const struct export_event *e, ch
     return ev_open(C, ph, e->track, tid, slot);
 }
 
-static int c_begin(struct export_sink *s, const struct export_event *e)
+static int seldom_event(struct csink *C, const struct export_event *e, char ph);
+
+/* A slice's begin: a B, or for a task (async) a b.  Inlined with async
+ * a constant, for the B's in c_begin (they are most events: they test
+ * nothing of the b's, and keep more in registers) and for the b's in
+ * seldom_event. */
+static HOT int begin(struct csink *C, const struct export_event *e, int async)
 {
-    struct csink *C = (struct csink *)s;
-    int async = e->track->kind == EXPORT_TRACK_ASYNC;
     int64_t id = name_id(C, e->name, e->name ? e->name_len : 0);
     if (id < 0)
         return -1;
@@ -740,13 +941,20 @@ static int c_begin(struct export_sink *s, const struct export_event *e)
     char *p = open_event(C, e, async ? 'b' : 'B', async ? 0 : e->track->tid, &slot, &dec);
     if (!async && push_name(C, slot, e->track, id) < 0)
         return -1;
-    p = name_cat(C, p, e, id);
     if (async)
-        p = put_id(C, p, e->track->uuid);
-    ts_args_close(C, p, e, dec);
+        ts_args_close(C, put_id(name_cat(C, p, e, id), e->track->uuid), e, dec);
+    else
+        time_args_close(C, name_open(C, p, e, id, OPEN_B), e, dec);
     if (e->flow_in)
-        flow(C, e, 'f', e->flow_in);
+        flow(C, e, async ? NULL : slot, 'f', e->flow_in, dec);
     return C->ob.failed ? -1 : 0;
+}
+
+static int c_begin(struct export_sink *s, const struct export_event *e)
+{
+    if (e->track->kind == EXPORT_TRACK_ASYNC)
+        return seldom_event((struct csink *)s, e, 'b');
+    return begin((struct csink *)s, e, 0);
 }
 
 /* The end of a task's slice (rare): its name quoted, not one of the
@@ -760,7 +968,7 @@ static void async_end(struct csink *C, char *p, const struct export_event *e)
         p = room(C);
     }
     p = put_cat(C, p, EXPORT_CAT_TASK);
-    p = put_id(C, p, e->track->uuid);
+    p = put_id(p, e->track->uuid);
     ts_args_close(C, p, e, time_set(C, &C->ts, e->ts));
 }
 
@@ -802,24 +1010,35 @@ static int c_complete(struct export_sink *s, const struct export_event *e, int64
     return C->ob.failed ? -1 : 0;
 }
 
-static int c_instant(struct export_sink *s, const struct export_event *e)
+/* An instant: of a thread, or (proc) of a process; inlined with proc a
+ * constant (c_instant, seldom_event), as begin() is. */
+static HOT int instant(struct csink *C, const struct export_event *e, int proc)
 {
-    struct csink *C = (struct csink *)s;
-    int proc = e->track->kind == EXPORT_TRACK_PROCESS;
     int64_t id = name_id(C, e->name, e->name ? e->name_len : 0);
     if (id < 0)
         return -1;
+    struct track_slot *slot;
     const char *dec;
-    char *p = open_event(C, e, 'i', proc ? 0 : e->track->tid, NULL, &dec);
-    p = name_cat(C, p, e, id);
-    if (proc)
-        p = PUT_LIT(p, ",\"s\":\"p\"");
-    else
-        p = PUT_LIT(p, ",\"s\":\"t\"");
-    ts_args_close(C, p, e, dec);
+    char *p = open_event(C, e, 'i', proc ? 0 : e->track->tid, &slot, &dec);
+    time_args_close(C, name_open(C, p, e, id, proc ? OPEN_PROC_I : OPEN_THREAD_I), e, dec);
     if (e->flow_out)
-        flow(C, e, 's', e->flow_out);
+        flow(C, e, proc ? NULL : slot, 's', e->flow_out, dec);
     return C->ob.failed ? -1 : 0;
+}
+
+/* A task's begin (ph 'b') or a process's instant: begin() and
+ * instant() of their seldom kind, out of the calls of the common one. */
+static __attribute__((noinline)) int seldom_event(struct csink *C, const struct export_event *e,
+                                                  char ph)
+{
+    return ph == 'b' ? begin(C, e, 1) : instant(C, e, 1);
+}
+
+static int c_instant(struct export_sink *s, const struct export_event *e)
+{
+    if (e->track->kind == EXPORT_TRACK_PROCESS)
+        return seldom_event((struct csink *)s, e, 'i');
+    return instant((struct csink *)s, e, 0);
 }
 
 static int c_counter(struct export_sink *s, const struct export_track *t, int64_t ts, int64_t value)
@@ -846,6 +1065,9 @@ static void c_generation(struct export_sink *s, unsigned seq)
     addrmemo_clear(&C->name_ids);
     addrmemo_clear(&C->arg_ids);
     C->arg_short.n = 0;
+    addrmemo_clear(&C->arg1_str);
+    addrmemo_clear(&C->arg1_num);
+    C->arg1.n = 0;
     addrtext_clear(&C->arg_text);
 }
 
@@ -881,6 +1103,7 @@ static void c_destroy(struct export_sink *s)
     strtab_free(&C->slice_names);
     free(C->name_text.v);
     free(C->arg_short.v);
+    free(C->arg1.v);
     addrtext_free(&C->arg_text);
     free(C);
 }
