@@ -122,9 +122,9 @@ struct ahead {
     pthread_cond_t wake_producer, wake_consumer;
     /* Under mu.  A side asleep is woken only once the other has made
      * enough room or work for it (half the queue), so that the threads
-     * meet every few thousand events, not at every block: producer_wants
-     * is the most blocks in flight it waits for (0: drained), valid while
-     * producer_waits. */
+     * meet every half ring of events (some 15 000), not at every block:
+     * producer_wants is the most blocks in flight it waits for (0:
+     * drained), valid while producer_waits. */
     uint64_t published, released, taken;
     int producer_waits, consumer_waits;
     uint64_t producer_wants;

@@ -4,7 +4,8 @@
  * a thread of its own (ctrace_reader_read_ahead) while the command works
  * on the events; 1 reads on the command's thread.  export and dump default
  * to tool_read_threads(); stat and pprof to 1 (their work per event is
- * smaller than the handoff's cost: docs/PERFORMANCE.md, "Reading ahead").
+ * about the handoff's cost: stat gains 7% of wall time for 1.5x the CPU,
+ * pprof loses; docs/PERFORMANCE.md, "Reading ahead", "Session 16").
  */
 #ifndef CTRACE_TOOLS_THREADS_H
 #define CTRACE_TOOLS_THREADS_H
