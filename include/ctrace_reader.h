@@ -353,9 +353,9 @@ CTRACE_READER_API int ctrace_reader_check_threads(ctrace_reader *r, unsigned thr
 
 /* Lets ctrace_reader_next() read ahead on a thread of its own: the
  * events are read, ordered and built on that thread, up to tens of
- * thousands ahead of the caller, and handed over through a bounded queue, so that a
- * caller that works on each event runs alongside the reading instead of
- * after it (docs/ARCHITECTURE.md, "Reading ahead").  Nothing else
+ * thousands ahead of the caller, and handed over through a bounded queue,
+ * so that a caller that works on each event runs alongside the reading
+ * instead of after it (docs/ARCHITECTURE.md, "Reading ahead").  Nothing else
  * changes: ctrace_reader_next() returns the same events, in the same order,
  * with the same fields, and ends with the same 0 or error (code, message,
  * offset) after the same events; the lifetimes above hold as they are
