@@ -71,6 +71,8 @@
  * blocks = 2.8 MB, past the 2 MB L2, 0.75 s; 64 or 96 blocks, the same;
  * docs/PERFORMANCE.md). */
 #define RA_EVENTS 512
+/* How many events ahead the consumer prefetches (ahead_next). */
+#define RA_PREFETCH 4
 #define RA_QUEUE_BYTES_MIN (1u << 20)
 #define RA_QUEUE_BYTES_DEFAULT (4u << 20)
 #define RA_QUEUE_BYTES_MAX (16u << 20)
@@ -524,6 +526,16 @@ int ahead_next(struct ctrace_reader *r, const struct ctrace_event **ev)
         a->next = 0;
         if (b->n == 0)
             return ahead_next(r, ev); /* only the end */
+    }
+    /* The event a few ahead, asked of the cache now: its lines were
+     * written by the other core, and a consumer with work of its own per
+     * event (an export) otherwise waits for them when it comes to it
+     * (big120, -j 2: chrome 1.24 -> 1.13 s, csv 1.58 -> 1.51 s; reading
+     * alone, perfetto and go1.19 the same). */
+    if (a->next + RA_PREFETCH < b->n) {
+        const char *pf = (const char *)&b->ev[a->next + RA_PREFETCH];
+        for (size_t off = 0; off < sizeof *b->ev; off += 64)
+            __builtin_prefetch(pf + off, 0);
     }
     const struct ctrace_event *e = &b->ev[a->next++];
     a->nevents++;
