@@ -92,9 +92,9 @@ static inline int u64map_next_ptr(const struct u64map *m, size_t *pos, uint64_t 
  * A slot's tag is its key's other bits with the low bit set (u64memo_tag),
  * so 0 is no key's tag: a zeroed struct is an empty memo, and a hit needs
  * no test but the tag's.  Tags and values are two arrays of 8-byte
- * members, indexed without a multiply.  The caller
- * keeps it true: after u64map_del of a key, or a u64map_put that gives a
- * memoised key another value, it calls u64memo_forget(key).
+ * members, indexed without a multiply.  The caller keeps it true: after
+ * u64map_del of a key, or a u64map_put that gives a memoised key another
+ * value, it calls u64memo_forget(key).
  */
 #define U64MEMO_SLOTS 256
 struct u64memo {
@@ -103,6 +103,10 @@ struct u64memo {
 };
 
 /* The slot of a key is its low bits; the tag, the rest of it, marked. */
+static inline size_t u64memo_slot(uint64_t key)
+{
+    return (size_t)key & (U64MEMO_SLOTS - 1);
+}
 static inline uint64_t u64memo_tag(uint64_t key)
 {
     return (key & ~(uint64_t)(U64MEMO_SLOTS - 1)) | 1;
@@ -114,7 +118,7 @@ static inline int u64memo_fill(struct u64memo *c, const struct u64map *m, uint64
     const uint64_t *v = u64map_get(m, key);
     if (!v)
         return 0;
-    size_t i = (size_t)key & (U64MEMO_SLOTS - 1);
+    size_t i = u64memo_slot(key);
     c->tag[i] = u64memo_tag(key);
     c->val[i] = *v;
     *val = *v;
@@ -125,7 +129,7 @@ static inline int u64memo_fill(struct u64memo *c, const struct u64map *m, uint64
 static inline int u64memo_get(struct u64memo *c, const struct u64map *m, uint64_t key,
                               uint64_t *val)
 {
-    size_t i = (size_t)key & (U64MEMO_SLOTS - 1);
+    size_t i = u64memo_slot(key);
     if (c->tag[i] == u64memo_tag(key)) {
         *val = c->val[i];
         return 1;
@@ -136,17 +140,14 @@ static inline int u64memo_get(struct u64memo *c, const struct u64map *m, uint64_
 /* The pointer value of key in m (u64map_put_ptr), NULL if absent. */
 static inline void *u64memo_get_ptr(struct u64memo *c, const struct u64map *m, uint64_t key)
 {
-    size_t i = (size_t)key & (U64MEMO_SLOTS - 1);
-    if (c->tag[i] == u64memo_tag(key))
-        return (void *)(uintptr_t)c->val[i];
     uint64_t v;
-    return u64memo_fill(c, m, key, &v) ? (void *)(uintptr_t)v : NULL;
+    return u64memo_get(c, m, key, &v) ? (void *)(uintptr_t)v : NULL;
 }
 
 /* Forgets key (after u64map_del, or a new value for it). */
 static inline void u64memo_forget(struct u64memo *c, uint64_t key)
 {
-    size_t i = (size_t)key & (U64MEMO_SLOTS - 1);
+    size_t i = u64memo_slot(key);
     if (c->tag[i] == u64memo_tag(key))
         c->tag[i] = 0;
 }

@@ -60,6 +60,7 @@
  * room again (room()).
  */
 #include "addrmemo.h"
+#include "grow.h"
 #include "strtab.h"
 #include "u64map.h"
 #include "outbuf.h"
@@ -412,34 +413,16 @@ static HOT char *ev_open(struct csink *C, char ph, const struct export_track *t,
     return put_head(C, o->buf + o->len, s, ph);
 }
 
-/* Room for element i in the array v of elements of `size` bytes, which
- * has room for *cap: v, or v moved to more room (*cap raised); NULL when
- * out of memory (v is kept). */
-static void *array_room(void *v, size_t *cap, size_t i, size_t size)
-{
-    if (i < *cap)
-        return v;
-    size_t c = *cap ? 2 * *cap : 64;
-    while (c <= i)
-        c *= 2;
-    void *nv = realloc(v, c * size);
-    if (nv)
-        *cap = c;
-    return nv;
-}
-
 /* The text at index i of t (made room for, n raised to i + 1 if below),
  * empty; NULL when out of memory. */
 static struct text *text_at(struct texts *t, size_t i)
 {
-    struct text *v = array_room(t->v, &t->cap, i, sizeof *v);
-    if (!v)
+    if (GROW(t->v, i, t->cap) < 0)
         return NULL;
-    t->v = v;
     if (t->n <= i)
         t->n = i + 1;
-    memset(&v[i], 0, sizeof v[i]);
-    return &v[i];
+    memset(&t->v[i], 0, sizeof t->v[i]);
+    return &t->v[i];
 }
 
 /* Makes x the text a[0..an) b[0..bn) if it fits (else leaves it empty). */
@@ -472,14 +455,14 @@ static int64_t name_id_miss(struct csink *C, const char *s, size_t len)
     uint32_t known = C->slice_names.n;
     int64_t id = strtab_intern(&C->slice_names, q, n);
     struct name_texts *t = &C->name_text;
-    struct name_text *v = id >= known ? array_room(t->v, &t->cap, (size_t)id, sizeof *v) : t->v;
-    if (!v) {
-        id = -1;
-    } else if (id >= known) { /* new: its `,"name":NAME` */
-        t->v = v;
-        t->n = (size_t)id + 1;
-        memset(&v[id], 0, sizeof v[id]);
-        text_set(&v[id].name, ",\"name\":", 8, q, n);
+    if (id >= known) { /* new: its `,"name":NAME` */
+        if (GROW(t->v, (size_t)id, t->cap) < 0) {
+            id = -1;
+        } else {
+            t->n = (size_t)id + 1;
+            memset(&t->v[id], 0, sizeof t->v[id]);
+            text_set(&t->v[id].name, ",\"name\":", 8, q, n);
+        }
     }
     if (q != small)
         free(q);
@@ -705,13 +688,9 @@ static __attribute__((noinline)) char *put_arg1_miss(struct csink *C, char *p,
             q[n++] = '}';
         }
     }
-    struct arg1 *v = n && n <= TEXT_MAX ? array_room(C->arg1.v, &C->arg1.cap, C->arg1.n,
-                                                       sizeof *v)
-                                        : NULL;
-    if (!v)
+    if (!n || n > TEXT_MAX || GROW(C->arg1.v, C->arg1.n, C->arg1.cap) < 0)
         return put_args(C, p, e);
-    C->arg1.v = v;
-    struct arg1 *x = &v[C->arg1.n];
+    struct arg1 *x = &C->arg1.v[C->arg1.n];
     memset(x, 0, sizeof *x);
     text_set(&x->t, q, n, "", 0);
     x->key = a->key;

@@ -66,6 +66,7 @@
  *    both (a call and a lookup less per transition).
  */
 #include "addrmemo.h"
+#include "grow.h"
 #include "u64map.h"
 #include "sink.h"
 #include "utf8.h"
@@ -357,21 +358,6 @@ static int trace_field(struct trace_field *f, const char *name)
 
 /* ---- helpers ----------------------------------------------------------- */
 
-/* Grows *p (*cap elements of size) to hold n; -1 when out of memory. */
-static int grow(void *p, size_t *cap, size_t n, size_t size)
-{
-    if (n <= *cap)
-        return 0;
-    size_t c = *cap ? *cap : 8;
-    while (c < n)
-        c *= 2;
-    void *q = realloc(*(void **)p, c * size);
-    if (!q)
-        return -1;
-    *(void **)p = q;
-    *cap = c;
-    return 0;
-}
 
 
 static enum slice_kind kind_of(enum export_cat cat)
@@ -829,7 +815,7 @@ static struct open_stack *open_stack(struct csink *C, const struct export_track 
      * declares a goroutine's thread track first), gone after them
      * (track_done: the thread track last). */
     if (!st || make_prefix(C, t->seq, owner(C, t), &st->prefix) < 0 ||
-        grow(&st->heads, &st->heads_cap, st->prefix.len + SLACK, 1) < 0 ||
+        RESERVE(st->heads, st->prefix.len + SLACK, st->heads_cap) < 0 ||
         u64map_put_ptr(&C->open, t->uuid, st) < 0) {
         free_stack(st);
         return NULL;
@@ -878,7 +864,7 @@ static inline __attribute__((always_inline)) char *head_start(struct open_stack 
                                                               struct open_slice *sl,
                                                               enum slice_kind k, size_t room)
 {
-    if (grow(&st->heads, &st->heads_cap, st->heads_len + room, 1) < 0)
+    if (RESERVE(st->heads, st->heads_len + room, st->heads_cap) < 0)
         return NULL;
     char *d = st->heads + st->heads_len;
     sl->head = st->heads_len;
@@ -930,7 +916,7 @@ static int v_begin(struct export_sink *s, const struct export_event *e)
     } else if (e->end_first) {
         end_on(C, e->end_first, e->ts);
     }
-    if (grow(&st->s, &st->cap, st->n + 1, sizeof *st->s) < 0)
+    if (GROW(st->s, st->n, st->cap) < 0)
         return -1;
     struct open_slice *sl = &st->s[st->n];
     sl->ts = e->ts;

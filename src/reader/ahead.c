@@ -403,8 +403,8 @@ static size_t queue_blocks(size_t block_events)
     size_t bytes = RA_QUEUE_BYTES_DEFAULT;
 #ifdef _SC_LEVEL2_CACHE_SIZE
     long l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
-    if (l2 > 0)
-        bytes = (unsigned long)l2 < RA_QUEUE_BYTES_MAX / 2 ? 2 * (size_t)l2 : RA_QUEUE_BYTES_MAX;
+    if (l2 > 0 && (unsigned long)l2 < RA_QUEUE_BYTES_MAX)
+        bytes = 2 * (size_t)l2;
 #endif
     if (bytes < RA_QUEUE_BYTES_MIN)
         bytes = RA_QUEUE_BYTES_MIN;
