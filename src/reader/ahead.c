@@ -16,16 +16,12 @@
  *      Everything else the consumer answers comes from the copies in the
  *      blocks (struct ra_info), or, once the thread has ended and been
  *      joined, from the reader itself.
- *   2. Blocks move by counters under one mutex: the producer fills block
- *      `published % nblocks` while published - released < nblocks, the
- *      consumer reads block `taken % nblocks` while taken < published and
- *      releases it when it asks for the event after its last one.  The
- *      mutex orders every byte of a block written before its publication
- *      before the consumer's reads, and the consumer's reads before the
- *      producer's reuse.  One lock per block on each side, not per event;
- *      a side that finds nothing to do sleeps on a condition variable
- *      until the other has made half the queue ready for it (or has
- *      ended, or is itself about to sleep: never both asleep).
+ *   2. Blocks move through a block queue (src/base/blockq.h, which states
+ *      its ordering): the producer fills a claimed block and publishes
+ *      it, the consumer takes it and releases it when it asks for the
+ *      event after its last one.  One lock per block on each side, not
+ *      per event; a side with nothing to do sleeps until the other has
+ *      made half the queue ready for it.
  *   3. Events own what they point to while queued.  An event of the
  *      reader points into the generation's string arena (or static text),
  *      or into per-call buffers of the reader itself (delivery's scratch,
@@ -52,6 +48,7 @@
  */
 #define _GNU_SOURCE
 #include "internal.h"
+#include "blockq.h"
 
 #include <pthread.h>
 #include <signal.h>
@@ -120,22 +117,12 @@ struct ahead {
     struct ra_block *blocks;
     int v1;                  /* a v1 trace (no task mirror)               */
 
-    _Alignas(RA_LINE) pthread_mutex_t mu;
-    pthread_cond_t wake_producer, wake_consumer;
-    /* Under mu.  A side asleep is woken only once the other has made
-     * enough room or work for it (half the queue), so that the threads
-     * meet every half ring of events (some 15 000), not at every block:
-     * producer_wants is the most blocks in flight it waits for (0:
-     * drained), valid while producer_waits. */
-    uint64_t published, released, taken;
-    int producer_waits, consumer_waits;
-    uint64_t producer_wants;
-    _Atomic int stop;        /* set under mu too; read alone by the thread */
+    _Alignas(RA_LINE) struct blockq q;
 
     /* The producer's: the block it fills (NULL: none claimed). */
     _Alignas(RA_LINE) struct ra_block *fill;
 
-    /* The consumer's (and `taken` above: blocks taken, the last is cur). */
+    /* The consumer's (and q.taken: blocks taken, the last is cur). */
     _Alignas(RA_LINE) struct ra_block *cur;
     size_t next;             /* index in cur of the next event to hand    */
     struct ra_info info0;    /* the state before the first event          */
@@ -255,45 +242,18 @@ static void own_event(struct ctrace_reader *r, struct ra_block *b, struct ctrace
  * which nothing more comes. */
 static void publish(struct ahead *a, int last)
 {
-    pthread_mutex_lock(&a->mu);
-    a->published++;
-    if (a->consumer_waits && (last || a->published - a->taken >= (a->nblocks + 1) / 2))
-        pthread_cond_signal(&a->wake_consumer);
-    pthread_mutex_unlock(&a->mu);
+    blockq_publish(&a->q, last);
     a->fill = NULL;
-}
-
-/* When more than `most` blocks are in flight (published, not released),
- * waits until no more than `want` are; 0, or -1 when told to stop. */
-static int wait_released(struct ahead *a, uint64_t most, uint64_t want)
-{
-    int stop;
-    pthread_mutex_lock(&a->mu);
-    if (a->published - a->released > most) {
-        while (!(stop = atomic_load_explicit(&a->stop, memory_order_relaxed)) &&
-               a->published - a->released > want) {
-            /* Never both asleep: what is published is the consumer's. */
-            if (a->consumer_waits && a->published > a->taken)
-                pthread_cond_signal(&a->wake_consumer);
-            a->producer_waits = 1;
-            a->producer_wants = want;
-            pthread_cond_wait(&a->wake_producer, &a->mu);
-            a->producer_waits = 0;
-        }
-    }
-    stop = atomic_load_explicit(&a->stop, memory_order_relaxed);
-    pthread_mutex_unlock(&a->mu);
-    return stop ? -1 : 0;
 }
 
 /* Claims the next free block (waiting, when the queue is full, until half
  * of it is free); NULL when told to stop. */
 static struct ra_block *claim(struct ahead *a)
 {
-    if (wait_released(a, a->nblocks - 1, a->nblocks / 2) < 0)
+    long i = blockq_claim(&a->q);
+    if (i < 0)
         return NULL;
-    /* published is written only by this thread: reading it alone is safe. */
-    struct ra_block *b = &a->blocks[a->published % a->nblocks];
+    struct ra_block *b = &a->blocks[i];
     b->n = 0;
     b->used = 0;
     b->end = 0;
@@ -313,7 +273,7 @@ int ahead_before_generation(struct ctrace_reader *r)
         publish(a, 0);
         r->dl.out = NULL; /* the slot is past the block handed on */
     }
-    return wait_released(a, 0, 0) < 0 ? CTRACE_READER_EINVAL : 0;
+    return blockq_wait_released(&a->q, 0, 0) < 0 ? CTRACE_READER_EINVAL : 0;
 }
 
 /* The thread: reads events, building each in the next slot of the block
@@ -335,7 +295,7 @@ static void *producer(void *arg)
         r->dl.out = slot;
         int rc = rd_next(r, &ev);
         r->dl.out = NULL;
-        if (atomic_load_explicit(&a->stop, memory_order_relaxed))
+        if (blockq_stopped(&a->q))
             break;
         /* The block was handed on before a generation (or the event was
          * built elsewhere): the event goes to a block of its own. */
@@ -384,9 +344,7 @@ static void free_ahead(struct ahead *a)
     for (size_t i = 0; u64map_next_ptr(&a->tasks, &i, &key, &t);)
         free(t);
     u64map_free(&a->tasks);
-    pthread_mutex_destroy(&a->mu);
-    pthread_cond_destroy(&a->wake_producer);
-    pthread_cond_destroy(&a->wake_consumer);
+    blockq_destroy(&a->q);
     free(a);
 }
 
@@ -425,9 +383,7 @@ int ahead_start(struct ctrace_reader *r)
     a->block_events = r->ahead_block_events >= 1 ? r->ahead_block_events : RA_EVENTS;
     a->nblocks = r->ahead_nblocks >= 2 ? r->ahead_nblocks : queue_blocks(a->block_events);
     a->block_bytes = RA_BYTES;
-    pthread_mutex_init(&a->mu, NULL);
-    pthread_cond_init(&a->wake_producer, NULL);
-    pthread_cond_init(&a->wake_consumer, NULL);
+    blockq_init(&a->q, a->nblocks);
     a->blocks = aligned_alloc(RA_LINE, a->nblocks * sizeof *a->blocks);
     if (a->blocks)
         memset(a->blocks, 0, a->nblocks * sizeof *a->blocks);
@@ -470,10 +426,7 @@ void ahead_stop(struct ctrace_reader *r)
     struct ahead *a = r->ahead;
     if (!a)
         return;
-    pthread_mutex_lock(&a->mu);
-    atomic_store_explicit(&a->stop, 1, memory_order_relaxed);
-    pthread_cond_signal(&a->wake_producer);
-    pthread_mutex_unlock(&a->mu);
+    blockq_stop(&a->q);
     pthread_join(a->th, NULL);
     r->ahead = NULL;
     free_ahead(a);
@@ -510,19 +463,7 @@ int ahead_next(struct ctrace_reader *r, const struct ctrace_event **ev)
         return rc;
     }
     if (!b || a->next == b->n) {
-        pthread_mutex_lock(&a->mu);
-        if (b) {
-            a->released++;
-            if (a->producer_waits && a->published - a->released <= a->producer_wants)
-                pthread_cond_signal(&a->wake_producer);
-        }
-        while (a->published == a->taken) {
-            a->consumer_waits = 1;
-            pthread_cond_wait(&a->wake_consumer, &a->mu);
-            a->consumer_waits = 0;
-        }
-        b = a->cur = &a->blocks[a->taken++ % a->nblocks];
-        pthread_mutex_unlock(&a->mu);
+        b = a->cur = &a->blocks[blockq_take(&a->q, b != NULL)];
         a->next = 0;
         if (b->n == 0)
             return ahead_next(r, ev); /* only the end */
