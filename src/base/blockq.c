@@ -2,7 +2,40 @@
  * blockq.c - the block queue between a producer and a consumer thread
  * (blockq.h states its invariants).
  */
+#define _GNU_SOURCE
 #include "blockq.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#define BLOCKQ_BYTES_MIN (1u << 20)
+#define BLOCKQ_BYTES_DEFAULT (4u << 20)
+#define BLOCKQ_BYTES_MAX (16u << 20)
+
+size_t blockq_bytes(void)
+{
+    size_t bytes = BLOCKQ_BYTES_DEFAULT;
+#ifdef _SC_LEVEL2_CACHE_SIZE
+    long l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
+    if (l2 > 0 && (unsigned long)l2 < BLOCKQ_BYTES_MAX)
+        bytes = 2 * (size_t)l2;
+#endif
+    if (bytes < BLOCKQ_BYTES_MIN)
+        bytes = BLOCKQ_BYTES_MIN;
+    if (bytes > BLOCKQ_BYTES_MAX)
+        bytes = BLOCKQ_BYTES_MAX;
+    return bytes;
+}
+
+int blockq_thread(pthread_t *th, void *(*fn)(void *), void *arg)
+{
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int rc = pthread_create(th, NULL, fn, arg);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return rc;
+}
 
 void blockq_init(struct blockq *q, size_t nblocks)
 {

@@ -46,6 +46,19 @@ struct blockq {
     _Atomic int stop; /* set under mu; the producer may read it alone */
 };
 
+/* How many bytes a queue between two cores holds: twice one core's L2
+ * cache (4 MiB when it is not known; 1 to 16 MiB in any case).  Why that
+ * size: each line is written by one core and read by the other; when the
+ * producer comes back to a line still in the consumer's cache, its write
+ * waits for that core to give it up, at every line.  A queue larger than
+ * the cache has left it by then (docs/PERFORMANCE.md, "Session 16"). */
+size_t blockq_bytes(void);
+
+/* Starts the thread of the queue's other side, fn(arg), with every signal
+ * blocked in it (signals are for the program's own threads); 0, or the
+ * error of pthread_create. */
+int blockq_thread(pthread_t *th, void *(*fn)(void *), void *arg);
+
 /* A queue of nblocks (>= 2) blocks, none in flight. */
 void blockq_init(struct blockq *q, size_t nblocks);
 void blockq_destroy(struct blockq *q);

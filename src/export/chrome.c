@@ -1108,6 +1108,6 @@ struct export_sink *export_chrome_sink(FILE *out)
     out_lit(C, "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[");
     C->base = (struct export_sink){c_track, c_begin, c_end, c_complete, c_instant, c_counter,
                                    c_generation, c_finish, c_destroy, c_track_done, NULL,
-                                   EXPORT_SINK_END_FIRST};
+                                   EXPORT_SINK_END_FIRST | EXPORT_SINK_RELAY};
     return &C->base;
 }

@@ -1146,7 +1146,7 @@ struct export_sink *export_csv_sink(const char *dir, FILE *errf)
     C->errf = errf;
     C->base = (struct export_sink){v_track, v_begin, v_end, v_complete, v_instant, v_counter,
                                    v_generation, v_finish, v_destroy, v_track_done, NULL,
-                                   EXPORT_SINK_STATE_STACKS | EXPORT_SINK_END_FIRST};
+                                   EXPORT_SINK_STATE_STACKS | EXPORT_SINK_END_FIRST | EXPORT_SINK_RELAY};
     for (int i = 0; i < T_COUNT; i++) {
         size_t n = strlen(dir) + strlen(table_def[i].file) + 2;
         char *path = malloc(n);

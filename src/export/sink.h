@@ -23,7 +23,10 @@
  *    makes of such a string by address and forget the memo at
  *    generation();
  *  - generation(seq) says that everything an input's events referred to by
- *    stack id is forgotten (a sink may drop its per-generation tables);
+ *    stack id is forgotten (a sink may drop its per-generation tables),
+ *    at each sync event of the input and once more at its end, after
+ *    its last event (a v1 trace has no sync event); a sink that sets
+ *    event() gets none;
  *  - track_done(t, ts) (optional) comes once for each goroutine's tracks
  *    (THREAD and its CHILD tracks) and each task's track, after the last
  *    event on it: when the task ends, a generation after the goroutine
@@ -138,6 +141,11 @@ struct export_event {
 #define EXPORT_SINK_END_FIRST 0x2    /* the end of a goroutine's state slice
                                         comes with the call after it
                                         (export_event.end_first) */
+#define EXPORT_SINK_RELAY 0x4        /* with two threads, the sink's calls go
+                                        to a thread of their own (relay.c),
+                                        not the reading: its work per call
+                                        is more than the reading's, so the
+                                        two threads share the work best so */
 
 struct export_sink {
     /* All return 0, or -1 after an output error (then the run stops). */
@@ -172,5 +180,11 @@ struct export_sink *export_chrome_sink(FILE *out);
 struct export_sink *export_csv_sink(const char *dir, FILE *errf);
 /* Go's v1 trace format ("go 1.19 trace"); stats are filled as it writes. */
 struct export_sink *export_go119_sink(FILE *out, FILE *errf, struct export_stats *stats);
+/* A sink that hands the calls to a thread of its own, which makes them on
+ * `inner` (relay.c): NULL (inner untouched) when inner maps the events
+ * itself (event()) or the thread cannot be made.  It owns inner from then
+ * on (its destroy destroys inner); its finish joins the thread and
+ * finishes inner. */
+struct export_sink *export_relay_sink(struct export_sink *inner, FILE *errf);
 
 #endif

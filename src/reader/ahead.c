@@ -51,28 +51,18 @@
 #include "blockq.h"
 
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 /* Queue shape: blocks of 512 events (136 bytes each) and 8 KiB of copied
- * bytes, as many as make the events twice the size of one core's L2 cache
- * (queue_blocks: 4 MiB when it is not known, 1-16 MiB in any case).  Why
- * that size: each event's cache lines are written by the producer's core,
- * then read by the consumer's; when the producer comes back to a line
- * still in the consumer's cache, its write waits for that core to give it
- * up, at every line.  A queue larger than the cache has left it by then
- * (measured on big120, read alone at -j 2: 8 blocks = 0.6 MB, 0.92 s; 40
- * blocks = 2.8 MB, past the 2 MB L2, 0.75 s; 64 or 96 blocks, the same;
- * docs/PERFORMANCE.md). */
+ * bytes, as many as make the events blockq_bytes(): twice one core's L2
+ * cache, which blockq.h explains (measured on big120, read alone at -j 2:
+ * 8 blocks = 0.6 MB, 0.92 s; 40 blocks = 2.8 MB, past the 2 MB L2,
+ * 0.75 s; 64 or 96 blocks, the same; docs/PERFORMANCE.md). */
 #define RA_EVENTS 512
 /* How many events ahead the consumer prefetches (ahead_next). */
 #define RA_PREFETCH 4
-#define RA_QUEUE_BYTES_MIN (1u << 20)
-#define RA_QUEUE_BYTES_DEFAULT (4u << 20)
-#define RA_QUEUE_BYTES_MAX (16u << 20)
 /* Bytes copied for one event at most: a range name made in scratch, the
  * attributes, the experimental args, with alignment. */
 #define RA_EVENT_BYTES (GT_MAX_STRING_SIZE + 64 + 1 + 2 * sizeof(struct ctrace_attr) + 5 * 8 + 64)
@@ -355,20 +345,10 @@ void rd_ahead_shape(struct ctrace_reader *r, size_t nblocks, size_t block_events
     r->ahead_block_events = block_events;
 }
 
-/* Blocks of block_events for a queue of twice the L2 cache (above). */
+/* Blocks of block_events for a queue of blockq_bytes() (above). */
 static size_t queue_blocks(size_t block_events)
 {
-    size_t bytes = RA_QUEUE_BYTES_DEFAULT;
-#ifdef _SC_LEVEL2_CACHE_SIZE
-    long l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
-    if (l2 > 0 && (unsigned long)l2 < RA_QUEUE_BYTES_MAX)
-        bytes = 2 * (size_t)l2;
-#endif
-    if (bytes < RA_QUEUE_BYTES_MIN)
-        bytes = RA_QUEUE_BYTES_MIN;
-    if (bytes > RA_QUEUE_BYTES_MAX)
-        bytes = RA_QUEUE_BYTES_MAX;
-    size_t n = bytes / (block_events * sizeof(struct ctrace_event));
+    size_t n = blockq_bytes() / (block_events * sizeof(struct ctrace_event));
     return n >= 2 ? n : 2;
 }
 
@@ -404,14 +384,8 @@ int ahead_start(struct ctrace_reader *r)
     split_abort(r);
     info_take(&a->info0, r);
     a->nevents = r->dl.nevents;
-    /* Signals go to the caller's threads, not this one. */
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
     r->ahead = a;
-    int rc = pthread_create(&a->th, NULL, producer, a);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    if (rc != 0) {
+    if (blockq_thread(&a->th, producer, a) != 0) {
         r->ahead = NULL;
         free_ahead(a);
         return -1;
