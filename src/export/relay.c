@@ -526,7 +526,9 @@ static const unsigned char *replay_event(struct relay *R, const unsigned char *p
     struct shadow *sh = shadow_of(R, track);
     e->track = sh ? &sh->t : NULL;
     e->end_first = NULL;
-    if (end_first) {
+    if (end_first == track) { /* a state after the last on one track */
+        e->end_first = e->track;
+    } else if (end_first) {
         struct shadow *ef = shadow_of(R, end_first);
         e->end_first = ef ? &ef->t : NULL;
         if (!ef)

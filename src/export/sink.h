@@ -145,7 +145,11 @@ struct export_event {
                                         to a thread of their own (relay.c),
                                         not the reading: its work per call
                                         is more than the reading's, so the
-                                        two threads share the work best so */
+                                        two threads share the work best so.
+                                        All its calls but finish and destroy
+                                        are then made on that one thread
+                                        (errno is that thread's); those two
+                                        on export_run's, after it ended. */
 
 struct export_sink {
     /* All return 0, or -1 after an output error (then the run stops). */
