@@ -52,6 +52,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -594,6 +595,14 @@ static void replay(struct relay *R, const struct rl_block *b)
 static void *relay_thread(void *arg)
 {
     struct relay *R = arg;
+    /* The thread writes the output: a write to a pipe whose reader has
+     * gone raises SIGPIPE in it, which ends the command as it does with
+     * one thread (`ctrace export ... | head`); the other signals stay
+     * with the program's threads (blockq_thread). */
+    sigset_t pipe;
+    sigemptyset(&pipe);
+    sigaddset(&pipe, SIGPIPE);
+    pthread_sigmask(SIG_UNBLOCK, &pipe, NULL);
     for (;;) {
         const struct rl_block *b = &R->blocks[blockq_take(&R->q, 0)];
         replay(R, b);
