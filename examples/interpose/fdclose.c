@@ -6,6 +6,10 @@
  *   fdclose close        close(fd) for every fd from 3 to the fd limit
  *   fdclose close_range  close_range(3, ~0U, 0)
  *   fdclose closefrom    closefrom(3)
+ *   fdclose unwind       close(fd) for every fd, then a pipe holding a byte
+ *                        while 20 threads start and end: under
+ *                        CTRACE_STACKS=unwind, libunwind's own pipe (its
+ *                        address checks) must never be the program's
  *   fdclose dup2         dup2(/dev/null, fd) for every fd in /proc/self/fd
  *                        (then close them), and dup3 likewise
  *   fdclose race         for 1 s, a pipe closed twice (the second close
@@ -64,6 +68,22 @@ static int fd_limit(void)
     if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur > 65536)
         return 65536;
     return (int)rl.rlim_cur;
+}
+
+/* How many fds from 3 to 99 are pipes. */
+static int low_pipes(void)
+{
+    int n = 0;
+    for (int fd = 3; fd < 100; fd++) {
+        char link[64], to[64];
+        snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+        ssize_t len = readlink(link, to, sizeof to - 1);
+        if (len > 0) {
+            to[len] = 0;
+            n += strncmp(to, "pipe:", 5) == 0;
+        }
+    }
+    return n;
 }
 
 /* Redirects every open fd >= 3 to /dev/null with dup (2 or 3). */
@@ -158,6 +178,31 @@ int main(int argc, char **argv)
         if (bad)
             printf("%ld second closes did not fail\n", bad);
         check(bad == 0, "a pipe closed twice while threads start: EBADF every time");
+    } else if (strcmp(mode, "unwind") == 0) {
+        /* Every fd closed, then a pipe made (the lowest numbers) holding
+         * a byte while a thread starts: the tracer walks the new thread's
+         * stack, and libunwind (CTRACE_STACKS=unwind) checks addresses
+         * with a pipe of its own, reading and writing it -- which must
+         * never be the program's (it had libunwind's numbers, closed by
+         * the loop: libunwind took the byte and wrote one of its own). */
+        /* (Printed, not checked: the pipes it inherits are the same
+         * traced or not, the ones libunwind would add are not.) */
+        printf("pipes from 3 to 99: %d\n", low_pipes());
+        int lim = fd_limit(), bad = 0;
+        for (int fd = 3; fd < lim; fd++)
+            if (close(fd) != 0 && errno != EBADF)
+                bad++;
+        check(bad == 0, "close every fd: only EBADF failures");
+        int q[2];
+        char c = 0;
+        check(pipe(q) == 0 && write(q[1], "y", 1) == 1, "a pipe holding a byte");
+        for (int i = 0; i < 20; i++) {
+            pthread_t t;
+            pthread_create(&t, NULL, worker, NULL);
+            pthread_join(t, NULL);
+        }
+        check(read(q[0], &c, 1) == 1 && c == 'y', "the byte is still the program's after 20 threads");
+        check(close(q[0]) == 0 && close(q[1]) == 0, "and the pipe closes");
     } else if (strcmp(mode, "dup2") == 0) {
         check(redirect_all(0), "dup2(/dev/null) over every open fd");
         check(redirect_all(1), "dup3(/dev/null) over every open fd");

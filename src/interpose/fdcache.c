@@ -1,6 +1,6 @@
 /*
  * fdcache.c - is this fd a socket?  A per-fd byte cache, and the wrappers
- * that keep it honest (socket, socketpair, close, dup, dup2, dup3).  The
+ * that keep it honest (socket, socketpair, pipe2, close, dup, dup2, dup3).  The
  * same wrappers, with close_range and closefrom, hide the trace file's
  * descriptor from the program (src/runtime/fdguard.c): close and dup of
  * it fail with EBADF as if it were not open, ranges leave it out, and a
@@ -106,6 +106,7 @@ CT_REAL_DECL(int, socketpair, (int, int, int, int[2]));
 CT_REAL_DECL(int, epoll_create, (int));
 CT_REAL_DECL(int, epoll_create1, (int));
 CT_REAL_DECL(int, epoll_ctl, (int, int, int, struct epoll_event *));
+CT_REAL_DECL(int, pipe2, (int[2], int));
 
 static int ct_ebadf(void)
 {
@@ -253,6 +254,22 @@ CT_EXPORT int socketpair(int domain, int type, int proto, int sv[2])
     return r;
 }
 
+/* pipe2: the program's pipes are not sockets (a number's old entry goes);
+ * libunwind's own (its address tests, while the tracer walks a stack) are
+ * made at high numbers, away from the program's (hooks.h). */
+CT_EXPORT int pipe2(int fds[2], int flags)
+{
+    if (CT_UNLIKELY(ct_unwind_owns_pc((uintptr_t)__builtin_return_address(0))))
+        return ct_libc_pipe_high(fds, flags);
+    CT_REAL(pipe2);
+    int r = ct_real_pipe2 ? ct_real_pipe2(fds, flags) : (int)syscall(SYS_pipe2, fds, flags);
+    if (r == 0) {
+        ct_fd_set(fds[0], CT_FD_OTHER);
+        ct_fd_set(fds[1], CT_FD_OTHER);
+    }
+    return r;
+}
+
 CT_EXPORT int epoll_create(int size)
 {
     CT_REAL(epoll_create);
@@ -302,4 +319,5 @@ __attribute__((constructor(CT_CTOR_PRIO))) static void ct_fdcache_init(void)
     CT_REAL(epoll_create);
     CT_REAL(epoll_create1);
     CT_REAL(epoll_ctl);
+    CT_REAL(pipe2);
 }

@@ -341,40 +341,79 @@ void ct_libc_fd_fence_leave(int entered)
         __atomic_fetch_sub(&g_closing, 1, __ATOMIC_SEQ_CST);
 }
 
-int ct_libc_open_high(const char *path, int flags)
+/* The opener's side of the fence (ct_libc_open_high, ct_libc_pipe_high):
+ * from enter to leave the program's close-like calls wait. */
+static void open_fence_enter(void)
 {
-    int e = errno;
     t_inside = 1;
     __atomic_fetch_add(&g_opening, 1, __ATOMIC_SEQ_CST);
     wait_zero(&g_closing);
+}
+
+static void open_fence_leave(void)
+{
+    __atomic_fetch_sub(&g_opening, 1, __ATOMIC_SEQ_CST);
+    t_inside = 0;
+}
+
+/* Inside the fence: fd, just made, moved to a high number (close-on-exec);
+ * fd itself when there is no room up there. */
+static int move_high(int fd)
+{
 #if defined(__SANITIZE_THREAD__)
     /* ThreadSanitizer models descriptors: it must see these calls (its
      * interceptors), or a number reused here looks like a race with the
      * file's last user.  That build has no interposers to avoid. */
-    int fd = openat(AT_FDCWD, path, flags | O_CLOEXEC, 0);
-    int oe = errno;
-    if (fd >= 0) {
-        int hi = fcntl(fd, F_DUPFD_CLOEXEC, ct_libc_high_fd_base());
-        if (hi >= 0) {
-            close(fd);
-            fd = hi;
-        }
+    int hi = fcntl(fd, F_DUPFD_CLOEXEC, ct_libc_high_fd_base());
+    if (hi >= 0) {
+        close(fd);
+        fd = hi;
     }
 #else
-    int fd = (int)syscall(SYS_openat, AT_FDCWD, path, flags | O_CLOEXEC, 0);
-    int oe = errno;
-    if (fd >= 0) {
-        int hi = (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, ct_libc_high_fd_base());
-        if (hi >= 0) {
-            syscall(SYS_close, fd);
-            fd = hi;
-        }
+    int hi = (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, ct_libc_high_fd_base());
+    if (hi >= 0) {
+        syscall(SYS_close, fd);
+        fd = hi;
     }
 #endif
-    __atomic_fetch_sub(&g_opening, 1, __ATOMIC_SEQ_CST);
-    t_inside = 0;
+    return fd;
+}
+
+int ct_libc_open_high(const char *path, int flags)
+{
+    int e = errno;
+    open_fence_enter();
+#if defined(__SANITIZE_THREAD__)
+    int fd = openat(AT_FDCWD, path, flags | O_CLOEXEC, 0);
+#else
+    int fd = (int)syscall(SYS_openat, AT_FDCWD, path, flags | O_CLOEXEC, 0);
+#endif
+    int oe = errno;
+    if (fd >= 0)
+        fd = move_high(fd);
+    open_fence_leave();
     errno = fd < 0 ? oe : e;
     return fd;
+}
+
+int ct_libc_pipe_high(int fds[2], int flags)
+{
+    int e = errno;
+    int p[2];
+    open_fence_enter();
+#if defined(__SANITIZE_THREAD__)
+    int r = pipe2(p, flags | O_CLOEXEC);
+#else
+    int r = (int)syscall(SYS_pipe2, p, flags | O_CLOEXEC);
+#endif
+    int oe = errno;
+    if (r == 0) {
+        fds[0] = move_high(p[0]);
+        fds[1] = move_high(p[1]);
+    }
+    open_fence_leave();
+    errno = r < 0 ? oe : e;
+    return r;
 }
 
 FILE *ct_libc_fopen_high(const char *path)

@@ -108,6 +108,11 @@ int ct_libc_close(int fd);
 int ct_libc_high_fd_base(void);
 int ct_libc_open_high(const char *path, int flags);
 FILE *ct_libc_fopen_high(const char *path);
+/* pipe2(fds, flags | O_CLOEXEC) at high numbers, in the same fence: for
+ * the pipe libunwind makes to test addresses (its pipe2 through the
+ * interposer while the tracer walks a stack: src/interpose/fdcache.c).
+ * 0, or -1 with errno. */
+int ct_libc_pipe_high(int fds[2], int flags);
 int ct_libc_fd_fence_enter(void);
 void ct_libc_fd_fence_leave(int entered);
 int ct_libc_flock(int fd, int op);

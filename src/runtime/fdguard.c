@@ -14,7 +14,9 @@
  *  - moved again when the program makes it the target of dup2/dup3
  *    (ct_fdguard_vacate), so the program gets the number it asked for.
  * The tracer's other descriptors (/proc files, ELF files) are opened high
- * too (ct_libc_open_high, src/libc), fenced against the same wrappers.
+ * too (ct_libc_open_high, src/libc), fenced against the same wrappers, and
+ * so is the pipe libunwind makes for its address checks (its pipe2 comes
+ * through the interposer: ct_libc_pipe_high).
  * Not covered: raw syscalls, fcntl(F_DUPFD) on our number, and a program
  * that fills every free descriptor number: then there is nowhere to move,
  * the program's dup2 still wins and the trace ends with a write error.

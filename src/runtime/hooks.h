@@ -100,6 +100,16 @@ int ct_fdguard_current(void);
 void ct_fdguard_vacate(int fd);
 void ct_fdguard_atfork_child(void); /* proc.c's fork-child handler */
 
+/* Whether pc is in libunwind's code (unwind.c; 0 before it is loaded).
+ * libunwind, which the tracer loads to walk stacks, makes a pipe of its
+ * own to test addresses (pipe2, then read/write/close on it, reopened
+ * when a test fails): the pipe2 interposer (fdcache.c) makes that pipe
+ * at high numbers, as the tracer's own files, so that it is never among
+ * the numbers a program closes and reuses (a daemon's close(3..N) then
+ * pipe() handed libunwind's numbers to the program: libunwind read and
+ * closed the program's pipe, and a traced program hung in read). */
+int ct_unwind_owns_pc(uintptr_t pc);
+
 /* SIGPROF dispositions (signal.c).  While the CPU profiler's handler is
  * installed, the program's sigaction/signal(SIGPROF) calls are made here:
  * the handler the program sets is the one ctrace forwards the program's

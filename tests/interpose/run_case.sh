@@ -232,6 +232,12 @@ fdclose)
         expect "$t" "$m: threads created (before and after)" "$CREATE" 2
         expect "$t" "$m: sleeps (before and after)" "$SLEEP" 4
     done
+    # libunwind's own pipe (its address checks while the tracer walks
+    # stacks) never among the program's numbers: not listed below 100 (the
+    # same stdout as untraced), and a byte in the program's pipe, which
+    # had libunwind's numbers, still there after 20 threads.
+    CTRACE_STACKS=unwind run_pair fdclose_unwind 0 "$EX_DIR/interpose_fdclose" unwind
+    validate fdclose_unwind
     # A double close racing the tracer's own opens (one per thread it
     # registers): the second close fails with EBADF every time, as untraced.
     run_pair fdclose_race 0 "$EX_DIR/interpose_fdclose" race
