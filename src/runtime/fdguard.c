@@ -16,7 +16,10 @@
  * The tracer's other descriptors (/proc files, ELF files) are opened high
  * too (ct_libc_open_high, src/libc), fenced against the same wrappers, and
  * so is the pipe libunwind makes for its address checks (its pipe2 comes
- * through the interposer: ct_libc_pipe_high).
+ * through the interposer: ct_libc_pipe_high).  That pipe is not hidden
+ * like the trace's: a program that closes it makes libunwind close its
+ * old numbers and make another pipe (high again), harmless unless the
+ * program has meanwhile been given those numbers (it holds ~1000 fds).
  * Not covered: raw syscalls, fcntl(F_DUPFD) on our number, and a program
  * that fills every free descriptor number: then there is nowhere to move,
  * the program's dup2 still wins and the trace ends with a write error.
