@@ -3,7 +3,8 @@
  * their own, where the real sink writes the output: the timeline and the
  * reading run on the caller's thread, the formatting and writing on the
  * relay's, so an export costs max(reading + timeline, format) instead of
- * the sum (export_run, with two threads; docs/ARCHITECTURE.md, "Export").
+ * the sum (export_run, with two threads; docs/ARCHITECTURE.md, "The
+ * exports").
  *
  * Each call becomes a record in a block of bytes; the blocks go through a
  * block queue (src/base/blockq.h) to the relay thread, which replays the
@@ -652,7 +653,9 @@ struct export_sink *export_relay_sink(struct export_sink *inner, FILE *errf)
         .generation = r_generation,
         .finish = r_finish,
         .destroy = r_destroy,
-        .track_done = inner->track_done ? r_track_done : NULL,
+        /* Always: the relay frees its copy of a track there, whether or
+         * not the real sink wants to hear of it. */
+        .track_done = r_track_done,
         .flags = inner->flags,
     };
     return &R->base;
