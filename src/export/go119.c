@@ -794,7 +794,13 @@ static void on_sample(struct gsink *S, ctrace_reader *r, const struct ctrace_eve
     int64_t at = now <= S->last_ts ? S->last_ts + 1 : now;
     v[1] = (uint64_t)at; /* the sample's own time, in ticks */
     v[2] = on_p(g) ? (uint64_t)g->p : (uint64_t)-1;
-    v[3] = ev->g != CTRACE_NO_ID ? ev->g : 0;
+    /* A sample of a goroutine the output has not created yet (libctrace:
+     * a thread's CPU timer fired before its first event) goes to no
+     * goroutine: Go 1.19's parser makes a goroutine of every event's G,
+     * so the GoCreate that follows failed ("g N already exists").  After
+     * its end, a sample keeps its goroutine (ended_has). */
+    int created = g ? g->st != V_DEAD : ended_has(&S->ended, ev->g);
+    v[3] = ev->g != CTRACE_NO_ID && created ? ev->g : 0;
     /* In a batch of its own, as the runtime writes samples (P 0): Go 1.19
      * adds a sample's time delta to its batch's time, Go 1.23 (and ctrace's
      * reader) do not; with a batch of its own and a delta of 0, all agree. */

@@ -67,6 +67,25 @@ EOF
 }
 
 case $case in
+sample-before-create-go119)
+  # A libctrace trace (examples/threadpool, written under TSan in CI) whose
+  # first event of goroutine 5 is a CPU sample, before the transition that
+  # creates it (its thread's timer fired first): Go 1.19's parser makes a
+  # goroutine of every event's G, so the GoCreate that followed failed
+  # ("g 5 already exists").  The sample now goes to no goroutine (G 0),
+  # and Go 1.19 reads the export with every sample.
+  . "$(dirname "$0")/../go_toolchain.sh"
+  need_go 19
+  "$ctrace" export -f go1.19 -o "$tmp/early.v1" "$in" 2>/dev/null
+  if "$GO119" tool trace -d "$tmp/early.v1" >"$tmp/early.d" 2>&1; then
+    n=$(grep -c "CPUSample" "$tmp/early.d")
+    want=$("$ctrace" dump "$in" 2>/dev/null | grep -c "StackSample")
+    [ "$n" = "$want" ] && echo "ok: Go 1.19 reads the export, with its $n samples" ||
+      { echo "FAIL: Go 1.19 reads $n samples, want $want"; fail=1; }
+  else
+    echo "FAIL: Go 1.19 rejects the go1.19 export: $(tail -1 "$tmp/early.d")"; fail=1
+  fi
+  ;;
 huge-goroutine-ids)
   # Goroutines 1, 0x2aaaaaaaaaaaaaab (3 x id overflows int64) and
   # 0xfffffffffffffff0: their tracks are shown in the order of their ids,
