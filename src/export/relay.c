@@ -346,8 +346,9 @@ static void r_track_done(struct export_sink *s, const struct export_track *t, in
 static void r_generation(struct export_sink *s, unsigned seq)
 {
     struct relay *R = (struct relay *)s;
-    if (put_small(R, OP_GENERATION, seq, 0, 0, 0) < 0 && !R->fill)
-        return;
+    /* Drained even if the record could not be made (out of memory): the
+     * strings of what was queued before must not go under the relay. */
+    put_small(R, OP_GENERATION, seq, 0, 0, 0);
     if (R->fill) {
         blockq_publish(&R->q, 0);
         R->fill = NULL;
@@ -361,13 +362,8 @@ static void end_thread(struct relay *R)
 {
     if (!R->running)
         return;
-    if (!R->fill) {
-        long i = blockq_claim(&R->q);
-        if (i >= 0) {
-            R->fill = &R->blocks[i];
-            R->fill->used = 0;
-        }
-    }
+    if (!R->fill)
+        room_next(R, 0); /* an empty block, to carry the end */
     if (R->fill) {
         R->fill->last = 1;
         blockq_publish(&R->q, 1);
