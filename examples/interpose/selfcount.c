@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -72,9 +73,11 @@ static void report(const char *who)
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
 static int done;
+static pid_t worker_tid[3];
 
 static void *worker(void *arg)
 {
+    worker_tid[(long)arg] = (pid_t)syscall(SYS_gettid);
     pthread_mutex_lock(&mu);
     while (!done)
         pthread_cond_wait(&cv, &mu);
@@ -86,8 +89,8 @@ int main(void)
 {
     report("alone");
     pthread_t t[3];
-    for (int i = 0; i < 3; i++)
-        pthread_create(&t[i], NULL, worker, NULL);
+    for (long i = 0; i < 3; i++)
+        pthread_create(&t[i], NULL, worker, (void *)i);
     report("with 3 threads");
     pid_t pid = fork();
     if (pid == 0) {
@@ -101,6 +104,13 @@ int main(void)
     pthread_mutex_unlock(&mu);
     for (int i = 0; i < 3; i++)
         pthread_join(t[i], NULL);
+    /* pthread_join returns when the kernel clears the thread's id, a
+     * moment before it releases the thread and stops counting it: until
+     * then the count is 2 or more, traced or not (1 in 300 runs on a busy
+     * machine).  Wait (at most 5 s) until no worker is left to signal. */
+    for (int i = 0; i < 3; i++)
+        for (int ms = 0; ms < 5000 && syscall(SYS_tgkill, getpid(), worker_tid[i], 0) == 0; ms++)
+            usleep(1000);
     report("joined");
     return 0;
 }
