@@ -86,7 +86,7 @@ stress)
     done
     expect ge 10 "stress traces written" "$n"
     # The traces together hold many of the short-lived threads.
-    total=0 inreader=0 created_key=gocreate
+    total=0 inreader=0 samplesinreader=0 created_key=gocreate
     [ "${CTRACE_TEST_NO_INTERPOSE:-0}" = 1 ] && created_key=goroutines
     for t in stress-*.trace; do
         [ -e "$t" ] || continue
@@ -94,13 +94,19 @@ stress)
         total=$((total + $(count "$t.sum" "$created_key")))
         # The tracer's own reading (ctrace_read_trace on the program's
         # reader thread) is never traced: an event written while it holds
-        # the output queue's lock can deadlock with the advancer.
-        inreader=$((inreader + $(awk -F'\t' '$1 == "stackfn" && $3 ~ /read_trace/ { s += $4 } END { print s + 0 }' "$t.sum")))
+        # the output queue's lock can deadlock with the advancer.  A CPU
+        # sample there is no such event: the reader thread does spend CPU
+        # in it (freeing the buffers it returned: munmap), and the
+        # profiler (100 Hz by default) rightly shows it -- CI saw 2 in 30
+        # rounds once.
+        inreader=$((inreader + $(awk -F'\t' '$1 == "stackfn" && $2 != "StackSample" && $3 ~ /read_trace/ { s += $4 } END { print s + 0 }' "$t.sum")))
+        samplesinreader=$((samplesinreader + $(awk -F'\t' '$1 == "stackfn" && $2 == "StackSample" && $3 ~ /read_trace/ { s += $4 } END { print s + 0 }' "$t.sum")))
         # (a region begun before the start may end in the trace: Go's parser
         # takes it as begun before the trace, so ends may exceed begins)
     done
     expect ge 100 "threads created (NotExist->Runnable) over all stress traces" "$total"
-    expect eq 0 "events with the tracer's reader (read_trace) on their stack" "$inreader"
+    expect eq 0 "events other than CPU samples with the tracer's reader (read_trace) on their stack" "$inreader"
+    echo "info: CPU samples with read_trace on their stack: $samplesinreader"
     ;;
 sigkill)
     t=killed.trace
