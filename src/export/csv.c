@@ -502,17 +502,15 @@ static inline __attribute__((always_inline)) char *put_field(struct csink *C, ch
     return d;
 }
 
-/* Writes time v at d (room for TIME_MOVE bytes) from the text of the last
- * time *last (outbuf.h: struct outbuf_num), which becomes v; returns the
- * end.  The text is moved TIME_MOVE bytes at a time, whatever its length. */
+/* Writes time v at d (room for TIME_MOVE bytes) from the text *last keeps
+ * (outbuf.h: outbuf_num_put); returns the end.  The text is moved
+ * TIME_MOVE bytes at a time, whatever its length. */
 static inline __attribute__((always_inline)) char *put_time(struct outbuf_num *last, char *d,
                                                             int64_t v)
 {
     if (v < 0) /* never (sink.h): written, not kept */
         return outbuf_put_i64(d, v);
-    outbuf_num_set(last, (uint64_t)v);
-    memcpy(d, last->s, TIME_MOVE);
-    return d + last->len;
+    return outbuf_num_put(last, d, (uint64_t)v);
 }
 
 /* The args of e that its row shows. */

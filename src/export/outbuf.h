@@ -209,6 +209,31 @@ static inline void outbuf_num_set(struct outbuf_num *m, uint64_t v)
     }
 }
 
+/*
+ * Writes the text of v at d (room for OUTBUF_NUM_MOVE bytes) from what m
+ * keeps; returns its end.  Same text as outbuf_num_set(m, v) and a copy of
+ * m->s, but a v whose digits above the last four are m's writes those four
+ * at d, not into m->s: a wide load of m->s just after narrow stores into
+ * it cannot take its bytes from the store buffer and waits until they
+ * are written to the cache (a third of csv's slice begins went there).
+ * m->s stays the text of m->v (its last four digits may differ from v's),
+ * so the two ways of using m mix.
+ */
+static inline char *outbuf_num_put(struct outbuf_num *m, char *d, uint64_t v)
+{
+    uint64_t hi = v / 10000;
+    if (!hi || hi != m->hi) /* a zeroed m: m->hi is 0 */
+        outbuf_num_new(m, v);
+    memcpy(d, m->s, OUTBUF_NUM_MOVE);
+    char *end = d + m->len;
+    if (hi) {
+        uint32_t c = (uint32_t)(v - hi * 10000);
+        memcpy(end - 4, outbuf_pairs + 2 * (c / 100), 2);
+        memcpy(end - 2, outbuf_pairs + 2 * (c % 100), 2);
+    }
+    return end;
+}
+
 /* v in decimal (outbuf_put_u64). */
 static inline void outbuf_u64(struct outbuf *o, uint64_t v)
 {

@@ -6,7 +6,7 @@
  * whose length needs 1, 2 and 3 bytes, compared with hand-computed
  * encodings); outbuf's numbers (against printf, at every digit count and
  * over the whole range), short copies and the kept text of a number
- * (outbuf_num); utf8.h's word test (against the
+ * (outbuf_num_set, outbuf_num_put, and the two mixed); utf8.h's word test (against the
  * byte rule, every byte value at every place of a word); addrmemo's two
  * ways.  Exits 1 on the first mismatch.
  */
@@ -182,6 +182,32 @@ static int test_outbuf(void)
         outbuf_num_set(&m, v);
         int n = snprintf(want, sizeof want, "%" PRIu64, v);
         CHECK(m.len == (size_t)n && !memcmp(m.s, want, m.len));
+    }
+    /* outbuf_num_put: the text at `at`, the same sequences; and mixed with
+     * outbuf_num_set on one m (put leaves m->s the text of m->v). */
+    char at[OUTBUF_NUM_MOVE + 8];
+    struct outbuf_num p = {0};
+    for (size_t i = 0; i < sizeof seq / sizeof *seq; i++) {
+        memset(at, 'x', sizeof at);
+        char *e = outbuf_num_put(&p, at, seq[i]);
+        int n = snprintf(want, sizeof want, "%" PRIu64, seq[i]);
+        CHECK(e - at == n && !memcmp(at, want, (size_t)n));
+        CHECK(p.len && !memcmp(p.s, want, p.len - (p.len > 4 ? 4 : 0)));
+    }
+    uint64_t v = 0;
+    for (int i = 0; i < 200000; i++) {
+        rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+        v += rng >> (40 + rng % 24);
+        int n = snprintf(want, sizeof want, "%" PRIu64, v);
+        if (rng & (1ULL << 33)) {
+            outbuf_num_set(&p, v);
+            CHECK(p.len == (size_t)n && !memcmp(p.s, want, p.len));
+        } else {
+            char *e = outbuf_num_put(&p, at, v);
+            CHECK(e - at == n && !memcmp(at, want, (size_t)n));
+        }
+        char ms[32];
+        CHECK(snprintf(ms, sizeof ms, "%" PRIu64, p.v) == (int)p.len && !memcmp(p.s, ms, p.len));
     }
     return 0;
 }
