@@ -767,9 +767,7 @@ static HOT void flow(struct csink *C, const struct export_event *e, const struct
         s = slot_of(C, e->track, e->track->tid);
     char *p = put_head(C, o->buf + o->len, s, ph);
     p = PUT_LIT(p, ",\"name\":\"wakeup\",\"cat\":\"flow\",\"id\":\"");
-    outbuf_num_set(&C->flow_id, id);
-    memcpy(p, C->flow_id.s, OUTBUF_NUM_MOVE);
-    p += C->flow_id.len;
+    p = outbuf_num_put(&C->flow_id, p, id); /* not set + copy: outbuf.h */
     p = PUT_LIT(p, "\",\"ts\":");
     p = put_time_text(p, &C->ts, dec);
     if (ph == 'f')
