@@ -50,9 +50,9 @@
  *    writes end_ns and dur_ns, with one room check.  What a column's text
  *    depends on is known at the begin: the track's goroutine and input
  *    (fixed for the track), the slice's name, reason, task, parent, stack
- *    and depth.  A time is written from the text of the last one
- *    (outbuf.h: struct outbuf_num): the same time again, or its last 4
- *    digits anew.
+ *    and depth.  A time is written from a kept text (outbuf.h:
+ *    outbuf_num_put): its digits above the last four copied when they
+ *    are the kept ones', the last four written at the row.
  *  - Texts of csv's own (a head, a prefix, a time) are copied in moves of
  *    a fixed size (put_own, TIME_MOVE), past their end: each has that
  *    much readable after its start (head_max, make_prefix), and every
