@@ -13,9 +13,17 @@
  *
  * So opening the process's own stat or status file read-only (open,
  * openat, fopen and their 64/fortify variants; the paths /proc/self/...,
- * /proc/thread-self/..., /proc/PID/... with our pid) while tracer threads
- * run gives the program a copy (a memfd) of the file read at the open,
- * with the thread count less the tracer's threads (never below 1).
+ * /proc/thread-self/..., /proc/PID/... with our pid) while the tracer
+ * has threads gives the program a copy (a memfd) of the file read at the
+ * open, with the thread count less the tracer's threads that the kernel
+ * counted in it (never below 1): the file is read between two censuses
+ * of the tracer's threads that agree (tracer_threads.c says why).  With
+ * none, the real file is opened, and the kernel makes its text at the
+ * first read: read after a tracer thread started, it counts it (a window
+ * of the program's own, between its open and its read; a copy whenever
+ * the tracer once had a thread would close it, but give a program that
+ * re-reads one descriptor, as monitors of their own CPU time do, a stale
+ * file after the trace).
  *
  * Invariants: any other path, any open for writing, an open on a thread
  * inside the tracer, or any failure on the way (no memfd, a file larger
@@ -29,7 +37,8 @@
  * ctrace run.  The stat family (stat, lstat, fstat, fstatat, their 64 and
  * glibc-2.32 __xstat forms) lowers st_nlink by the tracer's threads when
  * the result is that directory (same device and inode as /proc/PID/task
- * of the process's cached pid: a vfork child's own directory is not it).
+ * of the process's cached pid: a vfork child's own directory is not it),
+ * made again between two censuses that agree.
  * Listing /proc/self/task still shows the tracer's threads.
  */
 #define _GNU_SOURCE
@@ -131,21 +140,34 @@ static int doctored_open(const char *path, int flags)
     if (kind == NOT_OURS || (flags & O_ACCMODE) != O_RDONLY ||
         (flags & (O_PATH | O_DIRECTORY | O_CREAT | O_TRUNC | __O_TMPFILE)) || ct_in_tracer())
         return -1; /* not a plain read: the real call answers */
-    int less = ct_tracer_thread_count();
-    if (less <= 0)
-        return -1;
+    struct ct_tracer_census c, after;
+    ct_tracer_census(&c);
+    if (c.threads == 0)
+        return -1; /* the real file: no tracer thread to hide */
     int e = errno;
     char buf[8192];
     size_t n = 0;
-    int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0);
-    if (fd >= 0) {
-        ssize_t r;
-        while (n < sizeof buf - 1 && (r = ct_libc_read(fd, buf + n, sizeof buf - 1 - n)) > 0)
-            n += (size_t)r;
-        ct_libc_close(fd);
+    int fd = -1;
+    /* The file read between two censuses that agree (tracer_threads.c):
+     * the kernel's count and the tracer's of one instant.  At most a few
+     * tries: the tracer's threads start and end only with traces. */
+    for (int tries = 0; tries < 4; tries++) {
+        if (tries)
+            c = after;
+        n = 0;
+        fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0);
+        if (fd >= 0) {
+            ssize_t r;
+            while (n < sizeof buf - 1 && (r = ct_libc_read(fd, buf + n, sizeof buf - 1 - n)) > 0)
+                n += (size_t)r;
+            ct_libc_close(fd);
+        }
+        ct_tracer_census(&after);
+        if (fd < 0 || ct_tracer_census_same(&c, &after))
+            break;
     }
     int m = -1;
-    if (fd >= 0 && n > 0 && n < sizeof buf - 1 && (n = doctor(kind, buf, n, less)) > 0)
+    if (fd >= 0 && n > 0 && n < sizeof buf - 1 && (n = doctor(kind, buf, n, c.threads)) > 0)
         m = (int)syscall(SYS_memfd_create, "ctrace-proc", (flags & O_CLOEXEC) ? MFD_CLOEXEC : 0);
     if (m >= 0 && (ct_libc_write(m, buf, n) != (ssize_t)n || lseek(m, 0, SEEK_SET) != 0)) {
         ct_libc_close(m);
@@ -255,32 +277,51 @@ static int is_own_task_dir(dev_t dev, ino_t ino)
     return dev == atomic_load(&task_dir.dev) && ino == atomic_load(&task_dir.ino);
 }
 
-/* After a successful stat-like call: the link count without the tracer's
- * threads when the result is the process's task directory (fields passed
- * one by one: struct stat and struct stat64 alike). */
-static void fix_task_nlink(mode_t mode, nlink_t *nlink, dev_t dev, ino_t ino)
+/* After a successful stat-like call (st's fields passed one by one:
+ * struct stat and struct stat64 alike): 1 to make the call again, when
+ * the result is the process's task directory and no census was taken
+ * yet, or the call fell between two that differ (the kernel's count and
+ * the tracer's must be of one instant: tracer_threads.c); else 0, with
+ * the link count lowered by the tracer's threads when it is that
+ * directory.  *tries counts the calls made again (at most 4). */
+static int task_nlink_again(mode_t mode, nlink_t *nlink, dev_t dev, ino_t ino,
+                            struct ct_tracer_census *c, int *tries)
 {
     if (!S_ISDIR(mode) || *nlink < 4 || ct_in_tracer())
-        return;
-    int less = ct_tracer_thread_count();
-    if (less <= 0)
-        return;
+        return 0;
     int e = errno;
-    if (is_own_task_dir(dev, ino))
-        *nlink = *nlink - 3 > (nlink_t)less ? *nlink - (nlink_t)less : 3;
+    int again = 0;
+    if (is_own_task_dir(dev, ino)) {
+        struct ct_tracer_census now;
+        ct_tracer_census(&now);
+        if (*tries == 0 || (!ct_tracer_census_same(c, &now) && *tries < 4)) {
+            *c = now;
+            again = 1;
+        } else {
+            int less = ct_tracer_census_same(c, &now) ? c->threads : now.threads;
+            *nlink = *nlink - 3 > (nlink_t)less ? *nlink - (nlink_t)less : 3;
+        }
+        ++*tries;
+    }
     errno = e;
+    return again;
 }
 
 /* A stat-like wrapper: the real call (or, before dlsym can answer, the
- * raw call), then the link count fixed when it succeeded (st written). */
+ * raw call), then, for the process's task directory, again between two
+ * censuses of the tracer's threads, and its link count lowered. */
 #define CT_STAT_WRAPPER(name, params, args, raw_call)                               \
     CT_REAL_DECL(int, name, params);                                                \
     CT_EXPORT int name params                                                       \
     {                                                                               \
         CT_REAL(name);                                                              \
-        int rc = ct_real_##name ? ct_real_##name args : (int)(raw_call);            \
-        if (rc == 0)                                                                \
-            fix_task_nlink(st->st_mode, &st->st_nlink, st->st_dev, st->st_ino);     \
+        struct ct_tracer_census c;                                                  \
+        int rc, tries = 0;                                                          \
+        do                                                                          \
+            rc = ct_real_##name ? ct_real_##name args : (int)(raw_call);            \
+        while (rc == 0 &&                                                           \
+               task_nlink_again(st->st_mode, &st->st_nlink, st->st_dev, st->st_ino, \
+                                &c, &tries));                                       \
         return rc;                                                                  \
     }
 

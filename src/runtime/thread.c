@@ -423,7 +423,7 @@ static void *internal_trampoline(void *p)
     /* Counted running only while it surely exists (lastthread.c). */
     ct_tracer_thread_enter(s.slot);
     void *r = s.fn(s.arg);
-    ct_tracer_slot_free(s.slot);
+    ct_tracer_thread_leave(s.slot); /* the kernel still counts it a while */
     return r;
 }
 
@@ -462,6 +462,7 @@ void ct_join_internal_thread(pthread_t th)
     ct_tls_internal = 1;
     pthread_join(th, NULL);
     ct_tls_internal = saved;
+    ct_tracer_threads_reap(1000); /* the kernel releases it just after */
     errno = e;
 }
 

@@ -154,17 +154,29 @@ void ct_join_internal_thread(pthread_t th);
 
 /* The table of tracer threads (tracer_threads.c): a
  * slot per tracer thread, taken by its creator (-1: none free), entered
- * by the thread, freed when its start routine ends (or its creation
- * failed); ct_tracer_creds_differ is 1 when one's capabilities or securebits
+ * by the thread, left when its start routine ends, free once the kernel
+ * released the thread (or its creation failed: ct_tracer_slot_free);
+ * ct_tracer_creds_differ is 1 when one's capabilities or securebits
  * differ from the calling thread's (a set*id call would then abort the
  * process in glibc). */
 int ct_tracer_slot_new(void);
 void ct_tracer_thread_enter(int slot);
+void ct_tracer_thread_leave(int slot);
 void ct_tracer_slot_free(int slot);
+void ct_tracer_threads_reap(int wait); /* frees ENDED slots the kernel released (wait: yields) */
 int ct_tracer_creds_differ(void);
-int ct_tracer_thread_count(void);    /* started or starting (procfs.c hides them) */
+int ct_tracer_thread_count(void);    /* that the kernel may count (procfs.c hides them) */
 int ct_tracer_threads_running(void); /* inside their start routine (lastthread.c) */
 void ct_tracer_threads_atfork_child(void);
+/* The tracer's threads as the kernel counts them, for a program's view of
+ * its own thread count (procfs.c): read the kernel's count between two
+ * censuses and use it when they are the same (else read it again). */
+struct ct_tracer_census {
+    unsigned seq; /* of the table's state */
+    int threads;
+};
+void ct_tracer_census(struct ct_tracer_census *c);
+int ct_tracer_census_same(const struct ct_tracer_census *a, const struct ct_tracer_census *b);
 
 /* Ending the tracer threads that outlive a trace, joined (for
  * ct_proc_before_setxid): the finisher (crash.c; the next trace starts
