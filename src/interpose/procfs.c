@@ -140,11 +140,13 @@ static int doctored_open(const char *path, int flags)
     if (kind == NOT_OURS || (flags & O_ACCMODE) != O_RDONLY ||
         (flags & (O_PATH | O_DIRECTORY | O_CREAT | O_TRUNC | __O_TMPFILE)) || ct_in_tracer())
         return -1; /* not a plain read: the real call answers */
+    int e = errno;
     struct ct_tracer_census c, after;
     ct_tracer_census(&c);
-    if (c.threads == 0)
+    if (c.threads == 0) {
+        errno = e;
         return -1; /* the real file: no tracer thread to hide */
-    int e = errno;
+    }
     char buf[8192];
     size_t n = 0;
     int fd = -1;

@@ -239,6 +239,7 @@ int ct_tracer_threads_running(void)
 
 void ct_tracer_census(struct ct_tracer_census *c)
 {
+    int e = errno; /* a sleep cut short by a signal sets it */
     /* A census holds no STARTING slot: whether its clone happened is not
      * known, and one that becomes RUNNING between two censuses need not
      * move `seq` in time for the second to see it.  Such a thread is
@@ -266,8 +267,9 @@ void ct_tracer_census(struct ct_tracer_census *c)
         /* The count of one state of the table, without a STARTING slot
          * (unless waiting for it gave up). */
         if (atomic_load(&seq) == c->seq && (!starting || waits >= 600))
-            return;
+            break;
     }
+    errno = e;
 }
 
 int ct_tracer_census_same(const struct ct_tracer_census *a, const struct ct_tracer_census *b)
