@@ -13,17 +13,19 @@
  *
  * So opening the process's own stat or status file read-only (open,
  * openat, fopen and their 64/fortify variants; the paths /proc/self/...,
- * /proc/thread-self/..., /proc/PID/... with our pid) while the tracer
- * has threads gives the program a copy (a memfd) of the file read at the
- * open, with the thread count less the tracer's threads that the kernel
- * counted in it (never below 1): the file is read between two censuses
- * of the tracer's threads that agree (tracer_threads.c says why).  With
- * none, the real file is opened, and the kernel makes its text at the
- * first read: read after a tracer thread started, it counts it (a window
- * of the program's own, between its open and its read; a copy whenever
- * the tracer once had a thread would close it, but give a program that
- * re-reads one descriptor, as monitors of their own CPU time do, a stale
- * file after the trace).
+ * /proc/thread-self/..., /proc/PID/... with our pid), once the tracer has
+ * had a thread in the process, gives the program a copy (a memfd) of the
+ * file read at the open, with the thread count less the tracer's threads
+ * that the kernel counted in it (never below 1): the file is read between
+ * two censuses of the tracer's threads that agree (tracer_threads.c says
+ * why).  Not only while the tracer has threads: the kernel makes the
+ * real file's text at its first read, so one opened when the tracer had
+ * none and read just after a trace started its threads showed them (CI
+ * saw it: runtime.thread_count).  Before the tracer's first thread the
+ * real file is opened (the same window, once per process).  The cost: a
+ * program that keeps the descriptor and reads it again from offset 0
+ * reads the text of its open, as it does while tracing under `ctrace
+ * run`.
  *
  * Invariants: any other path, any open for writing, an open on a thread
  * inside the tracer, or any failure on the way (no memfd, a file larger
@@ -132,6 +134,10 @@ static size_t doctor(int kind, char *buf, size_t n, int less)
     return lower_number(buf, n, at, len, less);
 }
 
+/* How many times a file is read or a stat made again when the tracer's
+ * threads changed meanwhile. */
+#define CENSUS_TRIES 64
+
 /* A memfd holding the doctored file, at offset 0; -1 to open the real
  * file instead. */
 static int doctored_open(const char *path, int flags)
@@ -143,17 +149,19 @@ static int doctored_open(const char *path, int flags)
     int e = errno;
     struct ct_tracer_census c, after;
     ct_tracer_census(&c);
-    if (c.threads == 0) {
+    if (!c.ever) {
         errno = e;
-        return -1; /* the real file: no tracer thread to hide */
+        return -1; /* the real file: the tracer never had a thread here */
     }
     char buf[8192];
     size_t n = 0;
     int fd = -1;
     /* The file read between two censuses that agree (tracer_threads.c):
-     * the kernel's count and the tracer's of one instant.  At most a few
-     * tries: the tracer's threads start and end only with traces. */
-    for (int tries = 0; tries < 4; tries++) {
+     * the kernel's count and the tracer's of one instant.  Tracer threads
+     * start and end only with traces, but a program starting and stopping
+     * them in a loop moves the table every few microseconds: up to
+     * CENSUS_TRIES reads (4 were too few, once in 800 K reads). */
+    for (int tries = 0; tries < CENSUS_TRIES; tries++) {
         if (tries)
             c = after;
         n = 0;
@@ -285,7 +293,7 @@ static int is_own_task_dir(dev_t dev, ino_t ino)
  * yet, or the call fell between two that differ (the kernel's count and
  * the tracer's must be of one instant: tracer_threads.c); else 0, with
  * the link count lowered by the tracer's threads when it is that
- * directory.  *tries counts the calls made again (at most 4). */
+ * directory.  *tries counts the calls made again (at most CENSUS_TRIES). */
 static int task_nlink_again(mode_t mode, nlink_t *nlink, dev_t dev, ino_t ino,
                             struct ct_tracer_census *c, int *tries)
 {
@@ -296,7 +304,7 @@ static int task_nlink_again(mode_t mode, nlink_t *nlink, dev_t dev, ino_t ino,
     if (is_own_task_dir(dev, ino)) {
         struct ct_tracer_census now;
         ct_tracer_census(&now);
-        if (*tries == 0 || (!ct_tracer_census_same(c, &now) && *tries < 4)) {
+        if (*tries == 0 || (!ct_tracer_census_same(c, &now) && *tries < CENSUS_TRIES)) {
             *c = now;
             again = 1;
         } else {

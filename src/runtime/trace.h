@@ -174,6 +174,7 @@ void ct_tracer_threads_atfork_child(void);
 struct ct_tracer_census {
     unsigned seq; /* of the table's state */
     int threads;
+    int ever;     /* a tracer thread was made in this process (since its fork) */
 };
 void ct_tracer_census(struct ct_tracer_census *c);
 int ct_tracer_census_same(const struct ct_tracer_census *a, const struct ct_tracer_census *b);

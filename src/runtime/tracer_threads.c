@@ -92,6 +92,7 @@ static struct {
 } live[LIVE_MAX];
 
 static _Atomic unsigned seq; /* moves at every change of a slot's state */
+static atomic_int ever;       /* a tracer thread was made in this process */
 
 static void set_state(int i, int state)
 {
@@ -124,6 +125,7 @@ int ct_tracer_slot_new(void)
         for (int i = 0; i < LIVE_MAX; i++) {
             int free_slot = SLOT_FREE;
             if (atomic_compare_exchange_strong(&live[i].state, &free_slot, SLOT_STARTING)) {
+                atomic_store(&ever, 1);
                 atomic_fetch_add(&seq, 1);
                 live[i].secbits = own_secbits();
                 caps_of(0, live[i].caps);
@@ -269,6 +271,7 @@ void ct_tracer_census(struct ct_tracer_census *c)
         if (atomic_load(&seq) == c->seq && (!starting || waits >= 600))
             break;
     }
+    c->ever = atomic_load(&ever);
     errno = e;
 }
 
@@ -281,5 +284,6 @@ void ct_tracer_threads_atfork_child(void)
 {
     for (int i = 0; i < LIVE_MAX; i++)
         atomic_store(&live[i].state, SLOT_FREE);
+    atomic_store(&ever, 0);
     atomic_fetch_add(&seq, 1);
 }
