@@ -289,8 +289,8 @@ static int is_own_task_dir(dev_t dev, ino_t ino)
 
 /* After a successful stat-like call (st's fields passed one by one:
  * struct stat and struct stat64 alike): 1 to make the call again, when
- * the result is the process's task directory and no census was taken
- * yet, or the call fell between two that differ (the kernel's count and
+ * the result is the process's task directory, the tracer has had threads
+ * and no census was taken yet, or the call fell between two that differ (the kernel's count and
  * the tracer's must be of one instant: tracer_threads.c); else 0, with
  * the link count lowered by the tracer's threads when it is that
  * directory.  *tries counts the calls made again (at most CENSUS_TRIES). */
@@ -301,15 +301,16 @@ static int task_nlink_again(mode_t mode, nlink_t *nlink, dev_t dev, ino_t ino,
         return 0;
     int e = errno;
     int again = 0;
-    if (is_own_task_dir(dev, ino)) {
-        struct ct_tracer_census now;
+    struct ct_tracer_census now = {0};
+    if (is_own_task_dir(dev, ino))
         ct_tracer_census(&now);
+    if (now.ever) {
         if (*tries == 0 || (!ct_tracer_census_same(c, &now) && *tries < CENSUS_TRIES)) {
             *c = now;
             again = 1;
-        } else {
-            int less = ct_tracer_census_same(c, &now) ? c->threads : now.threads;
-            *nlink = *nlink - 3 > (nlink_t)less ? *nlink - (nlink_t)less : 3;
+        } else if (now.threads > 0) {
+            nlink_t less = (nlink_t)now.threads;
+            *nlink = *nlink - 3 > less ? *nlink - less : 3;
         }
         ++*tries;
     }

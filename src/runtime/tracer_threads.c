@@ -121,18 +121,15 @@ static int caps_of(pid_t tid, struct __user_cap_data_struct data[2])
 int ct_tracer_slot_new(void)
 {
     ct_tracer_threads_reap(0);
-    for (int pass = 0; pass < 2; pass++) {
-        for (int i = 0; i < LIVE_MAX; i++) {
-            int free_slot = SLOT_FREE;
-            if (atomic_compare_exchange_strong(&live[i].state, &free_slot, SLOT_STARTING)) {
-                atomic_store(&ever, 1);
-                atomic_fetch_add(&seq, 1);
-                live[i].secbits = own_secbits();
-                caps_of(0, live[i].caps);
-                return i;
-            }
+    for (int i = 0; i < LIVE_MAX; i++) {
+        int free_slot = SLOT_FREE;
+        if (atomic_compare_exchange_strong(&live[i].state, &free_slot, SLOT_STARTING)) {
+            atomic_store(&ever, 1);
+            atomic_fetch_add(&seq, 1);
+            live[i].secbits = own_secbits();
+            caps_of(0, live[i].caps);
+            return i;
         }
-        ct_tracer_threads_reap(0); /* none free: one may just have gone */
     }
     return -1; /* more tracer threads than slots: there are six kinds, one
                   of each at a time (advancer, writer, finisher, flight,
@@ -239,37 +236,37 @@ int ct_tracer_threads_running(void)
     return n;
 }
 
+static int any_starting(void)
+{
+    for (int i = 0; i < LIVE_MAX; i++)
+        if (atomic_load(&live[i].state) == SLOT_STARTING)
+            return 1;
+    return 0;
+}
+
 void ct_tracer_census(struct ct_tracer_census *c)
 {
-    int e = errno; /* a sleep cut short by a signal sets it */
+    int e = errno;
     /* A census holds no STARTING slot: whether its clone happened is not
      * known, and one that becomes RUNNING between two censuses need not
      * move `seq` in time for the second to see it.  Such a thread is
      * cloned within microseconds, unless its creator was preempted: wait
-     * for it (yields, then sleeps) at most ~50 ms, then count it as
-     * existing. */
-    int waits = 0;
-    for (int k = 0; k < 16; k++) {
-        int starting = 0;
-        for (int i = 0; i < LIVE_MAX; i++)
-            starting |= atomic_load(&live[i].state) == SLOT_STARTING;
-        if (starting && waits < 600) {
+     * for it (100 yields, then 0.1 ms sleeps: ~50 ms in all) before
+     * counting it as existing. */
+    int waits = 0, tries = 0;
+    while (tries < 16) {
+        if (waits < 600 && any_starting()) {
             if (waits++ < 100)
                 sched_yield();
             else
-                ct_libc_syscall6(SYS_nanosleep, (long[6]){(long)&(struct timespec){0, 100000}, 0, 0, 0, 0, 0});
-            k--; /* waiting is not a try */
+                ct_libc_sleep_ns(100000);
             continue;
         }
+        tries++;
         c->seq = atomic_load(&seq);
         c->threads = ct_tracer_thread_count();
-        starting = 0;
-        for (int i = 0; i < LIVE_MAX; i++)
-            starting |= atomic_load(&live[i].state) == SLOT_STARTING;
-        /* The count of one state of the table, without a STARTING slot
-         * (unless waiting for it gave up). */
-        if (atomic_load(&seq) == c->seq && (!starting || waits >= 600))
-            break;
+        if (atomic_load(&seq) == c->seq && (waits >= 600 || !any_starting()))
+            break; /* the count of one state of the table */
     }
     c->ever = atomic_load(&ever);
     errno = e;

@@ -99,8 +99,9 @@ stress)
         # in it (freeing the buffers it returned: munmap), and the
         # profiler (100 Hz by default) rightly shows it -- CI saw 2 in 30
         # rounds once.
-        inreader=$((inreader + $(awk -F'\t' '$1 == "stackfn" && $2 != "StackSample" && $3 ~ /read_trace/ { s += $4 } END { print s + 0 }' "$t.sum")))
-        samplesinreader=$((samplesinreader + $(awk -F'\t' '$1 == "stackfn" && $2 == "StackSample" && $3 ~ /read_trace/ { s += $4 } END { print s + 0 }' "$t.sum")))
+        read -r ev sm < <(awk -F'\t' '$1 == "stackfn" && $3 ~ /read_trace/ { if ($2 == "StackSample") s += $4; else e += $4 }
+                                     END { print e + 0, s + 0 }' "$t.sum")
+        inreader=$((inreader + ev)) samplesinreader=$((samplesinreader + sm))
         # (a region begun before the start may end in the trace: Go's parser
         # takes it as begun before the trace, so ends may exceed begins)
     done
